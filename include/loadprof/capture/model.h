@@ -1,0 +1,175 @@
+// The capture data model: everything a .lpc file holds, in memory. Writers
+// (record, bench) append to it chunk by chunk; readers (report, analyze, diff)
+// get it back whole. All times are CLOCK_MONOTONIC nanoseconds. Every record
+// carries its process id. See docs/CAPTURE_FORMAT.md for the on-disk layout.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace loadprof::capture {
+
+using FrameId = uint32_t;  // index into Capture::frames
+using StackId = uint32_t;  // index into Capture::stacks
+inline constexpr StackId kNoStack = UINT32_MAX;
+
+struct Metadata {
+  std::string loadprof_version;
+  std::string hostname;
+  std::string kernel_release;
+  std::string command_line;                  // loadprof's own argv, joined
+  std::vector<std::string> probes;           // "cpu", "offcpu", ...
+  uint32_t frequency_hz = 0;                 // cpu probe sampling frequency
+  std::string unwind;                        // "fp", "dwarf", "auto"
+  uint32_t cpu_count = 0;
+  uint64_t start_monotonic_ns = 0;
+  uint64_t start_realtime_ns = 0;
+};
+
+// MONOTONIC<->REALTIME pairs, at least one at start and one at end.
+struct ClockSync {
+  uint64_t monotonic_ns = 0;
+  uint64_t realtime_ns = 0;
+};
+
+// A process of the target set. exit_* are set when it exited during the capture.
+struct Process {
+  uint32_t pid = 0;
+  uint32_t ppid = 0;
+  std::string command;                       // comm, or argv[0] when launched
+  uint64_t start_ns = 0;                     // first seen (fork time, or capture start)
+  std::optional<uint64_t> exit_ns;
+  std::optional<int> exit_code;              // WEXITSTATUS when it exited normally
+  std::optional<int> exit_signal;            // signal number when killed
+  bool launched = false;                     // started by loadprof (-- CMD)
+  bool root = false;                         // named on the command line (not a child)
+};
+
+struct Thread {
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  std::string name;                          // comm
+  uint64_t start_ns = 0;
+  std::optional<uint64_t> exit_ns;
+};
+
+// A memory mapping, valid from time_ns on (maps are versioned by time).
+struct Mapping {
+  uint32_t pid = 0;
+  uint64_t time_ns = 0;
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint64_t pgoff = 0;
+  std::string path;
+  std::string build_id;                      // hex, empty when unknown
+  bool executable = false;
+};
+
+// One symbolized frame. Inline frames are frames of their own (inlined=true),
+// listed before the frame they are inlined into (leaf first).
+struct Frame {
+  uint64_t address = 0;                      // raw IP (user) or kernel address
+  std::string function;                      // demangled; "module+0xoff" when unresolved
+  std::string module;                        // basename of the ELF file, "[kernel]" for kernel
+  uint64_t module_offset = 0;                // file offset-based address inside the module
+  std::string file;                          // source file when debug info exists
+  uint32_t line = 0;
+  bool inlined = false;
+  bool kernel = false;                       // rendered with the "_[k]" suffix
+};
+
+// A stack: frames leaf first. truncated = the unwinder stopped early.
+struct Stack {
+  std::vector<FrameId> frames;
+  bool truncated = false;
+};
+
+// One cpu-clock sample. weight is 1 sample (the period is 1/frequency_hz).
+struct CpuSample {
+  uint64_t time_ns = 0;
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  uint32_t cpu = 0;
+  StackId stack = kNoStack;
+};
+
+// Reserved for the off-CPU probe: a blocked interval [start_ns, end_ns).
+enum class OffCpuReason : uint8_t { runqueue, lock, disk, network, pipe, sleep, page_fault, other };
+struct OffCpuInterval {
+  uint64_t start_ns = 0;
+  uint64_t end_ns = 0;
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  StackId stack = kNoStack;
+  StackId waker_stack = kNoStack;
+  OffCpuReason reason = OffCpuReason::other;
+  uint32_t count = 1;                        // >1 when short intervals were aggregated in BPF
+};
+
+// Per CPU, per second: where the cpu-clock samples went.
+struct CpuAccounting {
+  uint64_t second_ns = 0;                    // start of the second (monotonic)
+  uint32_t cpu = 0;
+  uint64_t target = 0;
+  uint64_t self = 0;                         // loadprof itself
+  uint64_t other = 0;
+  uint64_t idle = 0;
+};
+
+// Drop counters: probe -> reason -> count ("cpu" -> "ringbuf_full" -> 3).
+using DropCounters = std::map<std::string, std::map<std::string, uint64_t>>;
+
+// Reserved for `bench`: one request of the load driver's request log.
+struct RequestRecord {
+  uint64_t intended_start_ns = 0;
+  uint64_t actual_start_ns = 0;
+  uint64_t connect_ns = 0;                   // 0 when the connection was reused
+  uint64_t first_byte_ns = 0;
+  uint64_t end_ns = 0;
+  uint16_t status = 0;
+  uint8_t error_class = 0;                   // 0 = none; see load::ErrorClass
+  uint32_t bytes = 0;
+  uint32_t connection_id = 0;
+  uint16_t local_port = 0;
+  uint16_t stage = 0;
+  uint16_t step = 0;
+};
+
+// How the capture ended.
+struct EndInfo {
+  uint64_t end_ns = 0;
+  bool interrupted = false;                  // Ctrl-C / SIGTERM
+  std::optional<uint64_t> target_exited_ns;  // all target processes gone at this time
+  std::string reason;                        // "duration", "interrupted", "target exited"
+};
+
+// What a reader found while reading; set only by the reader.
+struct ReadInfo {
+  bool truncated = false;                    // damage found; everything before it recovered
+  uint64_t damage_offset = 0;                // byte offset of the first bad chunk
+  std::string damage;                        // what was wrong there
+  uint64_t chunks_read = 0;
+  uint64_t chunks_skipped_unknown = 0;
+};
+
+struct Capture {
+  Metadata metadata;
+  std::vector<ClockSync> clock_sync;
+  std::vector<Process> processes;
+  std::vector<Thread> threads;
+  std::vector<Mapping> mappings;
+  std::vector<Frame> frames;
+  std::vector<Stack> stacks;
+  std::vector<CpuSample> cpu_samples;
+  std::vector<OffCpuInterval> offcpu;
+  std::vector<CpuAccounting> cpu_accounting;
+  std::vector<RequestRecord> requests;
+  DropCounters drops;
+  std::optional<EndInfo> end;                // absent when the recorder died before the end
+  ReadInfo read_info;
+};
+
+}  // namespace loadprof::capture

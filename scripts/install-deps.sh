@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the tests and the example need.
+# Idempotent; run as root (or with sudo). Used by the README and .ci/run.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential cmake pkg-config clang llvm libclang-rt-14-dev
+  libbpf-dev bpftool libelf-dev libdw-dev libunwind-dev zlib1g-dev
+  libboost-program-options-dev nlohmann-json3-dev libzstd-dev
+  libgtest-dev googletest
+  util-linux libcap2-bin procps
+  nodejs chromium
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
