@@ -1,0 +1,28 @@
+// Export to Brendan Gregg's folded format: "root;...;leaf COUNT", the process
+// name as the root frame (as stackcollapse-perf does), kernel frames with the
+// suffix "_[k]", inline frames as frames of their own.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "loadprof/capture/model.h"
+#include "loadprof/util/result.h"
+
+namespace loadprof::capture {
+
+struct FoldedLine {
+  std::string stack;   // "proc;main;work;hot"
+  uint64_t count = 0;  // samples (cpu), ns (offcpu), ...
+};
+
+// kind: "cpu" (more kinds as probes arrive). Lines merged and sorted by stack.
+[[nodiscard]] Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind);
+void write_folded(std::ostream& out, const std::vector<FoldedLine>& lines);
+
+// The display name of a frame: function (+ "_[k]" for kernel frames).
+std::string frame_display_name(const Frame& frame);
+
+}  // namespace loadprof::capture

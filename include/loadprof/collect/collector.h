@@ -1,0 +1,74 @@
+// The CPU collector: per-CPU cpu-clock perf events (CLOCK_MONOTONIC) with a BPF
+// program that keeps only samples of the target process set (a map kept
+// current by fork/exit tracepoints), user + kernel stacks copied into ring
+// buffer records, a per-CPU perf sideband (mmap2/comm/fork/exit) for maps over
+// time, per-CPU per-second sample accounting, and drop counters by reason.
+// Later probes (offcpu, io, alloc) plug in beside the cpu program.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "loadprof/capture/model.h"
+#include "loadprof/util/result.h"
+
+namespace loadprof::collect {
+
+// One sample as it came out of the ring buffer; the spans are valid only
+// during the callback. IPs are leaf first.
+struct CpuSampleView {
+  uint64_t time_ns = 0;
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  uint32_t cpu = 0;
+  std::span<const uint64_t> user_ips;
+  std::span<const uint64_t> kernel_ips;
+  bool user_truncated = false;  // the frame-pointer walk left executable memory
+};
+
+// Receives everything the collector drains, in time order per CPU.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void on_cpu_sample(const CpuSampleView& sample) = 0;
+  // A mapping seen in the sideband (mmap2) or in the /proc snapshot taken when
+  // a process was added (then time_ns is the time of the snapshot).
+  virtual void on_mapping(const capture::Mapping& mapping) = 0;
+  virtual void on_comm(uint32_t pid, uint32_t tid, std::string_view comm, bool exec, uint64_t time_ns) = 0;
+  virtual void on_fork(uint32_t pid, uint32_t ppid, uint32_t tid, uint64_t time_ns) = 0;
+  // tid == pid: the whole process exited.
+  virtual void on_exit(uint32_t pid, uint32_t tid, uint64_t time_ns) = 0;
+};
+
+struct CollectorOptions {
+  uint32_t frequency_hz = 99;
+  bool follow_children = true;
+  uint64_t ringbuf_bytes = 0;  // 0: sized from frequency x CPUs x record size
+};
+
+class Collector {
+ public:
+  // Loads the BPF programs and opens the perf events. A missing capability is
+  // ErrorKind::permission with a message naming CAP_BPF / CAP_PERFMON.
+  static Result<std::unique_ptr<Collector>> open(const CollectorOptions& options);
+  virtual ~Collector() = default;
+
+  // Adds a process (and, with children, its existing descendants) to the
+  // filter and reports its current maps through the sink on the next poll.
+  // An absent pid is ErrorKind::target_gone.
+  [[nodiscard]] virtual Result<void> add_target(pid_t pid, bool with_children) = 0;
+  // Drains the ring buffers and the sideband into sink; waits at most timeout_ms.
+  [[nodiscard]] virtual Result<void> poll(EventSink& sink, int timeout_ms) = 0;
+  // Number of target processes still alive (per the exit tracepoint).
+  virtual size_t live_targets() const = 0;
+  virtual capture::DropCounters drops() const = 0;
+  // Per-CPU per-second accounting of finished seconds (target/self/other/idle).
+  virtual std::vector<capture::CpuAccounting> take_accounting() = 0;
+};
+
+}  // namespace loadprof::collect
