@@ -1,9 +1,137 @@
-// loadprof record — not built yet; answers as SPEC.md requires for such commands.
+// loadprof record: parse flags into RecordOptions and run the recorder.
+#include <iostream>
+#include <sstream>
+
 #include "commands.h"
 #include "options.h"
+#include "signals.h"
+#include "loadprof/util/exit_codes.h"
+#include "loadprof/util/log.h"
+#include "loadprof/util/units.h"
+
+#ifdef HAVE_LOADPROF_RECORD
+#include "loadprof/record/recorder.h"
+#endif
 
 namespace loadprof::cli {
+namespace {
 
-int cmd_record(const Args&) { return not_available("loadprof record"); }
+constexpr const char* kUsage =
+    "loadprof record (--pid PID[,PID...] [--children] | -- CMD [ARGS...]) [--duration DUR]\n"
+    "                [--frequency HZ] [--probes cpu] [--unwind auto|fp] --output FILE.lpc";
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+int cmd_record(const Args& all_args) {
+  // Everything after "--" is the command to launch.
+  Args args;
+  std::vector<std::string> command;
+  bool after_dashes = false;
+  for (const auto& a : all_args) {
+    if (!after_dashes && a == "--") {
+      after_dashes = true;
+      continue;
+    }
+    (after_dashes ? command : args).push_back(a);
+  }
+
+  po::options_description desc("record options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("pid", po::value<std::string>(), "attach to PID[,PID...]")
+      ("children", po::bool_switch(), "also follow the PIDs' existing and future children")
+      ("duration", po::value<std::string>(), "stop after DUR (10, 10s, 2m); default: Ctrl-C or target exit")
+      ("frequency", po::value<std::string>()->default_value("99"), "sampling frequency in Hz")
+      ("probes", po::value<std::string>()->default_value("cpu"), "probes: cpu (offcpu, io, alloc: not yet)")
+      ("unwind", po::value<std::string>()->default_value("auto"), "auto|fp|dwarf (auto = frame pointers for now)")
+      ("output", po::value<std::string>(), "capture file to write (.lpc)");
+  auto parsed = parse_args(args, desc);
+  if (!parsed.ok()) return fail(parsed.error());
+  auto& vm = *parsed;
+  if (vm.count("help")) return print_help(kUsage, desc);
+
+#ifndef HAVE_LOADPROF_RECORD
+  return not_available("record (this build has no BPF support: rebuild with -DLOADPROF_BPF=ON)");
+#else
+  record::RecordOptions o;
+  o.command = command;
+  o.children = vm["children"].as<bool>();
+  if (vm.count("pid")) {
+    for (const auto& p : split_commas(vm["pid"].as<std::string>())) {
+      auto pid = parse_uint(p);
+      if (!pid.ok() || *pid == 0 || *pid > 4194304)
+        return fail(make_error(ErrorKind::usage, "invalid --pid '" + p + "'"));
+      o.pids.push_back(static_cast<pid_t>(*pid));
+    }
+  }
+  if (o.pids.empty() && o.command.empty())
+    return fail(make_error(ErrorKind::usage, "record needs --pid PID or a command after -- (see --help)"));
+  if (!o.pids.empty() && !o.command.empty())
+    return fail(make_error(ErrorKind::usage, "give either --pid or a command after --, not both"));
+  if (o.children && !o.command.empty())
+    log::info("--children is implied for a launched command");
+  if (!vm.count("output")) return fail(make_error(ErrorKind::usage, "record needs --output FILE.lpc"));
+  o.output_path = vm["output"].as<std::string>();
+  if (vm.count("duration")) {
+    auto d = parse_duration_ns(vm["duration"].as<std::string>());
+    if (!d.ok()) return fail(d.error().context("--duration"));
+    if (*d <= 0) return fail(make_error(ErrorKind::usage, "--duration: must be positive"));
+    o.duration_ns = *d;
+  }
+  auto hz = parse_uint(vm["frequency"].as<std::string>());
+  if (!hz.ok() || *hz < 1 || *hz > 10000)
+    return fail(make_error(ErrorKind::usage, "--frequency: expected 1..10000 Hz, got '" +
+                                                 vm["frequency"].as<std::string>() + "'"));
+  o.frequency_hz = static_cast<uint32_t>(*hz);
+  o.probes = split_commas(vm["probes"].as<std::string>());
+  for (const auto& p : o.probes) {
+    if (p == "cpu") continue;
+    if (p == "offcpu" || p == "io" || p == "alloc") return not_available("--probes " + p);
+    return fail(make_error(ErrorKind::usage, "--probes: unknown probe '" + p + "' (cpu, offcpu, io, alloc)"));
+  }
+  o.unwind = vm["unwind"].as<std::string>();
+  if (o.unwind == "dwarf") return not_available("--unwind dwarf");
+  if (o.unwind != "auto" && o.unwind != "fp")
+    return fail(make_error(ErrorKind::usage, "--unwind: expected auto, fp or dwarf, got '" + o.unwind + "'"));
+  o.command_line = "loadprof record";
+  for (const auto& a : all_args) o.command_line += " " + a;
+
+  const auto& stop = install_stop_handlers();
+  auto result = record::run_record(o, stop);
+  if (!result.ok()) return fail(result.error());
+  const auto& s = *result;
+  std::ostringstream msg;
+  msg << "recorded " << s.samples << " samples (" << s.stacks << " stacks) of " << s.processes
+      << " process(es) in " << format_duration_ns(static_cast<int64_t>(s.duration_s * 1e9)) << " -> "
+      << o.output_path << " (" << format_bytes(s.bytes_written) << ")";
+  if (s.end.interrupted) msg << "; interrupted";
+  else if (s.end.reason == "target exited") msg << "; target exited";
+  std::cerr << msg.str() << "\n";
+  if (s.launched) {
+    std::cerr << "command '" << s.launched->command << "' ";
+    if (s.launched->exit_code) std::cerr << "exited with status " << *s.launched->exit_code << "\n";
+    else if (s.launched->exit_signal) std::cerr << "was killed by signal " << *s.launched->exit_signal << "\n";
+    else std::cerr << "exit status unknown\n";
+  }
+  uint64_t lost = 0;
+  std::string lost_detail;
+  for (const auto& [probe, reasons] : s.drops)
+    for (const auto& [reason, n] : reasons)
+      if (n) {
+        lost += n;
+        lost_detail += " " + probe + "/" + reason + "=" + std::to_string(n);
+      }
+  if (lost) std::cerr << "lost:" << lost_detail << "\n";
+  return kExitOk;
+#endif
+}
 
 }  // namespace loadprof::cli

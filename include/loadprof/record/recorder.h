@@ -1,0 +1,47 @@
+// The recording pipeline: collector -> stack deduplication -> symbolizer ->
+// capture writer, all on CLOCK_MONOTONIC. Runs until the duration ends, the
+// targets are gone, or the stop flag is raised (Ctrl-C / SIGTERM).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loadprof/capture/model.h"
+#include "loadprof/util/result.h"
+
+namespace loadprof::record {
+
+struct RecordOptions {
+  std::vector<pid_t> pids;                  // attach to these, or
+  std::vector<std::string> command;         // launch this
+  bool children = false;                    // --children (launched commands are always followed)
+  int64_t duration_ns = 0;                  // 0: until Ctrl-C or the targets exit
+  uint32_t frequency_hz = 99;
+  std::vector<std::string> probes{"cpu"};
+  std::string unwind = "auto";
+  std::string output_path;
+  std::string command_line;                 // loadprof's argv, for the metadata
+  int stop_grace_ms = 2000;                 // SIGINT -> SIGTERM grace for a launched command
+};
+
+struct RecordSummary {
+  uint64_t samples = 0;
+  uint64_t stacks = 0;
+  uint64_t frames = 0;
+  uint64_t processes = 0;
+  uint64_t bytes_written = 0;
+  double duration_s = 0;
+  capture::EndInfo end;
+  capture::DropCounters drops;
+  std::optional<capture::Process> launched;  // with its exit status
+};
+
+// stop: raised asynchronously (signal handler) to end the recording early.
+[[nodiscard]] Result<RecordSummary> run_record(const RecordOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace loadprof::record

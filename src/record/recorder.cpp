@@ -1,0 +1,355 @@
+// The recording pipeline. Samples are buffered per poll and handed to the
+// writer only after their stacks are symbolized and written, so a capture never
+// holds a sample before the stack it uses (and mappings drained in the same
+// poll are known before symbolization).
+#include "loadprof/record/recorder.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <unordered_map>
+
+#include "loadprof/capture/writer.h"
+#include "loadprof/collect/collector.h"
+#include "loadprof/collect/launch.h"
+#include "loadprof/symbolize/symbolizer.h"
+#include "loadprof/util/clock.h"
+#include "loadprof/util/log.h"
+#include "loadprof/util/version.h"
+#include "stack_table.h"
+
+namespace loadprof::record {
+namespace {
+
+constexpr int kPollIntervalMs = 100;
+constexpr uint64_t kFlushIntervalNs = 1'000'000'000;
+
+std::string read_comm(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
+uint32_t read_ppid(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  // pid (comm) state ppid ...: comm may hold spaces and parentheses, so start after the last ')'.
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  char state = 0;
+  unsigned ppid = 0;
+  if (std::sscanf(line.c_str() + close + 1, " %c %u", &state, &ppid) != 2) return 0;
+  return ppid;
+}
+
+capture::Metadata make_metadata(const RecordOptions& o) {
+  capture::Metadata md;
+  md.loadprof_version = kVersion;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  md.hostname = host;
+  utsname u{};
+  if (uname(&u) == 0) md.kernel_release = u.release;
+  md.command_line = o.command_line;
+  md.probes = o.probes;
+  md.frequency_hz = o.frequency_hz;
+  md.unwind = o.unwind == "auto" ? "fp" : o.unwind;  // auto = frame pointers until DWARF unwinding exists
+  md.cpu_count = static_cast<uint32_t>(sysconf(_SC_NPROCESSORS_ONLN));
+  auto pair = clock_pair_now();
+  md.start_monotonic_ns = pair.monotonic_ns;
+  md.start_realtime_ns = pair.realtime_ns;
+  return md;
+}
+
+// Receives collector events, keeps the process table, deduplicates stacks and
+// feeds the writer.
+class Pipeline final : public collect::EventSink {
+ public:
+  Pipeline(capture::CaptureWriter& writer, symbolize::Symbolizer& symbolizer)
+      : writer_(writer), symbolizer_(symbolizer) {}
+
+  void add_root(const capture::Process& p) {
+    processes_[p.pid] = p;
+    writer_.add_process(p);
+  }
+  capture::Process* process(uint32_t pid) {
+    auto it = processes_.find(pid);
+    return it == processes_.end() ? nullptr : &it->second;
+  }
+  void update_process(const capture::Process& p) { writer_.add_process(p); }
+
+  void on_cpu_sample(const collect::CpuSampleView& s) override {
+    uint64_t space = (static_cast<uint64_t>(s.pid) << 32) | generation_[s.pid];
+    auto lookup = stacks_.intern(space, s.user_ips, s.kernel_ips, s.user_truncated);
+    if (lookup.inserted) {
+      pending_stacks_.push_back(PendingStack{lookup.id, s.pid, s.time_ns, s.user_truncated,
+                                             {s.user_ips.begin(), s.user_ips.end()},
+                                             {s.kernel_ips.begin(), s.kernel_ips.end()}});
+    }
+    pending_samples_.push_back({s.time_ns, s.pid, s.tid, s.cpu, lookup.id});
+    if (!threads_.count(s.tid)) {
+      threads_.emplace(s.tid, 1);
+      capture::Thread t;
+      t.pid = s.pid;
+      t.tid = s.tid;
+      t.start_ns = s.time_ns;
+      writer_.add_thread(t);
+    }
+  }
+
+  void on_mapping(const capture::Mapping& m) override {
+    symbolizer_.add_mapping(m);
+    writer_.add_mapping(m);
+  }
+
+  void on_comm(uint32_t pid, uint32_t tid, std::string_view comm, bool exec, uint64_t time_ns) override {
+    if (exec) {
+      symbolizer_.on_exec(pid, time_ns);
+      ++generation_[pid];
+    }
+    if (pid == tid) {
+      if (auto* p = process(pid); p && (exec || p->command.empty())) {
+        if (!p->launched || exec) p->command = std::string(comm);
+        writer_.add_process(*p);
+      }
+    }
+    capture::Thread t;
+    t.pid = pid;
+    t.tid = tid;
+    t.name = std::string(comm);
+    t.start_ns = time_ns;
+    writer_.add_thread(t);
+  }
+
+  void on_fork(uint32_t pid, uint32_t ppid, uint32_t tid, uint64_t time_ns) override {
+    if (pid != tid || pid == ppid || processes_.count(pid)) return;  // a new thread, or known
+    capture::Process child;
+    child.pid = pid;
+    child.ppid = ppid;
+    child.start_ns = time_ns;
+    if (auto* parent = process(ppid)) child.command = parent->command;
+    processes_[pid] = child;
+    writer_.add_process(child);
+  }
+
+  void on_exit(uint32_t pid, uint32_t tid, uint64_t time_ns) override {
+    if (pid != tid) return;
+    if (auto* p = process(pid); p && !p->exit_ns) {
+      p->exit_ns = time_ns;
+      writer_.add_process(*p);
+    }
+  }
+
+  // Symbolizes the stacks first seen since the last call, then releases the
+  // samples that use them to the writer.
+  void resolve_pending() {
+    std::vector<capture::Frame> frames;
+    for (const auto& ps : pending_stacks_) {
+      capture::Stack stack;
+      stack.truncated = ps.truncated;
+      for (uint64_t ip : ps.kernel_ips) {
+        frames.clear();
+        symbolizer_.symbolize_kernel(ip, frames);
+        for (const auto& f : frames) stack.frames.push_back(intern_frame(f));
+      }
+      for (size_t i = 0; i < ps.user_ips.size(); ++i) {
+        frames.clear();
+        symbolizer_.symbolize_user(ps.pid, ps.time_ns, ps.user_ips[i], i > 0, frames);
+        for (const auto& f : frames) stack.frames.push_back(intern_frame(f));
+      }
+      capture::StackId id = writer_.add_stack(stack);
+      if (id != ps.id) log::error("internal: stack id mismatch");
+    }
+    pending_stacks_.clear();
+    for (const auto& s : pending_samples_) writer_.add_cpu_sample(s);
+    samples_ += pending_samples_.size();
+    pending_samples_.clear();
+  }
+
+  uint64_t samples() const { return samples_; }
+  uint64_t stacks() const { return stacks_.size(); }
+  uint64_t frames() const { return frame_ids_.size(); }
+  uint64_t processes() const { return processes_.size(); }
+
+ private:
+  struct PendingStack {
+    uint32_t id;
+    uint32_t pid;
+    uint64_t time_ns;
+    bool truncated;
+    std::vector<uint64_t> user_ips;
+    std::vector<uint64_t> kernel_ips;
+  };
+
+  capture::FrameId intern_frame(const capture::Frame& f) {
+    std::string key;
+    key.reserve(f.function.size() + f.module.size() + f.file.size() + 40);
+    key.append(f.function).push_back('\0');
+    key.append(f.module).push_back('\0');
+    key.append(f.file).push_back('\0');
+    key.append(std::to_string(f.line)).push_back(f.inlined ? 'i' : '-');
+    key.push_back(f.kernel ? 'k' : 'u');
+    // Unresolved frames differ by address; resolved ones merge across call sites.
+    if (f.function.empty() || f.function.find("+0x") != std::string::npos) key.append(std::to_string(f.module_offset));
+    auto it = frame_ids_.find(key);
+    if (it != frame_ids_.end()) return it->second;
+    capture::FrameId id = writer_.add_frame(f);
+    frame_ids_.emplace(std::move(key), id);
+    return id;
+  }
+
+  capture::CaptureWriter& writer_;
+  symbolize::Symbolizer& symbolizer_;
+  StackTable stacks_;
+  std::unordered_map<std::string, capture::FrameId> frame_ids_;
+  std::unordered_map<uint32_t, uint32_t> generation_;  // pid -> exec count
+  std::unordered_map<uint32_t, capture::Process> processes_;
+  std::unordered_map<uint32_t, int> threads_;
+  std::vector<PendingStack> pending_stacks_;
+  std::vector<capture::CpuSample> pending_samples_;
+  uint64_t samples_ = 0;
+};
+
+void apply_exit_status(capture::Process& p, const collect::ExitStatus& st) {
+  p.exit_code = st.exit_code;
+  p.exit_signal = st.signal;
+}
+
+}  // namespace
+
+Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>& stop) {
+  if (o.pids.empty() == o.command.empty())
+    return make_error(ErrorKind::usage, "give either --pid or a command after --");
+
+  collect::CollectorOptions copts;
+  copts.frequency_hz = o.frequency_hz;
+  copts.follow_children = o.children || !o.command.empty();
+  LOADPROF_TRY(collector, collect::Collector::open(copts));
+
+  // Launch first (the child waits on a pipe), so a bad command fails before the file exists.
+  std::optional<collect::LaunchedCommand> launched;
+  if (!o.command.empty()) {
+    LOADPROF_TRY(cmd, collect::LaunchedCommand::spawn(o.command));
+    launched.emplace(std::move(cmd));
+  }
+  for (pid_t pid : o.pids) {
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+      return make_error(ErrorKind::target_gone, "no process with pid " + std::to_string(pid));
+  }
+
+  capture::Metadata md = make_metadata(o);
+  LOADPROF_TRY(writer, capture::CaptureWriter::create(o.output_path, md));
+  auto symbolizer = symbolize::Symbolizer::create();
+  Pipeline pipeline(*writer, *symbolizer);
+  writer->add_clock_sync({md.start_monotonic_ns, md.start_realtime_ns});
+
+  if (launched) {
+    LOADPROF_CHECK(collector->add_target(launched->pid(), true));
+    capture::Process p;
+    p.pid = static_cast<uint32_t>(launched->pid());
+    p.ppid = static_cast<uint32_t>(getpid());
+    p.command = o.command.front();
+    p.start_ns = monotonic_ns();
+    p.launched = true;
+    p.root = true;
+    pipeline.add_root(p);
+  }
+  for (pid_t pid : o.pids) {
+    LOADPROF_CHECK(collector->add_target(pid, o.children));
+    capture::Process p;
+    p.pid = static_cast<uint32_t>(pid);
+    p.ppid = read_ppid(pid);
+    p.command = read_comm(pid);
+    p.start_ns = md.start_monotonic_ns;
+    p.root = true;
+    pipeline.add_root(p);
+  }
+  // Deliver the initial maps before the command runs, then let it exec.
+  LOADPROF_CHECK(collector->poll(pipeline, 0));
+  if (launched) {
+    auto released = launched->release();
+    if (!released.ok()) return released.error();
+  }
+
+  const uint64_t start_ns = monotonic_ns();
+  const uint64_t deadline_ns = o.duration_ns > 0 ? start_ns + static_cast<uint64_t>(o.duration_ns) : UINT64_MAX;
+  uint64_t last_flush_ns = start_ns;
+  capture::EndInfo end;
+
+  auto note_launched_exit = [&](const collect::ExitStatus& st) {
+    if (auto* p = pipeline.process(static_cast<uint32_t>(launched->pid()))) {
+      apply_exit_status(*p, st);
+      if (!p->exit_ns) p->exit_ns = monotonic_ns();
+      pipeline.update_process(*p);
+    }
+  };
+
+  while (true) {
+    LOADPROF_CHECK(collector->poll(pipeline, kPollIntervalMs));
+    pipeline.resolve_pending();
+    uint64_t now = monotonic_ns();
+    if (now - last_flush_ns >= kFlushIntervalNs) {
+      for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
+      writer->set_drops(collector->drops());
+      LOADPROF_CHECK(writer->flush());
+      last_flush_ns = now;
+    }
+    if (stop.load()) {
+      end.interrupted = true;
+      end.reason = "interrupted";
+      break;
+    }
+    if (now >= deadline_ns) {
+      end.reason = "duration";
+      break;
+    }
+    if (launched) {
+      if (auto st = launched->poll_exit()) {
+        note_launched_exit(*st);
+        if (collector->live_targets() == 0) {
+          end.reason = "target exited";
+          end.target_exited_ns = now;
+          break;
+        }
+      }
+    } else if (collector->live_targets() == 0) {
+      end.reason = "target exited";
+      end.target_exited_ns = now;
+      break;
+    }
+  }
+
+  RecordSummary summary;
+  if (launched && !launched->poll_exit()) {
+    auto st = launched->stop(o.stop_grace_ms);
+    note_launched_exit(st);
+  }
+  // Drain what arrived until now (exit events, last samples).
+  LOADPROF_CHECK(collector->poll(pipeline, 0));
+  pipeline.resolve_pending();
+  for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
+  summary.drops = collector->drops();
+  writer->set_drops(summary.drops);
+  auto pair = clock_pair_now();
+  writer->add_clock_sync({pair.monotonic_ns, pair.realtime_ns});
+  end.end_ns = pair.monotonic_ns;
+  LOADPROF_CHECK(writer->finish(end));
+
+  summary.samples = pipeline.samples();
+  summary.stacks = pipeline.stacks();
+  summary.frames = pipeline.frames();
+  summary.processes = pipeline.processes();
+  summary.bytes_written = writer->bytes_written();
+  summary.duration_s = static_cast<double>(end.end_ns - start_ns) / 1e9;
+  summary.end = end;
+  if (launched) {
+    if (auto* p = pipeline.process(static_cast<uint32_t>(launched->pid()))) summary.launched = *p;
+  }
+  return summary;
+}
+
+}  // namespace loadprof::record
