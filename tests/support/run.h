@@ -1,0 +1,26 @@
+// Runs a command for a test and collects its exit code, stdout and stderr.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace loadprof::testing {
+
+struct RunResult {
+  int exit_code = -1;      // WEXITSTATUS, or 128 + signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (argv[0] looked up in PATH when it has no '/'). If signal_after_ms
+// >= 0, sends `sig` to the child after that many milliseconds.
+RunResult run(const std::vector<std::string>& argv, int signal_after_ms = -1, int sig = 2);
+
+// Path of the loadprof binary in the build tree.
+std::string loadprof_binary();
+// Path of a test program built in tests/programs.
+std::string test_program(const std::string& name);
+// A fresh temporary directory (removed by the OS's tmp cleanup, not by us).
+std::string temp_dir();
+
+}  // namespace loadprof::testing
