@@ -1,0 +1,99 @@
+// Folded export: exact text for a small hand-built capture (process root,
+// root-first order, kernel suffix, ';' in names, merging, sorting).
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "loadprof/capture/folded.h"
+
+namespace loadprof::capture {
+namespace {
+
+Capture small_capture() {
+  Capture c;
+  c.processes = {{10, 1, "srv", 0, {}, {}, {}, false, true}, {11, 10, "a;b", 0, {}, {}, {}, false, false}};
+  c.frames = {
+      {0x1000, "main", "srv", 0x1000, "", 0, false, false},
+      {0x1100, "work", "srv", 0x1100, "", 0, false, false},
+      {0x1100, "hot", "srv", 0x1100, "hot.h", 3, true, false},  // inlined into work
+      {0xffffffff81000000ull, "sys_read", "[kernel]", 0, "", 0, false, true},
+      {0x1200, "ns::op;x", "srv", 0x1200, "", 0, false, false},
+      {0x7f001a2b, "", "libc.so.6", 0x1a2b, "", 0, false, false},
+  };
+  c.stacks = {{{2, 1, 0}, false}, {{3, 1, 0}, false}, {{4, 0}, false}, {{5, 0}, true}, {{}, false}};
+  auto add = [&](uint32_t pid, StackId stack, int n) {
+    for (int i = 0; i < n; ++i) c.cpu_samples.push_back({uint64_t(c.cpu_samples.size()), pid, pid, 0, stack});
+  };
+  add(10, 0, 3);
+  add(10, 1, 1);
+  add(11, 2, 2);
+  add(12, 0, 1);  // pid without a process record: the pid number is the root
+  add(10, kNoStack, 1);
+  add(10, 4, 1);  // an empty stack folds like no stack: the process alone
+  add(10, 3, 1);
+  add(10, 0, 2);  // merged with the first three
+  c.offcpu = {{100, 350, 10, 10, 0, kNoStack, OffCpuReason::disk, 1},
+              {1000, 1100, 10, 10, 0, 1, OffCpuReason::lock, 4},
+              {50, 40, 10, 10, 1, kNoStack, OffCpuReason::other, 1}};  // end < start: no weight
+  return c;
+}
+
+std::string folded_text(const Capture& c, const std::string& kind) {
+  auto lines = folded_stacks(c, kind);
+  EXPECT_TRUE(lines.ok());
+  if (!lines.ok()) return {};
+  std::ostringstream out;
+  write_folded(out, *lines);
+  return out.str();
+}
+
+TEST(Folded, CpuExactText) {
+  EXPECT_EQ(folded_text(small_capture(), "cpu"),
+            "12;main;work;hot 1\n"
+            "a:b;main;ns::op:x 2\n"
+            "srv 2\n"
+            "srv;main;libc.so.6+0x1a2b 1\n"
+            "srv;main;work;hot 5\n"
+            "srv;main;work;sys_read_[k] 1\n");
+}
+
+TEST(Folded, OffCpuWeightsAreNanoseconds) {
+  EXPECT_EQ(folded_text(small_capture(), "offcpu"), "srv;main;work;hot 350\n");
+}
+
+TEST(Folded, LinesAreSortedAndCountsSumToSamples) {
+  Capture c = small_capture();
+  auto lines = folded_stacks(c, "cpu");
+  ASSERT_TRUE(lines.ok());
+  uint64_t total = 0;
+  for (size_t i = 0; i < lines->size(); ++i) {
+    total += (*lines)[i].count;
+    if (i > 0) {
+      EXPECT_LT((*lines)[i - 1].stack, (*lines)[i].stack);
+    }
+  }
+  EXPECT_EQ(total, c.cpu_samples.size());
+}
+
+TEST(Folded, UnknownKindIsUsageError) {
+  auto lines = folded_stacks(small_capture(), "io");
+  ASSERT_FALSE(lines.ok());
+  EXPECT_EQ(lines.error().kind, ErrorKind::usage);
+  EXPECT_NE(lines.error().message.find("io"), std::string::npos);
+}
+
+TEST(Folded, EmptyCaptureGivesNoLines) {
+  auto lines = folded_stacks(Capture{}, "cpu");
+  ASSERT_TRUE(lines.ok());
+  EXPECT_TRUE(lines->empty());
+}
+
+TEST(Folded, FrameDisplayNames) {
+  EXPECT_EQ(frame_display_name({0, "tcp_sendmsg", "[kernel]", 0, "", 0, false, true}), "tcp_sendmsg_[k]");
+  EXPECT_EQ(frame_display_name({0, "f(int)", "a.out", 0, "", 0, true, false}), "f(int)");
+  EXPECT_EQ(frame_display_name({0, "", "libz.so.1", 0xbeef, "", 0, false, false}), "libz.so.1+0xbeef");
+  EXPECT_EQ(frame_display_name({0, "", "", 0, "", 0, false, false}), "[unknown]");
+}
+
+}  // namespace
+}  // namespace loadprof::capture
