@@ -28,7 +28,9 @@ struct CpuSampleView {
   uint32_t cpu = 0;
   std::span<const uint64_t> user_ips;
   std::span<const uint64_t> kernel_ips;
-  bool user_truncated = false;  // the frame-pointer walk left executable memory
+  // The frame-pointer walk left executable memory (the garbage frames are
+  // already removed) or hit the depth limit of 127 frames.
+  bool user_truncated = false;
 };
 
 // Receives everything the collector drains, in time order per CPU.
@@ -41,12 +43,17 @@ class EventSink {
   virtual void on_mapping(const capture::Mapping& mapping) = 0;
   virtual void on_comm(uint32_t pid, uint32_t tid, std::string_view comm, bool exec, uint64_t time_ns) = 0;
   virtual void on_fork(uint32_t pid, uint32_t ppid, uint32_t tid, uint64_t time_ns) = 0;
-  // tid == pid: the whole process exited.
+  // tid == pid: the whole process exited (its last thread; from the exit
+  // tracepoint). tid != pid: one thread exited (sideband).
   virtual void on_exit(uint32_t pid, uint32_t tid, uint64_t time_ns) = 0;
+  // Follows on_exit(pid, pid) when the exit tracepoint saw the status:
+  // wait-status style (WIFEXITED/WEXITSTATUS/WTERMSIG apply).
+  virtual void on_exit_status(uint32_t /*pid*/, int /*wait_status*/, uint64_t /*time_ns*/) {}
 };
 
 struct CollectorOptions {
   uint32_t frequency_hz = 99;
+  // Children forked by a target become targets (fork tracepoint).
   bool follow_children = true;
   uint64_t ringbuf_bytes = 0;  // 0: sized from frequency x CPUs x record size
 };
@@ -62,13 +69,22 @@ class Collector {
   // filter and reports its current maps through the sink on the next poll.
   // An absent pid is ErrorKind::target_gone.
   [[nodiscard]] virtual Result<void> add_target(pid_t pid, bool with_children) = 0;
-  // Drains the ring buffers and the sideband into sink; waits at most timeout_ms.
+  // Waits about timeout_ms (a signal ends the wait early), then drains the
+  // ring buffers and the sideband into sink in time order. Events of the last
+  // ~20 ms are held back to the next poll so that records of one moment
+  // coming through different buffers are delivered in order.
   [[nodiscard]] virtual Result<void> poll(EventSink& sink, int timeout_ms) = 0;
+  // Stops sampling and delivers everything still buffered. Call once at the
+  // end; poll() delivers nothing new afterwards.
+  [[nodiscard]] virtual Result<void> stop(EventSink& sink) = 0;
   // Number of target processes still alive (per the exit tracepoint).
   virtual size_t live_targets() const = 0;
   virtual capture::DropCounters drops() const = 0;
-  // Per-CPU per-second accounting of finished seconds (target/self/other/idle).
+  // Per-CPU per-second accounting of finished seconds (target/self/other/idle),
+  // each second once; after stop() the last, partial second too.
   virtual std::vector<capture::CpuAccounting> take_accounting() = 0;
+  // Size of the sample ring buffer actually used.
+  virtual uint64_t ringbuf_bytes() const = 0;
 };
 
 }  // namespace loadprof::collect

@@ -33,11 +33,14 @@ class LaunchedCommand {
   void signal_group(int sig);
   // Non-blocking: the exit status once the child has been reaped.
   std::optional<ExitStatus> poll_exit();
-  // SIGINT to the group, wait grace_ms, SIGTERM, wait, SIGKILL; returns the status.
+  // SIGINT to the group, wait grace_ms, SIGTERM, wait grace_ms, SIGKILL;
+  // returns the status. Group members still alive after the leader is reaped
+  // get SIGKILL too. A command never released exits without running.
   ExitStatus stop(int grace_ms);
 
  private:
   LaunchedCommand() = default;
+  std::string argv0_;
   pid_t pid_ = -1;
   int release_fd_ = -1;
   int exec_error_fd_ = -1;

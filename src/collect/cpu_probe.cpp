@@ -1,0 +1,181 @@
+// Loader of the cpu probe (bpf/cpu.bpf.c).
+#include "cpu_probe.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <linux/types.h>
+#include <time.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <string>
+
+#include "cpu.skel.h"
+#include "loadprof/util/fd.h"
+#include "loadprof/util/log.h"
+#include "perf_ring.h"
+#include "privilege.h"
+
+namespace loadprof::collect {
+namespace {
+
+int libbpf_print(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG && log::level() < log::Level::debug) return 0;
+  char buf[1024];
+  int n = std::vsnprintf(buf, sizeof buf, format, args);
+  std::string_view text(buf, n > 0 ? std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1) : 0);
+  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  // libbpf warnings are noise for the user when the error is reported anyway.
+  log::debug(std::string("libbpf: ") + std::string(text));
+  return 0;
+}
+
+bool btf_has_tracepoint(const char* name) {
+  static btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return false;
+  std::string type = std::string("btf_trace_") + name;
+  return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) >= 0;
+}
+
+Error libbpf_error(const std::string& what, int err) {
+  if (err < 0) err = -err;
+  if (err == EPERM || err == EACCES) return permission_error(what, err);
+  return errno_error(ErrorKind::internal, what, err);
+}
+
+uint64_t ringbuf_size_for(const CpuProbeOptions& o) {
+  if (o.ringbuf_bytes) return std::bit_ceil(std::max<uint64_t>(o.ringbuf_bytes, 4096));
+  // Two seconds of samples at full rate on every CPU: the reader drains every ~100 ms.
+  uint64_t per_second = uint64_t{o.frequency_hz} * static_cast<uint64_t>(o.cpu_count) *
+                        (sizeof(lp_sample_event) + 8);
+  uint64_t bytes = std::bit_ceil(std::max<uint64_t>(2 * per_second, 256 * 1024));
+  return std::min<uint64_t>(bytes, 256ull << 20);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options, RecordFn on_record) {
+  libbpf_set_print(libbpf_print);
+  std::unique_ptr<CpuProbe> probe(new CpuProbe());
+  probe->options_ = options;
+  probe->on_record_ = std::move(on_record);
+  int possible = libbpf_num_possible_cpus();
+  if (possible <= 0) return libbpf_error("libbpf_num_possible_cpus", possible);
+  probe->possible_cpus_ = possible;
+
+  probe->skel_ = cpu::open();
+  if (!probe->skel_) return libbpf_error("open BPF object cpu", errno);
+  auto* skel = probe->skel_;
+  skel->rodata->self_tgid = options.self_tgid;
+  skel->rodata->follow_children = options.follow_children;
+  probe->ringbuf_bytes_ = ringbuf_size_for(options);
+  bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(probe->ringbuf_bytes_));
+
+  // tp_btf reads task fields directly; raw_tp with CO-RE reads where BTF
+  // tracepoints are missing.
+  bool btf_fork = btf_has_tracepoint("sched_process_fork");
+  bool btf_exit = btf_has_tracepoint("sched_process_exit");
+  bpf_program__set_autoload(skel->progs.on_fork_btf, btf_fork);
+  bpf_program__set_autoload(skel->progs.on_fork_raw, !btf_fork);
+  bpf_program__set_autoload(skel->progs.on_exit_btf, btf_exit);
+  bpf_program__set_autoload(skel->progs.on_exit_raw, !btf_exit);
+
+  int err = cpu::load(skel);
+  if (err) return libbpf_error("load BPF program cpu", err);
+
+  for (bpf_program* prog : {btf_fork ? skel->progs.on_fork_btf : skel->progs.on_fork_raw,
+                            btf_exit ? skel->progs.on_exit_btf : skel->progs.on_exit_raw}) {
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) return libbpf_error(std::string("attach ") + bpf_program__name(prog), errno);
+    probe->tracepoint_links_.push_back(link);
+  }
+
+  probe->ringbuf_ = ring_buffer__new(bpf_map__fd(skel->maps.events), &CpuProbe::on_ringbuf_record, probe.get(),
+                                     nullptr);
+  if (!probe->ringbuf_) return libbpf_error("ring_buffer__new", errno);
+
+  for (int c = 0; c < options.cpu_count; ++c) {
+    perf_event_attr attr{};
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_CPU_CLOCK;
+    attr.freq = 1;
+    attr.sample_freq = options.frequency_hz;
+    // One clock with bpf_ktime_get_ns, the sideband and the load driver.
+    attr.use_clockid = 1;
+    attr.clockid = CLOCK_MONOTONIC;
+    LOADPROF_TRY(fd, open_perf_event(attr, -1, c));
+    bpf_link* link = bpf_program__attach_perf_event(skel->progs.on_cpu_sample, fd.get());
+    if (!link) return libbpf_error("attach cpu-clock program (cpu " + std::to_string(c) + ")", errno);
+    fd.release();  // the link owns and closes the perf event fd
+    probe->perf_links_.push_back(link);
+  }
+  return probe;
+}
+
+CpuProbe::~CpuProbe() {
+  stop_sampling();
+  for (bpf_link* link : tracepoint_links_) bpf_link__destroy(link);
+  if (ringbuf_) ring_buffer__free(ringbuf_);
+  if (skel_) cpu::destroy(skel_);
+}
+
+int CpuProbe::on_ringbuf_record(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<CpuProbe*>(ctx);
+  self->on_record_(std::span<const uint8_t>(static_cast<const uint8_t*>(data), size));
+  return 0;
+}
+
+Result<void> CpuProbe::add_pid(uint32_t pid) {
+  uint8_t one = 1;
+  int err = bpf_map__update_elem(skel_->maps.targets, &pid, sizeof pid, &one, sizeof one, BPF_ANY);
+  if (err) return libbpf_error("add pid " + std::to_string(pid) + " to the target map", err);
+  return {};
+}
+
+Result<void> CpuProbe::poll(int timeout_ms) {
+  int n = ring_buffer__poll(ringbuf_, timeout_ms);
+  if (n < 0 && n != -EINTR) return libbpf_error("ring_buffer__poll", n);
+  return {};
+}
+
+Result<void> CpuProbe::consume() {
+  int n = ring_buffer__consume(ringbuf_);
+  if (n < 0 && n != -EINTR) return libbpf_error("ring_buffer__consume", n);
+  return {};
+}
+
+void CpuProbe::stop_sampling() {
+  for (bpf_link* link : perf_links_) bpf_link__destroy(link);
+  perf_links_.clear();
+}
+
+std::array<uint64_t, LP_DROP_REASONS> CpuProbe::drops() const {
+  std::array<uint64_t, LP_DROP_REASONS> out{};
+  std::vector<uint64_t> values(static_cast<size_t>(possible_cpus_));
+  for (uint32_t reason = 0; reason < LP_DROP_REASONS; ++reason) {
+    if (bpf_map__lookup_elem(skel_->maps.drops, &reason, sizeof reason, values.data(),
+                             values.size() * sizeof(uint64_t), 0) != 0) {
+      continue;
+    }
+    for (uint64_t v : values) out[reason] += v;
+  }
+  return out;
+}
+
+std::vector<std::array<lp_accounting_slot, LP_ACCOUNTING_SLOTS>> CpuProbe::read_accounting() const {
+  std::vector<std::array<lp_accounting_slot, LP_ACCOUNTING_SLOTS>> out(static_cast<size_t>(possible_cpus_));
+  std::vector<lp_accounting_slot> values(static_cast<size_t>(possible_cpus_));
+  for (uint32_t slot = 0; slot < LP_ACCOUNTING_SLOTS; ++slot) {
+    if (bpf_map__lookup_elem(skel_->maps.accounting, &slot, sizeof slot, values.data(),
+                             values.size() * sizeof(lp_accounting_slot), 0) != 0) {
+      continue;
+    }
+    for (size_t c = 0; c < values.size(); ++c) out[c][slot] = values[c];
+  }
+  return out;
+}
+
+}  // namespace loadprof::collect

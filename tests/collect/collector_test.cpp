@@ -1,0 +1,428 @@
+// Integration tests of the Collector with real BPF and perf events against
+// our programs in tests/programs, launched the way `record -- CMD` does.
+// Counts are checked against the programs' own ground truth (their CPU time).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <cstring>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include "loadprof/collect/collector.h"
+#include "loadprof/collect/launch.h"
+#include "support/privilege.h"
+
+namespace loadprof::collect {
+namespace {
+
+const std::string kPrograms = LOADPROF_TEST_PROGRAMS_DIR;
+constexpr uint64_t kKernelBase = 0xffff800000000000ull;
+
+struct Sample {
+  uint64_t time_ns;
+  uint32_t pid, tid, cpu;
+  std::vector<uint64_t> user, kernel;
+  bool truncated;
+};
+
+struct RecordingSink : EventSink {
+  std::vector<Sample> samples;
+  std::vector<capture::Mapping> mappings;
+  struct Comm {
+    uint32_t pid, tid;
+    std::string comm;
+    bool exec;
+  };
+  std::vector<Comm> comms;
+  struct Fork {
+    uint32_t pid, ppid, tid;
+  };
+  std::vector<Fork> forks;
+  std::vector<std::pair<uint32_t, uint32_t>> exits;
+  std::map<uint32_t, int> exit_status;
+  uint64_t last_time_ns = 0;
+  bool time_order_ok = true;
+
+  void check_order(uint64_t t) {
+    if (t < last_time_ns) time_order_ok = false;
+    last_time_ns = t;
+  }
+  void on_cpu_sample(const CpuSampleView& s) override {
+    check_order(s.time_ns);
+    samples.push_back({s.time_ns, s.pid, s.tid, s.cpu, {s.user_ips.begin(), s.user_ips.end()},
+                       {s.kernel_ips.begin(), s.kernel_ips.end()}, s.user_truncated});
+  }
+  void on_mapping(const capture::Mapping& m) override { mappings.push_back(m); }
+  void on_comm(uint32_t pid, uint32_t tid, std::string_view comm, bool exec, uint64_t t) override {
+    check_order(t);
+    comms.push_back({pid, tid, std::string(comm), exec});
+  }
+  void on_fork(uint32_t pid, uint32_t ppid, uint32_t tid, uint64_t t) override {
+    check_order(t);
+    forks.push_back({pid, ppid, tid});
+  }
+  void on_exit(uint32_t pid, uint32_t tid, uint64_t) override { exits.emplace_back(pid, tid); }
+  void on_exit_status(uint32_t pid, int status, uint64_t) override { exit_status[pid] = status; }
+
+  size_t samples_of(uint32_t pid) const {
+    size_t n = 0;
+    for (const auto& s : samples) n += s.pid == pid;
+    return n;
+  }
+};
+
+using GroundTruth = std::map<std::string, std::string>;
+
+// All GROUND_TRUTH lines of a program's output, keyed by their `program=`.
+std::map<std::string, GroundTruth> parse_ground_truth(const std::string& text) {
+  std::map<std::string, GroundTruth> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("GROUND_TRUTH ", 0) != 0) continue;
+    GroundTruth g;
+    std::istringstream words(line.substr(13));
+    std::string w;
+    while (words >> w) {
+      auto eq = w.find('=');
+      if (eq != std::string::npos) g[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+    out[g["program"]] = g;
+  }
+  return out;
+}
+
+struct ProgramRun {
+  RecordingSink sink;
+  std::map<std::string, GroundTruth> truth;
+  pid_t pid = -1;
+  ExitStatus status;
+  std::vector<capture::CpuAccounting> accounting;
+  capture::DropCounters drops;
+  uint64_t start_ns = 0, end_ns = 0;
+};
+
+// Launches `program args` (stdout to a file) under a collector, polls until the
+// whole target set has exited, and returns everything the sink saw.
+void run_program(const std::string& program, const std::string& args, uint32_t frequency_hz, ProgramRun& run) {
+  CollectorOptions options;
+  options.frequency_hz = frequency_hz;
+  auto collector = Collector::open(options);
+  ASSERT_TRUE(collector.ok()) << collector.error().message;
+  std::string out_file =
+      std::filesystem::temp_directory_path() / ("lp_collect_" + std::to_string(getpid()) + "_" + program + ".out");
+  auto cmd = LaunchedCommand::spawn(
+      {"/bin/sh", "-c", "exec '" + kPrograms + "/" + program + "' " + args + " > '" + out_file + "'"});
+  ASSERT_TRUE(cmd.ok()) << cmd.error().message;
+  run.pid = cmd->pid();
+  ASSERT_TRUE((*collector)->add_target(cmd->pid(), true).ok());
+  run.start_ns = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  ASSERT_TRUE(cmd->release().ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE((*collector)->poll(run.sink, 100).ok());
+    auto acc = (*collector)->take_accounting();
+    run.accounting.insert(run.accounting.end(), acc.begin(), acc.end());
+    if (cmd->poll_exit() && (*collector)->live_targets() == 0) break;
+  }
+  run.end_ns = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  ASSERT_TRUE(cmd->poll_exit().has_value()) << program << " did not finish";
+  EXPECT_EQ((*collector)->live_targets(), 0u);
+  ASSERT_TRUE((*collector)->stop(run.sink).ok());
+  auto acc = (*collector)->take_accounting();
+  run.accounting.insert(run.accounting.end(), acc.begin(), acc.end());
+  run.drops = (*collector)->drops();
+  run.status = *cmd->poll_exit();
+  std::ifstream in(out_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::filesystem::remove(out_file);
+  run.truth = parse_ground_truth(text.str());
+}
+
+double number(const GroundTruth& g, const std::string& key) {
+  auto it = g.find(key);
+  return it == g.end() ? -1 : std::stod(it->second);
+}
+
+const capture::Mapping* mapping_for(const std::vector<capture::Mapping>& maps, uint32_t pid, uint64_t ip) {
+  const capture::Mapping* found = nullptr;
+  for (const auto& m : maps) {
+    if (m.pid == pid && ip >= m.start && ip < m.end) found = &m;  // the latest one wins
+  }
+  return found;
+}
+
+TEST(Collector, SamplesOnlyTheTargetAtTheExpectedRate) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  const uint32_t hz = 199;
+  ASSERT_NO_FATAL_FAILURE(run_program("hot", "3", hz, run));
+  ASSERT_EQ(run.status.exit_code.value_or(-1), 0);
+  ASSERT_TRUE(run.truth.count("hot"));
+  const auto& g = run.truth["hot"];
+  ASSERT_EQ(static_cast<pid_t>(number(g, "pid")), run.pid);
+  double cpu_s = number(g, "total_cpu_ns") / 1e9;
+  double expected = hz * cpu_s;
+  size_t n = run.sink.samples.size();
+  EXPECT_EQ(run.sink.samples_of(static_cast<uint32_t>(run.pid)), n) << "samples of other processes leaked in";
+  EXPECT_GE(n, 0.80 * expected) << "cpu " << cpu_s << " s";
+  EXPECT_LE(n, 1.10 * expected + 5) << "cpu " << cpu_s << " s";
+  EXPECT_TRUE(run.sink.time_order_ok);
+  // Frame-pointer stacks of a clang -fno-omit-frame-pointer program: hot <- b <- a <- main.
+  size_t deep = 0, truncated = 0;
+  for (const auto& s : run.sink.samples) {
+    deep += s.user.size() >= 4;
+    truncated += s.truncated;
+  }
+  EXPECT_GE(deep, 0.9 * n);
+  EXPECT_LE(truncated, 0.05 * n);
+  EXPECT_EQ(run.drops["cpu"]["ringbuf_full"], 0u);
+  EXPECT_EQ(run.sink.exit_status.at(static_cast<uint32_t>(run.pid)), 0);
+}
+
+TEST(Collector, AccountingAddsUpToFrequencyTimesCpus) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  const uint32_t hz = 99;
+  ASSERT_NO_FATAL_FAILURE(run_program("hot", "3", hz, run));
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  std::map<uint64_t, std::map<uint32_t, capture::CpuAccounting>> by_second;
+  uint64_t target = 0;
+  for (const auto& a : run.accounting) {
+    EXPECT_EQ(by_second[a.second_ns].count(a.cpu), 0u) << "second reported twice";
+    by_second[a.second_ns][a.cpu] = a;
+    target += a.target;
+  }
+  ASSERT_GE(by_second.size(), 3u);
+  // Every sample of the target was counted exactly once, and delivered unless dropped.
+  EXPECT_EQ(target, run.sink.samples.size() + run.drops["cpu"]["ringbuf_full"]);
+  // Whole seconds (not the first or last, which are partial): hz samples per CPU.
+  size_t checked = 0;
+  for (auto it = std::next(by_second.begin()); it != std::prev(by_second.end()); ++it) {
+    uint64_t total = 0, target_s = 0;
+    for (const auto& [cpu, a] : it->second) {
+      total += a.target + a.self + a.other + a.idle;
+      target_s += a.target;
+    }
+    EXPECT_NEAR(static_cast<double>(total), static_cast<double>(hz * cpus), 0.1 * hz * cpus)
+        << "second " << it->first / 1000000000;
+    EXPECT_GE(target_s, 0.5 * hz) << "hot burns one CPU";
+    ++checked;
+  }
+  EXPECT_GE(checked, 1u);
+}
+
+TEST(Collector, FollowsAGrandchildStartedThroughShell) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  const uint32_t hz = 199;
+  ASSERT_NO_FATAL_FAILURE(run_program("spawner", "2", hz, run));
+  ASSERT_TRUE(run.truth.count("hot") && run.truth.count("spawner"));
+  uint32_t spawner = static_cast<uint32_t>(run.pid);
+  uint32_t sh = static_cast<uint32_t>(number(run.truth["spawner"], "sh_pid"));
+  uint32_t burner = static_cast<uint32_t>(number(run.truth["hot"], "pid"));
+  ASSERT_NE(burner, spawner);
+  ASSERT_NE(burner, sh);
+  double expected = hz * number(run.truth["hot"], "total_cpu_ns") / 1e9;
+  EXPECT_GE(run.sink.samples_of(burner), 0.8 * expected);
+  std::set<uint32_t> allowed{spawner, sh, burner};
+  for (const auto& s : run.sink.samples) EXPECT_TRUE(allowed.count(s.pid)) << "sample of pid " << s.pid;
+  bool sh_forked = false, burner_forked = false;
+  for (const auto& f : run.sink.forks) {
+    sh_forked |= f.pid == sh && f.ppid == spawner;
+    burner_forked |= f.pid == burner && f.ppid == sh;
+  }
+  EXPECT_TRUE(sh_forked);
+  EXPECT_TRUE(burner_forked);
+  bool burner_exec = false;
+  for (const auto& c : run.sink.comms) burner_exec |= c.pid == burner && c.exec && c.comm == "hot";
+  EXPECT_TRUE(burner_exec);
+  // The burner's own binary mapping came through the sideband after its exec.
+  bool burner_mapped = false;
+  for (const auto& m : run.sink.mappings) burner_mapped |= m.pid == burner && m.path == kPrograms + "/hot";
+  EXPECT_TRUE(burner_mapped);
+  for (uint32_t pid : {spawner, sh, burner}) {
+    ASSERT_TRUE(run.sink.exit_status.count(pid)) << pid;
+    EXPECT_EQ(run.sink.exit_status[pid], 0) << pid;
+  }
+}
+
+std::string readelf_build_id(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(("readelf -n '" + path + "' 2>/dev/null").c_str(), "r"), pclose);
+  char line[512];
+  while (p && std::fgets(line, sizeof line, p.get())) {
+    if (const char* at = std::strstr(line, "Build ID: ")) {
+      std::string id(at + 10);
+      while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+      return id;
+    }
+  }
+  return {};
+}
+
+TEST(Collector, DlopenedLibraryArrivesThroughTheSidebandWithBuildId) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  ASSERT_NO_FATAL_FAILURE(run_program("dlopen_host", "1.5", 199, run));
+  ASSERT_TRUE(run.truth.count("dlopen_host"));
+  const auto& g = run.truth["dlopen_host"];
+  std::string lib = g.at("library");
+  uint64_t loaded_at = static_cast<uint64_t>(number(g, "loaded_at_ns"));
+  const capture::Mapping* mapping = nullptr;
+  for (const auto& m : run.sink.mappings) {
+    if (m.path == lib && m.pid == static_cast<uint32_t>(run.pid)) mapping = &m;
+  }
+  ASSERT_NE(mapping, nullptr) << "no mapping of " << lib;
+  EXPECT_TRUE(mapping->executable);
+  EXPECT_GE(mapping->time_ns, loaded_at) << "mapping time must be the dlopen, from the sideband";
+  EXPECT_EQ(mapping->build_id, readelf_build_id(lib));
+  EXPECT_EQ(mapping->build_id.size(), 40u);
+  // Samples taken while burning in the library have their leaf inside it.
+  size_t after = 0, in_lib = 0;
+  for (const auto& s : run.sink.samples) {
+    if (s.time_ns < mapping->time_ns || s.user.empty()) continue;
+    ++after;
+    in_lib += s.user[0] >= mapping->start && s.user[0] < mapping->end;
+  }
+  ASSERT_GT(after, 50u);
+  EXPECT_GE(in_lib, 0.8 * after);
+}
+
+TEST(Collector, HundredMillisecondChildIsMappedAndSampled) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  const uint32_t hz = 499;
+  ASSERT_NO_FATAL_FAILURE(run_program("short_child", "100", hz, run));
+  ASSERT_TRUE(run.truth.count("short_child"));
+  uint32_t child = static_cast<uint32_t>(number(run.truth["short_child"], "child_pid"));
+  ASSERT_GT(child, 0u);
+  // The child's own exec mapped short_child again: the sideband says so with its pid.
+  const capture::Mapping* exe = nullptr;
+  for (const auto& m : run.sink.mappings) {
+    if (m.pid == child && m.path == kPrograms + "/short_child") exe = &m;
+  }
+  ASSERT_NE(exe, nullptr);
+  EXPECT_EQ(exe->build_id, readelf_build_id(kPrograms + "/short_child"));
+  // ~100 ms of CPU at 499 Hz: about 50 samples; their leaves lie in the child's mappings.
+  size_t n = run.sink.samples_of(child), resolvable = 0;
+  EXPECT_GE(n, 25u);
+  for (const auto& s : run.sink.samples) {
+    if (s.pid == child && !s.user.empty() && mapping_for(run.sink.mappings, child, s.user[0])) ++resolvable;
+  }
+  EXPECT_GE(resolvable, 0.9 * n);
+  EXPECT_EQ(run.sink.exit_status.count(child), 1u);
+}
+
+TEST(Collector, SyscallProgramYieldsKernelStacks) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  ASSERT_NO_FATAL_FAILURE(run_program("syscalls", "2", 199, run));
+  ASSERT_TRUE(run.truth.count("syscalls"));
+  const auto& g = run.truth["syscalls"];
+  double sys_share = number(g, "sys_cpu_ns") / (number(g, "sys_cpu_ns") + number(g, "user_cpu_ns"));
+  size_t n = run.sink.samples.size(), with_kernel = 0, kernel_and_user = 0;
+  for (const auto& s : run.sink.samples) {
+    if (s.kernel.empty()) continue;
+    ++with_kernel;
+    for (uint64_t ip : s.kernel) EXPECT_GE(ip, kKernelBase);
+    // our write_devnull/get_pid -> do_syscalls -> main above the syscall
+    kernel_and_user += s.user.size() >= 3;
+  }
+  ASSERT_GT(n, 100u);
+  EXPECT_GE(with_kernel, 0.5 * sys_share * n) << "sys share " << sys_share;
+  EXPECT_GE(kernel_and_user, 0.9 * with_kernel);
+}
+
+TEST(Collector, AbsentPidIsTargetGone) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  auto collector = Collector::open({});
+  ASSERT_TRUE(collector.ok()) << collector.error().message;
+  pid_t absent = 0x3ffff0;
+  while (kill(absent, 0) == 0) --absent;
+  auto r = (*collector)->add_target(absent, true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::target_gone);
+  EXPECT_EQ(r.error().message, "process " + std::to_string(absent) + " does not exist");
+}
+
+uint64_t schedstat_cpu_ns(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+  uint64_t ns = 0;
+  in >> ns;
+  return ns;
+}
+
+TEST(Collector, AddTargetWithChildrenTakesExistingDescendants) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  auto collector = Collector::open({});
+  ASSERT_TRUE(collector.ok()) << collector.error().message;
+  // sh -> hot, both running before the collector knows them.
+  std::string out_file = std::filesystem::temp_directory_path() / ("lp_collect_existing_" + std::to_string(getpid()));
+  auto cmd = LaunchedCommand::spawn({"/bin/sh", "-c", "'" + kPrograms + "/hot' 1.5 >'" + out_file + "'; true"});
+  ASSERT_TRUE(cmd.ok());
+  ASSERT_TRUE(cmd->release().ok());
+  pid_t burner = -1;
+  for (int i = 0; i < 200 && burner < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::ifstream children("/proc/" + std::to_string(cmd->pid()) + "/task/" + std::to_string(cmd->pid()) +
+                           "/children");
+    children >> burner;
+    if (!children) burner = -1;
+  }
+  ASSERT_GT(burner, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  uint64_t cpu_before_ns = schedstat_cpu_ns(burner);
+  ASSERT_TRUE((*collector)->add_target(cmd->pid(), true).ok());
+  EXPECT_EQ((*collector)->live_targets(), 2u);
+  RecordingSink sink;
+  while (!cmd->poll_exit()) ASSERT_TRUE((*collector)->poll(sink, 100).ok());
+  ASSERT_TRUE((*collector)->stop(sink).ok());
+  std::ifstream in(out_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::filesystem::remove(out_file);
+  auto truth = parse_ground_truth(text.str());
+  ASSERT_TRUE(truth.count("hot"));
+  ASSERT_EQ(number(truth["hot"], "pid"), burner);
+  double expected = 99 * (number(truth["hot"], "total_cpu_ns") - static_cast<double>(cpu_before_ns)) / 1e9;
+  EXPECT_EQ(sink.samples_of(static_cast<uint32_t>(burner)), sink.samples.size());  // sh only waits
+  EXPECT_GE(static_cast<double>(sink.samples.size()), 0.8 * expected);
+  EXPECT_LE(static_cast<double>(sink.samples.size()), 1.1 * expected + 5);
+  // Its mappings came from the /proc snapshot taken by add_target.
+  bool mapped = false;
+  for (const auto& m : sink.mappings) mapped |= m.pid == static_cast<uint32_t>(burner) && m.path == kPrograms + "/hot";
+  EXPECT_TRUE(mapped);
+  EXPECT_EQ((*collector)->live_targets(), 0u);
+}
+
+TEST(Collector, MissingCapabilitiesArePermissionErrors) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  if (geteuid() != 0) GTEST_SKIP() << "dropping capabilities with setpriv needs root";
+  std::string cmd = "setpriv --inh-caps=-all --bounding-set=-all '" + std::string(LOADPROF_OPEN_PROBE) + "' 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+  ASSERT_TRUE(p);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p.get())) out += buf;
+  int status = pclose(p.release());
+  ASSERT_TRUE(WIFEXITED(status)) << out;
+  EXPECT_EQ(WEXITSTATUS(status), 3) << out;
+  EXPECT_NE(out.find("kind=permission"), std::string::npos) << out;
+  EXPECT_NE(out.find("needs root or CAP_BPF and CAP_PERFMON (missing: CAP_BPF, CAP_PERFMON)"), std::string::npos)
+      << out;
+}
+
+}  // namespace
+}  // namespace loadprof::collect
