@@ -21,14 +21,8 @@ namespace loadprof::symbolize {
 
 namespace {
 
-char* g_debuginfo_path = nullptr;  // libdwfl's default: ":.debug:/usr/lib/debug"
-
-const Dwfl_Callbacks kCallbacks = {
-    .find_elf = nullptr,  // dwfl_report_elf hands the file itself
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
-    .debuginfo_path = &g_debuginfo_path,
-};
+// Sizeless function symbols (assembly) cover at most this much code after them.
+constexpr uint64_t kMaxSizelessDistance = 64 * 1024;
 
 std::string hex(const unsigned char* bytes, int n) {
   static const char kDigits[] = "0123456789abcdef";
@@ -75,6 +69,13 @@ void call_site(Dwarf_Die* inlined, std::string& file, uint32_t& line) {
   if (name != nullptr) file = name;
 }
 
+// "realpath@@GLIBC_2.3" -> "realpath": .symtab names of versioned symbols
+// carry the version; no C or mangled C++ name contains '@'.
+std::string strip_version(const char* name) {
+  const char* at = strchr(name, '@');
+  return at == nullptr ? std::string(name) : std::string(name, at - name);
+}
+
 }  // namespace
 
 std::string demangle(const char* name) {
@@ -93,12 +94,19 @@ std::string demangle(const char* name) {
 }
 
 std::unique_ptr<Module> Module::open(std::string name, const std::string& file_name,
-                                     const std::vector<std::string>& candidates, const std::string& build_id) {
+                                     const std::vector<std::string>& candidates, const std::string& build_id,
+                                     const std::string& debuginfo_path) {
   std::unique_ptr<Module> module(new Module(std::move(name)));
+  module->debuginfo_path_ = debuginfo_path;
+  module->debuginfo_path_ptr_ = module->debuginfo_path_.data();
+  module->callbacks_.find_elf = nullptr;  // dwfl_report_elf hands the file itself
+  module->callbacks_.find_debuginfo = dwfl_standard_find_debuginfo;
+  module->callbacks_.section_address = dwfl_offline_section_address;
+  module->callbacks_.debuginfo_path = &module->debuginfo_path_ptr_;
   for (const std::string& candidate : candidates) {
     UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) continue;
-    Dwfl* dwfl = dwfl_begin(&kCallbacks);
+    Dwfl* dwfl = dwfl_begin(&module->callbacks_);
     if (dwfl == nullptr) return module;
     dwfl_report_begin(dwfl);
     const std::string& report_name = file_name.empty() ? candidate : file_name;
@@ -137,6 +145,7 @@ std::unique_ptr<Module> Module::open(std::string name, const std::string& file_n
     module->bias_ = bias;
     module->opened_path_ = candidate;
     module->build_id_ = file_build_id;
+    module->load_symbols();
     return module;
   }
   return module;
@@ -157,16 +166,68 @@ bool Module::file_offset_to_address(uint64_t file_offset, uint64_t& address) con
   return true;
 }
 
+void Module::load_symbols() {
+  int n = dwfl_module_getsymtab(mod_);
+  for (int i = 1; i < n; ++i) {
+    GElf_Sym sym;
+    GElf_Addr address = 0;
+    GElf_Word shndx = 0;
+    const char* name = dwfl_module_getsym_info(mod_, i, &sym, &address, &shndx, nullptr, nullptr);
+    if (name == nullptr || name[0] == '\0' || address == 0 || shndx == SHN_UNDEF) continue;
+    int type = GELF_ST_TYPE(sym.st_info);
+    if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE) continue;
+    int bind = GELF_ST_BIND(sym.st_info);
+    int rank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+    symbols_.push_back(Symbol{address, sym.st_size, name, rank});
+    max_symbol_size_ = std::max<uint64_t>(max_symbol_size_, sym.st_size);
+  }
+  // By address; among aliases at one address the best name first: global
+  // before weak before local, then the plainer name (fewer leading
+  // underscores, then shorter: "expm1f" over "expm1f32", "malloc" over
+  // "__libc_malloc"), then table order.
+  std::stable_sort(symbols_.begin(), symbols_.end(), [](const Symbol& a, const Symbol& b) {
+    if (a.address != b.address) return a.address < b.address;
+    if (a.rank != b.rank) return a.rank < b.rank;
+    size_t ua = strspn(a.name, "_"), ub = strspn(b.name, "_");
+    if (ua != ub) return ua < ub;
+    return strlen(a.name) < strlen(b.name);
+  });
+}
+
+// The sized symbol containing address (the innermost start when symbols
+// nest); else the nearest sizeless symbol below it, unless a sized symbol
+// ends between the two (the address is then in padding: no symbol).
+const char* Module::symbol_at(uint64_t address) const {
+  auto it = std::upper_bound(symbols_.begin(), symbols_.end(), address,
+                             [](uint64_t a, const Symbol& s) { return a < s.address; });
+  const Symbol* sizeless = nullptr;
+  bool blocked = false;
+  while (it != symbols_.begin()) {
+    --it;
+    uint64_t distance = address - it->address;
+    if (it->size > 0 && distance < it->size) {
+      // Among aliases at this address the first has the best binding.
+      while (it != symbols_.begin() && (it - 1)->address == it->address && (it - 1)->size > 0) --it;
+      return it->name;
+    }
+    if (it->size == 0) {
+      if (sizeless == nullptr && !blocked && distance < kMaxSizelessDistance) sizeless = &*it;
+    } else if (sizeless == nullptr) {
+      blocked = true;
+    }
+    // No sized symbol further down is large enough to reach address.
+    if (distance >= max_symbol_size_) break;
+  }
+  return sizeless != nullptr ? sizeless->name : nullptr;
+}
+
 std::vector<capture::Frame> Module::resolve(uint64_t file_offset) {
   std::vector<capture::Frame> out;
   if (mod_ == nullptr) return out;
   uint64_t address = 0;
   if (!file_offset_to_address(file_offset, address)) return out;
 
-  GElf_Off symbol_offset = 0;
-  GElf_Sym sym;
-  const char* symbol =
-      dwfl_module_addrinfo(mod_, address, &symbol_offset, &sym, nullptr, nullptr, nullptr);
+  const char* symbol = symbol_at(address);
 
   // Source line of the address itself: the location inside the innermost function.
   std::string file;
@@ -203,7 +264,7 @@ std::vector<capture::Frame> Module::resolve(uint64_t file_offset) {
     std::free(scopes);
   }
 
-  std::string name = symbol != nullptr ? demangle(symbol) : outer_name;
+  std::string name = symbol != nullptr ? demangle(strip_version(symbol).c_str()) : outer_name;
   if (name.empty()) {
     // Inline frames without an enclosing function would float free; the
     // caller turns the whole address into "module+0xoff".

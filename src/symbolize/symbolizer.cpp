@@ -103,7 +103,7 @@ class SymbolizerImpl final : public Symbolizer {
     if (options_.cache) module->cache.emplace(key, std::move(frames));
   }
 
-  void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) override {
+  void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) override {
     ++stats_.kernel_lookups;
     if (!kallsyms_) {
       auto text = system_->read_kallsyms();
@@ -113,7 +113,8 @@ class SymbolizerImpl final : public Symbolizer {
     frame.address = ip;
     frame.kernel = true;
     frame.module_offset = ip;
-    if (const KernelSymbol* sym = kallsyms_->lookup(ip); sym != nullptr) {
+    uint64_t lookup_ip = return_address ? ip - 1 : ip;
+    if (const KernelSymbol* sym = kallsyms_->lookup(lookup_ip); sym != nullptr) {
       frame.function = sym->name;
       frame.module = sym->module;
     } else {
@@ -150,7 +151,7 @@ class SymbolizerImpl final : public Symbolizer {
     key += m.build_id;
     auto it = modules_.find(key);
     if (it == modules_.end()) {
-      auto module = Module::open(basename_of(path), path, system_->elf_candidates(m), m.build_id);
+      auto module = Module::open(basename_of(path), path, system_->elf_candidates(m), m.build_id, options_.debuginfo_path);
       if (module->ok()) {
         ++stats_.modules_opened;
       } else {

@@ -86,6 +86,16 @@ TEST(Kallsyms, SymbolizerUsesTheSeamOnce) {
   EXPECT_TRUE(frames[2].kernel);
   EXPECT_EQ(raw->kallsyms_reads, 1);
   EXPECT_EQ(s->stats().kernel_lookups, 3u);
+
+  // A return address right after a call that ends __x64_sys_read is the
+  // first byte of the next symbol: ip - 1 finds the caller.
+  frames.clear();
+  s->symbolize_kernel(0xffffffff81003400, /*return_address=*/true, frames);
+  s->symbolize_kernel(0xffffffff81003400, /*return_address=*/false, frames);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].function, "__x64_sys_read");
+  EXPECT_EQ(frames[0].address, 0xffffffff81003400u);
+  EXPECT_EQ(frames[1].function, "weak_text");
 }
 
 std::string read_file(const char* path) {

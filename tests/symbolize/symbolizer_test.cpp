@@ -289,6 +289,122 @@ TEST(SymbolizerDeleted, DeletedLibraryResolvesThroughMapFilesWhileAlive) {
   EXPECT_EQ(late->stats().modules_failed, 1u);
 }
 
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[256];
+  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string build_id_of(const std::string& path) {
+  return run("readelf -n '" + path + "' | awk '/Build ID/ {print $3}'");
+}
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag)
+      : path_(std::filesystem::temp_directory_path() / ("loadprof-" + tag + "-" + std::to_string(getpid()))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(SymbolizerDebugFiles, BuildIdDirectoryAndDebuglinkSupplyDwarf) {
+  std::string id = build_id_of(testing::fixture_library());
+  ASSERT_GT(id.size(), 8u) << "the fixture library has no build-id";
+  TempDir tmp("symdbg");
+  auto lib_dir = tmp.path() / "lib";
+  auto id_dir = tmp.path() / "debug" / ".build-id" / id.substr(0, 2);
+  std::filesystem::create_directories(lib_dir);
+  std::filesystem::create_directories(id_dir);
+  std::string lib = (lib_dir / "libsymfixture_lib.so").string();
+  std::string linked = (lib_dir / "liblinked.so").string();
+  std::string debug = (id_dir / (id.substr(2) + ".debug")).string();
+  std::filesystem::copy_file(testing::fixture_library(), lib);
+  // The debug file by build-id; the library stripped of DWARF and .symtab.
+  ASSERT_EQ(std::system(("objcopy --only-keep-debug '" + lib + "' '" + debug + "'").c_str()), 0);
+  ASSERT_EQ(std::system(("strip --strip-all '" + lib + "'").c_str()), 0);
+  // A second copy that names its debug file with .gnu_debuglink, next to it.
+  std::filesystem::copy_file(lib, linked);
+  std::filesystem::copy_file(debug, lib_dir / "liblinked.debug");
+  ASSERT_EQ(std::system(("cd '" + lib_dir.string() + "' && objcopy --add-gnu-debuglink=liblinked.debug liblinked.so").c_str()), 0);
+
+  const uint32_t expected_line = [] {
+    std::ifstream in(std::string(SYMBOLIZE_FIXTURE_SOURCE).replace(
+        std::string(SYMBOLIZE_FIXTURE_SOURCE).rfind("fixture_main.cpp"), 16, "fixture_lib.cpp"));
+    std::string line;
+    for (uint32_t n = 1; std::getline(in, line); ++n)
+      if (line.find("int lib_work(int x)") != std::string::npos) return n;
+    return 0u;
+  }();
+  ASSERT_GT(expected_line, 0u);
+
+  for (const std::string& library : {lib, linked}) {
+    FixtureProcess fixture(library);
+    ASSERT_TRUE(fixture.ready()) << library;
+    auto maps = fixture.maps(kSnapshotNs);
+    uint32_t pid = static_cast<uint32_t>(fixture.pid());
+    uint64_t ip = fixture.address("lib_work");
+
+    SymbolizerOptions with_debug;
+    // The build-id copy needs the build-id tree; the debuglink copy only its
+    // own directory (the empty first entry).
+    with_debug.debuginfo_path = library == lib ? (tmp.path() / "debug").string() : std::string(":.debug");
+    auto s = Symbolizer::create(with_debug);
+    for (const auto& m : maps) s->add_mapping(m);
+    auto f = lookup(*s, pid, ip);
+    ASSERT_EQ(f.size(), 1u) << library;
+    EXPECT_EQ(f[0].function, "libns::lib_work(int)") << library;
+    EXPECT_TRUE(f[0].file.ends_with("fixture_lib.cpp")) << library << ": " << f[0].file;
+    EXPECT_EQ(f[0].line, expected_line) << library;
+
+    // Control: with no debug file to find, the name still comes from .dynsym
+    // but there is no source position.
+    SymbolizerOptions without;
+    without.debuginfo_path = "/nonexistent";
+    auto bare = Symbolizer::create(without);
+    for (const auto& m : maps) bare->add_mapping(m);
+    auto g = lookup(*bare, pid, ip);
+    ASSERT_EQ(g.size(), 1u);
+    EXPECT_EQ(g[0].function, "libns::lib_work(int)");
+    EXPECT_EQ(g[0].file, "");
+    EXPECT_EQ(g[0].line, 0u);
+  }
+}
+
+TEST_F(FixtureTest, BuildIdMustMatchTheFile) {
+  std::string id = build_id_of(testing::fixture_program());
+  ASSERT_GT(id.size(), 8u);
+  uint64_t ip = fixture_.address("c_function");
+  for (const std::string& build_id : {id, std::string("00112233445566778899")}) {
+    auto s = Symbolizer::create();
+    for (auto m : maps_) {
+      if (m.path == testing::fixture_program()) m.build_id = build_id;
+      s->add_mapping(m);
+    }
+    auto f = lookup(*s, pid_, ip);
+    ASSERT_EQ(f.size(), 1u);
+    capture::Mapping m = mapping_of(maps_, ip);
+    if (build_id == id) {
+      EXPECT_EQ(f[0].function, "c_function");
+      EXPECT_EQ(s->stats().modules_opened, 1u);
+    } else {
+      // Another binary than the one that ran: not trusted, module+offset.
+      EXPECT_EQ(f[0].function, "symbolize_fixture+" + hex(ip - m.start + m.pgoff));
+      EXPECT_EQ(s->stats().modules_failed, 1u);
+    }
+  }
+}
+
 bool same_frame(const capture::Frame& a, const capture::Frame& b) {
   return a.address == b.address && a.function == b.function && a.module == b.module &&
          a.module_offset == b.module_offset && a.file == b.file && a.line == b.line && a.inlined == b.inlined &&

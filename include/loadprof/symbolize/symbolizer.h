@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "loadprof/capture/model.h"
@@ -19,6 +20,9 @@ struct SymbolizerOptions {
   // Cache frames per (module, offset) and kernel frames per address. Off only
   // to check that the cache changes nothing (tests) and to measure it (bench).
   bool cache = true;
+  // Where libdwfl looks for separate debug files (.gnu_debuglink names and
+  // DIR/.build-id/xx/yyyy.debug), as in elfutils: ":.debug:/usr/lib/debug".
+  std::string debuginfo_path = ":.debug:/usr/lib/debug";
 };
 
 // What the symbolizer did so far; for tests and benchmarks.
@@ -55,7 +59,9 @@ class Symbolizer {
                               std::vector<capture::Frame>& out) = 0;
   // Appends one frame (kernel=true) for a kernel address; "[kernel]+0xaddr"
   // when kallsyms is unreadable or has no symbol below the address.
-  virtual void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) = 0;
+  // return_address: look up ip - 1 (every kernel frame but the first).
+  virtual void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) = 0;
+  void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) { symbolize_kernel(ip, false, out); }
 
   virtual SymbolizerStats stats() const = 0;
 };
