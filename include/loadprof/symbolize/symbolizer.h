@@ -1,34 +1,69 @@
 // Address -> frames. User addresses through elfutils libdwfl (function names,
 // demangled C++, inline frames expanded, file:line), kernel addresses through
-// /proc/kallsyms. Maps are versioned by time per process so a dlopen'ed
-// library or an exited child still resolves. Lookups are cached per module.
+// /proc/kallsyms, JIT code through /tmp/perf-PID.map. Maps are versioned by
+// time per process so a dlopen'ed library or an exited child still resolves.
+// Lookups are cached per module. A Symbolizer is not thread-safe: the record
+// pipeline symbolizes on one thread.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "loadprof/capture/model.h"
+#include "loadprof/symbolize/system_access.h"
 
 namespace loadprof::symbolize {
 
+struct SymbolizerOptions {
+  // Cache frames per (module, offset) and kernel frames per address. Off only
+  // to check that the cache changes nothing (tests) and to measure it (bench).
+  bool cache = true;
+  // Where libdwfl looks for separate debug files (.gnu_debuglink names and
+  // DIR/.build-id/xx/yyyy.debug), as in elfutils: ":.debug:/usr/lib/debug".
+  std::string debuginfo_path = ":.debug:/usr/lib/debug";
+};
+
+// What the symbolizer did so far; for tests and benchmarks.
+struct SymbolizerStats {
+  uint64_t user_lookups = 0;
+  uint64_t user_cache_hits = 0;
+  uint64_t kernel_lookups = 0;
+  uint64_t modules_opened = 0;       // ELF files opened with libdwfl (once per path+build-id)
+  uint64_t modules_failed = 0;       // modules whose file could not be opened or did not match
+  uint64_t unknown_addresses = 0;    // user addresses outside every known mapping
+};
+
 class Symbolizer {
  public:
-  static std::unique_ptr<Symbolizer> create();
+  static std::unique_ptr<Symbolizer> create(SymbolizerOptions options = {});
+  // With a replaced system boundary (tests feed a fake kallsyms text).
+  static std::unique_ptr<Symbolizer> create(std::unique_ptr<SystemAccess> system,
+                                            SymbolizerOptions options = {});
   virtual ~Symbolizer() = default;
 
-  // Every mapping the collector saw, in any order of pids; per pid in time order.
+  // Every mapping the collector saw (a /proc snapshot or perf mmap2 records),
+  // in any order. At a lookup time the mapping covering the address with the
+  // latest time_ns <= that time wins (a later mmap over a range replaces it).
   virtual void add_mapping(const capture::Mapping& mapping) = 0;
-  // exec replaces the address space of pid from time_ns on.
+  // exec replaces the address space of pid from time_ns on: mappings added
+  // with an earlier time_ns are not used for lookups at or after time_ns.
   virtual void on_exec(uint32_t pid, uint64_t time_ns) = 0;
 
   // Appends the frames for one user address, leaf first (inline frames before
   // the function they are inlined into). return_address: look up ip - 1 (every
-  // frame but the leaf). Never fails: unresolved -> "module+0xoff", unknown
-  // module -> "[unknown]" with the raw address.
+  // frame but the leaf). Never fails: unresolved -> "module+0xoff" (file
+  // offset of ip), unknown module -> "[unknown]" with the raw address.
   virtual void symbolize_user(uint32_t pid, uint64_t time_ns, uint64_t ip, bool return_address,
                               std::vector<capture::Frame>& out) = 0;
-  virtual void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) = 0;
+  // Appends one frame (kernel=true) for a kernel address; "[kernel]+0xaddr"
+  // when kallsyms is unreadable or has no symbol below the address.
+  // return_address: look up ip - 1 (every kernel frame but the first).
+  virtual void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) = 0;
+  void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) { symbolize_kernel(ip, false, out); }
+
+  virtual SymbolizerStats stats() const = 0;
 };
 
 }  // namespace loadprof::symbolize

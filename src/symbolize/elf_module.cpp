@@ -1,0 +1,282 @@
+// libdwfl per ELF file. Each file gets its own Dwfl with the file reported at
+// its link-time addresses (bias 0 for ET_DYN), so a file offset maps to an
+// address through the PT_LOAD headers, independent of where any process
+// loaded it; one opened file serves every process that maps it.
+#include "symbolize/elf_module.h"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "loadprof/util/fd.h"
+
+namespace loadprof::symbolize {
+
+namespace {
+
+// Sizeless function symbols (assembly) cover at most this much code after them.
+constexpr uint64_t kMaxSizelessDistance = 64 * 1024;
+
+std::string hex(const unsigned char* bytes, int n) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (int i = 0; i < n; ++i) {
+    out.push_back(kDigits[bytes[i] >> 4]);
+    out.push_back(kDigits[bytes[i] & 15]);
+  }
+  return out;
+}
+
+// The linkage name (demangled) when the DIE or its abstract origin /
+// specification has one: it carries namespaces, template arguments and
+// parameter types that DW_AT_name lacks.
+std::string die_function_name(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  const char* linkage = nullptr;
+  if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) != nullptr ||
+      dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr) != nullptr) {
+    linkage = dwarf_formstring(&attr);
+  }
+  if (linkage != nullptr) return demangle(linkage);
+  const char* name = dwarf_diename(die);
+  return name != nullptr ? std::string(name) : std::string();
+}
+
+// DW_AT_call_file/DW_AT_call_line of an inlined subroutine: where, in its
+// caller, the inlined code sits.
+void call_site(Dwarf_Die* inlined, std::string& file, uint32_t& line) {
+  file.clear();
+  line = 0;
+  Dwarf_Attribute attr;
+  Dwarf_Word value = 0;
+  if (dwarf_attr(inlined, DW_AT_call_line, &attr) != nullptr && dwarf_formudata(&attr, &value) == 0)
+    line = static_cast<uint32_t>(value);
+  if (dwarf_attr(inlined, DW_AT_call_file, &attr) == nullptr || dwarf_formudata(&attr, &value) != 0) return;
+  Dwarf_Die cu;
+  if (dwarf_diecu(inlined, &cu, nullptr, nullptr) == nullptr) return;
+  Dwarf_Files* files = nullptr;
+  size_t nfiles = 0;
+  if (dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 || value >= nfiles) return;
+  const char* name = dwarf_filesrc(files, value, nullptr, nullptr);
+  if (name != nullptr) file = name;
+}
+
+// "realpath@@GLIBC_2.3" -> "realpath": .symtab names of versioned symbols
+// carry the version; no C or mangled C++ name contains '@'.
+std::string strip_version(const char* name) {
+  const char* at = strchr(name, '@');
+  return at == nullptr ? std::string(name) : std::string(name, at - name);
+}
+
+}  // namespace
+
+std::string demangle(const char* name) {
+  if (name == nullptr) return {};
+  if (name[0] == '_' && name[1] == 'Z') {
+    int status = 0;
+    char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+    if (status == 0 && out != nullptr) {
+      std::string result(out);
+      std::free(out);
+      return result;
+    }
+    std::free(out);
+  }
+  return name;
+}
+
+std::unique_ptr<Module> Module::open(std::string name, const std::string& file_name,
+                                     const std::vector<std::string>& candidates, const std::string& build_id,
+                                     const std::string& debuginfo_path) {
+  std::unique_ptr<Module> module(new Module(std::move(name)));
+  module->debuginfo_path_ = debuginfo_path;
+  module->debuginfo_path_ptr_ = module->debuginfo_path_.data();
+  module->callbacks_.find_elf = nullptr;  // dwfl_report_elf hands the file itself
+  module->callbacks_.find_debuginfo = dwfl_standard_find_debuginfo;
+  module->callbacks_.section_address = dwfl_offline_section_address;
+  module->callbacks_.debuginfo_path = &module->debuginfo_path_ptr_;
+  for (const std::string& candidate : candidates) {
+    UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) continue;
+    Dwfl* dwfl = dwfl_begin(&module->callbacks_);
+    if (dwfl == nullptr) return module;
+    dwfl_report_begin(dwfl);
+    const std::string& report_name = file_name.empty() ? candidate : file_name;
+    Dwfl_Module* mod = dwfl_report_elf(dwfl, module->name_.c_str(), report_name.c_str(), fd.get(), 0, true);
+    if (mod == nullptr) {  // not ELF: the fd stays ours
+      dwfl_end(dwfl);
+      continue;
+    }
+    fd.release();  // consumed by libdwfl on success
+    dwfl_report_end(dwfl, nullptr, nullptr);
+
+    const unsigned char* bits = nullptr;
+    GElf_Addr id_vaddr = 0;
+    int n = dwfl_module_build_id(mod, &bits, &id_vaddr);
+    std::string file_build_id = n > 0 ? hex(bits, n) : std::string();
+    if (!build_id.empty() && file_build_id != build_id) {  // replaced file, or another process's
+      dwfl_end(dwfl);
+      continue;
+    }
+    Dwarf_Addr bias = 0;
+    Elf* elf = dwfl_module_getelf(mod, &bias);
+    size_t phnum = 0;
+    if (elf == nullptr || elf_getphdrnum(elf, &phnum) != 0) {
+      dwfl_end(dwfl);
+      continue;
+    }
+    for (size_t i = 0; i < phnum; ++i) {
+      GElf_Phdr phdr;
+      if (gelf_getphdr(elf, static_cast<int>(i), &phdr) == nullptr || phdr.p_type != PT_LOAD) continue;
+      module->segments_.push_back(Segment{phdr.p_offset, phdr.p_filesz, phdr.p_vaddr});
+    }
+    std::sort(module->segments_.begin(), module->segments_.end(),
+              [](const Segment& a, const Segment& b) { return a.offset < b.offset; });
+    module->dwfl_ = dwfl;
+    module->mod_ = mod;
+    module->bias_ = bias;
+    module->opened_path_ = candidate;
+    module->build_id_ = file_build_id;
+    module->load_symbols();
+    return module;
+  }
+  return module;
+}
+
+Module::~Module() {
+  if (dwfl_ != nullptr) dwfl_end(dwfl_);
+}
+
+bool Module::file_offset_to_address(uint64_t file_offset, uint64_t& address) const {
+  // The last segment starting at or below the offset; code lies within its
+  // file size, but an offset past it still maps linearly (bss-like tails).
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), file_offset,
+                             [](uint64_t off, const Segment& s) { return off < s.offset; });
+  if (it == segments_.begin()) return false;
+  --it;
+  address = file_offset - it->offset + it->vaddr + bias_;
+  return true;
+}
+
+void Module::load_symbols() {
+  int n = dwfl_module_getsymtab(mod_);
+  for (int i = 1; i < n; ++i) {
+    GElf_Sym sym;
+    GElf_Addr address = 0;
+    GElf_Word shndx = 0;
+    const char* name = dwfl_module_getsym_info(mod_, i, &sym, &address, &shndx, nullptr, nullptr);
+    if (name == nullptr || name[0] == '\0' || address == 0 || shndx == SHN_UNDEF) continue;
+    int type = GELF_ST_TYPE(sym.st_info);
+    if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE) continue;
+    int bind = GELF_ST_BIND(sym.st_info);
+    int rank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+    symbols_.push_back(Symbol{address, sym.st_size, name, rank});
+    max_symbol_size_ = std::max<uint64_t>(max_symbol_size_, sym.st_size);
+  }
+  // By address; among aliases at one address the best name first: global
+  // before weak before local, then the plainer name (fewer leading
+  // underscores, then shorter: "expm1f" over "expm1f32", "malloc" over
+  // "__libc_malloc"), then table order.
+  std::stable_sort(symbols_.begin(), symbols_.end(), [](const Symbol& a, const Symbol& b) {
+    if (a.address != b.address) return a.address < b.address;
+    if (a.rank != b.rank) return a.rank < b.rank;
+    size_t ua = strspn(a.name, "_"), ub = strspn(b.name, "_");
+    if (ua != ub) return ua < ub;
+    return strlen(a.name) < strlen(b.name);
+  });
+}
+
+// The sized symbol containing address (the innermost start when symbols
+// nest); else the nearest sizeless symbol below it, unless a sized symbol
+// ends between the two (the address is then in padding: no symbol).
+const char* Module::symbol_at(uint64_t address) const {
+  auto it = std::upper_bound(symbols_.begin(), symbols_.end(), address,
+                             [](uint64_t a, const Symbol& s) { return a < s.address; });
+  const Symbol* sizeless = nullptr;
+  bool blocked = false;
+  while (it != symbols_.begin()) {
+    --it;
+    uint64_t distance = address - it->address;
+    if (it->size > 0 && distance < it->size) {
+      // Among aliases at this address the first has the best binding.
+      while (it != symbols_.begin() && (it - 1)->address == it->address && (it - 1)->size > 0) --it;
+      return it->name;
+    }
+    if (it->size == 0) {
+      if (sizeless == nullptr && !blocked && distance < kMaxSizelessDistance) sizeless = &*it;
+    } else if (sizeless == nullptr) {
+      blocked = true;
+    }
+    // No sized symbol further down is large enough to reach address.
+    if (distance >= max_symbol_size_) break;
+  }
+  return sizeless != nullptr ? sizeless->name : nullptr;
+}
+
+std::vector<capture::Frame> Module::resolve(uint64_t file_offset) {
+  std::vector<capture::Frame> out;
+  if (mod_ == nullptr) return out;
+  uint64_t address = 0;
+  if (!file_offset_to_address(file_offset, address)) return out;
+
+  const char* symbol = symbol_at(address);
+
+  // Source line of the address itself: the location inside the innermost function.
+  std::string file;
+  uint32_t line = 0;
+  if (Dwfl_Line* dl = dwfl_module_getsrc(mod_, address); dl != nullptr) {
+    int lineno = 0;
+    const char* src = dwfl_lineinfo(dl, nullptr, &lineno, nullptr, nullptr, nullptr);
+    if (src != nullptr) file = src;
+    line = lineno > 0 ? static_cast<uint32_t>(lineno) : 0;
+  }
+
+  std::string outer_name;  // from DWARF, used when the symbol table has nothing
+  Dwarf_Addr dwarf_bias = 0;
+  Dwarf_Die* cu = dwfl_module_addrdie(mod_, address, &dwarf_bias);
+  if (cu != nullptr) {
+    Dwarf_Die* scopes = nullptr;
+    int n = dwarf_getscopes(cu, address - dwarf_bias, &scopes);
+    for (int i = 0; i < n; ++i) {  // innermost first
+      int tag = dwarf_tag(&scopes[i]);
+      if (tag == DW_TAG_inlined_subroutine) {
+        capture::Frame frame;
+        frame.function = die_function_name(&scopes[i]);
+        frame.file = file;
+        frame.line = line;
+        frame.inlined = true;
+        if (frame.function.empty()) frame.function = "[inlined]";
+        out.push_back(std::move(frame));
+        call_site(&scopes[i], file, line);  // the caller's location is the call site
+      } else if (tag == DW_TAG_subprogram) {
+        outer_name = die_function_name(&scopes[i]);
+        break;
+      }
+    }
+    std::free(scopes);
+  }
+
+  std::string name = symbol != nullptr ? demangle(strip_version(symbol).c_str()) : outer_name;
+  if (name.empty()) {
+    // Inline frames without an enclosing function would float free; the
+    // caller turns the whole address into "module+0xoff".
+    out.clear();
+    return out;
+  }
+  capture::Frame frame;
+  frame.function = std::move(name);
+  frame.file = std::move(file);
+  frame.line = line;
+  out.push_back(std::move(frame));
+  return out;
+}
+
+}  // namespace loadprof::symbolize

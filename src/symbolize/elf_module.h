@@ -1,0 +1,82 @@
+// One ELF file opened with libdwfl (one Dwfl per file, opened once): file
+// offset -> function name (demangled), inline chain from DWARF scopes, and
+// source file:line. Results are cached by the Symbolizer, not here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "loadprof/capture/model.h"
+
+#include <elfutils/libdwfl.h>
+
+namespace loadprof::symbolize {
+
+// "_ZN2ns5KlassIiE6methodEi" -> "ns::Klass<int>::method(int)"; other names unchanged.
+std::string demangle(const char* name);
+
+class Module {
+ public:
+  // name: basename shown in frames ("libc.so.6"). file_name: the path the
+  // mapping names (used by libdwfl to find .gnu_debuglink files). Opens the
+  // first candidate that is ELF and whose build-id equals build_id (hex; any
+  // when empty). A module whose file cannot be opened stays "not ok": its
+  // frames become "name+0xoffset".
+  // debuginfo_path: libdwfl's search path for separate debug files.
+  static std::unique_ptr<Module> open(std::string name, const std::string& file_name,
+                                      const std::vector<std::string>& candidates, const std::string& build_id,
+                                      const std::string& debuginfo_path);
+  ~Module();
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  bool ok() const { return mod_ != nullptr; }
+  const std::string& name() const { return name_; }
+  const std::string& opened_path() const { return opened_path_; }
+  const std::string& build_id() const { return build_id_; }
+
+  // Frames (address and module left for the caller) for the code at this
+  // file offset, leaf first; empty when no symbol covers it.
+  std::vector<capture::Frame> resolve(uint64_t file_offset);
+
+  // Per-module result cache: key = file offset * 2 + return_address.
+  std::unordered_map<uint64_t, std::vector<capture::Frame>> cache;
+
+ private:
+  explicit Module(std::string name) : name_(std::move(name)) {}
+  struct Segment {
+    uint64_t offset = 0;
+    uint64_t file_size = 0;
+    uint64_t vaddr = 0;
+  };
+  struct Symbol {
+    uint64_t address = 0;
+    uint64_t size = 0;
+    const char* name = nullptr;  // in the ELF string table, alive as long as dwfl_
+    int rank = 0;                // among aliases: global 0, weak 1, local 2
+  };
+  bool file_offset_to_address(uint64_t file_offset, uint64_t& address) const;
+  void load_symbols();
+  const char* symbol_at(uint64_t address) const;
+
+  std::string name_;
+  // libdwfl keeps pointers to both for the life of the Dwfl.
+  std::string debuginfo_path_;
+  char* debuginfo_path_ptr_ = nullptr;
+  Dwfl_Callbacks callbacks_{};
+  std::string opened_path_;
+  std::string build_id_;
+  Dwfl* dwfl_ = nullptr;
+  Dwfl_Module* mod_ = nullptr;
+  uint64_t bias_ = 0;
+  std::vector<Segment> segments_;  // PT_LOAD, by file offset
+  // Function symbols sorted by address: dwfl_module_addrsym scans the whole
+  // symbol table on every call (~100 us on libstdc++), a binary search does not.
+  std::vector<Symbol> symbols_;
+  uint64_t max_symbol_size_ = 0;
+};
+
+}  // namespace loadprof::symbolize

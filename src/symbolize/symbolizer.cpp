@@ -1,0 +1,217 @@
+// The Symbolizer: mapping lookup by time -> per-file libdwfl module -> frames,
+// with a per-(module, offset) cache; kallsyms for kernel addresses; perf-PID.map
+// for JIT code in anonymous memory.
+#include "loadprof/symbolize/symbolizer.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "symbolize/elf_module.h"
+#include "symbolize/kallsyms.h"
+#include "symbolize/map_table.h"
+#include "symbolize/perf_map.h"
+
+namespace loadprof::symbolize {
+
+namespace {
+
+constexpr std::string_view kDeleted = " (deleted)";
+
+std::string strip_deleted(const std::string& path) {
+  if (path.ends_with(kDeleted)) return path.substr(0, path.size() - kDeleted.size());
+  return path;
+}
+
+std::string basename_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool is_file_path(const std::string& path) { return !path.empty() && path.front() == '/' && !path.starts_with("//anon"); }
+
+std::string with_offset(const std::string& module, uint64_t offset) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "+0x%" PRIx64, offset);
+  return module + buf;
+}
+
+class SymbolizerImpl final : public Symbolizer {
+ public:
+  SymbolizerImpl(std::unique_ptr<SystemAccess> system, SymbolizerOptions options)
+      : system_(std::move(system)), options_(options) {}
+
+  void add_mapping(const capture::Mapping& mapping) override { maps_.add(mapping); }
+  void on_exec(uint32_t pid, uint64_t time_ns) override { maps_.on_exec(pid, time_ns); }
+
+  void symbolize_user(uint32_t pid, uint64_t time_ns, uint64_t ip, bool return_address,
+                      std::vector<capture::Frame>& out) override {
+    ++stats_.user_lookups;
+    // A return address points after the call; the call itself (ip - 1) is in
+    // the caller's range, and in the right inline scope.
+    uint64_t lookup_ip = return_address && ip > 0 ? ip - 1 : ip;
+    MapEntry* entry = maps_.find(pid, time_ns, lookup_ip);
+    if (entry == nullptr || !is_file_path(entry->mapping.path)) {
+      if (symbolize_jit(pid, ip, lookup_ip, out)) return;
+      if (entry == nullptr) {
+        ++stats_.unknown_addresses;
+        capture::Frame frame;
+        frame.address = ip;
+        frame.function = "[unknown]";
+        frame.module_offset = ip;
+        out.push_back(std::move(frame));
+        return;
+      }
+      // [vdso], [heap], anonymous memory: a known region without a file.
+      const capture::Mapping& m = entry->mapping;
+      capture::Frame frame;
+      frame.address = ip;
+      frame.module = m.path.empty() || m.path.starts_with("//anon") ? std::string("[anon]") : m.path;
+      frame.module_offset = ip - m.start + m.pgoff;
+      frame.function = with_offset(frame.module, frame.module_offset);
+      out.push_back(std::move(frame));
+      return;
+    }
+
+    const capture::Mapping& m = entry->mapping;
+    Module* module = module_for(*entry);
+    uint64_t offset = ip - m.start + m.pgoff;
+    uint64_t lookup_offset = lookup_ip - m.start + m.pgoff;
+    uint64_t key = offset * 2 + (return_address ? 1 : 0);
+    if (options_.cache) {
+      auto hit = module->cache.find(key);
+      if (hit != module->cache.end()) {
+        ++stats_.user_cache_hits;
+        append(hit->second, ip, out);
+        return;
+      }
+    }
+    std::vector<capture::Frame> frames = module->resolve(lookup_offset);
+    if (frames.empty()) {
+      capture::Frame frame;
+      frame.function = with_offset(module->name(), offset);
+      frames.push_back(std::move(frame));
+    }
+    for (capture::Frame& f : frames) {
+      f.module = module->name();
+      f.module_offset = offset;
+    }
+    append(frames, ip, out);
+    if (options_.cache) module->cache.emplace(key, std::move(frames));
+  }
+
+  void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) override {
+    ++stats_.kernel_lookups;
+    if (!kallsyms_) {
+      auto text = system_->read_kallsyms();
+      kallsyms_ = text ? KernelSymbols::parse(*text) : KernelSymbols();
+    }
+    capture::Frame frame;
+    frame.address = ip;
+    frame.kernel = true;
+    frame.module_offset = ip;
+    uint64_t lookup_ip = return_address ? ip - 1 : ip;
+    if (const KernelSymbol* sym = kallsyms_->lookup(lookup_ip); sym != nullptr) {
+      frame.function = sym->name;
+      frame.module = sym->module;
+    } else {
+      frame.module = "[kernel]";
+      frame.function = with_offset(frame.module, ip);
+    }
+    out.push_back(std::move(frame));
+  }
+
+  SymbolizerStats stats() const override { return stats_; }
+
+ private:
+  struct JitState {
+    std::optional<PerfMap> map;
+    size_t text_size = 0;
+    std::unordered_set<uint64_t> missed;  // addresses already retried after a reload
+  };
+
+  static void append(const std::vector<capture::Frame>& frames, uint64_t ip, std::vector<capture::Frame>& out) {
+    for (const capture::Frame& f : frames) {
+      out.push_back(f);
+      out.back().address = ip;
+    }
+  }
+
+  // One Module per (path, build-id), opened on first use and kept, also when
+  // opening failed (its frames are then "name+0xoff").
+  Module* module_for(MapEntry& entry) {
+    if (entry.module != nullptr) return entry.module;
+    const capture::Mapping& m = entry.mapping;
+    std::string path = strip_deleted(m.path);
+    std::string key = path;
+    key.push_back('\0');
+    key += m.build_id;
+    auto it = modules_.find(key);
+    if (it == modules_.end()) {
+      auto module = Module::open(basename_of(path), path, system_->elf_candidates(m), m.build_id, options_.debuginfo_path);
+      if (module->ok()) {
+        ++stats_.modules_opened;
+      } else {
+        ++stats_.modules_failed;
+      }
+      it = modules_.emplace(std::move(key), std::move(module)).first;
+    }
+    entry.module = it->second.get();
+    return entry.module;
+  }
+
+  // JIT code: /tmp/perf-PID.map, read on first need and again when an
+  // address misses (the JIT appends as it compiles).
+  bool symbolize_jit(uint32_t pid, uint64_t ip, uint64_t lookup_ip, std::vector<capture::Frame>& out) {
+    JitState& state = jit_[pid];
+    if (!state.map) reload_jit(pid, state);
+    const JitSymbol* sym = state.map->lookup(lookup_ip);
+    if (sym == nullptr && state.missed.insert(lookup_ip).second) {
+      if (reload_jit(pid, state)) sym = state.map->lookup(lookup_ip);
+    }
+    if (sym == nullptr) return false;
+    capture::Frame frame;
+    frame.address = ip;
+    frame.function = sym->name;
+    frame.module = "perf-" + std::to_string(pid) + ".map";
+    frame.module_offset = ip - sym->start;
+    out.push_back(std::move(frame));
+    return true;
+  }
+
+  // Returns whether the map changed.
+  bool reload_jit(uint32_t pid, JitState& state) {
+    auto text = system_->read_perf_map(pid);
+    if (!text) {
+      if (!state.map) state.map = PerfMap();
+      return false;
+    }
+    if (state.map && text->size() == state.text_size) return false;
+    state.text_size = text->size();
+    state.map = PerfMap::parse(*text);
+    return true;
+  }
+
+  std::unique_ptr<SystemAccess> system_;
+  SymbolizerOptions options_;
+  MapTable maps_;
+  std::unordered_map<std::string, std::unique_ptr<Module>> modules_;
+  std::optional<KernelSymbols> kallsyms_;
+  std::unordered_map<uint32_t, JitState> jit_;
+  SymbolizerStats stats_;
+};
+
+}  // namespace
+
+std::unique_ptr<Symbolizer> Symbolizer::create(SymbolizerOptions options) {
+  return create(make_system_access(), options);
+}
+
+std::unique_ptr<Symbolizer> Symbolizer::create(std::unique_ptr<SystemAccess> system, SymbolizerOptions options) {
+  return std::make_unique<SymbolizerImpl>(std::move(system), options);
+}
+
+}  // namespace loadprof::symbolize

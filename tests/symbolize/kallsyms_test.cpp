@@ -1,0 +1,157 @@
+// Kernel symbols: a fake kallsyms text through the SystemAccess seam, and the
+// real /proc/kallsyms.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "loadprof/symbolize/symbolizer.h"
+#include "symbolize/kallsyms.h"
+
+namespace loadprof::symbolize {
+namespace {
+
+constexpr const char* kFakeKallsyms =
+    "ffffffff81000000 T _stext\n"
+    "ffffffff81000000 T startup_64\n"             // alias at the same address: the first listed wins
+    "ffffffff81001000 t do_one_initcall\n"
+    "ffffffff81002000 D some_data\n"              // data: ignored
+    "ffffffff81003000 T __x64_sys_read\n"
+    "ffffffff81003400 W weak_text\n"
+    "0000000000000000 A fixed_percpu_data\n"     // absolute: ignored
+    "ffffffffc0a00000 t ext4_readdir\t[ext4]\n"
+    "ffffffffc0a00800 T ext4_file_read_iter\t[ext4]\n"
+    "garbage line\n"
+    "\n";
+
+class FakeSystemAccess final : public SystemAccess {
+ public:
+  explicit FakeSystemAccess(std::string kallsyms) : kallsyms_(std::move(kallsyms)) {}
+  Result<std::string> read_kallsyms() override {
+    ++kallsyms_reads;
+    return kallsyms_;
+  }
+  Result<std::string> read_perf_map(uint32_t) override { return make_error(ErrorKind::io, "no perf map"); }
+  std::vector<std::string> elf_candidates(const capture::Mapping&) override { return {}; }
+  int kallsyms_reads = 0;
+
+ private:
+  std::string kallsyms_;
+};
+
+TEST(Kallsyms, ParsesTextSymbolsOnly) {
+  auto table = KernelSymbols::parse(kFakeKallsyms);
+  EXPECT_EQ(table.size(), 7u);  // 2 aliases + 3 kernel text + 2 module text
+  const KernelSymbol* s = table.lookup(0xffffffff81003010);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->name, "__x64_sys_read");
+  EXPECT_EQ(s->module, "[kernel]");
+  EXPECT_EQ(table.lookup(0xffffffff81000000)->name, "_stext");
+  // Inside the data symbol's range: still the text symbol below it.
+  EXPECT_EQ(table.lookup(0xffffffff81002010)->name, "do_one_initcall");
+  EXPECT_EQ(table.lookup(0xffffffff81003400)->name, "weak_text");
+  EXPECT_EQ(table.lookup(0xffffffffc0a00004)->name, "ext4_readdir");
+  EXPECT_EQ(table.lookup(0xffffffffc0a00004)->module, "[ext4]");
+  EXPECT_EQ(table.lookup(0xffffffffc0a00900)->name, "ext4_file_read_iter");
+  EXPECT_EQ(table.lookup(0xffffffff80ffffff), nullptr);  // below the first symbol
+  // Between kernel text and modules: too far from any symbol.
+  EXPECT_EQ(table.lookup(0xffffffffa0000000), nullptr);
+  EXPECT_EQ(table.lookup(0xffffffffc0a00800 + KernelSymbols::kMaxSymbolSize), nullptr);
+}
+
+TEST(Kallsyms, HiddenAddressesGiveAnEmptyTable) {
+  auto table = KernelSymbols::parse("0000000000000000 T _stext\n0000000000000000 t foo\n");
+  EXPECT_TRUE(table.empty());
+  EXPECT_EQ(table.lookup(0x1000), nullptr);
+}
+
+TEST(Kallsyms, SymbolizerUsesTheSeamOnce) {
+  auto fake = std::make_unique<FakeSystemAccess>(kFakeKallsyms);
+  FakeSystemAccess* raw = fake.get();
+  auto s = Symbolizer::create(std::move(fake));
+  std::vector<capture::Frame> frames;
+  s->symbolize_kernel(0xffffffff81003005, frames);
+  s->symbolize_kernel(0xffffffffc0a00801, frames);
+  s->symbolize_kernel(0xffffffffa0000000, frames);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].function, "__x64_sys_read");
+  EXPECT_EQ(frames[0].module, "[kernel]");
+  EXPECT_TRUE(frames[0].kernel);
+  EXPECT_EQ(frames[0].address, 0xffffffff81003005u);
+  EXPECT_EQ(frames[1].function, "ext4_file_read_iter");
+  EXPECT_EQ(frames[1].module, "[ext4]");
+  // No symbol: the kernel is still the module, never a bare "[unknown]".
+  EXPECT_EQ(frames[2].function, "[kernel]+0xffffffffa0000000");
+  EXPECT_TRUE(frames[2].kernel);
+  EXPECT_EQ(raw->kallsyms_reads, 1);
+  EXPECT_EQ(s->stats().kernel_lookups, 3u);
+
+  // A return address right after a call that ends __x64_sys_read is the
+  // first byte of the next symbol: ip - 1 finds the caller.
+  frames.clear();
+  s->symbolize_kernel(0xffffffff81003400, /*return_address=*/true, frames);
+  s->symbolize_kernel(0xffffffff81003400, /*return_address=*/false, frames);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].function, "__x64_sys_read");
+  EXPECT_EQ(frames[0].address, 0xffffffff81003400u);
+  EXPECT_EQ(frames[1].function, "weak_text");
+}
+
+std::string read_file(const char* path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+TEST(Kallsyms, RealKallsymsResolvesEveryTextSymbolBack) {
+  std::string text = read_file("/proc/kallsyms");
+  auto table = KernelSymbols::parse(text);
+  if (table.empty()) GTEST_SKIP() << "/proc/kallsyms shows no addresses (kptr_restrict, not root)";
+  EXPECT_GT(table.size(), 10000u);
+
+  // Every text symbol whose address is unique maps back to its own name,
+  // at its start and a few bytes in.
+  std::map<uint64_t, std::pair<std::string, int>> by_address;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream w(line);
+    std::string addr, type, name;
+    w >> addr >> type >> name;
+    if (type != "t" && type != "T" && type != "w" && type != "W") continue;
+    auto& e = by_address[std::stoull(addr, nullptr, 16)];
+    e.first = name;
+    ++e.second;
+  }
+  size_t checked = 0, mismatched = 0;
+  for (auto it = by_address.begin(); it != by_address.end(); ++it) {
+    if (it->second.second != 1 || it->first == 0) continue;
+    auto next = std::next(it);
+    uint64_t inside = next != by_address.end() && next->first - it->first > 1 ? it->first + 1 : it->first;
+    for (uint64_t a : {it->first, inside}) {
+      const KernelSymbol* s = table.lookup(a);
+      ++checked;
+      if (s == nullptr || s->name != it->second.first) ++mismatched;
+    }
+  }
+  EXPECT_GT(checked, 20000u);
+  EXPECT_EQ(mismatched, 0u);
+
+  auto s = Symbolizer::create();
+  for (const char* name : {"do_sys_openat2", "schedule", "vfs_read"}) {
+    auto found = std::find_if(by_address.begin(), by_address.end(),
+                              [&](const auto& e) { return e.second.first == name; });
+    if (found == by_address.end()) continue;  // renamed in this kernel
+    std::vector<capture::Frame> frames;
+    s->symbolize_kernel(found->first + 4, frames);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0].function, name);
+    EXPECT_EQ(frames[0].module, "[kernel]");
+    EXPECT_TRUE(frames[0].kernel);
+  }
+}
+
+}  // namespace
+}  // namespace loadprof::symbolize
