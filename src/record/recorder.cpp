@@ -4,9 +4,12 @@
 // poll are known before symbolization).
 #include "loadprof/record/recorder.h"
 
+#include <signal.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <unordered_map>
