@@ -27,12 +27,16 @@ struct Metadata {
   uint32_t cpu_count = 0;
   uint64_t start_monotonic_ns = 0;
   uint64_t start_realtime_ns = 0;
+
+  friend bool operator==(const Metadata&, const Metadata&) = default;
 };
 
 // MONOTONIC<->REALTIME pairs, at least one at start and one at end.
 struct ClockSync {
   uint64_t monotonic_ns = 0;
   uint64_t realtime_ns = 0;
+
+  friend bool operator==(const ClockSync&, const ClockSync&) = default;
 };
 
 // A process of the target set. exit_* are set when it exited during the capture.
@@ -46,6 +50,8 @@ struct Process {
   std::optional<int> exit_signal;            // signal number when killed
   bool launched = false;                     // started by loadprof (-- CMD)
   bool root = false;                         // named on the command line (not a child)
+
+  friend bool operator==(const Process&, const Process&) = default;
 };
 
 struct Thread {
@@ -54,6 +60,8 @@ struct Thread {
   std::string name;                          // comm
   uint64_t start_ns = 0;
   std::optional<uint64_t> exit_ns;
+
+  friend bool operator==(const Thread&, const Thread&) = default;
 };
 
 // A memory mapping, valid from time_ns on (maps are versioned by time).
@@ -66,6 +74,8 @@ struct Mapping {
   std::string path;
   std::string build_id;                      // hex, empty when unknown
   bool executable = false;
+
+  friend bool operator==(const Mapping&, const Mapping&) = default;
 };
 
 // One symbolized frame. Inline frames are frames of their own (inlined=true),
@@ -79,12 +89,16 @@ struct Frame {
   uint32_t line = 0;
   bool inlined = false;
   bool kernel = false;                       // rendered with the "_[k]" suffix
+
+  friend bool operator==(const Frame&, const Frame&) = default;
 };
 
 // A stack: frames leaf first. truncated = the unwinder stopped early.
 struct Stack {
   std::vector<FrameId> frames;
   bool truncated = false;
+
+  friend bool operator==(const Stack&, const Stack&) = default;
 };
 
 // One cpu-clock sample. weight is 1 sample (the period is 1/frequency_hz).
@@ -94,6 +108,8 @@ struct CpuSample {
   uint32_t tid = 0;
   uint32_t cpu = 0;
   StackId stack = kNoStack;
+
+  friend bool operator==(const CpuSample&, const CpuSample&) = default;
 };
 
 // Reserved for the off-CPU probe: a blocked interval [start_ns, end_ns).
@@ -107,6 +123,8 @@ struct OffCpuInterval {
   StackId waker_stack = kNoStack;
   OffCpuReason reason = OffCpuReason::other;
   uint32_t count = 1;                        // >1 when short intervals were aggregated in BPF
+
+  friend bool operator==(const OffCpuInterval&, const OffCpuInterval&) = default;
 };
 
 // Per CPU, per second: where the cpu-clock samples went.
@@ -117,6 +135,8 @@ struct CpuAccounting {
   uint64_t self = 0;                         // loadprof itself
   uint64_t other = 0;
   uint64_t idle = 0;
+
+  friend bool operator==(const CpuAccounting&, const CpuAccounting&) = default;
 };
 
 // Drop counters: probe -> reason -> count ("cpu" -> "ringbuf_full" -> 3).
@@ -136,6 +156,8 @@ struct RequestRecord {
   uint16_t local_port = 0;
   uint16_t stage = 0;
   uint16_t step = 0;
+
+  friend bool operator==(const RequestRecord&, const RequestRecord&) = default;
 };
 
 // How the capture ended.
@@ -144,6 +166,8 @@ struct EndInfo {
   bool interrupted = false;                  // Ctrl-C / SIGTERM
   std::optional<uint64_t> target_exited_ns;  // all target processes gone at this time
   std::string reason;                        // "duration", "interrupted", "target exited"
+
+  friend bool operator==(const EndInfo&, const EndInfo&) = default;
 };
 
 // What a reader found while reading; set only by the reader.
@@ -153,6 +177,8 @@ struct ReadInfo {
   std::string damage;                        // what was wrong there
   uint64_t chunks_read = 0;
   uint64_t chunks_skipped_unknown = 0;
+
+  friend bool operator==(const ReadInfo&, const ReadInfo&) = default;
 };
 
 struct Capture {
@@ -170,6 +196,8 @@ struct Capture {
   DropCounters drops;
   std::optional<EndInfo> end;                // absent when the recorder died before the end
   ReadInfo read_info;
+
+  friend bool operator==(const Capture&, const Capture&) = default;
 };
 
 }  // namespace loadprof::capture

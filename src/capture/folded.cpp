@@ -1,0 +1,91 @@
+// Folded-stack export ("root;...;leaf COUNT"), the contract with every flame
+// graph tool. The process command is the root frame, as stackcollapse-perf
+// writes it. ';' separates frames and the last space separates the count, so a
+// ';' inside a name becomes ':' and line breaks become spaces (see
+// docs/CAPTURE_FORMAT.md, "Folded export").
+#include "loadprof/capture/folded.h"
+
+#include <cstdio>
+#include <map>
+#include <unordered_map>
+
+namespace loadprof::capture {
+namespace {
+
+std::string sanitize(std::string name) {
+  for (char& c : name) {
+    if (c == ';') c = ':';
+    else if (c == '\n' || c == '\r') c = ' ';
+  }
+  if (name.empty()) name = "[unknown]";
+  return name;
+}
+
+// (pid, stack) -> weight, then one string per distinct pair: the string work
+// is done once per distinct stack, not once per sample.
+using Key = std::pair<uint32_t, StackId>;
+struct KeyHash {
+  size_t operator()(const Key& k) const { return std::hash<uint64_t>()(uint64_t(k.first) << 32 | k.second); }
+};
+
+std::vector<FoldedLine> fold(const Capture& capture, const std::unordered_map<Key, uint64_t, KeyHash>& weights) {
+  std::unordered_map<uint32_t, std::string> roots;
+  for (const auto& p : capture.processes) roots[p.pid] = sanitize(p.command);
+  std::vector<std::string> frame_names(capture.frames.size());
+  for (size_t i = 0; i < capture.frames.size(); ++i) frame_names[i] = sanitize(frame_display_name(capture.frames[i]));
+
+  std::map<std::string, uint64_t> merged;
+  for (const auto& [key, weight] : weights) {
+    auto root = roots.find(key.first);
+    std::string line = root != roots.end() ? root->second : std::to_string(key.first);
+    if (key.second != kNoStack && key.second < capture.stacks.size()) {
+      const auto& frames = capture.stacks[key.second].frames;
+      for (auto it = frames.rbegin(); it != frames.rend(); ++it) {  // stacks are leaf first
+        line += ';';
+        line += *it < frame_names.size() ? frame_names[*it] : std::string("[bad frame]");
+      }
+    }
+    merged[std::move(line)] += weight;
+  }
+  std::vector<FoldedLine> lines;
+  lines.reserve(merged.size());
+  for (auto& [stack, count] : merged) lines.push_back({stack, count});
+  return lines;
+}
+
+}  // namespace
+
+std::string frame_display_name(const Frame& frame) {
+  std::string name = frame.function;
+  if (name.empty()) {
+    if (!frame.module.empty()) {
+      char offset[32];
+      std::snprintf(offset, sizeof offset, "+0x%llx", static_cast<unsigned long long>(frame.module_offset));
+      name = frame.module + offset;
+    } else {
+      name = "[unknown]";
+    }
+  }
+  if (frame.kernel) name += "_[k]";
+  return name;
+}
+
+Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind) {
+  std::unordered_map<Key, uint64_t, KeyHash> weights;
+  if (kind == "cpu") {
+    for (const auto& s : capture.cpu_samples) weights[{s.pid, s.stack}] += 1;  // weight: samples
+  } else if (kind == "offcpu") {
+    for (const auto& o : capture.offcpu) {  // weight: blocked nanoseconds
+      if (o.end_ns > o.start_ns) weights[{o.pid, o.stack}] += o.end_ns - o.start_ns;
+    }
+  } else {
+    return make_error(ErrorKind::usage, "unknown stack kind '" + kind + "' (known: cpu, offcpu)");
+  }
+  return fold(capture, weights);
+}
+
+void write_folded(std::ostream& out, const std::vector<FoldedLine>& lines) {
+  for (const auto& l : lines) out << l.stack << ' ' << l.count << '\n';
+}
+
+}  // namespace loadprof::capture

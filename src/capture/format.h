@@ -1,0 +1,80 @@
+// The .lpc container layout shared by the writer, the reader and the tests:
+// file header, chunk header, chunk type ids (docs/CAPTURE_FORMAT.md is the
+// normative description; keep the two in step).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "loadprof/util/result.h"
+
+namespace loadprof::capture {
+
+// File header: "LPC", major version, minor version, header size, flags, CRC32C.
+inline constexpr char kMagic[3] = {'L', 'P', 'C'};
+inline constexpr uint8_t kFormatMajor = 1;   // readers refuse other majors
+inline constexpr uint16_t kFormatMinor = 0;  // readers accept any minor (additions only)
+inline constexpr size_t kFileHeaderSize = 16;
+inline constexpr size_t kMaxFileHeaderSize = 4096;
+
+// Chunk header: marker "LPCK", header size, type, flags, record count,
+// uncompressed and stored payload sizes, time range, payload CRC, header CRC.
+inline constexpr char kChunkMarker[4] = {'L', 'P', 'C', 'K'};
+inline constexpr size_t kChunkHeaderSize = 48;
+inline constexpr size_t kMaxChunkHeaderSize = 4096;
+// Bounds that keep a corrupt length from driving a huge allocation.
+inline constexpr uint64_t kMaxChunkPayloadBytes = 256ull << 20;
+
+// Flags: bits 0..15 change how the payload must be read, so a reader that does
+// not know a set bit skips the chunk as unknown; bits 16..31 are advisory.
+inline constexpr uint32_t kChunkFlagZstd = 1u << 0;
+inline constexpr uint32_t kChunkFlagsKnown = kChunkFlagZstd;
+inline constexpr uint32_t kChunkFlagsMustUnderstand = 0xFFFFu;
+
+enum class ChunkType : uint16_t {
+  metadata = 1,
+  clock_sync = 2,
+  processes = 3,
+  threads = 4,
+  mappings = 5,
+  frames = 6,
+  stacks = 7,
+  cpu_samples = 8,
+  cpu_accounting = 9,
+  drops = 10,
+  end = 11,
+  offcpu = 12,
+  requests = 13,
+  // Reserved: ids fixed now, encodings defined when the probes arrive. Readers
+  // of this version skip them like any unknown type.
+  io_events = 14,
+  allocations = 15,
+  load_histograms = 16,
+  strings = 17,
+};
+
+const char* chunk_type_name(uint16_t type);
+bool chunk_type_known(uint16_t type);  // decodable by this reader
+
+struct ChunkHeader {
+  uint16_t header_size = kChunkHeaderSize;
+  uint16_t type = 0;
+  uint32_t flags = 0;
+  uint32_t record_count = 0;
+  uint32_t uncompressed_size = 0;
+  uint32_t stored_size = 0;    // bytes following the header (compressed when kChunkFlagZstd)
+  uint64_t time_min_ns = 0;    // 0/0 = the chunk has no time range (dictionaries, drops)
+  uint64_t time_max_ns = 0;
+  uint32_t payload_crc = 0;    // CRC32C of the stored payload bytes
+};
+
+std::string encode_file_header();
+
+// Appends one chunk (header + zstd frame of `payload`) to `out`.
+// `zstd_level` is the zstd compression level; `zstd_cctx` may be null.
+[[nodiscard]] Result<void> append_chunk(std::string& out, uint16_t type, std::string_view payload,
+                                        uint32_t record_count, uint64_t time_min_ns,
+                                        uint64_t time_max_ns, int zstd_level, void* zstd_cctx);
+
+}  // namespace loadprof::capture

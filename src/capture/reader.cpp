@@ -1,0 +1,230 @@
+// .lpc reader. Walks the chunk stream, verifies each header and payload
+// checksum, decompresses and decodes known chunk types, skips unknown ones,
+// and stops at the first damaged chunk, keeping everything before it.
+// Garbage (no valid file header, or no complete chunk at all) is an error
+// naming the offset; damage after at least one good chunk is a truncated read.
+#include "loadprof/capture/reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "capture/bytes.h"
+#include "capture/codec.h"
+#include "capture/crc32c.h"
+#include "capture/format.h"
+#include "loadprof/util/fd.h"
+
+namespace loadprof::capture {
+namespace {
+
+Error corrupt(const std::string& what, uint64_t offset) {
+  return make_error(ErrorKind::corrupt_input, "not a readable loadprof capture: " + what + " at offset " +
+                                                  std::to_string(offset));
+}
+
+struct DctxDeleter {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+
+// Parses the file header; returns its size.
+Result<size_t> read_file_header(std::string_view bytes) {
+  if (bytes.empty()) return corrupt("empty file", 0);
+  size_t magic_len = std::min(bytes.size(), sizeof kMagic);
+  if (std::memcmp(bytes.data(), kMagic, magic_len) != 0) return corrupt("bad magic (not an .lpc file)", 0);
+  if (bytes.size() < kFileHeaderSize) return corrupt("file ends inside the file header", bytes.size());
+  ByteReader r(bytes);
+  r.skip(sizeof kMagic);
+  uint8_t major = r.u8();
+  uint16_t minor = r.u16le();
+  uint16_t header_size = r.u16le();
+  if (major != kFormatMajor) {
+    return corrupt("unsupported format version " + std::to_string(major) + "." + std::to_string(minor) +
+                       " (this reader knows " + std::to_string(kFormatMajor) + ".x)",
+                   3);
+  }
+  if (header_size < kFileHeaderSize || header_size > kMaxFileHeaderSize) {
+    return corrupt("bad file header size " + std::to_string(header_size), 6);
+  }
+  if (bytes.size() < header_size) return corrupt("file ends inside the file header", bytes.size());
+  uint32_t stored_crc = ByteReader(bytes.substr(header_size - 4, 4)).u32le();
+  if (crc32c(bytes.substr(0, header_size - 4)) != stored_crc) {
+    return corrupt("file header checksum mismatch", header_size - 4);
+  }
+  return size_t(header_size);
+}
+
+class ChunkReader {
+ public:
+  explicit ChunkReader(std::string_view bytes) : bytes_(bytes) { dctx_.reset(ZSTD_createDCtx()); }
+
+  Result<Capture> run() {
+    LOADPROF_TRY(header_size, read_file_header(bytes_));
+    uint64_t offset = header_size;
+    while (offset < bytes_.size()) {
+      std::string why;
+      uint64_t next = 0;
+      if (!read_chunk(offset, next, why)) {
+        if (capture_.read_info.chunks_read + capture_.read_info.chunks_skipped_unknown == 0) {
+          return corrupt("no complete chunk: " + why, offset);
+        }
+        capture_.read_info.truncated = true;
+        capture_.read_info.damage_offset = offset;
+        capture_.read_info.damage = why;
+        return std::move(capture_);
+      }
+      offset = next;
+    }
+    if (capture_.read_info.chunks_read + capture_.read_info.chunks_skipped_unknown == 0) {
+      return corrupt("no chunk after the file header (file ends)", offset);
+    }
+    return std::move(capture_);
+  }
+
+ private:
+  // Reads the chunk at `offset`; on success sets `next` to the following chunk.
+  bool read_chunk(uint64_t offset, uint64_t& next, std::string& why) {
+    std::string_view rest = bytes_.substr(offset);
+    if (rest.size() < sizeof kChunkMarker) {
+      why = "file ends inside a chunk header";
+      return false;
+    }
+    if (std::memcmp(rest.data(), kChunkMarker, sizeof kChunkMarker) != 0) {
+      why = "bad chunk marker";
+      return false;
+    }
+    if (rest.size() < kChunkHeaderSize) {
+      why = "file ends inside a chunk header";
+      return false;
+    }
+    ByteReader r(rest);
+    r.skip(sizeof kChunkMarker);
+    ChunkHeader h;
+    h.header_size = r.u16le();
+    if (h.header_size < kChunkHeaderSize || h.header_size > kMaxChunkHeaderSize) {
+      why = "bad chunk header size " + std::to_string(h.header_size);
+      return false;
+    }
+    if (rest.size() < h.header_size) {
+      why = "file ends inside a chunk header";
+      return false;
+    }
+    h.type = r.u16le();
+    h.flags = r.u32le();
+    h.record_count = r.u32le();
+    h.uncompressed_size = r.u32le();
+    h.stored_size = r.u32le();
+    h.time_min_ns = r.u64le();
+    h.time_max_ns = r.u64le();
+    h.payload_crc = r.u32le();
+    // Header fields added by later minor versions sit between here and the CRC.
+    uint32_t header_crc = ByteReader(rest.substr(h.header_size - 4, 4)).u32le();
+    if (crc32c(rest.substr(0, h.header_size - 4)) != header_crc) {
+      why = "chunk header checksum mismatch";
+      return false;
+    }
+    uint64_t available = rest.size() - h.header_size;
+    if (h.stored_size > available) {
+      why = "file ends inside the payload of a " + std::string(chunk_type_name(h.type)) + " chunk (" +
+            std::to_string(available) + " of " + std::to_string(h.stored_size) + " bytes)";
+      return false;
+    }
+    std::string_view stored = rest.substr(h.header_size, h.stored_size);
+    if (crc32c(stored) != h.payload_crc) {
+      why = std::string(chunk_type_name(h.type)) + " chunk payload checksum mismatch";
+      return false;
+    }
+    next = offset + h.header_size + h.stored_size;
+
+    if (!chunk_type_known(h.type) || (h.flags & kChunkFlagsMustUnderstand & ~kChunkFlagsKnown) != 0) {
+      ++capture_.read_info.chunks_skipped_unknown;
+      return true;
+    }
+    std::string_view payload = stored;
+    if (h.flags & kChunkFlagZstd) {
+      if (h.uncompressed_size > kMaxChunkPayloadBytes) {
+        why = "chunk claims " + std::to_string(h.uncompressed_size) + " uncompressed bytes";
+        return false;
+      }
+      unsigned long long frame_size = ZSTD_getFrameContentSize(stored.data(), stored.size());
+      if (frame_size != h.uncompressed_size) {
+        why = std::string(chunk_type_name(h.type)) + " chunk: zstd frame size does not match the header";
+        return false;
+      }
+      buffer_.resize(h.uncompressed_size);
+      size_t n = ZSTD_decompressDCtx(dctx_.get(), buffer_.data(), buffer_.size(), stored.data(), stored.size());
+      if (ZSTD_isError(n) || n != h.uncompressed_size) {
+        why = std::string(chunk_type_name(h.type)) + " chunk: zstd: " +
+              (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
+        return false;
+      }
+      payload = std::string_view(buffer_.data(), n);
+    } else if (h.uncompressed_size != h.stored_size) {
+      why = "stored chunk with mismatched sizes";
+      return false;
+    }
+    std::string decode_why;
+    switch (decode_chunk(h.type, payload, h.record_count, capture_, index_, decode_why)) {
+      case DecodeStatus::ok:
+        ++capture_.read_info.chunks_read;
+        return true;
+      case DecodeStatus::unsupported_version:
+        ++capture_.read_info.chunks_skipped_unknown;
+        return true;
+      case DecodeStatus::malformed:
+        why = "malformed " + std::string(chunk_type_name(h.type)) + " chunk: " + decode_why;
+        return false;
+    }
+    return false;
+  }
+
+  std::string_view bytes_;
+  std::unique_ptr<ZSTD_DCtx, DctxDeleter> dctx_;
+  std::string buffer_;
+  Capture capture_;
+  DecodeIndex index_;
+};
+
+}  // namespace
+
+bool looks_like_capture(std::string_view first_bytes) {
+  // "LPC" followed by a binary major version byte: folded text ("LPC;main 3")
+  // or any other text never has a control character there.
+  return first_bytes.size() >= 4 && std::memcmp(first_bytes.data(), kMagic, sizeof kMagic) == 0 &&
+         uint8_t(first_bytes[3]) < 0x20;
+}
+
+Result<Capture> read_capture_bytes(std::string_view bytes) {
+  ChunkReader reader(bytes);
+  return reader.run();
+}
+
+Result<Capture> read_capture(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error(ErrorKind::io, "open " + path, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return errno_error(ErrorKind::io, "stat " + path, errno);
+  if (S_ISDIR(st.st_mode)) return make_error(ErrorKind::io, "read " + path + ": Is a directory");
+  std::string bytes;
+  if (S_ISREG(st.st_mode)) bytes.reserve(size_t(st.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(ErrorKind::io, "read " + path, errno);
+    }
+    if (n == 0) break;
+    bytes.append(buf, size_t(n));
+  }
+  auto result = read_capture_bytes(bytes);
+  if (!result.ok()) return result.error().context(path);
+  return result;
+}
+
+}  // namespace loadprof::capture
