@@ -1,5 +1,5 @@
-// Names the analysis shows: a frame's display name (as in the folded export)
-// and the process name that roots a stack.
+// Names the analysis shows, by the same rules as the folded export
+// (capture/folded.h), so a top stack reads exactly like its folded line.
 #pragma once
 
 #include <cstdint>
@@ -10,11 +10,9 @@
 
 namespace loadprof::analyze {
 
-// function, with "_[k]" for kernel frames (capture/folded.h's frame_display_name).
-std::string display_name(const capture::Frame& frame);
-
-// pid -> the name at the root of its stacks: the process's command, else its
-// main thread's name, else "pid N" (a sample of a process the capture never described).
+// pid -> the frame at the root of its stacks: the process's command, or the
+// pid in decimal for a sample of a process the capture never described
+// (as capture::folded_stacks writes it).
 class ProcessNames {
  public:
   explicit ProcessNames(const capture::Capture& capture);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "analyze/sample_capture.h"
+#include "loadprof/capture/folded.h"
 
 namespace loadprof::analyze {
 namespace {
@@ -141,9 +142,9 @@ TEST(Analysis, RecursionCountedOnceInTotal) {
   EXPECT_EQ(fa->self_samples, 7u);
   EXPECT_EQ(fb->total_samples, 7u);
   EXPECT_EQ(fb->self_samples, 0u);
-  // No process record: the root frame names the pid.
+  // No process record: the root frame is the pid, as in the folded export.
   ASSERT_EQ(a.top_stacks.size(), 2u);
-  EXPECT_EQ(a.top_stacks[0].frames, (std::vector<std::string>{"pid 7", "a", "b", "a", "b", "a"}));
+  EXPECT_EQ(a.top_stacks[0].frames, (std::vector<std::string>{"7", "a", "b", "a", "b", "a"}));
 }
 
 TEST(Analysis, SameFunctionInTwoStacksAddsUp) {
@@ -177,6 +178,43 @@ TEST(Analysis, TopStacksRootedAtProcessName) {
   EXPECT_EQ(b.top_stacks.size(), 2u);
   EXPECT_EQ(b.top_total.size(), 3u);
   EXPECT_EQ(b.top_self.size(), 3u);
+}
+
+TEST(Analysis, TopStacksReadLikeTheFoldedExport) {
+  // Every top stack (all of them here) is a line of the folded export with the
+  // same count; the folded export's extra line is the stackless samples (root only).
+  auto c = sample_capture();
+  AnalysisOptions all;
+  all.top_stacks = 100;
+  Analysis a = run(c, all);
+  auto folded = capture::folded_stacks(c, "cpu");
+  ASSERT_TRUE(folded.ok());
+  std::map<std::string, uint64_t> lines;
+  for (const auto& l : folded.value()) lines[l.stack] = l.count;
+  ASSERT_EQ(lines.size(), a.top_stacks.size() + 1);
+  EXPECT_EQ(lines.at("prog"), a.cpu_samples_without_stack);
+  for (const auto& s : a.top_stacks) {
+    std::string joined;
+    for (const auto& f : s.frames) joined += (joined.empty() ? "" : ";") + f;
+    ASSERT_TRUE(lines.count(joined)) << joined;
+    EXPECT_EQ(lines.at(joined), s.samples) << joined;
+  }
+}
+
+TEST(Analysis, UnresolvedFramesKeepModuleAndOffset) {
+  capture::Capture c;
+  capture::Frame f;
+  f.module = "libfoo.so";
+  f.module_offset = 0x1234;
+  c.frames = {f};
+  c.stacks = {capture::Stack{{0}, false}};
+  capture::CpuSample s;
+  s.stack = 0;
+  c.cpu_samples = {s};
+  Analysis a = run(c);
+  ASSERT_EQ(a.top_self.size(), 1u);
+  EXPECT_EQ(a.top_self[0].name, "libfoo.so+0x1234");
+  EXPECT_DOUBLE_EQ(a.top_self[0].self_pct, 100.0);
 }
 
 TEST(Analysis, LostByProbeAndReasonIncludesTruncatedStacks) {

@@ -19,9 +19,10 @@ struct CommandResult {
   std::string output;  // stdout and stderr
 };
 
-inline CommandResult run_command(const std::string& command) {
+// Runs command with sh; output = its stdout (and stderr unless the command redirects it).
+inline CommandResult run_command(const std::string& command, bool merge_stderr = true) {
   CommandResult r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  FILE* p = popen((merge_stderr ? command + " 2>&1" : command).c_str(), "r");
   if (!p) return r;
   std::array<char, 4096> buf;
   size_t n;
