@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -263,16 +264,23 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
   a.kinds = kinds_in_capture(c);
   a.cpu_accounting = summarize_accounting(c, start_ns);
 
-  // Samples per (root name, stack): every later figure works on these groups,
-  // so each distinct stack is walked once however many samples it has.
-  const ProcessNames names(c);
-  std::map<std::pair<std::string, capture::StackId>, uint64_t> groups;
+  // Samples per (pid, stack): every later figure works on these groups, so
+  // each distinct stack is walked once however many samples it has.
+  std::unordered_map<uint64_t, uint64_t> by_pid_stack;
   for (const auto& s : c.cpu_samples) {
     if (s.stack == capture::kNoStack || c.stacks[s.stack].frames.empty()) {
       ++a.cpu_samples_without_stack;
       continue;
     }
-    ++groups[{names.name_of(s.pid), s.stack}];
+    ++by_pid_stack[uint64_t{s.pid} << 32 | s.stack];
+  }
+  // Then per (root name, stack), in that order: processes of the same name
+  // merge (as in the folded export) and every tie-break is deterministic.
+  const ProcessNames names(c);
+  std::map<std::pair<std::string_view, capture::StackId>, uint64_t> groups;
+  for (const auto& [key, count] : by_pid_stack) {
+    const std::string& root = names.name_of(static_cast<uint32_t>(key >> 32));
+    groups[{root, static_cast<capture::StackId>(key & 0xffffffffu)}] += count;
   }
 
   std::unordered_map<std::string, FunctionAcc> functions;
@@ -295,10 +303,10 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
       if (seen.insert(name).second) it->second.total += count;  // once per stack under recursion
     }
 
-    std::string folded = root;
+    std::string folded(root);
     std::vector<std::string> frames;
     frames.reserve(stack.frames.size() + 1);
-    frames.push_back(root);
+    frames.emplace_back(root);
     for (auto it = stack.frames.rbegin(); it != stack.frames.rend(); ++it) {
       folded += ';';
       folded += frame_names[*it];
