@@ -338,8 +338,9 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
                          (a.capture.damage.empty() ? "" : " (" + a.capture.damage + ")") +
                          ": this report covers the data before it");
   } else if (!a.capture.complete) {
-    a.warnings.push_back("capture has no end record (the recorder stopped before finishing it): "
-                         "duration estimated from the last data");
+    a.warnings.push_back(
+        "capture has no end record (the recorder stopped before finishing it): "
+        "duration estimated from the last data");
   }
   if (a.capture.chunks_skipped_unknown > 0) {
     a.warnings.push_back(std::to_string(a.capture.chunks_skipped_unknown) +

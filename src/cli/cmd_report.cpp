@@ -23,6 +23,7 @@ constexpr const char* kUsage =
 
 int cmd_report(const Args& args) {
   po::options_description desc("report flags");
+  // clang-format off
   desc.add_options()
       ("help,h", "show this help")
       ("output-dir", po::value<std::string>(),
@@ -31,6 +32,7 @@ int cmd_report(const Args& args) {
        "md, json, folded, svg or html: only this one, on stdout (or into --output-dir)")
       ("kind", po::value<std::string>(),
        "stack kind for folded/svg: cpu (default), offcpu, wall, io, alloc, alloc-live");
+  // clang-format on
   po::options_description hidden;
   hidden.add_options()("capture", po::value<std::vector<std::string>>());
   po::options_description all;
@@ -44,9 +46,11 @@ int cmd_report(const Args& args) {
     std::cout << "Without --format and --output-dir the Markdown summary goes to stdout.\n";
     return print_help(kUsage, desc);
   }
-  if (!vm->count("capture")) return fail(make_error(ErrorKind::usage, "missing capture file: " + std::string(kUsage)));
+  if (!vm->count("capture"))
+    return fail(make_error(ErrorKind::usage, "missing capture file: " + std::string(kUsage)));
   const auto& files = (*vm)["capture"].as<std::vector<std::string>>();
-  if (files.size() != 1) return fail(make_error(ErrorKind::usage, "one capture file, got " + std::to_string(files.size())));
+  if (files.size() != 1)
+    return fail(make_error(ErrorKind::usage, "one capture file, got " + std::to_string(files.size())));
 
   report::ReportConfig config;
   config.capture_path = files[0];

@@ -18,8 +18,10 @@ json opt_s(const std::optional<double>& v) { return v ? json(round2(*v)) : json(
 
 json process_json(const analyze::ProcessSummary& p) {
   json exit_status = nullptr;  // SPEC: null while running (or when the status is unknown)
-  if (p.exit_code) exit_status = {{"code", *p.exit_code}};
-  else if (p.exit_signal) exit_status = {{"signal", *p.exit_signal}};
+  if (p.exit_code)
+    exit_status = {{"code", *p.exit_code}};
+  else if (p.exit_signal)
+    exit_status = {{"signal", *p.exit_signal}};
   return {{"pid", p.pid},
           {"ppid", p.ppid},
           {"command", p.command},
@@ -127,19 +129,23 @@ json to_json(const analyze::Analysis& a) {
     for (const auto& [reason, n] : reasons) r[reason] = n;
     lost[probe] = std::move(r);
   }
-  return {{"loadprof_version", kVersion},
-          {"target", {{"processes", std::move(processes)}, {"exited_s", opt_s(a.target_exited_s)}}},
-          {"interrupted", a.interrupted},
-          {"duration_s", round2(a.duration_s)},
-          {"samples",
-           {{"cpu", a.samples.cpu}, {"offcpu", a.samples.offcpu}, {"io", a.samples.io}, {"alloc", a.samples.alloc}}},
-          {"lost", std::move(lost)},
-          {"cpu_stacks", {{"missing", a.cpu_samples_without_stack}, {"truncated", a.cpu_samples_truncated}}},
-          {"cpu_accounting", accounting_json(a.cpu_accounting)},
-          {"top_functions", {{"by_self", functions_json(a.top_self)}, {"by_total", functions_json(a.top_total)}}},
-          {"top_stacks", stacks_json(a.top_stacks)},
-          {"capture", capture_json(a)},
-          {"warnings", a.warnings}};
+  return {
+      {"loadprof_version", kVersion},
+      {"target", {{"processes", std::move(processes)}, {"exited_s", opt_s(a.target_exited_s)}}},
+      {"interrupted", a.interrupted},
+      {"duration_s", round2(a.duration_s)},
+      {"samples",
+       {{"cpu", a.samples.cpu},
+        {"offcpu", a.samples.offcpu},
+        {"io", a.samples.io},
+        {"alloc", a.samples.alloc}}},
+      {"lost", std::move(lost)},
+      {"cpu_stacks", {{"missing", a.cpu_samples_without_stack}, {"truncated", a.cpu_samples_truncated}}},
+      {"cpu_accounting", accounting_json(a.cpu_accounting)},
+      {"top_functions", {{"by_self", functions_json(a.top_self)}, {"by_total", functions_json(a.top_total)}}},
+      {"top_stacks", stacks_json(a.top_stacks)},
+      {"capture", capture_json(a)},
+      {"warnings", a.warnings}};
 }
 
 void write_json(std::ostream& out, const analyze::Analysis& a) {

@@ -25,8 +25,10 @@ std::string code(const std::string& text, bool in_table = true) {
   std::string escaped;
   bool backtick = false;
   for (char ch : text) {
-    if (ch == '|' && in_table) escaped += "\\|";
-    else escaped += ch;
+    if (ch == '|' && in_table)
+      escaped += "\\|";
+    else
+      escaped += ch;
     if (ch == '`') backtick = true;
   }
   return backtick ? "`` " + escaped + " ``" : "`" + escaped + "`";
@@ -34,9 +36,12 @@ std::string code(const std::string& text, bool in_table = true) {
 
 std::string exit_text(const analyze::ProcessSummary& p) {
   std::string how;
-  if (p.exit_code) how = "exit code " + std::to_string(*p.exit_code);
-  else if (p.exit_signal) how = "killed by signal " + std::to_string(*p.exit_signal);
-  else if (p.exit_s) how = "exited";
+  if (p.exit_code)
+    how = "exit code " + std::to_string(*p.exit_code);
+  else if (p.exit_signal)
+    how = "killed by signal " + std::to_string(*p.exit_signal);
+  else if (p.exit_s)
+    how = "exited";
   if (!p.exit_s) return how.empty() ? "running at the end" : how;
   return how + " at +" + fixed2(*p.exit_s) + " s";
 }
@@ -155,9 +160,9 @@ void accounting(std::ostream& out, const analyze::Analysis& a) {
   out << "| t (s) | target | loadprof | other | idle | target % | busy % | busiest CPU target % |\n"
          "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& s : acc.per_second) {
-    out << "| " << fixed2(s.t_s) << " | " << s.target << " | " << s.self << " | " << s.other << " | " << s.idle
-        << " | " << pct(s.target_pct) << " | " << pct(s.busy_pct) << " | " << pct(s.max_cpu_target_pct)
-        << " |\n";
+    out << "| " << fixed2(s.t_s) << " | " << s.target << " | " << s.self << " | " << s.other << " | "
+        << s.idle << " | " << pct(s.target_pct) << " | " << pct(s.busy_pct) << " | "
+        << pct(s.max_cpu_target_pct) << " |\n";
   }
   out << "\n";
 }
@@ -170,17 +175,21 @@ void functions(std::ostream& out, const std::string& title, const std::vector<an
     return;
   }
   if (by_self) {
-    out << "| # | function | module | self % | self | total % | total |\n|---:|---|---|---:|---:|---:|---:|\n";
+    out << "| # | function | module | self % | self | total % | total "
+           "|\n|---:|---|---|---:|---:|---:|---:|\n";
   } else {
-    out << "| # | function | module | total % | total | self % | self |\n|---:|---|---|---:|---:|---:|---:|\n";
+    out << "| # | function | module | total % | total | self % | self "
+           "|\n|---:|---|---|---:|---:|---:|---:|\n";
   }
   for (size_t i = 0; i < fs.size(); ++i) {
     const auto& f = fs[i];
     out << "| " << i + 1 << " | " << code(f.name) << " | " << code(f.module) << " | ";
     if (by_self) {
-      out << pct(f.self_pct) << " | " << f.self_samples << " | " << pct(f.total_pct) << " | " << f.total_samples;
+      out << pct(f.self_pct) << " | " << f.self_samples << " | " << pct(f.total_pct) << " | "
+          << f.total_samples;
     } else {
-      out << pct(f.total_pct) << " | " << f.total_samples << " | " << pct(f.self_pct) << " | " << f.self_samples;
+      out << pct(f.total_pct) << " | " << f.total_samples << " | " << pct(f.self_pct) << " | "
+          << f.self_samples;
     }
     out << " |\n";
   }
@@ -200,8 +209,8 @@ void stacks(std::ostream& out, const analyze::Analysis& a) {
       if (j) folded += ';';
       folded += s.frames[j];
     }
-    out << i + 1 << ". " << pct(s.pct) << " (" << s.samples << " samples)" << (s.truncated ? ", truncated" : "")
-        << ": " << code(folded, false) << "\n";
+    out << i + 1 << ". " << pct(s.pct) << " (" << s.samples << " samples)"
+        << (s.truncated ? ", truncated" : "") << ": " << code(folded, false) << "\n";
   }
   out << "\n";
 }

@@ -27,10 +27,12 @@ std::string join(const std::vector<std::string>& v) {
 
 Result<void> check_kind(const std::string& kind, const std::vector<std::string>& held) {
   if (!analyze::is_kind(kind)) {
-    return make_error(ErrorKind::usage, "unknown kind '" + kind + "' (one of " + join(analyze::all_kinds()) + ")");
+    return make_error(ErrorKind::usage,
+                      "unknown kind '" + kind + "' (one of " + join(analyze::all_kinds()) + ")");
   }
   if (std::find(held.begin(), held.end(), kind) == held.end()) {
-    return make_error(ErrorKind::usage, "the capture holds no " + kind + " data (it holds: " + join(held) + ")");
+    return make_error(ErrorKind::usage,
+                      "the capture holds no " + kind + " data (it holds: " + join(held) + ")");
   }
   return {};
 }
@@ -70,25 +72,37 @@ Result<void> write_svg_kind(std::ostream& out, const capture::Capture& c, const 
   return write_flamegraph_svg(out, lines, options);
 }
 
-Result<void> write_one(Format format, std::ostream& out, const capture::Capture& c, const analyze::Analysis& a,
-                       const std::string& kind) {
+Result<void> write_one(Format format, std::ostream& out, const capture::Capture& c,
+                       const analyze::Analysis& a, const std::string& kind) {
   switch (format) {
-    case Format::markdown: write_markdown(out, a); return {};
-    case Format::json: write_json(out, a); return {};
-    case Format::folded: return write_folded_kind(out, c, kind);
-    case Format::svg: return write_svg_kind(out, c, kind);
-    case Format::html: return make_error(ErrorKind::not_available, "HTML report");
+    case Format::markdown:
+      write_markdown(out, a);
+      return {};
+    case Format::json:
+      write_json(out, a);
+      return {};
+    case Format::folded:
+      return write_folded_kind(out, c, kind);
+    case Format::svg:
+      return write_svg_kind(out, c, kind);
+    case Format::html:
+      return make_error(ErrorKind::not_available, "HTML report");
   }
   return make_error(ErrorKind::internal, "unknown format");
 }
 
 std::string file_name(Format format, const std::string& kind) {
   switch (format) {
-    case Format::markdown: return "report.md";
-    case Format::json: return "report.json";
-    case Format::folded: return kind + ".folded";
-    case Format::svg: return kind + ".svg";
-    case Format::html: return "report.html";
+    case Format::markdown:
+      return "report.md";
+    case Format::json:
+      return "report.json";
+    case Format::folded:
+      return kind + ".folded";
+    case Format::svg:
+      return kind + ".svg";
+    case Format::html:
+      return "report.html";
   }
   return "";
 }
@@ -107,7 +121,8 @@ Result<Format> parse_format(const std::string& text) {
 Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) {
   // Usage errors before any work: an unknown kind needs no capture to be wrong.
   if (config.kind && !analyze::is_kind(*config.kind)) LOADPROF_CHECK(check_kind(*config.kind, {}));
-  if (config.format == Format::html) return make_error(ErrorKind::not_available, "HTML report (--format html)");
+  if (config.format == Format::html)
+    return make_error(ErrorKind::not_available, "HTML report (--format html)");
 
   LOADPROF_TRY(capture, capture::read_capture(config.capture_path));
   const std::vector<std::string> held = analyze::kinds_in_capture(capture);
@@ -155,7 +170,8 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
     auto r = emit(format, k);
     if (r.ok()) return {};
     if (r.error().kind == ErrorKind::not_available) {
-      outcome.warnings.push_back(file_name(format, k) + " not written: not available yet: " + r.error().message);
+      outcome.warnings.push_back(file_name(format, k) +
+                                 " not written: not available yet: " + r.error().message);
       return {};
     }
     return r.error();
@@ -168,8 +184,8 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
     auto folded = emit(Format::folded, k);
     if (!folded.ok()) {
       if (folded.error().kind != ErrorKind::not_available) return folded.error();
-      outcome.warnings.push_back(k + ".folded and " + k + ".svg not written: not available yet: " +
-                                 folded.error().message);
+      outcome.warnings.push_back(k + ".folded and " + k +
+                                 ".svg not written: not available yet: " + folded.error().message);
       continue;
     }
     LOADPROF_CHECK(try_emit(Format::svg, k));

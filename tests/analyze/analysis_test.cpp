@@ -106,8 +106,8 @@ TEST(Analysis, TopFunctionsByTotalExactShares) {
   Analysis a = run(sample_capture());
   ASSERT_EQ(a.top_total.size(), 7u);
   const std::vector<std::pair<std::string, double>> want = {
-      {"main", 95.0}, {"work", 75.0}, {"hot", 55.0}, {"cold", 20.0},
-      {"do_syscall_64_[k]", 10.0}, {"read", 10.0}, {"rec", 10.0}};
+      {"main", 95.0}, {"work", 75.0}, {"hot", 55.0}, {"cold", 20.0}, {"do_syscall_64_[k]", 10.0},
+      {"read", 10.0}, {"rec", 10.0}};
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(a.top_total[i].name, want[i].first) << i;
     EXPECT_DOUBLE_EQ(a.top_total[i].total_pct, want[i].second) << want[i].first;
@@ -283,8 +283,9 @@ TEST(Analysis, TruncatedCaptureWarnsWithOffset) {
   EXPECT_TRUE(a.capture.truncated);
   EXPECT_EQ(a.capture.damage_offset, 12345u);
   ASSERT_FALSE(a.warnings.empty());
-  EXPECT_EQ(a.warnings[0],
-            "capture truncated at offset 12345 (chunk checksum mismatch): this report covers the data before it");
+  EXPECT_EQ(
+      a.warnings[0],
+      "capture truncated at offset 12345 (chunk checksum mismatch): this report covers the data before it");
   // Without the end record the duration comes from the last data: the child's
   // exit at +2.25 s, the last sample at +0.49 s, the accounting second 1 ending at +2 s,
   // the root's exit at +3.5 s -> 3.5 s.

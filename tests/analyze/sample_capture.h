@@ -71,8 +71,13 @@ inline capture::Capture sample_capture() {
   // Listed child first: the analysis puts the root first.
   c.processes = {child, prog};
 
-  c.frames = {user_frame("main"), user_frame("work"),  user_frame("hot"),       user_frame("cold"),
-              user_frame("rec"),  kernel_frame("do_syscall_64"), user_frame("read", "libc.so.6")};
+  c.frames = {user_frame("main"),
+              user_frame("work"),
+              user_frame("hot"),
+              user_frame("cold"),
+              user_frame("rec"),
+              kernel_frame("do_syscall_64"),
+              user_frame("read", "libc.so.6")};
   // Stacks are leaf first.
   c.stacks = {Stack{{2, 1, 0}, false}, Stack{{3, 1, 0}, false}, Stack{{4, 4, 4, 0}, false},
               Stack{{5, 6, 0}, true}};

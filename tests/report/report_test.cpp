@@ -39,7 +39,8 @@ std::string json_text_of(const capture::Capture& c) {
 }
 
 void expect_line(const std::string& text, const std::string& line) {
-  EXPECT_NE(text.find("\n" + line + "\n"), std::string::npos) << "missing line: " << line << "\nin:\n" << text;
+  EXPECT_NE(text.find("\n" + line + "\n"), std::string::npos) << "missing line: " << line << "\nin:\n"
+                                                              << text;
 }
 
 TEST(Markdown, HeaderProcessesSamplesLost) {
@@ -92,10 +93,11 @@ TEST(Markdown, TruncatedInterruptedAndNothingLost) {
   c.cpu_accounting.clear();
   const std::string md = markdown_of(c);
   // The warning comes before everything else but the title.
-  EXPECT_EQ(md.rfind("# loadprof report\n\n> **Warning:** capture truncated at offset 4096 (zstd frame damaged): "
-                     "this report covers the data before it\n",
-                     0),
-            0u);
+  EXPECT_EQ(
+      md.rfind("# loadprof report\n\n> **Warning:** capture truncated at offset 4096 (zstd frame damaged): "
+               "this report covers the data before it\n",
+               0),
+      0u);
   expect_line(md, "- Interrupted (Ctrl-C / SIGTERM): the results so far");
   expect_line(md, "Nothing was lost.");
   expect_line(md, "The capture holds no per-CPU accounting.");
@@ -138,7 +140,8 @@ TEST(Json, SpecKeysAndFigures) {
   EXPECT_TRUE(j["capture"]["damage_offset"].is_null());
   EXPECT_EQ(j["capture"]["end_reason"], "target exited");
   // No load data in the capture: SPEC says the load keys are omitted.
-  for (const char* key : {"requests", "errors", "latency_ms", "throughput_rps", "stages", "timeseries", "slo"}) {
+  for (const char* key :
+       {"requests", "errors", "latency_ms", "throughput_rps", "stages", "timeseries", "slo"}) {
     EXPECT_FALSE(j.contains(key)) << key;
   }
 }
@@ -161,8 +164,12 @@ TEST(Json, NonUtf8NamesDoNotThrow) {
 
 class Schema : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = testing::test_dir(::testing::UnitTest::GetInstance()->current_test_info()->name()); }
-  testing::CommandResult validate(const std::string& text) { return testing::validate_json_text(dir_, "doc.json", text); }
+  void SetUp() override {
+    dir_ = testing::test_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+  testing::CommandResult validate(const std::string& text) {
+    return testing::validate_json_text(dir_, "doc.json", text);
+  }
   std::filesystem::path dir_;
 };
 
@@ -231,7 +238,8 @@ TEST_F(Schema, BrokenDocumentsFail) {
        "target/processes/0"},
       {"share above 100", [](ordered_json& j) { j["top_functions"]["by_self"][0]["self_pct"] = 155.0; },
        "top_functions/by_self/0/self_pct"},
-      {"negative lost", [](ordered_json& j) { j["lost"]["cpu"]["ringbuf_full"] = -1; }, "lost/cpu/ringbuf_full"},
+      {"negative lost", [](ordered_json& j) { j["lost"]["cpu"]["ringbuf_full"] = -1; },
+       "lost/cpu/ringbuf_full"},
       {"unknown top-level key", [](ordered_json& j) { j["sample"] = 1; }, "(root)"},
       {"no version", [](ordered_json& j) { j.erase("loadprof_version"); }, "(root)"},
       {"truncated without offset", [](ordered_json& j) { j["capture"]["truncated"] = true; },

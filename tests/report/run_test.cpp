@@ -68,7 +68,8 @@ std::string expected_folded() {
 class RunReport : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::test_dir(std::string("run_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = testing::test_dir(std::string("run_") +
+                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     cap_ = dir_ / "cap.lpc";
     write_capture(cap_, sample_capture());
   }
@@ -136,15 +137,17 @@ TEST_F(RunReport, OutputDirWritesEveryAvailableFileAndSaysWhatIsNot) {
   auto r = run(config);
   ASSERT_TRUE(r.ok()) << r.error().message;
   const fs::path out = dir_ / "out";
-  EXPECT_EQ(r->files_written, (std::vector<std::string>{(out / "report.md").string(), (out / "report.json").string(),
-                                                         (out / "cpu.folded").string()}));
+  EXPECT_EQ(r->files_written,
+            (std::vector<std::string>{(out / "report.md").string(), (out / "report.json").string(),
+                                      (out / "cpu.folded").string()}));
   EXPECT_EQ(read_text(out / "report.md"), expected_markdown());
   EXPECT_EQ(read_text(out / "cpu.folded"), expected_folded());
   auto v = testing::validate_json_text(dir_, "copy.json", read_text(out / "report.json"));
   EXPECT_EQ(v.exit_code, 0) << v.output;
   // Not built yet: said, and no empty file left behind.
-  EXPECT_EQ(r->warnings, (std::vector<std::string>{"report.html not written: not available yet: HTML report",
-                                                   "cpu.svg not written: not available yet: flame graph SVG"}));
+  EXPECT_EQ(r->warnings,
+            (std::vector<std::string>{"report.html not written: not available yet: HTML report",
+                                      "cpu.svg not written: not available yet: flame graph SVG"}));
   EXPECT_FALSE(fs::exists(out / "cpu.svg"));
   EXPECT_FALSE(fs::exists(out / "report.html"));
 }
@@ -201,7 +204,8 @@ TEST_F(RunReport, TruncatedCaptureReportsWithOffsetWarning) {
   const uint64_t offset = j["capture"]["damage_offset"].get<uint64_t>();
   EXPECT_GT(offset, 0u);
   EXPECT_LT(offset, fs::file_size(cap_));
-  EXPECT_EQ(r->warnings[0].rfind("capture truncated at offset " + std::to_string(offset), 0), 0u) << r->warnings[0];
+  EXPECT_EQ(r->warnings[0].rfind("capture truncated at offset " + std::to_string(offset), 0), 0u)
+      << r->warnings[0];
   // Everything before the end chunk survived.
   EXPECT_EQ(j["samples"]["cpu"], 100);
   EXPECT_EQ(j["capture"]["complete"], false);
@@ -238,8 +242,9 @@ class ReportCli : public RunReport {
  protected:
   Cli loadprof(const std::string& args) {
     const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    auto r = testing::run_command(std::string(LOADPROF_BINARY_DIR) + "/src/cli/loadprof report " + args + " >" +
-                                  out.string() + " 2>" + err.string(), false);
+    auto r = testing::run_command(std::string(LOADPROF_BINARY_DIR) + "/src/cli/loadprof report " + args +
+                                      " >" + out.string() + " 2>" + err.string(),
+                                  false);
     return {r.exit_code, read_text(out), read_text(err)};
   }
 };
@@ -262,7 +267,8 @@ TEST_F(ReportCli, OutputDir) {
   EXPECT_TRUE(fs::exists(dir_ / "cli-out" / "report.md"));
   EXPECT_TRUE(fs::exists(dir_ / "cli-out" / "report.json"));
   EXPECT_EQ(read_text(dir_ / "cli-out" / "cpu.folded"), expected_folded());
-  EXPECT_NE(r.err.find("loadprof: warning: cpu.svg not written: not available yet"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("loadprof: warning: cpu.svg not written: not available yet"), std::string::npos)
+      << r.err;
 }
 
 TEST_F(ReportCli, ExitCodes) {
@@ -298,9 +304,9 @@ TEST_F(ReportCli, ExitCodes) {
   EXPECT_EQ(html.exit_code, 2);
   EXPECT_NE(html.err.find("not available yet"), std::string::npos) << html.err;
 
-  EXPECT_EQ(loadprof(cap_.string() + " --forma md").exit_code, 2);   // no abbreviations
+  EXPECT_EQ(loadprof(cap_.string() + " --forma md").exit_code, 2);  // no abbreviations
   EXPECT_EQ(loadprof(cap_.string() + " --format pdf").exit_code, 2);
-  EXPECT_EQ(loadprof("").exit_code, 2);                               // no capture named
+  EXPECT_EQ(loadprof("").exit_code, 2);  // no capture named
   EXPECT_EQ(loadprof(cap_.string() + " " + cap_.string()).exit_code, 2);
   EXPECT_EQ(loadprof((dir_ / "absent.lpc").string()).exit_code, 2);
   EXPECT_EQ(loadprof("--help").exit_code, 0);

@@ -59,8 +59,8 @@ inline CommandResult validate_json_text(const std::filesystem::path& dir, const 
   if (py.empty()) return {-1, "no python3 with jsonschema: run scripts/install-deps.sh (python3-jsonschema)"};
   auto path = dir / name;
   std::ofstream(path) << text;
-  return run_command(py + " " + LOADPROF_SOURCE_DIR + "/tests/report/validate_json.py " + schema_path() + " " +
-                     path.string());
+  return run_command(py + " " + LOADPROF_SOURCE_DIR + "/tests/report/validate_json.py " + schema_path() +
+                     " " + path.string());
 }
 
 }  // namespace loadprof::testing

@@ -12,14 +12,15 @@
 namespace loadprof::report {
 
 struct FlamegraphOptions {
-  std::string kind = "cpu";   // picks the palette
+  std::string kind = "cpu";  // picks the palette
   std::string title;
 };
 
 // NOT AVAILABLE YET: returns ErrorKind::not_available ("flame graph SVG") until
 // the flamegraph library is merged; the integrator replaces the body of this
 // one function (src/report/flamegraph_svg.cpp) with the call to the renderer.
-[[nodiscard]] Result<void> write_flamegraph_svg(std::ostream& out, const std::vector<capture::FoldedLine>& lines,
+[[nodiscard]] Result<void> write_flamegraph_svg(std::ostream& out,
+                                                const std::vector<capture::FoldedLine>& lines,
                                                 const FlamegraphOptions& options);
 
 }  // namespace loadprof::report
