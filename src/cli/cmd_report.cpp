@@ -43,8 +43,9 @@ int cmd_report(const Args& args) {
   auto vm = parse_args(args, all, &positional);
   if (!vm.ok()) return fail(vm.error());
   if (vm->count("help")) {
+    const int code = print_help(kUsage, desc);
     std::cout << "Without --format and --output-dir the Markdown summary goes to stdout.\n";
-    return print_help(kUsage, desc);
+    return code;
   }
   if (!vm->count("capture"))
     return fail(make_error(ErrorKind::usage, "missing capture file: " + std::string(kUsage)));

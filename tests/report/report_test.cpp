@@ -164,9 +164,7 @@ TEST(Json, NonUtf8NamesDoNotThrow) {
 
 class Schema : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = testing::test_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-  }
+  void SetUp() override { dir_ = testing::test_dir(); }
   testing::CommandResult validate(const std::string& text) {
     return testing::validate_json_text(dir_, "doc.json", text);
   }

@@ -68,8 +68,7 @@ std::string expected_folded() {
 class RunReport : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::test_dir(std::string("run_") +
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = testing::test_dir();
     cap_ = dir_ / "cap.lpc";
     write_capture(cap_, sample_capture());
   }

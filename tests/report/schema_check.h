@@ -2,6 +2,7 @@
 // validator: Debian's python3-jsonschema through tests/report/validate_json.py.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,9 +44,12 @@ inline std::string python_with_jsonschema() {
 
 inline std::string schema_path() { return std::string(LOADPROF_SOURCE_DIR) + "/docs/report.schema.json"; }
 
-// A fresh directory under the build tree for one test's files.
-inline std::filesystem::path test_dir(const std::string& name) {
-  auto dir = std::filesystem::path(LOADPROF_BINARY_DIR) / "test-output" / name;
+// A fresh directory under the build tree for the running test's files
+// (named after the test, so tests running in parallel never share one).
+inline std::filesystem::path test_dir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  auto dir = std::filesystem::path(LOADPROF_BINARY_DIR) / "test-output" /
+             (std::string(info->test_suite_name()) + "." + info->name());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
