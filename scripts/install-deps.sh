@@ -10,6 +10,7 @@ packages=(
   libbpf-dev bpftool libelf-dev libdw-dev libunwind-dev zlib1g-dev
   libboost-program-options-dev nlohmann-json3-dev libzstd-dev
   libgtest-dev googletest
+  python3-jsonschema
   util-linux libcap2-bin procps
   nodejs chromium
 )

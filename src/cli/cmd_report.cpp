@@ -1,9 +1,83 @@
-// loadprof report — not built yet; answers as SPEC.md requires for such commands.
+// loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND]
+// Parses the flags into a report::ReportConfig, calls the report library,
+// prints its warnings and maps its errors to exit codes (SPEC.md).
+#include <iostream>
+
 #include "commands.h"
+#include "loadprof/util/exit_codes.h"
+#include "loadprof/util/log.h"
 #include "options.h"
+
+#if defined(HAVE_LOADPROF_REPORT)
+#include "loadprof/report/run.h"
+#endif
 
 namespace loadprof::cli {
 
-int cmd_report(const Args&) { return not_available("loadprof report"); }
+namespace {
+constexpr const char* kUsage =
+    "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND]";
+}  // namespace
+
+#if defined(HAVE_LOADPROF_REPORT)
+
+int cmd_report(const Args& args) {
+  po::options_description desc("report flags");
+  // clang-format off
+  desc.add_options()
+      ("help,h", "show this help")
+      ("output-dir", po::value<std::string>(),
+       "write every file into DIR: report.md, report.json, KIND.folded (+ KIND.svg, report.html once available)")
+      ("format", po::value<std::string>(),
+       "md, json, folded, svg or html: only this one, on stdout (or into --output-dir)")
+      ("kind", po::value<std::string>(),
+       "stack kind for folded/svg: cpu (default), offcpu, wall, io, alloc, alloc-live");
+  // clang-format on
+  po::options_description hidden;
+  hidden.add_options()("capture", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description positional;
+  positional.add("capture", -1);
+
+  auto vm = parse_args(args, all, &positional);
+  if (!vm.ok()) return fail(vm.error());
+  if (vm->count("help")) {
+    const int code = print_help(kUsage, desc);
+    std::cout << "Without --format and --output-dir the Markdown summary goes to stdout.\n";
+    return code;
+  }
+  if (!vm->count("capture"))
+    return fail(make_error(ErrorKind::usage, "missing capture file: " + std::string(kUsage)));
+  const auto& files = (*vm)["capture"].as<std::vector<std::string>>();
+  if (files.size() != 1)
+    return fail(make_error(ErrorKind::usage, "one capture file, got " + std::to_string(files.size())));
+
+  report::ReportConfig config;
+  config.capture_path = files[0];
+  if (vm->count("output-dir")) config.output_dir = (*vm)["output-dir"].as<std::string>();
+  if (vm->count("kind")) config.kind = (*vm)["kind"].as<std::string>();
+  if (vm->count("format")) {
+    auto format = report::parse_format((*vm)["format"].as<std::string>());
+    if (!format.ok()) return fail(format.error());
+    config.format = *format;
+  }
+
+  auto outcome = report::run_report(config, std::cout);
+  std::cout.flush();
+  if (!outcome.ok()) {
+    if (outcome.error().kind == ErrorKind::not_available) return not_available(outcome.error().message);
+    return fail(outcome.error());
+  }
+  for (const auto& w : outcome->warnings) log::warn(w);
+  for (const auto& f : outcome->files_written) log::info("wrote " + f);
+  return kExitOk;
+}
+
+#else
+
+int cmd_report(const Args&) { return not_available("loadprof report (built without the report library)"); }
+
+#endif
 
 }  // namespace loadprof::cli

@@ -1,0 +1,148 @@
+// Analysis of one capture: the figures the report writers print. Pure
+// computation over a capture::Capture held in memory (no I/O, no BPF), so a
+// capture can be analyzed on any machine. Times are seconds relative to the
+// capture start here; the model's monotonic nanoseconds stop at this edge.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loadprof/capture/model.h"
+#include "loadprof/util/result.h"
+
+namespace loadprof::analyze {
+
+// A process of the target set and how it ended.
+struct ProcessSummary {
+  uint32_t pid = 0;
+  uint32_t ppid = 0;
+  std::string command;
+  bool launched = false;
+  bool root = false;
+  double start_s = 0;            // first seen, relative to the capture start
+  std::optional<double> exit_s;  // exit time relative to the capture start
+  std::optional<int> exit_code;
+  std::optional<int> exit_signal;
+  bool exited_mid_capture = false;  // exited before the capture ended
+};
+
+// Where one CPU's cpu-clock samples went over the whole capture.
+struct CpuShare {
+  uint32_t cpu = 0;
+  uint64_t target = 0;
+  uint64_t self = 0;  // loadprof itself
+  uint64_t other = 0;
+  uint64_t idle = 0;
+  uint64_t total() const { return target + self + other + idle; }
+  double target_pct = 0;
+  double self_pct = 0;
+  double other_pct = 0;
+  double idle_pct = 0;
+};
+
+// One second of the accounting, summed over all CPUs.
+struct CpuSecond {
+  double t_s = 0;  // start of the second, relative to the capture start
+  uint64_t target = 0;
+  uint64_t self = 0;
+  uint64_t other = 0;
+  uint64_t idle = 0;
+  double target_pct = 0;          // of all samples of that second (all CPUs)
+  double busy_pct = 0;            // (target + self + other) / all
+  double max_cpu_target_pct = 0;  // the highest per-CPU target share in that second
+};
+
+struct CpuAccountingSummary {
+  std::vector<CpuShare> cpus;         // by cpu number
+  CpuShare all;                       // every CPU together (cpu field unused)
+  std::vector<CpuSecond> per_second;  // by time
+};
+
+// A function (by display name: kernel frames carry "_[k]"). self counts the
+// samples where it is the leaf; total counts the samples whose stack contains
+// it, once per stack even under recursion.
+struct FunctionStat {
+  std::string name;
+  std::string module;  // module of its first occurrence
+  uint64_t self_samples = 0;
+  uint64_t total_samples = 0;
+  double self_pct = 0;  // of all cpu samples
+  double total_pct = 0;
+};
+
+// A whole stack as in the folded output: root first, the process name as root.
+struct StackStat {
+  std::vector<std::string> frames;
+  uint64_t samples = 0;
+  double pct = 0;
+  bool truncated = false;  // the unwinder stopped early
+};
+
+// What the capture file reader reported (ReadInfo) and how the recording ended.
+struct CaptureInfo {
+  std::string loadprof_version;  // of the recorder
+  std::string hostname;
+  std::string kernel_release;
+  std::string command_line;
+  std::vector<std::string> probes;
+  uint32_t frequency_hz = 0;
+  std::string unwind;
+  uint32_t cpu_count = 0;
+  uint64_t start_realtime_ns = 0;
+  bool complete = false;  // the end record is present
+  bool truncated = false;
+  uint64_t damage_offset = 0;
+  std::string damage;
+  uint64_t chunks_read = 0;
+  uint64_t chunks_skipped_unknown = 0;
+};
+
+// Samples per kind (SPEC's "samples" key).
+struct SampleCounts {
+  uint64_t cpu = 0;
+  uint64_t offcpu = 0;  // off-CPU intervals, aggregated ones counted individually
+  uint64_t io = 0;
+  uint64_t alloc = 0;
+};
+
+struct Analysis {
+  CaptureInfo capture;
+  double duration_s = 0;
+  bool duration_estimated = false;  // no end record: duration from the last data seen
+  bool interrupted = false;
+  std::string end_reason;                 // "duration", "interrupted", "target exited", "unknown"
+  std::optional<double> target_exited_s;  // all target processes gone at this time
+  std::vector<ProcessSummary> processes;
+  SampleCounts samples;
+  uint64_t cpu_samples_without_stack = 0;
+  uint64_t cpu_samples_truncated = 0;                  // samples whose stack the unwinder cut short
+  capture::DropCounters lost;                          // probe -> reason -> count
+  std::optional<CpuAccountingSummary> cpu_accounting;  // absent when the capture has none
+  std::vector<FunctionStat> top_self;                  // by self samples, descending
+  std::vector<FunctionStat> top_total;                 // by total samples, descending
+  std::vector<StackStat> top_stacks;                   // by samples, descending
+  std::vector<std::string> kinds;                      // profile kinds the capture holds ("cpu", ...)
+  std::vector<std::string> warnings;                   // lines the report shows first (truncation, ...)
+};
+
+struct AnalysisOptions {
+  size_t top_functions = 20;
+  size_t top_stacks = 10;
+};
+
+// Fails with corrupt_input when the capture refers to a stack or frame it
+// does not hold (the reader should have refused it; analysis never crashes).
+[[nodiscard]] Result<Analysis> analyze(const capture::Capture& capture, const AnalysisOptions& options = {});
+
+// The profile kinds SPEC.md names, and whether a word is one of them.
+const std::vector<std::string>& all_kinds();
+bool is_kind(const std::string& kind);
+// The kinds this capture holds data for: "cpu" when it has cpu samples or the
+// cpu probe ran, "offcpu" likewise, "wall" when it holds both.
+std::vector<std::string> kinds_in_capture(const capture::Capture& capture);
+
+}  // namespace loadprof::analyze

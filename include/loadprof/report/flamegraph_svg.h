@@ -1,0 +1,26 @@
+// The flame graph SVG of a report (KIND.svg). The renderer is the flamegraph
+// library (issue 3); this is the single place the report calls it.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "loadprof/capture/folded.h"
+#include "loadprof/util/result.h"
+
+namespace loadprof::report {
+
+struct FlamegraphOptions {
+  std::string kind = "cpu";  // picks the palette
+  std::string title;
+};
+
+// NOT AVAILABLE YET: returns ErrorKind::not_available ("flame graph SVG") until
+// the flamegraph library is merged; the integrator replaces the body of this
+// one function (src/report/flamegraph_svg.cpp) with the call to the renderer.
+[[nodiscard]] Result<void> write_flamegraph_svg(std::ostream& out,
+                                                const std::vector<capture::FoldedLine>& lines,
+                                                const FlamegraphOptions& options);
+
+}  // namespace loadprof::report

@@ -1,0 +1,43 @@
+// `loadprof report`: read a capture, analyze it, write what was asked for.
+// The CLI parses flags into a ReportConfig and prints the outcome's warnings;
+// everything else happens here.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "loadprof/analyze/analysis.h"
+#include "loadprof/util/result.h"
+
+namespace loadprof::report {
+
+enum class Format { markdown, json, folded, svg, html };
+
+// "md" | "json" | "folded" | "svg" | "html"; anything else is a usage error naming it.
+[[nodiscard]] Result<Format> parse_format(const std::string& text);
+
+struct ReportConfig {
+  std::string capture_path;
+  std::optional<std::string> output_dir;  // write files there instead of stdout
+  std::optional<Format> format;           // none: Markdown on stdout, or every file with output_dir
+  std::optional<std::string> kind;        // folded/svg kind; default "cpu"
+  analyze::AnalysisOptions analysis;
+};
+
+struct ReportOutcome {
+  std::vector<std::string> warnings;       // for stderr: truncation, files not written and why
+  std::vector<std::string> files_written;  // paths, in order
+};
+
+// Errors: usage (unknown kind, a kind the capture lacks), corrupt_input (the
+// reader's message, with the offset), not_available (html, svg until the
+// flame graph renderer is merged), io (writing a file). A truncated capture is
+// not an error: its warning names the offset.
+// With output_dir and no format: report.md, report.json, and KIND.folded +
+// KIND.svg for every kind the capture holds (or only `kind`); report.html and
+// the SVGs are skipped with a warning while they are not available.
+[[nodiscard]] Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out);
+
+}  // namespace loadprof::report

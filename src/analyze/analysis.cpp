@@ -1,0 +1,352 @@
+// Analysis of a capture: processes and their exits, samples and losses,
+// per-CPU accounting, top functions (self/total) and top stacks.
+#include "loadprof/analyze/analysis.h"
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "loadprof/capture/folded.h"
+#include "names.h"
+
+namespace loadprof::analyze {
+namespace {
+
+constexpr double kNsPerS = 1e9;
+constexpr uint64_t kSecondNs = 1000000000ULL;
+
+double pct(uint64_t part, uint64_t whole) {
+  return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+}
+
+// Seconds of t_ns after the capture start; never negative.
+double rel_s(uint64_t t_ns, uint64_t start_ns) {
+  return t_ns <= start_ns ? 0.0 : static_cast<double>(t_ns - start_ns) / kNsPerS;
+}
+
+CaptureInfo capture_info(const capture::Capture& c) {
+  CaptureInfo info;
+  const auto& m = c.metadata;
+  info.loadprof_version = m.loadprof_version;
+  info.hostname = m.hostname;
+  info.kernel_release = m.kernel_release;
+  info.command_line = m.command_line;
+  info.probes = m.probes;
+  info.frequency_hz = m.frequency_hz;
+  info.unwind = m.unwind;
+  info.cpu_count = m.cpu_count;
+  info.start_realtime_ns = m.start_realtime_ns;
+  info.complete = c.end.has_value();
+  info.truncated = c.read_info.truncated;
+  info.damage_offset = c.read_info.damage_offset;
+  info.damage = c.read_info.damage;
+  info.chunks_read = c.read_info.chunks_read;
+  info.chunks_skipped_unknown = c.read_info.chunks_skipped_unknown;
+  return info;
+}
+
+// The last time any record of the capture speaks of: the end of a capture whose
+// end record is missing (the recorder died, or the file was cut).
+uint64_t last_data_ns(const capture::Capture& c) {
+  uint64_t last = c.metadata.start_monotonic_ns;
+  for (const auto& s : c.cpu_samples) last = std::max(last, s.time_ns);
+  for (const auto& o : c.offcpu) last = std::max(last, o.end_ns);
+  for (const auto& a : c.cpu_accounting) last = std::max(last, a.second_ns + kSecondNs);
+  for (const auto& p : c.processes) {
+    if (p.exit_ns) last = std::max(last, *p.exit_ns);
+  }
+  for (const auto& r : c.requests) last = std::max(last, r.end_ns);
+  for (const auto& s : c.clock_sync) last = std::max(last, s.monotonic_ns);
+  return last;
+}
+
+std::vector<ProcessSummary> summarize_processes(const capture::Capture& c, uint64_t start_ns,
+                                                uint64_t end_ns) {
+  std::vector<ProcessSummary> out;
+  out.reserve(c.processes.size());
+  for (const auto& p : c.processes) {
+    ProcessSummary s;
+    s.pid = p.pid;
+    s.ppid = p.ppid;
+    s.command = p.command;
+    s.launched = p.launched;
+    s.root = p.root;
+    s.start_s = rel_s(p.start_ns, start_ns);
+    if (p.exit_ns) {
+      s.exit_s = rel_s(*p.exit_ns, start_ns);
+      s.exited_mid_capture = *p.exit_ns < end_ns;
+    }
+    s.exit_code = p.exit_code;
+    s.exit_signal = p.exit_signal;
+    out.push_back(std::move(s));
+  }
+  // Roots first (the processes the user named), then by pid: a stable order.
+  std::stable_sort(out.begin(), out.end(), [](const ProcessSummary& a, const ProcessSummary& b) {
+    if (a.root != b.root) return a.root;
+    return a.pid < b.pid;
+  });
+  return out;
+}
+
+void finish_shares(CpuShare& s) {
+  const uint64_t total = s.total();
+  s.target_pct = pct(s.target, total);
+  s.self_pct = pct(s.self, total);
+  s.other_pct = pct(s.other, total);
+  s.idle_pct = pct(s.idle, total);
+}
+
+std::optional<CpuAccountingSummary> summarize_accounting(const capture::Capture& c, uint64_t start_ns) {
+  if (c.cpu_accounting.empty()) return std::nullopt;
+  CpuAccountingSummary out;
+  std::map<uint32_t, CpuShare> by_cpu;
+  // second -> (all CPUs together, highest per-CPU target share)
+  std::map<uint64_t, std::pair<CpuShare, double>> by_second;
+  for (const auto& a : c.cpu_accounting) {
+    CpuShare& cpu = by_cpu[a.cpu];
+    cpu.cpu = a.cpu;
+    cpu.target += a.target;
+    cpu.self += a.self;
+    cpu.other += a.other;
+    cpu.idle += a.idle;
+    auto& [sec, max_target_pct] = by_second[a.second_ns];
+    sec.target += a.target;
+    sec.self += a.self;
+    sec.other += a.other;
+    sec.idle += a.idle;
+    max_target_pct = std::max(max_target_pct, pct(a.target, a.target + a.self + a.other + a.idle));
+  }
+  for (auto& [n, cpu] : by_cpu) {
+    finish_shares(cpu);
+    out.all.target += cpu.target;
+    out.all.self += cpu.self;
+    out.all.other += cpu.other;
+    out.all.idle += cpu.idle;
+    out.cpus.push_back(cpu);
+  }
+  finish_shares(out.all);
+  for (const auto& [second_ns, entry] : by_second) {
+    const auto& [s, max_target_pct] = entry;
+    CpuSecond cs;
+    cs.t_s = rel_s(second_ns, start_ns);
+    cs.target = s.target;
+    cs.self = s.self;
+    cs.other = s.other;
+    cs.idle = s.idle;
+    cs.target_pct = pct(s.target, s.total());
+    cs.busy_pct = pct(s.target + s.self + s.other, s.total());
+    cs.max_cpu_target_pct = max_target_pct;
+    out.per_second.push_back(cs);
+  }
+  return out;
+}
+
+// Losses by probe and reason, as the recorder counted them. A truncated stack
+// is a loss too: when the recorder did not count those, the samples marked
+// truncated are; when it did, the larger figure is kept (they are the same
+// samples, so adding would count them twice).
+capture::DropCounters summarize_lost(const capture::Capture& c, uint64_t truncated_cpu_samples) {
+  capture::DropCounters lost = c.drops;
+  if (truncated_cpu_samples > 0) {
+    uint64_t& n = lost["cpu"]["stack_truncated"];
+    n = std::max(n, truncated_cpu_samples);
+  }
+  return lost;
+}
+
+struct FunctionAcc {
+  std::string module;
+  uint64_t self = 0;
+  uint64_t total = 0;
+};
+
+std::vector<FunctionStat> top_by(const std::unordered_map<std::string, FunctionAcc>& acc, uint64_t all,
+                                 bool by_self, size_t limit) {
+  std::vector<std::pair<const std::string*, const FunctionAcc*>> v;
+  v.reserve(acc.size());
+  for (const auto& [name, a] : acc) {
+    if ((by_self ? a.self : a.total) > 0) v.emplace_back(&name, &a);
+  }
+  auto key = [by_self](const FunctionAcc* a) { return by_self ? a->self : a->total; };
+  std::sort(v.begin(), v.end(), [&](const auto& x, const auto& y) {
+    if (key(x.second) != key(y.second)) return key(x.second) > key(y.second);
+    return *x.first < *y.first;
+  });
+  if (v.size() > limit) v.resize(limit);
+  std::vector<FunctionStat> out;
+  out.reserve(v.size());
+  for (const auto& [name, a] : v) {
+    FunctionStat f;
+    f.name = *name;
+    f.module = a->module;
+    f.self_samples = a->self;
+    f.total_samples = a->total;
+    f.self_pct = pct(a->self, all);
+    f.total_pct = pct(a->total, all);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Error bad_ref(const std::string& what) { return make_error(ErrorKind::corrupt_input, what); }
+
+// Validates every stack the samples use before anything indexes with it.
+Result<void> check_refs(const capture::Capture& c) {
+  for (size_t i = 0; i < c.stacks.size(); ++i) {
+    for (capture::FrameId f : c.stacks[i].frames) {
+      if (f >= c.frames.size()) {
+        return bad_ref("stack " + std::to_string(i) + " refers to frame " + std::to_string(f) + " of " +
+                       std::to_string(c.frames.size()));
+      }
+    }
+  }
+  for (size_t i = 0; i < c.cpu_samples.size(); ++i) {
+    const auto id = c.cpu_samples[i].stack;
+    if (id != capture::kNoStack && id >= c.stacks.size()) {
+      return bad_ref("cpu sample " + std::to_string(i) + " refers to stack " + std::to_string(id) + " of " +
+                     std::to_string(c.stacks.size()));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+const std::vector<std::string>& all_kinds() {
+  static const std::vector<std::string> kinds = {"cpu", "offcpu", "wall", "io", "alloc", "alloc-live"};
+  return kinds;
+}
+
+bool is_kind(const std::string& kind) {
+  const auto& k = all_kinds();
+  return std::find(k.begin(), k.end(), kind) != k.end();
+}
+
+std::vector<std::string> kinds_in_capture(const capture::Capture& c) {
+  const auto& probes = c.metadata.probes;
+  auto probe = [&](const char* p) { return std::find(probes.begin(), probes.end(), p) != probes.end(); };
+  const bool cpu = !c.cpu_samples.empty() || probe("cpu");
+  const bool offcpu = !c.offcpu.empty() || probe("offcpu");
+  std::vector<std::string> kinds;
+  if (cpu) kinds.push_back("cpu");
+  if (offcpu) kinds.push_back("offcpu");
+  if (cpu && offcpu) kinds.push_back("wall");
+  // io and alloc: the model holds no such records yet, so no capture has them.
+  return kinds;
+}
+
+Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& options) {
+  LOADPROF_CHECK(check_refs(c));
+  Analysis a;
+  a.capture = capture_info(c);
+  const uint64_t start_ns = c.metadata.start_monotonic_ns;
+
+  uint64_t end_ns = 0;
+  if (c.end) {
+    end_ns = c.end->end_ns;
+    a.interrupted = c.end->interrupted;
+    a.end_reason = c.end->reason.empty() ? (a.interrupted ? "interrupted" : "duration") : c.end->reason;
+    if (c.end->target_exited_ns) a.target_exited_s = rel_s(*c.end->target_exited_ns, start_ns);
+  } else {
+    end_ns = last_data_ns(c);
+    a.duration_estimated = true;
+    a.end_reason = "unknown";
+  }
+  a.duration_s = rel_s(end_ns, start_ns);
+  a.processes = summarize_processes(c, start_ns, end_ns);
+
+  a.samples.cpu = c.cpu_samples.size();
+  for (const auto& o : c.offcpu) a.samples.offcpu += o.count;
+
+  a.kinds = kinds_in_capture(c);
+  a.cpu_accounting = summarize_accounting(c, start_ns);
+
+  // Samples per (pid, stack): every later figure works on these groups, so
+  // each distinct stack is walked once however many samples it has.
+  std::unordered_map<uint64_t, uint64_t> by_pid_stack;
+  for (const auto& s : c.cpu_samples) {
+    if (s.stack == capture::kNoStack || c.stacks[s.stack].frames.empty()) {
+      ++a.cpu_samples_without_stack;
+      continue;
+    }
+    ++by_pid_stack[uint64_t{s.pid} << 32 | s.stack];
+  }
+  // Then per (root name, stack), in that order: processes of the same name
+  // merge (as in the folded export) and every tie-break is deterministic.
+  const ProcessNames names(c);
+  std::map<std::pair<std::string_view, capture::StackId>, uint64_t> groups;
+  for (const auto& [key, count] : by_pid_stack) {
+    const std::string& root = names.name_of(static_cast<uint32_t>(key >> 32));
+    groups[{root, static_cast<capture::StackId>(key & 0xffffffffu)}] += count;
+  }
+
+  std::unordered_map<std::string, FunctionAcc> functions;
+  std::map<std::string, StackStat> stacks;  // keyed by the folded string
+  std::vector<std::string> frame_names(c.frames.size());
+  for (size_t i = 0; i < c.frames.size(); ++i) frame_names[i] = capture::frame_display_name(c.frames[i]);
+  std::unordered_set<std::string_view> seen;
+  for (const auto& [key, count] : groups) {
+    const auto& [root, stack_id] = key;
+    const capture::Stack& stack = c.stacks[stack_id];
+    if (stack.truncated) a.cpu_samples_truncated += count;
+
+    seen.clear();
+    for (size_t i = 0; i < stack.frames.size(); ++i) {
+      const capture::FrameId f = stack.frames[i];
+      const std::string& name = frame_names[f];
+      auto [it, inserted] = functions.try_emplace(name);
+      if (inserted) it->second.module = c.frames[f].module;
+      if (i == 0) it->second.self += count;
+      if (seen.insert(name).second) it->second.total += count;  // once per stack under recursion
+    }
+
+    std::string folded(root);
+    std::vector<std::string> frames;
+    frames.reserve(stack.frames.size() + 1);
+    frames.emplace_back(root);
+    for (auto it = stack.frames.rbegin(); it != stack.frames.rend(); ++it) {
+      folded += ';';
+      folded += frame_names[*it];
+      frames.push_back(frame_names[*it]);
+    }
+    StackStat& st = stacks[folded];
+    if (st.frames.empty()) st.frames = std::move(frames);
+    st.samples += count;
+    st.truncated = st.truncated || stack.truncated;
+  }
+
+  a.top_self = top_by(functions, a.samples.cpu, true, options.top_functions);
+  a.top_total = top_by(functions, a.samples.cpu, false, options.top_functions);
+
+  std::vector<StackStat> all_stacks;
+  all_stacks.reserve(stacks.size());
+  for (auto& [folded, st] : stacks) all_stacks.push_back(std::move(st));
+  // stacks is ordered by folded string, so the stable sort breaks ties by it.
+  std::stable_sort(all_stacks.begin(), all_stacks.end(),
+                   [](const StackStat& x, const StackStat& y) { return x.samples > y.samples; });
+  if (all_stacks.size() > options.top_stacks) all_stacks.resize(options.top_stacks);
+  for (auto& st : all_stacks) st.pct = pct(st.samples, a.samples.cpu);
+  a.top_stacks = std::move(all_stacks);
+
+  a.lost = summarize_lost(c, a.cpu_samples_truncated);
+
+  if (a.capture.truncated) {
+    a.warnings.push_back("capture truncated at offset " + std::to_string(a.capture.damage_offset) +
+                         (a.capture.damage.empty() ? "" : " (" + a.capture.damage + ")") +
+                         ": this report covers the data before it");
+  } else if (!a.capture.complete) {
+    a.warnings.push_back(
+        "capture has no end record (the recorder stopped before finishing it): "
+        "duration estimated from the last data");
+  }
+  if (a.capture.chunks_skipped_unknown > 0) {
+    a.warnings.push_back(std::to_string(a.capture.chunks_skipped_unknown) +
+                         " chunks of unknown type skipped (written by a newer loadprof?)");
+  }
+  return a;
+}
+
+}  // namespace loadprof::analyze

@@ -1,0 +1,156 @@
+// report.json writer. Key names follow SPEC.md ("Analysis and report");
+// docs/report.schema.json is the contract and must change with this file.
+#include "loadprof/report/json.h"
+
+#include <cmath>
+
+#include "loadprof/util/version.h"
+
+namespace loadprof::report {
+namespace {
+
+// ordered: keys in the order SPEC.md lists them, loadprof_version first.
+using json = nlohmann::ordered_json;
+
+double round2(double v) { return std::round(v * 100.0) / 100.0; }
+
+json opt_s(const std::optional<double>& v) { return v ? json(round2(*v)) : json(nullptr); }
+
+json process_json(const analyze::ProcessSummary& p) {
+  json exit_status = nullptr;  // SPEC: null while running (or when the status is unknown)
+  if (p.exit_code)
+    exit_status = {{"code", *p.exit_code}};
+  else if (p.exit_signal)
+    exit_status = {{"signal", *p.exit_signal}};
+  return {{"pid", p.pid},
+          {"ppid", p.ppid},
+          {"command", p.command},
+          {"launched", p.launched},
+          {"root", p.root},
+          {"start_s", round2(p.start_s)},
+          {"exit_s", opt_s(p.exit_s)},
+          {"exited_mid_capture", p.exited_mid_capture},
+          {"exit_status", exit_status}};
+}
+
+json counts_json(const analyze::CpuShare& s) {
+  return {{"target", s.target},
+          {"self", s.self},
+          {"other", s.other},
+          {"idle", s.idle},
+          {"target_pct", round2(s.target_pct)},
+          {"self_pct", round2(s.self_pct)},
+          {"other_pct", round2(s.other_pct)},
+          {"idle_pct", round2(s.idle_pct)}};
+}
+
+json accounting_json(const std::optional<analyze::CpuAccountingSummary>& acc) {
+  if (!acc) return nullptr;
+  json cpus = json::array();
+  for (const auto& s : acc->cpus) {
+    json j = counts_json(s);
+    j["cpu"] = s.cpu;
+    cpus.push_back(std::move(j));
+  }
+  json seconds = json::array();
+  for (const auto& s : acc->per_second) {
+    seconds.push_back({{"t_s", round2(s.t_s)},
+                       {"target", s.target},
+                       {"self", s.self},
+                       {"other", s.other},
+                       {"idle", s.idle},
+                       {"target_pct", round2(s.target_pct)},
+                       {"busy_pct", round2(s.busy_pct)},
+                       {"max_cpu_target_pct", round2(s.max_cpu_target_pct)}});
+  }
+  return {{"cpus", std::move(cpus)}, {"all", counts_json(acc->all)}, {"per_second", std::move(seconds)}};
+}
+
+json functions_json(const std::vector<analyze::FunctionStat>& fs) {
+  json out = json::array();
+  for (const auto& f : fs) {
+    out.push_back({{"name", f.name},
+                   {"module", f.module},
+                   {"self_samples", f.self_samples},
+                   {"total_samples", f.total_samples},
+                   {"self_pct", round2(f.self_pct)},
+                   {"total_pct", round2(f.total_pct)}});
+  }
+  return out;
+}
+
+json stacks_json(const std::vector<analyze::StackStat>& ss) {
+  json out = json::array();
+  for (const auto& s : ss) {
+    std::string folded;
+    for (size_t i = 0; i < s.frames.size(); ++i) {
+      if (i) folded += ';';
+      folded += s.frames[i];
+    }
+    out.push_back({{"folded", folded},
+                   {"frames", s.frames},
+                   {"samples", s.samples},
+                   {"pct", round2(s.pct)},
+                   {"truncated", s.truncated}});
+  }
+  return out;
+}
+
+json capture_json(const analyze::Analysis& a) {
+  const auto& c = a.capture;
+  return {{"recorded_by", c.loadprof_version},
+          {"hostname", c.hostname},
+          {"kernel_release", c.kernel_release},
+          {"command_line", c.command_line},
+          {"probes", c.probes},
+          {"frequency_hz", c.frequency_hz},
+          {"unwind", c.unwind},
+          {"cpu_count", c.cpu_count},
+          {"start_realtime_ns", c.start_realtime_ns},
+          {"kinds", a.kinds},
+          {"complete", c.complete},
+          {"end_reason", a.end_reason},
+          {"duration_estimated", a.duration_estimated},
+          {"truncated", c.truncated},
+          {"damage_offset", c.truncated ? json(c.damage_offset) : json(nullptr)},
+          {"damage", c.truncated ? json(c.damage) : json(nullptr)},
+          {"chunks_read", c.chunks_read},
+          {"chunks_skipped_unknown", c.chunks_skipped_unknown}};
+}
+
+}  // namespace
+
+json to_json(const analyze::Analysis& a) {
+  json processes = json::array();
+  for (const auto& p : a.processes) processes.push_back(process_json(p));
+  json lost = json::object();
+  for (const auto& [probe, reasons] : a.lost) {
+    json r = json::object();
+    for (const auto& [reason, n] : reasons) r[reason] = n;
+    lost[probe] = std::move(r);
+  }
+  return {
+      {"loadprof_version", kVersion},
+      {"target", {{"processes", std::move(processes)}, {"exited_s", opt_s(a.target_exited_s)}}},
+      {"interrupted", a.interrupted},
+      {"duration_s", round2(a.duration_s)},
+      {"samples",
+       {{"cpu", a.samples.cpu},
+        {"offcpu", a.samples.offcpu},
+        {"io", a.samples.io},
+        {"alloc", a.samples.alloc}}},
+      {"lost", std::move(lost)},
+      {"cpu_stacks", {{"missing", a.cpu_samples_without_stack}, {"truncated", a.cpu_samples_truncated}}},
+      {"cpu_accounting", accounting_json(a.cpu_accounting)},
+      {"top_functions", {{"by_self", functions_json(a.top_self)}, {"by_total", functions_json(a.top_total)}}},
+      {"top_stacks", stacks_json(a.top_stacks)},
+      {"capture", capture_json(a)},
+      {"warnings", a.warnings}};
+}
+
+void write_json(std::ostream& out, const analyze::Analysis& a) {
+  // Names come from binaries and may not be UTF-8: replace bad bytes rather than throw.
+  out << to_json(a).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
+}  // namespace loadprof::report

@@ -1,0 +1,231 @@
+// Markdown report writer: one section per figure of the analysis, tables for
+// what has rows, the warnings first so a truncated capture is never missed.
+#include "loadprof/report/markdown.h"
+
+#include <cstdio>
+#include <string>
+
+namespace loadprof::report {
+namespace {
+
+// Above this many seconds the per-second table goes to report.json only.
+constexpr size_t kMaxSecondsInMarkdown = 120;
+
+std::string fixed2(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string pct(double v) { return fixed2(v) + " %"; }
+
+// A code span: names hold '<', '>' (templates) that Markdown would take for
+// HTML, and sometimes a backtick; inside a GFM table a '|' (operator|) must be escaped too.
+std::string code(const std::string& text, bool in_table = true) {
+  std::string escaped;
+  bool backtick = false;
+  for (char ch : text) {
+    if (ch == '|' && in_table)
+      escaped += "\\|";
+    else
+      escaped += ch;
+    if (ch == '`') backtick = true;
+  }
+  return backtick ? "`` " + escaped + " ``" : "`" + escaped + "`";
+}
+
+std::string exit_text(const analyze::ProcessSummary& p) {
+  std::string how;
+  if (p.exit_code)
+    how = "exit code " + std::to_string(*p.exit_code);
+  else if (p.exit_signal)
+    how = "killed by signal " + std::to_string(*p.exit_signal);
+  else if (p.exit_s)
+    how = "exited";
+  if (!p.exit_s) return how.empty() ? "running at the end" : how;
+  return how + " at +" + fixed2(*p.exit_s) + " s";
+}
+
+void header(std::ostream& out, const analyze::Analysis& a) {
+  const auto& c = a.capture;
+  out << "# loadprof report\n\n";
+  for (const auto& w : a.warnings) out << "> **Warning:** " << w << "\n\n";
+  if (!c.hostname.empty()) {
+    out << "- Host: " << c.hostname;
+    if (!c.kernel_release.empty()) out << " (kernel " << c.kernel_release << ")";
+    out << "\n";
+  }
+  if (!c.command_line.empty()) {
+    out << "- Recorded by loadprof " << (c.loadprof_version.empty() ? "?" : c.loadprof_version) << ": "
+        << code(c.command_line, false) << "\n";
+  }
+  if (!c.probes.empty()) {
+    out << "- Probes: ";
+    for (size_t i = 0; i < c.probes.size(); ++i) out << (i ? ", " : "") << c.probes[i];
+    if (c.frequency_hz) out << "; cpu sampling at " << c.frequency_hz << " Hz";
+    if (!c.unwind.empty()) out << "; unwinding: " << c.unwind;
+    out << "\n";
+  }
+  out << "- Duration: " << fixed2(a.duration_s) << " s" << (a.duration_estimated ? " (estimated)" : "")
+      << "; ended by: " << a.end_reason << "\n";
+  if (a.interrupted) out << "- Interrupted (Ctrl-C / SIGTERM): the results so far\n";
+  out << "\n";
+}
+
+void processes(std::ostream& out, const analyze::Analysis& a) {
+  out << "## Target processes\n\n";
+  if (a.processes.empty()) {
+    out << "The capture names no target process.\n\n";
+    return;
+  }
+  out << "| pid | command | started | exit |\n|---:|---|---:|---|\n";
+  for (const auto& p : a.processes) {
+    out << "| " << p.pid << " | " << code(p.command) << " | +" << fixed2(p.start_s) << " s | " << exit_text(p)
+        << " |\n";
+  }
+  out << "\n";
+  bool any = false;
+  for (const auto& p : a.processes) {
+    if (!p.exited_mid_capture || !p.exit_s) continue;
+    out << "- pid " << p.pid << " (" << code(p.command) << ") exited mid-capture at +" << fixed2(*p.exit_s)
+        << " s";
+    if (p.exit_code) out << " with exit code " << *p.exit_code;
+    if (p.exit_signal) out << ", killed by signal " << *p.exit_signal;
+    out << ".\n";
+    any = true;
+  }
+  if (a.target_exited_s) {
+    out << "- Every target process had exited at +" << fixed2(*a.target_exited_s) << " s.\n";
+    any = true;
+  }
+  if (any) out << "\n";
+}
+
+void samples(std::ostream& out, const analyze::Analysis& a) {
+  out << "## Samples\n\n| kind | samples |\n|---|---:|\n";
+  out << "| cpu | " << a.samples.cpu << " |\n";
+  out << "| offcpu | " << a.samples.offcpu << " |\n";
+  out << "| io | " << a.samples.io << " |\n";
+  out << "| alloc | " << a.samples.alloc << " |\n\n";
+  if (a.cpu_samples_without_stack || a.cpu_samples_truncated) {
+    out << "cpu samples without a stack: " << a.cpu_samples_without_stack
+        << "; with a truncated stack: " << a.cpu_samples_truncated << ".\n\n";
+  }
+}
+
+void lost(std::ostream& out, const analyze::Analysis& a) {
+  out << "## Lost\n\n";
+  bool any = false;
+  for (const auto& [probe, reasons] : a.lost) {
+    for (const auto& [reason, n] : reasons) any = any || n > 0;
+  }
+  if (!any) {
+    out << "Nothing was lost.\n\n";
+    return;
+  }
+  out << "| probe | reason | count |\n|---|---|---:|\n";
+  for (const auto& [probe, reasons] : a.lost) {
+    for (const auto& [reason, n] : reasons) {
+      if (n > 0) out << "| " << probe << " | " << reason << " | " << n << " |\n";
+    }
+  }
+  out << "\n";
+}
+
+void share_row(std::ostream& out, const std::string& label, const analyze::CpuShare& s) {
+  out << "| " << label << " | " << s.target << " | " << s.self << " | " << s.other << " | " << s.idle << " | "
+      << pct(s.target_pct) << " | " << pct(s.self_pct) << " | " << pct(s.other_pct) << " | "
+      << pct(s.idle_pct) << " |\n";
+}
+
+void accounting(std::ostream& out, const analyze::Analysis& a) {
+  out << "## CPU accounting\n\n";
+  if (!a.cpu_accounting) {
+    out << "The capture holds no per-CPU accounting.\n\n";
+    return;
+  }
+  const auto& acc = *a.cpu_accounting;
+  out << "cpu-clock samples per CPU: the target, loadprof itself, other processes, idle.\n\n";
+  out << "| cpu | target | loadprof | other | idle | target % | loadprof % | other % | idle % |\n"
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& s : acc.cpus) share_row(out, std::to_string(s.cpu), s);
+  share_row(out, "all", acc.all);
+  out << "\n";
+  if (acc.per_second.empty()) return;
+  out << "### Per second (all CPUs)\n\n";
+  if (acc.per_second.size() > kMaxSecondsInMarkdown) {
+    out << acc.per_second.size() << " seconds: the series is in report.json (cpu_accounting.per_second).\n\n";
+    return;
+  }
+  out << "| t (s) | target | loadprof | other | idle | target % | busy % | busiest CPU target % |\n"
+         "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& s : acc.per_second) {
+    out << "| " << fixed2(s.t_s) << " | " << s.target << " | " << s.self << " | " << s.other << " | "
+        << s.idle << " | " << pct(s.target_pct) << " | " << pct(s.busy_pct) << " | "
+        << pct(s.max_cpu_target_pct) << " |\n";
+  }
+  out << "\n";
+}
+
+void functions(std::ostream& out, const std::string& title, const std::vector<analyze::FunctionStat>& fs,
+               bool by_self) {
+  out << "## " << title << "\n\n";
+  if (fs.empty()) {
+    out << "No cpu samples with a stack.\n\n";
+    return;
+  }
+  if (by_self) {
+    out << "| # | function | module | self % | self | total % | total "
+           "|\n|---:|---|---|---:|---:|---:|---:|\n";
+  } else {
+    out << "| # | function | module | total % | total | self % | self "
+           "|\n|---:|---|---|---:|---:|---:|---:|\n";
+  }
+  for (size_t i = 0; i < fs.size(); ++i) {
+    const auto& f = fs[i];
+    out << "| " << i + 1 << " | " << code(f.name) << " | " << code(f.module) << " | ";
+    if (by_self) {
+      out << pct(f.self_pct) << " | " << f.self_samples << " | " << pct(f.total_pct) << " | "
+          << f.total_samples;
+    } else {
+      out << pct(f.total_pct) << " | " << f.total_samples << " | " << pct(f.self_pct) << " | "
+          << f.self_samples;
+    }
+    out << " |\n";
+  }
+  out << "\n";
+}
+
+void stacks(std::ostream& out, const analyze::Analysis& a) {
+  out << "## Top stacks\n\n";
+  if (a.top_stacks.empty()) {
+    out << "No cpu samples with a stack.\n\n";
+    return;
+  }
+  for (size_t i = 0; i < a.top_stacks.size(); ++i) {
+    const auto& s = a.top_stacks[i];
+    std::string folded;
+    for (size_t j = 0; j < s.frames.size(); ++j) {
+      if (j) folded += ';';
+      folded += s.frames[j];
+    }
+    out << i + 1 << ". " << pct(s.pct) << " (" << s.samples << " samples)"
+        << (s.truncated ? ", truncated" : "") << ": " << code(folded, false) << "\n";
+  }
+  out << "\n";
+}
+
+}  // namespace
+
+void write_markdown(std::ostream& out, const analyze::Analysis& a) {
+  header(out, a);
+  processes(out, a);
+  samples(out, a);
+  lost(out, a);
+  accounting(out, a);
+  functions(out, "Top functions by self time", a.top_self, true);
+  functions(out, "Top functions by total time", a.top_total, false);
+  stacks(out, a);
+}
+
+}  // namespace loadprof::report

@@ -1,0 +1,196 @@
+// `loadprof report` as a library call: read → analyze → write to stdout or
+// to a directory, per SPEC.md's contract for the command.
+#include "loadprof/report/run.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "loadprof/capture/folded.h"
+#include "loadprof/capture/reader.h"
+#include "loadprof/report/flamegraph_svg.h"
+#include "loadprof/report/json.h"
+#include "loadprof/report/markdown.h"
+
+namespace loadprof::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out.empty() ? "none" : out;
+}
+
+Result<void> check_kind(const std::string& kind, const std::vector<std::string>& held) {
+  if (!analyze::is_kind(kind)) {
+    return make_error(ErrorKind::usage,
+                      "unknown kind '" + kind + "' (one of " + join(analyze::all_kinds()) + ")");
+  }
+  if (std::find(held.begin(), held.end(), kind) == held.end()) {
+    return make_error(ErrorKind::usage,
+                      "the capture holds no " + kind + " data (it holds: " + join(held) + ")");
+  }
+  return {};
+}
+
+// Writes text produced by `produce` to path; the file is complete or an error.
+template <class F>
+Result<void> write_file(const fs::path& path, F&& produce) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  if (!file) return errno_error(ErrorKind::io, "open " + path.string(), errno);
+  LOADPROF_CHECK(produce(file));
+  file.flush();
+  if (!file) return errno_error(ErrorKind::io, "write " + path.string(), errno);
+  return {};
+}
+
+// The capture library folds the kinds whose records exist so far (cpu,
+// offcpu); a kind of the contract it does not fold yet is not available yet.
+Result<std::vector<capture::FoldedLine>> folded_of(const capture::Capture& c, const std::string& kind) {
+  auto lines = capture::folded_stacks(c, kind);
+  if (!lines.ok() && lines.error().kind == ErrorKind::usage && analyze::is_kind(kind)) {
+    return make_error(ErrorKind::not_available, "folded stacks of kind " + kind);
+  }
+  return lines;
+}
+
+Result<void> write_folded_kind(std::ostream& out, const capture::Capture& c, const std::string& kind) {
+  LOADPROF_TRY(lines, folded_of(c, kind));
+  capture::write_folded(out, lines);
+  return {};
+}
+
+Result<void> write_svg_kind(std::ostream& out, const capture::Capture& c, const std::string& kind) {
+  LOADPROF_TRY(lines, folded_of(c, kind));
+  FlamegraphOptions options;
+  options.kind = kind;
+  options.title = kind + " flame graph";
+  return write_flamegraph_svg(out, lines, options);
+}
+
+Result<void> write_one(Format format, std::ostream& out, const capture::Capture& c,
+                       const analyze::Analysis& a, const std::string& kind) {
+  switch (format) {
+    case Format::markdown:
+      write_markdown(out, a);
+      return {};
+    case Format::json:
+      write_json(out, a);
+      return {};
+    case Format::folded:
+      return write_folded_kind(out, c, kind);
+    case Format::svg:
+      return write_svg_kind(out, c, kind);
+    case Format::html:
+      return make_error(ErrorKind::not_available, "HTML report");
+  }
+  return make_error(ErrorKind::internal, "unknown format");
+}
+
+std::string file_name(Format format, const std::string& kind) {
+  switch (format) {
+    case Format::markdown:
+      return "report.md";
+    case Format::json:
+      return "report.json";
+    case Format::folded:
+      return kind + ".folded";
+    case Format::svg:
+      return kind + ".svg";
+    case Format::html:
+      return "report.html";
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<Format> parse_format(const std::string& text) {
+  if (text == "md") return Format::markdown;
+  if (text == "json") return Format::json;
+  if (text == "folded") return Format::folded;
+  if (text == "svg") return Format::svg;
+  if (text == "html") return Format::html;
+  return make_error(ErrorKind::usage, "unknown format '" + text + "' (one of md, json, folded, svg, html)");
+}
+
+Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) {
+  // Usage errors before any work: an unknown kind needs no capture to be wrong.
+  if (config.kind && !analyze::is_kind(*config.kind)) LOADPROF_CHECK(check_kind(*config.kind, {}));
+  if (config.format == Format::html)
+    return make_error(ErrorKind::not_available, "HTML report (--format html)");
+
+  LOADPROF_TRY(capture, capture::read_capture(config.capture_path));
+  const std::vector<std::string> held = analyze::kinds_in_capture(capture);
+  if (config.kind) LOADPROF_CHECK(check_kind(*config.kind, held));
+  const std::string kind = config.kind.value_or("cpu");
+  const bool stacks_format = config.format == Format::folded || config.format == Format::svg;
+  if (stacks_format && !config.kind) LOADPROF_CHECK(check_kind(kind, held));
+
+  LOADPROF_TRY(analysis, analyze::analyze(capture, config.analysis));
+  ReportOutcome outcome;
+  outcome.warnings = analysis.warnings;
+
+  if (!config.output_dir) {
+    LOADPROF_CHECK(write_one(config.format.value_or(Format::markdown), out, capture, analysis, kind));
+    return outcome;
+  }
+
+  const fs::path dir(*config.output_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error(ErrorKind::io, "create " + dir.string() + ": " + ec.message());
+
+  auto emit = [&](Format format, const std::string& k) -> Result<void> {
+    const fs::path path = dir / file_name(format, k);
+    // Produce into memory first: a writer that is not available must not
+    // leave an empty file behind.
+    std::ostringstream text;
+    LOADPROF_CHECK(write_one(format, text, capture, analysis, k));
+    LOADPROF_CHECK(write_file(path, [&](std::ostream& f) -> Result<void> {
+      f << text.str();
+      return {};
+    }));
+    outcome.files_written.push_back(path.string());
+    return {};
+  };
+
+  if (config.format) {
+    LOADPROF_CHECK(emit(*config.format, kind));
+    return outcome;
+  }
+
+  // Every file. Kinds this version cannot render yet are skipped with a
+  // warning, never silently.
+  auto try_emit = [&](Format format, const std::string& k) -> Result<void> {
+    auto r = emit(format, k);
+    if (r.ok()) return {};
+    if (r.error().kind == ErrorKind::not_available) {
+      outcome.warnings.push_back(file_name(format, k) +
+                                 " not written: not available yet: " + r.error().message);
+      return {};
+    }
+    return r.error();
+  };
+  LOADPROF_CHECK(try_emit(Format::html, kind));
+  LOADPROF_CHECK(emit(Format::markdown, kind));
+  LOADPROF_CHECK(emit(Format::json, kind));
+  const std::vector<std::string> kinds = config.kind ? std::vector<std::string>{*config.kind} : held;
+  for (const auto& k : kinds) {
+    auto folded = emit(Format::folded, k);
+    if (!folded.ok()) {
+      if (folded.error().kind != ErrorKind::not_available) return folded.error();
+      outcome.warnings.push_back(k + ".folded and " + k +
+                                 ".svg not written: not available yet: " + folded.error().message);
+      continue;
+    }
+    LOADPROF_CHECK(try_emit(Format::svg, k));
+  }
+  return outcome;
+}
+
+}  // namespace loadprof::report

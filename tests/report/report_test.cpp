@@ -1,0 +1,268 @@
+// Report writers over the hand-built capture of tests/analyze/sample_capture.h:
+// the Markdown lines, the JSON figures, and validation of report.json against
+// docs/report.schema.json with a real validator (which must also reject broken documents).
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <sstream>
+
+#include "analyze/sample_capture.h"
+#include "loadprof/analyze/analysis.h"
+#include "loadprof/report/flamegraph_svg.h"
+#include "loadprof/report/json.h"
+#include "loadprof/report/markdown.h"
+#include "loadprof/util/version.h"
+#include "report/schema_check.h"
+
+namespace loadprof::report {
+namespace {
+
+using nlohmann::ordered_json;
+using testing::sample_capture;
+
+analyze::Analysis analysis_of(const capture::Capture& c) {
+  auto r = analyze::analyze(c);
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? std::move(r).value() : analyze::Analysis{};
+}
+
+std::string markdown_of(const capture::Capture& c) {
+  std::ostringstream out;
+  write_markdown(out, analysis_of(c));
+  return out.str();
+}
+
+std::string json_text_of(const capture::Capture& c) {
+  std::ostringstream out;
+  write_json(out, analysis_of(c));
+  return out.str();
+}
+
+void expect_line(const std::string& text, const std::string& line) {
+  EXPECT_NE(text.find("\n" + line + "\n"), std::string::npos) << "missing line: " << line << "\nin:\n"
+                                                              << text;
+}
+
+TEST(Markdown, HeaderProcessesSamplesLost) {
+  const std::string md = markdown_of(sample_capture());
+  EXPECT_EQ(md.rfind("# loadprof report\n", 0), 0u);
+  expect_line(md, "- Host: testhost (kernel 6.18.0)");
+  expect_line(md, "- Probes: cpu; cpu sampling at 99 Hz; unwinding: fp");
+  expect_line(md, "- Duration: 4.00 s; ended by: target exited");
+  expect_line(md, "| 100 | `prog` | +0.00 s | exit code 0 at +3.50 s |");
+  expect_line(md, "| 101 | `child` | +1.00 s | killed by signal 9 at +2.25 s |");
+  expect_line(md, "- pid 100 (`prog`) exited mid-capture at +3.50 s with exit code 0.");
+  expect_line(md, "- pid 101 (`child`) exited mid-capture at +2.25 s, killed by signal 9.");
+  expect_line(md, "- Every target process had exited at +3.50 s.");
+  expect_line(md, "| cpu | 100 |");
+  expect_line(md, "cpu samples without a stack: 5; with a truncated stack: 10.");
+  expect_line(md, "| cpu | ringbuf_full | 3 |");
+  expect_line(md, "| cpu | stack_truncated | 10 |");
+  EXPECT_EQ(md.find("Warning"), std::string::npos);
+  EXPECT_EQ(md.find("Interrupted"), std::string::npos);
+}
+
+TEST(Markdown, AccountingFunctionsStacks) {
+  const std::string md = markdown_of(sample_capture());
+  expect_line(md, "| 0 | 179 | 2 | 9 | 10 | 89.50 % | 1.00 % | 4.50 % | 5.00 % |");
+  expect_line(md, "| 1 | 21 | 0 | 30 | 149 | 10.50 % | 0.00 % | 15.00 % | 74.50 % |");
+  expect_line(md, "| all | 200 | 2 | 39 | 159 | 50.00 % | 0.50 % | 9.75 % | 39.75 % |");
+  expect_line(md, "| 0.00 | 100 | 1 | 39 | 60 | 50.00 % | 70.00 % | 80.00 % |");
+  expect_line(md, "| 1.00 | 100 | 1 | 0 | 99 | 50.00 % | 50.50 % | 99.00 % |");
+  // By self: hot first; by total: main first, rec at 10 % (recursion counted once).
+  expect_line(md, "| 1 | `hot` | `prog` | 55.00 % | 55 | 55.00 % | 55 |");
+  expect_line(md, "| 3 | `do_syscall_64_[k]` | `[kernel]` | 10.00 % | 10 | 10.00 % | 10 |");
+  expect_line(md, "| 1 | `main` | `prog` | 95.00 % | 95 | 0.00 % | 0 |");
+  expect_line(md, "| 7 | `rec` | `prog` | 10.00 % | 10 | 10.00 % | 10 |");
+  expect_line(md, "1. 50.00 % (50 samples): `prog;main;work;hot`");
+  expect_line(md, "3. 10.00 % (10 samples), truncated: `prog;main;read;do_syscall_64_[k]`");
+  expect_line(md, "5. 5.00 % (5 samples): `child;main;work;hot`");
+  // Self section comes before total section.
+  EXPECT_LT(md.find("## Top functions by self time"), md.find("## Top functions by total time"));
+}
+
+TEST(Markdown, TruncatedInterruptedAndNothingLost) {
+  auto c = sample_capture();
+  c.end->interrupted = true;
+  c.end->reason = "interrupted";
+  c.read_info.truncated = true;
+  c.read_info.damage_offset = 4096;
+  c.read_info.damage = "zstd frame damaged";
+  c.drops.clear();
+  c.stacks[3].truncated = false;
+  c.cpu_accounting.clear();
+  const std::string md = markdown_of(c);
+  // The warning comes before everything else but the title.
+  EXPECT_EQ(
+      md.rfind("# loadprof report\n\n> **Warning:** capture truncated at offset 4096 (zstd frame damaged): "
+               "this report covers the data before it\n",
+               0),
+      0u);
+  expect_line(md, "- Interrupted (Ctrl-C / SIGTERM): the results so far");
+  expect_line(md, "Nothing was lost.");
+  expect_line(md, "The capture holds no per-CPU accounting.");
+}
+
+TEST(Markdown, NamesThatBreakTablesAreEscaped) {
+  auto c = sample_capture();
+  c.frames[2].function = "operator|<std::vector<int>>";
+  const std::string md = markdown_of(c);
+  expect_line(md, "| 1 | `operator\\|<std::vector<int>>` | `prog` | 55.00 % | 55 | 55.00 % | 55 |");
+  expect_line(md, "1. 50.00 % (50 samples): `prog;main;work;operator|<std::vector<int>>`");
+}
+
+TEST(Json, SpecKeysAndFigures) {
+  const ordered_json j = ordered_json::parse(json_text_of(sample_capture()));
+  EXPECT_EQ(j.begin().key(), "loadprof_version");
+  EXPECT_EQ(j["loadprof_version"], kVersion);
+  EXPECT_EQ(j["interrupted"], false);
+  EXPECT_DOUBLE_EQ(j["duration_s"].get<double>(), 4.0);
+  const auto& procs = j["target"]["processes"];
+  ASSERT_EQ(procs.size(), 2u);
+  EXPECT_EQ(procs[0]["pid"], 100);
+  EXPECT_EQ(procs[0]["command"], "prog");
+  EXPECT_EQ(procs[0]["exit_status"], ordered_json({{"code", 0}}));
+  EXPECT_DOUBLE_EQ(procs[0]["exit_s"].get<double>(), 3.5);
+  EXPECT_EQ(procs[1]["exit_status"], ordered_json({{"signal", 9}}));
+  EXPECT_EQ(j["samples"], ordered_json({{"cpu", 100}, {"offcpu", 0}, {"io", 0}, {"alloc", 0}}));
+  EXPECT_EQ(j["lost"]["cpu"]["ringbuf_full"], 3);
+  EXPECT_EQ(j["lost"]["cpu"]["stack_truncated"], 10);
+  EXPECT_DOUBLE_EQ(j["cpu_accounting"]["cpus"][0]["target_pct"].get<double>(), 89.5);
+  EXPECT_DOUBLE_EQ(j["cpu_accounting"]["all"]["other_pct"].get<double>(), 9.75);
+  EXPECT_EQ(j["cpu_accounting"]["per_second"].size(), 2u);
+  EXPECT_EQ(j["top_functions"]["by_self"][0]["name"], "hot");
+  EXPECT_DOUBLE_EQ(j["top_functions"]["by_self"][0]["self_pct"].get<double>(), 55.0);
+  EXPECT_EQ(j["top_functions"]["by_total"][0]["name"], "main");
+  EXPECT_DOUBLE_EQ(j["top_functions"]["by_total"][0]["total_pct"].get<double>(), 95.0);
+  EXPECT_EQ(j["top_stacks"][0]["folded"], "prog;main;work;hot");
+  EXPECT_EQ(j["top_stacks"][0]["samples"], 50);
+  EXPECT_EQ(j["capture"]["truncated"], false);
+  EXPECT_TRUE(j["capture"]["damage_offset"].is_null());
+  EXPECT_EQ(j["capture"]["end_reason"], "target exited");
+  // No load data in the capture: SPEC says the load keys are omitted.
+  for (const char* key :
+       {"requests", "errors", "latency_ms", "throughput_rps", "stages", "timeseries", "slo"}) {
+    EXPECT_FALSE(j.contains(key)) << key;
+  }
+}
+
+TEST(Json, RunningProcessHasNullExitStatus) {
+  auto c = sample_capture();
+  c.processes[0].exit_ns.reset();
+  c.processes[0].exit_signal.reset();
+  const ordered_json j = ordered_json::parse(json_text_of(c));
+  EXPECT_TRUE(j["target"]["processes"][1]["exit_status"].is_null());
+  EXPECT_TRUE(j["target"]["processes"][1]["exit_s"].is_null());
+}
+
+TEST(Json, NonUtf8NamesDoNotThrow) {
+  auto c = sample_capture();
+  c.frames[2].function = std::string("hot\xff\xfe", 5);
+  const ordered_json j = ordered_json::parse(json_text_of(c));
+  EXPECT_EQ(j["top_functions"]["by_self"][0]["name"], "hot\xEF\xBF\xBD\xEF\xBF\xBD");  // U+FFFD twice
+}
+
+class Schema : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::test_dir(); }
+  testing::CommandResult validate(const std::string& text) {
+    return testing::validate_json_text(dir_, "doc.json", text);
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(Schema, ReportOfSampleCaptureIsValid) {
+  auto r = validate(json_text_of(sample_capture()));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST_F(Schema, TruncatedInterruptedNoAccountingIsValid) {
+  auto c = sample_capture();
+  c.end.reset();
+  c.read_info.truncated = true;
+  c.read_info.damage_offset = 777;
+  c.read_info.damage = "bad checksum";
+  c.cpu_accounting.clear();
+  c.processes[0].exit_ns.reset();
+  c.processes[0].exit_signal.reset();
+  const std::string text = json_text_of(c);
+  auto r = validate(text);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const ordered_json j = ordered_json::parse(text);
+  EXPECT_EQ(j["capture"]["damage_offset"], 777);
+  EXPECT_TRUE(j["cpu_accounting"].is_null());
+}
+
+TEST_F(Schema, EmptyCaptureIsValid) {
+  auto r = validate(json_text_of(capture::Capture{}));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST_F(Schema, LoadResultShapeIsValid) {
+  // What `load --json` writes per SPEC.md: load keys, no capture keys.
+  const std::string load = R"({"loadprof_version": "0.1.0", "interrupted": false, "duration_s": 10,
+    "requests": 1000, "errors": 2, "error_rate_pct": 0.2, "errors_by_class": {"connect": 0, "timeout": 2},
+    "throughput_rps": 100,
+    "latency_ms": {"p50": 1.5, "p90": 2, "p95": 3, "p99": 9, "p999": 12, "max": 15},
+    "service_time_ms": {"p50": 1.2, "p99": 8}, "schedule_lag_ms": {"p50": 0.01, "p99": 0.09, "max": 1},
+    "late_starts": 3,
+    "stages": [{"start_s": 0, "duration_s": 10, "rate_start_rps": 100, "rate_end_rps": 100,
+                "throughput_rps": 100, "latency_ms": {"p99": 9}, "cpu_util_pct": 40, "slo_ok": true}],
+    "timeseries": [{"t_s": 0, "throughput_rps": 99, "latency_ms": {"p99": 8}, "errors": 0, "late_starts": 0}],
+    "slo": [{"term": "p95<200ms", "value": 3, "ok": true}]})";
+  auto r = validate(load);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// The validation can fail: each broken document is rejected, naming where.
+TEST_F(Schema, BrokenDocumentsFail) {
+  const ordered_json good = ordered_json::parse(json_text_of(sample_capture()));
+  struct Case {
+    const char* what;
+    std::function<void(ordered_json&)> mutate;
+    const char* where;  // path the validator names
+  };
+  const std::vector<Case> cases = {
+      {"string count", [](ordered_json& j) { j["samples"]["cpu"] = "many"; }, "samples/cpu"},
+      {"missing kind", [](ordered_json& j) { j["samples"].erase("io"); }, "samples"},
+      {"exit status as text", [](ordered_json& j) { j["target"]["processes"][0]["exit_status"] = "0"; },
+       "target/processes/0/exit_status"},
+      {"misspelled exit_status",
+       [](ordered_json& j) {
+         auto& p = j["target"]["processes"][0];
+         p["exit_stauts"] = p["exit_status"];
+         p.erase("exit_status");
+       },
+       "target/processes/0"},
+      {"share above 100", [](ordered_json& j) { j["top_functions"]["by_self"][0]["self_pct"] = 155.0; },
+       "top_functions/by_self/0/self_pct"},
+      {"negative lost", [](ordered_json& j) { j["lost"]["cpu"]["ringbuf_full"] = -1; },
+       "lost/cpu/ringbuf_full"},
+      {"unknown top-level key", [](ordered_json& j) { j["sample"] = 1; }, "(root)"},
+      {"no version", [](ordered_json& j) { j.erase("loadprof_version"); }, "(root)"},
+      {"truncated without offset", [](ordered_json& j) { j["capture"]["truncated"] = true; },
+       "capture/damage_offset"},
+      {"capture keys without lost", [](ordered_json& j) { j.erase("lost"); }, "(root)"},
+  };
+  for (const auto& k : cases) {
+    ordered_json doc = good;
+    k.mutate(doc);
+    auto r = validate(doc.dump(2));
+    EXPECT_EQ(r.exit_code, 1) << k.what << ": " << r.output;
+    EXPECT_NE(r.output.find(std::string("doc.json: ") + k.where + ":"), std::string::npos)
+        << k.what << ": " << r.output;
+  }
+  // And the unmodified document still passes in the same harness.
+  EXPECT_EQ(validate(good.dump(2)).exit_code, 0);
+}
+
+TEST(Flamegraph, SvgNotAvailableYet) {
+  std::ostringstream out;
+  auto r = write_flamegraph_svg(out, {{"prog;main;hot", 3}}, FlamegraphOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::not_available);
+  EXPECT_TRUE(out.str().empty());
+}
+
+}  // namespace
+}  // namespace loadprof::report

@@ -1,0 +1,70 @@
+// Validation of JSON documents against docs/report.schema.json with a real
+// validator: Debian's python3-jsonschema through tests/report/validate_json.py.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace loadprof::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs command with sh; output = its stdout (and stderr unless the command redirects it).
+inline CommandResult run_command(const std::string& command, bool merge_stderr = true) {
+  CommandResult r;
+  FILE* p = popen((merge_stderr ? command + " 2>&1" : command).c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+// The python3 that has jsonschema: Debian's /usr/bin/python3 (what
+// install-deps.sh installs it for) first, then whatever python3 is on PATH.
+inline std::string python_with_jsonschema() {
+  for (const char* py : {"/usr/bin/python3", "python3"}) {
+    if (run_command(std::string(py) + " -c 'import jsonschema'").exit_code == 0) return py;
+  }
+  return "";
+}
+
+inline std::string schema_path() { return std::string(LOADPROF_SOURCE_DIR) + "/docs/report.schema.json"; }
+
+// A fresh directory under the build tree for the running test's files
+// (named after the test, so tests running in parallel never share one).
+inline std::filesystem::path test_dir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  auto dir = std::filesystem::path(LOADPROF_BINARY_DIR) / "test-output" /
+             (std::string(info->test_suite_name()) + "." + info->name());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Writes text to dir/name and validates it: exit 0 valid, 1 invalid (output
+// names each error), 2 schema or file unreadable, -1 no validator.
+inline CommandResult validate_json_text(const std::filesystem::path& dir, const std::string& name,
+                                        const std::string& text) {
+  const std::string py = python_with_jsonschema();
+  if (py.empty()) return {-1, "no python3 with jsonschema: run scripts/install-deps.sh (python3-jsonschema)"};
+  auto path = dir / name;
+  std::ofstream(path) << text;
+  return run_command(py + " " + LOADPROF_SOURCE_DIR + "/tests/report/validate_json.py " + schema_path() +
+                     " " + path.string());
+}
+
+}  // namespace loadprof::testing
