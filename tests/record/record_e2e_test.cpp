@@ -1,0 +1,274 @@
+// End-to-end: `loadprof record` on programs of ours (real BPF, real processes),
+// read back through the capture reader and the folded export, checked against
+// the ground truth each program computes from its own CPU time.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "loadprof/capture/folded.h"
+#include "loadprof/capture/reader.h"
+#include "support/privilege.h"
+#include "support/run.h"
+
+using namespace loadprof;
+using loadprof::testing::loadprof_binary;
+using loadprof::testing::run;
+using loadprof::testing::test_program;
+
+namespace {
+
+std::map<std::string, std::string> ground_truth(const std::string& out, const std::string& program) {
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("GROUND_TRUTH program=" + program + " ", 0) != 0) continue;
+    std::map<std::string, std::string> kv;
+    std::istringstream words(line.substr(13));
+    std::string w;
+    while (words >> w) {
+      auto eq = w.find('=');
+      if (eq != std::string::npos) kv[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+    return kv;
+  }
+  return {};
+}
+
+std::vector<std::string> split_frames(const std::string& stack) {
+  std::vector<std::string> out;
+  std::istringstream in(stack);
+  std::string f;
+  while (std::getline(in, f, ';')) out.push_back(f);
+  return out;
+}
+
+struct Recorded {
+  loadprof::testing::RunResult result;
+  capture::Capture capture;
+  std::vector<capture::FoldedLine> folded;
+  std::string path;
+};
+
+Recorded record(const std::vector<std::string>& command, const std::vector<std::string>& extra = {}) {
+  Recorded r;
+  r.path = loadprof::testing::temp_dir() + "/cap.lpc";
+  std::vector<std::string> argv{loadprof_binary(), "record", "--frequency", "999", "--output", r.path};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  if (!command.empty()) {
+    argv.push_back("--");
+    argv.insert(argv.end(), command.begin(), command.end());
+  }
+  r.result = run(argv);
+  auto cap = capture::read_capture(r.path);
+  if (cap.ok()) {
+    r.capture = std::move(*cap);
+    auto folded = capture::folded_stacks(r.capture, "cpu");
+    if (folded.ok()) r.folded = std::move(*folded);
+  }
+  return r;
+}
+
+uint64_t total_samples(const std::vector<capture::FoldedLine>& folded) {
+  uint64_t n = 0;
+  for (const auto& l : folded) n += l.count;
+  return n;
+}
+
+// Samples whose stack holds a frame named exactly `name`.
+uint64_t samples_with_frame(const std::vector<capture::FoldedLine>& folded, const std::string& name) {
+  uint64_t n = 0;
+  for (const auto& l : folded) {
+    auto frames = split_frames(l.stack);
+    if (std::find(frames.begin(), frames.end(), name) != frames.end()) n += l.count;
+  }
+  return n;
+}
+
+class RecordE2E : public ::testing::Test {
+ protected:
+  void SetUp() override { LOADPROF_REQUIRE_BPF_PRIVILEGES(); }
+};
+
+}  // namespace
+
+TEST_F(RecordE2E, HotFunctionShareMatchesGroundTruthAndStacksReachMain) {
+  auto r = record({test_program("hot"), "3"});
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  auto truth = ground_truth(r.result.out, "hot");
+  ASSERT_FALSE(truth.empty()) << r.result.out;
+  const uint32_t pid = static_cast<uint32_t>(std::stoul(truth["pid"]));
+
+  // Only the samples after exec belong to the program (before, it is loadprof's forked child).
+  uint64_t total = 0, in_hot = 0, with_main = 0;
+  std::map<capture::StackId, uint64_t> by_stack;
+  for (const auto& s : r.capture.cpu_samples)
+    if (s.pid == pid) ++by_stack[s.stack];
+  for (const auto& [id, n] : by_stack) {
+    const auto& st = r.capture.stacks.at(id);
+    bool hot = false, main = false, ours = false;
+    for (auto fid : st.frames) {
+      const auto& f = r.capture.frames.at(fid);
+      if (f.module == "hot") ours = true;
+      if (f.function == "hot") hot = true;
+      if (f.function == "main" && f.module == "hot") main = true;
+    }
+    if (!ours) continue;
+    total += n;
+    if (hot) in_hot += n;
+    if (main) with_main += n;
+  }
+  ASSERT_GT(total, 300u) << "too few samples of the program to judge";
+  const double share_pct = 100.0 * static_cast<double>(in_hot) / static_cast<double>(total);
+  const double truth_pct = std::stod(truth["hot_share_pct"]);
+  std::printf("hot(): %.2f %% of %llu samples, ground truth %.2f %%; %.2f %% of stacks reach main\n", share_pct,
+              static_cast<unsigned long long>(total), truth_pct,
+              100.0 * static_cast<double>(with_main) / static_cast<double>(total));
+  EXPECT_NEAR(share_pct, truth_pct, 5.0) << in_hot << " of " << total << " samples in hot()";
+  EXPECT_GE(100.0 * static_cast<double>(with_main) / static_cast<double>(total), 95.0)
+      << with_main << " of " << total << " stacks reach main";
+
+  // Folded export: the process name is the root frame and main->a->b->hot is intact.
+  uint64_t chain = 0;
+  for (const auto& l : r.folded)
+    if (l.stack.rfind("hot;", 0) == 0 && l.stack.find(";main;a;b;hot") != std::string::npos) chain += l.count;
+  EXPECT_GE(chain, in_hot * 9 / 10);
+  ASSERT_TRUE(r.capture.end.has_value());
+  EXPECT_EQ(r.capture.end->reason, "target exited");
+  ASSERT_FALSE(r.capture.processes.empty());
+  EXPECT_EQ(r.capture.processes.front().exit_code, std::optional<int>(0));
+}
+
+TEST_F(RecordE2E, SyscallHeavyProgramShowsSyscallEntryUnderUserFrames) {
+  auto r = record({test_program("syscalls"), "2"});
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  const std::regex entry("^(entry_SYSCALL_64.*|do_syscall_64)_\\[k\\]$");
+  uint64_t good = 0, kernel = 0;
+  for (const auto& l : r.folded) {
+    auto frames = split_frames(l.stack);
+    auto it = std::find_if(frames.begin(), frames.end(), [&](const std::string& f) { return std::regex_match(f, entry); });
+    if (it == frames.end()) continue;
+    kernel += l.count;
+    // User frames of ours above (root side of) the syscall entry.
+    bool user_main = std::find(frames.begin(), it, "main") != it;
+    bool user_caller = std::find(frames.begin(), it, "do_syscalls") != it;
+    if (user_main && user_caller) good += l.count;
+  }
+  EXPECT_GT(kernel, 50u) << "few samples in the kernel's syscall path";
+  EXPECT_GE(good, kernel / 2) << good << " of " << kernel << " syscall samples have main/do_syscalls above them";
+}
+
+TEST_F(RecordE2E, ShellLaunchedGrandchildIsFollowed) {
+  auto r = record({test_program("spawner"), "2"});
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  auto truth = ground_truth(r.result.out, "hot");
+  ASSERT_FALSE(truth.empty()) << r.result.out;
+  const uint32_t grandchild = static_cast<uint32_t>(std::stoul(truth["pid"]));
+  uint64_t n = 0;
+  for (const auto& s : r.capture.cpu_samples) n += s.pid == grandchild;
+  EXPECT_GT(n, 200u) << "samples of the sh -c grandchild";
+  EXPECT_GT(samples_with_frame(r.folded, "hot"), 150u);
+  bool known = false;
+  for (const auto& p : r.capture.processes) known |= p.pid == grandchild;
+  EXPECT_TRUE(known) << "the grandchild is in the process table";
+}
+
+TEST_F(RecordE2E, DlopenedLibraryIsSymbolized) {
+  auto r = record({test_program("dlopen_host"), "2"});
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  uint64_t lib = samples_with_frame(r.folded, "library_hot");
+  EXPECT_GT(lib, 100u) << "samples in the dlopen'ed library_hot()";
+  EXPECT_GT(samples_with_frame(r.folded, "burn_in_library"), lib / 2);
+}
+
+TEST_F(RecordE2E, HundredMillisecondChildIsSymbolized) {
+  auto r = record({test_program("short_child"), "100"});
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  auto truth = ground_truth(r.result.out, "short_child");
+  ASSERT_FALSE(truth.empty()) << r.result.out;
+  uint64_t n = samples_with_frame(r.folded, "child_burn");
+  // 100 ms of CPU at 999 Hz is ~100 samples; the machine may be busy, so ask for a third.
+  EXPECT_GT(n, 30u) << "samples of the 100 ms child symbolized as child_burn";
+}
+
+TEST_F(RecordE2E, InlinedFunctionIsAFrameOfItsOwn) {
+  auto r = record({test_program("inline"), "2"});
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  bool inlined_frame = false;
+  for (const auto& f : r.capture.frames) inlined_frame |= f.function == "inlined_hot" && f.inlined;
+  EXPECT_TRUE(inlined_frame);
+  uint64_t chain = 0;
+  for (const auto& l : r.folded)
+    if (l.stack.find(";named_caller;inlined_hot") != std::string::npos) chain += l.count;
+  EXPECT_GT(chain, 200u);
+}
+
+TEST_F(RecordE2E, CtrlCLeavesAValidInterruptedCapture) {
+  std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
+  auto res = run({loadprof_binary(), "record", "--output", path, "--", test_program("hot"), "30"}, 1500, SIGINT);
+  EXPECT_EQ(res.exit_code, 0) << res.err;
+  auto cap = capture::read_capture(path);
+  ASSERT_TRUE(cap.ok()) << cap.error().message;
+  ASSERT_TRUE(cap->end.has_value());
+  EXPECT_TRUE(cap->end->interrupted);
+  EXPECT_GT(cap->cpu_samples.size(), 20u);
+  ASSERT_FALSE(cap->processes.empty());
+  // The launched command got SIGINT (forwarded to its group).
+  EXPECT_EQ(cap->processes.front().exit_signal, std::optional<int>(SIGINT));
+}
+
+TEST_F(RecordE2E, TargetExitingMidCaptureEndsItCleanly) {
+  pid_t child = fork();
+  if (child == 0) {
+    execl(test_program("hot").c_str(), "hot", "1", nullptr);
+    _exit(127);
+  }
+  std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
+  auto res = run({loadprof_binary(), "record", "--pid", std::to_string(child), "--duration", "20s", "--output", path});
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_EQ(res.exit_code, 0) << res.err;
+  auto cap = capture::read_capture(path);
+  ASSERT_TRUE(cap.ok());
+  ASSERT_TRUE(cap->end.has_value());
+  EXPECT_EQ(cap->end->reason, "target exited");
+  ASSERT_TRUE(cap->end->target_exited_ns.has_value());
+  // Ended when the target did, long before the 20 s duration.
+  EXPECT_LT(cap->end->end_ns - cap->metadata.start_monotonic_ns, 10'000'000'000ull);
+  ASSERT_FALSE(cap->processes.empty());
+  EXPECT_TRUE(cap->processes.front().exit_ns.has_value());
+}
+
+TEST_F(RecordE2E, CaptureCutInHalfStillReports) {
+  auto r = record({test_program("hot"), "2"});
+  ASSERT_EQ(r.result.exit_code, 0);
+  const auto size = std::filesystem::file_size(r.path);
+  std::filesystem::resize_file(r.path, size / 2);
+  auto res = run({loadprof_binary(), "report", r.path});
+  EXPECT_EQ(res.exit_code, 0) << res.err;
+  EXPECT_NE(res.err.find("offset"), std::string::npos) << res.err;
+  EXPECT_NE(res.out.find("hot"), std::string::npos);
+}
+
+TEST_F(RecordE2E, ErrorsHaveTheirExitCodes) {
+  const std::string out = loadprof::testing::temp_dir() + "/cap.lpc";
+  // Absent PID -> 4.
+  auto absent = run({loadprof_binary(), "record", "--pid", "4194000", "--duration", "1", "--output", out});
+  EXPECT_EQ(absent.exit_code, 4) << absent.err;
+  // A command that cannot be executed -> 4.
+  auto noexec = run({loadprof_binary(), "record", "--output", out, "--", "/nonexistent/program"});
+  EXPECT_EQ(noexec.exit_code, 4) << noexec.err;
+  // Not permitted -> 3, naming the capabilities.
+  auto noperm = run({"setpriv", "--inh-caps=-all", "--bounding-set=-all", "--", loadprof_binary(), "record",
+                     "--pid", std::to_string(getpid()), "--duration", "1", "--output", out});
+  EXPECT_EQ(noperm.exit_code, 3) << noperm.err;
+  EXPECT_NE(noperm.err.find("CAP_BPF"), std::string::npos) << noperm.err;
+  EXPECT_NE(noperm.err.find("CAP_PERFMON"), std::string::npos) << noperm.err;
+  EXPECT_EQ(std::count(noperm.err.begin(), noperm.err.end(), '\n'), 1) << "one line: " << noperm.err;
+}
