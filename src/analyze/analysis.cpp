@@ -286,7 +286,8 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
   std::unordered_map<std::string, FunctionAcc> functions;
   std::map<std::string, StackStat> stacks;  // keyed by the folded string
   std::vector<std::string> frame_names(c.frames.size());
-  for (size_t i = 0; i < c.frames.size(); ++i) frame_names[i] = capture::frame_display_name(c.frames[i]);
+  for (size_t i = 0; i < c.frames.size(); ++i)
+    frame_names[i] = folded_name(capture::frame_display_name(c.frames[i]));
   std::unordered_set<std::string_view> seen;
   for (const auto& [key, count] : groups) {
     const auto& [root, stack_id] = key;

@@ -10,6 +10,10 @@
 
 namespace loadprof::analyze {
 
+// A name as the folded export writes it: ';' (the frame separator) becomes
+// ':', line breaks become spaces, an empty name is "[unknown]".
+std::string folded_name(std::string name);
+
 // pid -> the frame at the root of its stacks: the process's command, or the
 // pid in decimal for a sample of a process the capture never described
 // (as capture::folded_stacks writes it).

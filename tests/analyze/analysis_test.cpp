@@ -201,6 +201,25 @@ TEST(Analysis, TopStacksReadLikeTheFoldedExport) {
   }
 }
 
+TEST(Analysis, NamesFollowTheFoldedExportRules) {
+  // ';' would split a folded frame: the export writes ':'; the analysis shows
+  // the same name, so a top stack is byte for byte a folded line.
+  auto c = sample_capture();
+  c.frames[2].function = "odd;name\nhere";
+  c.processes[1].command = "";
+  AnalysisOptions all;
+  all.top_stacks = 100;
+  Analysis a = run(c, all);
+  EXPECT_EQ(a.top_self[0].name, "odd:name here");
+  EXPECT_EQ(a.top_stacks[0].frames, (std::vector<std::string>{"[unknown]", "main", "work", "odd:name here"}));
+  auto folded = capture::folded_stacks(c, "cpu");
+  ASSERT_TRUE(folded.ok());
+  bool found = false;
+  for (const auto& l : folded.value())
+    found = found || (l.stack == "[unknown];main;work;odd:name here" && l.count == 50);
+  EXPECT_TRUE(found);
+}
+
 TEST(Analysis, UnresolvedFramesKeepModuleAndOffset) {
   capture::Capture c;
   capture::Frame f;
