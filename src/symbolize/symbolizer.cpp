@@ -33,6 +33,9 @@ std::string basename_of(const std::string& path) {
 
 bool is_file_path(const std::string& path) { return !path.empty() && path.front() == '/' && !path.starts_with("//anon"); }
 
+// The vDSO has no file, but the SystemAccess hands an ELF image for it.
+bool has_elf(const std::string& path) { return is_file_path(path) || path == "[vdso]"; }
+
 std::string with_offset(const std::string& module, uint64_t offset) {
   char buf[32];
   snprintf(buf, sizeof buf, "+0x%" PRIx64, offset);
@@ -54,7 +57,7 @@ class SymbolizerImpl final : public Symbolizer {
     // the caller's range, and in the right inline scope.
     uint64_t lookup_ip = return_address && ip > 0 ? ip - 1 : ip;
     MapEntry* entry = maps_.find(pid, time_ns, lookup_ip);
-    if (entry == nullptr || !is_file_path(entry->mapping.path)) {
+    if (entry == nullptr || !has_elf(entry->mapping.path)) {
       if (symbolize_jit(pid, ip, lookup_ip, out)) return;
       if (entry == nullptr) {
         ++stats_.unknown_addresses;

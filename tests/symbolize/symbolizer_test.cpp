@@ -177,6 +177,19 @@ TEST_F(FixtureTest, DlopenedLibraryResolves) {
   EXPECT_TRUE(w[0].file.ends_with("fixture_lib.cpp")) << w[0].file;
 }
 
+TEST_F(FixtureTest, VdsoFunctionResolves) {
+  uint64_t ip = fixture_.address("vdso_clock_gettime");
+  ASSERT_NE(ip, 0u) << "the fixture found no vDSO clock_gettime";
+  capture::Mapping m = mapping_of(maps_, ip);
+  ASSERT_EQ(m.path, "[vdso]");
+  auto f = lookup(*symbolizer_, pid_, ip + 1);
+  ASSERT_EQ(f.size(), 1u);
+  // Global and weak alias at one address: the global name is preferred.
+  EXPECT_EQ(f[0].function, "__vdso_clock_gettime");
+  EXPECT_EQ(f[0].module, "[vdso]");
+  EXPECT_EQ(f[0].module_offset, ip + 1 - m.start);
+}
+
 TEST_F(FixtureTest, MappingsAreVersionedByTime) {
   auto s = Symbolizer::create();
   for (auto m : maps_) {
