@@ -40,7 +40,7 @@ class FakeSystemAccess final : public SystemAccess {
   std::string kallsyms_;
 };
 
-TEST(Kallsyms, ParsesTextSymbolsOnly) {
+TEST(SymbolizeKallsyms, ParsesTextSymbolsOnly) {
   auto table = KernelSymbols::parse(kFakeKallsyms);
   EXPECT_EQ(table.size(), 7u);  // 2 aliases + 3 kernel text + 2 module text
   const KernelSymbol* s = table.lookup(0xffffffff81003010);
@@ -60,13 +60,13 @@ TEST(Kallsyms, ParsesTextSymbolsOnly) {
   EXPECT_EQ(table.lookup(0xffffffffc0a00800 + KernelSymbols::kMaxSymbolSize), nullptr);
 }
 
-TEST(Kallsyms, HiddenAddressesGiveAnEmptyTable) {
+TEST(SymbolizeKallsyms, HiddenAddressesGiveAnEmptyTable) {
   auto table = KernelSymbols::parse("0000000000000000 T _stext\n0000000000000000 t foo\n");
   EXPECT_TRUE(table.empty());
   EXPECT_EQ(table.lookup(0x1000), nullptr);
 }
 
-TEST(Kallsyms, SymbolizerUsesTheSeamOnce) {
+TEST(SymbolizeKallsyms, SymbolizerUsesTheSeamOnce) {
   auto fake = std::make_unique<FakeSystemAccess>(kFakeKallsyms);
   FakeSystemAccess* raw = fake.get();
   auto s = Symbolizer::create(std::move(fake));
@@ -105,7 +105,7 @@ std::string read_file(const char* path) {
   return out.str();
 }
 
-TEST(Kallsyms, RealKallsymsResolvesEveryTextSymbolBack) {
+TEST(SymbolizeKallsyms, RealKallsymsResolvesEveryTextSymbolBack) {
   std::string text = read_file("/proc/kallsyms");
   auto table = KernelSymbols::parse(text);
   if (table.empty()) GTEST_SKIP() << "/proc/kallsyms shows no addresses (kptr_restrict, not root)";

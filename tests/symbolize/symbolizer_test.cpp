@@ -68,7 +68,7 @@ class RecordingSystemAccess final : public SystemAccess {
   std::vector<std::string>* offered_;
 };
 
-class FixtureTest : public ::testing::Test {
+class SymbolizeFixtureTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(fixture_.ready()) << "fixture did not start: " << testing::fixture_program();
@@ -84,7 +84,7 @@ class FixtureTest : public ::testing::Test {
   std::unique_ptr<Symbolizer> symbolizer_ = Symbolizer::create();
 };
 
-TEST_F(FixtureTest, FunctionNamesAreExactAndDemangled) {
+TEST_F(SymbolizeFixtureTest, FunctionNamesAreExactAndDemangled) {
   auto c = lookup(*symbolizer_, pid_, fixture_.address("c_function"));
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].function, "c_function");
@@ -108,7 +108,7 @@ TEST_F(FixtureTest, FunctionNamesAreExactAndDemangled) {
   EXPECT_EQ(inside.back().function, "named_caller(int)");
 }
 
-TEST_F(FixtureTest, InlinedFunctionIsItsOwnFrameAboveItsCaller) {
+TEST_F(SymbolizeFixtureTest, InlinedFunctionIsItsOwnFrameAboveItsCaller) {
   auto frames = lookup(*symbolizer_, pid_, fixture_.address("inline_ra"), /*return_address=*/true);
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(frames[0].function, "inlined_helper(int)");
@@ -125,7 +125,7 @@ TEST_F(FixtureTest, InlinedFunctionIsItsOwnFrameAboveItsCaller) {
   }
 }
 
-TEST_F(FixtureTest, ReturnAddressSymbolizesToTheCaller) {
+TEST_F(SymbolizeFixtureTest, ReturnAddressSymbolizesToTheCaller) {
   auto leaf = lookup(*symbolizer_, pid_, fixture_.address("leaf_ra"), true);
   ASSERT_EQ(leaf.size(), 1u);
   EXPECT_EQ(leaf[0].function, "caller_of_leaf(int)");
@@ -146,7 +146,7 @@ TEST_F(FixtureTest, ReturnAddressSymbolizesToTheCaller) {
   EXPECT_EQ(as_is[0].function, "symbolize_fixture+" + hex(tail_ra - m.start + m.pgoff));
 }
 
-TEST_F(FixtureTest, UnresolvedAddressInKnownModuleKeepsModuleAndOffset) {
+TEST_F(SymbolizeFixtureTest, UnresolvedAddressInKnownModuleKeepsModuleAndOffset) {
   // The ELF header at the start of the first mapping of the program.
   const capture::Mapping* header = nullptr;
   for (const auto& m : maps_)
@@ -165,7 +165,7 @@ TEST_F(FixtureTest, UnresolvedAddressInKnownModuleKeepsModuleAndOffset) {
   EXPECT_EQ(symbolizer_->stats().unknown_addresses, 1u);
 }
 
-TEST_F(FixtureTest, DlopenedLibraryResolves) {
+TEST_F(SymbolizeFixtureTest, DlopenedLibraryResolves) {
   ASSERT_NE(fixture_.address("lib_function"), 0u);
   auto f = lookup(*symbolizer_, pid_, fixture_.address("lib_function"));
   ASSERT_EQ(f.size(), 1u);
@@ -177,7 +177,7 @@ TEST_F(FixtureTest, DlopenedLibraryResolves) {
   EXPECT_TRUE(w[0].file.ends_with("fixture_lib.cpp")) << w[0].file;
 }
 
-TEST_F(FixtureTest, VdsoFunctionResolves) {
+TEST_F(SymbolizeFixtureTest, VdsoFunctionResolves) {
   uint64_t ip = fixture_.address("vdso_clock_gettime");
   ASSERT_NE(ip, 0u) << "the fixture found no vDSO clock_gettime";
   capture::Mapping m = mapping_of(maps_, ip);
@@ -190,7 +190,7 @@ TEST_F(FixtureTest, VdsoFunctionResolves) {
   EXPECT_EQ(f[0].module_offset, ip + 1 - m.start);
 }
 
-TEST_F(FixtureTest, MappingsAreVersionedByTime) {
+TEST_F(SymbolizeFixtureTest, MappingsAreVersionedByTime) {
   auto s = Symbolizer::create();
   for (auto m : maps_) {
     m.time_ns = 100;
@@ -219,7 +219,7 @@ TEST_F(FixtureTest, MappingsAreVersionedByTime) {
   EXPECT_EQ(lookup(*s, pid_ + 1, ip, false, 150)[0].function, "[unknown]");
 }
 
-TEST_F(FixtureTest, EachFileIsOpenedOnceAcrossProcesses) {
+TEST_F(SymbolizeFixtureTest, EachFileIsOpenedOnceAcrossProcesses) {
   FixtureProcess second;
   ASSERT_TRUE(second.ready());
   for (const auto& m : second.maps(kSnapshotNs)) symbolizer_->add_mapping(m);
@@ -237,7 +237,7 @@ TEST_F(FixtureTest, EachFileIsOpenedOnceAcrossProcesses) {
   EXPECT_EQ(stats.user_cache_hits, 9u - 2u);
 }
 
-TEST(SymbolizerExited, ExitedProcessResolvesThroughPaths) {
+TEST(SymbolizeExited, ExitedProcessResolvesThroughPaths) {
   std::vector<capture::Mapping> maps;
   std::map<std::string, uint64_t> addresses;
   uint32_t pid = 0;
@@ -265,7 +265,7 @@ TEST(SymbolizerExited, ExitedProcessResolvesThroughPaths) {
   for (const auto& path : offered) EXPECT_EQ(path.find("/map_files/"), std::string::npos) << path;
 }
 
-TEST(SymbolizerDeleted, DeletedLibraryResolvesThroughMapFilesWhileAlive) {
+TEST(SymbolizeDeleted, DeletedLibraryResolvesThroughMapFilesWhileAlive) {
   std::filesystem::path dir = std::filesystem::temp_directory_path() /
                               ("loadprof-symtest-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
@@ -331,7 +331,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-TEST(SymbolizerDebugFiles, BuildIdDirectoryAndDebuglinkSupplyDwarf) {
+TEST(SymbolizeDebugFiles, BuildIdDirectoryAndDebuglinkSupplyDwarf) {
   std::string id = build_id_of(testing::fixture_library());
   ASSERT_GT(id.size(), 8u) << "the fixture library has no build-id";
   TempDir tmp("symdbg");
@@ -394,7 +394,7 @@ TEST(SymbolizerDebugFiles, BuildIdDirectoryAndDebuglinkSupplyDwarf) {
   }
 }
 
-TEST_F(FixtureTest, BuildIdMustMatchTheFile) {
+TEST_F(SymbolizeFixtureTest, BuildIdMustMatchTheFile) {
   std::string id = build_id_of(testing::fixture_program());
   ASSERT_GT(id.size(), 8u);
   uint64_t ip = fixture_.address("c_function");
@@ -424,7 +424,7 @@ bool same_frame(const capture::Frame& a, const capture::Frame& b) {
          a.kernel == b.kernel;
 }
 
-TEST_F(FixtureTest, CachedLookupsEqualUncachedOnes) {
+TEST_F(SymbolizeFixtureTest, CachedLookupsEqualUncachedOnes) {
   // A few thousand distinct addresses spread over every executable mapping of
   // the fixture (program, library, libc, libstdc++, ld.so).
   std::vector<capture::Mapping> code;
