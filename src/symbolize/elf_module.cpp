@@ -221,6 +221,74 @@ const char* Module::symbol_at(uint64_t address) const {
   return sizeless != nullptr ? sizeless->name : nullptr;
 }
 
+const std::vector<Module::SubprogramRange>& Module::cu_index(Dwarf_Die* cu) {
+  uint64_t key = dwarf_dieoffset(cu);
+  auto it = cu_index_.find(key);
+  if (it != cu_index_.end()) return it->second;
+  std::vector<SubprogramRange>& index = cu_index_[key];
+  // Concrete functions sit at the top of the CU or inside namespaces and
+  // classes; their bodies are not searched (C has no nested functions).
+  std::vector<Dwarf_Die> pending{*cu};
+  while (!pending.empty()) {
+    Dwarf_Die parent = pending.back();
+    pending.pop_back();
+    Dwarf_Die child;
+    if (dwarf_child(&parent, &child) != 0) continue;
+    do {
+      int tag = dwarf_tag(&child);
+      if (tag == DW_TAG_subprogram) {
+        Dwarf_Addr base = 0, start = 0, end = 0;
+        ptrdiff_t offset = 0;
+        while ((offset = dwarf_ranges(&child, offset, &base, &start, &end)) > 0) {
+          if (end > start) index.push_back(SubprogramRange{start, end, child});
+        }
+      } else if (tag == DW_TAG_namespace || tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
+                 tag == DW_TAG_union_type || tag == DW_TAG_module) {
+        pending.push_back(child);
+      }
+    } while (dwarf_siblingof(&child, &child) == 0);
+  }
+  std::sort(index.begin(), index.end(), [](const SubprogramRange& a, const SubprogramRange& b) { return a.low < b.low; });
+  return index;
+}
+
+bool Module::scopes_from_index(Dwarf_Die* cu, uint64_t pc, std::vector<Dwarf_Die>& inlined, Dwarf_Die& subprogram) {
+  const auto& index = cu_index(cu);
+  auto it = std::upper_bound(index.begin(), index.end(), pc,
+                             [](uint64_t a, const SubprogramRange& r) { return a < r.low; });
+  const SubprogramRange* found = nullptr;
+  for (int steps = 0; it != index.begin() && steps < 16; ++steps) {
+    --it;
+    if (pc < it->high) {
+      found = &*it;
+      break;
+    }
+  }
+  if (found == nullptr) return false;  // imported units and the like: libdw's full walk
+  subprogram = found->die;
+  // Down the scopes that hold pc; every inlined subroutine on the way is a frame.
+  Dwarf_Die scope = subprogram;
+  for (;;) {
+    Dwarf_Die child;
+    if (dwarf_child(&scope, &child) != 0) break;
+    bool deeper = false;
+    do {
+      int tag = dwarf_tag(&child);
+      if ((tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
+           tag == DW_TAG_catch_block) &&
+          dwarf_haspc(&child, pc) == 1) {
+        if (tag == DW_TAG_inlined_subroutine) inlined.push_back(child);
+        scope = child;
+        deeper = true;
+        break;
+      }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    if (!deeper) break;
+  }
+  std::reverse(inlined.begin(), inlined.end());
+  return true;
+}
+
 std::vector<capture::Frame> Module::resolve(uint64_t file_offset) {
   std::vector<capture::Frame> out;
   if (mod_ == nullptr) return out;
@@ -242,27 +310,58 @@ std::vector<capture::Frame> Module::resolve(uint64_t file_offset) {
   std::string outer_name;  // from DWARF, used when the symbol table has nothing
   Dwarf_Addr dwarf_bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod_, address, &dwarf_bias);
+  std::vector<Dwarf_Die> inlined;  // innermost first
+  Dwarf_Die subprogram;
+  bool have_subprogram = false;
   if (cu != nullptr) {
-    Dwarf_Die* scopes = nullptr;
-    int n = dwarf_getscopes(cu, address - dwarf_bias, &scopes);
-    for (int i = 0; i < n; ++i) {  // innermost first
-      int tag = dwarf_tag(&scopes[i]);
-      if (tag == DW_TAG_inlined_subroutine) {
-        capture::Frame frame;
-        frame.function = die_function_name(&scopes[i]);
-        frame.file = file;
-        frame.line = line;
-        frame.inlined = true;
-        if (frame.function.empty()) frame.function = "[inlined]";
-        out.push_back(std::move(frame));
-        call_site(&scopes[i], file, line);  // the caller's location is the call site
-      } else if (tag == DW_TAG_subprogram) {
-        outer_name = die_function_name(&scopes[i]);
+    uint64_t pc = address - dwarf_bias;
+    if (scope_index_ && scopes_from_index(cu, pc, inlined, subprogram)) {
+      have_subprogram = true;
+    } else {
+      // dwarf_getscopes follows an inlined subroutine into its abstract
+      // origin's scopes, not into its callers: it gives only the innermost
+      // inline level. The concrete chain of callers comes from
+      // dwarf_getscopes_die on that innermost inlined subroutine.
+      inlined.clear();
+      Dwarf_Die* scopes = nullptr;
+      int n = dwarf_getscopes(cu, pc, &scopes);
+      for (int i = 0; i < n; ++i) {  // innermost first
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_subprogram) {
+          subprogram = scopes[i];
+          have_subprogram = true;
+          break;
+        }
+        if (tag != DW_TAG_inlined_subroutine) continue;
+        Dwarf_Die* chain = nullptr;
+        int m = dwarf_getscopes_die(&scopes[i], &chain);
+        for (int k = 0; k < m; ++k) {
+          int ctag = dwarf_tag(&chain[k]);
+          if (ctag == DW_TAG_inlined_subroutine) {
+            inlined.push_back(chain[k]);
+          } else if (ctag == DW_TAG_subprogram) {
+            subprogram = chain[k];
+            have_subprogram = true;
+            break;
+          }
+        }
+        std::free(chain);
         break;
       }
+      std::free(scopes);
     }
-    std::free(scopes);
   }
+  for (Dwarf_Die& die : inlined) {
+    capture::Frame frame;
+    frame.function = die_function_name(&die);
+    frame.file = file;
+    frame.line = line;
+    frame.inlined = true;
+    if (frame.function.empty()) frame.function = "[inlined]";
+    out.push_back(std::move(frame));
+    call_site(&die, file, line);  // the caller's location is the call site
+  }
+  if (have_subprogram) outer_name = die_function_name(&subprogram);
 
   std::string name = symbol != nullptr ? demangle(strip_version(symbol).c_str()) : outer_name;
   if (name.empty()) {

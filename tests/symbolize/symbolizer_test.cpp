@@ -125,6 +125,21 @@ TEST_F(SymbolizeFixtureTest, InlinedFunctionIsItsOwnFrameAboveItsCaller) {
   }
 }
 
+TEST_F(SymbolizeFixtureTest, NestedInlineFramesFollowTheConcreteCallers) {
+  // libdw's dwarf_getscopes alone would stop after the innermost level.
+  auto frames = lookup(*symbolizer_, pid_, fixture_.address("nested_ra"), true);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].function, "inner_inline(int)");
+  EXPECT_TRUE(frames[0].inlined);
+  EXPECT_EQ(frames[0].line, source_line("record_nested_ra();  // innermost inline call site"));
+  EXPECT_EQ(frames[1].function, "outer_inline(int)");
+  EXPECT_TRUE(frames[1].inlined);
+  EXPECT_EQ(frames[1].line, source_line("int r = inner_inline(v);  // call site of inner_inline"));
+  EXPECT_EQ(frames[2].function, "nested_caller(int)");
+  EXPECT_FALSE(frames[2].inlined);
+  EXPECT_EQ(frames[2].line, source_line("int r = outer_inline(x);  // call site of outer_inline"));
+}
+
 TEST_F(SymbolizeFixtureTest, ReturnAddressSymbolizesToTheCaller) {
   auto leaf = lookup(*symbolizer_, pid_, fixture_.address("leaf_ra"), true);
   ASSERT_EQ(leaf.size(), 1u);
