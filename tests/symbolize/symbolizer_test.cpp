@@ -140,6 +140,19 @@ TEST_F(SymbolizeFixtureTest, NestedInlineFramesFollowTheConcreteCallers) {
   EXPECT_EQ(frames[2].line, source_line("int r = outer_inline(x);  // call site of outer_inline"));
 }
 
+TEST_F(SymbolizeFixtureTest, StackHelperTreatsAllButTheLeafAsReturnAddresses) {
+  // A made-up stack: the tail return address as the leaf, then two real return addresses.
+  std::vector<uint64_t> ips = {fixture_.address("tail_ra"), fixture_.address("inline_ra"),
+                               fixture_.address("leaf_ra")};
+  std::vector<capture::Frame> frames;
+  symbolizer_->symbolize_user_stack(pid_, kLookupNs, ips, frames);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_TRUE(frames[0].function.starts_with("symbolize_fixture+0x"));  // the leaf is taken as is
+  EXPECT_EQ(frames[1].function, "inlined_helper(int)");
+  EXPECT_EQ(frames[2].function, "named_caller(int)");
+  EXPECT_EQ(frames[3].function, "caller_of_leaf(int)");
+}
+
 TEST_F(SymbolizeFixtureTest, ReturnAddressSymbolizesToTheCaller) {
   auto leaf = lookup(*symbolizer_, pid_, fixture_.address("leaf_ra"), true);
   ASSERT_EQ(leaf.size(), 1u);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,15 @@ class Symbolizer {
   // return_address: look up ip - 1 (every kernel frame but the first).
   virtual void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) = 0;
   void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) { symbolize_kernel(ip, false, out); }
+
+  // A whole stack, leaf first: every address but the first is a return address.
+  void symbolize_user_stack(uint32_t pid, uint64_t time_ns, std::span<const uint64_t> ips,
+                            std::vector<capture::Frame>& out) {
+    for (size_t i = 0; i < ips.size(); ++i) symbolize_user(pid, time_ns, ips[i], i > 0, out);
+  }
+  void symbolize_kernel_stack(std::span<const uint64_t> ips, std::vector<capture::Frame>& out) {
+    for (size_t i = 0; i < ips.size(); ++i) symbolize_kernel(ips[i], i > 0, out);
+  }
 
   virtual SymbolizerStats stats() const = 0;
 };
