@@ -28,7 +28,7 @@ for r in $(seq 1 "$rounds"); do
   e=$(date +%s%N)
   { echo "llvm_100k_ms=$(( (e - s) / 1000000 ))"
     awk '{printf "llvm_100k_cpu_ms=%.0f\n", ($1 + $2) * 1000}' "$work/llvm.time"; } > "$work/llvm.$r"
-  echo "round $r: $(tr '\n' ' ' < "$work/ours.$r") | $(cat "$work/llvm.$r")"
+  echo "round $r: $(tr "\n" " " < "$work/ours.$r")| $(tr "\n" " " < "$work/llvm.$r")"
 done
 taskset -c 0 "$bench" measure "$work" --uncached | grep uncached > "$work/uncached"
 echo "uncached (once): $(cat "$work/uncached")"
