@@ -265,6 +265,24 @@ TEST_F(SymbolizeFixtureTest, EachFileIsOpenedOnceAcrossProcesses) {
   EXPECT_EQ(stats.user_cache_hits, 9u - 2u);
 }
 
+TEST(SymbolizeNoPie, FixedAddressExecutableResolves) {
+  FixtureProcess fixture(testing::fixture_library(), testing::fixture_program_no_pie());
+  ASSERT_TRUE(fixture.ready());
+  uint32_t pid = static_cast<uint32_t>(fixture.pid());
+  auto maps = fixture.maps(kSnapshotNs);
+  auto s = Symbolizer::create();
+  for (const auto& m : maps) s->add_mapping(m);
+  uint64_t ip = fixture.address("c_function");
+  EXPECT_LT(ip, 0x10000000u);  // linked at its ELF address (0x400000 region), not moved by ASLR
+  EXPECT_EQ(lookup(*s, pid, ip)[0].function, "c_function");
+  EXPECT_EQ(lookup(*s, pid, ip)[0].module, "symbolize_fixture_no_pie");
+  EXPECT_EQ(lookup(*s, pid, fixture.address("method"))[0].function, "ns::Klass<int>::method(int)");
+  auto inl = lookup(*s, pid, fixture.address("inline_ra"), true);
+  ASSERT_EQ(inl.size(), 2u);
+  EXPECT_EQ(inl[0].function, "inlined_helper(int)");
+  EXPECT_EQ(inl[1].function, "named_caller(int)");
+}
+
 TEST(SymbolizeExited, ExitedProcessResolvesThroughPaths) {
   std::vector<capture::Mapping> maps;
   std::map<std::string, uint64_t> addresses;
