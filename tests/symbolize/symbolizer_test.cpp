@@ -218,6 +218,23 @@ TEST_F(SymbolizeFixtureTest, VdsoFunctionResolves) {
   EXPECT_EQ(f[0].module_offset, ip + 1 - m.start);
 }
 
+TEST_F(SymbolizeFixtureTest, JitCodeResolvesThroughPerfMap) {
+  uint64_t ip = fixture_.address("jit_code");
+  ASSERT_NE(ip, 0u);
+  capture::Mapping m = mapping_of(maps_, ip);
+  EXPECT_TRUE(m.executable);
+  EXPECT_EQ(m.path, "");  // anonymous memory
+  auto f = lookup(*symbolizer_, pid_, ip);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].function, "LazyCompile:*jitted_handler /srv/app.js:42");
+  EXPECT_EQ(f[0].module, "perf-" + std::to_string(pid_) + ".map");
+  EXPECT_EQ(f[0].module_offset, 0x10u);
+  // Past the JIT symbol: the anonymous region is still named.
+  auto g = lookup(*symbolizer_, pid_, ip + 0x1000);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].function, "[anon]+" + hex(ip + 0x1000 - m.start));
+}
+
 TEST_F(SymbolizeFixtureTest, MappingsAreVersionedByTime) {
   auto s = Symbolizer::create();
   for (auto m : maps_) {
