@@ -14,7 +14,15 @@ rounds=${2:-5}
 work=$(mktemp -d /tmp/loadprof-bench-symbolize.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-command -v llvm-symbolizer >/dev/null || { echo "llvm-symbolizer not found (apt-get install llvm)" >&2; exit 1; }
+# Benchmark-only tools: the anchor, python3 for the statistics, GNU time for CPU time.
+missing=()
+command -v llvm-symbolizer >/dev/null || missing+=(llvm)
+command -v python3 >/dev/null || missing+=(python3)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 cmake -S "$root" -B "$build" >/dev/null
 cmake --build "$build" -j2 --target bench_symbolize >/dev/null
 bench=$build/tests/symbolize/bench_symbolize
