@@ -106,6 +106,8 @@ class SymbolizerImpl final : public Symbolizer {
     if (options_.cache) module->cache.emplace(key, std::move(frames));
   }
 
+  void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) override { symbolize_kernel(ip, false, out); }
+
   void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) override {
     ++stats_.kernel_lookups;
     if (!kallsyms_) {

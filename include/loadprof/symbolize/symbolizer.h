@@ -60,9 +60,14 @@ class Symbolizer {
                               std::vector<capture::Frame>& out) = 0;
   // Appends one frame (kernel=true) for a kernel address; "[kernel]+0xaddr"
   // when kallsyms is unreadable or has no symbol below the address.
-  // return_address: look up ip - 1 (every kernel frame but the first).
-  virtual void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) = 0;
-  void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) { symbolize_kernel(ip, false, out); }
+  virtual void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) = 0;
+  // The same, looking up ip - 1 when return_address (every kernel frame but
+  // the first). The default serves fakes that implement only the above.
+  virtual void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) {
+    size_t first = out.size();
+    symbolize_kernel(return_address && ip > 0 ? ip - 1 : ip, out);
+    for (size_t i = first; i < out.size(); ++i) out[i].address = ip;
+  }
 
   // A whole stack, leaf first: every address but the first is a return address.
   void symbolize_user_stack(uint32_t pid, uint64_t time_ns, std::span<const uint64_t> ips,
@@ -73,7 +78,7 @@ class Symbolizer {
     for (size_t i = 0; i < ips.size(); ++i) symbolize_kernel(ips[i], i > 0, out);
   }
 
-  virtual SymbolizerStats stats() const = 0;
+  virtual SymbolizerStats stats() const { return {}; }
 };
 
 }  // namespace loadprof::symbolize
