@@ -64,6 +64,7 @@ class SymbolizerImpl final : public Symbolizer {
         capture::Frame frame;
         frame.address = ip;
         frame.function = "[unknown]";
+        frame.module = "[unknown]";
         frame.module_offset = ip;
         out.push_back(std::move(frame));
         return;

@@ -189,6 +189,7 @@ TEST_F(SymbolizeFixtureTest, UnresolvedAddressInKnownModuleKeepsModuleAndOffset)
   auto unknown = lookup(*symbolizer_, pid_, 0x10);
   ASSERT_EQ(unknown.size(), 1u);
   EXPECT_EQ(unknown[0].function, "[unknown]");
+  EXPECT_EQ(unknown[0].module, "[unknown]");
   EXPECT_EQ(unknown[0].address, 0x10u);
   EXPECT_EQ(symbolizer_->stats().unknown_addresses, 1u);
 }

@@ -55,7 +55,8 @@ class Symbolizer {
   // Appends the frames for one user address, leaf first (inline frames before
   // the function they are inlined into). return_address: look up ip - 1 (every
   // frame but the leaf). Never fails: unresolved -> "module+0xoff" (file
-  // offset of ip), unknown module -> "[unknown]" with the raw address.
+  // offset of ip); anonymous memory without a JIT symbol -> "[anon]+0xoff";
+  // no mapping at all -> function and module "[unknown]" with the raw address.
   virtual void symbolize_user(uint32_t pid, uint64_t time_ns, uint64_t ip, bool return_address,
                               std::vector<capture::Frame>& out) = 0;
   // Appends one frame (kernel=true) for a kernel address; "[kernel]+0xaddr"
