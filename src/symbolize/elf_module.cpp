@@ -221,6 +221,40 @@ const char* Module::symbol_at(uint64_t address) const {
   return sizeless != nullptr ? sizeless->name : nullptr;
 }
 
+// libdw 0.188 finds a CU by address only through .debug_aranges, which
+// clang 14 does not emit by default (DWARF 5): without them no lines and no
+// inline frames. Then the CUs' own ranges, indexed once per module, do it.
+Dwarf_Die* Module::cu_at(uint64_t address, Dwarf_Addr& bias, Dwarf_Die& storage) {
+  if (Dwarf_Die* cu = dwfl_module_addrdie(mod_, address, &bias); cu != nullptr) return cu;
+  if (!cu_ranges_built_) {
+    cu_ranges_built_ = true;
+    Dwarf_Addr dwarf_bias = 0;
+    Dwarf* dwarf = dwfl_module_getdwarf(mod_, &dwarf_bias);
+    if (dwarf == nullptr) return nullptr;
+    cu_ranges_bias_ = dwarf_bias;
+    Dwarf_CU* unit = nullptr;
+    Dwarf_Die cudie;
+    uint8_t unit_type = 0;
+    while (dwarf_get_units(dwarf, unit, &unit, nullptr, &unit_type, &cudie, nullptr) == 0) {
+      if (unit_type != DW_UT_compile && unit_type != DW_UT_skeleton) continue;
+      Dwarf_Addr base = 0, start = 0, end = 0;
+      ptrdiff_t offset = 0;
+      while ((offset = dwarf_ranges(&cudie, offset, &base, &start, &end)) > 0) {
+        if (end > start) cu_ranges_.push_back(SubprogramRange{start, end, cudie});
+      }
+    }
+    std::sort(cu_ranges_.begin(), cu_ranges_.end(),
+              [](const SubprogramRange& a, const SubprogramRange& b) { return a.low < b.low; });
+  }
+  uint64_t pc = address - cu_ranges_bias_;
+  auto it = std::upper_bound(cu_ranges_.begin(), cu_ranges_.end(), pc,
+                             [](uint64_t a, const SubprogramRange& r) { return a < r.low; });
+  if (it == cu_ranges_.begin() || pc >= (it - 1)->high) return nullptr;
+  storage = (it - 1)->die;
+  bias = cu_ranges_bias_;
+  return &storage;
+}
+
 const std::vector<Module::SubprogramRange>& Module::cu_index(Dwarf_Die* cu) {
   uint64_t key = dwarf_dieoffset(cu);
   auto it = cu_index_.find(key);
@@ -297,19 +331,29 @@ std::vector<capture::Frame> Module::resolve(uint64_t file_offset) {
 
   const char* symbol = symbol_at(address);
 
+  Dwarf_Addr dwarf_bias = 0;
+  Dwarf_Die cu_storage;
+  Dwarf_Die* cu = cu_at(address, dwarf_bias, cu_storage);
+
   // Source line of the address itself: the location inside the innermost function.
   std::string file;
   uint32_t line = 0;
+  int lineno = 0;
+  const char* src = nullptr;
   if (Dwfl_Line* dl = dwfl_module_getsrc(mod_, address); dl != nullptr) {
-    int lineno = 0;
-    const char* src = dwfl_lineinfo(dl, nullptr, &lineno, nullptr, nullptr, nullptr);
-    if (src != nullptr) file = src;
-    line = lineno > 0 ? static_cast<uint32_t>(lineno) : 0;
+    src = dwfl_lineinfo(dl, nullptr, &lineno, nullptr, nullptr, nullptr);
+  } else if (cu != nullptr) {
+    // Found through our own CU index: libdwfl's line lookup went through the
+    // missing aranges too, the CU's own line table does not.
+    if (Dwarf_Line* dline = dwarf_getsrc_die(cu, address - dwarf_bias); dline != nullptr) {
+      src = dwarf_linesrc(dline, nullptr, nullptr);
+      dwarf_lineno(dline, &lineno);
+    }
   }
+  if (src != nullptr) file = src;
+  line = lineno > 0 ? static_cast<uint32_t>(lineno) : 0;
 
   std::string outer_name;  // from DWARF, used when the symbol table has nothing
-  Dwarf_Addr dwarf_bias = 0;
-  Dwarf_Die* cu = dwfl_module_addrdie(mod_, address, &dwarf_bias);
   std::vector<Dwarf_Die> inlined;  // innermost first
   Dwarf_Die subprogram;
   bool have_subprogram = false;

@@ -71,6 +71,8 @@ class Module {
     Dwarf_Die die;
   };
   bool file_offset_to_address(uint64_t file_offset, uint64_t& address) const;
+  // The compile unit holding address (with its DWARF bias), or null.
+  Dwarf_Die* cu_at(uint64_t address, Dwarf_Addr& bias, Dwarf_Die& storage);
   // Inline scopes at pc, innermost first, and the function holding them.
   bool scopes_from_index(Dwarf_Die* cu, uint64_t pc, std::vector<Dwarf_Die>& inlined, Dwarf_Die& subprogram);
   const std::vector<SubprogramRange>& cu_index(Dwarf_Die* cu);
@@ -94,6 +96,10 @@ class Module {
   uint64_t max_symbol_size_ = 0;
   bool scope_index_ = true;
   std::unordered_map<uint64_t, std::vector<SubprogramRange>> cu_index_;  // by CU DIE offset
+  // CU address ranges (die = the CU), for modules without .debug_aranges.
+  std::vector<SubprogramRange> cu_ranges_;
+  Dwarf_Addr cu_ranges_bias_ = 0;
+  bool cu_ranges_built_ = false;
 };
 
 }  // namespace loadprof::symbolize

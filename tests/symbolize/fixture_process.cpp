@@ -15,6 +15,9 @@ namespace loadprof::symbolize::testing {
 
 std::string fixture_program() { return std::string(SYMBOLIZE_FIXTURE_DIR) + "/symbolize_fixture"; }
 std::string fixture_program_no_pie() { return std::string(SYMBOLIZE_FIXTURE_DIR) + "/symbolize_fixture_no_pie"; }
+std::string fixture_program_no_aranges() {
+  return std::string(SYMBOLIZE_FIXTURE_DIR) + "/symbolize_fixture_no_aranges";
+}
 std::string fixture_library() { return std::string(SYMBOLIZE_FIXTURE_DIR) + "/libsymfixture_lib.so"; }
 
 FixtureProcess::FixtureProcess(const std::string& library, const std::string& program) {

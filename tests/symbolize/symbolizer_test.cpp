@@ -51,6 +51,21 @@ capture::Mapping mapping_of(const std::vector<capture::Mapping>& maps, uint64_t 
   return {};
 }
 
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[256];
+  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string build_id_of(const std::string& path) {
+  return run("readelf -n '" + path + "' | awk '/Build ID/ {print $3}'");
+}
+
 // Delegates to the real system and remembers which files were offered.
 class RecordingSystemAccess final : public SystemAccess {
  public:
@@ -301,6 +316,27 @@ TEST(SymbolizeNoPie, FixedAddressExecutableResolves) {
   EXPECT_EQ(inl[1].function, "named_caller(int)");
 }
 
+TEST(SymbolizeNoAranges, LinesAndInlineFramesWithoutDebugAranges) {
+  ASSERT_EQ(run("readelf -S '" + testing::fixture_program_no_aranges() + "' | grep -c debug_aranges"), "0");
+  FixtureProcess fixture(testing::fixture_library(), testing::fixture_program_no_aranges());
+  ASSERT_TRUE(fixture.ready());
+  uint32_t pid = static_cast<uint32_t>(fixture.pid());
+  auto s = Symbolizer::create();
+  for (const auto& m : fixture.maps(kSnapshotNs)) s->add_mapping(m);
+  auto c = lookup(*s, pid, fixture.address("c_function"));
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].function, "c_function");
+  EXPECT_EQ(c[0].line, source_line("extern \"C\" __attribute__((noinline)) int c_function"));
+  auto nested = lookup(*s, pid, fixture.address("nested_ra"), true);
+  ASSERT_EQ(nested.size(), 3u);
+  EXPECT_EQ(nested[0].function, "inner_inline(int)");
+  EXPECT_TRUE(nested[0].inlined);
+  EXPECT_EQ(nested[0].line, source_line("record_nested_ra();  // innermost inline call site"));
+  EXPECT_EQ(nested[1].function, "outer_inline(int)");
+  EXPECT_EQ(nested[2].function, "nested_caller(int)");
+  EXPECT_EQ(nested[2].line, source_line("int r = outer_inline(x);  // call site of outer_inline"));
+}
+
 TEST(SymbolizeExited, ExitedProcessResolvesThroughPaths) {
   std::vector<capture::Mapping> maps;
   std::map<std::string, uint64_t> addresses;
@@ -364,21 +400,6 @@ TEST(SymbolizeDeleted, DeletedLibraryResolvesThroughMapFilesWhileAlive) {
   EXPECT_EQ(g[0].function, "libsymfixture_lib.so+" + hex(fixture.address("lib_function") - lib.start + lib.pgoff));
   EXPECT_EQ(g[0].module, "libsymfixture_lib.so");
   EXPECT_EQ(late->stats().modules_failed, 1u);
-}
-
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[256];
-  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string build_id_of(const std::string& path) {
-  return run("readelf -n '" + path + "' | awk '/Build ID/ {print $3}'");
 }
 
 class TempDir {
