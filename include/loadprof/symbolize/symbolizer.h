@@ -18,8 +18,8 @@
 namespace loadprof::symbolize {
 
 struct SymbolizerOptions {
-  // Cache frames per (module, offset) and kernel frames per address. Off only
-  // to check that the cache changes nothing (tests) and to measure it (bench).
+  // Cache user frames per (module, file offset, return address). Off only to
+  // check that the cache changes nothing (tests) and to measure it (bench).
   bool cache = true;
   // Where libdwfl looks for separate debug files (.gnu_debuglink names and
   // DIR/.build-id/xx/yyyy.debug), as in elfutils: ":.debug:/usr/lib/debug".
@@ -47,6 +47,8 @@ class Symbolizer {
   // Every mapping the collector saw (a /proc snapshot or perf mmap2 records),
   // in any order. At a lookup time the mapping covering the address with the
   // latest time_ns <= that time wins (a later mmap over a range replaces it).
+  // A /proc snapshot taken once sampling already runs should carry time_ns 0
+  // (or the process's start), or samples taken before it find no mapping.
   virtual void add_mapping(const capture::Mapping& mapping) = 0;
   // exec replaces the address space of pid from time_ns on: mappings added
   // with an earlier time_ns are not used for lookups at or after time_ns.
