@@ -66,7 +66,8 @@ int prepare(const std::string& dir) {
   for (int s = 0; s < kSamples; ++s) {
     stacks_out << fixture.pid();
     for (int d = 0; d < kDepth; ++d) {
-      size_t idx = static_cast<size_t>(std::pow(u(rng), 3.0) * kDistinct) % kDistinct;  // skewed: hot addresses
+      size_t idx =
+          static_cast<size_t>(std::pow(u(rng), 3.0) * kDistinct) % kDistinct;  // skewed: hot addresses
       stacks_out << ' ' << pool[idx];
       if (d == 0) {
         const Mapping& m = *pool_map[idx];

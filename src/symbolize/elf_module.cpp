@@ -282,11 +282,13 @@ const std::vector<Module::SubprogramRange>& Module::cu_index(Dwarf_Die* cu) {
       }
     } while (dwarf_siblingof(&child, &child) == 0);
   }
-  std::sort(index.begin(), index.end(), [](const SubprogramRange& a, const SubprogramRange& b) { return a.low < b.low; });
+  std::sort(index.begin(), index.end(),
+            [](const SubprogramRange& a, const SubprogramRange& b) { return a.low < b.low; });
   return index;
 }
 
-bool Module::scopes_from_index(Dwarf_Die* cu, uint64_t pc, std::vector<Dwarf_Die>& inlined, Dwarf_Die& subprogram) {
+bool Module::scopes_from_index(Dwarf_Die* cu, uint64_t pc, std::vector<Dwarf_Die>& inlined,
+                               Dwarf_Die& subprogram) {
   const auto& index = cu_index(cu);
   auto it = std::upper_bound(index.begin(), index.end(), pc,
                              [](uint64_t a, const SubprogramRange& r) { return a < r.low; });
@@ -353,7 +355,7 @@ std::vector<capture::Frame> Module::resolve(uint64_t file_offset) {
   if (src != nullptr) file = src;
   line = lineno > 0 ? static_cast<uint32_t>(lineno) : 0;
 
-  std::string outer_name;  // from DWARF, used when the symbol table has nothing
+  std::string outer_name;          // from DWARF, used when the symbol table has nothing
   std::vector<Dwarf_Die> inlined;  // innermost first
   Dwarf_Die subprogram;
   bool have_subprogram = false;

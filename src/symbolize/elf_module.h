@@ -3,6 +3,9 @@
 // source file:line. Results are cached by the Symbolizer, not here.
 #pragma once
 
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -10,9 +13,6 @@
 #include <vector>
 
 #include "loadprof/capture/model.h"
-
-#include <elfutils/libdw.h>
-#include <elfutils/libdwfl.h>
 
 namespace loadprof::symbolize {
 
@@ -66,7 +66,7 @@ class Module {
     int rank = 0;                // among aliases: global 0, weak 1, local 2
   };
   struct SubprogramRange {
-    uint64_t low = 0;   // DWARF address (without the module bias)
+    uint64_t low = 0;  // DWARF address (without the module bias)
     uint64_t high = 0;
     Dwarf_Die die;
   };

@@ -31,7 +31,7 @@ class MapTable {
  private:
   struct Process {
     std::vector<MapEntry> entries;        // sorted by start once `sorted` is set
-    std::vector<uint64_t> max_end;         // max_end[i] = max end of entries[0..i]
+    std::vector<uint64_t> max_end;        // max_end[i] = max end of entries[0..i]
     std::vector<uint64_t> exec_times_ns;  // sorted
     bool sorted = true;
   };

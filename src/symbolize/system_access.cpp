@@ -26,7 +26,9 @@ Result<std::string> read_text(const std::string& path) {
 }
 
 // A mapping path that names a file (not "[vdso]", "[heap]", "//anon", "").
-bool is_file_path(const std::string& path) { return !path.empty() && path.front() == '/' && !path.starts_with("//anon"); }
+bool is_file_path(const std::string& path) {
+  return !path.empty() && path.front() == '/' && !path.starts_with("//anon");
+}
 
 class RealSystemAccess final : public SystemAccess {
  public:
@@ -54,7 +56,8 @@ class RealSystemAccess final : public SystemAccess {
       out.push_back(path);
     }
     if (m.build_id.size() > 2) {
-      out.push_back("/usr/lib/debug/.build-id/" + m.build_id.substr(0, 2) + "/" + m.build_id.substr(2) + ".debug");
+      out.push_back("/usr/lib/debug/.build-id/" + m.build_id.substr(0, 2) + "/" + m.build_id.substr(2) +
+                    ".debug");
     }
     return out;
   }
@@ -78,7 +81,8 @@ class RealSystemAccess final : public SystemAccess {
     if (size == 0) return nullptr;
     UniqueFd fd(memfd_create("loadprof-vdso", MFD_CLOEXEC));
     if (!fd.valid()) return nullptr;
-    if (write(fd.get(), reinterpret_cast<const void*>(base), size) != static_cast<ssize_t>(size)) return nullptr;
+    if (write(fd.get(), reinterpret_cast<const void*>(base), size) != static_cast<ssize_t>(size))
+      return nullptr;
     vdso_fd_ = std::move(fd);
     vdso_path_ = "/proc/self/fd/" + std::to_string(vdso_fd_.get());
     return &vdso_path_;

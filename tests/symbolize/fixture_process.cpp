@@ -14,7 +14,9 @@
 namespace loadprof::symbolize::testing {
 
 std::string fixture_program() { return std::string(SYMBOLIZE_FIXTURE_DIR) + "/symbolize_fixture"; }
-std::string fixture_program_no_pie() { return std::string(SYMBOLIZE_FIXTURE_DIR) + "/symbolize_fixture_no_pie"; }
+std::string fixture_program_no_pie() {
+  return std::string(SYMBOLIZE_FIXTURE_DIR) + "/symbolize_fixture_no_pie";
+}
 std::string fixture_program_no_aranges() {
   return std::string(SYMBOLIZE_FIXTURE_DIR) + "/symbolize_fixture_no_aranges";
 }

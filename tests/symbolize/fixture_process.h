@@ -14,7 +14,7 @@
 namespace loadprof::symbolize::testing {
 
 std::string fixture_program();
-std::string fixture_program_no_pie();  // the same program linked at a fixed address (ET_EXEC)
+std::string fixture_program_no_pie();      // the same program linked at a fixed address (ET_EXEC)
 std::string fixture_program_no_aranges();  // the same program without .debug_aranges
 std::string fixture_library();
 

@@ -1,5 +1,7 @@
 // Kernel symbols: a fake kallsyms text through the SystemAccess seam, and the
 // real /proc/kallsyms.
+#include "symbolize/kallsyms.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -7,19 +9,18 @@
 #include <sstream>
 
 #include "loadprof/symbolize/symbolizer.h"
-#include "symbolize/kallsyms.h"
 
 namespace loadprof::symbolize {
 namespace {
 
 constexpr const char* kFakeKallsyms =
     "ffffffff81000000 T _stext\n"
-    "ffffffff81000000 T startup_64\n"             // alias at the same address: the first listed wins
+    "ffffffff81000000 T startup_64\n"  // alias at the same address: the first listed wins
     "ffffffff81001000 t do_one_initcall\n"
-    "ffffffff81002000 D some_data\n"              // data: ignored
+    "ffffffff81002000 D some_data\n"  // data: ignored
     "ffffffff81003000 T __x64_sys_read\n"
     "ffffffff81003400 W weak_text\n"
-    "0000000000000000 A fixed_percpu_data\n"     // absolute: ignored
+    "0000000000000000 A fixed_percpu_data\n"  // absolute: ignored
     "ffffffffc0a00000 t ext4_readdir\t[ext4]\n"
     "ffffffffc0a00800 T ext4_file_read_iter\t[ext4]\n"
     "garbage line\n"

@@ -17,7 +17,8 @@ struct Difference {
 
 std::string describe(const std::vector<capture::Frame>& frames) {
   std::string out;
-  for (const auto& f : frames) out += f.function + (f.inlined ? "[i]" : "") + "@" + std::to_string(f.line) + " ";
+  for (const auto& f : frames)
+    out += f.function + (f.inlined ? "[i]" : "") + "@" + std::to_string(f.line) + " ";
   return out;
 }
 

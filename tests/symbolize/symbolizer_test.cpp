@@ -1,6 +1,8 @@
 // Symbolizer against real ELF files of ours: the clang-built fixture program
 // and its dlopen'ed library, running or exited, looked up through the
 // fixture's /proc/PID/maps.
+#include "loadprof/symbolize/symbolizer.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,7 +14,6 @@
 
 #include "fixture_process.h"
 #include "loadprof/symbolize/proc_maps.h"
-#include "loadprof/symbolize/symbolizer.h"
 
 namespace loadprof::symbolize {
 namespace {
@@ -69,7 +70,8 @@ std::string build_id_of(const std::string& path) {
 // Delegates to the real system and remembers which files were offered.
 class RecordingSystemAccess final : public SystemAccess {
  public:
-  explicit RecordingSystemAccess(std::vector<std::string>* offered) : real_(make_system_access()), offered_(offered) {}
+  explicit RecordingSystemAccess(std::vector<std::string>* offered)
+      : real_(make_system_access()), offered_(offered) {}
   Result<std::string> read_kallsyms() override { return real_->read_kallsyms(); }
   Result<std::string> read_perf_map(uint32_t pid) override { return real_->read_perf_map(pid); }
   std::vector<std::string> elf_candidates(const capture::Mapping& m) override {
@@ -288,7 +290,8 @@ TEST_F(SymbolizeFixtureTest, EachFileIsOpenedOnceAcrossProcesses) {
   for (int round = 0; round < 3; ++round) {
     EXPECT_EQ(lookup(*symbolizer_, pid_, fixture_.address("c_function"))[0].function, "c_function");
     EXPECT_EQ(lookup(*symbolizer_, pid2, second.address("c_function"))[0].function, "c_function");
-    EXPECT_EQ(lookup(*symbolizer_, pid2, second.address("method"))[0].function, "ns::Klass<int>::method(int)");
+    EXPECT_EQ(lookup(*symbolizer_, pid2, second.address("method"))[0].function,
+              "ns::Klass<int>::method(int)");
   }
   auto stats = symbolizer_->stats();
   EXPECT_EQ(stats.modules_opened, 1u);  // the program, shared by both processes
@@ -366,11 +369,12 @@ TEST(SymbolizeExited, ExitedProcessResolvesThroughPaths) {
 }
 
 TEST(SymbolizeDeleted, DeletedLibraryResolvesThroughMapFilesWhileAlive) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("loadprof-symtest-" + std::to_string(getpid()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("loadprof-symtest-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::filesystem::path copy = dir / "libsymfixture_lib.so";
-  std::filesystem::copy_file(testing::fixture_library(), copy, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(testing::fixture_library(), copy,
+                             std::filesystem::copy_options::overwrite_existing);
   FixtureProcess fixture(copy.string());
   ASSERT_TRUE(fixture.ready());
   std::filesystem::remove_all(dir);  // the library now exists only as the process's mapping
@@ -397,7 +401,8 @@ TEST(SymbolizeDeleted, DeletedLibraryResolvesThroughMapFilesWhileAlive) {
   for (const auto& m : maps) late->add_mapping(m);
   auto g = lookup(*late, pid, fixture.address("lib_function"));
   ASSERT_EQ(g.size(), 1u);
-  EXPECT_EQ(g[0].function, "libsymfixture_lib.so+" + hex(fixture.address("lib_function") - lib.start + lib.pgoff));
+  EXPECT_EQ(g[0].function,
+            "libsymfixture_lib.so+" + hex(fixture.address("lib_function") - lib.start + lib.pgoff));
   EXPECT_EQ(g[0].module, "libsymfixture_lib.so");
   EXPECT_EQ(late->stats().modules_failed, 1u);
 }
@@ -434,11 +439,15 @@ TEST(SymbolizeDebugFiles, BuildIdDirectoryAndDebuglinkSupplyDwarf) {
   // A second copy that names its debug file with .gnu_debuglink, next to it.
   std::filesystem::copy_file(lib, linked);
   std::filesystem::copy_file(debug, lib_dir / "liblinked.debug");
-  ASSERT_EQ(std::system(("cd '" + lib_dir.string() + "' && objcopy --add-gnu-debuglink=liblinked.debug liblinked.so").c_str()), 0);
+  ASSERT_EQ(std::system(
+                ("cd '" + lib_dir.string() + "' && objcopy --add-gnu-debuglink=liblinked.debug liblinked.so")
+                    .c_str()),
+            0);
 
   const uint32_t expected_line = [] {
-    std::ifstream in(std::string(SYMBOLIZE_FIXTURE_SOURCE).replace(
-        std::string(SYMBOLIZE_FIXTURE_SOURCE).rfind("fixture_main.cpp"), 16, "fixture_lib.cpp"));
+    std::ifstream in(
+        std::string(SYMBOLIZE_FIXTURE_SOURCE)
+            .replace(std::string(SYMBOLIZE_FIXTURE_SOURCE).rfind("fixture_main.cpp"), 16, "fixture_lib.cpp"));
     std::string line;
     for (uint32_t n = 1; std::getline(in, line); ++n)
       if (line.find("int lib_work(int x)") != std::string::npos) return n;
@@ -505,8 +514,8 @@ TEST_F(SymbolizeFixtureTest, BuildIdMustMatchTheFile) {
 
 bool same_frame(const capture::Frame& a, const capture::Frame& b) {
   return a.address == b.address && a.function == b.function && a.module == b.module &&
-         a.module_offset == b.module_offset && a.file == b.file && a.line == b.line && a.inlined == b.inlined &&
-         a.kernel == b.kernel;
+         a.module_offset == b.module_offset && a.file == b.file && a.line == b.line &&
+         a.inlined == b.inlined && a.kernel == b.kernel;
 }
 
 TEST_F(SymbolizeFixtureTest, CachedLookupsEqualUncachedOnes) {

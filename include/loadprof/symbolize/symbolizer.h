@@ -31,9 +31,9 @@ struct SymbolizerStats {
   uint64_t user_lookups = 0;
   uint64_t user_cache_hits = 0;
   uint64_t kernel_lookups = 0;
-  uint64_t modules_opened = 0;       // ELF files opened with libdwfl (once per path+build-id)
-  uint64_t modules_failed = 0;       // modules whose file could not be opened or did not match
-  uint64_t unknown_addresses = 0;    // user addresses outside every known mapping
+  uint64_t modules_opened = 0;     // ELF files opened with libdwfl (once per path+build-id)
+  uint64_t modules_failed = 0;     // modules whose file could not be opened or did not match
+  uint64_t unknown_addresses = 0;  // user addresses outside every known mapping
 };
 
 class Symbolizer {
