@@ -221,6 +221,110 @@ const char* Module::symbol_at(uint64_t address) const {
   return sizeless != nullptr ? sizeless->name : nullptr;
 }
 
+// libdw 0.188 finds a CU by address only through .debug_aranges, which
+// clang 14 does not emit by default (DWARF 5): without them no lines and no
+// inline frames. Then the CUs' own ranges, indexed once per module, do it.
+Dwarf_Die* Module::cu_at(uint64_t address, Dwarf_Addr& bias, Dwarf_Die& storage) {
+  if (Dwarf_Die* cu = dwfl_module_addrdie(mod_, address, &bias); cu != nullptr) return cu;
+  if (!cu_ranges_built_) {
+    cu_ranges_built_ = true;
+    Dwarf_Addr dwarf_bias = 0;
+    Dwarf* dwarf = dwfl_module_getdwarf(mod_, &dwarf_bias);
+    if (dwarf == nullptr) return nullptr;
+    cu_ranges_bias_ = dwarf_bias;
+    Dwarf_CU* unit = nullptr;
+    Dwarf_Die cudie;
+    uint8_t unit_type = 0;
+    while (dwarf_get_units(dwarf, unit, &unit, nullptr, &unit_type, &cudie, nullptr) == 0) {
+      if (unit_type != DW_UT_compile && unit_type != DW_UT_skeleton) continue;
+      Dwarf_Addr base = 0, start = 0, end = 0;
+      ptrdiff_t offset = 0;
+      while ((offset = dwarf_ranges(&cudie, offset, &base, &start, &end)) > 0) {
+        if (end > start) cu_ranges_.push_back(SubprogramRange{start, end, cudie});
+      }
+    }
+    std::sort(cu_ranges_.begin(), cu_ranges_.end(),
+              [](const SubprogramRange& a, const SubprogramRange& b) { return a.low < b.low; });
+  }
+  uint64_t pc = address - cu_ranges_bias_;
+  auto it = std::upper_bound(cu_ranges_.begin(), cu_ranges_.end(), pc,
+                             [](uint64_t a, const SubprogramRange& r) { return a < r.low; });
+  if (it == cu_ranges_.begin() || pc >= (it - 1)->high) return nullptr;
+  storage = (it - 1)->die;
+  bias = cu_ranges_bias_;
+  return &storage;
+}
+
+const std::vector<Module::SubprogramRange>& Module::cu_index(Dwarf_Die* cu) {
+  uint64_t key = dwarf_dieoffset(cu);
+  auto it = cu_index_.find(key);
+  if (it != cu_index_.end()) return it->second;
+  std::vector<SubprogramRange>& index = cu_index_[key];
+  // Concrete functions sit at the top of the CU or inside namespaces and
+  // classes; their bodies are not searched (C has no nested functions).
+  std::vector<Dwarf_Die> pending{*cu};
+  while (!pending.empty()) {
+    Dwarf_Die parent = pending.back();
+    pending.pop_back();
+    Dwarf_Die child;
+    if (dwarf_child(&parent, &child) != 0) continue;
+    do {
+      int tag = dwarf_tag(&child);
+      if (tag == DW_TAG_subprogram) {
+        Dwarf_Addr base = 0, start = 0, end = 0;
+        ptrdiff_t offset = 0;
+        while ((offset = dwarf_ranges(&child, offset, &base, &start, &end)) > 0) {
+          if (end > start) index.push_back(SubprogramRange{start, end, child});
+        }
+      } else if (tag == DW_TAG_namespace || tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
+                 tag == DW_TAG_union_type || tag == DW_TAG_module) {
+        pending.push_back(child);
+      }
+    } while (dwarf_siblingof(&child, &child) == 0);
+  }
+  std::sort(index.begin(), index.end(),
+            [](const SubprogramRange& a, const SubprogramRange& b) { return a.low < b.low; });
+  return index;
+}
+
+bool Module::scopes_from_index(Dwarf_Die* cu, uint64_t pc, std::vector<Dwarf_Die>& inlined,
+                               Dwarf_Die& subprogram) {
+  const auto& index = cu_index(cu);
+  auto it = std::upper_bound(index.begin(), index.end(), pc,
+                             [](uint64_t a, const SubprogramRange& r) { return a < r.low; });
+  const SubprogramRange* found = nullptr;
+  for (int steps = 0; it != index.begin() && steps < 16; ++steps) {
+    --it;
+    if (pc < it->high) {
+      found = &*it;
+      break;
+    }
+  }
+  if (found == nullptr) return false;  // imported units and the like: libdw's full walk
+  subprogram = found->die;
+  // Down the scopes that hold pc; every inlined subroutine on the way is a frame.
+  Dwarf_Die scope = subprogram;
+  for (;;) {
+    Dwarf_Die child;
+    if (dwarf_child(&scope, &child) != 0) break;
+    bool deeper = false;
+    do {
+      int tag = dwarf_tag(&child);
+      if ((tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
+           tag == DW_TAG_catch_block) &&
+          dwarf_haspc(&child, pc) == 1) {
+        if (tag == DW_TAG_inlined_subroutine) inlined.push_back(child);
+        scope = child;
+        deeper = true;
+        break;
+      }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    if (!deeper) break;
+  }
+  std::reverse(inlined.begin(), inlined.end());
+  return true;
+}
+
 std::vector<capture::Frame> Module::resolve(uint64_t file_offset) {
   std::vector<capture::Frame> out;
   if (mod_ == nullptr) return out;
@@ -229,40 +333,81 @@ std::vector<capture::Frame> Module::resolve(uint64_t file_offset) {
 
   const char* symbol = symbol_at(address);
 
+  Dwarf_Addr dwarf_bias = 0;
+  Dwarf_Die cu_storage;
+  Dwarf_Die* cu = cu_at(address, dwarf_bias, cu_storage);
+
   // Source line of the address itself: the location inside the innermost function.
   std::string file;
   uint32_t line = 0;
+  int lineno = 0;
+  const char* src = nullptr;
   if (Dwfl_Line* dl = dwfl_module_getsrc(mod_, address); dl != nullptr) {
-    int lineno = 0;
-    const char* src = dwfl_lineinfo(dl, nullptr, &lineno, nullptr, nullptr, nullptr);
-    if (src != nullptr) file = src;
-    line = lineno > 0 ? static_cast<uint32_t>(lineno) : 0;
+    src = dwfl_lineinfo(dl, nullptr, &lineno, nullptr, nullptr, nullptr);
+  } else if (cu != nullptr) {
+    // Found through our own CU index: libdwfl's line lookup went through the
+    // missing aranges too, the CU's own line table does not.
+    if (Dwarf_Line* dline = dwarf_getsrc_die(cu, address - dwarf_bias); dline != nullptr) {
+      src = dwarf_linesrc(dline, nullptr, nullptr);
+      dwarf_lineno(dline, &lineno);
+    }
   }
+  if (src != nullptr) file = src;
+  line = lineno > 0 ? static_cast<uint32_t>(lineno) : 0;
 
-  std::string outer_name;  // from DWARF, used when the symbol table has nothing
-  Dwarf_Addr dwarf_bias = 0;
-  Dwarf_Die* cu = dwfl_module_addrdie(mod_, address, &dwarf_bias);
+  std::string outer_name;          // from DWARF, used when the symbol table has nothing
+  std::vector<Dwarf_Die> inlined;  // innermost first
+  Dwarf_Die subprogram;
+  bool have_subprogram = false;
   if (cu != nullptr) {
-    Dwarf_Die* scopes = nullptr;
-    int n = dwarf_getscopes(cu, address - dwarf_bias, &scopes);
-    for (int i = 0; i < n; ++i) {  // innermost first
-      int tag = dwarf_tag(&scopes[i]);
-      if (tag == DW_TAG_inlined_subroutine) {
-        capture::Frame frame;
-        frame.function = die_function_name(&scopes[i]);
-        frame.file = file;
-        frame.line = line;
-        frame.inlined = true;
-        if (frame.function.empty()) frame.function = "[inlined]";
-        out.push_back(std::move(frame));
-        call_site(&scopes[i], file, line);  // the caller's location is the call site
-      } else if (tag == DW_TAG_subprogram) {
-        outer_name = die_function_name(&scopes[i]);
+    uint64_t pc = address - dwarf_bias;
+    if (scope_index_ && scopes_from_index(cu, pc, inlined, subprogram)) {
+      have_subprogram = true;
+    } else {
+      // dwarf_getscopes follows an inlined subroutine into its abstract
+      // origin's scopes, not into its callers: it gives only the innermost
+      // inline level. The concrete chain of callers comes from
+      // dwarf_getscopes_die on that innermost inlined subroutine.
+      inlined.clear();
+      Dwarf_Die* scopes = nullptr;
+      int n = dwarf_getscopes(cu, pc, &scopes);
+      for (int i = 0; i < n; ++i) {  // innermost first
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_subprogram) {
+          subprogram = scopes[i];
+          have_subprogram = true;
+          break;
+        }
+        if (tag != DW_TAG_inlined_subroutine) continue;
+        Dwarf_Die* chain = nullptr;
+        int m = dwarf_getscopes_die(&scopes[i], &chain);
+        for (int k = 0; k < m; ++k) {
+          int ctag = dwarf_tag(&chain[k]);
+          if (ctag == DW_TAG_inlined_subroutine) {
+            inlined.push_back(chain[k]);
+          } else if (ctag == DW_TAG_subprogram) {
+            subprogram = chain[k];
+            have_subprogram = true;
+            break;
+          }
+        }
+        std::free(chain);
         break;
       }
+      std::free(scopes);
     }
-    std::free(scopes);
   }
+  for (Dwarf_Die& die : inlined) {
+    capture::Frame frame;
+    frame.function = die_function_name(&die);
+    frame.file = file;
+    frame.line = line;
+    frame.inlined = true;
+    if (frame.function.empty()) frame.function = "[inlined]";
+    out.push_back(std::move(frame));
+    call_site(&die, file, line);  // the caller's location is the call site
+  }
+  if (have_subprogram) outer_name = die_function_name(&subprogram);
 
   std::string name = symbol != nullptr ? demangle(strip_version(symbol).c_str()) : outer_name;
   if (name.empty()) {

@@ -3,6 +3,9 @@
 // source file:line. Results are cached by the Symbolizer, not here.
 #pragma once
 
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -10,8 +13,6 @@
 #include <vector>
 
 #include "loadprof/capture/model.h"
-
-#include <elfutils/libdwfl.h>
 
 namespace loadprof::symbolize {
 
@@ -42,6 +43,12 @@ class Module {
   // file offset, leaf first; empty when no symbol covers it.
   std::vector<capture::Frame> resolve(uint64_t file_offset);
 
+  // Off: find inline scopes with libdw's dwarf_getscopes, which walks the
+  // whole compile unit on every call; on (default): a per-CU index of
+  // subprogram ranges, then only the matching function's children. Tests
+  // check that both give the same frames.
+  void set_scope_index(bool on) { scope_index_ = on; }
+
   // Per-module result cache: key = file offset * 2 + return_address.
   std::unordered_map<uint64_t, std::vector<capture::Frame>> cache;
 
@@ -58,7 +65,17 @@ class Module {
     const char* name = nullptr;  // in the ELF string table, alive as long as dwfl_
     int rank = 0;                // among aliases: global 0, weak 1, local 2
   };
+  struct SubprogramRange {
+    uint64_t low = 0;  // DWARF address (without the module bias)
+    uint64_t high = 0;
+    Dwarf_Die die;
+  };
   bool file_offset_to_address(uint64_t file_offset, uint64_t& address) const;
+  // The compile unit holding address (with its DWARF bias), or null.
+  Dwarf_Die* cu_at(uint64_t address, Dwarf_Addr& bias, Dwarf_Die& storage);
+  // Inline scopes at pc, innermost first, and the function holding them.
+  bool scopes_from_index(Dwarf_Die* cu, uint64_t pc, std::vector<Dwarf_Die>& inlined, Dwarf_Die& subprogram);
+  const std::vector<SubprogramRange>& cu_index(Dwarf_Die* cu);
   void load_symbols();
   const char* symbol_at(uint64_t address) const;
 
@@ -77,6 +94,12 @@ class Module {
   // symbol table on every call (~100 us on libstdc++), a binary search does not.
   std::vector<Symbol> symbols_;
   uint64_t max_symbol_size_ = 0;
+  bool scope_index_ = true;
+  std::unordered_map<uint64_t, std::vector<SubprogramRange>> cu_index_;  // by CU DIE offset
+  // CU address ranges (die = the CU), for modules without .debug_aranges.
+  std::vector<SubprogramRange> cu_ranges_;
+  Dwarf_Addr cu_ranges_bias_ = 0;
+  bool cu_ranges_built_ = false;
 };
 
 }  // namespace loadprof::symbolize

@@ -30,9 +30,9 @@ class MapTable {
 
  private:
   struct Process {
-    std::vector<MapEntry> entries;   // sorted by start once `sorted` is set
+    std::vector<MapEntry> entries;        // sorted by start once `sorted` is set
+    std::vector<uint64_t> max_end;        // max_end[i] = max end of entries[0..i]
     std::vector<uint64_t> exec_times_ns;  // sorted
-    uint64_t max_length = 0;
     bool sorted = true;
   };
   std::unordered_map<uint32_t, Process> processes_;

@@ -31,7 +31,12 @@ std::string basename_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-bool is_file_path(const std::string& path) { return !path.empty() && path.front() == '/' && !path.starts_with("//anon"); }
+bool is_file_path(const std::string& path) {
+  return !path.empty() && path.front() == '/' && !path.starts_with("//anon");
+}
+
+// The vDSO has no file, but the SystemAccess hands an ELF image for it.
+bool has_elf(const std::string& path) { return is_file_path(path) || path == "[vdso]"; }
 
 std::string with_offset(const std::string& module, uint64_t offset) {
   char buf[32];
@@ -54,13 +59,14 @@ class SymbolizerImpl final : public Symbolizer {
     // the caller's range, and in the right inline scope.
     uint64_t lookup_ip = return_address && ip > 0 ? ip - 1 : ip;
     MapEntry* entry = maps_.find(pid, time_ns, lookup_ip);
-    if (entry == nullptr || !is_file_path(entry->mapping.path)) {
+    if (entry == nullptr || !has_elf(entry->mapping.path)) {
       if (symbolize_jit(pid, ip, lookup_ip, out)) return;
       if (entry == nullptr) {
         ++stats_.unknown_addresses;
         capture::Frame frame;
         frame.address = ip;
         frame.function = "[unknown]";
+        frame.module = "[unknown]";
         frame.module_offset = ip;
         out.push_back(std::move(frame));
         return;
@@ -103,6 +109,10 @@ class SymbolizerImpl final : public Symbolizer {
     if (options_.cache) module->cache.emplace(key, std::move(frames));
   }
 
+  void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) override {
+    symbolize_kernel(ip, false, out);
+  }
+
   void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) override {
     ++stats_.kernel_lookups;
     if (!kallsyms_) {
@@ -133,7 +143,8 @@ class SymbolizerImpl final : public Symbolizer {
     std::unordered_set<uint64_t> missed;  // addresses already retried after a reload
   };
 
-  static void append(const std::vector<capture::Frame>& frames, uint64_t ip, std::vector<capture::Frame>& out) {
+  static void append(const std::vector<capture::Frame>& frames, uint64_t ip,
+                     std::vector<capture::Frame>& out) {
     for (const capture::Frame& f : frames) {
       out.push_back(f);
       out.back().address = ip;
@@ -151,7 +162,8 @@ class SymbolizerImpl final : public Symbolizer {
     key += m.build_id;
     auto it = modules_.find(key);
     if (it == modules_.end()) {
-      auto module = Module::open(basename_of(path), path, system_->elf_candidates(m), m.build_id, options_.debuginfo_path);
+      auto module = Module::open(basename_of(path), path, system_->elf_candidates(m), m.build_id,
+                                 options_.debuginfo_path);
       if (module->ok()) {
         ++stats_.modules_opened;
       } else {
@@ -210,7 +222,8 @@ std::unique_ptr<Symbolizer> Symbolizer::create(SymbolizerOptions options) {
   return create(make_system_access(), options);
 }
 
-std::unique_ptr<Symbolizer> Symbolizer::create(std::unique_ptr<SystemAccess> system, SymbolizerOptions options) {
+std::unique_ptr<Symbolizer> Symbolizer::create(std::unique_ptr<SystemAccess> system,
+                                               SymbolizerOptions options) {
   return std::make_unique<SymbolizerImpl>(std::move(system), options);
 }
 

@@ -1,12 +1,17 @@
-// The real system boundary: /proc/kallsyms, /tmp/perf-PID.map, map_files.
+// The real system boundary: /proc/kallsyms, /tmp/perf-PID.map, map_files,
+// and the vDSO image.
 #include "loadprof/symbolize/system_access.h"
 
+#include <sys/auxv.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include "loadprof/util/fd.h"
 
 namespace loadprof::symbolize {
 
@@ -21,7 +26,9 @@ Result<std::string> read_text(const std::string& path) {
 }
 
 // A mapping path that names a file (not "[vdso]", "[heap]", "//anon", "").
-bool is_file_path(const std::string& path) { return !path.empty() && path.front() == '/' && !path.starts_with("//anon"); }
+bool is_file_path(const std::string& path) {
+  return !path.empty() && path.front() == '/' && !path.starts_with("//anon");
+}
 
 class RealSystemAccess final : public SystemAccess {
  public:
@@ -33,6 +40,11 @@ class RealSystemAccess final : public SystemAccess {
 
   std::vector<std::string> elf_candidates(const capture::Mapping& m) override {
     std::vector<std::string> out;
+    if (m.path == "[vdso]") {
+      // Every 64-bit process on this kernel maps the same vDSO image: ours.
+      if (const std::string* vdso = vdso_file()) out.push_back(*vdso);
+      return out;
+    }
     char name[96];
     snprintf(name, sizeof name, "/proc/%u/map_files/%lx-%lx", m.pid, static_cast<unsigned long>(m.start),
              static_cast<unsigned long>(m.end));
@@ -44,10 +56,41 @@ class RealSystemAccess final : public SystemAccess {
       out.push_back(path);
     }
     if (m.build_id.size() > 2) {
-      out.push_back("/usr/lib/debug/.build-id/" + m.build_id.substr(0, 2) + "/" + m.build_id.substr(2) + ".debug");
+      out.push_back("/usr/lib/debug/.build-id/" + m.build_id.substr(0, 2) + "/" + m.build_id.substr(2) +
+                    ".debug");
     }
     return out;
   }
+
+ private:
+  // A copy of this process's vDSO in a memfd, reachable as /proc/self/fd/N;
+  // made once, on first need.
+  const std::string* vdso_file() {
+    if (vdso_tried_) return vdso_path_.empty() ? nullptr : &vdso_path_;
+    vdso_tried_ = true;
+    auto base = getauxval(AT_SYSINFO_EHDR);
+    if (base == 0) return nullptr;
+    uint64_t size = 0;
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+      if (!line.ends_with("[vdso]")) continue;
+      unsigned long start = 0, end = 0;
+      if (sscanf(line.c_str(), "%lx-%lx", &start, &end) == 2 && start == base) size = end - start;
+    }
+    if (size == 0) return nullptr;
+    UniqueFd fd(memfd_create("loadprof-vdso", MFD_CLOEXEC));
+    if (!fd.valid()) return nullptr;
+    if (write(fd.get(), reinterpret_cast<const void*>(base), size) != static_cast<ssize_t>(size))
+      return nullptr;
+    vdso_fd_ = std::move(fd);
+    vdso_path_ = "/proc/self/fd/" + std::to_string(vdso_fd_.get());
+    return &vdso_path_;
+  }
+
+  bool vdso_tried_ = false;
+  UniqueFd vdso_fd_;
+  std::string vdso_path_;
 };
 
 }  // namespace

@@ -14,9 +14,15 @@
 namespace loadprof::symbolize::testing {
 
 std::string fixture_program() { return std::string(SYMBOLIZE_FIXTURE_DIR) + "/symbolize_fixture"; }
+std::string fixture_program_no_pie() {
+  return std::string(SYMBOLIZE_FIXTURE_DIR) + "/symbolize_fixture_no_pie";
+}
+std::string fixture_program_no_aranges() {
+  return std::string(SYMBOLIZE_FIXTURE_DIR) + "/symbolize_fixture_no_aranges";
+}
 std::string fixture_library() { return std::string(SYMBOLIZE_FIXTURE_DIR) + "/libsymfixture_lib.so"; }
 
-FixtureProcess::FixtureProcess(const std::string& library) {
+FixtureProcess::FixtureProcess(const std::string& library, const std::string& program) {
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0) return;
   if (pipe2(out, O_CLOEXEC) != 0) return;
@@ -24,7 +30,6 @@ FixtureProcess::FixtureProcess(const std::string& library) {
   if (pid_ == 0) {
     dup2(in[0], 0);
     dup2(out[1], 1);
-    std::string program = fixture_program();
     execl(program.c_str(), program.c_str(), library.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }

@@ -14,12 +14,15 @@
 namespace loadprof::symbolize::testing {
 
 std::string fixture_program();
+std::string fixture_program_no_pie();      // the same program linked at a fixed address (ET_EXEC)
+std::string fixture_program_no_aranges();  // the same program without .debug_aranges
 std::string fixture_library();
 
 class FixtureProcess {
  public:
-  // Starts the fixture with the library to dlopen; waits for "ready".
-  explicit FixtureProcess(const std::string& library = fixture_library());
+  // Starts the fixture (program) with the library to dlopen; waits for "ready".
+  explicit FixtureProcess(const std::string& library = fixture_library(),
+                          const std::string& program = fixture_program());
   ~FixtureProcess();
   FixtureProcess(const FixtureProcess&) = delete;
   FixtureProcess& operator=(const FixtureProcess&) = delete;

@@ -1,5 +1,7 @@
 // Kernel symbols: a fake kallsyms text through the SystemAccess seam, and the
 // real /proc/kallsyms.
+#include "symbolize/kallsyms.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -7,19 +9,18 @@
 #include <sstream>
 
 #include "loadprof/symbolize/symbolizer.h"
-#include "symbolize/kallsyms.h"
 
 namespace loadprof::symbolize {
 namespace {
 
 constexpr const char* kFakeKallsyms =
     "ffffffff81000000 T _stext\n"
-    "ffffffff81000000 T startup_64\n"             // alias at the same address: the first listed wins
+    "ffffffff81000000 T startup_64\n"  // alias at the same address: the first listed wins
     "ffffffff81001000 t do_one_initcall\n"
-    "ffffffff81002000 D some_data\n"              // data: ignored
+    "ffffffff81002000 D some_data\n"  // data: ignored
     "ffffffff81003000 T __x64_sys_read\n"
     "ffffffff81003400 W weak_text\n"
-    "0000000000000000 A fixed_percpu_data\n"     // absolute: ignored
+    "0000000000000000 A fixed_percpu_data\n"  // absolute: ignored
     "ffffffffc0a00000 t ext4_readdir\t[ext4]\n"
     "ffffffffc0a00800 T ext4_file_read_iter\t[ext4]\n"
     "garbage line\n"
@@ -40,7 +41,7 @@ class FakeSystemAccess final : public SystemAccess {
   std::string kallsyms_;
 };
 
-TEST(Kallsyms, ParsesTextSymbolsOnly) {
+TEST(SymbolizeKallsyms, ParsesTextSymbolsOnly) {
   auto table = KernelSymbols::parse(kFakeKallsyms);
   EXPECT_EQ(table.size(), 7u);  // 2 aliases + 3 kernel text + 2 module text
   const KernelSymbol* s = table.lookup(0xffffffff81003010);
@@ -60,13 +61,13 @@ TEST(Kallsyms, ParsesTextSymbolsOnly) {
   EXPECT_EQ(table.lookup(0xffffffffc0a00800 + KernelSymbols::kMaxSymbolSize), nullptr);
 }
 
-TEST(Kallsyms, HiddenAddressesGiveAnEmptyTable) {
+TEST(SymbolizeKallsyms, HiddenAddressesGiveAnEmptyTable) {
   auto table = KernelSymbols::parse("0000000000000000 T _stext\n0000000000000000 t foo\n");
   EXPECT_TRUE(table.empty());
   EXPECT_EQ(table.lookup(0x1000), nullptr);
 }
 
-TEST(Kallsyms, SymbolizerUsesTheSeamOnce) {
+TEST(SymbolizeKallsyms, SymbolizerUsesTheSeamOnce) {
   auto fake = std::make_unique<FakeSystemAccess>(kFakeKallsyms);
   FakeSystemAccess* raw = fake.get();
   auto s = Symbolizer::create(std::move(fake));
@@ -105,7 +106,7 @@ std::string read_file(const char* path) {
   return out.str();
 }
 
-TEST(Kallsyms, RealKallsymsResolvesEveryTextSymbolBack) {
+TEST(SymbolizeKallsyms, RealKallsymsResolvesEveryTextSymbolBack) {
   std::string text = read_file("/proc/kallsyms");
   auto table = KernelSymbols::parse(text);
   if (table.empty()) GTEST_SKIP() << "/proc/kallsyms shows no addresses (kptr_restrict, not root)";

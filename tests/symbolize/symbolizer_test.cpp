@@ -1,6 +1,8 @@
 // Symbolizer against real ELF files of ours: the clang-built fixture program
 // and its dlopen'ed library, running or exited, looked up through the
 // fixture's /proc/PID/maps.
+#include "loadprof/symbolize/symbolizer.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,7 +14,6 @@
 
 #include "fixture_process.h"
 #include "loadprof/symbolize/proc_maps.h"
-#include "loadprof/symbolize/symbolizer.h"
 
 namespace loadprof::symbolize {
 namespace {
@@ -51,10 +52,26 @@ capture::Mapping mapping_of(const std::vector<capture::Mapping>& maps, uint64_t 
   return {};
 }
 
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[256];
+  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string build_id_of(const std::string& path) {
+  return run("readelf -n '" + path + "' | awk '/Build ID/ {print $3}'");
+}
+
 // Delegates to the real system and remembers which files were offered.
 class RecordingSystemAccess final : public SystemAccess {
  public:
-  explicit RecordingSystemAccess(std::vector<std::string>* offered) : real_(make_system_access()), offered_(offered) {}
+  explicit RecordingSystemAccess(std::vector<std::string>* offered)
+      : real_(make_system_access()), offered_(offered) {}
   Result<std::string> read_kallsyms() override { return real_->read_kallsyms(); }
   Result<std::string> read_perf_map(uint32_t pid) override { return real_->read_perf_map(pid); }
   std::vector<std::string> elf_candidates(const capture::Mapping& m) override {
@@ -68,7 +85,7 @@ class RecordingSystemAccess final : public SystemAccess {
   std::vector<std::string>* offered_;
 };
 
-class FixtureTest : public ::testing::Test {
+class SymbolizeFixtureTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(fixture_.ready()) << "fixture did not start: " << testing::fixture_program();
@@ -84,7 +101,7 @@ class FixtureTest : public ::testing::Test {
   std::unique_ptr<Symbolizer> symbolizer_ = Symbolizer::create();
 };
 
-TEST_F(FixtureTest, FunctionNamesAreExactAndDemangled) {
+TEST_F(SymbolizeFixtureTest, FunctionNamesAreExactAndDemangled) {
   auto c = lookup(*symbolizer_, pid_, fixture_.address("c_function"));
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].function, "c_function");
@@ -108,7 +125,7 @@ TEST_F(FixtureTest, FunctionNamesAreExactAndDemangled) {
   EXPECT_EQ(inside.back().function, "named_caller(int)");
 }
 
-TEST_F(FixtureTest, InlinedFunctionIsItsOwnFrameAboveItsCaller) {
+TEST_F(SymbolizeFixtureTest, InlinedFunctionIsItsOwnFrameAboveItsCaller) {
   auto frames = lookup(*symbolizer_, pid_, fixture_.address("inline_ra"), /*return_address=*/true);
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(frames[0].function, "inlined_helper(int)");
@@ -125,7 +142,35 @@ TEST_F(FixtureTest, InlinedFunctionIsItsOwnFrameAboveItsCaller) {
   }
 }
 
-TEST_F(FixtureTest, ReturnAddressSymbolizesToTheCaller) {
+TEST_F(SymbolizeFixtureTest, NestedInlineFramesFollowTheConcreteCallers) {
+  // libdw's dwarf_getscopes alone would stop after the innermost level.
+  auto frames = lookup(*symbolizer_, pid_, fixture_.address("nested_ra"), true);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].function, "inner_inline(int)");
+  EXPECT_TRUE(frames[0].inlined);
+  EXPECT_EQ(frames[0].line, source_line("record_nested_ra();  // innermost inline call site"));
+  EXPECT_EQ(frames[1].function, "outer_inline(int)");
+  EXPECT_TRUE(frames[1].inlined);
+  EXPECT_EQ(frames[1].line, source_line("int r = inner_inline(v);  // call site of inner_inline"));
+  EXPECT_EQ(frames[2].function, "nested_caller(int)");
+  EXPECT_FALSE(frames[2].inlined);
+  EXPECT_EQ(frames[2].line, source_line("int r = outer_inline(x);  // call site of outer_inline"));
+}
+
+TEST_F(SymbolizeFixtureTest, StackHelperTreatsAllButTheLeafAsReturnAddresses) {
+  // A made-up stack: the tail return address as the leaf, then two real return addresses.
+  std::vector<uint64_t> ips = {fixture_.address("tail_ra"), fixture_.address("inline_ra"),
+                               fixture_.address("leaf_ra")};
+  std::vector<capture::Frame> frames;
+  symbolizer_->symbolize_user_stack(pid_, kLookupNs, ips, frames);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_TRUE(frames[0].function.starts_with("symbolize_fixture+0x"));  // the leaf is taken as is
+  EXPECT_EQ(frames[1].function, "inlined_helper(int)");
+  EXPECT_EQ(frames[2].function, "named_caller(int)");
+  EXPECT_EQ(frames[3].function, "caller_of_leaf(int)");
+}
+
+TEST_F(SymbolizeFixtureTest, ReturnAddressSymbolizesToTheCaller) {
   auto leaf = lookup(*symbolizer_, pid_, fixture_.address("leaf_ra"), true);
   ASSERT_EQ(leaf.size(), 1u);
   EXPECT_EQ(leaf[0].function, "caller_of_leaf(int)");
@@ -146,7 +191,7 @@ TEST_F(FixtureTest, ReturnAddressSymbolizesToTheCaller) {
   EXPECT_EQ(as_is[0].function, "symbolize_fixture+" + hex(tail_ra - m.start + m.pgoff));
 }
 
-TEST_F(FixtureTest, UnresolvedAddressInKnownModuleKeepsModuleAndOffset) {
+TEST_F(SymbolizeFixtureTest, UnresolvedAddressInKnownModuleKeepsModuleAndOffset) {
   // The ELF header at the start of the first mapping of the program.
   const capture::Mapping* header = nullptr;
   for (const auto& m : maps_)
@@ -161,11 +206,12 @@ TEST_F(FixtureTest, UnresolvedAddressInKnownModuleKeepsModuleAndOffset) {
   auto unknown = lookup(*symbolizer_, pid_, 0x10);
   ASSERT_EQ(unknown.size(), 1u);
   EXPECT_EQ(unknown[0].function, "[unknown]");
+  EXPECT_EQ(unknown[0].module, "[unknown]");
   EXPECT_EQ(unknown[0].address, 0x10u);
   EXPECT_EQ(symbolizer_->stats().unknown_addresses, 1u);
 }
 
-TEST_F(FixtureTest, DlopenedLibraryResolves) {
+TEST_F(SymbolizeFixtureTest, DlopenedLibraryResolves) {
   ASSERT_NE(fixture_.address("lib_function"), 0u);
   auto f = lookup(*symbolizer_, pid_, fixture_.address("lib_function"));
   ASSERT_EQ(f.size(), 1u);
@@ -177,7 +223,37 @@ TEST_F(FixtureTest, DlopenedLibraryResolves) {
   EXPECT_TRUE(w[0].file.ends_with("fixture_lib.cpp")) << w[0].file;
 }
 
-TEST_F(FixtureTest, MappingsAreVersionedByTime) {
+TEST_F(SymbolizeFixtureTest, VdsoFunctionResolves) {
+  uint64_t ip = fixture_.address("vdso_clock_gettime");
+  ASSERT_NE(ip, 0u) << "the fixture found no vDSO clock_gettime";
+  capture::Mapping m = mapping_of(maps_, ip);
+  ASSERT_EQ(m.path, "[vdso]");
+  auto f = lookup(*symbolizer_, pid_, ip + 1);
+  ASSERT_EQ(f.size(), 1u);
+  // Global and weak alias at one address: the global name is preferred.
+  EXPECT_EQ(f[0].function, "__vdso_clock_gettime");
+  EXPECT_EQ(f[0].module, "[vdso]");
+  EXPECT_EQ(f[0].module_offset, ip + 1 - m.start);
+}
+
+TEST_F(SymbolizeFixtureTest, JitCodeResolvesThroughPerfMap) {
+  uint64_t ip = fixture_.address("jit_code");
+  ASSERT_NE(ip, 0u);
+  capture::Mapping m = mapping_of(maps_, ip);
+  EXPECT_TRUE(m.executable);
+  EXPECT_EQ(m.path, "");  // anonymous memory
+  auto f = lookup(*symbolizer_, pid_, ip);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].function, "LazyCompile:*jitted_handler /srv/app.js:42");
+  EXPECT_EQ(f[0].module, "perf-" + std::to_string(pid_) + ".map");
+  EXPECT_EQ(f[0].module_offset, 0x10u);
+  // Past the JIT symbol: the anonymous region is still named.
+  auto g = lookup(*symbolizer_, pid_, ip + 0x1000);
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].function, "[anon]+" + hex(ip + 0x1000 - m.start));
+}
+
+TEST_F(SymbolizeFixtureTest, MappingsAreVersionedByTime) {
   auto s = Symbolizer::create();
   for (auto m : maps_) {
     m.time_ns = 100;
@@ -206,7 +282,7 @@ TEST_F(FixtureTest, MappingsAreVersionedByTime) {
   EXPECT_EQ(lookup(*s, pid_ + 1, ip, false, 150)[0].function, "[unknown]");
 }
 
-TEST_F(FixtureTest, EachFileIsOpenedOnceAcrossProcesses) {
+TEST_F(SymbolizeFixtureTest, EachFileIsOpenedOnceAcrossProcesses) {
   FixtureProcess second;
   ASSERT_TRUE(second.ready());
   for (const auto& m : second.maps(kSnapshotNs)) symbolizer_->add_mapping(m);
@@ -214,7 +290,8 @@ TEST_F(FixtureTest, EachFileIsOpenedOnceAcrossProcesses) {
   for (int round = 0; round < 3; ++round) {
     EXPECT_EQ(lookup(*symbolizer_, pid_, fixture_.address("c_function"))[0].function, "c_function");
     EXPECT_EQ(lookup(*symbolizer_, pid2, second.address("c_function"))[0].function, "c_function");
-    EXPECT_EQ(lookup(*symbolizer_, pid2, second.address("method"))[0].function, "ns::Klass<int>::method(int)");
+    EXPECT_EQ(lookup(*symbolizer_, pid2, second.address("method"))[0].function,
+              "ns::Klass<int>::method(int)");
   }
   auto stats = symbolizer_->stats();
   EXPECT_EQ(stats.modules_opened, 1u);  // the program, shared by both processes
@@ -224,7 +301,46 @@ TEST_F(FixtureTest, EachFileIsOpenedOnceAcrossProcesses) {
   EXPECT_EQ(stats.user_cache_hits, 9u - 2u);
 }
 
-TEST(SymbolizerExited, ExitedProcessResolvesThroughPaths) {
+TEST(SymbolizeNoPie, FixedAddressExecutableResolves) {
+  FixtureProcess fixture(testing::fixture_library(), testing::fixture_program_no_pie());
+  ASSERT_TRUE(fixture.ready());
+  uint32_t pid = static_cast<uint32_t>(fixture.pid());
+  auto maps = fixture.maps(kSnapshotNs);
+  auto s = Symbolizer::create();
+  for (const auto& m : maps) s->add_mapping(m);
+  uint64_t ip = fixture.address("c_function");
+  EXPECT_LT(ip, 0x10000000u);  // linked at its ELF address (0x400000 region), not moved by ASLR
+  EXPECT_EQ(lookup(*s, pid, ip)[0].function, "c_function");
+  EXPECT_EQ(lookup(*s, pid, ip)[0].module, "symbolize_fixture_no_pie");
+  EXPECT_EQ(lookup(*s, pid, fixture.address("method"))[0].function, "ns::Klass<int>::method(int)");
+  auto inl = lookup(*s, pid, fixture.address("inline_ra"), true);
+  ASSERT_EQ(inl.size(), 2u);
+  EXPECT_EQ(inl[0].function, "inlined_helper(int)");
+  EXPECT_EQ(inl[1].function, "named_caller(int)");
+}
+
+TEST(SymbolizeNoAranges, LinesAndInlineFramesWithoutDebugAranges) {
+  ASSERT_EQ(run("readelf -S '" + testing::fixture_program_no_aranges() + "' | grep -c debug_aranges"), "0");
+  FixtureProcess fixture(testing::fixture_library(), testing::fixture_program_no_aranges());
+  ASSERT_TRUE(fixture.ready());
+  uint32_t pid = static_cast<uint32_t>(fixture.pid());
+  auto s = Symbolizer::create();
+  for (const auto& m : fixture.maps(kSnapshotNs)) s->add_mapping(m);
+  auto c = lookup(*s, pid, fixture.address("c_function"));
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].function, "c_function");
+  EXPECT_EQ(c[0].line, source_line("extern \"C\" __attribute__((noinline)) int c_function"));
+  auto nested = lookup(*s, pid, fixture.address("nested_ra"), true);
+  ASSERT_EQ(nested.size(), 3u);
+  EXPECT_EQ(nested[0].function, "inner_inline(int)");
+  EXPECT_TRUE(nested[0].inlined);
+  EXPECT_EQ(nested[0].line, source_line("record_nested_ra();  // innermost inline call site"));
+  EXPECT_EQ(nested[1].function, "outer_inline(int)");
+  EXPECT_EQ(nested[2].function, "nested_caller(int)");
+  EXPECT_EQ(nested[2].line, source_line("int r = outer_inline(x);  // call site of outer_inline"));
+}
+
+TEST(SymbolizeExited, ExitedProcessResolvesThroughPaths) {
   std::vector<capture::Mapping> maps;
   std::map<std::string, uint64_t> addresses;
   uint32_t pid = 0;
@@ -252,12 +368,13 @@ TEST(SymbolizerExited, ExitedProcessResolvesThroughPaths) {
   for (const auto& path : offered) EXPECT_EQ(path.find("/map_files/"), std::string::npos) << path;
 }
 
-TEST(SymbolizerDeleted, DeletedLibraryResolvesThroughMapFilesWhileAlive) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("loadprof-symtest-" + std::to_string(getpid()));
+TEST(SymbolizeDeleted, DeletedLibraryResolvesThroughMapFilesWhileAlive) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("loadprof-symtest-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::filesystem::path copy = dir / "libsymfixture_lib.so";
-  std::filesystem::copy_file(testing::fixture_library(), copy, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(testing::fixture_library(), copy,
+                             std::filesystem::copy_options::overwrite_existing);
   FixtureProcess fixture(copy.string());
   ASSERT_TRUE(fixture.ready());
   std::filesystem::remove_all(dir);  // the library now exists only as the process's mapping
@@ -284,24 +401,10 @@ TEST(SymbolizerDeleted, DeletedLibraryResolvesThroughMapFilesWhileAlive) {
   for (const auto& m : maps) late->add_mapping(m);
   auto g = lookup(*late, pid, fixture.address("lib_function"));
   ASSERT_EQ(g.size(), 1u);
-  EXPECT_EQ(g[0].function, "libsymfixture_lib.so+" + hex(fixture.address("lib_function") - lib.start + lib.pgoff));
+  EXPECT_EQ(g[0].function,
+            "libsymfixture_lib.so+" + hex(fixture.address("lib_function") - lib.start + lib.pgoff));
   EXPECT_EQ(g[0].module, "libsymfixture_lib.so");
   EXPECT_EQ(late->stats().modules_failed, 1u);
-}
-
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[256];
-  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string build_id_of(const std::string& path) {
-  return run("readelf -n '" + path + "' | awk '/Build ID/ {print $3}'");
 }
 
 class TempDir {
@@ -318,7 +421,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-TEST(SymbolizerDebugFiles, BuildIdDirectoryAndDebuglinkSupplyDwarf) {
+TEST(SymbolizeDebugFiles, BuildIdDirectoryAndDebuglinkSupplyDwarf) {
   std::string id = build_id_of(testing::fixture_library());
   ASSERT_GT(id.size(), 8u) << "the fixture library has no build-id";
   TempDir tmp("symdbg");
@@ -336,11 +439,15 @@ TEST(SymbolizerDebugFiles, BuildIdDirectoryAndDebuglinkSupplyDwarf) {
   // A second copy that names its debug file with .gnu_debuglink, next to it.
   std::filesystem::copy_file(lib, linked);
   std::filesystem::copy_file(debug, lib_dir / "liblinked.debug");
-  ASSERT_EQ(std::system(("cd '" + lib_dir.string() + "' && objcopy --add-gnu-debuglink=liblinked.debug liblinked.so").c_str()), 0);
+  ASSERT_EQ(std::system(
+                ("cd '" + lib_dir.string() + "' && objcopy --add-gnu-debuglink=liblinked.debug liblinked.so")
+                    .c_str()),
+            0);
 
   const uint32_t expected_line = [] {
-    std::ifstream in(std::string(SYMBOLIZE_FIXTURE_SOURCE).replace(
-        std::string(SYMBOLIZE_FIXTURE_SOURCE).rfind("fixture_main.cpp"), 16, "fixture_lib.cpp"));
+    std::ifstream in(
+        std::string(SYMBOLIZE_FIXTURE_SOURCE)
+            .replace(std::string(SYMBOLIZE_FIXTURE_SOURCE).rfind("fixture_main.cpp"), 16, "fixture_lib.cpp"));
     std::string line;
     for (uint32_t n = 1; std::getline(in, line); ++n)
       if (line.find("int lib_work(int x)") != std::string::npos) return n;
@@ -381,7 +488,7 @@ TEST(SymbolizerDebugFiles, BuildIdDirectoryAndDebuglinkSupplyDwarf) {
   }
 }
 
-TEST_F(FixtureTest, BuildIdMustMatchTheFile) {
+TEST_F(SymbolizeFixtureTest, BuildIdMustMatchTheFile) {
   std::string id = build_id_of(testing::fixture_program());
   ASSERT_GT(id.size(), 8u);
   uint64_t ip = fixture_.address("c_function");
@@ -407,11 +514,11 @@ TEST_F(FixtureTest, BuildIdMustMatchTheFile) {
 
 bool same_frame(const capture::Frame& a, const capture::Frame& b) {
   return a.address == b.address && a.function == b.function && a.module == b.module &&
-         a.module_offset == b.module_offset && a.file == b.file && a.line == b.line && a.inlined == b.inlined &&
-         a.kernel == b.kernel;
+         a.module_offset == b.module_offset && a.file == b.file && a.line == b.line &&
+         a.inlined == b.inlined && a.kernel == b.kernel;
 }
 
-TEST_F(FixtureTest, CachedLookupsEqualUncachedOnes) {
+TEST_F(SymbolizeFixtureTest, CachedLookupsEqualUncachedOnes) {
   // A few thousand distinct addresses spread over every executable mapping of
   // the fixture (program, library, libc, libstdc++, ld.so).
   std::vector<capture::Mapping> code;

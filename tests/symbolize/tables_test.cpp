@@ -12,7 +12,7 @@
 namespace loadprof::symbolize {
 namespace {
 
-TEST(ProcMaps, ParsesEveryField) {
+TEST(SymbolizeProcMaps, ParsesEveryField) {
   auto maps = parse_proc_maps(
       "55d0c7a00000-55d0c7a02000 r--p 00000000 fd:01 1234                       /usr/bin/foo\n"
       "55d0c7a02000-55d0c7a05000 r-xp 00002000 fd:01 1234                       /usr/bin/foo\n"
@@ -47,7 +47,7 @@ capture::Mapping mapping(uint32_t pid, uint64_t t, uint64_t start, uint64_t end,
   return m;
 }
 
-TEST(MapTable, LatestMappingAtTheLookupTimeWins) {
+TEST(SymbolizeMapTable, LatestMappingAtTheLookupTimeWins) {
   MapTable table;
   table.add(mapping(1, 10, 0x1000, 0x5000, "/a"));
   table.add(mapping(1, 30, 0x2000, 0x3000, "/b"));  // mmap over the middle of /a
@@ -87,7 +87,7 @@ class JitSystemAccess final : public SystemAccess {
   int reads = 0;
 };
 
-TEST(PerfMap, ParsesAndLooksUp) {
+TEST(SymbolizePerfMap, ParsesAndLooksUp) {
   auto map = PerfMap::parse(
       "7f0000001000 100 LazyCompile:~handler /srv/app.js:10\n"
       "0x7f0000002000 0x40 py::work:/app/x.py\n"
@@ -101,7 +101,7 @@ TEST(PerfMap, ParsesAndLooksUp) {
   EXPECT_EQ(map.lookup(0x7f0000000fff), nullptr);
 }
 
-TEST(PerfMap, JitFramesInAnonymousMemoryAndReloadOnGrowth) {
+TEST(SymbolizePerfMap, JitFramesInAnonymousMemoryAndReloadOnGrowth) {
   auto system = std::make_unique<JitSystemAccess>();
   JitSystemAccess* raw = system.get();
   raw->maps[42] = "7f0000001000 100 jitted_one\n";

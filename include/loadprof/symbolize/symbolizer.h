@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,8 @@
 namespace loadprof::symbolize {
 
 struct SymbolizerOptions {
-  // Cache frames per (module, offset) and kernel frames per address. Off only
-  // to check that the cache changes nothing (tests) and to measure it (bench).
+  // Cache user frames per (module, file offset, return address). Off only to
+  // check that the cache changes nothing (tests) and to measure it (bench).
   bool cache = true;
   // Where libdwfl looks for separate debug files (.gnu_debuglink names and
   // DIR/.build-id/xx/yyyy.debug), as in elfutils: ":.debug:/usr/lib/debug".
@@ -30,9 +31,9 @@ struct SymbolizerStats {
   uint64_t user_lookups = 0;
   uint64_t user_cache_hits = 0;
   uint64_t kernel_lookups = 0;
-  uint64_t modules_opened = 0;       // ELF files opened with libdwfl (once per path+build-id)
-  uint64_t modules_failed = 0;       // modules whose file could not be opened or did not match
-  uint64_t unknown_addresses = 0;    // user addresses outside every known mapping
+  uint64_t modules_opened = 0;     // ELF files opened with libdwfl (once per path+build-id)
+  uint64_t modules_failed = 0;     // modules whose file could not be opened or did not match
+  uint64_t unknown_addresses = 0;  // user addresses outside every known mapping
 };
 
 class Symbolizer {
@@ -46,6 +47,8 @@ class Symbolizer {
   // Every mapping the collector saw (a /proc snapshot or perf mmap2 records),
   // in any order. At a lookup time the mapping covering the address with the
   // latest time_ns <= that time wins (a later mmap over a range replaces it).
+  // A /proc snapshot taken once sampling already runs should carry time_ns 0
+  // (or the process's start), or samples taken before it find no mapping.
   virtual void add_mapping(const capture::Mapping& mapping) = 0;
   // exec replaces the address space of pid from time_ns on: mappings added
   // with an earlier time_ns are not used for lookups at or after time_ns.
@@ -54,16 +57,31 @@ class Symbolizer {
   // Appends the frames for one user address, leaf first (inline frames before
   // the function they are inlined into). return_address: look up ip - 1 (every
   // frame but the leaf). Never fails: unresolved -> "module+0xoff" (file
-  // offset of ip), unknown module -> "[unknown]" with the raw address.
+  // offset of ip); anonymous memory without a JIT symbol -> "[anon]+0xoff";
+  // no mapping at all -> function and module "[unknown]" with the raw address.
   virtual void symbolize_user(uint32_t pid, uint64_t time_ns, uint64_t ip, bool return_address,
                               std::vector<capture::Frame>& out) = 0;
   // Appends one frame (kernel=true) for a kernel address; "[kernel]+0xaddr"
   // when kallsyms is unreadable or has no symbol below the address.
-  // return_address: look up ip - 1 (every kernel frame but the first).
-  virtual void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) = 0;
-  void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) { symbolize_kernel(ip, false, out); }
+  virtual void symbolize_kernel(uint64_t ip, std::vector<capture::Frame>& out) = 0;
+  // The same, looking up ip - 1 when return_address (every kernel frame but
+  // the first). The default serves fakes that implement only the above.
+  virtual void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) {
+    size_t first = out.size();
+    symbolize_kernel(return_address && ip > 0 ? ip - 1 : ip, out);
+    for (size_t i = first; i < out.size(); ++i) out[i].address = ip;
+  }
 
-  virtual SymbolizerStats stats() const = 0;
+  // A whole stack, leaf first: every address but the first is a return address.
+  void symbolize_user_stack(uint32_t pid, uint64_t time_ns, std::span<const uint64_t> ips,
+                            std::vector<capture::Frame>& out) {
+    for (size_t i = 0; i < ips.size(); ++i) symbolize_user(pid, time_ns, ips[i], i > 0, out);
+  }
+  void symbolize_kernel_stack(std::span<const uint64_t> ips, std::vector<capture::Frame>& out) {
+    for (size_t i = 0; i < ips.size(); ++i) symbolize_kernel(ips[i], i > 0, out);
+  }
+
+  virtual SymbolizerStats stats() const { return {}; }
 };
 
 }  // namespace loadprof::symbolize

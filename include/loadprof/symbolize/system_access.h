@@ -25,6 +25,8 @@ class SystemAccess {
   // /proc/PID/map_files/START-END while the process lives (survives a deleted
   // or replaced file), then the path, then /usr/lib/debug/.build-id/xx/yyyy.debug.
   // The symbolizer takes the first that opens and whose build-id matches.
+  // For "[vdso]": a file holding the vDSO image (the real one: a memfd copy
+  // of loadprof's own, which is the same for every 64-bit process).
   virtual std::vector<std::string> elf_candidates(const capture::Mapping& mapping) = 0;
 };
 
