@@ -4,9 +4,10 @@
 
 namespace loadprof::stats {
 
-void TimeSeries::add_second(uint32_t t_s, const Histogram& latency, uint64_t errors, uint64_t late_starts) {
+void TimeSeries::add_second(uint32_t t_s, const Histogram& latency, uint64_t requests, uint64_t errors,
+                            uint64_t late_starts) {
   Entry& e = seconds_[t_s];
-  e.requests += latency.count();
+  e.requests += requests;
   e.errors += errors;
   e.late_starts += late_starts;
   if (latency.max_ns() > e.max_ns) e.max_ns = latency.max_ns();

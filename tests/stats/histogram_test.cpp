@@ -118,9 +118,9 @@ TEST(TimeSeries, MergesSecondsAcrossThreads) {
   Histogram h1, h2;
   for (int i = 1; i <= 100; ++i) h1.record(i * 1'000'000ull);  // 1..100 ms
   for (int i = 0; i < 50; ++i) h2.record(200'000'000ull);
-  a.add_second(0, h1, 3, 1);
-  b.add_second(0, h2, 2, 0);
-  b.add_second(2, h1, 0, 5);
+  a.add_second(0, h1, 100, 3, 1);
+  b.add_second(0, h2, 50, 2, 0);
+  b.add_second(2, h1, 100, 0, 5);
   a.merge(b);
   auto pts = a.points();
   ASSERT_EQ(pts.size(), 3u);

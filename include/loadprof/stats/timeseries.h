@@ -23,8 +23,10 @@ struct SecondPoint {
 
 class TimeSeries {
  public:
-  // Adds one thread's totals for second t_s (seconds since the run started).
-  void add_second(uint32_t t_s, const Histogram& latency, uint64_t errors, uint64_t late_starts);
+  // Adds one thread's totals for second t_s (seconds since the run started):
+  // completed requests (errors included), the latency of those that got a
+  // response, errors and late starts.
+  void add_second(uint32_t t_s, const Histogram& latency, uint64_t requests, uint64_t errors, uint64_t late_starts);
   void merge(const TimeSeries& other);
   // One point per second from 0 to the last second seen (empty seconds included).
   std::vector<SecondPoint> points() const;
