@@ -174,6 +174,10 @@ class Worker {
       setup_failed_ = true;
       return;
     }
+    // Every thread starts at the same instant t0, the run's time origin.
+    timespec start{t0 / 1'000'000'000, t0 % 1'000'000'000};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &start, nullptr) == EINTR) {
+    }
     int64_t now = now_ns();
     if (cfg_.closed) {
       for (uint32_t i = 0; i < conns_.size(); ++i) push_waiting(i, now);
