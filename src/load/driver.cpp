@@ -129,12 +129,14 @@ struct Conn {
   uint32_t step = 0;
   int stage = 0;
   int64_t intended = 0, start = 0, connect_start = 0, connect_ns = 0, first_byte = 0, deadline = 0;
+  int64_t free_since = 0;  // open model: when it went back on the free stack
+  bool driver_late = false;  // late although this connection was free at the intended time
   uint64_t bytes_in = 0;
 };
 
 struct StageAcc {
   stats::Histogram latency, service;
-  uint64_t requests = 0, errors = 0, late = 0;
+  uint64_t requests = 0, errors = 0, late = 0, driver_late = 0;
 };
 
 class Worker {
@@ -183,6 +185,7 @@ class Worker {
       for (uint32_t i = 0; i < conns_.size(); ++i) push_waiting(i, now);
     } else {
       for (uint32_t i = 0; i < conns_.size(); ++i) free_[free_top_++] = static_cast<uint32_t>(conns_.size() - 1 - i);
+      for (auto& c : conns_) c.free_since = t0;
     }
     epoll_event events[256];
     int64_t next_scan = now + kScanIntervalNs;
@@ -205,7 +208,8 @@ class Worker {
         if (!cfg_.closed && free_top_ > 0 && cursor_.peek() >= 0) wake = std::min(wake, t0_ + cursor_.peek());
         if (cfg_.closed && wait_count_ > 0) wake = std::min(wake, waiting_[wait_head_].second);
       }
-      int64_t delay = std::max<int64_t>(0, wake - now_ns());
+      int64_t before_wait = now_ns();
+      int64_t delay = std::max<int64_t>(0, wake - before_wait);
       int n;
       if (use_pwait2) {
         timespec ts{delay / 1'000'000'000, delay % 1'000'000'000};
@@ -218,6 +222,7 @@ class Worker {
         // Old kernels: round up to whole milliseconds (never wake early and spin).
         n = epoll_wait(epoll_.get(), events, 256, static_cast<int>((delay + 999'999) / 1'000'000));
       }
+      idle_ns_ += now_ns() - before_wait;  // blocked in the kernel with nothing to do
       for (int i = 0; i < n; ++i) handle(conns_[events[i].data.u32], events[i].events);
     }
     // Anything still in flight after the grace period is cancelled, not counted.
@@ -228,6 +233,7 @@ class Worker {
     flush_second();
     cpu_ns_ = thread_cpu_ns() - cpu0;
     wall_ns_ = now_ns() - t0;
+    busy_ns_ = std::max<int64_t>(0, wall_ns_ - idle_ns_);
     finished_.store(true, std::memory_order_release);
   }
 
@@ -239,7 +245,7 @@ class Worker {
   stats::TimeSeries ts_;
   uint64_t errors_by_class_[kErrorClassCount] = {};
   uint64_t not_sent_ = 0, cancelled_ = 0, responses_ = 0, warmup_requests_ = 0;
-  int64_t cpu_ns_ = 0, wall_ns_ = 0;
+  int64_t cpu_ns_ = 0, wall_ns_ = 0, busy_ns_ = 0, idle_ns_ = 0;
   bool setup_failed_ = false;
 
   // Progress, read by the main thread while running.
@@ -287,7 +293,10 @@ class Worker {
       if (request_limit_ && issued_ >= request_limit_) return;
       int64_t intended = t0_ + cursor_.peek();
       cursor_.advance();
-      start_request(conns_[free_[--free_top_]], intended, now);
+      Conn& c = conns_[free_[--free_top_]];
+      // Free since before the request was due, yet sent late: the driver fell behind, not the target.
+      c.driver_late = c.free_since <= intended;
+      start_request(c, intended, now);
       now = now_ns();
     }
   }
@@ -518,6 +527,7 @@ class Worker {
       ++st.requests;
       st.errors += is_error;
       st.late += late;
+      st.driver_late += late && c.driver_late;
       if (responded) {
         st.latency.record(static_cast<uint64_t>(end - c.intended));
         st.service.record(static_cast<uint64_t>(end - c.start));
@@ -564,6 +574,7 @@ class Worker {
       if (err == ErrorClass::connect) ready += kConnectErrorBackoffNs;  // a refused port would spin otherwise
       push_waiting(idx, ready);
     } else {
+      c.free_since = end;
       free_[free_top_++] = idx;
     }
   }
@@ -744,7 +755,7 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
     result.responses += w->responses_;
     result.warmup_requests += w->warmup_requests_;
     result.log_dropped += w->ring_.dropped.load();
-    result.threads.push_back({w->cpu_ns_, w->wall_ns_});
+    result.threads.push_back({w->cpu_ns_, w->wall_ns_, w->busy_ns_});
     wall = std::max(wall, w->wall_ns_);
     for (size_t i = 0; i < stages.size(); ++i) {
       auto& s = result.stages[i];
@@ -752,6 +763,7 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
       s.requests += a.requests;
       s.errors += a.errors;
       s.late_starts += a.late;
+      result.driver_late_starts += a.driver_late;
       s.latency.merge(a.latency);
       s.service.merge(a.service);
     }
@@ -768,8 +780,8 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
   int64_t stopped_at = std::min<int64_t>(wall, sched.total_ns());
   if (result.interrupted || cfg.max_requests) stopped_at = wall;
   result.duration_ns = std::max<int64_t>(0, stopped_at - sched.warmup_ns());
-  if (result.interrupted) {
-    // An interrupted stage lasted only until the stop.
+  if (result.duration_ns < sched.total_ns() - sched.warmup_ns()) {
+    // A run stopped early (Ctrl-C, a request bound): a stage lasted only until the stop.
     for (auto& s : result.stages) {
       int64_t end = s.start_ns + s.duration_ns;
       if (end > result.duration_ns) s.duration_ns = std::max<int64_t>(0, result.duration_ns - s.start_ns);
@@ -796,18 +808,22 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
 
 Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
   Saturation s;
-  for (const auto& t : r.threads)
-    if (t.wall_ns > 0)
-      s.max_thread_cpu_pct = std::max(s.max_thread_cpu_pct, 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns));
-  bool driver_busy = s.max_thread_cpu_pct >= 85.0;
+  for (const auto& t : r.threads) {
+    if (t.wall_ns <= 0) continue;
+    s.max_thread_cpu_pct = std::max(s.max_thread_cpu_pct, 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns));
+    s.max_thread_busy_pct = std::max(s.max_thread_busy_pct, 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns));
+  }
+  // Busy = not waiting in epoll: running, or runnable but starved of a CPU by
+  // other work on the machine. Either way the driver, not the target, was late.
+  bool driver_busy = s.max_thread_busy_pct >= 85.0;
   char buf[512];
   if (r.closed) {
     if (driver_busy) {
       s.limited_by = "driver";
       std::snprintf(buf, sizeof buf,
-                    "the driver, not the target, may have been the limit: its busiest thread used %.0f%% of a CPU "
-                    "(add --threads or give the driver more CPUs)",
-                    s.max_thread_cpu_pct);
+                    "the driver, not the target, may have been the limit: its busiest thread was busy %.0f%% of "
+                    "the time and used %.0f%% of a CPU (add --threads, or free CPUs on the driver's machine)",
+                    s.max_thread_busy_pct, s.max_thread_cpu_pct);
       s.message = buf;
     }
     return s;
@@ -817,18 +833,20 @@ Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
   s.achieved_pct = requested > 0 ? 100.0 * achieved / requested : 100.0;
   double late_pct = r.requests ? 100.0 * static_cast<double>(r.late_starts) / static_cast<double>(r.requests) : 0;
   if (s.achieved_pct >= 95.0 && late_pct <= 1.0) return s;
-  if (driver_busy) {
+  double driver_late_share = r.late_starts ? static_cast<double>(r.driver_late_starts) / static_cast<double>(r.late_starts) : 0;
+  if (driver_busy || driver_late_share > 0.5) {
     s.limited_by = "driver";
     std::snprintf(buf, sizeof buf,
                   "the driver, not the target, was the limit: %.1f%% of the requested rate achieved, %.1f%% late "
-                  "starts, and its busiest thread used %.0f%% of a CPU (add --threads or CPUs)",
-                  s.achieved_pct, late_pct, s.max_thread_cpu_pct);
+                  "starts, %.0f%% of them with a connection free; its busiest thread was busy %.0f%% of the time "
+                  "and used %.0f%% of a CPU (add --threads, or free CPUs on the driver's machine)",
+                  s.achieved_pct, late_pct, 100.0 * driver_late_share, s.max_thread_busy_pct, s.max_thread_cpu_pct);
   } else {
     s.limited_by = "target";
     std::snprintf(buf, sizeof buf,
                   "the target could not keep up: %.1f%% of the requested rate achieved, %.1f%% late starts "
-                  "(all %d connections busy), while the driver's busiest thread used only %.0f%% of a CPU",
-                  s.achieved_pct, late_pct, r.connections, s.max_thread_cpu_pct);
+                  "(all %d connections busy), while the driver's busiest thread was busy only %.0f%% of the time",
+                  s.achieved_pct, late_pct, r.connections, s.max_thread_busy_pct);
   }
   s.message = buf;
   return s;

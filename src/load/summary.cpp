@@ -128,6 +128,7 @@ std::string format_table(const LoadSummary& s) {
                   ms(lag.p50_ms).c_str(), ms(lag.p99_ms).c_str(), ms(lag.max_ms).c_str(),
                   static_cast<unsigned long long>(r.late_starts), error_pct(r.late_starts, r.requests));
     out += line;
+    if (r.late_starts) out += ", " + std::to_string(r.driver_late_starts) + " of them with a connection free";
     if (r.not_sent) out += "; due but not sent before the end: " + std::to_string(r.not_sent);
     out += "\n";
   }
@@ -135,10 +136,11 @@ std::string format_table(const LoadSummary& s) {
   for (int k = 1; k < kErrorClassCount; ++k)
     out += std::string(" ") + error_class_name(static_cast<ErrorClass>(k)) + " " + std::to_string(r.errors_by_class[k]);
   if (r.cancelled) out += "; still in flight at the end (not counted): " + std::to_string(r.cancelled);
-  out += "\ndriver CPU per thread:";
+  out += "\ndriver threads (CPU used / busy, not waiting for events):";
   for (const auto& t : r.threads) {
-    std::snprintf(line, sizeof line, " %.0f%%",
-                  t.wall_ns ? 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns) : 0.0);
+    double wall = t.wall_ns ? static_cast<double>(t.wall_ns) : 1.0;
+    std::snprintf(line, sizeof line, " %.0f%%/%.0f%%", 100.0 * static_cast<double>(t.cpu_ns) / wall,
+                  100.0 * static_cast<double>(t.busy_ns) / wall);
     out += line;
   }
   out += "\n";
@@ -217,6 +219,7 @@ std::string format_json(const LoadSummary& s) {
                {"connections", r.connections},
                {"warmup_s", round3(static_cast<double>(c.warmup_ns) / 1e9)},
                {"not_sent", r.not_sent},
+               {"driver_late_starts", r.driver_late_starts},
                {"cancelled_at_end", r.cancelled},
                {"achieved_pct", round3(s.saturation.achieved_pct)},
                {"limited_by", s.saturation.limited_by.empty() ? json(nullptr) : json(s.saturation.limited_by)},
@@ -226,6 +229,10 @@ std::string format_json(const LoadSummary& s) {
   for (const auto& t : r.threads)
     cpu.push_back(round3(t.wall_ns ? 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns) : 0.0));
   j["load"]["driver_cpu_pct"] = cpu;
+  json busy = json::array();
+  for (const auto& t : r.threads)
+    busy.push_back(round3(t.wall_ns ? 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns) : 0.0));
+  j["load"]["driver_busy_pct"] = busy;
   j["load"]["schedule_lag_ms"] = pct_json(lag);
   return j.dump(2) + "\n";
 }

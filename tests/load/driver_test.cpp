@@ -8,6 +8,7 @@
 
 #include "loadprof/load/driver.h"
 #include "loadprof/load/summary.h"
+#include "loadprof/util/clock.h"
 #include "server_process.h"
 
 using namespace loadprof;
@@ -89,6 +90,41 @@ TEST(Driver, RateFarAboveCapacityIsReportedAsTargetSaturation) {
   EXPECT_LT(sat.achieved_pct, 50.0);
   EXPECT_GT(r->not_sent, 0u);
   EXPECT_NE(sat.message.find("could not keep up"), std::string::npos);
+}
+
+namespace {
+// A per-request hook that burns 2 ms of CPU: one driver thread can then send at most ~500 req/s.
+class SlowSource : public RequestSource {
+ public:
+  explicit SlowSource(std::string request) : request_(std::move(request)) {}
+  Next next(uint32_t, uint32_t) override {
+    int64_t until = static_cast<int64_t>(loadprof::monotonic_ns()) + 2'000'000;
+    while (static_cast<int64_t>(loadprof::monotonic_ns()) < until) {
+    }
+    ++calls_;
+    return {request_, false, 7};
+  }
+  std::string request_;
+  std::atomic<uint64_t> calls_{0};
+};
+}  // namespace
+
+TEST(Driver, ABusyDriverIsReportedAsTheLimitNotTheTarget) {
+  ServerProcess server({"--service-ms", "1"});
+  ASSERT_GT(server.port(), 0);
+  LoadConfig c = config_for(server);
+  SlowSource source(c.request);
+  c.source = &source;
+  c.threads = 1;
+  c.stages = {{2'000'000'000, 2000, 2000}};
+  auto r = run_load(c);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  Schedule sched(c.stages, 0);
+  auto sat = judge_saturation(*r, sched);
+  EXPECT_EQ(sat.limited_by, "driver") << sat.message;
+  EXPECT_LT(sat.achieved_pct, 50.0);
+  EXPECT_GT(r->driver_late_starts, 0u);  // a lower bound: a busy loop also delays freeing connections
+  EXPECT_EQ(source.calls_.load(), r->requests + r->cancelled);  // the hook ran once per request
 }
 
 TEST(Driver, StagesHitTheirRatesWithinFivePercent) {

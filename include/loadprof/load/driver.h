@@ -84,8 +84,9 @@ struct StageResult {
 };
 
 struct ThreadUsage {
-  int64_t cpu_ns = 0;
-  int64_t wall_ns = 0;
+  int64_t cpu_ns = 0;   // CPU time the thread used
+  int64_t wall_ns = 0;  // from the run start to the thread's end
+  int64_t busy_ns = 0;  // wall time not spent waiting in epoll (running or starved of a CPU)
 };
 
 struct LoadResult {
@@ -96,6 +97,7 @@ struct LoadResult {
   uint64_t errors = 0;
   uint64_t errors_by_class[kErrorClassCount] = {};
   uint64_t late_starts = 0;
+  uint64_t driver_late_starts = 0;  // late although a connection was free: the driver was behind (a lower bound)
   uint64_t not_sent = 0;       // open model: due before the end but never sent (the driver or connections ran out)
   uint64_t cancelled = 0;      // in flight when the run stopped and the grace period ran out
   uint64_t responses = 0;      // any HTTP response received, warmup included
@@ -126,7 +128,8 @@ struct Saturation {
   std::string limited_by;  // "", "driver" or "target"
   std::string message;
   double achieved_pct = 100;       // of the requested arrivals
-  double max_thread_cpu_pct = 0;   // the busiest driver thread
+  double max_thread_cpu_pct = 0;   // the driver thread that used the most CPU
+  double max_thread_busy_pct = 0;  // the driver thread that waited least in epoll
 };
 Saturation judge_saturation(const LoadResult& result, const Schedule& schedule);
 
