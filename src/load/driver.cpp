@@ -222,7 +222,9 @@ class Worker {
         // Old kernels: round up to whole milliseconds (never wake early and spin).
         n = epoll_wait(epoll_.get(), events, 256, static_cast<int>((delay + 999'999) / 1'000'000));
       }
-      idle_ns_ += now_ns() - before_wait;  // blocked in the kernel with nothing to do
+      // Idle: blocked with nothing to do. Returning later than asked means the
+      // thread waited for a CPU: that counts as busy, it is the driver being late.
+      idle_ns_ += std::min(now_ns(), before_wait + delay) - before_wait;
       for (int i = 0; i < n; ++i) handle(conns_[events[i].data.u32], events[i].events);
     }
     // Anything still in flight after the grace period is cancelled, not counted.
