@@ -28,6 +28,8 @@
 #include "loadprof/load/http_response.h"
 #include "loadprof/util/clock.h"
 #include "loadprof/util/fd.h"
+#include "log_ring.h"
+#include "target.h"
 
 namespace loadprof::load {
 
@@ -56,6 +58,9 @@ int default_connections(const LoadConfig& config) {
 
 namespace {
 
+using detail::LogRing;
+using detail::Target;
+
 constexpr size_t kInBufBytes = 16384;
 constexpr int64_t kScanIntervalNs = 5'000'000;
 constexpr int64_t kInterruptGraceNs = 200'000'000;
@@ -70,47 +75,6 @@ int64_t thread_cpu_ns() {
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
 }
-
-// Single-producer single-consumer ring of request records.
-struct LogRing {
-  explicit LogRing(size_t capacity) {
-    size_t c = 1;
-    while (c < capacity) c <<= 1;
-    slots.reset(new RequestRecord[c]);
-    mask = c - 1;
-  }
-  void push(const RequestRecord& r) {
-    uint64_t h = head.load(std::memory_order_relaxed);
-    if (h - cached_tail > mask) {
-      cached_tail = tail.load(std::memory_order_acquire);
-      if (h - cached_tail > mask) {
-        dropped.store(dropped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        return;
-      }
-    }
-    slots[h & mask] = r;
-    head.store(h + 1, std::memory_order_release);
-  }
-  // Consumer side: hands every pending record to the sink, in order.
-  uint64_t drain(RequestSink* sink) {
-    uint64_t t = tail.load(std::memory_order_relaxed);
-    uint64_t h = head.load(std::memory_order_acquire);
-    if (h == t) return 0;
-    uint64_t n = h - t;
-    size_t first = static_cast<size_t>(t & mask);
-    size_t run = std::min<uint64_t>(n, mask + 1 - first);
-    sink->consume(std::span<const RequestRecord>(&slots[first], run));
-    if (run < n) sink->consume(std::span<const RequestRecord>(&slots[0], n - run));
-    tail.store(h, std::memory_order_release);
-    return n;
-  }
-  std::unique_ptr<RequestRecord[]> slots;
-  uint64_t mask = 0;
-  uint64_t cached_tail = 0;  // producer's view
-  alignas(64) std::atomic<uint64_t> head{0};
-  alignas(64) std::atomic<uint64_t> tail{0};
-  alignas(64) std::atomic<uint64_t> dropped{0};
-};
 
 enum class ConnState : uint8_t { closed, connecting, writing, reading, idle, waiting };
 
@@ -603,74 +567,6 @@ class Worker {
   uint64_t sec_requests_ = 0, sec_errors_ = 0, sec_late_ = 0;
 };
 
-struct Target {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
-};
-
-Result<Target> resolve(const Url& url) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_family = AF_UNSPEC;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(url.port);
-  int rc = getaddrinfo(url.host.c_str(), port.c_str(), &hints, &res);
-  if (rc != 0 || !res)
-    return make_error(ErrorKind::target_gone, "cannot resolve host '" + url.host + "': " + gai_strerror(rc));
-  Target t;
-  std::memcpy(&t.addr, res->ai_addr, res->ai_addrlen);
-  t.len = res->ai_addrlen;
-  freeaddrinfo(res);
-  return t;
-}
-
-// One connection before the run, so a refused port or a black hole is exit 4, not a table of errors.
-Result<void> probe(const Target& t, const Url& url, int64_t timeout_ns) {
-  std::string where = url.host + ":" + std::to_string(url.port);
-  UniqueFd fd(socket(t.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return errno_error(ErrorKind::internal, "socket", errno);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&t.addr), t.len) == 0) return {};
-  if (errno != EINPROGRESS) return errno_error(ErrorKind::target_gone, "connect to " + where, errno);
-  pollfd p{fd.get(), POLLOUT, 0};
-  int ms = static_cast<int>(std::min<int64_t>(timeout_ns / 1'000'000, 60'000));
-  int r = poll(&p, 1, ms);
-  if (r == 0) return make_error(ErrorKind::target_gone, "connect to " + where + ": timed out");
-  int err = 0;
-  socklen_t len = sizeof err;
-  getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-  if (err) return errno_error(ErrorKind::target_gone, "connect to " + where, err);
-  return {};
-}
-
-class LogThread {
- public:
-  LogThread(RequestSink* sink, std::vector<std::unique_ptr<Worker>>& workers) : sink_(sink), workers_(workers) {
-    if (sink_) thread_ = std::thread([this] { loop(); });
-  }
-  ~LogThread() { finish(); }
-  void finish() {
-    if (!thread_.joinable()) return;
-    stop_.store(true);
-    thread_.join();
-  }
-  uint64_t records() const { return records_; }
-
- private:
-  void loop() {
-    while (true) {
-      bool last = stop_.load();
-      for (auto& w : workers_) records_ += w->ring_.drain(sink_);
-      if (last) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-  RequestSink* sink_;
-  std::vector<std::unique_ptr<Worker>>& workers_;
-  std::atomic<bool> stop_{false};
-  uint64_t records_ = 0;
-  std::thread thread_;
-};
-
 }  // namespace
 
 Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progress) {
@@ -683,8 +579,8 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
   cfg.threads = std::min(cfg.threads, connections);
   if (cfg.threads > 255) cfg.threads = 255;
   Schedule sched(cfg.stages, cfg.warmup_ns);
-  LOADPROF_TRY(target, resolve(cfg.url));
-  LOADPROF_CHECK(probe(target, cfg.url, cfg.timeout_ns));
+  LOADPROF_TRY(target, detail::resolve(cfg.url));
+  LOADPROF_CHECK(detail::probe(target, cfg.url, cfg.timeout_ns));
 
   std::vector<std::unique_ptr<Worker>> workers;
   uint32_t conn_id = 0;
@@ -705,7 +601,7 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
   int64_t t0 = now_ns() + 1'000'000;  // a moment for the threads to start
   result.start_monotonic_ns = t0;
   {
-    LogThread log_thread(cfg.sink, workers);
+    detail::LogThread<Worker> log_thread(cfg.sink, workers);
     std::vector<std::thread> threads;
     for (auto& w : workers) threads.emplace_back([&w, t0] { w->run(t0); });
     int64_t next_progress = t0 + 1'000'000'000;
