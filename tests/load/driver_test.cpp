@@ -291,3 +291,22 @@ TEST(Driver, StopFlagEndsTheRunEarlyWithResults) {
   EXPECT_LT(r->requests, 1000u);
   EXPECT_LT(r->stages[0].duration_ns, 5'000'000'000);
 }
+
+TEST(Driver, ClosedModelThinkTimeAndWarmup) {
+  ServerProcess server({"--service-ms", "1"});
+  ASSERT_GT(server.port(), 0);
+  LoadConfig c = config_for(server);
+  c.closed = true;
+  c.connections = 2;
+  c.think_time_ns = 50'000'000;  // each connection: ~1 ms service + 50 ms think -> ~19.6 req/s
+  c.warmup_ns = 500'000'000;
+  c.stages = {{2'000'000'000, 0, 0}};
+  auto r = run_load(c);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  double rps = throughput_rps(r->requests, r->duration_ns);
+  EXPECT_GT(rps, 2 * 1000.0 / 60.0);  // think time is not skipped ...
+  EXPECT_LT(rps, 2 * 1000.0 / 50.0);  // ... and is waited for
+  EXPECT_GE(r->warmup_requests, 14u);  // 0.5 s of warmup, excluded from the results
+  EXPECT_LE(r->warmup_requests, 22u);
+  EXPECT_EQ(r->late_starts, 0u);
+}
