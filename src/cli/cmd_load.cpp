@@ -208,8 +208,10 @@ int cmd_load(const Args& args) {
   cfg.head_request = spec.method == "HEAD";
   cfg.request = load::format_request(cfg.url, spec);
   std::string json_path = vm.count("json") ? vm["json"].as<std::string>() : "";
+  bool json_created = false;
   if (!json_path.empty()) {
     // Fail before the run, not after it, when the file cannot be written.
+    json_created = access(json_path.c_str(), F_OK) != 0;
     std::ofstream probe(json_path, std::ios::app);
     if (!probe) return usage("--json: cannot write '" + json_path + "'");
   }
@@ -229,7 +231,10 @@ int cmd_load(const Args& args) {
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   if (tty) std::fputs("\r\033[K", stdout);
-  if (!result) return fail(result.error());
+  if (!result) {
+    if (json_created) std::remove(json_path.c_str());  // no results: leave no empty file behind
+    return fail(result.error());
+  }
 
   auto summary = load::summarize(cfg, *result, slo);
   std::cout << "loadprof load " << vm["url"].as<std::string>() << ": " << load::format_table(summary);
