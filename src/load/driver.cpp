@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -603,6 +604,13 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
   cfg.threads = std::min(cfg.threads, connections);
   if (cfg.threads > 255) cfg.threads = 255;
   Schedule sched(cfg.stages, cfg.warmup_ns);
+  // Many connections need many descriptors: lift the soft limit to the hard one.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max &&
+      files.rlim_cur < static_cast<rlim_t>(connections) + 64) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   LOADPROF_TRY(target, detail::resolve(cfg.url));
   LOADPROF_CHECK(detail::probe(target, cfg.url, cfg.timeout_ns));
 
