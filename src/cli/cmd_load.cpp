@@ -1,9 +1,253 @@
-// loadprof load — not built yet; answers as SPEC.md requires for such commands.
+// loadprof load — drive HTTP load at a URL (open or closed model), print the
+// final table, write --json, judge --slo. Parses flags into a LoadConfig and
+// calls the load library; nothing here measures or computes.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
 #include "commands.h"
 #include "options.h"
+#include "loadprof/util/exit_codes.h"
+
+#ifdef HAVE_LOADPROF_LOAD
+#include "loadprof/load/driver.h"
+#include "loadprof/load/summary.h"
+#include "loadprof/stats/slo.h"
+#include "loadprof/util/units.h"
+#endif
 
 namespace loadprof::cli {
 
+#ifndef HAVE_LOADPROF_LOAD
 int cmd_load(const Args&) { return not_available("loadprof load"); }
+#else
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+const char* kUsage =
+    "loadprof load URL [--rate RPS | --closed] [--duration DUR] [--stages SPEC] [--connections N] [--threads T]\n"
+    "       [--slo SPEC] [--json FILE] [-H 'Name: value']... [--method M] [--body STR|@FILE] [--timeout DUR]\n"
+    "       [--warmup DUR] [--no-keepalive] [--arrival uniform|poisson] [--think-time DUR] [--ok-status LIST]";
+
+Error flag_error(const std::string& flag, const Error& e) { return make_error(e.kind, flag + ": " + e.message); }
+
+Result<std::vector<int>> parse_ok_status(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t dash = item.find('-');
+    auto a = parse_uint(item.substr(0, dash));
+    auto b = dash == std::string::npos ? a : parse_uint(item.substr(dash + 1));
+    if (!a || !b || *a < 100 || *b > 999 || *a > *b)
+      return make_error(ErrorKind::usage, "bad status '" + item + "' (use codes or ranges like 404,500-503)");
+    for (uint64_t s = *a; s <= *b; ++s) out.push_back(static_cast<int>(s));
+  }
+  if (out.empty()) return make_error(ErrorKind::usage, "empty status list");
+  return out;
+}
+
+void print_progress(const load::Progress& p, size_t stage_count) {
+  char line[256];
+  std::string stage = p.stage < 0 ? "warmup"
+                      : p.stage >= static_cast<int>(stage_count)
+                          ? "draining"
+                          : "stage " + std::to_string(p.stage + 1) + "/" + std::to_string(stage_count);
+  std::snprintf(line, sizeof line, "\r\033[K[%6.1fs] %-12s rate %8.0f/s  p99 %8.2fms  requests %llu  errors %llu",
+                p.elapsed_s, stage.c_str(), p.last_second_rps, p.last_second_p99_ms,
+                static_cast<unsigned long long>(p.requests), static_cast<unsigned long long>(p.errors));
+  std::fputs(line, stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int cmd_load(const Args& args) {
+  po::options_description desc("loadprof load options");
+  desc.add_options()
+      ("help", "show this help")
+      ("url", po::value<std::string>(), "target URL (http://host[:port]/path)")
+      ("rate", po::value<std::string>(), "open model: requests per second (default model when given)")
+      ("closed", po::bool_switch(), "closed model: each connection sends, waits, sends again")
+      ("duration", po::value<std::string>(), "run length (default 10s); not with --stages")
+      ("stages", po::value<std::string>(), "DURATION:RATE[,...], RATE may be FROM->TO (a ramp)")
+      ("connections", po::value<std::string>(), "connections (default 64 closed, sized from the rate open)")
+      ("threads", po::value<std::string>(), "driver threads (default: online CPUs)")
+      ("slo", po::value<std::string>(), "e.g. p99<50ms,errors<1%: exit 1 when broken")
+      ("json", po::value<std::string>(), "write the results as JSON to FILE")
+      ("header,H", po::value<std::vector<std::string>>()->composing(), "request header 'Name: value' (repeatable)")
+      ("method", po::value<std::string>()->default_value("GET"), "request method")
+      ("body", po::value<std::string>(), "request body, or @FILE")
+      ("timeout", po::value<std::string>()->default_value("10s"), "per-request timeout")
+      ("warmup", po::value<std::string>(), "run first at the first rate, excluded from results")
+      ("no-keepalive", po::bool_switch(), "close the connection after each request")
+      ("arrival", po::value<std::string>()->default_value("uniform"), "open model arrivals: uniform|poisson")
+      ("think-time", po::value<std::string>(), "closed model: pause between a response and the next send")
+      ("ok-status", po::value<std::string>(), "statuses >= 400 that are not errors, e.g. 404,500-503")
+      ("scenario", po::value<std::string>(), "scenario file (not available yet)")
+      ("find-capacity", po::bool_switch(), "capacity search (not available yet)");
+  po::positional_options_description pos;
+  pos.add("url", 1);
+  auto vm_r = parse_args(args, desc, &pos);
+  if (!vm_r) return fail(vm_r.error());
+  auto& vm = *vm_r;
+  if (vm.count("help")) return print_help(kUsage, desc);
+  if (vm.count("scenario")) return not_available("--scenario");
+  if (vm["find-capacity"].as<bool>()) return not_available("--find-capacity");
+  if (!vm.count("url")) return fail(make_error(ErrorKind::usage, "missing URL (see loadprof load --help)"));
+
+  auto usage = [](const std::string& m) { return fail(make_error(ErrorKind::usage, m)); };
+  auto url = load::parse_url(vm["url"].as<std::string>());
+  if (!url) {
+    if (url.error().kind == ErrorKind::not_available) return not_available(url.error().message);
+    return fail(flag_error("URL", url.error()));
+  }
+  load::LoadConfig cfg;
+  cfg.url = *url;
+  bool closed = vm["closed"].as<bool>();
+  bool has_rate = vm.count("rate") > 0, has_stages = vm.count("stages") > 0, has_duration = vm.count("duration") > 0;
+  if (closed && has_rate) return usage("--rate and --closed exclude each other");
+  if (closed && has_stages) return usage("--stages sets rates, which the closed model does not have (drop --closed)");
+  if (has_stages && has_rate) return usage("--stages and --rate exclude each other (a stage carries its rate)");
+  if (has_stages && has_duration) return usage("--stages and --duration exclude each other (stages carry durations)");
+  if (!has_rate && !has_stages) closed = true;  // wrk-style when no rate is asked for
+  cfg.closed = closed;
+
+  int64_t duration_ns = 10'000'000'000;
+  if (has_duration) {
+    auto d = parse_duration_ns(vm["duration"].as<std::string>());
+    if (!d) return fail(flag_error("--duration", d.error()));
+    if (*d <= 0) return usage("--duration: must be positive");
+    duration_ns = *d;
+  }
+  if (has_stages) {
+    auto s = load::parse_stages(vm["stages"].as<std::string>());
+    if (!s) return fail(flag_error("--stages", s.error()));
+    cfg.stages = *s;
+  } else if (has_rate) {
+    auto r = parse_double(vm["rate"].as<std::string>());
+    if (!r || *r <= 0 || *r > 10'000'000) return usage("--rate: expected requests per second in (0, 10000000]");
+    cfg.stages = {{duration_ns, *r, *r}};
+  } else {
+    cfg.stages = {{duration_ns, 0, 0}};
+  }
+  if (vm.count("connections")) {
+    auto n = parse_uint(vm["connections"].as<std::string>());
+    if (!n || *n == 0 || *n > 100000) return usage("--connections: expected a number from 1 to 100000");
+    cfg.connections = static_cast<int>(*n);
+  }
+  cfg.threads = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  if (vm.count("threads")) {
+    auto n = parse_uint(vm["threads"].as<std::string>());
+    if (!n || *n == 0 || *n > 255) return usage("--threads: expected a number from 1 to 255");
+    cfg.threads = static_cast<int>(*n);
+  }
+  auto timeout = parse_duration_ns(vm["timeout"].as<std::string>());
+  if (!timeout) return fail(flag_error("--timeout", timeout.error()));
+  if (*timeout <= 0) return usage("--timeout: must be positive");
+  cfg.timeout_ns = *timeout;
+  if (vm.count("warmup")) {
+    auto w = parse_duration_ns(vm["warmup"].as<std::string>());
+    if (!w) return fail(flag_error("--warmup", w.error()));
+    cfg.warmup_ns = *w;
+  }
+  if (vm.count("think-time")) {
+    if (!closed) return usage("--think-time: only for the closed model (--closed)");
+    auto t = parse_duration_ns(vm["think-time"].as<std::string>());
+    if (!t) return fail(flag_error("--think-time", t.error()));
+    cfg.think_time_ns = *t;
+  }
+  std::string arrival = vm["arrival"].as<std::string>();
+  if (arrival == "poisson") cfg.arrival = load::Arrival::poisson;
+  else if (arrival != "uniform") return usage("--arrival: expected uniform or poisson, got '" + arrival + "'");
+  if (!vm["arrival"].defaulted() && closed) return usage("--arrival: only for the open model (--rate or --stages)");
+  if (vm.count("ok-status")) {
+    auto s = parse_ok_status(vm["ok-status"].as<std::string>());
+    if (!s) return fail(flag_error("--ok-status", s.error()));
+    cfg.ok_statuses = *s;
+  }
+  std::vector<stats::SloTerm> slo;
+  if (vm.count("slo")) {
+    auto s = stats::parse_slo(vm["slo"].as<std::string>());
+    if (!s) return fail(flag_error("--slo", s.error()));
+    slo = *s;
+  }
+  load::RequestSpec spec;
+  spec.method = vm["method"].as<std::string>();
+  if (spec.method.empty() || spec.method.find_first_of(" \t\r\n") != std::string::npos)
+    return usage("--method: bad method '" + spec.method + "'");
+  if (vm.count("header")) {
+    for (const auto& h : vm["header"].as<std::vector<std::string>>()) {
+      auto p = load::parse_header(h);
+      if (!p) return fail(flag_error("-H", p.error()));
+      spec.headers.push_back(*p);
+    }
+  }
+  if (vm.count("body")) {
+    std::string b = vm["body"].as<std::string>();
+    if (!b.empty() && b[0] == '@') {
+      std::ifstream f(b.substr(1), std::ios::binary);
+      if (!f) return usage("--body: cannot read '" + b.substr(1) + "'");
+      std::stringstream ss;
+      ss << f.rdbuf();
+      spec.body = ss.str();
+    } else {
+      spec.body = b;
+    }
+  }
+  spec.keep_alive = !vm["no-keepalive"].as<bool>();
+  cfg.keep_alive = spec.keep_alive;
+  cfg.head_request = spec.method == "HEAD";
+  cfg.request = load::format_request(cfg.url, spec);
+  std::string json_path = vm.count("json") ? vm["json"].as<std::string>() : "";
+  bool json_created = false;
+  if (!json_path.empty()) {
+    // Fail before the run, not after it, when the file cannot be written.
+    json_created = access(json_path.c_str(), F_OK) != 0;
+    std::ofstream probe(json_path, std::ios::app);
+    if (!probe) return usage("--json: cannot write '" + json_path + "'");
+  }
+
+  struct sigaction sa{};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old_int{}, old_term{};
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  cfg.stop = &g_stop;
+  bool tty = isatty(STDOUT_FILENO);
+  size_t stage_count = cfg.stages.size();
+  load::ProgressFn progress;
+  if (tty) progress = [stage_count](const load::Progress& p) { print_progress(p, stage_count); };
+  auto result = load::run_load(cfg, progress);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (tty) std::fputs("\r\033[K", stdout);
+  if (!result) {
+    if (json_created) std::remove(json_path.c_str());  // no results: leave no empty file behind
+    return fail(result.error());
+  }
+
+  auto summary = load::summarize(cfg, *result, slo);
+  std::cout << "loadprof load " << vm["url"].as<std::string>() << ": " << load::format_table(summary);
+  std::cout.flush();
+  if (!json_path.empty()) {
+    std::ofstream f(json_path, std::ios::trunc);
+    f << load::format_json(summary);
+    if (!f) return fail(make_error(ErrorKind::io, "--json: cannot write '" + json_path + "'"));
+  }
+  if (result->interrupted) return kExitOk;
+  return summary.slo_ok ? kExitOk : kExitSloBroken;
+}
+
+#endif
 
 }  // namespace loadprof::cli

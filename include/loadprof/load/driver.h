@@ -1,0 +1,136 @@
+// The load driver: T threads, each with its own epoll loop and connections,
+// driving HTTP/1.1 requests at a target in the open model (a schedule of
+// intended send times; latency counted from the intended time, so a stalled
+// server cannot hide behind a waiting client) or the closed model (fixed
+// concurrency, optional think time). Each thread keeps its own histograms;
+// they are merged after the threads finish, so the hot path takes no lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loadprof/load/request.h"
+#include "loadprof/load/request_log.h"
+#include "loadprof/load/schedule.h"
+#include "loadprof/stats/histogram.h"
+#include "loadprof/stats/timeseries.h"
+#include "loadprof/util/result.h"
+
+namespace loadprof::load {
+
+// Per-request hook for scenarios: chooses the bytes of each request. Called on
+// the driver thread that owns the connection; must not allocate on the hot path.
+class RequestSource {
+ public:
+  virtual ~RequestSource() = default;
+  struct Next {
+    std::string_view bytes;   // must stay valid until the response completes
+    bool head = false;
+    uint32_t step = 0;        // recorded as RequestRecord::scenario_step
+  };
+  virtual Next next(uint32_t worker, uint32_t connection_id) = 0;
+  virtual void on_response(uint32_t /*worker*/, uint32_t /*connection_id*/, int /*status*/) {}
+};
+
+// A request counts as a late start when it left more than this after its intended time.
+inline constexpr int64_t kLateStartNs = 1'000'000;
+
+struct LoadConfig {
+  Url url;
+  std::string request;        // formatted request bytes (format_request)
+  bool head_request = false;
+  bool keep_alive = true;
+  int threads = 1;
+  int connections = 0;        // 0: 64 closed, sized from the peak rate open
+  bool closed = false;
+  int64_t think_time_ns = 0;  // closed model
+  Arrival arrival = Arrival::uniform;
+  std::vector<Stage> stages;  // open: the rates; closed: one stage, only its duration counts
+  int64_t warmup_ns = 0;
+  int64_t timeout_ns = 10'000'000'000;
+  // Statuses >= 400 are errors unless listed here.
+  std::vector<int> ok_statuses;
+  uint64_t max_requests = 0;  // stop issuing after this many (0: no bound)
+  uint64_t seed = 1;
+  RequestSink* sink = nullptr;
+  size_t log_ring_records = 1u << 16;  // per thread
+  RequestSource* source = nullptr;     // per-request hook (scenarios); null: send `request`
+  const std::atomic<bool>* stop = nullptr;  // set by a signal handler: stop early, keep results
+};
+
+// Connections used when LoadConfig::connections is 0.
+int default_connections(const LoadConfig& config);
+
+struct Progress {
+  double elapsed_s = 0;
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  double last_second_rps = 0;
+  double last_second_p99_ms = 0;
+  int stage = -1;  // -1 warmup
+};
+
+struct StageResult {
+  int64_t start_ns = 0;  // relative to the end of the warmup
+  int64_t duration_ns = 0;
+  double rate_start_rps = 0, rate_end_rps = 0;
+  uint64_t requests = 0, errors = 0, late_starts = 0;
+  stats::Histogram latency;
+  stats::Histogram service;
+};
+
+struct ThreadUsage {
+  int64_t cpu_ns = 0;   // CPU time the thread used
+  int64_t wall_ns = 0;  // from the run start to the thread's end
+  int64_t busy_ns = 0;  // wall time not spent waiting in epoll (running or starved of a CPU)
+};
+
+struct LoadResult {
+  bool interrupted = false;
+  bool closed = false;
+  int64_t duration_ns = 0;  // measured part (after warmup), up to the stop
+  uint64_t requests = 0;    // completed (with or without error), warmup excluded
+  uint64_t errors = 0;
+  uint64_t errors_by_class[kErrorClassCount] = {};
+  uint64_t late_starts = 0;
+  uint64_t driver_late_starts = 0;  // late although a connection was free: the driver was behind (a lower bound)
+  uint64_t not_sent = 0;       // open model: due before the end but never sent (the driver or connections ran out)
+  uint64_t cancelled = 0;      // in flight when the run stopped and the grace period ran out
+  uint64_t responses = 0;      // any HTTP response received, warmup included
+  uint64_t warmup_requests = 0;
+  stats::Histogram latency;    // from the intended send (CO-corrected)
+  stats::Histogram service;    // from the actual send
+  stats::Histogram schedule_lag;  // actual - intended send
+  std::vector<StageResult> stages;
+  stats::TimeSeries timeseries;     // by completion second after the warmup
+  std::vector<double> requested_rps;  // per second of the time series (open model)
+  std::vector<ThreadUsage> threads;
+  int connections = 0;
+  uint64_t log_records = 0;
+  uint64_t log_dropped = 0;
+  int64_t start_monotonic_ns = 0;  // run start, warmup included
+};
+
+using ProgressFn = std::function<void(const Progress&)>;
+
+// Runs the load. Fails with target_gone when the host does not resolve or the
+// first connection is refused or times out; with usage for a bad config.
+// Errors during the run are data in LoadResult.
+Result<LoadResult> run_load(const LoadConfig& config, const ProgressFn& progress = nullptr);
+
+// Plain-words verdict on who limited the run: empty when the requested rate
+// was met; otherwise names the driver (its threads were busy) or the target.
+struct Saturation {
+  std::string limited_by;  // "", "driver" or "target"
+  std::string message;
+  double achieved_pct = 100;       // of the requested arrivals
+  double max_thread_cpu_pct = 0;   // the driver thread that used the most CPU
+  double max_thread_busy_pct = 0;  // the driver thread that waited least in epoll
+};
+Saturation judge_saturation(const LoadResult& result, const Schedule& schedule);
+
+}  // namespace loadprof::load

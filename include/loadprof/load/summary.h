@@ -1,0 +1,34 @@
+// What a finished run means: SLO verdicts over the whole run and per stage,
+// who limited the run, and the two renderings of it — the final text table
+// and the JSON whose top-level keys are shared with report.json (SPEC.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "loadprof/load/driver.h"
+#include "loadprof/stats/slo.h"
+
+namespace loadprof::load {
+
+struct LoadSummary {
+  const LoadConfig* config = nullptr;
+  const LoadResult* result = nullptr;
+  Saturation saturation;
+  std::vector<stats::SloVerdict> slo;                     // whole run
+  std::vector<std::vector<stats::SloVerdict>> stage_slo;  // per stage
+  bool slo_ok = true;
+};
+
+LoadSummary summarize(const LoadConfig& config, const LoadResult& result, const std::vector<stats::SloTerm>& slo);
+
+// Throughput of a stage or run: completed requests per second of its span.
+double throughput_rps(uint64_t requests, int64_t duration_ns);
+
+// The final table (per stage and total), service time, schedule lag, errors,
+// driver CPU, the saturation warning and the SLO verdicts.
+std::string format_table(const LoadSummary& summary);
+// JSON text (pretty-printed) with SPEC.md's keys plus the time series.
+std::string format_json(const LoadSummary& summary);
+
+}  // namespace loadprof::load

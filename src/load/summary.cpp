@@ -1,0 +1,240 @@
+// Rendering of a finished run. Latency is from the intended send (CO-corrected)
+// everywhere a bare "latency" appears; service time is labelled as such.
+#include "loadprof/load/summary.h"
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "loadprof/util/units.h"
+#include "loadprof/util/version.h"
+
+namespace loadprof::load {
+
+namespace {
+
+using nlohmann::json;
+
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+json pct_json(const stats::Percentiles& p) {
+  return {{"p50", round3(p.p50_ms)}, {"p90", round3(p.p90_ms)}, {"p95", round3(p.p95_ms)},
+          {"p99", round3(p.p99_ms)}, {"p999", round3(p.p999_ms)}, {"max", round3(p.max_ms)}};
+}
+
+double error_pct(uint64_t errors, uint64_t requests) {
+  return requests ? 100.0 * static_cast<double>(errors) / static_cast<double>(requests) : 0.0;
+}
+
+std::string ms(double v) {
+  char b[32];
+  if (v < 1) std::snprintf(b, sizeof b, "%.0fus", v * 1000);
+  else if (v < 100) std::snprintf(b, sizeof b, "%.2fms", v);
+  else if (v < 10000) std::snprintf(b, sizeof b, "%.0fms", v);
+  else std::snprintf(b, sizeof b, "%.1fs", v / 1000);
+  return b;
+}
+
+std::string secs(int64_t ns) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3gs", static_cast<double>(ns) / 1e9);
+  return b;
+}
+
+std::string rate_text(const StageResult& s) {
+  char b[64];
+  if (s.rate_start_rps == s.rate_end_rps) std::snprintf(b, sizeof b, "%g", s.rate_start_rps);
+  else std::snprintf(b, sizeof b, "%g->%g", s.rate_start_rps, s.rate_end_rps);
+  return b;
+}
+
+}  // namespace
+
+double throughput_rps(uint64_t requests, int64_t duration_ns) {
+  return duration_ns > 0 ? static_cast<double>(requests) * 1e9 / static_cast<double>(duration_ns) : 0.0;
+}
+
+LoadSummary summarize(const LoadConfig& config, const LoadResult& r, const std::vector<stats::SloTerm>& slo) {
+  LoadSummary s;
+  s.config = &config;
+  s.result = &r;
+  Schedule sched(config.stages, config.warmup_ns);
+  s.saturation = judge_saturation(r, sched);
+  if (!slo.empty()) {
+    stats::SloInput in;
+    in.latency = stats::percentiles_of(r.latency);
+    in.error_rate_pct = error_pct(r.errors, r.requests);
+    in.throughput_rps = throughput_rps(r.requests, r.duration_ns);
+    s.slo = stats::evaluate_slo(slo, in);
+    s.slo_ok = stats::all_ok(s.slo);
+    for (const auto& st : r.stages) {
+      stats::SloInput si;
+      si.latency = stats::percentiles_of(st.latency);
+      si.error_rate_pct = error_pct(st.errors, st.requests);
+      si.throughput_rps = throughput_rps(st.requests, st.duration_ns);
+      s.stage_slo.push_back(stats::evaluate_slo(slo, si));
+    }
+  }
+  return s;
+}
+
+std::string format_table(const LoadSummary& s) {
+  const LoadResult& r = *s.result;
+  const LoadConfig& c = *s.config;
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%s model, %zu thread(s), %d connection(s), %s measured%s%s\n\n",
+                r.closed ? "closed" : "open", r.threads.size(), r.connections, secs(r.duration_ns).c_str(),
+                c.warmup_ns ? (", warmup " + secs(c.warmup_ns) + " excluded").c_str() : "",
+                r.interrupted ? " (INTERRUPTED: results so far)" : "");
+  out += line;
+  std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9s %9s %8s %8s %8s %8s %8s %8s %7s%s\n", "stage", "window",
+                "rate req/s", "requests", "rps", "p50", "p90", "p95", "p99", "p999", "max", "errors",
+                s.slo.empty() ? "" : "  slo");
+  out += line;
+  auto row = [&](const std::string& name, const std::string& window, const std::string& rate, uint64_t requests,
+                 uint64_t errors, int64_t dur, const stats::Histogram& h, const std::vector<stats::SloVerdict>* v) {
+    auto p = stats::percentiles_of(h);
+    char e[32];
+    std::snprintf(e, sizeof e, "%.2f%%", error_pct(errors, requests));
+    std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9llu %9.1f %8s %8s %8s %8s %8s %8s %7s%s\n", name.c_str(),
+                  window.c_str(), rate.c_str(), static_cast<unsigned long long>(requests),
+                  throughput_rps(requests, dur), ms(p.p50_ms).c_str(), ms(p.p90_ms).c_str(), ms(p.p95_ms).c_str(),
+                  ms(p.p99_ms).c_str(), ms(p.p999_ms).c_str(), ms(p.max_ms).c_str(), e,
+                  v ? (stats::all_ok(*v) ? "  ok" : "  BROKEN") : "");
+    out += line;
+  };
+  if (r.stages.size() > 1 || !r.closed) {
+    for (size_t i = 0; i < r.stages.size(); ++i) {
+      const auto& st = r.stages[i];
+      row(std::to_string(i + 1), secs(st.start_ns) + "-" + secs(st.start_ns + st.duration_ns),
+          r.closed ? "-" : rate_text(st), st.requests, st.errors, st.duration_ns, st.latency,
+          s.stage_slo.empty() ? nullptr : &s.stage_slo[i]);
+    }
+  }
+  row("total", "0s-" + secs(r.duration_ns), "", r.requests, r.errors, r.duration_ns, r.latency,
+      s.slo.empty() ? nullptr : &s.slo);
+  out += r.closed ? "\nlatency: per request, from its send (closed model: sends wait for responses)\n"
+                  : "\nlatency: from the intended send time (coordinated omission corrected)\n";
+  auto sv = stats::percentiles_of(r.service);
+  std::snprintf(line, sizeof line, "service time (from the actual send): p50 %s  p90 %s  p99 %s  p999 %s  max %s\n",
+                ms(sv.p50_ms).c_str(), ms(sv.p90_ms).c_str(), ms(sv.p99_ms).c_str(), ms(sv.p999_ms).c_str(),
+                ms(sv.max_ms).c_str());
+  out += line;
+  if (!r.closed) {
+    auto lag = stats::percentiles_of(r.schedule_lag);
+    std::snprintf(line, sizeof line,
+                  "schedule lag (actual - intended send): p50 %s  p99 %s  max %s; late starts (>1ms) %llu (%.2f%%)",
+                  ms(lag.p50_ms).c_str(), ms(lag.p99_ms).c_str(), ms(lag.max_ms).c_str(),
+                  static_cast<unsigned long long>(r.late_starts), error_pct(r.late_starts, r.requests));
+    out += line;
+    if (r.late_starts) out += ", " + std::to_string(r.driver_late_starts) + " of them with a connection free";
+    if (r.not_sent) out += "; due but not sent before the end: " + std::to_string(r.not_sent);
+    out += "\n";
+  }
+  out += "errors:";
+  for (int k = 1; k < kErrorClassCount; ++k)
+    out += std::string(" ") + error_class_name(static_cast<ErrorClass>(k)) + " " + std::to_string(r.errors_by_class[k]);
+  if (r.cancelled) out += "; still in flight at the end (not counted): " + std::to_string(r.cancelled);
+  out += "\ndriver threads (CPU used / busy, not waiting for events):";
+  for (const auto& t : r.threads) {
+    double wall = t.wall_ns ? static_cast<double>(t.wall_ns) : 1.0;
+    std::snprintf(line, sizeof line, " %.0f%%/%.0f%%", 100.0 * static_cast<double>(t.cpu_ns) / wall,
+                  100.0 * static_cast<double>(t.busy_ns) / wall);
+    out += line;
+  }
+  out += "\n";
+  if (c.sink) {
+    out += "request log: " + std::to_string(r.log_records) + " records, " + std::to_string(r.log_dropped) + " dropped\n";
+  }
+  if (!s.saturation.limited_by.empty()) out += "\nwarning: " + s.saturation.message + "\n";
+  if (!s.slo.empty()) {
+    out += "\nSLO (whole run):\n";
+    for (const auto& v : s.slo) {
+      std::snprintf(line, sizeof line, "  %-20s measured %-12.3f %s\n", v.term.c_str(), v.value,
+                    v.ok ? "ok" : "BROKEN");
+      out += line;
+    }
+  }
+  return out;
+}
+
+std::string format_json(const LoadSummary& s) {
+  const LoadResult& r = *s.result;
+  const LoadConfig& c = *s.config;
+  json j;
+  j["loadprof_version"] = kVersion;
+  j["interrupted"] = r.interrupted;
+  j["duration_s"] = round3(static_cast<double>(r.duration_ns) / 1e9);
+  j["requests"] = r.requests;
+  j["errors"] = r.errors;
+  j["error_rate_pct"] = round3(error_pct(r.errors, r.requests));
+  json ebc = json::object();
+  for (int k = 1; k < kErrorClassCount; ++k) ebc[error_class_name(static_cast<ErrorClass>(k))] = r.errors_by_class[k];
+  j["errors_by_class"] = ebc;
+  j["throughput_rps"] = round3(throughput_rps(r.requests, r.duration_ns));
+  j["latency_ms"] = pct_json(stats::percentiles_of(r.latency));
+  j["service_time_ms"] = pct_json(stats::percentiles_of(r.service));
+  auto lag = stats::percentiles_of(r.schedule_lag);
+  j["schedule_lag_ms"] = {{"p50", round3(lag.p50_ms)}, {"p99", round3(lag.p99_ms)}, {"max", round3(lag.max_ms)}};
+  j["late_starts"] = r.late_starts;
+  json stages = json::array();
+  for (size_t i = 0; i < r.stages.size(); ++i) {
+    const auto& st = r.stages[i];
+    json o = {{"start_s", round3(static_cast<double>(st.start_ns) / 1e9)},
+              {"duration_s", round3(static_cast<double>(st.duration_ns) / 1e9)},
+              {"rate_start_rps", r.closed ? json(nullptr) : json(st.rate_start_rps)},
+              {"rate_end_rps", r.closed ? json(nullptr) : json(st.rate_end_rps)},
+              {"requests", st.requests},
+              {"errors", st.errors},
+              {"late_starts", st.late_starts},
+              {"throughput_rps", round3(throughput_rps(st.requests, st.duration_ns))},
+              {"latency_ms", pct_json(stats::percentiles_of(st.latency))},
+              {"service_time_ms", pct_json(stats::percentiles_of(st.service))},
+              {"cpu_util_pct", nullptr},  // the target's CPU: only `bench` measures it
+              {"slo_ok", s.stage_slo.empty() ? json(nullptr) : json(stats::all_ok(s.stage_slo[i]))}};
+    stages.push_back(o);
+  }
+  j["stages"] = stages;
+  json ts = json::array();
+  auto points = r.timeseries.points();
+  for (const auto& p : points) {
+    json o = {{"t_s", p.t_s},
+              {"throughput_rps", p.requests},
+              {"latency_ms", pct_json(p.latency)},
+              {"errors", p.errors},
+              {"late_starts", p.late_starts}};
+    if (!r.closed) o["requested_rps"] = p.t_s < r.requested_rps.size() ? round3(r.requested_rps[p.t_s]) : 0.0;
+    ts.push_back(o);
+  }
+  j["timeseries"] = ts;
+  json slo = json::array();
+  for (const auto& v : s.slo) slo.push_back({{"term", v.term}, {"value", round3(v.value)}, {"ok", v.ok}});
+  j["slo"] = slo;
+  // Load-only keys beyond the shared set.
+  j["load"] = {{"url", "http://" + c.url.host_header + c.url.target},
+               {"model", r.closed ? "closed" : "open"},
+               {"arrival", c.arrival == Arrival::poisson ? "poisson" : "uniform"},
+               {"threads", r.threads.size()},
+               {"connections", r.connections},
+               {"warmup_s", round3(static_cast<double>(c.warmup_ns) / 1e9)},
+               {"not_sent", r.not_sent},
+               {"driver_late_starts", r.driver_late_starts},
+               {"cancelled_at_end", r.cancelled},
+               {"achieved_pct", round3(s.saturation.achieved_pct)},
+               {"limited_by", s.saturation.limited_by.empty() ? json(nullptr) : json(s.saturation.limited_by)},
+               {"warning", s.saturation.message.empty() ? json(nullptr) : json(s.saturation.message)},
+               {"request_log", {{"records", r.log_records}, {"dropped", r.log_dropped}}}};
+  json cpu = json::array();
+  for (const auto& t : r.threads)
+    cpu.push_back(round3(t.wall_ns ? 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns) : 0.0));
+  j["load"]["driver_cpu_pct"] = cpu;
+  json busy = json::array();
+  for (const auto& t : r.threads)
+    busy.push_back(round3(t.wall_ns ? 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns) : 0.0));
+  j["load"]["driver_busy_pct"] = busy;
+  j["load"]["schedule_lag_ms"] = pct_json(lag);
+  return j.dump(2) + "\n";
+}
+
+}  // namespace loadprof::load

@@ -1,0 +1,148 @@
+// `loadprof load` as a user runs it: exit codes of SPEC.md, the JSON keys,
+// SLO verdicts and Ctrl-C. Runs the real binary against our test server.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "server_process.h"
+
+using loadprof::test::run_command;
+using loadprof::test::ServerProcess;
+
+namespace {
+const std::string kBin = std::string(LOADPROF_BINARY_DIR) + "/src/cli/loadprof";
+
+std::vector<std::string> load_args(std::vector<std::string> rest) {
+  std::vector<std::string> a{kBin, "load"};
+  a.insert(a.end(), rest.begin(), rest.end());
+  return a;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream f(path);
+  return nlohmann::json::parse(f, nullptr, false);
+}
+
+int unused_port() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);  // nobody listens there now: connections are refused
+  return ntohs(a.sin_port);
+}
+}  // namespace
+
+TEST(LoadCli, BadUsageIsExitTwoNamingTheField) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* must_mention;
+  } cases[] = {
+      {{"http://127.0.0.1:9/", "--rat", "5"}, "rat"},
+      {{"http://127.0.0.1:9/", "--dur", "1s"}, "dur"},  // no abbreviations
+      {{"127.0.0.1:9/"}, "URL"},
+      {{"http://127.0.0.1:99999/"}, "URL"},
+      {{"https://127.0.0.1/"}, "not available yet"},
+      {{"http://127.0.0.1:9/", "--stages", "10s:abc"}, "--stages"},
+      {{"http://127.0.0.1:9/", "--slo", "p98<5ms"}, "--slo"},
+      {{"http://127.0.0.1:9/", "--rate", "0"}, "--rate"},
+      {{"http://127.0.0.1:9/", "--rate", "10", "--closed"}, "--closed"},
+      {{"http://127.0.0.1:9/", "--duration", "soon"}, "--duration"},
+      {{"http://127.0.0.1:9/", "--arrival", "bursty", "--rate", "5"}, "--arrival"},
+      {{"http://127.0.0.1:9/", "-H", "NoColon"}, "-H"},
+      {{"http://127.0.0.1:9/", "--body", "@/nonexistent/file"}, "--body"},
+      {{"http://127.0.0.1:9/", "--scenario", "x.json"}, "not available yet"},
+      {{}, "URL"},
+  };
+  for (const auto& k : cases) {
+    auto r = run_command(load_args(k.args));
+    EXPECT_EQ(r.exit_code, 2) << k.must_mention << ": " << r.err;
+    EXPECT_NE(r.err.find(k.must_mention), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;  // one line
+  }
+}
+
+TEST(LoadCli, UnreachableTargetIsExitFour) {
+  auto refused = run_command(load_args({"http://127.0.0.1:" + std::to_string(unused_port()) + "/", "--rate", "10",
+                                        "--duration", "1s"}));
+  EXPECT_EQ(refused.exit_code, 4) << refused.err;
+  EXPECT_NE(refused.err.find("refused"), std::string::npos) << refused.err;
+  auto unresolvable = run_command(load_args({"http://no-such-host.invalid/", "--duration", "1s"}));
+  EXPECT_EQ(unresolvable.exit_code, 4) << unresolvable.err;
+}
+
+TEST(LoadCli, JsonHasTheSpecKeysAndSloDecidesTheExitCode) {
+  ServerProcess server({"--service-ms", "10"});
+  ASSERT_GT(server.port(), 0);
+  std::string json = "/tmp/loadprof_cli_load_" + std::to_string(getpid()) + ".json";
+  auto ok = run_command(load_args({server.url(), "--stages", "1s:100,1s:200", "--slo", "p99<2000ms,errors<1%",
+                                   "--json", json, "--threads", "1"}));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("total"), std::string::npos);
+  auto j = read_json(json);
+  ASSERT_FALSE(j.is_discarded());
+  for (const char* k : {"loadprof_version", "interrupted", "duration_s", "requests", "errors", "error_rate_pct",
+                        "errors_by_class", "throughput_rps", "latency_ms", "service_time_ms", "schedule_lag_ms",
+                        "late_starts", "stages", "timeseries", "slo"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  for (const char* k : {"connect", "timeout", "reset", "read", "4xx", "5xx"}) EXPECT_TRUE(j["errors_by_class"].contains(k)) << k;
+  for (const char* k : {"p50", "p90", "p95", "p99", "p999", "max"}) EXPECT_TRUE(j["latency_ms"].contains(k)) << k;
+  EXPECT_EQ(j["interrupted"], false);
+  EXPECT_NEAR(j["requests"].get<double>(), 300.0, 6.0);
+  EXPECT_NEAR(j["throughput_rps"].get<double>(), 150.0, 7.5);
+  ASSERT_EQ(j["stages"].size(), 2u);
+  EXPECT_NEAR(j["stages"][1]["throughput_rps"].get<double>(), 200.0, 10.0);
+  EXPECT_EQ(j["stages"][0]["slo_ok"], true);
+  ASSERT_EQ(j["slo"].size(), 2u);
+  EXPECT_EQ(j["slo"][0]["term"], "p99<2000ms");
+  EXPECT_EQ(j["slo"][0]["ok"], true);
+  EXPECT_GE(j["latency_ms"]["p50"].get<double>(), 10.0);
+  EXPECT_GE(j["timeseries"].size(), 2u);
+  EXPECT_TRUE(j["timeseries"][0].contains("requested_rps"));
+
+  auto broken = run_command(load_args({server.url(), "--rate", "100", "--duration", "1s", "--slo", "p50<1ms",
+                                       "--json", json}));
+  EXPECT_EQ(broken.exit_code, 1) << broken.err;
+  EXPECT_NE(broken.out.find("BROKEN"), std::string::npos) << broken.out;
+  auto jb = read_json(json);
+  EXPECT_EQ(jb["slo"][0]["ok"], false);
+  EXPECT_GE(jb["slo"][0]["value"].get<double>(), 10.0);
+  std::remove(json.c_str());
+}
+
+TEST(LoadCli, CtrlCKeepsResultsMarksInterruptedAndExitsZero) {
+  ServerProcess server({"--service-ms", "1"});
+  ASSERT_GT(server.port(), 0);
+  std::string json = "/tmp/loadprof_cli_int_" + std::to_string(getpid()) + ".json";
+  auto r = run_command(load_args({server.url(), "--rate", "200", "--duration", "30s", "--slo", "p50<0.001ms",
+                                  "--json", json}),
+                       1500);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("INTERRUPTED"), std::string::npos) << r.out;
+  auto j = read_json(json);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["interrupted"], true);
+  EXPECT_GT(j["requests"].get<int>(), 100);
+  EXPECT_LT(j["duration_s"].get<double>(), 5.0);
+  std::remove(json.c_str());
+}
+
+TEST(LoadCli, ClosedModelPostWithHeadersAndBody) {
+  ServerProcess server({});
+  ASSERT_GT(server.port(), 0);
+  std::string body = "/tmp/loadprof_cli_body_" + std::to_string(getpid()) + ".json";
+  { std::ofstream(body) << "{\"order\": 1}"; }
+  auto r = run_command(load_args({server.url("/api"), "--closed", "--connections", "4", "--threads", "2",
+                                  "--duration", "1s", "--method", "POST", "-H", "Content-Type: application/json",
+                                  "--body", "@" + body}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("closed model, 2 thread(s), 4 connection(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("connect 0 timeout 0 reset 0 read 0 4xx 0 5xx 0"), std::string::npos) << r.out;
+  std::remove(body.c_str());
+}
