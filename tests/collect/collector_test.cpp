@@ -164,6 +164,27 @@ const capture::Mapping* mapping_for(const std::vector<capture::Mapping>& maps, u
   return found;
 }
 
+// Function [start, end) in the ELF file (vaddr == file offset for the text of our programs).
+std::pair<uint64_t, uint64_t> function_range(const std::string& binary, const std::string& name) {
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(("nm -S '" + binary + "'").c_str(), "r"), pclose);
+  char line[512];
+  while (p && std::fgets(line, sizeof line, p.get())) {
+    unsigned long long addr = 0, size = 0;
+    char type = 0;
+    char sym[256] = {};
+    if (std::sscanf(line, "%llx %llx %c %255s", &addr, &size, &type, sym) == 4 && name == sym) return {addr, addr + size};
+  }
+  return {0, 0};
+}
+
+bool in_function(const std::vector<capture::Mapping>& maps, uint32_t pid, uint64_t ip, const std::string& binary,
+                 std::pair<uint64_t, uint64_t> range) {
+  const capture::Mapping* m = mapping_for(maps, pid, ip);
+  if (!m || m->path != binary) return false;
+  uint64_t offset = ip - m->start + m->pgoff;
+  return offset >= range.first && offset < range.second;
+}
+
 TEST(Collector, SamplesOnlyTheTargetAtTheExpectedRate) {
   LOADPROF_REQUIRE_BPF_PRIVILEGES();
   ProgramRun run;
@@ -188,6 +209,28 @@ TEST(Collector, SamplesOnlyTheTargetAtTheExpectedRate) {
   }
   EXPECT_GE(deep, 0.9 * n);
   EXPECT_LE(truncated, 0.05 * n);
+  // With the mappings the collector delivered, the raw stacks already show the
+  // ground truth: leaf in hot() at the share the program measured, main() on
+  // (almost) every stack.
+  std::string binary = kPrograms + "/hot";
+  auto hot_range = function_range(binary, "hot"), main_range = function_range(binary, "main");
+  ASSERT_NE(hot_range.second, 0u);
+  size_t leaf_hot = 0, reach_main = 0;
+  for (const auto& s : run.sink.samples) {
+    if (!s.user.empty() && in_function(run.sink.mappings, s.pid, s.user[0], binary, hot_range)) ++leaf_hot;
+    for (uint64_t ip : s.user) {
+      if (in_function(run.sink.mappings, s.pid, ip, binary, main_range)) {
+        ++reach_main;
+        break;
+      }
+    }
+  }
+  double hot_pct = 100.0 * leaf_hot / n, truth_pct = number(g, "hot_share_pct");
+  EXPECT_NEAR(hot_pct, truth_pct, 5.0);
+  EXPECT_GE(reach_main, 0.95 * n);
+  std::printf("FIGURES samples=%zu expected=%.1f ratio=%.3f hot_leaf_pct=%.2f truth_pct=%.2f reach_main_pct=%.2f "
+              "truncated=%zu\n",
+              n, expected, n / expected, hot_pct, truth_pct, 100.0 * reach_main / n, truncated);
   EXPECT_EQ(run.drops["cpu"]["ringbuf_full"], 0u);
   EXPECT_EQ(run.sink.exit_status.at(static_cast<uint32_t>(run.pid)), 0);
 }
@@ -218,10 +261,17 @@ TEST(Collector, AccountingAddsUpToFrequencyTimesCpus) {
     }
     EXPECT_NEAR(static_cast<double>(total), static_cast<double>(hz * cpus), 0.1 * hz * cpus)
         << "second " << it->first / 1000000000;
-    EXPECT_GE(target_s, 0.5 * hz) << "hot burns one CPU";
+    std::printf("FIGURES second=%llu total=%llu expected=%ld target=%llu\n",
+                static_cast<unsigned long long>(it->first / 1000000000), static_cast<unsigned long long>(total),
+                hz * cpus, static_cast<unsigned long long>(target_s));
     ++checked;
   }
   EXPECT_GE(checked, 1u);
+  // The target's share matches its own CPU time, whatever else loads the machine.
+  ASSERT_TRUE(run.truth.count("hot"));
+  double expected_target = hz * number(run.truth["hot"], "total_cpu_ns") / 1e9;
+  EXPECT_GE(static_cast<double>(target), 0.8 * expected_target);
+  EXPECT_LE(static_cast<double>(target), 1.1 * expected_target + 5);
 }
 
 TEST(Collector, FollowsAGrandchildStartedThroughShell) {
@@ -237,6 +287,7 @@ TEST(Collector, FollowsAGrandchildStartedThroughShell) {
   ASSERT_NE(burner, sh);
   double expected = hz * number(run.truth["hot"], "total_cpu_ns") / 1e9;
   EXPECT_GE(run.sink.samples_of(burner), 0.8 * expected);
+  std::printf("FIGURES grandchild_samples=%zu expected=%.1f\n", run.sink.samples_of(burner), expected);
   std::set<uint32_t> allowed{spawner, sh, burner};
   for (const auto& s : run.sink.samples) EXPECT_TRUE(allowed.count(s.pid)) << "sample of pid " << s.pid;
   bool sh_forked = false, burner_forked = false;
@@ -298,6 +349,7 @@ TEST(Collector, DlopenedLibraryArrivesThroughTheSidebandWithBuildId) {
   }
   ASSERT_GT(after, 50u);
   EXPECT_GE(in_lib, 0.8 * after);
+  std::printf("FIGURES after_dlopen=%zu leaf_in_library=%zu build_id=%s\n", after, in_lib, mapping->build_id.c_str());
 }
 
 TEST(Collector, HundredMillisecondChildIsMappedAndSampled) {
@@ -322,6 +374,7 @@ TEST(Collector, HundredMillisecondChildIsMappedAndSampled) {
     if (s.pid == child && !s.user.empty() && mapping_for(run.sink.mappings, child, s.user[0])) ++resolvable;
   }
   EXPECT_GE(resolvable, 0.9 * n);
+  std::printf("FIGURES child_samples=%zu resolvable=%zu\n", n, resolvable);
   EXPECT_EQ(run.sink.exit_status.count(child), 1u);
 }
 
@@ -343,6 +396,8 @@ TEST(Collector, SyscallProgramYieldsKernelStacks) {
   ASSERT_GT(n, 100u);
   EXPECT_GE(with_kernel, 0.5 * sys_share * n) << "sys share " << sys_share;
   EXPECT_GE(kernel_and_user, 0.9 * with_kernel);
+  std::printf("FIGURES samples=%zu with_kernel=%zu kernel_and_user=%zu sys_share=%.2f\n", n, with_kernel,
+              kernel_and_user, sys_share);
 }
 
 TEST(Collector, AbsentPidIsTargetGone) {
