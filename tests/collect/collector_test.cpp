@@ -115,9 +115,8 @@ struct ProgramRun {
 
 // Launches `program args` (stdout to a file) under a collector, polls until the
 // whole target set has exited, and returns everything the sink saw.
-void run_program(const std::string& program, const std::string& args, uint32_t frequency_hz, ProgramRun& run) {
-  CollectorOptions options;
-  options.frequency_hz = frequency_hz;
+void run_program(const std::string& program, const std::string& args, const CollectorOptions& options,
+                 ProgramRun& run) {
   auto collector = Collector::open(options);
   ASSERT_TRUE(collector.ok()) << collector.error().message;
   std::string out_file =
@@ -149,6 +148,12 @@ void run_program(const std::string& program, const std::string& args, uint32_t f
   text << in.rdbuf();
   std::filesystem::remove(out_file);
   run.truth = parse_ground_truth(text.str());
+}
+
+void run_program(const std::string& program, const std::string& args, uint32_t frequency_hz, ProgramRun& run) {
+  CollectorOptions options;
+  options.frequency_hz = frequency_hz;
+  run_program(program, args, options, run);
 }
 
 double number(const GroundTruth& g, const std::string& key) {
@@ -398,6 +403,78 @@ TEST(Collector, SyscallProgramYieldsKernelStacks) {
   EXPECT_GE(kernel_and_user, 0.9 * with_kernel);
   std::printf("FIGURES samples=%zu with_kernel=%zu kernel_and_user=%zu sys_share=%.2f\n", n, with_kernel,
               kernel_and_user, sys_share);
+}
+
+TEST(Collector, FollowsThreadsOfTheTarget) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  const uint32_t hz = 199;
+  ASSERT_NO_FATAL_FAILURE(run_program("hot", "2 2", hz, run));
+  ASSERT_TRUE(run.truth.count("hot"));
+  std::set<uint32_t> tids;
+  for (const auto& s : run.sink.samples) {
+    EXPECT_EQ(s.pid, static_cast<uint32_t>(run.pid));
+    tids.insert(s.tid);
+  }
+  EXPECT_EQ(tids.size(), 2u);
+  double expected = hz * number(run.truth["hot"], "total_cpu_ns") / 1e9;
+  EXPECT_GE(run.sink.samples.size(), 0.8 * expected);
+  EXPECT_LE(run.sink.samples.size(), 1.1 * expected + 5);
+  bool thread_forked = false;
+  for (const auto& f : run.sink.forks) thread_forked |= f.pid == static_cast<uint32_t>(run.pid) && f.tid != f.pid;
+  EXPECT_TRUE(thread_forked);
+}
+
+TEST(Collector, ForkedChildWithoutExecInheritsMappings) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  ASSERT_NO_FATAL_FAILURE(run_program("short_child", "100 fork", 499, run));
+  ASSERT_TRUE(run.truth.count("short_child_child"));
+  uint32_t child = static_cast<uint32_t>(number(run.truth["short_child_child"], "pid"));
+  // No mmap2 announces the child's mappings: they are copied from the parent at the fork.
+  bool exe = false;
+  for (const auto& m : run.sink.mappings) exe |= m.pid == child && m.path == kPrograms + "/short_child";
+  EXPECT_TRUE(exe);
+  size_t n = run.sink.samples_of(child), resolvable = 0, truncated = 0;
+  for (const auto& s : run.sink.samples) {
+    if (s.pid != child) continue;
+    truncated += s.truncated;
+    if (!s.user.empty() && mapping_for(run.sink.mappings, child, s.user[0])) ++resolvable;
+  }
+  EXPECT_GE(n, 25u);
+  EXPECT_GE(resolvable, 0.9 * n);
+  EXPECT_LE(truncated, 0.1 * n);
+}
+
+TEST(Collector, FullRingBufferIsCountedNotSilent) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  CollectorOptions options;
+  options.frequency_hz = 999;
+  options.ringbuf_bytes = 4096;  // one sample record fits; the reader drains every 100 ms
+  ASSERT_NO_FATAL_FAILURE(run_program("hot", "1", options, run));
+  uint64_t target = 0;
+  for (const auto& a : run.accounting) target += a.target;
+  uint64_t dropped = run.drops["cpu"]["ringbuf_full"];
+  EXPECT_GT(dropped, 0u);
+  EXPECT_GT(run.sink.samples.size(), 0u);
+  EXPECT_EQ(target, run.sink.samples.size() + dropped);
+  std::printf("FIGURES target=%llu delivered=%zu ringbuf_full=%llu\n", static_cast<unsigned long long>(target),
+              run.sink.samples.size(), static_cast<unsigned long long>(dropped));
+}
+
+TEST(Collector, WithoutFollowingChildrenOnlyTheTargetIsSampled) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  CollectorOptions options;
+  options.frequency_hz = 199;
+  options.follow_children = false;
+  ASSERT_NO_FATAL_FAILURE(run_program("spawner", "1", options, run));
+  ASSERT_TRUE(run.truth.count("hot"));
+  uint32_t burner = static_cast<uint32_t>(number(run.truth["hot"], "pid"));
+  EXPECT_EQ(run.sink.samples_of(burner), 0u);
+  for (const auto& s : run.sink.samples) EXPECT_EQ(s.pid, static_cast<uint32_t>(run.pid));
+  for (const auto& m : run.sink.mappings) EXPECT_EQ(m.pid, static_cast<uint32_t>(run.pid));
 }
 
 TEST(Collector, AbsentPidIsTargetGone) {
