@@ -10,6 +10,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -44,6 +45,15 @@ Error libbpf_error(const std::string& what, int err) {
   if (err < 0) err = -err;
   if (err == EPERM || err == EACCES) return permission_error(what, err);
   return errno_error(ErrorKind::internal, what, err);
+}
+
+uint64_t max_sample_rate_hz() {
+  FILE* f = std::fopen("/proc/sys/kernel/perf_event_max_sample_rate", "r");
+  if (!f) return 0;
+  unsigned long long hz = 0;
+  if (std::fscanf(f, "%llu", &hz) != 1) hz = 0;
+  std::fclose(f);
+  return hz;
 }
 
 uint64_t ringbuf_size_for(const CpuProbeOptions& o) {
@@ -106,7 +116,17 @@ Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options,
     // One clock with bpf_ktime_get_ns, the sideband and the load driver.
     attr.use_clockid = 1;
     attr.clockid = CLOCK_MONOTONIC;
-    LOADPROF_TRY(fd, open_perf_event(attr, -1, c));
+    auto opened = open_perf_event(attr, -1, c);
+    if (!opened.ok()) {
+      uint64_t max_hz = max_sample_rate_hz();
+      if (max_hz && options.frequency_hz > max_hz) {
+        return make_error(ErrorKind::usage, "sampling frequency " + std::to_string(options.frequency_hz) +
+                                                " Hz is above kernel.perf_event_max_sample_rate (" +
+                                                std::to_string(max_hz) + ")");
+      }
+      return opened.error();
+    }
+    UniqueFd fd = std::move(opened.value());
     bpf_link* link = bpf_program__attach_perf_event(skel->progs.on_cpu_sample, fd.get());
     if (!link) return libbpf_error("attach cpu-clock program (cpu " + std::to_string(c) + ")", errno);
     fd.release();  // the link owns and closes the perf event fd

@@ -477,6 +477,22 @@ TEST(Collector, WithoutFollowingChildrenOnlyTheTargetIsSampled) {
   for (const auto& m : run.sink.mappings) EXPECT_EQ(m.pid, static_cast<uint32_t>(run.pid));
 }
 
+TEST(Collector, FrequencyAboveTheKernelLimitIsAUsageError) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  std::ifstream in("/proc/sys/kernel/perf_event_max_sample_rate");
+  uint32_t max_hz = 0;
+  in >> max_hz;
+  ASSERT_GT(max_hz, 0u);
+  CollectorOptions options;
+  options.frequency_hz = max_hz + 1;
+  auto collector = Collector::open(options);
+  ASSERT_FALSE(collector.ok());
+  EXPECT_EQ(collector.error().kind, ErrorKind::usage);
+  EXPECT_EQ(collector.error().message, "sampling frequency " + std::to_string(max_hz + 1) +
+                                           " Hz is above kernel.perf_event_max_sample_rate (" +
+                                           std::to_string(max_hz) + ")");
+}
+
 TEST(Collector, AbsentPidIsTargetGone) {
   LOADPROF_REQUIRE_BPF_PRIVILEGES();
   auto collector = Collector::open({});
