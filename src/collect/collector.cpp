@@ -161,6 +161,18 @@ class CollectorImpl final : public Collector {
     uint32_t p = static_cast<uint32_t>(pid);
     known_.insert(p);
     live_.insert(p);
+    // Names of the threads already running (the sideband only reports renames and execs).
+    for (auto& [tid, comm] : thread_names(pid)) {
+      Event e;
+      e.kind = Event::Kind::sideband;
+      e.time_ns = time_ns;
+      e.record.kind = SidebandRecord::Kind::comm;
+      e.record.time_ns = time_ns;
+      e.record.pid = p;
+      e.record.tid = tid;
+      e.record.comm = std::move(comm);
+      push(std::move(e));
+    }
     for (auto& m : mappings) {
       Event e;
       e.kind = Event::Kind::snapshot_mapping;

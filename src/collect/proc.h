@@ -49,6 +49,9 @@ class BuildIdCache {
   std::map<std::string, Entry> entries_;
 };
 
+// (tid, comm) of every thread of a live process, from /proc/PID/task/*/comm.
+std::vector<std::pair<uint32_t, std::string>> thread_names(pid_t pid);
+
 // Snapshot of the executable mappings of a live process with build-ids.
 // ErrorKind::target_gone when the process does not exist.
 Result<std::vector<capture::Mapping>> snapshot_mappings(pid_t pid, uint64_t time_ns, BuildIdCache& cache);

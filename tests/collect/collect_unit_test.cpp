@@ -51,6 +51,10 @@ TEST(CollectProcStat, PpidAfterCommWithParentheses) {
 TEST(CollectProcLive, SelfAliveAndDescendantsFound) {
   EXPECT_TRUE(process_alive(getpid()));
   EXPECT_FALSE(process_alive(0));
+  auto threads = thread_names(getpid());
+  ASSERT_GE(threads.size(), 1u);
+  EXPECT_EQ(threads[0].first, static_cast<uint32_t>(getpid()));
+  EXPECT_EQ(threads[0].second, "collect_unit_te");  // comm: 15 characters
   pid_t child = fork();
   if (child == 0) {
     if (fork() == 0) pause();  // grandchild

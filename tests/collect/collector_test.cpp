@@ -548,6 +548,10 @@ TEST(Collector, AddTargetWithChildrenTakesExistingDescendants) {
   EXPECT_EQ(sink.samples_of(static_cast<uint32_t>(burner)), sink.samples.size());  // sh only waits
   EXPECT_GE(static_cast<double>(sink.samples.size()), 0.8 * expected);
   EXPECT_LE(static_cast<double>(sink.samples.size()), 1.1 * expected + 5);
+  // Names of the threads already running come from /proc at add_target.
+  bool named = false;
+  for (const auto& c : sink.comms) named |= c.pid == static_cast<uint32_t>(burner) && c.tid == c.pid && c.comm == "hot" && !c.exec;
+  EXPECT_TRUE(named);
   // Its mappings came from the /proc snapshot taken by add_target.
   bool mapped = false;
   for (const auto& m : sink.mappings) mapped |= m.pid == static_cast<uint32_t>(burner) && m.path == kPrograms + "/hot";

@@ -41,6 +41,8 @@ class EventSink {
   // A mapping seen in the sideband (mmap2) or in the /proc snapshot taken when
   // a process was added (then time_ns is the time of the snapshot).
   virtual void on_mapping(const capture::Mapping& mapping) = 0;
+  // A thread's name: from the sideband (exec, prctl) or, for threads running
+  // when add_target took them, from /proc at that time (exec = false).
   virtual void on_comm(uint32_t pid, uint32_t tid, std::string_view comm, bool exec, uint64_t time_ns) = 0;
   virtual void on_fork(uint32_t pid, uint32_t ppid, uint32_t tid, uint64_t time_ns) = 0;
   // tid == pid: the whole process exited (its last thread; from the exit
