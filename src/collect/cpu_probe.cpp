@@ -34,8 +34,7 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
   return 0;
 }
 
-bool btf_has_tracepoint(const char* name) {
-  static btf* vmlinux = btf__load_vmlinux_btf();
+bool btf_has_tracepoint(const btf* vmlinux, const char* name) {
   if (!vmlinux) return false;
   std::string type = std::string("btf_trace_") + name;
   return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) >= 0;
@@ -86,8 +85,10 @@ Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options,
 
   // tp_btf reads task fields directly; raw_tp with CO-RE reads where BTF
   // tracepoints are missing.
-  bool btf_fork = btf_has_tracepoint("sched_process_fork");
-  bool btf_exit = btf_has_tracepoint("sched_process_exit");
+  btf* vmlinux = btf__load_vmlinux_btf();
+  bool btf_fork = btf_has_tracepoint(vmlinux, "sched_process_fork");
+  bool btf_exit = btf_has_tracepoint(vmlinux, "sched_process_exit");
+  btf__free(vmlinux);
   bpf_program__set_autoload(skel->progs.on_fork_btf, btf_fork);
   bpf_program__set_autoload(skel->progs.on_fork_raw, !btf_fork);
   bpf_program__set_autoload(skel->progs.on_exit_btf, btf_exit);
