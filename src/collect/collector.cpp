@@ -78,6 +78,9 @@ class CollectorImpl final : public Collector {
     if (pid <= 0 || !process_alive(pid)) {
       return make_error(ErrorKind::target_gone, "process " + std::to_string(pid) + " does not exist");
     }
+    // A thread id stands for its whole process: the filter works on tgids.
+    pid_t tgid = thread_group_of(pid);
+    if (tgid > 0) pid = tgid;
     LOADPROF_CHECK(add_one(pid));
     if (with_children) {
       for (pid_t child : find_descendants(pid)) {

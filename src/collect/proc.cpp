@@ -123,6 +123,15 @@ int parse_stat_ppid(std::string_view stat_text) {
   return ppid;
 }
 
+pid_t thread_group_of(pid_t tid) {
+  if (tid <= 0) return -1;
+  std::string status;
+  if (!read_file("/proc/" + std::to_string(tid) + "/status", status)) return -1;
+  size_t at = status.find("\nTgid:");
+  if (at == std::string::npos) return -1;
+  return static_cast<pid_t>(std::strtol(status.c_str() + at + 6, nullptr, 10));
+}
+
 bool process_alive(pid_t pid) {
   if (pid <= 0) return false;
   std::string stat;

@@ -24,6 +24,9 @@ std::vector<capture::Mapping> parse_proc_maps(std::string_view text, uint32_t pi
 // "12 (a b) S 7 ..." -> 7; -1 when malformed. The comm may contain ') '.
 int parse_stat_ppid(std::string_view stat_text);
 
+// The process (thread group) id of a task id; -1 when it does not exist.
+pid_t thread_group_of(pid_t tid);
+
 // true when /proc/PID exists and the process is not a zombie.
 bool process_alive(pid_t pid);
 

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -51,6 +53,21 @@ TEST(CollectProcStat, PpidAfterCommWithParentheses) {
 TEST(CollectProcLive, SelfAliveAndDescendantsFound) {
   EXPECT_TRUE(process_alive(getpid()));
   EXPECT_FALSE(process_alive(0));
+  EXPECT_EQ(thread_group_of(getpid()), getpid());
+  EXPECT_EQ(thread_group_of(0x3ffffff), -1);
+  {
+    std::atomic<pid_t> tid{0};
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+      tid = gettid();
+      while (!done) usleep(1000);
+    });
+    while (!tid) usleep(1000);
+    EXPECT_NE(tid.load(), getpid());
+    EXPECT_EQ(thread_group_of(tid), getpid());
+    done = true;
+    t.join();
+  }
   auto threads = thread_names(getpid());
   ASSERT_GE(threads.size(), 1u);
   EXPECT_EQ(threads[0].first, static_cast<uint32_t>(getpid()));
