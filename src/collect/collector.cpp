@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -77,6 +78,9 @@ class CollectorImpl final : public Collector {
     if (pid <= 0 || !process_alive(pid)) {
       return make_error(ErrorKind::target_gone, "process " + std::to_string(pid) + " does not exist");
     }
+    // A thread id stands for its whole process: the filter works on tgids.
+    pid_t tgid = thread_group_of(pid);
+    if (tgid > 0) pid = tgid;
     LOADPROF_CHECK(add_one(pid));
     if (with_children) {
       for (pid_t child : find_descendants(pid)) {
@@ -161,6 +165,18 @@ class CollectorImpl final : public Collector {
     uint32_t p = static_cast<uint32_t>(pid);
     known_.insert(p);
     live_.insert(p);
+    // Names of the threads already running (the sideband only reports renames and execs).
+    for (auto& [tid, comm] : thread_names(pid)) {
+      Event e;
+      e.kind = Event::Kind::sideband;
+      e.time_ns = time_ns;
+      e.record.kind = SidebandRecord::Kind::comm;
+      e.record.time_ns = time_ns;
+      e.record.pid = p;
+      e.record.tid = tid;
+      e.record.comm = std::move(comm);
+      push(std::move(e));
+    }
     for (auto& m : mappings) {
       Event e;
       e.kind = Event::Kind::snapshot_mapping;
@@ -286,6 +302,7 @@ class CollectorImpl final : public Collector {
       case Event::Kind::exit:
         if (live_.erase(e.pid)) {
           exec_maps_.erase(e.pid);
+          last_refresh_ns_.erase(e.pid);
           suspected_gone_.erase(e.pid);
           sink.on_exit(e.pid, e.pid, e.time_ns);
           sink.on_exit_status(e.pid, e.exit_status, e.time_ns);
@@ -350,12 +367,24 @@ class CollectorImpl final : public Collector {
     }
   }
 
+  // Mappings no record announces ([vdso], or missed ones) are looked up in
+  // /proc: once per poll when the leaf itself is unknown, at most once a
+  // second otherwise (code without frame pointers makes garbage callers all
+  // the time, and /proc will not explain them).
+  bool should_refresh(uint32_t pid, bool leaf_unknown) {
+    if (refreshed_.count(pid)) return false;
+    uint64_t now_ns = monotonic_ns();
+    uint64_t& last = last_refresh_ns_[pid];
+    if (!leaf_unknown && now_ns - last < kSecondNs) return false;
+    last = now_ns;
+    refreshed_.insert(pid);
+    return true;
+  }
+
   void dispatch_sample(Event& e, EventSink& sink) {
     ExecMappings& maps = exec_maps_[e.pid];
     size_t valid = valid_user_frames(e.user_ips, maps);
-    if (valid < e.user_ips.size() && !refreshed_.count(e.pid) && process_alive(static_cast<pid_t>(e.pid))) {
-      // Mappings no record announces ([vdso], or missed ones): look once per poll.
-      refreshed_.insert(e.pid);
+    if (valid < e.user_ips.size() && should_refresh(e.pid, valid == 0) && process_alive(static_cast<pid_t>(e.pid))) {
       auto fresh = snapshot_mappings(static_cast<pid_t>(e.pid), e.time_ns, build_ids_);
       if (fresh.ok()) {
         for (const auto& m : *fresh) emit_mapping(m, sink);
@@ -386,7 +415,8 @@ class CollectorImpl final : public Collector {
   std::unordered_set<uint32_t> known_;  // pids whose records are delivered (targets, ever)
   std::unordered_set<uint32_t> live_;   // targets not exited yet
   std::unordered_set<uint32_t> suspected_gone_;
-  std::unordered_set<uint32_t> refreshed_;
+  std::unordered_set<uint32_t> refreshed_;  // pids whose /proc maps were read in this poll
+  std::unordered_map<uint32_t, uint64_t> last_refresh_ns_;
   std::unordered_map<uint32_t, ExecMappings> exec_maps_;
   uint64_t stack_truncated_ = 0;
   uint64_t sideband_lost_ = 0;

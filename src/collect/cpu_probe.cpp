@@ -10,6 +10,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -33,8 +34,7 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
   return 0;
 }
 
-bool btf_has_tracepoint(const char* name) {
-  static btf* vmlinux = btf__load_vmlinux_btf();
+bool btf_has_tracepoint(const btf* vmlinux, const char* name) {
   if (!vmlinux) return false;
   std::string type = std::string("btf_trace_") + name;
   return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) >= 0;
@@ -44,6 +44,15 @@ Error libbpf_error(const std::string& what, int err) {
   if (err < 0) err = -err;
   if (err == EPERM || err == EACCES) return permission_error(what, err);
   return errno_error(ErrorKind::internal, what, err);
+}
+
+uint64_t max_sample_rate_hz() {
+  FILE* f = std::fopen("/proc/sys/kernel/perf_event_max_sample_rate", "r");
+  if (!f) return 0;
+  unsigned long long hz = 0;
+  if (std::fscanf(f, "%llu", &hz) != 1) hz = 0;
+  std::fclose(f);
+  return hz;
 }
 
 uint64_t ringbuf_size_for(const CpuProbeOptions& o) {
@@ -76,8 +85,10 @@ Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options,
 
   // tp_btf reads task fields directly; raw_tp with CO-RE reads where BTF
   // tracepoints are missing.
-  bool btf_fork = btf_has_tracepoint("sched_process_fork");
-  bool btf_exit = btf_has_tracepoint("sched_process_exit");
+  btf* vmlinux = btf__load_vmlinux_btf();
+  bool btf_fork = btf_has_tracepoint(vmlinux, "sched_process_fork");
+  bool btf_exit = btf_has_tracepoint(vmlinux, "sched_process_exit");
+  btf__free(vmlinux);
   bpf_program__set_autoload(skel->progs.on_fork_btf, btf_fork);
   bpf_program__set_autoload(skel->progs.on_fork_raw, !btf_fork);
   bpf_program__set_autoload(skel->progs.on_exit_btf, btf_exit);
@@ -106,7 +117,17 @@ Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options,
     // One clock with bpf_ktime_get_ns, the sideband and the load driver.
     attr.use_clockid = 1;
     attr.clockid = CLOCK_MONOTONIC;
-    LOADPROF_TRY(fd, open_perf_event(attr, -1, c));
+    auto opened = open_perf_event(attr, -1, c);
+    if (!opened.ok()) {
+      uint64_t max_hz = max_sample_rate_hz();
+      if (max_hz && options.frequency_hz > max_hz) {
+        return make_error(ErrorKind::usage, "sampling frequency " + std::to_string(options.frequency_hz) +
+                                                " Hz is above kernel.perf_event_max_sample_rate (" +
+                                                std::to_string(max_hz) + ")");
+      }
+      return opened.error();
+    }
+    UniqueFd fd = std::move(opened.value());
     bpf_link* link = bpf_program__attach_perf_event(skel->progs.on_cpu_sample, fd.get());
     if (!link) return libbpf_error("attach cpu-clock program (cpu " + std::to_string(c) + ")", errno);
     fd.release();  // the link owns and closes the perf event fd

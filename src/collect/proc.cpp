@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -122,6 +123,15 @@ int parse_stat_ppid(std::string_view stat_text) {
   return ppid;
 }
 
+pid_t thread_group_of(pid_t tid) {
+  if (tid <= 0) return -1;
+  std::string status;
+  if (!read_file("/proc/" + std::to_string(tid) + "/status", status)) return -1;
+  size_t at = status.find("\nTgid:");
+  if (at == std::string::npos) return -1;
+  return static_cast<pid_t>(std::strtol(status.c_str() + at + 6, nullptr, 10));
+}
+
 bool process_alive(pid_t pid) {
   if (pid <= 0) return false;
   std::string stat;
@@ -157,6 +167,25 @@ std::vector<pid_t> find_descendants(pid_t root) {
       queue.push_back(it->second);
     }
   }
+  return out;
+}
+
+std::vector<std::pair<uint32_t, std::string>> thread_names(pid_t pid) {
+  std::vector<std::pair<uint32_t, std::string>> out;
+  std::string task = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = opendir(task.c_str());
+  if (!dir) return out;
+  while (dirent* entry = readdir(dir)) {
+    char* end = nullptr;
+    long tid = std::strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || tid <= 0) continue;
+    std::string comm;
+    if (!read_file(task + "/" + entry->d_name + "/comm", comm)) continue;
+    while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    out.emplace_back(static_cast<uint32_t>(tid), std::move(comm));
+  }
+  closedir(dir);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

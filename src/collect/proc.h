@@ -24,6 +24,9 @@ std::vector<capture::Mapping> parse_proc_maps(std::string_view text, uint32_t pi
 // "12 (a b) S 7 ..." -> 7; -1 when malformed. The comm may contain ') '.
 int parse_stat_ppid(std::string_view stat_text);
 
+// The process (thread group) id of a task id; -1 when it does not exist.
+pid_t thread_group_of(pid_t tid);
+
 // true when /proc/PID exists and the process is not a zombie.
 bool process_alive(pid_t pid);
 
@@ -48,6 +51,9 @@ class BuildIdCache {
   };
   std::map<std::string, Entry> entries_;
 };
+
+// (tid, comm) of every thread of a live process, from /proc/PID/task/*/comm.
+std::vector<std::pair<uint32_t, std::string>> thread_names(pid_t pid);
 
 // Snapshot of the executable mappings of a live process with build-ids.
 // ErrorKind::target_gone when the process does not exist.

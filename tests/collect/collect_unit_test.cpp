@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -20,7 +22,7 @@
 namespace loadprof::collect {
 namespace {
 
-TEST(ProcMaps, KeepsExecutableMappingsOnly) {
+TEST(CollectProcMaps, KeepsExecutableMappingsOnly) {
   const char* text =
       "55d0a0000000-55d0a0001000 r--p 00000000 08:01 1234   /usr/bin/prog\n"
       "55d0a0001000-55d0a0005000 r-xp 00001000 08:01 1234   /usr/bin/prog\n"
@@ -42,15 +44,34 @@ TEST(ProcMaps, KeepsExecutableMappingsOnly) {
   EXPECT_EQ(maps[3].path, "");  // anonymous executable memory (JIT)
 }
 
-TEST(ProcStat, PpidAfterCommWithParentheses) {
+TEST(CollectProcStat, PpidAfterCommWithParentheses) {
   EXPECT_EQ(parse_stat_ppid("123 (bash) S 77 123 123 0 -1"), 77);
   EXPECT_EQ(parse_stat_ppid("123 (a) b) c) R 9 1 1"), 9);
   EXPECT_EQ(parse_stat_ppid("garbage"), -1);
 }
 
-TEST(ProcLive, SelfAliveAndDescendantsFound) {
+TEST(CollectProcLive, SelfAliveAndDescendantsFound) {
   EXPECT_TRUE(process_alive(getpid()));
   EXPECT_FALSE(process_alive(0));
+  EXPECT_EQ(thread_group_of(getpid()), getpid());
+  EXPECT_EQ(thread_group_of(0x3ffffff), -1);
+  {
+    std::atomic<pid_t> tid{0};
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+      tid = gettid();
+      while (!done) usleep(1000);
+    });
+    while (!tid) usleep(1000);
+    EXPECT_NE(tid.load(), getpid());
+    EXPECT_EQ(thread_group_of(tid), getpid());
+    done = true;
+    t.join();
+  }
+  auto threads = thread_names(getpid());
+  ASSERT_GE(threads.size(), 1u);
+  EXPECT_EQ(threads[0].first, static_cast<uint32_t>(getpid()));
+  EXPECT_EQ(threads[0].second, "collect_unit_te");  // comm: 15 characters
   pid_t child = fork();
   if (child == 0) {
     if (fork() == 0) pause();  // grandchild
@@ -83,7 +104,7 @@ capture::Mapping mapping(uint64_t start, uint64_t end, const std::string& path) 
   return m;
 }
 
-TEST(StackCheck, TruncatesAtFirstAddressOutsideExecutableMappings) {
+TEST(CollectStackCheck, TruncatesAtFirstAddressOutsideExecutableMappings) {
   ExecMappings maps;
   EXPECT_TRUE(maps.add(mapping(0x1000, 0x2000, "/bin/a")));
   EXPECT_TRUE(maps.add(mapping(0x7000, 0x9000, "/lib/b.so")));
@@ -98,7 +119,7 @@ TEST(StackCheck, TruncatesAtFirstAddressOutsideExecutableMappings) {
   EXPECT_FALSE(maps.contains(0));
 }
 
-TEST(StackCheck, NewMappingReplacesWhatItOverlaps) {
+TEST(CollectStackCheck, NewMappingReplacesWhatItOverlaps) {
   ExecMappings maps;
   maps.add(mapping(0x1000, 0x3000, "/old"));
   maps.add(mapping(0x2000, 0x4000, "/new"));
@@ -110,7 +131,7 @@ TEST(StackCheck, NewMappingReplacesWhatItOverlaps) {
   EXPECT_FALSE(maps.contains(0x3500));
 }
 
-TEST(PerfRing, CopyWrapsAroundTheEnd) {
+TEST(CollectPerfRing, CopyWrapsAroundTheEnd) {
   std::array<uint8_t, 16> ring;
   std::iota(ring.begin(), ring.end(), 0);
   std::array<uint8_t, 6> out{};
@@ -124,15 +145,15 @@ TEST(PerfRing, CopyWrapsAroundTheEnd) {
 // Builds a record as the kernel lays it out, with the sample_id trailer.
 std::vector<uint8_t> record(uint32_t type, uint16_t misc, const std::vector<uint8_t>& body, uint32_t pid,
                             uint32_t tid, uint64_t time_ns) {
-  std::vector<uint8_t> r(sizeof(perf_event_header));
-  r.insert(r.end(), body.begin(), body.end());
-  while ((r.size() + 16) % 8) r.push_back(0);
-  auto put = [&r](const void* p, size_t n) { r.insert(r.end(), (const uint8_t*)p, (const uint8_t*)p + n); };
-  put(&pid, 4);
-  put(&tid, 4);
-  put(&time_ns, 8);
+  size_t body_bytes = (body.size() + 7) / 8 * 8;
+  std::vector<uint8_t> r(sizeof(perf_event_header) + body_bytes + 16, 0);
   perf_event_header h{type, misc, static_cast<uint16_t>(r.size())};
   std::memcpy(r.data(), &h, sizeof h);
+  if (!body.empty()) std::memcpy(r.data() + sizeof h, body.data(), body.size());
+  uint8_t* id = r.data() + sizeof h + body_bytes;
+  std::memcpy(id, &pid, 4);
+  std::memcpy(id + 4, &tid, 4);
+  std::memcpy(id + 8, &time_ns, 8);
   return r;
 }
 
@@ -141,7 +162,7 @@ void append(std::vector<uint8_t>& v, T x) {
   v.insert(v.end(), (const uint8_t*)&x, (const uint8_t*)&x + sizeof x);
 }
 
-TEST(Sideband, ParsesMmap2WithBuildId) {
+TEST(CollectSideband, ParsesMmap2WithBuildId) {
   std::vector<uint8_t> body;
   append<uint32_t>(body, 100);
   append<uint32_t>(body, 101);
@@ -171,7 +192,7 @@ TEST(Sideband, ParsesMmap2WithBuildId) {
   EXPECT_TRUE(out.mapping.executable);
 }
 
-TEST(Sideband, ParsesCommForkExitLost) {
+TEST(CollectSideband, ParsesCommForkExitLost) {
   std::vector<uint8_t> comm;
   append<uint32_t>(comm, 7);
   append<uint32_t>(comm, 8);
@@ -203,7 +224,7 @@ TEST(Sideband, ParsesCommForkExitLost) {
   EXPECT_EQ(out.lost, 17u);
 }
 
-TEST(Sideband, RejectsMalformedRecords) {
+TEST(CollectSideband, RejectsMalformedRecords) {
   SidebandRecord out;
   std::vector<uint8_t> tiny(8, 0);
   EXPECT_FALSE(parse_sideband_record(tiny, 0, out));
@@ -227,7 +248,7 @@ std::string readelf_build_id(const std::string& path) {
   return {};
 }
 
-TEST(BuildId, MatchesReadelf) {
+TEST(CollectBuildId, MatchesReadelf) {
   std::string lib = std::string(LOADPROF_TEST_PROGRAMS_DIR) + "/libloadprof_burn.so";
   std::string expected = readelf_build_id(lib);
   ASSERT_EQ(expected.size(), 40u) << "readelf found no build-id in " << lib;
@@ -240,7 +261,7 @@ TEST(BuildId, MatchesReadelf) {
   EXPECT_EQ(cache.get("[vdso]"), "");
 }
 
-TEST(BuildId, SnapshotOfSelfHasBuildIds) {
+TEST(CollectBuildId, SnapshotOfSelfHasBuildIds) {
   BuildIdCache cache;
   auto maps = snapshot_mappings(getpid(), 1, cache);
   ASSERT_TRUE(maps.ok());
@@ -257,7 +278,7 @@ TEST(BuildId, SnapshotOfSelfHasBuildIds) {
   EXPECT_EQ(with_id, files);
 }
 
-TEST(BuildId, SnapshotOfAbsentPidIsTargetGone) {
+TEST(CollectBuildId, SnapshotOfAbsentPidIsTargetGone) {
   BuildIdCache cache;
   auto maps = snapshot_mappings(0x3ffffff, 1, cache);
   ASSERT_FALSE(maps.ok());

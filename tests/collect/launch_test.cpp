@@ -22,7 +22,7 @@ ExitStatus wait_exit(LaunchedCommand& cmd) {
   return cmd.stop(100);
 }
 
-TEST(Launch, ReportsExitCode) {
+TEST(CollectLaunch, ReportsExitCode) {
   auto cmd = LaunchedCommand::spawn({"/bin/sh", "-c", "exit 7"});
   ASSERT_TRUE(cmd.ok()) << cmd.error().message;
   ASSERT_TRUE(cmd->release().ok());
@@ -32,7 +32,7 @@ TEST(Launch, ReportsExitCode) {
   EXPECT_FALSE(s.signal.has_value());
 }
 
-TEST(Launch, ChildWaitsUntilReleased) {
+TEST(CollectLaunch, ChildWaitsUntilReleased) {
   std::string marker = std::filesystem::temp_directory_path() / ("lp_launch_" + std::to_string(getpid()));
   std::filesystem::remove(marker);
   auto cmd = LaunchedCommand::spawn({"/bin/sh", "-c", "touch '" + marker + "'"});
@@ -47,7 +47,7 @@ TEST(Launch, ChildWaitsUntilReleased) {
   std::filesystem::remove(marker);
 }
 
-TEST(Launch, NeverReleasedCommandDoesNotRun) {
+TEST(CollectLaunch, NeverReleasedCommandDoesNotRun) {
   std::string marker = std::filesystem::temp_directory_path() / ("lp_launch_nr_" + std::to_string(getpid()));
   std::filesystem::remove(marker);
   {
@@ -58,7 +58,7 @@ TEST(Launch, NeverReleasedCommandDoesNotRun) {
   EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
-TEST(Launch, ExecFailureIsTargetGone) {
+TEST(CollectLaunch, ExecFailureIsTargetGone) {
   auto cmd = LaunchedCommand::spawn({"/nonexistent/loadprof-no-such-program", "x"});
   ASSERT_TRUE(cmd.ok());
   auto r = cmd->release();
@@ -68,7 +68,7 @@ TEST(Launch, ExecFailureIsTargetGone) {
             "cannot execute '/nonexistent/loadprof-no-such-program': No such file or directory");
 }
 
-TEST(Launch, ExecFailureNotExecutable) {
+TEST(CollectLaunch, ExecFailureNotExecutable) {
   std::string file = std::filesystem::temp_directory_path() / ("lp_launch_noexec_" + std::to_string(getpid()));
   { std::ofstream(file) << "#!/bin/sh\n"; }
   std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
@@ -81,7 +81,7 @@ TEST(Launch, ExecFailureNotExecutable) {
   EXPECT_EQ(r.error().message, "cannot execute '" + file + "': Permission denied");
 }
 
-TEST(Launch, StopSendsSigintFirst) {
+TEST(CollectLaunch, StopSendsSigintFirst) {
   auto cmd = LaunchedCommand::spawn({"sleep", "30"});
   ASSERT_TRUE(cmd.ok());
   ASSERT_TRUE(cmd->release().ok());
@@ -91,7 +91,7 @@ TEST(Launch, StopSendsSigintFirst) {
   EXPECT_EQ(*s.signal, SIGINT);
 }
 
-TEST(Launch, StopEscalatesToSigterm) {
+TEST(CollectLaunch, StopEscalatesToSigterm) {
   // The shell ignores SIGINT (and so do its children): SIGTERM must end it.
   auto cmd = LaunchedCommand::spawn({"/bin/sh", "-c", "trap '' INT; while :; do sleep 0.05; done"});
   ASSERT_TRUE(cmd.ok());
@@ -102,7 +102,7 @@ TEST(Launch, StopEscalatesToSigterm) {
   EXPECT_EQ(*s.signal, SIGTERM);
 }
 
-TEST(Launch, StopEscalatesToSigkill) {
+TEST(CollectLaunch, StopEscalatesToSigkill) {
   auto cmd = LaunchedCommand::spawn({"/bin/sh", "-c", "trap '' INT TERM; while :; do sleep 0.05; done"});
   ASSERT_TRUE(cmd.ok());
   ASSERT_TRUE(cmd->release().ok());
@@ -112,7 +112,7 @@ TEST(Launch, StopEscalatesToSigkill) {
   EXPECT_EQ(*s.signal, SIGKILL);
 }
 
-TEST(Launch, RunsInItsOwnProcessGroup) {
+TEST(CollectLaunch, RunsInItsOwnProcessGroup) {
   auto cmd = LaunchedCommand::spawn({"sleep", "30"});
   ASSERT_TRUE(cmd.ok());
   EXPECT_EQ(getpgid(cmd->pid()), cmd->pid());

@@ -3,7 +3,9 @@
  * stays a little longer. The child's code is mapped by its own exec, so only
  * a sideband (not /proc read afterwards) can tell where its samples point.
  *   GROUND_TRUTH program=short_child pid=N child_pid=M child_cpu_ns=..
- * Usage: short_child [burn_ms=100] */
+ * With mode `fork`, the child does not exec: it burns in the parent's image,
+ * whose mappings it inherited (no mmap2 record says so).
+ * Usage: short_child [burn_ms=100] [exec|fork] */
 #include <sys/wait.h>
 
 #include "program_util.h"
@@ -29,9 +31,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const char *burn_ms = argc > 1 ? argv[1] : "100";
+	int fork_only = argc > 2 && strcmp(argv[2], "fork") == 0;
 	usleep(100 * 1000);
 	fflush(stdout);
 	pid_t child = fork();
+	if (child == 0 && fork_only) {
+		sink = child_burn((uint64_t)atoi(burn_ms) * 1000000ull);
+		printf("GROUND_TRUTH program=short_child_child pid=%d child_cpu_ns=%llu\n", getpid(),
+		       (unsigned long long)thread_cpu_ns());
+		fflush(stdout);
+		_exit(0);
+	}
 	if (child == 0) {
 		execl("/proc/self/exe", "short_child", "--child", burn_ms, (char *)NULL);
 		_exit(127);

@@ -33,14 +33,21 @@ struct CpuSampleView {
   bool user_truncated = false;
 };
 
-// Receives everything the collector drains, in time order per CPU.
+// Receives everything the collector drains, in time order across all CPUs and
+// sources (ring buffer, sideband, /proc snapshots).
 class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void on_cpu_sample(const CpuSampleView& sample) = 0;
-  // A mapping seen in the sideband (mmap2) or in the /proc snapshot taken when
-  // a process was added (then time_ns is the time of the snapshot).
+  // An executable mapping: from the sideband (mmap2), from the /proc snapshot
+  // taken when a process was added (time_ns = time of the snapshot), copied
+  // from the parent when a child forks (time_ns = fork time; no mmap2 says
+  // so), or found in /proc when a sample pointed outside every known mapping
+  // ([vdso]; time_ns = that sample's time). Each mapping is reported once.
   virtual void on_mapping(const capture::Mapping& mapping) = 0;
+  // A thread's name: from the sideband (exec, prctl) or, for threads running
+  // when add_target took them, from /proc at that time (exec = false).
+  // exec = true: the process's earlier mappings are gone from this time on.
   virtual void on_comm(uint32_t pid, uint32_t tid, std::string_view comm, bool exec, uint64_t time_ns) = 0;
   virtual void on_fork(uint32_t pid, uint32_t ppid, uint32_t tid, uint64_t time_ns) = 0;
   // tid == pid: the whole process exited (its last thread; from the exit
