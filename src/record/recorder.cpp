@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -145,6 +146,15 @@ class Pipeline final : public collect::EventSink {
       p->exit_ns = time_ns;
       writer_.add_process(*p);
     }
+  }
+
+  void on_exit_status(uint32_t pid, int wait_status, uint64_t time_ns) override {
+    auto* p = process(pid);
+    if (!p) return;
+    if (WIFEXITED(wait_status)) p->exit_code = WEXITSTATUS(wait_status);
+    else if (WIFSIGNALED(wait_status)) p->exit_signal = WTERMSIG(wait_status);
+    if (!p->exit_ns) p->exit_ns = time_ns;
+    writer_.add_process(*p);
   }
 
   // Symbolizes the stacks first seen since the last call, then releases the
@@ -331,8 +341,8 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     auto st = launched->stop(o.stop_grace_ms);
     note_launched_exit(st);
   }
-  // Drain what arrived until now (exit events, last samples).
-  LOADPROF_CHECK(collector->poll(pipeline, 0));
+  // Stop sampling and drain everything still buffered (exit events, the last samples).
+  LOADPROF_CHECK(collector->stop(pipeline));
   pipeline.resolve_pending();
   for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
   summary.drops = collector->drops();

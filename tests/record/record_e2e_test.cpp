@@ -134,10 +134,10 @@ TEST_F(RecordE2E, HotFunctionShareMatchesGroundTruthAndStacksReachMain) {
   EXPECT_GE(100.0 * static_cast<double>(with_main) / static_cast<double>(total), 95.0)
       << with_main << " of " << total << " stacks reach main";
 
-  // Folded export: the process name is the root frame and main->a->b->hot is intact.
+  // Folded export: the process name is the root frame and main->burn_thread->a->b->hot is intact.
   uint64_t chain = 0;
   for (const auto& l : r.folded)
-    if (l.stack.rfind("hot;", 0) == 0 && l.stack.find(";main;a;b;hot") != std::string::npos) chain += l.count;
+    if (l.stack.rfind("hot;", 0) == 0 && l.stack.find(";main;burn_thread;a;b;hot") != std::string::npos) chain += l.count;
   EXPECT_GE(chain, in_hot * 9 / 10);
   ASSERT_TRUE(r.capture.end.has_value());
   EXPECT_EQ(r.capture.end->reason, "target exited");
