@@ -28,7 +28,7 @@ size_t valid_sequence(std::string_view s, size_t i) {
   auto b = [&](size_t k) -> unsigned { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0x100; };
   auto cont = [](unsigned c) { return c >= 0x80 && c <= 0xBF; };
   unsigned c = b(0);
-  if (c < 0x80) return (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') ? 1 : 0;
+  if (c < 0x80) return (c >= 0x20 || c == '\t' || c == '\n') ? 1 : 0;  // a CR would not survive XML parsing
   if (c >= 0xC2 && c <= 0xDF) return cont(b(1)) ? 2 : 0;
   if (c >= 0xE0 && c <= 0xEF) {
     unsigned c1 = b(1);

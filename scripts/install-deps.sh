@@ -12,6 +12,7 @@ packages=(
   libgtest-dev googletest
   util-linux libcap2-bin procps
   nodejs chromium
+  libxml2-utils
 )
 missing=()
 for p in "${packages[@]}"; do
