@@ -57,8 +57,8 @@ inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 }  // namespace
 
 Profile::Profile() {
-  name_table_.assign(1024, kNoNode);
-  child_table_.assign(1024, kNoNode);
+  name_table_.resize(1024);
+  child_table_.resize(1024);
   uint32_t root_name = intern(kRootName, hash_bytes(kRootName));
   parent_.push_back(kNoNode);
   name_id_.push_back(root_name);
@@ -71,11 +71,12 @@ Profile& Profile::operator=(Profile&&) noexcept = default;
 Profile::~Profile() = default;
 
 uint32_t Profile::intern(std::string_view name, uint64_t hash) {
+  const uint32_t high = static_cast<uint32_t>(hash >> 32);
   size_t mask = name_table_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    uint32_t id = name_table_[i];
-    if (id == kNoNode) break;
-    if (name_hash_[id] == hash && names_[id] == name) return id;
+    const NameSlot& slot = name_table_[i];
+    if (slot.id == kNoNode) break;
+    if (slot.hash_high == high && names_[slot.id] == name) return slot.id;
   }
   if ((names_.size() + 1) * 2 > name_table_.size()) grow_names();
   if (arena_used_ + name.size() > arena_size_) {
@@ -92,29 +93,29 @@ uint32_t Profile::intern(std::string_view name, uint64_t hash) {
   name_hash_.push_back(hash);
   mask = name_table_.size() - 1;
   size_t i = hash & mask;
-  while (name_table_[i] != kNoNode) i = (i + 1) & mask;
-  name_table_[i] = id;
+  while (name_table_[i].id != kNoNode) i = (i + 1) & mask;
+  name_table_[i] = {id, high};
   return id;
 }
 
 void Profile::grow_names() {
-  std::vector<uint32_t> table(name_table_.size() * 2, kNoNode);
+  std::vector<NameSlot> table(name_table_.size() * 2);
   size_t mask = table.size() - 1;
   for (uint32_t id = 0; id < names_.size(); ++id) {
     size_t i = name_hash_[id] & mask;
-    while (table[i] != kNoNode) i = (i + 1) & mask;
-    table[i] = id;
+    while (table[i].id != kNoNode) i = (i + 1) & mask;
+    table[i] = {id, static_cast<uint32_t>(name_hash_[id] >> 32)};
   }
   name_table_.swap(table);
 }
 
 void Profile::grow_children() {
-  std::vector<NodeId> table(child_table_.size() * 2, kNoNode);
+  std::vector<ChildSlot> table(child_table_.size() * 2);
   size_t mask = table.size() - 1;
   for (NodeId n = 1; n < parent_.size(); ++n) {
     size_t i = hash_child(parent_[n], name_id_[n]) & mask;
-    while (table[i] != kNoNode) i = (i + 1) & mask;
-    table[i] = n;
+    while (table[i].node != kNoNode) i = (i + 1) & mask;
+    table[i] = {parent_[n], name_id_[n], n};
   }
   child_table_.swap(table);
 }
@@ -124,9 +125,9 @@ NodeId Profile::child(NodeId parent, std::string_view name) {
   size_t mask = child_table_.size() - 1;
   size_t i = hash_child(parent, name_id) & mask;
   for (;; i = (i + 1) & mask) {
-    NodeId n = child_table_[i];
-    if (n == kNoNode) break;
-    if (parent_[n] == parent && name_id_[n] == name_id) return n;
+    const ChildSlot& slot = child_table_[i];
+    if (slot.node == kNoNode) break;
+    if (slot.parent == parent && slot.name_id == name_id) return slot.node;
   }
   NodeId node = static_cast<NodeId>(parent_.size());
   parent_.push_back(parent);
@@ -136,28 +137,29 @@ NodeId Profile::child(NodeId parent, std::string_view name) {
   if (parent_.size() * 2 > child_table_.size()) {
     grow_children();  // re-inserts every node, this one included
   } else {
-    child_table_[i] = node;
+    child_table_[i] = {parent, name_id, node};
   }
   return node;
 }
 
 NodeId Profile::find_child(NodeId parent, std::string_view name) const {
   uint64_t hash = hash_bytes(name);
+  const uint32_t high = static_cast<uint32_t>(hash >> 32);
   size_t mask = name_table_.size() - 1;
   uint32_t name_id = kNoNode;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    uint32_t id = name_table_[i];
-    if (id == kNoNode) return kNoNode;
-    if (name_hash_[id] == hash && names_[id] == name) {
-      name_id = id;
+    const NameSlot& slot = name_table_[i];
+    if (slot.id == kNoNode) return kNoNode;
+    if (slot.hash_high == high && names_[slot.id] == name) {
+      name_id = slot.id;
       break;
     }
   }
   mask = child_table_.size() - 1;
   for (size_t i = hash_child(parent, name_id) & mask;; i = (i + 1) & mask) {
-    NodeId n = child_table_[i];
-    if (n == kNoNode) return kNoNode;
-    if (parent_[n] == parent && name_id_[n] == name_id) return n;
+    const ChildSlot& slot = child_table_[i];
+    if (slot.node == kNoNode) return kNoNode;
+    if (slot.parent == parent && slot.name_id == name_id) return slot.node;
   }
 }
 

@@ -53,7 +53,8 @@ void append_u64(std::string& out, uint64_t v) {
 }
 
 void append_fixed(std::string& out, double v, int precision) {
-  if (std::fabs(v) < 0.5 * std::pow(10.0, -precision)) v = 0;  // no "-0.00"
+  static constexpr double kHalfUnit[] = {0.5, 0.05, 0.005, 0.0005};
+  if (std::fabs(v) < kHalfUnit[std::clamp(precision, 0, 3)]) v = 0;  // no "-0.00"
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
   out.append(buf, r.ptr);

@@ -78,9 +78,19 @@ class Profile {
   std::vector<uint64_t> name_hash_;
   std::vector<std::unique_ptr<char[]>> arena_;
   size_t arena_used_ = 0, arena_size_ = 0;
-  // Open-addressing tables (power-of-two sized, kNoNode = empty).
-  std::vector<uint32_t> name_table_;   // name ids by name hash
-  std::vector<NodeId> child_table_;    // node ids by (parent, name id)
+  // Open-addressing tables (power-of-two sized). A slot carries its key, so a
+  // probe touches one cache line, not the node or name arrays.
+  struct NameSlot {
+    uint32_t id = kNoNode;  // kNoNode: empty
+    uint32_t hash_high = 0;
+  };
+  struct ChildSlot {
+    NodeId parent = kNoNode;
+    uint32_t name_id = 0;
+    NodeId node = kNoNode;  // kNoNode: empty
+  };
+  std::vector<NameSlot> name_table_;    // name ids by name hash
+  std::vector<ChildSlot> child_table_;  // node ids by (parent, name id)
 };
 
 // Streaming parser of folded text into a Profile. Feed any chunking of the
