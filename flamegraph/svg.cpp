@@ -198,8 +198,10 @@ std::string render_svg(const Profile& profile, const RenderOptions& options) {
 
   std::string out;
   out.reserve(4096 + layout.frames.size() * 260 + embedded::flamegraph_js.size());
-  out.append("<?xml version=\"1.0\" standalone=\"no\"?>\n");
-  out.append("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n");
+  if (options.xml_prolog) {
+    out.append("<?xml version=\"1.0\" standalone=\"no\"?>\n");
+    out.append("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n");
+  }
   out.append("<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" class=\"flamegraph\" width=\"");
   append_fixed(out, g.width, 0);
   out.append("\" height=\"");

@@ -41,13 +41,13 @@ echo "md5: $(md5sum < "$INPUT" | cut -d' ' -f1)"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# run NAME CPU CMD...: appends "NAME seconds max_rss_kib" to $WORK/times
+# run NAME CPU CMD...: appends "NAME wall_us max_rss_kib user_s sys_s" to $WORK/times
 run() {
   local name=$1 cpu=$2
   shift 2
   local t0 t1
   t0=$(date +%s%N)
-  /usr/bin/time -f "%M" -o "$WORK/rss" taskset -c "$cpu" "$@"
+  /usr/bin/time -f "%M %U %S" -o "$WORK/rss" taskset -c "$cpu" "$@"
   t1=$(date +%s%N)
   echo "$name $(( (t1 - t0) / 1000 )) $(cat "$WORK/rss")" >> "$WORK/times"
 }
@@ -68,20 +68,24 @@ import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 size_mib = int(sys.argv[2]) / 2**20
 by = {}
-for name, us, rss in rows:
-    by.setdefault(name, []).append((int(us) / 1e6, int(rss)))
-med = {}
-print(f"{'side':20} {'runs':>4} {'median s':>9} {'min s':>7} {'max s':>7} {'MiB/s':>7} {'max RSS MiB':>11}")
+for name, us, rss, user, system in rows:
+    by.setdefault(name, []).append((int(us) / 1e6, int(rss), float(user) + float(system)))
+med, cpu_med = {}, {}
+print("wall = elapsed seconds; cpu = user + sys seconds (less sensitive to other load on the machine)")
+print(f"{'side':18} {'runs':>4} {'wall med':>8} {'min':>7} {'max':>7} {'MiB/s':>6} {'cpu med':>8} {'min':>6} {'max':>6} {'MiB/s':>6} {'RSS MiB':>8}")
 for name in ("loadprof", "loadprof_shuffled", "flamegraph.pl"):
     v = by.get(name, [])
     if not v:
         continue
-    t = [x for x, _ in v]
-    m = statistics.median(t)
-    med[name] = m
-    print(f"{name:20} {len(t):4} {m:9.3f} {min(t):7.3f} {max(t):7.3f} {size_mib / m:7.1f} {max(r for _, r in v) / 1024:11.1f}")
+    t = [x for x, _, _ in v]
+    c = [x for _, _, x in v]
+    m, cm = statistics.median(t), statistics.median(c)
+    med[name], cpu_med[name] = m, cm
+    print(f"{name:18} {len(t):4} {m:8.3f} {min(t):7.3f} {max(t):7.3f} {size_mib / m:6.1f} {cm:8.2f} {min(c):6.2f} {max(c):6.2f} "
+          f"{size_mib / max(cm, 0.01):6.1f} {max(r for _, r, _ in v) / 1024:8.1f}")
 if "loadprof" in med and "flamegraph.pl" in med:
-    print(f"ratio flamegraph.pl / loadprof (median): {med['flamegraph.pl'] / med['loadprof']:.1f}x")
+    print(f"ratio flamegraph.pl / loadprof (medians): wall {med['flamegraph.pl'] / med['loadprof']:.1f}x, "
+          f"cpu {cpu_med['flamegraph.pl'] / cpu_med['loadprof']:.1f}x")
 PY
-echo "frames drawn: loadprof $(grep -c 'class="fg-f"' "$WORK/loadprof.svg"), flamegraph.pl $(grep -c '<g>' "$WORK/flamegraph-pl.svg" || true)"
+echo "frames drawn: loadprof $(grep -o 'data-frames="[0-9]*"' "$WORK/loadprof.svg" | tr -dc 0-9), flamegraph.pl $(grep -c '^<g >' "$WORK/flamegraph-pl.svg" || true)"
 echo "svg bytes: loadprof $(stat -c %s "$WORK/loadprof.svg"), flamegraph.pl $(stat -c %s "$WORK/flamegraph-pl.svg")"

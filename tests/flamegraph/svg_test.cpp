@@ -210,6 +210,18 @@ TEST(Svg, LabelsAreCutToFitByCodePoints) {
   EXPECT_EQ(frame_label("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE6\x97\xA5", 22, 12, 0.59), "\xE6\x97\xA5..");
 }
 
+TEST(Svg, WithoutPrologForInlineHtml) {
+  Profile p = parse_folded("a;b 1\n");
+  RenderOptions o;
+  o.xml_prolog = false;
+  std::string inline_svg = render_svg(p, o);
+  EXPECT_EQ(inline_svg.rfind("<svg ", 0), 0u);
+  std::string standalone = render_svg(p, {});
+  EXPECT_EQ(standalone.rfind("<?xml ", 0), 0u);
+  EXPECT_EQ(standalone.substr(standalone.find("<svg ")), inline_svg);
+  EXPECT_EQ(inline_svg.find(" id=\""), std::string::npos) << "ids would collide between inline graphs";
+}
+
 TEST(Svg, EmptyProfileRendersAMessage) {
   Profile p = parse_folded("junk\n");
   std::string svg = render_svg(p, {});

@@ -25,6 +25,9 @@ struct RenderOptions {
   // Differential: widths come from the profile rendered, colours from the
   // change of each frame's share of the total against this base profile.
   const Profile* diff_base = nullptr;
+  // False: start at <svg> (no XML declaration or DOCTYPE), to inline the graph
+  // in an HTML page; several graphs per page work (nothing uses ids).
+  bool xml_prolog = true;
 };
 
 std::string render_svg(const Profile& profile, const RenderOptions& options);
