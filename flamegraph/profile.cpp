@@ -120,14 +120,18 @@ void Profile::grow_children() {
   child_table_.swap(table);
 }
 
-NodeId Profile::child(NodeId parent, std::string_view name) {
+NodeId Profile::child(NodeId parent, std::string_view name, bool parent_is_new) {
   uint32_t name_id = intern(name, hash_bytes(name));
   size_t mask = child_table_.size() - 1;
   size_t i = hash_child(parent, name_id) & mask;
-  for (;; i = (i + 1) & mask) {
-    const ChildSlot& slot = child_table_[i];
-    if (slot.node == kNoNode) break;
-    if (slot.parent == parent && slot.name_id == name_id) return slot.node;
+  if (parent_is_new) {
+    while (child_table_[i].node != kNoNode) i = (i + 1) & mask;
+  } else {
+    for (;; i = (i + 1) & mask) {
+      const ChildSlot& slot = child_table_[i];
+      if (slot.node == kNoNode) break;
+      if (slot.parent == parent && slot.name_id == name_id) return slot.node;
+    }
   }
   NodeId node = static_cast<NodeId>(parent_.size());
   parent_.push_back(parent);
@@ -269,11 +273,15 @@ void FoldedParser::line(std::string_view text) {
   NodeId node = k ? prev_nodes_[k - 1] : kRootNode;
   size_t pos = k ? prev_ends_[k - 1] + 1 : 0;
   if (!(k && prev_ends_[k - 1] == stack.size())) {
+    // Once a frame is new, every frame below it is new: no lookups for them.
+    bool fresh = false;
     while (true) {
       const char* base = stack.data();
       const char* semi = static_cast<const char*>(std::memchr(base + pos, ';', stack.size() - pos));
       size_t end = semi ? static_cast<size_t>(semi - base) : stack.size();
-      node = profile_.child(node, stack.substr(pos, end - pos));
+      const NodeId before = static_cast<NodeId>(profile_.node_count());
+      node = profile_.child(node, stack.substr(pos, end - pos), fresh);
+      fresh = node >= before;
       prev_nodes_.push_back(node);
       prev_ends_.push_back(end);
       if (!semi) break;

@@ -36,7 +36,9 @@ class Profile {
   ~Profile();
 
   // The child of `parent` named `name`, created (with total 0) when absent.
-  NodeId child(NodeId parent, std::string_view name);
+  // `parent_is_new`: the caller created `parent` since it last looked, so it
+  // has no children yet and the lookup can be skipped.
+  NodeId child(NodeId parent, std::string_view name, bool parent_is_new = false);
   // The child of `parent` named `name`, or kNoNode.
   NodeId find_child(NodeId parent, std::string_view name) const;
   // Adds `count` to every frame of the stack `path` (root-first node ids
