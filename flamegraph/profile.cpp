@@ -64,6 +64,9 @@ Profile::Profile() {
   name_id_.push_back(root_name);
   total_.push_back(0);
   depth_.push_back(0);
+  first_child_.push_back(kNoNode);
+  next_sibling_.push_back(kNoNode);
+  child_count_.push_back(0);
 }
 
 Profile::Profile(Profile&&) noexcept = default;
@@ -109,39 +112,62 @@ void Profile::grow_names() {
   name_table_.swap(table);
 }
 
+void Profile::index_child(NodeId node) {
+  size_t mask = child_table_.size() - 1;
+  size_t i = hash_child(parent_[node], name_id_[node]) & mask;
+  while (child_table_[i].node != kNoNode) i = (i + 1) & mask;
+  child_table_[i] = {parent_[node], name_id_[node], node};
+  if (++indexed_nodes_ * 2 > child_table_.size()) grow_children();
+}
+
 void Profile::grow_children() {
   std::vector<ChildSlot> table(child_table_.size() * 2);
   size_t mask = table.size() - 1;
-  for (NodeId n = 1; n < parent_.size(); ++n) {
-    size_t i = hash_child(parent_[n], name_id_[n]) & mask;
+  for (const ChildSlot& slot : child_table_) {
+    if (slot.node == kNoNode) continue;
+    size_t i = hash_child(slot.parent, slot.name_id) & mask;
     while (table[i].node != kNoNode) i = (i + 1) & mask;
-    table[i] = {parent_[n], name_id_[n], n};
+    table[i] = slot;
   }
   child_table_.swap(table);
 }
 
+NodeId Profile::lookup_child(NodeId parent, uint32_t name_id) const {
+  if (child_count_[parent] < kIndexedChildren) {
+    for (NodeId c = first_child_[parent]; c != kNoNode; c = next_sibling_[c]) {
+      if (name_id_[c] == name_id) return c;
+    }
+    return kNoNode;
+  }
+  size_t mask = child_table_.size() - 1;
+  for (size_t i = hash_child(parent, name_id) & mask;; i = (i + 1) & mask) {
+    const ChildSlot& slot = child_table_[i];
+    if (slot.node == kNoNode) return kNoNode;
+    if (slot.parent == parent && slot.name_id == name_id) return slot.node;
+  }
+}
+
 NodeId Profile::child(NodeId parent, std::string_view name, bool parent_is_new) {
   uint32_t name_id = intern(name, hash_bytes(name));
-  size_t mask = child_table_.size() - 1;
-  size_t i = hash_child(parent, name_id) & mask;
-  if (parent_is_new) {
-    while (child_table_[i].node != kNoNode) i = (i + 1) & mask;
-  } else {
-    for (;; i = (i + 1) & mask) {
-      const ChildSlot& slot = child_table_[i];
-      if (slot.node == kNoNode) break;
-      if (slot.parent == parent && slot.name_id == name_id) return slot.node;
-    }
+  if (!parent_is_new) {
+    NodeId found = lookup_child(parent, name_id);
+    if (found != kNoNode) return found;
   }
   NodeId node = static_cast<NodeId>(parent_.size());
   parent_.push_back(parent);
   name_id_.push_back(name_id);
   total_.push_back(0);
   depth_.push_back(depth_[parent] + 1);
-  if (parent_.size() * 2 > child_table_.size()) {
-    grow_children();  // re-inserts every node, this one included
-  } else {
-    child_table_[i] = {parent, name_id, node};
+  first_child_.push_back(kNoNode);
+  child_count_.push_back(0);
+  next_sibling_.push_back(first_child_[parent]);
+  first_child_[parent] = node;
+  uint32_t count = ++child_count_[parent];
+  if (count == kIndexedChildren) {
+    // The parent just became wide: index all its children, this one included.
+    for (NodeId c = first_child_[parent]; c != kNoNode; c = next_sibling_[c]) index_child(c);
+  } else if (count > kIndexedChildren) {
+    index_child(node);
   }
   return node;
 }
@@ -150,20 +176,10 @@ NodeId Profile::find_child(NodeId parent, std::string_view name) const {
   uint64_t hash = hash_bytes(name);
   const uint32_t high = static_cast<uint32_t>(hash >> 32);
   size_t mask = name_table_.size() - 1;
-  uint32_t name_id = kNoNode;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const NameSlot& slot = name_table_[i];
     if (slot.id == kNoNode) return kNoNode;
-    if (slot.hash_high == high && names_[slot.id] == name) {
-      name_id = slot.id;
-      break;
-    }
-  }
-  mask = child_table_.size() - 1;
-  for (size_t i = hash_child(parent, name_id) & mask;; i = (i + 1) & mask) {
-    const ChildSlot& slot = child_table_[i];
-    if (slot.node == kNoNode) return kNoNode;
-    if (slot.parent == parent && slot.name_id == name_id) return slot.node;
+    if (slot.hash_high == high && names_[slot.id] == name) return lookup_child(parent, slot.id);
   }
 }
 

@@ -68,13 +68,23 @@ class Profile {
  private:
   uint32_t intern(std::string_view name, uint64_t hash);
   void grow_names();
+  void index_child(NodeId node);
   void grow_children();
+  NodeId lookup_child(NodeId parent, uint32_t name_id) const;
 
   // Nodes, structure of arrays.
   std::vector<NodeId> parent_;
   std::vector<uint32_t> name_id_;
   std::vector<uint64_t> total_;
   std::vector<uint32_t> depth_;
+  // Children as sibling lists: a frame seen for the first time is appended,
+  // touching no table. Parents with kIndexedChildren children or more are
+  // also indexed in child_table_, so wide nodes are not walked.
+  static constexpr uint32_t kIndexedChildren = 8;
+  std::vector<NodeId> first_child_;
+  std::vector<NodeId> next_sibling_;
+  std::vector<uint32_t> child_count_;
+  size_t indexed_nodes_ = 0;
   // Distinct names; the text lives in arena blocks owned here.
   std::vector<std::string_view> names_;
   std::vector<uint64_t> name_hash_;
@@ -92,7 +102,7 @@ class Profile {
     NodeId node = kNoNode;  // kNoNode: empty
   };
   std::vector<NameSlot> name_table_;    // name ids by name hash
-  std::vector<ChildSlot> child_table_;  // node ids by (parent, name id)
+  std::vector<ChildSlot> child_table_;  // children of wide parents by (parent, name id)
 };
 
 // Streaming parser of folded text into a Profile. Feed any chunking of the
