@@ -85,6 +85,10 @@ function checks(svg, out, p) {
   api.search('^rec$');
   put('search.rec', fgMatched(svg));
   put('search.highlighted', svg.querySelectorAll('rect.fg-match').length);
+  // The highlight really paints (CSS beats the fill attribute), and only matches.
+  put('search.fill', getComputedStyle(fgRect(svg, 'rec', 3)).fill);
+  put('search.other_fill_kept', getComputedStyle(fgRect(svg, 'other', 2)).fill ===
+      'rgb(' + fgRect(svg, 'other', 2).getAttribute('fill').slice(4, -1).split(',').join(', ') + ')' ? 1 : 0);
   api.search('^(b|rec)$');
   put('search.b_rec', fgMatched(svg));
   api.search('leaf|rec');
@@ -98,6 +102,8 @@ function checks(svg, out, p) {
   api.search('^a$', false);
   fgClick(svg.getElementsByClassName('fg-search')[0]);  // "Reset Search" clears
   put('search.cleared', svg.querySelectorAll('rect.fg-match').length);
+  put('search.fill_restored', getComputedStyle(fgRect(svg, 'rec', 3)).fill ===
+      'rgb(' + fgRect(svg, 'rec', 3).getAttribute('fill').slice(4, -1).split(',').join(', ') + ')' ? 1 : 0);
 }
 )js";
 
@@ -189,12 +195,15 @@ void expect_checks(std::map<std::string, std::string>& r, const std::string& p) 
   // rec appears 3 times nested under 20 samples: 20%, not 60%.
   EXPECT_EQ(r[p + "search.rec"], "20.00/3");
   EXPECT_EQ(r[p + "search.highlighted"], "3");
+  EXPECT_EQ(r[p + "search.fill"], "rgb(230, 0, 230)");
+  EXPECT_EQ(r[p + "search.other_fill_kept"], "1");
   EXPECT_EQ(r[p + "search.b_rec"], "50.00/4");
   EXPECT_EQ(r[p + "search.leaf_rec"], "20.00/4");
   EXPECT_EQ(r[p + "search.case"], "0.00/0");
   EXPECT_EQ(r[p + "search.ignorecase"], "20.00/3");
   EXPECT_EQ(r[p + "search.bad"], "1");
   EXPECT_EQ(r[p + "search.cleared"], "0");
+  EXPECT_EQ(r[p + "search.fill_restored"], "1");
 }
 
 std::string temp_path(const std::string& name) { return ::testing::TempDir() + "loadprof_browser_" + name; }
@@ -252,6 +261,53 @@ TEST(Browser, TwoInlineGraphsInOneHtmlPageStayIndependent) {
   EXPECT_EQ(r["g1.a.zoomed"], "1180.00");
   EXPECT_EQ(r["g2.matches"], "0");
   EXPECT_EQ(r["g1.matches"], "1");
+}
+
+}  // namespace
+}  // namespace loadprof::flamegraph
+
+namespace loadprof::flamegraph {
+namespace {
+
+TEST(Browser, DifferentialGraphKeepsItsColoursThroughSearchAndZoom) {
+  Profile now = parse_folded(kFolded);
+  Profile base = parse_folded("main;a;b 10\nmain;other 90\n");
+  RenderOptions o;
+  o.diff_base = &base;
+  std::string svg = render_svg(now, o);
+  std::string driver = std::string("<script type=\"text/ecmascript\"><![CDATA[\n") + kDriver +
+                       "\n(function () {\n"
+                       "  var svg = document.documentElement, out = [];\n"
+                       "  function fill(n, d) { return getComputedStyle(fgRect(svg, n, d)).fill; }\n"
+                       "  try {\n"
+                       "    out.push('b.fill0=' + fill('b', 3));\n"
+                       "    out.push('other.fill0=' + fill('other', 2));\n"
+                       "    fgRect(svg, 'b', 3).dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));\n"
+                       "    out.push('details=' + svg.getElementsByClassName('fg-details')[0].textContent);\n"
+                       "    fgClick(fgRect(svg, 'a', 2));\n"
+                       "    out.push('b.w1=' + fgRect(svg, 'b', 3).getAttribute('width'));\n"
+                       "    svg.flamegraph.search('^b$');\n"
+                       "    out.push('search=' + fgMatched(svg));\n"
+                       "    svg.flamegraph.clearSearch();\n"
+                       "    out.push('b.fill1=' + fill('b', 3));\n"
+                       "  } catch (e) { out.push('error=' + e.message); }\n"
+                       "  var t = document.createElementNS('http://www.w3.org/2000/svg', 'text');\n"
+                       "  t.textContent = 'RES' + 'ULT[' + out.join('\\x1e') + ']RES' + 'ULT';\n"
+                       "  svg.appendChild(t);\n"
+                       "})();\n]]></script>\n</svg>\n";
+  svg.replace(svg.rfind("</svg>"), std::string::npos, driver);
+  const std::string path = temp_path("diff.svg");
+  write_text_file(path, svg);
+  auto r = run_page(path);
+  EXPECT_EQ(r.count("error"), 0u) << r["error"];
+  // other: 90% -> 40%, the largest change (-50 points): full blue. b: 10% -> 30%, +20 points:
+  // red at 20/50 of full saturation.
+  EXPECT_EQ(r["b.fill0"], "rgb(234, 132, 132)");
+  EXPECT_EQ(r["other.fill0"], "rgb(0, 0, 255)");
+  EXPECT_EQ(r["details"], "b (30 samples, 30.00%; base 10.00%, change +20.00%)");
+  EXPECT_EQ(r["b.w1"], "885.00");
+  EXPECT_EQ(r["search"], "30.00/1");
+  EXPECT_EQ(r["b.fill1"], "rgb(234, 132, 132)");
 }
 
 }  // namespace
