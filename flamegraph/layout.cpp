@@ -46,9 +46,8 @@ Layout layout_frames(const Profile& profile, const LayoutOptions& options) {
     const LaidOutFrame parent = layout.frames[fi];
     auto begin = children.begin() + first[parent.node];
     auto end = children.begin() + first[parent.node + 1];
-    std::sort(begin, end, [&](NodeId a, NodeId b) {
-      return rank[profile.name_id(a)] < rank[profile.name_id(b)];
-    });
+    std::sort(begin, end,
+              [&](NodeId a, NodeId b) { return rank[profile.name_id(a)] < rank[profile.name_id(b)]; });
     uint64_t start = parent.start;
     for (auto it = begin; it != end; ++it) {
       NodeId c = *it;

@@ -26,12 +26,18 @@ Result<Kind> parse_kind(std::string_view text) {
 
 std::string_view kind_name(Kind kind) {
   switch (kind) {
-    case Kind::cpu: return "cpu";
-    case Kind::offcpu: return "offcpu";
-    case Kind::wall: return "wall";
-    case Kind::io: return "io";
-    case Kind::alloc: return "alloc";
-    case Kind::alloc_live: return "alloc-live";
+    case Kind::cpu:
+      return "cpu";
+    case Kind::offcpu:
+      return "offcpu";
+    case Kind::wall:
+      return "wall";
+    case Kind::io:
+      return "io";
+    case Kind::alloc:
+      return "alloc";
+    case Kind::alloc_live:
+      return "alloc-live";
   }
   return "cpu";
 }
@@ -39,23 +45,31 @@ std::string_view kind_name(Kind kind) {
 Palette palette_for(Kind kind) {
   switch (kind) {
     case Kind::cpu:
-    case Kind::wall: return Palette::hot;
-    case Kind::offcpu: return Palette::blue;
-    case Kind::io: return Palette::aqua;
+    case Kind::wall:
+      return Palette::hot;
+    case Kind::offcpu:
+      return Palette::blue;
+    case Kind::io:
+      return Palette::aqua;
     case Kind::alloc:
-    case Kind::alloc_live: return Palette::green;
+    case Kind::alloc_live:
+      return Palette::green;
   }
   return Palette::hot;
 }
 
 std::string_view count_name_for(Kind kind) {
   switch (kind) {
-    case Kind::cpu: return "samples";
+    case Kind::cpu:
+      return "samples";
     case Kind::offcpu:
-    case Kind::wall: return "ns";
-    case Kind::io: return "ns";
+    case Kind::wall:
+      return "ns";
+    case Kind::io:
+      return "ns";
     case Kind::alloc:
-    case Kind::alloc_live: return "bytes";
+    case Kind::alloc_live:
+      return "bytes";
   }
   return "samples";
 }
@@ -79,11 +93,16 @@ Rgb frame_color(Palette palette, std::string_view name) {
   double v2 = static_cast<double>((h >> 16) & 0xffff) / 65535.0;
   double v3 = static_cast<double>((h >> 32) & 0xffff) / 65535.0;
   switch (palette) {
-    case Palette::hot: return {channel(205, 50, v3), channel(0, 230, v1), channel(0, 55, v2)};
-    case Palette::blue: return {channel(80, 60, v1), channel(80, 60, v1), channel(190, 55, v2)};
-    case Palette::aqua: return {channel(50, 60, v1), channel(165, 55, v1), channel(165, 55, v2)};
-    case Palette::green: return {channel(0, 80, v1), channel(160, 70, v2), channel(0, 60, v3)};
-    case Palette::kernel: return {channel(150, 45, v1), channel(120, 40, v1), channel(210, 45, v2)};
+    case Palette::hot:
+      return {channel(205, 50, v3), channel(0, 230, v1), channel(0, 55, v2)};
+    case Palette::blue:
+      return {channel(80, 60, v1), channel(80, 60, v1), channel(190, 55, v2)};
+    case Palette::aqua:
+      return {channel(50, 60, v1), channel(165, 55, v1), channel(165, 55, v2)};
+    case Palette::green:
+      return {channel(0, 80, v1), channel(160, 70, v2), channel(0, 60, v3)};
+    case Palette::kernel:
+      return {channel(150, 45, v1), channel(120, 40, v1), channel(210, 45, v2)};
   }
   return {};
 }

@@ -273,8 +273,8 @@ void FoldedParser::line(std::string_view text) {
   ++profile_.stack_lines;
 
   // Frames shared with the previous line: its nodes are reused as they are.
-  size_t common = std::mismatch(stack.begin(), stack.end(), prev_stack_.begin(), prev_stack_.end()).first -
-                  stack.begin();
+  size_t common =
+      std::mismatch(stack.begin(), stack.end(), prev_stack_.begin(), prev_stack_.end()).first - stack.begin();
   size_t k = 0;
   while (k < prev_ends_.size()) {
     size_t end = prev_ends_[k];

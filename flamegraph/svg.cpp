@@ -25,7 +25,9 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Length of the valid UTF-8 sequence at s[i] that XML 1.0 allows, or 0.
 size_t valid_sequence(std::string_view s, size_t i) {
-  auto b = [&](size_t k) -> unsigned { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0x100; };
+  auto b = [&](size_t k) -> unsigned {
+    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0x100;
+  };
   auto cont = [](unsigned c) { return c >= 0x80 && c <= 0xBF; };
   unsigned c = b(0);
   if (c < 0x80) return (c >= 0x20 || c == '\t' || c == '\n') ? 1 : 0;  // a CR would not survive XML parsing
@@ -113,12 +115,28 @@ void append_xml_escaped(std::string& out, std::string_view text) {
   while (i < text.size()) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     switch (c) {
-      case '&': out.append("&amp;"); ++i; continue;
-      case '<': out.append("&lt;"); ++i; continue;
-      case '>': out.append("&gt;"); ++i; continue;
-      case '"': out.append("&quot;"); ++i; continue;
-      case '\'': out.append("&apos;"); ++i; continue;
-      default: break;
+      case '&':
+        out.append("&amp;");
+        ++i;
+        continue;
+      case '<':
+        out.append("&lt;");
+        ++i;
+        continue;
+      case '>':
+        out.append("&gt;");
+        ++i;
+        continue;
+      case '"':
+        out.append("&quot;");
+        ++i;
+        continue;
+      case '\'':
+        out.append("&apos;");
+        ++i;
+        continue;
+      default:
+        break;
     }
     size_t n = valid_sequence(text, i);
     if (n == 0) {
@@ -158,9 +176,10 @@ std::string render_svg(const Profile& profile, const RenderOptions& options) {
   Layout layout = layout_frames(profile, lo);
 
   std::string title = options.title;
-  if (title.empty()) title = diff ? "Differential Flame Graph" : options.inverted ? "Icicle Graph" : "Flame Graph";
-  std::string count_name = options.count_name.empty() ? std::string(count_name_for(options.kind))
-                                                      : options.count_name;
+  if (title.empty())
+    title = diff ? "Differential Flame Graph" : options.inverted ? "Icicle Graph" : "Flame Graph";
+  std::string count_name =
+      options.count_name.empty() ? std::string(count_name_for(options.kind)) : options.count_name;
   const Palette palette = palette_for(options.kind);
 
   Geometry g;
@@ -189,7 +208,8 @@ std::string render_svg(const Profile& profile, const RenderOptions& options) {
       }
       base_node[i] = b;
       double share = 100.0 * static_cast<double>(f.count) / static_cast<double>(layout.total);
-      double base_share = (b == kNoNode || base_total == 0) ? 0 : 100.0 * static_cast<double>(base.total(b)) / base_total;
+      double base_share =
+          (b == kNoNode || base_total == 0) ? 0 : 100.0 * static_cast<double>(base.total(b)) / base_total;
       base_pct[i] = base_share;
       delta_pct[i] = share - base_share;
       if (f.depth > 0) max_abs_delta = std::max(max_abs_delta, std::fabs(delta_pct[i]));
@@ -200,7 +220,9 @@ std::string render_svg(const Profile& profile, const RenderOptions& options) {
   out.reserve(4096 + layout.frames.size() * 260 + embedded::flamegraph_js.size());
   if (options.xml_prolog) {
     out.append("<?xml version=\"1.0\" standalone=\"no\"?>\n");
-    out.append("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n");
+    out.append(
+        "<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" "
+        "\"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n");
   }
   out.append("<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" class=\"flamegraph\" width=\"");
   append_fixed(out, g.width, 0);
@@ -232,7 +254,8 @@ std::string render_svg(const Profile& profile, const RenderOptions& options) {
   out.append("<style type=\"text/css\"><![CDATA[\n").append(embedded::flamegraph_css).append("]]></style>\n");
   out.append("<rect class=\"fg-background\" x=\"0\" y=\"0\" width=\"100%\" height=\"100%\"/>\n");
   append_text(out, "fg-title", g.width / 2, kFontSizePx * 2, title);
-  if (!options.subtitle.empty()) append_text(out, "fg-subtitle", g.width / 2, kFontSizePx * 4, options.subtitle);
+  if (!options.subtitle.empty())
+    append_text(out, "fg-subtitle", g.width / 2, kFontSizePx * 4, options.subtitle);
   append_text(out, "fg-button fg-reset fg-hide", kXpadPx, kFontSizePx * 2, "Reset Zoom");
   append_text(out, "fg-button fg-search", g.width - kXpadPx - 100, kFontSizePx * 2, "Search");
   append_text(out, "fg-button fg-ic fg-right", g.width - kXpadPx, kFontSizePx * 2, "ic");
@@ -329,7 +352,9 @@ std::string render_svg(const Profile& profile, const RenderOptions& options) {
   }
   out.append("</g>\n");
   // The script comes last so that every frame exists when it runs.
-  out.append("<script type=\"text/ecmascript\"><![CDATA[\n").append(embedded::flamegraph_js).append("]]></script>\n");
+  out.append("<script type=\"text/ecmascript\"><![CDATA[\n")
+      .append(embedded::flamegraph_js)
+      .append("]]></script>\n");
   out.append("</svg>\n");
   return out;
 }

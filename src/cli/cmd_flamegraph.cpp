@@ -38,11 +38,13 @@ Result<flamegraph::Profile> load(const std::string& path) {
   if (!profile.ok()) return profile.error();
   if (profile->junk_lines > 0) {
     const auto& first = profile->junk_examples.front();
-    log::warn(path + ": skipped " + std::to_string(profile->junk_lines) + " line(s) that are not 'STACK COUNT' (line " +
-              std::to_string(first.line_number) + ": '" + first.text + "')");
+    log::warn(path + ": skipped " + std::to_string(profile->junk_lines) +
+              " line(s) that are not 'STACK COUNT' (line " + std::to_string(first.line_number) + ": '" +
+              first.text + "')");
   }
   if (profile->stack_lines == 0) {
-    return make_error(ErrorKind::corrupt_input, path + ": no stack counts found (expected folded lines 'a;b;c 12')");
+    return make_error(ErrorKind::corrupt_input,
+                      path + ": no stack counts found (expected folded lines 'a;b;c 12')");
   }
   return profile;
 }
@@ -74,18 +76,19 @@ int cmd_flamegraph(const Args& args) {
   std::string input, output, kind_text = "cpu", diff_path, title, subtitle, count_name;
   double min_width_px = 0.1;
   uint32_t width_px = 1200;
-  desc.add_options()
-      ("help,h", "show this help")
-      ("input", po::value(&input), "folded stacks file (or a capture, .lpc)")
-      ("output,o", po::value(&output), "SVG file to write (- for stdout)")
-      ("kind", po::value(&kind_text), "cpu, offcpu, wall, io, alloc, alloc-live: palette and count unit (default cpu)")
-      ("diff", po::value(&diff_path), "base profile: a differential graph of INPUT against BASE")
-      ("title", po::value(&title), "title (default \"Flame Graph\")")
-      ("subtitle", po::value(&subtitle), "second line under the title")
-      ("inverted", po::bool_switch(), "icicle graph: root at the top")
-      ("min-width", po::value(&min_width_px), "frames narrower than PX pixels are merged into their parent (default 0.1)")
-      ("width", po::value(&width_px), "image width in pixels (default 1200)")
-      ("count-name", po::value(&count_name), "what the counts are (default by kind: samples, ns, bytes)");
+  desc.add_options()("help,h", "show this help")("input", po::value(&input),
+                                                 "folded stacks file (or a capture, .lpc)")(
+      "output,o", po::value(&output), "SVG file to write (- for stdout)")(
+      "kind", po::value(&kind_text),
+      "cpu, offcpu, wall, io, alloc, alloc-live: palette and count unit (default cpu)")(
+      "diff", po::value(&diff_path), "base profile: a differential graph of INPUT against BASE")(
+      "title", po::value(&title), "title (default \"Flame Graph\")")(
+      "subtitle", po::value(&subtitle), "second line under the title")("inverted", po::bool_switch(),
+                                                                       "icicle graph: root at the top")(
+      "min-width", po::value(&min_width_px),
+      "frames narrower than PX pixels are merged into their parent (default 0.1)")(
+      "width", po::value(&width_px), "image width in pixels (default 1200)")(
+      "count-name", po::value(&count_name), "what the counts are (default by kind: samples, ns, bytes)");
   po::positional_options_description positional;
   positional.add("input", 1);
   auto vm = parse_args(args, desc, &positional);
@@ -99,7 +102,8 @@ int cmd_flamegraph(const Args& args) {
   }
   auto kind = flamegraph::parse_kind(kind_text);
   if (!kind.ok()) return fail(kind.error());
-  if (is_capture(input) || (!diff_path.empty() && is_capture(diff_path))) return not_available("capture input");
+  if (is_capture(input) || (!diff_path.empty() && is_capture(diff_path)))
+    return not_available("capture input");
 
   auto profile = load(input);
   if (!profile.ok()) return fail(profile.error());

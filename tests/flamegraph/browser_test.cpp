@@ -125,15 +125,16 @@ std::string chromium_binary() {
 // between RESULT[ and ]RESULT.
 std::map<std::string, std::string> run_page(const std::string& path) {
   std::string chromium = chromium_binary();
-  EXPECT_FALSE(chromium.empty()) << "chromium not found: run scripts/install-deps.sh or set LOADPROF_CHROMIUM";
+  EXPECT_FALSE(chromium.empty())
+      << "chromium not found: run scripts/install-deps.sh or set LOADPROF_CHROMIUM";
   if (chromium.empty()) return {};
   char profile_dir[] = "/tmp/loadprof-chromium-XXXXXX";
   EXPECT_NE(::mkdtemp(profile_dir), nullptr);
   std::string cmd = "timeout 120 '" + chromium +
                     "' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
                     "--disable-background-networking --disable-component-update --disable-sync "
-                    "--disable-dev-shm-usage --user-data-dir=" + std::string(profile_dir) +
-                    " --dump-dom 'file://" + path + "' 2>/dev/null";
+                    "--disable-dev-shm-usage --user-data-dir=" +
+                    std::string(profile_dir) + " --dump-dom 'file://" + path + "' 2>/dev/null";
   std::string dom;
   if (FILE* p = ::popen(cmd.c_str(), "r")) {
     char buf[65536];
@@ -234,24 +235,25 @@ TEST(Browser, TwoInlineGraphsInOneHtmlPageStayIndependent) {
   flame.xml_prolog = false;
   icicle.xml_prolog = false;
   icicle.inverted = true;
-  std::string html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n<div id=\"g1\">" +
-                     render_svg(p, flame) + "</div>\n<div id=\"g2\">" +
-                     render_svg(p, icicle) + "</div>\n<pre id=\"result\"></pre>\n<script>\n" +
-                     kDriver +
-                     "\n(function () {\n"
-                     "  var out = [];\n"
-                     "  try {\n"
-                     "    var g1 = document.querySelector('#g1 svg'), g2 = document.querySelector('#g2 svg');\n"
-                     "    checks(g2, out, 'i.');\n"
-                     "    fgClick(fgRect(g1, 'a', 2));\n"
-                     "    out.push('g2.a.after_g1_zoom=' + fgRect(g2, 'a', 2).getAttribute('width'));\n"
-                     "    out.push('g1.a.zoomed=' + fgRect(g1, 'a', 2).getAttribute('width'));\n"
-                     "    g1.flamegraph.search('^b$');\n"
-                     "    out.push('g2.matches=' + g2.querySelectorAll('rect.fg-match').length);\n"
-                     "    out.push('g1.matches=' + g1.querySelectorAll('rect.fg-match').length);\n"
-                     "  } catch (e) { out.push('error=' + e.message); }\n"
-                     "  document.getElementById('result').textContent = 'RES' + 'ULT[' + out.join('\\x1e') + ']RES' + 'ULT';\n"
-                     "})();\n</script>\n</body></html>\n";
+  std::string html =
+      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n<div id=\"g1\">" +
+      render_svg(p, flame) + "</div>\n<div id=\"g2\">" + render_svg(p, icicle) +
+      "</div>\n<pre id=\"result\"></pre>\n<script>\n" + kDriver +
+      "\n(function () {\n"
+      "  var out = [];\n"
+      "  try {\n"
+      "    var g1 = document.querySelector('#g1 svg'), g2 = document.querySelector('#g2 svg');\n"
+      "    checks(g2, out, 'i.');\n"
+      "    fgClick(fgRect(g1, 'a', 2));\n"
+      "    out.push('g2.a.after_g1_zoom=' + fgRect(g2, 'a', 2).getAttribute('width'));\n"
+      "    out.push('g1.a.zoomed=' + fgRect(g1, 'a', 2).getAttribute('width'));\n"
+      "    g1.flamegraph.search('^b$');\n"
+      "    out.push('g2.matches=' + g2.querySelectorAll('rect.fg-match').length);\n"
+      "    out.push('g1.matches=' + g1.querySelectorAll('rect.fg-match').length);\n"
+      "  } catch (e) { out.push('error=' + e.message); }\n"
+      "  document.getElementById('result').textContent = 'RES' + 'ULT[' + out.join('\\x1e') + ']RES' + "
+      "'ULT';\n"
+      "})();\n</script>\n</body></html>\n";
   const std::string path = temp_path("inline.html");
   write_text_file(path, html);
   auto r = run_page(path);
@@ -275,26 +277,27 @@ TEST(Browser, DifferentialGraphKeepsItsColoursThroughSearchAndZoom) {
   RenderOptions o;
   o.diff_base = &base;
   std::string svg = render_svg(now, o);
-  std::string driver = std::string("<script type=\"text/ecmascript\"><![CDATA[\n") + kDriver +
-                       "\n(function () {\n"
-                       "  var svg = document.documentElement, out = [];\n"
-                       "  function fill(n, d) { return getComputedStyle(fgRect(svg, n, d)).fill; }\n"
-                       "  try {\n"
-                       "    out.push('b.fill0=' + fill('b', 3));\n"
-                       "    out.push('other.fill0=' + fill('other', 2));\n"
-                       "    fgRect(svg, 'b', 3).dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));\n"
-                       "    out.push('details=' + svg.getElementsByClassName('fg-details')[0].textContent);\n"
-                       "    fgClick(fgRect(svg, 'a', 2));\n"
-                       "    out.push('b.w1=' + fgRect(svg, 'b', 3).getAttribute('width'));\n"
-                       "    svg.flamegraph.search('^b$');\n"
-                       "    out.push('search=' + fgMatched(svg));\n"
-                       "    svg.flamegraph.clearSearch();\n"
-                       "    out.push('b.fill1=' + fill('b', 3));\n"
-                       "  } catch (e) { out.push('error=' + e.message); }\n"
-                       "  var t = document.createElementNS('http://www.w3.org/2000/svg', 'text');\n"
-                       "  t.textContent = 'RES' + 'ULT[' + out.join('\\x1e') + ']RES' + 'ULT';\n"
-                       "  svg.appendChild(t);\n"
-                       "})();\n]]></script>\n</svg>\n";
+  std::string driver =
+      std::string("<script type=\"text/ecmascript\"><![CDATA[\n") + kDriver +
+      "\n(function () {\n"
+      "  var svg = document.documentElement, out = [];\n"
+      "  function fill(n, d) { return getComputedStyle(fgRect(svg, n, d)).fill; }\n"
+      "  try {\n"
+      "    out.push('b.fill0=' + fill('b', 3));\n"
+      "    out.push('other.fill0=' + fill('other', 2));\n"
+      "    fgRect(svg, 'b', 3).dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));\n"
+      "    out.push('details=' + svg.getElementsByClassName('fg-details')[0].textContent);\n"
+      "    fgClick(fgRect(svg, 'a', 2));\n"
+      "    out.push('b.w1=' + fgRect(svg, 'b', 3).getAttribute('width'));\n"
+      "    svg.flamegraph.search('^b$');\n"
+      "    out.push('search=' + fgMatched(svg));\n"
+      "    svg.flamegraph.clearSearch();\n"
+      "    out.push('b.fill1=' + fill('b', 3));\n"
+      "  } catch (e) { out.push('error=' + e.message); }\n"
+      "  var t = document.createElementNS('http://www.w3.org/2000/svg', 'text');\n"
+      "  t.textContent = 'RES' + 'ULT[' + out.join('\\x1e') + ']RES' + 'ULT';\n"
+      "  svg.appendChild(t);\n"
+      "})();\n]]></script>\n</svg>\n";
   svg.replace(svg.rfind("</svg>"), std::string::npos, driver);
   const std::string path = temp_path("diff.svg");
   write_text_file(path, svg);

@@ -31,7 +31,8 @@ Run run(const std::string& args) {
 }
 
 TEST(FlamegraphCli, RendersAFoldedFile) {
-  auto r = run("'" + kData + "simple.folded' --title 'checkout service' --output '" + tmp("simple.svg") + "'");
+  auto r =
+      run("'" + kData + "simple.folded' --title 'checkout service' --output '" + tmp("simple.svg") + "'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   std::string svg = read_text_file(tmp("simple.svg"));
@@ -60,8 +61,9 @@ TEST(FlamegraphCli, RejectsInputWithoutStacks) {
 
 TEST(FlamegraphCli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("'" + kData + "simple.folded'").exit_code, 2);  // no --output
-  EXPECT_EQ(run("--output x.svg").exit_code, 2);                  // no input
-  EXPECT_EQ(run("'" + kData + "simple.folded' --inv --output " + tmp("x.svg")).exit_code, 2);  // no abbreviations
+  EXPECT_EQ(run("--output x.svg").exit_code, 2);                // no input
+  EXPECT_EQ(run("'" + kData + "simple.folded' --inv --output " + tmp("x.svg")).exit_code,
+            2);  // no abbreviations
   auto kind = run("'" + kData + "simple.folded' --kind gpu --output " + tmp("x.svg"));
   EXPECT_EQ(kind.exit_code, 2);
   EXPECT_NE(kind.err.find("unknown kind 'gpu'"), std::string::npos) << kind.err;
@@ -83,19 +85,21 @@ TEST(FlamegraphCli, CaptureInputIsNotAvailableYet) {
 }
 
 TEST(FlamegraphCli, DifferentialIcicleAndMinWidth) {
-  auto r = run("'" + kData + "simple.folded' --diff '" + kData + "base.folded' --output '" + tmp("diff.svg") + "'");
+  auto r = run("'" + kData + "simple.folded' --diff '" + kData + "base.folded' --output '" + tmp("diff.svg") +
+               "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string diff = read_text_file(tmp("diff.svg"));
   EXPECT_NE(diff.find("data-diff=\"1\""), std::string::npos);
   EXPECT_NE(diff.find("class=\"fg-legend\""), std::string::npos);
   auto frames = svg_frames(diff);
-  const auto* parse = find_frame(frames, "parse_json", 4);  // 40% -> 25%: shrank
+  const auto* parse = find_frame(frames, "parse_json", 4);                         // 40% -> 25%: shrank
   const auto* query = find_frame(frames, "db::query(std::string const&amp;)", 4);  // 15% -> 25%: grew
   ASSERT_TRUE(parse && query);
   EXPECT_GT(parse->b, parse->r);
   EXPECT_GT(query->r, query->b);
 
-  r = run("'" + kData + "simple.folded' --inverted --min-width 12 --kind offcpu --output '" + tmp("icicle.svg") + "'");
+  r = run("'" + kData + "simple.folded' --inverted --min-width 12 --kind offcpu --output '" +
+          tmp("icicle.svg") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string icicle = read_text_file(tmp("icicle.svg"));
   EXPECT_NE(icicle.find("data-inverted=\"1\""), std::string::npos);
@@ -107,7 +111,8 @@ TEST(FlamegraphCli, DifferentialIcicleAndMinWidth) {
 
 TEST(FlamegraphCli, ReadsStdinAndWritesStdout) {
   const std::string out = tmp("stdout.svg");
-  int rc = testing::run_shell("printf 'a;b 3\\na;c 1\\n' | " + kBin + " flamegraph - --output - > '" + out + "'");
+  int rc =
+      testing::run_shell("printf 'a;b 3\\na;c 1\\n' | " + kBin + " flamegraph - --output - > '" + out + "'");
   EXPECT_EQ(rc, 0);
   auto frames = svg_frames(read_text_file(out));
   ASSERT_NE(find_frame(frames, "b", 2), nullptr);

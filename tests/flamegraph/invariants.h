@@ -28,7 +28,8 @@ inline std::string check_invariants(std::string_view input, size_t chunk_bytes) 
   }
   uint64_t lines = static_cast<uint64_t>(std::count(input.begin(), input.end(), '\n'));
   if (!input.empty() && input.back() != '\n') ++lines;
-  if (whole.stack_lines + whole.junk_lines + whole.blank_lines != lines) return "a line was neither stack, junk nor blank";
+  if (whole.stack_lines + whole.junk_lines + whole.blank_lines != lines)
+    return "a line was neither stack, junk nor blank";
   // Children never hold more than their parent.
   std::vector<uint64_t> child_sum(whole.node_count(), 0);
   for (NodeId n = 1; n < whole.node_count(); ++n) {
@@ -46,7 +47,8 @@ inline std::string check_invariants(std::string_view input, size_t chunk_bytes) 
   for (const auto& f : layout.frames) {
     if (f.parent_index < 0) continue;
     const auto& parent = layout.frames[f.parent_index];
-    if (f.start < parent.start || f.start + f.count > parent.start + parent.count) return "frame outside its parent";
+    if (f.start < parent.start || f.start + f.count > parent.start + parent.count)
+      return "frame outside its parent";
     if (f.x_px + 1e-6 < parent.x_px || f.x_px + f.width_px > parent.x_px + parent.width_px + 1e-6) {
       return "frame box outside its parent's";
     }

@@ -1,10 +1,10 @@
 // Layout: widths sum to the parent's, name order, min-width merging.
+#include "loadprof/flamegraph/layout.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
-
-#include "loadprof/flamegraph/layout.h"
 
 namespace loadprof::flamegraph {
 namespace {
@@ -13,7 +13,8 @@ namespace {
 Profile sample_profile() {
   std::string text;
   for (int i = 0; i < 40; ++i) {
-    text += "svc;main;worker" + std::to_string(i % 7) + ";f" + std::to_string(i) + " " + std::to_string(i + 1) + "\n";
+    text += "svc;main;worker" + std::to_string(i % 7) + ";f" + std::to_string(i) + " " +
+            std::to_string(i + 1) + "\n";
     text += "svc;main;worker" + std::to_string(i % 7) + " " + std::to_string(i % 5) + "\n";
   }
   text += "svc;main;rec;rec;rec;rec 11\nsvc 3\n";

@@ -39,17 +39,17 @@ TEST(FoldedParser, MergesStacksIntoTree) {
 TEST(FoldedParser, CountsJunkLinesAndKeepsTheRest) {
   const std::string text =
       "main;ok 4\n"
-      "no count here\n"        // junk: last token not a number
-      "main;bad 12x\n"         // junk
-      "\n"                     // blank
-      "   \t \n"               // blank
-      "17\n"                   // junk: no stack
+      "no count here\n"                      // junk: last token not a number
+      "main;bad 12x\n"                       // junk
+      "\n"                                   // blank
+      "   \t \n"                             // blank
+      "17\n"                                 // junk: no stack
       "main;huge 99999999999999999999999\n"  // junk: over 64 bits
-      "# comment 1x\n"          // junk
-      "main;crlf 2\r\n"         // valid, CR ignored
-      "main;spaces   3  \n"     // valid, extra blanks
-      "main;tab\t5\n"           // valid, tab separator
-      "main;nonl 6";            // valid, no final newline
+      "# comment 1x\n"                       // junk
+      "main;crlf 2\r\n"                      // valid, CR ignored
+      "main;spaces   3  \n"                  // valid, extra blanks
+      "main;tab\t5\n"                        // valid, tab separator
+      "main;nonl 6";                         // valid, no final newline
   Profile p = parse_folded(text);
   EXPECT_EQ(p.junk_lines, 5u);
   EXPECT_EQ(p.blank_lines, 2u);
@@ -74,7 +74,8 @@ TEST(FoldedParser, KeepsSpacesTemplatesAndUtf8InNames) {
       "svc;Foo<a:b>::bar 2\n"
       "svc;\xE5\x87\xBD\xE6\x95\xB0;caf\xC3\xA9 1\n");
   auto d = dump(p);
-  EXPECT_EQ(d["all;svc;std::map<int, std::basic_string<char> >::find(int const&) const;operator new(unsigned long)"],
+  EXPECT_EQ(d["all;svc;std::map<int, std::basic_string<char> >::find(int const&) const;operator new(unsigned "
+              "long)"],
             9u);
   // A ';' inside a name is written ':' in the folded format, so it never splits a frame.
   EXPECT_EQ(d["all;svc;Foo<a:b>::bar"], 2u);
@@ -82,8 +83,7 @@ TEST(FoldedParser, KeepsSpacesTemplatesAndUtf8InNames) {
 }
 
 TEST(FoldedParser, AnyChunkingGivesTheSameTree) {
-  const std::string text =
-      "a;b;c 1\na;b 2\na;bc 3\na;b;c;d 4\nx;y 5\na;b;c 6\n\nbad\na;b;c;d;e 7\nz 8";
+  const std::string text = "a;b;c 1\na;b 2\na;bc 3\na;b;c;d 4\nx;y 5\na;b;c 6\n\nbad\na;b;c;d;e 7\nz 8";
   Profile whole = parse_folded(text);
   for (size_t step : {1u, 2u, 3u, 7u}) {
     Profile p;

@@ -2,9 +2,9 @@
 // fixed attribute order), so tests can assert on what a browser would draw.
 #pragma once
 
-#include <cstdint>
 #include <sys/wait.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <regex>
@@ -44,7 +44,8 @@ inline std::vector<SvgFrame> svg_frames(const std::string& svg) {
   return out;
 }
 
-inline const SvgFrame* find_frame(const std::vector<SvgFrame>& frames, const std::string& name, uint32_t depth) {
+inline const SvgFrame* find_frame(const std::vector<SvgFrame>& frames, const std::string& name,
+                                  uint32_t depth) {
   for (const auto& f : frames) {
     if (f.depth == depth && f.name() == name) return &f;
   }

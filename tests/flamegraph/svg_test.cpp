@@ -1,13 +1,14 @@
 // SVG writer: golden files, widths in the picture, hostile names, palettes,
 // kernel hue, differential colours, labels. Regenerate the golden files with
 // LOADPROF_REGENERATE_GOLDEN=1 (then review the diff before committing).
+#include "loadprof/flamegraph/svg.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <map>
 #include <string>
 
-#include "loadprof/flamegraph/svg.h"
 #include "svg_frames.h"
 
 namespace loadprof::flamegraph {
@@ -89,7 +90,8 @@ TEST(Svg, FrameWidthsSumToTheirParents) {
     double children_px = 0;
     uint64_t children_count = 0;
     for (const auto& c : frames) {
-      if (c.depth == parent.depth + 1 && c.start >= parent.start && c.start + c.count <= parent.start + parent.count) {
+      if (c.depth == parent.depth + 1 && c.start >= parent.start &&
+          c.start + c.count <= parent.start + parent.count) {
         children_px += c.width;
         children_count += c.count;
         EXPECT_GE(c.x + 0.01, parent.x);
@@ -119,10 +121,12 @@ TEST(Svg, HostileNamesAreEscapedAndTheSvgStaysWellFormed) {
   EXPECT_EQ(svg.find("<script>alert"), std::string::npos);
   EXPECT_EQ(svg.find("</script><script>x()"), std::string::npos);
   EXPECT_NE(svg.find("&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;"), std::string::npos);
-  EXPECT_NE(svg.find("operator&lt;&lt; &lt;char, std::char_traits&lt;char&gt; &gt;(std::ostream&amp;"), std::string::npos);
+  EXPECT_NE(svg.find("operator&lt;&lt; &lt;char, std::char_traits&lt;char&gt; &gt;(std::ostream&amp;"),
+            std::string::npos);
   EXPECT_NE(svg.find("it&apos;s &quot;quoted&quot; &amp; &apos;single&apos;"), std::string::npos);
   // Invalid UTF-8 and control characters become U+FFFD; valid UTF-8 passes through.
-  EXPECT_NE(svg.find("bad\xEF\xBF\xBD\xEF\xBF\xBD utf8 \xEF\xBF\xBD(\xEF\xBF\xBD\xEF\xBF\xBD end"), std::string::npos);
+  EXPECT_NE(svg.find("bad\xEF\xBF\xBD\xEF\xBF\xBD utf8 \xEF\xBF\xBD(\xEF\xBF\xBD\xEF\xBF\xBD end"),
+            std::string::npos);
   EXPECT_NE(svg.find("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E (1 samples"), std::string::npos);
   EXPECT_EQ(svg.find('\x01'), std::string::npos);
   EXPECT_EQ(svg.find('\xFF'), std::string::npos);
@@ -205,8 +209,8 @@ TEST(Svg, DifferentialColoursFollowTheSignOfTheChange) {
 TEST(Svg, LabelsAreCutToFitByCodePoints) {
   // 12 px * 0.59 = 7.08 px per character.
   EXPECT_EQ(frame_label("handle_request", 200, 12, 0.59), "handle_request");
-  EXPECT_EQ(frame_label("handle_request", 50, 12, 0.59), "handl..");   // 7 chars fit
-  EXPECT_EQ(frame_label("handle_request", 20, 12, 0.59), "");           // 2 chars: nothing
+  EXPECT_EQ(frame_label("handle_request", 50, 12, 0.59), "handl..");  // 7 chars fit
+  EXPECT_EQ(frame_label("handle_request", 20, 12, 0.59), "");         // 2 chars: nothing
   EXPECT_EQ(frame_label("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE6\x97\xA5", 22, 12, 0.59), "\xE6\x97\xA5..");
 }
 

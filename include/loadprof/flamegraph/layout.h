@@ -13,9 +13,9 @@
 namespace loadprof::flamegraph {
 
 struct LayoutOptions {
-  double width_px = 1200;    // whole image
-  double xpad_px = 10;       // left and right margin
-  double min_width_px = 0.1; // narrower frames are not emitted
+  double width_px = 1200;     // whole image
+  double xpad_px = 10;        // left and right margin
+  double min_width_px = 0.1;  // narrower frames are not emitted
 };
 
 struct LaidOutFrame {

@@ -59,9 +59,9 @@ class Profile {
   std::string_view name_by_id(uint32_t id) const { return names_[id]; }
 
   // What the parser saw.
-  uint64_t stack_lines = 0;  // lines that parsed as "STACK COUNT"
-  uint64_t junk_lines = 0;   // non-blank lines that did not; not in the tree
-  uint64_t blank_lines = 0;  // empty or whitespace-only; ignored
+  uint64_t stack_lines = 0;             // lines that parsed as "STACK COUNT"
+  uint64_t junk_lines = 0;              // non-blank lines that did not; not in the tree
+  uint64_t blank_lines = 0;             // empty or whitespace-only; ignored
   std::vector<JunkLine> junk_examples;  // the first kMaxJunkExamples junk lines
   static constexpr size_t kMaxJunkExamples = 5;
 
