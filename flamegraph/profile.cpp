@@ -199,6 +199,22 @@ void Profile::add_stack(const std::vector<std::string_view>& frames, uint64_t co
   ++stack_lines;
 }
 
+void Profile::add_folded(std::string_view stack, uint64_t count) {
+  if (stack.empty()) {
+    ++junk_lines;
+    return;
+  }
+  std::vector<std::string_view> frames;
+  size_t pos = 0;
+  while (true) {
+    size_t semi = stack.find(';', pos);
+    frames.push_back(stack.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos));
+    if (semi == std::string_view::npos) break;
+    pos = semi + 1;
+  }
+  add_stack(frames, count);
+}
+
 void FoldedParser::feed(std::string_view chunk) {
   if (!pending_.empty()) {
     const char* nl = static_cast<const char*>(std::memchr(chunk.data(), '\n', chunk.size()));

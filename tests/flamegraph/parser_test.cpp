@@ -103,6 +103,18 @@ TEST(FoldedParser, AnyChunkingGivesTheSameTree) {
   EXPECT_EQ(d["all;z"], 8u);
 }
 
+TEST(FoldedParser, AddFoldedMatchesTheTextParser) {
+  Profile text = parse_folded("svc;main;work 5\nsvc;main 2\nsvc;main;work;leaf 3\n");
+  Profile lines;
+  lines.add_folded("svc;main;work", 5);
+  lines.add_folded("svc;main", 2);
+  lines.add_folded("svc;main;work;leaf", 3);
+  lines.add_folded("", 9);
+  EXPECT_EQ(dump(lines), dump(text));
+  EXPECT_EQ(lines.stack_lines, 3u);
+  EXPECT_EQ(lines.junk_lines, 1u);
+}
+
 TEST(FoldedParser, InputOrderDoesNotMatter) {
   Profile sorted = parse_folded("a;b 1\na;b;c 2\na;c 3\nb;a 4\n");
   Profile shuffled = parse_folded("b;a 4\na;c 3\na;b;c 2\na;b 1\n");

@@ -46,6 +46,9 @@ class Profile {
   void add_to_path(const NodeId* path, size_t depth, uint64_t count);
   // Convenience for tests and importers: frames root-first, without "all".
   void add_stack(const std::vector<std::string_view>& frames, uint64_t count);
+  // One folded stack already split from its count ("proc;main;work"), as
+  // capture::FoldedLine holds it: split at every ';'. An empty stack is junk.
+  void add_folded(std::string_view stack, uint64_t count);
 
   size_t node_count() const { return parent_.size(); }
   NodeId parent(NodeId node) const { return parent_[node]; }
