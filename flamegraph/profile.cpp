@@ -258,6 +258,8 @@ void FoldedParser::junk(std::string_view text) {
 void FoldedParser::line(std::string_view text) {
   ++line_number_;
   std::string_view s = text;
+  // A UTF-8 byte order mark (editors on Windows) is not part of the first frame.
+  if (line_number_ == 1 && s.starts_with("\xEF\xBB\xBF")) s.remove_prefix(3);
   while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
   if (s.empty()) {
     // Whitespace-only lines carry nothing; a trailing newline is not junk.

@@ -115,6 +115,12 @@ TEST(FoldedParser, AddFoldedMatchesTheTextParser) {
   EXPECT_EQ(lines.junk_lines, 1u);
 }
 
+TEST(FoldedParser, IgnoresAByteOrderMark) {
+  auto d = dump(parse_folded("\xEF\xBB\xBFmain;a 1\nmain;b 2\n"));
+  EXPECT_EQ(d["all;main"], 3u);
+  EXPECT_EQ(d.size(), 4u);
+}
+
 TEST(FoldedParser, InputOrderDoesNotMatter) {
   Profile sorted = parse_folded("a;b 1\na;b;c 2\na;c 3\nb;a 4\n");
   Profile shuffled = parse_folded("b;a 4\na;c 3\na;b;c 2\na;b 1\n");
