@@ -307,7 +307,10 @@ std::string render_svg(const Profile& profile, const RenderOptions& options) {
     std::string_view name = profile.name(f.node);
     const double y = options.inverted ? g.ypad_top + f.depth * kFrameHeightPx
                                       : g.height - g.ypad_bottom - (f.depth + 1) * kFrameHeightPx;
-    out.append("<g class=\"fg-f\" data-s=\"");
+    const Rgb color = diff ? diff_color(delta_pct[i], max_abs_delta) : frame_color(palette, name);
+    // Black labels are unreadable on the saturated ends of the differential scale.
+    const bool dark = diff && 0.299 * color.r + 0.587 * color.g + 0.114 * color.b < 90;
+    out.append(dark ? "<g class=\"fg-f fg-dark\" data-s=\"" : "<g class=\"fg-f\" data-s=\"");
     append_u64(out, f.start);
     out.append("\" data-n=\"");
     append_u64(out, f.count);
@@ -336,7 +339,7 @@ std::string render_svg(const Profile& profile, const RenderOptions& options) {
     out.append("\" height=\"");
     append_fixed(out, kFrameHeightPx - 1, 0);
     out.append("\" fill=\"");
-    append_rgb(out, diff ? diff_color(delta_pct[i], max_abs_delta) : frame_color(palette, name));
+    append_rgb(out, color);
     out.append("\"/>");
     std::string label = frame_label(name, f.width_px, kFontSizePx, kFontWidth);
     if (!label.empty()) {

@@ -24,7 +24,7 @@ struct SvgFrame {
 
 inline std::vector<SvgFrame> svg_frames(const std::string& svg) {
   static const std::regex re(
-      R"re(<g class="fg-f" data-s="(\d+)" data-n="(\d+)" data-d="(\d+)"><title>([^<]*)</title><rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="15" fill="rgb\((\d+),(\d+),(\d+)\)"/>)re");
+      R"re(<g class="fg-f(?: fg-dark)?" data-s="(\d+)" data-n="(\d+)" data-d="(\d+)"><title>([^<]*)</title><rect x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="15" fill="rgb\((\d+),(\d+),(\d+)\)"/>)re");
   std::vector<SvgFrame> out;
   for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re); it != std::sregex_iterator(); ++it) {
     const auto& m = *it;
