@@ -13,6 +13,7 @@ packages=(
   python3-jsonschema
   util-linux libcap2-bin procps
   nodejs chromium
+  libxml2-utils
 )
 missing=()
 for p in "${packages[@]}"; do
