@@ -1,4 +1,4 @@
-// loadprof flamegraph: folded stacks (a capture once the reader is wired) to an
+// loadprof flamegraph: folded stacks or a capture (.lpc) to an
 // interactive SVG, plain or differential. Parses flags and calls the
 // flamegraph library; no rendering logic here.
 #include <fcntl.h>
@@ -9,6 +9,8 @@
 #include <string>
 
 #include "commands.h"
+#include "loadprof/capture/folded.h"
+#include "loadprof/capture/reader.h"
 #include "loadprof/flamegraph/profile.h"
 #include "loadprof/flamegraph/svg.h"
 #include "loadprof/util/exit_codes.h"
@@ -33,7 +35,23 @@ bool is_capture(const std::string& path) {
   return ::read(fd.get(), magic, sizeof magic) == 3 && magic[0] == 'L' && magic[1] == 'P' && magic[2] == 'C';
 }
 
-Result<flamegraph::Profile> load(const std::string& path) {
+// A capture becomes folded lines of the kind asked for; folded text is the
+// only thing the renderer sees.
+Result<flamegraph::Profile> load_capture(const std::string& path, const std::string& kind) {
+  LOADPROF_TRY(capture, capture::read_capture(path));
+  if (capture.read_info.truncated) {
+    log::warn(path + ": truncated at offset " + std::to_string(capture.read_info.damage_offset) + " (" +
+              capture.read_info.damage + "); using everything before it");
+  }
+  LOADPROF_TRY(lines, capture::folded_stacks(capture, kind));
+  if (lines.empty()) return make_error(ErrorKind::usage, path + ": the capture holds no " + kind + " stacks");
+  flamegraph::Profile profile;
+  for (const auto& line : lines) profile.add_folded(line.stack, line.count);
+  return profile;
+}
+
+Result<flamegraph::Profile> load(const std::string& path, const std::string& kind) {
+  if (is_capture(path)) return load_capture(path, kind);
   auto profile = flamegraph::read_folded_file(path);
   if (!profile.ok()) return profile.error();
   if (profile->junk_lines > 0) {
@@ -77,7 +95,7 @@ int cmd_flamegraph(const Args& args) {
   double min_width_px = 0.1;
   uint32_t width_px = 1200;
   desc.add_options()("help,h", "show this help")("input", po::value(&input),
-                                                 "folded stacks file (or a capture, .lpc)")(
+                                                 "folded stacks file or a capture (.lpc)")(
       "output,o", po::value(&output), "SVG file to write (- for stdout)")(
       "kind", po::value(&kind_text),
       "cpu, offcpu, wall, io, alloc, alloc-live: palette and count unit (default cpu)")(
@@ -102,14 +120,11 @@ int cmd_flamegraph(const Args& args) {
   }
   auto kind = flamegraph::parse_kind(kind_text);
   if (!kind.ok()) return fail(kind.error());
-  if (is_capture(input) || (!diff_path.empty() && is_capture(diff_path)))
-    return not_available("capture input");
-
-  auto profile = load(input);
+  auto profile = load(input, kind_text);
   if (!profile.ok()) return fail(profile.error());
   std::optional<flamegraph::Profile> base;
   if (!diff_path.empty()) {
-    auto b = load(diff_path);
+    auto b = load(diff_path, kind_text);
     if (!b.ok()) return fail(b.error());
     base = std::move(b).value();
   }

@@ -1,13 +1,26 @@
-// KIND.svg: the hook between the report and the flamegraph library.
+// KIND.svg: the hook between the report and the flamegraph library. Folded
+// lines are the only contract between them (STYLE.md, inferno).
 #include "loadprof/report/flamegraph_svg.h"
+
+#include "loadprof/flamegraph/palette.h"
+#include "loadprof/flamegraph/profile.h"
+#include "loadprof/flamegraph/svg.h"
 
 namespace loadprof::report {
 
-// INTEGRATION POINT: not wired to the flamegraph library yet (it is built on
-// another branch). Replace this body with the renderer call once it is merged.
-Result<void> write_flamegraph_svg(std::ostream&, const std::vector<capture::FoldedLine>&,
-                                  const FlamegraphOptions&) {
-  return make_error(ErrorKind::not_available, "flame graph SVG");
+Result<void> write_flamegraph_svg(std::ostream& out, const std::vector<capture::FoldedLine>& lines,
+                                  const FlamegraphOptions& options) {
+  auto kind = flamegraph::parse_kind(options.kind);
+  if (!kind.ok()) return kind.error();
+  flamegraph::Profile profile;
+  for (const auto& line : lines) profile.add_folded(line.stack, line.count);
+  flamegraph::RenderOptions render;
+  render.kind = *kind;
+  render.title = options.title;
+  std::string svg = flamegraph::render_svg(profile, render);
+  out.write(svg.data(), static_cast<std::streamsize>(svg.size()));
+  if (!out) return make_error(ErrorKind::io, "write flame graph");
+  return {};
 }
 
 }  // namespace loadprof::report

@@ -16,9 +16,7 @@ struct FlamegraphOptions {
   std::string title;
 };
 
-// NOT AVAILABLE YET: returns ErrorKind::not_available ("flame graph SVG") until
-// the flamegraph library is merged; the integrator replaces the body of this
-// one function (src/report/flamegraph_svg.cpp) with the call to the renderer.
+// Renders the folded lines as an interactive flame graph SVG.
 [[nodiscard]] Result<void> write_flamegraph_svg(std::ostream& out,
                                                 const std::vector<capture::FoldedLine>& lines,
                                                 const FlamegraphOptions& options);
