@@ -112,16 +112,19 @@ TEST(CaptureFormat, VarintEdges) {
   EXPECT_TRUE(r.at_end());
 
   // An 11-byte varint, a tenth byte above 1, a string longer than its input: all fail, no overrun.
-  ByteReader overlong(std::string(11, '\x80'));
+  // (ByteReader views its input: the strings must outlive the readers.)
+  const std::string overlong_bytes(11, '\x80'), too_big_bytes = std::string(9, '\xff') + "\x02",
+                    short_bytes("\x05" "ab", 3), huge_bytes("\xff\xff\xff\xff\x0f", 5);
+  ByteReader overlong(overlong_bytes);
   overlong.varint();
   EXPECT_FALSE(overlong.ok());
-  ByteReader too_big(std::string(9, '\xff') + "\x02");
+  ByteReader too_big(too_big_bytes);
   too_big.varint();
   EXPECT_FALSE(too_big.ok());
-  ByteReader short_str(std::string("\x05" "ab", 3));
+  ByteReader short_str(short_bytes);
   EXPECT_EQ(short_str.str(), "");
   EXPECT_FALSE(short_str.ok());
-  ByteReader huge_count(std::string("\xff\xff\xff\xff\x0f", 5));
+  ByteReader huge_count(huge_bytes);
   EXPECT_EQ(huge_count.count(5), 0u);
   EXPECT_FALSE(huge_count.ok());
 }
