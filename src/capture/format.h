@@ -23,8 +23,10 @@ inline constexpr size_t kMaxFileHeaderSize = 4096;
 inline constexpr char kChunkMarker[4] = {'L', 'P', 'C', 'K'};
 inline constexpr size_t kChunkHeaderSize = 48;
 inline constexpr size_t kMaxChunkHeaderSize = 4096;
-// Bounds that keep a corrupt length from driving a huge allocation.
-inline constexpr uint64_t kMaxChunkPayloadBytes = 256ull << 20;
+// Bound on a chunk's uncompressed payload, so a crafted length or a zstd bomb
+// cannot drive a huge allocation. The writer's chunks stay near its 4 MiB
+// pending bound, far below it.
+inline constexpr uint64_t kMaxChunkPayloadBytes = 32ull << 20;
 
 // Flags: bits 0..15 change how the payload must be read, so a reader that does
 // not know a set bit skips the chunk as unknown; bits 16..31 are advisory.

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include "capture/bytes.h"
 #include "capture/codec.h"
@@ -156,7 +157,12 @@ class ChunkReader {
         why = std::string(chunk_type_name(h.type)) + " chunk: zstd frame size does not match the header";
         return false;
       }
-      buffer_.resize(h.uncompressed_size);
+      try {
+        buffer_.resize(h.uncompressed_size);
+      } catch (const std::bad_alloc&) {
+        why = "out of memory for a " + std::to_string(h.uncompressed_size) + "-byte chunk";
+        return false;
+      }
       size_t n = ZSTD_decompressDCtx(dctx_.get(), buffer_.data(), buffer_.size(), stored.data(), stored.size());
       if (ZSTD_isError(n) || n != h.uncompressed_size) {
         why = std::string(chunk_type_name(h.type)) + " chunk: zstd: " +
@@ -169,7 +175,13 @@ class ChunkReader {
       return false;
     }
     std::string decode_why;
-    switch (decode_chunk(h.type, payload, h.record_count, capture_, index_, decode_why)) {
+    DecodeStatus status = DecodeStatus::malformed;
+    try {
+      status = decode_chunk(h.type, payload, h.record_count, capture_, index_, decode_why);
+    } catch (const std::bad_alloc&) {  // a crafted chunk may claim more than memory holds
+      decode_why = "out of memory";
+    }
+    switch (status) {
       case DecodeStatus::ok:
         ++capture_.read_info.chunks_read;
         return true;
