@@ -25,8 +25,8 @@ namespace loadprof::capture {
 namespace {
 
 Error corrupt(const std::string& what, uint64_t offset) {
-  return make_error(ErrorKind::corrupt_input, "not a readable loadprof capture: " + what + " at offset " +
-                                                  std::to_string(offset));
+  return make_error(ErrorKind::corrupt_input,
+                    "not a readable loadprof capture: " + what + " at offset " + std::to_string(offset));
 }
 
 struct DctxDeleter {
@@ -163,10 +163,11 @@ class ChunkReader {
         why = "out of memory for a " + std::to_string(h.uncompressed_size) + "-byte chunk";
         return false;
       }
-      size_t n = ZSTD_decompressDCtx(dctx_.get(), buffer_.data(), buffer_.size(), stored.data(), stored.size());
+      size_t n =
+          ZSTD_decompressDCtx(dctx_.get(), buffer_.data(), buffer_.size(), stored.data(), stored.size());
       if (ZSTD_isError(n) || n != h.uncompressed_size) {
-        why = std::string(chunk_type_name(h.type)) + " chunk: zstd: " +
-              (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
+        why = std::string(chunk_type_name(h.type)) +
+              " chunk: zstd: " + (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
         return false;
       }
       payload = std::string_view(buffer_.data(), n);

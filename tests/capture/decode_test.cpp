@@ -25,7 +25,8 @@ std::string base_capture() {
 
 std::string chunk_of(const EncodedChunk& c) {
   std::string out;
-  EXPECT_TRUE(append_chunk(out, c.type, c.payload, c.record_count, c.time_min_ns, c.time_max_ns, 1, nullptr).ok());
+  EXPECT_TRUE(
+      append_chunk(out, c.type, c.payload, c.record_count, c.time_min_ns, c.time_max_ns, 1, nullptr).ok());
   return out;
 }
 
@@ -109,11 +110,11 @@ TEST(CaptureDecode, OversizedAndMismatchedZstdFrames) {
                                            uint32_t(zeros.size()), frame),
                 at, "claims");
   // A header that understates the frame's content size.
-  expect_damage(bytes + testing::raw_chunk(uint16_t(ChunkType::cpu_samples), kChunkFlagZstd, 0, 100, frame), at,
-                "zstd frame size does not match");
+  expect_damage(bytes + testing::raw_chunk(uint16_t(ChunkType::cpu_samples), kChunkFlagZstd, 0, 100, frame),
+                at, "zstd frame size does not match");
   // Not a zstd frame at all.
-  expect_damage(bytes + testing::raw_chunk(uint16_t(ChunkType::cpu_samples), kChunkFlagZstd, 0, 4, "abcd"), at,
-                "zstd");
+  expect_damage(bytes + testing::raw_chunk(uint16_t(ChunkType::cpu_samples), kChunkFlagZstd, 0, 4, "abcd"),
+                at, "zstd");
 }
 
 TEST(CaptureDecode, BadChunkHeaderSize) {

@@ -50,14 +50,16 @@ int main(int argc, char** argv) {
     for (const auto& batch : per_second) {
       EncodedChunk c = encode_cpu_samples(batch);
       std::string out;
-      if (!append_chunk(out, c.type, c.payload, c.record_count, c.time_min_ns, c.time_max_ns, level, nullptr).ok()) {
+      if (!append_chunk(out, c.type, c.payload, c.record_count, c.time_min_ns, c.time_max_ns, level, nullptr)
+               .ok()) {
         return 1;
       }
       bytes += out.size();
       raw += c.payload.size();
     }
-    std::printf("samples chunks, zstd level %d: %.0f bytes per 1,000 samples (varint payload before zstd: %.0f)\n",
-                level, 1000.0 * bytes / samples, 1000.0 * raw / samples);
+    std::printf(
+        "samples chunks, zstd level %d: %.0f bytes per 1,000 samples (varint payload before zstd: %.0f)\n",
+        level, 1000.0 * bytes / samples, 1000.0 * raw / samples);
   }
 
   testing::TempPath file("size_probe.lpc");
@@ -89,10 +91,11 @@ int main(int argc, char** argv) {
     if (!w.flush().ok()) return 1;
   }
   if (!w.finish({t0 + seconds * 1'000'000'000ull, false, {}, "duration"}).ok()) return 1;
-  std::printf("whole file through CaptureWriter: %llu bytes for %llu samples = %.0f bytes per 1,000 samples "
-              "(includes 2,000 frames and 500 stacks)\n",
-              static_cast<unsigned long long>(w.bytes_written()), static_cast<unsigned long long>(samples),
-              1000.0 * w.bytes_written() / samples);
+  std::printf(
+      "whole file through CaptureWriter: %llu bytes for %llu samples = %.0f bytes per 1,000 samples "
+      "(includes 2,000 frames and 500 stacks)\n",
+      static_cast<unsigned long long>(w.bytes_written()), static_cast<unsigned long long>(samples),
+      1000.0 * w.bytes_written() / samples);
   // Read back: the report path's first step (SPEC: report of a 10-minute capture in < 5 s).
   auto start = std::chrono::steady_clock::now();
   auto read = read_capture(file.path());
