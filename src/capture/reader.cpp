@@ -88,7 +88,7 @@ class ChunkReader {
       std::string why;
       uint64_t next = 0;
       if (!read_chunk(offset, next, why)) {
-        if (capture_.read_info.chunks_read + capture_.read_info.chunks_skipped_unknown == 0) {
+        if (complete_chunks() == 0) {
           return corrupt("no complete chunk: " + why, offset);
         }
         capture_.read_info.truncated = true;
@@ -98,13 +98,18 @@ class ChunkReader {
       }
       offset = next;
     }
-    if (capture_.read_info.chunks_read + capture_.read_info.chunks_skipped_unknown == 0) {
+    if (complete_chunks() == 0) {
       return corrupt("no chunk after the file header (file ends)", offset);
     }
     return std::move(capture_);
   }
 
  private:
+  uint64_t complete_chunks() const {
+    const ReadInfo& i = capture_.read_info;
+    return i.chunks_read + i.chunks_skipped_unknown + i.chunks_skipped_window;
+  }
+
   // Reads the chunk at `offset`; on success sets `next` to the following chunk.
   bool read_chunk(uint64_t offset, uint64_t& next, std::string& why) {
     std::string_view rest = bytes_.substr(offset);
