@@ -52,7 +52,10 @@ class ByteReader {
   bool at_end() const { return pos_ == in_.size(); }
   size_t remaining() const { return in_.size() - pos_; }
   size_t position() const { return pos_; }
-  void fail() { ok_ = false; pos_ = in_.size(); }
+  void fail() {
+    ok_ = false;
+    pos_ = in_.size();
+  }
 
   uint8_t u8() { return uint8_t(fixed(1)); }
   uint16_t u16le() { return uint16_t(fixed(2)); }

@@ -94,8 +94,8 @@ bool decode_stack_ref(Decoder& d, uint64_t code, size_t stack_count, StackId& ou
     out = kNoStack;
     return true;
   }
-  if (code - 1 >= stack_count) return d.fail("reference to stack " + std::to_string(code - 1) +
-                                             " before its definition");
+  if (code - 1 >= stack_count)
+    return d.fail("reference to stack " + std::to_string(code - 1) + " before its definition");
   out = StackId(code - 1);
   return true;
 }
@@ -719,8 +719,8 @@ bool decode_end(Decoder& d, Capture& cap, uint32_t record_count) {
 
 }  // namespace
 
-DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t record_count,
-                          Capture& capture, DecodeIndex& index, std::string& why) {
+DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t record_count, Capture& capture,
+                          DecodeIndex& index, std::string& why) {
   ByteReader r(payload);
   Decoder d{r, why};
   uint64_t version = r.varint();
@@ -735,20 +735,48 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
   }
   bool ok = false;
   switch (ChunkType(type)) {
-    case ChunkType::metadata: ok = decode_metadata(d, capture, record_count); break;
-    case ChunkType::clock_sync: ok = decode_clock_sync(d, capture, record_count); break;
-    case ChunkType::processes: ok = decode_processes(d, capture, index, record_count); break;
-    case ChunkType::threads: ok = decode_threads(d, capture, index, record_count); break;
-    case ChunkType::mappings: ok = decode_mappings(d, capture, record_count); break;
-    case ChunkType::frames: ok = decode_frames(d, capture, record_count); break;
-    case ChunkType::stacks: ok = decode_stacks(d, capture, record_count); break;
-    case ChunkType::cpu_samples: ok = decode_cpu_samples(d, capture, record_count); break;
-    case ChunkType::cpu_accounting: ok = decode_cpu_accounting(d, capture, record_count); break;
-    case ChunkType::drops: ok = decode_drops(d, capture, record_count); break;
-    case ChunkType::end: ok = decode_end(d, capture, record_count); break;
-    case ChunkType::offcpu: ok = decode_offcpu(d, capture, record_count); break;
-    case ChunkType::requests: ok = decode_requests(d, capture, record_count); break;
-    default: why = "not a decodable chunk type"; return DecodeStatus::malformed;
+    case ChunkType::metadata:
+      ok = decode_metadata(d, capture, record_count);
+      break;
+    case ChunkType::clock_sync:
+      ok = decode_clock_sync(d, capture, record_count);
+      break;
+    case ChunkType::processes:
+      ok = decode_processes(d, capture, index, record_count);
+      break;
+    case ChunkType::threads:
+      ok = decode_threads(d, capture, index, record_count);
+      break;
+    case ChunkType::mappings:
+      ok = decode_mappings(d, capture, record_count);
+      break;
+    case ChunkType::frames:
+      ok = decode_frames(d, capture, record_count);
+      break;
+    case ChunkType::stacks:
+      ok = decode_stacks(d, capture, record_count);
+      break;
+    case ChunkType::cpu_samples:
+      ok = decode_cpu_samples(d, capture, record_count);
+      break;
+    case ChunkType::cpu_accounting:
+      ok = decode_cpu_accounting(d, capture, record_count);
+      break;
+    case ChunkType::drops:
+      ok = decode_drops(d, capture, record_count);
+      break;
+    case ChunkType::end:
+      ok = decode_end(d, capture, record_count);
+      break;
+    case ChunkType::offcpu:
+      ok = decode_offcpu(d, capture, record_count);
+      break;
+    case ChunkType::requests:
+      ok = decode_requests(d, capture, record_count);
+      break;
+    default:
+      why = "not a decodable chunk type";
+      return DecodeStatus::malformed;
   }
   return ok ? DecodeStatus::ok : DecodeStatus::malformed;
 }

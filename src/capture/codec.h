@@ -50,7 +50,7 @@ struct DecodeIndex {
 
 // Decodes a payload of a known type into `capture` (all or nothing). On
 // `malformed`, `why` says what was wrong.
-DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t record_count,
-                          Capture& capture, DecodeIndex& index, std::string& why);
+DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t record_count, Capture& capture,
+                          DecodeIndex& index, std::string& why);
 
 }  // namespace loadprof::capture

@@ -14,8 +14,10 @@ namespace {
 
 std::string sanitize(std::string name) {
   for (char& c : name) {
-    if (c == ';') c = ':';
-    else if (c == '\n' || c == '\r') c = ' ';
+    if (c == ';')
+      c = ':';
+    else if (c == '\n' || c == '\r')
+      c = ' ';
   }
   if (name.empty()) name = "[unknown]";
   return name;
@@ -28,11 +30,13 @@ struct KeyHash {
   size_t operator()(const Key& k) const { return std::hash<uint64_t>()(uint64_t(k.first) << 32 | k.second); }
 };
 
-std::vector<FoldedLine> fold(const Capture& capture, const std::unordered_map<Key, uint64_t, KeyHash>& weights) {
+std::vector<FoldedLine> fold(const Capture& capture,
+                             const std::unordered_map<Key, uint64_t, KeyHash>& weights) {
   std::unordered_map<uint32_t, std::string> roots;
   for (const auto& p : capture.processes) roots[p.pid] = sanitize(p.command);
   std::vector<std::string> frame_names(capture.frames.size());
-  for (size_t i = 0; i < capture.frames.size(); ++i) frame_names[i] = sanitize(frame_display_name(capture.frames[i]));
+  for (size_t i = 0; i < capture.frames.size(); ++i)
+    frame_names[i] = sanitize(frame_display_name(capture.frames[i]));
 
   std::map<std::string, uint64_t> merged;
   for (const auto& [key, weight] : weights) {

@@ -10,23 +10,40 @@ namespace loadprof::capture {
 
 const char* chunk_type_name(uint16_t type) {
   switch (ChunkType(type)) {
-    case ChunkType::metadata: return "metadata";
-    case ChunkType::clock_sync: return "clock sync";
-    case ChunkType::processes: return "processes";
-    case ChunkType::threads: return "threads";
-    case ChunkType::mappings: return "mappings";
-    case ChunkType::frames: return "frames";
-    case ChunkType::stacks: return "stacks";
-    case ChunkType::cpu_samples: return "cpu samples";
-    case ChunkType::cpu_accounting: return "cpu accounting";
-    case ChunkType::drops: return "drops";
-    case ChunkType::end: return "end";
-    case ChunkType::offcpu: return "off-cpu intervals";
-    case ChunkType::requests: return "requests";
-    case ChunkType::io_events: return "i/o events";
-    case ChunkType::allocations: return "allocations";
-    case ChunkType::load_histograms: return "load histograms";
-    case ChunkType::strings: return "strings";
+    case ChunkType::metadata:
+      return "metadata";
+    case ChunkType::clock_sync:
+      return "clock sync";
+    case ChunkType::processes:
+      return "processes";
+    case ChunkType::threads:
+      return "threads";
+    case ChunkType::mappings:
+      return "mappings";
+    case ChunkType::frames:
+      return "frames";
+    case ChunkType::stacks:
+      return "stacks";
+    case ChunkType::cpu_samples:
+      return "cpu samples";
+    case ChunkType::cpu_accounting:
+      return "cpu accounting";
+    case ChunkType::drops:
+      return "drops";
+    case ChunkType::end:
+      return "end";
+    case ChunkType::offcpu:
+      return "off-cpu intervals";
+    case ChunkType::requests:
+      return "requests";
+    case ChunkType::io_events:
+      return "i/o events";
+    case ChunkType::allocations:
+      return "allocations";
+    case ChunkType::load_histograms:
+      return "load histograms";
+    case ChunkType::strings:
+      return "strings";
   }
   return "unknown";
 }
@@ -47,11 +64,11 @@ std::string encode_file_header() {
   return out;
 }
 
-Result<void> append_chunk(std::string& out, uint16_t type, std::string_view payload,
-                          uint32_t record_count, uint64_t time_min_ns, uint64_t time_max_ns,
-                          int zstd_level, void* zstd_cctx) {
+Result<void> append_chunk(std::string& out, uint16_t type, std::string_view payload, uint32_t record_count,
+                          uint64_t time_min_ns, uint64_t time_max_ns, int zstd_level, void* zstd_cctx) {
   if (payload.size() > kMaxChunkPayloadBytes) {
-    return make_error(ErrorKind::internal, "capture chunk too large: " + std::to_string(payload.size()) + " bytes");
+    return make_error(ErrorKind::internal,
+                      "capture chunk too large: " + std::to_string(payload.size()) + " bytes");
   }
   size_t header_at = out.size();
   out.resize(header_at + kChunkHeaderSize);  // filled in below, once sizes are known

@@ -23,8 +23,10 @@ inline constexpr size_t kMaxFileHeaderSize = 4096;
 inline constexpr char kChunkMarker[4] = {'L', 'P', 'C', 'K'};
 inline constexpr size_t kChunkHeaderSize = 48;
 inline constexpr size_t kMaxChunkHeaderSize = 4096;
-// Bounds that keep a corrupt length from driving a huge allocation.
-inline constexpr uint64_t kMaxChunkPayloadBytes = 256ull << 20;
+// Bound on a chunk's uncompressed payload, so a crafted length or a zstd bomb
+// cannot drive a huge allocation. The writer's chunks stay near its 4 MiB
+// pending bound, far below it.
+inline constexpr uint64_t kMaxChunkPayloadBytes = 32ull << 20;
 
 // Flags: bits 0..15 change how the payload must be read, so a reader that does
 // not know a set bit skips the chunk as unknown; bits 16..31 are advisory.
@@ -63,10 +65,10 @@ struct ChunkHeader {
   uint32_t flags = 0;
   uint32_t record_count = 0;
   uint32_t uncompressed_size = 0;
-  uint32_t stored_size = 0;    // bytes following the header (compressed when kChunkFlagZstd)
-  uint64_t time_min_ns = 0;    // 0/0 = the chunk has no time range (dictionaries, drops)
+  uint32_t stored_size = 0;  // bytes following the header (compressed when kChunkFlagZstd)
+  uint64_t time_min_ns = 0;  // 0/0 = the chunk has no time range (dictionaries, drops)
   uint64_t time_max_ns = 0;
-  uint32_t payload_crc = 0;    // CRC32C of the stored payload bytes
+  uint32_t payload_crc = 0;  // CRC32C of the stored payload bytes
 };
 
 std::string encode_file_header();
@@ -74,7 +76,7 @@ std::string encode_file_header();
 // Appends one chunk (header + zstd frame of `payload`) to `out`.
 // `zstd_level` is the zstd compression level; `zstd_cctx` may be null.
 [[nodiscard]] Result<void> append_chunk(std::string& out, uint16_t type, std::string_view payload,
-                                        uint32_t record_count, uint64_t time_min_ns,
-                                        uint64_t time_max_ns, int zstd_level, void* zstd_cctx);
+                                        uint32_t record_count, uint64_t time_min_ns, uint64_t time_max_ns,
+                                        int zstd_level, void* zstd_cctx);
 
 }  // namespace loadprof::capture

@@ -10,9 +10,11 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include "capture/bytes.h"
 #include "capture/codec.h"
@@ -24,8 +26,8 @@ namespace loadprof::capture {
 namespace {
 
 Error corrupt(const std::string& what, uint64_t offset) {
-  return make_error(ErrorKind::corrupt_input, "not a readable loadprof capture: " + what + " at offset " +
-                                                  std::to_string(offset));
+  return make_error(ErrorKind::corrupt_input,
+                    "not a readable loadprof capture: " + what + " at offset " + std::to_string(offset));
 }
 
 struct DctxDeleter {
@@ -59,9 +61,25 @@ Result<size_t> read_file_header(std::string_view bytes) {
   return size_t(header_size);
 }
 
+bool is_event_chunk(uint16_t type) {
+  switch (ChunkType(type)) {
+    case ChunkType::cpu_samples:
+    case ChunkType::offcpu:
+    case ChunkType::cpu_accounting:
+    case ChunkType::requests:
+      return true;
+    default:
+      return false;
+  }
+}
+
+constexpr uint64_t kSecondNs = 1'000'000'000;
+
 class ChunkReader {
  public:
-  explicit ChunkReader(std::string_view bytes) : bytes_(bytes) { dctx_.reset(ZSTD_createDCtx()); }
+  ChunkReader(std::string_view bytes, const ReadOptions& options) : bytes_(bytes), options_(options) {
+    dctx_.reset(ZSTD_createDCtx());
+  }
 
   Result<Capture> run() {
     LOADPROF_TRY(header_size, read_file_header(bytes_));
@@ -70,7 +88,7 @@ class ChunkReader {
       std::string why;
       uint64_t next = 0;
       if (!read_chunk(offset, next, why)) {
-        if (capture_.read_info.chunks_read + capture_.read_info.chunks_skipped_unknown == 0) {
+        if (complete_chunks() == 0) {
           return corrupt("no complete chunk: " + why, offset);
         }
         capture_.read_info.truncated = true;
@@ -80,13 +98,18 @@ class ChunkReader {
       }
       offset = next;
     }
-    if (capture_.read_info.chunks_read + capture_.read_info.chunks_skipped_unknown == 0) {
+    if (complete_chunks() == 0) {
       return corrupt("no chunk after the file header (file ends)", offset);
     }
     return std::move(capture_);
   }
 
  private:
+  uint64_t complete_chunks() const {
+    const ReadInfo& i = capture_.read_info;
+    return i.chunks_read + i.chunks_skipped_unknown + i.chunks_skipped_window;
+  }
+
   // Reads the chunk at `offset`; on success sets `next` to the following chunk.
   bool read_chunk(uint64_t offset, uint64_t& next, std::string& why) {
     std::string_view rest = bytes_.substr(offset);
@@ -145,6 +168,11 @@ class ChunkReader {
       ++capture_.read_info.chunks_skipped_unknown;
       return true;
     }
+    if (windowed() && is_event_chunk(h.type) && !(h.time_min_ns == 0 && h.time_max_ns == 0) &&
+        (h.time_max_ns < window_lo(h.type) || h.time_min_ns > options_.window_end_ns)) {
+      ++capture_.read_info.chunks_skipped_window;  // checked intact above, never decompressed
+      return true;
+    }
     std::string_view payload = stored;
     if (h.flags & kChunkFlagZstd) {
       if (h.uncompressed_size > kMaxChunkPayloadBytes) {
@@ -156,11 +184,17 @@ class ChunkReader {
         why = std::string(chunk_type_name(h.type)) + " chunk: zstd frame size does not match the header";
         return false;
       }
-      buffer_.resize(h.uncompressed_size);
-      size_t n = ZSTD_decompressDCtx(dctx_.get(), buffer_.data(), buffer_.size(), stored.data(), stored.size());
+      try {
+        buffer_.resize(h.uncompressed_size);
+      } catch (const std::bad_alloc&) {
+        why = "out of memory for a " + std::to_string(h.uncompressed_size) + "-byte chunk";
+        return false;
+      }
+      size_t n =
+          ZSTD_decompressDCtx(dctx_.get(), buffer_.data(), buffer_.size(), stored.data(), stored.size());
       if (ZSTD_isError(n) || n != h.uncompressed_size) {
-        why = std::string(chunk_type_name(h.type)) + " chunk: zstd: " +
-              (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
+        why = std::string(chunk_type_name(h.type)) +
+              " chunk: zstd: " + (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
         return false;
       }
       payload = std::string_view(buffer_.data(), n);
@@ -169,9 +203,17 @@ class ChunkReader {
       return false;
     }
     std::string decode_why;
-    switch (decode_chunk(h.type, payload, h.record_count, capture_, index_, decode_why)) {
+    DecodeStatus status = DecodeStatus::malformed;
+    size_before_ = event_count(h.type);
+    try {
+      status = decode_chunk(h.type, payload, h.record_count, capture_, index_, decode_why);
+    } catch (const std::bad_alloc&) {  // a crafted chunk may claim more than memory holds
+      decode_why = "out of memory";
+    }
+    switch (status) {
       case DecodeStatus::ok:
         ++capture_.read_info.chunks_read;
+        if (windowed()) apply_window(h.type);
         return true;
       case DecodeStatus::unsupported_version:
         ++capture_.read_info.chunks_skipped_unknown;
@@ -183,7 +225,64 @@ class ChunkReader {
     return false;
   }
 
+  size_t event_count(uint16_t type) const {
+    switch (ChunkType(type)) {
+      case ChunkType::cpu_samples: return capture_.cpu_samples.size();
+      case ChunkType::offcpu: return capture_.offcpu.size();
+      case ChunkType::cpu_accounting: return capture_.cpu_accounting.size();
+      case ChunkType::requests: return capture_.requests.size();
+      default: return 0;
+    }
+  }
+
+  bool windowed() const { return options_.window_start_ns != 0 || options_.window_end_ns != UINT64_MAX; }
+
+  // Accounting rows are stamped with the start of their second: a row touches
+  // the window when its second does.
+  uint64_t window_lo(uint16_t type) const {
+    if (ChunkType(type) != ChunkType::cpu_accounting) return options_.window_start_ns;
+    return options_.window_start_ns >= kSecondNs ? options_.window_start_ns - kSecondNs + 1 : 0;
+  }
+
+  bool overlaps(uint64_t lo, uint64_t hi) const {
+    return hi >= options_.window_start_ns && lo <= options_.window_end_ns;
+  }
+
+  // Drops the records of the chunk just decoded that lie outside the window
+  // (they were appended at the end of their vector).
+  template <class T, class Keep>
+  void keep_tail(std::vector<T>& records, size_t from, Keep keep) {
+    from = std::min(from, records.size());
+    records.erase(std::remove_if(records.begin() + from, records.end(), [&](const T& r) { return !keep(r); }),
+                  records.end());
+  }
+  void apply_window(uint16_t type) {
+    switch (ChunkType(type)) {
+      case ChunkType::cpu_samples:
+        keep_tail(capture_.cpu_samples, size_before_,
+                  [&](const CpuSample& s) { return overlaps(s.time_ns, s.time_ns); });
+        break;
+      case ChunkType::offcpu:
+        keep_tail(capture_.offcpu, size_before_,
+                  [&](const OffCpuInterval& o) { return overlaps(o.start_ns, std::max(o.start_ns, o.end_ns)); });
+        break;
+      case ChunkType::cpu_accounting:
+        keep_tail(capture_.cpu_accounting, size_before_,
+                  [&](const CpuAccounting& a) { return overlaps(a.second_ns, a.second_ns + kSecondNs - 1); });
+        break;
+      case ChunkType::requests:
+        keep_tail(capture_.requests, size_before_, [&](const RequestRecord& q) {
+          return overlaps(q.intended_start_ns, std::max({q.intended_start_ns, q.actual_start_ns, q.end_ns}));
+        });
+        break;
+      default:
+        break;
+    }
+  }
+
   std::string_view bytes_;
+  ReadOptions options_;
+  size_t size_before_ = 0;
   std::unique_ptr<ZSTD_DCtx, DctxDeleter> dctx_;
   std::string buffer_;
   Capture capture_;
@@ -199,12 +298,15 @@ bool looks_like_capture(std::string_view first_bytes) {
          uint8_t(first_bytes[3]) < 0x20;
 }
 
-Result<Capture> read_capture_bytes(std::string_view bytes) {
-  ChunkReader reader(bytes);
+Result<Capture> read_capture_bytes(std::string_view bytes, const ReadOptions& options) {
+  if (options.window_start_ns > options.window_end_ns) {
+    return make_error(ErrorKind::usage, "time window ends before it starts");
+  }
+  ChunkReader reader(bytes, options);
   return reader.run();
 }
 
-Result<Capture> read_capture(const std::string& path) {
+Result<Capture> read_capture(const std::string& path, const ReadOptions& options) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return errno_error(ErrorKind::io, "open " + path, errno);
   struct stat st {};
@@ -222,7 +324,7 @@ Result<Capture> read_capture(const std::string& path) {
     if (n == 0) break;
     bytes.append(buf, size_t(n));
   }
-  auto result = read_capture_bytes(bytes);
+  auto result = read_capture_bytes(bytes, options);
   if (!result.ok()) return result.error().context(path);
   return result;
 }

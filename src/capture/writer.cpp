@@ -33,7 +33,9 @@ size_t approx_size(const ClockSync&) { return sizeof(ClockSync); }
 size_t approx_size(const Process& p) { return sizeof(Process) + p.command.size(); }
 size_t approx_size(const Thread& t) { return sizeof(Thread) + t.name.size(); }
 size_t approx_size(const Mapping& m) { return sizeof(Mapping) + m.path.size() + m.build_id.size(); }
-size_t approx_size(const Frame& f) { return sizeof(Frame) + f.function.size() + f.module.size() + f.file.size(); }
+size_t approx_size(const Frame& f) {
+  return sizeof(Frame) + f.function.size() + f.module.size() + f.file.size();
+}
 size_t approx_size(const Stack& s) { return sizeof(Stack) + s.frames.size() * sizeof(FrameId); }
 size_t approx_size(const CpuSample&) { return sizeof(CpuSample); }
 size_t approx_size(const OffCpuInterval&) { return sizeof(OffCpuInterval); }
@@ -192,7 +194,8 @@ class FileCaptureWriter final : public CaptureWriter {
 
 }  // namespace
 
-Result<std::unique_ptr<CaptureWriter>> CaptureWriter::create(const std::string& path, const Metadata& metadata) {
+Result<std::unique_ptr<CaptureWriter>> CaptureWriter::create(const std::string& path,
+                                                             const Metadata& metadata) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd.valid()) return errno_error(ErrorKind::io, "open " + path, errno);
   auto writer = std::make_unique<FileCaptureWriter>(std::move(fd), path);

@@ -56,13 +56,15 @@ inline Capture make_reference_capture(size_t samples, uint32_t seed = 1) {
   c.metadata.start_monotonic_ns = 1'000'000'000'000;
   c.metadata.start_realtime_ns = 1'700'000'000'000'000'000;
   const uint64_t t0 = c.metadata.start_monotonic_ns;
-  c.clock_sync = {{t0, c.metadata.start_realtime_ns}, {t0 + 10'000'000'000, c.metadata.start_realtime_ns + 10'000'000'123}};
+  c.clock_sync = {{t0, c.metadata.start_realtime_ns},
+                  {t0 + 10'000'000'000, c.metadata.start_realtime_ns + 10'000'000'123}};
 
   Process p1{100, 1, "server", t0, std::nullopt, std::nullopt, std::nullopt, false, true};
   Process p2{101, 100, "worker;x", t0 + 5, t0 + 900'000'000, 0, std::nullopt, false, false};
   Process p3{102, 100, "killed", t0 + 7, t0 + 800'000'000, std::nullopt, 9, true, false};
   c.processes = {p1, p2, p3};
-  c.threads = {{100, 100, "server", t0, std::nullopt}, {100, 103, "io-thread", t0 + 1, t0 + 50},
+  c.threads = {{100, 100, "server", t0, std::nullopt},
+               {100, 103, "io-thread", t0 + 1, t0 + 50},
                {101, 101, "worker", t0 + 5, t0 + 900'000'000}};
   c.mappings = {{100, t0, 0x400000, 0x401000, 0, "/usr/bin/server", "deadbeef01", true},
                 {100, t0 + 3, 0x7f0000000000, 0x7f0000200000, 0x1000, "/usr/lib/libc.so.6", "", true},
@@ -110,7 +112,9 @@ inline Result<void> write_capture(const std::string& path, const Capture& c, siz
   auto created = CaptureWriter::create(path, c.metadata);
   if (!created.ok()) return created.error();
   auto& w = *created.value();
-  auto part = [&](size_t i, size_t n) { return std::pair<size_t, size_t>(i * n / batches, (i + 1) * n / batches); };
+  auto part = [&](size_t i, size_t n) {
+    return std::pair<size_t, size_t>(i * n / batches, (i + 1) * n / batches);
+  };
   for (size_t b = 0; b < batches; ++b) {
     auto [cs0, cs1] = part(b, c.clock_sync.size());
     for (size_t i = cs0; i < cs1; ++i) w.add_clock_sync(c.clock_sync[i]);

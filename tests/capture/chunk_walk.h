@@ -49,3 +49,26 @@ inline void set_chunk_flags(std::string& bytes, uint64_t offset, uint32_t flags)
 }
 
 }  // namespace loadprof::capture::testing
+
+namespace loadprof::capture::testing {
+
+// A chunk with arbitrary header fields and valid CRCs (stored bytes as given).
+inline std::string raw_chunk(uint16_t type, uint32_t flags, uint32_t record_count, uint32_t uncompressed_size,
+                             std::string_view stored) {
+  std::string h;
+  ByteWriter w(h);
+  w.raw(std::string_view(kChunkMarker, sizeof kChunkMarker));
+  w.u16le(kChunkHeaderSize);
+  w.u16le(type);
+  w.u32le(flags);
+  w.u32le(record_count);
+  w.u32le(uncompressed_size);
+  w.u32le(uint32_t(stored.size()));
+  w.u64le(0);
+  w.u64le(0);
+  w.u32le(crc32c(stored));
+  w.u32le(crc32c(h));
+  return h + std::string(stored);
+}
+
+}  // namespace loadprof::capture::testing

@@ -79,7 +79,8 @@ TEST(CaptureCorpus, SeedOutcomesFollowTheRules) {
     EXPECT_EQ(expected[name].outcome, "truncated") << name;
     EXPECT_EQ(expected[name].samples, 32u) << name;
   }
-  for (const char* name : {"corrupt-header-only", "corrupt-short-header", "corrupt-garbage-text", "corrupt-empty"}) {
+  for (const char* name :
+       {"corrupt-header-only", "corrupt-short-header", "corrupt-garbage-text", "corrupt-empty"}) {
     EXPECT_EQ(expected[name].outcome, "corrupt") << name;
   }
 }

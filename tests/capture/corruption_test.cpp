@@ -106,9 +106,7 @@ class CaptureCorruption : public ::testing::Test {
   std::vector<Capture> prefixes_;  // prefixes_[k-1]: the read of the first k chunks
 };
 
-TEST_F(CaptureCorruption, FullFileEqualsReference) {
-  expect_same_records(prefixes_.back(), reference_);
-}
+TEST_F(CaptureCorruption, FullFileEqualsReference) { expect_same_records(prefixes_.back(), reference_); }
 
 TEST_F(CaptureCorruption, TruncatedAtEveryChunkBoundary) {
   // Exactly at a boundary: a valid capture without the rest (like a killed recorder).
@@ -207,9 +205,11 @@ TEST_F(CaptureCorruption, UnknownChunkTypesInTheMiddleAreSkipped) {
   testing::set_chunk_flags(flagged, 0, kChunkFlagZstd | (1u << 7));
   // And a known type whose payload claims a newer encoding version.
   std::string newer;
-  ASSERT_TRUE(append_chunk(newer, uint16_t(ChunkType::cpu_samples), std::string("\x02", 1), 0, 0, 0, 1,
-                           nullptr).ok());
-  std::string copy = bytes_.substr(0, chunks_[k].offset) + unknown + flagged + newer + bytes_.substr(chunks_[k].offset);
+  ASSERT_TRUE(
+      append_chunk(newer, uint16_t(ChunkType::cpu_samples), std::string("\x02", 1), 0, 0, 0, 1, nullptr)
+          .ok());
+  std::string copy =
+      bytes_.substr(0, chunks_[k].offset) + unknown + flagged + newer + bytes_.substr(chunks_[k].offset);
 
   auto got = read_capture_bytes(copy);
   ASSERT_TRUE(got.ok()) << got.error().message;

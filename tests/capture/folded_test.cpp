@@ -1,10 +1,10 @@
 // Folded export: exact text for a small hand-built capture (process root,
 // root-first order, kernel suffix, ';' in names, merging, sorting).
+#include "loadprof/capture/folded.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
-
-#include "loadprof/capture/folded.h"
 
 namespace loadprof::capture {
 namespace {

@@ -1,12 +1,13 @@
 // Byte-level checks of the container: CRC32C check value, file and chunk
 // header layout as docs/CAPTURE_FORMAT.md states it, varint edge cases.
+#include "capture/format.h"
+
 #include <gtest/gtest.h>
 
 #include "capture/bytes.h"
 #include "capture/capture_fixture.h"
 #include "capture/chunk_walk.h"
 #include "capture/crc32c.h"
-#include "capture/format.h"
 #include "loadprof/capture/reader.h"
 
 namespace loadprof::capture {
@@ -26,9 +27,9 @@ TEST(CaptureFormat, FileHeaderBytes) {
   std::string h = encode_file_header();
   ASSERT_EQ(h.size(), 16u);
   EXPECT_EQ(h.substr(0, 3), "LPC");
-  EXPECT_EQ(uint8_t(h[3]), 1u);                        // major
-  EXPECT_EQ(h.substr(4, 2), std::string("\0\0", 2));  // minor 0
-  EXPECT_EQ(h.substr(6, 2), std::string("\x10\0", 2)); // header size 16
+  EXPECT_EQ(uint8_t(h[3]), 1u);                         // major
+  EXPECT_EQ(h.substr(4, 2), std::string("\0\0", 2));    // minor 0
+  EXPECT_EQ(h.substr(6, 2), std::string("\x10\0", 2));  // header size 16
   EXPECT_EQ(ByteReader(std::string_view(h).substr(12)).u32le(), crc32c(std::string_view(h).substr(0, 12)));
   EXPECT_TRUE(looks_like_capture(h));
   EXPECT_FALSE(looks_like_capture("LPC;main;work 12\n"));
@@ -61,12 +62,13 @@ TEST(CaptureFormat, ChunkHeaderLayoutAndOrder) {
   std::vector<uint16_t> types;
   for (const auto& chunk : testing::walk_chunks(bytes)) types.push_back(chunk.type);
   // (The fixture flushes once after half of the frames, then writes everything else.)
-  std::vector<uint16_t> want = {
-      uint16_t(ChunkType::metadata),    uint16_t(ChunkType::clock_sync),    uint16_t(ChunkType::processes),
-      uint16_t(ChunkType::threads),     uint16_t(ChunkType::mappings),      uint16_t(ChunkType::frames),
-      uint16_t(ChunkType::frames),      uint16_t(ChunkType::stacks),        uint16_t(ChunkType::cpu_samples),
-      uint16_t(ChunkType::offcpu),      uint16_t(ChunkType::cpu_accounting), uint16_t(ChunkType::requests),
-      uint16_t(ChunkType::drops),       uint16_t(ChunkType::end)};
+  std::vector<uint16_t> want = {uint16_t(ChunkType::metadata),       uint16_t(ChunkType::clock_sync),
+                                uint16_t(ChunkType::processes),      uint16_t(ChunkType::threads),
+                                uint16_t(ChunkType::mappings),       uint16_t(ChunkType::frames),
+                                uint16_t(ChunkType::frames),         uint16_t(ChunkType::stacks),
+                                uint16_t(ChunkType::cpu_samples),    uint16_t(ChunkType::offcpu),
+                                uint16_t(ChunkType::cpu_accounting), uint16_t(ChunkType::requests),
+                                uint16_t(ChunkType::drops),          uint16_t(ChunkType::end)};
   EXPECT_EQ(types, want);
 }
 
@@ -112,16 +114,23 @@ TEST(CaptureFormat, VarintEdges) {
   EXPECT_TRUE(r.at_end());
 
   // An 11-byte varint, a tenth byte above 1, a string longer than its input: all fail, no overrun.
-  ByteReader overlong(std::string(11, '\x80'));
+  // (ByteReader views its input: the strings must outlive the readers.)
+  const std::string overlong_bytes(11, '\x80'), too_big_bytes = std::string(9, '\xff') + "\x02",
+                                                short_bytes(
+                                                    "\x05"
+                                                    "ab",
+                                                    3),
+                                                huge_bytes("\xff\xff\xff\xff\x0f", 5);
+  ByteReader overlong(overlong_bytes);
   overlong.varint();
   EXPECT_FALSE(overlong.ok());
-  ByteReader too_big(std::string(9, '\xff') + "\x02");
+  ByteReader too_big(too_big_bytes);
   too_big.varint();
   EXPECT_FALSE(too_big.ok());
-  ByteReader short_str(std::string("\x05" "ab", 3));
+  ByteReader short_str(short_bytes);
   EXPECT_EQ(short_str.str(), "");
   EXPECT_FALSE(short_str.ok());
-  ByteReader huge_count(std::string("\xff\xff\xff\xff\x0f", 5));
+  ByteReader huge_count(huge_bytes);
   EXPECT_EQ(huge_count.count(5), 0u);
   EXPECT_FALSE(huge_count.ok());
 }

@@ -155,3 +155,61 @@ TEST(CaptureRoundTrip, CreateFailsOnBadPath) {
 
 }  // namespace
 }  // namespace loadprof::capture
+
+namespace loadprof::capture {
+namespace {
+
+TEST(CaptureWindow, KeepsOnlyEventsTouchingTheWindowAndSkipsWholeChunks) {
+  testing::TempPath file("window.lpc");
+  Capture all = testing::make_reference_capture(50'000);
+  ASSERT_TRUE(testing::write_capture(file.path(), all, 10).ok());
+  // The middle fifth of the sample times.
+  uint64_t lo = all.cpu_samples[20'000].time_ns, hi = all.cpu_samples[30'000].time_ns;
+  auto got = read_capture(file.path(), ReadOptions{lo, hi});
+  ASSERT_TRUE(got.ok()) << got.error().message;
+
+  size_t want_samples = 0;
+  for (const auto& s : all.cpu_samples) want_samples += s.time_ns >= lo && s.time_ns <= hi;
+  EXPECT_EQ(got->cpu_samples.size(), want_samples);
+  for (const auto& s : got->cpu_samples) {
+    EXPECT_GE(s.time_ns, lo);
+    EXPECT_LE(s.time_ns, hi);
+  }
+  // 10 sample chunks of 5,000 samples: at least 6 lie wholly outside 10,001 consecutive samples.
+  EXPECT_GE(got->read_info.chunks_skipped_window, 6u);
+  // Context is read whole.
+  EXPECT_EQ(got->processes, all.processes);
+  EXPECT_EQ(got->frames, all.frames);
+  EXPECT_EQ(got->stacks, all.stacks);
+  EXPECT_EQ(got->drops, all.drops);
+  EXPECT_EQ(got->end, all.end);
+  // Off-CPU intervals overlapping the window: the fixture's all start near t0, before it.
+  size_t want_offcpu = 0;
+  for (const auto& o : all.offcpu) want_offcpu += std::max(o.start_ns, o.end_ns) >= lo && o.start_ns <= hi;
+  EXPECT_EQ(got->offcpu.size(), want_offcpu);
+}
+
+TEST(CaptureWindow, AccountingSecondsOverlappingTheWindowAreKept) {
+  testing::TempPath file("window_acct.lpc");
+  Capture all = testing::make_reference_capture(10);
+  ASSERT_TRUE(testing::write_capture(file.path(), all, 1).ok());
+  const uint64_t t0 = all.metadata.start_monotonic_ns;
+  // [t0 + 0.5 s, t0 + 0.6 s] lies inside the first second only.
+  auto got = read_capture(file.path(), ReadOptions{t0 + 500'000'000, t0 + 600'000'000});
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->cpu_accounting.size(), 2u);
+  EXPECT_EQ(got->cpu_accounting[0].second_ns, t0);
+  auto none = read_capture(file.path(), ReadOptions{t0 + 5'000'000'000, t0 + 6'000'000'000});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->cpu_accounting.empty());
+  EXPECT_TRUE(none->cpu_samples.empty());
+}
+
+TEST(CaptureWindow, InvertedWindowIsUsageError) {
+  auto got = read_capture_bytes("LPC", ReadOptions{10, 5});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().kind, ErrorKind::usage);
+}
+
+}  // namespace
+}  // namespace loadprof::capture

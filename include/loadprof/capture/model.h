@@ -177,6 +177,7 @@ struct ReadInfo {
   std::string damage;                        // what was wrong there
   uint64_t chunks_read = 0;
   uint64_t chunks_skipped_unknown = 0;
+  uint64_t chunks_skipped_window = 0;        // event chunks wholly outside ReadOptions' window
 
   friend bool operator==(const ReadInfo&, const ReadInfo&) = default;
 };

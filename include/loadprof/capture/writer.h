@@ -1,6 +1,7 @@
 // Streaming .lpc writer: records are buffered and written as independent zstd
 // chunks (dictionaries before the data that uses them) on flush(); a recorder
-// killed mid-run loses at most what was not flushed yet.
+// killed mid-run loses at most what was not flushed yet. Not thread-safe: one
+// thread adds, flushes and finishes.
 #pragma once
 
 #include <cstdint>
