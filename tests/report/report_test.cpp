@@ -276,12 +276,17 @@ TEST_F(Schema, BrokenDocumentsFail) {
   EXPECT_EQ(validate(good.dump(2)).exit_code, 0);
 }
 
-TEST(Flamegraph, SvgNotAvailableYet) {
+TEST(Flamegraph, SvgFromFoldedLines) {
   std::ostringstream out;
-  auto r = write_flamegraph_svg(out, {{"prog;main;hot", 3}}, FlamegraphOptions{});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().kind, ErrorKind::not_available);
-  EXPECT_TRUE(out.str().empty());
+  auto r = write_flamegraph_svg(out, {{"prog;main;hot", 3}, {"prog;main;cold", 1}}, FlamegraphOptions{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const std::string svg = out.str();
+  EXPECT_NE(svg.find("all (4 samples, 100.00%)"), std::string::npos) << svg.substr(0, 2000);
+  EXPECT_NE(svg.find("hot (3 samples, 75.00%)"), std::string::npos);
+  FlamegraphOptions bad;
+  bad.kind = "memory";
+  std::ostringstream none;
+  EXPECT_FALSE(write_flamegraph_svg(none, {{"a", 1}}, bad).ok());
 }
 
 }  // namespace

@@ -59,6 +59,13 @@ std::string expected_markdown() {
   return out.str();
 }
 
+// The root frame's tooltip of a flame graph holding every sample of the folded export.
+std::string expected_svg_root() {
+  uint64_t total = 0;
+  for (const auto& l : capture::folded_stacks(sample_capture(), "cpu").value()) total += l.count;
+  return "all (" + std::to_string(total) + " samples, 100.00%)";
+}
+
 std::string expected_folded() {
   std::ostringstream out;
   capture::write_folded(out, capture::folded_stacks(sample_capture(), "cpu").value());
@@ -138,16 +145,17 @@ TEST_F(RunReport, OutputDirWritesEveryAvailableFileAndSaysWhatIsNot) {
   const fs::path out = dir_ / "out";
   EXPECT_EQ(r->files_written,
             (std::vector<std::string>{(out / "report.md").string(), (out / "report.json").string(),
-                                      (out / "cpu.folded").string()}));
+                                      (out / "cpu.folded").string(), (out / "cpu.svg").string()}));
   EXPECT_EQ(read_text(out / "report.md"), expected_markdown());
   EXPECT_EQ(read_text(out / "cpu.folded"), expected_folded());
   auto v = testing::validate_json_text(dir_, "copy.json", read_text(out / "report.json"));
   EXPECT_EQ(v.exit_code, 0) << v.output;
+  // The flame graph holds every sample of cpu.folded: its root frame says so.
+  const std::string svg = read_text(out / "cpu.svg");
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  EXPECT_NE(svg.find(expected_svg_root()), std::string::npos) << svg.substr(0, 2000);
   // Not built yet: said, and no empty file left behind.
-  EXPECT_EQ(r->warnings,
-            (std::vector<std::string>{"report.html not written: not available yet: HTML report",
-                                      "cpu.svg not written: not available yet: flame graph SVG"}));
-  EXPECT_FALSE(fs::exists(out / "cpu.svg"));
+  EXPECT_EQ(r->warnings, (std::vector<std::string>{"report.html not written: not available yet: HTML report"}));
   EXPECT_FALSE(fs::exists(out / "report.html"));
 }
 
@@ -177,12 +185,13 @@ TEST_F(RunReport, KindErrors) {
   EXPECT_EQ(r2.error().message, "unknown kind 'memory' (one of cpu, offcpu, wall, io, alloc, alloc-live)");
 }
 
-TEST_F(RunReport, SvgAndHtmlNotAvailableYet) {
+TEST_F(RunReport, SvgOnStdoutHtmlNotAvailableYet) {
   ReportConfig config;
   config.format = Format::svg;
-  auto r = run(config);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().kind, ErrorKind::not_available);
+  std::string svg;
+  auto r = run(config, &svg);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_NE(svg.find(expected_svg_root()), std::string::npos);
   config.format = Format::html;
   auto r2 = run(config);
   ASSERT_FALSE(r2.ok());
@@ -266,7 +275,8 @@ TEST_F(ReportCli, OutputDir) {
   EXPECT_TRUE(fs::exists(dir_ / "cli-out" / "report.md"));
   EXPECT_TRUE(fs::exists(dir_ / "cli-out" / "report.json"));
   EXPECT_EQ(read_text(dir_ / "cli-out" / "cpu.folded"), expected_folded());
-  EXPECT_NE(r.err.find("loadprof: warning: cpu.svg not written: not available yet"), std::string::npos)
+  EXPECT_TRUE(fs::exists(dir_ / "cli-out" / "cpu.svg"));
+  EXPECT_NE(r.err.find("loadprof: warning: report.html not written: not available yet"), std::string::npos)
       << r.err;
 }
 
@@ -297,8 +307,8 @@ TEST_F(ReportCli, ExitCodes) {
   EXPECT_NE(unknown.err.find("'memory'"), std::string::npos) << unknown.err;
 
   Cli svg = loadprof(cap_.string() + " --format svg");
-  EXPECT_EQ(svg.exit_code, 2);
-  EXPECT_NE(svg.err.find("not available yet"), std::string::npos) << svg.err;
+  EXPECT_EQ(svg.exit_code, 0) << svg.err;
+  EXPECT_EQ(svg.out.rfind("<?xml", 0), 0u);
   Cli html = loadprof(cap_.string() + " --format html");
   EXPECT_EQ(html.exit_code, 2);
   EXPECT_NE(html.err.find("not available yet"), std::string::npos) << html.err;
