@@ -12,7 +12,7 @@ packages=(
   libgtest-dev googletest
   python3-jsonschema
   util-linux libcap2-bin procps
-  nodejs chromium
+  chromium libc6-dbg
   libxml2-utils
 )
 missing=()
