@@ -209,18 +209,22 @@ TEST_F(RecordE2E, InlinedFunctionIsAFrameOfItsOwn) {
   EXPECT_GT(chain, 200u);
 }
 
-TEST_F(RecordE2E, CtrlCLeavesAValidInterruptedCapture) {
-  std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
-  auto res = run({loadprof_binary(), "record", "--output", path, "--", test_program("hot"), "30"}, 1500, SIGINT);
-  EXPECT_EQ(res.exit_code, 0) << res.err;
-  auto cap = capture::read_capture(path);
-  ASSERT_TRUE(cap.ok()) << cap.error().message;
-  ASSERT_TRUE(cap->end.has_value());
-  EXPECT_TRUE(cap->end->interrupted);
-  EXPECT_GT(cap->cpu_samples.size(), 20u);
-  ASSERT_FALSE(cap->processes.empty());
-  // The launched command got SIGINT (forwarded to its group).
-  EXPECT_EQ(cap->processes.front().exit_signal, std::optional<int>(SIGINT));
+TEST_F(RecordE2E, CtrlCAndSigtermLeaveAValidInterruptedCapture) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    SCOPED_TRACE(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
+    auto res = run({loadprof_binary(), "record", "--output", path, "--", test_program("hot"), "30"}, 1500, sig);
+    EXPECT_EQ(res.exit_code, 0) << res.err;
+    auto cap = capture::read_capture(path);
+    ASSERT_TRUE(cap.ok()) << cap.error().message;
+    EXPECT_FALSE(cap->read_info.truncated);
+    ASSERT_TRUE(cap->end.has_value());
+    EXPECT_TRUE(cap->end->interrupted);
+    EXPECT_GT(cap->cpu_samples.size(), 20u);
+    ASSERT_FALSE(cap->processes.empty());
+    // The launched command got SIGINT (forwarded to its group) and died of it.
+    EXPECT_EQ(cap->processes.front().exit_signal, std::optional<int>(SIGINT));
+  }
 }
 
 TEST_F(RecordE2E, TargetExitingMidCaptureEndsItCleanly) {
