@@ -9,9 +9,7 @@
 #include "loadprof/util/log.h"
 #include "loadprof/util/units.h"
 
-#ifdef HAVE_LOADPROF_RECORD
 #include "loadprof/record/recorder.h"
-#endif
 
 namespace loadprof::cli {
 namespace {
@@ -58,9 +56,6 @@ int cmd_record(const Args& all_args) {
   auto& vm = *parsed;
   if (vm.count("help")) return print_help(kUsage, desc);
 
-#ifndef HAVE_LOADPROF_RECORD
-  return not_available("record (this build has no BPF support: rebuild with -DLOADPROF_BPF=ON)");
-#else
   record::RecordOptions o;
   o.command = command;
   o.children = vm["children"].as<bool>();
@@ -104,6 +99,9 @@ int cmd_record(const Args& all_args) {
   o.command_line = "loadprof record";
   for (const auto& a : all_args) o.command_line += " " + a;
 
+#ifndef HAVE_LOADPROF_RECORD
+  return not_available("record (this build has no BPF support: rebuild with -DLOADPROF_BPF=ON)");
+#else
   const auto& stop = install_stop_handlers();
   auto result = record::run_record(o, stop);
   if (!result.ok()) return fail(result.error());
