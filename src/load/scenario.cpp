@@ -17,7 +17,7 @@ namespace loadprof::load {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // file order: headers are sent as written
 
 Error at(const std::string& path, const std::string& message) {
   return make_error(ErrorKind::usage, path + ": " + message);
