@@ -3,7 +3,7 @@
 the token) against the single-URL requests/s of the same driver, closed model, same threads and connections, our
 test server pinned to one CPU and the driver to another, alternating rounds. Plus memory per virtual user: the
 driver's peak RSS with many vs few virtual users. Replaces its own section of docs/benchmarks/load.md."""
-import argparse, json, os, re, resource, statistics, subprocess, tempfile, time
+import argparse, json, os, statistics, subprocess, tempfile, time
 
 SERVER_CPU, DRIVER_CPU = "0", "1"
 BEGIN, END = "<!-- scenario-bench:begin -->", "<!-- scenario-bench:end -->"
@@ -32,12 +32,11 @@ def write_scenario(tmp, port):
 
 
 def run(cmd):
-    """Runs cmd; returns (stdout, peak RSS of the child in KiB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Runs cmd; returns its stdout, or stops the benchmark when it fails."""
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
-    return p.stdout, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before
+    return p.stdout
 
 
 def loadprof(build, target, extra, secs, tmp):
@@ -51,7 +50,7 @@ def loadprof(build, target, extra, secs, tmp):
 
 
 def peak_rss_kib(build, scenario, conns, secs):
-    """Peak RSS of one loadprof run (its own process: /usr/bin/time-like, via a wrapper shell)."""
+    """Peak RSS (VmHWM) of one loadprof run, polled from /proc while it runs."""
     cmd = ["bash", "-c", f'"{build}/src/cli/loadprof" load --scenario "{scenario}" --closed --connections {conns} '
            f'--threads 2 --think-time 200ms --duration {secs}s >/dev/null & pid=$!; peak=0; '
            f'while kill -0 $pid 2>/dev/null; do r=$(awk \'/VmHWM/{{print $2}}\' /proc/$pid/status 2>/dev/null); '
@@ -122,7 +121,7 @@ def main():
              "or body expectations), a 4 KiB request buffer, 256 bytes per variable.", "",
              f"Measured: peak RSS {rss_few:,} KiB with {few} virtual users and {rss_many:,} KiB with {many} "
              f"(closed model, 200 ms think time, 3 s): **{per_vu_rss / 1024:.1f} KiB per virtual user** resident "
-             "(pages of the buffers never written are not resident, so this is below the allocation).", "", END]
+             "(the buffers are allocated, and the kept-response buffer zero-filled, when the run starts, so resident memory is the allocation, flat however long the run).", "", END]
     section = "\n".join(lines) + "\n"
     text = open(a.output).read() if os.path.exists(a.output) else ""
     if BEGIN in text and END in text:
