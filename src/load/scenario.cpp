@@ -481,10 +481,10 @@ Result<Scenario> parse_scenario(std::string_view json_text, const std::string& b
   json root;
   try {
     root = json::parse(json_text.begin(), json_text.end());
-  } catch (const json::parse_error& e) {
-    // The library's message carries the line and column.
+  } catch (const json::exception& e) {
+    // parse_error, or out_of_range for a number like 3e822. The message carries the position.
     std::string what = e.what();
-    if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
     return make_error(ErrorKind::usage, "not valid JSON: " + what);
   }
   if (!root.is_object()) return make_error(ErrorKind::usage, "(top level): expected an object, got " + type_name(root));

@@ -151,6 +151,7 @@ TEST(Scenario, ValidationNamesTheField) {
       {R"({"base_url":"http://h","steps":[{"path":"/a${x"}]})", "steps[0].path: unclosed ${"},
       {R"({"base_url":"http://h","steps":[{"path":"/"}]})", "(accepted)"},
       {R"({"base_url": "http://h", "steps": [{"path": "/"},])", "not valid JSON: parse error"},
+      {"3e822", "not valid JSON: number overflow"},
   };
   for (const auto& c : cases) {
     std::string got = error_of(c.text, dir.string());
