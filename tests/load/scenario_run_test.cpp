@@ -16,6 +16,7 @@
 
 #include "loadprof/load/capacity.h"
 #include "loadprof/load/scenario.h"
+#include "loadprof/util/clock.h"
 #include "report/schema_check.h"
 #include "server_process.h"
 
@@ -376,4 +377,46 @@ TEST(ScenarioRun, CapacityOfAKnownServerWithinFifteenPercent) {
   auto v = loadprof::testing::validate_json_text(dir, "checked.json", text);
   if (v.exit_code == -1) GTEST_SKIP() << v.output;
   EXPECT_EQ(v.exit_code, 0) << v.output;
+}
+
+namespace {
+// A request hook that burns 2 ms of CPU per request: one driver thread cannot send more than ~500 req/s.
+class SlowSource : public RequestSource {
+ public:
+  explicit SlowSource(std::string request) : request_(std::move(request)) {}
+  Next next(uint32_t, uint32_t) override {
+    int64_t until = static_cast<int64_t>(loadprof::monotonic_ns()) + 2'000'000;
+    while (static_cast<int64_t>(loadprof::monotonic_ns()) < until) {
+    }
+    return {request_, false, 0};
+  }
+  std::string request_;
+};
+}  // namespace
+
+TEST(ScenarioRun, CapacitySearchStopsWhenTheDriverSaturates) {
+  // A fast server: the driver, not the target, gives out first; the search must say so.
+  ServerProcess server({});
+  ASSERT_GT(server.port(), 0);
+  LoadConfig c;
+  c.url = *parse_url(server.url("/"));
+  c.threads = 1;
+  c.connections = 16;
+  SlowSource src(format_request(c.url, RequestSpec{}));
+  c.source = &src;
+  CapacityConfig cc;
+  cc.start_rps = 200;
+  cc.step_ns = 1'000'000'000;
+  cc.budget_ns = 20'000'000'000;
+  auto slo = stats::parse_slo("p99<100ms");
+  ASSERT_TRUE(slo.ok());
+  cc.slo = *slo;
+  auto r = find_capacity(c, cc);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->limited_by, "driver") << format_capacity_table(*r);
+  EXPECT_NE(r->message.find("driver saturated"), std::string::npos) << r->message;
+  EXPECT_LT(r->max_rate_rps, 500);  // never a rate the driver could not send
+  ASSERT_GE(r->steps.size(), 2u);
+  EXPECT_EQ(r->steps.back().verdict, "driver");
+  std::printf("%s", format_capacity_table(*r).c_str());
 }
