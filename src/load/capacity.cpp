@@ -24,7 +24,8 @@ CapacityStep judge(const LoadConfig& cfg, const LoadResult& r, const CapacityCon
   CapacityStep st;
   st.rate_rps = cfg.stages.front().rate_start_rps;
   st.throughput_rps = throughput_rps(r.requests, r.duration_ns);
-  st.error_rate_pct = r.requests ? 100.0 * static_cast<double>(r.errors) / static_cast<double>(r.requests) : 0.0;
+  st.error_rate_pct =
+      r.requests ? 100.0 * static_cast<double>(r.errors) / static_cast<double>(r.requests) : 0.0;
   st.latency = stats::percentiles_of(r.latency);
   LoadSummary s = summarize(cfg, r, cc.slo);
   st.achieved_pct = s.saturation.achieved_pct;
@@ -50,7 +51,8 @@ CapacityStep judge(const LoadConfig& cfg, const LoadResult& r, const CapacityCon
   }
   if (s.saturation.limited_by == "target") {
     char b[160];
-    std::snprintf(b, sizeof b, "slo: the target kept up with only %.1f%% of the requested rate", st.achieved_pct);
+    std::snprintf(b, sizeof b, "slo: the target kept up with only %.1f%% of the requested rate",
+                  st.achieved_pct);
     st.verdict = b;
     return st;
   }
@@ -71,12 +73,13 @@ int64_t capacity_warmup_ns(int64_t step_ns) {
   return std::clamp<int64_t>(step_ns / 5, 100'000'000, 5'000'000'000);
 }
 
-Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfig& cc, const CapacityBefore& before,
-                                     const CapacityAfter& after) {
+Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfig& cc,
+                                     const CapacityBefore& before, const CapacityAfter& after) {
   if (cc.start_rps <= 0 || cc.factor <= 1 || cc.step_ns <= 0)
     return make_error(ErrorKind::usage, "capacity search: bad start rate, factor or step duration");
   int64_t warmup = capacity_warmup_ns(cc.step_ns);
-  if (cc.step_ns <= warmup) return make_error(ErrorKind::usage, "--step-duration: too short (at least 200ms)");
+  if (cc.step_ns <= warmup)
+    return make_error(ErrorKind::usage, "--step-duration: too short (at least 200ms)");
   CapacityResult out;
   int64_t t0 = now_ns();
   double pass = 0, fail = 0;  // the highest passing and lowest failing rate so far
@@ -90,8 +93,9 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
       if (fail == 0) {
         out.limited_by = "duration";
         char b[200];
-        std::snprintf(b, sizeof b, "the search ran out of time (--duration) before any step failed: the capacity is "
-                                   "at least %.0f req/s",
+        std::snprintf(b, sizeof b,
+                      "the search ran out of time (--duration) before any step failed: the capacity is "
+                      "at least %.0f req/s",
                       pass);
         out.message = b;
       }
@@ -125,8 +129,9 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
       if (st.verdict == "driver") {
         out.limited_by = "driver";
         char b[400];
-        std::snprintf(b, sizeof b, "the driver saturated at %.0f req/s before the target broke the SLO: the target's "
-                                   "capacity is at least %.0f req/s, not measured (add --threads or free CPUs)",
+        std::snprintf(b, sizeof b,
+                      "the driver saturated at %.0f req/s before the target broke the SLO: the target's "
+                      "capacity is at least %.0f req/s, not measured (add --threads or free CPUs)",
                       rate, pass);
         out.message = b;
         if (!out.has_best) {
@@ -153,14 +158,15 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
     }
     double lo = pass > 0 ? pass : 0;
     if (lo > 0 && fail / lo <= 1 + cc.precision) break;
-    if (lo == 0 && fail <= cc.start_rps / 8) break;  // even a small fraction of the start rate fails
+    if (lo == 0 && fail <= cc.start_rps / 8) break;           // even a small fraction of the start rate fails
     rate = lo > 0 ? std::sqrt(lo * fail) : fail / cc.factor;  // geometric midpoint
   }
   if (out.limited_by.empty()) {
     out.limited_by = fail_reason.empty() ? "duration" : fail_reason;
     char b[400];
     if (pass > 0)
-      std::snprintf(b, sizeof b, "%.0f req/s met the SLO; %.0f req/s did not (%s)", pass, fail, fail_verdict.c_str());
+      std::snprintf(b, sizeof b, "%.0f req/s met the SLO; %.0f req/s did not (%s)", pass, fail,
+                    fail_verdict.c_str());
     else
       std::snprintf(b, sizeof b, "no rate met the SLO, down to %.3g req/s (%s)", fail, fail_verdict.c_str());
     if (fail > 0) out.message = b;
@@ -186,8 +192,8 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
 std::string format_capacity_table(const CapacityResult& r) {
   std::string out = "capacity search (each step's warm-up excluded):\n";
   char line[512];
-  std::snprintf(line, sizeof line, "  %10s %12s %9s %9s %9s %8s  %s\n", "rate/s", "throughput/s", "p50", "p99", "max",
-                "errors", "verdict");
+  std::snprintf(line, sizeof line, "  %10s %12s %9s %9s %9s %8s  %s\n", "rate/s", "throughput/s", "p50",
+                "p99", "max", "errors", "verdict");
   out += line;
   for (const auto& s : r.steps) {
     std::snprintf(line, sizeof line, "  %10.1f %12.1f %8.2fms %8.2fms %8.1fms %7.2f%%  %s\n", s.rate_rps,
@@ -195,15 +201,18 @@ std::string format_capacity_table(const CapacityResult& r) {
                   s.verdict.c_str());
     out += line;
   }
-  if (r.max_rate_rps > 0) std::snprintf(line, sizeof line, "\ncapacity: %.0f req/s", r.max_rate_rps);
-  else std::snprintf(line, sizeof line, "\ncapacity: none found");
+  if (r.max_rate_rps > 0)
+    std::snprintf(line, sizeof line, "\ncapacity: %.0f req/s", r.max_rate_rps);
+  else
+    std::snprintf(line, sizeof line, "\ncapacity: none found");
   out += line;
   out += " (limited by " + r.limited_by + ")";
   if (r.knee_rps > 0) {
     std::snprintf(line, sizeof line, "; latency turned up at %.0f req/s", r.knee_rps);
     out += line;
   }
-  std::snprintf(line, sizeof line, "; %zu steps in %.1fs\n", r.steps.size(), static_cast<double>(r.elapsed_ns) / 1e9);
+  std::snprintf(line, sizeof line, "; %zu steps in %.1fs\n", r.steps.size(),
+                static_cast<double>(r.elapsed_ns) / 1e9);
   out += line;
   if (!r.message.empty()) out += r.message + "\n";
   return out;

@@ -40,7 +40,8 @@ Result<void> only_keys(const json& obj, const std::string& path, std::initialize
     if (!ok) {
       std::string list;
       for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
-      return at(path.empty() ? it.key() : path + "." + it.key(), "unknown field (expected one of: " + list + ")");
+      return at(path.empty() ? it.key() : path + "." + it.key(),
+                "unknown field (expected one of: " + list + ")");
     }
   }
   return {};
@@ -110,13 +111,17 @@ class Parser {
     auto url = parse_url(base);
     if (!url) return make_error(url.error().kind, "base_url: " + url.error().message);
     s.base = *url;
-    if (s.base.target == "/") s.base.target.clear();
-    else if (s.base.target.back() == '/') s.base.target.pop_back();
+    if (s.base.target == "/")
+      s.base.target.clear();
+    else if (s.base.target.back() == '/')
+      s.base.target.pop_back();
     if (s.base.target.find('?') != std::string::npos) return at("base_url", "must not carry a query");
     if (root.contains("mode")) {
       LOADPROF_TRY(mode, get_string(root["mode"], "mode"));
-      if (mode == "weighted") s.weighted = true;
-      else if (mode != "journey") return at("mode", "expected \"journey\" or \"weighted\", got \"" + mode + "\"");
+      if (mode == "weighted")
+        s.weighted = true;
+      else if (mode != "journey")
+        return at("mode", "expected \"journey\" or \"weighted\", got \"" + mode + "\"");
     }
     if (root.contains("think_time")) {
       LOADPROF_TRY(t, parse_think(root["think_time"], "think_time"));
@@ -170,15 +175,20 @@ class Parser {
     s.csv_path = dir_join(dir_, file);
     if (v.contains("order")) {
       LOADPROF_TRY(o, get_string(v["order"], "variables.order"));
-      if (o == "sequential") s.csv_order = CsvOrder::sequential;
-      else if (o == "random") s.csv_order = CsvOrder::random;
-      else if (o == "unique") s.csv_order = CsvOrder::unique;
-      else return at("variables.order", "expected sequential, random or unique, got \"" + o + "\"");
+      if (o == "sequential")
+        s.csv_order = CsvOrder::sequential;
+      else if (o == "random")
+        s.csv_order = CsvOrder::random;
+      else if (o == "unique")
+        s.csv_order = CsvOrder::unique;
+      else
+        return at("variables.order", "expected sequential, random or unique, got \"" + o + "\"");
     }
     LOADPROF_TRY(text, read_file(s.csv_path, "variables.csv"));
     auto rows = parse_csv(text);
     if (!rows) return at("variables.csv", "'" + s.csv_path + "' " + rows.error().message);
-    if (rows->size() < 2) return at("variables.csv", "'" + s.csv_path + "' has no data rows under its header");
+    if (rows->size() < 2)
+      return at("variables.csv", "'" + s.csv_path + "' has no data rows under its header");
     const auto& header = (*rows)[0];
     for (size_t c = 0; c < header.size(); ++c) {
       if (!valid_var_name(header[c]))
@@ -219,7 +229,8 @@ class Parser {
       if (!valid_var_name(name)) return at(path, "bad variable reference ${" + name + "}");
       auto it = std::find(s.variables.begin(), s.variables.end(), name);
       if (it == s.variables.end())
-        return at(path, "unknown variable ${" + name + "} (not a CSV column, not captured by any step, not ${vu})");
+        return at(path,
+                  "unknown variable ${" + name + "} (not a CSV column, not captured by any step, not ${vu})");
       auto var = static_cast<size_t>(it - s.variables.begin());
       if (var >= s.csv_first + s.csv_count) {
         // A captured value: set by an earlier step of the same journey.
@@ -227,10 +238,12 @@ class Parser {
         for (const auto& [n, i] : captured)
           if (n == name) first = std::min(first, i);
         if (s.weighted)
-          return at(path, "${" + name + "} is captured by steps[" + std::to_string(first) +
-                              "], but weighted requests are independent: nothing sets it first (use mode journey)");
+          return at(path,
+                    "${" + name + "} is captured by steps[" + std::to_string(first) +
+                        "], but weighted requests are independent: nothing sets it first (use mode journey)");
         if (first >= index)
-          return at(path, "${" + name + "} is used before it is captured (by steps[" + std::to_string(first) + "])");
+          return at(path, "${" + name + "} is used before it is captured (by steps[" + std::to_string(first) +
+                              "])");
       }
       if (!lit.empty()) t.parts.push_back({std::move(lit), -1});
       lit.clear();
@@ -246,8 +259,9 @@ class Parser {
 
   Result<ScenarioStep> parse_step(const json& st, const std::string& p, const Scenario& s,
                                   const std::vector<std::pair<std::string, size_t>>& captured, size_t index) {
-    LOADPROF_CHECK(only_keys(st, p, {"name", "method", "path", "headers", "body", "body_file", "capture", "expect",
-                                     "weight", "think_time"}));
+    LOADPROF_CHECK(only_keys(st, p,
+                             {"name", "method", "path", "headers", "body", "body_file", "capture", "expect",
+                              "weight", "think_time"}));
     ScenarioStep step;
     if (st.contains("name")) {
       LOADPROF_TRY(n, get_string(st["name"], p + ".name"));
@@ -267,7 +281,8 @@ class Parser {
     LOADPROF_TRY(path, get_string(st["path"], p + ".path"));
     if (path.empty() || path[0] != '/') return at(p + ".path", "must start with '/'");
     for (char c : path)
-      if (static_cast<unsigned char>(c) <= 32 || c == 127) return at(p + ".path", "space or control character");
+      if (static_cast<unsigned char>(c) <= 32 || c == 127)
+        return at(p + ".path", "space or control character");
     LOADPROF_TRY(pt, parse_template(path, p + ".path", s, captured, index, true));
     step.path = std::move(pt);
     if (st.contains("headers")) {
@@ -287,12 +302,16 @@ class Parser {
         step.headers.emplace_back(it.key(), std::move(t));
       }
     }
-    if (st.contains("body") && st.contains("body_file")) return at(p + ".body_file", "give body or body_file, not both");
+    if (st.contains("body") && st.contains("body_file"))
+      return at(p + ".body_file", "give body or body_file, not both");
     if (st.contains("body")) {
       std::string body;
-      if (st["body"].is_string()) body = st["body"].get<std::string>();
-      else if (st["body"].is_object() || st["body"].is_array()) body = st["body"].dump();  // a JSON body as JSON
-      else return at(p + ".body", "expected a string or a JSON object/array, got " + type_name(st["body"]));
+      if (st["body"].is_string())
+        body = st["body"].get<std::string>();
+      else if (st["body"].is_object() || st["body"].is_array())
+        body = st["body"].dump();  // a JSON body as JSON
+      else
+        return at(p + ".body", "expected a string or a JSON object/array, got " + type_name(st["body"]));
       LOADPROF_TRY(t, parse_template(body, p + ".body", s, captured, index, false));
       step.body = std::move(t);
       step.has_body = true;
@@ -305,13 +324,15 @@ class Parser {
     }
     if (st.contains("capture")) {
       const json& c = st["capture"];
-      if (!c.is_object()) return at(p + ".capture", "expected an object of name: {\"json\"|\"header\"|\"regex\": ...}");
+      if (!c.is_object())
+        return at(p + ".capture", "expected an object of name: {\"json\"|\"header\"|\"regex\": ...}");
       for (auto it = c.begin(); it != c.end(); ++it) {
         std::string cp = p + ".capture." + it.key();
         LOADPROF_CHECK(only_keys(it.value(), cp, {"json", "header", "regex"}));
         if (it.value().size() != 1) return at(cp, "give exactly one of json, header, regex");
         Capture cap;
-        cap.var = static_cast<int>(std::find(s.variables.begin(), s.variables.end(), it.key()) - s.variables.begin());
+        cap.var = static_cast<int>(std::find(s.variables.begin(), s.variables.end(), it.key()) -
+                                   s.variables.begin());
         auto kv = it.value().begin();
         LOADPROF_TRY(expr, get_string(kv.value(), cp + "." + kv.key()));
         if (expr.empty()) return at(cp + "." + kv.key(), "empty");
@@ -332,7 +353,8 @@ class Parser {
           } catch (const std::regex_error& e) {
             return at(cp + ".regex", std::string("bad regex: ") + e.what());
           }
-          if (cap.re->mark_count() > 1) return at(cp + ".regex", "at most one capturing group (its match is the value)");
+          if (cap.re->mark_count() > 1)
+            return at(cp + ".regex", "at most one capturing group (its match is the value)");
         }
         step.captures.push_back(std::move(cap));
       }
@@ -350,7 +372,8 @@ class Parser {
         };
         if (sj.is_array()) {
           if (sj.empty()) return at(p + ".expect.status", "empty list");
-          for (size_t k = 0; k < sj.size(); ++k) LOADPROF_CHECK(add(sj[k], p + ".expect.status[" + std::to_string(k) + "]"));
+          for (size_t k = 0; k < sj.size(); ++k)
+            LOADPROF_CHECK(add(sj[k], p + ".expect.status[" + std::to_string(k) + "]"));
         } else {
           LOADPROF_CHECK(add(sj, p + ".expect.status"));
         }
@@ -366,7 +389,8 @@ class Parser {
       const json& w = st["weight"];
       if (!w.is_number() || !(w.get<double>() >= 0) || w.get<double>() > 1e9)
         return at(p + ".weight", "expected a number >= 0");
-      if (!s.weighted) return at(p + ".weight", "only with \"mode\": \"weighted\" (a journey runs every step)");
+      if (!s.weighted)
+        return at(p + ".weight", "only with \"mode\": \"weighted\" (a journey runs every step)");
       step.weight = w.get<double>();
     }
     if (st.contains("think_time")) {
@@ -380,8 +404,10 @@ class Parser {
   // "a.b[2].c" / "$.a.b" -> {"a", "b", "[2]", "c"}.
   static Result<std::vector<std::string>> split_json_path(const std::string& expr, const std::string& path) {
     std::string_view e = expr;
-    if (e.substr(0, 2) == "$.") e.remove_prefix(2);
-    else if (e.substr(0, 2) == "$[") e.remove_prefix(1);
+    if (e.substr(0, 2) == "$.")
+      e.remove_prefix(2);
+    else if (e.substr(0, 2) == "$[")
+      e.remove_prefix(1);
     std::vector<std::string> out;
     size_t i = 0;
     while (i < e.size()) {
@@ -458,7 +484,8 @@ Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text) {
     }
     if (c == '"') {
       if (field_started || !field.empty())
-        return make_error(ErrorKind::usage, "line " + std::to_string(line) + ": quote inside an unquoted field");
+        return make_error(ErrorKind::usage,
+                          "line " + std::to_string(line) + ": quote inside an unquoted field");
       quoted = field_started = true;
     } else if (c == ',') {
       end_field();
@@ -487,7 +514,8 @@ Result<Scenario> parse_scenario(std::string_view json_text, const std::string& b
     if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
     return make_error(ErrorKind::usage, "not valid JSON: " + what);
   }
-  if (!root.is_object()) return make_error(ErrorKind::usage, "(top level): expected an object, got " + type_name(root));
+  if (!root.is_object())
+    return make_error(ErrorKind::usage, "(top level): expected an object, got " + type_name(root));
   Parser parser(base_dir);
   try {
     return parser.run(root);

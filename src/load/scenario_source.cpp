@@ -18,7 +18,8 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
 }
 
@@ -60,7 +61,8 @@ const char* skip_value(const char* p, const char* end) {
         if (!p) return nullptr;
         continue;
       }
-      if (c == '{' || c == '[') ++depth;
+      if (c == '{' || c == '[')
+        ++depth;
       else if (c == '}' || c == ']') {
         if (--depth == 0) return p + 1;
       }
@@ -69,12 +71,15 @@ const char* skip_value(const char* p, const char* end) {
     return nullptr;
   }
   const char* s = p;
-  while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') ++p;
+  while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' &&
+         *p != '\t')
+    ++p;
   return p > s ? p : nullptr;
 }
 
 void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) out += static_cast<char>(cp);
+  if (cp < 0x80)
+    out += static_cast<char>(cp);
   else if (cp < 0x800) {
     out += static_cast<char>(0xC0 | (cp >> 6));
     out += static_cast<char>(0x80 | (cp & 0x3F));
@@ -97,11 +102,21 @@ bool decode_string(const char* p, const char* end, std::string& out) {
     }
     if (++p >= end) return false;
     switch (*p) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
       case 'u': {
         if (end - p < 5) return false;
         uint32_t cp = 0;
@@ -111,7 +126,8 @@ bool decode_string(const char* p, const char* end, std::string& out) {
         p += 4;
         break;
       }
-      default: out += *p;  // \" \\ \/
+      default:
+        out += *p;  // \" \\ \/
     }
   }
   return false;
@@ -232,8 +248,10 @@ int ScenarioSource::suggested_connections(double peak_rps) const {
 
 void ScenarioSource::render(const Template& t, const Vu& vu, std::string& out) const {
   for (const auto& p : t.parts) {
-    if (p.var < 0) out += p.text;
-    else out += vu.values[static_cast<size_t>(p.var)];
+    if (p.var < 0)
+      out += p.text;
+    else
+      out += vu.values[static_cast<size_t>(p.var)];
   }
 }
 
@@ -327,18 +345,22 @@ RequestSource::Next ScenarioSource::next(uint32_t worker, uint32_t connection_id
   return n;
 }
 
-bool ScenarioSource::run_capture(Worker& w, const Capture& c, std::string_view head, std::string_view body, Vu& vu) {
+bool ScenarioSource::run_capture(Worker& w, const Capture& c, std::string_view head, std::string_view body,
+                                 Vu& vu) {
   std::string& out = vu.values[static_cast<size_t>(c.var)];
   out.clear();
   bool ok = false;
   switch (c.kind) {
-    case Capture::Kind::json: ok = json_path_value(body, c.path, out); break;
+    case Capture::Kind::json:
+      ok = json_path_value(body, c.path, out);
+      break;
     case Capture::Kind::header: {
       size_t pos = head.find("\r\n");
       while (pos != std::string_view::npos && pos + 2 < head.size()) {
         size_t line = pos + 2;
         size_t eol = head.find("\r\n", line);
-        std::string_view l = head.substr(line, eol == std::string_view::npos ? std::string_view::npos : eol - line);
+        std::string_view l =
+            head.substr(line, eol == std::string_view::npos ? std::string_view::npos : eol - line);
         size_t colon = l.find(':');
         if (colon != std::string_view::npos && iequals(l.substr(0, colon), c.expr)) {
           std::string_view v = l.substr(colon + 1);
@@ -373,16 +395,20 @@ RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t conne
   Vu& vu = vus_[connection_id % vus_.size()];
   const ScenarioStep& st = s_.steps[vu.step];
   ErrorClass err = r.error;
-  bool transport = err != ErrorClass::none && err != ErrorClass::status_4xx && err != ErrorClass::status_5xx &&
-                   err != ErrorClass::expect;
+  bool transport = err != ErrorClass::none && err != ErrorClass::status_4xx &&
+                   err != ErrorClass::status_5xx && err != ErrorClass::expect;
   bool expect_failed = false, capture_failed = false;
   if (!transport && r.status >= 100) {
     if (!st.expect_status.empty()) {
-      bool listed = std::find(st.expect_status.begin(), st.expect_status.end(), r.status) != st.expect_status.end();
-      if (listed) err = ErrorClass::none;
+      bool listed =
+          std::find(st.expect_status.begin(), st.expect_status.end(), r.status) != st.expect_status.end();
+      if (listed)
+        err = ErrorClass::none;
       else {
         expect_failed = true;
-        err = r.status >= 500 ? ErrorClass::status_5xx : r.status >= 400 ? ErrorClass::status_4xx : ErrorClass::expect;
+        err = r.status >= 500   ? ErrorClass::status_5xx
+              : r.status >= 400 ? ErrorClass::status_4xx
+                                : ErrorClass::expect;
       }
     }
     if (!st.captures.empty() || !st.expect_body_contains.empty()) {
@@ -391,20 +417,24 @@ RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t conne
       size_t len = r.bytes.size();
       std::string_view all(data, len);
       size_t head_end = all.find("\r\n\r\n");
-      while (head_end != std::string_view::npos && all.size() > 9 && all.substr(0, 5) == "HTTP/" && all[9] == '1') {
+      while (head_end != std::string_view::npos && all.size() > 9 && all.substr(0, 5) == "HTTP/" &&
+             all[9] == '1') {
         all.remove_prefix(head_end + 4);
         head_end = all.find("\r\n\r\n");
       }
       std::string_view head = head_end == std::string_view::npos ? all : all.substr(0, head_end + 2);
-      std::string_view body = head_end == std::string_view::npos ? std::string_view() : all.substr(head_end + 4);
+      std::string_view body =
+          head_end == std::string_view::npos ? std::string_view() : all.substr(head_end + 4);
       // Chunked bodies are joined in place (the kept buffer is ours to rewrite).
       bool chunked = false;
-      for (size_t p = head.find("\r\n"); p != std::string_view::npos && !chunked; p = head.find("\r\n", p + 2)) {
+      for (size_t p = head.find("\r\n"); p != std::string_view::npos && !chunked;
+           p = head.find("\r\n", p + 2)) {
         std::string_view line = head.substr(p + 2);
         line = line.substr(0, line.find("\r\n"));
         size_t colon = line.find(':');
         if (colon != std::string_view::npos && iequals(line.substr(0, colon), "transfer-encoding"))
-          chunked = line.find("chunked") != std::string_view::npos || line.find("Chunked") != std::string_view::npos;
+          chunked = line.find("chunked") != std::string_view::npos ||
+                    line.find("Chunked") != std::string_view::npos;
       }
       if (chunked && !body.empty()) {
         char* out = const_cast<char*>(body.data());
@@ -415,7 +445,8 @@ RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t conne
           size_t size = 0;
           auto res = std::from_chars(in, end, size, 16);
           if (res.ec != std::errc() || size == 0) break;
-          const char* eol = static_cast<const char*>(std::memchr(res.ptr, '\n', static_cast<size_t>(end - res.ptr)));
+          const char* eol =
+              static_cast<const char*>(std::memchr(res.ptr, '\n', static_cast<size_t>(end - res.ptr)));
           if (!eol) break;
           in = eol + 1;
           size = std::min(size, static_cast<size_t>(end - in));
@@ -443,7 +474,8 @@ RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t conne
     }
     sr.expect_failures += expect_failed;
     sr.capture_failures += capture_failed;
-    if (r.status >= 100) sr.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, r.end_ns - r.intended_ns)));
+    if (r.status >= 100)
+      sr.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, r.end_ns - r.intended_ns)));
   }
   After a;
   a.error = err;

@@ -30,7 +30,8 @@ const std::string kBin = std::string(LOADPROF_BINARY_DIR) + "/src/cli/loadprof";
 
 std::filesystem::path temp_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = std::filesystem::path(LOADPROF_BINARY_DIR) / "test-output" / (std::string("scenario_run.") + info->name());
+  auto dir = std::filesystem::path(LOADPROF_BINARY_DIR) / "test-output" /
+             (std::string("scenario_run.") + info->name());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -38,7 +39,8 @@ std::filesystem::path temp_dir() {
 
 // Writes the scenario (with @PORT@ replaced) and parses it.
 Scenario scenario_for(const ServerProcess& server, const std::filesystem::path& dir, std::string text) {
-  for (size_t p; (p = text.find("@PORT@")) != std::string::npos;) text.replace(p, 6, std::to_string(server.port()));
+  for (size_t p; (p = text.find("@PORT@")) != std::string::npos;)
+    text.replace(p, 6, std::to_string(server.port()));
   std::ofstream(dir / "s.json") << text;
   auto s = load_scenario((dir / "s.json").string());
   EXPECT_TRUE(s.ok()) << s.error().message;
@@ -51,7 +53,8 @@ class KeepAll : public RequestSink {
     std::lock_guard<std::mutex> lock(mu_);
     all_.insert(all_.end(), records.begin(), records.end());
   }
-  // Pause between a request's end and the next start on the same connection, for pairs where `from` precedes `to`.
+  // Pause between a request's end and the next start on the same connection, for pairs where `from` precedes
+  // `to`.
   std::vector<double> gaps_ms(int from_step = -1) {
     std::lock_guard<std::mutex> lock(mu_);
     std::map<uint32_t, std::vector<RequestRecord>> by_conn;
@@ -79,7 +82,8 @@ struct Outcome {
 Outcome run(const Scenario& s, LoadConfig c) {
   c.url = s.base;
   ScenarioSource src(s, true, c.closed, 7);
-  if (!c.closed && c.connections == 0) c.connections = src.suggested_connections(c.stages.front().rate_start_rps);
+  if (!c.closed && c.connections == 0)
+    c.connections = src.suggested_connections(c.stages.front().rate_start_rps);
   c.source = &src;
   src.prepare(c.threads, default_connections(c));
   auto r = run_load(c);
@@ -168,7 +172,8 @@ TEST(ScenarioRun, TokenJourneyOpenModelCapturesAndThinks) {
     EXPECT_LE(st.requests, r.steps[0].requests) << st.name;
   }
   EXPECT_GE(r.steps[0].requests, 190u);
-  EXPECT_EQ(r.result.requests, r.steps[0].requests + r.steps[1].requests + r.steps[2].requests + r.steps[3].requests);
+  EXPECT_EQ(r.result.requests,
+            r.steps[0].requests + r.steps[1].requests + r.steps[2].requests + r.steps[3].requests);
   // The pause between a journey's steps is the think time (the open model schedules each next step).
   auto gaps = sink.gaps_ms(0);
   ASSERT_GE(gaps.size(), 150u);
@@ -294,7 +299,7 @@ TEST(ScenarioRun, ThinkTimeFixedAndRandomWithinTenPercent) {
     double hi = *std::max_element(gaps.begin(), gaps.end());
     if (random) {
       EXPECT_GE(lo, 20.0);
-      EXPECT_LE(hi, 66.0);  // 60 ms + 10 %
+      EXPECT_LE(hi, 66.0);       // 60 ms + 10 %
       EXPECT_GT(hi - lo, 25.0);  // really spread, not one value
     } else {
       EXPECT_GE(lo, 40.0);
@@ -312,10 +317,11 @@ TEST(ScenarioRun, CliRejectsABadScenarioBeforeAnyTraffic) {
     "steps": [{"path": "/record/first"}, {"path": "/record/x", "headers": {"Authorization": "Bearer ${tokn}"}},
               {"path": "/record/y", "capture": {"token": {"json": "t"}}}]})";
   std::ofstream(dir / "bad.json") << text;
-  auto r = loadprof::test::run_command({kBin, "load", "--scenario", (dir / "bad.json").string(), "--rate", "50",
-                                        "--duration", "1s"});
+  auto r = loadprof::test::run_command(
+      {kBin, "load", "--scenario", (dir / "bad.json").string(), "--rate", "50", "--duration", "1s"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("steps[1].headers.Authorization: unknown variable ${tokn}"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("steps[1].headers.Authorization: unknown variable ${tokn}"), std::string::npos)
+      << r.err;
   EXPECT_EQ(http_get(server.port(), "/log"), "");  // nothing was sent
 }
 
@@ -352,8 +358,8 @@ TEST(ScenarioRun, CapacityOfAKnownServerWithinFifteenPercent) {
   auto dir = temp_dir();
   auto json_path = (dir / "cap.json").string();
   auto r = loadprof::test::run_command({kBin, "load", server.url("/"), "--find-capacity", "--slo", "p99<50ms",
-                                        "--rate", "50", "--step-duration", "1s", "--duration", "40s", "--threads",
-                                        "2", "--json", json_path});
+                                        "--rate", "50", "--step-duration", "1s", "--duration", "40s",
+                                        "--threads", "2", "--json", json_path});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   std::ifstream f(json_path);
   auto j = nlohmann::json::parse(f, nullptr, false);

@@ -1,6 +1,8 @@
 // Scenario files without traffic: what parses, what is rejected (with the
 // field path in the message), the CSV reader, the JSON path capture, request
 // rendering, and the corpus replay of the scenario fuzz target.
+#include "loadprof/load/scenario.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,7 +10,6 @@
 #include <iterator>
 
 #include "fuzz/scenario_fuzz.h"
-#include "loadprof/load/scenario.h"
 
 using namespace loadprof::load;
 
@@ -16,7 +17,8 @@ namespace {
 
 std::filesystem::path temp_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = std::filesystem::path(LOADPROF_BINARY_DIR) / "test-output" / (std::string("scenario.") + info->name());
+  auto dir =
+      std::filesystem::path(LOADPROF_BINARY_DIR) / "test-output" / (std::string("scenario.") + info->name());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -68,9 +70,11 @@ TEST(Scenario, ParsesACompleteJourney) {
   std::string req(n.bytes);
   EXPECT_EQ(req.rfind("POST /shop/login HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n", 0), 0u) << req;
   std::string body = R"({"user":"alice","pass":"p,1"})";
-  EXPECT_NE(req.find("Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body), std::string::npos) << req;
+  EXPECT_NE(req.find("Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body), std::string::npos)
+      << req;
   ASSERT_NE(n.keep, nullptr);
-  std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{\"data\":{\"token\":\"T-9\"},\"x\":\"item=77\"}";
+  std::string resp =
+      "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{\"data\":{\"token\":\"T-9\"},\"x\":\"item=77\"}";
   std::memcpy(n.keep, resp.data(), resp.size());
   RequestSource::Response r;
   r.status = 200;
@@ -78,7 +82,8 @@ TEST(Scenario, ParsesACompleteJourney) {
   auto after = src.on_response(0, 0, r);
   EXPECT_EQ(after.error, ErrorClass::none);
   EXPECT_TRUE(after.more);
-  EXPECT_EQ(after.think_ns, 100'000'000 <= after.think_ns && after.think_ns <= 300'000'000 ? after.think_ns : -1);
+  EXPECT_EQ(after.think_ns,
+            100'000'000 <= after.think_ns && after.think_ns <= 300'000'000 ? after.think_ns : -1);
   auto n2 = src.next(0, 0);
   std::string req2(n2.bytes);
   EXPECT_EQ(req2.rfind("POST /shop/order/0 HTTP/1.1\r\n", 0), 0u) << req2;
@@ -155,9 +160,11 @@ TEST(Scenario, ValidationNamesTheField) {
   };
   for (const auto& c : cases) {
     std::string got = error_of(c.text, dir.string());
-    if (c.want == "(accepted)") EXPECT_EQ(got, c.want);
-    else EXPECT_EQ(got.rfind(c.want, 0) == 0 || got.find(c.want) != std::string::npos, true)
-        << "input: " << c.text << "\nwant: " << c.want << "\ngot:  " << got;
+    if (c.want == "(accepted)")
+      EXPECT_EQ(got, c.want);
+    else
+      EXPECT_EQ(got.rfind(c.want, 0) == 0 || got.find(c.want) != std::string::npos, true)
+          << "input: " << c.text << "\nwant: " << c.want << "\ngot:  " << got;
   }
   // Messages for field paths start with the path itself.
   EXPECT_EQ(error_of(cases[7].text).rfind("steps[1].headers.X: ", 0), 0u);
@@ -165,7 +172,8 @@ TEST(Scenario, ValidationNamesTheField) {
 
 TEST(Scenario, JsonPathValues) {
   std::string out;
-  std::string doc = R"( {"a": {"b": [10, {"c": "x\"y\u00e9"}, true]}, "n": -1.5e3, "z": null, "s": "", "o": {}} )";
+  std::string doc =
+      R"( {"a": {"b": [10, {"c": "x\"y\u00e9"}, true]}, "n": -1.5e3, "z": null, "s": "", "o": {}} )";
   EXPECT_TRUE(json_path_value(doc, {"a", "b", "[0]"}, out));
   EXPECT_EQ(out, "10");
   EXPECT_TRUE(json_path_value(doc, {"a", "b", "[1]", "c"}, out));

@@ -41,9 +41,9 @@ struct ThinkTime {
 struct Capture {
   enum class Kind { json, header, regex };
   Kind kind = Kind::json;
-  int var = -1;            // index into Scenario::variables
-  std::string expr;        // JSON path ("data.items[0].id"), header name, or regex
-  std::vector<std::string> path;  // json: the path split into keys and "[n]" indices
+  int var = -1;                          // index into Scenario::variables
+  std::string expr;                      // JSON path ("data.items[0].id"), header name, or regex
+  std::vector<std::string> path;         // json: the path split into keys and "[n]" indices
   std::shared_ptr<const std::regex> re;  // regex: compiled once
 };
 
@@ -55,7 +55,7 @@ struct ScenarioStep {
   Template body;
   bool has_body = false;
   std::vector<Capture> captures;
-  std::vector<int> expect_status;   // empty: statuses >= 400 are errors (--ok-status applies)
+  std::vector<int> expect_status;    // empty: statuses >= 400 are errors (--ok-status applies)
   std::string expect_body_contains;  // empty: not checked
   double weight = 1;
   bool has_think = false;
@@ -65,11 +65,11 @@ struct ScenarioStep {
 enum class CsvOrder { sequential, random, unique };
 
 struct Scenario {
-  Url base;                    // base_url
-  bool weighted = false;       // "mode": "weighted": each journey is one step drawn by weight
+  Url base;               // base_url
+  bool weighted = false;  // "mode": "weighted": each journey is one step drawn by weight
   std::vector<ScenarioStep> steps;
-  ThinkTime think;             // between steps (and between journeys in the closed model)
-  std::vector<std::string> variables;  // "vu" first, then CSV columns, then captured names
+  ThinkTime think;                      // between steps (and between journeys in the closed model)
+  std::vector<std::string> variables;   // "vu" first, then CSV columns, then captured names
   size_t csv_first = 1, csv_count = 0;  // CSV columns are variables[csv_first, csv_first + csv_count)
   std::string csv_path;
   CsvOrder csv_order = CsvOrder::sequential;
