@@ -375,12 +375,16 @@ bool ScenarioSource::run_capture(Worker& w, const Capture& c, std::string_view h
       break;
     }
     case Capture::Kind::regex:
-      if (std::regex_search(body.data(), body.data() + body.size(), w.match, *c.re)) {
-        const auto& m = w.match[c.re->mark_count() == 1 ? 1 : 0];
-        if (m.matched) {
-          out.assign(m.first, m.second);
-          ok = true;
+      try {
+        if (std::regex_search(body.data(), body.data() + body.size(), w.match, *c.re)) {
+          const auto& m = w.match[c.re->mark_count() == 1 ? 1 : 0];
+          if (m.matched) {
+            out.assign(m.first, m.second);
+            ok = true;
+          }
         }
+      } catch (const std::regex_error&) {
+        ok = false;  // error_complexity / error_stack on a pathological body: a failed capture, not a crash
       }
       break;
   }
