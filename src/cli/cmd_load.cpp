@@ -324,6 +324,7 @@ int cmd_load(const Args& args) {
     }
     std::string target = has_scenario ? vm["scenario"].as<std::string>() : vm["url"].as<std::string>();
     std::cout << "loadprof load " << target << ": " << load::format_capacity_table(*found);
+    if (source) std::cout << "(rates are journeys per second; throughput is requests per second)\n";
     if (!json_path.empty() && found->has_best) {
       auto summary = load::summarize(found->best_config, found->best, slo);
       if (source) summary.scenario = &scenario_report;
