@@ -82,9 +82,12 @@ int cmd_load(const Args& args) {
   desc.add_options()
       ("help", "show this help")
       ("url", po::value<std::string>(), "target URL (http://host[:port]/path)")
-      ("rate", po::value<std::string>(), "open model: requests per second (default model when given)")
+      ("rate", po::value<std::string>(),
+       "open model: requests per second (default model when given); journeys per second with --scenario; "
+       "the first step's rate with --find-capacity (default 10)")
       ("closed", po::bool_switch(), "closed model: each connection sends, waits, sends again")
-      ("duration", po::value<std::string>(), "run length (default 10s); not with --stages")
+      ("duration", po::value<std::string>(),
+       "run length (default 10s); not with --stages; with --find-capacity the whole search (default 5m)")
       ("stages", po::value<std::string>(), "DURATION:RATE[,...], RATE may be FROM->TO (a ramp)")
       ("connections", po::value<std::string>(), "connections (default 64 closed, sized from the rate open)")
       ("threads", po::value<std::string>(), "driver threads (default: online CPUs)")
