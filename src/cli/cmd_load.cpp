@@ -1,6 +1,7 @@
-// loadprof load — drive HTTP load at a URL (open or closed model), print the
-// final table, write --json, judge --slo. Parses flags into a LoadConfig and
-// calls the load library; nothing here measures or computes.
+// loadprof load — drive HTTP load at a URL or a scenario's journeys (open or
+// closed model), or search for the capacity; print the final table, write
+// --json, judge --slo. Parses flags into a LoadConfig and calls the load
+// library; nothing here measures or computes.
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "commands.h"
@@ -15,7 +17,9 @@
 #include "loadprof/util/exit_codes.h"
 
 #ifdef HAVE_LOADPROF_LOAD
+#include "loadprof/load/capacity.h"
 #include "loadprof/load/driver.h"
+#include "loadprof/load/scenario.h"
 #include "loadprof/load/summary.h"
 #include "loadprof/stats/slo.h"
 #include "loadprof/util/units.h"
@@ -35,7 +39,10 @@ extern "C" void on_stop_signal(int) { g_stop.store(true); }
 const char* kUsage =
     "loadprof load URL [--rate RPS | --closed] [--duration DUR] [--stages SPEC] [--connections N] [--threads T]\n"
     "       [--slo SPEC] [--json FILE] [-H 'Name: value']... [--method M] [--body STR|@FILE] [--timeout DUR]\n"
-    "       [--warmup DUR] [--no-keepalive] [--arrival uniform|poisson] [--think-time DUR] [--ok-status LIST]";
+    "       [--warmup DUR] [--no-keepalive] [--arrival uniform|poisson] [--think-time DUR] [--ok-status LIST]\n"
+    "loadprof load --scenario FILE [--rate RPS | --closed] [...]      journeys from a scenario file (docs/scenarios.md)\n"
+    "loadprof load (URL | --scenario FILE) --find-capacity [--slo SPEC] [--rate START] [--step-duration DUR]\n"
+    "       [--duration BUDGET]                                        the highest rate that meets the SLO";
 
 Error flag_error(const std::string& flag, const Error& e) { return make_error(e.kind, flag + ": " + e.message); }
 
@@ -75,9 +82,12 @@ int cmd_load(const Args& args) {
   desc.add_options()
       ("help", "show this help")
       ("url", po::value<std::string>(), "target URL (http://host[:port]/path)")
-      ("rate", po::value<std::string>(), "open model: requests per second (default model when given)")
+      ("rate", po::value<std::string>(),
+       "open model: requests per second (default model when given); journeys per second with --scenario; "
+       "the first step's rate with --find-capacity (default 10)")
       ("closed", po::bool_switch(), "closed model: each connection sends, waits, sends again")
-      ("duration", po::value<std::string>(), "run length (default 10s); not with --stages")
+      ("duration", po::value<std::string>(),
+       "run length (default 10s); not with --stages; with --find-capacity the whole search (default 5m)")
       ("stages", po::value<std::string>(), "DURATION:RATE[,...], RATE may be FROM->TO (a ramp)")
       ("connections", po::value<std::string>(), "connections (default 64 closed, sized from the rate open)")
       ("threads", po::value<std::string>(), "driver threads (default: online CPUs)")
@@ -90,38 +100,62 @@ int cmd_load(const Args& args) {
       ("warmup", po::value<std::string>(), "run first at the first rate, excluded from results")
       ("no-keepalive", po::bool_switch(), "close the connection after each request")
       ("arrival", po::value<std::string>()->default_value("uniform"), "open model arrivals: uniform|poisson")
-      ("think-time", po::value<std::string>(), "closed model: pause between a response and the next send")
+      ("think-time", po::value<std::string>(),
+       "pause between a response and the next send: DUR or MIN..MAX (closed model; scenarios: between steps)")
       ("ok-status", po::value<std::string>(), "statuses >= 400 that are not errors, e.g. 404,500-503")
-      ("scenario", po::value<std::string>(), "scenario file (not available yet)")
-      ("find-capacity", po::bool_switch(), "capacity search (not available yet)");
+      ("scenario", po::value<std::string>(), "scenario file (JSON, docs/scenarios.md) instead of a URL")
+      ("find-capacity", po::bool_switch(), "step the rate up, then bisect: the highest rate that meets --slo")
+      ("step-duration", po::value<std::string>(), "--find-capacity: each step, its warm-up (a fifth) included (default 10s)");
   po::positional_options_description pos;
   pos.add("url", 1);
   auto vm_r = parse_args(args, desc, &pos);
   if (!vm_r) return fail(vm_r.error());
   auto& vm = *vm_r;
   if (vm.count("help")) return print_help(kUsage, desc);
-  if (vm.count("scenario")) return not_available("--scenario");
-  if (vm["find-capacity"].as<bool>()) return not_available("--find-capacity");
-  if (!vm.count("url")) return fail(make_error(ErrorKind::usage, "missing URL (see loadprof load --help)"));
-
   auto usage = [](const std::string& m) { return fail(make_error(ErrorKind::usage, m)); };
-  auto url = load::parse_url(vm["url"].as<std::string>());
-  if (!url) {
-    if (url.error().kind == ErrorKind::not_available) return not_available(url.error().message);
-    return fail(flag_error("URL", url.error()));
-  }
+  bool has_scenario = vm.count("scenario") > 0;
+  bool find_capacity = vm["find-capacity"].as<bool>();
+  if (has_scenario && vm.count("url")) return usage("give a URL or --scenario, not both (the scenario has base_url)");
+  if (!has_scenario && !vm.count("url")) return usage("missing URL (see loadprof load --help)");
   load::LoadConfig cfg;
-  cfg.url = *url;
+  // The scenario is validated first: a bad one stops here, before any traffic.
+  load::Scenario scenario;
+  if (has_scenario) {
+    for (const char* f : {"method", "body", "header"})
+      if (vm.count(f) && !vm[f].defaulted())
+        return usage(std::string("--") + f + ": set requests in the scenario file, not on the command line");
+    auto sc = load::load_scenario(vm["scenario"].as<std::string>());
+    if (!sc) {
+      if (sc.error().kind == ErrorKind::not_available) return not_available(sc.error().message);
+      return fail(flag_error("--scenario", sc.error()));
+    }
+    scenario = std::move(*sc);
+    cfg.url = scenario.base;
+  } else {
+    auto url = load::parse_url(vm["url"].as<std::string>());
+    if (!url) {
+      if (url.error().kind == ErrorKind::not_available) return not_available(url.error().message);
+      return fail(flag_error("URL", url.error()));
+    }
+    cfg.url = *url;
+  }
   bool closed = vm["closed"].as<bool>();
   bool has_rate = vm.count("rate") > 0, has_stages = vm.count("stages") > 0, has_duration = vm.count("duration") > 0;
+  if (find_capacity) {
+    if (closed) return usage("--find-capacity steps the rate (open model): drop --closed");
+    if (has_stages) return usage("--find-capacity makes its own steps: drop --stages");
+    if (vm.count("warmup")) return usage("--find-capacity warms up each step itself: drop --warmup");
+  } else if (vm.count("step-duration")) {
+    return usage("--step-duration: only with --find-capacity");
+  }
   if (closed && has_rate) return usage("--rate and --closed exclude each other");
   if (closed && has_stages) return usage("--stages sets rates, which the closed model does not have (drop --closed)");
   if (has_stages && has_rate) return usage("--stages and --rate exclude each other (a stage carries its rate)");
   if (has_stages && has_duration) return usage("--stages and --duration exclude each other (stages carry durations)");
-  if (!has_rate && !has_stages) closed = true;  // wrk-style when no rate is asked for
+  if (!has_rate && !has_stages && !find_capacity) closed = true;  // wrk-style when no rate is asked for
   cfg.closed = closed;
 
-  int64_t duration_ns = 10'000'000'000;
+  int64_t duration_ns = find_capacity ? 300'000'000'000 : 10'000'000'000;
   if (has_duration) {
     auto d = parse_duration_ns(vm["duration"].as<std::string>());
     if (!d) return fail(flag_error("--duration", d.error()));
@@ -159,11 +193,20 @@ int cmd_load(const Args& args) {
     if (!w) return fail(flag_error("--warmup", w.error()));
     cfg.warmup_ns = *w;
   }
+  load::ThinkTime think;
   if (vm.count("think-time")) {
-    if (!closed) return usage("--think-time: only for the closed model (--closed)");
-    auto t = parse_duration_ns(vm["think-time"].as<std::string>());
-    if (!t) return fail(flag_error("--think-time", t.error()));
-    cfg.think_time_ns = *t;
+    if (!closed && !has_scenario)
+      return usage("--think-time: only for the closed model (--closed) or a scenario's journeys");
+    std::string text = vm["think-time"].as<std::string>();
+    size_t dots = text.find("..");
+    auto lo = parse_duration_ns(text.substr(0, dots));
+    auto hi = dots == std::string::npos ? lo : parse_duration_ns(text.substr(dots + 2));
+    if (!lo) return fail(flag_error("--think-time", lo.error()));
+    if (!hi) return fail(flag_error("--think-time", hi.error()));
+    if (*lo < 0 || *hi < *lo) return usage("--think-time: expected DUR or MIN..MAX with MIN <= MAX");
+    if (*hi != *lo && !has_scenario) return usage("--think-time: a MIN..MAX range needs --scenario");
+    think = {*lo, *hi};
+    cfg.think_time_ns = *lo;
   }
   std::string arrival = vm["arrival"].as<std::string>();
   if (arrival == "poisson") cfg.arrival = load::Arrival::poisson;
@@ -173,6 +216,13 @@ int cmd_load(const Args& args) {
     auto s = parse_ok_status(vm["ok-status"].as<std::string>());
     if (!s) return fail(flag_error("--ok-status", s.error()));
     cfg.ok_statuses = *s;
+  }
+  int64_t step_ns = 10'000'000'000;
+  if (vm.count("step-duration")) {
+    auto d = parse_duration_ns(vm["step-duration"].as<std::string>());
+    if (!d) return fail(flag_error("--step-duration", d.error()));
+    if (*d < 200'000'000) return usage("--step-duration: at least 200ms (a fifth of it is warm-up)");
+    step_ns = *d;
   }
   std::vector<stats::SloTerm> slo;
   if (vm.count("slo")) {
@@ -206,7 +256,32 @@ int cmd_load(const Args& args) {
   spec.keep_alive = !vm["no-keepalive"].as<bool>();
   cfg.keep_alive = spec.keep_alive;
   cfg.head_request = spec.method == "HEAD";
-  cfg.request = load::format_request(cfg.url, spec);
+  std::unique_ptr<load::ScenarioSource> source;
+  load::ScenarioReport scenario_report;
+  if (has_scenario) {
+    source = std::make_unique<load::ScenarioSource>(scenario, cfg.keep_alive, closed, cfg.seed);
+    if (vm.count("think-time")) source->set_think_time(think);
+    cfg.source = source.get();
+    cfg.think_time_ns = 0;  // the source says how long each virtual user thinks
+    scenario_report.file = vm["scenario"].as<std::string>();
+    scenario_report.weighted = scenario.weighted;
+    scenario_report.bytes_per_virtual_user = source->bytes_per_virtual_user();
+  } else {
+    cfg.request = load::format_request(cfg.url, spec);
+  }
+  // A scenario's virtual users hold a connection for their whole journey: size
+  // the connections from the rate and the journey's length, and give the
+  // source its per-user state for exactly those connection ids.
+  bool connections_given = cfg.connections > 0;
+  auto prepare_source = [&](load::LoadConfig& c) {
+    if (!source) return;
+    if (!connections_given && !c.closed) {
+      double peak = 0;
+      for (const auto& st : c.stages) peak = std::max({peak, st.rate_start_rps, st.rate_end_rps});
+      c.connections = source->suggested_connections(peak);
+    }
+    source->prepare(c.threads, load::default_connections(c));
+  };
   std::string json_path = vm.count("json") ? vm["json"].as<std::string>() : "";
   bool json_created = false;
   if (!json_path.empty()) {
@@ -224,6 +299,47 @@ int cmd_load(const Args& args) {
   sigaction(SIGTERM, &sa, &old_term);
   cfg.stop = &g_stop;
   bool tty = isatty(STDOUT_FILENO);
+  if (find_capacity) {
+    load::CapacityConfig cc;
+    cc.slo = slo;
+    cc.step_ns = step_ns;
+    cc.budget_ns = duration_ns;
+    if (has_rate) cc.start_rps = cfg.stages.front().rate_start_rps;
+    double best_rate = -1;
+    auto after = [&](const load::CapacityStep& st, const load::LoadResult&) {
+      std::printf("step %6.1f req/s: throughput %8.1f/s  p99 %8.2fms  errors %5.2f%%  %s\n", st.rate_rps,
+                  st.throughput_rps, st.latency.p99_ms, st.error_rate_pct, st.verdict.c_str());
+      std::fflush(stdout);
+      // Per-step results of the run that becomes the top-level figures.
+      if (source && ((st.slo_ok && st.rate_rps > best_rate) || best_rate < 0)) {
+        best_rate = st.slo_ok ? st.rate_rps : 0;
+        scenario_report.steps = source->step_results();
+        scenario_report.journeys = source->journeys_started();
+        scenario_report.rows_reused = source->rows_reused();
+      }
+    };
+    auto found = load::find_capacity(cfg, cc, prepare_source, after);
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    if (!found) {
+      if (json_created) std::remove(json_path.c_str());
+      return fail(found.error());
+    }
+    std::string target = has_scenario ? vm["scenario"].as<std::string>() : vm["url"].as<std::string>();
+    std::cout << "loadprof load " << target << ": " << load::format_capacity_table(*found);
+    if (source) std::cout << "(rates are journeys per second; throughput is requests per second)\n";
+    if (!json_path.empty() && found->has_best) {
+      auto summary = load::summarize(found->best_config, found->best, slo);
+      if (source) summary.scenario = &scenario_report;
+      summary.capacity_json = load::capacity_json(*found);
+      std::ofstream f(json_path, std::ios::trunc);
+      f << load::format_json(summary);
+      if (!f) return fail(make_error(ErrorKind::io, "--json: cannot write '" + json_path + "'"));
+    }
+    if (found->interrupted) return kExitOk;
+    return found->max_rate_rps > 0 ? kExitOk : kExitSloBroken;
+  }
+  prepare_source(cfg);
   size_t stage_count = cfg.stages.size();
   load::ProgressFn progress;
   if (tty) progress = [stage_count](const load::Progress& p) { print_progress(p, stage_count); };
@@ -237,7 +353,14 @@ int cmd_load(const Args& args) {
   }
 
   auto summary = load::summarize(cfg, *result, slo);
-  std::cout << "loadprof load " << vm["url"].as<std::string>() << ": " << load::format_table(summary);
+  if (source) {
+    scenario_report.steps = source->step_results();
+    scenario_report.journeys = source->journeys_started();
+    scenario_report.rows_reused = source->rows_reused();
+    summary.scenario = &scenario_report;
+  }
+  std::string target = has_scenario ? vm["scenario"].as<std::string>() : vm["url"].as<std::string>();
+  std::cout << "loadprof load " << target << ": " << load::format_table(summary);
   std::cout.flush();
   if (!json_path.empty()) {
     std::ofstream f(json_path, std::ios::trunc);

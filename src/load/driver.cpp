@@ -44,6 +44,7 @@ const char* error_class_name(ErrorClass c) {
     case ErrorClass::read: return "read";
     case ErrorClass::status_4xx: return "4xx";
     case ErrorClass::status_5xx: return "5xx";
+    case ErrorClass::expect: return "expect";
   }
   return "?";
 }
@@ -115,6 +116,10 @@ struct Conn {
   const char* out = nullptr;
   uint32_t out_len = 0, out_off = 0;
   uint32_t step = 0;
+  char* keep = nullptr;  // scenarios: where the response is copied (RequestSource::Next::keep)
+  uint32_t keep_cap = 0, keep_len = 0;
+  bool keep_truncated = false;
+  bool arrival = false;  // began a scheduled arrival (not the continuation of a journey)
   int stage = 0;
   int64_t intended = 0, start = 0, connect_start = 0, connect_ns = 0, first_byte = 0, deadline = 0;
   int64_t free_since = 0;  // open model: when it went back on the free stack
@@ -124,7 +129,7 @@ struct Conn {
 
 struct StageAcc {
   stats::Histogram latency, service;
-  uint64_t requests = 0, errors = 0, late = 0, driver_late = 0;
+  uint64_t requests = 0, errors = 0, late = 0, driver_late = 0, arrivals = 0;
 };
 
 class Worker {
@@ -141,9 +146,10 @@ class Worker {
         conns_(static_cast<size_t>(connections)),
         bufs_(static_cast<size_t>(connections) * kInBufBytes),
         free_(static_cast<size_t>(connections)),
-        waiting_(static_cast<size_t>(connections)),
+
         cursor_(sched, cfg.arrival, index, std::max(1, cfg.threads), cfg.seed),
         request_limit_(request_limit) {
+    waiting_.reserve(conns_.size());  // never grows past one entry per connection: no allocation later
     for (size_t i = 0; i < conns_.size(); ++i) {
       conns_[i].id = first_conn_id + static_cast<uint32_t>(i);
       conns_[i].buf = bufs_.data() + i * kInBufBytes;
@@ -195,7 +201,7 @@ class Worker {
       int64_t wake = std::min(next_scan, stopping_ ? drain_deadline_ : end_);
       if (!stopping_) {
         if (!cfg_.closed && free_top_ > 0 && cursor_.peek() >= 0) wake = std::min(wake, t0_ + cursor_.peek());
-        if (cfg_.closed && wait_count_ > 0) wake = std::min(wake, waiting_[wait_head_].second);
+        if (!waiting_.empty()) wake = std::min(wake, waiting_.front().ready);
       }
       int64_t before_wait = now_ns();
       int64_t delay = std::max<int64_t>(0, wake - before_wait);
@@ -248,11 +254,24 @@ class Worker {
     return c.state == ConnState::connecting || c.state == ConnState::writing || c.state == ConnState::reading;
   }
 
+  // A min-heap by ready time: think times may differ per request (random ranges, per-step values).
+  struct Waiting {
+    uint32_t conn;
+    int64_t ready;
+    bool operator>(const Waiting& o) const { return ready > o.ready; }
+  };
+
   void push_waiting(uint32_t i, int64_t ready) {
-    size_t cap = waiting_.size();
-    waiting_[(wait_head_ + wait_count_) % cap] = {i, ready};
-    ++wait_count_;
+    waiting_.push_back({i, ready});
+    std::push_heap(waiting_.begin(), waiting_.end(), std::greater<>());
     conns_[i].state = conns_[i].fd >= 0 ? ConnState::waiting : ConnState::closed;
+  }
+
+  Waiting pop_waiting() {
+    std::pop_heap(waiting_.begin(), waiting_.end(), std::greater<>());
+    Waiting w = waiting_.back();
+    waiting_.pop_back();
+    return w;
   }
 
   void begin_stop(int64_t now, bool interrupted) {
@@ -269,17 +288,19 @@ class Worker {
   }
 
   void dispatch(int64_t now) {
-    if (cfg_.closed) {
-      while (wait_count_ > 0 && waiting_[wait_head_].second <= now) {
-        if (request_limit_ && issued_ >= request_limit_) return;
-        uint32_t i = waiting_[wait_head_].first;
-        wait_head_ = (wait_head_ + 1) % waiting_.size();
-        --wait_count_;
-        start_request(conns_[i], now, now);
-        now = now_ns();
-      }
-      return;
+    // Closed model: connections whose think time is over. Open model: journeys
+    // continuing after their think time; their latency counts from the time the
+    // next step was due, so a late step is corrected like a late arrival.
+    while (!waiting_.empty() && waiting_.front().ready <= now) {
+      if (request_limit_ && issued_ >= request_limit_) return;
+      Waiting w = pop_waiting();
+      Conn& c = conns_[w.conn];
+      c.arrival = cfg_.closed;
+      c.driver_late = true;  // the connection was the virtual user's all along
+      start_request(c, cfg_.closed ? now : w.ready, now);
+      now = now_ns();
     }
+    if (cfg_.closed) return;
     while (free_top_ > 0 && cursor_.peek() >= 0 && t0_ + cursor_.peek() <= now) {
       if (request_limit_ && issued_ >= request_limit_) return;
       int64_t intended = t0_ + cursor_.peek();
@@ -287,6 +308,7 @@ class Worker {
       Conn& c = conns_[free_[--free_top_]];
       // Free since before the request was due, yet sent late: the driver fell behind, not the target.
       c.driver_late = c.free_since <= intended;
+      c.arrival = true;
       start_request(c, intended, now);
       now = now_ns();
     }
@@ -308,12 +330,18 @@ class Worker {
       c.out_len = static_cast<uint32_t>(next.bytes.size());
       c.head = next.head;
       c.step = next.step;
+      c.keep = next.keep;
+      c.keep_cap = next.keep ? next.keep_capacity : 0;
     } else {
       c.out = cfg_.request.data();
       c.out_len = static_cast<uint32_t>(cfg_.request.size());
       c.head = cfg_.head_request;
       c.step = 0;
+      c.keep = nullptr;
+      c.keep_cap = 0;
     }
+    c.keep_len = 0;
+    c.keep_truncated = false;
     c.out_off = 0;
     c.parser.reset(c.head);
     if (c.fd < 0) {
@@ -381,6 +409,12 @@ class Worker {
   // Feeds buffered bytes to the parser; true when the request completed.
   bool process_buffer(Conn& c) {
     size_t used = c.parser.feed(c.buf, c.buf_len);
+    if (c.keep && used) {
+      size_t n = std::min<size_t>(used, c.keep_cap - c.keep_len);
+      std::memcpy(c.keep + c.keep_len, c.buf, n);
+      c.keep_len += static_cast<uint32_t>(n);
+      c.keep_truncated |= n < used;
+    }
     if (c.parser.done()) {
       size_t left = c.buf_len - used;
       if (left) std::memmove(c.buf, c.buf + used, left);
@@ -507,6 +541,20 @@ class Worker {
                                       err == ErrorClass::status_5xx);
     if (responded) ++responses_;
     bool warmup = c.stage < 0;
+    RequestSource::After after{err, false, cfg_.think_time_ns};
+    if (cfg_.source) {
+      RequestSource::Response resp;
+      resp.status = status;
+      resp.error = err;
+      resp.bytes = std::string_view(c.keep ? c.keep : "", c.keep_len);
+      resp.truncated = c.keep_truncated;
+      resp.warmup = warmup;
+      resp.intended_ns = c.intended;
+      resp.start_ns = c.start;
+      resp.end_ns = end;
+      after = cfg_.source->on_response(static_cast<uint32_t>(index_), c.id, resp);
+      err = after.error;
+    }
     if (warmup) {
       ++warmup_requests_;
     } else {
@@ -519,6 +567,7 @@ class Worker {
       st.errors += is_error;
       st.late += late;
       st.driver_late += late && c.driver_late;
+      st.arrivals += c.arrival;
       if (responded) {
         st.latency.record(static_cast<uint64_t>(end - c.intended));
         st.service.record(static_cast<uint64_t>(end - c.start));
@@ -554,16 +603,17 @@ class Worker {
       r.scenario_step = c.step;
       ring_.push(r);
     }
-    if (cfg_.source) cfg_.source->on_response(static_cast<uint32_t>(index_), c.id, status);
     bool reuse = err != ErrorClass::connect && err != ErrorClass::timeout && err != ErrorClass::reset &&
                  err != ErrorClass::read && cfg_.keep_alive && c.parser.keep_alive();
     if (!reuse) close_conn(c);
     c.state = c.fd >= 0 ? ConnState::idle : ConnState::closed;
     uint32_t idx = static_cast<uint32_t>(&c - conns_.data());
     if (cfg_.closed) {
-      int64_t ready = end + cfg_.think_time_ns;
+      int64_t ready = end + after.think_ns;
       if (err == ErrorClass::connect) ready += kConnectErrorBackoffNs;  // a refused port would spin otherwise
       push_waiting(idx, ready);
+    } else if (after.more && !stopping_) {
+      push_waiting(idx, end + after.think_ns);  // the journey's next step, on the same connection
     } else {
       c.free_since = end;
       free_[free_top_++] = idx;
@@ -579,8 +629,7 @@ class Worker {
   std::vector<char> bufs_;
   std::vector<uint32_t> free_;
   size_t free_top_ = 0;
-  std::vector<std::pair<uint32_t, int64_t>> waiting_;  // closed model: FIFO of (conn, ready time)
-  size_t wait_head_ = 0, wait_count_ = 0;
+  std::vector<Waiting> waiting_;  // connections waiting out a think time (closed model, or journeys)
   ArrivalCursor cursor_;
   std::bitset<1000> ok_status_;
   int64_t t0_ = 0, measure_start_ = 0, end_ = 0, drain_deadline_ = 0;
@@ -693,6 +742,7 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
       s.requests += a.requests;
       s.errors += a.errors;
       s.late_starts += a.late;
+      s.arrivals += a.arrivals;
       result.driver_late_starts += a.driver_late;
       s.latency.merge(a.latency);
       s.service.merge(a.service);
@@ -702,6 +752,7 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
     result.requests += s.requests;
     result.errors += s.errors;
     result.late_starts += s.late_starts;
+    result.arrivals += s.arrivals;
     result.latency.merge(s.latency);
     result.service.merge(s.service);
   }
@@ -759,7 +810,7 @@ Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
     return s;
   }
   double requested = schedule.arrivals_between(schedule.warmup_ns(), schedule.warmup_ns() + r.duration_ns);
-  double achieved = static_cast<double>(r.requests);
+  double achieved = static_cast<double>(r.arrivals);  // journeys: their later steps are no arrivals
   s.achieved_pct = requested > 0 ? 100.0 * achieved / requested : 100.0;
   double late_pct = r.requests ? 100.0 * static_cast<double>(r.late_starts) / static_cast<double>(r.requests) : 0;
   if (s.achieved_pct >= 95.0 && late_pct <= 1.0) return s;

@@ -147,6 +147,28 @@ std::string format_table(const LoadSummary& s) {
   if (c.sink) {
     out += "request log: " + std::to_string(r.log_records) + " records, " + std::to_string(r.log_dropped) + " dropped\n";
   }
+  if (s.scenario) {
+    const ScenarioReport& sc = *s.scenario;
+    std::snprintf(line, sizeof line, "\nscenario %s (%s): %llu journeys started\n", sc.file.c_str(),
+                  sc.weighted ? "weighted requests" : "journey", static_cast<unsigned long long>(sc.journeys));
+    out += line;
+    std::snprintf(line, sizeof line, "  %-3s %-20s %9s %8s %8s %8s %7s %8s %8s\n", "#", "step", "requests", "p50", "p99",
+                  "max", "errors", "expect", "capture");
+    out += line;
+    for (size_t i = 0; i < sc.steps.size(); ++i) {
+      const auto& st = sc.steps[i];
+      auto p = stats::percentiles_of(st.latency);
+      char e[32];
+      std::snprintf(e, sizeof e, "%.2f%%", error_pct(st.errors, st.requests));
+      std::snprintf(line, sizeof line, "  %-3zu %-20.20s %9llu %8s %8s %8s %7s %8llu %8llu\n", i, st.name.c_str(),
+                    static_cast<unsigned long long>(st.requests), ms(p.p50_ms).c_str(), ms(p.p99_ms).c_str(),
+                    ms(p.max_ms).c_str(), e, static_cast<unsigned long long>(st.expect_failures),
+                    static_cast<unsigned long long>(st.capture_failures));
+      out += line;
+    }
+    if (sc.rows_reused)
+      out += "warning: the CSV ran out of unique rows; " + std::to_string(sc.rows_reused) + " journeys reused one\n";
+  }
   if (!s.saturation.limited_by.empty()) out += "\nwarning: " + s.saturation.message + "\n";
   if (!s.slo.empty()) {
     out += "\nSLO (whole run):\n";
@@ -234,6 +256,30 @@ std::string format_json(const LoadSummary& s) {
     busy.push_back(round3(t.wall_ns ? 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns) : 0.0));
   j["load"]["driver_busy_pct"] = busy;
   j["load"]["schedule_lag_ms"] = pct_json(lag);
+  if (s.scenario) {
+    const ScenarioReport& sc = *s.scenario;
+    json steps = json::array();
+    for (const auto& st : sc.steps) {
+      json ebc2 = json::object();
+      for (int k = 1; k < kErrorClassCount; ++k)
+        ebc2[error_class_name(static_cast<ErrorClass>(k))] = st.errors_by_class[k];
+      steps.push_back({{"name", st.name},
+                       {"requests", st.requests},
+                       {"errors", st.errors},
+                       {"error_rate_pct", round3(error_pct(st.errors, st.requests))},
+                       {"errors_by_class", ebc2},
+                       {"expect_failures", st.expect_failures},
+                       {"capture_failures", st.capture_failures},
+                       {"latency_ms", pct_json(stats::percentiles_of(st.latency))}});
+    }
+    j["scenario"] = {{"file", sc.file},
+                     {"mode", sc.weighted ? "weighted" : "journey"},
+                     {"journeys", sc.journeys},
+                     {"csv_rows_reused", sc.rows_reused},
+                     {"bytes_per_virtual_user", sc.bytes_per_virtual_user},
+                     {"steps", steps}};
+  }
+  if (!s.capacity_json.empty()) j["capacity"] = json::parse(s.capacity_json);
   return j.dump(2) + "\n";
 }
 

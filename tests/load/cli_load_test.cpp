@@ -57,7 +57,11 @@ TEST(LoadCli, BadUsageIsExitTwoNamingTheField) {
       {{"http://127.0.0.1:9/", "--arrival", "bursty", "--rate", "5"}, "--arrival"},
       {{"http://127.0.0.1:9/", "-H", "NoColon"}, "-H"},
       {{"http://127.0.0.1:9/", "--body", "@/nonexistent/file"}, "--body"},
-      {{"http://127.0.0.1:9/", "--scenario", "x.json"}, "not available yet"},
+      {{"http://127.0.0.1:9/", "--scenario", "x.json"}, "--scenario"},
+      {{"--scenario", "/nonexistent/x.json", "--rate", "5"}, "--scenario"},
+      {{"http://127.0.0.1:9/", "--step-duration", "1s"}, "--step-duration"},
+      {{"http://127.0.0.1:9/", "--find-capacity", "--closed"}, "--find-capacity"},
+      {{"http://127.0.0.1:9/", "--find-capacity", "--step-duration", "10ms"}, "--step-duration"},
       {{}, "URL"},
   };
   for (const auto& k : cases) {

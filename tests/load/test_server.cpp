@@ -8,6 +8,11 @@
 //                        [--stall-every-ms E --stall-ms S] [--body-bytes B]
 // Prints "PORT <n>" on stdout once listening. Paths: /status/NNN answers that
 // status, /chunked answers chunked, /close answers with Connection: close.
+// For scenarios: POST /login (body with "user":"NAME") issues a fresh token,
+// in the JSON body ({"data":{"token":"..."}}) and in an X-Token header;
+// /account... answers 200 only with "Authorization: Bearer <a token it issued>",
+// else 401; /record... remembers its request target in arrival order, and
+// GET /log answers them, one per line (/log itself is not recorded).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,6 +29,7 @@
 #include <cstring>
 #include <queue>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -64,6 +70,9 @@ std::vector<Client> clients;  // by fd
 std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due;
 std::vector<int64_t> slots;   // capacity: when each service slot frees up
 std::string body;
+std::unordered_set<std::string> tokens;  // issued by /login
+std::vector<std::string> recorded;       // /record... targets, in arrival order
+uint64_t token_seq = 0;
 int ep, tfd;
 int64_t armed = 0;
 
@@ -136,23 +145,55 @@ void respond(int fd) {
   size_t sp1 = head.find(' '), sp2 = head.find(' ', sp1 + 1);
   std::string method = head.substr(0, sp1);
   std::string path = head.substr(sp1 + 1, sp2 - sp1 - 1);
+  std::string req_body = c.in.substr(end + 4, cl);
   c.in.erase(0, end + 4 + cl);
   int status = 200;
   if (path.rfind("/status/", 0) == 0) status = std::atoi(path.c_str() + 8);
+  std::string extra_headers;
+  const std::string* reply = &body;
+  std::string custom;
+  if (path.rfind("/login", 0) == 0 && method == "POST") {
+    std::string user = "anonymous";
+    if (auto u = req_body.find("\"user\":\""); u != std::string::npos) {
+      size_t from = u + 8, to = req_body.find('"', from);
+      user = req_body.substr(from, to - from);
+    }
+    std::string tok = "tok" + std::to_string(++token_seq) + "x" + user;
+    tokens.insert(tok);
+    custom = "{\"user\":\"" + user + "\",\"data\":{\"token\":\"" + tok + "\",\"expires\":3600}}";
+    extra_headers = "Content-Type: application/json\r\nX-Token: " + tok + "\r\n";
+    reply = &custom;
+  } else if (path.rfind("/account", 0) == 0) {
+    std::string tok;
+    if (auto a = head.find("\r\nAuthorization: Bearer "); a != std::string::npos) {
+      size_t from = a + 24, to = head.find("\r\n", from);
+      tok = head.substr(from, to == std::string::npos ? std::string::npos : to - from);
+    }
+    bool ok = tokens.count(tok) > 0;
+    status = ok ? 200 : 401;
+    custom = ok ? "{\"ok\":true,\"order\":\"ord-" + std::to_string(token_seq) + "\"}" : "{\"ok\":false}";
+    reply = &custom;
+  } else if (path.rfind("/record", 0) == 0) {
+    recorded.push_back(path);
+  } else if (path == "/log") {
+    for (const auto& r : recorded) custom += r + "\n";
+    reply = &custom;
+  }
   bool close_conn = head.find("\r\nConnection: close") != std::string::npos || path == "/close";
   std::string r = "HTTP/1.1 " + std::to_string(status) + " X\r\nServer: loadprof-test\r\n";
   if (close_conn) r += "Connection: close\r\n";
+  r += extra_headers;
   bool no_body = method == "HEAD";
-  if (path == "/chunked") {
+  if (path == "/chunked" || path.find("chunked=1") != std::string::npos) {
     r += "Transfer-Encoding: chunked\r\n\r\n";
     if (!no_body) {
       char sz[32];
-      std::snprintf(sz, sizeof sz, "%zx\r\n", body.size());
-      r += sz + body + "\r\n0\r\n\r\n";
+      std::snprintf(sz, sizeof sz, "%zx\r\n", reply->size());
+      r += sz + *reply + "\r\n0\r\n\r\n";
     }
   } else {
-    r += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-    if (!no_body) r += body;
+    r += "Content-Length: " + std::to_string(reply->size()) + "\r\n\r\n";
+    if (!no_body) r += *reply;
   }
   c.out += r;
   c.busy = false;

@@ -22,8 +22,10 @@
 
 namespace loadprof::load {
 
-// Per-request hook for scenarios: chooses the bytes of each request. Called on
-// the driver thread that owns the connection; must not allocate on the hot path.
+// Per-request hook for scenarios: chooses the bytes of each request and hears
+// how each one ended. Called on the driver thread that owns the connection (a
+// connection belongs to one thread, so per-connection state needs no lock);
+// must not allocate on the hot path.
 class RequestSource {
  public:
   virtual ~RequestSource() = default;
@@ -31,9 +33,29 @@ class RequestSource {
     std::string_view bytes;   // must stay valid until the response completes
     bool head = false;
     uint32_t step = 0;        // recorded as RequestRecord::scenario_step
+    // Where the driver copies the response as received (status line, headers,
+    // body; at most keep_capacity bytes) for captures and expectations. Null: not kept.
+    char* keep = nullptr;
+    uint32_t keep_capacity = 0;
   };
   virtual Next next(uint32_t worker, uint32_t connection_id) = 0;
-  virtual void on_response(uint32_t /*worker*/, uint32_t /*connection_id*/, int /*status*/) {}
+
+  struct Response {
+    int status = 0;
+    ErrorClass error = ErrorClass::none;  // the driver's verdict (transport, or status >= 400)
+    std::string_view bytes;               // the kept response (empty unless Next::keep was set)
+    bool truncated = false;               // the response was longer than keep_capacity
+    bool warmup = false;
+    int64_t intended_ns = 0, start_ns = 0, end_ns = 0;  // CLOCK_MONOTONIC
+  };
+  struct After {
+    ErrorClass error = ErrorClass::none;  // the final verdict (may add ErrorClass::expect, or clear a status error)
+    bool more = false;      // the virtual user on this connection sends again after think_ns (open model)
+    int64_t think_ns = 0;   // pause before this connection's next request (closed model: always applies)
+  };
+  virtual After on_response(uint32_t /*worker*/, uint32_t /*connection_id*/, const Response& r) {
+    return {r.error, false, 0};
+  }
 };
 
 // A request counts as a late start when it left more than this after its intended time.
@@ -79,6 +101,7 @@ struct StageResult {
   int64_t duration_ns = 0;
   double rate_start_rps = 0, rate_end_rps = 0;
   uint64_t requests = 0, errors = 0, late_starts = 0;
+  uint64_t arrivals = 0;  // completed requests that began a scheduled arrival (the others continue a journey)
   stats::Histogram latency;
   stats::Histogram service;
 };
@@ -97,6 +120,7 @@ struct LoadResult {
   uint64_t errors = 0;
   uint64_t errors_by_class[kErrorClassCount] = {};
   uint64_t late_starts = 0;
+  uint64_t arrivals = 0;    // of `requests`, those that began a scheduled arrival (== requests without journeys)
   uint64_t driver_late_starts = 0;  // late although a connection was free: the driver was behind (a lower bound)
   uint64_t not_sent = 0;       // open model: due before the end but never sent (the driver or connections ran out)
   uint64_t cancelled = 0;      // in flight when the run stopped and the grace period ran out

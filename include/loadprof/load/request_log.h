@@ -10,9 +10,10 @@
 
 namespace loadprof::load {
 
-enum class ErrorClass : uint8_t { none = 0, connect, timeout, reset, read, status_4xx, status_5xx };
-inline constexpr int kErrorClassCount = 7;
-const char* error_class_name(ErrorClass c);  // "connect", "timeout", ..., "4xx", "5xx"
+// expect: a scenario step's expectation or capture failed (the response itself was fine).
+enum class ErrorClass : uint8_t { none = 0, connect, timeout, reset, read, status_4xx, status_5xx, expect };
+inline constexpr int kErrorClassCount = 8;
+const char* error_class_name(ErrorClass c);  // "connect", "timeout", ..., "4xx", "5xx", "expect"
 
 struct RequestRecord {
   int64_t intended_ns = 0;     // CLOCK_MONOTONIC: when the schedule wanted it sent
@@ -28,7 +29,7 @@ struct RequestRecord {
   uint16_t stage = 0;          // stage index; 0xFFFF for warmup
   ErrorClass error = ErrorClass::none;
   uint8_t worker = 0;
-  uint32_t scenario_step = 0;  // reserved for scenarios: which request of the scenario
+  uint32_t scenario_step = 0;  // scenarios: index of the step in the scenario's steps
 };
 
 class RequestSink {

@@ -7,9 +7,20 @@
 #include <vector>
 
 #include "loadprof/load/driver.h"
+#include "loadprof/load/scenario.h"
 #include "loadprof/stats/slo.h"
 
 namespace loadprof::load {
+
+// A scenario run's own results: per step, and the journeys behind them.
+struct ScenarioReport {
+  std::string file;
+  bool weighted = false;
+  uint64_t journeys = 0;     // journeys started (warmup included)
+  uint64_t rows_reused = 0;  // unique CSV rows handed out again
+  size_t bytes_per_virtual_user = 0;
+  std::vector<StepResult> steps;
+};
 
 struct LoadSummary {
   const LoadConfig* config = nullptr;
@@ -18,6 +29,8 @@ struct LoadSummary {
   std::vector<stats::SloVerdict> slo;                     // whole run
   std::vector<std::vector<stats::SloVerdict>> stage_slo;  // per stage
   bool slo_ok = true;
+  const ScenarioReport* scenario = nullptr;  // set for --scenario runs: "scenario" in the JSON, a step table
+  std::string capacity_json;  // set for --find-capacity: the "capacity" object (capacity_json())
 };
 
 LoadSummary summarize(const LoadConfig& config, const LoadResult& result, const std::vector<stats::SloTerm>& slo);

@@ -1,0 +1,73 @@
+// The capacity search (--find-capacity): open-model steps at a fixed rate,
+// stepped up geometrically until one fails, then bisected between the last
+// passing and the first failing rate. A step fails when the SLO breaks, errors
+// rise, or the target cannot keep up with the requested rate; the search stops
+// without a verdict on the target when the driver itself saturated (a false
+// capacity would be worse than none). Each step is a separate run_load with its
+// own warm-up, which is excluded from the judgement.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "loadprof/load/driver.h"
+#include "loadprof/stats/histogram.h"
+#include "loadprof/stats/slo.h"
+#include "loadprof/util/result.h"
+
+namespace loadprof::load {
+
+struct CapacityConfig {
+  double start_rps = 10;                // first step's rate
+  double factor = 2;                    // geometric step-up
+  int64_t step_ns = 10'000'000'000;     // each step, warm-up included
+  int64_t budget_ns = 300'000'000'000;  // the whole search (--duration)
+  double precision = 0.05;              // bisect until failing / passing <= 1 + precision
+  std::vector<stats::SloTerm> slo;      // latency and error terms; may be empty
+  double max_error_pct = 1.0;           // errors rise: used when the SLO has no errors term
+};
+
+// The warm-up of a step of `step_ns`: a fifth of it, at least 100 ms, at most 5 s.
+int64_t capacity_warmup_ns(int64_t step_ns);
+
+struct CapacityStep {
+  double rate_rps = 0;
+  double throughput_rps = 0;
+  double error_rate_pct = 0;
+  double achieved_pct = 100;
+  stats::Percentiles latency;
+  bool slo_ok = false;
+  std::string
+      verdict;  // "ok", or why it failed: "slo: p99<50ms (measured 81.2)", "errors", "target", "driver"
+};
+
+struct CapacityResult {
+  double max_rate_rps = 0;  // the highest rate that passed; 0 when none did
+  std::string limited_by;   // "slo", "errors", "driver" or "duration"
+  std::string message;      // plain words: why the search stopped
+  double knee_rps = 0;  // lowest rate whose p99 turned up (> 2x and > 1 ms above the lowest rate's); 0: none
+  bool interrupted = false;
+  int64_t elapsed_ns = 0;
+  std::vector<CapacityStep> steps;  // in the order run
+  // The run at max_rate_rps (or the first step when none passed): the top-level figures of --json.
+  LoadConfig best_config;
+  LoadResult best;
+  bool has_best = false;
+};
+
+// Called before each step with the step's config (set connections, reset a
+// scenario source), and after it with its verdict (progress lines).
+using CapacityBefore = std::function<void(LoadConfig&)>;
+using CapacityAfter = std::function<void(const CapacityStep&, const LoadResult&)>;
+
+// Runs the search. Fails only as run_load fails (the target is gone, a bad config).
+Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfig& config,
+                                     const CapacityBefore& before = nullptr,
+                                     const CapacityAfter& after = nullptr);
+
+// Text: the curve and the verdict. JSON: the `capacity` object of SPEC.md.
+std::string format_capacity_table(const CapacityResult& result);
+std::string capacity_json(const CapacityResult& result);  // a JSON object, compact
+
+}  // namespace loadprof::load

@@ -1,0 +1,247 @@
+// The capacity search. Steps are separate runs, so each starts from an idle
+// target (the previous step's backlog drained) and its warm-up is excluded by
+// run_load itself; the verdict of a step uses the same SLO code as a plain run.
+#include "loadprof/load/capacity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "loadprof/load/summary.h"
+#include "loadprof/util/clock.h"
+
+namespace loadprof::load {
+
+namespace {
+
+int64_t now_ns() { return static_cast<int64_t>(monotonic_ns()); }
+
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+// A failing step's reason: "errors", "driver", "target" or "slo: <term> (measured X)".
+CapacityStep judge(const LoadConfig& cfg, const LoadResult& r, const CapacityConfig& cc) {
+  CapacityStep st;
+  st.rate_rps = cfg.stages.front().rate_start_rps;
+  st.throughput_rps = throughput_rps(r.requests, r.duration_ns);
+  st.error_rate_pct =
+      r.requests ? 100.0 * static_cast<double>(r.errors) / static_cast<double>(r.requests) : 0.0;
+  st.latency = stats::percentiles_of(r.latency);
+  LoadSummary s = summarize(cfg, r, cc.slo);
+  st.achieved_pct = s.saturation.achieved_pct;
+  bool has_error_term = false;
+  for (const auto& t : cc.slo) has_error_term |= t.metric == stats::SloMetric::errors;
+  if (s.saturation.limited_by == "driver") {
+    st.verdict = "driver";
+    return st;
+  }
+  for (const auto& v : s.slo) {
+    if (v.ok) continue;
+    bool errors = v.term.rfind("errors", 0) == 0;
+    char b[160];
+    std::snprintf(b, sizeof b, "%s: %s (measured %.3g)", errors ? "errors" : "slo", v.term.c_str(), v.value);
+    st.verdict = b;
+    return st;
+  }
+  if (!has_error_term && st.error_rate_pct > cc.max_error_pct) {
+    char b[160];
+    std::snprintf(b, sizeof b, "errors: %.2f%% > %.3g%%", st.error_rate_pct, cc.max_error_pct);
+    st.verdict = b;
+    return st;
+  }
+  if (s.saturation.limited_by == "target") {
+    char b[160];
+    std::snprintf(b, sizeof b, "slo: the target kept up with only %.1f%% of the requested rate",
+                  st.achieved_pct);
+    st.verdict = b;
+    return st;
+  }
+  st.slo_ok = true;
+  st.verdict = "ok";
+  return st;
+}
+
+std::string reason_of(const std::string& verdict) {
+  if (verdict.rfind("errors", 0) == 0) return "errors";
+  if (verdict == "driver") return "driver";
+  return "slo";
+}
+
+}  // namespace
+
+int64_t capacity_warmup_ns(int64_t step_ns) {
+  return std::clamp<int64_t>(step_ns / 5, 100'000'000, 5'000'000'000);
+}
+
+Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfig& cc,
+                                     const CapacityBefore& before, const CapacityAfter& after) {
+  if (cc.start_rps <= 0 || cc.factor <= 1 || cc.step_ns <= 0)
+    return make_error(ErrorKind::usage, "capacity search: bad start rate, factor or step duration");
+  int64_t warmup = capacity_warmup_ns(cc.step_ns);
+  if (cc.step_ns <= warmup)
+    return make_error(ErrorKind::usage, "--step-duration: too short (at least 200ms)");
+  CapacityResult out;
+  int64_t t0 = now_ns();
+  double pass = 0, fail = 0;  // the highest passing and lowest failing rate so far
+  std::string fail_reason;
+  std::string fail_verdict;
+  double rate = cc.start_rps;
+  // A step costs its duration plus up to a few seconds of drain; 10 % margin.
+  auto fits = [&] { return now_ns() - t0 + cc.step_ns + cc.step_ns / 10 <= cc.budget_ns; };
+  while (true) {
+    if (!fits()) {
+      if (fail == 0) {
+        out.limited_by = "duration";
+        char b[200];
+        std::snprintf(b, sizeof b,
+                      "the search ran out of time (--duration) before any step failed: the capacity is "
+                      "at least %.0f req/s",
+                      pass);
+        out.message = b;
+      }
+      break;
+    }
+    LoadConfig cfg = base;
+    cfg.closed = false;
+    cfg.stages = {{cc.step_ns - warmup, rate, rate}};
+    cfg.warmup_ns = warmup;
+    cfg.max_requests = 0;
+    if (before) before(cfg);
+    auto r = run_load(cfg);
+    if (!r) return r.error();
+    CapacityStep st = judge(cfg, *r, cc);
+    if (after) after(st, *r);
+    out.steps.push_back(st);
+    if (r->interrupted) {
+      out.interrupted = true;
+      out.limited_by = "duration";
+      out.message = "interrupted: the search stopped early";
+      break;
+    }
+    if (st.slo_ok) {
+      if (rate > pass) {
+        pass = rate;
+        out.best = std::move(*r);
+        out.best_config = cfg;
+        out.has_best = true;
+      }
+    } else {
+      if (st.verdict == "driver") {
+        out.limited_by = "driver";
+        char b[400];
+        std::snprintf(b, sizeof b,
+                      "the driver saturated at %.0f req/s before the target broke the SLO: the target's "
+                      "capacity is at least %.0f req/s, not measured (add --threads or free CPUs)",
+                      rate, pass);
+        out.message = b;
+        if (!out.has_best) {
+          out.best = std::move(*r);
+          out.best_config = cfg;
+          out.has_best = true;
+        }
+        break;
+      }
+      if (fail == 0 || rate < fail) {
+        fail = rate;
+        fail_reason = reason_of(st.verdict);
+        fail_verdict = st.verdict;
+      }
+      if (!out.has_best && out.steps.size() == 1) {
+        out.best = std::move(*r);
+        out.best_config = cfg;
+        out.has_best = true;  // replaced by the first passing step, if any
+      }
+    }
+    if (fail == 0) {
+      rate *= cc.factor;
+      continue;
+    }
+    double lo = pass > 0 ? pass : 0;
+    if (lo > 0 && fail / lo <= 1 + cc.precision) break;
+    if (lo == 0 && fail <= cc.start_rps / 8) break;           // even a small fraction of the start rate fails
+    rate = lo > 0 ? std::sqrt(lo * fail) : fail / cc.factor;  // geometric midpoint
+  }
+  if (out.limited_by.empty()) {
+    out.limited_by = fail_reason.empty() ? "duration" : fail_reason;
+    char b[400];
+    if (pass > 0)
+      std::snprintf(b, sizeof b, "%.0f req/s met the SLO; %.0f req/s did not (%s)", pass, fail,
+                    fail_verdict.c_str());
+    else
+      std::snprintf(b, sizeof b, "no rate met the SLO, down to %.3g req/s (%s)", fail, fail_verdict.c_str());
+    if (fail > 0) out.message = b;
+  }
+  out.max_rate_rps = pass;
+  // The knee: the lowest rate whose p99 turned up against the lowest rate's.
+  std::vector<const CapacityStep*> by_rate;
+  for (const auto& s : out.steps) by_rate.push_back(&s);
+  std::sort(by_rate.begin(), by_rate.end(), [](auto a, auto b) { return a->rate_rps < b->rate_rps; });
+  if (!by_rate.empty()) {
+    double base_p99 = by_rate.front()->latency.p99_ms;
+    for (const auto* s : by_rate) {
+      if (s->latency.p99_ms > 2 * base_p99 && s->latency.p99_ms > base_p99 + 1.0) {
+        out.knee_rps = s->rate_rps;
+        break;
+      }
+    }
+  }
+  out.elapsed_ns = now_ns() - t0;
+  return out;
+}
+
+std::string format_capacity_table(const CapacityResult& r) {
+  std::string out = "capacity search (each step's warm-up excluded):\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "  %10s %12s %9s %9s %9s %8s  %s\n", "rate/s", "throughput/s", "p50",
+                "p99", "max", "errors", "verdict");
+  out += line;
+  for (const auto& s : r.steps) {
+    std::snprintf(line, sizeof line, "  %10.1f %12.1f %8.2fms %8.2fms %8.1fms %7.2f%%  %s\n", s.rate_rps,
+                  s.throughput_rps, s.latency.p50_ms, s.latency.p99_ms, s.latency.max_ms, s.error_rate_pct,
+                  s.verdict.c_str());
+    out += line;
+  }
+  if (r.max_rate_rps > 0)
+    std::snprintf(line, sizeof line, "\ncapacity: %.0f req/s", r.max_rate_rps);
+  else
+    std::snprintf(line, sizeof line, "\ncapacity: none found");
+  out += line;
+  out += " (limited by " + r.limited_by + ")";
+  if (r.knee_rps > 0) {
+    std::snprintf(line, sizeof line, "; latency turned up at %.0f req/s", r.knee_rps);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "; %zu steps in %.1fs\n", r.steps.size(),
+                static_cast<double>(r.elapsed_ns) / 1e9);
+  out += line;
+  if (!r.message.empty()) out += r.message + "\n";
+  return out;
+}
+
+std::string capacity_json(const CapacityResult& r) {
+  using nlohmann::json;
+  json steps = json::array();
+  for (const auto& s : r.steps) {
+    steps.push_back({{"rate_rps", round3(s.rate_rps)},
+                     {"throughput_rps", round3(s.throughput_rps)},
+                     {"latency_ms",
+                      {{"p50", round3(s.latency.p50_ms)},
+                       {"p90", round3(s.latency.p90_ms)},
+                       {"p95", round3(s.latency.p95_ms)},
+                       {"p99", round3(s.latency.p99_ms)},
+                       {"p999", round3(s.latency.p999_ms)},
+                       {"max", round3(s.latency.max_ms)}}},
+                     {"error_rate_pct", round3(s.error_rate_pct)},
+                     {"slo_ok", s.slo_ok},
+                     {"verdict", s.verdict}});
+  }
+  json j = {{"max_rate_rps", round3(r.max_rate_rps)},
+            {"limited_by", r.limited_by},
+            {"knee_rps", r.knee_rps > 0 ? json(round3(r.knee_rps)) : json(nullptr)},
+            {"message", r.message},
+            {"search_s", round3(static_cast<double>(r.elapsed_ns) / 1e9)},
+            {"steps", steps}};
+  return j.dump();
+}
+
+}  // namespace loadprof::load
