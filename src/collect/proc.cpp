@@ -1,6 +1,8 @@
 // /proc readers: maps, stat, descendants, ELF build-ids (via libelf).
 #include "proc.h"
 
+#include "loadprof/util/procfs.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -85,43 +87,21 @@ std::string build_id_from_elf(Elf* elf) {
 
 std::vector<capture::Mapping> parse_proc_maps(std::string_view text, uint32_t pid) {
   std::vector<capture::Mapping> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string line(text.substr(pos, eol - pos));
-    pos = eol + 1;
-    unsigned long long start = 0, end = 0, pgoff = 0, inode = 0;
-    char perms[8] = {};
-    char dev[32] = {};
-    int path_at = 0;
-    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %31s %llu %n", &start, &end, perms, &pgoff, dev, &inode,
-                    &path_at) < 6) {
-      continue;
-    }
-    if (std::strlen(perms) < 3 || perms[2] != 'x') continue;
+  for (auto& line : procfs::parse_maps(text)) {
+    if (!line.executable) continue;
     capture::Mapping m;
     m.pid = pid;
-    m.start = start;
-    m.end = end;
-    m.pgoff = pgoff;
-    if (path_at > 0 && static_cast<size_t>(path_at) <= line.size()) m.path = line.substr(path_at);
-    while (!m.path.empty() && (m.path.back() == ' ' || m.path.back() == '\n')) m.path.pop_back();
+    m.start = line.start;
+    m.end = line.end;
+    m.pgoff = line.pgoff;
+    m.path = std::move(line.path);
     m.executable = true;
     out.push_back(std::move(m));
   }
   return out;
 }
 
-int parse_stat_ppid(std::string_view stat_text) {
-  size_t close = stat_text.rfind(')');
-  if (close == std::string_view::npos || close + 2 >= stat_text.size()) return -1;
-  std::string rest(stat_text.substr(close + 2));  // "S 7 ..."
-  char state = 0;
-  int ppid = -1;
-  if (std::sscanf(rest.c_str(), "%c %d", &state, &ppid) != 2) return -1;
-  return ppid;
-}
+int parse_stat_ppid(std::string_view stat_text) { return procfs::parse_stat_ppid(stat_text); }
 
 pid_t thread_group_of(pid_t tid) {
   if (tid <= 0) return -1;

@@ -10,8 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
-#include <fstream>
 #include <memory>
 #include <unordered_map>
 
@@ -21,6 +19,7 @@
 #include "loadprof/symbolize/symbolizer.h"
 #include "loadprof/util/clock.h"
 #include "loadprof/util/log.h"
+#include "loadprof/util/procfs.h"
 #include "loadprof/util/version.h"
 #include "stack_table.h"
 
@@ -31,23 +30,17 @@ constexpr int kPollIntervalMs = 100;
 constexpr uint64_t kFlushIntervalNs = 1'000'000'000;
 
 std::string read_comm(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
-  std::string comm;
-  std::getline(in, comm);
-  return comm;
+  auto comm = procfs::read(pid, "comm");
+  if (!comm.ok()) return {};
+  std::string name = std::move(comm).value();
+  while (!name.empty() && name.back() == '\n') name.pop_back();
+  return name;
 }
 
 uint32_t read_ppid(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(in, line);
-  // pid (comm) state ppid ...: comm may hold spaces and parentheses, so start after the last ')'.
-  auto close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  char state = 0;
-  unsigned ppid = 0;
-  if (std::sscanf(line.c_str() + close + 1, " %c %u", &state, &ppid) != 2) return 0;
-  return ppid;
+  auto stat = procfs::read(pid, "stat");
+  int ppid = stat.ok() ? procfs::parse_stat_ppid(*stat) : -1;
+  return ppid < 0 ? 0 : static_cast<uint32_t>(ppid);
 }
 
 capture::Metadata make_metadata(const RecordOptions& o) {
