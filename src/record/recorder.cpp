@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "loadprof/capture/writer.h"
 #include "loadprof/collect/collector.h"
@@ -88,8 +89,7 @@ class Pipeline final : public collect::EventSink {
                                              {s.kernel_ips.begin(), s.kernel_ips.end()}});
     }
     pending_samples_.push_back({s.time_ns, s.pid, s.tid, s.cpu, lookup.id});
-    if (!threads_.count(s.tid)) {
-      threads_.emplace(s.tid, 1);
+    if (threads_.insert(s.tid).second) {
       capture::Thread t;
       t.pid = s.pid;
       t.tid = s.tid;
@@ -214,7 +214,7 @@ class Pipeline final : public collect::EventSink {
   std::unordered_map<std::string, capture::FrameId> frame_ids_;
   std::unordered_map<uint32_t, uint32_t> generation_;  // pid -> exec count
   std::unordered_map<uint32_t, capture::Process> processes_;
-  std::unordered_map<uint32_t, int> threads_;
+  std::unordered_set<uint32_t> threads_;  // tids already written
   std::vector<PendingStack> pending_stacks_;
   std::vector<capture::CpuSample> pending_samples_;
   uint64_t samples_ = 0;
