@@ -109,9 +109,21 @@ class Pipeline final : public collect::EventSink {
       ++generation_[pid];
     }
     if (pid == tid) {
-      if (auto* p = process(pid); p && (exec || p->command.empty())) {
-        if (!p->launched || exec) p->command = std::string(comm);
-        writer_.add_process(*p);
+      if (auto* p = process(pid)) {
+        if (exec || p->command.empty()) {
+          if (!p->launched || exec) p->command = std::string(comm);
+          writer_.add_process(*p);
+        }
+      } else {
+        // A process the collector added without a fork event: an existing
+        // descendant of a --children target, named from /proc when it was added.
+        capture::Process found;
+        found.pid = pid;
+        found.ppid = read_ppid(static_cast<pid_t>(pid));
+        found.command = std::string(comm);
+        found.start_ns = time_ns;
+        processes_[pid] = found;
+        writer_.add_process(found);
       }
     }
     capture::Thread t;

@@ -75,12 +75,6 @@ Recorded record(const std::vector<std::string>& command, const std::vector<std::
   return r;
 }
 
-uint64_t total_samples(const std::vector<capture::FoldedLine>& folded) {
-  uint64_t n = 0;
-  for (const auto& l : folded) n += l.count;
-  return n;
-}
-
 // Samples whose stack holds a frame named exactly `name`.
 uint64_t samples_with_frame(const std::vector<capture::FoldedLine>& folded, const std::string& name) {
   uint64_t n = 0;
@@ -275,4 +269,46 @@ TEST_F(RecordE2E, ErrorsHaveTheirExitCodes) {
   EXPECT_NE(noperm.err.find("CAP_BPF"), std::string::npos) << noperm.err;
   EXPECT_NE(noperm.err.find("CAP_PERFMON"), std::string::npos) << noperm.err;
   EXPECT_EQ(std::count(noperm.err.begin(), noperm.err.end(), '\n'), 1) << "one line: " << noperm.err;
+}
+
+TEST_F(RecordE2E, AttachWithChildrenNamesExistingDescendants) {
+  // spawner -> sh -c -> hot, all running before loadprof attaches to spawner.
+  int out_pipe[2];
+  ASSERT_EQ(pipe(out_pipe), 0);
+  pid_t spawner = fork();
+  if (spawner == 0) {
+    dup2(out_pipe[1], 1);
+    execl(test_program("spawner").c_str(), "spawner", "4", nullptr);
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  usleep(500 * 1000);
+  std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
+  auto res = run({loadprof_binary(), "record", "--pid", std::to_string(spawner), "--children", "--duration", "1.5",
+                  "--output", path});
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(out_pipe[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(out_pipe[0]);
+  int status = 0;
+  waitpid(spawner, &status, 0);
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  auto truth = ground_truth(out, "hot");
+  ASSERT_FALSE(truth.empty()) << out;
+  const uint32_t grandchild = static_cast<uint32_t>(std::stoul(truth["pid"]));
+  auto cap = capture::read_capture(path);
+  ASSERT_TRUE(cap.ok());
+  const capture::Process* found = nullptr;
+  for (const auto& p : cap->processes)
+    if (p.pid == grandchild) found = &p;
+  ASSERT_NE(found, nullptr) << "the existing grandchild is in the process table";
+  EXPECT_EQ(found->command, "hot");
+  EXPECT_FALSE(found->root);
+  auto folded = capture::folded_stacks(*cap, "cpu");
+  ASSERT_TRUE(folded.ok());
+  uint64_t named = 0;
+  for (const auto& l : *folded)
+    if (l.stack.rfind("hot;", 0) == 0 && l.stack.find(";a;b;hot") != std::string::npos) named += l.count;
+  EXPECT_GT(named, 30u) << "the grandchild's samples carry its name as the root frame";
 }
