@@ -85,10 +85,11 @@ TEST(HtmlReport, WellFormedSelfContainedAndEscaped) {
   EXPECT_EQ(network_references(html), std::vector<std::string>{});
   EXPECT_EQ(html.find(kTemplateName), std::string::npos);
   // First row of both function tables, percentages of the 100 cpu samples.
-  EXPECT_NE(html.find("<tr><td class=\"num\">1</td><td><code>" + kTemplateNameEscaped +
-                      "</code></td><td><code>prog</code></td><td class=\"num\">55.00 %</td><td class=\"num\">55"
-                      "</td><td class=\"num\">55.00 %</td><td class=\"num\">55</td></tr>"),
-            std::string::npos);
+  EXPECT_NE(
+      html.find("<tr><td class=\"num\">1</td><td><code>" + kTemplateNameEscaped +
+                "</code></td><td><code>prog</code></td><td class=\"num\">55.00 %</td><td class=\"num\">55"
+                "</td><td class=\"num\">55.00 %</td><td class=\"num\">55</td></tr>"),
+      std::string::npos);
   EXPECT_NE(html.find("<tr><td class=\"num\">1</td><td><code>main</code></td><td><code>prog</code></td><td "
                       "class=\"num\">95.00 %</td><td class=\"num\">95</td>"),
             std::string::npos);
@@ -118,7 +119,8 @@ TEST(HtmlReport, SectionsAndFigures) {
   EXPECT_NE(html.find("<li>Every target process had exited at +3.50 s.</li>"), std::string::npos);
   // Samples and lost.
   EXPECT_NE(html.find("<tr><td>cpu</td><td class=\"num\">100</td></tr>"), std::string::npos);
-  EXPECT_NE(html.find("<tr><td>cpu</td><td>ringbuf_full</td><td class=\"num\">3</td></tr>"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>cpu</td><td>ringbuf_full</td><td class=\"num\">3</td></tr>"),
+            std::string::npos);
   // Per-CPU accounting: all CPUs, 200 target of 400 samples.
   EXPECT_NE(html.find("<tr><td>all</td><td class=\"num\">200</td><td class=\"num\">2</td><td class=\"num\">39"
                       "</td><td class=\"num\">159</td><td class=\"num\">50.00 %</td>"),
@@ -129,9 +131,10 @@ TEST(HtmlReport, SectionsAndFigures) {
   ASSERT_TRUE(a.cpu_accounting);
   ASSERT_EQ(a.cpu_accounting->per_second.size(), 2u);
   EXPECT_EQ(count(html, "<g class=\"second\">"), 2u);
-  EXPECT_NE(html.find("<g class=\"second\"><title>+0.00 s: target 100, loadprof 1, other 39, idle 60 samples; "
-                      "target 50.00 %, busy 70.00 %"),
-            std::string::npos);
+  EXPECT_NE(
+      html.find("<g class=\"second\"><title>+0.00 s: target 100, loadprof 1, other 39, idle 60 samples; "
+                "target 50.00 %, busy 70.00 %"),
+      std::string::npos);
   EXPECT_NE(html.find("height=\"110.00\" fill=\"#d62728\""), std::string::npos);
   EXPECT_NE(html.find("<g class=\"second\"><title>+1.00 s: target 100, loadprof 1, other 0, idle 99 samples"),
             std::string::npos);
@@ -144,16 +147,22 @@ TEST(HtmlReport, SectionsAndFigures) {
   for (const auto& l : lines) total += l.count;
   EXPECT_EQ(total, 100u);
   EXPECT_EQ(html.find("<?xml"), std::string::npos);
-  EXPECT_EQ(count(html, "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" class=\"flamegraph\""), 1u);
+  EXPECT_EQ(count(html, "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" class=\"flamegraph\""),
+            1u);
   EXPECT_NE(html.find("<title>all (100 samples, 100.00%)</title>"), std::string::npos);
   // Top stacks, the truncated one said so.
-  EXPECT_NE(html.find("<li>10.00 % (10 samples), truncated: <code>prog;main;read;do_syscall_64_[k]</code></li>"),
-            std::string::npos);
+  EXPECT_NE(
+      html.find("<li>10.00 % (10 samples), truncated: <code>prog;main;read;do_syscall_64_[k]</code></li>"),
+      std::string::npos);
   // Section order as in report.md, the flame graph after the accounting.
-  const size_t order[] = {html.find("<h2>Target processes</h2>"), html.find("<h2>Samples</h2>"),
-                          html.find("<h2>Lost</h2>"), html.find("<h2>CPU accounting</h2>"),
-                          html.find("<h2>cpu flame graph</h2>"), html.find("<h2>Top functions by self time</h2>"),
-                          html.find("<h2>Top functions by total time</h2>"), html.find("<h2>Top stacks</h2>")};
+  const size_t order[] = {html.find("<h2>Target processes</h2>"),
+                          html.find("<h2>Samples</h2>"),
+                          html.find("<h2>Lost</h2>"),
+                          html.find("<h2>CPU accounting</h2>"),
+                          html.find("<h2>cpu flame graph</h2>"),
+                          html.find("<h2>Top functions by self time</h2>"),
+                          html.find("<h2>Top functions by total time</h2>"),
+                          html.find("<h2>Top stacks</h2>")};
   for (size_t i = 1; i < std::size(order); ++i) EXPECT_LT(order[i - 1], order[i]) << i;
   EXPECT_LT(order[7], html.size());
 }
@@ -165,7 +174,8 @@ TEST(HtmlReport, WarningsFirstAndProminent) {
   write_html(out, a, {});
   const std::string html = out.str();
   const size_t w = html.find(
-      "<div class=\"warning\">Warning: capture truncated at offset 1234: a &lt;bad&gt; &amp; cut chunk</div>");
+      "<div class=\"warning\">Warning: capture truncated at offset 1234: a &lt;bad&gt; &amp; cut "
+      "chunk</div>");
   ASSERT_NE(w, std::string::npos);
   EXPECT_LT(w, html.find("<ul class=\"facts\">"));
   EXPECT_EQ(xmllint(html, false).exit_code, 0);

@@ -233,8 +233,8 @@ TEST_F(RunReport, TruncatedCaptureReportsWithOffsetWarning) {
   config.format = Format::html;
   std::string html;
   ASSERT_TRUE(run(config, &html).ok());
-  const size_t w = html.find("<div class=\"warning\">Warning: capture truncated at offset " +
-                             std::to_string(offset));
+  const size_t w =
+      html.find("<div class=\"warning\">Warning: capture truncated at offset " + std::to_string(offset));
   ASSERT_NE(w, std::string::npos);
   EXPECT_LT(w, html.find("<h2>"));
 }
