@@ -102,8 +102,8 @@ void processes(std::ostream& out, const analyze::Analysis& a) {
   std::string notes;
   for (const auto& p : a.processes) {
     if (!p.exited_mid_capture || !p.exit_s) continue;
-    notes += "<li>pid " + std::to_string(p.pid) + " (<code>" + esc(p.command) + "</code>) exited mid-capture at +" +
-             fixed2(*p.exit_s) + " s";
+    notes += "<li>pid " + std::to_string(p.pid) + " (<code>" + esc(p.command) +
+             "</code>) exited mid-capture at +" + fixed2(*p.exit_s) + " s";
     if (p.exit_code) notes += " with exit code " + std::to_string(*p.exit_code);
     if (p.exit_signal) notes += ", killed by signal " + std::to_string(*p.exit_signal);
     notes += ".</li>\n";
@@ -117,7 +117,8 @@ void samples(std::ostream& out, const analyze::Analysis& a) {
   out << "<h2>Samples</h2>\n<table class=\"samples\">\n<tr><th>kind</th><th>samples</th></tr>\n";
   const std::pair<const char*, uint64_t> rows[] = {
       {"cpu", a.samples.cpu}, {"offcpu", a.samples.offcpu}, {"io", a.samples.io}, {"alloc", a.samples.alloc}};
-  for (const auto& [kind, n] : rows) out << "<tr><td>" << kind << "</td><td class=\"num\">" << n << "</td></tr>\n";
+  for (const auto& [kind, n] : rows)
+    out << "<tr><td>" << kind << "</td><td class=\"num\">" << n << "</td></tr>\n";
   out << "</table>\n";
   if (a.cpu_samples_without_stack || a.cpu_samples_truncated) {
     out << "<p>cpu samples without a stack: " << a.cpu_samples_without_stack
@@ -139,14 +140,16 @@ void lost(std::ostream& out, const analyze::Analysis& a) {
     out << "<p>Nothing was lost.</p>\n";
     return;
   }
-  out << "<table class=\"lost\">\n<tr><th>probe</th><th>reason</th><th>count</th></tr>\n" << rows << "</table>\n";
+  out << "<table class=\"lost\">\n<tr><th>probe</th><th>reason</th><th>count</th></tr>\n"
+      << rows << "</table>\n";
 }
 
 void share_row(std::ostream& out, const std::string& label, const analyze::CpuShare& s) {
   out << "<tr><td>" << label << "</td><td class=\"num\">" << s.target << "</td><td class=\"num\">" << s.self
-      << "</td><td class=\"num\">" << s.other << "</td><td class=\"num\">" << s.idle << "</td><td class=\"num\">"
-      << pct(s.target_pct) << "</td><td class=\"num\">" << pct(s.self_pct) << "</td><td class=\"num\">"
-      << pct(s.other_pct) << "</td><td class=\"num\">" << pct(s.idle_pct) << "</td></tr>\n";
+      << "</td><td class=\"num\">" << s.other << "</td><td class=\"num\">" << s.idle
+      << "</td><td class=\"num\">" << pct(s.target_pct) << "</td><td class=\"num\">" << pct(s.self_pct)
+      << "</td><td class=\"num\">" << pct(s.other_pct) << "</td><td class=\"num\">" << pct(s.idle_pct)
+      << "</td></tr>\n";
 }
 
 struct Series {
@@ -199,9 +202,9 @@ void per_second_chart(std::ostream& out, const std::vector<analyze::CpuSecond>& 
       << fixed2(seconds.back().t_s) << " s</text>\n";
   for (size_t k = 0; k < 4; ++k) {
     const double y = kTop + 14 + 18 * static_cast<double>(k);
-    out << "<rect x=\"" << kLeft + plot_w + 12 << "\" y=\"" << y - 10 << "\" width=\"12\" height=\"12\" fill=\""
-        << kSeries[k].color << "\"/><text x=\"" << kLeft + plot_w + 30 << "\" y=\"" << y << "\">"
-        << kSeries[k].name << "</text>\n";
+    out << "<rect x=\"" << kLeft + plot_w + 12 << "\" y=\"" << y - 10
+        << "\" width=\"12\" height=\"12\" fill=\"" << kSeries[k].color << "\"/><text x=\""
+        << kLeft + plot_w + 30 << "\" y=\"" << y << "\">" << kSeries[k].name << "</text>\n";
   }
   out << "</svg>\n";
 }
@@ -213,7 +216,8 @@ void accounting(std::ostream& out, const analyze::Analysis& a) {
     return;
   }
   const auto& acc = *a.cpu_accounting;
-  out << "<p class=\"note\">cpu-clock samples per CPU: the target, loadprof itself, other processes, idle. Idle "
+  out << "<p class=\"note\">cpu-clock samples per CPU: the target, loadprof itself, other processes, idle. "
+         "Idle "
          "is what the sampling frequency expects minus the busy samples (an idle CPU takes fewer cpu-clock "
          "samples than asked), or the idle samples counted when those are more.</p>\n";
   out << "<table class=\"cpus\">\n<tr><th>cpu</th><th>target</th><th>loadprof</th><th>other</th><th>idle</th>"
