@@ -8,8 +8,8 @@
 
 namespace loadprof::report {
 
-Result<void> write_flamegraph_svg(std::ostream& out, const std::vector<capture::FoldedLine>& lines,
-                                  const FlamegraphOptions& options) {
+Result<std::string> render_flamegraph_svg(const std::vector<capture::FoldedLine>& lines,
+                                          const FlamegraphOptions& options) {
   auto kind = flamegraph::parse_kind(options.kind);
   if (!kind.ok()) return kind.error();
   flamegraph::Profile profile;
@@ -17,7 +17,13 @@ Result<void> write_flamegraph_svg(std::ostream& out, const std::vector<capture::
   flamegraph::RenderOptions render;
   render.kind = *kind;
   render.title = options.title;
-  std::string svg = flamegraph::render_svg(profile, render);
+  render.xml_prolog = options.xml_prolog;
+  return flamegraph::render_svg(profile, render);
+}
+
+Result<void> write_flamegraph_svg(std::ostream& out, const std::vector<capture::FoldedLine>& lines,
+                                  const FlamegraphOptions& options) {
+  LOADPROF_TRY(svg, render_flamegraph_svg(lines, options));
   out.write(svg.data(), static_cast<std::streamsize>(svg.size()));
   if (!out) return make_error(ErrorKind::io, "write flame graph");
   return {};

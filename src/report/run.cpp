@@ -11,6 +11,7 @@
 #include "loadprof/capture/folded.h"
 #include "loadprof/capture/reader.h"
 #include "loadprof/report/flamegraph_svg.h"
+#include "loadprof/report/html.h"
 #include "loadprof/report/json.h"
 #include "loadprof/report/markdown.h"
 
@@ -72,6 +73,31 @@ Result<void> write_svg_kind(std::ostream& out, const capture::Capture& c, const 
   return write_flamegraph_svg(out, lines, options);
 }
 
+// report.html: the analysis and the flame graph of `kind` inlined. A kind
+// the capture cannot fold, or one without stacks, leaves a note in its place.
+Result<void> write_html_report(std::ostream& out, const capture::Capture& c, const analyze::Analysis& a,
+                               const std::string& kind) {
+  HtmlOptions options;
+  options.flamegraph_kind = kind;
+  auto lines = folded_of(c, kind);
+  if (!lines.ok()) {
+    if (lines.error().kind != ErrorKind::not_available && lines.error().kind != ErrorKind::usage)
+      return lines.error();
+    options.flamegraph_note = "No " + kind + " flame graph: " + lines.error().message + ".";
+  } else if (lines->empty()) {
+    options.flamegraph_note = "No " + kind + " flame graph: the capture holds no " + kind + " stacks.";
+  } else {
+    FlamegraphOptions fg;
+    fg.kind = kind;
+    fg.title = kind + " flame graph";
+    fg.xml_prolog = false;
+    LOADPROF_TRY(svg, render_flamegraph_svg(*lines, fg));
+    options.flamegraph_svg = std::move(svg);
+  }
+  write_html(out, a, options);
+  return {};
+}
+
 Result<void> write_one(Format format, std::ostream& out, const capture::Capture& c,
                        const analyze::Analysis& a, const std::string& kind) {
   switch (format) {
@@ -86,7 +112,7 @@ Result<void> write_one(Format format, std::ostream& out, const capture::Capture&
     case Format::svg:
       return write_svg_kind(out, c, kind);
     case Format::html:
-      return make_error(ErrorKind::not_available, "HTML report");
+      return write_html_report(out, c, a, kind);
   }
   return make_error(ErrorKind::internal, "unknown format");
 }
@@ -121,8 +147,6 @@ Result<Format> parse_format(const std::string& text) {
 Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) {
   // Usage errors before any work: an unknown kind needs no capture to be wrong.
   if (config.kind && !analyze::is_kind(*config.kind)) LOADPROF_CHECK(check_kind(*config.kind, {}));
-  if (config.format == Format::html)
-    return make_error(ErrorKind::not_available, "HTML report (--format html)");
 
   LOADPROF_TRY(capture, capture::read_capture(config.capture_path));
   const std::vector<std::string> held = analyze::kinds_in_capture(capture);
@@ -176,7 +200,7 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
     }
     return r.error();
   };
-  LOADPROF_CHECK(try_emit(Format::html, kind));
+  LOADPROF_CHECK(emit(Format::html, kind));
   LOADPROF_CHECK(emit(Format::markdown, kind));
   LOADPROF_CHECK(emit(Format::json, kind));
   const std::vector<std::string> kinds = config.kind ? std::vector<std::string>{*config.kind} : held;

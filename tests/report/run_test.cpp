@@ -62,7 +62,9 @@ std::string expected_markdown() {
 // The root frame's tooltip of a flame graph holding every sample of the folded export.
 std::string expected_svg_root() {
   uint64_t total = 0;
-  for (const auto& l : capture::folded_stacks(sample_capture(), "cpu").value()) total += l.count;
+  // Kept in a variable: a range-for over a temporary Result's value() dangles.
+  const auto lines = capture::folded_stacks(sample_capture(), "cpu").value();
+  for (const auto& l : lines) total += l.count;
   return "all (" + std::to_string(total) + " samples, 100.00%)";
 }
 
@@ -137,15 +139,16 @@ TEST_F(RunReport, FoldedCpuOnStdout) {
   EXPECT_EQ(out2, out);
 }
 
-TEST_F(RunReport, OutputDirWritesEveryAvailableFileAndSaysWhatIsNot) {
+TEST_F(RunReport, OutputDirWritesEveryFile) {
   ReportConfig config;
   config.output_dir = (dir_ / "out").string();
   auto r = run(config);
   ASSERT_TRUE(r.ok()) << r.error().message;
   const fs::path out = dir_ / "out";
   EXPECT_EQ(r->files_written,
-            (std::vector<std::string>{(out / "report.md").string(), (out / "report.json").string(),
-                                      (out / "cpu.folded").string(), (out / "cpu.svg").string()}));
+            (std::vector<std::string>{(out / "report.html").string(), (out / "report.md").string(),
+                                      (out / "report.json").string(), (out / "cpu.folded").string(),
+                                      (out / "cpu.svg").string()}));
   EXPECT_EQ(read_text(out / "report.md"), expected_markdown());
   EXPECT_EQ(read_text(out / "cpu.folded"), expected_folded());
   auto v = testing::validate_json_text(dir_, "copy.json", read_text(out / "report.json"));
@@ -154,9 +157,13 @@ TEST_F(RunReport, OutputDirWritesEveryAvailableFileAndSaysWhatIsNot) {
   const std::string svg = read_text(out / "cpu.svg");
   EXPECT_NE(svg.find("<svg"), std::string::npos);
   EXPECT_NE(svg.find(expected_svg_root()), std::string::npos) << svg.substr(0, 2000);
-  // Not built yet: said, and no empty file left behind.
-  EXPECT_EQ(r->warnings, (std::vector<std::string>{"report.html not written: not available yet: HTML report"}));
-  EXPECT_FALSE(fs::exists(out / "report.html"));
+  // report.html: the same flame graph inlined, without its XML prolog.
+  EXPECT_TRUE(r->warnings.empty()) << r->warnings.at(0);
+  const std::string html = read_text(out / "report.html");
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>\n", 0), 0u);
+  EXPECT_NE(html.find("<title>" + expected_svg_root() + "</title>"), std::string::npos);
+  EXPECT_EQ(html.find("<?xml"), std::string::npos);
+  EXPECT_EQ(testing::run_command("xmllint --noout " + (out / "report.html").string()).exit_code, 0);
 }
 
 TEST_F(RunReport, OutputDirWithOneFormat) {
@@ -185,7 +192,7 @@ TEST_F(RunReport, KindErrors) {
   EXPECT_EQ(r2.error().message, "unknown kind 'memory' (one of cpu, offcpu, wall, io, alloc, alloc-live)");
 }
 
-TEST_F(RunReport, SvgOnStdoutHtmlNotAvailableYet) {
+TEST_F(RunReport, SvgAndHtmlOnStdout) {
   ReportConfig config;
   config.format = Format::svg;
   std::string svg;
@@ -193,9 +200,12 @@ TEST_F(RunReport, SvgOnStdoutHtmlNotAvailableYet) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_NE(svg.find(expected_svg_root()), std::string::npos);
   config.format = Format::html;
-  auto r2 = run(config);
-  ASSERT_FALSE(r2.ok());
-  EXPECT_EQ(r2.error().kind, ErrorKind::not_available);
+  std::string html;
+  auto r2 = run(config, &html);
+  ASSERT_TRUE(r2.ok()) << r2.error().message;
+  EXPECT_TRUE(r2->files_written.empty());
+  EXPECT_NE(html.find("<title>" + expected_svg_root() + "</title>"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>cpu</td><td class=\"num\">100</td></tr>"), std::string::npos);
   EXPECT_EQ(parse_format("pdf").error().message, "unknown format 'pdf' (one of md, json, folded, svg, html)");
 }
 
@@ -219,6 +229,14 @@ TEST_F(RunReport, TruncatedCaptureReportsWithOffsetWarning) {
   EXPECT_EQ(j["capture"]["complete"], false);
   auto v = testing::validate_json_text(dir_, "cut.json", out);
   EXPECT_EQ(v.exit_code, 0) << v.output;
+  // report.html shows the same warning first, as a warning block.
+  config.format = Format::html;
+  std::string html;
+  ASSERT_TRUE(run(config, &html).ok());
+  const size_t w =
+      html.find("<div class=\"warning\">Warning: capture truncated at offset " + std::to_string(offset));
+  ASSERT_NE(w, std::string::npos);
+  EXPECT_LT(w, html.find("<h2>"));
 }
 
 TEST_F(RunReport, CorruptAndMissingCaptureAreErrors) {
@@ -276,8 +294,8 @@ TEST_F(ReportCli, OutputDir) {
   EXPECT_TRUE(fs::exists(dir_ / "cli-out" / "report.json"));
   EXPECT_EQ(read_text(dir_ / "cli-out" / "cpu.folded"), expected_folded());
   EXPECT_TRUE(fs::exists(dir_ / "cli-out" / "cpu.svg"));
-  EXPECT_NE(r.err.find("loadprof: warning: report.html not written: not available yet"), std::string::npos)
-      << r.err;
+  EXPECT_TRUE(fs::exists(dir_ / "cli-out" / "report.html"));
+  EXPECT_EQ(r.err, "");  // nothing skipped, nothing to warn about
 }
 
 TEST_F(ReportCli, ExitCodes) {
@@ -310,8 +328,10 @@ TEST_F(ReportCli, ExitCodes) {
   EXPECT_EQ(svg.exit_code, 0) << svg.err;
   EXPECT_EQ(svg.out.rfind("<?xml", 0), 0u);
   Cli html = loadprof(cap_.string() + " --format html");
-  EXPECT_EQ(html.exit_code, 2);
-  EXPECT_NE(html.err.find("not available yet"), std::string::npos) << html.err;
+  EXPECT_EQ(html.exit_code, 0) << html.err;
+  EXPECT_EQ(html.err, "");
+  EXPECT_EQ(html.out.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.out.find("<title>" + expected_svg_root() + "</title>"), std::string::npos);
 
   EXPECT_EQ(loadprof(cap_.string() + " --forma md").exit_code, 2);  // no abbreviations
   EXPECT_EQ(loadprof(cap_.string() + " --format pdf").exit_code, 2);

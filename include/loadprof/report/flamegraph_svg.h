@@ -14,7 +14,14 @@ namespace loadprof::report {
 struct FlamegraphOptions {
   std::string kind = "cpu";  // picks the palette
   std::string title;
+  // False: start at <svg>, to inline the graph in report.html.
+  bool xml_prolog = true;
 };
+
+// The flame graph SVG of the folded lines as text (write_flamegraph_svg and
+// report.html both use it).
+[[nodiscard]] Result<std::string> render_flamegraph_svg(const std::vector<capture::FoldedLine>& lines,
+                                                        const FlamegraphOptions& options);
 
 // Renders the folded lines as an interactive flame graph SVG.
 [[nodiscard]] Result<void> write_flamegraph_svg(std::ostream& out,

@@ -32,12 +32,13 @@ struct ReportOutcome {
 };
 
 // Errors: usage (unknown kind, a kind the capture lacks), corrupt_input (the
-// reader's message, with the offset), not_available (html, svg until the
-// flame graph renderer is merged), io (writing a file). A truncated capture is
-// not an error: its warning names the offset.
-// With output_dir and no format: report.md, report.json, and KIND.folded +
-// KIND.svg for every kind the capture holds (or only `kind`); report.html and
-// the SVGs are skipped with a warning while they are not available.
+// reader's message, with the offset), not_available (a kind the capture
+// library cannot fold yet), io (writing a file). A truncated capture is not an
+// error: its warning names the offset.
+// With output_dir and no format: report.html (with the flame graph of `kind`,
+// default cpu), report.md, report.json, and KIND.folded + KIND.svg for every
+// kind the capture holds (or only `kind`); a kind that cannot be folded yet is
+// skipped with a warning.
 [[nodiscard]] Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out);
 
 }  // namespace loadprof::report

@@ -1,0 +1,305 @@
+// report.html writer: the same sections as report.md, as one XHTML page that
+// needs nothing but itself. The per-second CPU split is drawn as an inline SVG
+// stacked bar chart (one bar per second); the flame graph comes in rendered.
+#include "loadprof/report/html.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "loadprof/flamegraph/svg.h"
+
+namespace loadprof::report {
+namespace {
+
+// The single escaping helper of this file: names hold < > & (templates,
+// operators) and capture text may hold anything.
+std::string esc(std::string_view text) {
+  std::string out;
+  flamegraph::append_xml_escaped(out, text);
+  return out;
+}
+
+std::string fixed2(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string pct(double v) { return fixed2(v) + " %"; }
+
+// Inline only: no @import, no url(), so the page loads nothing.
+constexpr const char* kCss = R"(
+body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 1300px; }
+h1 { margin-bottom: 0.3em; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.6em; }
+.warning { background: #fff3cd; border: 2px solid #d39e00; border-radius: 4px; padding: 0.6em 0.9em;
+           margin: 0.6em 0; font-weight: bold; }
+table { border-collapse: collapse; margin: 0.5em 0; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; }
+th { background: #f3f3f3; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+code { font-family: monospace; font-size: 0.95em; word-break: break-all; }
+.note { color: #555; }
+.chart text { font-size: 11px; fill: #333; }
+.flamegraph-box { overflow-x: auto; }
+ol.stacks li { margin-bottom: 0.4em; }
+)";
+
+void header(std::ostream& out, const analyze::Analysis& a) {
+  const auto& c = a.capture;
+  out << "<h1>loadprof report</h1>\n";
+  for (const auto& w : a.warnings) out << "<div class=\"warning\">Warning: " << esc(w) << "</div>\n";
+  out << "<ul class=\"facts\">\n";
+  if (!c.hostname.empty()) {
+    out << "<li>Host: " << esc(c.hostname);
+    if (!c.kernel_release.empty()) out << " (kernel " << esc(c.kernel_release) << ")";
+    out << "</li>\n";
+  }
+  if (!c.command_line.empty()) {
+    out << "<li>Recorded by loadprof " << esc(c.loadprof_version.empty() ? "?" : c.loadprof_version)
+        << ": <code>" << esc(c.command_line) << "</code></li>\n";
+  }
+  if (!c.probes.empty()) {
+    out << "<li>Probes: ";
+    for (size_t i = 0; i < c.probes.size(); ++i) out << (i ? ", " : "") << esc(c.probes[i]);
+    if (c.frequency_hz) out << "; cpu sampling at " << c.frequency_hz << " Hz";
+    if (!c.unwind.empty()) out << "; unwinding: " << esc(c.unwind);
+    out << "</li>\n";
+  }
+  out << "<li>Duration: " << fixed2(a.duration_s) << " s" << (a.duration_estimated ? " (estimated)" : "")
+      << "; ended by: " << esc(a.end_reason) << "</li>\n";
+  if (a.interrupted) out << "<li>Interrupted (Ctrl-C / SIGTERM): the results so far</li>\n";
+  out << "</ul>\n";
+}
+
+std::string exit_text(const analyze::ProcessSummary& p) {
+  std::string how;
+  if (p.exit_code)
+    how = "exit code " + std::to_string(*p.exit_code);
+  else if (p.exit_signal)
+    how = "killed by signal " + std::to_string(*p.exit_signal);
+  else if (p.exit_s)
+    how = "exited";
+  if (!p.exit_s) return how.empty() ? "running at the end" : how;
+  return how + " at +" + fixed2(*p.exit_s) + " s";
+}
+
+void processes(std::ostream& out, const analyze::Analysis& a) {
+  out << "<h2>Target processes</h2>\n";
+  if (a.processes.empty()) {
+    out << "<p>The capture names no target process.</p>\n";
+    return;
+  }
+  out << "<table class=\"processes\">\n<tr><th>pid</th><th>command</th><th>started</th><th>exit</th></tr>\n";
+  for (const auto& p : a.processes) {
+    out << "<tr><td class=\"num\">" << p.pid << "</td><td><code>" << esc(p.command)
+        << "</code></td><td class=\"num\">+" << fixed2(p.start_s) << " s</td><td>" << esc(exit_text(p))
+        << "</td></tr>\n";
+  }
+  out << "</table>\n";
+  std::string notes;
+  for (const auto& p : a.processes) {
+    if (!p.exited_mid_capture || !p.exit_s) continue;
+    notes += "<li>pid " + std::to_string(p.pid) + " (<code>" + esc(p.command) +
+             "</code>) exited mid-capture at +" + fixed2(*p.exit_s) + " s";
+    if (p.exit_code) notes += " with exit code " + std::to_string(*p.exit_code);
+    if (p.exit_signal) notes += ", killed by signal " + std::to_string(*p.exit_signal);
+    notes += ".</li>\n";
+  }
+  if (a.target_exited_s)
+    notes += "<li>Every target process had exited at +" + fixed2(*a.target_exited_s) + " s.</li>\n";
+  if (!notes.empty()) out << "<ul>\n" << notes << "</ul>\n";
+}
+
+void samples(std::ostream& out, const analyze::Analysis& a) {
+  out << "<h2>Samples</h2>\n<table class=\"samples\">\n<tr><th>kind</th><th>samples</th></tr>\n";
+  const std::pair<const char*, uint64_t> rows[] = {
+      {"cpu", a.samples.cpu}, {"offcpu", a.samples.offcpu}, {"io", a.samples.io}, {"alloc", a.samples.alloc}};
+  for (const auto& [kind, n] : rows)
+    out << "<tr><td>" << kind << "</td><td class=\"num\">" << n << "</td></tr>\n";
+  out << "</table>\n";
+  if (a.cpu_samples_without_stack || a.cpu_samples_truncated) {
+    out << "<p>cpu samples without a stack: " << a.cpu_samples_without_stack
+        << "; with a truncated stack: " << a.cpu_samples_truncated << ".</p>\n";
+  }
+}
+
+void lost(std::ostream& out, const analyze::Analysis& a) {
+  out << "<h2>Lost</h2>\n";
+  std::string rows;
+  for (const auto& [probe, reasons] : a.lost) {
+    for (const auto& [reason, n] : reasons) {
+      if (n > 0)
+        rows += "<tr><td>" + esc(probe) + "</td><td>" + esc(reason) + "</td><td class=\"num\">" +
+                std::to_string(n) + "</td></tr>\n";
+    }
+  }
+  if (rows.empty()) {
+    out << "<p>Nothing was lost.</p>\n";
+    return;
+  }
+  out << "<table class=\"lost\">\n<tr><th>probe</th><th>reason</th><th>count</th></tr>\n"
+      << rows << "</table>\n";
+}
+
+void share_row(std::ostream& out, const std::string& label, const analyze::CpuShare& s) {
+  out << "<tr><td>" << label << "</td><td class=\"num\">" << s.target << "</td><td class=\"num\">" << s.self
+      << "</td><td class=\"num\">" << s.other << "</td><td class=\"num\">" << s.idle
+      << "</td><td class=\"num\">" << pct(s.target_pct) << "</td><td class=\"num\">" << pct(s.self_pct)
+      << "</td><td class=\"num\">" << pct(s.other_pct) << "</td><td class=\"num\">" << pct(s.idle_pct)
+      << "</td></tr>\n";
+}
+
+struct Series {
+  const char* name;
+  const char* color;
+};
+constexpr Series kSeries[] = {
+    {"target", "#d62728"}, {"loadprof", "#9467bd"}, {"other", "#1f77b4"}, {"idle", "#dddddd"}};
+
+// A stacked bar per second: target at the bottom, then loadprof, other, idle,
+// each as its share of that second's samples (all CPUs). Each bar carries a
+// tooltip with the figures.
+void per_second_chart(std::ostream& out, const std::vector<analyze::CpuSecond>& seconds) {
+  constexpr double kWidth = 960, kHeight = 260, kLeft = 44, kRight = 110, kTop = 10, kBottom = 30;
+  const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
+  const double bar_w = plot_w / static_cast<double>(seconds.size());
+  const double gap = bar_w > 4 ? 1 : 0;
+  out << "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\""
+      << kHeight << "\" viewBox=\"0 0 " << kWidth << " " << kHeight << "\">\n";
+  // Axis and grid: 0, 25, 50, 75, 100 %.
+  for (int p = 0; p <= 100; p += 25) {
+    const double y = kTop + plot_h * (1 - p / 100.0);
+    out << "<line x1=\"" << kLeft << "\" x2=\"" << kLeft + plot_w << "\" y1=\"" << fixed2(y) << "\" y2=\""
+        << fixed2(y) << "\" stroke=\"#ccc\" stroke-width=\"0.5\"/><text x=\"" << kLeft - 4 << "\" y=\""
+        << fixed2(y + 4) << "\" text-anchor=\"end\">" << p << "%</text>\n";
+  }
+  for (size_t i = 0; i < seconds.size(); ++i) {
+    const auto& s = seconds[i];
+    const uint64_t counts[] = {s.target, s.self, s.other, s.idle};
+    const uint64_t all = s.target + s.self + s.other + s.idle;
+    const double x = kLeft + bar_w * static_cast<double>(i);
+    out << "<g class=\"second\"><title>+" << fixed2(s.t_s) << " s: target " << s.target << ", loadprof "
+        << s.self << ", other " << s.other << ", idle " << s.idle << " samples; target " << pct(s.target_pct)
+        << ", busy " << pct(s.busy_pct) << ", busiest CPU target " << pct(s.max_cpu_target_pct) << "</title>";
+    double y = kTop + plot_h;
+    for (size_t k = 0; k < 4 && all > 0; ++k) {
+      const double h = plot_h * static_cast<double>(counts[k]) / static_cast<double>(all);
+      if (h <= 0) continue;
+      y -= h;
+      out << "<rect x=\"" << fixed2(x) << "\" y=\"" << fixed2(y) << "\" width=\""
+          << fixed2(std::max(bar_w - gap, 0.01)) << "\" height=\"" << fixed2(h) << "\" fill=\""
+          << kSeries[k].color << "\"/>";
+    }
+    out << "</g>\n";
+  }
+  // Time labels: first and last second.
+  const double label_y = kTop + plot_h + 16;
+  out << "<text x=\"" << kLeft << "\" y=\"" << label_y << "\">+" << fixed2(seconds.front().t_s)
+      << " s</text><text x=\"" << kLeft + plot_w << "\" y=\"" << label_y << "\" text-anchor=\"end\">+"
+      << fixed2(seconds.back().t_s) << " s</text>\n";
+  for (size_t k = 0; k < 4; ++k) {
+    const double y = kTop + 14 + 18 * static_cast<double>(k);
+    out << "<rect x=\"" << kLeft + plot_w + 12 << "\" y=\"" << y - 10
+        << "\" width=\"12\" height=\"12\" fill=\"" << kSeries[k].color << "\"/><text x=\""
+        << kLeft + plot_w + 30 << "\" y=\"" << y << "\">" << kSeries[k].name << "</text>\n";
+  }
+  out << "</svg>\n";
+}
+
+void accounting(std::ostream& out, const analyze::Analysis& a) {
+  out << "<h2>CPU accounting</h2>\n";
+  if (!a.cpu_accounting) {
+    out << "<p>The capture holds no per-CPU accounting.</p>\n";
+    return;
+  }
+  const auto& acc = *a.cpu_accounting;
+  out << "<p class=\"note\">cpu-clock samples per CPU: the target, loadprof itself, other processes, idle. "
+         "Idle "
+         "is what the sampling frequency expects minus the busy samples (an idle CPU takes fewer cpu-clock "
+         "samples than asked), or the idle samples counted when those are more.</p>\n";
+  out << "<table class=\"cpus\">\n<tr><th>cpu</th><th>target</th><th>loadprof</th><th>other</th><th>idle</th>"
+         "<th>target %</th><th>loadprof %</th><th>other %</th><th>idle %</th></tr>\n";
+  for (const auto& s : acc.cpus) share_row(out, std::to_string(s.cpu), s);
+  share_row(out, "all", acc.all);
+  out << "</table>\n";
+  if (acc.per_second.empty()) return;
+  out << "<h3>Per second (all CPUs)</h3>\n<p class=\"note\">One bar per second: the share of that second's "
+         "samples, hover a bar for the figures.</p>\n";
+  per_second_chart(out, acc.per_second);
+}
+
+void functions(std::ostream& out, const std::string& title, const std::vector<analyze::FunctionStat>& fs,
+               bool by_self) {
+  out << "<h2>" << title << "</h2>\n";
+  if (fs.empty()) {
+    out << "<p>No cpu samples with a stack.</p>\n";
+    return;
+  }
+  out << "<table class=\"functions\">\n<tr><th>#</th><th>function</th><th>module</th>"
+      << (by_self ? "<th>self %</th><th>self</th><th>total %</th><th>total</th>"
+                  : "<th>total %</th><th>total</th><th>self %</th><th>self</th>")
+      << "</tr>\n";
+  for (size_t i = 0; i < fs.size(); ++i) {
+    const auto& f = fs[i];
+    out << "<tr><td class=\"num\">" << i + 1 << "</td><td><code>" << esc(f.name) << "</code></td><td><code>"
+        << esc(f.module) << "</code></td>";
+    const std::string self_cells = "<td class=\"num\">" + pct(f.self_pct) + "</td><td class=\"num\">" +
+                                   std::to_string(f.self_samples) + "</td>";
+    const std::string total_cells = "<td class=\"num\">" + pct(f.total_pct) + "</td><td class=\"num\">" +
+                                    std::to_string(f.total_samples) + "</td>";
+    out << (by_self ? self_cells + total_cells : total_cells + self_cells) << "</tr>\n";
+  }
+  out << "</table>\n";
+}
+
+void stacks(std::ostream& out, const analyze::Analysis& a) {
+  out << "<h2>Top stacks</h2>\n";
+  if (a.top_stacks.empty()) {
+    out << "<p>No cpu samples with a stack.</p>\n";
+    return;
+  }
+  out << "<ol class=\"stacks\">\n";
+  for (const auto& s : a.top_stacks) {
+    std::string folded;
+    for (size_t j = 0; j < s.frames.size(); ++j) {
+      if (j) folded += ';';
+      folded += s.frames[j];
+    }
+    out << "<li>" << pct(s.pct) << " (" << s.samples << " samples)" << (s.truncated ? ", truncated" : "")
+        << ": <code>" << esc(folded) << "</code></li>\n";
+  }
+  out << "</ol>\n";
+}
+
+void flame_graph(std::ostream& out, const HtmlOptions& o) {
+  out << "<h2>" << esc(o.flamegraph_kind) << " flame graph</h2>\n";
+  if (!o.flamegraph_svg) {
+    out << "<p>" << esc(o.flamegraph_note.empty() ? "No flame graph." : o.flamegraph_note) << "</p>\n";
+    return;
+  }
+  out << "<p class=\"note\">Click a frame to zoom, search with the button at the top right.</p>\n";
+  out << "<div class=\"flamegraph-box\">\n" << *o.flamegraph_svg << "\n</div>\n";
+}
+
+}  // namespace
+
+void write_html(std::ostream& out, const analyze::Analysis& a, const HtmlOptions& options) {
+  out << "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
+         "<meta charset=\"utf-8\"/>\n<title>loadprof report</title>\n<style>"
+      << kCss << "</style>\n</head>\n<body>\n";
+  header(out, a);
+  processes(out, a);
+  samples(out, a);
+  lost(out, a);
+  accounting(out, a);
+  flame_graph(out, options);
+  functions(out, "Top functions by self time", a.top_self, true);
+  functions(out, "Top functions by total time", a.top_total, false);
+  stacks(out, a);
+  out << "</body>\n</html>\n";
+}
+
+}  // namespace loadprof::report
