@@ -27,7 +27,7 @@ int cmd_report(const Args& args) {
   desc.add_options()
       ("help,h", "show this help")
       ("output-dir", po::value<std::string>(),
-       "write every file into DIR: report.md, report.json, KIND.folded (+ KIND.svg, report.html once available)")
+       "write every file into DIR: report.md, report.json, KIND.folded (+ KIND.svg and report.html)")
       ("format", po::value<std::string>(),
        "md, json, folded, svg or html: only this one, on stdout (or into --output-dir)")
       ("kind", po::value<std::string>(),
