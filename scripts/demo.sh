@@ -12,4 +12,4 @@ build/src/cli/loadprof record --frequency 999 --output out/example/checkout.lpc 
 build/src/cli/loadprof report out/example/checkout.lpc --output-dir out/example
 build/src/cli/loadprof report out/example/checkout.lpc
 echo
-echo "Report and flame graph: $(ls out/example | tr '\n' ' ')"
+echo "Report and flame graph in out/example/: $(ls out/example | tr "\n" " ")"
