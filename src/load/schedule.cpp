@@ -18,10 +18,14 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 constexpr double kMaxRateRps = 10'000'000;
+// Far beyond any real run, and low enough that the schedule's running sum of
+// int64 nanoseconds over the stages cannot overflow.
+constexpr int64_t kMaxTotalNs = 100'000LL * 3600 * 1'000'000'000;
 }  // namespace
 
 Result<std::vector<Stage>> parse_stages(std::string_view spec) {
   std::vector<Stage> out;
+  int64_t total_ns = 0;
   if (trim(spec).empty()) return make_error(ErrorKind::usage, "empty stage list");
   size_t pos = 0;
   while (true) {
@@ -38,6 +42,8 @@ Result<std::vector<Stage>> parse_stages(std::string_view spec) {
     auto dur = parse_duration_ns(trim(raw.substr(0, colon)));
     if (!dur) return bad(dur.error().message);
     if (*dur <= 0) return bad("duration must be positive");
+    if (*dur > kMaxTotalNs - total_ns) return bad("stages add up to more than 100000h");
+    total_ns += *dur;
     std::string_view rates = trim(raw.substr(colon + 1));
     Stage s;
     s.duration_ns = *dur;

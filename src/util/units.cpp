@@ -66,7 +66,8 @@ Result<uint64_t> parse_size_bytes(std::string_view text) {
   else return bad("size", text);
   double bytes = n * unit;
   if (bytes > 1.8e19) return bad("size", text);
-  return static_cast<uint64_t>(std::llround(bytes));
+  // Not llround: sizes above INT64_MAX (up to 1.8e19) would overflow it.
+  return static_cast<uint64_t>(std::round(bytes));
 }
 
 Result<uint64_t> parse_uint(std::string_view text) {
