@@ -191,6 +191,8 @@ int cmd_load(const Args& args) {
   if (vm.count("warmup")) {
     auto w = parse_duration_ns(vm["warmup"].as<std::string>());
     if (!w) return fail(flag_error("--warmup", w.error()));
+    // The same bound as the stages' total, so warm-up + stages cannot overflow the schedule.
+    if (*w > 100000LL * 3600 * 1000000000) return usage("--warmup: more than 100000h");
     cfg.warmup_ns = *w;
   }
   load::ThinkTime think;
