@@ -3,6 +3,8 @@
 // stacked bar chart (one bar per second); the flame graph comes in rendered.
 #include "loadprof/report/html.h"
 
+#include "wording.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -216,10 +218,7 @@ void accounting(std::ostream& out, const analyze::Analysis& a) {
     return;
   }
   const auto& acc = *a.cpu_accounting;
-  out << "<p class=\"note\">cpu-clock samples per CPU: the target, loadprof itself, other processes, idle. "
-         "Idle "
-         "is what the sampling frequency expects minus the busy samples (an idle CPU takes fewer cpu-clock "
-         "samples than asked), or the idle samples counted when those are more.</p>\n";
+  out << "<p class=\"note\">" << kAccountingNote << "</p>\n";
   out << "<table class=\"cpus\">\n<tr><th>cpu</th><th>target</th><th>loadprof</th><th>other</th><th>idle</th>"
          "<th>target %</th><th>loadprof %</th><th>other %</th><th>idle %</th></tr>\n";
   for (const auto& s : acc.cpus) share_row(out, std::to_string(s.cpu), s);

@@ -2,6 +2,8 @@
 // what has rows, the warnings first so a truncated capture is never missed.
 #include "loadprof/report/markdown.h"
 
+#include "wording.h"
+
 #include <cstdio>
 #include <string>
 
@@ -145,9 +147,7 @@ void accounting(std::ostream& out, const analyze::Analysis& a) {
     return;
   }
   const auto& acc = *a.cpu_accounting;
-  out << "cpu-clock samples per CPU: the target, loadprof itself, other processes, idle. Idle is what the "
-         "sampling frequency expects minus the busy samples (an idle CPU takes fewer cpu-clock samples than "
-         "asked), or the idle samples counted when those are more.\n\n";
+  out << kAccountingNote << "\n\n";
   out << "| cpu | target | loadprof | other | idle | target % | loadprof % | other % | idle % |\n"
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& s : acc.cpus) share_row(out, std::to_string(s.cpu), s);

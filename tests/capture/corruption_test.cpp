@@ -7,6 +7,7 @@
 #include <random>
 
 #include "capture/capture_fixture.h"
+#include "capture/same_records.h"
 #include "capture/chunk_walk.h"
 #include "capture/format.h"
 #include "loadprof/capture/reader.h"
@@ -15,6 +16,7 @@ namespace loadprof::capture {
 namespace {
 
 using testing::ChunkInfo;
+using testing::expect_same_records;
 
 // Record totals per chunk type, summed from the chunk headers up to a cut.
 std::map<uint16_t, uint64_t> header_totals(const std::vector<ChunkInfo>& chunks, size_t complete) {
@@ -23,22 +25,6 @@ std::map<uint16_t, uint64_t> header_totals(const std::vector<ChunkInfo>& chunks,
   return totals;
 }
 
-void expect_same_records(const Capture& got, const Capture& want) {
-  EXPECT_EQ(got.metadata, want.metadata);
-  EXPECT_EQ(got.clock_sync, want.clock_sync);
-  EXPECT_EQ(got.processes, want.processes);
-  EXPECT_EQ(got.threads, want.threads);
-  EXPECT_EQ(got.mappings, want.mappings);
-  EXPECT_EQ(got.frames, want.frames);
-  EXPECT_EQ(got.stacks, want.stacks);
-  EXPECT_EQ(got.cpu_samples.size(), want.cpu_samples.size());
-  EXPECT_TRUE(got.cpu_samples == want.cpu_samples);
-  EXPECT_EQ(got.offcpu, want.offcpu);
-  EXPECT_EQ(got.cpu_accounting, want.cpu_accounting);
-  EXPECT_EQ(got.requests, want.requests);
-  EXPECT_EQ(got.drops, want.drops);
-  EXPECT_EQ(got.end, want.end);
-}
 
 bool names_offset(const Error& e, uint64_t offset) {
   return e.message.find("at offset " + std::to_string(offset)) != std::string::npos;

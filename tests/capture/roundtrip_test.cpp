@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "capture/capture_fixture.h"
+#include "capture/same_records.h"
 #include "loadprof/capture/reader.h"
 #include "loadprof/capture/writer.h"
 
@@ -10,23 +11,8 @@ namespace loadprof::capture {
 namespace {
 
 using testing::TempPath;
+using testing::expect_same_records;
 
-void expect_same_records(const Capture& got, const Capture& want) {
-  EXPECT_EQ(got.metadata, want.metadata);
-  EXPECT_EQ(got.clock_sync, want.clock_sync);
-  EXPECT_EQ(got.processes, want.processes);
-  EXPECT_EQ(got.threads, want.threads);
-  EXPECT_EQ(got.mappings, want.mappings);
-  EXPECT_EQ(got.frames, want.frames);
-  EXPECT_EQ(got.stacks, want.stacks);
-  ASSERT_EQ(got.cpu_samples.size(), want.cpu_samples.size());
-  EXPECT_TRUE(got.cpu_samples == want.cpu_samples);
-  EXPECT_EQ(got.offcpu, want.offcpu);
-  EXPECT_EQ(got.cpu_accounting, want.cpu_accounting);
-  EXPECT_EQ(got.requests, want.requests);
-  EXPECT_EQ(got.drops, want.drops);
-  EXPECT_EQ(got.end, want.end);
-}
 
 TEST(CaptureRoundTrip, EveryRecordKindWith100kSamples) {
   TempPath file("roundtrip.lpc");

@@ -18,6 +18,7 @@
 #include "collect/proc.h"
 #include "collect/sideband.h"
 #include "collect/stack_check.h"
+#include "readelf.h"
 
 namespace loadprof::collect {
 namespace {
@@ -235,18 +236,6 @@ TEST(CollectSideband, RejectsMalformedRecords) {
   EXPECT_FALSE(parse_sideband_record(r, 0, out));
 }
 
-std::string readelf_build_id(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(("readelf -n '" + path + "' 2>/dev/null").c_str(), "r"), pclose);
-  char line[512];
-  while (p && std::fgets(line, sizeof line, p.get())) {
-    if (const char* at = std::strstr(line, "Build ID: ")) {
-      std::string id(at + 10);
-      while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-      return id;
-    }
-  }
-  return {};
-}
 
 TEST(CollectBuildId, MatchesReadelf) {
   std::string lib = std::string(LOADPROF_TEST_PROGRAMS_DIR) + "/libloadprof_burn.so";

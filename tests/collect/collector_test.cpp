@@ -22,6 +22,7 @@
 #include "loadprof/collect/collector.h"
 #include "loadprof/collect/launch.h"
 #include "support/privilege.h"
+#include "readelf.h"
 
 namespace loadprof::collect {
 namespace {
@@ -327,18 +328,6 @@ TEST(Collector, FollowsAGrandchildStartedThroughShell) {
   }
 }
 
-std::string readelf_build_id(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(("readelf -n '" + path + "' 2>/dev/null").c_str(), "r"), pclose);
-  char line[512];
-  while (p && std::fgets(line, sizeof line, p.get())) {
-    if (const char* at = std::strstr(line, "Build ID: ")) {
-      std::string id(at + 10);
-      while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-      return id;
-    }
-  }
-  return {};
-}
 
 TEST(Collector, DlopenedLibraryArrivesThroughTheSidebandWithBuildId) {
   LOADPROF_REQUIRE_BPF_PRIVILEGES();

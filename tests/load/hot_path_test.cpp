@@ -11,37 +11,8 @@
 
 #include "loadprof/load/driver.h"
 #include "server_process.h"
+#include "support/count_allocations.h"
 
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}
-
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) { return operator new(n); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n ? n : 1);
-}
-void* operator new[](size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void* operator new(size_t n, std::align_val_t a) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  size_t al = static_cast<size_t>(a);
-  if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t, std::align_val_t) noexcept { std::free(p); }
 
 using namespace loadprof;
 using namespace loadprof::load;
@@ -100,14 +71,14 @@ TEST(HotPath, NoHeapAllocationPerRequestAndEveryRequestReachesTheSink) {
   // The difference between a 10 k and a 110 k request run is what 100,000 requests cost.
   CheckingSink small_sink, big_sink;
   auto c1 = closed_config(server, 10'000, &small_sink);
-  uint64_t a0 = g_allocations.load();
+  uint64_t a0 = loadprof::testing::allocations();
   auto r1 = run_load(c1);
-  uint64_t a1 = g_allocations.load();
+  uint64_t a1 = loadprof::testing::allocations();
   ASSERT_TRUE(r1.ok()) << r1.error().message;
   auto c2 = closed_config(server, 110'000, &big_sink);
-  uint64_t b0 = g_allocations.load();
+  uint64_t b0 = loadprof::testing::allocations();
   auto r2 = run_load(c2);
-  uint64_t b1 = g_allocations.load();
+  uint64_t b1 = loadprof::testing::allocations();
   ASSERT_TRUE(r2.ok()) << r2.error().message;
   ASSERT_EQ(r2->requests, 110'000u);
   int64_t extra = static_cast<int64_t>(b1 - b0) - static_cast<int64_t>(a1 - a0);
