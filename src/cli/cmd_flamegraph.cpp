@@ -57,8 +57,7 @@ Result<flamegraph::Profile> load(const std::string& path, const std::string& kin
   if (profile->junk_lines > 0) {
     const auto& first = profile->junk_examples.front();
     log::warn(path + ": skipped " + std::to_string(profile->junk_lines) +
-              " line(s) that are not 'STACK COUNT' (line " + std::to_string(first.line_number) + ": '" +
-              first.text + "')");
+              " line(s) that are not 'STACK COUNT' (" + flamegraph::describe_junk(first) + ")");
   }
   if (profile->stack_lines == 0) {
     return make_error(ErrorKind::corrupt_input,

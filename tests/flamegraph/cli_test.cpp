@@ -122,6 +122,28 @@ TEST(FlamegraphCli, WritesStdoutWithoutOutput) {
   EXPECT_EQ(find_frame(frames, "all", 0)->count, 100u);
 }
 
+TEST(FlamegraphCli, AcceptsFractionalCounts) {
+  write_text_file(tmp("fraction.folded"), "main;a 2.5\nmain;b 1\n");
+  auto r = run("'" + tmp("fraction.folded") + "' --output '" + tmp("fraction.svg") + "'");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");  // no line skipped
+  EXPECT_NE(read_text_file(tmp("fraction.svg")).find("<title>a (2.5 samples, 71.43%)</title>"),
+            std::string::npos);
+}
+
+TEST(FlamegraphCli, BinaryInputIsDescribedNotPrinted) {
+  write_text_file(tmp("binary.folded"), std::string("main;a 5\n\x7f"
+                                                    "ELF\x02\x01\x01\0\0\x1b[31mred\nmain;b 3\n",
+                                                    36));
+  auto r = run("'" + tmp("binary.folded") + "' --output '" + tmp("binary.svg") + "'");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.err.find("(line 2: binary data '\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x1b[31mred')"),
+            std::string::npos)
+      << r.err;
+  for (char c : r.err)
+    EXPECT_TRUE(c == '\n' || (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f)) << int(c);
+}
+
 TEST(FlamegraphCli, ReadsStdinAndWritesStdout) {
   const std::string out = tmp("stdout.svg");
   int rc =
