@@ -197,3 +197,36 @@ TEST(Cli, RecordWithoutOutputWritesLoadprofLpcKeepingThePreviousOne) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_file(dir + "/loadprof.lpc.old"), first);
 }
+
+// README's claim: node started with --perf-basic-prof has its JIT frames named
+// (from /tmp/perf-PID.map). A busy JS function must hold most of the samples
+// by name, under its JS caller.
+TEST(Cli, NodeJitFramesAreNamedWithPerfBasicProf) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  if (::access("/usr/bin/node", X_OK) != 0) GTEST_SKIP() << "node is not installed";
+  const std::string dir = loadprof::testing::temp_dir();
+  const std::string lpc = dir + "/node.lpc";
+  const std::string js =
+      "function busyLoop(){let x=0;for(let i=0;i<1e6;i++){x+=Math.sqrt(i)}return x}"
+      "function spin(){const end=Date.now()+20000;let s=0;while(Date.now()<end){s+=busyLoop()}return "
+      "s}spin()";
+  auto rec = run({loadprof_binary(), "record", "--duration", "3s", "--output", lpc, "--", "/usr/bin/node",
+                  "--perf-basic-prof", "--interpreted-frames-native-stack", "-e", js});
+  ASSERT_EQ(rec.exit_code, 0) << rec.err;
+  auto folded = run({loadprof_binary(), "report", lpc, "--format", "folded"});
+  ASSERT_EQ(folded.exit_code, 0) << folded.err;
+  uint64_t total = 0, named = 0, under_spin = 0;
+  std::istringstream lines(folded.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const uint64_t n = std::stoull(line.substr(line.rfind(' ') + 1));
+    total += n;
+    if (contains(line, ";JS:*busyLoop [eval]:1:") || contains(line, ";JS:~busyLoop [eval]:1:")) named += n;
+    if (contains(line, ";JS:~spin [eval]:1:") || contains(line, ";JS:*spin [eval]:1:")) under_spin += n;
+  }
+  ASSERT_GT(total, 0u) << rec.err;
+  // The rest is node's start-up and V8's compiler threads.
+  EXPECT_GE(named * 2, total) << named << " of " << total << " samples in busyLoop\n"
+                              << folded.out.substr(0, 2000);
+  EXPECT_GE(under_spin * 2, total) << under_spin << " of " << total;
+}
