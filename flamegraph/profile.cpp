@@ -52,9 +52,82 @@ inline uint64_t saturating_add(uint64_t a, uint64_t b) {
   return r < a ? UINT64_MAX : r;
 }
 
+inline uint64_t saturating_mul(uint64_t a, uint64_t b) {
+  return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
 inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Decimal digits to a number; false on overflow.
+bool parse_digits(std::string_view digits, uint64_t& out) {
+  out = 0;
+  for (char c : digits) {
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (out > (UINT64_MAX - d) / 10) return false;
+    out = out * 10 + d;
+  }
+  return true;
+}
+
+// The fraction ".ddd..." in thousandths, rounded half up (may be 1000).
+uint64_t thousandths(std::string_view digits) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 3; ++i)
+    v = v * 10 + (i < digits.size() ? static_cast<uint64_t>(digits[i] - '0') : 0);
+  if (digits.size() > 3 && digits[3] >= '5') ++v;
+  return v;
+}
+
+// Length of the valid UTF-8 sequence at s[i] (a multi-byte one), or 0.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  size_t n = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b <= 0xDF ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  return n;
+}
 
 }  // namespace
+
+std::string describe_junk(const JunkLine& junk) {
+  constexpr size_t kExcerptBytes = 40;
+  const std::string_view text = junk.text;
+  // Escapes text[0, limit): tabs and CRs as \t \r, other control bytes and
+  // invalid UTF-8 as \xNN (those make the line binary).
+  auto escape = [&](size_t limit, bool& binary) {
+    std::string out;
+    for (size_t i = 0; i < text.size() && i < limit;) {
+      const auto b = static_cast<unsigned char>(text[i]);
+      size_t n = b >= 0x80 ? utf8_sequence(text, i) : 0;
+      if (b >= 0x20 && b < 0x7F) {
+        out.push_back(static_cast<char>(b));
+        n = 1;
+      } else if (n > 0) {
+        out.append(text.substr(i, n));
+      } else if (b == '\t' || b == '\r') {
+        out += b == '\t' ? "\\t" : "\\r";
+        n = 1;
+      } else {
+        static const char kHex[] = "0123456789abcdef";
+        out += "\\x";
+        out.push_back(kHex[b >> 4]);
+        out.push_back(kHex[b & 15]);
+        binary = true;
+        n = 1;
+      }
+      i += n;
+    }
+    return out;
+  };
+  bool binary = false;
+  std::string shown = escape(text.size(), binary);
+  const std::string line = "line " + std::to_string(junk.line_number) + ": ";
+  if (!binary) return line + "'" + shown + "'";
+  return line + "binary data '" + escape(kExcerptBytes, binary) +
+         (text.size() > kExcerptBytes ? "'..." : "'");
+}
 
 Profile::Profile() {
   name_table_.resize(1024);
@@ -183,6 +256,11 @@ NodeId Profile::find_child(NodeId parent, std::string_view name) const {
   }
 }
 
+void Profile::rescale_counts(uint64_t factor) {
+  for (auto& t : total_) t = saturating_mul(t, factor);
+  count_scale_ = saturating_mul(count_scale_, factor);
+}
+
 void Profile::add_to_path(const NodeId* path, size_t depth, uint64_t count) {
   total_[kRootNode] = saturating_add(total_[kRootNode], count);
   for (size_t i = 0; i < depth; ++i) total_[path[i]] = saturating_add(total_[path[i]], count);
@@ -266,23 +344,28 @@ void FoldedParser::line(std::string_view text) {
     ++profile_.blank_lines;
     return;
   }
-  // COUNT: the digits after the last blank.
-  size_t digits = 0;
-  while (digits < s.size() && s[s.size() - 1 - digits] >= '0' && s[s.size() - 1 - digits] <= '9') ++digits;
-  if (digits == 0 || digits == s.size() || !is_blank(s[s.size() - 1 - digits]) || digits > 20) {
+  // COUNT: the number after the last blank, DIGITS or DIGITS.DIGITS.
+  size_t begin = s.size();
+  while (begin > 0 && is_digit(s[begin - 1])) --begin;
+  std::string_view whole = s.substr(begin), fraction;
+  if (begin > 0 && s[begin - 1] == '.' && !whole.empty()) {
+    fraction = whole;
+    const size_t dot = begin - 1;
+    begin = dot;
+    while (begin > 0 && is_digit(s[begin - 1])) --begin;
+    whole = s.substr(begin, dot - begin);
+  }
+  uint64_t count = 0;
+  if (whole.empty() || begin == 0 || !is_blank(s[begin - 1]) || whole.size() > 20 ||
+      !parse_digits(whole, count)) {
     junk(text);
     return;
   }
-  uint64_t count = 0;
-  for (size_t i = s.size() - digits; i < s.size(); ++i) {
-    uint64_t d = static_cast<uint64_t>(s[i] - '0');
-    if (count > (UINT64_MAX - d) / 10) {
-      junk(text);
-      return;
-    }
-    count = count * 10 + d;
-  }
-  std::string_view stack = s.substr(0, s.size() - digits);
+  const uint64_t frac = thousandths(fraction);
+  if (frac != 0 && profile_.count_scale() == 1) profile_.rescale_counts(Profile::kFractionScale);
+  if (profile_.count_scale() != 1)
+    count = saturating_add(saturating_mul(count, profile_.count_scale()), frac);
+  std::string_view stack = s.substr(0, begin);
   while (!stack.empty() && is_blank(stack.back())) stack.remove_suffix(1);
   if (stack.empty()) {
     junk(text);

@@ -73,6 +73,18 @@ void append_thousands(std::string& out, uint64_t v) {
   }
 }
 
+// A frame's count for people: integer counts as they are, scaled fractional
+// ones (Profile::count_scale) with up to three decimals, "2.5".
+void append_count(std::string& out, uint64_t count, uint64_t scale) {
+  append_thousands(out, count / scale);
+  uint64_t rest = count % scale;
+  if (rest == 0) return;
+  std::string digits = std::to_string(rest + scale).substr(1);  // zero-padded
+  while (!digits.empty() && digits.back() == '0') digits.pop_back();
+  out.push_back('.');
+  out.append(digits);
+}
+
 void append_percent(std::string& out, double pct) {
   append_fixed(out, pct, 2);
   out.push_back('%');
@@ -257,7 +269,8 @@ std::string render_svg(const Profile& profile, const RenderOptions& options) {
   if (!options.subtitle.empty())
     append_text(out, "fg-subtitle", g.width / 2, kFontSizePx * 4, options.subtitle);
   append_text(out, "fg-button fg-reset fg-hide", kXpadPx, kFontSizePx * 2, "Reset Zoom");
-  append_text(out, "fg-button fg-search", g.width - kXpadPx - 100, kFontSizePx * 2, "Search");
+  // Search grows leftwards as it becomes "Reset Search", clear of "ic".
+  append_text(out, "fg-button fg-search fg-right", g.width - kXpadPx - 30, kFontSizePx * 2, "Search");
   append_text(out, "fg-button fg-ic fg-right", g.width - kXpadPx, kFontSizePx * 2, "ic");
   append_text(out, "fg-details", kXpadPx, g.height - kFontSizePx - 5, " ");
   append_text(out, "fg-matched fg-right", g.width - kXpadPx, g.height - kFontSizePx - 5, " ");
@@ -319,7 +332,7 @@ std::string render_svg(const Profile& profile, const RenderOptions& options) {
     out.append("\"><title>");
     append_xml_escaped(out, name);
     out.append(" (");
-    append_thousands(out, f.count);
+    append_count(out, f.count, profile.count_scale());
     out.push_back(' ');
     append_xml_escaped(out, count_name);
     out.append(", ");

@@ -24,7 +24,7 @@ namespace {
 constexpr const char* kUsage =
     "loadprof flamegraph INPUT (.lpc or folded text, - for stdin) [--kind KIND] [--diff BASE]\n"
     "                    [--title T] [--subtitle S] [--inverted] [--min-width PX] [--width PX]\n"
-    "                    [--count-name NAME] --output OUT.svg";
+    "                    [--count-name NAME] [--output OUT.svg]   (stdout without --output)";
 
 // Captures start with the bytes "LPC"; folded text never does in practice.
 bool is_capture(const std::string& path) {
@@ -57,8 +57,7 @@ Result<flamegraph::Profile> load(const std::string& path, const std::string& kin
   if (profile->junk_lines > 0) {
     const auto& first = profile->junk_examples.front();
     log::warn(path + ": skipped " + std::to_string(profile->junk_lines) +
-              " line(s) that are not 'STACK COUNT' (line " + std::to_string(first.line_number) + ": '" +
-              first.text + "')");
+              " line(s) that are not 'STACK COUNT' (" + flamegraph::describe_junk(first) + ")");
   }
   if (profile->stack_lines == 0) {
     return make_error(ErrorKind::corrupt_input,
@@ -96,7 +95,7 @@ int cmd_flamegraph(const Args& args) {
   uint32_t width_px = 1200;
   desc.add_options()("help,h", "show this help")("input", po::value(&input),
                                                  "folded stacks file or a capture (.lpc)")(
-      "output,o", po::value(&output), "SVG file to write (- for stdout)")(
+      "output,o", po::value(&output), "SVG file to write (default, or -: stdout)")(
       "kind", po::value(&kind_text),
       "cpu, offcpu, wall, io, alloc, alloc-live: palette and count unit (default cpu)")(
       "diff", po::value(&diff_path), "base profile: a differential graph of INPUT against BASE")(
@@ -113,7 +112,6 @@ int cmd_flamegraph(const Args& args) {
   if (!vm.ok()) return fail(vm.error());
   if (vm->count("help")) return print_help(kUsage, desc);
   if (input.empty()) return fail(make_error(ErrorKind::usage, "flamegraph: INPUT is required"));
-  if (output.empty()) return fail(make_error(ErrorKind::usage, "flamegraph: --output is required"));
   if (!(min_width_px >= 0)) return fail(make_error(ErrorKind::usage, "flamegraph: --min-width must be >= 0"));
   if (width_px < 200 || width_px > 100000) {
     return fail(make_error(ErrorKind::usage, "flamegraph: --width must be between 200 and 100000"));
@@ -139,6 +137,7 @@ int cmd_flamegraph(const Args& args) {
   options.width_px = width_px;
   options.diff_base = base ? &*base : nullptr;
   std::string svg = flamegraph::render_svg(*profile, options);
+  if (output.empty()) output = "-";
   auto written = write_output(output, svg);
   if (!written.ok()) return fail(written.error());
   log::info("wrote " + output + ": " + std::to_string(profile->total_count()) + " " +

@@ -80,7 +80,7 @@ void print_progress(const load::Progress& p, size_t stage_count) {
 int cmd_load(const Args& args) {
   po::options_description desc("loadprof load options");
   desc.add_options()
-      ("help", "show this help")
+      ("help,h", "show this help")
       ("url", po::value<std::string>(), "target URL (http://host[:port]/path)")
       ("rate", po::value<std::string>(),
        "open model: requests per second (default model when given); journeys per second with --scenario; "

@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kUsage =
     "loadprof record (--pid PID[,PID...] [--children] | -- CMD [ARGS...]) [--duration DUR]\n"
-    "                [--frequency HZ] [--probes cpu] [--unwind auto|fp] --output FILE.lpc";
+    "                [--frequency HZ] [--probes cpu] [--unwind auto|fp] [--output FILE.lpc]";
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -46,12 +46,16 @@ int cmd_record(const Args& all_args) {
       ("help,h", "show this help")
       ("pid", po::value<std::string>(), "attach to PID[,PID...]")
       ("children", po::bool_switch(), "also follow the PIDs' existing and future children")
-      ("duration", po::value<std::string>(), "stop after DUR (10, 10s, 2m); default: Ctrl-C or target exit")
+      ("duration", po::value<std::string>(), "stop after DUR (10, 10s, 2m, 1m30s); default: Ctrl-C or target exit")
       ("frequency", po::value<std::string>()->default_value("99"), "sampling frequency in Hz")
       ("probes", po::value<std::string>()->default_value("cpu"), "probes: cpu (offcpu, io, alloc: not yet)")
       ("unwind", po::value<std::string>()->default_value("auto"), "auto|fp|dwarf (auto = frame pointers for now)")
-      ("output", po::value<std::string>(), "capture file to write (.lpc)");
-  auto parsed = parse_args(args, desc);
+      ("output", po::value<std::string>(),
+       "capture file to write (default loadprof.lpc, an existing one kept as loadprof.lpc.old)");
+  ParseSpec spec;
+  spec.comma_lists = {"pid", "probes"};
+  spec.stray_hint = "a command to launch goes after --: loadprof record [flags] -- CMD [ARGS...]";
+  auto parsed = parse_args(args, desc, spec);
   if (!parsed.ok()) return fail(parsed.error());
   auto& vm = *parsed;
   if (vm.count("help")) return print_help(kUsage, desc);
@@ -73,8 +77,8 @@ int cmd_record(const Args& all_args) {
     return fail(make_error(ErrorKind::usage, "give either --pid or a command after --, not both"));
   if (o.children && !o.command.empty())
     log::info("--children is implied for a launched command");
-  if (!vm.count("output")) return fail(make_error(ErrorKind::usage, "record needs --output FILE.lpc"));
-  o.output_path = vm["output"].as<std::string>();
+  const bool default_output = !vm.count("output");
+  o.output_path = default_output ? kDefaultCapturePath : vm["output"].as<std::string>();
   if (vm.count("duration")) {
     auto d = parse_duration_ns(vm["duration"].as<std::string>());
     if (!d.ok()) return fail(d.error().context("--duration"));
@@ -102,6 +106,10 @@ int cmd_record(const Args& all_args) {
 #ifndef HAVE_LOADPROF_RECORD
   return not_available("record (this build has no BPF support: rebuild with -DLOADPROF_BPF=ON)");
 #else
+  if (default_output) {
+    auto kept = keep_previous_output(o.output_path);
+    if (!kept.ok()) return fail(kept.error());
+  }
   const auto& stop = install_stop_handlers();
   auto result = record::run_record(o, stop);
   if (!result.ok()) return fail(result.error());

@@ -38,7 +38,7 @@ int cmd_report(const Args& args) {
   po::options_description all;
   all.add(desc).add(hidden);
   po::positional_options_description positional;
-  positional.add("capture", -1);
+  positional.add("capture", 1);  // a second file is refused, named
 
   auto vm = parse_args(args, all, &positional);
   if (!vm.ok()) return fail(vm.error());

@@ -1,6 +1,7 @@
 // loadprof entry point: the command table. Every subcommand lives in its own
-// cmd_<name>.cpp; nothing here knows what a command does.
-#include <cstring>
+// cmd_<name>.cpp; nothing here knows what a command does. A command of the
+// contract (SPEC.md) that is not built yet has no function in the table: it
+// answers "not available yet", and the help marks it from the same entry.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -9,43 +10,71 @@
 #include "loadprof/util/exit_codes.h"
 #include "loadprof/util/log.h"
 #include "loadprof/util/version.h"
+#include "options.h"
 
 namespace {
 
 struct Command {
   const char* name;
-  int (*run)(const loadprof::cli::Args&);
+  int (*run)(const loadprof::cli::Args&);  // nullptr: not available yet
   const char* summary;
+  const char* planned_usage;  // for --help of a command not available yet
 };
 
 const Command kCommands[] = {
-    {"record", loadprof::cli::cmd_record, "sample a running process or a command into a capture"},
-    {"load", loadprof::cli::cmd_load, "drive HTTP load at a URL (open or closed model)"},
-    {"bench", loadprof::cli::cmd_bench, "load and record together; correlate latency with stacks"},
-    {"report", loadprof::cli::cmd_report, "summarize a capture: Markdown, JSON, folded, flame graphs"},
-    {"flamegraph", loadprof::cli::cmd_flamegraph, "render folded stacks or a capture as an SVG"},
-    {"diff", loadprof::cli::cmd_diff, "compare two captures; exit 1 on a regression"},
-    {"check", loadprof::cli::cmd_check, "judge a capture against SLOs; exit 1 when broken"},
-    {"demo", loadprof::cli::cmd_demo, "built-in service with planted bottlenecks, profiled"},
+    {"record", loadprof::cli::cmd_record, "sample a running process or a command into a capture", nullptr},
+    {"load", loadprof::cli::cmd_load, "drive HTTP load at a URL (open or closed model)", nullptr},
+    {"bench", nullptr, "load and record together; correlate latency with stacks",
+     "loadprof bench URL (--pid PID[,PID...] | -- CMD [ARGS...]) [load flags] [record flags] [--output "
+     "FILE.lpc]"},
+    {"report", loadprof::cli::cmd_report, "summarize a capture: Markdown, JSON, folded, flame graphs",
+     nullptr},
+    {"flamegraph", loadprof::cli::cmd_flamegraph, "render folded stacks or a capture as an SVG", nullptr},
+    {"diff", nullptr, "compare two captures; exit 1 on a regression",
+     "loadprof diff BASE.lpc NEW.lpc [--json FILE] [--threshold PCT]"},
+    {"check", nullptr, "judge a capture against SLOs; exit 1 when broken",
+     "loadprof check FILE.lpc (--slo \"p95<200ms,p99<500ms,errors<1%\" | --baseline FILE.json [--update])"},
+    {"demo", nullptr, "built-in service with planted bottlenecks, profiled",
+     "loadprof demo [--output-dir DIR]"},
+    {"import", nullptr, "other tools' profiles (perf script, folded) as captures",
+     "loadprof import FILE (--from perf-script|folded) --output FILE.lpc"},
 };
+
+constexpr const char* kNotYet = " (not available yet)";
 
 void usage(std::ostream& out) {
   out << "loadprof " << loadprof::kVersion
-      << " — why is it slow under load, and where does it break?\n\nusage: loadprof COMMAND [ARGS]\n\n";
-  for (const auto& c : kCommands) out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << "\n";
-  out << "\n'loadprof COMMAND --help' shows a command's flags. -v before COMMAND: more diagnostics.\n";
+      << " — why is it slow under load, and where does it break?\n\nusage: loadprof [-v] COMMAND [ARGS]\n\n";
+  for (const auto& c : kCommands) {
+    std::string name = c.name;
+    out << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ') << c.summary
+        << (c.run ? "" : kNotYet) << "\n";
+  }
+  out << "\n'loadprof COMMAND --help' (or -h) shows a command's flags. -v, before or after COMMAND: more "
+         "diagnostics.\n";
+}
+
+// A command not built yet: its planned usage for -h, "not available yet" otherwise.
+int not_built(const Command& c, const loadprof::cli::Args& args) {
+  for (const auto& a : args) {
+    if (a == "--") break;
+    if (a == "-h" || a == "--help") {
+      std::cout << "usage: " << c.planned_usage << "\n\n" << c.summary << kNotYet << ".\n";
+      return loadprof::kExitOk;
+    }
+  }
+  return loadprof::cli::not_available(std::string("loadprof ") + c.name);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  using loadprof::cli::closest_name;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {
     std::string a = argv[i];
     if (a == "-v" || a == "--verbose") {
-      loadprof::log::set_level(loadprof::log::level() == loadprof::log::Level::info
-                                   ? loadprof::log::Level::debug
-                                   : loadprof::log::Level::info);
+      loadprof::cli::raise_verbosity();
     } else if (a == "--version") {
       std::cout << "loadprof " << loadprof::kVersion << "\n";
       return loadprof::kExitOk;
@@ -53,7 +82,12 @@ int main(int argc, char** argv) {
       usage(std::cout);
       return loadprof::kExitOk;
     } else {
-      loadprof::log::error("unknown option '" + a + "' (see loadprof --help)");
+      std::string hint;
+      if (a.starts_with("--")) {
+        std::string near = closest_name(a.substr(2), {"verbose", "version", "help"});
+        if (!near.empty()) hint = "; did you mean --" + near + "?";
+      }
+      loadprof::log::error("unknown option '" + a + "'" + hint + " (see loadprof --help)");
       return loadprof::kExitUsage;
     }
   }
@@ -63,9 +97,13 @@ int main(int argc, char** argv) {
   }
   std::string name = argv[i];
   loadprof::cli::Args args(argv + i + 1, argv + argc);
+  std::vector<std::string> names;
   for (const auto& c : kCommands) {
-    if (name == c.name) return c.run(args);
+    if (name == c.name) return c.run ? c.run(args) : not_built(c, args);
+    names.push_back(c.name);
   }
-  loadprof::log::error("unknown command '" + name + "' (see loadprof --help)");
+  std::string near = closest_name(name, names);
+  loadprof::log::error("unknown command '" + name + "'" +
+                       (near.empty() ? "" : "; did you mean '" + near + "'?") + " (see loadprof --help)");
   return loadprof::kExitUsage;
 }

@@ -41,6 +41,13 @@ function fgMatched(svg) {
   var m = /Matched: ([0-9.]+)% \((\d+) frames\)/.exec(svg.getElementsByClassName('fg-matched')[0].textContent);
   return m ? m[1] + '/' + m[2] : 'none';
 }
+// Pixels between the rendered boxes of two elements on one row (first of
+// each class, a left of b); negative when they overlap.
+function fgGap(svg, a, b) {
+  var ra = svg.getElementsByClassName(a)[0].getBoundingClientRect();
+  var rb = svg.getElementsByClassName(b)[0].getBoundingClientRect();
+  return Math.round(rb.left - ra.right);
+}
 function checks(svg, out, p) {
   function put(k, v) { out.push(p + k + '=' + v); }
   var api = svg.flamegraph;
@@ -100,6 +107,10 @@ function checks(svg, out, p) {
   api.search('[');
   put('search.bad', svg.getElementsByClassName('fg-matched')[0].textContent.indexOf('Bad regex') === 0 ? 1 : 0);
   api.search('^a$', false);
+  // The longer "Reset Search" label stays clear of the "ic" toggle next to it.
+  put('search.label', svg.getElementsByClassName('fg-search')[0].textContent);
+  put('search.ic_gap', fgGap(svg, 'fg-search', 'fg-ic'));
+  put('search.ic_width', svg.getElementsByClassName('fg-ic')[0].getBoundingClientRect().width > 5 ? 1 : 0);
   fgClick(svg.getElementsByClassName('fg-search')[0]);  // "Reset Search" clears
   put('search.cleared', svg.querySelectorAll('rect.fg-match').length);
   put('search.fill_restored', getComputedStyle(fgRect(svg, 'rec', 3)).fill ===
@@ -203,6 +214,11 @@ void expect_checks(std::map<std::string, std::string>& r, const std::string& p) 
   EXPECT_EQ(r[p + "search.case"], "0.00/0");
   EXPECT_EQ(r[p + "search.ignorecase"], "20.00/3");
   EXPECT_EQ(r[p + "search.bad"], "1");
+  EXPECT_EQ(r[p + "search.label"], "Reset Search");
+  // Apart by more than a hairline: before, 1 px with DejaVu Sans and overlapping with the wider Verdana (bold
+  // while a search is on); the label now grows leftwards from 20 px before "ic", whatever the font.
+  EXPECT_GE(std::stoi(r[p + "search.ic_gap"].empty() ? "-999" : r[p + "search.ic_gap"]), 8);
+  EXPECT_EQ(r[p + "search.ic_width"], "1");  // the box test measured real text
   EXPECT_EQ(r[p + "search.cleared"], "0");
   EXPECT_EQ(r[p + "search.fill_restored"], "1");
 }

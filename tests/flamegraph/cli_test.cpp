@@ -60,8 +60,10 @@ TEST(FlamegraphCli, RejectsInputWithoutStacks) {
 }
 
 TEST(FlamegraphCli, UsageErrorsExitTwo) {
-  EXPECT_EQ(run("'" + kData + "simple.folded'").exit_code, 2);  // no --output
-  EXPECT_EQ(run("--output x.svg").exit_code, 2);                // no input
+  EXPECT_EQ(run("--output x.svg").exit_code, 2);  // no input
+  auto two = run("'" + kData + "simple.folded' '" + kData + "base.folded' --output " + tmp("x.svg"));
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_NE(two.err.find("unexpected argument '" + kData + "base.folded'"), std::string::npos) << two.err;
   EXPECT_EQ(run("'" + kData + "simple.folded' --inv --output " + tmp("x.svg")).exit_code,
             2);  // no abbreviations
   auto kind = run("'" + kData + "simple.folded' --kind gpu --output " + tmp("x.svg"));
@@ -109,6 +111,37 @@ TEST(FlamegraphCli, DifferentialIcicleAndMinWidth) {
   EXPECT_NE(icicle.find("data-elided=\"1\""), std::string::npos);  // "tiny": 11.8 px < 12 px
   EXPECT_EQ(find_frame(svg_frames(icicle), "tiny", 3), nullptr);
   EXPECT_NE(icicle.find("(12 ns, 12.00%)"), std::string::npos);  // offcpu counts are ns
+}
+
+TEST(FlamegraphCli, WritesStdoutWithoutOutput) {
+  const std::string out = tmp("default_stdout.svg");
+  int rc = testing::run_shell(kBin + " flamegraph '" + kData + "simple.folded' > '" + out + "' 2>/dev/null");
+  EXPECT_EQ(rc, 0);
+  auto frames = svg_frames(read_text_file(out));
+  ASSERT_NE(find_frame(frames, "all", 0), nullptr);
+  EXPECT_EQ(find_frame(frames, "all", 0)->count, 100u);
+}
+
+TEST(FlamegraphCli, AcceptsFractionalCounts) {
+  write_text_file(tmp("fraction.folded"), "main;a 2.5\nmain;b 1\n");
+  auto r = run("'" + tmp("fraction.folded") + "' --output '" + tmp("fraction.svg") + "'");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");  // no line skipped
+  EXPECT_NE(read_text_file(tmp("fraction.svg")).find("<title>a (2.5 samples, 71.43%)</title>"),
+            std::string::npos);
+}
+
+TEST(FlamegraphCli, BinaryInputIsDescribedNotPrinted) {
+  write_text_file(tmp("binary.folded"), std::string("main;a 5\n\x7f"
+                                                    "ELF\x02\x01\x01\0\0\x1b[31mred\nmain;b 3\n",
+                                                    36));
+  auto r = run("'" + tmp("binary.folded") + "' --output '" + tmp("binary.svg") + "'");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.err.find("(line 2: binary data '\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x1b[31mred')"),
+            std::string::npos)
+      << r.err;
+  for (char c : r.err)
+    EXPECT_TRUE(c == '\n' || (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f)) << int(c);
 }
 
 TEST(FlamegraphCli, ReadsStdinAndWritesStdout) {

@@ -154,3 +154,46 @@ TEST(FoldedParser, ReadsFilesAndReportsMissingOnes) {
 
 }  // namespace
 }  // namespace loadprof::flamegraph
+
+namespace loadprof::flamegraph {
+namespace {
+
+TEST(FoldedParser, FractionalCountsAreKeptToThreeDecimals) {
+  // Integers before the first fraction are rescaled with it; integer input keeps scale 1.
+  Profile p = parse_folded("main;a 1\nmain;b 2.5\nmain;c 0.125\nmain;a 2.0\nmain;d 0.00049\nmain;e 1.0005\n");
+  EXPECT_EQ(p.junk_lines, 0u);
+  EXPECT_EQ(p.stack_lines, 6u);
+  EXPECT_EQ(p.count_scale(), Profile::kFractionScale);
+  auto d = dump(p);
+  EXPECT_EQ(d["all;main;a"], 3000u);
+  EXPECT_EQ(d["all;main;b"], 2500u);
+  EXPECT_EQ(d["all;main;c"], 125u);
+  EXPECT_EQ(d["all;main;d"], 0u);     // below half a thousandth
+  EXPECT_EQ(d["all;main;e"], 1001u);  // rounded half up
+  EXPECT_EQ(p.total_count(), 6626u);
+
+  Profile whole = parse_folded("main;a 3\nmain;b 2.000\n");
+  EXPECT_EQ(whole.count_scale(), 1u);  // a zero fraction is an integer
+  EXPECT_EQ(whole.total_count(), 5u);
+
+  // Not numbers: still junk, named in the warning.
+  Profile junk = parse_folded("main;a 1.\nmain;b .5\nmain;c 1.2.3\nmain;d 1e3\n");
+  EXPECT_EQ(junk.stack_lines, 0u);
+  EXPECT_EQ(junk.junk_lines, 4u);
+}
+
+TEST(FoldedParser, JunkOfABinaryFileIsDescribedWithoutRawBytes) {
+  EXPECT_EQ(describe_junk({2, "this is not folded"}), "line 2: 'this is not folded'");
+  EXPECT_EQ(describe_junk({3, "caf\xC3\xA9\tx"}), "line 3: 'caf\xC3\xA9\\tx'");
+  EXPECT_EQ(describe_junk({1, std::string("\x7f"
+                                          "ELF\x02\x01\x01\0\0\0",
+                                          10)}),
+            "line 1: binary data '\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00'");
+  std::string forty_escaped;
+  for (int i = 0; i < 40; ++i) forty_escaped += "\\x01";
+  EXPECT_EQ(describe_junk({7, std::string(100, '\x01')}), "line 7: binary data '" + forty_escaped + "'...");
+  for (char c : describe_junk({9, "\xff\xfe\x80 bad utf-8"})) EXPECT_GE(static_cast<unsigned char>(c), 0x20);
+}
+
+}  // namespace
+}  // namespace loadprof::flamegraph

@@ -247,3 +247,18 @@ TEST(Svg, EmbeddedScriptAndStyleAreTheRepositoryFiles) {
 
 }  // namespace
 }  // namespace loadprof::flamegraph
+
+namespace loadprof::flamegraph {
+namespace {
+
+TEST(Svg, FractionalCountsShowTheirDecimals) {
+  Profile p = parse_folded("main;a 2.5\nmain;b 1\nmain;c 0.125\n");
+  std::string svg = render_svg(p, {});
+  EXPECT_NE(svg.find("<title>a (2.5 samples, 68.97%)</title>"), std::string::npos);
+  EXPECT_NE(svg.find("<title>b (1 samples, 27.59%)</title>"), std::string::npos);
+  EXPECT_NE(svg.find("<title>c (0.125 samples, 3.45%)</title>"), std::string::npos);
+  EXPECT_NE(svg.find("<title>all (3.625 samples, 100.00%)</title>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace loadprof::flamegraph

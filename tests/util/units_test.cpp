@@ -1,7 +1,7 @@
 // Unit parsing: durations and sizes as SPEC.md spells them, and the bad ones.
-#include <gtest/gtest.h>
-
 #include "loadprof/util/units.h"
+
+#include <gtest/gtest.h>
 
 using namespace loadprof;
 
@@ -22,6 +22,37 @@ TEST(Units, BadDurationsAreUsageErrorsNamingTheText) {
     EXPECT_EQ(r.error().kind, ErrorKind::usage);
     EXPECT_NE(r.error().message.find(std::string("'") + bad + "'"), std::string::npos) << r.error().message;
   }
+}
+
+TEST(Units, CompoundDurationsLargestUnitFirst) {
+  EXPECT_EQ(*parse_duration_ns("1m30s"), 90'000'000'000);
+  EXPECT_EQ(*parse_duration_ns("1h30m"), 5'400'000'000'000);
+  EXPECT_EQ(*parse_duration_ns("2s500ms"), 2'500'000'000);
+  EXPECT_EQ(*parse_duration_ns("1h1m1s1ms1us1ns"), 3'661'001'001'001);
+  EXPECT_EQ(*parse_duration_ns("1.5h30m"), 7'200'000'000'000);
+  EXPECT_EQ(*parse_duration_ns_default_ms("1s200ms"), 1'200'000'000);
+  // The largest that fits int64 nanoseconds, and just over it.
+  EXPECT_TRUE(parse_duration_ns("2555555h").ok());
+  EXPECT_FALSE(parse_duration_ns("2555555h59m").ok());
+  // Units out of order or repeated, a trailing bare number, a stray separator.
+  for (const char* bad : {"30s1m", "1m1m", "1m30", "1h 30m", "1h,30m", "1m30s5", "m30s", "1hh"}) {
+    auto r = parse_duration_ns(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().kind, ErrorKind::usage);
+  }
+}
+
+TEST(Units, DurationErrorListsTheAcceptedForms) {
+  auto r = parse_duration_ns("1m30");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(
+      r.error().message,
+      "invalid duration '1m30' (accepted: 10s, 250ms, 1.5m, 1m30s, 1h30m; units h m s ms us ns, largest "
+      "first; a bare number is seconds)");
+  auto ms = parse_duration_ns_default_ms("5x");
+  ASSERT_FALSE(ms.ok());
+  EXPECT_NE(ms.error().message.find("a bare number is milliseconds"), std::string::npos)
+      << ms.error().message;
 }
 
 TEST(Units, Sizes) {

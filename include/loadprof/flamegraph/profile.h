@@ -28,6 +28,11 @@ struct JunkLine {
   std::string text;          // truncated to 120 bytes
 };
 
+// "line 2: 'text'" for a message; a line with control bytes or invalid UTF-8
+// (a binary file given as folded text) becomes "line 1: binary data
+// '\x7fELF\x02...'": an escaped excerpt, never the raw bytes.
+std::string describe_junk(const JunkLine& junk);
+
 class Profile {
  public:
   Profile();
@@ -56,8 +61,16 @@ class Profile {
   uint32_t name_id(NodeId node) const { return name_id_[node]; }
   uint64_t total(NodeId node) const { return total_[node]; }
   uint32_t depth(NodeId node) const { return depth_[node]; }
-  // Samples (or ns, bytes: whatever the counts are) in the whole profile.
+  // Samples (or ns, bytes: whatever the counts are) in the whole profile,
+  // in units of 1/count_scale().
   uint64_t total_count() const { return total_[kRootNode]; }
+  // Totals are counts times this: 1, or kFractionScale once a fractional
+  // count ("a;b 2.5", as some tools write weights) was read. Integer input
+  // keeps 1, so its totals are the counts themselves.
+  uint64_t count_scale() const { return count_scale_; }
+  static constexpr uint64_t kFractionScale = 1000;  // three decimals kept
+  // Multiplies every total by `factor` (saturating) and the scale with it.
+  void rescale_counts(uint64_t factor);
   size_t name_count() const { return names_.size(); }
   std::string_view name_by_id(uint32_t id) const { return names_[id]; }
 
@@ -75,6 +88,7 @@ class Profile {
   void grow_children();
   NodeId lookup_child(NodeId parent, uint32_t name_id) const;
 
+  uint64_t count_scale_ = 1;
   // Nodes, structure of arrays.
   std::vector<NodeId> parent_;
   std::vector<uint32_t> name_id_;
@@ -110,8 +124,10 @@ class Profile {
 
 // Streaming parser of folded text into a Profile. Feed any chunking of the
 // input; lines may span chunks. Rules:
-//  - a line is STACK, whitespace, COUNT (a non-negative integer that fits 64
-//    bits) at its end; CR before LF is ignored; the stack is split at every ';'
+//  - a line is STACK, whitespace, COUNT at its end: a non-negative integer
+//    that fits 64 bits, or a decimal like 2.5 (three decimals kept, the
+//    profile's count_scale() becomes kFractionScale); CR before LF is
+//    ignored; the stack is split at every ';'
 //    (the folded format writes a ';' inside a name as ':', as stackcollapse
 //    does), frames keep their spaces and any UTF-8 bytes;
 //  - blank lines are skipped; any other line that does not parse (no count,

@@ -1,5 +1,6 @@
 // Parsing and formatting of durations and sizes as SPEC.md defines them:
-// durations `us ms s m h` (a bare number is seconds), sizes `B KiB MiB GiB`.
+// durations `us ms s m h` (a bare number is seconds; compounds like `1m30s`),
+// sizes `B KiB MiB GiB`.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,8 @@
 
 namespace loadprof {
 
-// "10" and "10s" -> 10e9; "250ms" -> 250e6; "1.5m" -> 90e9. Negative, empty,
+// "10" and "10s" -> 10e9; "250ms" -> 250e6; "1.5m" -> 90e9; "1m30s" -> 90e9
+// (units largest first, each once: "1h30m", "2s500ms"). Negative, empty,
 // unknown suffix or overflow -> ErrorKind::usage naming the text.
 Result<int64_t> parse_duration_ns(std::string_view text);
 // Like parse_duration_ns but a bare number means milliseconds (SLO latency terms).
