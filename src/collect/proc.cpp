@@ -105,11 +105,8 @@ int parse_stat_ppid(std::string_view stat_text) { return procfs::parse_stat_ppid
 
 pid_t thread_group_of(pid_t tid) {
   if (tid <= 0) return -1;
-  std::string status;
-  if (!read_file("/proc/" + std::to_string(tid) + "/status", status)) return -1;
-  size_t at = status.find("\nTgid:");
-  if (at == std::string::npos) return -1;
-  return static_cast<pid_t>(std::strtol(status.c_str() + at + 6, nullptr, 10));
+  auto status = procfs::read(tid, "status");
+  return status.ok() ? procfs::parse_status_tgid(*status) : -1;
 }
 
 bool process_alive(pid_t pid) {
