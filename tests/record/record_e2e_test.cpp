@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -488,4 +489,37 @@ TEST_F(RecordE2E, LaunchedCommandMayReadTheTerminal) {
   ASSERT_TRUE(cap.ok());
   ASSERT_TRUE(cap->end.has_value());
   EXPECT_EQ(cap->end->reason, "target exited");
+}
+
+// On a real capture the report keeps the counted idle apart from the estimate
+// and accounts for every sample the frequency asked for.
+TEST_F(RecordE2E, ReportAccountsForTheSampleShortfallOnARealCapture) {
+  auto r = record({test_program("hot"), "2"});
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  auto res = run({loadprof_binary(), "report", r.path, "--format", "json"});
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  auto j = nlohmann::json::parse(res.out);
+  const auto& acc = j["cpu_accounting"];
+  ASSERT_TRUE(acc.is_object()) << res.out.substr(0, 400);
+  EXPECT_EQ(acc["idle_shown"], "estimated");
+  ASSERT_EQ(acc["cpus"].size(), static_cast<size_t>(sysconf(_SC_NPROCESSORS_ONLN)));
+  for (const auto& c : acc["cpus"]) {
+    const uint64_t counted = c["target"].get<uint64_t>() + c["self"].get<uint64_t>() +
+                             c["other"].get<uint64_t>() + c["idle_counted"].get<uint64_t>();
+    const uint64_t accounted = counted - c["idle_counted"].get<uint64_t>() + c["idle"].get<uint64_t>() +
+                               c["steal"].get<uint64_t>() + c["throttled"].get<uint64_t>();
+    EXPECT_EQ(c["idle"], c["idle_estimated"]);
+    EXPECT_GE(c["idle_estimated"].get<uint64_t>(), c["idle_counted"].get<uint64_t>());
+    // Every expected sample is counted or explained (more may be counted: timer jitter).
+    EXPECT_GE(accounted, c["expected"].get<uint64_t>()) << c.dump();
+    std::printf(
+        "FIGURES cpu=%s expected=%s counted=%llu idle_counted=%s idle_estimated=%s steal=%s throttled=%s\n",
+        c["cpu"].dump().c_str(), c["expected"].dump().c_str(), static_cast<unsigned long long>(counted),
+        c["idle_counted"].dump().c_str(), c["idle_estimated"].dump().c_str(), c["steal"].dump().c_str(),
+        c["throttled"].dump().c_str());
+  }
+  // The io and alloc probes did not run: null, not 0.
+  EXPECT_TRUE(j["samples"]["io"].is_null());
+  EXPECT_TRUE(j["samples"]["alloc"].is_null());
+  EXPECT_GT(j["samples"]["cpu"].get<uint64_t>(), 300u);
 }
