@@ -98,23 +98,62 @@ void finish_shares(CpuShare& s) {
   s.self_pct = pct(s.self, total);
   s.other_pct = pct(s.other, total);
   s.idle_pct = pct(s.idle, total);
+  s.steal_pct = pct(s.steal, total);
+  s.throttled_pct = pct(s.throttled, total);
 }
 
-// An idle CPU takes fewer cpu-clock samples than the frequency asks (measured
-// here: ~250 of 499 per second on an idle vCPU), so counted idle samples
-// understate idle time. Idle is taken as what the frequency expects over the
-// part of the second inside the capture, minus the busy samples, when that is
-// more than the idle samples counted.
-capture::CpuAccounting with_idle_estimate(capture::CpuAccounting a, uint64_t start_ns, uint64_t end_ns,
-                                          uint32_t frequency_hz) {
+uint64_t samples_in(uint64_t ns, uint32_t frequency_hz) {
+  return static_cast<uint64_t>(
+      std::llround(static_cast<double>(frequency_hz) * static_cast<double>(ns) / 1e9));
+}
+
+// One CPU-second of the accounting with its shortfall accounted for. The
+// frequency expects f x (the part of the second inside the capture) samples;
+// what the CPU took less than that is explained first by steal time (the
+// hypervisor ran something else: the guest's timer could not fire), then by
+// throttled time (the kernel stopped the event), and the rest is taken as
+// idle: an idle CPU takes fewer cpu-clock samples than the frequency asks
+// (measured here: ~250 of 499 per second on an idle vCPU).
+CpuShare account_second(const capture::CpuAccounting& a, uint64_t start_ns, uint64_t end_ns,
+                        uint32_t frequency_hz) {
+  CpuShare s;
+  s.cpu = a.cpu;
+  s.target = a.target;
+  s.self = a.self;
+  s.other = a.other;
+  s.idle_counted = a.idle;
+  s.throttles = a.throttles;
   const uint64_t from = std::max(a.second_ns, start_ns);
   const uint64_t to = std::min(a.second_ns + kSecondNs, end_ns);
-  if (frequency_hz == 0 || to <= from) return a;
-  const auto expected =
-      static_cast<uint64_t>(std::llround(static_cast<double>(frequency_hz) * static_cast<double>(to - from) / 1e9));
-  const uint64_t busy = a.target + a.self + a.other;
-  if (expected > busy + a.idle) a.idle = expected - busy;
-  return a;
+  const uint64_t counted = a.target + a.self + a.other + a.idle;
+  uint64_t shortfall = 0;
+  if (frequency_hz != 0 && to > from) {
+    // Steal and throttled time are per whole second: the share inside the capture.
+    const double inside = static_cast<double>(to - from) / static_cast<double>(kSecondNs);
+    s.expected = samples_in(to - from, frequency_hz);
+    shortfall = s.expected > counted ? s.expected - counted : 0;
+    const auto scaled = [&](uint64_t ns) {
+      return samples_in(static_cast<uint64_t>(static_cast<double>(ns) * inside), frequency_hz);
+    };
+    s.steal = std::min(shortfall, scaled(a.steal_ns));
+    s.throttled = std::min(shortfall - s.steal, scaled(a.throttled_ns));
+  }
+  s.idle_estimated = a.idle + (shortfall - s.steal - s.throttled);
+  s.idle = s.idle_estimated;
+  return s;
+}
+
+void add_share(CpuShare& sum, const CpuShare& s) {
+  sum.target += s.target;
+  sum.self += s.self;
+  sum.other += s.other;
+  sum.idle += s.idle;
+  sum.idle_counted += s.idle_counted;
+  sum.idle_estimated += s.idle_estimated;
+  sum.steal += s.steal;
+  sum.throttled += s.throttled;
+  sum.throttles += s.throttles;
+  sum.expected += s.expected;
 }
 
 std::optional<CpuAccountingSummary> summarize_accounting(const capture::Capture& c, uint64_t start_ns,
@@ -125,26 +164,17 @@ std::optional<CpuAccountingSummary> summarize_accounting(const capture::Capture&
   // second -> (all CPUs together, highest per-CPU target share)
   std::map<uint64_t, std::pair<CpuShare, double>> by_second;
   for (const auto& counted : c.cpu_accounting) {
-    const auto a = with_idle_estimate(counted, start_ns, end_ns, c.metadata.frequency_hz);
+    const CpuShare a = account_second(counted, start_ns, end_ns, c.metadata.frequency_hz);
     CpuShare& cpu = by_cpu[a.cpu];
     cpu.cpu = a.cpu;
-    cpu.target += a.target;
-    cpu.self += a.self;
-    cpu.other += a.other;
-    cpu.idle += a.idle;
-    auto& [sec, max_target_pct] = by_second[a.second_ns];
-    sec.target += a.target;
-    sec.self += a.self;
-    sec.other += a.other;
-    sec.idle += a.idle;
-    max_target_pct = std::max(max_target_pct, pct(a.target, a.target + a.self + a.other + a.idle));
+    add_share(cpu, a);
+    auto& [sec, max_target_pct] = by_second[counted.second_ns];
+    add_share(sec, a);
+    max_target_pct = std::max(max_target_pct, pct(a.target, a.total()));
   }
   for (auto& [n, cpu] : by_cpu) {
     finish_shares(cpu);
-    out.all.target += cpu.target;
-    out.all.self += cpu.self;
-    out.all.other += cpu.other;
-    out.all.idle += cpu.idle;
+    add_share(out.all, cpu);
     out.cpus.push_back(cpu);
   }
   finish_shares(out.all);
@@ -156,6 +186,10 @@ std::optional<CpuAccountingSummary> summarize_accounting(const capture::Capture&
     cs.self = s.self;
     cs.other = s.other;
     cs.idle = s.idle;
+    cs.idle_counted = s.idle_counted;
+    cs.idle_estimated = s.idle_estimated;
+    cs.steal = s.steal;
+    cs.throttled = s.throttled;
     cs.target_pct = pct(s.target, s.total());
     cs.busy_pct = pct(s.target + s.self + s.other, s.total());
     cs.max_cpu_target_pct = max_target_pct;
@@ -278,8 +312,18 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
   a.duration_s = rel_s(end_ns, start_ns);
   a.processes = summarize_processes(c, start_ns, end_ns);
 
-  a.samples.cpu = c.cpu_samples.size();
-  for (const auto& o : c.offcpu) a.samples.offcpu += o.count;
+  // A kind's count is there when its probe ran (or the capture holds its records).
+  const auto& probes = c.metadata.probes;
+  auto ran = [&](const char* p) { return std::find(probes.begin(), probes.end(), p) != probes.end(); };
+  if (ran("cpu") || !c.cpu_samples.empty()) a.samples.cpu = c.cpu_samples.size();
+  if (ran("offcpu") || !c.offcpu.empty()) {
+    uint64_t n = 0;
+    for (const auto& o : c.offcpu) n += o.count;
+    a.samples.offcpu = n;
+  }
+  if (ran("io")) a.samples.io = 0;  // the model holds no I/O records yet
+  if (ran("alloc")) a.samples.alloc = 0;
+  const uint64_t cpu_samples = c.cpu_samples.size();
 
   a.kinds = kinds_in_capture(c);
   a.cpu_accounting = summarize_accounting(c, start_ns, end_ns);
@@ -339,8 +383,8 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
     st.truncated = st.truncated || stack.truncated;
   }
 
-  a.top_self = top_by(functions, a.samples.cpu, true, options.top_functions);
-  a.top_total = top_by(functions, a.samples.cpu, false, options.top_functions);
+  a.top_self = top_by(functions, cpu_samples, true, options.top_functions);
+  a.top_total = top_by(functions, cpu_samples, false, options.top_functions);
 
   std::vector<StackStat> all_stacks;
   all_stacks.reserve(stacks.size());
@@ -349,7 +393,7 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
   std::stable_sort(all_stacks.begin(), all_stacks.end(),
                    [](const StackStat& x, const StackStat& y) { return x.samples > y.samples; });
   if (all_stacks.size() > options.top_stacks) all_stacks.resize(options.top_stacks);
-  for (auto& st : all_stacks) st.pct = pct(st.samples, a.samples.cpu);
+  for (auto& st : all_stacks) st.pct = pct(st.samples, cpu_samples);
   a.top_stacks = std::move(all_stacks);
 
   a.lost = summarize_lost(c, a.cpu_samples_truncated);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #include "capture/bytes.h"
 #include "capture/format.h"
@@ -336,6 +337,33 @@ EncodedChunk encode_cpu_accounting(const std::vector<CpuAccounting>& records) {
   return c;
 }
 
+EncodedChunk encode_cpu_accounting_extra(const std::vector<CpuAccounting>& records) {
+  size_t n = 0;
+  for (const auto& a : records) n += (a.steal_ns || a.throttles || a.throttled_ns) ? 1 : 0;
+  if (n == 0) return EncodedChunk{};
+  std::string out;
+  ByteWriter w(out);
+  EncodedChunk c = start_chunk(ChunkType::cpu_accounting_extra, n, w);
+  w.varint(n);
+  TimeRange range;
+  uint64_t prev = 0;
+  for (const auto& a : records) {
+    if (!a.steal_ns && !a.throttles && !a.throttled_ns) continue;
+    record(w, [&](ByteWriter& b) {
+      b.svarint(diff(a.second_ns, prev));
+      b.varint(a.cpu);
+      b.varint(a.steal_ns);
+      b.varint(a.throttles);
+      b.varint(a.throttled_ns);
+    });
+    prev = a.second_ns;
+    range.add(a.second_ns);
+  }
+  range.apply(c);
+  c.payload = std::move(out);
+  return c;
+}
+
 EncodedChunk encode_requests(const std::vector<RequestRecord>& records) {
   std::string out;
   ByteWriter w(out);
@@ -657,6 +685,46 @@ bool decode_cpu_accounting(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+// Joins each row to the accounting row of the same (second, cpu) among the
+// last rows read (the writer puts this chunk right after its accounting
+// chunk); a row without one (cut away by a time window) is dropped.
+bool decode_cpu_accounting_extra(Decoder& d, Capture& cap, uint32_t record_count) {
+  uint64_t n = d.r.count(2);
+  if (!check_count(d, n, record_count)) return false;
+  struct Extra {
+    uint64_t second_ns, steal_ns, throttles, throttled_ns;
+    uint32_t cpu;
+  };
+  std::vector<Extra> rows(n);
+  uint64_t prev = 0;
+  for (auto& e : rows) {
+    ByteReader b = record_body(d.r);
+    prev = e.second_ns = prev + uint64_t(b.svarint());
+    e.cpu = b.varint32();
+    e.steal_ns = b.varint();
+    e.throttles = b.varint();
+    e.throttled_ns = b.varint();
+    if (!b.ok()) return d.fail("malformed cpu accounting extra record");
+  }
+  if (!d.ok()) return false;
+  // Bounded look-back: work stays proportional to this chunk, whatever came before.
+  const size_t look_back = std::min(cap.cpu_accounting.size(), size_t(4 * n + 1024));
+  std::map<std::pair<uint64_t, uint32_t>, size_t> at;
+  for (size_t i = cap.cpu_accounting.size() - look_back; i < cap.cpu_accounting.size(); ++i) {
+    const auto& a = cap.cpu_accounting[i];
+    at[{a.second_ns, a.cpu}] = i;
+  }
+  for (const auto& e : rows) {
+    auto it = at.find({e.second_ns, e.cpu});
+    if (it == at.end()) continue;
+    auto& a = cap.cpu_accounting[it->second];
+    a.steal_ns = e.steal_ns;
+    a.throttles = e.throttles;
+    a.throttled_ns = e.throttled_ns;
+  }
+  return true;
+}
+
 bool decode_requests(Decoder& d, Capture& cap, uint32_t record_count) {
   uint64_t n = d.r.count(12);
   if (!check_count(d, n, record_count)) return false;
@@ -761,6 +829,9 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
       break;
     case ChunkType::cpu_accounting:
       ok = decode_cpu_accounting(d, capture, record_count);
+      break;
+    case ChunkType::cpu_accounting_extra:
+      ok = decode_cpu_accounting_extra(d, capture, record_count);
       break;
     case ChunkType::drops:
       ok = decode_drops(d, capture, record_count);

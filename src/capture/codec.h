@@ -36,6 +36,8 @@ EncodedChunk encode_stacks(StackId first_id, const std::vector<Stack>& records);
 EncodedChunk encode_cpu_samples(const std::vector<CpuSample>& records);
 EncodedChunk encode_offcpu(const std::vector<OffCpuInterval>& records);
 EncodedChunk encode_cpu_accounting(const std::vector<CpuAccounting>& records);
+// The steal/throttle fields of the rows that have any; no chunk (type 0) when none has.
+EncodedChunk encode_cpu_accounting_extra(const std::vector<CpuAccounting>& records);
 EncodedChunk encode_requests(const std::vector<RequestRecord>& records);
 EncodedChunk encode_drops(const DropCounters& drops);
 EncodedChunk encode_end(const EndInfo& end);

@@ -44,12 +44,15 @@ const char* chunk_type_name(uint16_t type) {
       return "load histograms";
     case ChunkType::strings:
       return "strings";
+    case ChunkType::cpu_accounting_extra:
+      return "cpu accounting extra";
   }
   return "unknown";
 }
 
 bool chunk_type_known(uint16_t type) {
-  return type >= uint16_t(ChunkType::metadata) && type <= uint16_t(ChunkType::requests);
+  return (type >= uint16_t(ChunkType::metadata) && type <= uint16_t(ChunkType::requests)) ||
+         type == uint16_t(ChunkType::cpu_accounting_extra);
 }
 
 std::string encode_file_header() {

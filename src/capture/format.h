@@ -54,6 +54,10 @@ enum class ChunkType : uint16_t {
   allocations = 15,
   load_histograms = 16,
   strings = 17,
+  // Steal time and throttling per CPU and second, joined on read to the
+  // accounting rows of the same (second, cpu). A type of its own so readers
+  // that predate it still read the accounting.
+  cpu_accounting_extra = 18,
 };
 
 const char* chunk_type_name(uint16_t type);

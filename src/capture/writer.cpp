@@ -100,7 +100,12 @@ class FileCaptureWriter final : public CaptureWriter {
       }
       if (!cpu_samples_.empty()) LOADPROF_CHECK(append(out, encode_cpu_samples(cpu_samples_)));
       if (!offcpu_.empty()) LOADPROF_CHECK(append(out, encode_offcpu(offcpu_)));
-      if (!cpu_accounting_.empty()) LOADPROF_CHECK(append(out, encode_cpu_accounting(cpu_accounting_)));
+      if (!cpu_accounting_.empty()) {
+        LOADPROF_CHECK(append(out, encode_cpu_accounting(cpu_accounting_)));
+        // Right after its accounting rows: the reader joins it to them.
+        EncodedChunk extra = encode_cpu_accounting_extra(cpu_accounting_);
+        if (extra.type != 0) LOADPROF_CHECK(append(out, extra));
+      }
       if (!requests_.empty()) LOADPROF_CHECK(append(out, encode_requests(requests_)));
       if (drops_dirty_) LOADPROF_CHECK(append(out, encode_drops(drops_)));
       return write_all(out);

@@ -16,7 +16,11 @@ namespace {
 
 constexpr const char* kUsage =
     "loadprof record (--pid PID[,PID...] [--children] | -- CMD [ARGS...]) [--duration DUR]\n"
-    "                [--frequency HZ] [--probes cpu] [--unwind auto|fp] [--output FILE.lpc]";
+    "                [--frequency HZ] [--probes cpu] [--unwind auto|fp] [--user NAME] [--output FILE.lpc]\n"
+    "\n"
+    "A launched command (-- CMD) runs as --user NAME when given, else as the user who invoked sudo\n"
+    "(SUDO_UID/SUDO_GID, with that user's groups, HOME and USER), else as loadprof's own user. It gets the\n"
+    "terminal while it runs when loadprof is in the terminal's foreground.";
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -50,6 +54,7 @@ int cmd_record(const Args& all_args) {
       ("frequency", po::value<std::string>()->default_value("99"), "sampling frequency in Hz")
       ("probes", po::value<std::string>()->default_value("cpu"), "probes: cpu (offcpu, io, alloc: not yet)")
       ("unwind", po::value<std::string>()->default_value("auto"), "auto|fp|dwarf (auto = frame pointers for now)")
+      ("user", po::value<std::string>(), "run the launched command as user NAME (or uid); default: the sudo user")
       ("output", po::value<std::string>(),
        "capture file to write (default loadprof.lpc, an existing one kept as loadprof.lpc.old)");
   ParseSpec spec;
@@ -100,6 +105,12 @@ int cmd_record(const Args& all_args) {
   if (o.unwind == "dwarf") return not_available("--unwind dwarf");
   if (o.unwind != "auto" && o.unwind != "fp")
     return fail(make_error(ErrorKind::usage, "--unwind: expected auto, fp or dwarf, got '" + o.unwind + "'"));
+  if (vm.count("user")) {
+    o.user = vm["user"].as<std::string>();
+    if (o.user.empty()) return fail(make_error(ErrorKind::usage, "--user: empty user name"));
+    if (o.command.empty())
+      return fail(make_error(ErrorKind::usage, "--user applies to a launched command (-- CMD), not to --pid"));
+  }
   o.command_line = "loadprof record";
   for (const auto& a : all_args) o.command_line += " " + a;
 
@@ -123,6 +134,7 @@ int cmd_record(const Args& all_args) {
   std::cerr << msg.str() << "\n";
   if (s.launched) {
     std::cerr << "command '" << s.launched->command << "' ";
+    if (!s.launched_as.empty()) std::cerr << "(run as " << s.launched_as << ") ";
     if (s.launched->exit_code) std::cerr << "exited with status " << *s.launched->exit_code << "\n";
     else if (s.launched->exit_signal) std::cerr << "was killed by signal " << *s.launched->exit_signal << "\n";
     else std::cerr << "exit status unknown\n";

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -20,6 +21,7 @@
 #include "cpu_probe.h"
 #include "loadprof/util/clock.h"
 #include "loadprof/util/log.h"
+#include "loadprof/util/procfs.h"
 #include "proc.h"
 #include "sideband.h"
 #include "stack_check.h"
@@ -48,28 +50,47 @@ struct Event {
   bool user_stack_ok = true;
 };
 
-int online_cpu_count() {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? static_cast<int>(n) : 1;
+// Steal and throttled time of one CPU in one second (joined to its accounting row).
+struct SecondExtra {
+  uint64_t steal_ns = 0;
+  uint64_t throttles = 0;
+  uint64_t throttled_ns = 0;
+};
+
+// Calls add(second, ns) for the part of [from_ns, to_ns) in each second.
+template <class Add>
+void split_by_second(uint64_t from_ns, uint64_t to_ns, Add add) {
+  while (from_ns < to_ns) {
+    const uint64_t second = from_ns / kSecondNs;
+    const uint64_t end = std::min(to_ns, (second + 1) * kSecondNs);
+    add(second, end - from_ns);
+    from_ns = end;
+  }
 }
 
 class CollectorImpl final : public Collector {
  public:
   Result<void> init(const CollectorOptions& options) {
     options_ = options;
-    cpu_count_ = online_cpu_count();
+    // The online CPUs by id: ids may have holes (0-3,5,7-8), so never 0..N-1.
+    cpus_ = procfs::online_cpus();
+    // The sideband first: its rings also take the cpu-clock events' throttle records.
+    LOADPROF_TRY(sideband, Sideband::open(cpus_, kSidebandPagesPerCpu));
+    sideband_.emplace(std::move(sideband));
     CpuProbeOptions po;
     po.frequency_hz = options.frequency_hz;
     po.follow_children = options.follow_children;
     po.ringbuf_bytes = options.ringbuf_bytes;
     po.self_tgid = static_cast<uint32_t>(getpid());
-    po.cpu_count = cpu_count_;
+    po.cpus = cpus_;
+    for (size_t i = 0; i < cpus_.size(); ++i) po.throttle_output_fds.push_back(sideband_->fd(i));
     LOADPROF_TRY(probe, CpuProbe::open(po, [this](std::span<const uint8_t> r) { on_bpf_record(r); }));
     probe_ = std::move(probe);
-    LOADPROF_TRY(sideband, Sideband::open(cpu_count_, kSidebandPagesPerCpu));
-    sideband_.emplace(std::move(sideband));
     start_second_ = monotonic_ns() / kSecondNs;
-    next_second_.assign(static_cast<size_t>(cpu_count_), start_second_);
+    next_second_.assign(cpus_.size(), start_second_);
+    throttled_since_ns_.assign(cpus_.size(), 0);
+    clock_ticks_per_s_ = sysconf(_SC_CLK_TCK) > 0 ? static_cast<uint64_t>(sysconf(_SC_CLK_TCK)) : 100;
+    read_steal(monotonic_ns());
     last_liveness_check_ns_ = monotonic_ns();
     return {};
   }
@@ -102,8 +123,18 @@ class CollectorImpl final : public Collector {
     probe_->stop_sampling();
     stopped_ = true;
     stop_ns_ = monotonic_ns();
-    return drain(sink, true);
+    LOADPROF_CHECK(drain(sink, true));
+    // A cpu-clock event still throttled at the end was throttled until now.
+    for (size_t i = 0; i < cpus_.size(); ++i) {
+      if (throttled_since_ns_[i] == 0) continue;
+      add_throttled(i, throttled_since_ns_[i], stop_ns_);
+      throttled_since_ns_[i] = 0;
+    }
+    return {};
   }
+
+  std::vector<uint32_t> filter_pids() const override { return probe_->filter_pids(); }
+  bool throttling_recorded() const override { return probe_->throttling_recorded(); }
 
   size_t live_targets() const override { return live_.size(); }
 
@@ -124,19 +155,28 @@ class CollectorImpl final : public Collector {
 
   std::vector<capture::CpuAccounting> take_accounting() override {
     std::vector<capture::CpuAccounting> out;
-    uint64_t now_ns = stopped_ ? stop_ns_ + kSecondNs : monotonic_ns();
-    if (now_ns < kAccountingMarginNs + kSecondNs) return out;
-    // Seconds s with (s + 1) * 1e9 + margin <= now are finished.
-    uint64_t end_second = (now_ns - kAccountingMarginNs) / kSecondNs;  // exclusive
+    // Seconds s with (s + 1) * 1e9 + margin <= now are finished. After stop()
+    // no sample program runs any more: every second up to the stop's is, even
+    // when the stop fell into the first moments of its second.
+    uint64_t end_second = 0;  // exclusive
+    if (stopped_) {
+      end_second = stop_ns_ / kSecondNs + 1;
+    } else {
+      const uint64_t now_ns = monotonic_ns();
+      if (now_ns < kAccountingMarginNs + kSecondNs) return out;
+      end_second = (now_ns - kAccountingMarginNs) / kSecondNs;
+    }
     auto slots = probe_->read_accounting();
-    for (int c = 0; c < cpu_count_ && static_cast<size_t>(c) < slots.size(); ++c) {
-      uint64_t& next = next_second_[static_cast<size_t>(c)];
+    for (size_t i = 0; i < cpus_.size(); ++i) {
+      const size_t c = static_cast<size_t>(cpus_[i]);
+      if (c >= slots.size()) continue;
+      uint64_t& next = next_second_[i];
       if (end_second > next + LP_ACCOUNTING_SLOTS) {
         accounting_overwritten_ += end_second - LP_ACCOUNTING_SLOTS - next;
         next = end_second - LP_ACCOUNTING_SLOTS;
       }
       for (; next < end_second; ++next) {
-        const lp_accounting_slot& slot = slots[static_cast<size_t>(c)][next % LP_ACCOUNTING_SLOTS];
+        const lp_accounting_slot& slot = slots[c][next % LP_ACCOUNTING_SLOTS];
         capture::CpuAccounting a;
         a.second_ns = next * kSecondNs;
         a.cpu = static_cast<uint32_t>(c);
@@ -149,9 +189,19 @@ class CollectorImpl final : public Collector {
           ++accounting_overwritten_;
           continue;
         }  // else: no sample at all on this CPU in that second
+        if (auto it = extras_.find(next); it != extras_.end()) {
+          const SecondExtra& x = it->second[i];
+          a.steal_ns = x.steal_ns;
+          a.throttles = x.throttles;
+          a.throttled_ns = x.throttled_ns;
+        }
         out.push_back(a);
       }
     }
+    // Extras of seconds every CPU has reported are done with.
+    const uint64_t oldest =
+        next_second_.empty() ? end_second : *std::min_element(next_second_.begin(), next_second_.end());
+    extras_.erase(extras_.begin(), extras_.lower_bound(oldest));
     return out;
   }
 
@@ -160,8 +210,17 @@ class CollectorImpl final : public Collector {
  private:
   Result<void> add_one(pid_t pid) {
     uint64_t time_ns = monotonic_ns();  // before the map insert: valid for every sample after it
-    LOADPROF_TRY(mappings, snapshot_mappings(pid, time_ns, build_ids_));
+    // Into the filter first, then the snapshot (which checks the process is
+    // alive): an exit after the insert is seen by the exit tracepoint, an exit
+    // before it fails the snapshot and takes the pid out again. Never a dead
+    // pid left in the filter for a process that reuses it.
     LOADPROF_CHECK(probe_->add_pid(static_cast<uint32_t>(pid)));
+    auto snapshot = snapshot_mappings(pid, time_ns, build_ids_);
+    if (!snapshot.ok()) {
+      probe_->remove_pid(static_cast<uint32_t>(pid));
+      return snapshot.error();
+    }
+    auto mappings = std::move(snapshot).value();
     uint32_t p = static_cast<uint32_t>(pid);
     known_.insert(p);
     live_.insert(p);
@@ -241,8 +300,12 @@ class CollectorImpl final : public Collector {
       }
     }
     for (auto& r : sideband_records_) {
-      if (r.kind != SidebandRecord::Kind::fork && r.kind != SidebandRecord::Kind::lost && !known_.count(r.pid) &&
-          !forked.count(r.pid)) {
+      if (r.kind == SidebandRecord::Kind::throttle || r.kind == SidebandRecord::Kind::unthrottle) {
+        on_throttle_record(r);
+        continue;
+      }
+      if (r.kind != SidebandRecord::Kind::fork && r.kind != SidebandRecord::Kind::lost &&
+          !known_.count(r.pid) && !forked.count(r.pid)) {
         continue;
       }
       Event e;
@@ -260,7 +323,69 @@ class CollectorImpl final : public Collector {
     for (; n < pending_.size() && pending_[n].time_ns <= cutoff; ++n) dispatch(pending_[n], sink);
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
     if (now_ns - last_liveness_check_ns_ >= kLivenessCheckNs || all) check_liveness(sink, now_ns);
+    read_steal(now_ns);
     return {};
+  }
+
+  size_t cpu_index(uint32_t cpu) const {
+    auto it = std::lower_bound(cpus_.begin(), cpus_.end(), static_cast<int>(cpu));
+    return it != cpus_.end() && *it == static_cast<int>(cpu) ? static_cast<size_t>(it - cpus_.begin())
+                                                             : SIZE_MAX;
+  }
+
+  SecondExtra& extra(uint64_t second, size_t i) {
+    auto& row = extras_[second];
+    if (row.size() < cpus_.size()) row.resize(cpus_.size());
+    return row[i];
+  }
+
+  void add_throttled(size_t i, uint64_t from_ns, uint64_t to_ns) {
+    split_by_second(from_ns, to_ns,
+                    [&](uint64_t second, uint64_t ns) { extra(second, i).throttled_ns += ns; });
+  }
+
+  // The kernel stopped (throttle) or resumed (unthrottle) a cpu-clock event
+  // because it took more than kernel.perf_event_max_sample_rate samples per
+  // tick: the samples of that time were never taken.
+  void on_throttle_record(const SidebandRecord& r) {
+    const size_t i = cpu_index(r.cpu);
+    if (i == SIZE_MAX) return;
+    if (r.kind == SidebandRecord::Kind::throttle) {
+      ++extra(r.time_ns / kSecondNs, i).throttles;
+      if (throttled_since_ns_[i] == 0) throttled_since_ns_[i] = r.time_ns;
+    } else if (throttled_since_ns_[i] != 0) {
+      add_throttled(i, throttled_since_ns_[i], std::max(r.time_ns, throttled_since_ns_[i]));
+      throttled_since_ns_[i] = 0;
+    }
+  }
+
+  // Steal time per CPU since the last reading, spread evenly over the time in
+  // between (the kernel counts it in ticks, so finer is not known anyway).
+  void read_steal(uint64_t now_ns) {
+    auto text = procfs::read_path("/proc/stat");
+    if (!text.ok()) return;
+    std::vector<uint64_t> ticks(cpus_.size(), UINT64_MAX);
+    for (const auto& s : procfs::parse_stat_steal(*text)) {
+      const size_t i = cpu_index(static_cast<uint32_t>(s.cpu));
+      if (i != SIZE_MAX) ticks[i] = s.steal_ticks;
+    }
+    if (!steal_ticks_.empty() && now_ns > steal_read_ns_) {
+      for (size_t i = 0; i < cpus_.size(); ++i) {
+        if (ticks[i] == UINT64_MAX || steal_ticks_[i] == UINT64_MAX || ticks[i] <= steal_ticks_[i]) continue;
+        const uint64_t steal_ns = (ticks[i] - steal_ticks_[i]) * kSecondNs / clock_ticks_per_s_;
+        const uint64_t span = now_ns - steal_read_ns_;
+        uint64_t given = 0;
+        split_by_second(steal_read_ns_, now_ns, [&](uint64_t second, uint64_t ns) {
+          const uint64_t part = static_cast<uint64_t>(static_cast<double>(steal_ns) *
+                                                      static_cast<double>(ns) / static_cast<double>(span));
+          extra(second, i).steal_ns += part;
+          given += part;
+        });
+        if (given < steal_ns) extra((now_ns - 1) / kSecondNs, i).steal_ns += steal_ns - given;
+      }
+    }
+    steal_ticks_ = std::move(ticks);
+    steal_read_ns_ = now_ns;
   }
 
   // Safety net for a missed exit event (e.g. a process that died between the
@@ -277,6 +402,9 @@ class CollectorImpl final : public Collector {
     }
     for (uint32_t pid : gone) {
       suspected_gone_.erase(pid);
+      // The exit tracepoint did not take it out of the filter (it exited
+      // before it was put in): a new process reusing the pid must not be sampled.
+      probe_->remove_pid(pid);
       live_.erase(pid);
       exec_maps_.erase(pid);
       sink.on_exit(pid, pid, now_ns);
@@ -320,6 +448,9 @@ class CollectorImpl final : public Collector {
       case K::lost:
         sideband_lost_ += r.lost;
         return;
+      case K::throttle:
+      case K::unthrottle:
+        return;  // handled as they are read (on_throttle_record)
       case K::fork: {
         bool new_process = r.pid != r.ppid;
         if (!known_.count(r.pid)) {
@@ -405,7 +536,7 @@ class CollectorImpl final : public Collector {
   }
 
   CollectorOptions options_;
-  int cpu_count_ = 1;
+  std::vector<int> cpus_;  // online CPU ids, ascending
   std::unique_ptr<CpuProbe> probe_;
   std::optional<Sideband> sideband_;
   BuildIdCache build_ids_;
@@ -422,7 +553,12 @@ class CollectorImpl final : public Collector {
   uint64_t sideband_lost_ = 0;
   uint64_t accounting_overwritten_ = 0;
   uint64_t start_second_ = 0;
-  std::vector<uint64_t> next_second_;
+  std::vector<uint64_t> next_second_;                    // per entry of cpus_
+  std::map<uint64_t, std::vector<SecondExtra>> extras_;  // second -> per entry of cpus_
+  std::vector<uint64_t> throttled_since_ns_;             // per entry of cpus_; 0: not throttled
+  std::vector<uint64_t> steal_ticks_;                    // last /proc/stat reading, per entry of cpus_
+  uint64_t steal_read_ns_ = 0;
+  uint64_t clock_ticks_per_s_ = 100;
   uint64_t last_liveness_check_ns_ = 0;
   bool stopped_ = false;
   uint64_t stop_ns_ = 0;

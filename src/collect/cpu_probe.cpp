@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 #include <linux/types.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include <bit>
@@ -58,8 +59,8 @@ uint64_t max_sample_rate_hz() {
 uint64_t ringbuf_size_for(const CpuProbeOptions& o) {
   if (o.ringbuf_bytes) return std::bit_ceil(std::max<uint64_t>(o.ringbuf_bytes, 4096));
   // Two seconds of samples at full rate on every CPU: the reader drains every ~100 ms.
-  uint64_t per_second = uint64_t{o.frequency_hz} * static_cast<uint64_t>(o.cpu_count) *
-                        (sizeof(lp_sample_event) + 8);
+  uint64_t per_second =
+      uint64_t{o.frequency_hz} * static_cast<uint64_t>(o.cpus.size()) * (sizeof(lp_sample_event) + 8);
   uint64_t bytes = std::bit_ceil(std::max<uint64_t>(2 * per_second, 256 * 1024));
   return std::min<uint64_t>(bytes, 256ull << 20);
 }
@@ -108,7 +109,9 @@ Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options,
                                      nullptr);
   if (!probe->ringbuf_) return libbpf_error("ring_buffer__new", errno);
 
-  for (int c = 0; c < options.cpu_count; ++c) {
+  probe->throttling_recorded_ = !options.cpus.empty();
+  for (size_t i = 0; i < options.cpus.size(); ++i) {
+    const int c = options.cpus[i];
     perf_event_attr attr{};
     attr.type = PERF_TYPE_SOFTWARE;
     attr.config = PERF_COUNT_SW_CPU_CLOCK;
@@ -117,6 +120,10 @@ Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options,
     // One clock with bpf_ktime_get_ns, the sideband and the load driver.
     attr.use_clockid = 1;
     attr.clockid = CLOCK_MONOTONIC;
+    // The samples never reach a ring (the BPF program returns 0); the
+    // THROTTLE/UNTHROTTLE records do, and carry the sideband's sample_id.
+    attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME;
+    attr.sample_id_all = 1;
     auto opened = open_perf_event(attr, -1, c);
     if (!opened.ok()) {
       uint64_t max_hz = max_sample_rate_hz();
@@ -128,6 +135,12 @@ Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options,
       return opened.error();
     }
     UniqueFd fd = std::move(opened.value());
+    const int out_fd = i < options.throttle_output_fds.size() ? options.throttle_output_fds[i] : -1;
+    if (out_fd < 0 || ioctl(fd.get(), PERF_EVENT_IOC_SET_OUTPUT, out_fd) != 0) {
+      if (out_fd >= 0)
+        log::debug("cpu " + std::to_string(c) + ": throttle records not routed: " + std::strerror(errno));
+      probe->throttling_recorded_ = false;
+    }
     bpf_link* link = bpf_program__attach_perf_event(skel->progs.on_cpu_sample, fd.get());
     if (!link) return libbpf_error("attach cpu-clock program (cpu " + std::to_string(c) + ")", errno);
     fd.release();  // the link owns and closes the perf event fd
@@ -154,6 +167,20 @@ Result<void> CpuProbe::add_pid(uint32_t pid) {
   int err = bpf_map__update_elem(skel_->maps.targets, &pid, sizeof pid, &one, sizeof one, BPF_ANY);
   if (err) return libbpf_error("add pid " + std::to_string(pid) + " to the target map", err);
   return {};
+}
+
+void CpuProbe::remove_pid(uint32_t pid) { bpf_map__delete_elem(skel_->maps.targets, &pid, sizeof pid, 0); }
+
+std::vector<uint32_t> CpuProbe::filter_pids() const {
+  std::vector<uint32_t> out;
+  uint32_t key = 0, next = 0;
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(skel_->maps.targets, prev, &next, sizeof next) == 0) {
+    out.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  return out;
 }
 
 Result<void> CpuProbe::poll(int timeout_ms) {

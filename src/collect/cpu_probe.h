@@ -26,7 +26,11 @@ struct CpuProbeOptions {
   bool follow_children = true;
   uint64_t ringbuf_bytes = 0;
   uint32_t self_tgid = 0;
-  int cpu_count = 1;
+  std::vector<int> cpus{0};  // online CPU ids (not necessarily 0..N-1)
+  // Per entry of cpus: a perf event fd with an mmap ring on the same CPU and
+  // clock (the sideband's) that receives the cpu-clock event's THROTTLE /
+  // UNTHROTTLE records; -1 or missing: throttling is not recorded.
+  std::vector<int> throttle_output_fds;
 };
 
 class CpuProbe {
@@ -39,6 +43,13 @@ class CpuProbe {
   CpuProbe& operator=(const CpuProbe&) = delete;
 
   [[nodiscard]] Result<void> add_pid(uint32_t pid);
+  // Takes a pid out of the filter (a target whose exit the tracepoint missed,
+  // so that a process reusing the pid is not sampled).
+  void remove_pid(uint32_t pid);
+  // The pids in the filter now (for diagnostics and tests).
+  std::vector<uint32_t> filter_pids() const;
+  // false when the THROTTLE records could not be routed (see options).
+  bool throttling_recorded() const { return throttling_recorded_; }
   // Waits up to timeout_ms (an interrupting signal ends the wait) and hands
   // every available record to on_record.
   [[nodiscard]] Result<void> poll(int timeout_ms);
@@ -60,6 +71,7 @@ class CpuProbe {
   RecordFn on_record_;
   int possible_cpus_ = 1;
   uint64_t ringbuf_bytes_ = 0;
+  bool throttling_recorded_ = false;
   // Destroyed in this order (links before the skeleton): see the destructor.
   struct cpu* skel_ = nullptr;
   ring_buffer* ringbuf_ = nullptr;

@@ -1,9 +1,13 @@
-// Launching `-- CMD`: fork, the child waits on a pipe until released, then
-// execs; an exec failure comes back through a close-on-exec pipe.
+// Launching `-- CMD`: fork, the child drops to the RunAs user and waits on a
+// pipe until released, then execs; a failure of either comes back through a
+// close-on-exec pipe. The terminal's foreground goes to the command's group
+// while it runs.
 #include "loadprof/collect/launch.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +15,8 @@
 #include <cerrno>
 #include <cstring>
 #include <utility>
+
+extern char** environ;
 
 #include "loadprof/util/fd.h"
 
@@ -30,14 +36,52 @@ void sleep_ms(int ms) {
   }
 }
 
-// Only async-signal-safe calls between fork and exec.
-[[noreturn]] void run_child(int release_fd, int error_fd, char* const* argv) {
+// What the child reports through the error pipe when it cannot run the command.
+enum class ChildStep : int { exec = 0, setgroups, setgid, setuid, verify };
+struct ChildFailure {
+  ChildStep step = ChildStep::exec;
+  int err = 0;
+};
+
+[[noreturn]] void child_fail(int error_fd, ChildStep step, int err) {
+  ChildFailure f{step, err};
+  ssize_t w = write(error_fd, &f, sizeof f);
+  (void)w;
+  _exit(127);
+}
+
+// Everything the child needs, prepared before fork: between fork and exec
+// only async-signal-safe calls (no allocation, no NSS lookups).
+struct ChildPlan {
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const RunAs* run_as = nullptr;
+};
+
+// Drops to run_as: groups, then gid, then uid (all three ids each), then
+// checks that every id is the wanted one and that root cannot be regained.
+void drop_privileges(int error_fd, const RunAs& r) {
+  if (setgroups(r.groups.size(), r.groups.data()) != 0) child_fail(error_fd, ChildStep::setgroups, errno);
+  if (setresgid(r.gid, r.gid, r.gid) != 0) child_fail(error_fd, ChildStep::setgid, errno);
+  if (setresuid(r.uid, r.uid, r.uid) != 0) child_fail(error_fd, ChildStep::setuid, errno);
+  uid_t ru, eu, su;
+  gid_t rg, eg, sg;
+  if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0)
+    child_fail(error_fd, ChildStep::verify, errno);
+  if (ru != r.uid || eu != r.uid || su != r.uid || rg != r.gid || eg != r.gid || sg != r.gid)
+    child_fail(error_fd, ChildStep::verify, EPERM);
+  if (r.uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) child_fail(error_fd, ChildStep::verify, EPERM);
+}
+
+[[noreturn]] void run_child(int release_fd, int error_fd, const ChildPlan& plan) {
   setpgid(0, 0);
   // loadprof may block or ignore signals (signalfd, SIGPIPE); the command must not inherit that.
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP, SIGCHLD}) signal(sig, SIG_DFL);
+  for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP, SIGCHLD, SIGTTOU, SIGTTIN, SIGTSTP})
+    signal(sig, SIG_DFL);
+  if (plan.run_as) drop_privileges(error_fd, *plan.run_as);
   char byte = 0;
   ssize_t n;
   do {
@@ -45,30 +89,83 @@ void sleep_ms(int ms) {
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(127);  // loadprof went away without releasing us
   close(release_fd);
-  execvp(argv[0], argv);
-  int err = errno;
-  ssize_t w = write(error_fd, &err, sizeof err);
-  (void)w;
-  _exit(127);
+  execvpe(plan.argv[0], plan.argv, plan.envp);
+  child_fail(error_fd, ChildStep::exec, errno);
+}
+
+const char* step_name(ChildStep step) {
+  switch (step) {
+    case ChildStep::exec:
+      return "exec";
+    case ChildStep::setgroups:
+      return "setgroups";
+    case ChildStep::setgid:
+      return "setresgid";
+    case ChildStep::setuid:
+      return "setresuid";
+    case ChildStep::verify:
+      return "checking the dropped ids";
+  }
+  return "?";
+}
+
+// The environment of the command: loadprof's, with HOME, USER and LOGNAME of
+// the RunAs user.
+std::vector<std::string> command_environment(const std::optional<RunAs>& run_as) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view v(*e);
+    if (run_as && (v.rfind("HOME=", 0) == 0 || v.rfind("USER=", 0) == 0 || v.rfind("LOGNAME=", 0) == 0))
+      continue;
+    env.emplace_back(v);
+  }
+  if (run_as) {
+    env.push_back("HOME=" + run_as->home);
+    const std::string user = run_as->user.empty() ? std::to_string(run_as->uid) : run_as->user;
+    env.push_back("USER=" + user);
+    env.push_back("LOGNAME=" + user);
+  }
+  return env;
+}
+
+// Runs fn with SIGTTOU ignored: tcsetpgrp from a background group would stop us.
+template <class Fn>
+void without_sigttou(Fn fn) {
+  struct sigaction ignore {
+  }, old{};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGTTOU, &ignore, &old);
+  fn();
+  sigaction(SIGTTOU, &old, nullptr);
 }
 
 }  // namespace
 
-Result<LaunchedCommand> LaunchedCommand::spawn(const std::vector<std::string>& argv) {
+Result<LaunchedCommand> LaunchedCommand::spawn(const std::vector<std::string>& argv,
+                                               const std::optional<RunAs>& run_as) {
   if (argv.empty() || argv[0].empty()) return make_error(ErrorKind::usage, "no command to launch");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const std::vector<std::string> env = command_environment(run_as);
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ChildPlan plan{args.data(), envp.data(), run_as ? &*run_as : nullptr};
 
+  // The release channel is a socket so that writing to a child that already
+  // died is EPIPE (MSG_NOSIGNAL), not a SIGPIPE that kills loadprof.
   int release[2], exec_error[2];
-  if (pipe2(release, O_CLOEXEC) != 0) return errno_error(ErrorKind::internal, "pipe", errno);
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, release) != 0)
+    return errno_error(ErrorKind::internal, "socketpair", errno);
   UniqueFd release_read(release[0]), release_write(release[1]);
   if (pipe2(exec_error, O_CLOEXEC) != 0) return errno_error(ErrorKind::internal, "pipe", errno);
   UniqueFd error_read(exec_error[0]), error_write(exec_error[1]);
 
   pid_t pid = fork();
   if (pid < 0) return errno_error(ErrorKind::internal, "fork", errno);
-  if (pid == 0) run_child(release_read.get(), error_write.get(), args.data());
+  if (pid == 0) run_child(release_read.get(), error_write.get(), plan);
   setpgid(pid, pid);  // also from the parent: no race with signal_group()
 
   LaunchedCommand cmd;
@@ -76,6 +173,7 @@ Result<LaunchedCommand> LaunchedCommand::spawn(const std::vector<std::string>& a
   cmd.pid_ = pid;
   cmd.release_fd_ = release_write.release();
   cmd.exec_error_fd_ = error_read.release();
+  if (run_as) cmd.run_as_text_ = run_as->describe();
   return cmd;
 }
 
@@ -84,6 +182,10 @@ LaunchedCommand::LaunchedCommand(LaunchedCommand&& o) noexcept
       pid_(std::exchange(o.pid_, -1)),
       release_fd_(std::exchange(o.release_fd_, -1)),
       exec_error_fd_(std::exchange(o.exec_error_fd_, -1)),
+      run_as_text_(std::move(o.run_as_text_)),
+      tty_fd_(std::exchange(o.tty_fd_, -1)),
+      saved_pgrp_(std::exchange(o.saved_pgrp_, -1)),
+      terminal_given_(o.terminal_given_),
       status_(std::move(o.status_)) {}
 
 LaunchedCommand& LaunchedCommand::operator=(LaunchedCommand&& o) noexcept {
@@ -104,30 +206,57 @@ LaunchedCommand::~LaunchedCommand() {
     while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
   }
+  take_back_terminal();
+}
+
+void LaunchedCommand::take_back_terminal() {
+  if (tty_fd_ < 0) return;
+  const int fd = std::exchange(tty_fd_, -1);
+  without_sigttou([&] { tcsetpgrp(fd, saved_pgrp_); });
 }
 
 Result<void> LaunchedCommand::release() {
   if (release_fd_ < 0) return make_error(ErrorKind::internal, "command already released");
   UniqueFd release(release_fd_), error(exec_error_fd_);
   release_fd_ = exec_error_fd_ = -1;
+  // The terminal's foreground to the command, when it is ours to give: a
+  // background group that reads it would be stopped by SIGTTIN.
+  if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
+    const pid_t own = getpgrp();
+    bool given = false;
+    without_sigttou([&] { given = tcsetpgrp(STDIN_FILENO, pid_) == 0; });
+    if (given) {
+      tty_fd_ = STDIN_FILENO;
+      saved_pgrp_ = own;
+      terminal_given_ = true;
+    }
+  }
   char byte = 1;
   ssize_t n;
   do {
-    n = write(release.get(), &byte, 1);
+    n = send(release.get(), &byte, 1, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
-  if (n != 1) return errno_error(ErrorKind::target_gone, "cannot execute '" + argv0_ + "'", errno);
+  // n != 1 with EPIPE/ECONNRESET: the child is gone before exec (a failed
+  // privilege drop says why below).
+  if (n != 1 && errno != EPIPE && errno != ECONNRESET)
+    return errno_error(ErrorKind::target_gone, "cannot execute '" + argv0_ + "'", errno);
   release.reset();
-  int err = 0;
+  ChildFailure failure;
   do {
-    n = read(error.get(), &err, sizeof err);
+    n = read(error.get(), &failure, sizeof failure);
   } while (n < 0 && errno == EINTR);
   if (n == 0) return {};  // closed by exec: the command runs
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   status_ = to_exit_status(status);
-  if (n != sizeof err) err = EIO;
-  return make_error(ErrorKind::target_gone, "cannot execute '" + argv0_ + "': " + std::strerror(err));
+  take_back_terminal();
+  if (n != sizeof failure) failure = ChildFailure{ChildStep::exec, EIO};
+  if (failure.step == ChildStep::exec)
+    return make_error(ErrorKind::target_gone,
+                      "cannot execute '" + argv0_ + "': " + std::strerror(failure.err));
+  return make_error(ErrorKind::permission, "cannot run '" + argv0_ + "' as " + run_as_text_ + ": " +
+                                               step_name(failure.step) + ": " + std::strerror(failure.err));
 }
 
 void LaunchedCommand::signal_group(int sig) {
@@ -138,7 +267,10 @@ std::optional<ExitStatus> LaunchedCommand::poll_exit() {
   if (status_ || pid_ <= 0) return status_;
   int status = 0;
   pid_t r = waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) status_ = to_exit_status(status);
+  if (r == pid_) {
+    status_ = to_exit_status(status);
+    take_back_terminal();
+  }
   return status_;
 }
 
@@ -152,6 +284,8 @@ ExitStatus LaunchedCommand::stop(int grace_ms) {
   for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
     if (poll_exit()) break;
     signal_group(sig);
+    // A stopped command (Ctrl-Z, SIGTTIN) acts on SIGINT/SIGTERM only once continued.
+    if (sig != SIGKILL) signal_group(SIGCONT);
     for (int waited = 0; waited < grace_ms && !poll_exit(); waited += kStepMs) sleep_ms(kStepMs);
   }
   if (!poll_exit()) {
@@ -160,6 +294,7 @@ ExitStatus LaunchedCommand::stop(int grace_ms) {
     }
     status_ = to_exit_status(status);
   }
+  take_back_terminal();
   // Members of the group that outlive the leader get the same end.
   if (pid_ > 0 && kill(-pid_, 0) == 0) kill(-pid_, SIGKILL);
   return *status_;

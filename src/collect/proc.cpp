@@ -105,11 +105,8 @@ int parse_stat_ppid(std::string_view stat_text) { return procfs::parse_stat_ppid
 
 pid_t thread_group_of(pid_t tid) {
   if (tid <= 0) return -1;
-  std::string status;
-  if (!read_file("/proc/" + std::to_string(tid) + "/status", status)) return -1;
-  size_t at = status.find("\nTgid:");
-  if (at == std::string::npos) return -1;
-  return static_cast<pid_t>(std::strtol(status.c_str() + at + 6, nullptr, 10));
+  auto status = procfs::read(tid, "status");
+  return status.ok() ? procfs::parse_status_tgid(*status) : -1;
 }
 
 bool process_alive(pid_t pid) {
@@ -119,7 +116,31 @@ bool process_alive(pid_t pid) {
   size_t close = stat.rfind(')');
   if (close == std::string::npos || close + 2 >= stat.size()) return false;
   char state = stat[close + 2];
-  return state != 'Z' && state != 'X' && state != 'x';
+  if (state == 'X' || state == 'x') return false;
+  if (state != 'Z') return true;
+  // A zombie leader whose other threads still run (the main thread called
+  // pthread_exit) is a live process.
+  std::string task = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = opendir(task.c_str());
+  if (!dir) return false;
+  bool live_thread = false;
+  while (dirent* entry = readdir(dir)) {
+    char* end = nullptr;
+    long tid = std::strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || tid <= 0 || tid == pid) continue;
+    std::string tstat;
+    if (!read_file(task + "/" + entry->d_name + "/stat", tstat)) continue;
+    size_t tclose = tstat.rfind(')');
+    if (tclose != std::string::npos && tclose + 2 < tstat.size()) {
+      char ts = tstat[tclose + 2];
+      if (ts != 'Z' && ts != 'X' && ts != 'x') {
+        live_thread = true;
+        break;
+      }
+    }
+  }
+  closedir(dir);
+  return live_thread;
 }
 
 std::vector<pid_t> find_descendants(pid_t root) {

@@ -94,6 +94,15 @@ bool parse_sideband_record(std::span<const uint8_t> record, uint32_t cpu, Sideba
       out.time_ns = load<uint64_t>(body + 16);
       return true;
     }
+    case PERF_RECORD_THROTTLE:
+    case PERF_RECORD_UNTHROTTLE: {
+      // u64 time, u64 id, u64 stream_id
+      if (body_bytes < 24) return false;
+      out.kind = header.type == PERF_RECORD_THROTTLE ? SidebandRecord::Kind::throttle
+                                                     : SidebandRecord::Kind::unthrottle;
+      out.time_ns = load<uint64_t>(body);
+      return true;
+    }
     case PERF_RECORD_LOST: {
       if (body_bytes < 16) return false;
       out.kind = SidebandRecord::Kind::lost;
@@ -105,9 +114,9 @@ bool parse_sideband_record(std::span<const uint8_t> record, uint32_t cpu, Sideba
   }
 }
 
-Result<Sideband> Sideband::open(int cpu_count, size_t data_pages_per_cpu) {
+Result<Sideband> Sideband::open(const std::vector<int>& cpus, size_t data_pages_per_cpu) {
   Sideband sb;
-  for (int cpu = 0; cpu < cpu_count; ++cpu) {
+  for (int cpu : cpus) {
     perf_event_attr attr{};
     attr.type = PERF_TYPE_SOFTWARE;
     attr.config = PERF_COUNT_SW_DUMMY;

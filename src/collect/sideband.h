@@ -16,7 +16,9 @@
 namespace loadprof::collect {
 
 struct SidebandRecord {
-  enum class Kind : uint8_t { mmap, comm, fork, exit, lost };
+  // throttle / unthrottle: the cpu-clock event of `cpu` stopped / resumed
+  // sampling at time_ns (routed into this ring with PERF_EVENT_IOC_SET_OUTPUT).
+  enum class Kind : uint8_t { mmap, comm, fork, exit, lost, throttle, unthrottle };
   Kind kind = Kind::mmap;
   uint64_t time_ns = 0;
   uint32_t cpu = 0;
@@ -37,7 +39,10 @@ bool parse_sideband_record(std::span<const uint8_t> record, uint32_t cpu, Sideba
 
 class Sideband {
  public:
-  static Result<Sideband> open(int cpu_count, size_t data_pages_per_cpu);
+  static Result<Sideband> open(const std::vector<int>& cpus, size_t data_pages_per_cpu);
+  // The event fd of the i-th CPU of open()'s list (its ring takes other
+  // events' records through PERF_EVENT_IOC_SET_OUTPUT).
+  int fd(size_t i) const { return rings_[i].fd(); }
   // Appends every record available now on every CPU.
   void read(std::vector<SidebandRecord>& out);
 

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 #include "loadprof/capture/writer.h"
 #include "loadprof/collect/collector.h"
 #include "loadprof/collect/launch.h"
+#include "loadprof/collect/run_as.h"
 #include "loadprof/symbolize/symbolizer.h"
 #include "loadprof/util/clock.h"
 #include "loadprof/util/log.h"
@@ -243,6 +245,16 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   if (o.pids.empty() == o.command.empty())
     return make_error(ErrorKind::usage, "give either --pid or a command after --");
 
+  // Who a launched command runs as, settled before anything is opened (an
+  // unknown --user is a usage error).
+  std::optional<collect::RunAs> run_as;
+  if (!o.command.empty()) {
+    LOADPROF_TRY(resolved, collect::resolve_run_as(collect::run_as_source_from_environment(o.user)));
+    run_as = std::move(resolved);
+  } else if (!o.user.empty()) {
+    return make_error(ErrorKind::usage, "--user applies to a launched command (-- CMD), not to --pid");
+  }
+
   collect::CollectorOptions copts;
   copts.frequency_hz = o.frequency_hz;
   copts.follow_children = o.children || !o.command.empty();
@@ -251,12 +263,24 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   // Launch first (the child waits on a pipe), so a bad command fails before the file exists.
   std::optional<collect::LaunchedCommand> launched;
   if (!o.command.empty()) {
-    LOADPROF_TRY(cmd, collect::LaunchedCommand::spawn(o.command));
+    LOADPROF_TRY(cmd, collect::LaunchedCommand::spawn(o.command, run_as));
     launched.emplace(std::move(cmd));
   }
+  // A thread id names its whole process (the filter works on processes): record
+  // the thread group, and say so, rather than a phantom process with the tid.
+  std::vector<pid_t> pids;
   for (pid_t pid : o.pids) {
     if (kill(pid, 0) != 0 && errno == ESRCH)
       return make_error(ErrorKind::target_gone, "no process with pid " + std::to_string(pid));
+    auto status = procfs::read(pid, "status");
+    if (!status.ok()) return status.error();
+    int tgid = procfs::parse_status_tgid(*status);
+    if (tgid <= 0) return make_error(ErrorKind::target_gone, "no process with pid " + std::to_string(pid));
+    if (tgid != pid) {
+      log::warn("pid " + std::to_string(pid) + " is a thread of " + std::to_string(tgid) +
+                ": recording process " + std::to_string(tgid));
+    }
+    if (std::find(pids.begin(), pids.end(), tgid) == pids.end()) pids.push_back(tgid);
   }
 
   capture::Metadata md = make_metadata(o);
@@ -276,7 +300,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     p.root = true;
     pipeline.add_root(p);
   }
-  for (pid_t pid : o.pids) {
+  for (pid_t pid : pids) {
     LOADPROF_CHECK(collector->add_target(pid, o.children));
     capture::Process p;
     p.pid = static_cast<uint32_t>(pid);
@@ -316,6 +340,16 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
       LOADPROF_CHECK(writer->flush());
       last_flush_ns = now;
     }
+    // Ctrl-C on a terminal the command holds reaches the command, not us: its
+    // death by SIGINT is the user's interrupt.
+    if (launched && launched->was_given_terminal()) {
+      if (auto st = launched->poll_exit(); st && st->signal == SIGINT) {
+        note_launched_exit(*st);
+        end.interrupted = true;
+        end.reason = "interrupted";
+        break;
+      }
+    }
     if (stop.load()) {
       end.interrupted = true;
       end.reason = "interrupted";
@@ -342,6 +376,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   }
 
   RecordSummary summary;
+  if (run_as) summary.launched_as = run_as->describe();
   if (launched && !launched->poll_exit()) {
     auto st = launched->stop(o.stop_grace_ms);
     note_launched_exit(st);

@@ -117,10 +117,11 @@ void processes(std::ostream& out, const analyze::Analysis& a) {
 
 void samples(std::ostream& out, const analyze::Analysis& a) {
   out << "<h2>Samples</h2>\n<table class=\"samples\">\n<tr><th>kind</th><th>samples</th></tr>\n";
-  const std::pair<const char*, uint64_t> rows[] = {
+  const std::pair<const char*, std::optional<uint64_t>> rows[] = {
       {"cpu", a.samples.cpu}, {"offcpu", a.samples.offcpu}, {"io", a.samples.io}, {"alloc", a.samples.alloc}};
   for (const auto& [kind, n] : rows)
-    out << "<tr><td>" << kind << "</td><td class=\"num\">" << n << "</td></tr>\n";
+    out << "<tr><td>" << kind << "</td><td class=\"num\">"
+        << (n ? std::to_string(*n) : std::string("not recorded")) << "</td></tr>\n";
   out << "</table>\n";
   if (a.cpu_samples_without_stack || a.cpu_samples_truncated) {
     out << "<p>cpu samples without a stack: " << a.cpu_samples_without_stack
@@ -147,21 +148,23 @@ void lost(std::ostream& out, const analyze::Analysis& a) {
 }
 
 void share_row(std::ostream& out, const std::string& label, const analyze::CpuShare& s) {
-  out << "<tr><td>" << label << "</td><td class=\"num\">" << s.target << "</td><td class=\"num\">" << s.self
-      << "</td><td class=\"num\">" << s.other << "</td><td class=\"num\">" << s.idle
-      << "</td><td class=\"num\">" << pct(s.target_pct) << "</td><td class=\"num\">" << pct(s.self_pct)
-      << "</td><td class=\"num\">" << pct(s.other_pct) << "</td><td class=\"num\">" << pct(s.idle_pct)
-      << "</td></tr>\n";
+  out << "<tr><td>" << label << "</td>";
+  for (uint64_t n : {s.target, s.self, s.other, s.idle, s.idle_counted, s.steal, s.throttled})
+    out << "<td class=\"num\">" << n << "</td>";
+  for (double p : {s.target_pct, s.self_pct, s.other_pct, s.idle_pct, s.steal_pct})
+    out << "<td class=\"num\">" << pct(p) << "</td>";
+  out << "</tr>\n";
 }
 
 struct Series {
   const char* name;
   const char* color;
 };
-constexpr Series kSeries[] = {
-    {"target", "#d62728"}, {"loadprof", "#9467bd"}, {"other", "#1f77b4"}, {"idle", "#dddddd"}};
+constexpr Series kSeries[] = {{"target", "#d62728"}, {"loadprof", "#9467bd"},  {"other", "#1f77b4"},
+                              {"steal", "#ff7f0e"},  {"throttled", "#8c564b"}, {"idle", "#dddddd"}};
+constexpr size_t kSeriesCount = sizeof kSeries / sizeof kSeries[0];
 
-// A stacked bar per second: target at the bottom, then loadprof, other, idle,
+// A stacked bar per second: target at the bottom, then loadprof, other, steal, throttled, idle,
 // each as its share of that second's samples (all CPUs). Each bar carries a
 // tooltip with the figures.
 void per_second_chart(std::ostream& out, const std::vector<analyze::CpuSecond>& seconds) {
@@ -180,14 +183,15 @@ void per_second_chart(std::ostream& out, const std::vector<analyze::CpuSecond>& 
   }
   for (size_t i = 0; i < seconds.size(); ++i) {
     const auto& s = seconds[i];
-    const uint64_t counts[] = {s.target, s.self, s.other, s.idle};
-    const uint64_t all = s.target + s.self + s.other + s.idle;
+    const uint64_t counts[kSeriesCount] = {s.target, s.self, s.other, s.steal, s.throttled, s.idle};
+    const uint64_t all = s.target + s.self + s.other + s.steal + s.throttled + s.idle;
     const double x = kLeft + bar_w * static_cast<double>(i);
     out << "<g class=\"second\"><title>+" << fixed2(s.t_s) << " s: target " << s.target << ", loadprof "
-        << s.self << ", other " << s.other << ", idle " << s.idle << " samples; target " << pct(s.target_pct)
+        << s.self << ", other " << s.other << ", steal " << s.steal << ", throttled " << s.throttled
+        << ", idle " << s.idle << " (counted " << s.idle_counted << ") samples; target " << pct(s.target_pct)
         << ", busy " << pct(s.busy_pct) << ", busiest CPU target " << pct(s.max_cpu_target_pct) << "</title>";
     double y = kTop + plot_h;
-    for (size_t k = 0; k < 4 && all > 0; ++k) {
+    for (size_t k = 0; k < kSeriesCount && all > 0; ++k) {
       const double h = plot_h * static_cast<double>(counts[k]) / static_cast<double>(all);
       if (h <= 0) continue;
       y -= h;
@@ -202,7 +206,7 @@ void per_second_chart(std::ostream& out, const std::vector<analyze::CpuSecond>& 
   out << "<text x=\"" << kLeft << "\" y=\"" << label_y << "\">+" << fixed2(seconds.front().t_s)
       << " s</text><text x=\"" << kLeft + plot_w << "\" y=\"" << label_y << "\" text-anchor=\"end\">+"
       << fixed2(seconds.back().t_s) << " s</text>\n";
-  for (size_t k = 0; k < 4; ++k) {
+  for (size_t k = 0; k < kSeriesCount; ++k) {
     const double y = kTop + 14 + 18 * static_cast<double>(k);
     out << "<rect x=\"" << kLeft + plot_w + 12 << "\" y=\"" << y - 10
         << "\" width=\"12\" height=\"12\" fill=\"" << kSeries[k].color << "\"/><text x=\""
@@ -219,11 +223,15 @@ void accounting(std::ostream& out, const analyze::Analysis& a) {
   }
   const auto& acc = *a.cpu_accounting;
   out << "<p class=\"note\">" << kAccountingNote << "</p>\n";
-  out << "<table class=\"cpus\">\n<tr><th>cpu</th><th>target</th><th>loadprof</th><th>other</th><th>idle</th>"
-         "<th>target %</th><th>loadprof %</th><th>other %</th><th>idle %</th></tr>\n";
+  out << "<table class=\"cpus\">\n<tr><th>cpu</th><th>target</th><th>loadprof</th><th>other</th><th>idle ("
+      << esc(acc.idle_shown)
+      << ")</th><th>idle counted</th><th>steal</th><th>throttled</th><th>target %</th><th>loadprof %</th>"
+         "<th>other %</th><th>idle %</th><th>steal %</th></tr>\n";
   for (const auto& s : acc.cpus) share_row(out, std::to_string(s.cpu), s);
   share_row(out, "all", acc.all);
   out << "</table>\n";
+  if (acc.all.throttles > 0)
+    out << "<p>The kernel throttled the cpu-clock event " << acc.all.throttles << " times.</p>\n";
   if (acc.per_second.empty()) return;
   out << "<h3>Per second (all CPUs)</h3>\n<p class=\"note\">One bar per second: the share of that second's "
          "samples, hover a bar for the figures.</p>\n";

@@ -38,10 +38,18 @@ json counts_json(const analyze::CpuShare& s) {
           {"self", s.self},
           {"other", s.other},
           {"idle", s.idle},
+          {"idle_counted", s.idle_counted},
+          {"idle_estimated", s.idle_estimated},
+          {"steal", s.steal},
+          {"throttled", s.throttled},
+          {"throttles", s.throttles},
+          {"expected", s.expected},
           {"target_pct", round2(s.target_pct)},
           {"self_pct", round2(s.self_pct)},
           {"other_pct", round2(s.other_pct)},
-          {"idle_pct", round2(s.idle_pct)}};
+          {"idle_pct", round2(s.idle_pct)},
+          {"steal_pct", round2(s.steal_pct)},
+          {"throttled_pct", round2(s.throttled_pct)}};
 }
 
 json accounting_json(const std::optional<analyze::CpuAccountingSummary>& acc) {
@@ -59,12 +67,21 @@ json accounting_json(const std::optional<analyze::CpuAccountingSummary>& acc) {
                        {"self", s.self},
                        {"other", s.other},
                        {"idle", s.idle},
+                       {"idle_counted", s.idle_counted},
+                       {"idle_estimated", s.idle_estimated},
+                       {"steal", s.steal},
+                       {"throttled", s.throttled},
                        {"target_pct", round2(s.target_pct)},
                        {"busy_pct", round2(s.busy_pct)},
                        {"max_cpu_target_pct", round2(s.max_cpu_target_pct)}});
   }
-  return {{"cpus", std::move(cpus)}, {"all", counts_json(acc->all)}, {"per_second", std::move(seconds)}};
+  return {{"idle_shown", acc->idle_shown},
+          {"cpus", std::move(cpus)},
+          {"all", counts_json(acc->all)},
+          {"per_second", std::move(seconds)}};
 }
+
+json opt_count(const std::optional<uint64_t>& n) { return n ? json(*n) : json(nullptr); }
 
 json functions_json(const std::vector<analyze::FunctionStat>& fs) {
   json out = json::array();
@@ -135,10 +152,10 @@ json to_json(const analyze::Analysis& a) {
       {"interrupted", a.interrupted},
       {"duration_s", round2(a.duration_s)},
       {"samples",
-       {{"cpu", a.samples.cpu},
-        {"offcpu", a.samples.offcpu},
-        {"io", a.samples.io},
-        {"alloc", a.samples.alloc}}},
+       {{"cpu", opt_count(a.samples.cpu)},
+        {"offcpu", opt_count(a.samples.offcpu)},
+        {"io", opt_count(a.samples.io)},
+        {"alloc", opt_count(a.samples.alloc)}}},
       {"lost", std::move(lost)},
       {"cpu_stacks", {{"missing", a.cpu_samples_without_stack}, {"truncated", a.cpu_samples_truncated}}},
       {"cpu_accounting", accounting_json(a.cpu_accounting)},

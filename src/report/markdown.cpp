@@ -105,10 +105,11 @@ void processes(std::ostream& out, const analyze::Analysis& a) {
 
 void samples(std::ostream& out, const analyze::Analysis& a) {
   out << "## Samples\n\n| kind | samples |\n|---|---:|\n";
-  out << "| cpu | " << a.samples.cpu << " |\n";
-  out << "| offcpu | " << a.samples.offcpu << " |\n";
-  out << "| io | " << a.samples.io << " |\n";
-  out << "| alloc | " << a.samples.alloc << " |\n\n";
+  const std::pair<const char*, std::optional<uint64_t>> rows[] = {
+      {"cpu", a.samples.cpu}, {"offcpu", a.samples.offcpu}, {"io", a.samples.io}, {"alloc", a.samples.alloc}};
+  for (const auto& [kind, n] : rows)
+    out << "| " << kind << " | " << (n ? std::to_string(*n) : std::string("not recorded")) << " |\n";
+  out << "\n";
   if (a.cpu_samples_without_stack || a.cpu_samples_truncated) {
     out << "cpu samples without a stack: " << a.cpu_samples_without_stack
         << "; with a truncated stack: " << a.cpu_samples_truncated << ".\n\n";
@@ -136,8 +137,9 @@ void lost(std::ostream& out, const analyze::Analysis& a) {
 
 void share_row(std::ostream& out, const std::string& label, const analyze::CpuShare& s) {
   out << "| " << label << " | " << s.target << " | " << s.self << " | " << s.other << " | " << s.idle << " | "
-      << pct(s.target_pct) << " | " << pct(s.self_pct) << " | " << pct(s.other_pct) << " | "
-      << pct(s.idle_pct) << " |\n";
+      << s.idle_counted << " | " << s.steal << " | " << s.throttled << " | " << pct(s.target_pct) << " | "
+      << pct(s.self_pct) << " | " << pct(s.other_pct) << " | " << pct(s.idle_pct) << " | " << pct(s.steal_pct)
+      << " |\n";
 }
 
 void accounting(std::ostream& out, const analyze::Analysis& a) {
@@ -148,10 +150,13 @@ void accounting(std::ostream& out, const analyze::Analysis& a) {
   }
   const auto& acc = *a.cpu_accounting;
   out << kAccountingNote << "\n\n";
-  out << "| cpu | target | loadprof | other | idle | target % | loadprof % | other % | idle % |\n"
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  out << "| cpu | target | loadprof | other | idle (" << acc.idle_shown
+      << ") | idle counted | steal | throttled | target % | loadprof % | other % | idle % | steal % |\n"
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& s : acc.cpus) share_row(out, std::to_string(s.cpu), s);
   share_row(out, "all", acc.all);
+  if (acc.all.throttles > 0)
+    out << "\nThe kernel throttled the cpu-clock event " << acc.all.throttles << " times.\n";
   out << "\n";
   if (acc.per_second.empty()) return;
   out << "### Per second (all CPUs)\n\n";
@@ -159,12 +164,13 @@ void accounting(std::ostream& out, const analyze::Analysis& a) {
     out << acc.per_second.size() << " seconds: the series is in report.json (cpu_accounting.per_second).\n\n";
     return;
   }
-  out << "| t (s) | target | loadprof | other | idle | target % | busy % | busiest CPU target % |\n"
-         "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  out << "| t (s) | target | loadprof | other | idle (" << acc.idle_shown
+      << ") | idle counted | steal | throttled | target % | busy % | busiest CPU target % |\n"
+         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& s : acc.per_second) {
     out << "| " << fixed2(s.t_s) << " | " << s.target << " | " << s.self << " | " << s.other << " | "
-        << s.idle << " | " << pct(s.target_pct) << " | " << pct(s.busy_pct) << " | "
-        << pct(s.max_cpu_target_pct) << " |\n";
+        << s.idle << " | " << s.idle_counted << " | " << s.steal << " | " << s.throttled << " | "
+        << pct(s.target_pct) << " | " << pct(s.busy_pct) << " | " << pct(s.max_cpu_target_pct) << " |\n";
   }
   out << "\n";
 }

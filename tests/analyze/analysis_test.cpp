@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "analyze/sample_capture.h"
 #include "loadprof/capture/folded.h"
 
@@ -76,10 +78,11 @@ TEST(Analysis, SampleCountsAndStacklessSamples) {
   o.count = 4;  // aggregated in BPF: four intervals
   c.offcpu = {o, capture::OffCpuInterval{}};
   Analysis a = run(c);
-  EXPECT_EQ(a.samples.cpu, 100u);
-  EXPECT_EQ(a.samples.offcpu, 5u);
-  EXPECT_EQ(a.samples.io, 0u);
-  EXPECT_EQ(a.samples.alloc, 0u);
+  EXPECT_EQ(a.samples.cpu, std::optional<uint64_t>(100));
+  EXPECT_EQ(a.samples.offcpu, std::optional<uint64_t>(5));  // records present: counted
+  // The io and alloc probes did not run: no count, not a 0 that reads "nothing happened".
+  EXPECT_FALSE(a.samples.io.has_value());
+  EXPECT_FALSE(a.samples.alloc.has_value());
   EXPECT_EQ(a.cpu_samples_without_stack, 5u);
   EXPECT_EQ(a.cpu_samples_truncated, 10u);
 }
@@ -284,6 +287,92 @@ TEST(Analysis, PerCpuAccountingShares) {
   EXPECT_DOUBLE_EQ(acc.per_second[1].t_s, 1.0);
   EXPECT_DOUBLE_EQ(acc.per_second[1].busy_pct, 50.5);
   EXPECT_DOUBLE_EQ(acc.per_second[1].max_cpu_target_pct, 99.0);
+}
+
+TEST(Analysis, ProbesThatRanCountZeroThoseThatDidNotAreAbsent) {
+  auto c = sample_capture();
+  Analysis a = run(c);
+  EXPECT_FALSE(a.samples.offcpu.has_value()) << "offcpu did not run and left no records";
+  c.metadata.probes = {"cpu", "offcpu", "io"};
+  Analysis b = run(c);
+  EXPECT_EQ(b.samples.offcpu, std::optional<uint64_t>(0));
+  EXPECT_EQ(b.samples.io, std::optional<uint64_t>(0));
+  EXPECT_FALSE(b.samples.alloc.has_value());
+}
+
+// A CPU that took fewer samples than the frequency asks: the shortfall is
+// explained by steal first, then throttling, and only the rest is estimated
+// idle; the counted idle is kept apart.
+TEST(Analysis, IdleEstimateFiresAndIsKeptApartFromCountedIdle) {
+  auto c = sample_capture();
+  c.metadata.frequency_hz = 100;
+  c.cpu_accounting.clear();
+  auto row = [&](uint64_t sec, uint32_t cpu, uint64_t target, uint64_t idle, uint64_t steal_ns,
+                 uint64_t throttled_ns) {
+    capture::CpuAccounting r{kStartNs + sec * kSecNs, cpu, target, 0, 0, idle};
+    r.steal_ns = steal_ns;
+    r.throttled_ns = throttled_ns;
+    r.throttles = throttled_ns ? 2 : 0;
+    c.cpu_accounting.push_back(r);
+  };
+  // cpu 0, second 0: 50 busy + 10 idle counted of 100 expected: 40 short;
+  // 150 ms steal explains 15, 50 ms throttled 5, 20 are estimated idle.
+  row(0, 0, 50, 10, 150'000'000, 50'000'000);
+  // cpu 1, second 0: an idle vCPU that took half its samples, no steal: 50 estimated.
+  row(0, 1, 0, 50, 0, 0);
+  // cpu 0, second 1: steal larger than the shortfall explains only the shortfall.
+  row(1, 0, 90, 0, 400'000'000, 0);
+  // cpu 1, second 1: more samples than expected (timer jitter): nothing estimated.
+  row(1, 1, 3, 99, 0, 0);
+  Analysis a = run(c);
+  ASSERT_TRUE(a.cpu_accounting.has_value());
+  const auto& acc = *a.cpu_accounting;
+  EXPECT_EQ(acc.idle_shown, "estimated");
+  ASSERT_EQ(acc.cpus.size(), 2u);
+  const CpuShare& c0 = acc.cpus[0];
+  EXPECT_EQ(c0.expected, 200u);
+  EXPECT_EQ(c0.idle_counted, 10u);
+  EXPECT_EQ(c0.steal, 15u + 10u);
+  EXPECT_EQ(c0.throttled, 5u);
+  EXPECT_EQ(c0.throttles, 2u);
+  EXPECT_EQ(c0.idle_estimated, 30u);
+  EXPECT_EQ(c0.idle, c0.idle_estimated);
+  EXPECT_EQ(c0.total(), 200u);
+  EXPECT_DOUBLE_EQ(c0.target_pct, 70.0);
+  EXPECT_DOUBLE_EQ(c0.idle_pct, 15.0);
+  EXPECT_DOUBLE_EQ(c0.steal_pct, 12.5);
+  EXPECT_DOUBLE_EQ(c0.throttled_pct, 2.5);
+  const CpuShare& c1 = acc.cpus[1];
+  EXPECT_EQ(c1.idle_counted, 149u);
+  EXPECT_EQ(c1.idle_estimated, 199u);
+  EXPECT_EQ(c1.steal, 0u);
+  EXPECT_EQ(c1.total(), 202u);
+  EXPECT_EQ(acc.all.idle_counted, 159u);
+  EXPECT_EQ(acc.all.idle_estimated, 229u);
+  EXPECT_EQ(acc.all.steal, 25u);
+  EXPECT_EQ(acc.all.throttled, 5u);
+  ASSERT_EQ(acc.per_second.size(), 2u);
+  EXPECT_EQ(acc.per_second[0].idle_counted, 60u);
+  EXPECT_EQ(acc.per_second[0].idle_estimated, 130u);  // 30 on cpu 0, 100 on cpu 1
+  EXPECT_EQ(acc.per_second[0].steal, 15u);
+  EXPECT_EQ(acc.per_second[0].throttled, 5u);
+  EXPECT_DOUBLE_EQ(acc.per_second[0].busy_pct, 25.0);  // 50 of 200
+}
+
+// The capture ends 0.25 s into a second: that second expects a quarter of the
+// samples, and its steal counts for the quarter inside the capture.
+TEST(Analysis, IdleEstimateOfAPartialLastSecond) {
+  auto c = sample_capture();
+  c.metadata.frequency_hz = 100;
+  c.end->end_ns = kStartNs + kSecNs + kSecNs / 4;
+  c.cpu_accounting = {capture::CpuAccounting{kStartNs + kSecNs, 0, 10, 0, 0, 5, 200'000'000, 0, 0}};
+  Analysis a = run(c);
+  ASSERT_TRUE(a.cpu_accounting.has_value());
+  const CpuShare& s = a.cpu_accounting->cpus.at(0);
+  EXPECT_EQ(s.expected, 25u);
+  EXPECT_EQ(s.steal, 5u);  // 200 ms x 1/4 inside, at 100 Hz
+  EXPECT_EQ(s.idle_counted, 5u);
+  EXPECT_EQ(s.idle_estimated, 10u);
 }
 
 TEST(Analysis, NoAccountingWhenTheCaptureHasNone) {

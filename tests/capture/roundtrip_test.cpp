@@ -197,5 +197,27 @@ TEST(CaptureWindow, InvertedWindowIsUsageError) {
   EXPECT_EQ(got.error().kind, ErrorKind::usage);
 }
 
+// Steal and throttling travel in a chunk of their own (type 18), joined to the
+// accounting rows on read, also across flushes and under a time window.
+TEST(CaptureRoundTrip, AccountingStealAndThrottlesComeBack) {
+  TempPath file("extra.lpc");
+  Capture want = testing::make_reference_capture(10);
+  const uint64_t t0 = want.metadata.start_monotonic_ns;
+  want.cpu_accounting = {{t0, 0, 900, 5, 50, 44, 12'000'000, 3, 8'000'000},
+                         {t0, 1, 10, 0, 980, 9},
+                         {t0 + 1'000'000'000, 0, 999, 0, 0, 0, 0, 1, 4'000'000},
+                         {t0 + 1'000'000'000, 1, 1, 0, 0, 400, 30'000'000, 0, 0}};
+  ASSERT_TRUE(testing::write_capture(file.path(), want, 2).ok());
+  auto got = read_capture(file.path());
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->cpu_accounting, want.cpu_accounting);
+  EXPECT_EQ(got->read_info.chunks_skipped_unknown, 0u);
+  auto second = read_capture(file.path(), ReadOptions{t0 + 1'500'000'000, t0 + 1'600'000'000});
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->cpu_accounting.size(), 2u);
+  EXPECT_EQ(second->cpu_accounting[0], want.cpu_accounting[2]);
+  EXPECT_EQ(second->cpu_accounting[1], want.cpu_accounting[3]);
+}
+
 }  // namespace
 }  // namespace loadprof::capture

@@ -225,6 +225,24 @@ TEST(CollectSideband, ParsesCommForkExitLost) {
   EXPECT_EQ(out.lost, 17u);
 }
 
+// THROTTLE / UNTHROTTLE of a cpu-clock event routed into the sideband ring:
+// u64 time, u64 id, u64 stream_id, then the sample_id trailer.
+TEST(CollectSideband, ParsesThrottleAndUnthrottle) {
+  std::vector<uint8_t> body;
+  append<uint64_t>(body, 5'000'000'123);  // time
+  append<uint64_t>(body, 42);             // id
+  append<uint64_t>(body, 42);             // stream_id
+  SidebandRecord out;
+  ASSERT_TRUE(parse_sideband_record(record(PERF_RECORD_THROTTLE, 0, body, 9, 9, 5'000'000'200), 3, out));
+  EXPECT_EQ(out.kind, SidebandRecord::Kind::throttle);
+  EXPECT_EQ(out.time_ns, 5'000'000'123u);
+  EXPECT_EQ(out.cpu, 3u);
+  ASSERT_TRUE(parse_sideband_record(record(PERF_RECORD_UNTHROTTLE, 0, body, 9, 9, 5'000'000'200), 3, out));
+  EXPECT_EQ(out.kind, SidebandRecord::Kind::unthrottle);
+  std::vector<uint8_t> short_body(16, 0);
+  EXPECT_FALSE(parse_sideband_record(record(PERF_RECORD_THROTTLE, 0, short_body, 9, 9, 1), 3, out));
+}
+
 TEST(CollectSideband, RejectsMalformedRecords) {
   SidebandRecord out;
   std::vector<uint8_t> tiny(8, 0);

@@ -268,21 +268,35 @@ TEST(Collector, AccountingAddsUpToFrequencyTimesCpus) {
   // Whole seconds (not the first or last, which are partial): hz samples per CPU.
   size_t checked = 0;
   for (auto it = std::next(by_second.begin()); it != std::prev(by_second.end()); ++it) {
-    uint64_t total = 0, target_s = 0;
+    uint64_t total = 0, target_s = 0, steal_ns = 0, throttled_ns = 0;
     for (const auto& [cpu, a] : it->second) {
       total += a.target + a.self + a.other + a.idle;
       target_s += a.target;
+      steal_ns += a.steal_ns;
+      throttled_ns += a.throttled_ns;
     }
-    // Never more than the frequency asks. Fewer is normal: an idle CPU takes
-    // about half its cpu-clock samples here, and a vCPU the host stalls skips
-    // periods (the report estimates idle from the frequency for that reason).
-    EXPECT_LE(static_cast<double>(total), 1.2 * hz * cpus) << "second " << it->first / 1000000000;
+    const double expected = static_cast<double>(hz) * static_cast<double>(cpus);
+    // What steal and throttling explain of a shortfall: samples the CPU could not take.
+    const double explained = static_cast<double>(hz) * static_cast<double>(steal_ns + throttled_ns) / 1e9;
+    // Never more than the frequency asks.
+    EXPECT_LE(static_cast<double>(total), 1.2 * expected) << "second " << it->first / 1000000000;
+    // And not much less: a CPU busy with the target takes every sample, an
+    // idle vCPU here about half of them (idle 250 of 499 measured on a quiet
+    // VM; the report estimates the rest), steal and throttling explain the
+    // rest. hot keeps one of the CPUs busy, so at least (1 + 0.45) / 2 of
+    // the expected samples are counted or explained. Measured under load ~6:
+    // 994-995 of 998 with no steal; a lost CPU row or second would read ~50 %.
+    EXPECT_GE(static_cast<double>(total) + explained, 0.7 * expected) << "second " << it->first / 1000000000;
     EXPECT_GE(total, target_s);
-    std::printf("FIGURES second=%llu total=%llu expected=%ld target=%llu\n",
-                static_cast<unsigned long long>(it->first / 1000000000), static_cast<unsigned long long>(total),
-                hz * cpus, static_cast<unsigned long long>(target_s));
+    std::printf("FIGURES second=%llu total=%llu expected=%.0f target=%llu steal_ms=%.1f throttled_ms=%.1f\n",
+                static_cast<unsigned long long>(it->first / 1000000000),
+                static_cast<unsigned long long>(total), expected, static_cast<unsigned long long>(target_s),
+                steal_ns / 1e6, throttled_ns / 1e6);
     ++checked;
   }
+  // Every CPU reports every whole second.
+  for (auto it = std::next(by_second.begin()); it != std::prev(by_second.end()); ++it)
+    EXPECT_EQ(static_cast<long>(it->second.size()), cpus) << "second " << it->first / 1000000000;
   EXPECT_GE(checked, 1u);
   // The target's share matches its own CPU time, whatever else loads the machine.
   ASSERT_TRUE(run.truth.count("hot"));
@@ -589,6 +603,109 @@ TEST(Collector, MissingCapabilitiesArePermissionErrors) {
   EXPECT_NE(out.find("kind=permission"), std::string::npos) << out;
   EXPECT_NE(out.find("needs root or CAP_BPF and CAP_PERFMON (missing: CAP_BPF, CAP_PERFMON)"), std::string::npos)
       << out;
+}
+
+}  // namespace
+}  // namespace loadprof::collect
+
+namespace loadprof::collect {
+namespace {
+
+uint64_t mono_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// The stop lands 10-30 ms into a second: that second's samples (taken before
+// the stop) must still be accounted, not dropped as "not finished".
+TEST(Collector, LastSecondIsAccountedWhenTheStopLandsInItsFirstMoments) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  CollectorOptions options;
+  options.frequency_hz = 999;
+  auto collector = Collector::open(options);
+  ASSERT_TRUE(collector.ok()) << collector.error().message;
+  auto cmd = LaunchedCommand::spawn({kPrograms + "/hot", "4"});
+  ASSERT_TRUE(cmd.ok());
+  RecordingSink sink;
+  ASSERT_TRUE((*collector)->add_target(cmd->pid(), true).ok());
+  ASSERT_TRUE(cmd->release().ok());
+  std::vector<capture::CpuAccounting> rows;
+  const uint64_t until = mono_ns() + 1'300'000'000ull;
+  while (mono_ns() < until) {
+    ASSERT_TRUE((*collector)->poll(sink, 100).ok());
+    auto acc = (*collector)->take_accounting();
+    rows.insert(rows.end(), acc.begin(), acc.end());
+  }
+  // Wait for the next second's first moments (samples of it exist by 10 ms at 999 Hz).
+  uint64_t now = mono_ns();
+  while (now % 1'000'000'000ull < 10'000'000ull || now % 1'000'000'000ull > 30'000'000ull) {
+    ASSERT_TRUE((*collector)->poll(sink, 1).ok());
+    now = mono_ns();
+  }
+  const uint64_t stop_second = now / 1'000'000'000ull;
+  ASSERT_TRUE((*collector)->stop(sink).ok());
+  ASSERT_EQ(mono_ns() / 1'000'000'000ull, stop_second) << "the stop took too long to test this";
+  auto acc = (*collector)->take_accounting();
+  rows.insert(rows.end(), acc.begin(), acc.end());
+  cmd->stop(100);
+  uint64_t in_last = 0;
+  std::set<std::pair<uint64_t, uint32_t>> seen;
+  for (const auto& a : rows) {
+    EXPECT_TRUE(seen.insert({a.second_ns, a.cpu}).second) << "second reported twice";
+    if (a.second_ns == stop_second * 1'000'000'000ull) in_last += a.target + a.self + a.other + a.idle;
+  }
+  std::printf("FIGURES last_second_samples=%llu\n", static_cast<unsigned long long>(in_last));
+  EXPECT_GT(in_last, 0u) << "the stop's second is missing from the accounting";
+}
+
+// Processes that exit while they are being added: none may stay in the BPF
+// filter (a later process reusing the pid would be sampled as a target).
+TEST(Collector, TargetsThatExitWhileAddedLeaveTheFilter) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  auto collector = Collector::open(CollectorOptions{});
+  ASSERT_TRUE(collector.ok()) << collector.error().message;
+  RecordingSink sink;
+  std::set<uint32_t> tried;
+  int added = 0;
+  for (int i = 0; i < 300; ++i) {
+    pid_t child = fork();
+    if (child == 0) {
+      // Lives a few hundred microseconds: it dies while loadprof snapshots it.
+      const uint64_t end = mono_ns() + 200'000 + static_cast<uint64_t>(i % 7) * 100'000;
+      while (mono_ns() < end) {
+      }
+      _exit(0);
+    }
+    tried.insert(static_cast<uint32_t>(child));
+    added += (*collector)->add_target(child, false).ok();
+    int status = 0;
+    waitpid(child, &status, 0);
+  }
+  // Two liveness checks (one per second) see them gone.
+  const uint64_t until = mono_ns() + 2'500'000'000ull;
+  while (mono_ns() < until) ASSERT_TRUE((*collector)->poll(sink, 100).ok());
+  EXPECT_EQ((*collector)->live_targets(), 0u);
+  size_t stale = 0;
+  for (uint32_t pid : (*collector)->filter_pids()) stale += tried.count(pid);
+  std::printf("FIGURES added=%d of 300, left in the filter=%zu\n", added, stale);
+  EXPECT_EQ(stale, 0u) << "dead pids left in the BPF target filter";
+  ASSERT_TRUE((*collector)->stop(sink).ok());
+}
+
+// The cpu-clock events route their THROTTLE records into the sideband rings.
+TEST(Collector, ThrottleRecordsAreRoutedAndStealIsBounded) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  ASSERT_NO_FATAL_FAILURE(run_program("hot", "2", 499, run));
+  ASSERT_FALSE(run.accounting.empty());
+  for (const auto& a : run.accounting) {
+    EXPECT_LE(a.steal_ns, 1'000'000'000u) << "more than a second of steal in a second";
+    EXPECT_LE(a.throttled_ns, 1'000'000'000u);
+  }
+  auto collector = Collector::open(CollectorOptions{});
+  ASSERT_TRUE(collector.ok());
+  EXPECT_TRUE((*collector)->throttling_recorded());
 }
 
 }  // namespace

@@ -112,6 +112,21 @@ TEST(CollectLaunch, StopEscalatesToSigkill) {
   EXPECT_EQ(*s.signal, SIGKILL);
 }
 
+// A stopped command (Ctrl-Z, SIGTTIN) cannot run its SIGINT handler: stop()
+// sends SIGCONT with the signal, so the handler runs and the command exits
+// its own way instead of being killed by the next escalation.
+TEST(CollectLaunch, StopContinuesAStoppedCommand) {
+  auto cmd = LaunchedCommand::spawn({"/bin/sh", "-c", "trap 'exit 3' INT; while :; do sleep 0.05; done"});
+  ASSERT_TRUE(cmd.ok());
+  ASSERT_TRUE(cmd->release().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(kill(-cmd->pid(), SIGSTOP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ExitStatus s = cmd->stop(500);
+  ASSERT_TRUE(s.exit_code.has_value()) << "killed by signal " << s.signal.value_or(0);
+  EXPECT_EQ(*s.exit_code, 3);
+}
+
 TEST(CollectLaunch, RunsInItsOwnProcessGroup) {
   auto cmd = LaunchedCommand::spawn({"sleep", "30"});
   ASSERT_TRUE(cmd.ok());

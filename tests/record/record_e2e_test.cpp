@@ -1,15 +1,22 @@
 // End-to-end: `loadprof record` on programs of ours (real BPF, real processes),
 // read back through the capture reader and the folded export, checked against
 // the ground truth each program computes from its own CPU time.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "loadprof/capture/folded.h"
@@ -311,4 +318,208 @@ TEST_F(RecordE2E, AttachWithChildrenNamesExistingDescendants) {
   for (const auto& l : *folded)
     if (l.stack.rfind("hot;", 0) == 0 && l.stack.find(";a;b;hot") != std::string::npos) named += l.count;
   EXPECT_GT(named, 30u) << "the grandchild's samples carry its name as the root frame";
+}
+
+TEST_F(RecordE2E, ThreadIdRecordsItsProcess) {
+  // hot with 2 threads: --pid names the second thread, not the process.
+  pid_t child = fork();
+  if (child == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    execl(test_program("hot").c_str(), "hot", "3", "2", nullptr);
+    _exit(127);
+  }
+  pid_t thread = 0;
+  for (int i = 0; i < 100 && thread == 0; ++i) {
+    usleep(20 * 1000);
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(child) + "/task")) {
+      pid_t tid = static_cast<pid_t>(std::stol(e.path().filename().string()));
+      if (tid != child) thread = tid;
+    }
+  }
+  ASSERT_NE(thread, 0) << "hot started no second thread";
+  std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
+  auto res = run({loadprof_binary(), "record", "--pid", std::to_string(thread), "--duration", "1",
+                  "--frequency", "499", "--output", path});
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  const std::string said = "pid " + std::to_string(thread) + " is a thread of " + std::to_string(child) +
+                           ": recording process " + std::to_string(child);
+  EXPECT_NE(res.err.find(said), std::string::npos) << res.err;
+  auto cap = capture::read_capture(path);
+  ASSERT_TRUE(cap.ok()) << cap.error().message;
+  const capture::Process* root = nullptr;
+  for (const auto& p : cap->processes) {
+    EXPECT_NE(p.pid, static_cast<uint32_t>(thread)) << "a phantom process with the thread id";
+    if (p.root) root = &p;
+  }
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(root->pid, static_cast<uint32_t>(child));
+  EXPECT_EQ(root->command, "hot");
+  // Both threads' samples, under the process.
+  std::set<uint32_t> tids;
+  for (const auto& s : cap->cpu_samples) {
+    EXPECT_EQ(s.pid, static_cast<uint32_t>(child));
+    tids.insert(s.tid);
+  }
+  EXPECT_EQ(tids.size(), 2u);
+  EXPECT_GT(cap->cpu_samples.size(), 200u);
+}
+
+// Who a launched command runs as: the sudo user, --user, never root by accident.
+TEST_F(RecordE2E, LaunchedCommandRunsAsTheSudoUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  const std::string out = loadprof::testing::temp_dir() + "/cap.lpc";
+  auto res = run({"env", "SUDO_UID=65534", "SUDO_GID=65534", "HOME=/root", "USER=root", loadprof_binary(),
+                  "record", "--duration", "5", "--output", out, "--", test_program("whoami_ids")});
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  auto ids = ground_truth(res.out, "whoami_ids");
+  ASSERT_FALSE(ids.empty()) << res.out << res.err;
+  for (const char* k : {"uid", "euid", "suid", "gid", "egid", "sgid"}) EXPECT_EQ(ids[k], "65534") << k;
+  EXPECT_EQ(ids["groups"], "65534") << "nobody's supplementary groups only";
+  EXPECT_EQ(ids["home"], "/nonexistent");
+  EXPECT_EQ(ids["user"], "nobody");
+  EXPECT_NE(res.err.find("run as user nobody (uid 65534, gid 65534)"), std::string::npos) << res.err;
+  // The capture still holds the command (sampling is loadprof's, not the command's privilege).
+  auto cap = capture::read_capture(out);
+  ASSERT_TRUE(cap.ok());
+  ASSERT_FALSE(cap->processes.empty());
+  EXPECT_EQ(cap->processes.front().exit_code, std::optional<int>(0));
+}
+
+TEST_F(RecordE2E, UserFlagPicksTheUserAndUnknownUserIsUsage) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  const std::string out = loadprof::testing::temp_dir() + "/cap.lpc";
+  auto res = run({"env", "-u", "SUDO_UID", "-u", "SUDO_GID", loadprof_binary(), "record", "--user", "nobody",
+                  "--duration", "5", "--output", out, "--", test_program("whoami_ids")});
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  auto ids = ground_truth(res.out, "whoami_ids");
+  ASSERT_FALSE(ids.empty()) << res.out << res.err;
+  EXPECT_EQ(ids["uid"], "65534");
+  EXPECT_EQ(ids["euid"], "65534");
+  EXPECT_EQ(ids["gid"], "65534");
+  EXPECT_EQ(ids["groups"], "65534");
+  EXPECT_EQ(ids["user"], "nobody");
+  // --user wins over SUDO_UID.
+  auto both = run({"env", "SUDO_UID=0", "SUDO_GID=0", loadprof_binary(), "record", "--user", "nobody",
+                   "--duration", "5", "--output", out, "--", test_program("whoami_ids")});
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_EQ(ground_truth(both.out, "whoami_ids")["uid"], "65534");
+
+  auto unknown = run({loadprof_binary(), "record", "--user", "no_such_user_lp14", "--output", out, "--",
+                      test_program("whoami_ids")});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_EQ(std::count(unknown.err.begin(), unknown.err.end(), '\n'), 1) << "one line: " << unknown.err;
+  EXPECT_NE(unknown.err.find("no_such_user_lp14"), std::string::npos) << unknown.err;
+  EXPECT_TRUE(ground_truth(unknown.out, "whoami_ids").empty()) << "the command must not run";
+}
+
+TEST_F(RecordE2E, FailedPrivilegeDropNeverExecsAsRoot) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  // Root without CAP_SETUID/CAP_SETGID: BPF still works, the drop cannot.
+  const std::string out = loadprof::testing::temp_dir() + "/cap.lpc";
+  auto res =
+      run({"setpriv", "--inh-caps=-setuid,-setgid", "--bounding-set=-setuid,-setgid", "--", loadprof_binary(),
+           "record", "--user", "nobody", "--output", out, "--", test_program("whoami_ids")});
+  EXPECT_EQ(res.exit_code, 3) << res.err;
+  EXPECT_TRUE(ground_truth(res.out, "whoami_ids").empty()) << "ran although the drop failed: " << res.out;
+  EXPECT_NE(res.err.find("cannot run"), std::string::npos) << res.err;
+  EXPECT_NE(res.err.find("user nobody"), std::string::npos) << res.err;
+  EXPECT_EQ(std::count(res.err.begin(), res.err.end(), '\n'), 1) << "one line: " << res.err;
+}
+
+// A launched command that reads the terminal gets the terminal: under a
+// pseudo-terminal, `record -- read_line` reads the line typed and exits 0
+// instead of being stopped by SIGTTIN (and killed at the end of --duration).
+TEST_F(RecordE2E, LaunchedCommandMayReadTheTerminal) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const std::string slave_name = ptsname(master);
+  const std::string out = loadprof::testing::temp_dir() + "/cap.lpc";
+  const std::string binary = loadprof_binary(), program = test_program("read_line");
+  const auto t0 = std::chrono::steady_clock::now();
+  pid_t child = fork();
+  if (child == 0) {
+    setsid();
+    int slave = open(slave_name.c_str(), O_RDWR);  // the session's controlling terminal
+    if (slave < 0) _exit(126);
+    ioctl(slave, TIOCSCTTY, 0);
+    dup2(slave, 0);
+    dup2(slave, 1);
+    dup2(slave, 2);
+    close(master);
+    execl(binary.c_str(), binary.c_str(), "record", "--duration", "8", "--output", out.c_str(), "--",
+          program.c_str(), nullptr);
+    _exit(127);
+  }
+  usleep(300 * 1000);
+  const char line[] = "ping\n";
+  ASSERT_EQ(write(master, line, sizeof line - 1), static_cast<ssize_t>(sizeof line - 1));
+  std::string text;
+  int status = -1;
+  while (true) {
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, 200) > 0) {
+      char buf[4096];
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n > 0) text.append(buf, static_cast<size_t>(n));
+    }
+    if (waitpid(child, &status, WNOHANG) == child) break;
+    if (std::chrono::steady_clock::now() - t0 > std::chrono::seconds(30)) {
+      kill(child, SIGKILL);
+      waitpid(child, &status, 0);
+      break;
+    }
+  }
+  char buf[4096];
+  for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  close(master);
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(WIFEXITED(status)) << text;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << text;
+  EXPECT_NE(text.find("GROUND_TRUTH program=read_line"), std::string::npos) << text;
+  EXPECT_NE(text.find("line=ping"), std::string::npos) << text;
+  EXPECT_NE(text.find("exited with status 0"), std::string::npos) << text;
+  EXPECT_LT(elapsed_s, 6.0) << "the command was stopped until the end of --duration: " << text;
+  auto cap = capture::read_capture(out);
+  ASSERT_TRUE(cap.ok());
+  ASSERT_TRUE(cap->end.has_value());
+  EXPECT_EQ(cap->end->reason, "target exited");
+}
+
+// On a real capture the report keeps the counted idle apart from the estimate
+// and accounts for every sample the frequency asked for.
+TEST_F(RecordE2E, ReportAccountsForTheSampleShortfallOnARealCapture) {
+  auto r = record({test_program("hot"), "2"});
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  auto res = run({loadprof_binary(), "report", r.path, "--format", "json"});
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  auto j = nlohmann::json::parse(res.out);
+  const auto& acc = j["cpu_accounting"];
+  ASSERT_TRUE(acc.is_object()) << res.out.substr(0, 400);
+  EXPECT_EQ(acc["idle_shown"], "estimated");
+  ASSERT_EQ(acc["cpus"].size(), static_cast<size_t>(sysconf(_SC_NPROCESSORS_ONLN)));
+  for (const auto& c : acc["cpus"]) {
+    const uint64_t counted = c["target"].get<uint64_t>() + c["self"].get<uint64_t>() +
+                             c["other"].get<uint64_t>() + c["idle_counted"].get<uint64_t>();
+    const uint64_t accounted = counted - c["idle_counted"].get<uint64_t>() + c["idle"].get<uint64_t>() +
+                               c["steal"].get<uint64_t>() + c["throttled"].get<uint64_t>();
+    EXPECT_EQ(c["idle"], c["idle_estimated"]);
+    EXPECT_GE(c["idle_estimated"].get<uint64_t>(), c["idle_counted"].get<uint64_t>());
+    // Every expected sample is counted or explained (more may be counted: timer jitter).
+    EXPECT_GE(accounted, c["expected"].get<uint64_t>()) << c.dump();
+    std::printf(
+        "FIGURES cpu=%s expected=%s counted=%llu idle_counted=%s idle_estimated=%s steal=%s throttled=%s\n",
+        c["cpu"].dump().c_str(), c["expected"].dump().c_str(), static_cast<unsigned long long>(counted),
+        c["idle_counted"].dump().c_str(), c["idle_estimated"].dump().c_str(), c["steal"].dump().c_str(),
+        c["throttled"].dump().c_str());
+  }
+  // The io and alloc probes did not run: null, not 0.
+  EXPECT_TRUE(j["samples"]["io"].is_null());
+  EXPECT_TRUE(j["samples"]["alloc"].is_null());
+  EXPECT_GT(j["samples"]["cpu"].get<uint64_t>(), 300u);
 }

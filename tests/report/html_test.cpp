@@ -123,7 +123,9 @@ TEST(HtmlReport, SectionsAndFigures) {
             std::string::npos);
   // Per-CPU accounting: all CPUs, 200 target of 400 samples.
   EXPECT_NE(html.find("<tr><td>all</td><td class=\"num\">200</td><td class=\"num\">2</td><td class=\"num\">39"
-                      "</td><td class=\"num\">159</td><td class=\"num\">50.00 %</td>"),
+                      "</td><td class=\"num\">159</td><td class=\"num\">159</td><td class=\"num\">0</td><td "
+                      "class=\"num\">0</td>"
+                      "<td class=\"num\">50.00 %</td>"),
             std::string::npos);
 
   // The chart: one bar per second of the accounting, each with its figures;
@@ -131,12 +133,15 @@ TEST(HtmlReport, SectionsAndFigures) {
   ASSERT_TRUE(a.cpu_accounting);
   ASSERT_EQ(a.cpu_accounting->per_second.size(), 2u);
   EXPECT_EQ(count(html, "<g class=\"second\">"), 2u);
-  EXPECT_NE(
-      html.find("<g class=\"second\"><title>+0.00 s: target 100, loadprof 1, other 39, idle 60 samples; "
-                "target 50.00 %, busy 70.00 %"),
-      std::string::npos);
+  EXPECT_NE(html.find("<g class=\"second\"><title>+0.00 s: target 100, loadprof 1, other 39, steal 0, "
+                      "throttled 0, idle 60 "
+                      "(counted 60) samples; "
+                      "target 50.00 %, busy 70.00 %"),
+            std::string::npos);
   EXPECT_NE(html.find("height=\"110.00\" fill=\"#d62728\""), std::string::npos);
-  EXPECT_NE(html.find("<g class=\"second\"><title>+1.00 s: target 100, loadprof 1, other 0, idle 99 samples"),
+  EXPECT_NE(html.find("<g class=\"second\"><title>+1.00 s: target 100, loadprof 1, other 0, steal 0, "
+                      "throttled 0, idle 99 "
+                      "(counted 99) samples"),
             std::string::npos);
 
   // The flame graph inlined (no prolog) with every folded sample at its root

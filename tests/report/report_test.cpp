@@ -64,11 +64,12 @@ TEST(Markdown, HeaderProcessesSamplesLost) {
 
 TEST(Markdown, AccountingFunctionsStacks) {
   const std::string md = markdown_of(sample_capture());
-  expect_line(md, "| 0 | 179 | 2 | 9 | 10 | 89.50 % | 1.00 % | 4.50 % | 5.00 % |");
-  expect_line(md, "| 1 | 21 | 0 | 30 | 149 | 10.50 % | 0.00 % | 15.00 % | 74.50 % |");
-  expect_line(md, "| all | 200 | 2 | 39 | 159 | 50.00 % | 0.50 % | 9.75 % | 39.75 % |");
-  expect_line(md, "| 0.00 | 100 | 1 | 39 | 60 | 50.00 % | 70.00 % | 80.00 % |");
-  expect_line(md, "| 1.00 | 100 | 1 | 0 | 99 | 50.00 % | 50.50 % | 99.00 % |");
+  expect_line(md, "| 0 | 179 | 2 | 9 | 10 | 10 | 0 | 0 | 89.50 % | 1.00 % | 4.50 % | 5.00 % | 0.00 % |");
+  expect_line(md, "| 1 | 21 | 0 | 30 | 149 | 149 | 0 | 0 | 10.50 % | 0.00 % | 15.00 % | 74.50 % | 0.00 % |");
+  expect_line(md,
+              "| all | 200 | 2 | 39 | 159 | 159 | 0 | 0 | 50.00 % | 0.50 % | 9.75 % | 39.75 % | 0.00 % |");
+  expect_line(md, "| 0.00 | 100 | 1 | 39 | 60 | 60 | 0 | 0 | 50.00 % | 70.00 % | 80.00 % |");
+  expect_line(md, "| 1.00 | 100 | 1 | 0 | 99 | 99 | 0 | 0 | 50.00 % | 50.50 % | 99.00 % |");
   // By self: hot first; by total: main first, rec at 10 % (recursion counted once).
   expect_line(md, "| 1 | `hot` | `prog` | 55.00 % | 55 | 55.00 % | 55 |");
   expect_line(md, "| 3 | `do_syscall_64_[k]` | `[kernel]` | 10.00 % | 10 | 10.00 % | 10 |");
@@ -103,6 +104,37 @@ TEST(Markdown, TruncatedInterruptedAndNothingLost) {
   expect_line(md, "The capture holds no per-CPU accounting.");
 }
 
+// The idle estimate fires (fewer samples than the frequency asks): the report
+// says it shows the estimate and keeps the counted idle, steal and throttled apart.
+TEST(Json, IdleCountedAndEstimatedStayApart) {
+  auto c = sample_capture();
+  c.metadata.frequency_hz = 100;
+  capture::CpuAccounting r{testing::kStartNs, 0, 50, 0, 0, 10, 150'000'000, 2, 50'000'000};
+  c.cpu_accounting = {r};
+  const ordered_json j = ordered_json::parse(json_text_of(c));
+  const auto& acc = j["cpu_accounting"];
+  EXPECT_EQ(acc["idle_shown"], "estimated");
+  const auto& cpu = acc["cpus"][0];
+  EXPECT_EQ(cpu["idle_counted"], 10);
+  EXPECT_EQ(cpu["idle_estimated"], 30);
+  EXPECT_EQ(cpu["idle"], 30);
+  EXPECT_EQ(cpu["steal"], 15);
+  EXPECT_EQ(cpu["throttled"], 5);
+  EXPECT_EQ(cpu["throttles"], 2);
+  EXPECT_EQ(cpu["expected"], 100);
+  EXPECT_DOUBLE_EQ(cpu["idle_pct"].get<double>(), 30.0);
+  EXPECT_DOUBLE_EQ(cpu["steal_pct"].get<double>(), 15.0);
+  EXPECT_EQ(acc["per_second"][0]["idle_counted"], 10);
+  EXPECT_EQ(acc["per_second"][0]["idle_estimated"], 30);
+  const std::string md = markdown_of(c);
+  expect_line(
+      md,
+      "| cpu | target | loadprof | other | idle (estimated) | idle counted | steal | throttled | target % | "
+      "loadprof % | other % | idle % | steal % |");
+  expect_line(md, "| 0 | 50 | 0 | 0 | 30 | 10 | 15 | 5 | 50.00 % | 0.00 % | 0.00 % | 30.00 % | 15.00 % |");
+  expect_line(md, "The kernel throttled the cpu-clock event 2 times.");
+}
+
 TEST(Markdown, NamesThatBreakTablesAreEscaped) {
   auto c = sample_capture();
   c.frames[2].function = "operator|<std::vector<int>>";
@@ -124,7 +156,9 @@ TEST(Json, SpecKeysAndFigures) {
   EXPECT_EQ(procs[0]["exit_status"], ordered_json({{"code", 0}}));
   EXPECT_DOUBLE_EQ(procs[0]["exit_s"].get<double>(), 3.5);
   EXPECT_EQ(procs[1]["exit_status"], ordered_json({{"signal", 9}}));
-  EXPECT_EQ(j["samples"], ordered_json({{"cpu", 100}, {"offcpu", 0}, {"io", 0}, {"alloc", 0}}));
+  // Probes that did not run are null, not 0.
+  EXPECT_EQ(j["samples"],
+            ordered_json({{"cpu", 100}, {"offcpu", nullptr}, {"io", nullptr}, {"alloc", nullptr}}));
   EXPECT_EQ(j["lost"]["cpu"]["ringbuf_full"], 3);
   EXPECT_EQ(j["lost"]["cpu"]["stack_truncated"], 10);
   EXPECT_DOUBLE_EQ(j["cpu_accounting"]["cpus"][0]["target_pct"].get<double>(), 89.5);
@@ -173,6 +207,15 @@ class Schema : public ::testing::Test {
 
 TEST_F(Schema, ReportOfSampleCaptureIsValid) {
   auto r = validate(json_text_of(sample_capture()));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST_F(Schema, IdleEstimateAndProbesThatRanAreValid) {
+  auto c = sample_capture();
+  c.metadata.frequency_hz = 100;
+  c.metadata.probes = {"cpu", "offcpu"};
+  c.cpu_accounting = {capture::CpuAccounting{testing::kStartNs, 0, 50, 0, 0, 10, 150'000'000, 2, 50'000'000}};
+  auto r = validate(json_text_of(c));
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 

@@ -1,8 +1,8 @@
 // /proc parsing: maps lines (paths with spaces, anonymous, malformed) and stat's ppid.
+#include "loadprof/util/procfs.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
-
-#include "loadprof/util/procfs.h"
 
 using namespace loadprof;
 
@@ -39,4 +39,46 @@ TEST(Procfs, ReadsOwnProcessAndNamesAGoneOne) {
   auto gone = procfs::read(4194000, "maps");
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().kind, ErrorKind::target_gone);
+}
+
+TEST(Procfs, StatusTgidOfAThread) {
+  EXPECT_EQ(procfs::parse_status_tgid(
+                "Name:\thot\nUmask:\t0022\nState:\tR (running)\nTgid:\t1234\nNgid:\t0\nPid:\t1235\n"),
+            1234);
+  EXPECT_EQ(procfs::parse_status_tgid("Tgid:\t7\nPid:\t7\n"), 7);
+  EXPECT_EQ(procfs::parse_status_tgid("Name:\tx\nPid:\t5\n"), -1);
+  EXPECT_EQ(procfs::parse_status_tgid("Name:\tx\nTgid:\tabc\n"), -1);
+  auto own = procfs::read(getpid(), "status");
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(procfs::parse_status_tgid(*own), getpid());
+}
+
+TEST(Procfs, CpuListsWithRangesAndHoles) {
+  EXPECT_EQ(procfs::parse_cpu_list("0-3,5,7-8\n"), (std::vector<int>{0, 1, 2, 3, 5, 7, 8}));
+  EXPECT_EQ(procfs::parse_cpu_list("0\n"), (std::vector<int>{0}));
+  EXPECT_EQ(procfs::parse_cpu_list("2,4-5"), (std::vector<int>{2, 4, 5}));
+  EXPECT_EQ(procfs::parse_cpu_list("5,1-2,2"), (std::vector<int>{1, 2, 5}));
+  for (const char* bad : {"", "\n", "a", "3-1", "1-", "-1", "1,,2", "0-70000", "1 2"})
+    EXPECT_TRUE(procfs::parse_cpu_list(bad).empty()) << "'" << bad << "'";
+  auto online = procfs::online_cpus();
+  ASSERT_FALSE(online.empty());
+  EXPECT_EQ(static_cast<long>(online.size()), sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+TEST(Procfs, StealPerCpuFromProcStat) {
+  auto steal = procfs::parse_stat_steal(
+      "cpu  100 0 50 1000 2 0 1 30 0 0\n"
+      "cpu0 50 0 25 500 1 0 1 12 0 0\n"
+      "cpu3 50 0 25 500 1 0 0 18 0 0\n"
+      "cpu1 1 2 3\n"
+      "intr 12345 0 0\n"
+      "cpuX 1 1 1 1 1 1 1 1\n");
+  ASSERT_EQ(steal.size(), 2u);
+  EXPECT_EQ(steal[0].cpu, 0);
+  EXPECT_EQ(steal[0].steal_ticks, 12u);
+  EXPECT_EQ(steal[1].cpu, 3);
+  EXPECT_EQ(steal[1].steal_ticks, 18u);
+  auto real = procfs::read_path("/proc/stat");
+  ASSERT_TRUE(real.ok());
+  EXPECT_EQ(static_cast<long>(procfs::parse_stat_steal(*real).size()), sysconf(_SC_NPROCESSORS_ONLN));
 }

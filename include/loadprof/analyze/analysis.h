@@ -30,28 +30,45 @@ struct ProcessSummary {
   bool exited_mid_capture = false;  // exited before the capture ended
 };
 
-// Where one CPU's cpu-clock samples went over the whole capture.
+// Where one CPU's cpu-clock samples went over the whole capture. The sampling
+// frequency asks for `expected` samples; the CPU may take fewer: the
+// hypervisor ran something else (steal), the kernel throttled the event
+// (throttled), or the CPU idled and its samples were skipped (an idle vCPU
+// here takes about half of them). `idle` is the figure the report shows: the
+// estimate, idle_counted plus what steal and throttling do not explain.
 struct CpuShare {
   uint32_t cpu = 0;
   uint64_t target = 0;
   uint64_t self = 0;  // loadprof itself
   uint64_t other = 0;
-  uint64_t idle = 0;
-  uint64_t total() const { return target + self + other + idle; }
-  double target_pct = 0;
+  uint64_t idle = 0;            // shown: = idle_estimated
+  uint64_t idle_counted = 0;    // idle samples the CPU actually took
+  uint64_t idle_estimated = 0;  // idle_counted + the shortfall steal and throttling leave unexplained
+  uint64_t steal = 0;           // samples the steal time explains (frequency x steal time)
+  uint64_t throttled = 0;       // samples the throttled time explains
+  uint64_t throttles = 0;       // THROTTLE records of the cpu-clock event
+  uint64_t expected = 0;        // frequency x time inside the capture
+  uint64_t total() const { return target + self + other + idle + steal + throttled; }
+  double target_pct = 0;  // of total()
   double self_pct = 0;
   double other_pct = 0;
   double idle_pct = 0;
+  double steal_pct = 0;
+  double throttled_pct = 0;
 };
 
-// One second of the accounting, summed over all CPUs.
+// One second of the accounting, summed over all CPUs (same fields as CpuShare).
 struct CpuSecond {
   double t_s = 0;  // start of the second, relative to the capture start
   uint64_t target = 0;
   uint64_t self = 0;
   uint64_t other = 0;
-  uint64_t idle = 0;
-  double target_pct = 0;          // of all samples of that second (all CPUs)
+  uint64_t idle = 0;  // estimated
+  uint64_t idle_counted = 0;
+  uint64_t idle_estimated = 0;
+  uint64_t steal = 0;
+  uint64_t throttled = 0;
+  double target_pct = 0;          // of all samples of that second (all CPUs, total())
   double busy_pct = 0;            // (target + self + other) / all
   double max_cpu_target_pct = 0;  // the highest per-CPU target share in that second
 };
@@ -60,6 +77,9 @@ struct CpuAccountingSummary {
   std::vector<CpuShare> cpus;         // by cpu number
   CpuShare all;                       // every CPU together (cpu field unused)
   std::vector<CpuSecond> per_second;  // by time
+  // Which idle figure `idle` and the percentages use: always "estimated" (the
+  // counted one understates idle time; see CpuShare).
+  std::string idle_shown = "estimated";
 };
 
 // A function (by display name: kernel frames carry "_[k]"). self counts the
@@ -101,12 +121,14 @@ struct CaptureInfo {
   uint64_t chunks_skipped_unknown = 0;
 };
 
-// Samples per kind (SPEC's "samples" key).
+// Samples per kind (SPEC's "samples" key); absent for a probe that did not
+// run (not in the capture's probes and no records of it), so "0" always means
+// "ran and saw nothing".
 struct SampleCounts {
-  uint64_t cpu = 0;
-  uint64_t offcpu = 0;  // off-CPU intervals, aggregated ones counted individually
-  uint64_t io = 0;
-  uint64_t alloc = 0;
+  std::optional<uint64_t> cpu;
+  std::optional<uint64_t> offcpu;  // off-CPU intervals, aggregated ones counted individually
+  std::optional<uint64_t> io;
+  std::optional<uint64_t> alloc;
 };
 
 struct Analysis {

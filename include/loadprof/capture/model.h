@@ -127,14 +127,20 @@ struct OffCpuInterval {
   friend bool operator==(const OffCpuInterval&, const OffCpuInterval&) = default;
 };
 
-// Per CPU, per second: where the cpu-clock samples went.
+// Per CPU, per second: where the cpu-clock samples went, and what explains
+// samples the frequency asked for but the CPU did not take.
 struct CpuAccounting {
   uint64_t second_ns = 0;                    // start of the second (monotonic)
   uint32_t cpu = 0;
   uint64_t target = 0;
   uint64_t self = 0;                         // loadprof itself
   uint64_t other = 0;
-  uint64_t idle = 0;
+  uint64_t idle = 0;                         // idle samples counted (not estimated)
+  // Stored in a chunk of their own ("cpu accounting extra"); 0 when the
+  // recorder did not measure them (older captures).
+  uint64_t steal_ns = 0;                     // the hypervisor ran something else (/proc/stat steal)
+  uint64_t throttles = 0;                    // PERF_RECORD_THROTTLE records of the cpu-clock event
+  uint64_t throttled_ns = 0;                 // time between THROTTLE and UNTHROTTLE in this second
 
   friend bool operator==(const CpuAccounting&, const CpuAccounting&) = default;
 };

@@ -87,9 +87,15 @@ class Collector {
   // Number of target processes still alive (per the exit tracepoint).
   virtual size_t live_targets() const = 0;
   virtual capture::DropCounters drops() const = 0;
-  // Per-CPU per-second accounting of finished seconds (target/self/other/idle),
-  // each second once; after stop() the last, partial second too.
+  // Per-CPU per-second accounting of finished seconds (target/self/other/idle
+  // samples counted; steal time from /proc/stat; throttles of the cpu-clock
+  // event and the time they lasted), each second once; after stop() every
+  // second up to the stop's, the last partial one included.
   virtual std::vector<capture::CpuAccounting> take_accounting() = 0;
+  // The pids in the BPF filter now (diagnostics, tests).
+  virtual std::vector<uint32_t> filter_pids() const = 0;
+  // false when throttle records could not be routed to a ring (throttles then read 0).
+  virtual bool throttling_recorded() const = 0;
   // Size of the sample ring buffer actually used.
   virtual uint64_t ringbuf_bytes() const = 0;
 };

@@ -27,6 +27,10 @@ struct RecordOptions {
   std::string output_path;
   std::string command_line;                 // loadprof's argv, for the metadata
   int stop_grace_ms = 2000;                 // SIGINT -> SIGTERM grace for a launched command
+  // Who a launched command runs as: this user (--user), else the user who
+  // invoked sudo (SUDO_UID/SUDO_GID) when loadprof runs as root, else
+  // loadprof's own user.
+  std::string user;
 };
 
 struct RecordSummary {
@@ -39,6 +43,7 @@ struct RecordSummary {
   capture::EndInfo end;
   capture::DropCounters drops;
   std::optional<capture::Process> launched;  // with its exit status
+  std::string launched_as;                   // "user nobody (uid 65534, gid 65534)"; "" = loadprof's own user
 };
 
 // stop: raised asynchronously (signal handler) to end the recording early.
