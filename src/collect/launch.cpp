@@ -60,17 +60,18 @@ struct ChildPlan {
 
 // Drops to run_as: groups, then gid, then uid (all three ids each), then
 // checks that every id is the wanted one and that root cannot be regained.
-void drop_privileges(int error_fd, const RunAs& r) {
-  if (setgroups(r.groups.size(), r.groups.data()) != 0) child_fail(error_fd, ChildStep::setgroups, errno);
-  if (setresgid(r.gid, r.gid, r.gid) != 0) child_fail(error_fd, ChildStep::setgid, errno);
-  if (setresuid(r.uid, r.uid, r.uid) != 0) child_fail(error_fd, ChildStep::setuid, errno);
+// Returns the failed step (exec means none failed).
+ChildFailure drop_privileges(const RunAs& r) {
+  if (setgroups(r.groups.size(), r.groups.data()) != 0) return {ChildStep::setgroups, errno};
+  if (setresgid(r.gid, r.gid, r.gid) != 0) return {ChildStep::setgid, errno};
+  if (setresuid(r.uid, r.uid, r.uid) != 0) return {ChildStep::setuid, errno};
   uid_t ru, eu, su;
   gid_t rg, eg, sg;
-  if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0)
-    child_fail(error_fd, ChildStep::verify, errno);
+  if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0) return {ChildStep::verify, errno};
   if (ru != r.uid || eu != r.uid || su != r.uid || rg != r.gid || eg != r.gid || sg != r.gid)
-    child_fail(error_fd, ChildStep::verify, EPERM);
-  if (r.uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) child_fail(error_fd, ChildStep::verify, EPERM);
+    return {ChildStep::verify, EPERM};
+  if (r.uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) return {ChildStep::verify, EPERM};
+  return {};
 }
 
 [[noreturn]] void run_child(int release_fd, int error_fd, const ChildPlan& plan) {
@@ -81,7 +82,7 @@ void drop_privileges(int error_fd, const RunAs& r) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP, SIGCHLD, SIGTTOU, SIGTTIN, SIGTSTP})
     signal(sig, SIG_DFL);
-  if (plan.run_as) drop_privileges(error_fd, *plan.run_as);
+  const ChildFailure dropped = plan.run_as ? drop_privileges(*plan.run_as) : ChildFailure{};
   char byte = 0;
   ssize_t n;
   do {
@@ -89,6 +90,9 @@ void drop_privileges(int error_fd, const RunAs& r) {
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(127);  // loadprof went away without releasing us
   close(release_fd);
+  // A failed drop is reported only once released: exiting earlier would look
+  // like a command that vanished before loadprof attached.
+  if (dropped.step != ChildStep::exec) child_fail(error_fd, dropped.step, dropped.err);
   execvpe(plan.argv[0], plan.argv, plan.envp);
   child_fail(error_fd, ChildStep::exec, errno);
 }
