@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include "commands.h"
-#include "options.h"
 #include "loadprof/util/exit_codes.h"
+#include "options.h"
 
 #ifdef HAVE_LOADPROF_LOAD
 #include "loadprof/load/capacity.h"
@@ -37,16 +37,23 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
 const char* kUsage =
-    "loadprof load URL [--rate RPS | --closed] [--duration DUR] [--stages SPEC] [--connections N] [--threads T]\n"
-    "       [--slo SPEC] [--json FILE] [-H 'Name: value']... [--method M] [--body STR|@FILE] [--timeout DUR]\n"
-    "       [--warmup DUR] [--no-keepalive] [--arrival uniform|poisson] [--think-time DUR] [--ok-status LIST]\n"
-    "loadprof load --scenario FILE [--rate RPS | --closed] [...]      journeys from a scenario file (docs/scenarios.md)\n"
-    "loadprof load (URL | --scenario FILE) --find-capacity [--slo SPEC] [--rate START] [--step-duration DUR]\n"
+    "loadprof load URL [--rate RPS | --closed] [--duration DUR] [--stages SPEC] [--connections N] [--threads "
+    "T]\n"
+    "       [--slo SPEC] [--json FILE] [-H 'Name: value']... [--method M] [--body STR|@FILE] [--timeout "
+    "DUR]\n"
+    "       [--warmup DUR] [--no-keepalive] [--arrival uniform|poisson] [--think-time DUR] [--ok-status "
+    "LIST]\n"
+    "loadprof load --scenario FILE [--rate RPS | --closed] [...]      journeys from a scenario file "
+    "(docs/scenarios.md)\n"
+    "loadprof load (URL | --scenario FILE) --find-capacity [--slo SPEC] [--rate START] [--step-duration "
+    "DUR]\n"
     "       [--duration BUDGET]                                        the highest rate that meets the SLO";
 
-Error flag_error(const std::string& flag, const Error& e) { return make_error(e.kind, flag + ": " + e.message); }
+Error flag_error(const std::string& flag, const Error& e) {
+  return make_error(e.kind, flag + ": " + e.message);
+}
 
-Result<std::vector<int>> parse_ok_status(const std::string& text) {
+Result<std::vector<int> > parse_ok_status(const std::string& text) {
   std::vector<int> out;
   std::stringstream ss(text);
   std::string item;
@@ -68,8 +75,9 @@ void print_progress(const load::Progress& p, size_t stage_count) {
                       : p.stage >= static_cast<int>(stage_count)
                           ? "draining"
                           : "stage " + std::to_string(p.stage + 1) + "/" + std::to_string(stage_count);
-  std::snprintf(line, sizeof line, "\r\033[K[%6.1fs] %-12s rate %8.0f/s  p99 %8.2fms  requests %llu  errors %llu",
-                p.elapsed_s, stage.c_str(), p.last_second_rps, p.last_second_p99_ms,
+  std::snprintf(line, sizeof line,
+                "\r\033[K[%6.1fs] %-12s rate %8.0f/s  p99 %8.2fms  requests %llu  errors %llu", p.elapsed_s,
+                stage.c_str(), p.last_second_rps, p.last_second_p99_ms,
                 static_cast<unsigned long long>(p.requests), static_cast<unsigned long long>(p.errors));
   std::fputs(line, stdout);
   std::fflush(stdout);
@@ -79,33 +87,34 @@ void print_progress(const load::Progress& p, size_t stage_count) {
 
 int cmd_load(const Args& args) {
   po::options_description desc("loadprof load options");
-  desc.add_options()
-      ("help", "show this help")
-      ("url", po::value<std::string>(), "target URL (http://host[:port]/path)")
-      ("rate", po::value<std::string>(),
-       "open model: requests per second (default model when given); journeys per second with --scenario; "
-       "the first step's rate with --find-capacity (default 10)")
-      ("closed", po::bool_switch(), "closed model: each connection sends, waits, sends again")
-      ("duration", po::value<std::string>(),
-       "run length (default 10s); not with --stages; with --find-capacity the whole search (default 5m)")
-      ("stages", po::value<std::string>(), "DURATION:RATE[,...], RATE may be FROM->TO (a ramp)")
-      ("connections", po::value<std::string>(), "connections (default 64 closed, sized from the rate open)")
-      ("threads", po::value<std::string>(), "driver threads (default: online CPUs)")
-      ("slo", po::value<std::string>(), "e.g. p99<50ms,errors<1%: exit 1 when broken")
-      ("json", po::value<std::string>(), "write the results as JSON to FILE")
-      ("header,H", po::value<std::vector<std::string>>()->composing(), "request header 'Name: value' (repeatable)")
-      ("method", po::value<std::string>()->default_value("GET"), "request method")
-      ("body", po::value<std::string>(), "request body, or @FILE")
-      ("timeout", po::value<std::string>()->default_value("10s"), "per-request timeout")
-      ("warmup", po::value<std::string>(), "run first at the first rate, excluded from results")
-      ("no-keepalive", po::bool_switch(), "close the connection after each request")
-      ("arrival", po::value<std::string>()->default_value("uniform"), "open model arrivals: uniform|poisson")
-      ("think-time", po::value<std::string>(),
-       "pause between a response and the next send: DUR or MIN..MAX (closed model; scenarios: between steps)")
-      ("ok-status", po::value<std::string>(), "statuses >= 400 that are not errors, e.g. 404,500-503")
-      ("scenario", po::value<std::string>(), "scenario file (JSON, docs/scenarios.md) instead of a URL")
-      ("find-capacity", po::bool_switch(), "step the rate up, then bisect: the highest rate that meets --slo")
-      ("step-duration", po::value<std::string>(), "--find-capacity: each step, its warm-up (a fifth) included (default 10s)");
+  desc.add_options()("help", "show this help")("url", po::value<std::string>(),
+                                               "target URL (http://host[:port]/path)")(
+      "rate", po::value<std::string>(),
+      "open model: requests per second (default model when given); journeys per second with --scenario; "
+      "the first step's rate with --find-capacity (default 10)")(
+      "closed", po::bool_switch(), "closed model: each connection sends, waits, sends again")(
+      "duration", po::value<std::string>(),
+      "run length (default 10s); not with --stages; with --find-capacity the whole search (default 5m)")(
+      "stages", po::value<std::string>(), "DURATION:RATE[,...], RATE may be FROM->TO (a ramp)")(
+      "connections", po::value<std::string>(), "connections (default 64 closed, sized from the rate open)")(
+      "threads", po::value<std::string>(), "driver threads (default: online CPUs)")(
+      "slo", po::value<std::string>(), "e.g. p99<50ms,errors<1%: exit 1 when broken")(
+      "json", po::value<std::string>(), "write the results as JSON to FILE")(
+      "header,H", po::value<std::vector<std::string> >()->composing(),
+      "request header 'Name: value' (repeatable)")("method", po::value<std::string>()->default_value("GET"),
+                                                   "request method")("body", po::value<std::string>(),
+                                                                     "request body, or @FILE")(
+      "timeout", po::value<std::string>()->default_value("10s"), "per-request timeout")(
+      "warmup", po::value<std::string>(), "run first at the first rate, excluded from results")(
+      "no-keepalive", po::bool_switch(), "close the connection after each request")(
+      "arrival", po::value<std::string>()->default_value("uniform"), "open model arrivals: uniform|poisson")(
+      "think-time", po::value<std::string>(),
+      "pause between a response and the next send: DUR or MIN..MAX (closed model; scenarios: between steps)")(
+      "ok-status", po::value<std::string>(), "statuses >= 400 that are not errors, e.g. 404,500-503")(
+      "scenario", po::value<std::string>(), "scenario file (JSON, docs/scenarios.md) instead of a URL")(
+      "find-capacity", po::bool_switch(), "step the rate up, then bisect: the highest rate that meets --slo")(
+      "step-duration", po::value<std::string>(),
+      "--find-capacity: each step, its warm-up (a fifth) included (default 10s)");
   po::positional_options_description pos;
   pos.add("url", 1);
   auto vm_r = parse_args(args, desc, &pos);
@@ -115,7 +124,8 @@ int cmd_load(const Args& args) {
   auto usage = [](const std::string& m) { return fail(make_error(ErrorKind::usage, m)); };
   bool has_scenario = vm.count("scenario") > 0;
   bool find_capacity = vm["find-capacity"].as<bool>();
-  if (has_scenario && vm.count("url")) return usage("give a URL or --scenario, not both (the scenario has base_url)");
+  if (has_scenario && vm.count("url"))
+    return usage("give a URL or --scenario, not both (the scenario has base_url)");
   if (!has_scenario && !vm.count("url")) return usage("missing URL (see loadprof load --help)");
   load::LoadConfig cfg;
   // The scenario is validated first: a bad one stops here, before any traffic.
@@ -140,7 +150,8 @@ int cmd_load(const Args& args) {
     cfg.url = *url;
   }
   bool closed = vm["closed"].as<bool>();
-  bool has_rate = vm.count("rate") > 0, has_stages = vm.count("stages") > 0, has_duration = vm.count("duration") > 0;
+  bool has_rate = vm.count("rate") > 0, has_stages = vm.count("stages") > 0,
+       has_duration = vm.count("duration") > 0;
   if (find_capacity) {
     if (closed) return usage("--find-capacity steps the rate (open model): drop --closed");
     if (has_stages) return usage("--find-capacity makes its own steps: drop --stages");
@@ -149,9 +160,12 @@ int cmd_load(const Args& args) {
     return usage("--step-duration: only with --find-capacity");
   }
   if (closed && has_rate) return usage("--rate and --closed exclude each other");
-  if (closed && has_stages) return usage("--stages sets rates, which the closed model does not have (drop --closed)");
-  if (has_stages && has_rate) return usage("--stages and --rate exclude each other (a stage carries its rate)");
-  if (has_stages && has_duration) return usage("--stages and --duration exclude each other (stages carry durations)");
+  if (closed && has_stages)
+    return usage("--stages sets rates, which the closed model does not have (drop --closed)");
+  if (has_stages && has_rate)
+    return usage("--stages and --rate exclude each other (a stage carries its rate)");
+  if (has_stages && has_duration)
+    return usage("--stages and --duration exclude each other (stages carry durations)");
   if (!has_rate && !has_stages && !find_capacity) closed = true;  // wrk-style when no rate is asked for
   cfg.closed = closed;
 
@@ -168,7 +182,8 @@ int cmd_load(const Args& args) {
     cfg.stages = *s;
   } else if (has_rate) {
     auto r = parse_double(vm["rate"].as<std::string>());
-    if (!r || *r <= 0 || *r > 10'000'000) return usage("--rate: expected requests per second in (0, 10000000]");
+    if (!r || *r <= 0 || *r > 10'000'000)
+      return usage("--rate: expected requests per second in (0, 10000000]");
     cfg.stages = {{duration_ns, *r, *r}};
   } else {
     cfg.stages = {{duration_ns, 0, 0}};
@@ -211,9 +226,12 @@ int cmd_load(const Args& args) {
     cfg.think_time_ns = *lo;
   }
   std::string arrival = vm["arrival"].as<std::string>();
-  if (arrival == "poisson") cfg.arrival = load::Arrival::poisson;
-  else if (arrival != "uniform") return usage("--arrival: expected uniform or poisson, got '" + arrival + "'");
-  if (!vm["arrival"].defaulted() && closed) return usage("--arrival: only for the open model (--rate or --stages)");
+  if (arrival == "poisson")
+    cfg.arrival = load::Arrival::poisson;
+  else if (arrival != "uniform")
+    return usage("--arrival: expected uniform or poisson, got '" + arrival + "'");
+  if (!vm["arrival"].defaulted() && closed)
+    return usage("--arrival: only for the open model (--rate or --stages)");
   if (vm.count("ok-status")) {
     auto s = parse_ok_status(vm["ok-status"].as<std::string>());
     if (!s) return fail(flag_error("--ok-status", s.error()));
@@ -237,7 +255,7 @@ int cmd_load(const Args& args) {
   if (spec.method.empty() || spec.method.find_first_of(" \t\r\n") != std::string::npos)
     return usage("--method: bad method '" + spec.method + "'");
   if (vm.count("header")) {
-    for (const auto& h : vm["header"].as<std::vector<std::string>>()) {
+    for (const auto& h : vm["header"].as<std::vector<std::string> >()) {
       auto p = load::parse_header(h);
       if (!p) return fail(flag_error("-H", p.error()));
       spec.headers.push_back(*p);
@@ -293,10 +311,11 @@ int cmd_load(const Args& args) {
     if (!probe) return usage("--json: cannot write '" + json_path + "'");
   }
 
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
-  struct sigaction old_int{}, old_term{};
+  struct sigaction old_int {
+  }, old_term{};
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
   cfg.stop = &g_stop;

@@ -37,14 +37,22 @@ namespace loadprof::load {
 
 const char* error_class_name(ErrorClass c) {
   switch (c) {
-    case ErrorClass::none: return "none";
-    case ErrorClass::connect: return "connect";
-    case ErrorClass::timeout: return "timeout";
-    case ErrorClass::reset: return "reset";
-    case ErrorClass::read: return "read";
-    case ErrorClass::status_4xx: return "4xx";
-    case ErrorClass::status_5xx: return "5xx";
-    case ErrorClass::expect: return "expect";
+    case ErrorClass::none:
+      return "none";
+    case ErrorClass::connect:
+      return "connect";
+    case ErrorClass::timeout:
+      return "timeout";
+    case ErrorClass::reset:
+      return "reset";
+    case ErrorClass::read:
+      return "read";
+    case ErrorClass::status_4xx:
+      return "4xx";
+    case ErrorClass::status_5xx:
+      return "5xx";
+    case ErrorClass::expect:
+      return "expect";
   }
   return "?";
 }
@@ -88,7 +96,8 @@ void request_short_slice() {
     uint32_t sched_util_min, sched_util_max;
   } attr{};
   attr.size = sizeof attr;
-  if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0 || attr.sched_policy != 0 /* SCHED_OTHER */) return;
+  if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0 || attr.sched_policy != 0 /* SCHED_OTHER */)
+    return;
   attr.size = sizeof attr;
   attr.sched_flags = 0;
   attr.sched_runtime = 100'000;  // 100 us: the kernel's minimum slice
@@ -122,7 +131,7 @@ struct Conn {
   bool arrival = false;  // began a scheduled arrival (not the continuation of a journey)
   int stage = 0;
   int64_t intended = 0, start = 0, connect_start = 0, connect_ns = 0, first_byte = 0, deadline = 0;
-  int64_t free_since = 0;  // open model: when it went back on the free stack
+  int64_t free_since = 0;    // open model: when it went back on the free stack
   bool driver_late = false;  // late although this connection was free at the intended time
   uint64_t bytes_in = 0;
 };
@@ -134,8 +143,8 @@ struct StageAcc {
 
 class Worker {
  public:
-  Worker(int index, const LoadConfig& cfg, const Schedule& sched, const sockaddr_storage& addr, socklen_t addr_len,
-         int connections, uint32_t first_conn_id, uint64_t request_limit)
+  Worker(int index, const LoadConfig& cfg, const Schedule& sched, const sockaddr_storage& addr,
+         socklen_t addr_len, int connections, uint32_t first_conn_id, uint64_t request_limit)
       : index_(index),
         stages_(sched.stages().size()),
         ring_(cfg.sink ? cfg.log_ring_records : 1),
@@ -179,7 +188,8 @@ class Worker {
     if (cfg_.closed) {
       for (uint32_t i = 0; i < conns_.size(); ++i) push_waiting(i, now);
     } else {
-      for (uint32_t i = 0; i < conns_.size(); ++i) free_[free_top_++] = static_cast<uint32_t>(conns_.size() - 1 - i);
+      for (uint32_t i = 0; i < conns_.size(); ++i)
+        free_[free_top_++] = static_cast<uint32_t>(conns_.size() - 1 - i);
       for (auto& c : conns_) c.free_since = t0;
     }
     epoll_event events[256];
@@ -189,7 +199,8 @@ class Worker {
       now = now_ns();
       if (!stopping_) {
         bool interrupted = cfg_.stop && cfg_.stop->load(std::memory_order_relaxed);
-        if (interrupted || now >= end_ || (request_limit_ && issued_ >= request_limit_)) begin_stop(now, interrupted);
+        if (interrupted || now >= end_ || (request_limit_ && issued_ >= request_limit_))
+          begin_stop(now, interrupted);
       }
       if (!stopping_) dispatch(now);
       if (now >= next_scan) {
@@ -371,8 +382,10 @@ class Worker {
     epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
     c.state = ConnState::connecting;
     int r = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr_), addr_len_);
-    if (r == 0) on_connected(c);
-    else if (errno != EINPROGRESS) complete(c, 0, ErrorClass::connect);
+    if (r == 0)
+      on_connected(c);
+    else if (errno != EINPROGRESS)
+      complete(c, 0, ErrorClass::connect);
   }
 
   void on_connected(Conn& c) {
@@ -443,8 +456,10 @@ class Worker {
       }
       if (n == 0) {
         c.parser.on_eof();
-        if (c.parser.done()) complete(c, c.parser.status(), ErrorClass::none);
-        else complete(c, c.parser.status(), c.bytes_in ? ErrorClass::read : ErrorClass::reset);
+        if (c.parser.done())
+          complete(c, c.parser.status(), ErrorClass::none);
+        else
+          complete(c, c.parser.status(), c.bytes_in ? ErrorClass::read : ErrorClass::reset);
         return;
       }
       if (errno == EINTR) continue;
@@ -535,10 +550,11 @@ class Worker {
   void complete(Conn& c, int status, ErrorClass err) {
     int64_t end = now_ns();
     --inflight_;
-    if (err == ErrorClass::none && status >= 400 && !ok_status_.test(static_cast<size_t>(std::min(status, 999))))
+    if (err == ErrorClass::none && status >= 400 &&
+        !ok_status_.test(static_cast<size_t>(std::min(status, 999))))
       err = status >= 500 ? ErrorClass::status_5xx : ErrorClass::status_4xx;
     bool responded = status >= 100 && (err == ErrorClass::none || err == ErrorClass::status_4xx ||
-                                      err == ErrorClass::status_5xx);
+                                       err == ErrorClass::status_5xx);
     if (responded) ++responses_;
     bool warmup = c.stage < 0;
     RequestSource::After after{err, false, cfg_.think_time_ns};
@@ -791,8 +807,10 @@ Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
   Saturation s;
   for (const auto& t : r.threads) {
     if (t.wall_ns <= 0) continue;
-    s.max_thread_cpu_pct = std::max(s.max_thread_cpu_pct, 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns));
-    s.max_thread_busy_pct = std::max(s.max_thread_busy_pct, 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns));
+    s.max_thread_cpu_pct = std::max(s.max_thread_cpu_pct,
+                                    100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns));
+    s.max_thread_busy_pct = std::max(s.max_thread_busy_pct,
+                                     100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns));
   }
   // Busy = not waiting in epoll: running, or runnable but starved of a CPU by
   // other work on the machine. Either way the driver, not the target, was late.
@@ -801,10 +819,11 @@ Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
   if (r.closed) {
     if (driver_busy) {
       s.limited_by = "driver";
-      std::snprintf(buf, sizeof buf,
-                    "the driver, not the target, may have been the limit: its busiest thread was busy %.0f%% of "
-                    "the time and used %.0f%% of a CPU (add --threads, or free CPUs on the driver's machine)",
-                    s.max_thread_busy_pct, s.max_thread_cpu_pct);
+      std::snprintf(
+          buf, sizeof buf,
+          "the driver, not the target, may have been the limit: its busiest thread was busy %.0f%% of "
+          "the time and used %.0f%% of a CPU (add --threads, or free CPUs on the driver's machine)",
+          s.max_thread_busy_pct, s.max_thread_cpu_pct);
       s.message = buf;
     }
     return s;
@@ -812,22 +831,26 @@ Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
   double requested = schedule.arrivals_between(schedule.warmup_ns(), schedule.warmup_ns() + r.duration_ns);
   double achieved = static_cast<double>(r.arrivals);  // journeys: their later steps are no arrivals
   s.achieved_pct = requested > 0 ? 100.0 * achieved / requested : 100.0;
-  double late_pct = r.requests ? 100.0 * static_cast<double>(r.late_starts) / static_cast<double>(r.requests) : 0;
+  double late_pct =
+      r.requests ? 100.0 * static_cast<double>(r.late_starts) / static_cast<double>(r.requests) : 0;
   if (s.achieved_pct >= 95.0 && late_pct <= 1.0) return s;
-  double driver_late_share = r.late_starts ? static_cast<double>(r.driver_late_starts) / static_cast<double>(r.late_starts) : 0;
+  double driver_late_share =
+      r.late_starts ? static_cast<double>(r.driver_late_starts) / static_cast<double>(r.late_starts) : 0;
   if (driver_busy || driver_late_share > 0.5) {
     s.limited_by = "driver";
-    std::snprintf(buf, sizeof buf,
-                  "the driver, not the target, was the limit: %.1f%% of the requested rate achieved, %.1f%% late "
-                  "starts, %.0f%% of them with a connection free; its busiest thread was busy %.0f%% of the time "
-                  "and used %.0f%% of a CPU (add --threads, or free CPUs on the driver's machine)",
-                  s.achieved_pct, late_pct, 100.0 * driver_late_share, s.max_thread_busy_pct, s.max_thread_cpu_pct);
+    std::snprintf(
+        buf, sizeof buf,
+        "the driver, not the target, was the limit: %.1f%% of the requested rate achieved, %.1f%% late "
+        "starts, %.0f%% of them with a connection free; its busiest thread was busy %.0f%% of the time "
+        "and used %.0f%% of a CPU (add --threads, or free CPUs on the driver's machine)",
+        s.achieved_pct, late_pct, 100.0 * driver_late_share, s.max_thread_busy_pct, s.max_thread_cpu_pct);
   } else {
     s.limited_by = "target";
-    std::snprintf(buf, sizeof buf,
-                  "the target could not keep up: %.1f%% of the requested rate achieved, %.1f%% late starts "
-                  "(all %d connections busy), while the driver's busiest thread was busy only %.0f%% of the time",
-                  s.achieved_pct, late_pct, r.connections, s.max_thread_busy_pct);
+    std::snprintf(
+        buf, sizeof buf,
+        "the target could not keep up: %.1f%% of the requested rate achieved, %.1f%% late starts "
+        "(all %d connections busy), while the driver's busiest thread was busy only %.0f%% of the time",
+        s.achieved_pct, late_pct, r.connections, s.max_thread_busy_pct);
   }
   s.message = buf;
   return s;

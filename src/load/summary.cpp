@@ -18,7 +18,7 @@ using nlohmann::json;
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 json pct_json(const stats::Percentiles& p) {
-  return {{"p50", round3(p.p50_ms)}, {"p90", round3(p.p90_ms)}, {"p95", round3(p.p95_ms)},
+  return {{"p50", round3(p.p50_ms)}, {"p90", round3(p.p90_ms)},   {"p95", round3(p.p95_ms)},
           {"p99", round3(p.p99_ms)}, {"p999", round3(p.p999_ms)}, {"max", round3(p.max_ms)}};
 }
 
@@ -28,10 +28,14 @@ double error_pct(uint64_t errors, uint64_t requests) {
 
 std::string ms(double v) {
   char b[32];
-  if (v < 1) std::snprintf(b, sizeof b, "%.0fus", v * 1000);
-  else if (v < 100) std::snprintf(b, sizeof b, "%.2fms", v);
-  else if (v < 10000) std::snprintf(b, sizeof b, "%.0fms", v);
-  else std::snprintf(b, sizeof b, "%.1fs", v / 1000);
+  if (v < 1)
+    std::snprintf(b, sizeof b, "%.0fus", v * 1000);
+  else if (v < 100)
+    std::snprintf(b, sizeof b, "%.2fms", v);
+  else if (v < 10000)
+    std::snprintf(b, sizeof b, "%.0fms", v);
+  else
+    std::snprintf(b, sizeof b, "%.1fs", v / 1000);
   return b;
 }
 
@@ -43,8 +47,10 @@ std::string secs(int64_t ns) {
 
 std::string rate_text(const StageResult& s) {
   char b[64];
-  if (s.rate_start_rps == s.rate_end_rps) std::snprintf(b, sizeof b, "%g", s.rate_start_rps);
-  else std::snprintf(b, sizeof b, "%g->%g", s.rate_start_rps, s.rate_end_rps);
+  if (s.rate_start_rps == s.rate_end_rps)
+    std::snprintf(b, sizeof b, "%g", s.rate_start_rps);
+  else
+    std::snprintf(b, sizeof b, "%g->%g", s.rate_start_rps, s.rate_end_rps);
   return b;
 }
 
@@ -88,19 +94,20 @@ std::string format_table(const LoadSummary& s) {
                 c.warmup_ns ? (", warmup " + secs(c.warmup_ns) + " excluded").c_str() : "",
                 r.interrupted ? " (INTERRUPTED: results so far)" : "");
   out += line;
-  std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9s %9s %8s %8s %8s %8s %8s %8s %7s%s\n", "stage", "window",
-                "rate req/s", "requests", "rps", "p50", "p90", "p95", "p99", "p999", "max", "errors",
-                s.slo.empty() ? "" : "  slo");
+  std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9s %9s %8s %8s %8s %8s %8s %8s %7s%s\n", "stage",
+                "window", "rate req/s", "requests", "rps", "p50", "p90", "p95", "p99", "p999", "max",
+                "errors", s.slo.empty() ? "" : "  slo");
   out += line;
-  auto row = [&](const std::string& name, const std::string& window, const std::string& rate, uint64_t requests,
-                 uint64_t errors, int64_t dur, const stats::Histogram& h, const std::vector<stats::SloVerdict>* v) {
+  auto row = [&](const std::string& name, const std::string& window, const std::string& rate,
+                 uint64_t requests, uint64_t errors, int64_t dur, const stats::Histogram& h,
+                 const std::vector<stats::SloVerdict>* v) {
     auto p = stats::percentiles_of(h);
     char e[32];
     std::snprintf(e, sizeof e, "%.2f%%", error_pct(errors, requests));
-    std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9llu %9.1f %8s %8s %8s %8s %8s %8s %7s%s\n", name.c_str(),
-                  window.c_str(), rate.c_str(), static_cast<unsigned long long>(requests),
-                  throughput_rps(requests, dur), ms(p.p50_ms).c_str(), ms(p.p90_ms).c_str(), ms(p.p95_ms).c_str(),
-                  ms(p.p99_ms).c_str(), ms(p.p999_ms).c_str(), ms(p.max_ms).c_str(), e,
+    std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9llu %9.1f %8s %8s %8s %8s %8s %8s %7s%s\n",
+                  name.c_str(), window.c_str(), rate.c_str(), static_cast<unsigned long long>(requests),
+                  throughput_rps(requests, dur), ms(p.p50_ms).c_str(), ms(p.p90_ms).c_str(),
+                  ms(p.p95_ms).c_str(), ms(p.p99_ms).c_str(), ms(p.p999_ms).c_str(), ms(p.max_ms).c_str(), e,
                   v ? (stats::all_ok(*v) ? "  ok" : "  BROKEN") : "");
     out += line;
   };
@@ -117,16 +124,18 @@ std::string format_table(const LoadSummary& s) {
   out += r.closed ? "\nlatency: per request, from its send (closed model: sends wait for responses)\n"
                   : "\nlatency: from the intended send time (coordinated omission corrected)\n";
   auto sv = stats::percentiles_of(r.service);
-  std::snprintf(line, sizeof line, "service time (from the actual send): p50 %s  p90 %s  p99 %s  p999 %s  max %s\n",
+  std::snprintf(line, sizeof line,
+                "service time (from the actual send): p50 %s  p90 %s  p99 %s  p999 %s  max %s\n",
                 ms(sv.p50_ms).c_str(), ms(sv.p90_ms).c_str(), ms(sv.p99_ms).c_str(), ms(sv.p999_ms).c_str(),
                 ms(sv.max_ms).c_str());
   out += line;
   if (!r.closed) {
     auto lag = stats::percentiles_of(r.schedule_lag);
-    std::snprintf(line, sizeof line,
-                  "schedule lag (actual - intended send): p50 %s  p99 %s  max %s; late starts (>1ms) %llu (%.2f%%)",
-                  ms(lag.p50_ms).c_str(), ms(lag.p99_ms).c_str(), ms(lag.max_ms).c_str(),
-                  static_cast<unsigned long long>(r.late_starts), error_pct(r.late_starts, r.requests));
+    std::snprintf(
+        line, sizeof line,
+        "schedule lag (actual - intended send): p50 %s  p99 %s  max %s; late starts (>1ms) %llu (%.2f%%)",
+        ms(lag.p50_ms).c_str(), ms(lag.p99_ms).c_str(), ms(lag.max_ms).c_str(),
+        static_cast<unsigned long long>(r.late_starts), error_pct(r.late_starts, r.requests));
     out += line;
     if (r.late_starts) out += ", " + std::to_string(r.driver_late_starts) + " of them with a connection free";
     if (r.not_sent) out += "; due but not sent before the end: " + std::to_string(r.not_sent);
@@ -134,7 +143,8 @@ std::string format_table(const LoadSummary& s) {
   }
   out += "errors:";
   for (int k = 1; k < kErrorClassCount; ++k)
-    out += std::string(" ") + error_class_name(static_cast<ErrorClass>(k)) + " " + std::to_string(r.errors_by_class[k]);
+    out += std::string(" ") + error_class_name(static_cast<ErrorClass>(k)) + " " +
+           std::to_string(r.errors_by_class[k]);
   if (r.cancelled) out += "; still in flight at the end (not counted): " + std::to_string(r.cancelled);
   out += "\ndriver threads (CPU used / busy, not waiting for events):";
   for (const auto& t : r.threads) {
@@ -145,29 +155,33 @@ std::string format_table(const LoadSummary& s) {
   }
   out += "\n";
   if (c.sink) {
-    out += "request log: " + std::to_string(r.log_records) + " records, " + std::to_string(r.log_dropped) + " dropped\n";
+    out += "request log: " + std::to_string(r.log_records) + " records, " + std::to_string(r.log_dropped) +
+           " dropped\n";
   }
   if (s.scenario) {
     const ScenarioReport& sc = *s.scenario;
     std::snprintf(line, sizeof line, "\nscenario %s (%s): %llu journeys started\n", sc.file.c_str(),
-                  sc.weighted ? "weighted requests" : "journey", static_cast<unsigned long long>(sc.journeys));
+                  sc.weighted ? "weighted requests" : "journey",
+                  static_cast<unsigned long long>(sc.journeys));
     out += line;
-    std::snprintf(line, sizeof line, "  %-3s %-20s %9s %8s %8s %8s %7s %8s %8s\n", "#", "step", "requests", "p50", "p99",
-                  "max", "errors", "expect", "capture");
+    std::snprintf(line, sizeof line, "  %-3s %-20s %9s %8s %8s %8s %7s %8s %8s\n", "#", "step", "requests",
+                  "p50", "p99", "max", "errors", "expect", "capture");
     out += line;
     for (size_t i = 0; i < sc.steps.size(); ++i) {
       const auto& st = sc.steps[i];
       auto p = stats::percentiles_of(st.latency);
       char e[32];
       std::snprintf(e, sizeof e, "%.2f%%", error_pct(st.errors, st.requests));
-      std::snprintf(line, sizeof line, "  %-3zu %-20.20s %9llu %8s %8s %8s %7s %8llu %8llu\n", i, st.name.c_str(),
-                    static_cast<unsigned long long>(st.requests), ms(p.p50_ms).c_str(), ms(p.p99_ms).c_str(),
-                    ms(p.max_ms).c_str(), e, static_cast<unsigned long long>(st.expect_failures),
+      std::snprintf(line, sizeof line, "  %-3zu %-20.20s %9llu %8s %8s %8s %7s %8llu %8llu\n", i,
+                    st.name.c_str(), static_cast<unsigned long long>(st.requests), ms(p.p50_ms).c_str(),
+                    ms(p.p99_ms).c_str(), ms(p.max_ms).c_str(), e,
+                    static_cast<unsigned long long>(st.expect_failures),
                     static_cast<unsigned long long>(st.capture_failures));
       out += line;
     }
     if (sc.rows_reused)
-      out += "warning: the CSV ran out of unique rows; " + std::to_string(sc.rows_reused) + " journeys reused one\n";
+      out += "warning: the CSV ran out of unique rows; " + std::to_string(sc.rows_reused) +
+             " journeys reused one\n";
   }
   if (!s.saturation.limited_by.empty()) out += "\nwarning: " + s.saturation.message + "\n";
   if (!s.slo.empty()) {
@@ -192,13 +206,15 @@ std::string format_json(const LoadSummary& s) {
   j["errors"] = r.errors;
   j["error_rate_pct"] = round3(error_pct(r.errors, r.requests));
   json ebc = json::object();
-  for (int k = 1; k < kErrorClassCount; ++k) ebc[error_class_name(static_cast<ErrorClass>(k))] = r.errors_by_class[k];
+  for (int k = 1; k < kErrorClassCount; ++k)
+    ebc[error_class_name(static_cast<ErrorClass>(k))] = r.errors_by_class[k];
   j["errors_by_class"] = ebc;
   j["throughput_rps"] = round3(throughput_rps(r.requests, r.duration_ns));
   j["latency_ms"] = pct_json(stats::percentiles_of(r.latency));
   j["service_time_ms"] = pct_json(stats::percentiles_of(r.service));
   auto lag = stats::percentiles_of(r.schedule_lag);
-  j["schedule_lag_ms"] = {{"p50", round3(lag.p50_ms)}, {"p99", round3(lag.p99_ms)}, {"max", round3(lag.max_ms)}};
+  j["schedule_lag_ms"] = {
+      {"p50", round3(lag.p50_ms)}, {"p99", round3(lag.p99_ms)}, {"max", round3(lag.max_ms)}};
   j["late_starts"] = r.late_starts;
   json stages = json::array();
   for (size_t i = 0; i < r.stages.size(); ++i) {
@@ -234,26 +250,29 @@ std::string format_json(const LoadSummary& s) {
   for (const auto& v : s.slo) slo.push_back({{"term", v.term}, {"value", round3(v.value)}, {"ok", v.ok}});
   j["slo"] = slo;
   // Load-only keys beyond the shared set.
-  j["load"] = {{"url", "http://" + c.url.host_header + c.url.target},
-               {"model", r.closed ? "closed" : "open"},
-               {"arrival", c.arrival == Arrival::poisson ? "poisson" : "uniform"},
-               {"threads", r.threads.size()},
-               {"connections", r.connections},
-               {"warmup_s", round3(static_cast<double>(c.warmup_ns) / 1e9)},
-               {"not_sent", r.not_sent},
-               {"driver_late_starts", r.driver_late_starts},
-               {"cancelled_at_end", r.cancelled},
-               {"achieved_pct", round3(s.saturation.achieved_pct)},
-               {"limited_by", s.saturation.limited_by.empty() ? json(nullptr) : json(s.saturation.limited_by)},
-               {"warning", s.saturation.message.empty() ? json(nullptr) : json(s.saturation.message)},
-               {"request_log", {{"records", r.log_records}, {"dropped", r.log_dropped}}}};
+  j["load"] = {
+      {"url", "http://" + c.url.host_header + c.url.target},
+      {"model", r.closed ? "closed" : "open"},
+      {"arrival", c.arrival == Arrival::poisson ? "poisson" : "uniform"},
+      {"threads", r.threads.size()},
+      {"connections", r.connections},
+      {"warmup_s", round3(static_cast<double>(c.warmup_ns) / 1e9)},
+      {"not_sent", r.not_sent},
+      {"driver_late_starts", r.driver_late_starts},
+      {"cancelled_at_end", r.cancelled},
+      {"achieved_pct", round3(s.saturation.achieved_pct)},
+      {"limited_by", s.saturation.limited_by.empty() ? json(nullptr) : json(s.saturation.limited_by)},
+      {"warning", s.saturation.message.empty() ? json(nullptr) : json(s.saturation.message)},
+      {"request_log", {{"records", r.log_records}, {"dropped", r.log_dropped}}}};
   json cpu = json::array();
   for (const auto& t : r.threads)
-    cpu.push_back(round3(t.wall_ns ? 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns) : 0.0));
+    cpu.push_back(
+        round3(t.wall_ns ? 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns) : 0.0));
   j["load"]["driver_cpu_pct"] = cpu;
   json busy = json::array();
   for (const auto& t : r.threads)
-    busy.push_back(round3(t.wall_ns ? 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns) : 0.0));
+    busy.push_back(
+        round3(t.wall_ns ? 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns) : 0.0));
   j["load"]["driver_busy_pct"] = busy;
   j["load"]["schedule_lag_ms"] = pct_json(lag);
   if (s.scenario) {

@@ -73,8 +73,8 @@ TEST(LoadCli, BadUsageIsExitTwoNamingTheField) {
 }
 
 TEST(LoadCli, UnreachableTargetIsExitFour) {
-  auto refused = run_command(load_args({"http://127.0.0.1:" + std::to_string(unused_port()) + "/", "--rate", "10",
-                                        "--duration", "1s"}));
+  auto refused = run_command(load_args(
+      {"http://127.0.0.1:" + std::to_string(unused_port()) + "/", "--rate", "10", "--duration", "1s"}));
   EXPECT_EQ(refused.exit_code, 4) << refused.err;
   EXPECT_NE(refused.err.find("refused"), std::string::npos) << refused.err;
   auto unresolvable = run_command(load_args({"http://no-such-host.invalid/", "--duration", "1s"}));
@@ -91,12 +91,14 @@ TEST(LoadCli, JsonHasTheSpecKeysAndSloDecidesTheExitCode) {
   EXPECT_NE(ok.out.find("total"), std::string::npos);
   auto j = read_json(json);
   ASSERT_FALSE(j.is_discarded());
-  for (const char* k : {"loadprof_version", "interrupted", "duration_s", "requests", "errors", "error_rate_pct",
-                        "errors_by_class", "throughput_rps", "latency_ms", "service_time_ms", "schedule_lag_ms",
-                        "late_starts", "stages", "timeseries", "slo"})
+  for (const char* k : {"loadprof_version", "interrupted", "duration_s", "requests", "errors",
+                        "error_rate_pct", "errors_by_class", "throughput_rps", "latency_ms",
+                        "service_time_ms", "schedule_lag_ms", "late_starts", "stages", "timeseries", "slo"})
     EXPECT_TRUE(j.contains(k)) << k;
-  for (const char* k : {"connect", "timeout", "reset", "read", "4xx", "5xx"}) EXPECT_TRUE(j["errors_by_class"].contains(k)) << k;
-  for (const char* k : {"p50", "p90", "p95", "p99", "p999", "max"}) EXPECT_TRUE(j["latency_ms"].contains(k)) << k;
+  for (const char* k : {"connect", "timeout", "reset", "read", "4xx", "5xx"})
+    EXPECT_TRUE(j["errors_by_class"].contains(k)) << k;
+  for (const char* k : {"p50", "p90", "p95", "p99", "p999", "max"})
+    EXPECT_TRUE(j["latency_ms"].contains(k)) << k;
   EXPECT_EQ(j["interrupted"], false);
   EXPECT_NEAR(j["requests"].get<double>(), 300.0, 6.0);
   EXPECT_NEAR(j["throughput_rps"].get<double>(), 150.0, 7.5);
@@ -110,8 +112,8 @@ TEST(LoadCli, JsonHasTheSpecKeysAndSloDecidesTheExitCode) {
   EXPECT_GE(j["timeseries"].size(), 2u);
   EXPECT_TRUE(j["timeseries"][0].contains("requested_rps"));
 
-  auto broken = run_command(load_args({server.url(), "--rate", "100", "--duration", "1s", "--slo", "p50<1ms",
-                                       "--json", json}));
+  auto broken = run_command(
+      load_args({server.url(), "--rate", "100", "--duration", "1s", "--slo", "p50<1ms", "--json", json}));
   EXPECT_EQ(broken.exit_code, 1) << broken.err;
   EXPECT_NE(broken.out.find("BROKEN"), std::string::npos) << broken.out;
   auto jb = read_json(json);
@@ -124,9 +126,9 @@ TEST(LoadCli, CtrlCKeepsResultsMarksInterruptedAndExitsZero) {
   ServerProcess server({"--service-ms", "1"});
   ASSERT_GT(server.port(), 0);
   std::string json = "/tmp/loadprof_cli_int_" + std::to_string(getpid()) + ".json";
-  auto r = run_command(load_args({server.url(), "--rate", "200", "--duration", "30s", "--slo", "p50<0.001ms",
-                                  "--json", json}),
-                       1500);
+  auto r = run_command(
+      load_args({server.url(), "--rate", "200", "--duration", "30s", "--slo", "p50<0.001ms", "--json", json}),
+      1500);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("INTERRUPTED"), std::string::npos) << r.out;
   auto j = read_json(json);
@@ -142,9 +144,9 @@ TEST(LoadCli, ClosedModelPostWithHeadersAndBody) {
   ASSERT_GT(server.port(), 0);
   std::string body = "/tmp/loadprof_cli_body_" + std::to_string(getpid()) + ".json";
   { std::ofstream(body) << "{\"order\": 1}"; }
-  auto r = run_command(load_args({server.url("/api"), "--closed", "--connections", "4", "--threads", "2",
-                                  "--duration", "1s", "--method", "POST", "-H", "Content-Type: application/json",
-                                  "--body", "@" + body}));
+  auto r = run_command(
+      load_args({server.url("/api"), "--closed", "--connections", "4", "--threads", "2", "--duration", "1s",
+                 "--method", "POST", "-H", "Content-Type: application/json", "--body", "@" + body}));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("closed model, 2 thread(s), 4 connection(s)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("connect 0 timeout 0 reset 0 read 0 4xx 0 5xx 0"), std::string::npos) << r.out;

@@ -1,12 +1,13 @@
 // Integration of the driver with our test server on loopback. Every test here
 // measures latency or rates, so the whole binary runs serially. Bands are wide
 // enough for a shared 2-CPU machine and narrow enough to catch a wrong model.
+#include "loadprof/load/driver.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <mutex>
 
-#include "loadprof/load/driver.h"
 #include "loadprof/load/summary.h"
 #include "loadprof/util/clock.h"
 #include "server_process.h"
@@ -304,8 +305,8 @@ TEST(Driver, ClosedModelThinkTimeAndWarmup) {
   auto r = run_load(c);
   ASSERT_TRUE(r.ok()) << r.error().message;
   double rps = throughput_rps(r->requests, r->duration_ns);
-  EXPECT_GT(rps, 2 * 1000.0 / 60.0);  // think time is not skipped ...
-  EXPECT_LT(rps, 2 * 1000.0 / 50.0);  // ... and is waited for
+  EXPECT_GT(rps, 2 * 1000.0 / 60.0);   // think time is not skipped ...
+  EXPECT_LT(rps, 2 * 1000.0 / 50.0);   // ... and is waited for
   EXPECT_GE(r->warmup_requests, 14u);  // 0.5 s of warmup, excluded from the results
   EXPECT_LE(r->warmup_requests, 22u);
   EXPECT_EQ(r->late_starts, 0u);

@@ -52,7 +52,7 @@ struct Client {
   int fd = -1;
   std::string in;
   std::string out;
-  bool busy = false;        // a response is scheduled
+  bool busy = false;  // a response is scheduled
   bool close_after = false;
   uint64_t gen = 0;
 };
@@ -68,7 +68,7 @@ Options opt;
 int64_t start_ns;
 std::vector<Client> clients;  // by fd
 std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due;
-std::vector<int64_t> slots;   // capacity: when each service slot frees up
+std::vector<int64_t> slots;  // capacity: when each service slot frees up
 std::string body;
 std::unordered_set<std::string> tokens;  // issued by /login
 std::vector<std::string> recorded;       // /record... targets, in arrival order
@@ -141,7 +141,8 @@ void respond(int fd) {
   size_t end = c.in.find("\r\n\r\n");
   std::string head = c.in.substr(0, end);
   size_t cl = 0;
-  if (auto p = head.find("\r\nContent-Length:"); p != std::string::npos) cl = std::strtoul(head.c_str() + p + 17, nullptr, 10);
+  if (auto p = head.find("\r\nContent-Length:"); p != std::string::npos)
+    cl = std::strtoul(head.c_str() + p + 17, nullptr, 10);
   size_t sp1 = head.find(' '), sp2 = head.find(' ', sp1 + 1);
   std::string method = head.substr(0, sp1);
   std::string path = head.substr(sp1 + 1, sp2 - sp1 - 1);
@@ -228,12 +229,18 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     double v = std::atof(argv[i + 1]);
-    if (a == "--port") opt.port = static_cast<int>(v);
-    else if (a == "--service-ms") opt.service_ms = v;
-    else if (a == "--capacity") opt.capacity = static_cast<int>(v);
-    else if (a == "--stall-every-ms") opt.stall_every_ms = v;
-    else if (a == "--stall-ms") opt.stall_ms = v;
-    else if (a == "--body-bytes") opt.body_bytes = static_cast<size_t>(v);
+    if (a == "--port")
+      opt.port = static_cast<int>(v);
+    else if (a == "--service-ms")
+      opt.service_ms = v;
+    else if (a == "--capacity")
+      opt.capacity = static_cast<int>(v);
+    else if (a == "--stall-every-ms")
+      opt.stall_every_ms = v;
+    else if (a == "--stall-ms")
+      opt.stall_ms = v;
+    else if (a == "--body-bytes")
+      opt.body_bytes = static_cast<size_t>(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;

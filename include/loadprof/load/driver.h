@@ -30,9 +30,9 @@ class RequestSource {
  public:
   virtual ~RequestSource() = default;
   struct Next {
-    std::string_view bytes;   // must stay valid until the response completes
+    std::string_view bytes;  // must stay valid until the response completes
     bool head = false;
-    uint32_t step = 0;        // recorded as RequestRecord::scenario_step
+    uint32_t step = 0;  // recorded as RequestRecord::scenario_step
     // Where the driver copies the response as received (status line, headers,
     // body; at most keep_capacity bytes) for captures and expectations. Null: not kept.
     char* keep = nullptr;
@@ -49,9 +49,10 @@ class RequestSource {
     int64_t intended_ns = 0, start_ns = 0, end_ns = 0;  // CLOCK_MONOTONIC
   };
   struct After {
-    ErrorClass error = ErrorClass::none;  // the final verdict (may add ErrorClass::expect, or clear a status error)
-    bool more = false;      // the virtual user on this connection sends again after think_ns (open model)
-    int64_t think_ns = 0;   // pause before this connection's next request (closed model: always applies)
+    ErrorClass error =
+        ErrorClass::none;  // the final verdict (may add ErrorClass::expect, or clear a status error)
+    bool more = false;     // the virtual user on this connection sends again after think_ns (open model)
+    int64_t think_ns = 0;  // pause before this connection's next request (closed model: always applies)
   };
   virtual After on_response(uint32_t /*worker*/, uint32_t /*connection_id*/, const Response& r) {
     return {r.error, false, 0};
@@ -63,11 +64,11 @@ inline constexpr int64_t kLateStartNs = 1'000'000;
 
 struct LoadConfig {
   Url url;
-  std::string request;        // formatted request bytes (format_request)
+  std::string request;  // formatted request bytes (format_request)
   bool head_request = false;
   bool keep_alive = true;
   int threads = 1;
-  int connections = 0;        // 0: 64 closed, sized from the peak rate open
+  int connections = 0;  // 0: 64 closed, sized from the peak rate open
   bool closed = false;
   int64_t think_time_ns = 0;  // closed model
   Arrival arrival = Arrival::uniform;
@@ -79,8 +80,8 @@ struct LoadConfig {
   uint64_t max_requests = 0;  // stop issuing after this many (0: no bound)
   uint64_t seed = 1;
   RequestSink* sink = nullptr;
-  size_t log_ring_records = 1u << 16;  // per thread
-  RequestSource* source = nullptr;     // per-request hook (scenarios); null: send `request`
+  size_t log_ring_records = 1u << 16;       // per thread
+  RequestSource* source = nullptr;          // per-request hook (scenarios); null: send `request`
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler: stop early, keep results
 };
 
@@ -120,17 +121,19 @@ struct LoadResult {
   uint64_t errors = 0;
   uint64_t errors_by_class[kErrorClassCount] = {};
   uint64_t late_starts = 0;
-  uint64_t arrivals = 0;    // of `requests`, those that began a scheduled arrival (== requests without journeys)
-  uint64_t driver_late_starts = 0;  // late although a connection was free: the driver was behind (a lower bound)
-  uint64_t not_sent = 0;       // open model: due before the end but never sent (the driver or connections ran out)
-  uint64_t cancelled = 0;      // in flight when the run stopped and the grace period ran out
-  uint64_t responses = 0;      // any HTTP response received, warmup included
+  uint64_t arrivals =
+      0;  // of `requests`, those that began a scheduled arrival (== requests without journeys)
+  uint64_t driver_late_starts =
+      0;                  // late although a connection was free: the driver was behind (a lower bound)
+  uint64_t not_sent = 0;  // open model: due before the end but never sent (the driver or connections ran out)
+  uint64_t cancelled = 0;  // in flight when the run stopped and the grace period ran out
+  uint64_t responses = 0;  // any HTTP response received, warmup included
   uint64_t warmup_requests = 0;
-  stats::Histogram latency;    // from the intended send (CO-corrected)
-  stats::Histogram service;    // from the actual send
+  stats::Histogram latency;       // from the intended send (CO-corrected)
+  stats::Histogram service;       // from the actual send
   stats::Histogram schedule_lag;  // actual - intended send
   std::vector<StageResult> stages;
-  stats::TimeSeries timeseries;     // by completion second after the warmup
+  stats::TimeSeries timeseries;       // by completion second after the warmup
   std::vector<double> requested_rps;  // per second of the time series (open model)
   std::vector<ThreadUsage> threads;
   int connections = 0;

@@ -33,7 +33,8 @@ struct LoadSummary {
   std::string capacity_json;  // set for --find-capacity: the "capacity" object (capacity_json())
 };
 
-LoadSummary summarize(const LoadConfig& config, const LoadResult& result, const std::vector<stats::SloTerm>& slo);
+LoadSummary summarize(const LoadConfig& config, const LoadResult& result,
+                      const std::vector<stats::SloTerm>& slo);
 
 // Throughput of a stage or run: completed requests per second of its span.
 double throughput_rps(uint64_t requests, int64_t duration_ns);
