@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -67,6 +68,18 @@ Result<std::vector<int> > parse_ok_status(const std::string& text) {
   }
   if (out.empty()) return make_error(ErrorKind::usage, "empty status list");
   return out;
+}
+
+// Writes --json; a write, flush or close that fails (a full disk shows only at
+// the close of a small file) is an error, never a silently missing result.
+Result<void> write_json(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return errno_error(ErrorKind::io, "--json: cannot write '" + path + "'", errno);
+  size_t n = std::fwrite(text.data(), 1, text.size(), f);
+  int err = n == text.size() && std::fflush(f) == 0 ? 0 : errno;
+  if (std::fclose(f) != 0 && err == 0) err = errno;
+  if (err) return errno_error(ErrorKind::io, "--json: cannot write '" + path + "'", err);
+  return {};
 }
 
 void print_progress(const load::Progress& p, size_t stage_count) {
@@ -353,9 +366,7 @@ int cmd_load(const Args& args) {
       auto summary = load::summarize(found->best_config, found->best, slo);
       if (source) summary.scenario = &scenario_report;
       summary.capacity_json = load::capacity_json(*found);
-      std::ofstream f(json_path, std::ios::trunc);
-      f << load::format_json(summary);
-      if (!f) return fail(make_error(ErrorKind::io, "--json: cannot write '" + json_path + "'"));
+      if (auto w = write_json(json_path, load::format_json(summary)); !w) return fail(w.error());
     }
     if (found->interrupted) return kExitOk;
     return found->max_rate_rps > 0 ? kExitOk : kExitSloBroken;
@@ -384,9 +395,7 @@ int cmd_load(const Args& args) {
   std::cout << "loadprof load " << target << ": " << load::format_table(summary);
   std::cout.flush();
   if (!json_path.empty()) {
-    std::ofstream f(json_path, std::ios::trunc);
-    f << load::format_json(summary);
-    if (!f) return fail(make_error(ErrorKind::io, "--json: cannot write '" + json_path + "'"));
+    if (auto w = write_json(json_path, load::format_json(summary)); !w) return fail(w.error());
   }
   if (result->interrupted) return kExitOk;
   return summary.slo_ok ? kExitOk : kExitSloBroken;

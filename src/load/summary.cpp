@@ -54,6 +54,72 @@ std::string rate_text(const StageResult& s) {
   return b;
 }
 
+bool is_latency(stats::SloMetric m) { return m != stats::SloMetric::errors && m != stats::SloMetric::rps; }
+
+double pick(const stats::Percentiles& p, stats::SloMetric m) {
+  switch (m) {
+    case stats::SloMetric::p50:
+      return p.p50_ms;
+    case stats::SloMetric::p90:
+      return p.p90_ms;
+    case stats::SloMetric::p95:
+      return p.p95_ms;
+    case stats::SloMetric::p99:
+      return p.p99_ms;
+    case stats::SloMetric::p999:
+      return p.p999_ms;
+    case stats::SloMetric::max:
+      return p.max_ms;
+    default:
+      return 0;
+  }
+}
+
+// The SLO verdicts of one histogram. A censored value (a timeout, a request
+// never sent or cancelled at the end) is a lower bound: the true latency is
+// longer by an unknown amount, so for the verdict it counts as longer than any
+// threshold. A percentile that falls among the censored is then unknown: a
+// '<' term on it is broken, and its value is the lower bound the table shows
+// (lower_bound set). Where no censored value decides, the verdict is the
+// plain one.
+std::vector<stats::SloVerdict> judge_slo(const std::vector<stats::SloTerm>& slo,
+                                         const stats::Histogram& latency, const stats::Histogram& censored,
+                                         double error_rate_pct, double throughput,
+                                         std::vector<bool>* lower_bound) {
+  stats::SloInput in;
+  in.latency = stats::percentiles_of(latency);
+  in.error_rate_pct = error_rate_pct;
+  in.throughput_rps = throughput;
+  auto verdicts = stats::evaluate_slo(slo, in);
+  lower_bound->assign(verdicts.size(), false);
+  if (censored.count() == 0) return verdicts;
+  // The same requests with every censored one moved past any threshold.
+  std::vector<std::pair<uint32_t, uint64_t>> all, cut;
+  latency.append_sparse(all);
+  censored.append_sparse(cut);
+  size_t k = 0;
+  for (auto& [i, n] : all) {
+    while (k < cut.size() && cut[k].first < i) ++k;
+    if (k < cut.size() && cut[k].first == i) n -= std::min(n, cut[k].second);
+  }
+  stats::Histogram pessimistic;
+  pessimistic.add_sparse(all);
+  pessimistic.record_n(stats::Histogram::kMaxTrackableNs, censored.count());
+  auto pess = stats::percentiles_of(pessimistic);
+  const double unknown_ms = 0.99 * static_cast<double>(stats::Histogram::kMaxTrackableNs) / 1e6;
+  for (size_t i = 0; i < verdicts.size() && i < slo.size(); ++i) {
+    const auto& t = slo[i];
+    if (!is_latency(t.metric)) continue;
+    double v = pick(pess, t.metric);
+    if (v < unknown_ms) continue;  // decided by measured values alone
+    (*lower_bound)[i] = true;
+    double at_least = pick(in.latency, t.metric);
+    verdicts[i].value = at_least;
+    verdicts[i].ok = t.less_than ? false : at_least > t.threshold;
+  }
+  return verdicts;
+}
+
 }  // namespace
 
 double throughput_rps(uint64_t requests, int64_t duration_ns) {
@@ -67,18 +133,13 @@ LoadSummary summarize(const LoadConfig& config, const LoadResult& r, const std::
   Schedule sched(config.stages, config.warmup_ns);
   s.saturation = judge_saturation(r, sched);
   if (!slo.empty()) {
-    stats::SloInput in;
-    in.latency = stats::percentiles_of(r.latency);
-    in.error_rate_pct = error_pct(r.errors, r.requests);
-    in.throughput_rps = throughput_rps(r.requests, r.duration_ns);
-    s.slo = stats::evaluate_slo(slo, in);
+    s.slo = judge_slo(slo, r.latency, r.latency_censored, error_pct(r.errors, r.requests),
+                      throughput_rps(r.requests, r.duration_ns), &s.slo_lower_bound);
     s.slo_ok = stats::all_ok(s.slo);
     for (const auto& st : r.stages) {
-      stats::SloInput si;
-      si.latency = stats::percentiles_of(st.latency);
-      si.error_rate_pct = error_pct(st.errors, st.requests);
-      si.throughput_rps = throughput_rps(st.requests, st.duration_ns);
-      s.stage_slo.push_back(stats::evaluate_slo(slo, si));
+      std::vector<bool> unused;
+      s.stage_slo.push_back(judge_slo(slo, st.latency, st.latency_censored, error_pct(st.errors, st.requests),
+                                      throughput_rps(st.requests, st.duration_ns), &unused));
     }
   }
   return s;
@@ -89,11 +150,16 @@ std::string format_table(const LoadSummary& s) {
   const LoadConfig& c = *s.config;
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "%s model, %zu thread(s), %d connection(s), %s measured%s%s\n\n",
+  std::string drained;
+  if (r.duration_ns > r.scheduled_ns + 1'000'000)
+    drained = " (to the last response; sending stopped at " + secs(r.scheduled_ns) + ")";
+  std::snprintf(line, sizeof line, "%s model, %zu thread(s), %d connection(s), %s measured%s%s%s\n\n",
                 r.closed ? "closed" : "open", r.threads.size(), r.connections, secs(r.duration_ns).c_str(),
-                c.warmup_ns ? (", warmup " + secs(c.warmup_ns) + " excluded").c_str() : "",
+                drained.c_str(), c.warmup_ns ? (", warmup " + secs(c.warmup_ns) + " excluded").c_str() : "",
                 r.interrupted ? " (INTERRUPTED: results so far)" : "");
   out += line;
+  for (const auto& w : r.warnings) out += "warning: " + w + "\n";
+  if (!r.warnings.empty()) out += "\n";
   std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9s %9s %8s %8s %8s %8s %8s %8s %7s%s\n", "stage",
                 "window", "rate req/s", "requests", "rps", "p50", "p90", "p95", "p99", "p999", "max",
                 "errors", s.slo.empty() ? "" : "  slo");
@@ -121,14 +187,26 @@ std::string format_table(const LoadSummary& s) {
   }
   row("total", "0s-" + secs(r.duration_ns), "", r.requests, r.errors, r.duration_ns, r.latency,
       s.slo.empty() ? nullptr : &s.slo);
-  out += r.closed ? "\nlatency: per request, from its send (closed model: sends wait for responses)\n"
-                  : "\nlatency: from the intended send time (coordinated omission corrected)\n";
+  out += r.closed ? "\nlatency: per request, from its send (closed model: sends wait for responses)"
+                  : "\nlatency: from the intended send time (coordinated omission corrected)";
+  out += "; failed requests count at the time they failed";
+  if (r.censored)
+    out += "; " + std::to_string(r.censored) + " never completed, counted as censored at their wait so far";
+  out += "\n";
   auto sv = stats::percentiles_of(r.service);
-  std::snprintf(line, sizeof line,
-                "service time (from the actual send): p50 %s  p90 %s  p99 %s  p999 %s  max %s\n",
-                ms(sv.p50_ms).c_str(), ms(sv.p90_ms).c_str(), ms(sv.p99_ms).c_str(), ms(sv.p999_ms).c_str(),
-                ms(sv.max_ms).c_str());
+  std::snprintf(
+      line, sizeof line,
+      "service time (from the actual send, connection up): p50 %s  p90 %s  p99 %s  p999 %s  max %s\n",
+      ms(sv.p50_ms).c_str(), ms(sv.p90_ms).c_str(), ms(sv.p99_ms).c_str(), ms(sv.p999_ms).c_str(),
+      ms(sv.max_ms).c_str());
   out += line;
+  if (r.connect.count()) {
+    auto cn = stats::percentiles_of(r.connect);
+    std::snprintf(line, sizeof line, "connect time (%llu connections opened): p50 %s  p99 %s  max %s\n",
+                  static_cast<unsigned long long>(r.connect.count()), ms(cn.p50_ms).c_str(),
+                  ms(cn.p99_ms).c_str(), ms(cn.max_ms).c_str());
+    out += line;
+  }
   if (!r.closed) {
     auto lag = stats::percentiles_of(r.schedule_lag);
     std::snprintf(
@@ -138,14 +216,20 @@ std::string format_table(const LoadSummary& s) {
         static_cast<unsigned long long>(r.late_starts), error_pct(r.late_starts, r.requests));
     out += line;
     if (r.late_starts) out += ", " + std::to_string(r.driver_late_starts) + " of them with a connection free";
-    if (r.not_sent) out += "; due but not sent before the end: " + std::to_string(r.not_sent);
+    if (r.not_sent)
+      out += "; due but not sent before the end (censored in the latency): " + std::to_string(r.not_sent);
     out += "\n";
   }
   out += "errors:";
   for (int k = 1; k < kErrorClassCount; ++k)
     out += std::string(" ") + error_class_name(static_cast<ErrorClass>(k)) + " " +
            std::to_string(r.errors_by_class[k]);
-  if (r.cancelled) out += "; still in flight at the end (not counted): " + std::to_string(r.cancelled);
+  if (r.local_errors)
+    out += " (" + std::to_string(r.local_errors) +
+           " of the connect errors local: the driver could not open a socket)";
+  if (r.cancelled)
+    out += "; still in flight when the drain ended (censored in the latency, not in requests): " +
+           std::to_string(r.cancelled);
   out += "\ndriver threads (CPU used / busy, not waiting for events):";
   for (const auto& t : r.threads) {
     double wall = t.wall_ns ? static_cast<double>(t.wall_ns) : 1.0;
@@ -186,9 +270,13 @@ std::string format_table(const LoadSummary& s) {
   if (!s.saturation.limited_by.empty()) out += "\nwarning: " + s.saturation.message + "\n";
   if (!s.slo.empty()) {
     out += "\nSLO (whole run):\n";
-    for (const auto& v : s.slo) {
-      std::snprintf(line, sizeof line, "  %-20s measured %-12.3f %s\n", v.term.c_str(), v.value,
-                    v.ok ? "ok" : "BROKEN");
+    for (size_t i = 0; i < s.slo.size(); ++i) {
+      const auto& v = s.slo[i];
+      bool bound = i < s.slo_lower_bound.size() && s.slo_lower_bound[i];
+      std::snprintf(
+          line, sizeof line, "  %-20s measured %s%-12.3f %s%s\n", v.term.c_str(), bound ? ">= " : "", v.value,
+          v.ok ? "ok" : "BROKEN",
+          bound ? "  (falls among timed-out or unsent requests: their latency is unknown, longer)" : "");
       out += line;
     }
   }
@@ -247,7 +335,12 @@ std::string format_json(const LoadSummary& s) {
   }
   j["timeseries"] = ts;
   json slo = json::array();
-  for (const auto& v : s.slo) slo.push_back({{"term", v.term}, {"value", round3(v.value)}, {"ok", v.ok}});
+  for (size_t i = 0; i < s.slo.size(); ++i) {
+    const auto& v = s.slo[i];
+    json o = {{"term", v.term}, {"value", round3(v.value)}, {"ok", v.ok}};
+    if (i < s.slo_lower_bound.size() && s.slo_lower_bound[i]) o["lower_bound"] = true;
+    slo.push_back(o);
+  }
   j["slo"] = slo;
   // Load-only keys beyond the shared set.
   j["load"] = {
@@ -260,6 +353,12 @@ std::string format_json(const LoadSummary& s) {
       {"not_sent", r.not_sent},
       {"driver_late_starts", r.driver_late_starts},
       {"cancelled_at_end", r.cancelled},
+      {"censored", r.censored},
+      {"sending_s", round3(static_cast<double>(r.scheduled_ns) / 1e9)},
+      {"local_errors", r.local_errors},
+      {"connect_time_ms", pct_json(stats::percentiles_of(r.connect))},
+      {"connections_opened", r.connect.count()},
+      {"warnings", r.warnings},
       {"achieved_pct", round3(s.saturation.achieved_pct)},
       {"limited_by", s.saturation.limited_by.empty() ? json(nullptr) : json(s.saturation.limited_by)},
       {"warning", s.saturation.message.empty() ? json(nullptr) : json(s.saturation.message)},
@@ -274,6 +373,13 @@ std::string format_json(const LoadSummary& s) {
     busy.push_back(
         round3(t.wall_ns ? 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns) : 0.0));
   j["load"]["driver_busy_pct"] = busy;
+  json runq = json::array();
+  for (const auto& t : r.threads)
+    runq.push_back(t.runqueue_ns < 0 || !t.wall_ns ? json(nullptr)
+                                                   : json(round3(100.0 * static_cast<double>(t.runqueue_ns) /
+                                                                 static_cast<double>(t.wall_ns))));
+  j["load"]["driver_runqueue_pct"] = runq;
+  j["load"]["driver_starved"] = s.saturation.starved;
   j["load"]["schedule_lag_ms"] = pct_json(lag);
   if (s.scenario) {
     const ScenarioReport& sc = *s.scenario;

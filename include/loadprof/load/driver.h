@@ -103,34 +103,55 @@ struct StageResult {
   double rate_start_rps = 0, rate_end_rps = 0;
   uint64_t requests = 0, errors = 0, late_starts = 0;
   uint64_t arrivals = 0;  // completed requests that began a scheduled arrival (the others continue a journey)
-  stats::Histogram latency;
+  uint64_t censored =
+      0;  // in `latency` but not in `requests`: not sent, or cancelled at the end (LoadResult)
+  stats::Histogram latency;           // every completion, failures included, plus the censored
+  stats::Histogram latency_censored;  // of `latency`, the lower bounds (LoadResult::latency_censored)
   stats::Histogram service;
 };
 
 struct ThreadUsage {
-  int64_t cpu_ns = 0;   // CPU time the thread used
-  int64_t wall_ns = 0;  // from the run start to the thread's end
-  int64_t busy_ns = 0;  // wall time not spent waiting in epoll (running or starved of a CPU)
+  int64_t cpu_ns = 0;        // CPU time the thread used
+  int64_t wall_ns = 0;       // from the run start to the thread's end
+  int64_t busy_ns = 0;       // wall time not spent waiting in epoll (running or starved of a CPU)
+  int64_t runqueue_ns = -1;  // runnable but waiting for a CPU (/proc schedstat); -1: not known
 };
 
 struct LoadResult {
   bool interrupted = false;
   bool closed = false;
-  int64_t duration_ns = 0;  // measured part (after warmup), up to the stop
-  uint64_t requests = 0;    // completed (with or without error), warmup excluded
+  // The measured span: from the end of the warmup to the stop, or to the last
+  // response counted when that came later (requests sent before the stop and
+  // answered in the drain). Throughput divides by it.
+  int64_t duration_ns = 0;
+  int64_t scheduled_ns = 0;  // the schedule's part of it: from the end of the warmup to the stop
+  uint64_t requests = 0;     // completed (with or without error), warmup excluded
   uint64_t errors = 0;
   uint64_t errors_by_class[kErrorClassCount] = {};
   uint64_t late_starts = 0;
   uint64_t arrivals =
       0;  // of `requests`, those that began a scheduled arrival (== requests without journeys)
   uint64_t driver_late_starts =
-      0;                  // late although a connection was free: the driver was behind (a lower bound)
-  uint64_t not_sent = 0;  // open model: due before the end but never sent (the driver or connections ran out)
-  uint64_t cancelled = 0;  // in flight when the run stopped and the grace period ran out
-  uint64_t responses = 0;  // any HTTP response received, warmup included
+      0;  // late although a connection was free: the driver was behind (a lower bound)
+  // Requests that never completed, yet count in the latency percentiles,
+  // censored (their true latency is at least the value recorded):
+  uint64_t not_sent = 0;      // open model: due before the stop but never sent; at (stop - intended)
+  uint64_t cancelled = 0;     // in flight when the drain after the stop ran out; at (cancel - intended)
+  uint64_t censored = 0;      // not_sent + cancelled, warmup excluded
+  uint64_t local_errors = 0;  // of the connect errors, the driver's own (no socket: EMFILE; epoll_ctl failed)
+  uint64_t responses = 0;     // any HTTP response received, warmup included
   uint64_t warmup_requests = 0;
-  stats::Histogram latency;       // from the intended send (CO-corrected)
-  stats::Histogram service;       // from the actual send
+  // From the intended send (CO-corrected): every completed request, failed or
+  // not (at the time it failed), and the censored ones.
+  stats::Histogram latency;
+  // Of `latency`, the values that are only lower bounds: timeouts (the driver
+  // gave up), not_sent and cancelled. SLO verdicts treat them as longer than any
+  // threshold (summarize()).
+  stats::Histogram latency_censored;
+  // From the actual send, the connection up, to the end: every completion that got
+  // that far, failures included (never connected, or cancelled at the end: excluded).
+  stats::Histogram service;
+  stats::Histogram connect;       // TCP connect time of each connection opened for a measured request
   stats::Histogram schedule_lag;  // actual - intended send
   std::vector<StageResult> stages;
   stats::TimeSeries timeseries;       // by completion second after the warmup
@@ -139,7 +160,8 @@ struct LoadResult {
   int connections = 0;
   uint64_t log_records = 0;
   uint64_t log_dropped = 0;
-  int64_t start_monotonic_ns = 0;  // run start, warmup included
+  int64_t start_monotonic_ns = 0;     // run start, warmup included
+  std::vector<std::string> warnings;  // about the run's setup (the open-file limit)
 };
 
 using ProgressFn = std::function<void(const Progress&)>;
@@ -154,9 +176,14 @@ Result<LoadResult> run_load(const LoadConfig& config, const ProgressFn& progress
 struct Saturation {
   std::string limited_by;  // "", "driver" or "target"
   std::string message;
-  double achieved_pct = 100;       // of the requested arrivals
-  double max_thread_cpu_pct = 0;   // the driver thread that used the most CPU
-  double max_thread_busy_pct = 0;  // the driver thread that waited least in epoll
+  double achieved_pct = 100;           // of the requested arrivals
+  double max_thread_cpu_pct = 0;       // the driver thread that used the most CPU
+  double max_thread_busy_pct = 0;      // the driver thread that waited least in epoll
+  double max_thread_runqueue_pct = 0;  // the driver thread that waited longest for a CPU
+  // limited_by == "driver" because the machine was busy, not because the driver
+  // worked to its limit: its threads waited for a CPU longer than they ran and
+  // used little of one. More threads would not help; a quieter machine would.
+  bool starved = false;
 };
 Saturation judge_saturation(const LoadResult& result, const Schedule& schedule);
 

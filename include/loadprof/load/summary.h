@@ -26,7 +26,10 @@ struct LoadSummary {
   const LoadConfig* config = nullptr;
   const LoadResult* result = nullptr;
   Saturation saturation;
-  std::vector<stats::SloVerdict> slo;                     // whole run
+  std::vector<stats::SloVerdict> slo;  // whole run
+  // Per term of `slo`: its value is only a lower bound (the percentile falls
+  // among censored requests: timeouts, not sent, cancelled), and a '<' term is broken.
+  std::vector<bool> slo_lower_bound;
   std::vector<std::vector<stats::SloVerdict>> stage_slo;  // per stage
   bool slo_ok = true;
   const ScenarioReport* scenario = nullptr;  // set for --scenario runs: "scenario" in the JSON, a step table
