@@ -19,6 +19,9 @@ int64_t now_ns() { return static_cast<int64_t>(monotonic_ns()); }
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
+// A step whose driver was starved of a CPU by other work is run again this many times.
+constexpr int kStarvedRetries = 2;
+
 // A failing step's reason: "errors", "driver", "target" or "slo: <term> (measured X)".
 CapacityStep judge(const LoadConfig& cfg, const LoadResult& r, const CapacityConfig& cc) {
   CapacityStep st;
@@ -33,6 +36,7 @@ CapacityStep judge(const LoadConfig& cfg, const LoadResult& r, const CapacityCon
   for (const auto& t : cc.slo) has_error_term |= t.metric == stats::SloMetric::errors;
   if (s.saturation.limited_by == "driver") {
     st.verdict = "driver";
+    st.driver_starved = s.saturation.starved;
     return st;
   }
   for (const auto& v : s.slo) {
@@ -86,6 +90,7 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
   std::string fail_reason;
   std::string fail_verdict;
   double rate = cc.start_rps;
+  int retries = 0;  // of the current rate, after the driver was starved of a CPU
   // A step costs its duration plus up to a few seconds of drain; 10 % margin.
   auto fits = [&] { return now_ns() - t0 + cc.step_ns + cc.step_ns / 10 <= cc.budget_ns; };
   while (true) {
@@ -110,6 +115,14 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
     auto r = run_load(cfg);
     if (!r) return r.error();
     CapacityStep st = judge(cfg, *r, cc);
+    if (st.verdict == "driver" && st.driver_starved && retries < kStarvedRetries && !r->interrupted) {
+      // The machine, not the driver, was busy (other work took the CPUs): this
+      // step measured nothing about the target. Run it again; count it.
+      ++retries;
+      ++out.retried_steps;
+      continue;
+    }
+    retries = 0;
     if (after) after(st, *r);
     out.steps.push_back(st);
     if (r->interrupted) {
@@ -129,10 +142,18 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
       if (st.verdict == "driver") {
         out.limited_by = "driver";
         char b[400];
-        std::snprintf(b, sizeof b,
-                      "the driver saturated at %.0f req/s before the target broke the SLO: the target's "
-                      "capacity is at least %.0f req/s, not measured (add --threads or free CPUs)",
-                      rate, pass);
+        if (st.driver_starved)
+          std::snprintf(
+              b, sizeof b,
+              "the driver's machine was too busy at %.0f req/s (%d tries: its threads waited for a CPU "
+              "longer than they ran) before the target broke the SLO: the target's capacity is at least "
+              "%.0f req/s, not measured (free CPUs on the driver's machine)",
+              rate, kStarvedRetries + 1, pass);
+        else
+          std::snprintf(b, sizeof b,
+                        "the driver saturated at %.0f req/s before the target broke the SLO: the target's "
+                        "capacity is at least %.0f req/s, not measured (add --threads or free CPUs)",
+                        rate, pass);
         out.message = b;
         if (!out.has_best) {
           out.best = std::move(*r);
@@ -214,6 +235,10 @@ std::string format_capacity_table(const CapacityResult& r) {
   std::snprintf(line, sizeof line, "; %zu steps in %.1fs\n", r.steps.size(),
                 static_cast<double>(r.elapsed_ns) / 1e9);
   out += line;
+  if (r.retried_steps > 0)
+    out +=
+        std::to_string(r.retried_steps) +
+        " step(s) run again: the driver's machine was busy (its threads waited for a CPU), not the target\n";
   if (!r.message.empty()) out += r.message + "\n";
   return out;
 }
@@ -240,6 +265,7 @@ std::string capacity_json(const CapacityResult& r) {
             {"knee_rps", r.knee_rps > 0 ? json(round3(r.knee_rps)) : json(nullptr)},
             {"message", r.message},
             {"search_s", round3(static_cast<double>(r.elapsed_ns) / 1e9)},
+            {"retried_steps", r.retried_steps},
             {"steps", steps}};
   return j.dump();
 }

@@ -3,8 +3,10 @@
 // passing and the first failing rate. A step fails when the SLO breaks, errors
 // rise, or the target cannot keep up with the requested rate; the search stops
 // without a verdict on the target when the driver itself saturated (a false
-// capacity would be worse than none). Each step is a separate run_load with its
-// own warm-up, which is excluded from the judgement.
+// capacity would be worse than none). A step the driver could not send on time
+// only because the machine was busy (its threads waited for a CPU, they did not
+// work) says nothing about either: it is run again, up to twice, and counted. Each step is a separate
+// run_load with its own warm-up, which is excluded from the judgement.
 #pragma once
 
 #include <functional>
@@ -38,6 +40,7 @@ struct CapacityStep {
   double achieved_pct = 100;
   stats::Percentiles latency;
   bool slo_ok = false;
+  bool driver_starved = false;  // verdict "driver" because the machine was busy (Saturation::starved)
   std::string
       verdict;  // "ok", or why it failed: "slo: p99<50ms (measured 81.2)", "errors", "target", "driver"
 };
@@ -49,6 +52,7 @@ struct CapacityResult {
   double knee_rps = 0;  // lowest rate whose p99 turned up (> 2x and > 1 ms above the lowest rate's); 0: none
   bool interrupted = false;
   int64_t elapsed_ns = 0;
+  uint64_t retried_steps = 0;  // steps run again because the driver was starved of a CPU (not in `steps`)
   std::vector<CapacityStep> steps;  // in the order run
   // The run at max_rate_rps (or the first step when none passed): the top-level figures of --json.
   LoadConfig best_config;
