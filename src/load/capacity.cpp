@@ -34,24 +34,30 @@ CapacityStep judge(const LoadConfig& cfg, const LoadResult& r, const CapacityCon
   st.achieved_pct = s.saturation.achieved_pct;
   bool has_error_term = false;
   for (const auto& t : cc.slo) has_error_term |= t.metric == stats::SloMetric::errors;
-  if (s.saturation.limited_by == "driver") {
+  // A driver late because the machine was busy only made the latency look
+  // worse (it counts from the intended send): a step that still met the SLO at
+  // the requested rate passed. Failing, it measured the machine: "driver".
+  st.driver_starved = s.saturation.limited_by == "driver" && s.saturation.starved;
+  bool starved_but_sent = st.driver_starved && st.achieved_pct >= 95.0;
+  if (s.saturation.limited_by == "driver" && !starved_but_sent) {
     st.verdict = "driver";
-    st.driver_starved = s.saturation.starved;
     return st;
   }
+  auto failed = [&](CapacityStep& step, const char* why) -> CapacityStep& {
+    step.verdict = step.driver_starved ? "driver" : why;
+    return step;
+  };
   for (const auto& v : s.slo) {
     if (v.ok) continue;
     bool errors = v.term.rfind("errors", 0) == 0;
     char b[160];
     std::snprintf(b, sizeof b, "%s: %s (measured %.3g)", errors ? "errors" : "slo", v.term.c_str(), v.value);
-    st.verdict = b;
-    return st;
+    return failed(st, b);
   }
   if (!has_error_term && st.error_rate_pct > cc.max_error_pct) {
     char b[160];
     std::snprintf(b, sizeof b, "errors: %.2f%% > %.3g%%", st.error_rate_pct, cc.max_error_pct);
-    st.verdict = b;
-    return st;
+    return failed(st, b);
   }
   if (s.saturation.limited_by == "target") {
     char b[160];
@@ -72,6 +78,22 @@ std::string reason_of(const std::string& verdict) {
 }
 
 }  // namespace
+
+double knee_rps(const std::vector<CapacityStep>& steps) {
+  // One step's p99 spiked by a busy moment, with the rates above it back to
+  // normal, is noise, not a knee: the turn-up must hold at every higher rate.
+  std::vector<const CapacityStep*> by_rate;
+  for (const auto& s : steps) by_rate.push_back(&s);
+  std::sort(by_rate.begin(), by_rate.end(), [](auto a, auto b) { return a->rate_rps < b->rate_rps; });
+  if (by_rate.empty()) return 0;
+  double base_p99 = by_rate.front()->latency.p99_ms;
+  auto up = [&](const CapacityStep* s) {
+    return s->latency.p99_ms > 2 * base_p99 && s->latency.p99_ms > base_p99 + 1.0;
+  };
+  double knee = 0;
+  for (auto it = by_rate.rbegin(); it != by_rate.rend() && up(*it); ++it) knee = (*it)->rate_rps;
+  return knee;
+}
 
 int64_t capacity_warmup_ns(int64_t step_ns) {
   return std::clamp<int64_t>(step_ns / 5, 100'000'000, 5'000'000'000);
@@ -193,19 +215,7 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
     if (fail > 0) out.message = b;
   }
   out.max_rate_rps = pass;
-  // The knee: the lowest rate whose p99 turned up against the lowest rate's.
-  std::vector<const CapacityStep*> by_rate;
-  for (const auto& s : out.steps) by_rate.push_back(&s);
-  std::sort(by_rate.begin(), by_rate.end(), [](auto a, auto b) { return a->rate_rps < b->rate_rps; });
-  if (!by_rate.empty()) {
-    double base_p99 = by_rate.front()->latency.p99_ms;
-    for (const auto* s : by_rate) {
-      if (s->latency.p99_ms > 2 * base_p99 && s->latency.p99_ms > base_p99 + 1.0) {
-        out.knee_rps = s->rate_rps;
-        break;
-      }
-    }
-  }
+  out.knee_rps = knee_rps(out.steps);
   out.elapsed_ns = now_ns() - t0;
   return out;
 }

@@ -916,9 +916,9 @@ Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
     cpu_total += t.cpu_ns;
     runqueue_total += std::max<int64_t>(0, t.runqueue_ns);
   }
-  // Starved: the driver's threads waited for a CPU longer than they ran, and
+  // Starved: the driver's threads waited for a CPU (other work had them), and
   // none ran for half of one. A driver at its own limit runs most of the time.
-  bool all_starved = runqueue_known && runqueue_total > cpu_total && s.max_thread_cpu_pct < 50.0;
+  bool light = runqueue_known && runqueue_total > 0 && s.max_thread_cpu_pct < 50.0;
   // Busy = not waiting in epoll: running, or runnable but starved of a CPU by
   // other work on the machine. Either way the driver, not the target, was late.
   bool driver_busy = s.max_thread_busy_pct >= 85.0;
@@ -934,7 +934,7 @@ Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
     s.message = buf;
   };
   if (r.closed) {
-    if (driver_busy && all_starved) {
+    if (driver_busy && light && runqueue_total > cpu_total) {
       s.limited_by = "driver";
       say_starved("the driver may have been the limit");
     } else if (driver_busy) {
@@ -956,7 +956,13 @@ Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
   if (s.achieved_pct >= 95.0 && late_pct <= 1.0) return s;
   double driver_late_share =
       r.late_starts ? static_cast<double>(r.driver_late_starts) / static_cast<double>(r.late_starts) : 0;
-  if ((driver_busy || driver_late_share > 0.5) && all_starved) {
+  // A starved driver also looks like a busy target: a response it has not yet
+  // read keeps its connection "busy". When the threads' wait for a CPU could
+  // account for the lateness (at least a quarter of the summed schedule lag),
+  // the machine is named, whatever the connections looked like; a target that
+  // cannot keep up piles up far more lag than any run-queue wait.
+  double lag_total_ns = r.schedule_lag.mean_ns() * static_cast<double>(r.schedule_lag.count());
+  if (light && static_cast<double>(runqueue_total) >= 0.25 * lag_total_ns) {
     s.limited_by = "driver";
     char what[160];
     std::snprintf(what, sizeof what, "%.1f%% of the requested rate achieved, %.1f%% late starts",

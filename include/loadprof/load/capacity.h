@@ -5,7 +5,9 @@
 // without a verdict on the target when the driver itself saturated (a false
 // capacity would be worse than none). A step the driver could not send on time
 // only because the machine was busy (its threads waited for a CPU, they did not
-// work) says nothing about either: it is run again, up to twice, and counted. Each step is a separate
+// work) passes if it met the SLO anyway (the lateness only made the latency
+// worse); failing, it says nothing about the target: it is run again, up to
+// twice, and counted. Each step is a separate
 // run_load with its own warm-up, which is excluded from the judgement.
 #pragma once
 
@@ -49,7 +51,9 @@ struct CapacityResult {
   double max_rate_rps = 0;  // the highest rate that passed; 0 when none did
   std::string limited_by;   // "slo", "errors", "driver" or "duration"
   std::string message;      // plain words: why the search stopped
-  double knee_rps = 0;  // lowest rate whose p99 turned up (> 2x and > 1 ms above the lowest rate's); 0: none
+  // The lowest rate from which p99 stayed turned up (> 2x and > 1 ms above the
+  // lowest rate's) at every higher rate tried; 0: none.
+  double knee_rps = 0;
   bool interrupted = false;
   int64_t elapsed_ns = 0;
   uint64_t retried_steps = 0;  // steps run again because the driver was starved of a CPU (not in `steps`)
@@ -59,6 +63,9 @@ struct CapacityResult {
   LoadResult best;
   bool has_best = false;
 };
+
+// The knee of a search's steps (CapacityResult::knee_rps).
+double knee_rps(const std::vector<CapacityStep>& steps);
 
 // Called before each step with the step's config (set connections, reset a
 // scenario source), and after it with its verdict (progress lines).

@@ -181,8 +181,11 @@ struct Saturation {
   double max_thread_busy_pct = 0;      // the driver thread that waited least in epoll
   double max_thread_runqueue_pct = 0;  // the driver thread that waited longest for a CPU
   // limited_by == "driver" because the machine was busy, not because the driver
-  // worked to its limit: its threads waited for a CPU longer than they ran and
-  // used little of one. More threads would not help; a quieter machine would.
+  // worked to its limit: no thread used half a CPU, and their wait for a CPU
+  // accounts for the lateness (open model: at least a quarter of the summed
+  // schedule lag; closed: longer than they ran). A starved driver also makes
+  // connections look busy (unread responses), so this is decided before the
+  // target is blamed. More threads would not help; a quieter machine would.
   bool starved = false;
 };
 Saturation judge_saturation(const LoadResult& result, const Schedule& schedule);
