@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -13,8 +14,8 @@
 #include <sstream>
 
 #include "commands.h"
-#include "options.h"
 #include "loadprof/util/exit_codes.h"
+#include "options.h"
 
 #ifdef HAVE_LOADPROF_LOAD
 #include "loadprof/load/capacity.h"
@@ -37,16 +38,23 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
 const char* kUsage =
-    "loadprof load URL [--rate RPS | --closed] [--duration DUR] [--stages SPEC] [--connections N] [--threads T]\n"
-    "       [--slo SPEC] [--json FILE] [-H 'Name: value']... [--method M] [--body STR|@FILE] [--timeout DUR]\n"
-    "       [--warmup DUR] [--no-keepalive] [--arrival uniform|poisson] [--think-time DUR] [--ok-status LIST]\n"
-    "loadprof load --scenario FILE [--rate RPS | --closed] [...]      journeys from a scenario file (docs/scenarios.md)\n"
-    "loadprof load (URL | --scenario FILE) --find-capacity [--slo SPEC] [--rate START] [--step-duration DUR]\n"
+    "loadprof load URL [--rate RPS | --closed] [--duration DUR] [--stages SPEC] [--connections N] [--threads "
+    "T]\n"
+    "       [--slo SPEC] [--json FILE] [-H 'Name: value']... [--method M] [--body STR|@FILE] [--timeout "
+    "DUR]\n"
+    "       [--warmup DUR] [--no-keepalive] [--arrival uniform|poisson] [--think-time DUR] [--ok-status "
+    "LIST]\n"
+    "loadprof load --scenario FILE [--rate RPS | --closed] [...]      journeys from a scenario file "
+    "(docs/scenarios.md)\n"
+    "loadprof load (URL | --scenario FILE) --find-capacity [--slo SPEC] [--rate START] [--step-duration "
+    "DUR]\n"
     "       [--duration BUDGET]                                        the highest rate that meets the SLO";
 
-Error flag_error(const std::string& flag, const Error& e) { return make_error(e.kind, flag + ": " + e.message); }
+Error flag_error(const std::string& flag, const Error& e) {
+  return make_error(e.kind, flag + ": " + e.message);
+}
 
-Result<std::vector<int>> parse_ok_status(const std::string& text) {
+Result<std::vector<int> > parse_ok_status(const std::string& text) {
   std::vector<int> out;
   std::stringstream ss(text);
   std::string item;
@@ -62,14 +70,27 @@ Result<std::vector<int>> parse_ok_status(const std::string& text) {
   return out;
 }
 
+// Writes --json; a write, flush or close that fails (a full disk shows only at
+// the close of a small file) is an error, never a silently missing result.
+Result<void> write_json(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return errno_error(ErrorKind::io, "--json: cannot write '" + path + "'", errno);
+  size_t n = std::fwrite(text.data(), 1, text.size(), f);
+  int err = n == text.size() && std::fflush(f) == 0 ? 0 : errno;
+  if (std::fclose(f) != 0 && err == 0) err = errno;
+  if (err) return errno_error(ErrorKind::io, "--json: cannot write '" + path + "'", err);
+  return {};
+}
+
 void print_progress(const load::Progress& p, size_t stage_count) {
   char line[256];
   std::string stage = p.stage < 0 ? "warmup"
                       : p.stage >= static_cast<int>(stage_count)
                           ? "draining"
                           : "stage " + std::to_string(p.stage + 1) + "/" + std::to_string(stage_count);
-  std::snprintf(line, sizeof line, "\r\033[K[%6.1fs] %-12s rate %8.0f/s  p99 %8.2fms  requests %llu  errors %llu",
-                p.elapsed_s, stage.c_str(), p.last_second_rps, p.last_second_p99_ms,
+  std::snprintf(line, sizeof line,
+                "\r\033[K[%6.1fs] %-12s rate %8.0f/s  p99 %8.2fms  requests %llu  errors %llu", p.elapsed_s,
+                stage.c_str(), p.last_second_rps, p.last_second_p99_ms,
                 static_cast<unsigned long long>(p.requests), static_cast<unsigned long long>(p.errors));
   std::fputs(line, stdout);
   std::fflush(stdout);
@@ -115,7 +136,8 @@ int cmd_load(const Args& args) {
   auto usage = [](const std::string& m) { return fail(make_error(ErrorKind::usage, m)); };
   bool has_scenario = vm.count("scenario") > 0;
   bool find_capacity = vm["find-capacity"].as<bool>();
-  if (has_scenario && vm.count("url")) return usage("give a URL or --scenario, not both (the scenario has base_url)");
+  if (has_scenario && vm.count("url"))
+    return usage("give a URL or --scenario, not both (the scenario has base_url)");
   if (!has_scenario && !vm.count("url")) return usage("missing URL (see loadprof load --help)");
   load::LoadConfig cfg;
   // The scenario is validated first: a bad one stops here, before any traffic.
@@ -140,7 +162,8 @@ int cmd_load(const Args& args) {
     cfg.url = *url;
   }
   bool closed = vm["closed"].as<bool>();
-  bool has_rate = vm.count("rate") > 0, has_stages = vm.count("stages") > 0, has_duration = vm.count("duration") > 0;
+  bool has_rate = vm.count("rate") > 0, has_stages = vm.count("stages") > 0,
+       has_duration = vm.count("duration") > 0;
   if (find_capacity) {
     if (closed) return usage("--find-capacity steps the rate (open model): drop --closed");
     if (has_stages) return usage("--find-capacity makes its own steps: drop --stages");
@@ -149,9 +172,12 @@ int cmd_load(const Args& args) {
     return usage("--step-duration: only with --find-capacity");
   }
   if (closed && has_rate) return usage("--rate and --closed exclude each other");
-  if (closed && has_stages) return usage("--stages sets rates, which the closed model does not have (drop --closed)");
-  if (has_stages && has_rate) return usage("--stages and --rate exclude each other (a stage carries its rate)");
-  if (has_stages && has_duration) return usage("--stages and --duration exclude each other (stages carry durations)");
+  if (closed && has_stages)
+    return usage("--stages sets rates, which the closed model does not have (drop --closed)");
+  if (has_stages && has_rate)
+    return usage("--stages and --rate exclude each other (a stage carries its rate)");
+  if (has_stages && has_duration)
+    return usage("--stages and --duration exclude each other (stages carry durations)");
   if (!has_rate && !has_stages && !find_capacity) closed = true;  // wrk-style when no rate is asked for
   cfg.closed = closed;
 
@@ -168,7 +194,8 @@ int cmd_load(const Args& args) {
     cfg.stages = *s;
   } else if (has_rate) {
     auto r = parse_double(vm["rate"].as<std::string>());
-    if (!r || *r <= 0 || *r > 10'000'000) return usage("--rate: expected requests per second in (0, 10000000]");
+    if (!r || *r <= 0 || *r > 10'000'000)
+      return usage("--rate: expected requests per second in (0, 10000000]");
     cfg.stages = {{duration_ns, *r, *r}};
   } else {
     cfg.stages = {{duration_ns, 0, 0}};
@@ -211,9 +238,12 @@ int cmd_load(const Args& args) {
     cfg.think_time_ns = *lo;
   }
   std::string arrival = vm["arrival"].as<std::string>();
-  if (arrival == "poisson") cfg.arrival = load::Arrival::poisson;
-  else if (arrival != "uniform") return usage("--arrival: expected uniform or poisson, got '" + arrival + "'");
-  if (!vm["arrival"].defaulted() && closed) return usage("--arrival: only for the open model (--rate or --stages)");
+  if (arrival == "poisson")
+    cfg.arrival = load::Arrival::poisson;
+  else if (arrival != "uniform")
+    return usage("--arrival: expected uniform or poisson, got '" + arrival + "'");
+  if (!vm["arrival"].defaulted() && closed)
+    return usage("--arrival: only for the open model (--rate or --stages)");
   if (vm.count("ok-status")) {
     auto s = parse_ok_status(vm["ok-status"].as<std::string>());
     if (!s) return fail(flag_error("--ok-status", s.error()));
@@ -237,7 +267,7 @@ int cmd_load(const Args& args) {
   if (spec.method.empty() || spec.method.find_first_of(" \t\r\n") != std::string::npos)
     return usage("--method: bad method '" + spec.method + "'");
   if (vm.count("header")) {
-    for (const auto& h : vm["header"].as<std::vector<std::string>>()) {
+    for (const auto& h : vm["header"].as<std::vector<std::string> >()) {
       auto p = load::parse_header(h);
       if (!p) return fail(flag_error("-H", p.error()));
       spec.headers.push_back(*p);
@@ -293,10 +323,11 @@ int cmd_load(const Args& args) {
     if (!probe) return usage("--json: cannot write '" + json_path + "'");
   }
 
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
-  struct sigaction old_int{}, old_term{};
+  struct sigaction old_int {
+  }, old_term{};
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
   cfg.stop = &g_stop;
@@ -334,9 +365,7 @@ int cmd_load(const Args& args) {
       auto summary = load::summarize(found->best_config, found->best, slo);
       if (source) summary.scenario = &scenario_report;
       summary.capacity_json = load::capacity_json(*found);
-      std::ofstream f(json_path, std::ios::trunc);
-      f << load::format_json(summary);
-      if (!f) return fail(make_error(ErrorKind::io, "--json: cannot write '" + json_path + "'"));
+      if (auto w = write_json(json_path, load::format_json(summary)); !w) return fail(w.error());
     }
     if (found->interrupted) return kExitOk;
     return found->max_rate_rps > 0 ? kExitOk : kExitSloBroken;
@@ -365,9 +394,7 @@ int cmd_load(const Args& args) {
   std::cout << "loadprof load " << target << ": " << load::format_table(summary);
   std::cout.flush();
   if (!json_path.empty()) {
-    std::ofstream f(json_path, std::ios::trunc);
-    f << load::format_json(summary);
-    if (!f) return fail(make_error(ErrorKind::io, "--json: cannot write '" + json_path + "'"));
+    if (auto w = write_json(json_path, load::format_json(summary)); !w) return fail(w.error());
   }
   if (result->interrupted) return kExitOk;
   return summary.slo_ok ? kExitOk : kExitSloBroken;

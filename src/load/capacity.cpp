@@ -19,6 +19,9 @@ int64_t now_ns() { return static_cast<int64_t>(monotonic_ns()); }
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
+// A step whose driver was starved of a CPU by other work is run again this many times.
+constexpr int kStarvedRetries = 2;
+
 // A failing step's reason: "errors", "driver", "target" or "slo: <term> (measured X)".
 CapacityStep judge(const LoadConfig& cfg, const LoadResult& r, const CapacityConfig& cc) {
   CapacityStep st;
@@ -31,23 +34,30 @@ CapacityStep judge(const LoadConfig& cfg, const LoadResult& r, const CapacityCon
   st.achieved_pct = s.saturation.achieved_pct;
   bool has_error_term = false;
   for (const auto& t : cc.slo) has_error_term |= t.metric == stats::SloMetric::errors;
-  if (s.saturation.limited_by == "driver") {
+  // A driver late because the machine was busy only made the latency look
+  // worse (it counts from the intended send): a step that still met the SLO at
+  // the requested rate passed. Failing, it measured the machine: "driver".
+  st.driver_starved = s.saturation.limited_by == "driver" && s.saturation.starved;
+  bool starved_but_sent = st.driver_starved && st.achieved_pct >= 95.0;
+  if (s.saturation.limited_by == "driver" && !starved_but_sent) {
     st.verdict = "driver";
     return st;
   }
+  auto failed = [&](CapacityStep& step, const char* why) -> CapacityStep& {
+    step.verdict = step.driver_starved ? "driver" : why;
+    return step;
+  };
   for (const auto& v : s.slo) {
     if (v.ok) continue;
     bool errors = v.term.rfind("errors", 0) == 0;
     char b[160];
     std::snprintf(b, sizeof b, "%s: %s (measured %.3g)", errors ? "errors" : "slo", v.term.c_str(), v.value);
-    st.verdict = b;
-    return st;
+    return failed(st, b);
   }
   if (!has_error_term && st.error_rate_pct > cc.max_error_pct) {
     char b[160];
     std::snprintf(b, sizeof b, "errors: %.2f%% > %.3g%%", st.error_rate_pct, cc.max_error_pct);
-    st.verdict = b;
-    return st;
+    return failed(st, b);
   }
   if (s.saturation.limited_by == "target") {
     char b[160];
@@ -69,6 +79,22 @@ std::string reason_of(const std::string& verdict) {
 
 }  // namespace
 
+double knee_rps(const std::vector<CapacityStep>& steps) {
+  // One step's p99 spiked by a busy moment, with the rates above it back to
+  // normal, is noise, not a knee: the turn-up must hold at every higher rate.
+  std::vector<const CapacityStep*> by_rate;
+  for (const auto& s : steps) by_rate.push_back(&s);
+  std::sort(by_rate.begin(), by_rate.end(), [](auto a, auto b) { return a->rate_rps < b->rate_rps; });
+  if (by_rate.empty()) return 0;
+  double base_p99 = by_rate.front()->latency.p99_ms;
+  auto up = [&](const CapacityStep* s) {
+    return s->latency.p99_ms > 2 * base_p99 && s->latency.p99_ms > base_p99 + 1.0;
+  };
+  double knee = 0;
+  for (auto it = by_rate.rbegin(); it != by_rate.rend() && up(*it); ++it) knee = (*it)->rate_rps;
+  return knee;
+}
+
 int64_t capacity_warmup_ns(int64_t step_ns) {
   return std::clamp<int64_t>(step_ns / 5, 100'000'000, 5'000'000'000);
 }
@@ -86,6 +112,7 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
   std::string fail_reason;
   std::string fail_verdict;
   double rate = cc.start_rps;
+  int retries = 0;  // of the current rate, after the driver was starved of a CPU
   // A step costs its duration plus up to a few seconds of drain; 10 % margin.
   auto fits = [&] { return now_ns() - t0 + cc.step_ns + cc.step_ns / 10 <= cc.budget_ns; };
   while (true) {
@@ -110,6 +137,14 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
     auto r = run_load(cfg);
     if (!r) return r.error();
     CapacityStep st = judge(cfg, *r, cc);
+    if (st.verdict == "driver" && st.driver_starved && retries < kStarvedRetries && !r->interrupted) {
+      // The machine, not the driver, was busy (other work took the CPUs): this
+      // step measured nothing about the target. Run it again; count it.
+      ++retries;
+      ++out.retried_steps;
+      continue;
+    }
+    retries = 0;
     if (after) after(st, *r);
     out.steps.push_back(st);
     if (r->interrupted) {
@@ -129,10 +164,18 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
       if (st.verdict == "driver") {
         out.limited_by = "driver";
         char b[400];
-        std::snprintf(b, sizeof b,
-                      "the driver saturated at %.0f req/s before the target broke the SLO: the target's "
-                      "capacity is at least %.0f req/s, not measured (add --threads or free CPUs)",
-                      rate, pass);
+        if (st.driver_starved)
+          std::snprintf(
+              b, sizeof b,
+              "the driver's machine was too busy at %.0f req/s (%d tries: its threads waited for a CPU "
+              "longer than they ran) before the target broke the SLO: the target's capacity is at least "
+              "%.0f req/s, not measured (free CPUs on the driver's machine)",
+              rate, kStarvedRetries + 1, pass);
+        else
+          std::snprintf(b, sizeof b,
+                        "the driver saturated at %.0f req/s before the target broke the SLO: the target's "
+                        "capacity is at least %.0f req/s, not measured (add --threads or free CPUs)",
+                        rate, pass);
         out.message = b;
         if (!out.has_best) {
           out.best = std::move(*r);
@@ -172,19 +215,7 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
     if (fail > 0) out.message = b;
   }
   out.max_rate_rps = pass;
-  // The knee: the lowest rate whose p99 turned up against the lowest rate's.
-  std::vector<const CapacityStep*> by_rate;
-  for (const auto& s : out.steps) by_rate.push_back(&s);
-  std::sort(by_rate.begin(), by_rate.end(), [](auto a, auto b) { return a->rate_rps < b->rate_rps; });
-  if (!by_rate.empty()) {
-    double base_p99 = by_rate.front()->latency.p99_ms;
-    for (const auto* s : by_rate) {
-      if (s->latency.p99_ms > 2 * base_p99 && s->latency.p99_ms > base_p99 + 1.0) {
-        out.knee_rps = s->rate_rps;
-        break;
-      }
-    }
-  }
+  out.knee_rps = knee_rps(out.steps);
   out.elapsed_ns = now_ns() - t0;
   return out;
 }
@@ -214,6 +245,10 @@ std::string format_capacity_table(const CapacityResult& r) {
   std::snprintf(line, sizeof line, "; %zu steps in %.1fs\n", r.steps.size(),
                 static_cast<double>(r.elapsed_ns) / 1e9);
   out += line;
+  if (r.retried_steps > 0)
+    out +=
+        std::to_string(r.retried_steps) +
+        " step(s) run again: the driver's machine was busy (its threads waited for a CPU), not the target\n";
   if (!r.message.empty()) out += r.message + "\n";
   return out;
 }
@@ -240,6 +275,7 @@ std::string capacity_json(const CapacityResult& r) {
             {"knee_rps", r.knee_rps > 0 ? json(round3(r.knee_rps)) : json(nullptr)},
             {"message", r.message},
             {"search_s", round3(static_cast<double>(r.elapsed_ns) / 1e9)},
+            {"retried_steps", r.retried_steps},
             {"steps", steps}};
   return j.dump();
 }

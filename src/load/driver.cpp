@@ -23,6 +23,7 @@
 #include <bitset>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -37,14 +38,22 @@ namespace loadprof::load {
 
 const char* error_class_name(ErrorClass c) {
   switch (c) {
-    case ErrorClass::none: return "none";
-    case ErrorClass::connect: return "connect";
-    case ErrorClass::timeout: return "timeout";
-    case ErrorClass::reset: return "reset";
-    case ErrorClass::read: return "read";
-    case ErrorClass::status_4xx: return "4xx";
-    case ErrorClass::status_5xx: return "5xx";
-    case ErrorClass::expect: return "expect";
+    case ErrorClass::none:
+      return "none";
+    case ErrorClass::connect:
+      return "connect";
+    case ErrorClass::timeout:
+      return "timeout";
+    case ErrorClass::reset:
+      return "reset";
+    case ErrorClass::read:
+      return "read";
+    case ErrorClass::status_4xx:
+      return "4xx";
+    case ErrorClass::status_5xx:
+      return "5xx";
+    case ErrorClass::expect:
+      return "expect";
   }
   return "?";
 }
@@ -70,6 +79,7 @@ constexpr int64_t kInterruptGraceNs = 200'000'000;
 constexpr int64_t kMaxDrainNs = 3'000'000'000;
 constexpr int64_t kConnectErrorBackoffNs = 1'000'000;
 constexpr uint16_t kWarmupStage = 0xFFFF;
+constexpr rlim_t kSpareFds = 64;  // epoll fds, the log sink, stdio: beyond one per connection
 
 int64_t now_ns() { return static_cast<int64_t>(monotonic_ns()); }
 
@@ -88,7 +98,8 @@ void request_short_slice() {
     uint32_t sched_util_min, sched_util_max;
   } attr{};
   attr.size = sizeof attr;
-  if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0 || attr.sched_policy != 0 /* SCHED_OTHER */) return;
+  if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0 || attr.sched_policy != 0 /* SCHED_OTHER */)
+    return;
   attr.size = sizeof attr;
   attr.sched_flags = 0;
   attr.sched_runtime = 100'000;  // 100 us: the kernel's minimum slice
@@ -99,6 +110,21 @@ int64_t thread_cpu_ns() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+// Time this thread has spent runnable but waiting for a CPU (the second field
+// of /proc/thread-self/schedstat); -1 where the kernel does not keep it.
+int64_t thread_runqueue_ns() {
+  int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[128];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  unsigned long long run = 0, wait = 0;
+  if (std::sscanf(buf, "%llu %llu", &run, &wait) != 2) return -1;
+  return static_cast<int64_t>(wait);
 }
 
 enum class ConnState : uint8_t { closed, connecting, writing, reading, idle, waiting };
@@ -122,20 +148,22 @@ struct Conn {
   bool arrival = false;  // began a scheduled arrival (not the continuation of a journey)
   int stage = 0;
   int64_t intended = 0, start = 0, connect_start = 0, connect_ns = 0, first_byte = 0, deadline = 0;
-  int64_t free_since = 0;  // open model: when it went back on the free stack
+  int64_t sent = 0;          // the actual send on an established connection (0: the connection never came up)
+  int64_t free_since = 0;    // open model: when it went back on the free stack
   bool driver_late = false;  // late although this connection was free at the intended time
   uint64_t bytes_in = 0;
 };
 
 struct StageAcc {
   stats::Histogram latency, service;
-  uint64_t requests = 0, errors = 0, late = 0, driver_late = 0, arrivals = 0;
+  stats::Histogram latency_censored;  // the subset of `latency` that is only a lower bound
+  uint64_t requests = 0, errors = 0, late = 0, driver_late = 0, arrivals = 0, censored = 0;
 };
 
 class Worker {
  public:
-  Worker(int index, const LoadConfig& cfg, const Schedule& sched, const sockaddr_storage& addr, socklen_t addr_len,
-         int connections, uint32_t first_conn_id, uint64_t request_limit)
+  Worker(int index, const LoadConfig& cfg, const Schedule& sched, const sockaddr_storage& addr,
+         socklen_t addr_len, int connections, uint32_t first_conn_id, uint64_t request_limit)
       : index_(index),
         stages_(sched.stages().size()),
         ring_(cfg.sink ? cfg.log_ring_records : 1),
@@ -163,12 +191,15 @@ class Worker {
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // the default 50 us slack would be the schedule lag
     request_short_slice();
     int64_t cpu0 = thread_cpu_ns();
+    int64_t rq0 = thread_runqueue_ns();
     t0_ = t0;
     measure_start_ = t0 + sched_.warmup_ns();
     end_ = t0 + sched_.total_ns();
     epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
     if (!epoll_.valid()) {
+      setup_errno_ = errno;
       setup_failed_ = true;
+      finished_.store(true, std::memory_order_release);
       return;
     }
     // Every thread starts at the same instant t0, the run's time origin.
@@ -179,7 +210,8 @@ class Worker {
     if (cfg_.closed) {
       for (uint32_t i = 0; i < conns_.size(); ++i) push_waiting(i, now);
     } else {
-      for (uint32_t i = 0; i < conns_.size(); ++i) free_[free_top_++] = static_cast<uint32_t>(conns_.size() - 1 - i);
+      for (uint32_t i = 0; i < conns_.size(); ++i)
+        free_[free_top_++] = static_cast<uint32_t>(conns_.size() - 1 - i);
       for (auto& c : conns_) c.free_since = t0;
     }
     epoll_event events[256];
@@ -189,7 +221,8 @@ class Worker {
       now = now_ns();
       if (!stopping_) {
         bool interrupted = cfg_.stop && cfg_.stop->load(std::memory_order_relaxed);
-        if (interrupted || now >= end_ || (request_limit_ && issued_ >= request_limit_)) begin_stop(now, interrupted);
+        if (interrupted || now >= end_ || (request_limit_ && issued_ >= request_limit_))
+          begin_stop(now, interrupted);
       }
       if (!stopping_) dispatch(now);
       if (now >= next_scan) {
@@ -222,12 +255,26 @@ class Worker {
       idle_ns_ += std::min(now_ns(), before_wait + delay) - before_wait;
       for (int i = 0; i < n; ++i) handle(conns_[events[i].data.u32], events[i].events);
     }
-    // Anything still in flight after the grace period is cancelled, not counted.
+    // Anything still in flight after the grace period is cancelled: not a
+    // completion (no request, no error), but its latency is censored at the
+    // time it had waited so far, so the percentiles do not forget it.
+    int64_t cancel_at = now_ns();
     for (auto& c : conns_) {
-      if (in_request(c)) ++cancelled_;
+      if (in_request(c)) {
+        ++cancelled_;
+        if (c.stage >= 0) {
+          StageAcc& st = stage_acc(c.stage);
+          auto waited = static_cast<uint64_t>(std::max<int64_t>(0, cancel_at - c.intended));
+          st.latency.record(waited);
+          st.latency_censored.record(waited);
+          ++st.censored;
+        }
+      }
       close_conn(c);
     }
     flush_second();
+    int64_t rq1 = thread_runqueue_ns();
+    runqueue_ns_ = rq0 >= 0 && rq1 >= rq0 ? rq1 - rq0 : -1;
     cpu_ns_ = thread_cpu_ns() - cpu0;
     wall_ns_ = now_ns() - t0;
     busy_ns_ = std::max<int64_t>(0, wall_ns_ - idle_ns_);
@@ -241,15 +288,21 @@ class Worker {
   stats::Histogram lag_;
   stats::TimeSeries ts_;
   uint64_t errors_by_class_[kErrorClassCount] = {};
-  uint64_t not_sent_ = 0, cancelled_ = 0, responses_ = 0, warmup_requests_ = 0;
-  int64_t cpu_ns_ = 0, wall_ns_ = 0, busy_ns_ = 0, idle_ns_ = 0;
+  uint64_t not_sent_ = 0, cancelled_ = 0, responses_ = 0, warmup_requests_ = 0, local_errors_ = 0;
+  int64_t cpu_ns_ = 0, wall_ns_ = 0, busy_ns_ = 0, idle_ns_ = 0, runqueue_ns_ = -1;
+  int64_t stop_at_ = 0;       // when the stop began (the schedule's end, Ctrl-C or the request bound)
+  int64_t last_end_ = 0;      // the last counted (non-warmup) completion; 0: none
+  stats::Histogram connect_;  // connect times of connections opened for measured requests
   bool setup_failed_ = false;
+  int setup_errno_ = 0;
 
   // Progress, read by the main thread while running.
   std::atomic<uint64_t> done_{0}, errors_{0}, last_sec_count_{0}, last_sec_p99_ns_{0};
   std::atomic<bool> finished_{false};
 
  private:
+  StageAcc& stage_acc(int stage) { return stages_[std::min(static_cast<size_t>(stage), stages_.size() - 1)]; }
+
   static bool in_request(const Conn& c) {
     return c.state == ConnState::connecting || c.state == ConnState::writing || c.state == ConnState::reading;
   }
@@ -276,15 +329,31 @@ class Worker {
 
   void begin_stop(int64_t now, bool interrupted) {
     stopping_ = true;
+    stop_at_ = now;
     drain_deadline_ = now + (interrupted ? kInterruptGraceNs : std::min(cfg_.timeout_ns, kMaxDrainNs));
-    if (!cfg_.closed) {
-      // Arrivals that were due but never left: the driver or its connections could not keep up.
+    bool bounded = request_limit_ && issued_ >= request_limit_;  // later arrivals were never part of the run
+    if (!cfg_.closed && !bounded) {
+      // Arrivals that were due but never left: the driver or its connections
+      // could not keep up. Each is censored at (stop - intended): it waited at
+      // least that long, so it counts in the percentiles; not_sent says how many.
       int64_t horizon = std::min(now, end_) - t0_;
       while (cursor_.peek() >= 0 && cursor_.peek() < horizon) {
-        if (cursor_.peek() >= sched_.warmup_ns()) ++not_sent_;
+        if (cursor_.peek() >= sched_.warmup_ns()) censor_not_sent(t0_ + cursor_.peek(), now);
         cursor_.advance();
       }
+      // Journeys whose next step was due before the stop: due, not sent, the same.
+      for (const auto& w : waiting_)
+        if (w.ready < t0_ + horizon && w.ready >= measure_start_) censor_not_sent(w.ready, now);
     }
+  }
+
+  void censor_not_sent(int64_t intended, int64_t now) {
+    ++not_sent_;
+    StageAcc& st = stage_acc(sched_.stage_at(intended - t0_));
+    auto waited = static_cast<uint64_t>(std::max<int64_t>(0, now - intended));
+    st.latency.record(waited);
+    st.latency_censored.record(waited);
+    ++st.censored;
   }
 
   void dispatch(int64_t now) {
@@ -322,6 +391,7 @@ class Worker {
     c.first_byte = 0;
     c.bytes_in = 0;
     c.connect_ns = 0;
+    c.sent = 0;
     c.deadline = now + cfg_.timeout_ns;
     c.stage = sched_.stage_at(intended - t0_);
     if (cfg_.source) {
@@ -349,6 +419,7 @@ class Worker {
       return;
     }
     c.state = ConnState::writing;
+    c.sent = now;
     do_write(c);
   }
 
@@ -356,9 +427,12 @@ class Worker {
     c.connect_start = now;
     c.buf_len = 0;
     c.readable = false;
+    c.state = ConnState::connecting;
     int fd = socket(addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-      c.state = ConnState::connecting;
+      // The driver's own failure (EMFILE: more connections than descriptors):
+      // the request fails as a connect error, and is counted apart as local.
+      ++local_errors_;
       complete(c, 0, ErrorClass::connect);
       return;
     }
@@ -368,11 +442,17 @@ class Worker {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.u32 = static_cast<uint32_t>(&c - conns_.data());
-    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
-    c.state = ConnState::connecting;
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      // Unwatched, the request would only ever end by its timeout: fail it now.
+      ++local_errors_;
+      complete(c, 0, ErrorClass::connect);
+      return;
+    }
     int r = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr_), addr_len_);
-    if (r == 0) on_connected(c);
-    else if (errno != EINPROGRESS) complete(c, 0, ErrorClass::connect);
+    if (r == 0)
+      on_connected(c);
+    else if (errno != EINPROGRESS)
+      complete(c, 0, ErrorClass::connect);
   }
 
   void on_connected(Conn& c) {
@@ -385,6 +465,7 @@ class Worker {
                                                  : ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
     }
     c.state = ConnState::writing;
+    c.sent = now;  // service time starts here, with the connection up
     do_write(c);
   }
 
@@ -443,8 +524,10 @@ class Worker {
       }
       if (n == 0) {
         c.parser.on_eof();
-        if (c.parser.done()) complete(c, c.parser.status(), ErrorClass::none);
-        else complete(c, c.parser.status(), c.bytes_in ? ErrorClass::read : ErrorClass::reset);
+        if (c.parser.done())
+          complete(c, c.parser.status(), ErrorClass::none);
+        else
+          complete(c, c.parser.status(), c.bytes_in ? ErrorClass::read : ErrorClass::reset);
         return;
       }
       if (errno == EINTR) continue;
@@ -535,10 +618,11 @@ class Worker {
   void complete(Conn& c, int status, ErrorClass err) {
     int64_t end = now_ns();
     --inflight_;
-    if (err == ErrorClass::none && status >= 400 && !ok_status_.test(static_cast<size_t>(std::min(status, 999))))
+    if (err == ErrorClass::none && status >= 400 &&
+        !ok_status_.test(static_cast<size_t>(std::min(status, 999))))
       err = status >= 500 ? ErrorClass::status_5xx : ErrorClass::status_4xx;
     bool responded = status >= 100 && (err == ErrorClass::none || err == ErrorClass::status_4xx ||
-                                      err == ErrorClass::status_5xx);
+                                       err == ErrorClass::status_5xx);
     if (responded) ++responses_;
     bool warmup = c.stage < 0;
     RequestSource::After after{err, false, cfg_.think_time_ns};
@@ -561,17 +645,21 @@ class Worker {
       bool late = c.start - c.intended > kLateStartNs;
       bool is_error = err != ErrorClass::none;
       lag_.record(static_cast<uint64_t>(std::max<int64_t>(0, c.start - c.intended)));
-      size_t si = std::min(static_cast<size_t>(c.stage), stages_.size() - 1);
-      StageAcc& st = stages_[si];
+      StageAcc& st = stage_acc(c.stage);
       ++st.requests;
       st.errors += is_error;
       st.late += late;
       st.driver_late += late && c.driver_late;
       st.arrivals += c.arrival;
-      if (responded) {
-        st.latency.record(static_cast<uint64_t>(end - c.intended));
-        st.service.record(static_cast<uint64_t>(end - c.start));
-      }
+      // Every completion counts, failures included: a timed-out, reset or
+      // refused request took at least until it failed, from its intended start.
+      // A timeout is censored: the client gave up, the true latency is longer.
+      auto latency = static_cast<uint64_t>(std::max<int64_t>(0, end - c.intended));
+      st.latency.record(latency);
+      if (err == ErrorClass::timeout) st.latency_censored.record(latency);
+      if (c.sent > 0) st.service.record(static_cast<uint64_t>(std::max<int64_t>(0, end - c.sent)));
+      if (c.connect_ns > 0) connect_.record(static_cast<uint64_t>(c.connect_ns));
+      last_end_ = std::max(last_end_, end);
       if (is_error) ++errors_by_class_[static_cast<int>(err)];
       auto sec = static_cast<uint32_t>(std::max<int64_t>(0, end - measure_start_) / 1'000'000'000);
       if (sec != cur_sec_) {
@@ -581,7 +669,7 @@ class Worker {
       ++sec_requests_;
       sec_errors_ += is_error;
       sec_late_ += late;
-      if (responded) sec_hist_.record(static_cast<uint64_t>(end - c.intended));
+      sec_hist_.record(static_cast<uint64_t>(std::max<int64_t>(0, end - c.intended)));
       done_.store(done_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       if (is_error) errors_.store(errors_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
@@ -653,12 +741,29 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
   cfg.threads = std::min(cfg.threads, connections);
   if (cfg.threads > 255) cfg.threads = 255;
   Schedule sched(cfg.stages, cfg.warmup_ns);
-  // Many connections need many descriptors: lift the soft limit to the hard one.
+  LoadResult result;
+  // Many connections need many descriptors: lift the soft limit to the hard one,
+  // and say so when even that is not enough (the connections past it would fail
+  // as local connect errors, counted in local_errors).
+  const auto wanted = static_cast<rlim_t>(connections) + kSpareFds;
   rlimit files{};
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max &&
-      files.rlim_cur < static_cast<rlim_t>(connections) + 64) {
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) {
+    result.warnings.push_back(std::string("cannot read the open-file limit (getrlimit: ") +
+                              std::strerror(errno) + ")");
+  } else if (files.rlim_cur < wanted) {
+    rlim_t soft = files.rlim_cur;
+    if (files.rlim_cur < files.rlim_max) {
+      rlimit raised = files;
+      raised.rlim_cur = files.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) soft = raised.rlim_cur;
+    }
+    if (soft < wanted) {
+      result.warnings.push_back(
+          std::to_string(connections) + " connections need about " + std::to_string(wanted) +
+          " file descriptors, but the open-file limit is " + std::to_string(soft) + " (hard " +
+          std::to_string(files.rlim_max) +
+          "): connections past it fail as local connect errors (raise it with ulimit -n)");
+    }
   }
   LOADPROF_TRY(target, detail::resolve(cfg.url));
   LOADPROF_CHECK(detail::probe(target, cfg.url, cfg.timeout_ns));
@@ -676,7 +781,6 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
     workers.push_back(std::make_unique<Worker>(i, cfg, sched, target.addr, target.len, n, conn_id, limit));
     conn_id += static_cast<uint32_t>(n);
   }
-  LoadResult result;
   result.closed = cfg.closed;
   result.connections = connections;
   int64_t t0 = now_ns() + 1'000'000;  // a moment for the threads to start
@@ -713,7 +817,7 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
     result.log_records = log_thread.records();
   }
   for (auto& w : workers)
-    if (w->setup_failed_) return make_error(ErrorKind::internal, "epoll_create1 failed");
+    if (w->setup_failed_) return errno_error(ErrorKind::internal, "epoll_create1", w->setup_errno_);
 
   // Merge: plain additions, after the join, so no lock was ever needed.
   const auto& stages = sched.stages();
@@ -724,7 +828,7 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
     result.stages[i].rate_start_rps = stages[i].rate_start_rps;
     result.stages[i].rate_end_rps = stages[i].rate_end_rps;
   }
-  int64_t wall = 0;
+  int64_t stop_at = 0, last_end = 0;
   for (auto& w : workers) {
     result.schedule_lag.merge(w->lag_);
     result.timeseries.merge(w->ts_);
@@ -732,10 +836,13 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
     result.not_sent += w->not_sent_;
     result.cancelled += w->cancelled_;
     result.responses += w->responses_;
+    result.local_errors += w->local_errors_;
+    result.connect.merge(w->connect_);
+    stop_at = std::max(stop_at, w->stop_at_ - t0);
+    if (w->last_end_ > 0) last_end = std::max(last_end, w->last_end_ - t0);
     result.warmup_requests += w->warmup_requests_;
     result.log_dropped += w->ring_.dropped.load();
-    result.threads.push_back({w->cpu_ns_, w->wall_ns_, w->busy_ns_});
-    wall = std::max(wall, w->wall_ns_);
+    result.threads.push_back({w->cpu_ns_, w->wall_ns_, w->busy_ns_, w->runqueue_ns_});
     for (size_t i = 0; i < stages.size(); ++i) {
       auto& s = result.stages[i];
       auto& a = w->stages_[i];
@@ -743,8 +850,10 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
       s.errors += a.errors;
       s.late_starts += a.late;
       s.arrivals += a.arrivals;
+      s.censored += a.censored;
       result.driver_late_starts += a.driver_late;
       s.latency.merge(a.latency);
+      s.latency_censored.merge(a.latency_censored);
       s.service.merge(a.service);
     }
   }
@@ -753,20 +862,25 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
     result.errors += s.errors;
     result.late_starts += s.late_starts;
     result.arrivals += s.arrivals;
+    result.censored += s.censored;
     result.latency.merge(s.latency);
+    result.latency_censored.merge(s.latency_censored);
     result.service.merge(s.service);
   }
   result.interrupted = cfg.stop && cfg.stop->load();
-  // The measured span: from the end of the warmup to the stop (or the schedule's end).
-  int64_t stopped_at = std::min<int64_t>(wall, sched.total_ns());
-  if (result.interrupted || cfg.max_requests) stopped_at = wall;
-  result.duration_ns = std::max<int64_t>(0, stopped_at - sched.warmup_ns());
-  if (result.duration_ns < sched.total_ns() - sched.warmup_ns()) {
-    // A run stopped early (Ctrl-C, a request bound): a stage lasted only until the stop.
-    for (auto& s : result.stages) {
-      int64_t end = s.start_ns + s.duration_ns;
-      if (end > result.duration_ns) s.duration_ns = std::max<int64_t>(0, result.duration_ns - s.start_ns);
-    }
+  // The measured span: from the end of the warmup to the stop (the schedule's
+  // end, Ctrl-C or the request bound), or to the last response counted when
+  // that came later, in the drain: completions are divided by the time they
+  // really took, never by a nominal duration they overran.
+  result.scheduled_ns = std::max<int64_t>(0, std::min(stop_at, sched.total_ns()) - sched.warmup_ns());
+  int64_t measured_end = std::max(std::min(stop_at, sched.total_ns()), last_end);
+  result.duration_ns = std::max<int64_t>(0, measured_end - sched.warmup_ns());
+  for (size_t i = 0; i < result.stages.size(); ++i) {
+    // A stage lasted until the stop when the run stopped in it; the last stage
+    // until the last response counted.
+    auto& s = result.stages[i];
+    if (i + 1 == result.stages.size() || s.start_ns + s.duration_ns > result.duration_ns)
+      s.duration_ns = std::max<int64_t>(0, result.duration_ns - s.start_ns);
   }
   if (!cfg.closed) {
     size_t secs = static_cast<size_t>((result.duration_ns + 999'999'999) / 1'000'000'000);
@@ -789,22 +903,47 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
 
 Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
   Saturation s;
+  bool runqueue_known = !r.threads.empty();
+  int64_t cpu_total = 0, runqueue_total = 0;
   for (const auto& t : r.threads) {
     if (t.wall_ns <= 0) continue;
-    s.max_thread_cpu_pct = std::max(s.max_thread_cpu_pct, 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns));
-    s.max_thread_busy_pct = std::max(s.max_thread_busy_pct, 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns));
+    auto wall = static_cast<double>(t.wall_ns);
+    s.max_thread_cpu_pct = std::max(s.max_thread_cpu_pct, 100.0 * static_cast<double>(t.cpu_ns) / wall);
+    s.max_thread_busy_pct = std::max(s.max_thread_busy_pct, 100.0 * static_cast<double>(t.busy_ns) / wall);
+    s.max_thread_runqueue_pct = std::max(
+        s.max_thread_runqueue_pct, 100.0 * static_cast<double>(std::max<int64_t>(0, t.runqueue_ns)) / wall);
+    runqueue_known &= t.runqueue_ns >= 0;
+    cpu_total += t.cpu_ns;
+    runqueue_total += std::max<int64_t>(0, t.runqueue_ns);
   }
+  // Starved: the driver's threads waited for a CPU (other work had them), and
+  // none ran for half of one. A driver at its own limit runs most of the time.
+  bool light = runqueue_known && runqueue_total > 0 && s.max_thread_cpu_pct < 50.0;
   // Busy = not waiting in epoll: running, or runnable but starved of a CPU by
   // other work on the machine. Either way the driver, not the target, was late.
   bool driver_busy = s.max_thread_busy_pct >= 85.0;
   char buf[512];
+  auto say_starved = [&](const char* what) {
+    s.starved = true;
+    std::snprintf(
+        buf, sizeof buf,
+        "the driver's machine was busy, %s: the driver's threads waited for a CPU up to %.0f%% of the "
+        "time and used at most %.0f%% of one, so its late sends measure the machine, not the target "
+        "(free CPUs on the driver's machine; more --threads will not help)",
+        what, s.max_thread_runqueue_pct, s.max_thread_cpu_pct);
+    s.message = buf;
+  };
   if (r.closed) {
-    if (driver_busy) {
+    if (driver_busy && light && runqueue_total > cpu_total) {
       s.limited_by = "driver";
-      std::snprintf(buf, sizeof buf,
-                    "the driver, not the target, may have been the limit: its busiest thread was busy %.0f%% of "
-                    "the time and used %.0f%% of a CPU (add --threads, or free CPUs on the driver's machine)",
-                    s.max_thread_busy_pct, s.max_thread_cpu_pct);
+      say_starved("the driver may have been the limit");
+    } else if (driver_busy) {
+      s.limited_by = "driver";
+      std::snprintf(
+          buf, sizeof buf,
+          "the driver, not the target, may have been the limit: its busiest thread was busy %.0f%% of "
+          "the time and used %.0f%% of a CPU (add --threads, or free CPUs on the driver's machine)",
+          s.max_thread_busy_pct, s.max_thread_cpu_pct);
       s.message = buf;
     }
     return s;
@@ -812,22 +951,40 @@ Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
   double requested = schedule.arrivals_between(schedule.warmup_ns(), schedule.warmup_ns() + r.duration_ns);
   double achieved = static_cast<double>(r.arrivals);  // journeys: their later steps are no arrivals
   s.achieved_pct = requested > 0 ? 100.0 * achieved / requested : 100.0;
-  double late_pct = r.requests ? 100.0 * static_cast<double>(r.late_starts) / static_cast<double>(r.requests) : 0;
+  double late_pct =
+      r.requests ? 100.0 * static_cast<double>(r.late_starts) / static_cast<double>(r.requests) : 0;
   if (s.achieved_pct >= 95.0 && late_pct <= 1.0) return s;
-  double driver_late_share = r.late_starts ? static_cast<double>(r.driver_late_starts) / static_cast<double>(r.late_starts) : 0;
+  double driver_late_share =
+      r.late_starts ? static_cast<double>(r.driver_late_starts) / static_cast<double>(r.late_starts) : 0;
+  // A starved driver also looks like a busy target: a response it has not yet
+  // read keeps its connection "busy". When the threads' wait for a CPU could
+  // account for the lateness (at least a quarter of the summed schedule lag),
+  // the machine is named, whatever the connections looked like; a target that
+  // cannot keep up piles up far more lag than any run-queue wait.
+  double lag_total_ns = r.schedule_lag.mean_ns() * static_cast<double>(r.schedule_lag.count());
+  if (light && static_cast<double>(runqueue_total) >= 0.25 * lag_total_ns) {
+    s.limited_by = "driver";
+    char what[160];
+    std::snprintf(what, sizeof what, "%.1f%% of the requested rate achieved, %.1f%% late starts",
+                  s.achieved_pct, late_pct);
+    say_starved(what);
+    return s;
+  }
   if (driver_busy || driver_late_share > 0.5) {
     s.limited_by = "driver";
-    std::snprintf(buf, sizeof buf,
-                  "the driver, not the target, was the limit: %.1f%% of the requested rate achieved, %.1f%% late "
-                  "starts, %.0f%% of them with a connection free; its busiest thread was busy %.0f%% of the time "
-                  "and used %.0f%% of a CPU (add --threads, or free CPUs on the driver's machine)",
-                  s.achieved_pct, late_pct, 100.0 * driver_late_share, s.max_thread_busy_pct, s.max_thread_cpu_pct);
+    std::snprintf(
+        buf, sizeof buf,
+        "the driver, not the target, was the limit: %.1f%% of the requested rate achieved, %.1f%% late "
+        "starts, %.0f%% of them with a connection free; its busiest thread was busy %.0f%% of the time "
+        "and used %.0f%% of a CPU (add --threads, or free CPUs on the driver's machine)",
+        s.achieved_pct, late_pct, 100.0 * driver_late_share, s.max_thread_busy_pct, s.max_thread_cpu_pct);
   } else {
     s.limited_by = "target";
-    std::snprintf(buf, sizeof buf,
-                  "the target could not keep up: %.1f%% of the requested rate achieved, %.1f%% late starts "
-                  "(all %d connections busy), while the driver's busiest thread was busy only %.0f%% of the time",
-                  s.achieved_pct, late_pct, r.connections, s.max_thread_busy_pct);
+    std::snprintf(
+        buf, sizeof buf,
+        "the target could not keep up: %.1f%% of the requested rate achieved, %.1f%% late starts "
+        "(all %d connections busy), while the driver's busiest thread was busy only %.0f%% of the time",
+        s.achieved_pct, late_pct, r.connections, s.max_thread_busy_pct);
   }
   s.message = buf;
   return s;

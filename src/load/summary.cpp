@@ -18,7 +18,7 @@ using nlohmann::json;
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 json pct_json(const stats::Percentiles& p) {
-  return {{"p50", round3(p.p50_ms)}, {"p90", round3(p.p90_ms)}, {"p95", round3(p.p95_ms)},
+  return {{"p50", round3(p.p50_ms)}, {"p90", round3(p.p90_ms)},   {"p95", round3(p.p95_ms)},
           {"p99", round3(p.p99_ms)}, {"p999", round3(p.p999_ms)}, {"max", round3(p.max_ms)}};
 }
 
@@ -28,10 +28,14 @@ double error_pct(uint64_t errors, uint64_t requests) {
 
 std::string ms(double v) {
   char b[32];
-  if (v < 1) std::snprintf(b, sizeof b, "%.0fus", v * 1000);
-  else if (v < 100) std::snprintf(b, sizeof b, "%.2fms", v);
-  else if (v < 10000) std::snprintf(b, sizeof b, "%.0fms", v);
-  else std::snprintf(b, sizeof b, "%.1fs", v / 1000);
+  if (v < 1)
+    std::snprintf(b, sizeof b, "%.0fus", v * 1000);
+  else if (v < 100)
+    std::snprintf(b, sizeof b, "%.2fms", v);
+  else if (v < 10000)
+    std::snprintf(b, sizeof b, "%.0fms", v);
+  else
+    std::snprintf(b, sizeof b, "%.1fs", v / 1000);
   return b;
 }
 
@@ -43,9 +47,77 @@ std::string secs(int64_t ns) {
 
 std::string rate_text(const StageResult& s) {
   char b[64];
-  if (s.rate_start_rps == s.rate_end_rps) std::snprintf(b, sizeof b, "%g", s.rate_start_rps);
-  else std::snprintf(b, sizeof b, "%g->%g", s.rate_start_rps, s.rate_end_rps);
+  if (s.rate_start_rps == s.rate_end_rps)
+    std::snprintf(b, sizeof b, "%g", s.rate_start_rps);
+  else
+    std::snprintf(b, sizeof b, "%g->%g", s.rate_start_rps, s.rate_end_rps);
   return b;
+}
+
+bool is_latency(stats::SloMetric m) { return m != stats::SloMetric::errors && m != stats::SloMetric::rps; }
+
+double pick(const stats::Percentiles& p, stats::SloMetric m) {
+  switch (m) {
+    case stats::SloMetric::p50:
+      return p.p50_ms;
+    case stats::SloMetric::p90:
+      return p.p90_ms;
+    case stats::SloMetric::p95:
+      return p.p95_ms;
+    case stats::SloMetric::p99:
+      return p.p99_ms;
+    case stats::SloMetric::p999:
+      return p.p999_ms;
+    case stats::SloMetric::max:
+      return p.max_ms;
+    default:
+      return 0;
+  }
+}
+
+// The SLO verdicts of one histogram. A censored value (a timeout, a request
+// never sent or cancelled at the end) is a lower bound: the true latency is
+// longer by an unknown amount, so for the verdict it counts as longer than any
+// threshold. A percentile that falls among the censored is then unknown: a
+// '<' term on it is broken, and its value is the lower bound the table shows
+// (lower_bound set). Where no censored value decides, the verdict is the
+// plain one.
+std::vector<stats::SloVerdict> judge_slo(const std::vector<stats::SloTerm>& slo,
+                                         const stats::Histogram& latency, const stats::Histogram& censored,
+                                         double error_rate_pct, double throughput,
+                                         std::vector<bool>* lower_bound) {
+  stats::SloInput in;
+  in.latency = stats::percentiles_of(latency);
+  in.error_rate_pct = error_rate_pct;
+  in.throughput_rps = throughput;
+  auto verdicts = stats::evaluate_slo(slo, in);
+  lower_bound->assign(verdicts.size(), false);
+  if (censored.count() == 0) return verdicts;
+  // The same requests with every censored one moved past any threshold.
+  std::vector<std::pair<uint32_t, uint64_t>> all, cut;
+  latency.append_sparse(all);
+  censored.append_sparse(cut);
+  size_t k = 0;
+  for (auto& [i, n] : all) {
+    while (k < cut.size() && cut[k].first < i) ++k;
+    if (k < cut.size() && cut[k].first == i) n -= std::min(n, cut[k].second);
+  }
+  stats::Histogram pessimistic;
+  pessimistic.add_sparse(all);
+  pessimistic.record_n(stats::Histogram::kMaxTrackableNs, censored.count());
+  auto pess = stats::percentiles_of(pessimistic);
+  const double unknown_ms = 0.99 * static_cast<double>(stats::Histogram::kMaxTrackableNs) / 1e6;
+  for (size_t i = 0; i < verdicts.size() && i < slo.size(); ++i) {
+    const auto& t = slo[i];
+    if (!is_latency(t.metric)) continue;
+    double v = pick(pess, t.metric);
+    if (v < unknown_ms) continue;  // decided by measured values alone
+    (*lower_bound)[i] = true;
+    double at_least = pick(in.latency, t.metric);
+    verdicts[i].value = at_least;
+    verdicts[i].ok = t.less_than ? false : at_least > t.threshold;
+  }
+  return verdicts;
 }
 
 }  // namespace
@@ -61,18 +133,13 @@ LoadSummary summarize(const LoadConfig& config, const LoadResult& r, const std::
   Schedule sched(config.stages, config.warmup_ns);
   s.saturation = judge_saturation(r, sched);
   if (!slo.empty()) {
-    stats::SloInput in;
-    in.latency = stats::percentiles_of(r.latency);
-    in.error_rate_pct = error_pct(r.errors, r.requests);
-    in.throughput_rps = throughput_rps(r.requests, r.duration_ns);
-    s.slo = stats::evaluate_slo(slo, in);
+    s.slo = judge_slo(slo, r.latency, r.latency_censored, error_pct(r.errors, r.requests),
+                      throughput_rps(r.requests, r.duration_ns), &s.slo_lower_bound);
     s.slo_ok = stats::all_ok(s.slo);
     for (const auto& st : r.stages) {
-      stats::SloInput si;
-      si.latency = stats::percentiles_of(st.latency);
-      si.error_rate_pct = error_pct(st.errors, st.requests);
-      si.throughput_rps = throughput_rps(st.requests, st.duration_ns);
-      s.stage_slo.push_back(stats::evaluate_slo(slo, si));
+      std::vector<bool> unused;
+      s.stage_slo.push_back(judge_slo(slo, st.latency, st.latency_censored, error_pct(st.errors, st.requests),
+                                      throughput_rps(st.requests, st.duration_ns), &unused));
     }
   }
   return s;
@@ -83,24 +150,30 @@ std::string format_table(const LoadSummary& s) {
   const LoadConfig& c = *s.config;
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "%s model, %zu thread(s), %d connection(s), %s measured%s%s\n\n",
+  std::string drained;
+  if (r.duration_ns > r.scheduled_ns + 1'000'000)
+    drained = " (to the last response; sending stopped at " + secs(r.scheduled_ns) + ")";
+  std::snprintf(line, sizeof line, "%s model, %zu thread(s), %d connection(s), %s measured%s%s%s\n\n",
                 r.closed ? "closed" : "open", r.threads.size(), r.connections, secs(r.duration_ns).c_str(),
-                c.warmup_ns ? (", warmup " + secs(c.warmup_ns) + " excluded").c_str() : "",
+                drained.c_str(), c.warmup_ns ? (", warmup " + secs(c.warmup_ns) + " excluded").c_str() : "",
                 r.interrupted ? " (INTERRUPTED: results so far)" : "");
   out += line;
-  std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9s %9s %8s %8s %8s %8s %8s %8s %7s%s\n", "stage", "window",
-                "rate req/s", "requests", "rps", "p50", "p90", "p95", "p99", "p999", "max", "errors",
-                s.slo.empty() ? "" : "  slo");
+  for (const auto& w : r.warnings) out += "warning: " + w + "\n";
+  if (!r.warnings.empty()) out += "\n";
+  std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9s %9s %8s %8s %8s %8s %8s %8s %7s%s\n", "stage",
+                "window", "rate req/s", "requests", "rps", "p50", "p90", "p95", "p99", "p999", "max",
+                "errors", s.slo.empty() ? "" : "  slo");
   out += line;
-  auto row = [&](const std::string& name, const std::string& window, const std::string& rate, uint64_t requests,
-                 uint64_t errors, int64_t dur, const stats::Histogram& h, const std::vector<stats::SloVerdict>* v) {
+  auto row = [&](const std::string& name, const std::string& window, const std::string& rate,
+                 uint64_t requests, uint64_t errors, int64_t dur, const stats::Histogram& h,
+                 const std::vector<stats::SloVerdict>* v) {
     auto p = stats::percentiles_of(h);
     char e[32];
     std::snprintf(e, sizeof e, "%.2f%%", error_pct(errors, requests));
-    std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9llu %9.1f %8s %8s %8s %8s %8s %8s %7s%s\n", name.c_str(),
-                  window.c_str(), rate.c_str(), static_cast<unsigned long long>(requests),
-                  throughput_rps(requests, dur), ms(p.p50_ms).c_str(), ms(p.p90_ms).c_str(), ms(p.p95_ms).c_str(),
-                  ms(p.p99_ms).c_str(), ms(p.p999_ms).c_str(), ms(p.max_ms).c_str(), e,
+    std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9llu %9.1f %8s %8s %8s %8s %8s %8s %7s%s\n",
+                  name.c_str(), window.c_str(), rate.c_str(), static_cast<unsigned long long>(requests),
+                  throughput_rps(requests, dur), ms(p.p50_ms).c_str(), ms(p.p90_ms).c_str(),
+                  ms(p.p95_ms).c_str(), ms(p.p99_ms).c_str(), ms(p.p999_ms).c_str(), ms(p.max_ms).c_str(), e,
                   v ? (stats::all_ok(*v) ? "  ok" : "  BROKEN") : "");
     out += line;
   };
@@ -114,28 +187,49 @@ std::string format_table(const LoadSummary& s) {
   }
   row("total", "0s-" + secs(r.duration_ns), "", r.requests, r.errors, r.duration_ns, r.latency,
       s.slo.empty() ? nullptr : &s.slo);
-  out += r.closed ? "\nlatency: per request, from its send (closed model: sends wait for responses)\n"
-                  : "\nlatency: from the intended send time (coordinated omission corrected)\n";
+  out += r.closed ? "\nlatency: per request, from its send (closed model: sends wait for responses)"
+                  : "\nlatency: from the intended send time (coordinated omission corrected)";
+  out += "; failed requests count at the time they failed";
+  if (r.censored)
+    out += "; " + std::to_string(r.censored) + " never completed, counted as censored at their wait so far";
+  out += "\n";
   auto sv = stats::percentiles_of(r.service);
-  std::snprintf(line, sizeof line, "service time (from the actual send): p50 %s  p90 %s  p99 %s  p999 %s  max %s\n",
-                ms(sv.p50_ms).c_str(), ms(sv.p90_ms).c_str(), ms(sv.p99_ms).c_str(), ms(sv.p999_ms).c_str(),
-                ms(sv.max_ms).c_str());
+  std::snprintf(
+      line, sizeof line,
+      "service time (from the actual send, connection up): p50 %s  p90 %s  p99 %s  p999 %s  max %s\n",
+      ms(sv.p50_ms).c_str(), ms(sv.p90_ms).c_str(), ms(sv.p99_ms).c_str(), ms(sv.p999_ms).c_str(),
+      ms(sv.max_ms).c_str());
   out += line;
+  if (r.connect.count()) {
+    auto cn = stats::percentiles_of(r.connect);
+    std::snprintf(line, sizeof line, "connect time (%llu connections opened): p50 %s  p99 %s  max %s\n",
+                  static_cast<unsigned long long>(r.connect.count()), ms(cn.p50_ms).c_str(),
+                  ms(cn.p99_ms).c_str(), ms(cn.max_ms).c_str());
+    out += line;
+  }
   if (!r.closed) {
     auto lag = stats::percentiles_of(r.schedule_lag);
-    std::snprintf(line, sizeof line,
-                  "schedule lag (actual - intended send): p50 %s  p99 %s  max %s; late starts (>1ms) %llu (%.2f%%)",
-                  ms(lag.p50_ms).c_str(), ms(lag.p99_ms).c_str(), ms(lag.max_ms).c_str(),
-                  static_cast<unsigned long long>(r.late_starts), error_pct(r.late_starts, r.requests));
+    std::snprintf(
+        line, sizeof line,
+        "schedule lag (actual - intended send): p50 %s  p99 %s  max %s; late starts (>1ms) %llu (%.2f%%)",
+        ms(lag.p50_ms).c_str(), ms(lag.p99_ms).c_str(), ms(lag.max_ms).c_str(),
+        static_cast<unsigned long long>(r.late_starts), error_pct(r.late_starts, r.requests));
     out += line;
     if (r.late_starts) out += ", " + std::to_string(r.driver_late_starts) + " of them with a connection free";
-    if (r.not_sent) out += "; due but not sent before the end: " + std::to_string(r.not_sent);
+    if (r.not_sent)
+      out += "; due but not sent before the end (censored in the latency): " + std::to_string(r.not_sent);
     out += "\n";
   }
   out += "errors:";
   for (int k = 1; k < kErrorClassCount; ++k)
-    out += std::string(" ") + error_class_name(static_cast<ErrorClass>(k)) + " " + std::to_string(r.errors_by_class[k]);
-  if (r.cancelled) out += "; still in flight at the end (not counted): " + std::to_string(r.cancelled);
+    out += std::string(" ") + error_class_name(static_cast<ErrorClass>(k)) + " " +
+           std::to_string(r.errors_by_class[k]);
+  if (r.local_errors)
+    out += " (" + std::to_string(r.local_errors) +
+           " of the connect errors local: the driver could not open a socket)";
+  if (r.cancelled)
+    out += "; still in flight when the drain ended (censored in the latency, not in requests): " +
+           std::to_string(r.cancelled);
   out += "\ndriver threads (CPU used / busy, not waiting for events):";
   for (const auto& t : r.threads) {
     double wall = t.wall_ns ? static_cast<double>(t.wall_ns) : 1.0;
@@ -145,36 +239,44 @@ std::string format_table(const LoadSummary& s) {
   }
   out += "\n";
   if (c.sink) {
-    out += "request log: " + std::to_string(r.log_records) + " records, " + std::to_string(r.log_dropped) + " dropped\n";
+    out += "request log: " + std::to_string(r.log_records) + " records, " + std::to_string(r.log_dropped) +
+           " dropped\n";
   }
   if (s.scenario) {
     const ScenarioReport& sc = *s.scenario;
     std::snprintf(line, sizeof line, "\nscenario %s (%s): %llu journeys started\n", sc.file.c_str(),
-                  sc.weighted ? "weighted requests" : "journey", static_cast<unsigned long long>(sc.journeys));
+                  sc.weighted ? "weighted requests" : "journey",
+                  static_cast<unsigned long long>(sc.journeys));
     out += line;
-    std::snprintf(line, sizeof line, "  %-3s %-20s %9s %8s %8s %8s %7s %8s %8s\n", "#", "step", "requests", "p50", "p99",
-                  "max", "errors", "expect", "capture");
+    std::snprintf(line, sizeof line, "  %-3s %-20s %9s %8s %8s %8s %7s %8s %8s\n", "#", "step", "requests",
+                  "p50", "p99", "max", "errors", "expect", "capture");
     out += line;
     for (size_t i = 0; i < sc.steps.size(); ++i) {
       const auto& st = sc.steps[i];
       auto p = stats::percentiles_of(st.latency);
       char e[32];
       std::snprintf(e, sizeof e, "%.2f%%", error_pct(st.errors, st.requests));
-      std::snprintf(line, sizeof line, "  %-3zu %-20.20s %9llu %8s %8s %8s %7s %8llu %8llu\n", i, st.name.c_str(),
-                    static_cast<unsigned long long>(st.requests), ms(p.p50_ms).c_str(), ms(p.p99_ms).c_str(),
-                    ms(p.max_ms).c_str(), e, static_cast<unsigned long long>(st.expect_failures),
+      std::snprintf(line, sizeof line, "  %-3zu %-20.20s %9llu %8s %8s %8s %7s %8llu %8llu\n", i,
+                    st.name.c_str(), static_cast<unsigned long long>(st.requests), ms(p.p50_ms).c_str(),
+                    ms(p.p99_ms).c_str(), ms(p.max_ms).c_str(), e,
+                    static_cast<unsigned long long>(st.expect_failures),
                     static_cast<unsigned long long>(st.capture_failures));
       out += line;
     }
     if (sc.rows_reused)
-      out += "warning: the CSV ran out of unique rows; " + std::to_string(sc.rows_reused) + " journeys reused one\n";
+      out += "warning: the CSV ran out of unique rows; " + std::to_string(sc.rows_reused) +
+             " journeys reused one\n";
   }
   if (!s.saturation.limited_by.empty()) out += "\nwarning: " + s.saturation.message + "\n";
   if (!s.slo.empty()) {
     out += "\nSLO (whole run):\n";
-    for (const auto& v : s.slo) {
-      std::snprintf(line, sizeof line, "  %-20s measured %-12.3f %s\n", v.term.c_str(), v.value,
-                    v.ok ? "ok" : "BROKEN");
+    for (size_t i = 0; i < s.slo.size(); ++i) {
+      const auto& v = s.slo[i];
+      bool bound = i < s.slo_lower_bound.size() && s.slo_lower_bound[i];
+      std::snprintf(
+          line, sizeof line, "  %-20s measured %s%-12.3f %s%s\n", v.term.c_str(), bound ? ">= " : "", v.value,
+          v.ok ? "ok" : "BROKEN",
+          bound ? "  (falls among timed-out or unsent requests: their latency is unknown, longer)" : "");
       out += line;
     }
   }
@@ -192,13 +294,15 @@ std::string format_json(const LoadSummary& s) {
   j["errors"] = r.errors;
   j["error_rate_pct"] = round3(error_pct(r.errors, r.requests));
   json ebc = json::object();
-  for (int k = 1; k < kErrorClassCount; ++k) ebc[error_class_name(static_cast<ErrorClass>(k))] = r.errors_by_class[k];
+  for (int k = 1; k < kErrorClassCount; ++k)
+    ebc[error_class_name(static_cast<ErrorClass>(k))] = r.errors_by_class[k];
   j["errors_by_class"] = ebc;
   j["throughput_rps"] = round3(throughput_rps(r.requests, r.duration_ns));
   j["latency_ms"] = pct_json(stats::percentiles_of(r.latency));
   j["service_time_ms"] = pct_json(stats::percentiles_of(r.service));
   auto lag = stats::percentiles_of(r.schedule_lag);
-  j["schedule_lag_ms"] = {{"p50", round3(lag.p50_ms)}, {"p99", round3(lag.p99_ms)}, {"max", round3(lag.max_ms)}};
+  j["schedule_lag_ms"] = {
+      {"p50", round3(lag.p50_ms)}, {"p99", round3(lag.p99_ms)}, {"max", round3(lag.max_ms)}};
   j["late_starts"] = r.late_starts;
   json stages = json::array();
   for (size_t i = 0; i < r.stages.size(); ++i) {
@@ -231,30 +335,51 @@ std::string format_json(const LoadSummary& s) {
   }
   j["timeseries"] = ts;
   json slo = json::array();
-  for (const auto& v : s.slo) slo.push_back({{"term", v.term}, {"value", round3(v.value)}, {"ok", v.ok}});
+  for (size_t i = 0; i < s.slo.size(); ++i) {
+    const auto& v = s.slo[i];
+    json o = {{"term", v.term}, {"value", round3(v.value)}, {"ok", v.ok}};
+    if (i < s.slo_lower_bound.size() && s.slo_lower_bound[i]) o["lower_bound"] = true;
+    slo.push_back(o);
+  }
   j["slo"] = slo;
   // Load-only keys beyond the shared set.
-  j["load"] = {{"url", "http://" + c.url.host_header + c.url.target},
-               {"model", r.closed ? "closed" : "open"},
-               {"arrival", c.arrival == Arrival::poisson ? "poisson" : "uniform"},
-               {"threads", r.threads.size()},
-               {"connections", r.connections},
-               {"warmup_s", round3(static_cast<double>(c.warmup_ns) / 1e9)},
-               {"not_sent", r.not_sent},
-               {"driver_late_starts", r.driver_late_starts},
-               {"cancelled_at_end", r.cancelled},
-               {"achieved_pct", round3(s.saturation.achieved_pct)},
-               {"limited_by", s.saturation.limited_by.empty() ? json(nullptr) : json(s.saturation.limited_by)},
-               {"warning", s.saturation.message.empty() ? json(nullptr) : json(s.saturation.message)},
-               {"request_log", {{"records", r.log_records}, {"dropped", r.log_dropped}}}};
+  j["load"] = {
+      {"url", "http://" + c.url.host_header + c.url.target},
+      {"model", r.closed ? "closed" : "open"},
+      {"arrival", c.arrival == Arrival::poisson ? "poisson" : "uniform"},
+      {"threads", r.threads.size()},
+      {"connections", r.connections},
+      {"warmup_s", round3(static_cast<double>(c.warmup_ns) / 1e9)},
+      {"not_sent", r.not_sent},
+      {"driver_late_starts", r.driver_late_starts},
+      {"cancelled_at_end", r.cancelled},
+      {"censored", r.censored},
+      {"sending_s", round3(static_cast<double>(r.scheduled_ns) / 1e9)},
+      {"local_errors", r.local_errors},
+      {"connect_time_ms", pct_json(stats::percentiles_of(r.connect))},
+      {"connections_opened", r.connect.count()},
+      {"warnings", r.warnings},
+      {"achieved_pct", round3(s.saturation.achieved_pct)},
+      {"limited_by", s.saturation.limited_by.empty() ? json(nullptr) : json(s.saturation.limited_by)},
+      {"warning", s.saturation.message.empty() ? json(nullptr) : json(s.saturation.message)},
+      {"request_log", {{"records", r.log_records}, {"dropped", r.log_dropped}}}};
   json cpu = json::array();
   for (const auto& t : r.threads)
-    cpu.push_back(round3(t.wall_ns ? 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns) : 0.0));
+    cpu.push_back(
+        round3(t.wall_ns ? 100.0 * static_cast<double>(t.cpu_ns) / static_cast<double>(t.wall_ns) : 0.0));
   j["load"]["driver_cpu_pct"] = cpu;
   json busy = json::array();
   for (const auto& t : r.threads)
-    busy.push_back(round3(t.wall_ns ? 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns) : 0.0));
+    busy.push_back(
+        round3(t.wall_ns ? 100.0 * static_cast<double>(t.busy_ns) / static_cast<double>(t.wall_ns) : 0.0));
   j["load"]["driver_busy_pct"] = busy;
+  json runq = json::array();
+  for (const auto& t : r.threads)
+    runq.push_back(t.runqueue_ns < 0 || !t.wall_ns ? json(nullptr)
+                                                   : json(round3(100.0 * static_cast<double>(t.runqueue_ns) /
+                                                                 static_cast<double>(t.wall_ns))));
+  j["load"]["driver_runqueue_pct"] = runq;
+  j["load"]["driver_starved"] = s.saturation.starved;
   j["load"]["schedule_lag_ms"] = pct_json(lag);
   if (s.scenario) {
     const ScenarioReport& sc = *s.scenario;

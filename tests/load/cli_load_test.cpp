@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "report/schema_check.h"
 #include "server_process.h"
 
 using loadprof::test::run_command;
@@ -36,6 +40,47 @@ int unused_port() {
   getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
   close(s);  // nobody listens there now: connections are refused
   return ntohs(a.sin_port);
+}
+
+// GET path from the test server (one request, Connection: close): the body.
+std::string http_get(int port, const std::string& path) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(s);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  (void)!write(s, req.data(), req.size());
+  std::string resp;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(s, buf, sizeof buf)) > 0) resp.append(buf, static_cast<size_t>(n));
+  close(s);
+  size_t body = resp.find("\r\n\r\n");
+  return body == std::string::npos ? "" : resp.substr(body + 4);
+}
+
+// "key value" lines (the test server's /bodies) as a map.
+std::map<std::string, std::string> key_values(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t sp = line.find(' ');
+    out[line.substr(0, sp)] = sp == std::string::npos ? "" : line.substr(sp + 1);
+  }
+  return out;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
 }
 }  // namespace
 
@@ -73,8 +118,8 @@ TEST(LoadCli, BadUsageIsExitTwoNamingTheField) {
 }
 
 TEST(LoadCli, UnreachableTargetIsExitFour) {
-  auto refused = run_command(load_args({"http://127.0.0.1:" + std::to_string(unused_port()) + "/", "--rate", "10",
-                                        "--duration", "1s"}));
+  auto refused = run_command(load_args(
+      {"http://127.0.0.1:" + std::to_string(unused_port()) + "/", "--rate", "10", "--duration", "1s"}));
   EXPECT_EQ(refused.exit_code, 4) << refused.err;
   EXPECT_NE(refused.err.find("refused"), std::string::npos) << refused.err;
   auto unresolvable = run_command(load_args({"http://no-such-host.invalid/", "--duration", "1s"}));
@@ -91,12 +136,14 @@ TEST(LoadCli, JsonHasTheSpecKeysAndSloDecidesTheExitCode) {
   EXPECT_NE(ok.out.find("total"), std::string::npos);
   auto j = read_json(json);
   ASSERT_FALSE(j.is_discarded());
-  for (const char* k : {"loadprof_version", "interrupted", "duration_s", "requests", "errors", "error_rate_pct",
-                        "errors_by_class", "throughput_rps", "latency_ms", "service_time_ms", "schedule_lag_ms",
-                        "late_starts", "stages", "timeseries", "slo"})
+  for (const char* k : {"loadprof_version", "interrupted", "duration_s", "requests", "errors",
+                        "error_rate_pct", "errors_by_class", "throughput_rps", "latency_ms",
+                        "service_time_ms", "schedule_lag_ms", "late_starts", "stages", "timeseries", "slo"})
     EXPECT_TRUE(j.contains(k)) << k;
-  for (const char* k : {"connect", "timeout", "reset", "read", "4xx", "5xx"}) EXPECT_TRUE(j["errors_by_class"].contains(k)) << k;
-  for (const char* k : {"p50", "p90", "p95", "p99", "p999", "max"}) EXPECT_TRUE(j["latency_ms"].contains(k)) << k;
+  for (const char* k : {"connect", "timeout", "reset", "read", "4xx", "5xx"})
+    EXPECT_TRUE(j["errors_by_class"].contains(k)) << k;
+  for (const char* k : {"p50", "p90", "p95", "p99", "p999", "max"})
+    EXPECT_TRUE(j["latency_ms"].contains(k)) << k;
   EXPECT_EQ(j["interrupted"], false);
   EXPECT_NEAR(j["requests"].get<double>(), 300.0, 6.0);
   EXPECT_NEAR(j["throughput_rps"].get<double>(), 150.0, 7.5);
@@ -110,8 +157,8 @@ TEST(LoadCli, JsonHasTheSpecKeysAndSloDecidesTheExitCode) {
   EXPECT_GE(j["timeseries"].size(), 2u);
   EXPECT_TRUE(j["timeseries"][0].contains("requested_rps"));
 
-  auto broken = run_command(load_args({server.url(), "--rate", "100", "--duration", "1s", "--slo", "p50<1ms",
-                                       "--json", json}));
+  auto broken = run_command(
+      load_args({server.url(), "--rate", "100", "--duration", "1s", "--slo", "p50<1ms", "--json", json}));
   EXPECT_EQ(broken.exit_code, 1) << broken.err;
   EXPECT_NE(broken.out.find("BROKEN"), std::string::npos) << broken.out;
   auto jb = read_json(json);
@@ -124,9 +171,9 @@ TEST(LoadCli, CtrlCKeepsResultsMarksInterruptedAndExitsZero) {
   ServerProcess server({"--service-ms", "1"});
   ASSERT_GT(server.port(), 0);
   std::string json = "/tmp/loadprof_cli_int_" + std::to_string(getpid()) + ".json";
-  auto r = run_command(load_args({server.url(), "--rate", "200", "--duration", "30s", "--slo", "p50<0.001ms",
-                                  "--json", json}),
-                       1500);
+  auto r = run_command(
+      load_args({server.url(), "--rate", "200", "--duration", "30s", "--slo", "p50<0.001ms", "--json", json}),
+      1500);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("INTERRUPTED"), std::string::npos) << r.out;
   auto j = read_json(json);
@@ -142,11 +189,127 @@ TEST(LoadCli, ClosedModelPostWithHeadersAndBody) {
   ASSERT_GT(server.port(), 0);
   std::string body = "/tmp/loadprof_cli_body_" + std::to_string(getpid()) + ".json";
   { std::ofstream(body) << "{\"order\": 1}"; }
-  auto r = run_command(load_args({server.url("/api"), "--closed", "--connections", "4", "--threads", "2",
-                                  "--duration", "1s", "--method", "POST", "-H", "Content-Type: application/json",
-                                  "--body", "@" + body}));
+  auto r = run_command(
+      load_args({server.url("/api"), "--closed", "--connections", "4", "--threads", "2", "--duration", "1s",
+                 "--method", "POST", "-H", "Content-Type: application/json", "--body", "@" + body}));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("closed model, 2 thread(s), 4 connection(s)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("connect 0 timeout 0 reset 0 read 0 4xx 0 5xx 0"), std::string::npos) << r.out;
   std::remove(body.c_str());
+  // The server received the body and the header with every request.
+  auto seen = key_values(http_get(server.port(), "/bodies"));
+  uint64_t count = std::stoull(seen["count"]);
+  EXPECT_GT(count, 100u);
+  EXPECT_EQ(std::stoull(seen["bytes"]), count * std::string("{\"order\": 1}").size());
+  EXPECT_EQ(seen["distinct"], "1");
+  EXPECT_EQ(seen["first"], "{\"order\": 1}");
+  EXPECT_EQ(seen["content_type"], "application/json");
+}
+
+TEST(LoadCli, TimeoutsBreakALatencySloTheyUsedToHide) {
+  // The issue's reproduction: a server that stalls 500 ms every second, a 20 ms
+  // timeout, p99<25ms. About half the requests time out; their latency is at
+  // least the timeout and unknown beyond it: the SLO cannot be met (exit 1).
+  ServerProcess server({"--service-ms", "1", "--stall-every-ms", "1000", "--stall-ms", "500"});
+  ASSERT_GT(server.port(), 0);
+  std::string json = "/tmp/loadprof_cli_stall_" + std::to_string(getpid()) + ".json";
+  auto r = run_command(load_args({server.url(), "--rate", "200", "--duration", "3s", "--timeout", "20ms",
+                                  "--slo", "p99<25ms", "--json", json}));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("BROKEN"), std::string::npos) << r.out;
+  auto j = read_json(json);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_GT(j["errors_by_class"]["timeout"].get<double>(), 0.2 * j["requests"].get<double>());
+  EXPECT_GE(j["latency_ms"]["p99"].get<double>(), 20.0);
+  EXPECT_EQ(j["slo"][0]["ok"], false);
+  EXPECT_GE(j["slo"][0]["value"].get<double>(), 20.0);
+  std::remove(json.c_str());
+}
+
+TEST(LoadCli, RealJsonOutputValidatesAgainstTheSchema) {
+  // What `load --json` really writes, in its shapes: open model with failures,
+  // closed model, a capacity search. Validated by a real validator against
+  // docs/report.schema.json.
+  auto dir = loadprof::testing::test_dir();
+  std::string json = (dir / "out.json").string();
+  {
+    ServerProcess server({"--service-ms", "1", "--stall-every-ms", "1000", "--stall-ms", "300"});
+    ASSERT_GT(server.port(), 0);
+    auto r = run_command(load_args({server.url(), "--stages", "1s:100,1s:50->150", "--timeout", "20ms",
+                                    "--slo", "p99<25ms,errors<50%", "--json", json}));
+    ASSERT_LE(r.exit_code, 1) << r.err;
+    auto text = read_text(json);
+    auto j = nlohmann::json::parse(text);
+    EXPECT_GT(j["errors_by_class"]["timeout"].get<int>(), 0);  // failures, censoring: all in the document
+    EXPECT_TRUE(j["load"].contains("connect_time_ms"));
+    LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(dir, "open.json", text));
+    // A misspelled shared key is caught: the check can fail.
+    j["latency"] = j["latency_ms"];
+    auto bad = loadprof::testing::validate_json_text(dir, "bad.json", j.dump());
+    EXPECT_EQ(bad.exit_code, 1) << bad.output;
+    EXPECT_NE(bad.output.find("'latency' was unexpected"), std::string::npos) << bad.output;
+  }
+  {
+    ServerProcess server({"--service-ms", "2"});
+    ASSERT_GT(server.port(), 0);
+    auto r = run_command(load_args({server.url(), "--closed", "--connections", "4", "--duration", "1s",
+                                    "--no-keepalive", "--json", json}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto text = read_text(json);
+    EXPECT_EQ(nlohmann::json::parse(text)["load"]["model"], "closed");
+    LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(dir, "closed.json", text));
+  }
+  {
+    ServerProcess server({"--service-ms", "5", "--capacity", "1"});
+    ASSERT_GT(server.port(), 0);
+    auto r = run_command(load_args({server.url(), "--find-capacity", "--rate", "100", "--step-duration",
+                                    "500ms", "--duration", "6s", "--slo", "p99<50ms", "--json", json}));
+    ASSERT_LE(r.exit_code, 1) << r.err;
+    auto text = read_text(json);
+    EXPECT_TRUE(nlohmann::json::parse(text).contains("capacity"));
+    LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(dir, "capacity.json", text));
+  }
+}
+
+TEST(LoadCli, ConnectionsPastTheFileLimitAreWarnedAndCounted) {
+  // 100 connections under a limit of 40 descriptors: the run says so, and the
+  // connections that could not get a socket are counted (local connect errors).
+  ServerProcess server({"--service-ms", "1"});
+  ASSERT_GT(server.port(), 0);
+  std::string json = "/tmp/loadprof_cli_nofile_" + std::to_string(getpid()) + ".json";
+  std::vector<std::string> args{"/usr/bin/prlimit",
+                                "--nofile=40:40",
+                                kBin,
+                                "load",
+                                server.url(),
+                                "--closed",
+                                "--connections",
+                                "100",
+                                "--threads",
+                                "1",
+                                "--duration",
+                                "1s",
+                                "--json",
+                                json};
+  auto r = run_command(args);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("open-file limit is 40"), std::string::npos) << r.out << r.err;
+  auto j = read_json(json);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_GT(j["load"]["local_errors"].get<int>(), 0);
+  EXPECT_GE(j["errors_by_class"]["connect"].get<int>(), j["load"]["local_errors"].get<int>());
+  ASSERT_EQ(j["load"]["warnings"].size(), 1u);
+  std::remove(json.c_str());
+}
+
+TEST(LoadCli, AJsonFileThatCannotBeWrittenIsAnError) {
+  // /dev/full accepts the open and fails the write: a small JSON fails only
+  // when the stream is flushed at close. That must not pass for success.
+  ServerProcess server({"--service-ms", "1"});
+  ASSERT_GT(server.port(), 0);
+  auto r = run_command(load_args({server.url(), "--closed", "--connections", "1", "--duration", "300ms",
+                                  "--threads", "1", "--json", "/dev/full"}));
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No space left"), std::string::npos) << r.err;
 }

@@ -6,6 +6,7 @@
 //
 //   loadprof_test_server [--port N] [--service-ms X] [--capacity K]
 //                        [--stall-every-ms E --stall-ms S] [--body-bytes B]
+//                        [--backlog N] [--accept-every-ms A]
 // Prints "PORT <n>" on stdout once listening. Paths: /status/NNN answers that
 // status, /chunked answers chunked, /close answers with Connection: close.
 // For scenarios: POST /login (body with "user":"NAME") issues a fresh token,
@@ -13,6 +14,13 @@
 // /account... answers 200 only with "Authorization: Bearer <a token it issued>",
 // else 401; /record... remembers its request target in arrival order, and
 // GET /log answers them, one per line (/log itself is not recorded).
+// Request bodies: GET /bodies answers "count N", "bytes B", "distinct D",
+// "content_type T" (of the last) and "first <body>", one per line, over every
+// request that carried a body. --backlog sets listen()'s backlog and
+// --accept-every-ms accepts only every A ms (all that wait): with --backlog 0,
+// a SYN that finds the queue full is dropped and the client's connect waits
+// for its SYN retransmission (about 1 s): a slow connect on loopback, while a
+// connection that got in waits at most A ms for its answer.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -46,13 +54,15 @@ struct Options {
   int capacity = 0;
   double stall_every_ms = 0, stall_ms = 0;
   size_t body_bytes = 13;
+  int backlog = 4096;
+  double accept_every_ms = 0;
 };
 
 struct Client {
   int fd = -1;
   std::string in;
   std::string out;
-  bool busy = false;        // a response is scheduled
+  bool busy = false;  // a response is scheduled
   bool close_after = false;
   uint64_t gen = 0;
 };
@@ -68,12 +78,15 @@ Options opt;
 int64_t start_ns;
 std::vector<Client> clients;  // by fd
 std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due;
-std::vector<int64_t> slots;   // capacity: when each service slot frees up
+std::vector<int64_t> slots;  // capacity: when each service slot frees up
 std::string body;
 std::unordered_set<std::string> tokens;  // issued by /login
 std::vector<std::string> recorded;       // /record... targets, in arrival order
 uint64_t token_seq = 0;
-int ep, tfd;
+uint64_t bodies = 0, body_bytes_in = 0;  // requests that carried a body
+std::unordered_set<std::string> distinct_bodies;
+std::string first_body, last_content_type;
+int ep, tfd, ls, accept_tfd = -1;
 int64_t armed = 0;
 
 int64_t finish_time(int64_t arrival) {
@@ -141,12 +154,23 @@ void respond(int fd) {
   size_t end = c.in.find("\r\n\r\n");
   std::string head = c.in.substr(0, end);
   size_t cl = 0;
-  if (auto p = head.find("\r\nContent-Length:"); p != std::string::npos) cl = std::strtoul(head.c_str() + p + 17, nullptr, 10);
+  if (auto p = head.find("\r\nContent-Length:"); p != std::string::npos)
+    cl = std::strtoul(head.c_str() + p + 17, nullptr, 10);
   size_t sp1 = head.find(' '), sp2 = head.find(' ', sp1 + 1);
   std::string method = head.substr(0, sp1);
   std::string path = head.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string req_body = c.in.substr(end + 4, cl);
   c.in.erase(0, end + 4 + cl);
+  if (!req_body.empty()) {
+    if (bodies++ == 0) first_body = req_body;
+    body_bytes_in += req_body.size();
+    if (distinct_bodies.size() < 1000) distinct_bodies.insert(req_body);
+    last_content_type.clear();
+    if (auto t = head.find("\r\nContent-Type: "); t != std::string::npos) {
+      size_t from = t + 16, to = head.find("\r\n", from);
+      last_content_type = head.substr(from, to == std::string::npos ? std::string::npos : to - from);
+    }
+  }
   int status = 200;
   if (path.rfind("/status/", 0) == 0) status = std::atoi(path.c_str() + 8);
   std::string extra_headers;
@@ -177,6 +201,11 @@ void respond(int fd) {
     recorded.push_back(path);
   } else if (path == "/log") {
     for (const auto& r : recorded) custom += r + "\n";
+    reply = &custom;
+  } else if (path == "/bodies") {
+    custom = "count " + std::to_string(bodies) + "\nbytes " + std::to_string(body_bytes_in) + "\ndistinct " +
+             std::to_string(distinct_bodies.size()) + "\ncontent_type " + last_content_type + "\nfirst " +
+             first_body + "\n";
     reply = &custom;
   }
   bool close_conn = head.find("\r\nConnection: close") != std::string::npos || path == "/close";
@@ -228,12 +257,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     double v = std::atof(argv[i + 1]);
-    if (a == "--port") opt.port = static_cast<int>(v);
-    else if (a == "--service-ms") opt.service_ms = v;
-    else if (a == "--capacity") opt.capacity = static_cast<int>(v);
-    else if (a == "--stall-every-ms") opt.stall_every_ms = v;
-    else if (a == "--stall-ms") opt.stall_ms = v;
-    else if (a == "--body-bytes") opt.body_bytes = static_cast<size_t>(v);
+    if (a == "--port")
+      opt.port = static_cast<int>(v);
+    else if (a == "--service-ms")
+      opt.service_ms = v;
+    else if (a == "--capacity")
+      opt.capacity = static_cast<int>(v);
+    else if (a == "--stall-every-ms")
+      opt.stall_every_ms = v;
+    else if (a == "--stall-ms")
+      opt.stall_ms = v;
+    else if (a == "--body-bytes")
+      opt.body_bytes = static_cast<size_t>(v);
+    else if (a == "--backlog")
+      opt.backlog = static_cast<int>(v);
+    else if (a == "--accept-every-ms")
+      opt.accept_every_ms = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -242,14 +281,14 @@ int main(int argc, char** argv) {
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   body.assign(opt.body_bytes, 'x');
   if (opt.capacity > 0) slots.assign(static_cast<size_t>(opt.capacity), 0);
-  int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   int one = 1;
   setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(opt.port));
-  if (bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) || listen(ls, 4096)) {
+  if (bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) || listen(ls, opt.backlog)) {
     std::perror("bind/listen");
     return 1;
   }
@@ -262,8 +301,20 @@ int main(int argc, char** argv) {
   tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.fd = ls;
-  epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+  if (opt.accept_every_ms > 0) {
+    // Paced accepts: a periodic timer; each tick accepts what waits.
+    accept_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+    auto every = static_cast<int64_t>(opt.accept_every_ms * 1e6);
+    itimerspec its{};
+    its.it_value.tv_sec = its.it_interval.tv_sec = every / 1'000'000'000;
+    its.it_value.tv_nsec = its.it_interval.tv_nsec = every % 1'000'000'000;
+    timerfd_settime(accept_tfd, 0, &its, nullptr);
+    ev.data.fd = accept_tfd;
+    epoll_ctl(ep, EPOLL_CTL_ADD, accept_tfd, &ev);
+  } else {
+    ev.data.fd = ls;
+    epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+  }
   ev.data.fd = tfd;
   epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
   epoll_event events[256];
@@ -272,7 +323,11 @@ int main(int argc, char** argv) {
     int n = epoll_wait(ep, events, 256, -1);
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
-      if (fd == ls) {
+      if (fd == ls || fd == accept_tfd) {
+        if (fd == accept_tfd) {
+          uint64_t ticks;
+          (void)!read(accept_tfd, &ticks, sizeof ticks);
+        }
         while (true) {
           int c = accept4(ls, nullptr, nullptr, SOCK_NONBLOCK);
           if (c < 0) break;

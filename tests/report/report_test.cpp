@@ -241,41 +241,9 @@ TEST_F(Schema, EmptyCaptureIsValid) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
-TEST_F(Schema, LoadResultShapeIsValid) {
-  // What `load --json` writes (the shape of src/load/summary.cpp on the load
-  // branch): shared load keys, no capture keys, and its own "load" object.
-  const std::string open_model = R"({"loadprof_version": "0.1.0", "interrupted": false, "duration_s": 10,
-    "requests": 1000, "errors": 2, "error_rate_pct": 0.2,
-    "errors_by_class": {"connect": 0, "timeout": 2, "reset": 0, "read": 0, "4xx": 0, "5xx": 0},
-    "throughput_rps": 100,
-    "latency_ms": {"p50": 1.5, "p90": 2, "p95": 3, "p99": 9, "p999": 12, "max": 15},
-    "service_time_ms": {"p50": 1.2, "p90": 2, "p95": 3, "p99": 8, "p999": 9, "max": 10},
-    "schedule_lag_ms": {"p50": 0.01, "p99": 0.09, "max": 1}, "late_starts": 3,
-    "stages": [{"start_s": 0, "duration_s": 10, "rate_start_rps": 100, "rate_end_rps": 100, "requests": 1000,
-                "errors": 2, "late_starts": 3, "throughput_rps": 100, "latency_ms": {"p99": 9},
-                "service_time_ms": {"p99": 8}, "cpu_util_pct": null, "slo_ok": true}],
-    "timeseries": [{"t_s": 0, "throughput_rps": 99, "latency_ms": {"p99": 8}, "errors": 0, "late_starts": 0,
-                    "requested_rps": 100}],
-    "slo": [{"term": "p95<200ms", "value": 3, "ok": true}],
-    "load": {"url": "http://127.0.0.1:8080/", "model": "open", "arrival": "uniform", "threads": 2,
-             "connections": 16, "warmup_s": 0, "not_sent": 0, "driver_late_starts": 0, "cancelled_at_end": 0,
-             "achieved_pct": 99.9, "limited_by": null, "warning": null,
-             "request_log": {"records": 0, "dropped": 0}, "driver_cpu_pct": [12.5, 11], "driver_busy_pct": [3, 2],
-             "schedule_lag_ms": {"p50": 0.01, "p99": 0.09, "max": 1}}})";
-  auto r = validate(open_model);
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-
-  // Closed model: no rates; and a misspelled shared key is caught there too.
-  auto closed = ordered_json::parse(open_model);
-  closed["stages"][0]["rate_start_rps"] = nullptr;
-  closed["stages"][0]["rate_end_rps"] = nullptr;
-  closed["load"]["model"] = "closed";
-  EXPECT_EQ(validate(closed.dump()).exit_code, 0);
-  closed["latency"] = closed["latency_ms"];
-  auto bad = validate(closed.dump());
-  EXPECT_EQ(bad.exit_code, 1) << bad.output;
-  EXPECT_NE(bad.output.find("'latency' was unexpected"), std::string::npos) << bad.output;
-}
+// `load --json` is validated as really written (open model with failures,
+// closed model, capacity search): LoadCli.RealJsonOutputValidatesAgainstTheSchema
+// in tests/load/cli_load_test.cpp, where the binary and the test server are.
 
 // The validation can fail: each broken document is rejected, naming where.
 TEST_F(Schema, BrokenDocumentsFail) {

@@ -67,4 +67,28 @@ inline CommandResult validate_json_text(const std::filesystem::path& dir, const 
                      " " + path.string());
 }
 
+// Whether a missing validator must fail the test rather than skip it: set by
+// scripts/test.sh (LOADPROF_REQUIRE_TOOLS=1, after install-deps.sh installed
+// python3-jsonschema) and whenever LOADPROF_REQUIRE_BPF=1 (CI, as root).
+inline bool validator_required() {
+  for (const char* name : {"LOADPROF_REQUIRE_TOOLS", "LOADPROF_REQUIRE_BPF"}) {
+    const char* v = std::getenv(name);
+    if (v && std::string(v) == "1") return true;
+  }
+  return false;
+}
+
 }  // namespace loadprof::testing
+
+// After validate_json_text: no validator skips the test, or fails it where the
+// validator is required (CI); otherwise the document must be valid.
+#define LOADPROF_EXPECT_VALID_JSON(result)                                                                  \
+  do {                                                                                                      \
+    const auto& loadprof_v_ = (result);                                                                     \
+    if (loadprof_v_.exit_code == -1) {                                                                      \
+      if (::loadprof::testing::validator_required())                                                        \
+        FAIL() << loadprof_v_.output << " (required: LOADPROF_REQUIRE_TOOLS or LOADPROF_REQUIRE_BPF is 1)"; \
+      GTEST_SKIP() << loadprof_v_.output;                                                                   \
+    }                                                                                                       \
+    EXPECT_EQ(loadprof_v_.exit_code, 0) << loadprof_v_.output;                                              \
+  } while (0)

@@ -3,8 +3,12 @@
 // passing and the first failing rate. A step fails when the SLO breaks, errors
 // rise, or the target cannot keep up with the requested rate; the search stops
 // without a verdict on the target when the driver itself saturated (a false
-// capacity would be worse than none). Each step is a separate run_load with its
-// own warm-up, which is excluded from the judgement.
+// capacity would be worse than none). A step the driver could not send on time
+// only because the machine was busy (its threads waited for a CPU, they did not
+// work) passes if it met the SLO anyway (the lateness only made the latency
+// worse); failing, it says nothing about the target: it is run again, up to
+// twice, and counted. Each step is a separate
+// run_load with its own warm-up, which is excluded from the judgement.
 #pragma once
 
 #include <functional>
@@ -38,6 +42,7 @@ struct CapacityStep {
   double achieved_pct = 100;
   stats::Percentiles latency;
   bool slo_ok = false;
+  bool driver_starved = false;  // verdict "driver" because the machine was busy (Saturation::starved)
   std::string
       verdict;  // "ok", or why it failed: "slo: p99<50ms (measured 81.2)", "errors", "target", "driver"
 };
@@ -46,15 +51,21 @@ struct CapacityResult {
   double max_rate_rps = 0;  // the highest rate that passed; 0 when none did
   std::string limited_by;   // "slo", "errors", "driver" or "duration"
   std::string message;      // plain words: why the search stopped
-  double knee_rps = 0;  // lowest rate whose p99 turned up (> 2x and > 1 ms above the lowest rate's); 0: none
+  // The lowest rate from which p99 stayed turned up (> 2x and > 1 ms above the
+  // lowest rate's) at every higher rate tried; 0: none.
+  double knee_rps = 0;
   bool interrupted = false;
   int64_t elapsed_ns = 0;
+  uint64_t retried_steps = 0;  // steps run again because the driver was starved of a CPU (not in `steps`)
   std::vector<CapacityStep> steps;  // in the order run
   // The run at max_rate_rps (or the first step when none passed): the top-level figures of --json.
   LoadConfig best_config;
   LoadResult best;
   bool has_best = false;
 };
+
+// The knee of a search's steps (CapacityResult::knee_rps).
+double knee_rps(const std::vector<CapacityStep>& steps);
 
 // Called before each step with the step's config (set connections, reset a
 // scenario source), and after it with its verdict (progress lines).

@@ -30,9 +30,9 @@ class RequestSource {
  public:
   virtual ~RequestSource() = default;
   struct Next {
-    std::string_view bytes;   // must stay valid until the response completes
+    std::string_view bytes;  // must stay valid until the response completes
     bool head = false;
-    uint32_t step = 0;        // recorded as RequestRecord::scenario_step
+    uint32_t step = 0;  // recorded as RequestRecord::scenario_step
     // Where the driver copies the response as received (status line, headers,
     // body; at most keep_capacity bytes) for captures and expectations. Null: not kept.
     char* keep = nullptr;
@@ -49,9 +49,10 @@ class RequestSource {
     int64_t intended_ns = 0, start_ns = 0, end_ns = 0;  // CLOCK_MONOTONIC
   };
   struct After {
-    ErrorClass error = ErrorClass::none;  // the final verdict (may add ErrorClass::expect, or clear a status error)
-    bool more = false;      // the virtual user on this connection sends again after think_ns (open model)
-    int64_t think_ns = 0;   // pause before this connection's next request (closed model: always applies)
+    ErrorClass error =
+        ErrorClass::none;  // the final verdict (may add ErrorClass::expect, or clear a status error)
+    bool more = false;     // the virtual user on this connection sends again after think_ns (open model)
+    int64_t think_ns = 0;  // pause before this connection's next request (closed model: always applies)
   };
   virtual After on_response(uint32_t /*worker*/, uint32_t /*connection_id*/, const Response& r) {
     return {r.error, false, 0};
@@ -63,11 +64,11 @@ inline constexpr int64_t kLateStartNs = 1'000'000;
 
 struct LoadConfig {
   Url url;
-  std::string request;        // formatted request bytes (format_request)
+  std::string request;  // formatted request bytes (format_request)
   bool head_request = false;
   bool keep_alive = true;
   int threads = 1;
-  int connections = 0;        // 0: 64 closed, sized from the peak rate open
+  int connections = 0;  // 0: 64 closed, sized from the peak rate open
   bool closed = false;
   int64_t think_time_ns = 0;  // closed model
   Arrival arrival = Arrival::uniform;
@@ -79,8 +80,8 @@ struct LoadConfig {
   uint64_t max_requests = 0;  // stop issuing after this many (0: no bound)
   uint64_t seed = 1;
   RequestSink* sink = nullptr;
-  size_t log_ring_records = 1u << 16;  // per thread
-  RequestSource* source = nullptr;     // per-request hook (scenarios); null: send `request`
+  size_t log_ring_records = 1u << 16;       // per thread
+  RequestSource* source = nullptr;          // per-request hook (scenarios); null: send `request`
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler: stop early, keep results
 };
 
@@ -102,41 +103,65 @@ struct StageResult {
   double rate_start_rps = 0, rate_end_rps = 0;
   uint64_t requests = 0, errors = 0, late_starts = 0;
   uint64_t arrivals = 0;  // completed requests that began a scheduled arrival (the others continue a journey)
-  stats::Histogram latency;
+  uint64_t censored =
+      0;  // in `latency` but not in `requests`: not sent, or cancelled at the end (LoadResult)
+  stats::Histogram latency;           // every completion, failures included, plus the censored
+  stats::Histogram latency_censored;  // of `latency`, the lower bounds (LoadResult::latency_censored)
   stats::Histogram service;
 };
 
 struct ThreadUsage {
-  int64_t cpu_ns = 0;   // CPU time the thread used
-  int64_t wall_ns = 0;  // from the run start to the thread's end
-  int64_t busy_ns = 0;  // wall time not spent waiting in epoll (running or starved of a CPU)
+  int64_t cpu_ns = 0;        // CPU time the thread used
+  int64_t wall_ns = 0;       // from the run start to the thread's end
+  int64_t busy_ns = 0;       // wall time not spent waiting in epoll (running or starved of a CPU)
+  int64_t runqueue_ns = -1;  // runnable but waiting for a CPU (/proc schedstat); -1: not known
 };
 
 struct LoadResult {
   bool interrupted = false;
   bool closed = false;
-  int64_t duration_ns = 0;  // measured part (after warmup), up to the stop
-  uint64_t requests = 0;    // completed (with or without error), warmup excluded
+  // The measured span: from the end of the warmup to the stop, or to the last
+  // response counted when that came later (requests sent before the stop and
+  // answered in the drain). Throughput divides by it.
+  int64_t duration_ns = 0;
+  int64_t scheduled_ns = 0;  // the schedule's part of it: from the end of the warmup to the stop
+  uint64_t requests = 0;     // completed (with or without error), warmup excluded
   uint64_t errors = 0;
   uint64_t errors_by_class[kErrorClassCount] = {};
   uint64_t late_starts = 0;
-  uint64_t arrivals = 0;    // of `requests`, those that began a scheduled arrival (== requests without journeys)
-  uint64_t driver_late_starts = 0;  // late although a connection was free: the driver was behind (a lower bound)
-  uint64_t not_sent = 0;       // open model: due before the end but never sent (the driver or connections ran out)
-  uint64_t cancelled = 0;      // in flight when the run stopped and the grace period ran out
-  uint64_t responses = 0;      // any HTTP response received, warmup included
+  uint64_t arrivals =
+      0;  // of `requests`, those that began a scheduled arrival (== requests without journeys)
+  uint64_t driver_late_starts =
+      0;  // late although a connection was free: the driver was behind (a lower bound)
+  // Requests that never completed, yet count in the latency percentiles,
+  // censored (their true latency is at least the value recorded):
+  uint64_t not_sent = 0;      // open model: due before the stop but never sent; at (stop - intended)
+  uint64_t cancelled = 0;     // in flight when the drain after the stop ran out; at (cancel - intended)
+  uint64_t censored = 0;      // not_sent + cancelled, warmup excluded
+  uint64_t local_errors = 0;  // of the connect errors, the driver's own (no socket: EMFILE; epoll_ctl failed)
+  uint64_t responses = 0;     // any HTTP response received, warmup included
   uint64_t warmup_requests = 0;
-  stats::Histogram latency;    // from the intended send (CO-corrected)
-  stats::Histogram service;    // from the actual send
+  // From the intended send (CO-corrected): every completed request, failed or
+  // not (at the time it failed), and the censored ones.
+  stats::Histogram latency;
+  // Of `latency`, the values that are only lower bounds: timeouts (the driver
+  // gave up), not_sent and cancelled. SLO verdicts treat them as longer than any
+  // threshold (summarize()).
+  stats::Histogram latency_censored;
+  // From the actual send, the connection up, to the end: every completion that got
+  // that far, failures included (never connected, or cancelled at the end: excluded).
+  stats::Histogram service;
+  stats::Histogram connect;       // TCP connect time of each connection opened for a measured request
   stats::Histogram schedule_lag;  // actual - intended send
   std::vector<StageResult> stages;
-  stats::TimeSeries timeseries;     // by completion second after the warmup
+  stats::TimeSeries timeseries;       // by completion second after the warmup
   std::vector<double> requested_rps;  // per second of the time series (open model)
   std::vector<ThreadUsage> threads;
   int connections = 0;
   uint64_t log_records = 0;
   uint64_t log_dropped = 0;
-  int64_t start_monotonic_ns = 0;  // run start, warmup included
+  int64_t start_monotonic_ns = 0;     // run start, warmup included
+  std::vector<std::string> warnings;  // about the run's setup (the open-file limit)
 };
 
 using ProgressFn = std::function<void(const Progress&)>;
@@ -151,9 +176,17 @@ Result<LoadResult> run_load(const LoadConfig& config, const ProgressFn& progress
 struct Saturation {
   std::string limited_by;  // "", "driver" or "target"
   std::string message;
-  double achieved_pct = 100;       // of the requested arrivals
-  double max_thread_cpu_pct = 0;   // the driver thread that used the most CPU
-  double max_thread_busy_pct = 0;  // the driver thread that waited least in epoll
+  double achieved_pct = 100;           // of the requested arrivals
+  double max_thread_cpu_pct = 0;       // the driver thread that used the most CPU
+  double max_thread_busy_pct = 0;      // the driver thread that waited least in epoll
+  double max_thread_runqueue_pct = 0;  // the driver thread that waited longest for a CPU
+  // limited_by == "driver" because the machine was busy, not because the driver
+  // worked to its limit: no thread used half a CPU, and their wait for a CPU
+  // accounts for the lateness (open model: at least a quarter of the summed
+  // schedule lag; closed: longer than they ran). A starved driver also makes
+  // connections look busy (unread responses), so this is decided before the
+  // target is blamed. More threads would not help; a quieter machine would.
+  bool starved = false;
 };
 Saturation judge_saturation(const LoadResult& result, const Schedule& schedule);
 

@@ -26,14 +26,18 @@ struct LoadSummary {
   const LoadConfig* config = nullptr;
   const LoadResult* result = nullptr;
   Saturation saturation;
-  std::vector<stats::SloVerdict> slo;                     // whole run
+  std::vector<stats::SloVerdict> slo;  // whole run
+  // Per term of `slo`: its value is only a lower bound (the percentile falls
+  // among censored requests: timeouts, not sent, cancelled), and a '<' term is broken.
+  std::vector<bool> slo_lower_bound;
   std::vector<std::vector<stats::SloVerdict>> stage_slo;  // per stage
   bool slo_ok = true;
   const ScenarioReport* scenario = nullptr;  // set for --scenario runs: "scenario" in the JSON, a step table
   std::string capacity_json;  // set for --find-capacity: the "capacity" object (capacity_json())
 };
 
-LoadSummary summarize(const LoadConfig& config, const LoadResult& result, const std::vector<stats::SloTerm>& slo);
+LoadSummary summarize(const LoadConfig& config, const LoadResult& result,
+                      const std::vector<stats::SloTerm>& slo);
 
 // Throughput of a stage or run: completed requests per second of its span.
 double throughput_rps(uint64_t requests, int64_t duration_ns);
