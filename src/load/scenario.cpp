@@ -348,13 +348,9 @@ class Parser {
               return at(cp + ".header", "bad header name '" + expr + "'");
         } else {
           cap.kind = Capture::Kind::regex;
-          try {
-            cap.re = std::make_shared<const std::regex>(expr, std::regex::ECMAScript);
-          } catch (const std::regex_error& e) {
-            return at(cp + ".regex", std::string("bad regex: ") + e.what());
-          }
-          if (cap.re->mark_count() > 1)
-            return at(cp + ".regex", "at most one capturing group (its match is the value)");
+          auto re = CaptureRegex::compile(expr);
+          if (!re) return at(cp + ".regex", re.error().message);
+          cap.re = *re;
         }
         step.captures.push_back(std::move(cap));
       }

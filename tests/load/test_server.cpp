@@ -12,7 +12,9 @@
 // in the JSON body ({"data":{"token":"..."}}) and in an X-Token header;
 // /account... answers 200 only with "Authorization: Bearer <a token it issued>",
 // else 401; /record... remembers its request target in arrival order, and
-// GET /log answers them, one per line (/log itself is not recorded).
+// GET /log answers them, one per line (/log itself is not recorded). /big/N
+// answers an N-byte body of "xyxy..." ending in "<<END>>" (a marker past any
+// kept prefix).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -175,6 +177,12 @@ void respond(int fd) {
     reply = &custom;
   } else if (path.rfind("/record", 0) == 0) {
     recorded.push_back(path);
+  } else if (path.rfind("/big/", 0) == 0) {
+    size_t n = std::strtoul(path.c_str() + 5, nullptr, 10);
+    const std::string end = "<<END>>";
+    for (size_t i = 0; i + end.size() < n; ++i) custom += (i & 1) ? 'y' : 'x';
+    custom += end.substr(0, n);
+    reply = &custom;
   } else if (path == "/log") {
     for (const auto& r : recorded) custom += r + "\n";
     reply = &custom;

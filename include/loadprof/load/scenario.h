@@ -11,12 +11,13 @@
 #include <cstdint>
 #include <memory>
 #include <random>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "loadprof/load/body_search.h"
+#include "loadprof/load/capture_regex.h"
 #include "loadprof/load/driver.h"
 #include "loadprof/load/request.h"
 #include "loadprof/stats/histogram.h"
@@ -41,10 +42,10 @@ struct ThinkTime {
 struct Capture {
   enum class Kind { json, header, regex };
   Kind kind = Kind::json;
-  int var = -1;                          // index into Scenario::variables
-  std::string expr;                      // JSON path ("data.items[0].id"), header name, or regex
-  std::vector<std::string> path;         // json: the path split into keys and "[n]" indices
-  std::shared_ptr<const std::regex> re;  // regex: compiled once
+  int var = -1;                            // index into Scenario::variables
+  std::string expr;                        // JSON path ("data.items[0].id"), header name, or regex
+  std::vector<std::string> path;           // json: the path split into keys and "[n]" indices
+  std::shared_ptr<const CaptureRegex> re;  // regex: compiled once
 };
 
 struct ScenarioStep {
@@ -88,8 +89,10 @@ Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text);
 // The JSON value at a simple path ("token", "data.user.id", "items[0].id",
 // "$.a.b") inside a JSON document: a string's contents (escapes decoded into
 // `out`) or a number/true/false literal as written. False when absent or not a
-// scalar. Allocation-free once `out` has the capacity.
-bool json_path_value(std::string_view document, const std::vector<std::string>& path, std::string& out);
+// scalar. Allocation-free once `out` has the capacity. value_end (optional):
+// where the value ends in `document` (a number at the very end may be cut short).
+bool json_path_value(std::string_view document, const std::vector<std::string>& path, std::string& out,
+                     size_t* value_end = nullptr);
 
 // Results of one step, over the measured part of the run (warmup excluded).
 struct StepResult {
@@ -97,6 +100,10 @@ struct StepResult {
   uint64_t requests = 0, errors = 0;
   uint64_t expect_failures = 0;   // status or body expectation not met
   uint64_t capture_failures = 0;  // a capture found nothing (the variable is left empty)
+  uint64_t capture_limit = 0;     // of capture_failures: regex searches stopped by their bound
+  // Captures not decided: the response was longer than the kept kKeepBytes and
+  // the value could lie (or go on) past them. Not failures; the variable is left empty.
+  uint64_t capture_truncated = 0;
   uint64_t errors_by_class[kErrorClassCount] = {};
   stats::Histogram latency;  // from the intended send, like the run's
 };
@@ -127,7 +134,7 @@ class ScenarioSource : public RequestSource {
   // wait for one: rate x (steps x 50 ms + the think times between them).
   int suggested_connections(double peak_rps) const;
 
-  static constexpr uint32_t kKeepBytes = 16384;    // response bytes kept for captures/expectations
+  static constexpr uint32_t kKeepBytes = 16384;  // response bytes kept for captures (body_contains sees all)
   static constexpr uint32_t kRequestBytes = 4096;  // initial request buffer (grows only for bigger requests)
   static constexpr uint32_t kValueBytes = 256;     // initial capacity of each variable's value
 
@@ -139,19 +146,22 @@ class ScenarioSource : public RequestSource {
     std::string request;
     std::vector<std::string> values;  // by variable index
     std::unique_ptr<char[]> keep;
+    BodySearch search;  // expect.body_contains, over the whole body as it arrives
   };
   struct alignas(64) Worker {
     std::mt19937_64 rng;
     std::vector<StepResult> steps;
     uint64_t journeys = 0, reused = 0;
-    std::cmatch match;
+    CaptureRegex::Scratch regex;
     std::string scratch;  // a rendered body, before its length goes into the head
   };
   void start_journey(Worker& w, Vu& vu, uint32_t vu_id);
   void render(const Template& t, const Vu& vu, std::string& out) const;
   void build_request(Vu& vu, const ScenarioStep& step);
   int64_t draw_think(Worker& w, const ScenarioStep& step);
-  bool run_capture(Worker& w, const Capture& c, std::string_view head, std::string_view body, Vu& vu);
+  enum class CaptureOutcome { ok, failed, limit, truncated };
+  CaptureOutcome run_capture(Worker& w, const Capture& c, std::string_view head, std::string_view body,
+                             bool truncated, Vu& vu);
 
   const Scenario& s_;
   bool keep_alive_, closed_;
