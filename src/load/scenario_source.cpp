@@ -201,6 +201,22 @@ bool json_path_value(std::string_view document, const std::vector<std::string>& 
   return true;
 }
 
+void append_percent_encoded(std::string& out, std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+}
+
 ScenarioSource::ScenarioSource(const Scenario& scenario, bool keep_alive, bool closed, uint64_t seed)
     : s_(scenario), keep_alive_(keep_alive), closed_(closed), seed_(seed), think_(scenario.think) {
   double total = 0;
@@ -262,10 +278,12 @@ int ScenarioSource::suggested_connections(double peak_rps) const {
   return std::clamp(static_cast<int>(std::ceil(peak_rps * hold_s)), 2, 20000);
 }
 
-void ScenarioSource::render(const Template& t, const Vu& vu, std::string& out) const {
+void ScenarioSource::render(const Template& t, const Vu& vu, std::string& out, bool encode) const {
   for (const auto& p : t.parts) {
     if (p.var < 0)
       out += p.text;
+    else if (encode && !p.raw)
+      append_percent_encoded(out, vu.values[static_cast<size_t>(p.var)]);
     else
       out += vu.values[static_cast<size_t>(p.var)];
   }
@@ -277,7 +295,7 @@ void ScenarioSource::build_request(Vu& vu, const ScenarioStep& st) {
   r += st.method;
   r += ' ';
   r += s_.base.target;
-  render(st.path, vu, r);
+  render(st.path, vu, r, true);
   r += " HTTP/1.1\r\n";
   if (!has_header(st, "host")) {
     r += "Host: ";
@@ -287,7 +305,7 @@ void ScenarioSource::build_request(Vu& vu, const ScenarioStep& st) {
   for (const auto& [name, value] : st.headers) {
     r += name;
     r += ": ";
-    render(value, vu, r);
+    render(value, vu, r, false);
     r += "\r\n";
   }
 }
@@ -339,7 +357,7 @@ RequestSource::Next ScenarioSource::next(uint32_t worker, uint32_t connection_id
   build_request(vu, st);
   std::string& r = vu.request;
   w.scratch.clear();
-  if (st.has_body) render(st.body, vu, w.scratch);
+  if (st.has_body) render(st.body, vu, w.scratch, false);
   if (st.has_body || st.method == "POST" || st.method == "PUT" || st.method == "PATCH") {
     char num[24];
     auto res = std::to_chars(num, num + sizeof num, w.scratch.size());
@@ -422,8 +440,13 @@ ScenarioSource::CaptureOutcome ScenarioSource::run_capture(Worker& w, const Capt
     out.clear();
     return CaptureOutcome::truncated;
   }
-  // A value with a line break would split the request it goes into.
-  if (ok && out.find_first_of("\r\n") != std::string::npos) ok = false;
+  // A value substituted as is must not break the request it goes into.
+  if (ok) {
+    for (char ch : out) {
+      auto b = static_cast<unsigned char>(ch);
+      if ((c.in_header && (b == '\r' || b == '\n')) || (c.raw_in_path && (b <= 32 || b == 127))) ok = false;
+    }
+  }
   if (!ok) out.clear();
   return ok ? CaptureOutcome::ok : limit ? CaptureOutcome::limit : CaptureOutcome::failed;
 }

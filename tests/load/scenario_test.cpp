@@ -369,3 +369,54 @@ TEST(ScenarioCapture, BodySearchFindsAMarkerAtEverySplit) {
   for (char c : miss) search.on_body(&c, 1);
   EXPECT_FALSE(search.found());
 }
+
+// Values went into the path as they were: a space split the request line, '/' '?' '#' changed its meaning.
+TEST(ScenarioTemplate, ValuesArePercentEncodedInThePathRawOnRequest) {
+  auto dir = temp_dir();
+  std::ofstream(dir / "v.csv") << "v,w\n\"a b/c?d&e#f%g\r\nh~._-Z9\",x/y\n";
+  auto s = parse_scenario(R"J({"base_url":"http://h/api","variables":{"csv":"v.csv"},"steps":[
+      {"name":"a","method":"POST","path":"/p/${v}?q=${v}&w=${raw:w}","headers":{"X-W":"${w}"},"body":"${v}"}]})J",
+                          dir.string());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ScenarioSource src(*s, true, false, 1);
+  src.prepare(1, 1);
+  std::string req(src.next(0, 0).bytes);
+  std::string enc = "a%20b%2Fc%3Fd%26e%23f%25g%0D%0Ah~._-Z9";
+  EXPECT_EQ(req.rfind("POST /api/p/" + enc + "?q=" + enc + "&w=x/y HTTP/1.1\r\n", 0), 0u) << req;
+  EXPECT_NE(req.find("\r\nX-W: x/y\r\n"), std::string::npos) << req;
+  EXPECT_NE(req.find("\r\n\r\na b/c?d&e#f%g\r\nh~._-Z9"), std::string::npos) << req;  // the body is raw
+  std::string out;
+  append_percent_encoded(out, std::string("\x00\xff", 2));
+  EXPECT_EQ(out, "%00%FF");
+  // A line break cannot go into a header (it would inject one), nor a space into a raw path.
+  EXPECT_EQ(
+      error_of(R"J({"base_url":"http://h","variables":{"csv":"v.csv"},"steps":[
+      {"path":"/","headers":{"X":"t ${v}"}}]})J",
+               dir.string()),
+      "steps[0].headers.X: ${v}: the CSV's data row 1 has a line break, which a header value cannot hold");
+  EXPECT_EQ(
+      error_of(R"J({"base_url":"http://h","variables":{"csv":"v.csv"},"steps":[{"path":"/${raw:v}"}]})J",
+               dir.string()),
+      "steps[0].path: ${raw:v}: the CSV's data row 1 has a space or control character, which a raw path "
+      "cannot hold");
+  EXPECT_EQ(error_of(R"J({"base_url":"http://h","steps":[{"path":"/${raw:}"}]})J"),
+            "steps[0].path: bad variable reference ${raw:}");
+}
+
+// A captured value with a line break fails the capture only where it would break the request.
+TEST(ScenarioTemplate, CapturedLineBreaksFailOnlyForHeadersAndRawPaths) {
+  auto s = parse_scenario(R"J({"base_url":"http://h","steps":[
+      {"name":"a","path":"/a","capture":{"p":{"regex":"(?s)v=(.*)!"},"hv":{"regex":"(?s)v=(.*)!"},
+                                         "rp":{"regex":"(?s)v=(.*)!"}}},
+      {"name":"b","path":"/b/${p}/${raw:rp}","headers":{"X":"${hv}"},"body":"${p}"}]})J",
+                          "");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ScenarioSource src(*s, true, false, 1);
+  src.prepare(1, 1);
+  auto n = src.next(0, 0);
+  loadprof::test::feed_response(src, n, response_with("v=1\r\n2!", false));
+  std::string req(src.next(0, 0).bytes);
+  EXPECT_EQ(req.rfind("GET /b/1%0D%0A2/ HTTP/1.1\r\n", 0), 0u) << req;
+  EXPECT_NE(req.find("\r\nX: \r\n"), std::string::npos) << req;
+  EXPECT_EQ(src.step_results()[0].capture_failures, 1u);  // one request, two of its captures failed
+}

@@ -1,6 +1,7 @@
 // Scenario files (docs/scenarios.md): named steps that form a journey per
 // virtual user (or a weighted mix of independent requests), ${var} templates
-// filled from a CSV file and from values captured out of earlier responses,
+// filled from a CSV file and from values captured out of earlier responses
+// (percent-encoded in the path and query, as they are in headers and bodies),
 // per-step expectations and think times. parse_scenario validates everything
 // before any traffic and names the field of each problem
 // ("steps[2].capture.token: ..."); ScenarioSource runs a parsed scenario as the
@@ -25,11 +26,12 @@
 
 namespace loadprof::load {
 
-// Text with ${name} references, split once at parse time.
+// Text with ${name} (or ${raw:name}) references, split once at parse time.
 struct Template {
   struct Part {
     std::string text;  // literal (when var < 0)
     int var = -1;      // index into Scenario::variables
+    bool raw = false;  // ${raw:name}: inserted as is even where values are percent-encoded (the path)
   };
   std::vector<Part> parts;
   bool has_vars() const;
@@ -46,6 +48,8 @@ struct Capture {
   std::string expr;                        // JSON path ("data.items[0].id"), header name, or regex
   std::vector<std::string> path;           // json: the path split into keys and "[n]" indices
   std::shared_ptr<const CaptureRegex> re;  // regex: compiled once
+  bool in_header = false;                  // the value goes into a header: a line break fails it
+  bool raw_in_path = false;                // ... or into a ${raw:} path: a space or control character does
 };
 
 struct ScenarioStep {
@@ -93,6 +97,10 @@ Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text);
 // where the value ends in `document` (a number at the very end may be cut short).
 bool json_path_value(std::string_view document, const std::vector<std::string>& path, std::string& out,
                      size_t* value_end = nullptr);
+
+// Appends `value` percent-encoded for a URL path or query: every byte but the
+// RFC 3986 unreserved ones (A-Z a-z 0-9 - . _ ~) becomes %XX.
+void append_percent_encoded(std::string& out, std::string_view value);
 
 // Results of one step, over the measured part of the run (warmup excluded).
 struct StepResult {
@@ -156,7 +164,8 @@ class ScenarioSource : public RequestSource {
     std::string scratch;  // a rendered body, before its length goes into the head
   };
   void start_journey(Worker& w, Vu& vu, uint32_t vu_id);
-  void render(const Template& t, const Vu& vu, std::string& out) const;
+  // encode: percent-encode values (the path and query) unless ${raw:...}.
+  void render(const Template& t, const Vu& vu, std::string& out, bool encode) const;
   void build_request(Vu& vu, const ScenarioStep& step);
   int64_t draw_think(Worker& w, const ScenarioStep& step);
   enum class CaptureOutcome { ok, failed, limit, truncated };

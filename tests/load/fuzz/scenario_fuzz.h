@@ -30,7 +30,7 @@ inline void fuzz_scenario(const uint8_t* data, size_t size) {
               {"name": "b", "path": "/b/${t}", "headers": {"X": "${h}"}, "capture": {"r": {"regex": "n=([0-9a-z]+)&?"},
                "x": {"regex": "(x|y)+"}, "e": {"regex": "(a+)+[^a]"}, "k": {"regex": "([a-z]+)=\\1(?=;)"}},
                "expect": {"body_contains": "xyx;"}},
-              {"name": "c", "method": "POST", "path": "/c?r=${r}&x=${x}", "body": "${t}${h}${r}${k}"}]})J";
+              {"name": "c", "method": "POST", "path": "/c?r=${r}&x=${raw:x}", "body": "${t}${h}${r}${k}"}]})J";
   static auto fixed = parse_scenario(kFixed, "");
   if (!fixed) std::abort();
   static ScenarioSource source(*fixed, true, false, 1);
