@@ -62,8 +62,9 @@ Result<std::shared_ptr<const CaptureRegex>> CaptureRegex::compile(std::string_vi
     return make_error(ErrorKind::usage, "at most one capturing group (its match is the value), found " +
                                             std::to_string(groups) + " (use (?:...) for grouping)");
   re->group_ = groups == 1;
-  // Complete and partial modes, since a truncated body is searched with PCRE2_PARTIAL_HARD.
-  re->jit_ = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) == 0;
+  // Complete and partial modes, since a truncated body is searched with PCRE2_PARTIAL_HARD. When the JIT
+  // is unavailable (or the pattern says (*NO_JIT)) pcre2_match interprets, under the same bounds.
+  (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
   return std::shared_ptr<const CaptureRegex>(std::move(re));
 }
 

@@ -67,12 +67,10 @@ class CaptureRegex {
   // of a longer text; a match that reaches its end (or could) is `truncated`.
   Outcome search(Scratch& scratch, std::string_view subject, bool more_follows,
                  std::string_view& value) const;
-  bool jit() const { return jit_; }
 
  private:
   CaptureRegex() = default;
   pcre2_real_code_8* code_ = nullptr;
-  bool jit_ = false;
   bool group_ = false;
 };
 
