@@ -392,7 +392,8 @@ ScenarioSource::CaptureOutcome ScenarioSource::run_capture(Worker& w, const Capt
     case Capture::Kind::json: {
       size_t end = 0;
       ok = json_path_value(body, c.path, out, &end);
-      cut = ok && truncated && end >= body.size();  // a number at the cut may go on
+      // A number or literal that ends at the cut may go on; a string ends at its closing quote.
+      cut = ok && truncated && end >= body.size() && body[end - 1] != '"';
       break;
     }
     case Capture::Kind::header: {

@@ -322,6 +322,20 @@ TEST(ScenarioCapture, CapturesOnATruncatedBodySayTruncated) {
     EXPECT_EQ(results[0].capture_failures, 1u) << chunked;   // no Server header in the complete head
     EXPECT_EQ(results[0].capture_truncated, 3u) << chunked;  // cut, late, j
   }
+  // At the cut: a complete string is captured, a number is not decided.
+  for (const char* tail : {"\"v\":\"abc\"", "\"v\":123"}) {
+    auto js = parse_scenario(
+        R"J({"base_url":"http://h","steps":[{"path":"/a","capture":{"v":{"json":"v"}}}]})J", "");
+    ASSERT_TRUE(js.ok());
+    ScenarioSource src(*js, true, false, 1);
+    src.prepare(1, 1);
+    auto n = src.next(0, 0);
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 99999\r\n\r\n{";
+    std::string body(ScenarioSource::kKeepBytes - head.size() - std::strlen(tail), ' ');
+    loadprof::test::feed_response(src, n, head + body + tail + std::string(99999, ' '), 65536);
+    EXPECT_EQ(src.step_results()[0].capture_truncated, tail[4] == '"' ? 0u : 1u) << tail;
+    EXPECT_EQ(src.step_results()[0].capture_failures, 0u) << tail;
+  }
 }
 
 // expect.body_contains checked only the first 16 KiB: a 4.5 MB body with the marker at its end failed.
