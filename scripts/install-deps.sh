@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake pkg-config clang llvm libclang-rt-14-dev
   libbpf-dev bpftool libelf-dev libdw-dev libunwind-dev zlib1g-dev
-  libboost-program-options-dev nlohmann-json3-dev libzstd-dev
+  libboost-program-options-dev nlohmann-json3-dev libzstd-dev libpcre2-dev
   libgtest-dev googletest
   python3-jsonschema
   util-linux libcap2-bin procps

@@ -117,8 +117,9 @@ def main():
              "### Memory per virtual user", "",
              f"Allocated per virtual user (the driver's own accounting, `scenario.bytes_per_virtual_user` in "
              f"`--json`): **{vu_bytes:,} bytes** ({vu_bytes / 1024:.1f} KiB; target ≤ 64 KiB): a 16 KiB input "
-             "buffer and connection state in the driver, a 16 KiB kept response (only for scenarios with captures "
-             "or body expectations), a 4 KiB request buffer, 256 bytes per variable.", "",
+             "buffer and connection state in the driver, a 16 KiB kept response (only for scenarios with captures), "
+             "a 2 KiB window for body_contains searched as the body streams (only with body expectations), a 4 KiB "
+             "request buffer, 256 bytes per variable.", "",
              f"Measured: peak RSS {rss_few:,} KiB with {few} virtual users and {rss_many:,} KiB with {many} "
              f"(closed model, 200 ms think time, 3 s): **{per_vu_rss / 1024:.1f} KiB per virtual user** resident "
              "(the buffers are allocated, and the kept-response buffer zero-filled, when the run starts, so resident memory is the allocation, flat however long the run).", "", END]

@@ -394,8 +394,10 @@ class Worker {
     c.sent = 0;
     c.deadline = now + cfg_.timeout_ns;
     c.stage = sched_.stage_at(intended - t0_);
+    ResponseParser::BodyObserver* observer = nullptr;
     if (cfg_.source) {
       auto next = cfg_.source->next(static_cast<uint32_t>(index_), c.id);
+      observer = next.body;
       c.out = next.bytes.data();
       c.out_len = static_cast<uint32_t>(next.bytes.size());
       c.head = next.head;
@@ -414,6 +416,7 @@ class Worker {
     c.keep_truncated = false;
     c.out_off = 0;
     c.parser.reset(c.head);
+    c.parser.observe_body(observer);
     if (c.fd < 0) {
       connect_conn(c, now);
       return;

@@ -36,7 +36,9 @@ constexpr uint64_t kMaxChunkSize = 1ull << 40;
 }  // namespace
 
 void ResponseParser::reset(bool head_request) {
+  BodyObserver* observer = observer_;
   *this = ResponseParser();
+  observer_ = observer;
   head_request_ = head_request;
 }
 
@@ -251,6 +253,7 @@ size_t ResponseParser::feed(const char* data, size_t len) {
       }
       case Phase::body_length: {
         uint64_t take = std::min<uint64_t>(remaining_, len - i);
+        if (observer_) observer_->on_body(data + i, take);
         i += take;
         remaining_ -= take;
         body_bytes_ += take;
@@ -297,6 +300,7 @@ size_t ResponseParser::feed(const char* data, size_t len) {
         continue;
       case Phase::chunk_data: {
         uint64_t take = std::min<uint64_t>(remaining_, len - i);
+        if (observer_) observer_->on_body(data + i, take);
         i += take;
         remaining_ -= take;
         body_bytes_ += take;
@@ -345,6 +349,7 @@ size_t ResponseParser::feed(const char* data, size_t len) {
         continue;
       }
       case Phase::body_until_close:
+        if (observer_) observer_->on_body(data + i, len - i);
         body_bytes_ += len - i;
         i = len;
         continue;

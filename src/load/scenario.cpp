@@ -99,6 +99,19 @@ Result<std::string> read_file(const std::string& file, const std::string& path) 
   return ss.str();
 }
 
+enum class Where { path, header, body };
+
+// Whether a value may go where it is substituted as is: no line break in a
+// header, no space or control character in a raw path.
+bool clean_value(std::string_view v, Where where) {
+  for (char ch : v) {
+    auto c = static_cast<unsigned char>(ch);
+    if (where == Where::header && (c == '\r' || c == '\n')) return false;
+    if (where == Where::path && (c <= 32 || c == 127)) return false;
+  }
+  return true;
+}
+
 class Parser {
  public:
   explicit Parser(std::string base_dir) : dir_(std::move(base_dir)) {}
@@ -159,6 +172,14 @@ class Parser {
       if (!names.insert(step.name).second) return at(p + ".name", "duplicate step name '" + step.name + "'");
       s.steps.push_back(std::move(step));
     }
+    // Captured values bound for a header or a raw path are checked like CSV values, when captured.
+    for (auto& step : s.steps)
+      for (auto& cap : step.captures)
+        for (const auto& other : s.steps) {
+          for (const auto& [n, t] : other.headers)
+            for (const auto& part : t.parts) cap.in_header |= part.var == cap.var;
+          for (const auto& part : other.path.parts) cap.raw_in_path |= part.raw && part.var == cap.var;
+        }
     if (s.weighted) {
       double total = 0;
       for (const auto& st : s.steps) total += st.weight;
@@ -209,10 +230,11 @@ class Parser {
     return {};
   }
 
-  // Splits "${name}" references; each must be a known variable available at step `index`.
+  // Splits "${name}" / "${raw:name}" references; each must be a known variable available at step `index`.
   Result<Template> parse_template(const std::string& text, const std::string& path, const Scenario& s,
                                   const std::vector<std::pair<std::string, size_t>>& captured, size_t index,
-                                  bool header_value) {
+                                  Where where) {
+    bool header_value = where == Where::header;
     Template t;
     size_t pos = 0;
     std::string lit;
@@ -226,7 +248,10 @@ class Parser {
       size_t close = text.find('}', open + 2);
       if (close == std::string::npos) return at(path, "unclosed ${ at offset " + std::to_string(open));
       std::string name = text.substr(open + 2, close - open - 2);
-      if (!valid_var_name(name)) return at(path, "bad variable reference ${" + name + "}");
+      bool raw = name.rfind("raw:", 0) == 0;
+      if (raw) name.erase(0, 4);
+      if (!valid_var_name(name))
+        return at(path, "bad variable reference ${" + std::string(raw ? "raw:" : "") + name + "}");
       auto it = std::find(s.variables.begin(), s.variables.end(), name);
       if (it == s.variables.end())
         return at(path,
@@ -245,9 +270,21 @@ class Parser {
           return at(path, "${" + name + "} is used before it is captured (by steps[" + std::to_string(first) +
                               "])");
       }
+      if (var >= s.csv_first && var < s.csv_first + s.csv_count &&
+          (header_value || (where == Where::path && raw))) {
+        // A header value cannot hold a line break (it would inject headers), a raw path no space or
+        // control character (it would end the request line): refuse the CSV now.
+        for (size_t r = 0; r < s.rows.size(); ++r)
+          if (!clean_value(s.rows[r][var - s.csv_first], where))
+            return at(path,
+                      "${" + std::string(raw ? "raw:" : "") + name + "}: the CSV's data row " +
+                          std::to_string(r + 1) +
+                          (header_value ? " has a line break, which a header value cannot hold"
+                                        : " has a space or control character, which a raw path cannot hold"));
+      }
       if (!lit.empty()) t.parts.push_back({std::move(lit), -1});
       lit.clear();
-      t.parts.push_back({"", static_cast<int>(var)});
+      t.parts.push_back({"", static_cast<int>(var), raw});
       pos = close + 1;
     }
     if (!lit.empty()) t.parts.push_back({std::move(lit), -1});
@@ -283,7 +320,7 @@ class Parser {
     for (char c : path)
       if (static_cast<unsigned char>(c) <= 32 || c == 127)
         return at(p + ".path", "space or control character");
-    LOADPROF_TRY(pt, parse_template(path, p + ".path", s, captured, index, true));
+    LOADPROF_TRY(pt, parse_template(path, p + ".path", s, captured, index, Where::path));
     step.path = std::move(pt);
     if (st.contains("headers")) {
       const json& h = st["headers"];
@@ -298,7 +335,7 @@ class Parser {
         for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (lower == "content-length" || lower == "transfer-encoding")
           return at(hp, "set by the driver from the body");
-        LOADPROF_TRY(t, parse_template(v, hp, s, captured, index, true));
+        LOADPROF_TRY(t, parse_template(v, hp, s, captured, index, Where::header));
         step.headers.emplace_back(it.key(), std::move(t));
       }
     }
@@ -312,13 +349,13 @@ class Parser {
         body = st["body"].dump();  // a JSON body as JSON
       else
         return at(p + ".body", "expected a string or a JSON object/array, got " + type_name(st["body"]));
-      LOADPROF_TRY(t, parse_template(body, p + ".body", s, captured, index, false));
+      LOADPROF_TRY(t, parse_template(body, p + ".body", s, captured, index, Where::body));
       step.body = std::move(t);
       step.has_body = true;
     } else if (st.contains("body_file")) {
       LOADPROF_TRY(f, get_string(st["body_file"], p + ".body_file"));
       LOADPROF_TRY(body, read_file(dir_join(dir_, f), p + ".body_file"));
-      LOADPROF_TRY(t, parse_template(body, p + ".body_file", s, captured, index, false));
+      LOADPROF_TRY(t, parse_template(body, p + ".body_file", s, captured, index, Where::body));
       step.body = std::move(t);
       step.has_body = true;
     }
@@ -348,13 +385,9 @@ class Parser {
               return at(cp + ".header", "bad header name '" + expr + "'");
         } else {
           cap.kind = Capture::Kind::regex;
-          try {
-            cap.re = std::make_shared<const std::regex>(expr, std::regex::ECMAScript);
-          } catch (const std::regex_error& e) {
-            return at(cp + ".regex", std::string("bad regex: ") + e.what());
-          }
-          if (cap.re->mark_count() > 1)
-            return at(cp + ".regex", "at most one capturing group (its match is the value)");
+          auto re = CaptureRegex::compile(expr);
+          if (!re) return at(cp + ".regex", re.error().message);
+          cap.re = *re;
         }
         step.captures.push_back(std::move(cap));
       }

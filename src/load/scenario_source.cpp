@@ -2,7 +2,9 @@
 // virtual user lives on one driver connection for a whole journey; its state
 // (variables, request bytes, the kept response) is preallocated in prepare(),
 // so a steady run renders requests and captures values without allocating
-// (a value longer than its initial capacity grows its buffer once).
+// (a value longer than its initial capacity grows its buffer once). Captures
+// read the first kKeepBytes of a response; expect.body_contains follows the
+// whole body as the driver parses it.
 // Per-step results are kept per driver thread and merged after the run.
 #include <algorithm>
 #include <charconv>
@@ -135,7 +137,8 @@ bool decode_string(const char* p, const char* end, std::string& out) {
 
 }  // namespace
 
-bool json_path_value(std::string_view document, const std::vector<std::string>& path, std::string& out) {
+bool json_path_value(std::string_view document, const std::vector<std::string>& path, std::string& out,
+                     size_t* value_end) {
   const char* p = document.data();
   const char* end = p + document.size();
   for (const auto& seg : path) {
@@ -185,12 +188,33 @@ bool json_path_value(std::string_view document, const std::vector<std::string>& 
   }
   p = skip_ws(p, end);
   if (p >= end) return false;
-  if (*p == '"') return decode_string(p, end, out);
+  if (*p == '"') {
+    if (!decode_string(p, end, out)) return false;
+    if (value_end) *value_end = static_cast<size_t>(skip_string(p, end) - document.data());
+    return true;
+  }
   if (*p == '{' || *p == '[' || *p == 'n') return false;  // objects, arrays and null are no values to send
   const char* e = skip_value(p, end);
   if (!e) return false;
   out.assign(p, static_cast<size_t>(e - p));
+  if (value_end) *value_end = static_cast<size_t>(e - document.data());
   return true;
+}
+
+void append_percent_encoded(std::string& out, std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
 }
 
 ScenarioSource::ScenarioSource(const Scenario& scenario, bool keep_alive, bool closed, uint64_t seed)
@@ -200,8 +224,11 @@ ScenarioSource::ScenarioSource(const Scenario& scenario, bool keep_alive, bool c
 }
 
 void ScenarioSource::prepare(int threads, int connections) {
-  bool need_keep = false;
-  for (const auto& st : s_.steps) need_keep |= !st.captures.empty() || !st.expect_body_contains.empty();
+  bool need_keep = false, need_search = false;
+  for (const auto& st : s_.steps) {
+    need_keep |= !st.captures.empty();
+    need_search |= !st.expect_body_contains.empty();
+  }
   workers_.clear();
   workers_.resize(static_cast<size_t>(std::max(1, threads)));
   for (size_t i = 0; i < workers_.size(); ++i) {
@@ -218,16 +245,21 @@ void ScenarioSource::prepare(int threads, int connections) {
     vu.values.resize(s_.variables.size());
     for (auto& v : vu.values) v.reserve(kValueBytes);
     if (need_keep) vu.keep = std::make_unique<char[]>(kKeepBytes);
+    if (need_search) vu.search.start({});  // allocates its window now, not on the hot path
   }
   next_row_ = 0;
   next_vu_ = 0;
 }
 
 size_t ScenarioSource::bytes_per_virtual_user() const {
-  bool need_keep = false;
-  for (const auto& st : s_.steps) need_keep |= !st.captures.empty() || !st.expect_body_contains.empty();
+  bool need_keep = false, need_search = false;
+  for (const auto& st : s_.steps) {
+    need_keep |= !st.captures.empty();
+    need_search |= !st.expect_body_contains.empty();
+  }
   size_t bytes = sizeof(Vu) + kRequestBytes + s_.variables.size() * (sizeof(std::string) + kValueBytes);
   if (need_keep) bytes += kKeepBytes;
+  if (need_search) bytes += 2 * BodySearch::kMaxMarkerBytes;
   // The driver's side of the same connection: its input buffer and connection state.
   bytes += 16384 + 256;
   return bytes;
@@ -246,10 +278,12 @@ int ScenarioSource::suggested_connections(double peak_rps) const {
   return std::clamp(static_cast<int>(std::ceil(peak_rps * hold_s)), 2, 20000);
 }
 
-void ScenarioSource::render(const Template& t, const Vu& vu, std::string& out) const {
+void ScenarioSource::render(const Template& t, const Vu& vu, std::string& out, bool encode) const {
   for (const auto& p : t.parts) {
     if (p.var < 0)
       out += p.text;
+    else if (encode && !p.raw)
+      append_percent_encoded(out, vu.values[static_cast<size_t>(p.var)]);
     else
       out += vu.values[static_cast<size_t>(p.var)];
   }
@@ -261,7 +295,7 @@ void ScenarioSource::build_request(Vu& vu, const ScenarioStep& st) {
   r += st.method;
   r += ' ';
   r += s_.base.target;
-  render(st.path, vu, r);
+  render(st.path, vu, r, true);
   r += " HTTP/1.1\r\n";
   if (!has_header(st, "host")) {
     r += "Host: ";
@@ -271,7 +305,7 @@ void ScenarioSource::build_request(Vu& vu, const ScenarioStep& st) {
   for (const auto& [name, value] : st.headers) {
     r += name;
     r += ": ";
-    render(value, vu, r);
+    render(value, vu, r, false);
     r += "\r\n";
   }
 }
@@ -323,7 +357,7 @@ RequestSource::Next ScenarioSource::next(uint32_t worker, uint32_t connection_id
   build_request(vu, st);
   std::string& r = vu.request;
   w.scratch.clear();
-  if (st.has_body) render(st.body, vu, w.scratch);
+  if (st.has_body) render(st.body, vu, w.scratch, false);
   if (st.has_body || st.method == "POST" || st.method == "PUT" || st.method == "PATCH") {
     char num[24];
     auto res = std::to_chars(num, num + sizeof num, w.scratch.size());
@@ -338,22 +372,30 @@ RequestSource::Next ScenarioSource::next(uint32_t worker, uint32_t connection_id
   n.bytes = r;
   n.head = st.method == "HEAD";
   n.step = step;
-  if (vu.keep && (!st.captures.empty() || !st.expect_body_contains.empty())) {
+  if (vu.keep && !st.captures.empty()) {
     n.keep = vu.keep.get();
     n.keep_capacity = kKeepBytes;
+  }
+  if (!st.expect_body_contains.empty()) {
+    vu.search.start(st.expect_body_contains);
+    n.body = &vu.search;
   }
   return n;
 }
 
-bool ScenarioSource::run_capture(Worker& w, const Capture& c, std::string_view head, std::string_view body,
-                                 Vu& vu) {
+ScenarioSource::CaptureOutcome ScenarioSource::run_capture(Worker& w, const Capture& c, std::string_view head,
+                                                           std::string_view body, bool truncated, Vu& vu) {
   std::string& out = vu.values[static_cast<size_t>(c.var)];
   out.clear();
-  bool ok = false;
+  bool ok = false, cut = false, limit = false;
   switch (c.kind) {
-    case Capture::Kind::json:
-      ok = json_path_value(body, c.path, out);
+    case Capture::Kind::json: {
+      size_t end = 0;
+      ok = json_path_value(body, c.path, out, &end);
+      // A number or literal that ends at the cut may go on; a string ends at its closing quote.
+      cut = ok && truncated && end >= body.size() && body[end - 1] != '"';
       break;
+    }
     case Capture::Kind::header: {
       size_t pos = head.find("\r\n");
       while (pos != std::string_view::npos && pos + 2 < head.size()) {
@@ -368,30 +410,46 @@ bool ScenarioSource::run_capture(Worker& w, const Capture& c, std::string_view h
           while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
           out.assign(v);
           ok = true;
+          cut = truncated && eol == std::string_view::npos;  // the kept head ends inside this line
           break;
         }
         pos = eol;
       }
       break;
     }
-    case Capture::Kind::regex:
-      try {
-        if (std::regex_search(body.data(), body.data() + body.size(), w.match, *c.re)) {
-          const auto& m = w.match[c.re->mark_count() == 1 ? 1 : 0];
-          if (m.matched) {
-            out.assign(m.first, m.second);
-            ok = true;
-          }
-        }
-      } catch (const std::regex_error&) {
-        ok = false;  // error_complexity / error_stack on a pathological body: a failed capture, not a crash
+    case Capture::Kind::regex: {
+      std::string_view value;
+      switch (c.re->search(w.regex, body, truncated, value)) {
+        case CaptureRegex::Outcome::match:
+          out.assign(value);
+          ok = true;
+          break;
+        case CaptureRegex::Outcome::truncated:
+          cut = true;
+          break;
+        case CaptureRegex::Outcome::limit:
+          limit = true;
+          break;
+        case CaptureRegex::Outcome::no_match:
+          break;
       }
       break;
+    }
   }
-  // A value with a line break would split the request it goes into.
-  if (ok && out.find_first_of("\r\n") != std::string::npos) ok = false;
+  // Nothing found in a cut text, or a value at the cut: undecided, not failed.
+  if ((!ok && !limit && truncated) || cut) {
+    out.clear();
+    return CaptureOutcome::truncated;
+  }
+  // A value substituted as is must not break the request it goes into.
+  if (ok) {
+    for (char ch : out) {
+      auto b = static_cast<unsigned char>(ch);
+      if ((c.in_header && (b == '\r' || b == '\n')) || (c.raw_in_path && (b <= 32 || b == 127))) ok = false;
+    }
+  }
   if (!ok) out.clear();
-  return ok;
+  return ok ? CaptureOutcome::ok : limit ? CaptureOutcome::limit : CaptureOutcome::failed;
 }
 
 RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t connection_id, const Response& r) {
@@ -402,6 +460,7 @@ RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t conne
   bool transport = err != ErrorClass::none && err != ErrorClass::status_4xx &&
                    err != ErrorClass::status_5xx && err != ErrorClass::expect;
   bool expect_failed = false, capture_failed = false;
+  uint32_t capture_limit = 0, capture_truncated = 0;
   if (!transport && r.status >= 100) {
     if (!st.expect_status.empty()) {
       bool listed =
@@ -415,7 +474,7 @@ RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t conne
                                 : ErrorClass::expect;
       }
     }
-    if (!st.captures.empty() || !st.expect_body_contains.empty()) {
+    if (!st.captures.empty()) {
       // The kept bytes: any 1xx interim responses, then the final head and body.
       char* data = vu.keep.get();
       size_t len = r.bytes.size();
@@ -460,11 +519,18 @@ RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t conne
         }
         body = std::string_view(body.data(), total);
       }
-      for (const auto& c : st.captures) capture_failed |= !run_capture(w, c, head, body, vu);
-      if (!st.expect_body_contains.empty() && body.find(st.expect_body_contains) == std::string_view::npos)
-        expect_failed = true;
-      if ((capture_failed || expect_failed) && err == ErrorClass::none) err = ErrorClass::expect;
+      bool head_cut = r.truncated && head_end == std::string_view::npos;
+      for (const auto& c : st.captures) {
+        auto outcome =
+            run_capture(w, c, head, body, c.kind == Capture::Kind::header ? head_cut : r.truncated, vu);
+        capture_failed |= outcome == CaptureOutcome::failed || outcome == CaptureOutcome::limit;
+        capture_limit += outcome == CaptureOutcome::limit;
+        capture_truncated += outcome == CaptureOutcome::truncated;
+      }
     }
+    // The search saw the whole body as it arrived (BodySearch), however long.
+    if (!st.expect_body_contains.empty() && !vu.search.found()) expect_failed = true;
+    if ((capture_failed || expect_failed) && err == ErrorClass::none) err = ErrorClass::expect;
   } else if (!st.captures.empty()) {
     for (const auto& c : st.captures) vu.values[static_cast<size_t>(c.var)].clear();
     capture_failed = true;  // no response, nothing captured
@@ -478,6 +544,8 @@ RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t conne
     }
     sr.expect_failures += expect_failed;
     sr.capture_failures += capture_failed;
+    sr.capture_limit += capture_limit;
+    sr.capture_truncated += capture_truncated;
     if (r.status >= 100)
       sr.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, r.end_ns - r.intended_ns)));
   }
@@ -507,6 +575,8 @@ std::vector<StepResult> ScenarioSource::step_results() const {
       o.errors += a.errors;
       o.expect_failures += a.expect_failures;
       o.capture_failures += a.capture_failures;
+      o.capture_limit += a.capture_limit;
+      o.capture_truncated += a.capture_truncated;
       for (int c = 0; c < kErrorClassCount; ++c) o.errors_by_class[c] += a.errors_by_class[c];
       o.latency.merge(a.latency);
     }

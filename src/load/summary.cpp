@@ -263,6 +263,15 @@ std::string format_table(const LoadSummary& s) {
                     static_cast<unsigned long long>(st.capture_failures));
       out += line;
     }
+    for (const auto& st : sc.steps) {
+      if (st.capture_truncated)
+        out += "  " + st.name + ": " + std::to_string(st.capture_truncated) +
+               " captures not decided: the response went on past the " +
+               std::to_string(ScenarioSource::kKeepBytes / 1024) + " KiB kept for captures\n";
+      if (st.capture_limit)
+        out += "  " + st.name + ": " + std::to_string(st.capture_limit) +
+               " regex captures stopped at the match limit (counted as capture failures)\n";
+    }
     if (sc.rows_reused)
       out += "warning: the CSV ran out of unique rows; " + std::to_string(sc.rows_reused) +
              " journeys reused one\n";
@@ -395,6 +404,8 @@ std::string format_json(const LoadSummary& s) {
                        {"errors_by_class", ebc2},
                        {"expect_failures", st.expect_failures},
                        {"capture_failures", st.capture_failures},
+                       {"capture_limit_hits", st.capture_limit},
+                       {"captures_truncated", st.capture_truncated},
                        {"latency_ms", pct_json(stats::percentiles_of(st.latency))}});
     }
     j["scenario"] = {{"file", sc.file},

@@ -422,3 +422,138 @@ TEST(ScenarioRun, CapacitySearchStopsWhenTheDriverSaturates) {
   EXPECT_EQ(r->steps.back().verdict, "driver");
   std::printf("%s", format_capacity_table(*r).c_str());
 }
+
+// Responses past the kept 16 KiB from a real server: a `(x|y)+` capture on 15 kB segfaulted the driver
+// (std::regex recursion), and body_contains failed every 4.5 MB response although the marker was there.
+TEST(ScenarioRun, LargeResponsesCaptureAndCheckInFull) {
+  ServerProcess server({});
+  ASSERT_GT(server.port(), 0);
+  auto dir = temp_dir();
+  Scenario s = scenario_for(server, dir, R"J({
+    "base_url": "http://127.0.0.1:@PORT@",
+    "steps": [
+      {"name": "big15k", "path": "/big/15000", "capture": {"one": {"regex": "(x|y)+"}, "run": {"regex": "((?:x|y)+)<<END"}},
+       "expect": {"body_contains": "<<END>>"}},
+      {"name": "echo", "path": "/record/${one}/${run}"},
+      {"name": "huge", "path": "/big/4500000", "capture": {"cut": {"regex": "(x|y)+"}},
+       "expect": {"body_contains": "<<END>>"}},
+      {"name": "huge_chunked", "path": "/big/4500000?chunked=1", "expect": {"body_contains": "<<END>>"}}
+    ]})J");
+  LoadConfig c;
+  c.closed = true;
+  c.threads = 1;
+  c.connections = 1;  // whole journeys: 6 of 4 steps
+  c.stages = {{30'000'000'000, 0, 0}};
+  c.max_requests = 24;
+  Outcome r = run(s, c);
+  ASSERT_EQ(r.steps.size(), 4u);
+  EXPECT_EQ(r.result.requests, 24u);
+  EXPECT_EQ(r.result.errors, 0u);
+  for (const auto& st : r.steps) {
+    EXPECT_EQ(st.requests, 6u) << st.name;
+    EXPECT_EQ(st.errors, 0u) << st.name;
+    EXPECT_EQ(st.expect_failures, 0u) << st.name;
+    EXPECT_EQ(st.capture_failures, 0u) << st.name;
+  }
+  EXPECT_EQ(r.steps[2].capture_truncated, 6u);  // the match runs into the cut: undecided, said so
+  std::string run;
+  for (int i = 0; i < 15000 - 7; ++i) run += (i & 1) ? 'y' : 'x';
+  auto got = lines(http_get(server.port(), "/log"));
+  ASSERT_EQ(got.size(), 6u);
+  for (const auto& line : got) EXPECT_EQ(line, "/record/x/" + run);
+}
+
+// What the server received for values with reserved characters: percent-encoded in the path and
+// query (raw with ${raw:}), as they are in the body; a line break cannot reach a header (exit 2).
+TEST(ScenarioRun, ValuesReachTheServerEncodedInThePath) {
+  ServerProcess server({});
+  ASSERT_GT(server.port(), 0);
+  auto dir = temp_dir();
+  std::ofstream(dir / "v.csv") << "v,w\n\"a b/c?d&e#f%g\r\nh\",x/y\n";
+  std::string text = R"J({"base_url": "http://127.0.0.1:@PORT@", "variables": {"csv": "v.csv"},
+    "steps": [
+      {"name": "path", "path": "/record/${v}?q=${v}"},
+      {"name": "raw", "path": "/record/raw/${raw:w}"},
+      {"name": "body", "method": "POST", "path": "/record/body", "body": "${v}"},
+      {"name": "cap", "path": "/big/20", "capture": {"c": {"regex": "x(<<END>>)"}}},
+      {"name": "use", "path": "/record/cap/${c}"}]})J";
+  Scenario s = scenario_for(server, dir, text);
+  LoadConfig c;
+  c.closed = true;
+  c.threads = 1;
+  c.connections = 1;
+  c.stages = {{10'000'000'000, 0, 0}};
+  c.max_requests = 5;
+  Outcome r = run(s, c);
+  EXPECT_EQ(r.result.errors, 0u);
+  auto got = lines(http_get(server.port(), "/log"));
+  std::string enc = "a%20b%2Fc%3Fd%26e%23f%25g%0D%0Ah";
+  std::string body_hex;
+  for (unsigned char ch : std::string("a b/c?d&e#f%g\r\nh")) {
+    char h[3];
+    std::snprintf(h, sizeof h, "%02x", ch);
+    body_hex += h;
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"/record/" + enc + "?q=" + enc, "/record/raw/x/y",
+                                           "/record/body body=" + body_hex, "/record/cap/%3C%3CEND%3E%3E"}));
+  // The same value in a header: refused at load, naming the field, before any traffic.
+  for (size_t p; (p = text.find("@PORT@")) != std::string::npos;)
+    text.replace(p, 6, std::to_string(server.port()));
+  std::string bad = text;
+  std::string raw_step = R"("path": "/record/raw/${raw:w}")";
+  bad.replace(bad.find(raw_step), raw_step.size(), R"("path": "/record/h", "headers": {"X": "${v}"})");
+  std::ofstream(dir / "bad.json") << bad;
+  auto cli = loadprof::test::run_command(
+      {kBin, "load", "--scenario", (dir / "bad.json").string(), "--rate", "50", "--duration", "1s"});
+  EXPECT_EQ(cli.exit_code, 2);
+  EXPECT_NE(cli.err.find("steps[1].headers.X: ${v}: the CSV's data row 1 has a line break"),
+            std::string::npos)
+      << cli.err;
+  EXPECT_EQ(lines(http_get(server.port(), "/log")).size(), 4u);  // nothing more was sent
+}
+
+// The CLI on the same large responses: it exited 139 with no results; now it reports captures
+// undecided past the kept bytes apart from failures, and a regex that does not compile is a usage error.
+TEST(ScenarioRun, CliSurvivesLargeResponsesAndRejectsBadRegexes) {
+  ServerProcess server({});
+  ASSERT_GT(server.port(), 0);
+  auto dir = temp_dir();
+  Scenario s = scenario_for(server, dir, R"J({
+    "base_url": "http://127.0.0.1:@PORT@",
+    "steps": [
+      {"name": "big15k", "path": "/big/15000", "capture": {"one": {"regex": "(x|y)+"}}},
+      {"name": "huge", "path": "/big/4500000", "capture": {"cut": {"regex": "(x|y)+"}},
+       "expect": {"body_contains": "<<END>>"}}]})J");
+  auto json_path = (dir / "out.json").string();
+  auto r = loadprof::test::run_command({kBin, "load", "--scenario", (dir / "s.json").string(), "--closed",
+                                        "--connections", "2", "--duration", "1s", "--json", json_path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream f(json_path);
+  auto j = nlohmann::json::parse(f, nullptr, false);
+  ASSERT_TRUE(j.is_object());
+  const auto& steps = j["scenario"]["steps"];
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(j["errors"], 0);
+  EXPECT_GT(steps[1]["requests"].get<int>(), 0);
+  EXPECT_EQ(steps[1]["expect_failures"], 0);
+  EXPECT_EQ(steps[1]["capture_failures"], 0);
+  EXPECT_EQ(steps[1]["captures_truncated"], steps[1]["requests"]);
+  EXPECT_NE(r.out.find("not decided"), std::string::npos) << r.out;
+  std::ifstream in(json_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto v = loadprof::testing::validate_json_text(dir, "checked.json", text);
+  if (v.exit_code != -1) {
+    EXPECT_EQ(v.exit_code, 0) << v.output;
+  }
+
+  std::ofstream(dir / "bad.json")
+      << R"({"base_url": "http://127.0.0.1:)" << server.port()
+      << R"(", "steps": [{"path": "/record/a", "capture": {"t": {"regex": "(x|y"}}}]})";
+  auto bad = loadprof::test::run_command(
+      {kBin, "load", "--scenario", (dir / "bad.json").string(), "--rate", "50", "--duration", "1s"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("steps[0].capture.t.regex: bad regex at offset 4: missing closing parenthesis"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_EQ(http_get(server.port(), "/log"), "");  // nothing was sent
+}

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "fuzz/scenario_feed.h"
 #include "fuzz/scenario_fuzz.h"
 
 using namespace loadprof::load;
@@ -73,13 +74,10 @@ TEST(Scenario, ParsesACompleteJourney) {
   EXPECT_NE(req.find("Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body), std::string::npos)
       << req;
   ASSERT_NE(n.keep, nullptr);
+  std::string resp_body = "{\"data\":{\"token\":\"T-9\"},\"x\":\"item=77\"}";
   std::string resp =
-      "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{\"data\":{\"token\":\"T-9\"},\"x\":\"item=77\"}";
-  std::memcpy(n.keep, resp.data(), resp.size());
-  RequestSource::Response r;
-  r.status = 200;
-  r.bytes = std::string_view(n.keep, resp.size());
-  auto after = src.on_response(0, 0, r);
+      "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(resp_body.size()) + "\r\n\r\n" + resp_body;
+  auto after = loadprof::test::feed_response(src, n, resp);
   EXPECT_EQ(after.error, ErrorClass::none);
   EXPECT_TRUE(after.more);
   EXPECT_EQ(after.think_ns,
@@ -216,12 +214,7 @@ TEST(Scenario, ExpectationsAndCapturesDecideTheError) {
   src.prepare(1, 1);
   auto feed = [&](const std::string& resp, int status, ErrorClass driver_verdict) {
     auto n = src.next(0, 0);
-    if (n.keep) std::memcpy(n.keep, resp.data(), resp.size());
-    RequestSource::Response r;
-    r.status = status;
-    r.error = driver_verdict;
-    r.bytes = std::string_view(n.keep ? n.keep : "", n.keep ? resp.size() : 0);
-    return src.on_response(0, 0, r);
+    return loadprof::test::feed_response(src, n, resp, 3, driver_verdict, status);
   };
   // An expected 401 is no error; the header is captured case-insensitively.
   auto a = feed("HTTP/1.1 401 X\r\nX-Token:  abc \r\nContent-Length: 0\r\n\r\n", 401, ErrorClass::status_4xx);
@@ -256,4 +249,188 @@ TEST(ScenarioFuzzCorpus, ReplaysEveryInput) {
     fuzz_scenario(reinterpret_cast<const uint8_t*>(data.data()), data.size());
   }
   EXPECT_GE(files, 12);
+}
+
+namespace {
+// A response with a body of `body`, plain (Content-Length) or chunked in chunks of `chunk` bytes.
+std::string response_with(const std::string& body, bool chunked, size_t chunk = 4096) {
+  std::string r = "HTTP/1.1 200 OK\r\n";
+  if (!chunked) return r + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  r += "Transfer-Encoding: chunked\r\n\r\n";
+  char line[32];
+  for (size_t at = 0; at < body.size(); at += chunk) {
+    size_t n = std::min(chunk, body.size() - at);
+    std::snprintf(line, sizeof line, "%zx\r\n", n);
+    r += line;
+    r.append(body, at, n);
+    r += "\r\n";
+  }
+  return r + "0\r\n\r\n";
+}
+std::string xy(size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += (i & 1) ? 'y' : 'x';
+  return s;
+}
+}  // namespace
+
+// std::regex recursed once per character: `(x|y)+` on 15 kB overflowed the stack (exit 139).
+TEST(ScenarioCapture, RegexOnAFullBufferMatchesWithoutCrashing) {
+  auto s = parse_scenario(R"J({"base_url":"http://h","steps":[
+      {"name":"a","path":"/a","capture":{"one":{"regex":"(x|y)+"},"run":{"regex":"((?:x|y)+)!"},
+                                         "interp":{"regex":"(*NO_JIT)(x|y)+!"},
+                                         "bad":{"regex":"(a+)+[^a]"}}},
+      {"name":"b","path":"/b/${one}/${run}/${interp}"}]})J",
+                          "");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ScenarioSource src(*s, true, false, 1);
+  src.prepare(1, 1);
+  std::string body = xy(15000) + "!" + std::string(40, 'a');
+  auto n = src.next(0, 0);
+  auto after = loadprof::test::feed_response(src, n, response_with(body, false), 1000);
+  // (a+)+[^a] on 40 a's at the end backtracks ~2^40 steps: stopped by the match limit, a counted failure.
+  EXPECT_EQ(after.error, ErrorClass::expect);
+  auto n2 = src.next(0, 0);
+  std::string req(n2.bytes);
+  EXPECT_EQ(req.rfind("GET /b/y/" + xy(15000) + "/y HTTP/1.1\r\n", 0), 0u) << req.substr(0, 80);
+  auto results = src.step_results();
+  EXPECT_EQ(results[0].capture_failures, 1u);
+  EXPECT_EQ(results[0].capture_limit, 1u);
+  EXPECT_EQ(results[0].capture_truncated, 0u);
+}
+
+// Past the kept 16 KiB a capture is undecided, not failed: a regex or JSON value that reaches
+// the cut (or is not in the kept part) counts as truncated; one wholly inside is captured.
+TEST(ScenarioCapture, CapturesOnATruncatedBodySayTruncated) {
+  auto s = parse_scenario(R"J({"base_url":"http://h","steps":[
+      {"name":"a","path":"/a","capture":{"early":{"regex":"id=([0-9]+);"},"cut":{"regex":"(x|y)+"},
+                                         "late":{"regex":"late=([0-9]+)"},"j":{"json":"tail"},
+                                         "h":{"header":"Server"}}},
+      {"name":"b","path":"/b/${early}"}]})J",
+                          "");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  for (bool chunked : {false, true}) {
+    ScenarioSource src(*s, true, false, 1);
+    src.prepare(1, 1);
+    std::string body = "{\"head\":\"id=42;\",\"pad\":\"" + xy(4'500'000) + "\",\"tail\":\"late=7\"}";
+    auto n = src.next(0, 0);
+    auto after = loadprof::test::feed_response(src, n, response_with(body, chunked), 65536);
+    EXPECT_EQ(after.error, ErrorClass::expect) << chunked;  // the Server header is missing
+    auto n2 = src.next(0, 0);
+    EXPECT_EQ(std::string(n2.bytes).rfind("GET /b/42 HTTP/1.1\r\n", 0), 0u) << chunked;
+    auto results = src.step_results();
+    EXPECT_EQ(results[0].capture_failures, 1u) << chunked;   // no Server header in the complete head
+    EXPECT_EQ(results[0].capture_truncated, 3u) << chunked;  // cut, late, j
+  }
+  // At the cut: a complete string is captured, a number is not decided.
+  for (const char* tail : {"\"v\":\"abc\"", "\"v\":123"}) {
+    auto js = parse_scenario(
+        R"J({"base_url":"http://h","steps":[{"path":"/a","capture":{"v":{"json":"v"}}}]})J", "");
+    ASSERT_TRUE(js.ok());
+    ScenarioSource src(*js, true, false, 1);
+    src.prepare(1, 1);
+    auto n = src.next(0, 0);
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 99999\r\n\r\n{";
+    std::string body(ScenarioSource::kKeepBytes - head.size() - std::strlen(tail), ' ');
+    loadprof::test::feed_response(src, n, head + body + tail + std::string(99999, ' '), 65536);
+    EXPECT_EQ(src.step_results()[0].capture_truncated, tail[4] == '"' ? 0u : 1u) << tail;
+    EXPECT_EQ(src.step_results()[0].capture_failures, 0u) << tail;
+  }
+}
+
+// expect.body_contains checked only the first 16 KiB: a 4.5 MB body with the marker at its end failed.
+TEST(ScenarioCapture, BodyContainsSeesTheWholeBodyAcrossReadsAndChunks) {
+  auto s = parse_scenario(R"J({"base_url":"http://h","steps":[
+      {"name":"a","path":"/a","expect":{"body_contains":"<<END>>"}}]})J",
+                          "");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ScenarioSource src(*s, true, false, 1);
+  src.prepare(1, 1);
+  std::string big = xy(4'500'000) + "<<END>>";
+  int fed = 0;
+  for (bool chunked : {false, true})
+    for (size_t piece : {size_t{1} << 14, size_t{4'500'003}, size_t{7}}) {
+      auto n = src.next(0, 0);
+      auto a = loadprof::test::feed_response(src, n, response_with(big, chunked, 4099), piece);
+      EXPECT_EQ(a.error, ErrorClass::none) << chunked << " " << piece;
+      ++fed;
+    }
+  // Absent: a failure, whatever the size.
+  auto n = src.next(0, 0);
+  auto a = loadprof::test::feed_response(src, n, response_with(xy(100'000) + "<<END>", true), 16384);
+  EXPECT_EQ(a.error, ErrorClass::expect);
+  auto results = src.step_results();
+  EXPECT_EQ(results[0].requests, static_cast<uint64_t>(fed + 1));
+  EXPECT_EQ(results[0].expect_failures, 1u);
+}
+
+TEST(ScenarioCapture, BodySearchFindsAMarkerAtEverySplit) {
+  std::string marker = "needle-123";
+  std::string body = "aaaaneedle-12aaaa" + std::string("needle-123") + "bbbb";
+  for (size_t first = 0; first <= body.size(); ++first)
+    for (size_t piece = 1; piece <= 12; ++piece) {
+      BodySearch search;
+      search.start(marker);
+      search.on_body(body.data(), first);
+      for (size_t at = first; at < body.size(); at += piece)
+        search.on_body(body.data() + at, std::min(piece, body.size() - at));
+      EXPECT_TRUE(search.found()) << first << " " << piece;
+      EXPECT_EQ(search.body_bytes(), body.size());
+    }
+  BodySearch search;
+  search.start(marker);
+  std::string miss = "needle-12 needle-1 eedle-123";
+  for (char c : miss) search.on_body(&c, 1);
+  EXPECT_FALSE(search.found());
+}
+
+// Values went into the path as they were: a space split the request line, '/' '?' '#' changed its meaning.
+TEST(ScenarioTemplate, ValuesArePercentEncodedInThePathRawOnRequest) {
+  auto dir = temp_dir();
+  std::ofstream(dir / "v.csv") << "v,w\n\"a b/c?d&e#f%g\r\nh~._-Z9\",x/y\n";
+  auto s = parse_scenario(R"J({"base_url":"http://h/api","variables":{"csv":"v.csv"},"steps":[
+      {"name":"a","method":"POST","path":"/p/${v}?q=${v}&w=${raw:w}","headers":{"X-W":"${w}"},"body":"${v}"}]})J",
+                          dir.string());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ScenarioSource src(*s, true, false, 1);
+  src.prepare(1, 1);
+  std::string req(src.next(0, 0).bytes);
+  std::string enc = "a%20b%2Fc%3Fd%26e%23f%25g%0D%0Ah~._-Z9";
+  EXPECT_EQ(req.rfind("POST /api/p/" + enc + "?q=" + enc + "&w=x/y HTTP/1.1\r\n", 0), 0u) << req;
+  EXPECT_NE(req.find("\r\nX-W: x/y\r\n"), std::string::npos) << req;
+  EXPECT_NE(req.find("\r\n\r\na b/c?d&e#f%g\r\nh~._-Z9"), std::string::npos) << req;  // the body is raw
+  std::string out;
+  append_percent_encoded(out, std::string("\x00\xff", 2));
+  EXPECT_EQ(out, "%00%FF");
+  // A line break cannot go into a header (it would inject one), nor a space into a raw path.
+  EXPECT_EQ(
+      error_of(R"J({"base_url":"http://h","variables":{"csv":"v.csv"},"steps":[
+      {"path":"/","headers":{"X":"t ${v}"}}]})J",
+               dir.string()),
+      "steps[0].headers.X: ${v}: the CSV's data row 1 has a line break, which a header value cannot hold");
+  EXPECT_EQ(
+      error_of(R"J({"base_url":"http://h","variables":{"csv":"v.csv"},"steps":[{"path":"/${raw:v}"}]})J",
+               dir.string()),
+      "steps[0].path: ${raw:v}: the CSV's data row 1 has a space or control character, which a raw path "
+      "cannot hold");
+  EXPECT_EQ(error_of(R"J({"base_url":"http://h","steps":[{"path":"/${raw:}"}]})J"),
+            "steps[0].path: bad variable reference ${raw:}");
+}
+
+// A captured value with a line break fails the capture only where it would break the request.
+TEST(ScenarioTemplate, CapturedLineBreaksFailOnlyForHeadersAndRawPaths) {
+  auto s = parse_scenario(R"J({"base_url":"http://h","steps":[
+      {"name":"a","path":"/a","capture":{"p":{"regex":"(?s)v=(.*)!"},"hv":{"regex":"(?s)v=(.*)!"},
+                                         "rp":{"regex":"(?s)v=(.*)!"}}},
+      {"name":"b","path":"/b/${p}/${raw:rp}","headers":{"X":"${hv}"},"body":"${p}"}]})J",
+                          "");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ScenarioSource src(*s, true, false, 1);
+  src.prepare(1, 1);
+  auto n = src.next(0, 0);
+  loadprof::test::feed_response(src, n, response_with("v=1\r\n2!", false));
+  std::string req(src.next(0, 0).bytes);
+  EXPECT_EQ(req.rfind("GET /b/1%0D%0A2/ HTTP/1.1\r\n", 0), 0u) << req;
+  EXPECT_NE(req.find("\r\nX: \r\n"), std::string::npos) << req;
+  EXPECT_EQ(src.step_results()[0].capture_failures, 1u);  // one request, two of its captures failed
 }

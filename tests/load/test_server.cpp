@@ -12,8 +12,10 @@
 // For scenarios: POST /login (body with "user":"NAME") issues a fresh token,
 // in the JSON body ({"data":{"token":"..."}}) and in an X-Token header;
 // /account... answers 200 only with "Authorization: Bearer <a token it issued>",
-// else 401; /record... remembers its request target in arrival order, and
-// GET /log answers them, one per line (/log itself is not recorded).
+// else 401; /record... remembers its request target in arrival order (with
+// " body=<hex>" when the request has a body), and GET /log answers them, one
+// per line (/log itself is not recorded). /big/N answers an N-byte body of
+// "xyxy..." ending in "<<END>>" (a marker past any kept prefix).
 // Request bodies: GET /bodies answers "count N", "bytes B", "distinct D",
 // "content_type T" (of the last) and "first <body>", one per line, over every
 // request that carried a body. --backlog sets listen()'s backlog and
@@ -198,7 +200,22 @@ void respond(int fd) {
     custom = ok ? "{\"ok\":true,\"order\":\"ord-" + std::to_string(token_seq) + "\"}" : "{\"ok\":false}";
     reply = &custom;
   } else if (path.rfind("/record", 0) == 0) {
-    recorded.push_back(path);
+    std::string entry = path;
+    if (!req_body.empty()) {
+      entry += " body=";
+      char hex[3];
+      for (unsigned char ch : req_body) {
+        std::snprintf(hex, sizeof hex, "%02x", ch);
+        entry += hex;
+      }
+    }
+    recorded.push_back(entry);
+  } else if (path.rfind("/big/", 0) == 0) {
+    size_t n = std::strtoul(path.c_str() + 5, nullptr, 10);
+    const std::string end = "<<END>>";
+    for (size_t i = 0; i + end.size() < n; ++i) custom += (i & 1) ? 'y' : 'x';
+    custom += end.substr(0, n);
+    reply = &custom;
   } else if (path == "/log") {
     for (const auto& r : recorded) custom += r + "\n";
     reply = &custom;

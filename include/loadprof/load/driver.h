@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "loadprof/load/http_response.h"
 #include "loadprof/load/request.h"
 #include "loadprof/load/request_log.h"
 #include "loadprof/load/schedule.h"
@@ -37,6 +38,9 @@ class RequestSource {
     // body; at most keep_capacity bytes) for captures and expectations. Null: not kept.
     char* keep = nullptr;
     uint32_t keep_capacity = 0;
+    // Hears the whole body as it arrives, decoded (for checks that must see all
+    // of it, beyond keep_capacity). Null: none.
+    ResponseParser::BodyObserver* body = nullptr;
   };
   virtual Next next(uint32_t worker, uint32_t connection_id) = 0;
 

@@ -4,7 +4,7 @@
 // chunked transfer coding (with extensions and trailers), bodies delimited by
 // connection close, HEAD and 204/304 (no body), 1xx interim responses
 // (skipped), and Connection: close / HTTP/1.0 keep-alive rules. No allocation:
-// the body is counted, not stored.
+// the body is counted, not stored (an optional observer sees it pass).
 #pragma once
 
 #include <cstddef>
@@ -15,6 +15,18 @@ namespace loadprof::load {
 class ResponseParser {
  public:
   enum class State { in_progress, done, failed };
+
+  // Hears the final response's body as it passes, decoded (chunk framing
+  // removed), in pieces split anywhere. Scenarios search it for a marker.
+  class BodyObserver {
+   public:
+    virtual void on_body(const char* data, size_t len) = 0;
+
+   protected:
+    ~BodyObserver() = default;
+  };
+  // Null: none. Kept across reset().
+  void observe_body(BodyObserver* observer) { observer_ = observer; }
 
   // Starts a new response; head_request: the request was HEAD (no body follows).
   void reset(bool head_request = false);
@@ -49,6 +61,7 @@ class ResponseParser {
   void headers_done();
   void finish();
 
+  BodyObserver* observer_ = nullptr;
   State state_ = State::in_progress;
   Phase phase_ = Phase::status_line;
   const char* error_ = nullptr;

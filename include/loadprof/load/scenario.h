@@ -1,6 +1,7 @@
 // Scenario files (docs/scenarios.md): named steps that form a journey per
 // virtual user (or a weighted mix of independent requests), ${var} templates
-// filled from a CSV file and from values captured out of earlier responses,
+// filled from a CSV file and from values captured out of earlier responses
+// (percent-encoded in the path and query, as they are in headers and bodies),
 // per-step expectations and think times. parse_scenario validates everything
 // before any traffic and names the field of each problem
 // ("steps[2].capture.token: ..."); ScenarioSource runs a parsed scenario as the
@@ -11,12 +12,13 @@
 #include <cstdint>
 #include <memory>
 #include <random>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "loadprof/load/body_search.h"
+#include "loadprof/load/capture_regex.h"
 #include "loadprof/load/driver.h"
 #include "loadprof/load/request.h"
 #include "loadprof/stats/histogram.h"
@@ -24,11 +26,12 @@
 
 namespace loadprof::load {
 
-// Text with ${name} references, split once at parse time.
+// Text with ${name} (or ${raw:name}) references, split once at parse time.
 struct Template {
   struct Part {
     std::string text;  // literal (when var < 0)
     int var = -1;      // index into Scenario::variables
+    bool raw = false;  // ${raw:name}: inserted as is even where values are percent-encoded (the path)
   };
   std::vector<Part> parts;
   bool has_vars() const;
@@ -41,10 +44,12 @@ struct ThinkTime {
 struct Capture {
   enum class Kind { json, header, regex };
   Kind kind = Kind::json;
-  int var = -1;                          // index into Scenario::variables
-  std::string expr;                      // JSON path ("data.items[0].id"), header name, or regex
-  std::vector<std::string> path;         // json: the path split into keys and "[n]" indices
-  std::shared_ptr<const std::regex> re;  // regex: compiled once
+  int var = -1;                            // index into Scenario::variables
+  std::string expr;                        // JSON path ("data.items[0].id"), header name, or regex
+  std::vector<std::string> path;           // json: the path split into keys and "[n]" indices
+  std::shared_ptr<const CaptureRegex> re;  // regex: compiled once
+  bool in_header = false;                  // the value goes into a header: a line break fails it
+  bool raw_in_path = false;                // ... or into a ${raw:} path: a space or control character does
 };
 
 struct ScenarioStep {
@@ -88,8 +93,14 @@ Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text);
 // The JSON value at a simple path ("token", "data.user.id", "items[0].id",
 // "$.a.b") inside a JSON document: a string's contents (escapes decoded into
 // `out`) or a number/true/false literal as written. False when absent or not a
-// scalar. Allocation-free once `out` has the capacity.
-bool json_path_value(std::string_view document, const std::vector<std::string>& path, std::string& out);
+// scalar. Allocation-free once `out` has the capacity. value_end (optional):
+// where the value ends in `document` (a number at the very end may be cut short).
+bool json_path_value(std::string_view document, const std::vector<std::string>& path, std::string& out,
+                     size_t* value_end = nullptr);
+
+// Appends `value` percent-encoded for a URL path or query: every byte but the
+// RFC 3986 unreserved ones (A-Z a-z 0-9 - . _ ~) becomes %XX.
+void append_percent_encoded(std::string& out, std::string_view value);
 
 // Results of one step, over the measured part of the run (warmup excluded).
 struct StepResult {
@@ -97,6 +108,10 @@ struct StepResult {
   uint64_t requests = 0, errors = 0;
   uint64_t expect_failures = 0;   // status or body expectation not met
   uint64_t capture_failures = 0;  // a capture found nothing (the variable is left empty)
+  uint64_t capture_limit = 0;     // of capture_failures: regex searches stopped by their bound
+  // Captures not decided: the response was longer than the kept kKeepBytes and
+  // the value could lie (or go on) past them. Not failures; the variable is left empty.
+  uint64_t capture_truncated = 0;
   uint64_t errors_by_class[kErrorClassCount] = {};
   stats::Histogram latency;  // from the intended send, like the run's
 };
@@ -127,7 +142,7 @@ class ScenarioSource : public RequestSource {
   // wait for one: rate x (steps x 50 ms + the think times between them).
   int suggested_connections(double peak_rps) const;
 
-  static constexpr uint32_t kKeepBytes = 16384;    // response bytes kept for captures/expectations
+  static constexpr uint32_t kKeepBytes = 16384;  // response bytes kept for captures (body_contains sees all)
   static constexpr uint32_t kRequestBytes = 4096;  // initial request buffer (grows only for bigger requests)
   static constexpr uint32_t kValueBytes = 256;     // initial capacity of each variable's value
 
@@ -139,19 +154,23 @@ class ScenarioSource : public RequestSource {
     std::string request;
     std::vector<std::string> values;  // by variable index
     std::unique_ptr<char[]> keep;
+    BodySearch search;  // expect.body_contains, over the whole body as it arrives
   };
   struct alignas(64) Worker {
     std::mt19937_64 rng;
     std::vector<StepResult> steps;
     uint64_t journeys = 0, reused = 0;
-    std::cmatch match;
+    CaptureRegex::Scratch regex;
     std::string scratch;  // a rendered body, before its length goes into the head
   };
   void start_journey(Worker& w, Vu& vu, uint32_t vu_id);
-  void render(const Template& t, const Vu& vu, std::string& out) const;
+  // encode: percent-encode values (the path and query) unless ${raw:...}.
+  void render(const Template& t, const Vu& vu, std::string& out, bool encode) const;
   void build_request(Vu& vu, const ScenarioStep& step);
   int64_t draw_think(Worker& w, const ScenarioStep& step);
-  bool run_capture(Worker& w, const Capture& c, std::string_view head, std::string_view body, Vu& vu);
+  enum class CaptureOutcome { ok, failed, limit, truncated };
+  CaptureOutcome run_capture(Worker& w, const Capture& c, std::string_view head, std::string_view body,
+                             bool truncated, Vu& vu);
 
   const Scenario& s_;
   bool keep_alive_, closed_;
