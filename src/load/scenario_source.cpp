@@ -546,8 +546,8 @@ RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t conne
     sr.capture_failures += capture_failed;
     sr.capture_limit += capture_limit;
     sr.capture_truncated += capture_truncated;
-    if (r.status >= 100)
-      sr.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, r.end_ns - r.intended_ns)));
+    // As in the driver's totals: a failed request counts at the time it failed.
+    sr.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, r.end_ns - r.intended_ns)));
   }
   After a;
   a.error = err;

@@ -557,3 +557,28 @@ TEST(ScenarioRun, CliSurvivesLargeResponsesAndRejectsBadRegexes) {
       << bad.err;
   EXPECT_EQ(http_get(server.port(), "/log"), "");  // nothing was sent
 }
+
+// A step whose requests time out still has latency, at least the timeout:
+// the step table agrees with the run's totals (every request counted).
+TEST(ScenarioRun, TimedOutStepCountsInItsLatency) {
+  ServerProcess server({"--service-ms", "1", "--stall-every-ms", "200", "--stall-ms", "100"});
+  ASSERT_GT(server.port(), 0);
+  auto dir = temp_dir();
+  Scenario s = scenario_for(server, dir, R"({
+    "base_url": "http://127.0.0.1:@PORT@",
+    "steps": [{"name": "stalls", "path": "/a"}]})");
+  LoadConfig c;
+  c.closed = true;
+  c.threads = 1;
+  c.connections = 2;
+  c.timeout_ns = 20'000'000;
+  c.stages = {{1'000'000'000, 0, 0}};
+  Outcome r = run(s, c);
+  ASSERT_EQ(r.steps.size(), 1u);
+  const StepResult& step = r.steps[0];
+  const uint64_t timeouts = step.errors_by_class[static_cast<int>(ErrorClass::timeout)];
+  ASSERT_GT(timeouts, 0u) << "the server stalls 100 ms every 200 ms";
+  ASSERT_LT(timeouts, step.requests);
+  EXPECT_EQ(step.latency.count(), step.requests);
+  EXPECT_GE(step.latency.max_ns(), 20'000'000u);
+}
