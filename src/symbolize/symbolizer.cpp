@@ -50,7 +50,10 @@ class SymbolizerImpl final : public Symbolizer {
   SymbolizerImpl(std::unique_ptr<SystemAccess> system, SymbolizerOptions options)
       : system_(std::move(system)), options_(options) {}
 
-  void add_mapping(const capture::Mapping& mapping) override { maps_.add(mapping); }
+  void add_mapping(const capture::Mapping& mapping) override {
+    if (pids_seen_.insert(mapping.pid).second) system_->note_process(mapping.pid);
+    maps_.add(mapping);
+  }
   void on_exec(uint32_t pid, uint64_t time_ns) override { maps_.on_exec(pid, time_ns); }
 
   void symbolize_user(uint32_t pid, uint64_t time_ns, uint64_t ip, bool return_address,
@@ -235,6 +238,7 @@ class SymbolizerImpl final : public Symbolizer {
   std::unordered_map<uint32_t, JitState> jit_;
   SymbolizerStats stats_;
   std::vector<std::string> warnings_;
+  std::unordered_set<uint32_t> pids_seen_;
 };
 
 }  // namespace

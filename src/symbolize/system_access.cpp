@@ -65,6 +65,8 @@ class RealSystemAccess final : public SystemAccess {
  public:
   Result<std::string> read_kallsyms() override { return read_text("/proc/kallsyms"); }
 
+  void note_process(uint32_t pid) override { identity(pid); }
+
   PerfMapText read_perf_map(uint32_t pid) override {
     PerfMapText out;
     const TargetIdentity* id = identity(pid);
@@ -76,7 +78,7 @@ class RealSystemAccess final : public SystemAccess {
     }
     std::string path = "/tmp/perf-" + std::to_string(id->ns_pid) + ".map";
     OpenedFile f = open_in_target_root(pid, path, /*nofollow=*/true);
-    if (f.absent && id->same_mount_ns && !alive(pid)) f = open_host_file(path, /*nofollow=*/true);
+    if (f.no_root && id->same_mount_ns == true) f = open_host_file(path, /*nofollow=*/true);
     if (f.absent) return out;
     if (!f.ok()) {
       out.status = PerfMapText::Status::refused;
@@ -137,14 +139,16 @@ class RealSystemAccess final : public SystemAccess {
     OpenedFile f;
     if (c.where == ElfCandidate::Where::host) {
       f = open_host_file(c.path, /*nofollow=*/false);
-    } else if (alive(pid)) {
-      f = open_in_target_root(pid, c.path, /*nofollow=*/false);
     } else {
-      const TargetIdentity* id = identity(pid);
-      if (id != nullptr && !id->same_mount_ns)
-        return make_error(ErrorKind::target_gone,
-                          "pid " + std::to_string(pid) + " is gone with its mount namespace");
-      f = open_host_file(c.path, /*nofollow=*/false);
+      f = open_in_target_root(pid, c.path, /*nofollow=*/false);
+      if (f.no_root) {
+        const TargetIdentity* id = identity(pid);
+        if (id != nullptr && id->same_mount_ns == false) {
+          return make_error(ErrorKind::target_gone,
+                            "pid " + std::to_string(pid) + " is gone with its mount namespace");
+        }
+        f = open_host_file(c.path, /*nofollow=*/false);
+      }
     }
     if (f.ok()) return std::move(f.fd);
     if (f.absent) return make_error(ErrorKind::io, c.path + ": no such file");
@@ -152,14 +156,11 @@ class RealSystemAccess final : public SystemAccess {
   }
 
  private:
-  static bool alive(uint32_t pid) {
-    return access(("/proc/" + std::to_string(pid) + "/root").c_str(), F_OK) == 0;
-  }
-
   // The identity of pid, read while it lives and remembered after.
   const TargetIdentity* identity(uint32_t pid) {
     if (auto id = read_target_identity(pid)) {
       auto& slot = identities_[pid];
+      if (!id->same_mount_ns) id->same_mount_ns = slot.same_mount_ns;  // a zombie: keep what was seen
       slot = std::move(*id);
       return &slot;
     }

@@ -102,7 +102,11 @@ OpenedFile open_in_target_root(uint32_t pid, const std::string& path, bool nofol
   std::string root_path = "/proc/" + std::to_string(pid) + "/root";
   std::string shown = root_path + path;
   UniqueFd root(::open(root_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root.valid()) return failed_open(errno, shown);
+  if (!root.valid()) {
+    OpenedFile out = failed_open(errno, shown);
+    out.no_root = out.absent;
+    return out;
+  }
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;

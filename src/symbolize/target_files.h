@@ -34,7 +34,8 @@ struct OpenedFile {
   UniqueFd fd;
   struct stat st {};
   bool absent = false;
-  std::string refused;  // non-empty: the file exists but is not safe to read
+  bool no_root = false;  // absent because the process's root is gone (exited, or a zombie)
+  std::string refused;   // non-empty: the file exists but is not safe to read
   bool ok() const { return fd.valid(); }
 };
 

@@ -270,6 +270,47 @@ TEST(SymbolizeUntrusted, OversizePerfMapIsCappedAndCounted) {
   EXPECT_EQ(late.truncated, 1u);
 }
 
+// A zombie (exited, not reaped) has no root or mount namespace to read any
+// more: what the symbolizer noted while it lived (its first mapping) still
+// lets its perf map and files be read from the host's tree it shared.
+TEST(SymbolizeUntrusted, ZombieTargetStillResolvesWhatWasSeenAlive) {
+  REQUIRE_ROOT();
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  pid_t target = fork();
+  if (target == 0) {
+    close(go[1]);
+    char c;
+    (void)!read(go[0], &c, 1);
+    _exit(0);
+  }
+  close(go[0]);
+  PerfMapFile map(target);
+  map.write("7f0000001000 100 jitted_before_exit\n");
+  auto s = Symbolizer::create();
+  capture::Mapping m;
+  m.pid = static_cast<uint32_t>(target);
+  m.start = kAnonStart;
+  m.end = kAnonEnd;
+  m.path = "//anon";
+  s->add_mapping(m);  // alive here
+  close(go[1]);       // now it exits; not reaped: a zombie
+  std::string state;
+  for (int i = 0; i < 500 && state != "Z"; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(target) + "/stat");
+    std::string pid, comm;
+    stat >> pid >> comm >> state;
+    if (state != "Z") std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(state, "Z");
+  std::vector<capture::Frame> frames;
+  s->symbolize_user(m.pid, 10, kAnonStart + 0x1010, false, frames);
+  waitpid(target, nullptr, 0);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].function, "jitted_before_exit");
+  EXPECT_EQ(s->stats().perf_maps_refused, 0u);
+}
+
 // A library path that is a FIFO (the process is gone or never mapped it, so
 // only the path is left): libelf must never get it.
 TEST(SymbolizeUntrusted, FifoInPlaceOfALibraryDoesNotBlock) {

@@ -49,6 +49,11 @@ class SystemAccess {
  public:
   virtual ~SystemAccess() = default;
 
+  // A process the symbolizer heard of for the first time (its first
+  // mapping), most likely still alive: the moment to note who it is (its
+  // users, namespaces), which its perf map and files are checked against
+  // later, when it may be gone or a zombie.
+  virtual void note_process(uint32_t /*pid*/) {}
   // The text of /proc/kallsyms. Read once per Symbolizer, on first use.
   virtual Result<std::string> read_kallsyms() = 0;
   // The target's /tmp/perf-PID.map (in its own root, PID as it sees itself):
