@@ -21,6 +21,7 @@
 #include "capture/crc32c.h"
 #include "capture/format.h"
 #include "loadprof/util/fd.h"
+#include "loadprof/util/units.h"
 
 namespace loadprof::capture {
 namespace {
@@ -75,10 +76,78 @@ bool is_event_chunk(uint16_t type) {
 
 constexpr uint64_t kSecondNs = 1'000'000'000;
 
+// The in-memory size of one decoded record of a chunk type (with the index
+// entry processes and threads also get; a drop counter is a map node).
+uint64_t record_bytes(uint16_t type) {
+  switch (ChunkType(type)) {
+    case ChunkType::metadata:
+      return sizeof(Metadata);
+    case ChunkType::clock_sync:
+      return sizeof(ClockSync);
+    case ChunkType::processes:
+      return sizeof(Process) + 48;
+    case ChunkType::threads:
+      return sizeof(Thread) + 48;
+    case ChunkType::mappings:
+      return sizeof(Mapping);
+    case ChunkType::frames:
+      return sizeof(Frame);
+    case ChunkType::stacks:
+      return sizeof(Stack);
+    case ChunkType::cpu_samples:
+      return sizeof(CpuSample);
+    case ChunkType::offcpu:
+      return sizeof(OffCpuInterval);
+    case ChunkType::cpu_accounting:
+      return sizeof(CpuAccounting);
+    case ChunkType::requests:
+      return sizeof(RequestRecord);
+    case ChunkType::drops:
+      return 128;
+    case ChunkType::end:
+      return sizeof(EndInfo);
+  }
+  return 64;
+}
+
+// Heap bytes a record can hold per payload byte it came from: a string's
+// bytes (its length prefix makes it one byte longer than its heap block
+// less the allocator's header: at most 2x); a stack's frame list (a 4-byte
+// id per varint of >= 1 byte); a metadata's probe list (a 32-byte string per
+// >= 1-byte entry); a drop counter's map nodes (~120 bytes per >= 2-byte
+// entry). Event records hold nothing on the heap.
+uint64_t heap_bytes_per_payload_byte(uint16_t type) {
+  switch (ChunkType(type)) {
+    case ChunkType::metadata:
+      return 34;
+    case ChunkType::drops:
+      return 64;
+    case ChunkType::stacks:
+      return 4;
+    case ChunkType::cpu_samples:
+    case ChunkType::offcpu:
+    case ChunkType::cpu_accounting:
+    case ChunkType::requests:
+    case ChunkType::clock_sync:
+      return 0;
+    default:
+      return 2;
+  }
+}
+
+// An upper estimate of what decoding a chunk costs: its records (every record
+// takes at least one payload byte, so a header's count beyond the payload
+// cannot be real), their heap, and the payload bytes decompressed.
+uint64_t decoded_cost_bytes(uint16_t type, uint64_t record_count, uint64_t payload_bytes) {
+  uint64_t records = std::min(record_count, payload_bytes) * record_bytes(type);
+  return records + payload_bytes * (1 + heap_bytes_per_payload_byte(type));
+}
+
 class ChunkReader {
  public:
   ChunkReader(std::string_view bytes, const ReadOptions& options) : bytes_(bytes), options_(options) {
     dctx_.reset(ZSTD_createDCtx());
+    bound_ = options.max_decoded_bytes != 0 ? options.max_decoded_bytes : decoded_bytes_bound(bytes.size());
   }
 
   Result<Capture> run() {
@@ -88,6 +157,13 @@ class ChunkReader {
       std::string why;
       uint64_t next = 0;
       if (!read_chunk(offset, next, why)) {
+        // Not damage to recover from: the file asks for more than its size
+        // can honestly hold, and what came before it is suspect too.
+        if (over_bound_) {
+          Error e = corrupt(why, offset);
+          e.message += "; if the capture is genuine, lift the bound with --max-memory SIZE or unlimited";
+          return e;
+        }
         if (complete_chunks() == 0) {
           return corrupt("no complete chunk: " + why, offset);
         }
@@ -173,7 +249,7 @@ class ChunkReader {
       ++capture_.read_info.chunks_skipped_window;  // checked intact above, never decompressed
       return true;
     }
-    std::string_view payload = stored;
+    // The header's sizes first (damage), then what decoding would cost.
     if (h.flags & kChunkFlagZstd) {
       if (h.uncompressed_size > kMaxChunkPayloadBytes) {
         why = "chunk claims " + std::to_string(h.uncompressed_size) + " uncompressed bytes";
@@ -184,6 +260,23 @@ class ChunkReader {
         why = std::string(chunk_type_name(h.type)) + " chunk: zstd frame size does not match the header";
         return false;
       }
+    } else if (h.uncompressed_size != h.stored_size) {
+      why = "stored chunk with mismatched sizes";
+      return false;
+    }
+    uint64_t cost = decoded_cost_bytes(h.type, h.record_count, h.uncompressed_size);
+    uint64_t& decoded = capture_.read_info.decoded_bytes;
+    if (cost > bound_ - std::min(bound_, decoded)) {
+      over_bound_ = true;
+      why = "a " + std::string(chunk_type_name(h.type)) + " chunk claims " + std::to_string(h.record_count) +
+            " records in " + std::to_string(h.uncompressed_size) +
+            " bytes: decoding would take more than the " + std::to_string(bound_) +
+            " bytes of memory allowed for a " + std::to_string(bytes_.size()) + "-byte file";
+      return false;
+    }
+    decoded += cost;
+    std::string_view payload = stored;
+    if (h.flags & kChunkFlagZstd) {
       try {
         buffer_.resize(h.uncompressed_size);
       } catch (const std::bad_alloc&) {
@@ -198,9 +291,6 @@ class ChunkReader {
         return false;
       }
       payload = std::string_view(buffer_.data(), n);
-    } else if (h.uncompressed_size != h.stored_size) {
-      why = "stored chunk with mismatched sizes";
-      return false;
     }
     std::string decode_why;
     DecodeStatus status = DecodeStatus::malformed;
@@ -213,7 +303,12 @@ class ChunkReader {
     switch (status) {
       case DecodeStatus::ok:
         ++capture_.read_info.chunks_read;
-        if (windowed()) apply_window(h.type);
+        if (windowed() && is_event_chunk(h.type)) {
+          apply_window(h.type);
+          // Only the records kept stay in memory.
+          uint64_t kept = event_count(h.type) - std::min(event_count(h.type), size_before_);
+          decoded -= cost - std::min(cost, decoded_cost_bytes(h.type, kept, h.uncompressed_size));
+        }
         return true;
       case DecodeStatus::unsupported_version:
         ++capture_.read_info.chunks_skipped_unknown;
@@ -227,11 +322,16 @@ class ChunkReader {
 
   size_t event_count(uint16_t type) const {
     switch (ChunkType(type)) {
-      case ChunkType::cpu_samples: return capture_.cpu_samples.size();
-      case ChunkType::offcpu: return capture_.offcpu.size();
-      case ChunkType::cpu_accounting: return capture_.cpu_accounting.size();
-      case ChunkType::requests: return capture_.requests.size();
-      default: return 0;
+      case ChunkType::cpu_samples:
+        return capture_.cpu_samples.size();
+      case ChunkType::offcpu:
+        return capture_.offcpu.size();
+      case ChunkType::cpu_accounting:
+        return capture_.cpu_accounting.size();
+      case ChunkType::requests:
+        return capture_.requests.size();
+      default:
+        return 0;
     }
   }
 
@@ -263,8 +363,9 @@ class ChunkReader {
                   [&](const CpuSample& s) { return overlaps(s.time_ns, s.time_ns); });
         break;
       case ChunkType::offcpu:
-        keep_tail(capture_.offcpu, size_before_,
-                  [&](const OffCpuInterval& o) { return overlaps(o.start_ns, std::max(o.start_ns, o.end_ns)); });
+        keep_tail(capture_.offcpu, size_before_, [&](const OffCpuInterval& o) {
+          return overlaps(o.start_ns, std::max(o.start_ns, o.end_ns));
+        });
         break;
       case ChunkType::cpu_accounting:
         keep_tail(capture_.cpu_accounting, size_before_,
@@ -282,6 +383,8 @@ class ChunkReader {
 
   std::string_view bytes_;
   ReadOptions options_;
+  uint64_t bound_ = 0;
+  bool over_bound_ = false;
   size_t size_before_ = 0;
   std::unique_ptr<ZSTD_DCtx, DctxDeleter> dctx_;
   std::string buffer_;
@@ -290,6 +393,22 @@ class ChunkReader {
 };
 
 }  // namespace
+
+uint64_t decoded_bytes_bound(uint64_t file_bytes) {
+  if (file_bytes > (kNoDecodedBytesBound - kDecodedBytesBase) / kDecodedBytesPerFileByte)
+    return kNoDecodedBytesBound;
+  return kDecodedBytesBase + kDecodedBytesPerFileByte * file_bytes;
+}
+
+Result<uint64_t> parse_max_decoded_bytes(std::string_view text) {
+  if (text == "unlimited") return kNoDecodedBytesBound;
+  auto size = parse_size_bytes(text);
+  if (!size.ok() || *size == 0) {
+    return make_error(ErrorKind::usage,
+                      "--max-memory: '" + std::string(text) + "' is not a size (like 8GiB) or 'unlimited'");
+  }
+  return *size;
+}
 
 bool looks_like_capture(std::string_view first_bytes) {
   // "LPC" followed by a binary major version byte: folded text ("LPC;main 3")

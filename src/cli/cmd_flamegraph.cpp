@@ -37,8 +37,9 @@ bool is_capture(const std::string& path) {
 
 // A capture becomes folded lines of the kind asked for; folded text is the
 // only thing the renderer sees.
-Result<flamegraph::Profile> load_capture(const std::string& path, const std::string& kind) {
-  LOADPROF_TRY(capture, capture::read_capture(path));
+Result<flamegraph::Profile> load_capture(const std::string& path, const std::string& kind,
+                                         const capture::ReadOptions& read_options) {
+  LOADPROF_TRY(capture, capture::read_capture(path, read_options));
   if (capture.read_info.truncated) {
     log::warn(path + ": truncated at offset " + std::to_string(capture.read_info.damage_offset) + " (" +
               capture.read_info.damage + "); using everything before it");
@@ -50,8 +51,9 @@ Result<flamegraph::Profile> load_capture(const std::string& path, const std::str
   return profile;
 }
 
-Result<flamegraph::Profile> load(const std::string& path, const std::string& kind) {
-  if (is_capture(path)) return load_capture(path, kind);
+Result<flamegraph::Profile> load(const std::string& path, const std::string& kind,
+                                 const capture::ReadOptions& read_options) {
+  if (is_capture(path)) return load_capture(path, kind, read_options);
   auto profile = flamegraph::read_folded_file(path);
   if (!profile.ok()) return profile.error();
   if (profile->junk_lines > 0) {
@@ -90,7 +92,7 @@ Result<void> write_output(const std::string& path, const std::string& data) {
 
 int cmd_flamegraph(const Args& args) {
   po::options_description desc("flamegraph options");
-  std::string input, output, kind_text = "cpu", diff_path, title, subtitle, count_name;
+  std::string input, output, kind_text = "cpu", diff_path, title, subtitle, count_name, max_memory;
   double min_width_px = 0.1;
   uint32_t width_px = 1200;
   desc.add_options()("help,h", "show this help")("input", po::value(&input),
@@ -105,7 +107,9 @@ int cmd_flamegraph(const Args& args) {
       "min-width", po::value(&min_width_px),
       "frames narrower than PX pixels are merged into their parent (default 0.1)")(
       "width", po::value(&width_px), "image width in pixels (default 1200)")(
-      "count-name", po::value(&count_name), "what the counts are (default by kind: samples, ns, bytes)");
+      "count-name", po::value(&count_name), "what the counts are (default by kind: samples, ns, bytes)")(
+      "max-memory", po::value(&max_memory),
+      "memory a capture's records may take (default 16 MiB + 1024 x the file size; 'unlimited')");
   po::positional_options_description positional;
   positional.add("input", 1);
   auto vm = parse_args(args, desc, &positional);
@@ -118,11 +122,17 @@ int cmd_flamegraph(const Args& args) {
   }
   auto kind = flamegraph::parse_kind(kind_text);
   if (!kind.ok()) return fail(kind.error());
-  auto profile = load(input, kind_text);
+  capture::ReadOptions read_options;
+  if (!max_memory.empty()) {
+    auto bound = capture::parse_max_decoded_bytes(max_memory);
+    if (!bound.ok()) return fail(bound.error());
+    read_options.max_decoded_bytes = *bound;
+  }
+  auto profile = load(input, kind_text, read_options);
   if (!profile.ok()) return fail(profile.error());
   std::optional<flamegraph::Profile> base;
   if (!diff_path.empty()) {
-    auto b = load(diff_path, kind_text);
+    auto b = load(diff_path, kind_text, read_options);
     if (!b.ok()) return fail(b.error());
     base = std::move(b).value();
   }

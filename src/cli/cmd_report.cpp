@@ -1,4 +1,5 @@
 // loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND]
+//                 [--max-memory SIZE|unlimited]
 // Parses the flags into a report::ReportConfig, calls the report library,
 // prints its warnings and maps its errors to exit codes (SPEC.md).
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "options.h"
 
 #if defined(HAVE_LOADPROF_REPORT)
+#include "loadprof/capture/reader.h"
 #include "loadprof/report/run.h"
 #endif
 
@@ -16,7 +18,8 @@ namespace loadprof::cli {
 
 namespace {
 constexpr const char* kUsage =
-    "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND]";
+    "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND] "
+    "[--max-memory SIZE|unlimited]";
 }  // namespace
 
 #if defined(HAVE_LOADPROF_REPORT)
@@ -31,7 +34,10 @@ int cmd_report(const Args& args) {
       ("format", po::value<std::string>(),
        "md, json, folded, svg or html: only this one, on stdout (or into --output-dir)")
       ("kind", po::value<std::string>(),
-       "stack kind for folded/svg: cpu (default), offcpu, wall, io, alloc, alloc-live");
+       "stack kind for folded/svg: cpu (default), offcpu, wall, io, alloc, alloc-live")
+      ("max-memory", po::value<std::string>(),
+       "memory the capture's records may take: SIZE or 'unlimited' (default 16 MiB + 1024 x the file size;"
+       " a capture beyond it is refused as crafted)");
   // clang-format on
   po::options_description hidden;
   hidden.add_options()("capture", po::value<std::vector<std::string>>());
@@ -57,6 +63,11 @@ int cmd_report(const Args& args) {
   config.capture_path = files[0];
   if (vm->count("output-dir")) config.output_dir = (*vm)["output-dir"].as<std::string>();
   if (vm->count("kind")) config.kind = (*vm)["kind"].as<std::string>();
+  if (vm->count("max-memory")) {
+    auto bound = capture::parse_max_decoded_bytes((*vm)["max-memory"].as<std::string>());
+    if (!bound.ok()) return fail(bound.error());
+    config.read_options.max_decoded_bytes = *bound;
+  }
   if (vm->count("format")) {
     auto format = report::parse_format((*vm)["format"].as<std::string>());
     if (!format.ok()) return fail(format.error());

@@ -330,9 +330,14 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     }
   };
 
+  // Perf maps the symbolizer refused or capped: said when met, counted at the end.
+  auto report_symbolizer = [&] {
+    for (const std::string& w : symbolizer->take_warnings()) log::warn(w);
+  };
   while (true) {
     LOADPROF_CHECK(collector->poll(pipeline, kPollIntervalMs));
     pipeline.resolve_pending();
+    report_symbolizer();
     uint64_t now = monotonic_ns();
     if (now - last_flush_ns >= kFlushIntervalNs) {
       for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
@@ -386,6 +391,11 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   pipeline.resolve_pending();
   for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
   summary.drops = collector->drops();
+  report_symbolizer();
+  if (auto st = symbolizer->stats(); st.perf_maps_refused + st.perf_maps_truncated > 0) {
+    summary.drops["symbolize"]["perf_map_refused"] = st.perf_maps_refused;
+    summary.drops["symbolize"]["perf_map_truncated"] = st.perf_maps_truncated;
+  }
   writer->set_drops(summary.drops);
   auto pair = clock_pair_now();
   writer->add_clock_sync({pair.monotonic_ns, pair.realtime_ns});

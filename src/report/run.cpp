@@ -148,7 +148,7 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
   // Usage errors before any work: an unknown kind needs no capture to be wrong.
   if (config.kind && !analyze::is_kind(*config.kind)) LOADPROF_CHECK(check_kind(*config.kind, {}));
 
-  LOADPROF_TRY(capture, capture::read_capture(config.capture_path));
+  LOADPROF_TRY(capture, capture::read_capture(config.capture_path, config.read_options));
   const std::vector<std::string> held = analyze::kinds_in_capture(capture);
   if (config.kind) LOADPROF_CHECK(check_kind(*config.kind, held));
   const std::string kind = config.kind.value_or("cpu");

@@ -7,6 +7,7 @@
 #include <cxxabi.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -94,28 +95,35 @@ std::string demangle(const char* name) {
 }
 
 std::unique_ptr<Module> Module::open(std::string name, const std::string& file_name,
-                                     const std::vector<std::string>& candidates, const std::string& build_id,
-                                     const std::string& debuginfo_path) {
+                                     const std::vector<ElfCandidate>& candidates, const std::string& build_id,
+                                     const std::string& debuginfo_path, ElfOpener opener) {
   std::unique_ptr<Module> module(new Module(std::move(name)));
   module->debuginfo_path_ = debuginfo_path;
   module->debuginfo_path_ptr_ = module->debuginfo_path_.data();
+  module->opener_ = std::move(opener);
   module->callbacks_.find_elf = nullptr;  // dwfl_report_elf hands the file itself
-  module->callbacks_.find_debuginfo = dwfl_standard_find_debuginfo;
+  // Not dwfl_standard_find_debuginfo: it opens paths the target chose with a
+  // plain open(), as root, and a FIFO there would block us forever.
+  module->callbacks_.find_debuginfo = &Module::find_debuginfo;
   module->callbacks_.section_address = dwfl_offline_section_address;
   module->callbacks_.debuginfo_path = &module->debuginfo_path_ptr_;
-  for (const std::string& candidate : candidates) {
-    UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) continue;
+  for (const ElfCandidate& candidate : candidates) {
+    auto opened = module->opener_(candidate);
+    if (!opened.ok()) continue;
+    UniqueFd fd = std::move(*opened);
     Dwfl* dwfl = dwfl_begin(&module->callbacks_);
     if (dwfl == nullptr) return module;
     dwfl_report_begin(dwfl);
-    const std::string& report_name = file_name.empty() ? candidate : file_name;
+    const std::string& report_name = file_name.empty() ? candidate.path : file_name;
     Dwfl_Module* mod = dwfl_report_elf(dwfl, module->name_.c_str(), report_name.c_str(), fd.get(), 0, true);
     if (mod == nullptr) {  // not ELF: the fd stays ours
       dwfl_end(dwfl);
       continue;
     }
     fd.release();  // consumed by libdwfl on success
+    void** userdata = nullptr;
+    dwfl_module_info(mod, &userdata, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+    if (userdata != nullptr) *userdata = module.get();  // for find_debuginfo
     dwfl_report_end(dwfl, nullptr, nullptr);
 
     const unsigned char* bits = nullptr;
@@ -143,12 +151,92 @@ std::unique_ptr<Module> Module::open(std::string name, const std::string& file_n
     module->dwfl_ = dwfl;
     module->mod_ = mod;
     module->bias_ = bias;
-    module->opened_path_ = candidate;
+    module->opened_path_ = candidate.path;
     module->build_id_ = file_build_id;
     module->load_symbols();
     return module;
   }
   return module;
+}
+
+namespace {
+
+std::string directory_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string elf_build_id(int fd) {
+  Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  if (elf == nullptr) return {};
+  const void* bits = nullptr;
+  ssize_t n = dwelf_elf_gnu_build_id(elf, &bits);
+  std::string id = n > 0 ? hex(static_cast<const unsigned char*>(bits), static_cast<int>(n)) : std::string();
+  elf_end(elf);
+  return id;
+}
+
+}  // namespace
+
+int Module::open_debug_file(const ElfCandidate& candidate, const std::string& want_build_id,
+                            std::string& opened) {
+  auto fd = opener_(candidate);
+  if (!fd.ok()) return -1;
+  // A debuglink names a file, not its content: the build-id says whether it
+  // belongs to this module (without one, the name is all there is).
+  if (!want_build_id.empty() && elf_build_id(fd->get()) != want_build_id) return -1;
+  opened = candidate.path;
+  return fd->release();
+}
+
+int Module::find_debuginfo(Dwfl_Module* mod, void** userdata, const char*, Dwarf_Addr, const char* file_name,
+                           const char* debuglink_file, GElf_Word, char** debuginfo_file_name) {
+  auto* self = static_cast<Module*>(*userdata);
+  if (self == nullptr || !self->opener_) return -1;
+  const unsigned char* bits = nullptr;
+  GElf_Addr id_vaddr = 0;
+  int n = dwfl_module_build_id(mod, &bits, &id_vaddr);
+  std::string build_id = n > 0 ? hex(bits, n) : std::string();
+  std::string file = file_name != nullptr ? file_name : std::string();
+  std::string dir = directory_of(file);
+  std::string link = debuglink_file != nullptr ? debuglink_file : std::string();
+  if (link.find('/') != std::string::npos) link.clear();  // a debuglink is a bare file name
+
+  std::vector<ElfCandidate> tries;
+  std::string entries = self->debuginfo_path_;
+  size_t pos = 0;
+  while (pos <= entries.size()) {
+    size_t colon = entries.find(':', pos);
+    std::string entry = entries.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos);
+    pos = colon == std::string::npos ? entries.size() + 1 : colon + 1;
+    while (!entry.empty() && (entry.front() == '+' || entry.front() == '-')) entry.erase(0, 1);
+    if (!entry.empty() && entry.front() == '/') {
+      // A debug tree: by build-id, then by the file's own directory. The
+      // target's tree first, then ours (the same files when it shares our
+      // mount namespace).
+      std::vector<std::string> paths;
+      if (build_id.size() > 2) {
+        paths.push_back(entry + "/.build-id/" + build_id.substr(0, 2) + "/" + build_id.substr(2) + ".debug");
+      }
+      if (!link.empty() && !dir.empty()) paths.push_back(entry + dir + "/" + link);
+      for (const std::string& p : paths) {
+        tries.push_back({ElfCandidate::Where::target, p});
+        tries.push_back({ElfCandidate::Where::host, p});
+      }
+    } else if (!link.empty() && !dir.empty()) {
+      // Relative to the file, in the target's tree: "" is next to it.
+      std::string p = entry.empty() ? dir + "/" + link : dir + "/" + entry + "/" + link;
+      if (p != file) tries.push_back({ElfCandidate::Where::target, p});
+    }
+  }
+  for (const ElfCandidate& c : tries) {
+    std::string opened;
+    int fd = self->open_debug_file(c, build_id, opened);
+    if (fd < 0) continue;
+    *debuginfo_file_name = strdup(opened.c_str());
+    return fd;
+  }
+  return -1;
 }
 
 Module::~Module() {

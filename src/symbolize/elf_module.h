@@ -7,29 +7,39 @@
 #include <elfutils/libdwfl.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "loadprof/capture/model.h"
+#include "loadprof/symbolize/system_access.h"
 
 namespace loadprof::symbolize {
 
 // "_ZN2ns5KlassIiE6methodEi" -> "ns::Klass<int>::method(int)"; other names unchanged.
 std::string demangle(const char* name);
 
+// Opens a file for the module: a candidate image, or a separate debug file
+// (Where::target for paths the target names). Returns only regular files.
+using ElfOpener = std::function<Result<UniqueFd>(const ElfCandidate&)>;
+
 class Module {
  public:
   // name: basename shown in frames ("libc.so.6"). file_name: the path the
-  // mapping names (used by libdwfl to find .gnu_debuglink files). Opens the
-  // first candidate that is ELF and whose build-id equals build_id (hex; any
-  // when empty). A module whose file cannot be opened stays "not ok": its
-  // frames become "name+0xoffset".
-  // debuginfo_path: libdwfl's search path for separate debug files.
+  // mapping names (used to find .gnu_debuglink files). Opens the first
+  // candidate that is ELF and whose build-id equals build_id (hex; any when
+  // empty). A module whose file cannot be opened stays "not ok": its frames
+  // become "name+0xoffset". Every file, the separate debug files libdwfl asks
+  // for included, is opened through `opener`, never by libdwfl itself.
+  // debuginfo_path: where separate debug files are searched, in elfutils'
+  // syntax (":.debug:/usr/lib/debug": next to the file, in .debug/ next to it,
+  // DIR/.build-id/xx/yyyy.debug and DIR/<file's directory>/<debuglink>).
   static std::unique_ptr<Module> open(std::string name, const std::string& file_name,
-                                      const std::vector<std::string>& candidates, const std::string& build_id,
-                                      const std::string& debuginfo_path);
+                                      const std::vector<ElfCandidate>& candidates,
+                                      const std::string& build_id, const std::string& debuginfo_path,
+                                      ElfOpener opener);
   ~Module();
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
@@ -77,12 +87,19 @@ class Module {
   bool scopes_from_index(Dwarf_Die* cu, uint64_t pc, std::vector<Dwarf_Die>& inlined, Dwarf_Die& subprogram);
   const std::vector<SubprogramRange>& cu_index(Dwarf_Die* cu);
   void load_symbols();
+  // libdwfl's find_debuginfo callback: separate debug files through opener_.
+  static int find_debuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
+                            const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
+                            char** debuginfo_file_name);
+  // A debug file whose build-id (when the module has one) matches.
+  int open_debug_file(const ElfCandidate& candidate, const std::string& want_build_id, std::string& opened);
   const char* symbol_at(uint64_t address) const;
 
   std::string name_;
   // libdwfl keeps pointers to both for the life of the Dwfl.
   std::string debuginfo_path_;
   char* debuginfo_path_ptr_ = nullptr;
+  ElfOpener opener_;
   Dwfl_Callbacks callbacks_{};
   std::string opened_path_;
   std::string build_id_;

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "symbolize/elf_module.h"
 #include "symbolize/kallsyms.h"
@@ -49,7 +50,10 @@ class SymbolizerImpl final : public Symbolizer {
   SymbolizerImpl(std::unique_ptr<SystemAccess> system, SymbolizerOptions options)
       : system_(std::move(system)), options_(options) {}
 
-  void add_mapping(const capture::Mapping& mapping) override { maps_.add(mapping); }
+  void add_mapping(const capture::Mapping& mapping) override {
+    if (pids_seen_.insert(mapping.pid).second) system_->note_process(mapping.pid);
+    maps_.add(mapping);
+  }
   void on_exec(uint32_t pid, uint64_t time_ns) override { maps_.on_exec(pid, time_ns); }
 
   void symbolize_user(uint32_t pid, uint64_t time_ns, uint64_t ip, bool return_address,
@@ -135,11 +139,14 @@ class SymbolizerImpl final : public Symbolizer {
   }
 
   SymbolizerStats stats() const override { return stats_; }
+  std::vector<std::string> take_warnings() override { return std::exchange(warnings_, {}); }
 
  private:
   struct JitState {
     std::optional<PerfMap> map;
     size_t text_size = 0;
+    bool refused = false;                 // the file was unsafe once: not read again for this pid
+    bool truncated = false;               // already counted and warned
     std::unordered_set<uint64_t> missed;  // addresses already retried after a reload
   };
 
@@ -162,8 +169,11 @@ class SymbolizerImpl final : public Symbolizer {
     key += m.build_id;
     auto it = modules_.find(key);
     if (it == modules_.end()) {
+      SystemAccess* system = system_.get();
+      uint32_t pid = m.pid;
       auto module = Module::open(basename_of(path), path, system_->elf_candidates(m), m.build_id,
-                                 options_.debuginfo_path);
+                                 options_.debuginfo_path,
+                                 [system, pid](const ElfCandidate& c) { return system->open_elf(pid, c); });
       if (module->ok()) {
         ++stats_.modules_opened;
       } else {
@@ -194,16 +204,29 @@ class SymbolizerImpl final : public Symbolizer {
     return true;
   }
 
-  // Returns whether the map changed.
+  // Returns whether the map changed. A refused or capped file is counted and
+  // warned about once per pid.
   bool reload_jit(uint32_t pid, JitState& state) {
-    auto text = system_->read_perf_map(pid);
-    if (!text) {
-      if (!state.map) state.map = PerfMap();
+    if (!state.map) state.map = PerfMap();
+    if (state.refused) return false;
+    PerfMapText file = system_->read_perf_map(pid);
+    if (file.status == PerfMapText::Status::refused) {
+      state.refused = true;
+      ++stats_.perf_maps_refused;
+      warnings_.push_back(file.why);
       return false;
     }
-    if (state.map && text->size() == state.text_size) return false;
-    state.text_size = text->size();
-    state.map = PerfMap::parse(*text);
+    if (file.status != PerfMapText::Status::ok) return false;
+    if (file.truncated && !state.truncated) {
+      state.truncated = true;
+      ++stats_.perf_maps_truncated;
+      warnings_.push_back("perf map of pid " + std::to_string(pid) + " holds " +
+                          std::to_string(file.file_size_bytes) + " bytes: only the first " +
+                          std::to_string(kMaxPerfMapBytes >> 20) + " MiB were read");
+    }
+    if (state.text_size != 0 && file.text.size() == state.text_size) return false;
+    state.text_size = file.text.size();
+    state.map = PerfMap::parse(file.text);
     return true;
   }
 
@@ -214,6 +237,8 @@ class SymbolizerImpl final : public Symbolizer {
   std::optional<KernelSymbols> kallsyms_;
   std::unordered_map<uint32_t, JitState> jit_;
   SymbolizerStats stats_;
+  std::vector<std::string> warnings_;
+  std::unordered_set<uint32_t> pids_seen_;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "capture/format.h"
 #include "loadprof/capture/model.h"
 #include "loadprof/capture/writer.h"
 
@@ -161,6 +162,24 @@ inline Result<void> write_capture(const std::string& path, const Capture& c, siz
   }
   if (finish && c.end) return w.finish(*c.end);
   return {};
+}
+
+// A crafted cpu_samples chunk of n well-formed samples (every delta 0, no
+// stack): 5 zero bytes per sample, which zstd shrinks to almost nothing, so
+// a file of a few KB declares millions of records.
+inline std::string zero_samples_chunk(uint32_t n) {
+  std::string payload;
+  payload.push_back(1);  // encoding version
+  uint64_t v = n;
+  while (v >= 0x80) {
+    payload.push_back(char(0x80 | (v & 0x7f)));
+    v >>= 7;
+  }
+  payload.push_back(char(v));
+  payload.append(size_t(n) * 5, '\0');
+  std::string out;
+  if (!append_chunk(out, uint16_t(ChunkType::cpu_samples), payload, n, 0, 0, 19, nullptr).ok()) return {};
+  return out;
 }
 
 }  // namespace loadprof::capture::testing

@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
       {"corrupt-short-header", valid.substr(0, 7)},
       {"corrupt-garbage-text", "server;main;work;hot 12\nserver;main 3\n"},
       {"corrupt-empty", ""},
+      // 2 KB declaring 6 million samples: over the reader's memory bound.
+      {"corrupt-crafted-huge-counts",
+       valid.substr(0, samples->offset) + testing::zero_samples_chunk(6'000'000)},
   };
   std::ofstream expected(dir + "/EXPECTED");
   expected << "# name outcome cpu_samples chunks_read (written by capture_corpus_gen)\n";

@@ -42,9 +42,38 @@ inline void check_invariants(const Capture& c) {
   if (total != c.cpu_samples.size()) std::abort();
 }
 
-inline void check_result(const Result<Capture>& r) {
+// The memory a capture's records hold beyond the Capture object itself:
+// vectors at their size, strings that left the small-string buffer, stacks'
+// frame lists, drop counters' map nodes.
+inline uint64_t retained_bytes(const Capture& c) {
+  auto str = [](const std::string& s) -> uint64_t { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
+  uint64_t n = str(c.metadata.loadprof_version) + str(c.metadata.hostname) + str(c.metadata.kernel_release) +
+               str(c.metadata.command_line) + str(c.metadata.unwind);
+  for (const auto& p : c.metadata.probes) n += sizeof(std::string) + str(p);
+  n += c.clock_sync.size() * sizeof(ClockSync);
+  for (const auto& p : c.processes) n += sizeof(Process) + str(p.command);
+  for (const auto& t : c.threads) n += sizeof(Thread) + str(t.name);
+  for (const auto& m : c.mappings) n += sizeof(Mapping) + str(m.path) + str(m.build_id);
+  for (const auto& f : c.frames) n += sizeof(Frame) + str(f.function) + str(f.module) + str(f.file);
+  for (const auto& s : c.stacks) n += sizeof(Stack) + s.frames.capacity() * sizeof(FrameId);
+  n += c.cpu_samples.size() * sizeof(CpuSample) + c.offcpu.size() * sizeof(OffCpuInterval) +
+       c.cpu_accounting.size() * sizeof(CpuAccounting) + c.requests.size() * sizeof(RequestRecord);
+  for (const auto& [probe, reasons] : c.drops) {
+    n += 32 + sizeof(std::string) + sizeof(reasons) + str(probe);
+    for (const auto& [reason, count] : reasons) n += 32 + sizeof(std::string) + sizeof(count) + str(reason);
+  }
+  if (c.end) n += str(c.end->reason);
+  return n;
+}
+
+// input_size: the bytes read. Memory stays proportional to them: the
+// reader's estimate covers what the records hold, and the bound holds the
+// estimate.
+inline void check_result(const Result<Capture>& r, size_t input_size) {
   if (r.ok()) {
     check_invariants(*r);
+    if (retained_bytes(*r) > r->read_info.decoded_bytes) std::abort();
+    if (r->read_info.decoded_bytes > decoded_bytes_bound(input_size)) std::abort();
   } else if (r.error().kind != ErrorKind::corrupt_input ||
              r.error().message.find(" at offset ") == std::string::npos) {
     std::abort();  // every rejection is corrupt_input naming an offset
@@ -93,11 +122,11 @@ inline void decode_raw_payload(std::string_view data) {
 
 inline void fuzz_one_input(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  check_result(read_capture_bytes(input));
+  check_result(read_capture_bytes(input), size);
   std::string fixed = fix_checksums(std::string(input));
-  check_result(read_capture_bytes(fixed));
+  check_result(read_capture_bytes(fixed), size);
   // A time window (around the test fixtures' start time) exercises the chunk skipping and filtering.
-  check_result(read_capture_bytes(fixed, ReadOptions{1'000'000'000'000, 1'000'002'000'000}));
+  check_result(read_capture_bytes(fixed, ReadOptions{1'000'000'000'000, 1'000'002'000'000}), size);
   decode_raw_payload(input);
   (void)looks_like_capture(input);
 }

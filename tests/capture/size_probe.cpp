@@ -4,10 +4,15 @@
 // one flush per second as the recorder does. Prints the samples-chunk cost
 // per zstd level and the whole file's cost through CaptureWriter.
 //   build/tests/capture/capture_size_probe [seconds]
+// With --ratio, prints for each capture given the memory its records take
+// per file byte (ReadInfo::decoded_bytes), which the reader's default bound
+// (kDecodedBytesPerFileByte) must leave far behind:
+//   build/tests/capture/capture_size_probe --ratio FILE.lpc...
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <string>
 
 #include "capture/capture_fixture.h"
 #include "capture/chunk_walk.h"
@@ -20,6 +25,25 @@
 using namespace loadprof::capture;
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--ratio") {
+    for (int i = 2; i < argc; ++i) {
+      ReadOptions unbounded;
+      unbounded.max_decoded_bytes = kNoDecodedBytesBound;
+      auto c = read_capture(argv[i], unbounded);
+      if (!c.ok()) {
+        std::printf("%s: %s\n", argv[i], c.error().message.c_str());
+        continue;
+      }
+      uint64_t bytes = testing::read_file(argv[i]).size();
+      std::printf(
+          "%s: %llu bytes, %zu samples, records %llu bytes in memory: %.1f per file byte (bound %llu)\n",
+          argv[i], static_cast<unsigned long long>(bytes), c->cpu_samples.size(),
+          static_cast<unsigned long long>(c->read_info.decoded_bytes),
+          double(c->read_info.decoded_bytes) / double(bytes),
+          static_cast<unsigned long long>(kDecodedBytesPerFileByte));
+    }
+    return 0;
+  }
   int seconds = argc > 1 ? std::atoi(argv[1]) : 60;
   const uint32_t kPid = 4242, kCpus = 2, kHz = 999, kStacks = 500;
   const uint64_t t0 = 5'000'000'000'000;

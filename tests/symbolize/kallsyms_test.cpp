@@ -33,8 +33,8 @@ class FakeSystemAccess final : public SystemAccess {
     ++kallsyms_reads;
     return kallsyms_;
   }
-  Result<std::string> read_perf_map(uint32_t) override { return make_error(ErrorKind::io, "no perf map"); }
-  std::vector<std::string> elf_candidates(const capture::Mapping&) override { return {}; }
+  PerfMapText read_perf_map(uint32_t) override { return {}; }
+  std::vector<ElfCandidate> elf_candidates(const capture::Mapping&) override { return {}; }
   int kallsyms_reads = 0;
 
  private:

@@ -30,8 +30,11 @@ TEST(SymbolizeModule, ScopeIndexGivesTheFramesOfDwarfGetscopes) {
   std::mt19937_64 rng(7);
   for (const auto& m : fixture.maps(0)) {
     if (!m.executable || !m.path.starts_with("/")) continue;
-    auto indexed = Module::open("x", m.path, {m.path}, "", ":.debug:/usr/lib/debug");
-    auto scanned = Module::open("x", m.path, {m.path}, "", ":.debug:/usr/lib/debug");
+    auto system = make_system_access();
+    auto opener = [&](const ElfCandidate& c) { return system->open_elf(m.pid, c); };
+    std::vector<ElfCandidate> candidates{{ElfCandidate::Where::target, m.path}};
+    auto indexed = Module::open("x", m.path, candidates, "", ":.debug:/usr/lib/debug", opener);
+    auto scanned = Module::open("x", m.path, candidates, "", ":.debug:/usr/lib/debug", opener);
     ASSERT_TRUE(indexed->ok()) << m.path;
     scanned->set_scope_index(false);
     uint64_t size = m.end - m.start;

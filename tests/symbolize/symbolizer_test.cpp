@@ -73,12 +73,13 @@ class RecordingSystemAccess final : public SystemAccess {
   explicit RecordingSystemAccess(std::vector<std::string>* offered)
       : real_(make_system_access()), offered_(offered) {}
   Result<std::string> read_kallsyms() override { return real_->read_kallsyms(); }
-  Result<std::string> read_perf_map(uint32_t pid) override { return real_->read_perf_map(pid); }
-  std::vector<std::string> elf_candidates(const capture::Mapping& m) override {
+  PerfMapText read_perf_map(uint32_t pid) override { return real_->read_perf_map(pid); }
+  std::vector<ElfCandidate> elf_candidates(const capture::Mapping& m) override {
     auto c = real_->elf_candidates(m);
-    offered_->insert(offered_->end(), c.begin(), c.end());
+    for (const auto& candidate : c) offered_->push_back(candidate.path);
     return c;
   }
+  Result<UniqueFd> open_elf(uint32_t pid, const ElfCandidate& c) override { return real_->open_elf(pid, c); }
 
  private:
   std::unique_ptr<SystemAccess> real_;

@@ -76,13 +76,16 @@ TEST(SymbolizeMapTable, LatestMappingAtTheLookupTimeWins) {
 class JitSystemAccess final : public SystemAccess {
  public:
   Result<std::string> read_kallsyms() override { return std::string(); }
-  Result<std::string> read_perf_map(uint32_t pid) override {
+  PerfMapText read_perf_map(uint32_t pid) override {
     ++reads;
+    PerfMapText out;
     auto it = maps.find(pid);
-    if (it == maps.end()) return make_error(ErrorKind::io, "open /tmp/perf-" + std::to_string(pid) + ".map");
-    return it->second;
+    if (it == maps.end()) return out;
+    out.status = PerfMapText::Status::ok;
+    out.text = it->second;
+    return out;
   }
-  std::vector<std::string> elf_candidates(const capture::Mapping&) override { return {}; }
+  std::vector<ElfCandidate> elf_candidates(const capture::Mapping&) override { return {}; }
   std::map<uint32_t, std::string> maps;
   int reads = 0;
 };

@@ -184,6 +184,7 @@ struct ReadInfo {
   uint64_t chunks_read = 0;
   uint64_t chunks_skipped_unknown = 0;
   uint64_t chunks_skipped_window = 0;        // event chunks wholly outside ReadOptions' window
+  uint64_t decoded_bytes = 0;                // upper estimate of the memory the records read take
 
   friend bool operator==(const ReadInfo&, const ReadInfo&) = default;
 };

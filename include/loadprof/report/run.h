@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "loadprof/analyze/analysis.h"
+#include "loadprof/capture/reader.h"
 #include "loadprof/util/result.h"
 
 namespace loadprof::report {
@@ -24,6 +25,7 @@ struct ReportConfig {
   std::optional<Format> format;           // none: Markdown on stdout, or every file with output_dir
   std::optional<std::string> kind;        // folded/svg kind; default "cpu"
   analyze::AnalysisOptions analysis;
+  capture::ReadOptions read_options;      // the bound on decoded memory (--max-memory)
 };
 
 struct ReportOutcome {

@@ -31,9 +31,11 @@ struct SymbolizerStats {
   uint64_t user_lookups = 0;
   uint64_t user_cache_hits = 0;
   uint64_t kernel_lookups = 0;
-  uint64_t modules_opened = 0;     // ELF files opened with libdwfl (once per path+build-id)
-  uint64_t modules_failed = 0;     // modules whose file could not be opened or did not match
-  uint64_t unknown_addresses = 0;  // user addresses outside every known mapping
+  uint64_t modules_opened = 0;       // ELF files opened with libdwfl (once per path+build-id)
+  uint64_t modules_failed = 0;       // modules whose file could not be opened or did not match
+  uint64_t unknown_addresses = 0;    // user addresses outside every known mapping
+  uint64_t perf_maps_refused = 0;    // perf-PID.map not read: a FIFO, symlink, device, foreign owner
+  uint64_t perf_maps_truncated = 0;  // perf-PID.map larger than kMaxPerfMapBytes: the rest ignored
 };
 
 class Symbolizer {
@@ -82,6 +84,8 @@ class Symbolizer {
   }
 
   virtual SymbolizerStats stats() const { return {}; }
+  // One-line warnings (a refused or capped perf map) since the last call.
+  virtual std::vector<std::string> take_warnings() { return {}; }
 };
 
 }  // namespace loadprof::symbolize
