@@ -106,6 +106,13 @@ uint64_t record_bytes(uint16_t type) {
       return 128;
     case ChunkType::end:
       return sizeof(EndInfo);
+    case ChunkType::cpu_accounting_extra:
+      return 0;  // joined into the accounting rows already counted; nothing kept of its own
+    case ChunkType::io_events:
+    case ChunkType::allocations:
+    case ChunkType::load_histograms:
+    case ChunkType::strings:
+      return 64;  // reserved: skipped by this reader; a guess for when they decode
   }
   return 64;
 }
