@@ -1,4 +1,5 @@
 // loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND]
+//                [--group-by function|module]
 // Parses the flags into a report::ReportConfig, calls the report library,
 // prints its warnings and maps its errors to exit codes (SPEC.md).
 #include <iostream>
@@ -16,7 +17,8 @@ namespace loadprof::cli {
 
 namespace {
 constexpr const char* kUsage =
-    "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND]";
+    "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND] "
+    "[--group-by function|module]";
 }  // namespace
 
 #if defined(HAVE_LOADPROF_REPORT)
@@ -31,7 +33,10 @@ int cmd_report(const Args& args) {
       ("format", po::value<std::string>(),
        "md, json, folded, svg or html: only this one, on stdout (or into --output-dir)")
       ("kind", po::value<std::string>(),
-       "stack kind for folded/svg: cpu (default), offcpu, wall, io, alloc, alloc-live");
+       "stack kind for folded/svg: cpu (default), offcpu, wall, io, alloc, alloc-live")
+      ("group-by", po::value<std::string>(),
+       "function (default) or module: frames of the top tables, stacks, folded output and flame graphs "
+       "grouped by their module (a stripped library's unresolved frames become one)");
   // clang-format on
   po::options_description hidden;
   hidden.add_options()("capture", po::value<std::vector<std::string>>());
@@ -57,6 +62,11 @@ int cmd_report(const Args& args) {
   config.capture_path = files[0];
   if (vm->count("output-dir")) config.output_dir = (*vm)["output-dir"].as<std::string>();
   if (vm->count("kind")) config.kind = (*vm)["kind"].as<std::string>();
+  if (vm->count("group-by")) {
+    auto group_by = report::parse_group_by((*vm)["group-by"].as<std::string>());
+    if (!group_by.ok()) return fail(group_by.error());
+    config.group_by = *group_by;
+  }
   if (vm->count("format")) {
     auto format = report::parse_format((*vm)["format"].as<std::string>());
     if (!format.ok()) return fail(format.error());
