@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "report/schema_check.h"
 #include "support/privilege.h"
 #include "support/run.h"
 
@@ -29,6 +30,7 @@ namespace {
 struct Recorded {
   loadprof::testing::RunResult record;
   json report;
+  std::string report_text;
   std::string path;
 };
 
@@ -43,6 +45,7 @@ Recorded record_and_report(const std::vector<std::string>& command, const std::v
   auto rep = run({loadprof_binary(), "report", r.path, "--format", "json"});
   EXPECT_EQ(rep.exit_code, 0) << rep.err;
   if (rep.exit_code == 0) r.report = json::parse(rep.out);
+  r.report_text = rep.out;
   return r;
 }
 
@@ -96,6 +99,8 @@ TEST_F(ReportE2E, ProgramWithoutFramePointersIsNamedWithItsShare) {
   auto md = run({loadprof_binary(), "report", r.path});
   EXPECT_EQ(md.out.find("> **Warning:** poor stacks"), md.out.find("> **Warning:**")) << md.out;
   EXPECT_NE(md.out.find("## Stack quality"), std::string::npos);
+  LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(loadprof::testing::temp_dir(), "report.json",
+                                                                   r.report_text));
 }
 
 TEST_F(ReportE2E, FramePointerProgramGetsNoWarning) {
@@ -229,6 +234,8 @@ TEST_F(ReportE2E, DistributionNginxGetsTheWarning) {
   ASSERT_FALSE(q["modules"].empty());
   const std::string top = q["modules"][0]["module"].get<std::string>();
   EXPECT_TRUE(top.rfind("nginx", 0) == 0 || top.rfind("libz", 0) == 0 || top.rfind("libc", 0) == 0) << top;
+  LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(loadprof::testing::temp_dir(), "report.json",
+                                                                   r.report_text));
 }
 
 }  // namespace
