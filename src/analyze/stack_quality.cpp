@@ -24,12 +24,8 @@ struct BucketDef {
   const char* label;
   uint32_t min_depth, max_depth;
 };
-constexpr std::array<BucketDef, 6> kBuckets = {{{"1", 1, 1},
-                                                {"2", 2, 2},
-                                                {"3-4", 3, 4},
-                                                {"5-8", 5, 8},
-                                                {"9-16", 9, 16},
-                                                {"17+", 17, UINT32_MAX}}};
+constexpr std::array<BucketDef, 6> kBuckets = {
+    {{"1", 1, 1}, {"2", 2, 2}, {"3-4", 3, 4}, {"5-8", 5, 8}, {"9-16", 9, 16}, {"17+", 17, UINT32_MAX}}};
 
 }  // namespace
 
@@ -41,10 +37,21 @@ const char* const kStackQualityAdvice =
 
 bool is_root_function(std::string_view f) {
   // glibc's thread and process starts, musl's, and the kernel-facing entries.
-  static constexpr std::string_view kRoots[] = {
-      "main",          "_start",        "__libc_start_main", "__libc_start_call_main", "start_thread",
-      "clone",         "clone3",        "__clone",           "__clone3",               "thread_start",
-      "__start_thread", "_dl_start",    "_dl_start_user",    "__libc_start_main_impl", "start"};
+  static constexpr std::string_view kRoots[] = {"main",
+                                                "_start",
+                                                "__libc_start_main",
+                                                "__libc_start_call_main",
+                                                "start_thread",
+                                                "clone",
+                                                "clone3",
+                                                "__clone",
+                                                "__clone3",
+                                                "thread_start",
+                                                "__start_thread",
+                                                "_dl_start",
+                                                "_dl_start_user",
+                                                "__libc_start_main_impl",
+                                                "start"};
   for (auto r : kRoots) {
     if (f == r) return true;
   }
@@ -125,9 +132,10 @@ std::optional<std::string> stack_quality_warning(const StackQuality& q) {
     ++named;
   }
   if (named < q.modules.size()) text += " and " + std::to_string(q.modules.size() - named) + " more";
-  text += ", most likely built without frame pointers: their callers are missing from the flame graph and "
-          "the total times. Rebuild them with -fno-omit-frame-pointer or install frame-pointer builds; "
-          "--unwind dwarf and -dbgsym packages are not available yet.";
+  text +=
+      ", most likely built without frame pointers: their callers are missing from the flame graph and "
+      "the total times. Rebuild them with -fno-omit-frame-pointer or install frame-pointer builds; "
+      "--unwind dwarf and -dbgsym packages are not available yet.";
   return text;
 }
 

@@ -3,7 +3,8 @@
 
 namespace loadprof::record {
 
-void StackQualityWatch::add_stack(capture::StackId id, const std::vector<capture::Frame>& frames, bool truncated) {
+void StackQualityWatch::add_stack(capture::StackId id, const std::vector<capture::Frame>& frames,
+                                  bool truncated) {
   std::vector<const capture::Frame*> ptrs;
   ptrs.reserve(frames.size());
   for (const auto& f : frames) ptrs.push_back(&f);

@@ -180,7 +180,8 @@ void stack_quality(std::ostream& out, const analyze::Analysis& a) {
     return;
   }
   out << "<p class=\"note\">" << esc(kStackQualityNote) << "</p>\n<ul class=\"stack-quality\">\n"
-      << "<li>Samples with a user stack: " << q.user_samples << " (kernel only: " << q.kernel_only << ")</li>\n"
+      << "<li>Samples with a user stack: " << q.user_samples << " (kernel only: " << q.kernel_only
+      << ")</li>\n"
       << "<li>Reaching main or a thread start: " << q.reached_root << " (" << pct(q.reached_root_pct)
       << ")</li>\n<li>Stopped early: " << q.stopped_early << " (" << pct(q.stopped_early_pct)
       << ")</li>\n<li>Cut by the unwinder (an address outside the code): " << q.truncated << " ("
@@ -190,8 +191,9 @@ void stack_quality(std::ostream& out, const analyze::Analysis& a) {
     out << "<tr><td>" << esc(d.label) << "</td>" << num_td(d.samples) << pct_td(d.pct) << "</tr>\n";
   out << "</table>\n";
   if (!q.modules.empty()) {
-    out << "<p>Where the stacks that stopped early stop:</p>\n<table class=\"stop-modules\">\n<tr><th>module</th>"
-           "<th>stopped early</th><th>% of samples</th><th>stacks ending there</th></tr>\n";
+    out << "<p>Where the stacks that stopped early stop:</p>\n"
+           "<table class=\"stop-modules\">\n<tr><th>module</th><th>stopped early</th><th>% of samples</th>"
+           "<th>stacks ending there</th></tr>\n";
     for (const auto& m : q.modules) {
       out << "<tr><td><code>" << esc(m.module) << "</code></td>" << num_td(m.stopped_early)
           << pct_td(m.stopped_early_pct) << num_td(m.samples) << "</tr>\n";
@@ -349,8 +351,10 @@ void stacks(std::ostream& out, const analyze::Analysis& a) {
       shortened += analyze::short_name(s.frames[j]);
     }
     out << "<li>" << pct(s.pct) << " (" << s.samples << " samples)"
-        << (s.stopped_early ? ", stopped early" : s.truncated ? ", truncated" : "") << ": <code title=\""
-        << esc(folded) << "\">" << esc(shortened) << "</code></li>\n";
+        << (s.stopped_early ? ", stopped early"
+            : s.truncated   ? ", truncated"
+                            : "")
+        << ": <code title=\"" << esc(folded) << "\">" << esc(shortened) << "</code></li>\n";
   }
   out << "</ol>\n";
 }

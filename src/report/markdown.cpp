@@ -145,8 +145,8 @@ void by_task(std::ostream& out, const analyze::Analysis& a) {
   out << "## CPU by process\n\n" << kCpuPctNote << "\n\n";
   out << "| pid | command | samples | share % | cpu % |\n|---:|---|---:|---:|---:|\n";
   for (const auto& p : a.by_process) {
-    out << "| " << p.pid << " | " << code(p.command) << " | " << p.samples << " | " << pct(p.share_pct) << " | "
-        << pct(p.cpu_pct) << " |\n";
+    out << "| " << p.pid << " | " << code(p.command) << " | " << p.samples << " | " << pct(p.share_pct)
+        << " | " << pct(p.cpu_pct) << " |\n";
   }
   out << "\n## CPU by thread\n\n";
   out << "| pid | tid | comm | samples | share % | cpu % |\n|---:|---:|---|---:|---:|---:|\n";
@@ -179,14 +179,15 @@ void stack_quality(std::ostream& out, const analyze::Analysis& a) {
   out << "- Samples with a user stack: " << q.user_samples << " (kernel only: " << q.kernel_only << ")\n"
       << "- Reaching main or a thread start: " << q.reached_root << " (" << pct(q.reached_root_pct) << ")\n"
       << "- Stopped early: " << q.stopped_early << " (" << pct(q.stopped_early_pct) << ")\n"
-      << "- Cut by the unwinder (an address outside the code): " << q.truncated << " (" << pct(q.truncated_pct)
-      << ")\n\n";
+      << "- Cut by the unwinder (an address outside the code): " << q.truncated << " ("
+      << pct(q.truncated_pct) << ")\n\n";
   out << "| user frames | samples | % |\n|---|---:|---:|\n";
-  for (const auto& d : q.depths) out << "| " << d.label << " | " << d.samples << " | " << pct(d.pct) << " |\n";
+  for (const auto& d : q.depths)
+    out << "| " << d.label << " | " << d.samples << " | " << pct(d.pct) << " |\n";
   out << "\n";
   if (!q.modules.empty()) {
-    out << "Where the stacks that stopped early stop:\n\n| module | stopped early | % of samples | stacks ending "
-           "there |\n|---|---:|---:|---:|\n";
+    out << "Where the stacks that stopped early stop:\n\n"
+           "| module | stopped early | % of samples | stacks ending there |\n|---|---:|---:|---:|\n";
     for (const auto& m : q.modules) {
       out << "| " << code(m.module) << " | " << m.stopped_early << " | " << pct(m.stopped_early_pct) << " | "
           << m.samples << " |\n";
@@ -279,8 +280,10 @@ void stacks(std::ostream& out, const analyze::Analysis& a) {
       folded += analyze::short_name(s.frames[j]);
     }
     out << i + 1 << ". " << pct(s.pct) << " (" << s.samples << " samples)"
-        << (s.stopped_early ? ", stopped early" : s.truncated ? ", truncated" : "") << ": " << code(folded, false)
-        << "\n";
+        << (s.stopped_early ? ", stopped early"
+            : s.truncated   ? ", truncated"
+                            : "")
+        << ": " << code(folded, false) << "\n";
   }
   out << "\n";
 }

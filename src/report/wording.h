@@ -15,8 +15,8 @@ inline constexpr const char* kCpuPctNote =
     "thread that was on a CPU all the time).";
 
 inline constexpr const char* kModuleNote =
-    "self: the sampled instruction was in the module; total: a frame of the module was in the stack (once per "
-    "stack). Frames a stripped library leaves unresolved (module+0x...) count for their module.";
+    "self: the sampled instruction was in the module; total: a frame of the module was in the stack "
+    "(once per stack). Frames a stripped library leaves unresolved (module+0x...) count for their module.";
 
 inline constexpr const char* kStackQualityNote =
     "User frames per cpu sample. A stack that reaches neither main nor a thread start and has at most 2 user "

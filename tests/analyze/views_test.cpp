@@ -10,9 +10,9 @@
 namespace loadprof::analyze {
 namespace {
 
+using testing::kernel_frame;
 using testing::kSecNs;
 using testing::kStartNs;
-using testing::kernel_frame;
 using testing::sample_capture;
 using testing::user_frame;
 
@@ -38,11 +38,16 @@ capture::Frame unresolved(const std::string& module, uint64_t offset) {
 capture::Capture nginx_like() {
   auto c = sample_capture();
   c.cpu_samples.clear();
-  c.frames = {unresolved("libz.so.1.2.13", 0x584e), unresolved("libz.so.1.2.13", 0x1000),
-              unresolved("libz.so.1.2.13", 0x2000), user_frame("ngx_worker", "nginx"),
-              unresolved("nginx", 0x99),         user_frame("main", "nginx"),
-              user_frame("a", "nginx"),          user_frame("b", "nginx"),
-              user_frame("c", "nginx"),          kernel_frame("do_syscall_64")};
+  c.frames = {unresolved("libz.so.1.2.13", 0x584e),
+              unresolved("libz.so.1.2.13", 0x1000),
+              unresolved("libz.so.1.2.13", 0x2000),
+              user_frame("ngx_worker", "nginx"),
+              unresolved("nginx", 0x99),
+              user_frame("main", "nginx"),
+              user_frame("a", "nginx"),
+              user_frame("b", "nginx"),
+              user_frame("c", "nginx"),
+              kernel_frame("do_syscall_64")};
   c.stacks = {capture::Stack{{0}, false}, capture::Stack{{1, 2}, false}, capture::Stack{{3, 4, 5}, false},
               capture::Stack{{6, 7, 8}, false}, capture::Stack{{9}, false}};
   auto add = [&](uint32_t tid, capture::StackId stack, int n) {

@@ -156,10 +156,9 @@ TEST(HtmlReport, SectionsAndFigures) {
             1u);
   EXPECT_NE(html.find("<title>all (100 samples, 100.00%)</title>"), std::string::npos);
   // Top stacks, the truncated one said so.
-  EXPECT_NE(
-      html.find("<li>10.00 % (10 samples), truncated: <code title=\"prog;main;read;do_syscall_64_[k]\">"
-                "prog;main;read;do_syscall_64_[k]</code></li>"),
-      std::string::npos);
+  EXPECT_NE(html.find("<li>10.00 % (10 samples), truncated: <code title=\"prog;main;read;do_syscall_64_[k]\">"
+                      "prog;main;read;do_syscall_64_[k]</code></li>"),
+            std::string::npos);
   // Section order as in report.md, the flame graph after the accounting.
   const size_t order[] = {html.find("<h2>Target processes</h2>"),
                           html.find("<h2>Samples</h2>"),

@@ -34,7 +34,8 @@ struct Recorded {
   std::string path;
 };
 
-Recorded record_and_report(const std::vector<std::string>& command, const std::vector<std::string>& extra = {}) {
+Recorded record_and_report(const std::vector<std::string>& command,
+                           const std::vector<std::string>& extra = {}) {
   Recorded r;
   r.path = loadprof::testing::temp_dir() + "/cap.lpc";
   std::vector<std::string> argv{loadprof_binary(), "record", "--frequency", "999", "--output", r.path};
@@ -50,7 +51,8 @@ Recorded record_and_report(const std::vector<std::string>& command, const std::v
 }
 
 // GROUND_TRUTH lines of `program`, as key -> value maps.
-std::vector<std::map<std::string, std::string>> ground_truth(const std::string& out, const std::string& program) {
+std::vector<std::map<std::string, std::string>> ground_truth(const std::string& out,
+                                                             const std::string& program) {
   std::vector<std::map<std::string, std::string>> lines;
   std::istringstream in(out);
   std::string line;
@@ -93,14 +95,14 @@ TEST_F(ReportE2E, ProgramWithoutFramePointersIsNamedWithItsShare) {
   EXPECT_NE(r.report["warnings"][0].get<std::string>().find("nofp ("), std::string::npos);
   EXPECT_TRUE(r.report["top_stacks"][0]["truncated"].get<bool>());
   EXPECT_TRUE(r.report["top_stacks"][0]["stopped_early"].get<bool>());
-  std::printf("nofp: %.2f %% of stacks stopped early, %.2f %% in nofp\n", q["stopped_early_pct"].get<double>(),
-              q["modules"][0]["stopped_early_pct"].get<double>());
+  std::printf("nofp: %.2f %% of stacks stopped early, %.2f %% in nofp\n",
+              q["stopped_early_pct"].get<double>(), q["modules"][0]["stopped_early_pct"].get<double>());
   // The Markdown report says it first and has its own section.
   auto md = run({loadprof_binary(), "report", r.path});
   EXPECT_EQ(md.out.find("> **Warning:** poor stacks"), md.out.find("> **Warning:**")) << md.out;
   EXPECT_NE(md.out.find("## Stack quality"), std::string::npos);
-  LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(loadprof::testing::temp_dir(), "report.json",
-                                                                   r.report_text));
+  LOADPROF_EXPECT_VALID_JSON(
+      loadprof::testing::validate_json_text(loadprof::testing::temp_dir(), "report.json", r.report_text));
 }
 
 TEST_F(ReportE2E, FramePointerProgramGetsNoWarning) {
@@ -112,7 +114,8 @@ TEST_F(ReportE2E, FramePointerProgramGetsNoWarning) {
   EXPECT_FALSE(q["poor"].get<bool>());
   EXPECT_LT(q["stopped_early_pct"].get<double>(), 2.0) << q.dump();
   EXPECT_GE(q["reached_root_pct"].get<double>(), 95.0) << q.dump();
-  for (const auto& w : r.report["warnings"]) EXPECT_EQ(w.get<std::string>().find("poor stacks"), std::string::npos);
+  for (const auto& w : r.report["warnings"])
+    EXPECT_EQ(w.get<std::string>().find("poor stacks"), std::string::npos);
 }
 
 // shares: a busy thread, a half-busy thread and a quarter-busy child process,
@@ -126,7 +129,8 @@ TEST_F(ReportE2E, ByProcessAndThreadMatchTheTasksOwnCpuTime) {
   for (auto& t : truth) total_ns += std::stod(t["cpu_ns"]);
   std::map<uint32_t, uint64_t> thread_samples, process_samples;
   uint64_t all = 0;
-  for (const auto& t : r.report["by_thread"]) thread_samples[t["tid"].get<uint32_t>()] = t["samples"].get<uint64_t>();
+  for (const auto& t : r.report["by_thread"])
+    thread_samples[t["tid"].get<uint32_t>()] = t["samples"].get<uint64_t>();
   for (const auto& p : r.report["by_process"]) {
     process_samples[p["pid"].get<uint32_t>()] = p["samples"].get<uint64_t>();
     all += p["samples"].get<uint64_t>();
@@ -140,7 +144,8 @@ TEST_F(ReportE2E, ByProcessAndThreadMatchTheTasksOwnCpuTime) {
     ASSERT_TRUE(thread_samples.count(tid)) << "thread " << tid << " (" << t["role"] << ") missing";
     // Share of the report's own samples: its by_thread share_pct is of the same total.
     const double sampled_pct = 100.0 * static_cast<double>(thread_samples[tid]) / static_cast<double>(all);
-    std::printf("%s tid %u: sampled %.2f %%, measured %.2f %%\n", t["role"].c_str(), tid, sampled_pct, truth_pct);
+    std::printf("%s tid %u: sampled %.2f %%, measured %.2f %%\n", t["role"].c_str(), tid, sampled_pct,
+                truth_pct);
     EXPECT_NEAR(sampled_pct, truth_pct, 5.0) << t["role"];
   }
   for (const auto& [pid, truth_pct] : process_truth) {
@@ -202,20 +207,23 @@ TEST_F(ReportE2E, DistributionNginxGetsTheWarning) {
   mkdir((dir + "/www").c_str(), 0755);
   {
     std::ofstream page(dir + "/www/page.txt");
-    for (int i = 0; i < 4000; ++i) page << "line " << i << " of a page that gzip compresses, again and again\n";
+    for (int i = 0; i < 4000; ++i)
+      page << "line " << i << " of a page that gzip compresses, again and again\n";
   }
   {
     std::ofstream conf(dir + "/nginx.conf");
     conf << "daemon off; master_process on; worker_processes 1; user root; pid " << dir << "/nginx.pid;\n"
          << "error_log " << dir << "/error.log;\nevents { worker_connections 64; }\n"
          << "http { access_log off; gzip on; gzip_types text/plain; gzip_min_length 0; gzip_comp_level 6;\n"
-         << "  client_body_temp_path " << dir << "/t1; proxy_temp_path " << dir << "/t2; fastcgi_temp_path " << dir
-         << "/t3; uwsgi_temp_path " << dir << "/t4; scgi_temp_path " << dir << "/t5;\n"
-         << "  server { listen 127.0.0.1:" << port << "; root " << dir << "/www; default_type text/plain; } }\n";
+         << "  client_body_temp_path " << dir << "/t1; proxy_temp_path " << dir << "/t2; fastcgi_temp_path "
+         << dir << "/t3; uwsgi_temp_path " << dir << "/t4; scgi_temp_path " << dir << "/t5;\n"
+         << "  server { listen 127.0.0.1:" << port << "; root " << dir
+         << "/www; default_type text/plain; } }\n";
   }
   // The load starts after nginx had a second to listen, and outlasts the recording.
-  const std::string load = "sleep 1; exec '" + loadprof_binary() + "' load http://127.0.0.1:" + std::to_string(port) +
-                           "/page.txt --closed --connections 4 --duration 4s -H 'Accept-Encoding: gzip' >/dev/null";
+  const std::string load =
+      "sleep 1; exec '" + loadprof_binary() + "' load http://127.0.0.1:" + std::to_string(port) +
+      "/page.txt --closed --connections 4 --duration 4s -H 'Accept-Encoding: gzip' >/dev/null";
   const pid_t loader = fork();
   if (loader == 0) {
     execl("/bin/sh", "sh", "-c", load.c_str(), static_cast<char*>(nullptr));
@@ -234,8 +242,8 @@ TEST_F(ReportE2E, DistributionNginxGetsTheWarning) {
   ASSERT_FALSE(q["modules"].empty());
   const std::string top = q["modules"][0]["module"].get<std::string>();
   EXPECT_TRUE(top.rfind("nginx", 0) == 0 || top.rfind("libz", 0) == 0 || top.rfind("libc", 0) == 0) << top;
-  LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(loadprof::testing::temp_dir(), "report.json",
-                                                                   r.report_text));
+  LOADPROF_EXPECT_VALID_JSON(
+      loadprof::testing::validate_json_text(loadprof::testing::temp_dir(), "report.json", r.report_text));
 }
 
 }  // namespace

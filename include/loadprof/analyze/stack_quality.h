@@ -40,8 +40,8 @@ StackShape stack_shape(const std::vector<const capture::Frame*>& frames);
 
 struct ModuleStackQuality {
   std::string module;
-  uint64_t samples = 0;        // samples whose user stack ends in this module
-  uint64_t stopped_early = 0;  // of those, the stopped-early ones
+  uint64_t samples = 0;          // samples whose user stack ends in this module
+  uint64_t stopped_early = 0;    // of those, the stopped-early ones
   double stopped_early_pct = 0;  // stopped_early of all samples with a user stack
 };
 
@@ -54,12 +54,12 @@ struct DepthBucket {
 };
 
 struct StackQuality {
-  uint64_t samples = 0;             // cpu samples with a stack
-  uint64_t kernel_only = 0;         // of those, without any user frame (not judged)
-  uint64_t user_samples = 0;        // with at least one user frame: the base of the percentages
+  uint64_t samples = 0;       // cpu samples with a stack
+  uint64_t kernel_only = 0;   // of those, without any user frame (not judged)
+  uint64_t user_samples = 0;  // with at least one user frame: the base of the percentages
   uint64_t reached_root = 0;
   uint64_t stopped_early = 0;
-  uint64_t truncated = 0;           // the unwinder itself cut the stack (an address outside the code)
+  uint64_t truncated = 0;  // the unwinder itself cut the stack (an address outside the code)
   double reached_root_pct = 0;
   double stopped_early_pct = 0;
   double truncated_pct = 0;
