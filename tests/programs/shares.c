@@ -1,10 +1,13 @@
 /* shares: three tasks with different CPU shares, each measuring its own CPU
  * time: in this process the main thread burns all the time ("busy") and a
  * second thread burns half of each 20 ms ("half"); a forked child process
- * burns a quarter of each 20 ms ("quarter"). One line per task:
+ * burns a quarter of each 20 ms ("quarter"). The half thread and the child
+ * name themselves after their role (comm). One line per task:
  *   GROUND_TRUTH program=shares pid=N tid=T role=busy|half|quarter cpu_ns=...
  * Usage: shares [seconds=3] */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -44,6 +47,7 @@ __attribute__((noinline)) void run_task(const char *role, int duty_pct)
 static void *half_thread(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "half");
 	run_task("half", 50);
 	return NULL;
 }
@@ -54,6 +58,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	pid_t child = fork();
 	if (child == 0) {
+		prctl(PR_SET_NAME, "quarter");
 		run_task("quarter", 25);
 		_exit(0);
 	}

@@ -152,8 +152,13 @@ TEST_F(ReportE2E, ByProcessAndThreadMatchTheTasksOwnCpuTime) {
     const double sampled_pct = 100.0 * static_cast<double>(process_samples[pid]) / static_cast<double>(all);
     EXPECT_NEAR(sampled_pct, truth_pct, 5.0) << "pid " << pid;
   }
-  // The busy thread is named: the process's command.
-  for (const auto& t : r.report["by_thread"]) EXPECT_EQ(t["comm"], "shares");
+  // Threads by their own names: the half thread and the child renamed themselves (comm) before burning.
+  std::map<uint32_t, std::string> comm;
+  for (const auto& t : r.report["by_thread"]) comm[t["tid"].get<uint32_t>()] = t["comm"].get<std::string>();
+  for (auto& t : truth) {
+    const std::string expected = t["role"] == "busy" ? "shares" : t["role"];
+    EXPECT_EQ(comm[static_cast<uint32_t>(std::stoul(t["tid"]))], expected) << t["role"];
+  }
 }
 
 // dlopen_host burns library_share_pct of its CPU in libloadprof_burn.so: the
