@@ -1,5 +1,6 @@
 // Analysis of a capture: processes and their exits, samples and losses,
-// per-CPU accounting, top functions (self/total) and top stacks.
+// per-CPU accounting, samples by process/thread/module, stack quality, top
+// functions (self/total) and top stacks.
 #include "loadprof/analyze/analysis.h"
 
 #include <algorithm>
@@ -245,6 +246,64 @@ std::vector<FunctionStat> top_by(const std::unordered_map<std::string, FunctionA
   return out;
 }
 
+std::string module_of(const capture::Frame& f) {
+  if (f.kernel) return f.module.empty() ? "[kernel]" : f.module;
+  return f.module.empty() ? "[unknown]" : f.module;
+}
+
+// One CPU over the capture: frequency x duration samples.
+double cpu_pct_of(uint64_t samples, uint32_t frequency_hz, double duration_s) {
+  const double full = static_cast<double>(frequency_hz) * duration_s;
+  return full <= 0 ? 0.0 : 100.0 * static_cast<double>(samples) / full;
+}
+
+void summarize_by_task(const capture::Capture& c, Analysis& a, const AnalysisOptions& options) {
+  const uint64_t all = c.cpu_samples.size();
+  const uint32_t hz = c.metadata.frequency_hz;
+  std::map<uint32_t, uint64_t> by_pid;
+  std::map<std::pair<uint32_t, uint32_t>, uint64_t> by_tid;
+  for (const auto& s : c.cpu_samples) {
+    ++by_pid[s.pid];
+    ++by_tid[{s.pid, s.tid}];
+  }
+  std::map<uint32_t, std::string> commands;
+  for (const auto& p : c.processes) commands[p.pid] = p.command;
+  std::map<std::pair<uint32_t, uint32_t>, std::string> comms;
+  for (const auto& t : c.threads) {
+    if (!t.name.empty()) comms[{t.pid, t.tid}] = t.name;
+  }
+  for (const auto& [pid, n] : by_pid) {
+    ProcessCpu p;
+    p.pid = pid;
+    auto it = commands.find(pid);
+    p.command = it != commands.end() ? it->second : std::string();
+    p.samples = n;
+    p.share_pct = pct(n, all);
+    p.cpu_pct = cpu_pct_of(n, hz, a.duration_s);
+    a.by_process.push_back(std::move(p));
+  }
+  for (const auto& [key, n] : by_tid) {
+    ThreadCpu t;
+    t.pid = key.first;
+    t.tid = key.second;
+    if (auto it = comms.find(key); it != comms.end()) {
+      t.comm = it->second;
+    } else if (auto p = commands.find(key.first); p != commands.end()) {
+      t.comm = p->second;
+    }
+    t.samples = n;
+    t.share_pct = pct(n, all);
+    t.cpu_pct = cpu_pct_of(n, hz, a.duration_s);
+    a.by_thread.push_back(std::move(t));
+  }
+  // By samples, descending; the maps' order (pid, tid) breaks ties.
+  std::stable_sort(a.by_process.begin(), a.by_process.end(),
+                   [](const ProcessCpu& x, const ProcessCpu& y) { return x.samples > y.samples; });
+  std::stable_sort(a.by_thread.begin(), a.by_thread.end(),
+                   [](const ThreadCpu& x, const ThreadCpu& y) { return x.samples > y.samples; });
+  if (a.by_thread.size() > options.top_threads) a.by_thread.resize(options.top_threads);
+}
+
 Error bad_ref(const std::string& what) { return make_error(ErrorKind::corrupt_input, what); }
 
 // Validates every stack the samples use before anything indexes with it.
@@ -311,6 +370,7 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
   }
   a.duration_s = rel_s(end_ns, start_ns);
   a.processes = summarize_processes(c, start_ns, end_ns);
+  summarize_by_task(c, a, options);
 
   // A kind's count is there when its probe ran (or the capture holds its records).
   const auto& probes = c.metadata.probes;
@@ -348,6 +408,13 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
   }
 
   std::unordered_map<std::string, FunctionAcc> functions;
+  std::map<std::string, FunctionAcc> modules;  // FunctionAcc::module unused
+  std::unordered_set<std::string_view> seen_modules;
+  std::vector<std::string> frame_modules(c.frames.size());
+  for (size_t i = 0; i < c.frames.size(); ++i) frame_modules[i] = module_of(c.frames[i]);
+  std::vector<std::optional<StackShape>> shapes(c.stacks.size());
+  StackQualityTally quality;
+  std::vector<const capture::Frame*> frame_ptrs;
   std::map<std::string, StackStat> stacks;  // keyed by the folded string
   std::vector<std::string> frame_names(c.frames.size());
   for (size_t i = 0; i < c.frames.size(); ++i)
@@ -357,6 +424,21 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
     const auto& [root, stack_id] = key;
     const capture::Stack& stack = c.stacks[stack_id];
     if (stack.truncated) a.cpu_samples_truncated += count;
+    if (!shapes[stack_id]) {
+      frame_ptrs.clear();
+      for (capture::FrameId f : stack.frames) frame_ptrs.push_back(&c.frames[f]);
+      shapes[stack_id] = stack_shape(frame_ptrs);
+    }
+    const StackShape& shape = *shapes[stack_id];
+    quality.add(shape, stack.truncated, count);
+
+    seen_modules.clear();
+    for (size_t i = 0; i < stack.frames.size(); ++i) {
+      const std::string& m = frame_modules[stack.frames[i]];
+      FunctionAcc& acc = modules[m];
+      if (i == 0) acc.self += count;
+      if (seen_modules.insert(m).second) acc.total += count;
+    }
 
     seen.clear();
     for (size_t i = 0; i < stack.frames.size(); ++i) {
@@ -380,8 +462,25 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
     StackStat& st = stacks[folded];
     if (st.frames.empty()) st.frames = std::move(frames);
     st.samples += count;
-    st.truncated = st.truncated || stack.truncated;
+    const bool early = options.judge_stack_shapes && shape.stopped_early;
+    st.truncated = st.truncated || stack.truncated || early;
+    st.stopped_early = st.stopped_early || early;
   }
+  a.stack_quality = quality.finish();
+  for (const auto& [name, acc] : modules) {
+    ModuleCpu m;
+    m.module = name;
+    m.self_samples = acc.self;
+    m.total_samples = acc.total;
+    m.self_pct = pct(acc.self, cpu_samples);
+    m.total_pct = pct(acc.total, cpu_samples);
+    a.by_module.push_back(std::move(m));
+  }
+  std::stable_sort(a.by_module.begin(), a.by_module.end(), [](const ModuleCpu& x, const ModuleCpu& y) {
+    if (x.self_samples != y.self_samples) return x.self_samples > y.self_samples;
+    return x.total_samples > y.total_samples;
+  });
+  if (a.by_module.size() > options.top_modules) a.by_module.resize(options.top_modules);
 
   a.top_self = top_by(functions, cpu_samples, true, options.top_functions);
   a.top_total = top_by(functions, cpu_samples, false, options.top_functions);
@@ -407,11 +506,50 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
         "capture has no end record (the recorder stopped before finishing it): "
         "duration estimated from the last data");
   }
+  if (auto w = stack_quality_warning(a.stack_quality)) a.warnings.push_back(std::move(*w));
   if (a.capture.chunks_skipped_unknown > 0) {
     a.warnings.push_back(std::to_string(a.capture.chunks_skipped_unknown) +
                          " chunks of unknown type skipped (written by a newer loadprof?)");
   }
   return a;
+}
+
+capture::Capture group_by_module(const capture::Capture& c) {
+  capture::Capture out = c;
+  out.frames.clear();
+  std::map<std::pair<std::string, bool>, capture::FrameId> ids;
+  std::vector<capture::FrameId> remap(c.frames.size());
+  for (size_t i = 0; i < c.frames.size(); ++i) {
+    const capture::Frame& f = c.frames[i];
+    std::string name = module_of(f);
+    if (f.kernel && name == "[kernel]") name = "kernel";
+    auto [it, inserted] = ids.try_emplace({name, f.kernel}, static_cast<capture::FrameId>(out.frames.size()));
+    if (inserted) {
+      capture::Frame m;
+      m.function = name;
+      m.module = module_of(f);
+      m.kernel = f.kernel;
+      out.frames.push_back(std::move(m));
+    }
+    remap[i] = it->second;
+  }
+  std::vector<const capture::Frame*> ptrs;
+  for (auto& stack : out.stacks) {
+    // A stack that stopped early stays marked once its function names are gone.
+    ptrs.clear();
+    for (capture::FrameId f : stack.frames) {
+      if (f < c.frames.size()) ptrs.push_back(&c.frames[f]);
+    }
+    stack.truncated = stack.truncated || stack_shape(ptrs).stopped_early;
+    std::vector<capture::FrameId> frames;
+    frames.reserve(stack.frames.size());
+    for (capture::FrameId f : stack.frames) {
+      if (f >= remap.size()) return c;  // a bad reference: analyze() reports it on the original
+      if (frames.empty() || frames.back() != remap[f]) frames.push_back(remap[f]);
+    }
+    stack.frames = std::move(frames);
+  }
+  return out;
 }
 
 }  // namespace loadprof::analyze

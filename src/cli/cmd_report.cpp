@@ -1,5 +1,5 @@
 // loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND]
-//                 [--max-memory SIZE|unlimited]
+//                 [--max-memory SIZE|unlimited] [--group-by function|module]
 // Parses the flags into a report::ReportConfig, calls the report library,
 // prints its warnings and maps its errors to exit codes (SPEC.md).
 #include <iostream>
@@ -19,7 +19,7 @@ namespace loadprof::cli {
 namespace {
 constexpr const char* kUsage =
     "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND] "
-    "[--max-memory SIZE|unlimited]";
+    "[--max-memory SIZE|unlimited] [--group-by function|module]";
 }  // namespace
 
 #if defined(HAVE_LOADPROF_REPORT)
@@ -37,7 +37,10 @@ int cmd_report(const Args& args) {
        "stack kind for folded/svg: cpu (default), offcpu, wall, io, alloc, alloc-live")
       ("max-memory", po::value<std::string>(),
        "memory the capture's records may take: SIZE or 'unlimited' (default 16 MiB + 1024 x the file size;"
-       " a capture beyond it is refused as crafted)");
+       " a capture beyond it is refused as crafted)")
+      ("group-by", po::value<std::string>(),
+       "function (default) or module: frames of the top tables, stacks, folded output and flame graphs "
+       "grouped by their module (a stripped library's unresolved frames become one)");
   // clang-format on
   po::options_description hidden;
   hidden.add_options()("capture", po::value<std::vector<std::string>>());
@@ -67,6 +70,11 @@ int cmd_report(const Args& args) {
     auto bound = capture::parse_max_decoded_bytes((*vm)["max-memory"].as<std::string>());
     if (!bound.ok()) return fail(bound.error());
     config.read_options.max_decoded_bytes = *bound;
+  }
+  if (vm->count("group-by")) {
+    auto group_by = report::parse_group_by((*vm)["group-by"].as<std::string>());
+    if (!group_by.ok()) return fail(group_by.error());
+    config.group_by = *group_by;
   }
   if (vm->count("format")) {
     auto format = report::parse_format((*vm)["format"].as<std::string>());

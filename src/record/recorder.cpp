@@ -24,6 +24,7 @@
 #include "loadprof/util/log.h"
 #include "loadprof/util/procfs.h"
 #include "loadprof/util/version.h"
+#include "stack_quality_watch.h"
 #include "stack_table.h"
 
 namespace loadprof::record {
@@ -110,6 +111,7 @@ class Pipeline final : public collect::EventSink {
       symbolizer_.on_exec(pid, time_ns);
       ++generation_[pid];
     }
+    threads_.insert(tid);  // named here: a later sample must not rewrite it without its name
     if (pid == tid) {
       if (auto* p = process(pid)) {
         if (exec || p->command.empty()) {
@@ -167,25 +169,32 @@ class Pipeline final : public collect::EventSink {
   // Symbolizes the stacks first seen since the last call, then releases the
   // samples that use them to the writer.
   void resolve_pending() {
-    std::vector<capture::Frame> frames;
+    std::vector<capture::Frame> frames, all;
     for (const auto& ps : pending_stacks_) {
       capture::Stack stack;
       stack.truncated = ps.truncated;
+      all.clear();
       for (uint64_t ip : ps.kernel_ips) {
         frames.clear();
         symbolizer_.symbolize_kernel(ip, frames);
         for (const auto& f : frames) stack.frames.push_back(intern_frame(f));
+        all.insert(all.end(), frames.begin(), frames.end());
       }
       for (size_t i = 0; i < ps.user_ips.size(); ++i) {
         frames.clear();
         symbolizer_.symbolize_user(ps.pid, ps.time_ns, ps.user_ips[i], i > 0, frames);
         for (const auto& f : frames) stack.frames.push_back(intern_frame(f));
+        all.insert(all.end(), frames.begin(), frames.end());
       }
       capture::StackId id = writer_.add_stack(stack);
       if (id != ps.id) log::error("internal: stack id mismatch");
+      quality_.add_stack(id, all, stack.truncated);
     }
     pending_stacks_.clear();
-    for (const auto& s : pending_samples_) writer_.add_cpu_sample(s);
+    for (const auto& s : pending_samples_) {
+      writer_.add_cpu_sample(s);
+      quality_.add_sample(s.stack);
+    }
     samples_ += pending_samples_.size();
     pending_samples_.clear();
   }
@@ -194,6 +203,7 @@ class Pipeline final : public collect::EventSink {
   uint64_t stacks() const { return stacks_.size(); }
   uint64_t frames() const { return frame_ids_.size(); }
   uint64_t processes() const { return processes_.size(); }
+  std::optional<std::string> stack_quality_warning() const { return quality_.warning(); }
 
  private:
   struct PendingStack {
@@ -231,6 +241,7 @@ class Pipeline final : public collect::EventSink {
   std::unordered_set<uint32_t> threads_;  // tids already written
   std::vector<PendingStack> pending_stacks_;
   std::vector<capture::CpuSample> pending_samples_;
+  StackQualityWatch quality_;
   uint64_t samples_ = 0;
 };
 
@@ -401,6 +412,8 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   writer->add_clock_sync({pair.monotonic_ns, pair.realtime_ns});
   end.end_ns = pair.monotonic_ns;
   LOADPROF_CHECK(writer->finish(end));
+  // Said at record time too, so a user learns before opening the report that the stacks are useless.
+  if (auto w = pipeline.stack_quality_warning()) log::warn(*w);
 
   summary.samples = pipeline.samples();
   summary.stacks = pipeline.stacks();

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "loadprof/analyze/short_name.h"
 #include "loadprof/flamegraph/svg.h"
 
 namespace loadprof::report {
@@ -70,6 +71,7 @@ void header(std::ostream& out, const analyze::Analysis& a) {
     if (!c.unwind.empty()) out << "; unwinding: " << esc(c.unwind);
     out << "</li>\n";
   }
+  if (a.group_by == "module") out << "<li>Frames grouped by module (--group-by module)</li>\n";
   out << "<li>Duration: " << fixed2(a.duration_s) << " s" << (a.duration_estimated ? " (estimated)" : "")
       << "; ended by: " << esc(a.end_reason) << "</li>\n";
   if (a.interrupted) out << "<li>Interrupted (Ctrl-C / SIGTERM): the results so far</li>\n";
@@ -129,18 +131,90 @@ void samples(std::ostream& out, const analyze::Analysis& a) {
   }
 }
 
+// A function name: shortened, the full name as the tooltip when they differ.
+std::string name_code(const std::string& name) {
+  const std::string short_form = analyze::short_name(name);
+  if (short_form == name) return "<code>" + esc(name) + "</code>";
+  return "<code title=\"" + esc(name) + "\">" + esc(short_form) + "</code>";
+}
+
+std::string num_td(uint64_t n) { return "<td class=\"num\">" + std::to_string(n) + "</td>"; }
+std::string pct_td(double v) { return "<td class=\"num\">" + pct(v) + "</td>"; }
+
+void by_task(std::ostream& out, const analyze::Analysis& a) {
+  if (a.by_process.empty()) return;
+  out << "<h2>CPU by process</h2>\n<p class=\"note\">" << esc(kCpuPctNote) << "</p>\n";
+  out << "<table class=\"by-process\">\n<tr><th>pid</th><th>command</th><th>samples</th><th>share %</th>"
+         "<th>cpu %</th></tr>\n";
+  for (const auto& p : a.by_process) {
+    out << "<tr>" << num_td(p.pid) << "<td><code>" << esc(p.command) << "</code></td>" << num_td(p.samples)
+        << pct_td(p.share_pct) << pct_td(p.cpu_pct) << "</tr>\n";
+  }
+  out << "</table>\n<h2>CPU by thread</h2>\n";
+  out << "<table class=\"by-thread\">\n<tr><th>pid</th><th>tid</th><th>comm</th><th>samples</th><th>share "
+         "%</th><th>cpu %</th></tr>\n";
+  for (const auto& t : a.by_thread) {
+    out << "<tr>" << num_td(t.pid) << num_td(t.tid) << "<td><code>" << esc(t.comm) << "</code></td>"
+        << num_td(t.samples) << pct_td(t.share_pct) << pct_td(t.cpu_pct) << "</tr>\n";
+  }
+  out << "</table>\n";
+}
+
+void by_module(std::ostream& out, const analyze::Analysis& a) {
+  if (a.by_module.empty()) return;
+  out << "<h2>CPU by module</h2>\n<p class=\"note\">" << esc(kModuleNote) << "</p>\n";
+  out << "<table class=\"by-module\">\n<tr><th>module</th><th>self %</th><th>self</th><th>total %</th>"
+         "<th>total</th></tr>\n";
+  for (const auto& m : a.by_module) {
+    out << "<tr><td><code>" << esc(m.module) << "</code></td>" << pct_td(m.self_pct) << num_td(m.self_samples)
+        << pct_td(m.total_pct) << num_td(m.total_samples) << "</tr>\n";
+  }
+  out << "</table>\n";
+}
+
+void stack_quality(std::ostream& out, const analyze::Analysis& a) {
+  const auto& q = a.stack_quality;
+  out << "<h2>Stack quality</h2>\n";
+  if (q.samples == 0) {
+    out << "<p>No cpu samples with a stack.</p>\n";
+    return;
+  }
+  out << "<p class=\"note\">" << esc(kStackQualityNote) << "</p>\n<ul class=\"stack-quality\">\n"
+      << "<li>Samples with a user stack: " << q.user_samples << " (kernel only: " << q.kernel_only
+      << ")</li>\n"
+      << "<li>Reaching main or a thread start: " << q.reached_root << " (" << pct(q.reached_root_pct)
+      << ")</li>\n<li>Stopped early: " << q.stopped_early << " (" << pct(q.stopped_early_pct)
+      << ")</li>\n<li>Cut by the unwinder (an address outside the code): " << q.truncated << " ("
+      << pct(q.truncated_pct) << ")</li>\n</ul>\n";
+  out << "<table class=\"depths\">\n<tr><th>user frames</th><th>samples</th><th>%</th></tr>\n";
+  for (const auto& d : q.depths)
+    out << "<tr><td>" << esc(d.label) << "</td>" << num_td(d.samples) << pct_td(d.pct) << "</tr>\n";
+  out << "</table>\n";
+  if (!q.modules.empty()) {
+    out << "<p>Where the stacks that stopped early stop:</p>\n"
+           "<table class=\"stop-modules\">\n<tr><th>module</th><th>stopped early</th><th>% of samples</th>"
+           "<th>stacks ending there</th></tr>\n";
+    for (const auto& m : q.modules) {
+      out << "<tr><td><code>" << esc(m.module) << "</code></td>" << num_td(m.stopped_early)
+          << pct_td(m.stopped_early_pct) << num_td(m.samples) << "</tr>\n";
+    }
+    out << "</table>\n";
+  }
+  if (q.poor) out << "<p>" << esc(analyze::kStackQualityAdvice) << "</p>\n";
+}
+
 void lost(std::ostream& out, const analyze::Analysis& a) {
   out << "<h2>Lost</h2>\n";
   std::string rows;
   for (const auto& [probe, reasons] : a.lost) {
     for (const auto& [reason, n] : reasons) {
-      if (n > 0)
+      if (n > 0 && !is_stack_quality_reason(reason))
         rows += "<tr><td>" + esc(probe) + "</td><td>" + esc(reason) + "</td><td class=\"num\">" +
                 std::to_string(n) + "</td></tr>\n";
     }
   }
   if (rows.empty()) {
-    out << "<p>Nothing was lost.</p>\n";
+    out << "<p>Nothing was lost (stack quality is in its own section).</p>\n";
     return;
   }
   out << "<table class=\"lost\">\n<tr><th>probe</th><th>reason</th><th>count</th></tr>\n"
@@ -251,7 +325,7 @@ void functions(std::ostream& out, const std::string& title, const std::vector<an
       << "</tr>\n";
   for (size_t i = 0; i < fs.size(); ++i) {
     const auto& f = fs[i];
-    out << "<tr><td class=\"num\">" << i + 1 << "</td><td><code>" << esc(f.name) << "</code></td><td><code>"
+    out << "<tr><td class=\"num\">" << i + 1 << "</td><td>" << name_code(f.name) << "</td><td><code>"
         << esc(f.module) << "</code></td>";
     const std::string self_cells = "<td class=\"num\">" + pct(f.self_pct) + "</td><td class=\"num\">" +
                                    std::to_string(f.self_samples) + "</td>";
@@ -270,13 +344,17 @@ void stacks(std::ostream& out, const analyze::Analysis& a) {
   }
   out << "<ol class=\"stacks\">\n";
   for (const auto& s : a.top_stacks) {
-    std::string folded;
+    std::string folded, shortened;
     for (size_t j = 0; j < s.frames.size(); ++j) {
-      if (j) folded += ';';
+      if (j) folded += ';', shortened += ';';
       folded += s.frames[j];
+      shortened += analyze::short_name(s.frames[j]);
     }
-    out << "<li>" << pct(s.pct) << " (" << s.samples << " samples)" << (s.truncated ? ", truncated" : "")
-        << ": <code>" << esc(folded) << "</code></li>\n";
+    out << "<li>" << pct(s.pct) << " (" << s.samples << " samples)"
+        << (s.stopped_early ? ", stopped early"
+            : s.truncated   ? ", truncated"
+                            : "")
+        << ": <code title=\"" << esc(folded) << "\">" << esc(shortened) << "</code></li>\n";
   }
   out << "</ol>\n";
 }
@@ -300,6 +378,9 @@ void write_html(std::ostream& out, const analyze::Analysis& a, const HtmlOptions
   header(out, a);
   processes(out, a);
   samples(out, a);
+  by_task(out, a);
+  by_module(out, a);
+  stack_quality(out, a);
   lost(out, a);
   accounting(out, a);
   flame_graph(out, options);

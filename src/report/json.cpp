@@ -108,7 +108,75 @@ json stacks_json(const std::vector<analyze::StackStat>& ss) {
                    {"frames", s.frames},
                    {"samples", s.samples},
                    {"pct", round2(s.pct)},
-                   {"truncated", s.truncated}});
+                   {"truncated", s.truncated},
+                   {"stopped_early", s.stopped_early}});
+  }
+  return out;
+}
+
+json stack_quality_json(const analyze::StackQuality& q) {
+  json depths = json::array();
+  for (const auto& d : q.depths) {
+    depths.push_back({{"user_frames", d.label},
+                      {"min", d.min_depth},
+                      {"max", d.max_depth == UINT32_MAX ? json(nullptr) : json(d.max_depth)},
+                      {"samples", d.samples},
+                      {"pct", round2(d.pct)}});
+  }
+  json modules = json::array();
+  for (const auto& m : q.modules) {
+    modules.push_back({{"module", m.module},
+                       {"stopped_early", m.stopped_early},
+                       {"stopped_early_pct", round2(m.stopped_early_pct)},
+                       {"samples", m.samples}});
+  }
+  return {{"poor", q.poor},
+          {"samples", q.samples},
+          {"kernel_only", q.kernel_only},
+          {"user_samples", q.user_samples},
+          {"reached_root", q.reached_root},
+          {"reached_root_pct", round2(q.reached_root_pct)},
+          {"stopped_early", q.stopped_early},
+          {"stopped_early_pct", round2(q.stopped_early_pct)},
+          {"truncated", q.truncated},
+          {"truncated_pct", round2(q.truncated_pct)},
+          {"depths", std::move(depths)},
+          {"modules", std::move(modules)}};
+}
+
+json by_process_json(const analyze::Analysis& a) {
+  json out = json::array();
+  for (const auto& p : a.by_process) {
+    out.push_back({{"pid", p.pid},
+                   {"command", p.command},
+                   {"samples", p.samples},
+                   {"share_pct", round2(p.share_pct)},
+                   {"cpu_pct", round2(p.cpu_pct)}});
+  }
+  return out;
+}
+
+json by_thread_json(const analyze::Analysis& a) {
+  json out = json::array();
+  for (const auto& t : a.by_thread) {
+    out.push_back({{"pid", t.pid},
+                   {"tid", t.tid},
+                   {"comm", t.comm},
+                   {"samples", t.samples},
+                   {"share_pct", round2(t.share_pct)},
+                   {"cpu_pct", round2(t.cpu_pct)}});
+  }
+  return out;
+}
+
+json by_module_json(const analyze::Analysis& a) {
+  json out = json::array();
+  for (const auto& m : a.by_module) {
+    out.push_back({{"module", m.module},
+                   {"self_samples", m.self_samples},
+                   {"total_samples", m.total_samples},
+                   {"self_pct", round2(m.self_pct)},
+                   {"total_pct", round2(m.total_pct)}});
   }
   return out;
 }
@@ -158,6 +226,11 @@ json to_json(const analyze::Analysis& a) {
         {"alloc", opt_count(a.samples.alloc)}}},
       {"lost", std::move(lost)},
       {"cpu_stacks", {{"missing", a.cpu_samples_without_stack}, {"truncated", a.cpu_samples_truncated}}},
+      {"stack_quality", stack_quality_json(a.stack_quality)},
+      {"by_process", by_process_json(a)},
+      {"by_thread", by_thread_json(a)},
+      {"by_module", by_module_json(a)},
+      {"group_by", a.group_by},
       {"cpu_accounting", accounting_json(a.cpu_accounting)},
       {"top_functions", {{"by_self", functions_json(a.top_self)}, {"by_total", functions_json(a.top_total)}}},
       {"top_stacks", stacks_json(a.top_stacks)},

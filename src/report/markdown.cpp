@@ -1,11 +1,14 @@
 // Markdown report writer: one section per figure of the analysis, tables for
-// what has rows, the warnings first so a truncated capture is never missed.
+// what has rows, the warnings first so a truncated capture or useless stacks
+// are never missed. Function names are shortened in tables (short_name.h).
 #include "loadprof/report/markdown.h"
 
 #include "wording.h"
 
 #include <cstdio>
 #include <string>
+
+#include "loadprof/analyze/short_name.h"
 
 namespace loadprof::report {
 namespace {
@@ -68,6 +71,7 @@ void header(std::ostream& out, const analyze::Analysis& a) {
     if (!c.unwind.empty()) out << "; unwinding: " << c.unwind;
     out << "\n";
   }
+  if (a.group_by == "module") out << "- Frames grouped by module (--group-by module)\n";
   out << "- Duration: " << fixed2(a.duration_s) << " s" << (a.duration_estimated ? " (estimated)" : "")
       << "; ended by: " << a.end_reason << "\n";
   if (a.interrupted) out << "- Interrupted (Ctrl-C / SIGTERM): the results so far\n";
@@ -120,19 +124,77 @@ void lost(std::ostream& out, const analyze::Analysis& a) {
   out << "## Lost\n\n";
   bool any = false;
   for (const auto& [probe, reasons] : a.lost) {
-    for (const auto& [reason, n] : reasons) any = any || n > 0;
+    for (const auto& [reason, n] : reasons) any = any || (n > 0 && !is_stack_quality_reason(reason));
   }
   if (!any) {
-    out << "Nothing was lost.\n\n";
+    out << "Nothing was lost (stack quality is in its own section).\n\n";
     return;
   }
   out << "| probe | reason | count |\n|---|---|---:|\n";
   for (const auto& [probe, reasons] : a.lost) {
     for (const auto& [reason, n] : reasons) {
-      if (n > 0) out << "| " << probe << " | " << reason << " | " << n << " |\n";
+      if (n > 0 && !is_stack_quality_reason(reason))
+        out << "| " << probe << " | " << reason << " | " << n << " |\n";
     }
   }
   out << "\n";
+}
+
+void by_task(std::ostream& out, const analyze::Analysis& a) {
+  if (a.by_process.empty()) return;
+  out << "## CPU by process\n\n" << kCpuPctNote << "\n\n";
+  out << "| pid | command | samples | share % | cpu % |\n|---:|---|---:|---:|---:|\n";
+  for (const auto& p : a.by_process) {
+    out << "| " << p.pid << " | " << code(p.command) << " | " << p.samples << " | " << pct(p.share_pct)
+        << " | " << pct(p.cpu_pct) << " |\n";
+  }
+  out << "\n## CPU by thread\n\n";
+  out << "| pid | tid | comm | samples | share % | cpu % |\n|---:|---:|---|---:|---:|---:|\n";
+  for (const auto& t : a.by_thread) {
+    out << "| " << t.pid << " | " << t.tid << " | " << code(t.comm) << " | " << t.samples << " | "
+        << pct(t.share_pct) << " | " << pct(t.cpu_pct) << " |\n";
+  }
+  out << "\n";
+}
+
+void by_module(std::ostream& out, const analyze::Analysis& a) {
+  if (a.by_module.empty()) return;
+  out << "## CPU by module\n\n" << kModuleNote << "\n\n";
+  out << "| module | self % | self | total % | total |\n|---|---:|---:|---:|---:|\n";
+  for (const auto& m : a.by_module) {
+    out << "| " << code(m.module) << " | " << pct(m.self_pct) << " | " << m.self_samples << " | "
+        << pct(m.total_pct) << " | " << m.total_samples << " |\n";
+  }
+  out << "\n";
+}
+
+void stack_quality(std::ostream& out, const analyze::Analysis& a) {
+  const auto& q = a.stack_quality;
+  out << "## Stack quality\n\n";
+  if (q.samples == 0) {
+    out << "No cpu samples with a stack.\n\n";
+    return;
+  }
+  out << kStackQualityNote << "\n\n";
+  out << "- Samples with a user stack: " << q.user_samples << " (kernel only: " << q.kernel_only << ")\n"
+      << "- Reaching main or a thread start: " << q.reached_root << " (" << pct(q.reached_root_pct) << ")\n"
+      << "- Stopped early: " << q.stopped_early << " (" << pct(q.stopped_early_pct) << ")\n"
+      << "- Cut by the unwinder (an address outside the code): " << q.truncated << " ("
+      << pct(q.truncated_pct) << ")\n\n";
+  out << "| user frames | samples | % |\n|---|---:|---:|\n";
+  for (const auto& d : q.depths)
+    out << "| " << d.label << " | " << d.samples << " | " << pct(d.pct) << " |\n";
+  out << "\n";
+  if (!q.modules.empty()) {
+    out << "Where the stacks that stopped early stop:\n\n"
+           "| module | stopped early | % of samples | stacks ending there |\n|---|---:|---:|---:|\n";
+    for (const auto& m : q.modules) {
+      out << "| " << code(m.module) << " | " << m.stopped_early << " | " << pct(m.stopped_early_pct) << " | "
+          << m.samples << " |\n";
+    }
+    out << "\n";
+  }
+  if (q.poor) out << analyze::kStackQualityAdvice << "\n\n";
 }
 
 void share_row(std::ostream& out, const std::string& label, const analyze::CpuShare& s) {
@@ -191,7 +253,7 @@ void functions(std::ostream& out, const std::string& title, const std::vector<an
   }
   for (size_t i = 0; i < fs.size(); ++i) {
     const auto& f = fs[i];
-    out << "| " << i + 1 << " | " << code(f.name) << " | " << code(f.module) << " | ";
+    out << "| " << i + 1 << " | " << code(analyze::short_name(f.name)) << " | " << code(f.module) << " | ";
     if (by_self) {
       out << pct(f.self_pct) << " | " << f.self_samples << " | " << pct(f.total_pct) << " | "
           << f.total_samples;
@@ -215,10 +277,13 @@ void stacks(std::ostream& out, const analyze::Analysis& a) {
     std::string folded;
     for (size_t j = 0; j < s.frames.size(); ++j) {
       if (j) folded += ';';
-      folded += s.frames[j];
+      folded += analyze::short_name(s.frames[j]);
     }
     out << i + 1 << ". " << pct(s.pct) << " (" << s.samples << " samples)"
-        << (s.truncated ? ", truncated" : "") << ": " << code(folded, false) << "\n";
+        << (s.stopped_early ? ", stopped early"
+            : s.truncated   ? ", truncated"
+                            : "")
+        << ": " << code(folded, false) << "\n";
   }
   out << "\n";
 }
@@ -229,6 +294,9 @@ void write_markdown(std::ostream& out, const analyze::Analysis& a) {
   header(out, a);
   processes(out, a);
   samples(out, a);
+  by_task(out, a);
+  by_module(out, a);
+  stack_quality(out, a);
   lost(out, a);
   accounting(out, a);
   functions(out, "Top functions by self time", a.top_self, true);

@@ -144,18 +144,39 @@ Result<Format> parse_format(const std::string& text) {
   return make_error(ErrorKind::usage, "unknown format '" + text + "' (one of md, json, folded, svg, html)");
 }
 
+Result<GroupBy> parse_group_by(const std::string& text) {
+  if (text == "function") return GroupBy::function;
+  if (text == "module") return GroupBy::module;
+  return make_error(ErrorKind::usage, "unknown --group-by '" + text + "' (one of function, module)");
+}
+
 Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) {
   // Usage errors before any work: an unknown kind needs no capture to be wrong.
   if (config.kind && !analyze::is_kind(*config.kind)) LOADPROF_CHECK(check_kind(*config.kind, {}));
 
-  LOADPROF_TRY(capture, capture::read_capture(config.capture_path, config.read_options));
-  const std::vector<std::string> held = analyze::kinds_in_capture(capture);
+  LOADPROF_TRY(original, capture::read_capture(config.capture_path, config.read_options));
+  const std::vector<std::string> held = analyze::kinds_in_capture(original);
   if (config.kind) LOADPROF_CHECK(check_kind(*config.kind, held));
   const std::string kind = config.kind.value_or("cpu");
   const bool stacks_format = config.format == Format::folded || config.format == Format::svg;
   if (stacks_format && !config.kind) LOADPROF_CHECK(check_kind(kind, held));
 
-  LOADPROF_TRY(analysis, analyze::analyze(capture, config.analysis));
+  // The figures that need function names (stack quality, by process, thread
+  // and module) come from the capture as recorded; with --group-by module the
+  // top tables, stacks and folded output come from the grouped one.
+  LOADPROF_TRY(analysis, analyze::analyze(original, config.analysis));
+  capture::Capture grouped;
+  if (config.group_by == GroupBy::module) {
+    grouped = analyze::group_by_module(original);
+    analyze::AnalysisOptions options = config.analysis;
+    options.judge_stack_shapes = false;  // group_by_module marked the stacks that stopped early
+    LOADPROF_TRY(by_module, analyze::analyze(grouped, options));
+    analysis.top_self = std::move(by_module.top_self);
+    analysis.top_total = std::move(by_module.top_total);
+    analysis.top_stacks = std::move(by_module.top_stacks);
+    analysis.group_by = "module";
+  }
+  const capture::Capture& capture = config.group_by == GroupBy::module ? grouped : original;
   ReportOutcome outcome;
   outcome.warnings = analysis.warnings;
 

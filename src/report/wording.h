@@ -2,7 +2,26 @@
 // figure differently.
 #pragma once
 
+#include <string_view>
+
 namespace loadprof::report {
+
+// The recorder counts truncated stacks among its drops (SPEC's lost.cpu.stack_truncated);
+// the reports show them under stack quality, not under Lost: nothing was lost.
+inline bool is_stack_quality_reason(std::string_view reason) { return reason == "stack_truncated"; }
+
+inline constexpr const char* kCpuPctNote =
+    "share % is of all cpu samples of the capture; cpu % is of one CPU over the whole capture (100 % = a "
+    "thread that was on a CPU all the time).";
+
+inline constexpr const char* kModuleNote =
+    "self: the sampled instruction was in the module; total: a frame of the module was in the stack "
+    "(once per stack). Frames a stripped library leaves unresolved (module+0x...) count for their module.";
+
+inline constexpr const char* kStackQualityNote =
+    "User frames per cpu sample. A stack that reaches neither main nor a thread start and has at most 2 user "
+    "frames stopped early: the frame-pointer walk ran into code built without frame pointers, and the "
+    "callers are missing. \"Where they stop\" names the module of the outermost frame found.";
 
 inline constexpr const char* kAccountingNote =
     "cpu-clock samples per CPU: the target, loadprof itself, other processes, idle. The sampling frequency "

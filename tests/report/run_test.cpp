@@ -139,6 +139,30 @@ TEST_F(RunReport, FoldedCpuOnStdout) {
   EXPECT_EQ(out2, out);
 }
 
+// --group-by module: every frame its module, consecutive ones merged; the
+// JSON says so and still validates.
+TEST_F(RunReport, GroupByModuleFoldsAndTablesByModule) {
+  ReportConfig config;
+  config.format = Format::folded;
+  config.group_by = GroupBy::module;
+  std::string out;
+  ASSERT_TRUE(run(config, &out).ok());
+  EXPECT_EQ(out, "child;prog 5\nprog 5\nprog;prog 80\nprog;prog;libc.so.6;kernel_[k] 10\n");
+  config.format = Format::json;
+  ASSERT_TRUE(run(config, &out).ok());
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["group_by"], "module");
+  EXPECT_EQ(j["top_functions"]["by_self"][0]["name"], "prog");
+  EXPECT_EQ(j["top_functions"]["by_self"][0]["self_samples"], 85);
+  // The tables that need function names come from the capture as recorded.
+  EXPECT_EQ(j["stack_quality"]["reached_root"], 95);
+  EXPECT_EQ(j["by_module"][0]["module"], "prog");
+  auto v = testing::validate_json_text(dir_, "report.json", out);
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  EXPECT_FALSE(parse_group_by("file").ok());
+  EXPECT_EQ(parse_group_by("file").error().kind, ErrorKind::usage);
+}
+
 TEST_F(RunReport, OutputDirWritesEveryFile) {
   ReportConfig config;
   config.output_dir = (dir_ / "out").string();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/stack_quality.h"
 #include "loadprof/capture/model.h"
 #include "loadprof/util/result.h"
 
@@ -99,7 +100,39 @@ struct StackStat {
   std::vector<std::string> frames;
   uint64_t samples = 0;
   double pct = 0;
-  bool truncated = false;  // the unwinder stopped early
+  bool truncated = false;      // incomplete: the unwinder cut it, or it stopped early
+  bool stopped_early = false;  // no root (main, thread start) and at most 2 user frames
+};
+
+// cpu samples of one process (pid) or one thread (pid, tid). cpu_pct is of
+// one CPU over the whole capture (samples / (frequency x duration)): 98 %
+// is a thread that was always on a CPU; share_pct is of all cpu samples.
+struct ProcessCpu {
+  uint32_t pid = 0;
+  std::string command;
+  uint64_t samples = 0;
+  double share_pct = 0;
+  double cpu_pct = 0;
+};
+
+struct ThreadCpu {
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  std::string comm;  // the thread's name; the process's command when the capture has none
+  uint64_t samples = 0;
+  double share_pct = 0;
+  double cpu_pct = 0;
+};
+
+// cpu samples by module (the ELF file, "[kernel]"): self = the leaf frame is
+// in it; total = a frame of it is in the stack (once per stack). Unresolved
+// "module+0x..." frames of a stripped library count for their module.
+struct ModuleCpu {
+  std::string module;
+  uint64_t self_samples = 0;
+  uint64_t total_samples = 0;
+  double self_pct = 0;  // of all cpu samples
+  double total_pct = 0;
 };
 
 // What the capture file reader reported (ReadInfo) and how the recording ended.
@@ -142,6 +175,11 @@ struct Analysis {
   SampleCounts samples;
   uint64_t cpu_samples_without_stack = 0;
   uint64_t cpu_samples_truncated = 0;                  // samples whose stack the unwinder cut short
+  StackQuality stack_quality;                          // depths, roots reached, stacks stopped early
+  std::vector<ProcessCpu> by_process;                  // by samples, descending
+  std::vector<ThreadCpu> by_thread;                    // by samples, descending
+  std::vector<ModuleCpu> by_module;                    // by self samples, descending
+  std::string group_by = "function";                   // how frames were grouped (group_by_module)
   capture::DropCounters lost;                          // probe -> reason -> count
   std::optional<CpuAccountingSummary> cpu_accounting;  // absent when the capture has none
   std::vector<FunctionStat> top_self;                  // by self samples, descending
@@ -154,11 +192,22 @@ struct Analysis {
 struct AnalysisOptions {
   size_t top_functions = 20;
   size_t top_stacks = 10;
+  size_t top_threads = 20;
+  size_t top_modules = 20;
+  // false: a stack's shape (depth, roots) does not mark it truncated, for a
+  // capture whose frames are not functions any more (group_by_module).
+  bool judge_stack_shapes = true;
 };
 
 // Fails with corrupt_input when the capture refers to a stack or frame it
 // does not hold (the reader should have refused it; analysis never crashes).
 [[nodiscard]] Result<Analysis> analyze(const capture::Capture& capture, const AnalysisOptions& options = {});
+
+// The capture with every frame replaced by its module ("libz.so.1.2.13",
+// "kernel_[k]") and consecutive frames of one module merged: `report
+// --group-by module` analyzes and folds this one. Stack ids and samples are
+// kept, so every count is the same as in the original.
+capture::Capture group_by_module(const capture::Capture& capture);
 
 // The profile kinds SPEC.md names, and whether a word is one of them.
 const std::vector<std::string>& all_kinds();

@@ -19,11 +19,18 @@ enum class Format { markdown, json, folded, svg, html };
 // "md" | "json" | "folded" | "svg" | "html"; anything else is a usage error naming it.
 [[nodiscard]] Result<Format> parse_format(const std::string& text);
 
+// How frames are grouped in the top tables, top stacks, folded output and flame graphs.
+enum class GroupBy { function, module };
+
+// "function" | "module"; anything else is a usage error naming it.
+[[nodiscard]] Result<GroupBy> parse_group_by(const std::string& text);
+
 struct ReportConfig {
   std::string capture_path;
   std::optional<std::string> output_dir;  // write files there instead of stdout
   std::optional<Format> format;           // none: Markdown on stdout, or every file with output_dir
   std::optional<std::string> kind;        // folded/svg kind; default "cpu"
+  GroupBy group_by = GroupBy::function;   // module: every frame becomes its module
   analyze::AnalysisOptions analysis;
   capture::ReadOptions read_options;      // the bound on decoded memory (--max-memory)
 };
