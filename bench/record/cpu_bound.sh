@@ -9,7 +9,9 @@
 # order is reversed every other round, so no side always runs first or right
 # after another. Loss is against the `none` run of the same round; none2's
 # "loss" is the noise floor, stated next to every loss (bench/record/loss_table.py).
-# Prints median and spread per side.
+# Also the profiler's own CPU while the target ran (its threads' schedstat, read
+# by the target's parent shell before and after), the cost itself next to the
+# loss. Prints median and spread per side.
 #
 #   bench/record/cpu_bound.sh [ROUNDS=7] [SECS=5]
 #   env: LOADPROF (build/src/cli/loadprof), PROG (build/tests/programs/hot)
@@ -30,6 +32,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 calls() { grep -o 'calls=[0-9]*' "$1" | cut -d= -f2; }
+# A profiled run's command: its parent is the profiler, so it reads the profiler's CPU time (all
+# threads, /proc/PPID/task/*/schedstat) just before and just after the target's run.
+hook="cat /proc/\$PPID/task/*/schedstat > $work/cpu0; taskset -c 0 $PROG $SECS; cat /proc/\$PPID/task/*/schedstat > $work/cpu1"
 sides=(none loadprof99 perf99 none2 loadprof999 perf999)
 load_before=$(loadavg)
 : > "$work/rows"
@@ -43,16 +48,22 @@ for round in $(seq 1 "$ROUNDS"); do
     hz=${side//[!0-9]/}
     case $side in
       none*)     taskset -c 0 "$PROG" "$SECS" > "$work/out" ;;
-      loadprof*) "$LOADPROF" record --frequency "$hz" --output "$work/c.lpc" -- taskset -c 0 "$PROG" "$SECS" > "$work/out" 2>/dev/null ;;
-      perf*)     perf record -q -g -F "$hz" -o "$work/p.data" -- taskset -c 0 "$PROG" "$SECS" > "$work/out" 2>/dev/null ;;
+      loadprof*) "$LOADPROF" record --frequency "$hz" --output "$work/c.lpc" -- sh -c "$hook" > "$work/out" 2>/dev/null ;;
+      perf*)     perf record -q -g -F "$hz" -o "$work/p.data" -- sh -c "$hook" > "$work/out" 2>/dev/null ;;
     esac
     n=$(calls "$work/out")
-    echo "$round $side $n" >> "$work/rows"
-    echo "round $round $side $n units" >&2
+    cpu=-
+    if [[ $side != none* ]]; then
+      cpu=$(awk -v secs="$SECS" 'FNR == NR {a += $1; next} {b += $1} END {printf "%.2f", (b - a) / 1e6 / secs}' \
+              "$work/cpu0" "$work/cpu1")
+    fi
+    echo "$round $side $n $cpu" >> "$work/rows"
+    echo "round $round $side $n units, profiler ${cpu} ms CPU per s" >&2
   done
 done
 
 echo "Target: $PROG pinned to CPU 0 for ${SECS} s per run, $ROUNDS rounds (order reversed every other round);"
 echo "load average before: $load_before; after: $(loadavg)."
 echo
-python3 bench/record/loss_table.py "$work/rows" --value "work units"
+python3 bench/record/loss_table.py "$work/rows" --value "work units" \
+  --extra "profiler CPU while the target ran (ms per s)"
