@@ -53,7 +53,7 @@ echo "capture file: $(stat -c %s "$capture") bytes; load average before: $(loada
 run() {  # NAME ARGS...: one timed report
   local name=$1 t0 t1
   shift
-  rm -rf "$work/out"
+  [ "$name" = all ] && rm -rf "$work/out"  # a fresh output directory for every full report
   t0=$(date +%s%N)
   /usr/bin/time -f "%U %S %M" -o "$work/t" taskset -c "$CPU_REPORT" "$LOADPROF" report "$capture" "$@" \
     > "$work/stdout" 2> "$work/stderr" || { echo "report failed:" >&2; cat "$work/stderr" >&2; exit 1; }
