@@ -6,8 +6,8 @@
 #
 # usage: bench/flamegraph/run.sh [ROUNDS]          (default 5)
 # env:   LOADPROF_BIN   loadprof binary (default build/src/cli/loadprof)
-#        FLAMEGRAPH_PL  flamegraph.pl (default: a git clone of brendangregg/FlameGraph in WORK;
-#                       it is only run, never committed)
+#        FLAMEGRAPH_PL  flamegraph.pl (default: WORK/FlameGraph/flamegraph.pl, a clone of
+#                       brendangregg/FlameGraph made by hand; only run, never committed)
 #        WORK           scratch directory (default /tmp/loadprof-bench-flamegraph)
 #        CPU_LOADPROF, CPU_PERL   CPUs to pin each side to (default 1 and 0)
 set -euo pipefail
@@ -23,9 +23,17 @@ if [ ! -x "$LOADPROF_BIN" ]; then
   cmake -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build build -j2 --target loadprof >/dev/null
 fi
-if [ -z "${FLAMEGRAPH_PL:-}" ]; then
-  [ -d "$WORK/FlameGraph" ] || git clone -q --depth 1 https://github.com/brendangregg/FlameGraph "$WORK/FlameGraph"
-  FLAMEGRAPH_PL="$WORK/FlameGraph/flamegraph.pl"
+FLAMEGRAPH_PL=${FLAMEGRAPH_PL:-$WORK/FlameGraph/flamegraph.pl}
+source bench/lib.sh
+need perl perl
+need python3 python3
+need taskset util-linux
+need /usr/bin/time time
+need_done
+if [ ! -f "$FLAMEGRAPH_PL" ]; then  # the anchor is fetched by hand, never by this script
+  echo "flamegraph.pl not found at $FLAMEGRAPH_PL: set FLAMEGRAPH_PL, or fetch it (it is only run, never committed):" >&2
+  echo "  git clone --depth 1 https://github.com/brendangregg/FlameGraph $WORK/FlameGraph" >&2
+  exit 1
 fi
 
 INPUT="$WORK/stacks.folded"

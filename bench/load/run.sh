@@ -7,9 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
-  apt-get install -y wrk nginx-light
-fi
+source bench/lib.sh
+need wrk wrk
+need nginx nginx-light
+need python3 python3
+need taskset util-linux
+need_done
 cmake --build "$BUILD" -j2 --target loadprof loadprof_test_server >/dev/null
 exec python3 bench/load/compare.py --build "$BUILD" --rounds "${ROUNDS:-5}" --seconds "${SECONDS_PER_RUN:-5}" \
   --output docs/benchmarks/load.md

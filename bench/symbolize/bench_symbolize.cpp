@@ -4,18 +4,29 @@
 // ld.so, and 100,000 samples of 8-frame stacks drawn from it with a skew like
 // a real profile (few hot addresses). It also writes the leaf addresses as
 // llvm-symbolizer input (the anchor). `measure DIR` times loadprof's
-// Symbolizer on that workload and prints key=value lines.
+// Symbolizer in-process on that workload and prints key=value lines.
+// `symbolize DIR [--no-cache]` is the process-for-process comparison with
+// llvm-symbolizer: it reads the same stdin ("PATH 0xFILE_OFFSET" per line) and
+// writes the same shape of output (per frame, innermost first, "function" and
+// "file:line:0", a blank line per address), flushed once per address as
+// llvm-symbolizer does, so both sides pay the same start-up, parsing and I/O.
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "fixture_process.h"
@@ -48,6 +59,11 @@ int prepare(const std::string& dir) {
   std::vector<Mapping> code;
   for (const auto& m : maps)
     if (m.executable && m.path.starts_with("/")) code.push_back(m);
+  // By path, not by address: the libraries' order in memory changes with ASLR, and the
+  // workload (which address comes from which module) must not.
+  std::sort(code.begin(), code.end(), [](const Mapping& a, const Mapping& b) {
+    return std::tie(a.path, a.pgoff) < std::tie(b.path, b.pgoff);
+  });
   std::mt19937_64 rng(42);
   std::vector<uint64_t> pool;
   std::vector<const Mapping*> pool_map;
@@ -90,8 +106,7 @@ int prepare(const std::string& dir) {
   return fixture.finish();
 }
 
-Workload load(const std::string& dir) {
-  Workload w;
+void load_maps(const std::string& dir, Workload& w) {
   std::ifstream maps_in(dir + "/maps.tsv");
   std::string line;
   while (std::getline(maps_in, line)) {
@@ -105,6 +120,12 @@ Workload load(const std::string& dir) {
     w.pid = m.pid;
     w.maps.push_back(m);
   }
+}
+
+Workload load(const std::string& dir) {
+  Workload w;
+  load_maps(dir, w);
+  std::string line;
   std::ifstream stacks_in(dir + "/stacks.txt");
   while (std::getline(stacks_in, line)) {
     std::istringstream f(line);
@@ -200,6 +221,61 @@ int measure(const std::string& dir, bool with_uncached) {
   return sink == 0 ? 1 : 0;
 }
 
+// One process, like llvm-symbolizer: stdin "PATH 0xOFFSET" lines, llvm-symbolizer's
+// plain output on stdout, one write per address. The file offset is turned back into
+// the address in the workload's maps (the fixture's address space), which is what
+// loadprof's Symbolizer takes. The per-address cache is on unless --no-cache.
+int symbolize_stdin(const std::string& dir, bool cache) {
+  Workload w;
+  load_maps(dir, w);
+  if (w.maps.empty()) {
+    fprintf(stderr, "no maps in %s: run prepare first\n", dir.c_str());
+    return 1;
+  }
+  std::multimap<std::string, const Mapping*> by_path;
+  for (const auto& m : w.maps)
+    if (m.executable) by_path.emplace(m.path, &m);
+  auto s = fresh(w, cache);
+  static char out_buf[1 << 16];
+  setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
+  std::vector<Frame> frames;
+  char* line = nullptr;
+  size_t cap = 0;
+  ssize_t n;
+  uint64_t addresses = 0;
+  while ((n = getline(&line, &cap, stdin)) > 0) {
+    std::string_view text(line, static_cast<size_t>(n));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    size_t sp = text.rfind(' ');
+    frames.clear();
+    if (sp != std::string_view::npos) {
+      std::string path(text.substr(0, sp));
+      uint64_t off = strtoull(std::string(text.substr(sp + 1)).c_str(), nullptr, 16);
+      auto [lo, hi] = by_path.equal_range(path);
+      for (auto it = lo; it != hi; ++it) {
+        const Mapping& m = *it->second;
+        if (off >= m.pgoff && off - m.pgoff < m.end - m.start) {
+          s->symbolize_user(w.pid, 0, m.start + (off - m.pgoff), false, frames);
+          break;
+        }
+      }
+    }
+    if (frames.empty()) fputs("??\n??:0:0\n", stdout);
+    for (const auto& f : frames)
+      printf("%s\n%s:%u:0\n", f.function.empty() ? "??" : f.function.c_str(),
+             f.file.empty() ? "??" : f.file.c_str(), f.line);
+    fputs("\n", stdout);
+    fflush(stdout);
+    ++addresses;
+  }
+  free(line);
+  auto stats = s->stats();
+  fprintf(stderr,
+          "addresses=%" PRIu64 " lookups=%" PRIu64 " cache_hits=%" PRIu64 " modules_opened=%" PRIu64 "\n",
+          addresses, stats.user_lookups, stats.user_cache_hits, stats.modules_opened);
+  return 0;
+}
+
 // For the agreement check: the frames (inline chain, leaf first) of each distinct address.
 int names(const std::string& dir) {
   Workload w = load(dir);
@@ -224,6 +300,10 @@ int main(int argc, char** argv) {
   if (argc >= 3 && strcmp(argv[1], "measure") == 0)
     return measure(argv[2], argc == 4 && strcmp(argv[3], "--uncached") == 0);
   if (argc == 3 && strcmp(argv[1], "names") == 0) return names(argv[2]);
-  fprintf(stderr, "usage: bench_symbolize prepare DIR | measure DIR [--uncached] | names DIR\n");
+  if (argc >= 3 && strcmp(argv[1], "symbolize") == 0)
+    return symbolize_stdin(argv[2], !(argc == 4 && strcmp(argv[3], "--no-cache") == 0));
+  fprintf(stderr,
+          "usage: bench_symbolize prepare DIR | measure DIR [--uncached] | names DIR | symbolize DIR "
+          "[--no-cache]\n");
   return 2;
 }
