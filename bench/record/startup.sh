@@ -52,7 +52,7 @@ one() {  # one SIDE ROUND
   python3 bench/record/proc_sample.py --interval 0.05 --out "$work/rows" --stdout /dev/null \
     --stderr "$work/err" -- taskset -c "$CPU_PROFILER" "${cmd[@]}" -- sh -c \
     "date +%s%N > $work/started; cat /proc/\$PPID/task/*/schedstat > $work/cpu_at_start; exec taskset -c $CPU_TARGET $prog $target_secs" ||
-    { echo "$side failed:" >&2; cat "$work/err" >&2; exit 1; }
+    { echo "$side failed in round $r:" >&2; cat "$work/err" >&2; return 1; }
   python3 - "$work" "$side" "$r" >> "$work/results" <<'PY'
 import sys
 work, side, r = sys.argv[1:]
@@ -89,9 +89,22 @@ print(side, r, f"{release_s * 1e3:.1f}", f"{cpu_at_start:.1f}", f"{cpu_at(releas
 PY
   echo "round $r $side: $(tail -1 "$work/results")" >&2
 }
+# A side that crashes (perf 6.1 has died here of "stack smashing detected" in
+# its build-id code) is run again, at most twice, and the retry is said.
+retries=0
+side() {  # side SIDE ROUND
+  local attempt
+  for attempt in 1 2 3; do
+    one "$1" "$2" && return 0
+    retries=$((retries + 1))
+    echo "round $2 $1: attempt $attempt failed, running it again" >&2
+  done
+  exit 1
+}
 for r in $(seq 1 "$ROUNDS"); do
-  if [ $((r % 2)) -eq 1 ]; then one loadprof "$r"; one perf "$r"; else one perf "$r"; one loadprof "$r"; fi
+  if [ $((r % 2)) -eq 1 ]; then side loadprof "$r"; side perf "$r"; else side perf "$r"; side loadprof "$r"; fi
 done
+echo "runs repeated after a crash: $retries"
 echo "load average after: $(loadavg)"
 
 echo
