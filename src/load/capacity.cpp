@@ -302,7 +302,7 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
 std::string format_capacity_table(const CapacityResult& r) {
   std::string out = "capacity search (each step's warm-up excluded):\n";
   char line[512];
-  std::snprintf(line, sizeof line, "  %10s %12s %9s %9s %9s %8s  %s\n", "rate/s", "throughput/s", "p50",
+  std::snprintf(line, sizeof line, "  %10s %12s %9s %9s %9s %8s  %s\n", "rate req/s", "got req/s", "p50",
                 "p99", "max", "errors", "verdict");
   out += line;
   for (const auto& s : r.steps) {
