@@ -123,8 +123,7 @@ void TargetWatch::observe(uint32_t pid, const TargetSnapshot& s, uint64_t now_ns
     r.kernel_thread |= s.kernel_thread;
     if (s.running == 0 && s.disk == 0) ++r.idle_checks;
     if (s.threads > 0 && s.stopped == s.threads) {
-      ++r.stopped_checks;
-      if (!r.stopped_first_ns) r.stopped_first_ns = now_ns;
+      if (++r.stopped_checks == 1) r.stopped_first_ns = now_ns;
       r.stopped_last_ns = now_ns;
     }
     r.last = s;
@@ -190,8 +189,8 @@ std::vector<std::string> TargetWatch::notes(
                       (r.launched ? "" : " (an attached target is expected to outlive the recording)"));
       }
     }
-    if (r.stopped_checks >= 2 && r.stopped_checks < r.checks + 1 &&
-        !(samples == 0 && r.stopped_checks == r.checks)) {
+    // (An empty capture of a process stopped throughout already said so above.)
+    if (r.stopped_checks >= 2 && !(samples == 0 && r.stopped_checks == r.checks)) {
       out.push_back(name + " was stopped (state T: SIGSTOP, Ctrl-Z or a debugger) from " +
                     seconds(r.stopped_first_ns - std::min(r.stopped_first_ns, start_ns)) + " to " +
                     seconds(r.stopped_last_ns - std::min(r.stopped_last_ns, start_ns)) +
