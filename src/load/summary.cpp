@@ -157,13 +157,10 @@ std::string stopped_answering(const LoadResult& r) {
   const int64_t end = r.duration_ns;
   const int64_t last_ok = r.last_ok_ns;
   std::string classes;
-  int64_t from = -1;
-  uint64_t failed_after = 0;
   for (int k = 1; k < kErrorClassCount; ++k) {
     if (r.error_last_ns[k] < 0 || r.error_last_ns[k] <= last_ok) continue;
     const auto cls = static_cast<ErrorClass>(k);
     int64_t first = std::max(r.error_first_ns[k], last_ok);
-    from = from < 0 ? first : std::min(from, first);
     std::string name = cls == ErrorClass::connect ? "connect errors" : std::string(error_class_name(cls));
     if (cls == ErrorClass::connect && r.connect_errno) {
       std::string why = std::strerror(r.connect_errno);
@@ -181,13 +178,11 @@ std::string stopped_answering(const LoadResult& r) {
     char b[160];
     std::snprintf(b, sizeof b, "%s from %.1f s on", name.c_str(), static_cast<double>(first) / 1e9);
     classes += (classes.empty() ? "" : ", ") + std::string(b);
-    failed_after += r.errors_by_class[k];
   }
   // A stop: no success for the last second (or the last tenth of a short run)
   // while requests kept failing.
   const int64_t quiet = end - std::max<int64_t>(last_ok, 0);
   if (classes.empty() || quiet < std::min<int64_t>(1'000'000'000, end / 10) || r.requests == 0) return {};
-  (void)failed_after;
   char b[512];
   if (last_ok < 0)
     std::snprintf(b, sizeof b, "the target never answered successfully: %s (%.1f%% of requests failed)",
