@@ -261,6 +261,15 @@ int cmd_load(const Args& args) {
     auto s = stats::parse_slo(vm["slo"].as<std::string>());
     if (!s) return fail(flag_error("--slo", s.error()));
     slo = *s;
+    // SPEC: a bare latency number is milliseconds; say so once, and show the unit from here on.
+    for (auto& t : slo) {
+      if (t.metric == stats::SloMetric::errors || t.metric == stats::SloMetric::rps) continue;
+      const char last = t.text.empty() ? ' ' : t.text.back();
+      if ((last >= '0' && last <= '9') || last == '.') {
+        std::cerr << "loadprof: --slo: " << t.text << " read as " << t.text << "ms\n";
+        t.text += "ms";
+      }
+    }
   }
   load::RequestSpec spec;
   spec.method = vm["method"].as<std::string>();
@@ -340,7 +349,7 @@ int cmd_load(const Args& args) {
     if (has_rate) cc.start_rps = cfg.stages.front().rate_start_rps;
     double best_rate = -1;
     auto after = [&](const load::CapacityStep& st, const load::LoadResult&) {
-      std::printf("step %6.1f req/s: throughput %8.1f/s  p99 %8.2fms  errors %5.2f%%  %s\n", st.rate_rps,
+      std::printf("step %6.1f req/s: throughput %8.1f req/s  p99 %8.2f ms  errors %5.2f%%  %s\n", st.rate_rps,
                   st.throughput_rps, st.latency.p99_ms, st.error_rate_pct, st.verdict.c_str());
       std::fflush(stdout);
       // Per-step results of the run that becomes the top-level figures.
@@ -351,7 +360,11 @@ int cmd_load(const Args& args) {
         scenario_report.rows_reused = source->rows_reused();
       }
     };
-    auto found = load::find_capacity(cfg, cc, prepare_source, after);
+    auto drained = [](const load::CapacityStep& st) {
+      std::printf("  then: %s\n", load::format_drain(st).c_str());
+      std::fflush(stdout);
+    };
+    auto found = load::find_capacity(cfg, cc, prepare_source, after, drained);
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
     if (!found) {

@@ -1,9 +1,13 @@
 // loadprof record: parse flags into RecordOptions and run the recorder.
+#include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
 #include <sstream>
 
 #include "commands.h"
 #include "options.h"
+#include "record_status.h"
 #include "signals.h"
 #include "loadprof/util/exit_codes.h"
 #include "loadprof/util/log.h"
@@ -20,7 +24,12 @@ constexpr const char* kUsage =
     "\n"
     "A launched command (-- CMD) runs as --user NAME when given, else as the user who invoked sudo\n"
     "(SUDO_UID/SUDO_GID, with that user's groups, HOME and USER), else as loadprof's own user. It gets the\n"
-    "terminal while it runs when loadprof is in the terminal's foreground.";
+    "terminal while it runs when loadprof is in the terminal's foreground: Ctrl-C then reaches the\n"
+    "command, and the recording stops when it exits.\n"
+    "\n"
+    "On a terminal, a status line shows the samples so far. Ctrl-C stops and writes the capture; a\n"
+    "second Ctrl-C stops at once (a launched command is killed without its grace period; the capture\n"
+    "is still whole).";
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -95,6 +104,17 @@ int cmd_record(const Args& all_args) {
     return fail(make_error(ErrorKind::usage, "--frequency: expected 1..10000 Hz, got '" +
                                                  vm["frequency"].as<std::string>() + "'"));
   o.frequency_hz = static_cast<uint32_t>(*hz);
+  if (o.frequency_hz >= 1000) {
+    // docs/BENCHMARKS.md: a CPU-bound target lost 0.15 % of its work rate at
+    // 99 Hz and 1.40 % at 999 Hz, about in proportion to the rate.
+    char b[400];
+    std::snprintf(b, sizeof b,
+                  "--frequency %u Hz: every sample interrupts the target; at 999 Hz a CPU-bound target lost "
+                  "1.4 %% of its throughput (docs/BENCHMARKS.md), and the cost grows with the rate: expect "
+                  "about %.1f %% at %u Hz (99 Hz, the default, cost 0.15 %%)",
+                  o.frequency_hz, 1.40 * o.frequency_hz / 999.0, o.frequency_hz);
+    log::warn(b);
+  }
   o.probes = split_commas(vm["probes"].as<std::string>());
   for (const auto& p : o.probes) {
     if (p == "cpu") continue;
@@ -121,8 +141,22 @@ int cmd_record(const Args& all_args) {
     auto kept = keep_previous_output(o.output_path);
     if (!kept.ok()) return fail(kept.error());
   }
-  const auto& stop = install_stop_handlers();
-  auto result = record::run_record(o, stop);
+  auto& flags = install_stop_flags();
+  std::string targets;
+  if (!o.command.empty()) {
+    targets = "'" + o.command.front() + "'";
+  } else {
+    targets = o.pids.size() == 1 ? "pid " : "pids ";
+    for (size_t i = 0; i < o.pids.size(); ++i) targets += (i ? "," : "") + std::to_string(o.pids[i]);
+  }
+  RecordStatusLine status(STDERR_FILENO, targets);
+  o.progress = [&](const record::RecordProgress& p) {
+    if (p.phase == record::RecordProgress::Phase::finishing) flags.finishing.store(true);
+    status.update(p);
+  };
+  o.hurry = &flags.hurry;
+  auto result = record::run_record(o, flags.stop);
+  status.clear();
   if (!result.ok()) return fail(result.error());
   const auto& s = *result;
   std::ostringstream msg;
@@ -148,6 +182,7 @@ int cmd_record(const Args& all_args) {
         lost_detail += " " + probe + "/" + reason + "=" + std::to_string(n);
       }
   if (lost) std::cerr << "lost:" << lost_detail << "\n";
+  for (const auto& note : s.target_notes) log::warn(note);
   return kExitOk;
 #endif
 }

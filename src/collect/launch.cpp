@@ -278,19 +278,22 @@ std::optional<ExitStatus> LaunchedCommand::poll_exit() {
   return status_;
 }
 
-ExitStatus LaunchedCommand::stop(int grace_ms) {
+ExitStatus LaunchedCommand::stop(int grace_ms, const std::atomic<bool>* hurry) {
   if (release_fd_ >= 0) {
     // Never released: let it go away without running the command.
     UniqueFd(release_fd_).reset();
     release_fd_ = -1;
   }
   constexpr int kStepMs = 10;
+  auto hurried = [&] { return hurry && hurry->load(); };
   for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
     if (poll_exit()) break;
+    if (hurried() && sig != SIGKILL) continue;
     signal_group(sig);
     // A stopped command (Ctrl-Z, SIGTTIN) acts on SIGINT/SIGTERM only once continued.
     if (sig != SIGKILL) signal_group(SIGCONT);
-    for (int waited = 0; waited < grace_ms && !poll_exit(); waited += kStepMs) sleep_ms(kStepMs);
+    for (int waited = 0; waited < grace_ms && !poll_exit() && !hurried(); waited += kStepMs)
+      sleep_ms(kStepMs);
   }
   if (!poll_exit()) {
     int status = 0;

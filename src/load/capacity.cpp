@@ -1,6 +1,9 @@
-// The capacity search. Steps are separate runs, so each starts from an idle
-// target (the previous step's backlog drained) and its warm-up is excluded by
-// run_load itself; the verdict of a step uses the same SLO code as a plain run.
+// The capacity search. Steps are separate runs, and after a failing step the
+// target is probed at a low rate until its latency is back to normal (a
+// server with a deep queue keeps working off the last step's backlog long
+// after the driver stopped sending: the next step would inherit it); each
+// step's warm-up is excluded by run_load itself; the verdict of a step uses
+// the same SLO code as a plain run.
 #include "loadprof/load/capacity.h"
 
 #include <algorithm>
@@ -51,7 +54,13 @@ CapacityStep judge(const LoadConfig& cfg, const LoadResult& r, const CapacityCon
     if (v.ok) continue;
     bool errors = v.term.rfind("errors", 0) == 0;
     char b[160];
-    std::snprintf(b, sizeof b, "%s: %s (measured %.3g)", errors ? "errors" : "slo", v.term.c_str(), v.value);
+    const bool rps = v.term.rfind("rps", 0) == 0;
+    std::snprintf(b, sizeof b,
+                  rps || v.value >= 1000 ? "%s: %s (measured %.0f %s)" : "%s: %s (measured %.3g %s)",
+                  errors ? "errors" : "slo", v.term.c_str(), v.value,
+                  errors ? "%"
+                  : rps  ? "req/s"
+                         : "ms");
     return failed(st, b);
   }
   if (!has_error_term && st.error_rate_pct > cc.max_error_pct) {
@@ -69,6 +78,53 @@ CapacityStep judge(const LoadConfig& cfg, const LoadResult& r, const CapacityCon
   st.slo_ok = true;
   st.verdict = "ok";
   return st;
+}
+
+// The latency a drained target answers with: the best p99 of the passing
+// steps, else the best p50 of all (every step failed; a weaker reference).
+double normal_p99_ms(const std::vector<CapacityStep>& steps) {
+  double best = -1;
+  for (const auto& s : steps)
+    if (s.slo_ok && (best < 0 || s.latency.p99_ms < best)) best = s.latency.p99_ms;
+  if (best >= 0) return best;
+  for (const auto& s : steps)
+    if (best < 0 || s.latency.p50_ms < best) best = s.latency.p50_ms;
+  return std::max(best, 0.0);
+}
+
+// Probes the target at a low rate until a probe's p99 is back within 2x (and
+// 2 ms) of normal, or max_ns has passed. A probe that got no answer at all
+// (every request timed out in the backlog) is one more slow probe.
+Result<void> settle(const LoadConfig& base, const CapacityConfig& cc, double rate, double normal_ms,
+                    int64_t max_ns, const CapacityBefore& before, CapacityStep& st) {
+  const int64_t t0 = now_ns();
+  const double limit_ms = std::max(2 * normal_ms, normal_ms + 2.0);
+  st.probe_rate_rps = rate;
+  st.drained = false;
+  const int64_t probe_ns =
+      std::min<int64_t>(2'000'000'000, std::max<int64_t>(cc.probe_ns, static_cast<int64_t>(5e9 / rate)));
+  while (true) {
+    LoadConfig cfg = base;
+    cfg.closed = false;
+    cfg.stages = {{probe_ns, rate, rate}};
+    cfg.warmup_ns = 0;
+    cfg.max_requests = 0;
+    cfg.sink = nullptr;
+    if (before) before(cfg);
+    auto r = run_load(cfg);
+    ++st.drain_probes;
+    if (!r && r.error().kind != ErrorKind::target_gone) return r.error();
+    st.probe_p99_ms =
+        r ? stats::percentiles_of(r->latency).p99_ms : static_cast<double>(cfg.timeout_ns) / 1e6;
+    const bool quiet = r && r->errors == 0 && r->requests > 0 && st.probe_p99_ms <= limit_ms;
+    st.drain_s = static_cast<double>(now_ns() - t0) / 1e9;
+    if (quiet) {
+      st.drained = true;
+      return {};
+    }
+    if ((r && r->interrupted) || (base.stop && base.stop->load())) return {};
+    if (now_ns() - t0 >= max_ns) return {};
+  }
 }
 
 std::string reason_of(const std::string& verdict) {
@@ -100,7 +156,8 @@ int64_t capacity_warmup_ns(int64_t step_ns) {
 }
 
 Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfig& cc,
-                                     const CapacityBefore& before, const CapacityAfter& after) {
+                                     const CapacityBefore& before, const CapacityAfter& after,
+                                     const CapacityDrained& drained) {
   if (cc.start_rps <= 0 || cc.factor <= 1 || cc.step_ns <= 0)
     return make_error(ErrorKind::usage, "capacity search: bad start rate, factor or step duration");
   int64_t warmup = capacity_warmup_ns(cc.step_ns);
@@ -115,7 +172,25 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
   int retries = 0;  // of the current rate, after the driver was starved of a CPU
   // A step costs its duration plus up to a few seconds of drain; 10 % margin.
   auto fits = [&] { return now_ns() - t0 + cc.step_ns + cc.step_ns / 10 <= cc.budget_ns; };
+  const int64_t max_settle_ns = cc.max_settle_ns > 0
+                                    ? cc.max_settle_ns
+                                    : std::clamp<int64_t>(3 * cc.step_ns, 5'000'000'000, 30'000'000'000);
+  bool backlog = false;  // the last step failed: the target may still be working off its queue
   while (true) {
+    if (backlog && cc.settle && fits() && !out.steps.empty()) {
+      double lowest = out.steps.front().rate_rps;
+      for (const auto& s : out.steps) lowest = std::min(lowest, s.rate_rps);
+      CapacityStep& last = out.steps.back();
+      LOADPROF_CHECK(settle(base, cc, lowest, normal_p99_ms(out.steps), max_settle_ns, before, last));
+      if (drained) drained(last);
+      if (base.stop && base.stop->load()) {
+        out.interrupted = true;
+        out.limited_by = "duration";
+        out.message = "interrupted: the search stopped early";
+        break;
+      }
+    }
+    backlog = false;
     if (!fits()) {
       if (fail == 0) {
         out.limited_by = "duration";
@@ -195,6 +270,7 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
         out.has_best = true;  // replaced by the first passing step, if any
       }
     }
+    backlog = !st.slo_ok;
     if (fail == 0) {
       rate *= cc.factor;
       continue;
@@ -211,7 +287,10 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
       std::snprintf(b, sizeof b, "%.0f req/s met the SLO; %.0f req/s did not (%s)", pass, fail,
                     fail_verdict.c_str());
     else
-      std::snprintf(b, sizeof b, "no rate met the SLO, down to %.3g req/s (%s)", fail, fail_verdict.c_str());
+      std::snprintf(b, sizeof b,
+                    fail >= 100 ? "no rate met the SLO, down to %.0f req/s (%s)"
+                                : "no rate met the SLO, down to %.3g req/s (%s)",
+                    fail, fail_verdict.c_str());
     if (fail > 0) out.message = b;
   }
   out.max_rate_rps = pass;
@@ -223,7 +302,7 @@ Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfi
 std::string format_capacity_table(const CapacityResult& r) {
   std::string out = "capacity search (each step's warm-up excluded):\n";
   char line[512];
-  std::snprintf(line, sizeof line, "  %10s %12s %9s %9s %9s %8s  %s\n", "rate/s", "throughput/s", "p50",
+  std::snprintf(line, sizeof line, "  %10s %12s %9s %9s %9s %8s  %s\n", "rate req/s", "got req/s", "p50",
                 "p99", "max", "errors", "verdict");
   out += line;
   for (const auto& s : r.steps) {
@@ -231,6 +310,7 @@ std::string format_capacity_table(const CapacityResult& r) {
                   s.throughput_rps, s.latency.p50_ms, s.latency.p99_ms, s.latency.max_ms, s.error_rate_pct,
                   s.verdict.c_str());
     out += line;
+    if (auto d = format_drain(s); !d.empty()) out += "  " + std::string(10, ' ') + " then: " + d + "\n";
   }
   if (r.max_rate_rps > 0)
     std::snprintf(line, sizeof line, "\ncapacity: %.0f req/s", r.max_rate_rps);
@@ -253,6 +333,19 @@ std::string format_capacity_table(const CapacityResult& r) {
   return out;
 }
 
+std::string format_drain(const CapacityStep& s) {
+  if (s.drain_s < 0) return {};
+  char b[256];
+  std::snprintf(b, sizeof b, "%s %.1f s (%d probe%s at %s req/s, last p99 %.2f ms)",
+                s.drained ? "backlog drained in" : "backlog NOT drained after", s.drain_s, s.drain_probes,
+                s.drain_probes == 1 ? "" : "s",
+                std::to_string(static_cast<long long>(std::lround(s.probe_rate_rps))).c_str(),
+                s.probe_p99_ms);
+  std::string out = b;
+  if (!s.drained) out += ": the next step may inherit its queue";
+  return out;
+}
+
 std::string capacity_json(const CapacityResult& r) {
   using nlohmann::json;
   json steps = json::array();
@@ -268,7 +361,9 @@ std::string capacity_json(const CapacityResult& r) {
                        {"max", round3(s.latency.max_ms)}}},
                      {"error_rate_pct", round3(s.error_rate_pct)},
                      {"slo_ok", s.slo_ok},
-                     {"verdict", s.verdict}});
+                     {"verdict", s.verdict},
+                     {"drain_s", s.drain_s >= 0 ? json(round3(s.drain_s)) : json(nullptr)},
+                     {"drained", s.drain_s >= 0 ? json(s.drained) : json(nullptr)}});
   }
   json j = {{"max_rate_rps", round3(r.max_rate_rps)},
             {"limited_by", r.limited_by},

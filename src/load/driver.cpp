@@ -289,6 +289,13 @@ class Worker {
   stats::TimeSeries ts_;
   uint64_t errors_by_class_[kErrorClassCount] = {};
   uint64_t not_sent_ = 0, cancelled_ = 0, responses_ = 0, warmup_requests_ = 0, local_errors_ = 0;
+  std::vector<uint64_t> status_counts_ =
+      std::vector<uint64_t>(kStatusCodes, 0);  // measured responses by status
+  uint64_t bytes_received_ = 0;                // of measured requests
+  // When each error class was first and last seen, and the last success (CLOCK_MONOTONIC; 0: never).
+  int64_t error_first_[kErrorClassCount] = {}, error_last_[kErrorClassCount] = {};
+  int64_t last_ok_ = 0;
+  int connect_errno_ = 0;  // the last connect error's errno (0: none known)
   int64_t cpu_ns_ = 0, wall_ns_ = 0, busy_ns_ = 0, idle_ns_ = 0, runqueue_ns_ = -1;
   int64_t stop_at_ = 0;       // when the stop began (the schedule's end, Ctrl-C or the request bound)
   int64_t last_end_ = 0;      // the last counted (non-warmup) completion; 0: none
@@ -454,8 +461,10 @@ class Worker {
     int r = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr_), addr_len_);
     if (r == 0)
       on_connected(c);
-    else if (errno != EINPROGRESS)
+    else if (errno != EINPROGRESS) {
+      connect_errno_ = errno;
       complete(c, 0, ErrorClass::connect);
+    }
   }
 
   void on_connected(Conn& c) {
@@ -570,6 +579,7 @@ class Worker {
       socklen_t len = sizeof err;
       getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err || (ev & (EPOLLERR | EPOLLHUP)) == (EPOLLERR | EPOLLHUP)) {
+        if (err) connect_errno_ = err;
         complete(c, 0, ErrorClass::connect);
         return;
       }
@@ -663,7 +673,16 @@ class Worker {
       if (c.sent > 0) st.service.record(static_cast<uint64_t>(std::max<int64_t>(0, end - c.sent)));
       if (c.connect_ns > 0) connect_.record(static_cast<uint64_t>(c.connect_ns));
       last_end_ = std::max(last_end_, end);
-      if (is_error) ++errors_by_class_[static_cast<int>(err)];
+      if (is_error) {
+        const int k = static_cast<int>(err);
+        ++errors_by_class_[k];
+        if (!error_first_[k]) error_first_[k] = end;
+        error_last_[k] = end;
+      } else {
+        last_ok_ = end;
+      }
+      if (status >= 100 && status < kStatusCodes) ++status_counts_[static_cast<size_t>(status)];
+      bytes_received_ += c.bytes_in;
       auto sec = static_cast<uint32_t>(std::max<int64_t>(0, end - measure_start_) / 1'000'000'000);
       if (sec != cur_sec_) {
         flush_second();
@@ -840,6 +859,19 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
     result.cancelled += w->cancelled_;
     result.responses += w->responses_;
     result.local_errors += w->local_errors_;
+    result.bytes_received += w->bytes_received_;
+    for (int code = 0; code < kStatusCodes; ++code)
+      if (w->status_counts_[static_cast<size_t>(code)])
+        result.status_counts[code] += w->status_counts_[static_cast<size_t>(code)];
+    for (int k = 0; k < kErrorClassCount; ++k) {
+      if (!w->error_first_[k]) continue;
+      int64_t first = w->error_first_[k] - t0 - sched.warmup_ns(),
+              last = w->error_last_[k] - t0 - sched.warmup_ns();
+      if (result.error_first_ns[k] < 0 || first < result.error_first_ns[k]) result.error_first_ns[k] = first;
+      result.error_last_ns[k] = std::max(result.error_last_ns[k], last);
+    }
+    if (w->last_ok_) result.last_ok_ns = std::max(result.last_ok_ns, w->last_ok_ - t0 - sched.warmup_ns());
+    if (w->connect_errno_) result.connect_errno = w->connect_errno_;
     result.connect.merge(w->connect_);
     stop_at = std::max(stop_at, w->stop_at_ - t0);
     if (w->last_end_ > 0) last_end = std::max(last_end, w->last_end_ - t0);
@@ -986,8 +1018,9 @@ Saturation judge_saturation(const LoadResult& r, const Schedule& schedule) {
     std::snprintf(
         buf, sizeof buf,
         "the target could not keep up: %.1f%% of the requested rate achieved, %.1f%% late starts "
-        "(all %d connections busy), while the driver's busiest thread was busy only %.0f%% of the time",
-        s.achieved_pct, late_pct, r.connections, s.max_thread_busy_pct);
+        "(all %d connections busy), while the driver's busiest thread was busy only %.0f%% of the time; "
+        "if the target can serve more requests at once, raise --connections (now %d)",
+        s.achieved_pct, late_pct, r.connections, s.max_thread_busy_pct, r.connections);
   }
   s.message = buf;
   return s;

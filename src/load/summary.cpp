@@ -2,8 +2,10 @@
 // everywhere a bare "latency" appears; service time is labelled as such.
 #include "loadprof/load/summary.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "loadprof/util/units.h"
@@ -39,18 +41,46 @@ std::string ms(double v) {
   return b;
 }
 
-std::string secs(int64_t ns) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3gs", static_cast<double>(ns) / 1e9);
+// A plain number, never in exponent notation (1480, not 1.48e+03): three
+// significant digits below 1000, whole numbers above.
+std::string num(double v) {
+  char b[48];
+  if (std::fabs(v) >= 1000 || v == std::floor(v))
+    std::snprintf(b, sizeof b, "%.0f", v);
+  else
+    std::snprintf(b, sizeof b, "%.3g", v);
   return b;
 }
 
+std::string secs(int64_t ns) { return num(static_cast<double>(ns) / 1e9) + "s"; }
+
 std::string rate_text(const StageResult& s) {
+  if (s.rate_start_rps == s.rate_end_rps) return num(s.rate_start_rps);
+  return num(s.rate_start_rps) + "->" + num(s.rate_end_rps);
+}
+
+// A measured SLO value in its term's unit: "2927.6 ms", "0.52 %", "1480 req/s".
+std::string slo_value_text(stats::SloMetric m, double v) {
   char b[64];
-  if (s.rate_start_rps == s.rate_end_rps)
-    std::snprintf(b, sizeof b, "%g", s.rate_start_rps);
+  const char* unit = m == stats::SloMetric::errors ? "%" : m == stats::SloMetric::rps ? "req/s" : "ms";
+  if (m == stats::SloMetric::rps && v >= 100)
+    std::snprintf(b, sizeof b, "%.0f %s", v, unit);
+  else if (v >= 100)
+    std::snprintf(b, sizeof b, "%.1f %s", v, unit);
+  else if (v >= 1)
+    std::snprintf(b, sizeof b, "%.2f %s", v, unit);
   else
-    std::snprintf(b, sizeof b, "%g->%g", s.rate_start_rps, s.rate_end_rps);
+    std::snprintf(b, sizeof b, "%.3f %s", v, unit);
+  return b;
+}
+
+// Bytes per second in binary units, as wrk's Transfer/sec.
+std::string bytes_rate_text(double bytes_per_s) {
+  char b[48];
+  const char* units[] = {"B", "KiB", "MiB", "GiB"};
+  int u = 0;
+  while (bytes_per_s >= 1024 && u < 3) bytes_per_s /= 1024, ++u;
+  std::snprintf(b, sizeof b, u ? "%.2f %s/s" : "%.0f %s/s", bytes_per_s, units[u]);
   return b;
 }
 
@@ -122,6 +152,50 @@ std::vector<stats::SloVerdict> judge_slo(const std::vector<stats::SloTerm>& slo,
 
 }  // namespace
 
+std::string stopped_answering(const LoadResult& r) {
+  // The classes of failure that went on after the last success, to the end.
+  const int64_t end = r.duration_ns;
+  const int64_t last_ok = r.last_ok_ns;
+  std::string classes;
+  for (int k = 1; k < kErrorClassCount; ++k) {
+    if (r.error_last_ns[k] < 0 || r.error_last_ns[k] <= last_ok) continue;
+    const auto cls = static_cast<ErrorClass>(k);
+    int64_t first = std::max(r.error_first_ns[k], last_ok);
+    std::string name = cls == ErrorClass::connect ? "connect errors" : std::string(error_class_name(cls));
+    if (cls == ErrorClass::connect && r.connect_errno) {
+      std::string why = std::strerror(r.connect_errno);
+      if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+      name = why;
+    } else if (cls == ErrorClass::timeout) {
+      name = "timeouts";
+    } else if (cls == ErrorClass::reset) {
+      name = "connections reset";
+    } else if (cls == ErrorClass::read) {
+      name = "read errors";
+    } else if (cls == ErrorClass::status_4xx || cls == ErrorClass::status_5xx) {
+      name = std::string(error_class_name(cls)) + " responses";
+    }
+    char b[160];
+    std::snprintf(b, sizeof b, "%s from %.1f s on", name.c_str(), static_cast<double>(first) / 1e9);
+    classes += (classes.empty() ? "" : ", ") + std::string(b);
+  }
+  // A stop: no success for the last second (or the last tenth of a short run)
+  // while requests kept failing.
+  const int64_t quiet = end - std::max<int64_t>(last_ok, 0);
+  if (classes.empty() || quiet < std::min<int64_t>(1'000'000'000, end / 10) || r.requests == 0) return {};
+  char b[512];
+  if (last_ok < 0)
+    std::snprintf(b, sizeof b, "the target never answered successfully: %s (%.1f%% of requests failed)",
+                  classes.c_str(), error_pct(r.errors, r.requests));
+  else
+    std::snprintf(b, sizeof b,
+                  "the target stopped answering: %s, no successful response after %.1f s of %.1f s "
+                  "(%.1f%% of requests failed)",
+                  classes.c_str(), static_cast<double>(last_ok) / 1e9, static_cast<double>(end) / 1e9,
+                  error_pct(r.errors, r.requests));
+  return b;
+}
+
 double throughput_rps(uint64_t requests, int64_t duration_ns) {
   return duration_ns > 0 ? static_cast<double>(requests) * 1e9 / static_cast<double>(duration_ns) : 0.0;
 }
@@ -132,6 +206,8 @@ LoadSummary summarize(const LoadConfig& config, const LoadResult& r, const std::
   s.result = &r;
   Schedule sched(config.stages, config.warmup_ns);
   s.saturation = judge_saturation(r, sched);
+  s.stopped_answering = stopped_answering(r);
+  s.slo_terms = slo;
   if (!slo.empty()) {
     s.slo = judge_slo(slo, r.latency, r.latency_censored, error_pct(r.errors, r.requests),
                       throughput_rps(r.requests, r.duration_ns), &s.slo_lower_bound);
@@ -161,7 +237,7 @@ std::string format_table(const LoadSummary& s) {
   for (const auto& w : r.warnings) out += "warning: " + w + "\n";
   if (!r.warnings.empty()) out += "\n";
   std::snprintf(line, sizeof line, "%-6s %-12s %-12s %9s %9s %8s %8s %8s %8s %8s %8s %7s%s\n", "stage",
-                "window", "rate req/s", "requests", "rps", "p50", "p90", "p95", "p99", "p999", "max",
+                "window", "rate req/s", "requests", "got req/s", "p50", "p90", "p95", "p99", "p999", "max",
                 "errors", s.slo.empty() ? "" : "  slo");
   out += line;
   auto row = [&](const std::string& name, const std::string& window, const std::string& rate,
@@ -230,7 +306,20 @@ std::string format_table(const LoadSummary& s) {
   if (r.cancelled)
     out += "; still in flight when the drain ended (censored in the latency, not in requests): " +
            std::to_string(r.cancelled);
-  out += "\ndriver threads (CPU used / busy, not waiting for events):";
+  out += "\n";
+  if (!r.status_counts.empty()) {
+    out += "status codes:";
+    for (const auto& [code, n] : r.status_counts) out += " " + std::to_string(code) + " " + std::to_string(n);
+    out += "\n";
+  }
+  std::snprintf(line, sizeof line, "received: %s in responses (headers and bodies), %s\n",
+                format_bytes(r.bytes_received).c_str(),
+                bytes_rate_text(r.duration_ns > 0 ? static_cast<double>(r.bytes_received) * 1e9 /
+                                                        static_cast<double>(r.duration_ns)
+                                                  : 0.0)
+                    .c_str());
+  out += line;
+  out += "driver threads (CPU used / busy, not waiting for events):";
   for (const auto& t : r.threads) {
     double wall = t.wall_ns ? static_cast<double>(t.wall_ns) : 1.0;
     std::snprintf(line, sizeof line, " %.0f%%/%.0f%%", 100.0 * static_cast<double>(t.cpu_ns) / wall,
@@ -276,15 +365,18 @@ std::string format_table(const LoadSummary& s) {
       out += "warning: the CSV ran out of unique rows; " + std::to_string(sc.rows_reused) +
              " journeys reused one\n";
   }
+  if (!s.stopped_answering.empty()) out += "\nwarning: " + s.stopped_answering + "\n";
   if (!s.saturation.limited_by.empty()) out += "\nwarning: " + s.saturation.message + "\n";
   if (!s.slo.empty()) {
     out += "\nSLO (whole run):\n";
     for (size_t i = 0; i < s.slo.size(); ++i) {
       const auto& v = s.slo[i];
       bool bound = i < s.slo_lower_bound.size() && s.slo_lower_bound[i];
+      const std::string value =
+          slo_value_text(i < s.slo_terms.size() ? s.slo_terms[i].metric : stats::SloMetric::p99, v.value);
       std::snprintf(
-          line, sizeof line, "  %-20s measured %s%-12.3f %s%s\n", v.term.c_str(), bound ? ">= " : "", v.value,
-          v.ok ? "ok" : "BROKEN",
+          line, sizeof line, "  %-20s measured %s%-14s %s%s\n", v.term.c_str(), bound ? ">= " : "",
+          value.c_str(), v.ok ? "ok" : "BROKEN",
           bound ? "  (falls among timed-out or unsent requests: their latency is unknown, longer)" : "");
       out += line;
     }
@@ -371,7 +463,22 @@ std::string format_json(const LoadSummary& s) {
       {"achieved_pct", round3(s.saturation.achieved_pct)},
       {"limited_by", s.saturation.limited_by.empty() ? json(nullptr) : json(s.saturation.limited_by)},
       {"warning", s.saturation.message.empty() ? json(nullptr) : json(s.saturation.message)},
-      {"request_log", {{"records", r.log_records}, {"dropped", r.log_dropped}}}};
+      {"request_log", {{"records", r.log_records}, {"dropped", r.log_dropped}}},
+      {"received_bytes", r.bytes_received},
+      {"received_bytes_per_s", round3(r.duration_ns > 0 ? static_cast<double>(r.bytes_received) * 1e9 /
+                                                              static_cast<double>(r.duration_ns)
+                                                        : 0.0)},
+      {"stopped_answering", s.stopped_answering.empty() ? json(nullptr) : json(s.stopped_answering)}};
+  json codes = json::object();
+  for (const auto& [code, n] : r.status_counts) codes[std::to_string(code)] = n;
+  j["load"]["status_codes"] = codes;
+  json spans = json::object();
+  for (int k = 1; k < kErrorClassCount; ++k)
+    if (r.error_first_ns[k] >= 0)
+      spans[error_class_name(static_cast<ErrorClass>(k))] = {
+          {"first_s", round3(static_cast<double>(r.error_first_ns[k]) / 1e9)},
+          {"last_s", round3(static_cast<double>(r.error_last_ns[k]) / 1e9)}};
+  j["load"]["errors_seen_s"] = spans;
   json cpu = json::array();
   for (const auto& t : r.threads)
     cpu.push_back(

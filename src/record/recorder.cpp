@@ -26,6 +26,7 @@
 #include "loadprof/util/version.h"
 #include "stack_quality_watch.h"
 #include "stack_table.h"
+#include "target_watch.h"
 
 namespace loadprof::record {
 namespace {
@@ -328,7 +329,26 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     if (!released.ok()) return released.error();
   }
 
+  TargetWatch watch;
+  if (launched) watch.add(static_cast<uint32_t>(launched->pid()), o.command.front(), true);
+  for (pid_t pid : pids) watch.add(static_cast<uint32_t>(pid), read_comm(pid), false);
   const uint64_t start_ns = monotonic_ns();
+  uint64_t last_progress_ns = start_ns;
+  auto report = [&](RecordProgress::Phase phase, uint64_t now) {
+    if (!o.progress) return;
+    RecordProgress p;
+    p.phase = phase;
+    p.elapsed_s = static_cast<double>(now - start_ns) / 1e9;
+    p.samples = pipeline.samples();
+    for (const auto& [probe, reasons] : collector->drops())
+      for (const auto& [reason, n] : reasons) p.lost += n;
+    p.live_targets = collector->live_targets();
+    p.launched_pid = launched ? launched->pid() : 0;
+    p.command_has_terminal = launched && launched->was_given_terminal();
+    o.progress(p);
+  };
+  watch.check(start_ns, false);
+  report(RecordProgress::Phase::recording, start_ns);
   const uint64_t deadline_ns = o.duration_ns > 0 ? start_ns + static_cast<uint64_t>(o.duration_ns) : UINT64_MAX;
   uint64_t last_flush_ns = start_ns;
   capture::EndInfo end;
@@ -355,6 +375,11 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
       writer->set_drops(collector->drops());
       LOADPROF_CHECK(writer->flush());
       last_flush_ns = now;
+    }
+    if (now - last_progress_ns >= kFlushIntervalNs) {
+      watch.check(now);
+      report(RecordProgress::Phase::recording, now);
+      last_progress_ns = now;
     }
     // Ctrl-C on a terminal the command holds reaches the command, not us: its
     // death by SIGINT is the user's interrupt.
@@ -391,10 +416,13 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     }
   }
 
+  const uint64_t stopped_ns = monotonic_ns();
+  report(RecordProgress::Phase::finishing, stopped_ns);
   RecordSummary summary;
   if (run_as) summary.launched_as = run_as->describe();
   if (launched && !launched->poll_exit()) {
-    auto st = launched->stop(o.stop_grace_ms);
+    const bool hurry = o.hurry && o.hurry->load();
+    auto st = launched->stop(hurry ? 0 : o.stop_grace_ms, o.hurry);
     note_launched_exit(st);
   }
   // Stop sampling and drain everything still buffered (exit events, the last samples).
@@ -425,6 +453,9 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   if (launched) {
     if (auto* p = pipeline.process(static_cast<uint32_t>(launched->pid()))) summary.launched = *p;
   }
+  summary.target_notes =
+      watch.notes(summary.samples, start_ns, stopped_ns, end,
+                  [&](uint32_t pid) -> const capture::Process* { return pipeline.process(pid); });
   return summary;
 }
 

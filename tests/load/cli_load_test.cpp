@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "report/schema_check.h"
 #include "server_process.h"
@@ -312,4 +313,99 @@ TEST(LoadCli, AJsonFileThatCannotBeWrittenIsAnError) {
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("--json"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("No space left"), std::string::npos) << r.err;
+}
+
+// Figures in the text output carry their units: SLO values, rates, no
+// exponent notation; a bare latency threshold is echoed as read (ms).
+TEST(LoadCli, TextOutputGivesEveryFigureItsUnit) {
+  ServerProcess server({"--service-ms", "1"});
+  ASSERT_GT(server.port(), 0);
+  auto r = run_command(load_args({server.url(), "--rate", "100", "--duration", "1s", "--threads", "1",
+                                  "--slo", "p99<50,errors<1%,rps>10"}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The interpretation of "p99<50", said once, and the term shown with its unit.
+  const std::string echo = "p99<50 read as p99<50ms";
+  ASSERT_NE(r.err.find(echo), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(echo, r.err.find(echo) + 1), std::string::npos) << r.err;
+  std::map<std::string, std::string> unit_of;  // term -> the unit its measured value was printed with
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    EXPECT_EQ(line.find("e+"), std::string::npos) << "exponent notation: " << line;
+    std::istringstream words(line);
+    std::string term, measured, value, unit;
+    if (words >> term >> measured >> value >> unit && measured == "measured") {
+      char* end = nullptr;
+      std::strtod(value.c_str(), &end);
+      EXPECT_EQ(*end, '\0') << line;  // a plain number, then its unit as its own word
+      unit_of[term] = unit;
+    }
+  }
+  EXPECT_EQ(unit_of["p99<50ms"], "ms") << r.out;
+  EXPECT_EQ(unit_of["errors<1%"], "%") << r.out;
+  EXPECT_EQ(unit_of["rps>10"], "req/s") << r.out;
+}
+
+// A status-code breakdown and the bytes received per second, against a server
+// whose every response has a known size.
+TEST(LoadCli, StatusCodesAndBytesPerSecondAreCounted) {
+  ServerProcess server({"--service-ms", "1", "--body-bytes", "1000"});
+  ASSERT_GT(server.port(), 0);
+  auto dir = loadprof::testing::test_dir();
+  std::string json = (dir / "codes.json").string();
+  auto r = run_command(load_args(
+      {server.url("/status/404"), "--rate", "100", "--duration", "1s", "--threads", "1", "--json", json}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = read_json(json);
+  const auto requests = j["requests"].get<uint64_t>();
+  ASSERT_GT(requests, 80u);
+  EXPECT_EQ(j["load"]["status_codes"].size(), 1u) << j["load"]["status_codes"];
+  EXPECT_EQ(j["load"]["status_codes"]["404"].get<uint64_t>(), requests);
+  const std::string head = "HTTP/1.1 404 X\r\nServer: loadprof-test\r\nContent-Length: 1000\r\n\r\n";
+  EXPECT_EQ(j["load"]["received_bytes"].get<uint64_t>(), requests * (head.size() + 1000));
+  const double per_s = j["load"]["received_bytes_per_s"].get<double>();
+  EXPECT_NEAR(per_s, static_cast<double>(requests * (head.size() + 1000)) / j["duration_s"].get<double>(),
+              per_s * 0.01);
+  EXPECT_NE(r.out.find("status codes: 404 " + std::to_string(requests) + "\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" KiB/s\n"), std::string::npos) << r.out;
+  LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(dir, "codes.json", read_text(json)));
+}
+
+// A target killed mid-run: the run still ends 0 (errors are data), but says
+// from when the target stopped answering, and how.
+TEST(LoadCli, ATargetThatDiesMidRunIsNamedWithTheTimeItStopped) {
+  ServerProcess server({"--service-ms", "1"});
+  ASSERT_GT(server.port(), 0);
+  auto dir = loadprof::testing::test_dir();
+  std::string json = (dir / "died.json").string();
+  std::thread killer([&] {
+    usleep(1'500'000);
+    server.kill_now();
+  });
+  auto r = run_command(
+      load_args({server.url(), "--rate", "100", "--duration", "3s", "--threads", "1", "--json", json}));
+  killer.join();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = read_json(json);
+  EXPECT_GT(j["errors_by_class"]["connect"].get<int>(), 100);
+  const double first = j["load"]["errors_seen_s"]["connect"]["first_s"].get<double>();
+  EXPECT_GT(first, 1.2);  // the process start, run_command's fork, are in the 1.5 s
+  EXPECT_LT(first, 1.8);
+  ASSERT_TRUE(j["load"]["stopped_answering"].is_string()) << j["load"];
+  const std::string said = j["load"]["stopped_answering"];
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "connection refused from %.1f s on", first);
+  EXPECT_NE(said.find(expected), std::string::npos) << said;
+  EXPECT_NE(r.out.find("warning: the target stopped answering: connection refused from "), std::string::npos)
+      << r.out;
+  LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(dir, "died.json", read_text(json)));
+}
+
+// A target that answers to the end draws no such warning.
+TEST(LoadCli, AHealthyTargetIsNotSaidToHaveStopped) {
+  ServerProcess server({"--service-ms", "1"});
+  ASSERT_GT(server.port(), 0);
+  auto r = run_command(load_args({server.url(), "--rate", "100", "--duration", "1s", "--threads", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("stopped answering"), std::string::npos) << r.out;
 }

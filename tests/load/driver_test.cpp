@@ -105,6 +105,10 @@ TEST(Driver, RateFarAboveCapacityIsReportedAsTargetSaturation) {
   EXPECT_LT(sat.achieved_pct, 50.0);
   EXPECT_GT(r->not_sent, 0u);
   EXPECT_NE(sat.message.find("could not keep up"), std::string::npos);
+  // Every connection was busy: the message names the flag that adds more.
+  EXPECT_NE(sat.message.find("raise --connections (now " + std::to_string(r->connections) + ")"),
+            std::string::npos)
+      << sat.message;
 }
 
 namespace {

@@ -42,6 +42,10 @@ class ServerProcess {
     }
   }
   int port() const { return port_; }
+  // Kills the server now (a target that dies mid-run); safe from another thread.
+  void kill_now() {
+    if (pid_ > 0) kill(pid_, SIGKILL);
+  }
   std::string url(const std::string& path = "/") const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }

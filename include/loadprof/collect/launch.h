@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,7 +50,8 @@ class LaunchedCommand {
   // SIGINT to the group, wait grace_ms, SIGTERM, wait grace_ms, SIGKILL;
   // returns the status. Group members still alive after the leader is reaped
   // get SIGKILL too. A command never released exits without running.
-  ExitStatus stop(int grace_ms);
+  // hurry (a second Ctrl-C), once raised, cuts the waits short: SIGKILL next.
+  ExitStatus stop(int grace_ms, const std::atomic<bool>* hurry = nullptr);
 
  private:
   LaunchedCommand() = default;

@@ -30,6 +30,12 @@ struct CapacityConfig {
   double precision = 0.05;              // bisect until failing / passing <= 1 + precision
   std::vector<stats::SloTerm> slo;      // latency and error terms; may be empty
   double max_error_pct = 1.0;           // errors rise: used when the SLO has no errors term
+  // After a failing step, probe at the lowest rate tried until the latency is
+  // back near the passing steps' (the target's backlog drained) before the
+  // next step, so no step inherits the queue of the one before.
+  bool settle = true;
+  int64_t probe_ns = 500'000'000;  // each probe (longer when that gives fewer than 5 requests)
+  int64_t max_settle_ns = 0;       // give up waiting after this; 0: 3 steps, within 5..30 s
 };
 
 // The warm-up of a step of `step_ns`: a fifth of it, at least 100 ms, at most 5 s.
@@ -44,7 +50,13 @@ struct CapacityStep {
   bool slo_ok = false;
   bool driver_starved = false;  // verdict "driver" because the machine was busy (Saturation::starved)
   std::string
-      verdict;  // "ok", or why it failed: "slo: p99<50ms (measured 81.2)", "errors", "target", "driver"
+      verdict;  // "ok", or why it failed: "slo: p99<50ms (measured 81.2 ms)", "errors", "target", "driver"
+  // The backlog check after this step (failing steps followed by another):
+  double drain_s = -1;        // time until a probe's latency was back to normal; -1: not checked
+  bool drained = true;        // false: still slow when the check gave up (max_settle_ns)
+  int drain_probes = 0;       // probes run
+  double probe_rate_rps = 0;  // their rate
+  double probe_p99_ms = 0;    // the last probe's p99
 };
 
 struct CapacityResult {
@@ -71,11 +83,18 @@ double knee_rps(const std::vector<CapacityStep>& steps);
 // scenario source), and after it with its verdict (progress lines).
 using CapacityBefore = std::function<void(LoadConfig&)>;
 using CapacityAfter = std::function<void(const CapacityStep&, const LoadResult&)>;
+// Called after a step's backlog check (CapacityStep::drain_s set).
+using CapacityDrained = std::function<void(const CapacityStep&)>;
 
 // Runs the search. Fails only as run_load fails (the target is gone, a bad config).
 Result<CapacityResult> find_capacity(const LoadConfig& base, const CapacityConfig& config,
                                      const CapacityBefore& before = nullptr,
-                                     const CapacityAfter& after = nullptr);
+                                     const CapacityAfter& after = nullptr,
+                                     const CapacityDrained& drained = nullptr);
+
+// One line on a step's backlog check: "backlog drained in 1.2 s (3 probes at
+// 10 req/s, p99 2.1 ms)"; "" when it was not checked.
+std::string format_drain(const CapacityStep& step);
 
 // Text: the curve and the verdict. JSON: the `capacity` object of SPEC.md.
 std::string format_capacity_table(const CapacityResult& result);

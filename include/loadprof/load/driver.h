@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,9 @@ class RequestSource {
     return {r.error, false, 0};
   }
 };
+
+// Statuses counted one by one (LoadResult::status_counts): 100..599.
+inline constexpr int kStatusCodes = 600;
 
 // A request counts as a late start when it left more than this after its intended time.
 inline constexpr int64_t kLateStartNs = 1'000'000;
@@ -166,6 +170,15 @@ struct LoadResult {
   uint64_t log_dropped = 0;
   int64_t start_monotonic_ns = 0;     // run start, warmup included
   std::vector<std::string> warnings;  // about the run's setup (the open-file limit)
+  std::map<int, uint64_t> status_counts;  // measured responses by HTTP status (errors >= 400 included)
+  uint64_t bytes_received = 0;            // response bytes (headers and body) of the measured requests
+  // When each error class was first and last seen, and the last successful
+  // response, from the end of the warmup (ns); -1: never.
+  int64_t error_first_ns[kErrorClassCount] = {-1, -1, -1, -1, -1, -1, -1, -1};
+  int64_t error_last_ns[kErrorClassCount] = {-1, -1, -1, -1, -1, -1, -1, -1};
+  int64_t last_ok_ns = -1;
+  static_assert(kErrorClassCount == 8, "error_first_ns/error_last_ns initializers");
+  int connect_errno = 0;  // errno of a connect error (ECONNREFUSED...), 0: none known
 };
 
 using ProgressFn = std::function<void(const Progress&)>;

@@ -34,7 +34,15 @@ struct LoadSummary {
   bool slo_ok = true;
   const ScenarioReport* scenario = nullptr;  // set for --scenario runs: "scenario" in the JSON, a step table
   std::string capacity_json;  // set for --find-capacity: the "capacity" object (capacity_json())
+  std::vector<stats::SloTerm> slo_terms;  // the terms of `slo`, for their units
+  std::string stopped_answering;          // stopped_answering(): "" when the target answered to the end
 };
+
+// Plain words when the target stopped answering successfully before the end
+// and requests kept failing ("the target stopped answering: connection
+// refused from 2.0 s on, ..."), from the first and last time each error class
+// was seen; "" otherwise.
+std::string stopped_answering(const LoadResult& result);
 
 LoadSummary summarize(const LoadConfig& config, const LoadResult& result,
                       const std::vector<stats::SloTerm>& slo);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,18 @@
 #include "loadprof/util/result.h"
 
 namespace loadprof::record {
+
+// What the recorder reports while it runs (a status line) and when it stops
+// recording to write the capture (finishing).
+struct RecordProgress {
+  enum class Phase { recording, finishing } phase = Phase::recording;
+  double elapsed_s = 0;
+  uint64_t samples = 0;
+  uint64_t lost = 0;                  // every drop counter summed
+  size_t live_targets = 0;            // target processes alive (children included)
+  pid_t launched_pid = 0;             // the launched command, 0 when attached
+  bool command_has_terminal = false;  // the command's group holds the terminal (Ctrl-C reaches it first)
+};
 
 struct RecordOptions {
   std::vector<pid_t> pids;                  // attach to these, or
@@ -31,6 +44,12 @@ struct RecordOptions {
   // invoked sudo (SUDO_UID/SUDO_GID) when loadprof runs as root, else
   // loadprof's own user.
   std::string user;
+  // Called about once a second while recording, and once with phase
+  // finishing when the recording stops (on the recorder's thread).
+  std::function<void(const RecordProgress&)> progress;
+  // Raised by a second Ctrl-C: stop at once (a launched command gets SIGKILL
+  // without the grace period); the capture is still written whole.
+  const std::atomic<bool>* hurry = nullptr;
 };
 
 struct RecordSummary {
@@ -44,6 +63,9 @@ struct RecordSummary {
   capture::DropCounters drops;
   std::optional<capture::Process> launched;  // with its exit status
   std::string launched_as;                   // "user nobody (uid 65534, gid 65534)"; "" = loadprof's own user
+  // About the targets: why the capture has no samples, which target died or
+  // was stopped mid-run (plain words, one per line).
+  std::vector<std::string> target_notes;
 };
 
 // stop: raised asynchronously (signal handler) to end the recording early.

@@ -1,0 +1,60 @@
+// Drawing the record status line.
+#include "record_status.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace loadprof::cli {
+
+RecordStatusLine::RecordStatusLine(int fd, std::string targets)
+    : fd_(fd), tty_(isatty(fd) == 1), targets_(std::move(targets)) {}
+
+RecordStatusLine::~RecordStatusLine() { clear(); }
+
+std::string RecordStatusLine::text(const std::string& targets, const record::RecordProgress& p) {
+  char b[256];
+  const auto secs = static_cast<long long>(p.elapsed_s);
+  std::snprintf(b, sizeof b,
+                "recording %s: %lld:%02lld elapsed, %llu samples, %llu lost, %zu process%s alive",
+                targets.c_str(), secs / 60, secs % 60, static_cast<unsigned long long>(p.samples),
+                static_cast<unsigned long long>(p.lost), p.live_targets, p.live_targets == 1 ? "" : "es");
+  std::string out = b;
+  out += p.phase == record::RecordProgress::Phase::finishing ? " - finishing (Ctrl-C again: at once)"
+                                                             : " - Ctrl-C to stop";
+  return out;
+}
+
+void RecordStatusLine::write_all(const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = write(fd_, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+void RecordStatusLine::update(const record::RecordProgress& p) {
+  if (!tty_) return;
+  if (p.command_has_terminal) {
+    // The command writes to this terminal too: say once how to stop, draw nothing over its output.
+    if (!said_terminal_ && p.phase == record::RecordProgress::Phase::recording) {
+      write_all("loadprof: recording " + targets_ +
+                "; the command has the terminal: Ctrl-C goes to it, and the recording stops when it exits\n");
+      said_terminal_ = true;
+    }
+    return;
+  }
+  write_all("\r\033[K" + text(targets_, p));
+  drawn_ = true;
+}
+
+void RecordStatusLine::clear() {
+  if (!drawn_) return;
+  write_all("\r\033[K");
+  drawn_ = false;
+}
+
+}  // namespace loadprof::cli
