@@ -2,6 +2,8 @@
 // its messages, and the SVG it writes.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <string>
 
 #include "svg_frames.h"
@@ -22,7 +24,11 @@ struct Run {
 const std::string kBin = std::string(LOADPROF_BINARY_DIR) + "/src/cli/loadprof";
 const std::string kData = std::string(LOADPROF_SOURCE_DIR) + "/tests/flamegraph/data/";
 
-std::string tmp(const std::string& name) { return ::testing::TempDir() + "loadprof_cli_" + name; }
+// Per process: ctest runs each test in its own process, two at a time, and a
+// shared name let one test read another's stderr.
+std::string tmp(const std::string& name) {
+  return ::testing::TempDir() + "loadprof_cli_" + std::to_string(getpid()) + "_" + name;
+}
 
 Run run(const std::string& args) {
   const std::string err = tmp("stderr.txt");
