@@ -65,6 +65,10 @@ uint64_t last_data_ns(const capture::Capture& c) {
   return last;
 }
 
+// How long after a target's exit the recorder notices that every target is
+// gone and stops (its poll interval, with room to spare).
+constexpr uint64_t kEndedItNs = 500'000'000;
+
 std::vector<ProcessSummary> summarize_processes(const capture::Capture& c, uint64_t start_ns,
                                                 uint64_t end_ns) {
   std::vector<ProcessSummary> out;
@@ -79,7 +83,11 @@ std::vector<ProcessSummary> summarize_processes(const capture::Capture& c, uint6
     s.start_s = rel_s(p.start_ns, start_ns);
     if (p.exit_ns) {
       s.exit_s = rel_s(*p.exit_ns, start_ns);
-      s.exited_mid_capture = *p.exit_ns < end_ns;
+      // An exit the recorder stopped on (within its poll of the end) ended the
+      // capture: it did not happen "mid-capture".
+      const bool ended_it = c.end && c.end->target_exited_ns && *p.exit_ns <= *c.end->target_exited_ns &&
+                            *c.end->target_exited_ns - *p.exit_ns < kEndedItNs;
+      s.exited_mid_capture = *p.exit_ns < end_ns && !ended_it;
     }
     s.exit_code = p.exit_code;
     s.exit_signal = p.exit_signal;

@@ -132,7 +132,7 @@ int cmd_record(const Args& all_args) {
       return fail(make_error(ErrorKind::usage, "--user applies to a launched command (-- CMD), not to --pid"));
   }
   o.command_line = "loadprof record";
-  for (const auto& a : all_args) o.command_line += " " + a;
+  for (const auto& a : all_args) o.command_line += " " + shell_quote(a);
 
 #ifndef HAVE_LOADPROF_RECORD
   return not_available("record (this build has no BPF support: rebuild with -DLOADPROF_BPF=ON)");

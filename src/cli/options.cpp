@@ -145,6 +145,17 @@ Result<void> keep_previous_output(const std::string& path) {
   return {};
 }
 
+std::string shell_quote(std::string_view arg) {
+  const bool safe = !arg.empty() && std::all_of(arg.begin(), arg.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("_-./:=,+@%").find(c) != std::string_view::npos;
+  });
+  if (safe) return std::string(arg);
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 void raise_verbosity() {
   log::set_level(log::level() == log::Level::info || log::level() == log::Level::debug ? log::Level::debug
                                                                                        : log::Level::info);

@@ -50,6 +50,10 @@ Result<void> keep_previous_output(const std::string& path);
 // One -v: warnings -> info -> debug.
 void raise_verbosity();
 
+// One argument as a POSIX shell would need it typed back: as is when it holds
+// only safe characters, else in single quotes ('it'\''s').
+std::string shell_quote(std::string_view arg);
+
 // Prints "loadprof: <message>" to stderr and returns the exit code for the error kind.
 int fail(const Error& error);
 // Prints "loadprof: not available yet: <what>" and returns 2.

@@ -198,6 +198,24 @@ TEST(Cli, RecordWithoutOutputWritesLoadprofLpcKeepingThePreviousOne) {
   EXPECT_EQ(read_file(dir + "/loadprof.lpc.old"), first);
 }
 
+// The report's command line can be typed back into a shell (quotes kept), and
+// a launched command whose exit ended the capture is not said to have
+// "exited mid-capture" (it is how the capture ended).
+TEST(Cli, RecordedCommandLineIsShellQuotedAndALaunchedExitEndsTheCapture) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  const std::string dir = loadprof::testing::temp_dir();
+  const std::string lpc = dir + "/q.lpc";
+  auto r = run({loadprof_binary(), "record", "--duration", "10s", "--output", lpc, "--", "bash", "-c",
+                "for i in 1 2 3; do echo \"it's $i\" > /dev/null; done"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto md = run({loadprof_binary(), "report", lpc});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  const std::string want = "bash -c 'for i in 1 2 3; do echo \"it'\\''s $i\" > /dev/null; done'";
+  EXPECT_TRUE(contains(md.out, want)) << "want " << want << " in\n" << md.out.substr(0, 1500);
+  EXPECT_FALSE(contains(md.out, "exited mid-capture")) << md.out.substr(0, 1500);
+  EXPECT_TRUE(contains(md.out, "Every target process had exited")) << md.out.substr(0, 1500);
+}
+
 // README's claim: node started with --perf-basic-prof has its JIT frames named
 // (from /tmp/perf-PID.map). A busy JS function must hold most of the samples
 // by name, under its JS caller.
