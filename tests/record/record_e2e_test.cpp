@@ -31,21 +31,10 @@ using loadprof::testing::test_program;
 
 namespace {
 
+// The first GROUND_TRUTH line of `program` (empty when it printed none).
 std::map<std::string, std::string> ground_truth(const std::string& out, const std::string& program) {
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("GROUND_TRUTH program=" + program + " ", 0) != 0) continue;
-    std::map<std::string, std::string> kv;
-    std::istringstream words(line.substr(13));
-    std::string w;
-    while (words >> w) {
-      auto eq = w.find('=');
-      if (eq != std::string::npos) kv[w.substr(0, eq)] = w.substr(eq + 1);
-    }
-    return kv;
-  }
-  return {};
+  auto lines = loadprof::testing::ground_truth_lines(out, program);
+  return lines.empty() ? std::map<std::string, std::string>{} : lines.front();
 }
 
 std::vector<std::string> split_frames(const std::string& stack) {

@@ -53,21 +53,7 @@ Recorded record_and_report(const std::vector<std::string>& command,
 // GROUND_TRUTH lines of `program`, as key -> value maps.
 std::vector<std::map<std::string, std::string>> ground_truth(const std::string& out,
                                                              const std::string& program) {
-  std::vector<std::map<std::string, std::string>> lines;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("GROUND_TRUTH program=" + program + " ", 0) != 0) continue;
-    std::map<std::string, std::string> kv;
-    std::istringstream words(line.substr(13));
-    std::string w;
-    while (words >> w) {
-      auto eq = w.find('=');
-      if (eq != std::string::npos) kv[w.substr(0, eq)] = w.substr(eq + 1);
-    }
-    lines.push_back(std::move(kv));
-  }
-  return lines;
+  return loadprof::testing::ground_truth_lines(out, program);
 }
 
 class ReportE2E : public ::testing::Test {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <sstream>
 #include <stdexcept>
 
 namespace loadprof::testing {
@@ -76,6 +77,26 @@ std::string temp_dir() {
   char* d = mkdtemp(tmpl);
   if (!d) throw std::runtime_error("mkdtemp");
   return d;
+}
+
+std::vector<std::map<std::string, std::string>> ground_truth_lines(const std::string& out,
+                                                                   const std::string& program) {
+  std::vector<std::map<std::string, std::string>> lines;
+  std::istringstream in(out);
+  std::string line;
+  const std::string prefix = "GROUND_TRUTH program=" + program + " ";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    std::map<std::string, std::string> kv;
+    std::istringstream words(line.substr(std::string("GROUND_TRUTH ").size()));  // program= included
+    std::string w;
+    while (words >> w) {
+      auto eq = w.find('=');
+      if (eq != std::string::npos) kv[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+    lines.push_back(std::move(kv));
+  }
+  return lines;
 }
 
 }  // namespace loadprof::testing

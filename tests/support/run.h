@@ -1,6 +1,7 @@
 // Runs a command for a test and collects its exit code, stdout and stderr.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ RunResult run(const std::vector<std::string>& argv, int signal_after_ms = -1, in
 std::string loadprof_binary();
 // Path of a test program built in tests/programs.
 std::string test_program(const std::string& name);
+// The `GROUND_TRUTH program=NAME key=value ...` lines a test program of ours
+// printed (tests/programs), in order, each as key -> value.
+std::vector<std::map<std::string, std::string>> ground_truth_lines(const std::string& out,
+                                                                   const std::string& program);
 // A fresh temporary directory (removed by the OS's tmp cleanup, not by us).
 std::string temp_dir();
 
