@@ -265,6 +265,25 @@ EncodedChunk encode_stacks(StackId first_id, const std::vector<Stack>& records) 
   return c;
 }
 
+EncodedChunk encode_stack_symbols(const std::vector<std::pair<StackId, Stack>>& records) {
+  std::string out;
+  ByteWriter w(out);
+  EncodedChunk c = start_chunk(ChunkType::stack_symbols, records.size(), w);
+  w.varint(records.size());
+  for (const auto& [id, s] : records) {
+    w.varint(id);
+    w.varint(s.truncated ? 1 : 0);
+    w.varint(s.frames.size());
+    uint64_t prev = 0;
+    for (FrameId f : s.frames) {
+      w.svarint(diff(f, prev));
+      prev = f;
+    }
+  }
+  c.payload = std::move(out);
+  return c;
+}
+
 EncodedChunk encode_cpu_samples(const std::vector<CpuSample>& records) {
   std::string out;
   ByteWriter w(out);
@@ -626,6 +645,39 @@ bool decode_stacks(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+// All or nothing: the new frame lists are checked whole before any replaces its stack's.
+bool decode_stack_symbols(Decoder& d, Capture& cap, uint32_t record_count) {
+  uint64_t n = d.r.count(3);
+  if (!check_count(d, n, record_count)) return false;
+  std::vector<std::pair<StackId, Stack>> out(n);
+  const uint64_t frame_count = cap.frames.size();
+  for (auto& [id, s] : out) {
+    uint64_t stack = d.r.varint();
+    if (!d.r.ok()) break;
+    if (stack >= cap.stacks.size()) {
+      return d.fail("symbols for stack " + std::to_string(stack) + " before its definition");
+    }
+    id = StackId(stack);
+    s.truncated = d.r.varint() & 1;
+    uint64_t depth = d.r.count(1);
+    s.frames.resize(depth);
+    uint64_t prev = 0;
+    for (auto& f : s.frames) {
+      uint64_t frame = prev + uint64_t(d.r.svarint());
+      if (!d.r.ok()) break;
+      if (frame >= frame_count) {
+        return d.fail("reference to frame " + std::to_string(frame) + " before its definition");
+      }
+      f = FrameId(frame);
+      prev = frame;
+    }
+    if (!d.ok()) return false;
+  }
+  if (!d.ok()) return false;
+  for (auto& [id, s] : out) cap.stacks[id] = std::move(s);
+  return true;
+}
+
 bool decode_cpu_samples(Decoder& d, Capture& cap, uint32_t record_count) {
   uint64_t n = d.r.count(5);
   if (!check_count(d, n, record_count)) return false;
@@ -832,6 +884,9 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
       break;
     case ChunkType::cpu_accounting_extra:
       ok = decode_cpu_accounting_extra(d, capture, record_count);
+      break;
+    case ChunkType::stack_symbols:
+      ok = decode_stack_symbols(d, capture, record_count);
       break;
     case ChunkType::drops:
       ok = decode_drops(d, capture, record_count);

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "loadprof/capture/model.h"
@@ -33,6 +34,8 @@ EncodedChunk encode_threads(const std::vector<Thread>& records);
 EncodedChunk encode_mappings(const std::vector<Mapping>& records);
 EncodedChunk encode_frames(FrameId first_id, const std::vector<Frame>& records);
 EncodedChunk encode_stacks(StackId first_id, const std::vector<Stack>& records);
+// New frames for stacks already written (ids below the next stack id).
+EncodedChunk encode_stack_symbols(const std::vector<std::pair<StackId, Stack>>& records);
 EncodedChunk encode_cpu_samples(const std::vector<CpuSample>& records);
 EncodedChunk encode_offcpu(const std::vector<OffCpuInterval>& records);
 EncodedChunk encode_cpu_accounting(const std::vector<CpuAccounting>& records);

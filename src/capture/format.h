@@ -58,6 +58,11 @@ enum class ChunkType : uint16_t {
   // accounting rows of the same (second, cpu). A type of its own so readers
   // that predate it still read the accounting.
   cpu_accounting_extra = 18,
+  // New frames for stacks written earlier: the recorder writes a stack with
+  // its raw addresses at once and its symbols when they are resolved (at low
+  // priority, so the target never waits for it). A reader replaces the
+  // stack's frames; one that predates the type keeps the addresses.
+  stack_symbols = 19,
 };
 
 const char* chunk_type_name(uint16_t type);

@@ -108,6 +108,8 @@ uint64_t record_bytes(uint16_t type) {
       return sizeof(EndInfo);
     case ChunkType::cpu_accounting_extra:
       return 0;  // joined into the accounting rows already counted; nothing kept of its own
+    case ChunkType::stack_symbols:
+      return 0;  // replaces the frame list of a stack already counted (its heap below)
     case ChunkType::io_events:
     case ChunkType::allocations:
     case ChunkType::load_histograms:
@@ -130,6 +132,7 @@ uint64_t heap_bytes_per_payload_byte(uint16_t type) {
     case ChunkType::drops:
       return 64;
     case ChunkType::stacks:
+    case ChunkType::stack_symbols:
       return 4;
     case ChunkType::cpu_samples:
     case ChunkType::offcpu:

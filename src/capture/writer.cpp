@@ -68,6 +68,13 @@ class FileCaptureWriter final : public CaptureWriter {
     add(frames_, f);
     return id;
   }
+  void replace_stack(StackId id, const Stack& s) override {
+    if (finished_ || error_) return;
+    stack_symbols_.emplace_back(id, s);
+    pending_bytes_ += approx_size(s) + sizeof(StackId);
+    if (pending_bytes_ >= kPendingBoundBytes) (void)flush();
+  }
+
   StackId add_stack(const Stack& s) override {
     StackId id = next_stack_id_++;
     add(stacks_, s);
@@ -98,6 +105,7 @@ class FileCaptureWriter final : public CaptureWriter {
       if (!stacks_.empty()) {
         LOADPROF_CHECK(append(out, encode_stacks(StackId(next_stack_id_ - stacks_.size()), stacks_)));
       }
+      if (!stack_symbols_.empty()) LOADPROF_CHECK(append(out, encode_stack_symbols(stack_symbols_)));
       if (!cpu_samples_.empty()) LOADPROF_CHECK(append(out, encode_cpu_samples(cpu_samples_)));
       if (!offcpu_.empty()) LOADPROF_CHECK(append(out, encode_offcpu(offcpu_)));
       if (!cpu_accounting_.empty()) {
@@ -166,6 +174,7 @@ class FileCaptureWriter final : public CaptureWriter {
     mappings_.clear();
     frames_.clear();
     stacks_.clear();
+    stack_symbols_.clear();
     cpu_samples_.clear();
     offcpu_.clear();
     cpu_accounting_.clear();
@@ -183,6 +192,7 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<Mapping> mappings_;
   std::vector<Frame> frames_;
   std::vector<Stack> stacks_;
+  std::vector<std::pair<StackId, Stack>> stack_symbols_;
   std::vector<CpuSample> cpu_samples_;
   std::vector<OffCpuInterval> offcpu_;
   std::vector<CpuAccounting> cpu_accounting_;

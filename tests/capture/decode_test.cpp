@@ -59,6 +59,26 @@ TEST(CaptureDecode, SampleReferencingUndefinedStack) {
   EXPECT_TRUE(got->cpu_samples.empty()) << "a damaged chunk is applied all or nothing";
 }
 
+TEST(CaptureDecode, SymbolsForAnUndefinedStackOrFrame) {
+  std::string bytes = base_capture();
+  bytes += chunk_of(encode_frames(0, {Frame{}, Frame{}}));
+  bytes += chunk_of(encode_stacks(0, {{{0}, false}}));
+  uint64_t at = bytes.size();
+  bytes += chunk_of(encode_stack_symbols({{0, {{1}, false}}, {1, {{0}, false}}}));  // stack 1 does not exist
+  expect_damage(bytes, at, "symbols for stack 1 before its definition");
+  auto got = read_capture_bytes(bytes);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->stacks.size(), 1u);
+  EXPECT_EQ(got->stacks[0].frames, std::vector<FrameId>{0}) << "a damaged chunk is applied all or nothing";
+
+  std::string frames_bad = base_capture();
+  frames_bad += chunk_of(encode_frames(0, {Frame{}}));
+  frames_bad += chunk_of(encode_stacks(0, {{{0}, false}}));
+  at = frames_bad.size();
+  frames_bad += chunk_of(encode_stack_symbols({{0, {{0, 3}, false}}}));
+  expect_damage(frames_bad, at, "frame 3 before its definition");
+}
+
 TEST(CaptureDecode, DictionaryIdGap) {
   std::string bytes = base_capture();
   bytes += chunk_of(encode_frames(0, {Frame{}, Frame{}}));

@@ -132,6 +132,42 @@ TEST(CaptureRoundTrip, PendingBoundFlushesOnItsOwn) {
   EXPECT_GE(got->read_info.chunks_read, 4u);  // metadata, >= 2 sample chunks, end
 }
 
+// A stack written with its raw addresses first and its symbols later (the
+// recorder's two steps) reads back with the later frames, across chunks; one
+// never replaced keeps its own.
+TEST(CaptureRoundTrip, ReplacedStackFramesWin) {
+  TempPath file("replaced.lpc");
+  Metadata md;
+  auto created = CaptureWriter::create(file.path(), md);
+  ASSERT_TRUE(created.ok());
+  auto& w = **created;
+  Frame raw_a, raw_b, named_a, named_b, named_inline;
+  raw_a.function = "0x401000";
+  raw_b.function = "0x401200";
+  named_a.function = "leaf";
+  named_b.function = "main";
+  named_inline.function = "inlined_helper";
+  named_inline.inlined = true;
+  const FrameId ra = w.add_frame(raw_a), rb = w.add_frame(raw_b);
+  const StackId s0 = w.add_stack({{ra, rb}, false});
+  const StackId s1 = w.add_stack({{rb}, true});
+  w.add_cpu_sample({10, 1, 1, 0, s0});
+  w.add_cpu_sample({20, 1, 1, 0, s1});
+  ASSERT_TRUE(w.flush().ok());  // the raw stacks and their samples in one chunk set...
+  const FrameId na = w.add_frame(named_a), ni = w.add_frame(named_inline), nb = w.add_frame(named_b);
+  w.replace_stack(s0, {{ni, na, nb}, false});  // ...their symbols in a later one
+  ASSERT_TRUE(w.finish(EndInfo{}).ok());
+
+  auto got = read_capture(file.path());
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_EQ(got->stacks.size(), 2u);
+  EXPECT_EQ(got->stacks[s0].frames, (std::vector<FrameId>{ni, na, nb}));
+  EXPECT_FALSE(got->stacks[s0].truncated);
+  EXPECT_EQ(got->stacks[s1].frames, (std::vector<FrameId>{rb}));
+  EXPECT_TRUE(got->stacks[s1].truncated);
+  EXPECT_EQ(got->read_info.chunks_skipped_unknown, 0u);
+}
+
 TEST(CaptureRoundTrip, CreateFailsOnBadPath) {
   auto created = CaptureWriter::create("/nonexistent-dir/x.lpc", Metadata{});
   ASSERT_FALSE(created.ok());

@@ -27,6 +27,9 @@ class CaptureWriter {
   // Ids are assigned sequentially from 0 in call order; the writer does not deduplicate.
   virtual FrameId add_frame(const Frame& frame) = 0;
   virtual StackId add_stack(const Stack& stack) = 0;
+  // New frames for a stack added earlier (its raw addresses first, its symbols
+  // once resolved): the reader replaces the stack's frames.
+  virtual void replace_stack(StackId id, const Stack& stack) = 0;
   virtual void add_cpu_sample(const CpuSample& sample) = 0;
   virtual void add_offcpu(const OffCpuInterval& interval) = 0;
   virtual void add_cpu_accounting(const CpuAccounting& accounting) = 0;
