@@ -6,14 +6,13 @@
 #include <sstream>
 
 #include "commands.h"
-#include "options.h"
-#include "record_status.h"
-#include "signals.h"
+#include "loadprof/record/recorder.h"
 #include "loadprof/util/exit_codes.h"
 #include "loadprof/util/log.h"
 #include "loadprof/util/units.h"
-
-#include "loadprof/record/recorder.h"
+#include "options.h"
+#include "record_status.h"
+#include "signals.h"
 
 namespace loadprof::cli {
 namespace {
@@ -55,17 +54,18 @@ int cmd_record(const Args& all_args) {
   }
 
   po::options_description desc("record options");
-  desc.add_options()
-      ("help,h", "show this help")
-      ("pid", po::value<std::string>(), "attach to PID[,PID...]")
-      ("children", po::bool_switch(), "also follow the PIDs' existing and future children")
-      ("duration", po::value<std::string>(), "stop after DUR (10, 10s, 2m, 1m30s); default: Ctrl-C or target exit")
-      ("frequency", po::value<std::string>()->default_value("99"), "sampling frequency in Hz")
-      ("probes", po::value<std::string>()->default_value("cpu"), "probes: cpu (offcpu, io, alloc: not yet)")
-      ("unwind", po::value<std::string>()->default_value("auto"), "auto|fp|dwarf (auto = frame pointers for now)")
-      ("user", po::value<std::string>(), "run the launched command as user NAME (or uid); default: the sudo user")
-      ("output", po::value<std::string>(),
-       "capture file to write (default loadprof.lpc, an existing one kept as loadprof.lpc.old)");
+  desc.add_options()("help,h", "show this help")("pid", po::value<std::string>(), "attach to PID[,PID...]")(
+      "children", po::bool_switch(), "also follow the PIDs' existing and future children")(
+      "duration", po::value<std::string>(),
+      "stop after DUR (10, 10s, 2m, 1m30s); default: Ctrl-C or target exit")(
+      "frequency", po::value<std::string>()->default_value("99"), "sampling frequency in Hz")(
+      "probes", po::value<std::string>()->default_value("cpu"), "probes: cpu (offcpu, io, alloc: not yet)")(
+      "unwind", po::value<std::string>()->default_value("auto"),
+      "auto|fp|dwarf (auto = frame pointers for now)")(
+      "user", po::value<std::string>(),
+      "run the launched command as user NAME (or uid); default: the sudo user")(
+      "output", po::value<std::string>(),
+      "capture file to write (default loadprof.lpc, an existing one kept as loadprof.lpc.old)");
   ParseSpec spec;
   spec.comma_lists = {"pid", "probes"};
   spec.stray_hint = "a command to launch goes after --: loadprof record [flags] -- CMD [ARGS...]";
@@ -89,8 +89,7 @@ int cmd_record(const Args& all_args) {
     return fail(make_error(ErrorKind::usage, "record needs --pid PID or a command after -- (see --help)"));
   if (!o.pids.empty() && !o.command.empty())
     return fail(make_error(ErrorKind::usage, "give either --pid or a command after --, not both"));
-  if (o.children && !o.command.empty())
-    log::info("--children is implied for a launched command");
+  if (o.children && !o.command.empty()) log::info("--children is implied for a launched command");
   const bool default_output = !vm.count("output");
   o.output_path = default_output ? kDefaultCapturePath : vm["output"].as<std::string>();
   if (vm.count("duration")) {
@@ -129,7 +128,8 @@ int cmd_record(const Args& all_args) {
     o.user = vm["user"].as<std::string>();
     if (o.user.empty()) return fail(make_error(ErrorKind::usage, "--user: empty user name"));
     if (o.command.empty())
-      return fail(make_error(ErrorKind::usage, "--user applies to a launched command (-- CMD), not to --pid"));
+      return fail(
+          make_error(ErrorKind::usage, "--user applies to a launched command (-- CMD), not to --pid"));
   }
   o.command_line = "loadprof record";
   for (const auto& a : all_args) o.command_line += " " + shell_quote(a);
@@ -163,15 +163,20 @@ int cmd_record(const Args& all_args) {
   msg << "recorded " << s.samples << " samples (" << s.stacks << " stacks) of " << s.processes
       << " process(es) in " << format_duration_ns(static_cast<int64_t>(s.duration_s * 1e9)) << " -> "
       << o.output_path << " (" << format_bytes(s.bytes_written) << ")";
-  if (s.end.interrupted) msg << "; interrupted";
-  else if (s.end.reason == "target exited") msg << "; target exited";
+  if (s.end.interrupted)
+    msg << "; interrupted";
+  else if (s.end.reason == "target exited")
+    msg << "; target exited";
   std::cerr << msg.str() << "\n";
   if (s.launched) {
     std::cerr << "command '" << s.launched->command << "' ";
     if (!s.launched_as.empty()) std::cerr << "(run as " << s.launched_as << ") ";
-    if (s.launched->exit_code) std::cerr << "exited with status " << *s.launched->exit_code << "\n";
-    else if (s.launched->exit_signal) std::cerr << "was killed by signal " << *s.launched->exit_signal << "\n";
-    else std::cerr << "exit status unknown\n";
+    if (s.launched->exit_code)
+      std::cerr << "exited with status " << *s.launched->exit_code << "\n";
+    else if (s.launched->exit_signal)
+      std::cerr << "was killed by signal " << *s.launched->exit_signal << "\n";
+    else
+      std::cerr << "exit status unknown\n";
   }
   uint64_t lost = 0;
   std::string lost_detail;
@@ -183,6 +188,7 @@ int cmd_record(const Args& all_args) {
       }
   if (lost) std::cerr << "lost:" << lost_detail << "\n";
   for (const auto& note : s.target_notes) log::warn(note);
+  log::info(recorder_cost_text(s.cost));
   return kExitOk;
 #endif
 }

@@ -57,4 +57,35 @@ void RecordStatusLine::clear() {
   drawn_ = false;
 }
 
+std::string recorder_cost_text(const record::RecorderCost& c) {
+  auto ms = [](uint64_t ns) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(ns) / 1e6);
+    return std::string(buf);
+  };
+  std::string out = "recorder CPU " + ms(c.process_ns) + " ms: open " + ms(c.open_ns) + ", attach " +
+                    ms(c.attach_ns) + ", drain " + ms(c.drain_ns) + ", symbolize " + ms(c.symbolize_ns) +
+                    " (" + std::to_string(c.symbolized_stacks) + " stacks), write " + ms(c.write_ns) +
+                    ", other " + ms(c.other_ns) + " ms; first second of sampling " + ms(c.first_second_ns) +
+                    " ms";
+  if (c.recording_s > 1.5) {
+    char rate[48];
+    std::snprintf(rate, sizeof rate, ", then %.2f ms/s",
+                  static_cast<double>(c.steady_ns) / 1e6 / (c.recording_s - 1));
+    out += rate;
+  }
+  if (c.bpf_runs > 0) {
+    char bpf[96];
+    std::snprintf(bpf, sizeof bpf, "; sample program %llu runs, %.0f ns each",
+                  static_cast<unsigned long long>(c.bpf_runs),
+                  static_cast<double>(c.bpf_run_ns) / static_cast<double>(c.bpf_runs));
+    out += bpf;
+  } else {
+    out += "; sample program time not counted (kernel.bpf_stats_enabled=0)";
+  }
+  out += "; sideband " + std::to_string(c.sideband_kept) + " of " + std::to_string(c.sideband_read) +
+         " records about the targets";
+  return out;
+}
+
 }  // namespace loadprof::cli

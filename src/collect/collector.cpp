@@ -15,6 +15,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -41,7 +42,7 @@ struct Event {
   enum class Kind : uint8_t { sideband, snapshot_mapping, sample, fork, exit };
   Kind kind = Kind::sideband;
   uint64_t time_ns = 0;
-  uint32_t seq = 0;  // arrival order, to keep sorting stable and cheap
+  uint32_t seq = 0;       // arrival order, to keep sorting stable and cheap
   SidebandRecord record;  // sideband; snapshot_mapping uses record.mapping
   // sample / fork / exit
   uint32_t pid = 0, tid = 0, cpu = 0, ppid = 0;
@@ -207,6 +208,12 @@ class CollectorImpl final : public Collector {
 
   uint64_t ringbuf_bytes() const override { return probe_->ringbuf_bytes(); }
 
+  CollectorStats stats() const override {
+    CollectorStats st = stats_;
+    std::tie(st.bpf_runs, st.bpf_run_ns) = probe_->sample_program_stats();
+    return st;
+  }
+
  private:
   Result<void> add_one(pid_t pid) {
     uint64_t time_ns = monotonic_ns();  // before the map insert: valid for every sample after it
@@ -288,6 +295,7 @@ class CollectorImpl final : public Collector {
     LOADPROF_CHECK(probe_->consume());
     sideband_records_.clear();
     sideband_->read(sideband_records_);
+    stats_.sideband_read += sideband_records_.size();
     // Drop other processes' records early: keep fork and lost records, and
     // records of pids that are targets or forked children not dispatched yet.
     std::unordered_set<uint32_t> forked;
@@ -296,7 +304,8 @@ class CollectorImpl final : public Collector {
         if (r.kind == SidebandRecord::Kind::fork && r.pid != r.ppid) forked.insert(r.pid);
       }
       for (const auto& e : pending_) {
-        if (e.kind == Event::Kind::sideband && e.record.kind == SidebandRecord::Kind::fork) forked.insert(e.record.pid);
+        if (e.kind == Event::Kind::sideband && e.record.kind == SidebandRecord::Kind::fork)
+          forked.insert(e.record.pid);
       }
     }
     for (auto& r : sideband_records_) {
@@ -308,6 +317,7 @@ class CollectorImpl final : public Collector {
           !known_.count(r.pid) && !forked.count(r.pid)) {
         continue;
       }
+      ++stats_.sideband_kept;
       Event e;
       e.kind = Event::Kind::sideband;
       e.time_ns = r.time_ns;
@@ -515,7 +525,8 @@ class CollectorImpl final : public Collector {
   void dispatch_sample(Event& e, EventSink& sink) {
     ExecMappings& maps = exec_maps_[e.pid];
     size_t valid = valid_user_frames(e.user_ips, maps);
-    if (valid < e.user_ips.size() && should_refresh(e.pid, valid == 0) && process_alive(static_cast<pid_t>(e.pid))) {
+    if (valid < e.user_ips.size() && should_refresh(e.pid, valid == 0) &&
+        process_alive(static_cast<pid_t>(e.pid))) {
       auto fresh = snapshot_mappings(static_cast<pid_t>(e.pid), e.time_ns, build_ids_);
       if (fresh.ok()) {
         for (const auto& m : *fresh) emit_mapping(m, sink);
@@ -549,6 +560,7 @@ class CollectorImpl final : public Collector {
   std::unordered_set<uint32_t> refreshed_;  // pids whose /proc maps were read in this poll
   std::unordered_map<uint32_t, uint64_t> last_refresh_ns_;
   std::unordered_map<uint32_t, ExecMappings> exec_maps_;
+  CollectorStats stats_;
   uint64_t stack_truncated_ = 0;
   uint64_t sideband_lost_ = 0;
   uint64_t accounting_overwritten_ = 0;

@@ -1,7 +1,7 @@
 // Loader of the cpu probe (bpf/cpu.bpf.c).
 #include "cpu_probe.h"
 
-#include <bpf/btf.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 #include <linux/types.h>
@@ -33,12 +33,6 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
   // libbpf warnings are noise for the user when the error is reported anyway.
   log::debug(std::string("libbpf: ") + std::string(text));
   return 0;
-}
-
-bool btf_has_tracepoint(const btf* vmlinux, const char* name) {
-  if (!vmlinux) return false;
-  std::string type = std::string("btf_trace_") + name;
-  return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) >= 0;
 }
 
 Error libbpf_error(const std::string& what, int err) {
@@ -76,37 +70,40 @@ Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options,
   if (possible <= 0) return libbpf_error("libbpf_num_possible_cpus", possible);
   probe->possible_cpus_ = possible;
 
-  probe->skel_ = cpu::open();
-  if (!probe->skel_) return libbpf_error("open BPF object cpu", errno);
-  auto* skel = probe->skel_;
-  skel->rodata->self_tgid = options.self_tgid;
-  skel->rodata->follow_children = options.follow_children;
   probe->ringbuf_bytes_ = ringbuf_size_for(options);
-  bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(probe->ringbuf_bytes_));
-
   // tp_btf reads task fields directly; raw_tp with CO-RE reads where BTF
-  // tracepoints are missing.
-  btf* vmlinux = btf__load_vmlinux_btf();
-  bool btf_fork = btf_has_tracepoint(vmlinux, "sched_process_fork");
-  bool btf_exit = btf_has_tracepoint(vmlinux, "sched_process_exit");
-  btf__free(vmlinux);
-  bpf_program__set_autoload(skel->progs.on_fork_btf, btf_fork);
-  bpf_program__set_autoload(skel->progs.on_fork_raw, !btf_fork);
-  bpf_program__set_autoload(skel->progs.on_exit_btf, btf_exit);
-  bpf_program__set_autoload(skel->progs.on_exit_raw, !btf_exit);
+  // tracepoints are missing. Tried in that order, rather than looking the
+  // tracepoints up first: parsing the kernel's BTF costs ~10 ms of CPU each
+  // time, and libbpf parses it anyway while loading.
+  bool with_btf = true;
+  cpu* skel = nullptr;
+  for (;; with_btf = false) {
+    skel = cpu::open();
+    if (!skel) return libbpf_error("open BPF object cpu", errno);
+    skel->rodata->self_tgid = options.self_tgid;
+    skel->rodata->follow_children = options.follow_children;
+    bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(probe->ringbuf_bytes_));
+    bpf_program__set_autoload(skel->progs.on_fork_btf, with_btf);
+    bpf_program__set_autoload(skel->progs.on_exit_btf, with_btf);
+    bpf_program__set_autoload(skel->progs.on_fork_raw, !with_btf);
+    bpf_program__set_autoload(skel->progs.on_exit_raw, !with_btf);
+    const int err = cpu::load(skel);
+    if (err == 0) break;
+    cpu::destroy(skel);
+    if (!with_btf) return libbpf_error("load BPF program cpu", err);
+    log::debug("tp_btf tracepoints refused (" + std::string(std::strerror(-err)) + "): trying raw_tp");
+  }
+  probe->skel_ = skel;
 
-  int err = cpu::load(skel);
-  if (err) return libbpf_error("load BPF program cpu", err);
-
-  for (bpf_program* prog : {btf_fork ? skel->progs.on_fork_btf : skel->progs.on_fork_raw,
-                            btf_exit ? skel->progs.on_exit_btf : skel->progs.on_exit_raw}) {
+  for (bpf_program* prog : {with_btf ? skel->progs.on_fork_btf : skel->progs.on_fork_raw,
+                            with_btf ? skel->progs.on_exit_btf : skel->progs.on_exit_raw}) {
     bpf_link* link = bpf_program__attach(prog);
     if (!link) return libbpf_error(std::string("attach ") + bpf_program__name(prog), errno);
     probe->tracepoint_links_.push_back(link);
   }
 
-  probe->ringbuf_ = ring_buffer__new(bpf_map__fd(skel->maps.events), &CpuProbe::on_ringbuf_record, probe.get(),
-                                     nullptr);
+  probe->ringbuf_ =
+      ring_buffer__new(bpf_map__fd(skel->maps.events), &CpuProbe::on_ringbuf_record, probe.get(), nullptr);
   if (!probe->ringbuf_) return libbpf_error("ring_buffer__new", errno);
 
   probe->throttling_recorded_ = !options.cpus.empty();
@@ -211,6 +208,13 @@ std::array<uint64_t, LP_DROP_REASONS> CpuProbe::drops() const {
     for (uint64_t v : values) out[reason] += v;
   }
   return out;
+}
+
+std::pair<uint64_t, uint64_t> CpuProbe::sample_program_stats() const {
+  bpf_prog_info info{};
+  uint32_t size = sizeof info;
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(skel_->progs.on_cpu_sample), &info, &size) != 0) return {0, 0};
+  return {info.run_cnt, info.run_time_ns};
 }
 
 std::vector<std::array<lp_accounting_slot, LP_ACCOUNTING_SLOTS>> CpuProbe::read_accounting() const {

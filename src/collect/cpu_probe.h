@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "cpu.h"
@@ -62,6 +63,8 @@ class CpuProbe {
   // slots[cpu][slot]
   std::vector<std::array<lp_accounting_slot, LP_ACCOUNTING_SLOTS>> read_accounting() const;
   uint64_t ringbuf_bytes() const { return ringbuf_bytes_; }
+  // The sample program's {run count, run time ns} (bpf_stats; zeros when off).
+  std::pair<uint64_t, uint64_t> sample_program_stats() const;
 
  private:
   CpuProbe() = default;

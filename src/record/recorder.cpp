@@ -24,6 +24,7 @@
 #include "loadprof/util/log.h"
 #include "loadprof/util/procfs.h"
 #include "loadprof/util/version.h"
+#include "recording_system_access.h"
 #include "stack_quality_watch.h"
 #include "stack_table.h"
 #include "target_watch.h"
@@ -33,6 +34,7 @@ namespace {
 
 constexpr int kPollIntervalMs = 100;
 constexpr uint64_t kFlushIntervalNs = 1'000'000'000;
+constexpr uint64_t kSecondNs = 1'000'000'000;
 
 std::string read_comm(pid_t pid) {
   auto comm = procfs::read(pid, "comm");
@@ -47,6 +49,20 @@ uint32_t read_ppid(pid_t pid) {
   int ppid = stat.ok() ? procfs::parse_stat_ppid(*stat) : -1;
   return ppid < 0 ? 0 : static_cast<uint32_t>(ppid);
 }
+
+// Charges the thread's CPU time since the previous charge to one phase.
+class PhaseClock {
+ public:
+  PhaseClock() : last_(thread_cpu_ns()) {}
+  void charge(uint64_t& phase) {
+    const uint64_t now = thread_cpu_ns();
+    phase += now - last_;
+    last_ = now;
+  }
+
+ private:
+  uint64_t last_;
+};
 
 capture::Metadata make_metadata(const RecordOptions& o) {
   capture::Metadata md;
@@ -88,7 +104,10 @@ class Pipeline final : public collect::EventSink {
     uint64_t space = (static_cast<uint64_t>(s.pid) << 32) | generation_[s.pid];
     auto lookup = stacks_.intern(space, s.user_ips, s.kernel_ips, s.user_truncated);
     if (lookup.inserted) {
-      pending_stacks_.push_back(PendingStack{lookup.id, s.pid, s.time_ns, s.user_truncated,
+      pending_stacks_.push_back(PendingStack{lookup.id,
+                                             s.pid,
+                                             s.time_ns,
+                                             s.user_truncated,
                                              {s.user_ips.begin(), s.user_ips.end()},
                                              {s.kernel_ips.begin(), s.kernel_ips.end()}});
     }
@@ -161,16 +180,22 @@ class Pipeline final : public collect::EventSink {
   void on_exit_status(uint32_t pid, int wait_status, uint64_t time_ns) override {
     auto* p = process(pid);
     if (!p) return;
-    if (WIFEXITED(wait_status)) p->exit_code = WEXITSTATUS(wait_status);
-    else if (WIFSIGNALED(wait_status)) p->exit_signal = WTERMSIG(wait_status);
+    if (WIFEXITED(wait_status))
+      p->exit_code = WEXITSTATUS(wait_status);
+    else if (WIFSIGNALED(wait_status))
+      p->exit_signal = WTERMSIG(wait_status);
     if (!p->exit_ns) p->exit_ns = time_ns;
     writer_.add_process(*p);
   }
 
   // Symbolizes the stacks first seen since the last call, then releases the
   // samples that use them to the writer.
-  void resolve_pending() {
+  void resolve_pending(PhaseClock& clock, RecorderCost& cost) {
     std::vector<capture::Frame> frames, all;
+    std::vector<uint64_t> kernel_ips;
+    for (const auto& ps : pending_stacks_)
+      kernel_ips.insert(kernel_ips.end(), ps.kernel_ips.begin(), ps.kernel_ips.end());
+    symbolizer_.prefetch_kernel(kernel_ips);
     for (const auto& ps : pending_stacks_) {
       capture::Stack stack;
       stack.truncated = ps.truncated;
@@ -191,13 +216,16 @@ class Pipeline final : public collect::EventSink {
       if (id != ps.id) log::error("internal: stack id mismatch");
       quality_.add_stack(id, all, stack.truncated);
     }
+    cost.symbolized_stacks += pending_stacks_.size();
     pending_stacks_.clear();
+    clock.charge(cost.symbolize_ns);
     for (const auto& s : pending_samples_) {
       writer_.add_cpu_sample(s);
       quality_.add_sample(s.stack);
     }
     samples_ += pending_samples_.size();
     pending_samples_.clear();
+    clock.charge(cost.write_ns);
   }
 
   uint64_t samples() const { return samples_; }
@@ -225,7 +253,8 @@ class Pipeline final : public collect::EventSink {
     key.append(std::to_string(f.line)).push_back(f.inlined ? 'i' : '-');
     key.push_back(f.kernel ? 'k' : 'u');
     // Unresolved frames differ by address; resolved ones merge across call sites.
-    if (f.function.empty() || f.function.find("+0x") != std::string::npos) key.append(std::to_string(f.module_offset));
+    if (f.function.empty() || f.function.find("+0x") != std::string::npos)
+      key.append(std::to_string(f.module_offset));
     auto it = frame_ids_.find(key);
     if (it != frame_ids_.end()) return it->second;
     capture::FrameId id = writer_.add_frame(f);
@@ -267,10 +296,14 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     return make_error(ErrorKind::usage, "--user applies to a launched command (-- CMD), not to --pid");
   }
 
+  RecorderCost cost;
+  const uint64_t process_start_ns = process_cpu_ns();
+  PhaseClock clock;
   collect::CollectorOptions copts;
   copts.frequency_hz = o.frequency_hz;
   copts.follow_children = o.children || !o.command.empty();
   LOADPROF_TRY(collector, collect::Collector::open(copts));
+  clock.charge(cost.open_ns);
 
   // Launch first (the child waits on a pipe), so a bad command fails before the file exists.
   std::optional<collect::LaunchedCommand> launched;
@@ -297,7 +330,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
 
   capture::Metadata md = make_metadata(o);
   LOADPROF_TRY(writer, capture::CaptureWriter::create(o.output_path, md));
-  auto symbolizer = symbolize::Symbolizer::create();
+  auto symbolizer = symbolize::Symbolizer::create(make_recording_system_access());
   Pipeline pipeline(*writer, *symbolizer);
   writer->add_clock_sync({md.start_monotonic_ns, md.start_realtime_ns});
 
@@ -324,6 +357,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   }
   // Deliver the initial maps before the command runs, then let it exec.
   LOADPROF_CHECK(collector->poll(pipeline, 0));
+  clock.charge(cost.attach_ns);
   if (launched) {
     auto released = launched->release();
     if (!released.ok()) return released.error();
@@ -333,6 +367,8 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   if (launched) watch.add(static_cast<uint32_t>(launched->pid()), o.command.front(), true);
   for (pid_t pid : pids) watch.add(static_cast<uint32_t>(pid), read_comm(pid), false);
   const uint64_t start_ns = monotonic_ns();
+  const uint64_t sampling_start_cpu_ns = process_cpu_ns();
+  std::optional<uint64_t> first_second_end_cpu_ns;
   uint64_t last_progress_ns = start_ns;
   auto report = [&](RecordProgress::Phase phase, uint64_t now) {
     if (!o.progress) return;
@@ -349,7 +385,8 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   };
   watch.check(start_ns, false);
   report(RecordProgress::Phase::recording, start_ns);
-  const uint64_t deadline_ns = o.duration_ns > 0 ? start_ns + static_cast<uint64_t>(o.duration_ns) : UINT64_MAX;
+  const uint64_t deadline_ns =
+      o.duration_ns > 0 ? start_ns + static_cast<uint64_t>(o.duration_ns) : UINT64_MAX;
   uint64_t last_flush_ns = start_ns;
   capture::EndInfo end;
 
@@ -366,14 +403,19 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     for (const std::string& w : symbolizer->take_warnings()) log::warn(w);
   };
   while (true) {
+    clock.charge(cost.other_ns);
     LOADPROF_CHECK(collector->poll(pipeline, kPollIntervalMs));
-    pipeline.resolve_pending();
+    clock.charge(cost.drain_ns);
+    pipeline.resolve_pending(clock, cost);
     report_symbolizer();
     uint64_t now = monotonic_ns();
+    if (!first_second_end_cpu_ns && now - start_ns >= kSecondNs) first_second_end_cpu_ns = process_cpu_ns();
     if (now - last_flush_ns >= kFlushIntervalNs) {
       for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
       writer->set_drops(collector->drops());
+      clock.charge(cost.other_ns);
       LOADPROF_CHECK(writer->flush());
+      clock.charge(cost.write_ns);
       last_flush_ns = now;
     }
     if (now - last_progress_ns >= kFlushIntervalNs) {
@@ -417,6 +459,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   }
 
   const uint64_t stopped_ns = monotonic_ns();
+  const uint64_t stopped_cpu_ns = process_cpu_ns();
   report(RecordProgress::Phase::finishing, stopped_ns);
   RecordSummary summary;
   if (run_as) summary.launched_as = run_as->describe();
@@ -426,8 +469,10 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     note_launched_exit(st);
   }
   // Stop sampling and drain everything still buffered (exit events, the last samples).
+  clock.charge(cost.other_ns);
   LOADPROF_CHECK(collector->stop(pipeline));
-  pipeline.resolve_pending();
+  clock.charge(cost.drain_ns);
+  pipeline.resolve_pending(clock, cost);
   for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
   summary.drops = collector->drops();
   report_symbolizer();
@@ -440,6 +485,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   writer->add_clock_sync({pair.monotonic_ns, pair.realtime_ns});
   end.end_ns = pair.monotonic_ns;
   LOADPROF_CHECK(writer->finish(end));
+  clock.charge(cost.write_ns);
   // Said at record time too, so a user learns before opening the report that the stacks are useless.
   if (auto w = pipeline.stack_quality_warning()) log::warn(*w);
 
@@ -453,6 +499,18 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   if (launched) {
     if (auto* p = pipeline.process(static_cast<uint32_t>(launched->pid()))) summary.launched = *p;
   }
+  clock.charge(cost.other_ns);
+  const uint64_t process_end_ns = process_cpu_ns();
+  cost.process_ns = process_end_ns - process_start_ns;
+  cost.first_second_ns = first_second_end_cpu_ns.value_or(stopped_cpu_ns) - sampling_start_cpu_ns;
+  if (first_second_end_cpu_ns) cost.steady_ns = stopped_cpu_ns - *first_second_end_cpu_ns;
+  cost.recording_s = static_cast<double>(stopped_ns - start_ns) / 1e9;
+  const collect::CollectorStats cs = collector->stats();
+  cost.bpf_runs = cs.bpf_runs;
+  cost.bpf_run_ns = cs.bpf_run_ns;
+  cost.sideband_read = cs.sideband_read;
+  cost.sideband_kept = cs.sideband_kept;
+  summary.cost = cost;
   summary.target_notes =
       watch.notes(summary.samples, start_ns, stopped_ns, end,
                   [&](uint32_t pid) -> const capture::Process* { return pipeline.process(pid); });

@@ -54,6 +54,23 @@ KernelSymbols KernelSymbols::parse(std::string_view text) {
   return table;
 }
 
+std::optional<KernelSymbol> parse_kernel_symbol_text(std::string_view text) {
+  KernelSymbol sym;
+  sym.module = "[kernel]";
+  if (size_t open = text.find(" ["); open != std::string_view::npos) {
+    std::string_view module = text.substr(open + 1);
+    const size_t close = module.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    sym.module = std::string(module.substr(0, close + 1));
+    text = text.substr(0, open);
+  }
+  const size_t plus = text.rfind("+0x");
+  if (plus == 0 || plus == std::string_view::npos || text.find("/0x", plus) == std::string_view::npos)
+    return std::nullopt;
+  sym.name = std::string(text.substr(0, plus));
+  return sym;
+}
+
 const KernelSymbol* KernelSymbols::lookup(uint64_t address) const {
   auto it = std::upper_bound(symbols_.begin(), symbols_.end(), address,
                              [](uint64_t a, const KernelSymbol& s) { return a < s.address; });

@@ -16,6 +16,11 @@ struct KernelSymbol {
   std::string module;  // "[kernel]" or the module name in brackets, "[ext4]"
 };
 
+// One line of printk's %pS, "name+0xoff/0xsize [module]": the symbol's name and
+// module ("[kernel]" without one); nullopt for "0x..." (no symbol covers the
+// address) and anything else.
+std::optional<KernelSymbol> parse_kernel_symbol_text(std::string_view text);
+
 class KernelSymbols {
  public:
   // Keeps text symbols (types t, T, w, W) with a non-zero address; a text of

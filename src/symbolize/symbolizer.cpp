@@ -3,6 +3,7 @@
 // for JIT code in anonymous memory.
 #include "loadprof/symbolize/symbolizer.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <optional>
@@ -117,18 +118,25 @@ class SymbolizerImpl final : public Symbolizer {
     symbolize_kernel(ip, false, out);
   }
 
+  void prefetch_kernel(std::span<const uint64_t> ips) override {
+    if (kallsyms_) return;
+    std::vector<uint64_t> missing;
+    for (uint64_t ip : ips)
+      if (!kernel_texts_.count(ip)) missing.push_back(ip);
+    if (missing.empty()) return;
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+    describe_kernel(missing);
+  }
+
   void symbolize_kernel(uint64_t ip, bool return_address, std::vector<capture::Frame>& out) override {
     ++stats_.kernel_lookups;
-    if (!kallsyms_) {
-      auto text = system_->read_kallsyms();
-      kallsyms_ = text ? KernelSymbols::parse(*text) : KernelSymbols();
-    }
     capture::Frame frame;
     frame.address = ip;
     frame.kernel = true;
     frame.module_offset = ip;
     uint64_t lookup_ip = return_address ? ip - 1 : ip;
-    if (const KernelSymbol* sym = kallsyms_->lookup(lookup_ip); sym != nullptr) {
+    if (const KernelSymbol* sym = kernel_symbol(lookup_ip); sym != nullptr) {
       frame.function = sym->name;
       frame.module = sym->module;
     } else {
@@ -204,6 +212,35 @@ class SymbolizerImpl final : public Symbolizer {
     return true;
   }
 
+  // The kernel's answer for each address when the system can ask it (cached:
+  // a stack's kernel frames repeat), else the whole of kallsyms, read once.
+  const KernelSymbol* kernel_symbol(uint64_t address) {
+    if (!kallsyms_) {
+      auto it = kernel_texts_.find(address);
+      if (it == kernel_texts_.end()) {
+        describe_kernel(std::span<const uint64_t>(&address, 1));
+        it = kernel_texts_.find(address);
+      }
+      if (it != kernel_texts_.end()) return it->second ? &*it->second : nullptr;
+    }
+    return kallsyms_->lookup(address);
+  }
+
+  // Asks the system about addresses not known yet; when it cannot answer,
+  // falls back to kallsyms for good.
+  void describe_kernel(std::span<const uint64_t> addresses) {
+    if (kallsyms_) return;
+    auto texts = system_->describe_kernel_addresses(addresses);
+    if (!texts || texts->size() != addresses.size()) {
+      auto text = system_->read_kallsyms();
+      kallsyms_ = text ? KernelSymbols::parse(*text) : KernelSymbols();
+      kernel_texts_.clear();
+      return;
+    }
+    for (size_t i = 0; i < addresses.size(); ++i)
+      kernel_texts_.emplace(addresses[i], parse_kernel_symbol_text((*texts)[i]));
+  }
+
   // Returns whether the map changed. A refused or capped file is counted and
   // warned about once per pid.
   bool reload_jit(uint32_t pid, JitState& state) {
@@ -235,6 +272,7 @@ class SymbolizerImpl final : public Symbolizer {
   MapTable maps_;
   std::unordered_map<std::string, std::unique_ptr<Module>> modules_;
   std::optional<KernelSymbols> kallsyms_;
+  std::unordered_map<uint64_t, std::optional<KernelSymbol>> kernel_texts_;  // address -> the kernel's answer
   std::unordered_map<uint32_t, JitState> jit_;
   SymbolizerStats stats_;
   std::vector<std::string> warnings_;

@@ -14,6 +14,8 @@ uint64_t read_clock(clockid_t id) {
 
 uint64_t monotonic_ns() { return read_clock(CLOCK_MONOTONIC); }
 uint64_t realtime_ns() { return read_clock(CLOCK_REALTIME); }
+uint64_t thread_cpu_ns() { return read_clock(CLOCK_THREAD_CPUTIME_ID); }
+uint64_t process_cpu_ns() { return read_clock(CLOCK_PROCESS_CPUTIME_ID); }
 
 ClockPair clock_pair_now() {
   // Keep the tightest of a few brackets so a preemption between reads does not skew the pair.

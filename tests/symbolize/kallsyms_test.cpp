@@ -99,6 +99,77 @@ TEST(SymbolizeKallsyms, SymbolizerUsesTheSeamOnce) {
   EXPECT_EQ(frames[1].function, "weak_text");
 }
 
+TEST(SymbolizeKallsyms, ParsesTheKernelsOwnSymbolText) {
+  auto core = parse_kernel_symbol_text("tcp_sendmsg+0x2d/0x50");
+  ASSERT_TRUE(core);
+  EXPECT_EQ(core->name, "tcp_sendmsg");
+  EXPECT_EQ(core->module, "[kernel]");
+  auto mod = parse_kernel_symbol_text("ext4_map_blocks.cold+0x1a/0x5f0 [ext4]");
+  ASSERT_TRUE(mod);
+  EXPECT_EQ(mod->name, "ext4_map_blocks.cold");
+  EXPECT_EQ(mod->module, "[ext4]");
+  EXPECT_FALSE(parse_kernel_symbol_text("0xffffffffa0000000"));  // no symbol covers it
+  EXPECT_FALSE(parse_kernel_symbol_text(""));
+  EXPECT_FALSE(parse_kernel_symbol_text("+0x1/0x2"));
+  EXPECT_FALSE(parse_kernel_symbol_text("name+0x1/0x2 [unterminated"));
+}
+
+// A system that can ask the kernel per address: kallsyms is never read, each
+// address is asked once (the answers are cached), and "0x..." is no symbol.
+class AskingSystemAccess final : public SystemAccess {
+ public:
+  Result<std::string> read_kallsyms() override {
+    ++kallsyms_reads;
+    return std::string(kFakeKallsyms);
+  }
+  std::optional<std::vector<std::string>> describe_kernel_addresses(
+      std::span<const uint64_t> addresses) override {
+    if (refuse) return std::nullopt;
+    std::vector<std::string> out;
+    for (uint64_t a : addresses) {
+      asked.push_back(a);
+      out.push_back(a == 0xffffffff81003004   ? "__x64_sys_read+0x4/0x400"
+                    : a == 0xffffffffc0a00801 ? "ext4_file_read_iter+0x1/0x80 [ext4]"
+                                              : "0x" + std::to_string(a));
+    }
+    return out;
+  }
+  PerfMapText read_perf_map(uint32_t) override { return {}; }
+  std::vector<ElfCandidate> elf_candidates(const capture::Mapping&) override { return {}; }
+  int kallsyms_reads = 0;
+  bool refuse = false;
+  std::vector<uint64_t> asked;
+};
+
+TEST(SymbolizeKallsyms, AskingTheKernelReplacesKallsyms) {
+  auto fake = std::make_unique<AskingSystemAccess>();
+  AskingSystemAccess* raw = fake.get();
+  auto s = Symbolizer::create(std::move(fake));
+  const std::vector<uint64_t> batch{0xffffffff81003004, 0xffffffffc0a00801, 0xffffffff81003004};
+  s->prefetch_kernel(batch);
+  EXPECT_EQ(raw->asked.size(), 2u) << "one question per distinct address";
+  std::vector<capture::Frame> frames;
+  s->symbolize_kernel(0xffffffff81003004, frames);
+  s->symbolize_kernel(0xffffffffc0a00801, frames);
+  s->symbolize_kernel(0xffffffffa0000000, frames);  // not prefetched: asked on its own
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].function, "__x64_sys_read");
+  EXPECT_EQ(frames[0].module, "[kernel]");
+  EXPECT_EQ(frames[1].function, "ext4_file_read_iter");
+  EXPECT_EQ(frames[1].module, "[ext4]");
+  EXPECT_EQ(frames[2].function, "[kernel]+0xffffffffa0000000");
+  EXPECT_EQ(raw->asked.size(), 3u);
+  EXPECT_EQ(raw->kallsyms_reads, 0);
+
+  // A system that stops answering: kallsyms from then on.
+  raw->refuse = true;
+  frames.clear();
+  s->symbolize_kernel(0xffffffff81001004, frames);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].function, "do_one_initcall");
+  EXPECT_EQ(raw->kallsyms_reads, 1);
+}
+
 std::string read_file(const char* path) {
   std::ifstream in(path);
   std::ostringstream out;

@@ -58,6 +58,18 @@ class EventSink {
   virtual void on_exit_status(uint32_t /*pid*/, int /*wait_status*/, uint64_t /*time_ns*/) {}
 };
 
+// What the collector itself cost and handled, for the recorder's cost account.
+struct CollectorStats {
+  // The sampling program's run count and total run time, counted by the kernel
+  // only while kernel.bpf_stats_enabled is 1 (both 0 otherwise).
+  uint64_t bpf_runs = 0;
+  uint64_t bpf_run_ns = 0;
+  // Sideband records read from the per-CPU rings, and those kept (about the
+  // targets, or forks that may become targets); the rest are other processes'.
+  uint64_t sideband_read = 0;
+  uint64_t sideband_kept = 0;
+};
+
 struct CollectorOptions {
   uint32_t frequency_hz = 99;
   // Children forked by a target become targets (fork tracepoint).
@@ -98,6 +110,7 @@ class Collector {
   virtual bool throttling_recorded() const = 0;
   // Size of the sample ring buffer actually used.
   virtual uint64_t ringbuf_bytes() const = 0;
+  virtual CollectorStats stats() const = 0;
 };
 
 }  // namespace loadprof::collect

@@ -30,16 +30,16 @@ struct RecordProgress {
 };
 
 struct RecordOptions {
-  std::vector<pid_t> pids;                  // attach to these, or
-  std::vector<std::string> command;         // launch this
-  bool children = false;                    // --children (launched commands are always followed)
-  int64_t duration_ns = 0;                  // 0: until Ctrl-C or the targets exit
+  std::vector<pid_t> pids;           // attach to these, or
+  std::vector<std::string> command;  // launch this
+  bool children = false;             // --children (launched commands are always followed)
+  int64_t duration_ns = 0;           // 0: until Ctrl-C or the targets exit
   uint32_t frequency_hz = 99;
   std::vector<std::string> probes{"cpu"};
   std::string unwind = "auto";
   std::string output_path;
-  std::string command_line;                 // loadprof's argv, for the metadata
-  int stop_grace_ms = 2000;                 // SIGINT -> SIGTERM grace for a launched command
+  std::string command_line;  // loadprof's argv, for the metadata
+  int stop_grace_ms = 2000;  // SIGINT -> SIGTERM grace for a launched command
   // Who a launched command runs as: this user (--user), else the user who
   // invoked sudo (SUDO_UID/SUDO_GID) when loadprof runs as root, else
   // loadprof's own user.
@@ -50,6 +50,29 @@ struct RecordOptions {
   // Raised by a second Ctrl-C: stop at once (a launched command gets SIGKILL
   // without the grace period); the capture is still written whole.
   const std::atomic<bool>* hurry = nullptr;
+};
+
+// Where the recorder's own CPU time went, by phase (its thread's CPU time,
+// read at phase boundaries), and what the kernel did on its behalf.
+struct RecorderCost {
+  uint64_t open_ns = 0;       // BPF load and attach, perf events, sideband rings
+  uint64_t attach_ns = 0;     // targets: /proc scans (maps, build-ids, thread names), first drain
+  uint64_t drain_ns = 0;      // rings read, records ordered, stacks deduplicated, maps refreshed
+  uint64_t symbolize_ns = 0;  // stacks seen for the first time symbolized
+  uint64_t write_ns = 0;      // samples handed to the writer, chunks compressed and written
+  uint64_t other_ns = 0;      // accounting, drop counters, target checks, the end of the capture
+  uint64_t process_ns = 0;    // the whole process (every thread), from the start of run_record
+  // Process CPU in the first second of sampling, and from then to the stop
+  // (steady state; 0 for recordings under a second).
+  uint64_t first_second_ns = 0;
+  uint64_t steady_ns = 0;
+  double recording_s = 0;  // time from the start of sampling to the stop
+  // The sampling program (kernel.bpf_stats_enabled=1 only, else 0).
+  uint64_t bpf_runs = 0;
+  uint64_t bpf_run_ns = 0;
+  uint64_t sideband_read = 0;  // sideband records read (every process on the machine)
+  uint64_t sideband_kept = 0;  // ... of which about the targets
+  uint64_t symbolized_stacks = 0;
 };
 
 struct RecordSummary {
@@ -66,6 +89,7 @@ struct RecordSummary {
   // About the targets: why the capture has no samples, which target died or
   // was stopped mid-run (plain words, one per line).
   std::vector<std::string> target_notes;
+  RecorderCost cost;
 };
 
 // stop: raised asynchronously (signal handler) to end the recording early.

@@ -74,6 +74,11 @@ class Symbolizer {
     for (size_t i = first; i < out.size(); ++i) out[i].address = ip;
   }
 
+  // Kernel addresses about to be symbolized (return addresses already minus
+  // one), looked up together when the system answers per address: one call
+  // for a batch of new stacks instead of one per frame.
+  virtual void prefetch_kernel(std::span<const uint64_t> /*ips*/) {}
+
   // A whole stack, leaf first: every address but the first is a return address.
   void symbolize_user_stack(uint32_t pid, uint64_t time_ns, std::span<const uint64_t> ips,
                             std::vector<capture::Frame>& out) {

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,8 +56,17 @@ class SystemAccess {
   // users, namespaces), which its perf map and files are checked against
   // later, when it may be gone or a zombie.
   virtual void note_process(uint32_t /*pid*/) {}
-  // The text of /proc/kallsyms. Read once per Symbolizer, on first use.
+  // The text of /proc/kallsyms. Read once per Symbolizer, on first use, and
+  // only when describe_kernel_addresses cannot answer.
   virtual Result<std::string> read_kallsyms() = 0;
+  // The kernel's own symbol text per address, as printk's %pS prints it
+  // ("name+0xoff/0xsize", "name+0xoff/0xsize [module]", "0x..." when no symbol
+  // covers it), when this system can ask the kernel for a few addresses
+  // (the recorder does, through BPF); nullopt: it cannot, read_kallsyms() is used.
+  virtual std::optional<std::vector<std::string>> describe_kernel_addresses(
+      std::span<const uint64_t> /*addresses*/) {
+    return std::nullopt;
+  }
   // The target's /tmp/perf-PID.map (in its own root, PID as it sees itself):
   // a regular file owned by root or by the target's user, at most
   // kMaxPerfMapBytes of it.
