@@ -65,9 +65,10 @@ std::string recorder_cost_text(const record::RecorderCost& c) {
   };
   std::string out = "recorder CPU " + ms(c.process_ns) + " ms: open " + ms(c.open_ns) + ", attach " +
                     ms(c.attach_ns) + ", drain " + ms(c.drain_ns) + ", symbolize " + ms(c.symbolize_ns) +
-                    " (" + std::to_string(c.symbolized_stacks) + " stacks), write " + ms(c.write_ns) +
-                    ", other " + ms(c.other_ns) + " ms; first second of sampling " + ms(c.first_second_ns) +
-                    " ms";
+                    " (" + std::to_string(c.symbolized_stacks) + " stacks, " +
+                    std::to_string(c.symbolized_at_end) + " after sampling stopped; " +
+                    c.symbolizer_priority + "), write " + ms(c.write_ns) + ", other " + ms(c.other_ns) +
+                    " ms; first second of sampling " + ms(c.first_second_ns) + " ms";
   if (c.recording_s > 1.5) {
     char rate[48];
     std::snprintf(rate, sizeof rate, ", then %.2f ms/s",

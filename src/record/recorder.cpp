@@ -1,7 +1,9 @@
-// The recording pipeline. Samples are buffered per poll and handed to the
-// writer only after their stacks are symbolized and written, so a capture never
-// holds a sample before the stack it uses (and mappings drained in the same
-// poll are known before symbolization).
+// The recording pipeline. A new stack is written at once with its raw
+// addresses, so its samples are never held back and a capture never holds a
+// sample before the stack it uses; its symbols follow from a low-priority
+// thread (SymbolizeWorker) as stack-symbols records. Each poll's new stacks are
+// handed to that thread after the poll, so the mappings drained in the same
+// poll reach the symbolizer first.
 #include "loadprof/record/recorder.h"
 
 #include <signal.h>
@@ -27,6 +29,7 @@
 #include "recording_system_access.h"
 #include "stack_quality_watch.h"
 #include "stack_table.h"
+#include "symbolize_worker.h"
 #include "target_watch.h"
 
 namespace loadprof::record {
@@ -87,8 +90,8 @@ capture::Metadata make_metadata(const RecordOptions& o) {
 // feeds the writer.
 class Pipeline final : public collect::EventSink {
  public:
-  Pipeline(capture::CaptureWriter& writer, symbolize::Symbolizer& symbolizer)
-      : writer_(writer), symbolizer_(symbolizer) {}
+  Pipeline(capture::CaptureWriter& writer, SymbolizeWorker& symbolizer, symbolize::SystemAccess& system)
+      : writer_(writer), symbolizer_(symbolizer), system_(system) {}
 
   void add_root(const capture::Process& p) {
     processes_[p.pid] = p;
@@ -104,14 +107,21 @@ class Pipeline final : public collect::EventSink {
     uint64_t space = (static_cast<uint64_t>(s.pid) << 32) | generation_[s.pid];
     auto lookup = stacks_.intern(space, s.user_ips, s.kernel_ips, s.user_truncated);
     if (lookup.inserted) {
-      pending_stacks_.push_back(PendingStack{lookup.id,
-                                             s.pid,
-                                             s.time_ns,
-                                             s.user_truncated,
-                                             {s.user_ips.begin(), s.user_ips.end()},
-                                             {s.kernel_ips.begin(), s.kernel_ips.end()}});
+      capture::Stack raw;
+      raw.truncated = s.user_truncated;
+      for (uint64_t ip : s.kernel_ips) raw.frames.push_back(raw_frame(ip, true));
+      for (uint64_t ip : s.user_ips) raw.frames.push_back(raw_frame(ip, false));
+      if (writer_.add_stack(raw) != lookup.id) log::error("internal: stack id mismatch");
+      new_stacks_.push_back(SymbolizeWorker::Job{lookup.id,
+                                                 s.pid,
+                                                 s.time_ns,
+                                                 s.user_truncated,
+                                                 {s.user_ips.begin(), s.user_ips.end()},
+                                                 {s.kernel_ips.begin(), s.kernel_ips.end()}});
     }
-    pending_samples_.push_back({s.time_ns, s.pid, s.tid, s.cpu, lookup.id});
+    writer_.add_cpu_sample({s.time_ns, s.pid, s.tid, s.cpu, lookup.id});
+    quality_.add_sample(lookup.id);
+    ++samples_;
     if (threads_.insert(s.tid).second) {
       capture::Thread t;
       t.pid = s.pid;
@@ -122,6 +132,9 @@ class Pipeline final : public collect::EventSink {
   }
 
   void on_mapping(const capture::Mapping& m) override {
+    // Who the process is (its users, mount namespace) is noted now, while it
+    // lives: its files may be read much later, when a CPU is idle.
+    if (noted_.insert(m.pid).second) system_.note_process(m.pid);
     symbolizer_.add_mapping(m);
     writer_.add_mapping(m);
   }
@@ -188,44 +201,28 @@ class Pipeline final : public collect::EventSink {
     writer_.add_process(*p);
   }
 
-  // Symbolizes the stacks first seen since the last call, then releases the
-  // samples that use them to the writer.
-  void resolve_pending(PhaseClock& clock, RecorderCost& cost) {
-    std::vector<capture::Frame> frames, all;
-    std::vector<uint64_t> kernel_ips;
-    for (const auto& ps : pending_stacks_)
-      kernel_ips.insert(kernel_ips.end(), ps.kernel_ips.begin(), ps.kernel_ips.end());
-    symbolizer_.prefetch_kernel(kernel_ips);
-    for (const auto& ps : pending_stacks_) {
+  // Hands the stacks first seen in this poll to the symbolizing thread.
+  void submit_new_stacks() { symbolizer_.add_jobs(std::exchange(new_stacks_, {})); }
+
+  // Writes the symbols of the stacks the thread has resolved since the last call.
+  void write_symbols(RecorderCost& cost) { write_symbols(symbolizer_.take_done(), cost); }
+
+  // The end: the rest of the stacks, resolved on this thread.
+  void finish_symbols(RecorderCost& cost) {
+    submit_new_stacks();
+    write_symbols(symbolizer_.finish(), cost);
+  }
+
+  void write_symbols(std::vector<SymbolizeWorker::Done> done, RecorderCost& cost) {
+    for (const auto& d : done) {
       capture::Stack stack;
-      stack.truncated = ps.truncated;
-      all.clear();
-      for (uint64_t ip : ps.kernel_ips) {
-        frames.clear();
-        symbolizer_.symbolize_kernel(ip, frames);
-        for (const auto& f : frames) stack.frames.push_back(intern_frame(f));
-        all.insert(all.end(), frames.begin(), frames.end());
-      }
-      for (size_t i = 0; i < ps.user_ips.size(); ++i) {
-        frames.clear();
-        symbolizer_.symbolize_user(ps.pid, ps.time_ns, ps.user_ips[i], i > 0, frames);
-        for (const auto& f : frames) stack.frames.push_back(intern_frame(f));
-        all.insert(all.end(), frames.begin(), frames.end());
-      }
-      capture::StackId id = writer_.add_stack(stack);
-      if (id != ps.id) log::error("internal: stack id mismatch");
-      quality_.add_stack(id, all, stack.truncated);
+      stack.truncated = d.truncated;
+      stack.frames.reserve(d.frames.size());
+      for (const auto& f : d.frames) stack.frames.push_back(intern_frame(f));
+      writer_.replace_stack(d.id, stack);
+      quality_.add_stack(d.id, d.frames, d.truncated);
     }
-    cost.symbolized_stacks += pending_stacks_.size();
-    pending_stacks_.clear();
-    clock.charge(cost.symbolize_ns);
-    for (const auto& s : pending_samples_) {
-      writer_.add_cpu_sample(s);
-      quality_.add_sample(s.stack);
-    }
-    samples_ += pending_samples_.size();
-    pending_samples_.clear();
-    clock.charge(cost.write_ns);
+    cost.symbolized_stacks += done.size();
   }
 
   uint64_t samples() const { return samples_; }
@@ -235,14 +232,23 @@ class Pipeline final : public collect::EventSink {
   std::optional<std::string> stack_quality_warning() const { return quality_.warning(); }
 
  private:
-  struct PendingStack {
-    uint32_t id;
-    uint32_t pid;
-    uint64_t time_ns;
-    bool truncated;
-    std::vector<uint64_t> user_ips;
-    std::vector<uint64_t> kernel_ips;
-  };
+  // A frame that stands for one address until its stack's symbols are written
+  // (what a capture cut short before then shows).
+  capture::FrameId raw_frame(uint64_t ip, bool kernel) {
+    auto it = raw_frame_ids_.find(ip);
+    if (it != raw_frame_ids_.end()) return it->second;
+    capture::Frame f;
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(ip));
+    f.function = text;
+    f.module = "[unsymbolized]";
+    f.address = ip;
+    f.module_offset = ip;
+    f.kernel = kernel;
+    capture::FrameId id = writer_.add_frame(f);
+    raw_frame_ids_.emplace(ip, id);  // kernel and user addresses never overlap on x86-64
+    return id;
+  }
 
   capture::FrameId intern_frame(const capture::Frame& f) {
     std::string key;
@@ -263,14 +269,16 @@ class Pipeline final : public collect::EventSink {
   }
 
   capture::CaptureWriter& writer_;
-  symbolize::Symbolizer& symbolizer_;
+  SymbolizeWorker& symbolizer_;
+  symbolize::SystemAccess& system_;
+  std::unordered_set<uint32_t> noted_;  // pids whose identity was noted
   StackTable stacks_;
   std::unordered_map<std::string, capture::FrameId> frame_ids_;
-  std::unordered_map<uint32_t, uint32_t> generation_;  // pid -> exec count
+  std::unordered_map<uint64_t, capture::FrameId> raw_frame_ids_;  // address -> its raw frame
+  std::unordered_map<uint32_t, uint32_t> generation_;             // pid -> exec count
   std::unordered_map<uint32_t, capture::Process> processes_;
-  std::unordered_set<uint32_t> threads_;  // tids already written
-  std::vector<PendingStack> pending_stacks_;
-  std::vector<capture::CpuSample> pending_samples_;
+  std::unordered_set<uint32_t> threads_;          // tids already written
+  std::vector<SymbolizeWorker::Job> new_stacks_;  // first seen in this poll
   StackQualityWatch quality_;
   uint64_t samples_ = 0;
 };
@@ -330,8 +338,10 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
 
   capture::Metadata md = make_metadata(o);
   LOADPROF_TRY(writer, capture::CaptureWriter::create(o.output_path, md));
-  auto symbolizer = symbolize::Symbolizer::create(make_recording_system_access());
-  Pipeline pipeline(*writer, *symbolizer);
+  auto system = make_recording_system_access();
+  symbolize::SystemAccess& system_access = *system;  // thread-safe; owned by the symbolizer
+  SymbolizeWorker symbolizer(symbolize::Symbolizer::create(std::move(system)), true);
+  Pipeline pipeline(*writer, symbolizer, system_access);
   writer->add_clock_sync({md.start_monotonic_ns, md.start_realtime_ns});
 
   if (launched) {
@@ -400,13 +410,15 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
 
   // Perf maps the symbolizer refused or capped: said when met, counted at the end.
   auto report_symbolizer = [&] {
-    for (const std::string& w : symbolizer->take_warnings()) log::warn(w);
+    for (const std::string& w : symbolizer.take_warnings()) log::warn(w);
   };
   while (true) {
     clock.charge(cost.other_ns);
     LOADPROF_CHECK(collector->poll(pipeline, kPollIntervalMs));
+    pipeline.submit_new_stacks();
     clock.charge(cost.drain_ns);
-    pipeline.resolve_pending(clock, cost);
+    pipeline.write_symbols(cost);
+    clock.charge(cost.write_ns);
     report_symbolizer();
     uint64_t now = monotonic_ns();
     if (!first_second_end_cpu_ns && now - start_ns >= kSecondNs) first_second_end_cpu_ns = process_cpu_ns();
@@ -472,11 +484,15 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   clock.charge(cost.other_ns);
   LOADPROF_CHECK(collector->stop(pipeline));
   clock.charge(cost.drain_ns);
-  pipeline.resolve_pending(clock, cost);
+  uint64_t finishing_ns = 0;
+  pipeline.finish_symbols(cost);
+  clock.charge(finishing_ns);
+  // What finish() symbolized is counted in symbolize (the worker's account).
+  cost.write_ns += finishing_ns - std::min(finishing_ns, symbolizer.finish_cpu_ns());
   for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
   summary.drops = collector->drops();
   report_symbolizer();
-  if (auto st = symbolizer->stats(); st.perf_maps_refused + st.perf_maps_truncated > 0) {
+  if (auto st = symbolizer.symbolizer().stats(); st.perf_maps_refused + st.perf_maps_truncated > 0) {
     summary.drops["symbolize"]["perf_map_refused"] = st.perf_maps_refused;
     summary.drops["symbolize"]["perf_map_truncated"] = st.perf_maps_truncated;
   }
@@ -506,6 +522,9 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   if (first_second_end_cpu_ns) cost.steady_ns = stopped_cpu_ns - *first_second_end_cpu_ns;
   cost.recording_s = static_cast<double>(stopped_ns - start_ns) / 1e9;
   const collect::CollectorStats cs = collector->stats();
+  cost.symbolize_ns = symbolizer.cpu_ns();
+  cost.symbolized_at_end = symbolizer.resolved_at_finish();
+  cost.symbolizer_priority = symbolizer.priority();
   cost.bpf_runs = cs.bpf_runs;
   cost.bpf_run_ns = cs.bpf_run_ns;
   cost.sideband_read = cs.sideband_read;

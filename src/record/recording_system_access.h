@@ -11,8 +11,10 @@
 
 namespace loadprof::record {
 
-// Falls back to the plain system access (kallsyms) when the BPF program
-// cannot be loaded.
+// Thread-safe: the recorder's thread notes each new process while it is
+// alive (note_process) while the symbolizing thread, maybe much later, reads
+// its files. Kernel symbols fall back to kallsyms when the BPF program cannot
+// be loaded.
 std::unique_ptr<symbolize::SystemAccess> make_recording_system_access();
 
 }  // namespace loadprof::record

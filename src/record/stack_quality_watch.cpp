@@ -13,8 +13,11 @@ void StackQualityWatch::add_stack(capture::StackId id, const std::vector<capture
   stacks_[id].truncated = truncated;
 }
 
+// A sample may come before its stack's symbols (they follow from another thread).
 void StackQualityWatch::add_sample(capture::StackId id) {
-  if (id < stacks_.size()) ++stacks_[id].samples;
+  if (id == capture::kNoStack) return;
+  if (stacks_.size() <= id) stacks_.resize(id + 1);
+  ++stacks_[id].samples;
 }
 
 std::optional<std::string> StackQualityWatch::warning() const {

@@ -25,7 +25,7 @@ class StackQualityWatch {
     bool truncated = false;
     uint64_t samples = 0;
   };
-  std::vector<Entry> stacks_;  // by stack id
+  std::vector<Entry> stacks_;  // by stack id; a stack without symbols yet has an empty shape
 };
 
 }  // namespace loadprof::record

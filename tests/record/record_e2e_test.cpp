@@ -115,6 +115,15 @@ TEST_F(RecordE2E, HotFunctionShareMatchesGroundTruthAndStacksReachMain) {
     if (main) with_main += n;
   }
   ASSERT_GT(total, 300u) << "too few samples of the program to judge";
+  // Every stack's symbols were written by the end (raw addresses first, symbols from the low-priority thread).
+  uint64_t unsymbolized = 0;
+  for (const auto& [id, n] : by_stack)
+    for (auto fid : r.capture.stacks.at(id).frames)
+      if (r.capture.frames.at(fid).module == "[unsymbolized]") {
+        unsymbolized += n;
+        break;
+      }
+  EXPECT_EQ(unsymbolized, 0u) << "samples whose stack still shows raw addresses";
   const double share_pct = 100.0 * static_cast<double>(in_hot) / static_cast<double>(total);
   const double truth_pct = std::stod(truth["hot_share_pct"]);
   std::printf("hot(): %.2f %% of %llu samples, ground truth %.2f %%; %.2f %% of stacks reach main\n", share_pct,

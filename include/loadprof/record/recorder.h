@@ -58,7 +58,7 @@ struct RecorderCost {
   uint64_t open_ns = 0;       // BPF load and attach, perf events, sideband rings
   uint64_t attach_ns = 0;     // targets: /proc scans (maps, build-ids, thread names), first drain
   uint64_t drain_ns = 0;      // rings read, records ordered, stacks deduplicated, maps refreshed
-  uint64_t symbolize_ns = 0;  // stacks seen for the first time symbolized
+  uint64_t symbolize_ns = 0;  // stacks seen for the first time symbolized (on their own thread)
   uint64_t write_ns = 0;      // samples handed to the writer, chunks compressed and written
   uint64_t other_ns = 0;      // accounting, drop counters, target checks, the end of the capture
   uint64_t process_ns = 0;    // the whole process (every thread), from the start of run_record
@@ -73,6 +73,8 @@ struct RecorderCost {
   uint64_t sideband_read = 0;  // sideband records read (every process on the machine)
   uint64_t sideband_kept = 0;  // ... of which about the targets
   uint64_t symbolized_stacks = 0;
+  uint64_t symbolized_at_end = 0;   // ... of which after sampling stopped (no idle CPU before)
+  std::string symbolizer_priority;  // "SCHED_IDLE", "nice 19", "recorder priority"
 };
 
 struct RecordSummary {
