@@ -324,6 +324,36 @@ TEST_F(Export, SpeedscopeValidatesAndKeepsSharesAndOrder) {
   for (const auto& f : frames) EXPECT_TRUE(names.insert(f["name"].get<std::string>()).second) << f.dump();
 }
 
+// Samples the unwinder got no stack for, or a stack of one unresolved frame
+// without a module, still count: in pprof as samples without locations, in
+// speedscope as empty stacks; and both readers accept them.
+TEST_F(Export, SamplesWithoutStackCountInTotals) {
+  capture::Capture c = known_capture();
+  for (int i = 0; i < 100; ++i)
+    c.cpu_samples.push_back({kStartNs + 5'000'000'000ull + i, 100, 102, 0, capture::kNoStack});
+  c.frames.push_back({0x1234, "", "", 0, "", 0, false, false});  // [unknown]
+  c.stacks.push_back({{static_cast<capture::FrameId>(c.frames.size() - 1)}, true});
+  for (int i = 0; i < 100; ++i)
+    c.cpu_samples.push_back(
+        {kStartNs + 6'000'000'000ull + i, 100, 102, 0, static_cast<capture::StackId>(c.stacks.size() - 1)});
+  std::ostringstream gz;
+  ASSERT_TRUE(write_pprof(gz, c, "cpu").ok());
+  const fs::path path = dir_ / "cpu.pb.gz";
+  std::ofstream(path, std::ios::binary) << gz.str();
+  auto top = testing::go_pprof_top(path.string());
+  LOADPROF_REQUIRE_GO_PPROF(top);
+  EXPECT_NEAR(top.flat_pct["hot"], 50.0, 0.01) << top.output;  // 600 of 1200
+  EXPECT_NEAR(top.flat_pct["[unknown]"], 100.0 / 12, 0.01) << top.output;
+  EXPECT_NE(top.output.find("of 1200ms total"), std::string::npos) << top.output;
+
+  std::ostringstream ss;
+  ASSERT_TRUE(write_speedscope(ss, c, "cpu").ok());
+  LOADPROF_EXPECT_VALID_JSON(testing::validate_json_text_against(dir_, "cpu.speedscope.json", ss.str(),
+                                                                 testing::speedscope_schema_path()));
+  auto self = speedscope_self_pct(json::parse(ss.str()));
+  EXPECT_NEAR(self["hot"], 50.0, 1e-9);
+}
+
 // Through the binary: the capture written by the real CaptureWriter, then
 // `loadprof report --format pprof|speedscope`.
 TEST_F(Export, ThroughTheLoadprofBinary) {
