@@ -14,6 +14,7 @@ packages=(
   util-linux libcap2-bin procps
   chromium libc6-dbg
   libxml2-utils
+  golang-go  # go tool pprof: the tests read our pprof export with it
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,5 @@
-// loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND]
-//                 [--max-memory SIZE|unlimited] [--group-by function|module]
+// loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html|pprof|speedscope]
+//                 [--kind KIND] [--max-memory SIZE|unlimited] [--group-by function|module]
 // Parses the flags into a report::ReportConfig, calls the report library,
 // prints its warnings and maps its errors to exit codes (SPEC.md).
 #include <iostream>
@@ -18,8 +18,8 @@ namespace loadprof::cli {
 
 namespace {
 constexpr const char* kUsage =
-    "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html] [--kind KIND] "
-    "[--max-memory SIZE|unlimited] [--group-by function|module]";
+    "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html|pprof|speedscope] "
+    "[--kind KIND] [--max-memory SIZE|unlimited] [--group-by function|module]";
 }  // namespace
 
 #if defined(HAVE_LOADPROF_REPORT)
@@ -32,9 +32,10 @@ int cmd_report(const Args& args) {
       ("output-dir", po::value<std::string>(),
        "write every file into DIR: report.md, report.json, KIND.folded (+ KIND.svg and report.html)")
       ("format", po::value<std::string>(),
-       "md, json, folded, svg or html: only this one, on stdout (or into --output-dir)")
+       "md, json, folded, svg, html, pprof (gzipped profile.proto, for go tool pprof, Pyroscope, Parca) or "
+       "speedscope (JSON): only this one, on stdout (or into --output-dir)")
       ("kind", po::value<std::string>(),
-       "stack kind for folded/svg: cpu (default), offcpu, wall, io, alloc, alloc-live")
+       "stack kind for folded/svg/pprof/speedscope: cpu (default), offcpu, wall, io, alloc, alloc-live")
       ("max-memory", po::value<std::string>(),
        "memory the capture's records may take: SIZE or 'unlimited' (default 16 MiB + 1024 x the file size;"
        " a capture beyond it is refused as crafted)")

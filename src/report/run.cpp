@@ -14,6 +14,8 @@
 #include "loadprof/report/html.h"
 #include "loadprof/report/json.h"
 #include "loadprof/report/markdown.h"
+#include "loadprof/report/pprof.h"
+#include "loadprof/report/speedscope.h"
 
 namespace loadprof::report {
 namespace {
@@ -113,6 +115,10 @@ Result<void> write_one(Format format, std::ostream& out, const capture::Capture&
       return write_svg_kind(out, c, kind);
     case Format::html:
       return write_html_report(out, c, a, kind);
+    case Format::pprof:
+      return write_pprof(out, c, kind);
+    case Format::speedscope:
+      return write_speedscope(out, c, kind);
   }
   return make_error(ErrorKind::internal, "unknown format");
 }
@@ -129,6 +135,10 @@ std::string file_name(Format format, const std::string& kind) {
       return kind + ".svg";
     case Format::html:
       return "report.html";
+    case Format::pprof:
+      return kind + ".pb.gz";
+    case Format::speedscope:
+      return kind + ".speedscope.json";
   }
   return "";
 }
@@ -141,7 +151,10 @@ Result<Format> parse_format(const std::string& text) {
   if (text == "folded") return Format::folded;
   if (text == "svg") return Format::svg;
   if (text == "html") return Format::html;
-  return make_error(ErrorKind::usage, "unknown format '" + text + "' (one of md, json, folded, svg, html)");
+  if (text == "pprof") return Format::pprof;
+  if (text == "speedscope") return Format::speedscope;
+  return make_error(ErrorKind::usage,
+                    "unknown format '" + text + "' (one of md, json, folded, svg, html, pprof, speedscope)");
 }
 
 Result<GroupBy> parse_group_by(const std::string& text) {
@@ -158,7 +171,8 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
   const std::vector<std::string> held = analyze::kinds_in_capture(original);
   if (config.kind) LOADPROF_CHECK(check_kind(*config.kind, held));
   const std::string kind = config.kind.value_or("cpu");
-  const bool stacks_format = config.format == Format::folded || config.format == Format::svg;
+  const bool stacks_format = config.format == Format::folded || config.format == Format::svg ||
+                             config.format == Format::pprof || config.format == Format::speedscope;
   if (stacks_format && !config.kind) LOADPROF_CHECK(check_kind(kind, held));
 
   // The figures that need function names (stack quality, by process, thread

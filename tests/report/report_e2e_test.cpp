@@ -2,7 +2,8 @@
 // `loadprof report --format json`: the stack-quality warning on a program
 // built without frame pointers (and its absence on a frame-pointer one), and
 // the by-process / by-thread / by-module tables against the CPU time each
-// task measured itself. nginx, when installed, must get the warning too.
+// task measured itself; the pprof and speedscope exports against the folded
+// output (go tool pprof reads ours). nginx, when installed, must get the warning too.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "report/go_pprof.h"
 #include "report/schema_check.h"
 #include "support/privilege.h"
 #include "support/run.h"
@@ -174,6 +176,72 @@ TEST_F(ReportE2E, ByModuleAndGroupByModule) {
   auto bad = run({loadprof_binary(), "report", r.path, "--group-by", "file"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("unknown --group-by 'file'"), std::string::npos) << bad.err;
+}
+
+// Self share (%) of the frame `leaf` in folded text ("root;...;leaf COUNT" lines).
+double folded_self_pct(const std::string& folded, const std::string& leaf) {
+  std::istringstream lines(folded);
+  std::string line;
+  double total = 0, self = 0;
+  while (std::getline(lines, line)) {
+    const size_t space = line.rfind(' ');
+    if (space == std::string::npos) continue;
+    const double count = std::stod(line.substr(space + 1));
+    const std::string stack = line.substr(0, space);
+    const size_t semi = stack.rfind(';');
+    total += count;
+    // A line without ';' is a sample without a stack: only the process (which may be named like leaf).
+    if (semi != std::string::npos && stack.substr(semi + 1) == leaf) self += count;
+  }
+  return total > 0 ? 100.0 * self / total : -1;
+}
+
+// hot at 999 Hz: go tool pprof -top on our pprof export shows hot's flat share
+// within 1 point of our folded output's, and the speedscope export (valid
+// against speedscope's schema) gives the same share.
+TEST_F(ReportE2E, PprofAndSpeedscopeExportsMatchTheFoldedShares) {
+  auto r = record_and_report({test_program("hot"), "2"});
+  ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
+  auto truth = ground_truth(r.record.out, "hot");
+  ASSERT_EQ(truth.size(), 1u) << r.record.out;
+  auto folded = run({loadprof_binary(), "report", r.path, "--format", "folded", "--kind", "cpu"});
+  ASSERT_EQ(folded.exit_code, 0) << folded.err;
+  const double folded_pct = folded_self_pct(folded.out, "hot");
+  ASSERT_GT(folded_pct, 20.0) << folded.out;
+
+  auto pprof = run({loadprof_binary(), "report", r.path, "--format", "pprof", "--kind", "cpu"});
+  ASSERT_EQ(pprof.exit_code, 0) << pprof.err;
+  const std::string pb = loadprof::testing::temp_dir() + "/cpu.pb.gz";
+  std::ofstream(pb, std::ios::binary) << pprof.out;
+  auto top = loadprof::testing::go_pprof_top(pb);
+  LOADPROF_REQUIRE_GO_PPROF(top);
+  ASSERT_TRUE(top.flat_pct.count("hot")) << top.output;
+  std::printf("hot: go tool pprof flat %.2f %%, folded %.2f %%, measured by hot itself %s %%\n",
+              top.flat_pct["hot"], folded_pct, truth[0]["hot_share_pct"].c_str());
+  EXPECT_NEAR(top.flat_pct["hot"], folded_pct, 1.0) << top.output;
+  EXPECT_NEAR(top.flat_pct["hot"], std::stod(truth[0]["hot_share_pct"]), 5.0) << top.output;
+  EXPECT_NE(top.output.find("Type: cpu"), std::string::npos) << top.output;
+  EXPECT_EQ(top.output.rfind("File: hot\n", 0), 0u)
+      << top.output;  // the main binary, not loadprof or a library
+
+  auto ss = run({loadprof_binary(), "report", r.path, "--format", "speedscope"});
+  ASSERT_EQ(ss.exit_code, 0) << ss.err;
+  LOADPROF_EXPECT_VALID_JSON(
+      loadprof::testing::validate_json_text_against(loadprof::testing::temp_dir(), "cpu.speedscope.json",
+                                                    ss.out, loadprof::testing::speedscope_schema_path()));
+  const json doc = json::parse(ss.out);
+  double total = 0, hot = 0;
+  for (const auto& p : doc["profiles"]) {
+    for (size_t i = 0; i < p["samples"].size(); ++i) {
+      const double w = p["weights"][i].get<double>();
+      total += w;
+      const auto& stack = p["samples"][i];
+      if (!stack.empty() && doc["shared"]["frames"][stack.back().get<size_t>()]["name"] == "hot") hot += w;
+    }
+  }
+  ASSERT_GT(total, 0);
+  std::printf("hot: speedscope %.2f %%\n", 100.0 * hot / total);
+  EXPECT_NEAR(100.0 * hot / total, folded_pct, 1.0);
 }
 
 uint16_t free_port() {

@@ -230,7 +230,8 @@ TEST_F(RunReport, SvgAndHtmlOnStdout) {
   EXPECT_TRUE(r2->files_written.empty());
   EXPECT_NE(html.find("<title>" + expected_svg_root() + "</title>"), std::string::npos);
   EXPECT_NE(html.find("<tr><td>cpu</td><td class=\"num\">100</td></tr>"), std::string::npos);
-  EXPECT_EQ(parse_format("pdf").error().message, "unknown format 'pdf' (one of md, json, folded, svg, html)");
+  EXPECT_EQ(parse_format("pdf").error().message,
+            "unknown format 'pdf' (one of md, json, folded, svg, html, pprof, speedscope)");
 }
 
 TEST_F(RunReport, TruncatedCaptureReportsWithOffsetWarning) {

@@ -1,5 +1,6 @@
-// Validation of JSON documents against docs/report.schema.json with a real
-// validator: Debian's python3-jsonschema through tests/report/validate_json.py.
+// Validation of JSON documents against docs/report.schema.json (or another
+// schema: speedscope's) with a real validator: Debian's python3-jsonschema through
+// tests/report/validate_json.py.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -55,16 +56,27 @@ inline std::filesystem::path test_dir() {
   return dir;
 }
 
-// Writes text to dir/name and validates it: exit 0 valid, 1 invalid (output
-// names each error), 2 schema or file unreadable, -1 no validator.
-inline CommandResult validate_json_text(const std::filesystem::path& dir, const std::string& name,
-                                        const std::string& text) {
+// speedscope's published file-format schema, vendored (tests/report/speedscope/README.md).
+inline std::string speedscope_schema_path() {
+  return std::string(LOADPROF_SOURCE_DIR) + "/tests/report/speedscope/file-format-schema.json";
+}
+
+// Writes text to dir/name and validates it against schema: exit 0 valid, 1
+// invalid (output names each error), 2 schema or file unreadable, -1 no validator.
+inline CommandResult validate_json_text_against(const std::filesystem::path& dir, const std::string& name,
+                                                const std::string& text, const std::string& schema) {
   const std::string py = python_with_jsonschema();
   if (py.empty()) return {-1, "no python3 with jsonschema: run scripts/install-deps.sh (python3-jsonschema)"};
   auto path = dir / name;
   std::ofstream(path) << text;
-  return run_command(py + " " + LOADPROF_SOURCE_DIR + "/tests/report/validate_json.py " + schema_path() +
-                     " " + path.string());
+  return run_command(py + " " + LOADPROF_SOURCE_DIR + "/tests/report/validate_json.py " + schema + " " +
+                     path.string());
+}
+
+// The same against docs/report.schema.json.
+inline CommandResult validate_json_text(const std::filesystem::path& dir, const std::string& name,
+                                        const std::string& text) {
+  return validate_json_text_against(dir, name, text, schema_path());
 }
 
 // Whether a missing validator must fail the test rather than skip it: set by

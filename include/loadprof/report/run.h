@@ -14,9 +14,10 @@
 
 namespace loadprof::report {
 
-enum class Format { markdown, json, folded, svg, html };
+enum class Format { markdown, json, folded, svg, html, pprof, speedscope };
 
-// "md" | "json" | "folded" | "svg" | "html"; anything else is a usage error naming it.
+// "md" | "json" | "folded" | "svg" | "html" | "pprof" | "speedscope"; anything else is a usage error naming
+// it.
 [[nodiscard]] Result<Format> parse_format(const std::string& text);
 
 // How frames are grouped in the top tables, top stacks, folded output and flame graphs.
@@ -29,10 +30,10 @@ struct ReportConfig {
   std::string capture_path;
   std::optional<std::string> output_dir;  // write files there instead of stdout
   std::optional<Format> format;           // none: Markdown on stdout, or every file with output_dir
-  std::optional<std::string> kind;        // folded/svg kind; default "cpu"
+  std::optional<std::string> kind;        // folded/svg/pprof/speedscope kind; default "cpu"
   GroupBy group_by = GroupBy::function;   // module: every frame becomes its module
   analyze::AnalysisOptions analysis;
-  capture::ReadOptions read_options;      // the bound on decoded memory (--max-memory)
+  capture::ReadOptions read_options;  // the bound on decoded memory (--max-memory)
 };
 
 struct ReportOutcome {

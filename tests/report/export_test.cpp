@@ -1,0 +1,401 @@
+// The stack exports on a hand-built capture with known shares: hot 60 %,
+// inl_helper (inlined into warm) 30 %, main 5 %, a kernel frame 5 %, on two
+// threads. pprof: our own decoder checks the Profile message field by field,
+// and go tool pprof -top (the real reader) gives the same flat shares.
+// speedscope: valid against speedscope's published schema, stacks root first,
+// the same shares. Both also through the loadprof binary on a .lpc file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "loadprof/capture/folded.h"
+#include "loadprof/capture/writer.h"
+#include "loadprof/report/pprof.h"
+#include "loadprof/report/speedscope.h"
+#include "report/go_pprof.h"
+#include "report/proto_decode.h"
+#include "report/schema_check.h"
+
+namespace loadprof::report {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using testing::decode_message;
+using testing::decode_packed;
+using testing::fields_of;
+using testing::ProtoField;
+using testing::varint_of;
+
+constexpr uint64_t kStartNs = 1'000'000'000, kRealtimeNs = 1'700'000'000'000'000'000ull;
+
+capture::Capture known_capture() {
+  capture::Capture c;
+  c.metadata.frequency_hz = 1000;  // period 1 ms
+  c.metadata.probes = {"cpu"};
+  c.metadata.start_monotonic_ns = kStartNs;
+  c.metadata.start_realtime_ns = kRealtimeNs;
+  c.metadata.command_line = "loadprof record -- app";
+  c.clock_sync = {{kStartNs, kRealtimeNs}, {kStartNs + 2'000'000'000, kRealtimeNs + 2'000'000'500}};
+  capture::Process app;
+  app.pid = 100;
+  app.command = "app";
+  app.start_ns = kStartNs;
+  app.launched = app.root = true;
+  c.processes = {app};
+  c.threads = {{100, 100, "app", kStartNs, {}}, {100, 101, "worker", kStartNs, {}}};
+  // Before the exec the launched process was loadprof; libc comes first in the table.
+  c.mappings = {{100, kStartNs - 5, 0x600000, 0x700000, 0, "/usr/bin/loadprof", "feed", true},
+                {100, kStartNs, 0x7f0000000000, 0x7f0000100000, 0x1000, "/usr/lib/libc.so.6", "c0ffee", true},
+                {100, kStartNs, 0x400000, 0x500000, 0, "/usr/bin/app", "abcd1234", true}};
+  c.frames = {
+      {0x401000, "main", "app", 0x1000, "app.c", 10, false, false},              // 0
+      {0x402000, "a", "app", 0x2000, "app.c", 20, false, false},                 // 1
+      {0x403000, "hot", "app", 0x3000, "app.c", 30, false, false},               // 2
+      {0x404010, "inl_helper", "app", 0x4010, "app.h", 5, true, false},          // 3, inlined into warm
+      {0x404010, "warm", "app", 0x4010, "app.c", 44, false, false},              // 4
+      {0xffffffff81000000, "do_syscall_64", "[kernel]", 0, "", 0, false, true},  // 5
+      {0x403020, "hot", "app", 0x3020, "app.c", 31, false, false},               // 6: hot, another address
+  };
+  c.stacks = {{{2, 1, 0}, false}, {{3, 4, 1, 0}, false}, {{0}, false}, {{5, 6, 1, 0}, false}};
+  uint64_t t = kStartNs;
+  auto add = [&](uint32_t tid, capture::StackId stack, int n) {
+    for (int i = 0; i < n; ++i) c.cpu_samples.push_back({t += 1'000'000, 100, tid, 0, stack});
+  };
+  add(100, 0, 300);  // main thread: hot, then main alone, then hot again (3 runs)
+  add(101, 1, 300);  // worker: inl_helper
+  add(100, 2, 50);
+  add(100, 0, 300);
+  add(101, 3, 50);  // worker: the kernel under hot
+  c.end = capture::EndInfo{kStartNs + 2'000'000'000, false, {}, "duration"};
+  return c;
+}
+
+// The decoded Profile, with names resolved through its string table.
+struct Decoded {
+  std::vector<ProtoField> fields;
+  std::vector<std::string> strings;
+  std::map<uint64_t, std::vector<ProtoField>> locations, functions, mappings;
+
+  std::string str(uint64_t i) const { return i < strings.size() ? strings[i] : "<bad string index>"; }
+  // Function names of a location's lines, innermost first.
+  std::vector<std::string> line_names(uint64_t location_id) const {
+    std::vector<std::string> names;
+    for (const auto& l : fields_of(locations.at(location_id), 4)) {
+      auto line = decode_message(l.bytes);
+      names.push_back(str(varint_of(functions.at(varint_of(*line, 1)), 2)));
+    }
+    return names;
+  }
+};
+
+Decoded decode_profile(const std::string& proto) {
+  Decoded d;
+  auto fields = decode_message(proto);
+  EXPECT_TRUE(fields) << "the profile does not decode";
+  if (!fields) return d;
+  d.fields = *fields;
+  for (const auto& s : fields_of(d.fields, 6)) d.strings.push_back(s.bytes);
+  for (auto [number, table] : {std::pair{4u, &d.locations}, {5u, &d.functions}, {3u, &d.mappings}}) {
+    for (const auto& f : fields_of(d.fields, number)) {
+      auto m = decode_message(f.bytes);
+      EXPECT_TRUE(m);
+      const uint64_t id = varint_of(*m, 1);
+      EXPECT_NE(id, 0u);
+      EXPECT_FALSE(table->count(id)) << "duplicate id " << id << " in field " << number;
+      (*table)[id] = *m;
+    }
+  }
+  return d;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Export : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::test_dir(); }
+  fs::path dir_;
+};
+
+TEST_F(Export, PprofProfileMessageFieldByField) {
+  auto proto = encode_pprof_profile(known_capture(), "cpu");
+  ASSERT_TRUE(proto.ok()) << proto.error().message;
+  const Decoded d = decode_profile(*proto);
+  ASSERT_FALSE(d.strings.empty());
+  EXPECT_EQ(d.strings[0], "");
+
+  // sample_type: samples/count, cpu/nanoseconds; period 1 ms of cpu nanoseconds.
+  auto types = fields_of(d.fields, 1);
+  ASSERT_EQ(types.size(), 2u);
+  auto t0 = decode_message(types[0].bytes), t1 = decode_message(types[1].bytes);
+  EXPECT_EQ(d.str(varint_of(*t0, 1)) + "/" + d.str(varint_of(*t0, 2)), "samples/count");
+  EXPECT_EQ(d.str(varint_of(*t1, 1)) + "/" + d.str(varint_of(*t1, 2)), "cpu/nanoseconds");
+  EXPECT_EQ(varint_of(d.fields, 12), 1'000'000u);
+  auto period_type = decode_message(fields_of(d.fields, 11).at(0).bytes);
+  EXPECT_EQ(d.str(varint_of(*period_type, 1)), "cpu");
+  EXPECT_EQ(d.str(varint_of(d.fields, 14)), "cpu");  // default_sample_type
+  // time_nanos: the start through the clock pair; duration: start to end.
+  EXPECT_EQ(varint_of(d.fields, 9), kRealtimeNs);
+  EXPECT_EQ(varint_of(d.fields, 10), 2'000'000'000u);
+
+  // Samples: one per (pid, tid, stack), values [count, count x period], labels.
+  std::map<std::string, uint64_t> flat;  // leaf function -> samples
+  uint64_t total = 0;
+  auto samples = fields_of(d.fields, 2);
+  ASSERT_EQ(samples.size(), 4u);
+  bool saw_inline = false;
+  for (const auto& s : samples) {
+    auto m = decode_message(s.bytes);
+    ASSERT_TRUE(m);
+    auto values = decode_packed(fields_of(*m, 2).at(0).bytes);
+    ASSERT_TRUE(values);
+    ASSERT_EQ(values->size(), 2u);
+    EXPECT_EQ((*values)[1], (*values)[0] * 1'000'000u);
+    total += (*values)[0];
+    std::map<std::string, std::string> labels;
+    for (const auto& l : fields_of(*m, 3)) {
+      auto lm = decode_message(l.bytes);
+      labels[d.str(varint_of(*lm, 1))] = d.str(varint_of(*lm, 2));
+    }
+    EXPECT_EQ(labels["pid"], "100");
+    EXPECT_EQ(labels["thread_name"], labels["tid"] == "100" ? "app" : "worker");
+    auto ids = decode_packed(fields_of(*m, 1).at(0).bytes);
+    ASSERT_TRUE(ids);
+    ASSERT_FALSE(ids->empty());
+    std::vector<std::string> stack;  // leaf first, inline lines innermost first
+    for (uint64_t id : *ids)
+      for (const auto& n : d.line_names(id)) stack.push_back(n);
+    flat[stack.front()] += (*values)[0];
+    EXPECT_EQ(stack.back(), "main");
+    if (stack.front() == "inl_helper") {
+      saw_inline = true;
+      EXPECT_EQ(labels["tid"], "101");
+      EXPECT_EQ(stack, (std::vector<std::string>{"inl_helper", "warm", "a", "main"}));
+      // inl_helper and warm: two lines of one location at warm's address, in the app mapping.
+      EXPECT_EQ(d.line_names((*ids)[0]), (std::vector<std::string>{"inl_helper", "warm"}));
+      const auto& loc = d.locations.at((*ids)[0]);
+      EXPECT_EQ(varint_of(loc, 3), 0x404010u);
+      const auto& map = d.mappings.at(varint_of(loc, 2));
+      EXPECT_EQ(varint_of(map, 2), 0x400000u);
+      EXPECT_EQ(varint_of(map, 3), 0x500000u);
+      EXPECT_EQ(d.str(varint_of(map, 5)), "/usr/bin/app");
+      EXPECT_EQ(d.str(varint_of(map, 6)), "abcd1234");
+      EXPECT_EQ(varint_of(map, 7), 1u);   // has_functions
+      EXPECT_EQ(varint_of(map, 10), 1u);  // has_inline_frames
+    }
+    if (stack.front() == "do_syscall_64_[k]") {
+      EXPECT_EQ(varint_of(d.locations.at((*ids)[0]), 2), 0u);  // kernel: no user mapping
+      EXPECT_EQ(stack, (std::vector<std::string>{"do_syscall_64_[k]", "hot", "a", "main"}));
+    }
+  }
+  EXPECT_TRUE(saw_inline);
+  // The main binary (what the process exec'd, not a library) is mapping 1: pprof's "File:".
+  ASSERT_TRUE(d.mappings.count(1));
+  EXPECT_EQ(d.str(varint_of(d.mappings.at(1), 5)), "/usr/bin/app");
+  EXPECT_EQ(total, 1000u);
+  EXPECT_EQ(flat["hot"], 600u);
+  EXPECT_EQ(flat["inl_helper"], 300u);
+  EXPECT_EQ(flat["main"], 50u);
+  EXPECT_EQ(flat["do_syscall_64_[k]"], 50u);
+  // Functions carry their file.
+  bool hot_file = false;
+  for (const auto& [id, f] : d.functions)
+    if (d.str(varint_of(f, 2)) == "hot") hot_file = d.str(varint_of(f, 4)) == "app.c";
+  EXPECT_TRUE(hot_file);
+}
+
+TEST_F(Export, PprofIsGzippedAndGoToolPprofReadsTheShares) {
+  std::ostringstream gz;
+  ASSERT_TRUE(write_pprof(gz, known_capture(), "cpu").ok());
+  const std::string bytes = gz.str();
+  ASSERT_GE(bytes.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(bytes[0]), 0x1f);  // gzip magic
+  EXPECT_EQ(static_cast<unsigned char>(bytes[1]), 0x8b);
+  auto plain = testing::gunzip(bytes);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(*plain, encode_pprof_profile(known_capture(), "cpu").value());
+
+  const fs::path path = dir_ / "cpu.pb.gz";
+  std::ofstream(path, std::ios::binary) << bytes;
+  auto top = testing::go_pprof_top(path.string());
+  LOADPROF_REQUIRE_GO_PPROF(top);
+  EXPECT_NEAR(top.flat_pct["hot"], 60.0, 0.01) << top.output;
+  EXPECT_NEAR(top.flat_pct["inl_helper"], 30.0, 0.01) << top.output;
+  EXPECT_NEAR(top.flat_pct["main"], 5.0, 0.01) << top.output;
+  EXPECT_NEAR(top.flat_pct["do_syscall_64_[k]"], 5.0, 0.01) << top.output;
+  EXPECT_NE(top.output.find("Type: cpu"), std::string::npos) << top.output;
+  EXPECT_NE(top.output.find("File: app\nBuild ID: abcd1234"), std::string::npos) << top.output;
+  EXPECT_NE(top.output.find("Duration: 2s, Total samples = 1000ms"), std::string::npos) << top.output;
+  // The count sample type, and the worker thread's label: only its samples
+  // keep their flat share (of the whole total), hot's 600 are filtered out.
+  auto worker = testing::go_pprof_top(path.string(), "-sample_index=samples -tagfocus=thread_name=worker");
+  LOADPROF_REQUIRE_GO_PPROF(worker);
+  EXPECT_NE(worker.output.find("Type: samples"), std::string::npos) << worker.output;
+  EXPECT_NEAR(worker.flat_pct["inl_helper"], 30.0, 0.01) << worker.output;
+  EXPECT_NEAR(worker.flat_pct["do_syscall_64_[k]"], 5.0, 0.01) << worker.output;
+  EXPECT_NEAR(worker.flat_pct["hot"], 0.0, 0.01) << worker.output;
+  EXPECT_NE(worker.output.find("Showing nodes accounting for 350, 35.00% of 1000 total"), std::string::npos)
+      << worker.output;
+}
+
+TEST_F(Export, PprofKinds) {
+  capture::Capture c = known_capture();
+  c.offcpu = {{kStartNs, kStartNs + 3000, 100, 101, 0, capture::kNoStack, capture::OffCpuReason::lock, 2},
+              {kStartNs, kStartNs + 1000, 100, 100, 2, capture::kNoStack, capture::OffCpuReason::sleep, 1}};
+  auto proto = encode_pprof_profile(c, "offcpu");
+  ASSERT_TRUE(proto.ok()) << proto.error().message;
+  const Decoded d = decode_profile(*proto);
+  auto types = fields_of(d.fields, 1);
+  ASSERT_EQ(types.size(), 2u);
+  auto t1 = decode_message(types[1].bytes);
+  EXPECT_EQ(d.str(varint_of(*t1, 1)) + "/" + d.str(varint_of(*t1, 2)), "offcpu/nanoseconds");
+  uint64_t count = 0, ns = 0;
+  for (const auto& s : fields_of(d.fields, 2)) {
+    auto values = decode_packed(fields_of(*decode_message(s.bytes), 2).at(0).bytes);
+    count += (*values)[0];
+    ns += (*values)[1];
+  }
+  EXPECT_EQ(count, 3u);
+  EXPECT_EQ(ns, 4000u);
+
+  // No frequency: samples only, no period.
+  c.metadata.frequency_hz = 0;
+  const Decoded counts = decode_profile(encode_pprof_profile(c, "cpu").value());
+  EXPECT_EQ(fields_of(counts.fields, 1).size(), 1u);
+  EXPECT_EQ(varint_of(counts.fields, 12), 0u);
+
+  EXPECT_EQ(encode_pprof_profile(c, "wall").error().kind, ErrorKind::not_available);
+  EXPECT_EQ(encode_pprof_profile(c, "bogus").error().kind, ErrorKind::usage);
+}
+
+// Self share per leaf frame name in a speedscope document, over all profiles.
+std::map<std::string, double> speedscope_self_pct(const json& doc) {
+  std::map<std::string, double> self;
+  double total = 0;
+  for (const auto& p : doc["profiles"]) {
+    for (size_t i = 0; i < p["samples"].size(); ++i) {
+      const double w = p["weights"][i].get<double>();
+      total += w;
+      const auto& stack = p["samples"][i];
+      if (!stack.empty()) self[doc["shared"]["frames"][stack.back().get<size_t>()]["name"]] += w;
+    }
+  }
+  for (auto& [name, w] : self) w = 100.0 * w / total;
+  return self;
+}
+
+TEST_F(Export, SpeedscopeValidatesAndKeepsSharesAndOrder) {
+  std::ostringstream out;
+  ASSERT_TRUE(write_speedscope(out, known_capture(), "cpu").ok());
+  LOADPROF_EXPECT_VALID_JSON(testing::validate_json_text_against(dir_, "cpu.speedscope.json", out.str(),
+                                                                 testing::speedscope_schema_path()));
+  const json doc = json::parse(out.str());
+  ASSERT_EQ(doc["profiles"].size(), 2u);
+  const json& main_thread = doc["profiles"][0];  // heaviest first: 650 ms against 350 ms
+  EXPECT_EQ(main_thread["name"], "app (pid 100, tid 100)");
+  EXPECT_EQ(main_thread["unit"], "nanoseconds");
+  EXPECT_EQ(main_thread["endValue"].get<uint64_t>(), 650'000'000u);
+  // Time order kept, equal neighbours merged: hot x300, main x50, hot x300.
+  EXPECT_EQ(main_thread["weights"], json({300'000'000, 50'000'000, 300'000'000}));
+  const auto& frames = doc["shared"]["frames"];
+  std::vector<std::string> first;  // root first
+  for (const auto& i : main_thread["samples"][0]) first.push_back(frames[i.get<size_t>()]["name"]);
+  EXPECT_EQ(first, (std::vector<std::string>{"main", "a", "hot"}));
+  EXPECT_EQ(frames[main_thread["samples"][0][2].get<size_t>()]["file"], "app.c");
+  EXPECT_FALSE(
+      frames[main_thread["samples"][0][2].get<size_t>()].contains("line"));  // a function, not a line
+  EXPECT_EQ(doc["profiles"][1]["name"], "worker (pid 100, tid 101)");
+  auto self = speedscope_self_pct(doc);
+  EXPECT_NEAR(self["hot"], 60.0, 1e-9);
+  EXPECT_NEAR(self["inl_helper"], 30.0, 1e-9);
+  EXPECT_NEAR(self["do_syscall_64_[k]"], 5.0, 1e-9);
+  // Each frame once in the shared table.
+  std::set<std::string> names;
+  for (const auto& f : frames) EXPECT_TRUE(names.insert(f["name"].get<std::string>()).second) << f.dump();
+}
+
+// Samples the unwinder got no stack for, or a stack of one unresolved frame
+// without a module, still count: in pprof as samples without locations, in
+// speedscope as empty stacks; and both readers accept them.
+TEST_F(Export, SamplesWithoutStackCountInTotals) {
+  capture::Capture c = known_capture();
+  for (int i = 0; i < 100; ++i)
+    c.cpu_samples.push_back({kStartNs + 5'000'000'000ull + i, 100, 102, 0, capture::kNoStack});
+  c.frames.push_back({0x1234, "", "", 0, "", 0, false, false});  // [unknown]
+  c.stacks.push_back({{static_cast<capture::FrameId>(c.frames.size() - 1)}, true});
+  for (int i = 0; i < 100; ++i)
+    c.cpu_samples.push_back(
+        {kStartNs + 6'000'000'000ull + i, 100, 102, 0, static_cast<capture::StackId>(c.stacks.size() - 1)});
+  std::ostringstream gz;
+  ASSERT_TRUE(write_pprof(gz, c, "cpu").ok());
+  const fs::path path = dir_ / "cpu.pb.gz";
+  std::ofstream(path, std::ios::binary) << gz.str();
+  auto top = testing::go_pprof_top(path.string());
+  LOADPROF_REQUIRE_GO_PPROF(top);
+  EXPECT_NEAR(top.flat_pct["hot"], 50.0, 0.01) << top.output;  // 600 of 1200
+  EXPECT_NEAR(top.flat_pct["[unknown]"], 100.0 / 12, 0.01) << top.output;
+  EXPECT_NE(top.output.find("of 1200ms total"), std::string::npos) << top.output;
+
+  std::ostringstream ss;
+  ASSERT_TRUE(write_speedscope(ss, c, "cpu").ok());
+  LOADPROF_EXPECT_VALID_JSON(testing::validate_json_text_against(dir_, "cpu.speedscope.json", ss.str(),
+                                                                 testing::speedscope_schema_path()));
+  auto self = speedscope_self_pct(json::parse(ss.str()));
+  EXPECT_NEAR(self["hot"], 50.0, 1e-9);
+}
+
+// Through the binary: the capture written by the real CaptureWriter, then
+// `loadprof report --format pprof|speedscope`.
+TEST_F(Export, ThroughTheLoadprofBinary) {
+  const capture::Capture c = known_capture();
+  const fs::path cap = dir_ / "cap.lpc";
+  {
+    auto created = capture::CaptureWriter::create(cap.string(), c.metadata);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    auto& w = **created;
+    for (const auto& s : c.clock_sync) w.add_clock_sync(s);
+    for (const auto& p : c.processes) w.add_process(p);
+    for (const auto& t : c.threads) w.add_thread(t);
+    for (const auto& m : c.mappings) w.add_mapping(m);
+    for (const auto& f : c.frames) w.add_frame(f);
+    for (const auto& s : c.stacks) w.add_stack(s);
+    for (const auto& s : c.cpu_samples) w.add_cpu_sample(s);
+    ASSERT_TRUE(w.finish(*c.end).ok());
+  }
+  const std::string bin = std::string(LOADPROF_BINARY_DIR) + "/src/cli/loadprof report " + cap.string();
+  auto pprof =
+      testing::run_command(bin + " --format pprof --kind cpu > " + (dir_ / "cpu.pb.gz").string(), false);
+  ASSERT_EQ(pprof.exit_code, 0) << pprof.output;
+  auto plain = testing::gunzip(read_file(dir_ / "cpu.pb.gz"));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(*plain, encode_pprof_profile(c, "cpu").value());  // the file holds what the library encodes
+
+  auto ss = testing::run_command(bin + " --format speedscope", false);
+  ASSERT_EQ(ss.exit_code, 0);
+  std::ostringstream expected;
+  ASSERT_TRUE(write_speedscope(expected, c, "cpu").ok());
+  EXPECT_EQ(ss.output, expected.str());
+
+  auto dir = testing::run_command(bin + " --format pprof --output-dir " + (dir_ / "out").string());
+  EXPECT_EQ(dir.exit_code, 0) << dir.output;
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "cpu.pb.gz"));
+  auto wall = testing::run_command(bin + " --format speedscope --kind offcpu");
+  EXPECT_EQ(wall.exit_code, 2);
+  EXPECT_NE(wall.output.find("holds no offcpu data"), std::string::npos) << wall.output;
+  auto bad = testing::run_command(bin + " --format protobuf");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("pprof, speedscope"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace loadprof::report
