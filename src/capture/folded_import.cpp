@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "capture/import_build.h"
 #include "loadprof/capture/import.h"
@@ -38,11 +40,10 @@ RawFrame frame_of(std::string_view name) {
 }  // namespace
 
 Result<ImportResult> import_folded(std::string_view text) {
-  ImportBuilder builder;
-  std::map<std::string, uint32_t, std::less<>> pids;  // root frame -> synthetic pid
+  // Every line is checked (and the total bounded) before any sample is made.
+  std::vector<std::pair<std::string_view, uint64_t>> lines;
   uint64_t total = 0;
   size_t line_no = 0, pos = 0;
-  std::vector<RawFrame> frames;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     std::string_view line =
@@ -69,6 +70,13 @@ Result<ImportResult> import_folded(std::string_view text) {
                                    "byte counts cannot be imported as samples)");
     }
     total += count;
+    lines.emplace_back(stack, count);
+  }
+
+  ImportBuilder builder;
+  std::map<std::string, uint32_t, std::less<>> pids;  // root frame -> synthetic pid
+  std::vector<RawFrame> frames;
+  for (const auto& [stack, count] : lines) {
     size_t semi = stack.find(';');
     std::string_view root = stack.substr(0, semi);
     auto it = pids.find(root);

@@ -41,11 +41,14 @@ void ImportBuilder::add_sample(const std::string& comm, uint32_t pid, uint32_t t
   max_time_ns_ = std::max(max_time_ns_, time_ns);
   // The process is named by its main thread's comm when that thread samples,
   // else by the first comm seen in it.
+  // Without a comm field (perf script -F pid,...) the pid names the process, as
+  // the folded export does for a pid it has no process for.
+  const std::string name = comm.empty() ? std::to_string(pid) : comm;
   auto [p, new_process] = process_index_.try_emplace(pid, capture_.processes.size());
   if (new_process) {
     Process process;
     process.pid = pid;
-    process.command = comm;
+    process.command = name;
     process.start_ns = time_ns;
     process.root = true;
     capture_.processes.push_back(std::move(process));
@@ -53,7 +56,9 @@ void ImportBuilder::add_sample(const std::string& comm, uint32_t pid, uint32_t t
     capture_.processes[p->second].command = comm;
   }
   auto [t, new_thread] = thread_index_.try_emplace(tid, capture_.threads.size());
-  if (new_thread) capture_.threads.push_back(Thread{pid, tid, comm, time_ns, std::nullopt});
+  if (new_thread)
+    capture_.threads.push_back(
+        Thread{pid, tid, comm.empty() ? std::to_string(tid) : comm, time_ns, std::nullopt});
   for (uint64_t i = 0; i < count; ++i)
     capture_.cpu_samples.push_back(CpuSample{time_ns, pid, tid, cpu, stack});
 }
