@@ -5,7 +5,7 @@
 // "_[i]" (inlined) become frame flags. The capture has no per-sample weight:
 // a count N becomes N samples, which keeps every consumer (report, flame
 // graphs, exports, diff) right without teaching each a weight; the total is
-// bounded by kMaxImportedSamples. Folded text has no times: every sample is at
+// bounded (kMaxImportedSamples by default). Folded text has no times: every sample is at
 // time 0, and metadata.source says so.
 #include <algorithm>
 #include <charconv>
@@ -39,7 +39,7 @@ RawFrame frame_of(std::string_view name) {
 
 }  // namespace
 
-Result<ImportResult> import_folded(std::string_view text) {
+Result<ImportResult> import_folded(std::string_view text, uint64_t max_samples) {
   // Every line is checked (and the total bounded) before any sample is made.
   std::vector<std::pair<std::string_view, uint64_t>> lines;
   uint64_t total = 0;
@@ -64,8 +64,8 @@ Result<ImportResult> import_folded(std::string_view text) {
                       "the count '" + std::string(count_text.substr(0, 30)) + "' is not a whole number");
     }
     if (count == 0) continue;
-    if (count > kMaxImportedSamples - total) {
-      return bad_line(line_no, "the counts add up to more than " + std::to_string(kMaxImportedSamples) +
+    if (count > max_samples || total > max_samples - count) {
+      return bad_line(line_no, "the counts add up to more than " + std::to_string(max_samples) +
                                    " samples (each count becomes that many samples; off-CPU nanoseconds or "
                                    "byte counts cannot be imported as samples)");
     }

@@ -250,9 +250,9 @@ std::string shorten(std::string_view line) {
 
 Result<ImportResult> import_perf_script(std::string_view text) {
   if (text.starts_with("PERFILE")) {
-    return make_error(
-        ErrorKind::corrupt_input,
-        "this is a perf.data file, not perf script text: run 'perf script -i FILE > FILE.txt' first");
+    return make_error(ErrorKind::corrupt_input,
+                      "perf script: this is a perf.data file, not perf script text: run 'perf script -i FILE "
+                      "> FILE.txt' first");
   }
   std::vector<RawSample> samples;
   bool in_sample = false;  // the last header may take callchain lines

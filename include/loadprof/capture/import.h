@@ -29,6 +29,8 @@ struct ImportResult {
 };
 
 [[nodiscard]] Result<ImportResult> import_perf_script(std::string_view text);
-[[nodiscard]] Result<ImportResult> import_folded(std::string_view text);
+// max_samples: the bound on the counts' total (lower in the fuzz target).
+[[nodiscard]] Result<ImportResult> import_folded(std::string_view text,
+                                                 uint64_t max_samples = kMaxImportedSamples);
 
 }  // namespace loadprof::capture
