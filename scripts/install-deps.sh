@@ -14,6 +14,7 @@ packages=(
   util-linux libcap2-bin procps
   chromium libc6-dbg
   libxml2-utils
+  linux-perf                 # the perf-script import test records with perf and compares with perf report
 )
 missing=()
 for p in "${packages[@]}"; do
