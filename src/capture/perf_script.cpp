@@ -211,17 +211,19 @@ std::optional<RawFrame> read_frame(std::string_view text) {
   return f;
 }
 
-// "  hot.c:23" printed under a frame by -F +srcline.
-bool read_srcline(std::string_view text, RawFrame& f) {
+// The srcline perf prints under a frame with -F +srcline: "  hot.c:23" is
+// kept; "  :0", "  ??:0" and "  DSO[ADDR]" (no line known) are taken and dropped.
+void read_srcline(std::string_view text, RawFrame& f) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\r')) text.remove_suffix(1);
   size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || text.find(' ') != std::string_view::npos) return false;
+  if (colon == std::string_view::npos) return;
   auto line = number<uint32_t>(text.substr(colon + 1));
-  if (!line) return false;
-  f.file = std::string(text.substr(0, colon));
-  f.line = *line;
-  return true;
+  std::string_view file = text.substr(0, colon);
+  if (line && *line != 0 && !file.empty() && file != "??") {
+    f.file = std::string(file);
+    f.line = *line;
+  }
 }
 
 struct RawSample {
@@ -275,18 +277,20 @@ Result<ImportResult> import_perf_script(std::string_view text) {
       if (!in_sample) return bad_line(line_no, "a callchain line outside a sample: '" + shorten(line) + "'");
       auto frame = read_frame(line);
       if (!frame) {
-        if (!samples.back().frames.empty() && read_srcline(line, samples.back().frames.back())) continue;
         return bad_line(line_no,
                         "expected a callchain line 'ADDRESS SYMBOL (DSO)', got '" + shorten(line) + "'");
       }
       samples.back().frames.push_back(std::move(*frame));
       continue;
     }
+    auto header = read_header(line);
+    // An indented line under a frame that is no sample header (none with a
+    // time or a pid) is that frame's srcline.
     if (line.front() == ' ' && in_sample && !samples.back().frames.empty() &&
-        read_srcline(line, samples.back().frames.back())) {
+        (!header || (!header->time_ns && !header->tid))) {
+      read_srcline(line, samples.back().frames.back());
       continue;
     }
-    auto header = read_header(line);
     if (!header) {
       return bad_line(line_no, "expected a sample header 'COMM PID/TID [CPU] TIME: PERIOD EVENT:', got '" +
                                    shorten(line) + "'");

@@ -64,6 +64,9 @@ constexpr const char* kDefault =
     "\t            11e4 inner_inlined (/usr/bin/app) (inlined)\n"
     "\t            11e4 outer+0x4 (/usr/bin/app)\n"
     "  app.c:42\n"
+    "\t            11f0 helper+0x4 (/usr/bin/app)\n"
+    "  :0\n"
+    "  memfd:sealed-91173221a7ea (deleted)[c584f]\n"
     "\t            12f8 std::vector<int, std::allocator<int> >::push_back(int const&)+0x18 (/usr/bin/app)\n"
     "\n";
 
@@ -105,13 +108,15 @@ TEST(PerfScriptImport, DefaultOutputWithCommSpacesKernelUnknownAndInlineFrames) 
   EXPECT_EQ(frame_display_name(unknown), "[unknown]");
 
   const Stack& inl = c.stacks[c.cpu_samples[2].stack];
-  ASSERT_EQ(inl.frames.size(), 3u);
+  ASSERT_EQ(inl.frames.size(), 4u);
   EXPECT_TRUE(c.frames[inl.frames[0]].inlined);
   EXPECT_EQ(c.frames[inl.frames[0]].function, "inner_inlined");
   EXPECT_EQ(c.frames[inl.frames[1]].function, "outer");
   EXPECT_EQ(c.frames[inl.frames[1]].file, "app.c");  // the srcline under it
   EXPECT_EQ(c.frames[inl.frames[1]].line, 42u);
-  EXPECT_EQ(c.frames[inl.frames[2]].function,
+  EXPECT_EQ(c.frames[inl.frames[2]].function, "helper");
+  EXPECT_EQ(c.frames[inl.frames[2]].file, "");  // perf's "  :0": no line known
+  EXPECT_EQ(c.frames[inl.frames[3]].function,
             "std::vector<int, std::allocator<int> >::push_back(int const&)");
 
   auto folded = folded_after_round_trip(c);
