@@ -231,6 +231,31 @@ struct RawSample {
   std::vector<RawFrame> frames;  // leaf first
 };
 
+// What one event's samples have built so far: each event has its own builder,
+// so the text is read once and no sample is held as text.
+struct EventImport {
+  ImportBuilder builder;
+  uint64_t samples = 0;
+  std::vector<uint64_t> periods;
+  bool missing_pid = false, any_time = false, any_cpu = false;
+  uint32_t max_cpu = 0;
+
+  void add(const RawSample& s) {
+    const Header& h = s.header;
+    uint32_t tid = h.tid.value_or(h.pid.value_or(0));
+    uint32_t pid = h.pid.value_or(tid);
+    missing_pid |= !h.pid.has_value();
+    any_time |= h.time_ns.has_value();
+    if (h.period) periods.push_back(*h.period);
+    if (h.cpu) {
+      any_cpu = true;
+      max_cpu = std::max(max_cpu, *h.cpu);
+    }
+    builder.add_sample(h.comm, pid, tid, h.cpu.value_or(0), h.time_ns.value_or(0), s.frames, 1);
+    ++samples;
+  }
+};
+
 bool preferred_event(const std::string& event) {
   std::string base = event.substr(0, event.find(':'));
   return base == "cpu-clock" || base == "task-clock" || base == "cycles" || base == "cpu-cycles";
@@ -256,8 +281,17 @@ Result<ImportResult> import_perf_script(std::string_view text) {
                       "perf script: this is a perf.data file, not perf script text: run 'perf script -i FILE "
                       "> FILE.txt' first");
   }
-  std::vector<RawSample> samples;
+  std::map<std::string, EventImport> events;
+  std::vector<std::string> order;  // events in order of appearance
+  RawSample current;
   bool in_sample = false;  // the last header may take callchain lines
+  auto finish_sample = [&] {
+    if (!in_sample) return;
+    auto [it, added] = events.try_emplace(current.header.event);
+    if (added) order.push_back(current.header.event);
+    it->second.add(current);
+    in_sample = false;
+  };
   size_t line_no = 0;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -269,7 +303,7 @@ Result<ImportResult> import_perf_script(std::string_view text) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find('\0') != std::string_view::npos) return bad_line(line_no, "binary data (a NUL byte)");
     if (line.find_first_not_of(" \t") == std::string_view::npos) {
-      in_sample = false;  // a blank line ends a sample's callchain
+      finish_sample();  // a blank line ends a sample's callchain
       continue;
     }
     if (line.front() == '#') continue;  // perf script --header
@@ -280,37 +314,33 @@ Result<ImportResult> import_perf_script(std::string_view text) {
         return bad_line(line_no,
                         "expected a callchain line 'ADDRESS SYMBOL (DSO)', got '" + shorten(line) + "'");
       }
-      samples.back().frames.push_back(std::move(*frame));
+      current.frames.push_back(std::move(*frame));
       continue;
     }
     auto header = read_header(line);
     // An indented line under a frame that is no sample header (none with a
     // time or a pid) is that frame's srcline.
-    if (line.front() == ' ' && in_sample && !samples.back().frames.empty() &&
+    if (line.front() == ' ' && in_sample && !current.frames.empty() &&
         (!header || (!header->time_ns && !header->tid))) {
-      read_srcline(line, samples.back().frames.back());
+      read_srcline(line, current.frames.back());
       continue;
     }
     if (!header) {
       return bad_line(line_no, "expected a sample header 'COMM PID/TID [CPU] TIME: PERIOD EVENT:', got '" +
                                    shorten(line) + "'");
     }
-    RawSample s;
-    s.header = std::move(*header);
-    if (!s.header.rest.empty()) {  // one ip on the header line (no -g, or -G)
-      if (auto frame = read_frame(s.header.rest)) s.frames.push_back(std::move(*frame));
+    finish_sample();
+    current.header = std::move(*header);
+    current.frames.clear();
+    if (!current.header.rest.empty()) {  // one ip on the header line (no -g, or -G)
+      if (auto frame = read_frame(current.header.rest)) current.frames.push_back(std::move(*frame));
     }
-    samples.push_back(std::move(s));
     in_sample = true;
   }
-  if (samples.empty()) return make_error(ErrorKind::corrupt_input, "perf script: no samples found");
+  finish_sample();
+  if (events.empty()) return make_error(ErrorKind::corrupt_input, "perf script: no samples found");
 
   // The event to keep: the first cpu-clock/cycles one, else the first.
-  std::vector<std::string> order;
-  std::map<std::string, uint64_t> counts;
-  for (const auto& s : samples) {
-    if (counts[s.header.event]++ == 0) order.push_back(s.header.event);
-  }
   std::string keep = order.front();
   for (const auto& e : order) {
     if (preferred_event(e)) {
@@ -318,32 +348,13 @@ Result<ImportResult> import_perf_script(std::string_view text) {
       break;
     }
   }
-
-  ImportBuilder builder;
+  EventImport& kept = events.at(keep);
   ImportResult result;
-  bool missing_pid = false, any_time = false;
-  std::vector<uint64_t> periods;
-  uint32_t max_cpu = 0;
-  bool any_cpu = false;
-  for (auto& s : samples) {
-    const Header& h = s.header;
-    if (h.event != keep) continue;
-    uint32_t tid = h.tid.value_or(h.pid.value_or(0));
-    uint32_t pid = h.pid.value_or(tid);
-    missing_pid |= !h.pid.has_value();
-    any_time |= h.time_ns.has_value();
-    if (h.period) periods.push_back(*h.period);
-    if (h.cpu) {
-      any_cpu = true;
-      max_cpu = std::max(max_cpu, *h.cpu);
-    }
-    builder.add_sample(h.comm, pid, tid, h.cpu.value_or(0), h.time_ns.value_or(0), s.frames, 1);
-  }
   result.event = keep.empty() ? "(no event field)" : keep;
-  for (const auto& [event, n] : counts) {
-    if (event != keep) result.skipped_events[event.empty() ? "(no event field)" : event] = n;
+  for (const auto& [event, other] : events) {
+    if (event != keep) result.skipped_events[event.empty() ? "(no event field)" : event] = other.samples;
   }
-  if (missing_pid) {
+  if (kept.missing_pid) {
     result.warnings.push_back(
         "perf script without the pid field: each thread is imported as a process of its own "
         "(perf script -F +pid keeps them together)");
@@ -353,6 +364,7 @@ Result<ImportResult> import_perf_script(std::string_view text) {
   m.probes = {"cpu"};
   std::string base = keep.substr(0, keep.find(':'));
   uint64_t period_ns = 0;
+  auto& periods = kept.periods;
   if ((base == "cpu-clock" || base == "task-clock") && !periods.empty()) {
     // Their period is in nanoseconds: the median gives the sampling frequency.
     std::nth_element(periods.begin(), periods.begin() + periods.size() / 2, periods.end());
@@ -361,12 +373,12 @@ Result<ImportResult> import_perf_script(std::string_view text) {
       m.frequency_hz = static_cast<uint32_t>(
           std::min<uint64_t>((1'000'000'000ull + period_ns / 2) / period_ns, UINT32_MAX));
   }
-  if (any_cpu) m.cpu_count = max_cpu + 1;
+  if (kept.any_cpu) m.cpu_count = kept.max_cpu + 1;
   m.source = "perf script (event " + result.event + "); " +
-             (any_time ? "times on perf's own clock (its seconds as nanoseconds), not CLOCK_MONOTONIC"
-                       : "no times (perf script without the time field)");
-  result.samples = builder.samples();
-  result.capture = builder.finish(std::move(m), period_ns);
+             (kept.any_time ? "times on perf's own clock (its seconds as nanoseconds), not CLOCK_MONOTONIC"
+                            : "no times (perf script without the time field)");
+  result.samples = kept.builder.samples();
+  result.capture = kept.builder.finish(std::move(m), period_ns);
   return result;
 }
 
