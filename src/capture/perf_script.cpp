@@ -11,7 +11,9 @@
 #include <charconv>
 #include <map>
 #include <optional>
-#include <unordered_map>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "capture/import_build.h"
 #include "loadprof/capture/import.h"
