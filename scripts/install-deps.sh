@@ -14,7 +14,8 @@ packages=(
   util-linux libcap2-bin procps
   chromium libc6-dbg
   libxml2-utils
-  golang-go  # go tool pprof: the tests read our pprof export with it
+  golang-go                  # go tool pprof: the tests read our pprof export with it
+  linux-perf                 # the perf-script import test records with perf and compares with perf report
 )
 missing=()
 for p in "${packages[@]}"; do

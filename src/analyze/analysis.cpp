@@ -36,6 +36,7 @@ CaptureInfo capture_info(const capture::Capture& c) {
   info.hostname = m.hostname;
   info.kernel_release = m.kernel_release;
   info.command_line = m.command_line;
+  info.source = m.source;
   info.probes = m.probes;
   info.frequency_hz = m.frequency_hz;
   info.unwind = m.unwind;

@@ -126,6 +126,9 @@ EncodedChunk encode_metadata(const Metadata& m) {
     b.varint(m.cpu_count);
     b.varint(m.start_monotonic_ns);
     b.varint(m.start_realtime_ns);
+    // Written only when set, so recorded captures keep their bytes; readers take
+    // a record that ends before it as empty (record lengths allow appending).
+    if (!m.source.empty()) b.str(m.source);
   });
   c.time_min_ns = c.time_max_ns = m.start_monotonic_ns;
   c.payload = std::move(out);
@@ -485,6 +488,7 @@ bool decode_metadata(Decoder& d, Capture& cap, uint32_t record_count) {
   m.cpu_count = b.varint32();
   m.start_monotonic_ns = b.varint();
   m.start_realtime_ns = b.varint();
+  if (b.ok() && !b.at_end()) m.source = b.str();
   if (!b.ok()) return d.fail("malformed metadata record");
   if (!d.ok()) return false;
   cap.metadata = std::move(m);

@@ -219,3 +219,24 @@ Result<std::unique_ptr<CaptureWriter>> CaptureWriter::create(const std::string& 
 }
 
 }  // namespace loadprof::capture
+
+namespace loadprof::capture {
+
+Result<void> write_whole_capture(const std::string& path, const Capture& capture) {
+  LOADPROF_TRY(writer, CaptureWriter::create(path, capture.metadata));
+  for (const auto& s : capture.clock_sync) writer->add_clock_sync(s);
+  for (const auto& p : capture.processes) writer->add_process(p);
+  for (const auto& t : capture.threads) writer->add_thread(t);
+  for (const auto& m : capture.mappings) writer->add_mapping(m);
+  for (const auto& f : capture.frames) writer->add_frame(f);
+  for (const auto& s : capture.stacks) writer->add_stack(s);
+  for (const auto& s : capture.cpu_samples) writer->add_cpu_sample(s);
+  for (const auto& o : capture.offcpu) writer->add_offcpu(o);
+  for (const auto& a : capture.cpu_accounting) writer->add_cpu_accounting(a);
+  for (const auto& r : capture.requests) writer->add_request(r);
+  if (!capture.drops.empty()) writer->set_drops(capture.drops);
+  if (capture.end) return writer->finish(*capture.end);
+  return writer->flush();
+}
+
+}  // namespace loadprof::capture

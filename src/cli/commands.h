@@ -15,5 +15,6 @@ int cmd_record(const Args& args);
 int cmd_load(const Args& args);
 int cmd_report(const Args& args);
 int cmd_flamegraph(const Args& args);
+int cmd_import(const Args& args);
 
 }  // namespace loadprof::cli

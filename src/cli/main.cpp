@@ -36,8 +36,7 @@ const Command kCommands[] = {
      "loadprof check FILE.lpc (--slo \"p95<200ms,p99<500ms,errors<1%\" | --baseline FILE.json [--update])"},
     {"demo", nullptr, "built-in service with planted bottlenecks, profiled",
      "loadprof demo [--output-dir DIR]"},
-    {"import", nullptr, "other tools' profiles (perf script, folded) as captures",
-     "loadprof import FILE (--from perf-script|folded) --output FILE.lpc"},
+    {"import", loadprof::cli::cmd_import, "other tools' profiles (perf script, folded) as captures", nullptr},
 };
 
 constexpr const char* kNotYet = " (not available yet)";

@@ -64,6 +64,7 @@ void header(std::ostream& out, const analyze::Analysis& a) {
     out << "<li>Recorded by loadprof " << esc(c.loadprof_version.empty() ? "?" : c.loadprof_version)
         << ": <code>" << esc(c.command_line) << "</code></li>\n";
   }
+  if (!c.source.empty()) out << "<li>Imported from " << esc(c.source) << "</li>\n";
   if (!c.probes.empty()) {
     out << "<li>Probes: ";
     for (size_t i = 0; i < c.probes.size(); ++i) out << (i ? ", " : "") << esc(c.probes[i]);

@@ -64,6 +64,7 @@ void header(std::ostream& out, const analyze::Analysis& a) {
     out << "- Recorded by loadprof " << (c.loadprof_version.empty() ? "?" : c.loadprof_version) << ": "
         << code(c.command_line, false) << "\n";
   }
+  if (!c.source.empty()) out << "- Imported from " << c.source << "\n";
   if (!c.probes.empty()) {
     out << "- Probes: ";
     for (size_t i = 0; i < c.probes.size(); ++i) out << (i ? ", " : "") << c.probes[i];

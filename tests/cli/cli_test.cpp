@@ -166,7 +166,7 @@ TEST(Cli, HelpMarksTheCommandsNotAvailableYet) {
     EXPECT_EQ(contains(r.err, "not available yet: loadprof " + cmd), not_yet) << cmd << ": " << r.err;
     (not_yet ? marked : built) += 1;
   }
-  EXPECT_GE(marked, 4) << help.out;  // bench, diff, check, demo (and import)
+  EXPECT_GE(marked, 4) << help.out;  // bench, diff, check, demo
   EXPECT_GE(built, 4) << help.out;   // record, load, report, flamegraph
   EXPECT_TRUE(contains(
       help.out, "bench       load and record together; correlate latency with stacks (not available yet)"))

@@ -141,6 +141,7 @@ struct CaptureInfo {
   std::string hostname;
   std::string kernel_release;
   std::string command_line;
+  std::string source;  // an imported capture's origin and clock (empty when recorded)
   std::vector<std::string> probes;
   uint32_t frequency_hz = 0;
   std::string unwind;

@@ -27,6 +27,10 @@ struct Metadata {
   uint32_t cpu_count = 0;
   uint64_t start_monotonic_ns = 0;
   uint64_t start_realtime_ns = 0;
+  // Empty for a recorded capture. An imported one says where it came from and
+  // which clock its times are on ("perf script (event cpu-clock); times on
+  // perf's own clock ..."): its times do not line up with other captures'.
+  std::string source;
 
   friend bool operator==(const Metadata&, const Metadata&) = default;
 };

@@ -46,4 +46,8 @@ class CaptureWriter {
   virtual uint64_t bytes_written() const = 0;
 };
 
+// Writes a whole in-memory capture (an import) to path, finished with its end
+// record when it has one.
+[[nodiscard]] Result<void> write_whole_capture(const std::string& path, const Capture& capture);
+
 }  // namespace loadprof::capture
