@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,6 +23,32 @@ constexpr uint64_t kSecondNs = 1000000000ULL;
 
 double pct(uint64_t part, uint64_t whole) {
   return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+}
+
+// Samples whose stack still has the recorder's raw frames (a capture cut
+// before the symbolizing thread caught up).
+uint64_t samples_with_unsymbolized_stacks(const capture::Capture& c) {
+  std::vector<bool> raw(c.stacks.size(), false);
+  bool any = false;
+  for (size_t i = 0; i < c.stacks.size(); ++i) {
+    for (capture::FrameId f : c.stacks[i].frames) {
+      if (c.frames[f].module == capture::kUnsymbolizedModule) {
+        raw[i] = any = true;
+        break;
+      }
+    }
+  }
+  if (!any) return 0;
+  uint64_t n = 0;
+  for (const auto& s : c.cpu_samples)
+    if (s.stack != capture::kNoStack && raw[s.stack]) ++n;
+  return n;
+}
+
+std::string format_pct(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
 }
 
 // Seconds of t_ns after the capture start; never negative.
@@ -516,6 +543,12 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
         "duration estimated from the last data");
   }
   if (auto w = stack_quality_warning(a.stack_quality)) a.warnings.push_back(std::move(*w));
+  if (uint64_t raw = samples_with_unsymbolized_stacks(c); raw > 0) {
+    a.warnings.push_back(
+        std::to_string(raw) + " cpu samples (" + format_pct(pct(raw, cpu_samples)) +
+        " %) have stacks the recorder had not symbolized when it stopped (killed before the end?): "
+        "they show raw addresses");
+  }
   if (a.capture.chunks_skipped_unknown > 0) {
     a.warnings.push_back(std::to_string(a.capture.chunks_skipped_unknown) +
                          " chunks of unknown type skipped (written by a newer loadprof?)");

@@ -241,7 +241,7 @@ class Pipeline final : public collect::EventSink {
     char text[24];
     std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(ip));
     f.function = text;
-    f.module = "[unsymbolized]";
+    f.module = std::string(capture::kUnsymbolizedModule);
     f.address = ip;
     f.module_offset = ip;
     f.kernel = kernel;

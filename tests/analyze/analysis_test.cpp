@@ -87,6 +87,28 @@ TEST(Analysis, SampleCountsAndStacklessSamples) {
   EXPECT_EQ(a.cpu_samples_truncated, 10u);
 }
 
+// A capture cut before the recorder's symbols came: its raw-address stacks are
+// named in a warning with their share; a whole capture draws none.
+TEST(Analysis, StacksLeftUnsymbolizedAreWarnedAbout) {
+  auto c = sample_capture();
+  for (const auto& w : run(c).warnings) EXPECT_EQ(w.find("not symbolized"), std::string::npos) << w;
+  capture::Frame raw;
+  raw.function = "0x401000";
+  raw.module = std::string(capture::kUnsymbolizedModule);
+  c.frames.push_back(raw);
+  const capture::StackId id = static_cast<capture::StackId>(c.stacks.size());
+  c.stacks.push_back({{static_cast<capture::FrameId>(c.frames.size() - 1)}, false});
+  for (int i = 0; i < 25; ++i) {
+    capture::CpuSample s = c.cpu_samples.front();
+    s.stack = id;
+    c.cpu_samples.push_back(s);
+  }
+  bool said = false;
+  for (const auto& w : run(c).warnings)
+    if (w.find("25 cpu samples (20.0 %) have stacks the recorder had not symbolized") != std::string::npos) said = true;
+  EXPECT_TRUE(said);
+}
+
 TEST(Analysis, TopFunctionsBySelfExactShares) {
   Analysis a = run(sample_capture());
   ASSERT_EQ(a.top_self.size(), 4u);  // only leaves have self time

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace loadprof::capture {
@@ -15,6 +16,9 @@ namespace loadprof::capture {
 using FrameId = uint32_t;  // index into Capture::frames
 using StackId = uint32_t;  // index into Capture::stacks
 inline constexpr StackId kNoStack = UINT32_MAX;
+// Module of the raw frames a recorder writes for a new stack until its symbols
+// follow (a stack-symbols record); a capture cut before then keeps them.
+inline constexpr std::string_view kUnsymbolizedModule = "[unsymbolized]";
 
 struct Metadata {
   std::string loadprof_version;
