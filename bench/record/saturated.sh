@@ -59,8 +59,10 @@ for _ in $(seq 50); do grep -q PORT "$work/server.out" 2>/dev/null && break; sle
 url=http://127.0.0.1:$PORT/
 wrk -t1 -c"$CONNS" -d2s "$url" > /dev/null  # threads started, caches warm
 
-# CPU time (ms) of a process, all its threads.
+# CPU time (ms) of a process, all its threads, and of its main thread alone
+# (loadprof's symbolizing thread runs at SCHED_IDLE: the rest is its CPU).
 cpu_ms() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.3f", s / 1e6}'; }
+main_cpu_ms() { awk '{printf "%.3f", $1 / 1e6}' /proc/"$1"/task/"$1"/schedstat 2>/dev/null; }
 
 sides=(none)
 for hz in $HZS; do sides+=(loadprof$hz perf$hz); done
@@ -93,20 +95,25 @@ for round in $(seq 1 "$ROUNDS"); do
     [ -n "$prof_pid" ] && sleep "$LEAD_S"
     # perf's own process: the child of `perf record` is sleep; perf is prof_pid itself.
     c0=-
-    [ -n "$prof_pid" ] && c0=$(cpu_ms "$prof_pid")
+    m0=-
+    [ -n "$prof_pid" ] && c0=$(cpu_ms "$prof_pid") && m0=$(main_cpu_ms "$prof_pid")
     rps=$(wrk -t1 -c"$CONNS" -d"${WINDOW_S}s" "$url" | awk '/Requests\/sec/ {print $2}')
     prof_ms_per_s=-
+    main_ms_per_s=-
     if [ -n "$prof_pid" ]; then
       c1=$(cpu_ms "$prof_pid")
+      m1=$(main_cpu_ms "$prof_pid")
       prof_ms_per_s=$(awk -v a="$c0" -v b="$c1" -v w="$WINDOW_S" 'BEGIN {printf "%.2f", (b - a) / w}')
+      main_ms_per_s=$(awk -v a="$m0" -v b="$m1" -v w="$WINDOW_S" 'BEGIN {printf "%.2f", (b - a) / w}')
       wait "$prof_pid" || { echo "round $round $side: the profiler failed:" >&2; cat "$work/r$round.$side.err" >&2; exit 1; }
     fi
-    echo "$round $side $rps $prof_ms_per_s" >> "$work/rows"
+    echo "$round $side $rps $prof_ms_per_s $main_ms_per_s" >> "$work/rows"
     if [[ $side == loadprof* ]]; then
       echo "$round $side $work/r$round.$side.err $work/r$round.$side.lpc" >> "$work/costs"
     fi
     rm -f "$work/r$round.$side.data"
-    echo "round $round $side: $rps req/s, profiler ${prof_ms_per_s} ms CPU per s in the window" >&2
+    echo "round $round $side: $rps req/s, profiler ${prof_ms_per_s} ms CPU per s in the window" \
+      "(main thread ${main_ms_per_s})" >&2
   done
 done
 
@@ -114,6 +121,7 @@ echo "Rounds: $ROUNDS; per run ${WINDOW_S} s of wrk -t1 -c$CONNS starting ${LEAD
 echo "cpu_server --work $WORK (thread per connection), server and wrk unpinned on $(nproc) CPUs."
 echo "Load average before: $load_before; after: $(loadavg). $(date -u '+%Y-%m-%d %H:%M UTC')."
 echo
-python3 bench/record/loss_table.py "$work/rows" --value req/s --extra "profiler CPU in the window ms/s"
+python3 bench/record/loss_table.py "$work/rows" --value req/s \
+  --extra "profiler CPU in the window ms/s,… of its main thread (normal priority) ms/s"
 echo
 python3 bench/record/saturated_table.py "$work/costs" --loadprof "$LOADPROF"

@@ -39,8 +39,9 @@ def parse_cost(text):
     sb = re.search(r"sideband (\d+) of (\d+) records", line)
     out["sideband_kept"] = int(sb.group(1)) if sb else None
     out["sideband_read"] = int(sb.group(2)) if sb else None
-    st = re.search(r"symbolize [\d.]+ \((\d+) stacks\)", line)
+    st = re.search(r"symbolize [\d.]+ \((\d+) stacks(?:, (\d+) after sampling stopped)?", line)
     out["stacks"] = int(st.group(1)) if st else None
+    out["stacks_at_end"] = int(st.group(2)) if st and st.group(2) else None
     return out
 
 
@@ -105,6 +106,7 @@ def main():
         ("recorder: first second of sampling, ms", "first_second_ms", 1),
         ("recorder: steady state after the first second, ms/s", "steady_ms_per_s", 2),
         ("stacks symbolized per run", "stacks", 0),
+        ("… of which after sampling stopped (no idle CPU for the SCHED_IDLE thread before)", "stacks_at_end", 0),
         ("sideband records read per s (every process)", "sideband_read_per_s", 1),
         ("sideband records kept per s (the target's)", "sideband_kept_per_s", 1),
     ]
