@@ -77,6 +77,20 @@ static __always_inline void account(__u64 now_ns, __u32 tgid, __u32 tid, bool is
 		slot->other += 1;
 }
 
+/* The sample interrupted user code: there is no kernel stack to walk. */
+static __always_inline bool interrupted_user_mode(struct bpf_perf_event_data *ctx)
+{
+#if defined(__TARGET_ARCH_x86)
+	/* A whole-word read: the verifier refuses narrower loads of perf_event
+	 * regs, and (cs & 3) == 3 would otherwise compile into a byte load. */
+	__u64 cs = *(volatile __u64 *)&ctx->regs.cs;
+
+	return (cs & 3) == 3;
+#else
+	return false; /* not known here: ask for the kernel stack (empty in user mode) */
+#endif
+}
+
 SEC("perf_event")
 int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
@@ -100,8 +114,10 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	e->time_ns = now_ns;
 	e->pid = tgid;
 	e->tid = tid;
-	e->kernel_stack_bytes = bpf_get_stack(ctx, e->kernel_ips, sizeof(e->kernel_ips), 0);
-	/* -EFAULT: the sample hit user mode, so there is no kernel stack. */
+	/* -EFAULT: the sample hit user mode, so there is no kernel stack (the
+	 * helper is not even called then: it would find none). */
+	e->kernel_stack_bytes = interrupted_user_mode(ctx) ? -EFAULT
+							  : bpf_get_stack(ctx, e->kernel_ips, sizeof(e->kernel_ips), 0);
 	if (e->kernel_stack_bytes < 0 && e->kernel_stack_bytes != -EFAULT)
 		count_drop(LP_DROP_KERNEL_STACK);
 	e->user_stack_bytes = bpf_get_stack(ctx, e->user_ips, sizeof(e->user_ips), BPF_F_USER_STACK);
