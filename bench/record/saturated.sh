@@ -18,7 +18,8 @@
 # per-CPU sample accounting of each capture).
 #
 #   bench/record/saturated.sh [ROUNDS=8] [WINDOW_S=5] [LEAD_S=1]
-#   env: HZS ("99 999"), WORK (4000 hash rounds per request), CONNS (16),
+#   env: HZS ("99 999"), PROBES (cpu: loadprof's --probes, for the probes' budget rows),
+#        WORK (4000 hash rounds per request), CONNS (16),
 #        LOADPROF (build/src/cli/loadprof), SERVER (build/tests/programs/cpu_server),
 #        PORT (18094), KEEP (a directory to keep the raw rows and captures in)
 set -euo pipefail
@@ -28,6 +29,7 @@ ROUNDS=${1:-8}
 WINDOW_S=${2:-5}
 LEAD_S=${3:-1}
 HZS=${HZS:-99 999}
+PROBES=${PROBES:-cpu}
 WORK=${WORK:-4000}
 CONNS=${CONNS:-16}
 PORT=${PORT:-18094}
@@ -84,7 +86,7 @@ for round in $(seq 1 "$ROUNDS"); do
     prof_pid=""
     case $side in
       loadprof*)
-        "$LOADPROF" -v record --pid "$server_pid" --frequency "$hz" --duration "$record_s" \
+        "$LOADPROF" -v record --pid "$server_pid" --probes "$PROBES" --frequency "$hz" --duration "$record_s" \
           --output "$work/r$round.$side.lpc" 2> "$work/r$round.$side.err" &
         prof_pid=$! ;;
       perf*)
@@ -118,7 +120,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 echo "Rounds: $ROUNDS; per run ${WINDOW_S} s of wrk -t1 -c$CONNS starting ${LEAD_S} s after the profiler;"
-echo "cpu_server --work $WORK (thread per connection), server and wrk unpinned on $(nproc) CPUs."
+echo "cpu_server --work $WORK (thread per connection), server and wrk unpinned on $(nproc) CPUs; loadprof --probes $PROBES."
 echo "Load average before: $load_before; after: $(loadavg). $(date -u '+%Y-%m-%d %H:%M UTC')."
 echo
 python3 bench/record/loss_table.py "$work/rows" --value req/s \
