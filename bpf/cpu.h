@@ -14,7 +14,7 @@
 #define LP_MAX_STACK_DEPTH 127
 #define LP_MAX_TARGETS 8192
 /* Per-second accounting slots per CPU: user space reads finished seconds well
- * before a slot is reused (it polls every ~100 ms). */
+ * before a slot is reused (it polls every ~250 ms). */
 #define LP_ACCOUNTING_SLOTS 16
 
 enum lp_event_type {

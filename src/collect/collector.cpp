@@ -294,8 +294,16 @@ class CollectorImpl final : public Collector {
     uint64_t now_ns = monotonic_ns();
     LOADPROF_CHECK(probe_->consume());
     sideband_records_.clear();
-    sideband_->read(sideband_records_);
-    stats_.sideband_read += sideband_records_.size();
+    // Without children to follow, only the targets' own records matter: the
+    // others (every process on the machine) are not even parsed. With
+    // children, a new child's records may come before its fork's (another
+    // CPU's ring): all are parsed and filtered below, once the forks are known.
+    if (options_.follow_children) {
+      stats_.sideband_read += sideband_->read(sideband_records_);
+    } else {
+      stats_.sideband_read +=
+          sideband_->read(sideband_records_, [this](uint32_t pid) { return known_.count(pid) > 0; });
+    }
     // Drop other processes' records early: keep fork and lost records, and
     // records of pids that are targets or forked children not dispatched yet.
     std::unordered_set<uint32_t> forked;
@@ -334,7 +342,7 @@ class CollectorImpl final : public Collector {
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
     if (now_ns - last_liveness_check_ns_ >= kLivenessCheckNs || all) check_liveness(sink, now_ns);
     // Steal is counted in ticks: once a second is as fine as it gets (reading
-    // /proc/stat costs ~30 us; at every 100 ms drain it was a third of a ms per second).
+    // /proc/stat costs ~30 us; at every drain it was a third of a ms per second).
     if (all || now_ns - steal_read_ns_ >= kSecondNs) read_steal(now_ns);
     return {};
   }

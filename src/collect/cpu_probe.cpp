@@ -52,7 +52,7 @@ uint64_t max_sample_rate_hz() {
 
 uint64_t ringbuf_size_for(const CpuProbeOptions& o) {
   if (o.ringbuf_bytes) return std::bit_ceil(std::max<uint64_t>(o.ringbuf_bytes, 4096));
-  // Two seconds of samples at full rate on every CPU: the reader drains every ~100 ms.
+  // Two seconds of samples at full rate on every CPU: the reader drains every ~250 ms.
   uint64_t per_second =
       uint64_t{o.frequency_hz} * static_cast<uint64_t>(o.cpus.size()) * (sizeof(lp_sample_event) + 8);
   uint64_t bytes = std::bit_ceil(std::max<uint64_t>(2 * per_second, 256 * 1024));

@@ -114,6 +114,20 @@ bool parse_sideband_record(std::span<const uint8_t> record, uint32_t cpu, Sideba
   }
 }
 
+uint32_t sideband_record_pid(std::span<const uint8_t> record) {
+  if (record.size() < sizeof(perf_event_header) + 4) return 0;
+  const perf_event_header header = load<perf_event_header>(record.data());
+  switch (header.type) {
+    case PERF_RECORD_MMAP2:
+    case PERF_RECORD_COMM:
+    case PERF_RECORD_FORK:
+    case PERF_RECORD_EXIT:
+      return load<uint32_t>(record.data() + sizeof header);
+    default:
+      return 0;
+  }
+}
+
 Result<Sideband> Sideband::open(const std::vector<int>& cpus, size_t data_pages_per_cpu) {
   Sideband sb;
   for (int cpu : cpus) {
@@ -144,16 +158,6 @@ Result<Sideband> Sideband::open(const std::vector<int>& cpus, size_t data_pages_
     sb.cpus_.push_back(cpu);
   }
   return sb;
-}
-
-void Sideband::read(std::vector<SidebandRecord>& out) {
-  for (size_t i = 0; i < rings_.size(); ++i) {
-    uint32_t cpu = static_cast<uint32_t>(cpus_[i]);
-    rings_[i].read([&](std::span<const uint8_t> rec) {
-      SidebandRecord r;
-      if (parse_sideband_record(rec, cpu, r)) out.push_back(std::move(r));
-    });
-  }
 }
 
 }  // namespace loadprof::collect

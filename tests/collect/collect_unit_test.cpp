@@ -8,11 +8,11 @@
 
 #include <array>
 #include <atomic>
-#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <numeric>
+#include <thread>
 
 #include "collect/perf_ring.h"
 #include "collect/proc.h"
@@ -200,7 +200,8 @@ TEST(CollectSideband, ParsesCommForkExitLost) {
   const char name[] = "worker";
   comm.insert(comm.end(), name, name + sizeof name);
   SidebandRecord out;
-  ASSERT_TRUE(parse_sideband_record(record(PERF_RECORD_COMM, PERF_RECORD_MISC_COMM_EXEC, comm, 7, 8, 5), 0, out));
+  ASSERT_TRUE(
+      parse_sideband_record(record(PERF_RECORD_COMM, PERF_RECORD_MISC_COMM_EXEC, comm, 7, 8, 5), 0, out));
   EXPECT_EQ(out.kind, SidebandRecord::Kind::comm);
   EXPECT_EQ(out.comm, "worker");
   EXPECT_TRUE(out.exec);
@@ -223,6 +224,26 @@ TEST(CollectSideband, ParsesCommForkExitLost) {
   ASSERT_TRUE(parse_sideband_record(record(PERF_RECORD_LOST, 0, lost, 0, 0, 1), 0, out));
   EXPECT_EQ(out.kind, SidebandRecord::Kind::lost);
   EXPECT_EQ(out.lost, 17u);
+}
+
+// The pid peeked before parsing (records of other processes are skipped unparsed).
+TEST(CollectSideband, PidIsReadWithoutParsing) {
+  std::vector<uint8_t> comm;
+  append<uint32_t>(comm, 7);
+  append<uint32_t>(comm, 8);
+  const char name[] = "worker";
+  comm.insert(comm.end(), name, name + sizeof name);
+  EXPECT_EQ(sideband_record_pid(record(PERF_RECORD_COMM, 0, comm, 7, 8, 5)), 7u);
+  std::vector<uint8_t> fork;
+  for (uint32_t v : {20u, 10u, 21u, 11u}) append<uint32_t>(fork, v);
+  append<uint64_t>(fork, 999);
+  EXPECT_EQ(sideband_record_pid(record(PERF_RECORD_FORK, 0, fork, 20, 21, 999)), 20u);
+  EXPECT_EQ(sideband_record_pid(record(PERF_RECORD_EXIT, 0, fork, 20, 21, 999)), 20u);
+  std::vector<uint8_t> lost;
+  append<uint64_t>(lost, 1);
+  append<uint64_t>(lost, 17);
+  EXPECT_EQ(sideband_record_pid(record(PERF_RECORD_LOST, 0, lost, 0, 0, 1)), 0u) << "about no process: kept";
+  EXPECT_EQ(sideband_record_pid(std::vector<uint8_t>(4, 0)), 0u) << "too short";
 }
 
 // THROTTLE / UNTHROTTLE of a cpu-clock event routed into the sideband ring:
@@ -253,7 +274,6 @@ TEST(CollectSideband, RejectsMalformedRecords) {
   r[6] = 0xff;  // header.size disagrees with the buffer
   EXPECT_FALSE(parse_sideband_record(r, 0, out));
 }
-
 
 TEST(CollectBuildId, MatchesReadelf) {
   std::string lib = std::string(LOADPROF_TEST_PROGRAMS_DIR) + "/libloadprof_burn.so";
