@@ -33,3 +33,18 @@ need_done() {
 
 # "1.23 1.10 0.95" (1, 5 and 15 minute load averages).
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# round_order ROUND SIDE... : the sides rotated by ROUND-1 and reversed every
+# other round, one per line, so no side always runs first, last or after the same one.
+round_order() {
+  local round=$1
+  shift
+  local sides=("$@") n=$# i
+  local order=()
+  for ((i = 0; i < n; i++)); do order+=("${sides[$(((i + round - 1) % n))]}"); done
+  if [ $((round % 2)) -eq 0 ]; then
+    for ((i = n - 1; i >= 0; i--)); do echo "${order[$i]}"; done
+  else
+    printf '%s\n' "${order[@]}"
+  fi
+}

@@ -47,14 +47,7 @@ PY
 sides=(none loadprof perf none2)
 : > "$work/rows"
 for round in $(seq 1 "$ROUNDS"); do
-  n=${#sides[@]}
-  order=()
-  for ((i = 0; i < n; i++)); do order+=("${sides[$(((i + round - 1) % n))]}"); done
-  if [ $((round % 2)) -eq 0 ]; then
-    reversed=()
-    for ((i = n - 1; i >= 0; i--)); do reversed+=("${order[$i]}"); done
-    order=("${reversed[@]}")
-  fi
+  mapfile -t order < <(round_order "$round" "${sides[@]}")
   for side in "${order[@]}"; do
     target=(taskset -c "$CPU_TARGET" "$PROG" "$SECS")
     case $side in

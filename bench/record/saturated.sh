@@ -73,14 +73,7 @@ record_s=$((LEAD_S + WINDOW_S + 1))
 : > "$work/rows"
 : > "$work/costs"
 for round in $(seq 1 "$ROUNDS"); do
-  n=${#sides[@]}
-  order=()
-  for ((i = 0; i < n; i++)); do order+=("${sides[$(((i + round - 1) % n))]}"); done
-  if [ $((round % 2)) -eq 0 ]; then
-    reversed=()
-    for ((i = n - 1; i >= 0; i--)); do reversed+=("${order[$i]}"); done
-    order=("${reversed[@]}")
-  fi
+  mapfile -t order < <(round_order "$round" "${sides[@]}")
   for side in "${order[@]}"; do
     hz=${side//[!0-9]/}
     prof_pid=""

@@ -249,21 +249,24 @@ EncodedChunk encode_frames(FrameId first_id, const std::vector<Frame>& records) 
   return c;
 }
 
+// One stack record: flags, depth, frame ids as deltas (stacks and stack symbols).
+void put_stack(ByteWriter& w, const Stack& s) {
+  w.varint(s.truncated ? 1 : 0);
+  w.varint(s.frames.size());
+  uint64_t prev = 0;
+  for (FrameId f : s.frames) {
+    w.svarint(diff(f, prev));
+    prev = f;
+  }
+}
+
 EncodedChunk encode_stacks(StackId first_id, const std::vector<Stack>& records) {
   std::string out;
   ByteWriter w(out);
   EncodedChunk c = start_chunk(ChunkType::stacks, records.size(), w);
   w.varint(first_id);
   w.varint(records.size());
-  for (const auto& s : records) {
-    w.varint(s.truncated ? 1 : 0);
-    w.varint(s.frames.size());
-    uint64_t prev = 0;
-    for (FrameId f : s.frames) {
-      w.svarint(diff(f, prev));
-      prev = f;
-    }
-  }
+  for (const auto& s : records) put_stack(w, s);
   c.payload = std::move(out);
   return c;
 }
@@ -275,13 +278,7 @@ EncodedChunk encode_stack_symbols(const std::vector<std::pair<StackId, Stack>>& 
   w.varint(records.size());
   for (const auto& [id, s] : records) {
     w.varint(id);
-    w.varint(s.truncated ? 1 : 0);
-    w.varint(s.frames.size());
-    uint64_t prev = 0;
-    for (FrameId f : s.frames) {
-      w.svarint(diff(f, prev));
-      prev = f;
-    }
+    put_stack(w, s);
   }
   c.payload = std::move(out);
   return c;
@@ -617,6 +614,23 @@ bool decode_frames(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+// One stack record (see put_stack); every frame must be defined already.
+bool get_stack(Decoder& d, uint64_t frame_count, Stack& s) {
+  s.truncated = d.r.varint() & 1;
+  uint64_t depth = d.r.count(1);
+  s.frames.resize(depth);
+  uint64_t prev = 0;
+  for (auto& f : s.frames) {
+    uint64_t id = prev + uint64_t(d.r.svarint());
+    if (!d.r.ok()) break;
+    if (id >= frame_count)
+      return d.fail("reference to frame " + std::to_string(id) + " before its definition");
+    f = FrameId(id);
+    prev = id;
+  }
+  return d.ok();
+}
+
 bool decode_stacks(Decoder& d, Capture& cap, uint32_t record_count) {
   uint64_t first = d.r.varint();
   uint64_t n = d.r.count(2);
@@ -628,22 +642,8 @@ bool decode_stacks(Decoder& d, Capture& cap, uint32_t record_count) {
   if (first + n >= kNoStack) return d.fail("stack ids exceed 32 bits");
   std::vector<Stack> out(n);
   const uint64_t frame_count = cap.frames.size();
-  for (auto& s : out) {
-    s.truncated = d.r.varint() & 1;
-    uint64_t depth = d.r.count(1);
-    s.frames.resize(depth);
-    uint64_t prev = 0;
-    for (auto& f : s.frames) {
-      uint64_t id = prev + uint64_t(d.r.svarint());
-      if (!d.r.ok()) break;
-      if (id >= frame_count) {
-        return d.fail("reference to frame " + std::to_string(id) + " before its definition");
-      }
-      f = FrameId(id);
-      prev = id;
-    }
-    if (!d.ok()) return false;
-  }
+  for (auto& s : out)
+    if (!get_stack(d, frame_count, s)) return false;
   if (!d.ok()) return false;
   std::move(out.begin(), out.end(), std::back_inserter(cap.stacks));
   return true;
@@ -662,20 +662,7 @@ bool decode_stack_symbols(Decoder& d, Capture& cap, uint32_t record_count) {
       return d.fail("symbols for stack " + std::to_string(stack) + " before its definition");
     }
     id = StackId(stack);
-    s.truncated = d.r.varint() & 1;
-    uint64_t depth = d.r.count(1);
-    s.frames.resize(depth);
-    uint64_t prev = 0;
-    for (auto& f : s.frames) {
-      uint64_t frame = prev + uint64_t(d.r.svarint());
-      if (!d.r.ok()) break;
-      if (frame >= frame_count) {
-        return d.fail("reference to frame " + std::to_string(frame) + " before its definition");
-      }
-      f = FrameId(frame);
-      prev = frame;
-    }
-    if (!d.ok()) return false;
+    if (!get_stack(d, frame_count, s)) return false;
   }
   if (!d.ok()) return false;
   for (auto& [id, s] : out) cap.stacks[id] = std::move(s);
