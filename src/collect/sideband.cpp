@@ -141,17 +141,19 @@ Result<Sideband> Sideband::open(const std::vector<int>& cpus, size_t data_pages_
     attr.comm = 1;
     attr.comm_exec = 1;
     attr.task = 1;
-    attr.build_id = 1;
+    // Not attr.build_id: the kernel (6.18 here) ORs PERF_RECORD_MISC_MMAP_BUILD_ID
+    // into the shared mmap record and never clears it, so every other tool's
+    // mmap2 event output after ours (perf record) gets the flag over a
+    // dev/inode body, misreads it as a build-id of garbage size and aborts
+    // ("assertion failed at util/build-id.c", "stack smashing detected").
+    // Build-ids are read from the mapped files instead (cached per file).
+    attr.build_id = 0;
     attr.use_clockid = 1;
     attr.clockid = CLOCK_MONOTONIC;
     // Read on a timer: ask for as few wake-ups as the kernel allows.
     attr.watermark = 1;
     attr.wakeup_watermark = static_cast<uint32_t>(data_pages_per_cpu * 4096 / 2);
     auto fd = open_perf_event(attr, -1, cpu);
-    if (!fd.ok() && fd.error().kind != ErrorKind::permission) {
-      attr.build_id = 0;  // kernels before 5.12: build-ids read from the files instead
-      fd = open_perf_event(attr, -1, cpu);
-    }
     if (!fd.ok()) return fd.error().context("sideband");
     LOADPROF_TRY(ring, PerfRing::map(std::move(fd.value()), data_pages_per_cpu));
     sb.rings_.push_back(std::move(ring));
