@@ -1,6 +1,10 @@
 // The Collector: wires the cpu probe (BPF ring buffer), the perf sideband and
 // /proc snapshots into one time-ordered event stream for the target set.
 //
+// With the offcpu probe, its intervals come through a second ring buffer into
+// the same ordering (at their switch-in time), their kernel stacks classified
+// by reason with kernel symbol names asked of the kernel (cached by address).
+//
 // Ordering: samples, fork/exit events and sideband records come through
 // different buffers. Each poll reads all of them, sorts by time and delivers
 // what is older than (now - kHoldBackNs); the rest waits for the next poll.
@@ -20,9 +24,12 @@
 #include <unordered_set>
 
 #include "cpu_probe.h"
+#include "loadprof/collect/kernel_symbol_lookup.h"
 #include "loadprof/util/clock.h"
 #include "loadprof/util/log.h"
 #include "loadprof/util/procfs.h"
+#include "offcpu_classify.h"
+#include "offcpu_probe.h"
 #include "proc.h"
 #include "sideband.h"
 #include "stack_check.h"
@@ -39,7 +46,7 @@ constexpr size_t kSidebandPagesPerCpu = 64;
 constexpr uint64_t kLivenessCheckNs = 1'000'000'000;
 
 struct Event {
-  enum class Kind : uint8_t { sideband, snapshot_mapping, sample, fork, exit };
+  enum class Kind : uint8_t { sideband, snapshot_mapping, sample, fork, exit, offcpu };
   Kind kind = Kind::sideband;
   uint64_t time_ns = 0;
   uint32_t seq = 0;       // arrival order, to keep sorting stable and cheap
@@ -49,6 +56,10 @@ struct Event {
   int exit_status = 0;
   std::vector<uint64_t> user_ips, kernel_ips;
   bool user_stack_ok = true;
+  // offcpu (time_ns = end_ns)
+  uint64_t start_ns = 0, wake_ns = 0;
+  uint32_t waker_pid = 0, waker_tid = 0;
+  capture::OffCpuReason reason = capture::OffCpuReason::other;
 };
 
 // Steal and throttled time of one CPU in one second (joined to its accounting row).
@@ -87,6 +98,20 @@ class CollectorImpl final : public Collector {
     for (size_t i = 0; i < cpus_.size(); ++i) po.throttle_output_fds.push_back(sideband_->fd(i));
     LOADPROF_TRY(probe, CpuProbe::open(po, [this](std::span<const uint8_t> r) { on_bpf_record(r); }));
     probe_ = std::move(probe);
+    if (options.offcpu) {
+      OffCpuProbeOptions oo;
+      oo.targets_map_fd = probe_->targets_map_fd();
+      oo.min_interval_ns = options.offcpu_min_ns;
+      LOADPROF_TRY(off, OffCpuProbe::open(oo, [this](std::span<const uint8_t> r) { on_offcpu_record(r); }));
+      offcpu_ = std::move(off);
+      auto ksyms = KernelSymbolLookup::open();
+      if (ksyms.ok()) {
+        ksyms_ = std::move(ksyms).value();
+      } else {
+        log::warn("offcpu: kernel symbols unavailable (" + ksyms.error().message +
+                  "): blocked time is classified as other");
+      }
+    }
     start_second_ = monotonic_ns() / kSecondNs;
     next_second_.assign(cpus_.size(), start_second_);
     throttled_since_ns_.assign(cpus_.size(), 0);
@@ -122,6 +147,7 @@ class CollectorImpl final : public Collector {
   Result<void> stop(EventSink& sink) override {
     if (stopped_) return {};
     probe_->stop_sampling();
+    if (offcpu_) offcpu_->stop();
     stopped_ = true;
     stop_ns_ = monotonic_ns();
     LOADPROF_CHECK(drain(sink, true));
@@ -151,6 +177,16 @@ class CollectorImpl final : public Collector {
     cpu["stack_truncated"] = stack_truncated_;
     cpu["accounting_overwritten"] = accounting_overwritten_;
     out["sideband"]["lost_records"] = sideband_lost_;
+    if (offcpu_) {
+      auto o = offcpu_->drops();
+      auto& off = out["offcpu"];
+      off["ringbuf_full"] = o[LP_OFFCPU_DROP_RINGBUF_FULL];
+      off["stack_not_collected"] = o[LP_OFFCPU_DROP_USER_STACK];
+      off["kernel_stack_not_collected"] = o[LP_OFFCPU_DROP_KERNEL_STACK];
+      off["map_full"] = o[LP_OFFCPU_DROP_START_MAP_FULL];
+      off["short"] = o[LP_OFFCPU_DROP_SHORT];
+      off["stack_truncated"] = offcpu_stack_truncated_;
+    }
     return out;
   }
 
@@ -290,9 +326,58 @@ class CollectorImpl final : public Collector {
     push(std::move(e));
   }
 
+  // Kernel function names of the addresses, leaf first (cached by address).
+  std::vector<std::string> kernel_functions(std::span<const uint64_t> ips) {
+    std::vector<std::string> out(ips.size());
+    std::vector<uint64_t> missing;
+    for (uint64_t ip : ips)
+      if (!kernel_names_.count(ip)) missing.push_back(ip);
+    if (!missing.empty() && ksyms_) {
+      auto texts = ksyms_->describe(missing);
+      if (texts.ok()) {
+        for (size_t i = 0; i < missing.size() && i < texts->size(); ++i)
+          kernel_names_[missing[i]] = std::string(kernel_function_name((*texts)[i]));
+      }
+    }
+    for (size_t i = 0; i < ips.size(); ++i) {
+      auto it = kernel_names_.find(ips[i]);
+      if (it != kernel_names_.end()) out[i] = it->second;
+    }
+    return out;
+  }
+
+  void on_offcpu_record(std::span<const uint8_t> data) {
+    if (data.size() < sizeof(lp_offcpu_event)) return;
+    const auto* o = reinterpret_cast<const lp_offcpu_event*>(data.data());
+    if (o->type != LP_EVENT_OFFCPU || o->end_ns < o->start_ns) return;
+    Event e;
+    e.kind = Event::Kind::offcpu;
+    e.time_ns = o->end_ns;
+    e.start_ns = o->start_ns;
+    e.wake_ns = o->wake_ns;
+    e.pid = o->pid;
+    e.tid = o->tid;
+    e.cpu = o->cpu;
+    e.waker_pid = o->waker_pid;
+    e.waker_tid = o->waker_tid;
+    auto frames = [](int32_t bytes) {
+      return bytes > 0 ? std::min<size_t>(static_cast<size_t>(bytes) / 8, LP_MAX_STACK_DEPTH) : 0;
+    };
+    e.kernel_ips.assign(o->kernel_ips, o->kernel_ips + frames(o->kernel_stack_bytes));
+    auto names = kernel_functions(e.kernel_ips);
+    const auto skip = static_cast<std::ptrdiff_t>(offcpu_scheduler_frames(names));
+    names.erase(names.begin(), names.begin() + skip);
+    e.reason = classify_offcpu(o->state, names);
+    e.kernel_ips.erase(e.kernel_ips.begin(), e.kernel_ips.begin() + skip);
+    e.user_ips.assign(o->user_ips, o->user_ips + frames(o->user_stack_bytes));
+    e.user_stack_ok = o->user_stack_bytes >= 0;
+    push(std::move(e));
+  }
+
   Result<void> drain(EventSink& sink, bool all) {
     uint64_t now_ns = monotonic_ns();
     LOADPROF_CHECK(probe_->consume());
+    if (offcpu_) LOADPROF_CHECK(offcpu_->consume());
     sideband_records_.clear();
     sideband_->read(sideband_records_);
     stats_.sideband_read += sideband_records_.size();
@@ -449,6 +534,9 @@ class CollectorImpl final : public Collector {
       case Event::Kind::sample:
         dispatch_sample(e, sink);
         break;
+      case Event::Kind::offcpu:
+        dispatch_offcpu(e, sink);
+        break;
     }
   }
 
@@ -522,7 +610,9 @@ class CollectorImpl final : public Collector {
     return true;
   }
 
-  void dispatch_sample(Event& e, EventSink& sink) {
+  // Checks the user frames against the mappings (refreshing them from /proc
+  // when the stack points outside every known one); returns how many are valid.
+  size_t checked_user_frames(const Event& e, EventSink& sink) {
     ExecMappings& maps = exec_maps_[e.pid];
     size_t valid = valid_user_frames(e.user_ips, maps);
     if (valid < e.user_ips.size() && should_refresh(e.pid, valid == 0) &&
@@ -533,6 +623,31 @@ class CollectorImpl final : public Collector {
         valid = valid_user_frames(e.user_ips, maps);
       }
     }
+    return valid;
+  }
+
+  void dispatch_offcpu(Event& e, EventSink& sink) {
+    if (!known_.count(e.pid)) return;
+    const size_t valid = checked_user_frames(e, sink);
+    const bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
+    if (truncated) ++offcpu_stack_truncated_;
+    OffCpuView view;
+    view.start_ns = e.start_ns;
+    view.wake_ns = e.wake_ns;
+    view.end_ns = e.time_ns;
+    view.pid = e.pid;
+    view.tid = e.tid;
+    view.waker_pid = e.waker_pid;
+    view.waker_tid = e.waker_tid;
+    view.reason = e.reason;
+    view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
+    view.kernel_ips = e.kernel_ips;
+    view.user_truncated = truncated;
+    sink.on_offcpu(view);
+  }
+
+  void dispatch_sample(Event& e, EventSink& sink) {
+    const size_t valid = checked_user_frames(e, sink);
     bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
     if (truncated) ++stack_truncated_;
     CpuSampleView view;
@@ -549,6 +664,10 @@ class CollectorImpl final : public Collector {
   CollectorOptions options_;
   std::vector<int> cpus_;  // online CPU ids, ascending
   std::unique_ptr<CpuProbe> probe_;
+  std::unique_ptr<OffCpuProbe> offcpu_;                     // null without the offcpu probe
+  std::unique_ptr<KernelSymbolLookup> ksyms_;               // null: blocked reasons read other
+  std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function
+  uint64_t offcpu_stack_truncated_ = 0;
   std::optional<Sideband> sideband_;
   BuildIdCache build_ids_;
   std::vector<Event> pending_;

@@ -1,0 +1,55 @@
+// Loader of bpf/offcpu.bpf.c: opens the skeleton with the cpu probe's target
+// map (one target set), sizes the ring buffer, attaches sched_switch and
+// sched_wakeup/sched_wakeup_new (tp_btf), and exposes the drop counters.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "loadprof/util/result.h"
+#include "offcpu.h"
+
+struct offcpu;
+struct ring_buffer;
+struct bpf_link;
+
+namespace loadprof::collect {
+
+struct OffCpuProbeOptions {
+  int targets_map_fd = -1;       // the cpu probe's target map
+  uint64_t min_interval_ns = 0;  // shorter intervals are counted, not sent
+  uint64_t ringbuf_bytes = 0;    // 0: a default sized for busy targets
+};
+
+class OffCpuProbe {
+ public:
+  using RecordFn = std::function<void(std::span<const uint8_t>)>;
+
+  static Result<std::unique_ptr<OffCpuProbe>> open(const OffCpuProbeOptions& options, RecordFn on_record);
+  ~OffCpuProbe();
+  OffCpuProbe(const OffCpuProbe&) = delete;
+  OffCpuProbe& operator=(const OffCpuProbe&) = delete;
+
+  // Hands every available record to on_record.
+  [[nodiscard]] Result<void> consume();
+  // Detaches the tracepoints: no interval ends after this returns.
+  void stop();
+  // Sums over CPUs, indexed by lp_offcpu_drop_reason.
+  std::array<uint64_t, LP_OFFCPU_DROP_REASONS> drops() const;
+
+ private:
+  OffCpuProbe() = default;
+  static int on_ringbuf_record(void* ctx, void* data, size_t size);
+
+  RecordFn on_record_;
+  int possible_cpus_ = 1;
+  struct offcpu* skel_ = nullptr;
+  ring_buffer* ringbuf_ = nullptr;
+  std::vector<bpf_link*> links_;
+};
+
+}  // namespace loadprof::collect
