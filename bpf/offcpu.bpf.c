@@ -4,8 +4,10 @@
  * switch-out time, state and user + kernel stacks stored by tid (it is
  * `current` there, so bpf_get_stack sees its stacks); sched_wakeup notes when
  * and by whom it was woken; when it is switched back in, the interval is sent
- * to the ring buffer without waking the reader. The target set is the cpu
- * probe's map, shared by file descriptor.
+ * to the ring buffer without waking the reader, or, when shorter than
+ * offcpu_min_ns, merged into an aggregate per (thread, stacks, runnable) that
+ * user space drains every second. The target set is the cpu probe's map,
+ * shared by file descriptor.
  */
 #include "common.bpf.h"
 #include "offcpu.h"
@@ -13,6 +15,8 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u64 offcpu_min_ns = 0;
+/* Which aggregate map BPF writes (0: agg0, 1: agg1); flipped by user space. */
+__u32 agg_generation = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -34,6 +38,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lp_offcpu_event);
 } scratch SEC(".maps");
+
+struct agg_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_OFFCPU_MAX_AGGREGATES);
+	__type(key, struct lp_offcpu_agg_key);
+	__type(value, struct lp_offcpu_agg);
+} agg0 SEC(".maps"), agg1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lp_offcpu_agg);
+} agg_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -93,6 +111,71 @@ static __always_inline void on_switch_out(void *ctx, bool preempt, struct task_s
 		count_drop(LP_OFFCPU_DROP_START_MAP_FULL);
 }
 
+static __always_inline __u64 hash_ips(const __u64 *ips, __s32 bytes)
+{
+	__u64 h = 14695981039346656037ULL;
+	__u32 n = bytes > 0 ? (__u32)bytes / 8 : 0;
+
+	for (__u32 i = 0; i < LP_MAX_STACK_DEPTH; i++) {
+		if (i >= n)
+			break;
+		h = (h ^ ips[i]) * 1099511628211ULL;
+	}
+	return h ^ n;
+}
+
+static __always_inline void add_to(struct lp_offcpu_agg *v, __u64 blocked_ns, __u64 runqueue_ns, __u64 end_ns)
+{
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->blocked_ns, blocked_ns);
+	__sync_fetch_and_add(&v->runqueue_ns, runqueue_ns);
+	v->last_end_ns = end_ns;
+}
+
+/* A short interval: merged into its (thread, stacks, runnable) aggregate. */
+static __always_inline void aggregate(struct lp_offcpu_event *start, __u64 now_ns)
+{
+	struct lp_offcpu_agg_key key = {};
+	struct lp_offcpu_agg *v, *fresh;
+	__u64 blocked_ns = 0, runqueue_ns = 0;
+	__u32 zero = 0;
+	void *map = agg_generation & 1 ? (void *)&agg1 : (void *)&agg0;
+
+	key.tid = start->tid;
+	key.runnable = start->state == 0;
+	key.user_hash = hash_ips(start->user_ips, start->user_stack_bytes);
+	key.kernel_hash = hash_ips(start->kernel_ips, start->kernel_stack_bytes);
+	if (key.runnable) {
+		runqueue_ns = now_ns - start->start_ns;
+	} else if (start->wake_ns > start->start_ns && start->wake_ns < now_ns) {
+		blocked_ns = start->wake_ns - start->start_ns;
+		runqueue_ns = now_ns - start->wake_ns;
+	} else {
+		blocked_ns = now_ns - start->start_ns;
+	}
+	v = bpf_map_lookup_elem(map, &key);
+	if (v) {
+		add_to(v, blocked_ns, runqueue_ns, now_ns);
+		return;
+	}
+	fresh = bpf_map_lookup_elem(&agg_scratch, &zero);
+	if (!fresh)
+		return;
+	fresh->count = 1;
+	fresh->blocked_ns = blocked_ns;
+	fresh->runqueue_ns = runqueue_ns;
+	fresh->last_end_ns = now_ns;
+	bpf_probe_read_kernel(&fresh->sample, sizeof(fresh->sample), start);
+	if (bpf_map_update_elem(map, &key, fresh, BPF_NOEXIST) == 0)
+		return;
+	/* Inserted meanwhile on another CPU, or the map is full. */
+	v = bpf_map_lookup_elem(map, &key);
+	if (v)
+		add_to(v, blocked_ns, runqueue_ns, now_ns);
+	else
+		count_drop(LP_OFFCPU_DROP_AGGREGATE_MAP_FULL);
+}
+
 static __always_inline void on_switch_in(struct task_struct *next, __u64 now_ns)
 {
 	__u32 tid = next->pid;
@@ -102,7 +185,7 @@ static __always_inline void on_switch_in(struct task_struct *next, __u64 now_ns)
 	if (!start)
 		return; /* switched out before the probe ran, or its entry was evicted */
 	if (now_ns - start->start_ns < offcpu_min_ns) {
-		count_drop(LP_OFFCPU_DROP_SHORT);
+		aggregate(start, now_ns);
 		bpf_map_delete_elem(&switched_out, &tid);
 		return;
 	}

@@ -44,6 +44,7 @@ constexpr uint64_t kSecondNs = 1'000'000'000;
 constexpr uint64_t kAccountingMarginNs = 50'000'000;
 constexpr size_t kSidebandPagesPerCpu = 64;
 constexpr uint64_t kLivenessCheckNs = 1'000'000'000;
+constexpr uint64_t kRetiredMapsNs = 5'000'000'000;
 
 struct Event {
   enum class Kind : uint8_t { sideband, snapshot_mapping, sample, fork, exit, offcpu };
@@ -60,6 +61,7 @@ struct Event {
   uint64_t start_ns = 0, wake_ns = 0;
   uint32_t waker_pid = 0, waker_tid = 0;
   capture::OffCpuReason reason = capture::OffCpuReason::other;
+  uint32_t count = 1;
 };
 
 // Steal and throttled time of one CPU in one second (joined to its accounting row).
@@ -184,7 +186,7 @@ class CollectorImpl final : public Collector {
       off["stack_not_collected"] = o[LP_OFFCPU_DROP_USER_STACK];
       off["kernel_stack_not_collected"] = o[LP_OFFCPU_DROP_KERNEL_STACK];
       off["map_full"] = o[LP_OFFCPU_DROP_START_MAP_FULL];
-      off["short"] = o[LP_OFFCPU_DROP_SHORT];
+      off["aggregate_map_full"] = o[LP_OFFCPU_DROP_AGGREGATE_MAP_FULL];
       off["stack_truncated"] = offcpu_stack_truncated_;
     }
     return out;
@@ -253,6 +255,7 @@ class CollectorImpl final : public Collector {
  private:
   Result<void> add_one(pid_t pid) {
     uint64_t time_ns = monotonic_ns();  // before the map insert: valid for every sample after it
+    reuse_pid(static_cast<uint32_t>(pid));
     // Into the filter first, then the snapshot (which checks the process is
     // alive): an exit after the insert is seen by the exit tracepoint, an exit
     // before it fails the snapshot and takes the pid out again. Never a dead
@@ -350,6 +353,23 @@ class CollectorImpl final : public Collector {
     if (data.size() < sizeof(lp_offcpu_event)) return;
     const auto* o = reinterpret_cast<const lp_offcpu_event*>(data.data());
     if (o->type != LP_EVENT_OFFCPU || o->end_ns < o->start_ns) return;
+    push(offcpu_event(*o));
+  }
+
+  // Short intervals merged in BPF: one event spanning their summed blocked
+  // time, then their summed runqueue time, from the first one's start.
+  void on_offcpu_aggregate(const lp_offcpu_agg& a) {
+    if (a.count == 0) return;
+    lp_offcpu_event o = a.sample;
+    o.wake_ns = o.start_ns + a.blocked_ns;
+    o.end_ns = o.wake_ns + a.runqueue_ns;
+    Event e = offcpu_event(o);
+    e.count = static_cast<uint32_t>(std::min<uint64_t>(a.count, UINT32_MAX));
+    push(std::move(e));
+  }
+
+  Event offcpu_event(const lp_offcpu_event& record) {
+    const lp_offcpu_event* o = &record;
     Event e;
     e.kind = Event::Kind::offcpu;
     e.time_ns = o->end_ns;
@@ -371,13 +391,19 @@ class CollectorImpl final : public Collector {
     e.kernel_ips.erase(e.kernel_ips.begin(), e.kernel_ips.begin() + skip);
     e.user_ips.assign(o->user_ips, o->user_ips + frames(o->user_stack_bytes));
     e.user_stack_ok = o->user_stack_bytes >= 0;
-    push(std::move(e));
+    return e;
   }
 
   Result<void> drain(EventSink& sink, bool all) {
     uint64_t now_ns = monotonic_ns();
     LOADPROF_CHECK(probe_->consume());
-    if (offcpu_) LOADPROF_CHECK(offcpu_->consume());
+    if (offcpu_) {
+      LOADPROF_CHECK(offcpu_->consume());
+      if (all || now_ns - last_aggregate_flush_ns_ >= kSecondNs) {
+        offcpu_->flush_aggregates([this](const lp_offcpu_agg& a) { on_offcpu_aggregate(a); }, all);
+        last_aggregate_flush_ns_ = now_ns;
+      }
+    }
     sideband_records_.clear();
     sideband_->read(sideband_records_);
     stats_.sideband_read += sideband_records_.size();
@@ -418,6 +444,7 @@ class CollectorImpl final : public Collector {
     for (; n < pending_.size() && pending_[n].time_ns <= cutoff; ++n) dispatch(pending_[n], sink);
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
     if (now_ns - last_liveness_check_ns_ >= kLivenessCheckNs || all) check_liveness(sink, now_ns);
+    forget_retired_maps(now_ns);
     read_steal(now_ns);
     return {};
   }
@@ -501,9 +528,27 @@ class CollectorImpl final : public Collector {
       // before it was put in): a new process reusing the pid must not be sampled.
       probe_->remove_pid(pid);
       live_.erase(pid);
-      exec_maps_.erase(pid);
+      retire_maps(pid, now_ns);
       sink.on_exit(pid, pid, now_ns);
     }
+  }
+
+  // An exited process's mappings are kept a while: aggregates of its short
+  // off-CPU intervals arrive up to two flushes (~2 s) after its exit.
+  void retire_maps(uint32_t pid, uint64_t time_ns) { retired_maps_[pid] = time_ns; }
+  void forget_retired_maps(uint64_t now_ns) {
+    for (auto it = retired_maps_.begin(); it != retired_maps_.end();) {
+      if (now_ns - std::min(now_ns, it->second) < kRetiredMapsNs) {
+        ++it;
+        continue;
+      }
+      exec_maps_.erase(it->first);
+      it = retired_maps_.erase(it);
+    }
+  }
+  // A new process with the pid of a retired one starts without its maps.
+  void reuse_pid(uint32_t pid) {
+    if (retired_maps_.erase(pid)) exec_maps_.erase(pid);
   }
 
   void emit_mapping(const capture::Mapping& m, EventSink& sink) {
@@ -524,7 +569,7 @@ class CollectorImpl final : public Collector {
         break;
       case Event::Kind::exit:
         if (live_.erase(e.pid)) {
-          exec_maps_.erase(e.pid);
+          retire_maps(e.pid, e.time_ns);
           last_refresh_ns_.erase(e.pid);
           suspected_gone_.erase(e.pid);
           sink.on_exit(e.pid, e.pid, e.time_ns);
@@ -556,6 +601,7 @@ class CollectorImpl final : public Collector {
           known_.insert(r.pid);
         }
         if (new_process) {
+          reuse_pid(r.pid);
           // A forked child starts with its parent's mappings: no mmap2 says so.
           auto parent = exec_maps_.find(r.ppid);
           if (parent != exec_maps_.end()) {
@@ -643,6 +689,7 @@ class CollectorImpl final : public Collector {
     view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
     view.kernel_ips = e.kernel_ips;
     view.user_truncated = truncated;
+    view.count = e.count;
     sink.on_offcpu(view);
   }
 
@@ -668,6 +715,7 @@ class CollectorImpl final : public Collector {
   std::unique_ptr<KernelSymbolLookup> ksyms_;               // null: blocked reasons read other
   std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function
   uint64_t offcpu_stack_truncated_ = 0;
+  uint64_t last_aggregate_flush_ns_ = 0;
   std::optional<Sideband> sideband_;
   BuildIdCache build_ids_;
   std::vector<Event> pending_;
@@ -679,6 +727,7 @@ class CollectorImpl final : public Collector {
   std::unordered_set<uint32_t> refreshed_;  // pids whose /proc maps were read in this poll
   std::unordered_map<uint32_t, uint64_t> last_refresh_ns_;
   std::unordered_map<uint32_t, ExecMappings> exec_maps_;
+  std::unordered_map<uint32_t, uint64_t> retired_maps_;  // exited pid -> exit time; maps kept kRetiredMapsNs
   CollectorStats stats_;
   uint64_t stack_truncated_ = 0;
   uint64_t sideband_lost_ = 0;

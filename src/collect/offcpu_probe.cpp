@@ -75,6 +75,30 @@ Result<void> OffCpuProbe::consume() {
   return {};
 }
 
+namespace {
+
+void drain_map(bpf_map* map, const std::function<void(const lp_offcpu_agg&)>& fn) {
+  lp_offcpu_agg_key key{};
+  lp_offcpu_agg value{};
+  // Always the first key: each one is deleted as it is read.
+  while (bpf_map__get_next_key(map, nullptr, &key, sizeof key) == 0) {
+    if (bpf_map__lookup_and_delete_elem(map, &key, sizeof key, &value, sizeof value, 0) != 0) break;
+    fn(value);
+  }
+}
+
+}  // namespace
+
+void OffCpuProbe::flush_aggregates(const std::function<void(const lp_offcpu_agg&)>& fn, bool all) {
+  const uint32_t writing = skel_->bss->agg_generation & 1;
+  bpf_map* idle = writing ? skel_->maps.agg0 : skel_->maps.agg1;
+  bpf_map* busy = writing ? skel_->maps.agg1 : skel_->maps.agg0;
+  // The idle map was switched away from a flush ago: no program still writes it.
+  drain_map(idle, fn);
+  if (all) drain_map(busy, fn);
+  skel_->bss->agg_generation = writing ^ 1;
+}
+
 void OffCpuProbe::stop() {
   for (bpf_link* link : links_) bpf_link__destroy(link);
   links_.clear();

@@ -1,6 +1,7 @@
 // Loader of bpf/offcpu.bpf.c: opens the skeleton with the cpu probe's target
 // map (one target set), sizes the ring buffer, attaches sched_switch and
-// sched_wakeup/sched_wakeup_new (tp_btf), and exposes the drop counters.
+// sched_wakeup/sched_wakeup_new (tp_btf), drains the aggregates of short
+// intervals, and exposes the drop counters.
 #pragma once
 
 #include <array>
@@ -21,7 +22,7 @@ namespace loadprof::collect {
 
 struct OffCpuProbeOptions {
   int targets_map_fd = -1;       // the cpu probe's target map
-  uint64_t min_interval_ns = 0;  // shorter intervals are counted, not sent
+  uint64_t min_interval_ns = 0;  // shorter intervals are aggregated in BPF
   uint64_t ringbuf_bytes = 0;    // 0: a default sized for busy targets
 };
 
@@ -36,6 +37,10 @@ class OffCpuProbe {
 
   // Hands every available record to on_record.
   [[nodiscard]] Result<void> consume();
+  // Hands over (and removes) the aggregates of the map BPF stopped writing at
+  // the previous call, then switches BPF to the map just emptied; all: both
+  // maps (after stop(), when no program runs any more).
+  void flush_aggregates(const std::function<void(const lp_offcpu_agg&)>& on_aggregate, bool all);
   // Detaches the tracepoints: no interval ends after this returns.
   void stop();
   // Sums over CPUs, indexed by lp_offcpu_drop_reason.

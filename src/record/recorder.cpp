@@ -128,6 +128,7 @@ class Pipeline final : public collect::EventSink {
     i.start_ns = o.start_ns;
     i.end_ns = o.end_ns;
     i.reason = o.reason;
+    i.count = o.count;
     if (o.reason != capture::OffCpuReason::runqueue && o.wake_ns > o.start_ns && o.wake_ns < o.end_ns) {
       i.end_ns = o.wake_ns;
       writer_.add_offcpu(i);

@@ -31,11 +31,12 @@ struct Recorded {
   std::vector<std::map<std::string, std::string>> truth;
 };
 
-Recorded record(const std::vector<std::string>& command, const std::string& extra_probe_flag = "cpu,offcpu") {
+Recorded record(const std::vector<std::string>& command, const std::string& probes = "cpu,offcpu",
+                const std::string& offcpu_min = "10us") {
   Recorded r;
   const std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
-  std::vector<std::string> argv{loadprof_binary(), "record", "--probes", extra_probe_flag,
-                                "--output",        path,     "--"};
+  std::vector<std::string> argv{loadprof_binary(), "record",   "--probes", probes, "--offcpu-min",
+                                offcpu_min,        "--output", path,       "--"};
   argv.insert(argv.end(), command.begin(), command.end());
   r.result = run(argv);
   auto cap = capture::read_capture(path);
@@ -89,10 +90,12 @@ class OffCpuE2E : public ::testing::Test {
   void SetUp() override { LOADPROF_REQUIRE_BPF_PRIVILEGES(); }
 };
 
-}  // namespace
-
-TEST_F(OffCpuE2E, EachWaitUnderItsReasonAtItsFunctionWithItsMeasuredTime) {
-  auto r = record({test_program("waits"), "block", "3", loadprof::testing::temp_dir()});
+// Records tests/programs/waits into r and checks each waiting thread. The
+// runqueue time is judged within the loop's time window, which merged short
+// intervals do not keep (a merged record starts at its first interval and
+// spans their summed time): judge_runqueue false for those.
+void check_waits(const std::string& offcpu_min, bool judge_runqueue, Recorded& r) {
+  r = record({test_program("waits"), "block", "3", loadprof::testing::temp_dir()}, "cpu,offcpu", offcpu_min);
   ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
   ASSERT_EQ(r.truth.size(), 4u) << r.result.out;
   ASSERT_FALSE(r.capture.offcpu.empty());
@@ -124,7 +127,8 @@ TEST_F(OffCpuE2E, EachWaitUnderItsReasonAtItsFunctionWithItsMeasuredTime) {
     ASSERT_GT(truth_ms, 200.0) << "the thread hardly waited: nothing to judge";
     EXPECT_NEAR(t.at_syscall_ms, truth_ms, 0.25 * truth_ms);
     // Runqueue time is often small on a quiet machine: then judged against the whole off-CPU time.
-    EXPECT_NEAR(t.runqueue_ms, truth_rq_ms, std::max(0.25 * truth_rq_ms, 0.05 * (truth_ms + truth_rq_ms)));
+    if (judge_runqueue)
+      EXPECT_NEAR(t.runqueue_ms, truth_rq_ms, std::max(0.25 * truth_rq_ms, 0.05 * (truth_ms + truth_rq_ms)));
     // Stacks through glibc lose the wait_* caller, not the loop above it.
     EXPECT_GT(t.with_user_loop_ms, 0.9 * t.at_syscall_ms);
     EXPECT_LT(t.other_reasons_ms, 0.05 * truth_ms);
@@ -133,6 +137,37 @@ TEST_F(OffCpuE2E, EachWaitUnderItsReasonAtItsFunctionWithItsMeasuredTime) {
   const auto& drops = r.capture.drops.at("offcpu");
   EXPECT_EQ(drops.at("ringbuf_full"), 0u);
   EXPECT_EQ(drops.at("map_full"), 0u);
+  EXPECT_EQ(drops.at("aggregate_map_full"), 0u);
+}
+
+}  // namespace
+
+TEST_F(OffCpuE2E, EachWaitUnderItsReasonAtItsFunctionWithItsMeasuredTime) {
+  Recorded r;
+  check_waits("10us", true, r);
+  if (HasFatalFailure()) return;
+  uint64_t merged = 0;
+  for (const auto& o : r.capture.offcpu) merged += o.count > 1;
+  std::printf("%zu records, %llu of them merged short intervals\n", r.capture.offcpu.size(),
+              static_cast<unsigned long long>(merged));
+}
+
+// Every wait of the program is shorter than 50 ms: all of them are merged in
+// BPF, and the times per reason must still hold.
+TEST_F(OffCpuE2E, ShortIntervalsMergedInBpfKeepTheirTime) {
+  Recorded r;
+  check_waits("50ms", false, r);
+  if (HasFatalFailure()) return;
+  uint64_t records = 0, intervals = 0, merged = 0;
+  for (const auto& o : r.capture.offcpu) {
+    ++records;
+    intervals += o.count;
+    merged += o.count > 1;
+  }
+  std::printf("%llu records stand for %llu intervals\n", static_cast<unsigned long long>(records),
+              static_cast<unsigned long long>(intervals));
+  EXPECT_GT(merged, 0u);
+  EXPECT_GT(intervals, 10 * records) << "short intervals were not merged";
 }
 
 TEST_F(OffCpuE2E, CpuStarvedThreadsShowTheirRunqueueTime) {

@@ -52,6 +52,10 @@ struct OffCpuView {
   std::span<const uint64_t> user_ips;
   std::span<const uint64_t> kernel_ips;
   bool user_truncated = false;
+  // >1: `count` short intervals merged in BPF; start_ns is the first one's
+  // start, and [start, wake) and [wake, end) hold their summed blocked and
+  // runqueue time.
+  uint32_t count = 1;
 };
 
 // Receives everything the collector drains, in time order across all CPUs and
@@ -100,7 +104,8 @@ struct CollectorOptions {
   uint64_t ringbuf_bytes = 0;  // 0: sized from frequency x CPUs x record size
   // The offcpu probe (sched_switch/sched_wakeup) on the same target set.
   bool offcpu = false;
-  // Off-CPU intervals shorter than this are counted (drops offcpu/short), not sent.
+  // Off-CPU intervals shorter than this are aggregated in BPF per (thread,
+  // stacks, runnable) and delivered about every second with a count.
   uint64_t offcpu_min_ns = 10'000;
 };
 
