@@ -207,8 +207,15 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 {
 	__u64 now_ns = bpf_ktime_get_ns();
 
-	if (is_target(prev))
-		on_switch_out(ctx, preempt, prev, prev_state, now_ns);
+	if (is_target(prev)) {
+		__u32 tid = prev->pid;
+
+		/* TASK_DEAD: its last switch-out, it never comes back. */
+		if (prev_state & 0x80)
+			bpf_map_delete_elem(&switched_out, &tid);
+		else
+			on_switch_out(ctx, preempt, prev, prev_state, now_ns);
+	}
 	if (is_target(next))
 		on_switch_in(next, now_ns);
 	return 0;

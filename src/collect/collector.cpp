@@ -152,6 +152,14 @@ class CollectorImpl final : public Collector {
     if (offcpu_) offcpu_->stop();
     stopped_ = true;
     stop_ns_ = monotonic_ns();
+    // Threads still off the CPU: their intervals end with the capture.
+    if (offcpu_) {
+      for (lp_offcpu_event& o : offcpu_->take_open()) {
+        if (o.start_ns >= stop_ns_) continue;
+        o.end_ns = stop_ns_;
+        push(offcpu_event(o));
+      }
+    }
     LOADPROF_CHECK(drain(sink, true));
     // A cpu-clock event still throttled at the end was throttled until now.
     for (size_t i = 0; i < cpus_.size(); ++i) {
@@ -282,6 +290,7 @@ class CollectorImpl final : public Collector {
       e.record.comm = std::move(comm);
       push(std::move(e));
     }
+    if (offcpu_) seed_offcpu(p, time_ns);
     for (auto& m : mappings) {
       Event e;
       e.kind = Event::Kind::snapshot_mapping;
@@ -290,6 +299,36 @@ class CollectorImpl final : public Collector {
       push(std::move(e));
     }
     return {};
+  }
+
+  // The threads of a new target start off the CPU as far as the offcpu probe
+  // knows: a thread asleep at the start (or for the whole capture) is
+  // accounted from the start, its reason read from /proc (state, kernel stack).
+  void seed_offcpu(uint32_t pid, uint64_t time_ns) {
+    for (const auto& [tid, comm] : thread_names(static_cast<pid_t>(pid))) {
+      const std::string task = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/";
+      auto stat = procfs::read_path(task + "stat");
+      if (!stat.ok()) continue;
+      const size_t paren = stat->rfind(')');
+      const char state = paren != std::string::npos && paren + 2 < stat->size() ? (*stat)[paren + 2] : '?';
+      const bool runnable = state == 'R';
+      std::vector<std::string> names;
+      if (auto stack = procfs::read_path(task + "stack"); stack.ok()) {
+        // "[<0>] do_nanosleep+0x6a/0x180" per line, leaf first.
+        size_t at = 0;
+        while (at < stack->size()) {
+          size_t end = stack->find('\n', at);
+          if (end == std::string::npos) end = stack->size();
+          std::string_view line(stack->data() + at, end - at);
+          if (size_t sp = line.find("] "); sp != std::string_view::npos)
+            names.emplace_back(kernel_function_name(line.substr(sp + 2)));
+          at = end + 1;
+        }
+      }
+      names.erase(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(offcpu_scheduler_frames(names)));
+      seeded_[tid] = {time_ns, classify_offcpu(runnable ? 0 : 1, names)};
+      offcpu_->seed_thread(pid, tid, runnable, time_ns);
+    }
   }
 
   void push(Event e) {
@@ -388,6 +427,11 @@ class CollectorImpl final : public Collector {
     const auto skip = static_cast<std::ptrdiff_t>(offcpu_scheduler_frames(names));
     names.erase(names.begin(), names.begin() + skip);
     e.reason = classify_offcpu(o->state, names);
+    // Seeded at the start: no stacks, the reason read from /proc then.
+    if (auto it = seeded_.find(o->tid); it != seeded_.end()) {
+      if (it->second.first == o->start_ns && o->kernel_stack_bytes == 0) e.reason = it->second.second;
+      seeded_.erase(it);  // the thread's first interval: seeded or not, the seed is done with
+    }
     e.kernel_ips.erase(e.kernel_ips.begin(), e.kernel_ips.begin() + skip);
     e.user_ips.assign(o->user_ips, o->user_ips + frames(o->user_stack_bytes));
     e.user_stack_ok = o->user_stack_bytes >= 0;
@@ -716,6 +760,8 @@ class CollectorImpl final : public Collector {
   std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function
   uint64_t offcpu_stack_truncated_ = 0;
   uint64_t last_aggregate_flush_ns_ = 0;
+  // tid -> (seed time, reason from /proc) of threads seeded at the start.
+  std::unordered_map<uint32_t, std::pair<uint64_t, capture::OffCpuReason>> seeded_;
   std::optional<Sideband> sideband_;
   BuildIdCache build_ids_;
   std::vector<Event> pending_;

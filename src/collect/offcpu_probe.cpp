@@ -99,6 +99,28 @@ void OffCpuProbe::flush_aggregates(const std::function<void(const lp_offcpu_agg&
   skel_->bss->agg_generation = writing ^ 1;
 }
 
+void OffCpuProbe::seed_thread(uint32_t pid, uint32_t tid, bool runnable, uint64_t start_ns) {
+  lp_offcpu_event e{};
+  e.type = LP_EVENT_OFFCPU;
+  e.start_ns = start_ns;
+  e.pid = pid;
+  e.tid = tid;
+  e.state = runnable ? 0 : 1;
+  bpf_map__update_elem(skel_->maps.switched_out, &tid, sizeof tid, &e, sizeof e, BPF_NOEXIST);
+}
+
+std::vector<lp_offcpu_event> OffCpuProbe::take_open() {
+  std::vector<lp_offcpu_event> out;
+  uint32_t tid = 0;
+  lp_offcpu_event e{};
+  while (bpf_map__get_next_key(skel_->maps.switched_out, nullptr, &tid, sizeof tid) == 0) {
+    if (bpf_map__lookup_elem(skel_->maps.switched_out, &tid, sizeof tid, &e, sizeof e, 0) == 0)
+      out.push_back(e);
+    if (bpf_map__delete_elem(skel_->maps.switched_out, &tid, sizeof tid, 0) != 0) break;
+  }
+  return out;
+}
+
 void OffCpuProbe::stop() {
   for (bpf_link* link : links_) bpf_link__destroy(link);
   links_.clear();

@@ -41,8 +41,14 @@ class OffCpuProbe {
   // the previous call, then switches BPF to the map just emptied; all: both
   // maps (after stop(), when no program runs any more).
   void flush_aggregates(const std::function<void(const lp_offcpu_agg&)>& on_aggregate, bool all);
+  // A thread of a new target, off the CPU (or waiting for one: runnable) since
+  // start_ns as far as the probe knows: its next switch-in ends an interval
+  // from there (without stacks). Does nothing when the probe saw it already.
+  void seed_thread(uint32_t pid, uint32_t tid, bool runnable, uint64_t start_ns);
   // Detaches the tracepoints: no interval ends after this returns.
   void stop();
+  // After stop(): the threads still off the CPU (switched out, not back in).
+  std::vector<lp_offcpu_event> take_open();
   // Sums over CPUs, indexed by lp_offcpu_drop_reason.
   std::array<uint64_t, LP_OFFCPU_DROP_REASONS> drops() const;
 

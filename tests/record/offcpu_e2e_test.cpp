@@ -9,6 +9,10 @@
 // CPU-starved run (more spinning threads than CPUs, under taskset) must show
 // runqueue time near wall - CPU of each thread.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -196,4 +200,35 @@ TEST_F(OffCpuE2E, OffCpuAloneRecordsNoCpuSamples) {
   ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
   EXPECT_TRUE(r.capture.cpu_samples.empty());
   EXPECT_FALSE(r.capture.offcpu.empty());
+}
+
+// A thread asleep before the recording starts and until after it ends: it
+// never switches in or out while recorded, and is still accounted (seeded
+// from /proc at the start, clipped at the end) as sleep for the whole capture.
+TEST_F(OffCpuE2E, ThreadBlockedForTheWholeCaptureIsAccounted) {
+  const std::string program = test_program("sleeper");
+  char* argv[] = {const_cast<char*>(program.c_str()), const_cast<char*>("30"), nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ), 0);
+  usleep(300'000);  // asleep in nanosleep by now
+  const std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
+  auto r = run({loadprof_binary(), "record", "--probes", "cpu,offcpu", "--pid", std::to_string(pid),
+                "--duration", "2s", "--output", path});
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto cap = capture::read_capture(path);
+  ASSERT_TRUE(cap.ok()) << cap.error().message;
+  ASSERT_TRUE(cap->end.has_value());
+  const double capture_ms = static_cast<double>(cap->end->end_ns - cap->metadata.start_monotonic_ns) / 1e6;
+  double sleep_ms = 0, other_ms = 0;
+  for (const auto& o : cap->offcpu) {
+    if (o.tid != static_cast<uint32_t>(pid)) continue;
+    const double ms = static_cast<double>(o.end_ns - o.start_ns) / 1e6;
+    (o.reason == capture::OffCpuReason::sleep ? sleep_ms : other_ms) += ms;
+  }
+  std::printf("capture %.1f ms, the sleeping thread: %.1f ms sleep, %.1f ms otherwise\n", capture_ms,
+              sleep_ms, other_ms);
+  EXPECT_NEAR(sleep_ms, capture_ms, 0.25 * capture_ms);
+  EXPECT_LT(other_ms, 0.05 * capture_ms);
 }
