@@ -18,6 +18,7 @@
 #include <map>
 #include <string>
 
+#include "loadprof/capture/folded.h"
 #include "loadprof/capture/reader.h"
 #include "support/privilege.h"
 #include "support/run.h"
@@ -152,6 +153,24 @@ TEST_F(OffCpuE2E, EachWaitUnderItsReasonAtItsFunctionWithItsMeasuredTime) {
   if (HasFatalFailure()) return;
   uint64_t merged = 0;
   for (const auto& o : r.capture.offcpu) merged += o.count > 1;
+  // The flame graph's folded lines: each wait under its loop, the reason as the leaf frame.
+  auto folded = capture::folded_stacks(r.capture, "offcpu");
+  ASSERT_TRUE(folded.ok());
+  std::map<std::string, double> ms;
+  for (const auto& l : *folded) {
+    for (const auto& [loop, reason] : std::map<std::string, std::string>{{";sleep_loop;", "[offcpu:sleep]"},
+                                                                         {";lock_loop;", "[offcpu:lock]"},
+                                                                         {";pipe_loop;", "[offcpu:pipe]"},
+                                                                         {";fsync_loop;", "[offcpu:disk]"}}) {
+      if (l.stack.find(loop) != std::string::npos && l.stack.ends_with(";" + reason))
+        ms[reason] += static_cast<double>(l.count) / 1e6;
+    }
+  }
+  for (auto& line : r.truth) {
+    const std::string reason = line["role"] == "fsync" ? "[offcpu:disk]" : "[offcpu:" + line["role"] + "]";
+    const double truth_ms = std::stod(line["blocked_ns"]) / 1e6;
+    EXPECT_NEAR(ms[reason], truth_ms, 0.25 * truth_ms) << reason;
+  }
   std::printf("%zu records, %llu of them merged short intervals\n", r.capture.offcpu.size(),
               static_cast<unsigned long long>(merged));
 }
