@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -340,6 +341,43 @@ void summarize_by_task(const capture::Capture& c, Analysis& a, const AnalysisOpt
   if (a.by_thread.size() > options.top_threads) a.by_thread.resize(options.top_threads);
 }
 
+// On-CPU time per thread from its cpu samples, off-CPU time by reason from its intervals.
+WallSummary summarize_wall(const capture::Capture& c, const AnalysisOptions& options) {
+  const double sample_ms = c.metadata.frequency_hz ? 1000.0 / c.metadata.frequency_hz : 0.0;
+  std::map<std::pair<uint32_t, uint32_t>, WallTime> by_tid;
+  for (const auto& s : c.cpu_samples) by_tid[{s.pid, s.tid}].on_cpu_ms += sample_ms;
+  for (const auto& o : c.offcpu) {
+    if (o.end_ns <= o.start_ns) continue;
+    const size_t r = std::min<size_t>(static_cast<size_t>(o.reason), kOffCpuReasons - 1);
+    by_tid[{o.pid, o.tid}].offcpu_ms[r] += static_cast<double>(o.end_ns - o.start_ns) / 1e6;
+  }
+  std::map<std::pair<uint32_t, uint32_t>, std::string> comms;
+  for (const auto& t : c.threads)
+    if (!t.name.empty()) comms[{t.pid, t.tid}] = t.name;
+  std::map<uint32_t, std::string> commands;
+  for (const auto& p : c.processes) commands[p.pid] = p.command;
+  WallSummary w;
+  for (const auto& [key, time] : by_tid) {
+    w.total.on_cpu_ms += time.on_cpu_ms;
+    for (size_t r = 0; r < kOffCpuReasons; ++r) w.total.offcpu_ms[r] += time.offcpu_ms[r];
+    ThreadWall t;
+    t.pid = key.first;
+    t.tid = key.second;
+    if (auto it = comms.find(key); it != comms.end()) {
+      t.comm = it->second;
+    } else if (auto p = commands.find(key.first); p != commands.end()) {
+      t.comm = p->second;
+    }
+    t.time = time;
+    w.threads.push_back(std::move(t));
+  }
+  std::stable_sort(w.threads.begin(), w.threads.end(), [](const ThreadWall& x, const ThreadWall& y) {
+    return x.time.total_ms() > y.time.total_ms();
+  });
+  if (w.threads.size() > options.top_threads) w.threads.resize(options.top_threads);
+  return w;
+}
+
 Error bad_ref(const std::string& what) { return make_error(ErrorKind::corrupt_input, what); }
 
 // Validates every stack the samples use before anything indexes with it.
@@ -416,6 +454,7 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
     uint64_t n = 0;
     for (const auto& o : c.offcpu) n += o.count;
     a.samples.offcpu = n;
+    a.wall = summarize_wall(c, options);
   }
   if (ran("io")) a.samples.io = 0;  // the model holds no I/O records yet
   if (ran("alloc")) a.samples.alloc = 0;
@@ -592,6 +631,18 @@ capture::Capture group_by_module(const capture::Capture& c) {
     stack.frames = std::move(frames);
   }
   return out;
+}
+
+const std::array<const char*, kOffCpuReasons>& offcpu_reason_names() {
+  static const std::array<const char*, kOffCpuReasons> names = {"runqueue", "lock",  "disk",       "network",
+                                                                "pipe",     "sleep", "page_fault", "other"};
+  return names;
+}
+
+double WallTime::total_ms() const {
+  double t = on_cpu_ms;
+  for (double ms : offcpu_ms) t += ms;
+  return t;
 }
 
 }  // namespace loadprof::analyze

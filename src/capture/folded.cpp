@@ -6,6 +6,7 @@
 #include "loadprof/capture/folded.h"
 
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <unordered_map>
 
@@ -23,12 +24,29 @@ std::string sanitize(std::string name) {
   return name;
 }
 
-// (pid, stack) -> weight, then one string per distinct pair: the string work
-// is done once per distinct stack, not once per sample.
-using Key = std::pair<uint32_t, StackId>;
-struct KeyHash {
-  size_t operator()(const Key& k) const { return std::hash<uint64_t>()(uint64_t(k.first) << 32 | k.second); }
+// (pid, stack, leaf tag) -> weight, then one string per distinct key: the
+// string work is done once per distinct stack, not once per sample. The tag
+// is 0 (none) or 1 + the off-CPU reason, written as a leaf frame.
+struct Key {
+  uint32_t pid = 0;
+  StackId stack = kNoStack;
+  uint32_t tag = 0;
+  bool operator==(const Key&) const = default;
 };
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    return std::hash<uint64_t>()((uint64_t(k.pid) << 32 | k.stack) * 31 + k.tag);
+  }
+};
+
+const char* const kReasonFrames[] = {"[offcpu:runqueue]",   "[offcpu:lock]", "[offcpu:disk]",
+                                     "[offcpu:network]",    "[offcpu:pipe]", "[offcpu:sleep]",
+                                     "[offcpu:page_fault]", "[offcpu:other]"};
+
+uint32_t reason_tag(OffCpuReason r) {
+  const auto i = static_cast<uint32_t>(r);
+  return 1 + (i < std::size(kReasonFrames) ? i : static_cast<uint32_t>(OffCpuReason::other));
+}
 
 std::vector<FoldedLine> fold(const Capture& capture,
                              const std::unordered_map<Key, uint64_t, KeyHash>& weights) {
@@ -40,14 +58,18 @@ std::vector<FoldedLine> fold(const Capture& capture,
 
   std::map<std::string, uint64_t> merged;
   for (const auto& [key, weight] : weights) {
-    auto root = roots.find(key.first);
-    std::string line = root != roots.end() ? root->second : std::to_string(key.first);
-    if (key.second != kNoStack && key.second < capture.stacks.size()) {
-      const auto& frames = capture.stacks[key.second].frames;
+    auto root = roots.find(key.pid);
+    std::string line = root != roots.end() ? root->second : std::to_string(key.pid);
+    if (key.stack != kNoStack && key.stack < capture.stacks.size()) {
+      const auto& frames = capture.stacks[key.stack].frames;
       for (auto it = frames.rbegin(); it != frames.rend(); ++it) {  // stacks are leaf first
         line += ';';
         line += *it < frame_names.size() ? frame_names[*it] : std::string("[bad frame]");
       }
+    }
+    if (key.tag != 0) {
+      line += ';';
+      line += kReasonFrames[key.tag - 1];
     }
     merged[std::move(line)] += weight;
   }
@@ -76,14 +98,23 @@ std::string frame_display_name(const Frame& frame) {
 
 Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind) {
   std::unordered_map<Key, uint64_t, KeyHash> weights;
-  if (kind == "cpu") {
-    for (const auto& s : capture.cpu_samples) weights[{s.pid, s.stack}] += 1;  // weight: samples
-  } else if (kind == "offcpu") {
-    for (const auto& o : capture.offcpu) {  // weight: blocked nanoseconds
-      if (o.end_ns > o.start_ns) weights[{o.pid, o.stack}] += o.end_ns - o.start_ns;
+  auto add_offcpu = [&] {
+    for (const auto& o : capture.offcpu) {  // weight: nanoseconds off the CPU
+      if (o.end_ns > o.start_ns) weights[{o.pid, o.stack, reason_tag(o.reason)}] += o.end_ns - o.start_ns;
     }
+  };
+  if (kind == "cpu") {
+    for (const auto& s : capture.cpu_samples) weights[{s.pid, s.stack, 0}] += 1;  // weight: samples
+  } else if (kind == "offcpu") {
+    add_offcpu();
+  } else if (kind == "wall") {
+    // On-CPU time from the samples: each stands for one sampling period.
+    const uint64_t period_ns =
+        capture.metadata.frequency_hz ? 1'000'000'000ull / capture.metadata.frequency_hz : 0;
+    for (const auto& s : capture.cpu_samples) weights[{s.pid, s.stack, 0}] += period_ns;
+    add_offcpu();
   } else {
-    return make_error(ErrorKind::usage, "unknown stack kind '" + kind + "' (known: cpu, offcpu)");
+    return make_error(ErrorKind::usage, "unknown stack kind '" + kind + "' (known: cpu, offcpu, wall)");
   }
   return fold(capture, weights);
 }

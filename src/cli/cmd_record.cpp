@@ -19,7 +19,9 @@ namespace {
 
 constexpr const char* kUsage =
     "loadprof record (--pid PID[,PID...] [--children] | -- CMD [ARGS...]) [--duration DUR]\n"
-    "                [--frequency HZ] [--probes cpu] [--unwind auto|fp] [--user NAME] [--output FILE.lpc]\n"
+    "                [--frequency HZ] [--probes cpu,offcpu] [--offcpu-min DUR] [--unwind auto|fp] [--user "
+    "NAME]\n"
+    "                [--output FILE.lpc]\n"
     "\n"
     "A launched command (-- CMD) runs as --user NAME when given, else as the user who invoked sudo\n"
     "(SUDO_UID/SUDO_GID, with that user's groups, HOME and USER), else as loadprof's own user. It gets the\n"
@@ -59,7 +61,9 @@ int cmd_record(const Args& all_args) {
       "duration", po::value<std::string>(),
       "stop after DUR (10, 10s, 2m, 1m30s); default: Ctrl-C or target exit")(
       "frequency", po::value<std::string>()->default_value("99"), "sampling frequency in Hz")(
-      "probes", po::value<std::string>()->default_value("cpu"), "probes: cpu (offcpu, io, alloc: not yet)")(
+      "probes", po::value<std::string>()->default_value("cpu"), "probes: cpu, offcpu (io, alloc: not yet)")(
+      "offcpu-min", po::value<std::string>()->default_value("10us"),
+      "offcpu: shorter off-CPU intervals are counted, not recorded (DUR: 10us, 1ms)")(
       "unwind", po::value<std::string>()->default_value("auto"),
       "auto|fp|dwarf (auto = frame pointers for now)")(
       "user", po::value<std::string>(),
@@ -116,9 +120,15 @@ int cmd_record(const Args& all_args) {
   }
   o.probes = split_commas(vm["probes"].as<std::string>());
   for (const auto& p : o.probes) {
-    if (p == "cpu") continue;
-    if (p == "offcpu" || p == "io" || p == "alloc") return not_available("--probes " + p);
+    if (p == "cpu" || p == "offcpu") continue;
+    if (p == "io" || p == "alloc") return not_available("--probes " + p);
     return fail(make_error(ErrorKind::usage, "--probes: unknown probe '" + p + "' (cpu, offcpu, io, alloc)"));
+  }
+  {
+    auto d = parse_duration_ns(vm["offcpu-min"].as<std::string>());
+    if (!d.ok()) return fail(d.error().context("--offcpu-min"));
+    if (*d < 0) return fail(make_error(ErrorKind::usage, "--offcpu-min: must not be negative"));
+    o.offcpu_min_ns = static_cast<uint64_t>(*d);
   }
   o.unwind = vm["unwind"].as<std::string>();
   if (o.unwind == "dwarf") return not_available("--unwind dwarf");

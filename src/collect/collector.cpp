@@ -1,6 +1,10 @@
 // The Collector: wires the cpu probe (BPF ring buffer), the perf sideband and
 // /proc snapshots into one time-ordered event stream for the target set.
 //
+// With the offcpu probe, its intervals come through a second ring buffer into
+// the same ordering (at their switch-in time), their kernel stacks classified
+// by reason with kernel symbol names asked of the kernel (cached by address).
+//
 // Ordering: samples, fork/exit events and sideband records come through
 // different buffers. Each poll reads all of them, sorts by time and delivers
 // what is older than (now - kHoldBackNs); the rest waits for the next poll.
@@ -20,9 +24,12 @@
 #include <unordered_set>
 
 #include "cpu_probe.h"
+#include "loadprof/collect/kernel_symbol_lookup.h"
 #include "loadprof/util/clock.h"
 #include "loadprof/util/log.h"
 #include "loadprof/util/procfs.h"
+#include "offcpu_classify.h"
+#include "offcpu_probe.h"
 #include "proc.h"
 #include "sideband.h"
 #include "stack_check.h"
@@ -37,9 +44,10 @@ constexpr uint64_t kSecondNs = 1'000'000'000;
 constexpr uint64_t kAccountingMarginNs = 50'000'000;
 constexpr size_t kSidebandPagesPerCpu = 64;
 constexpr uint64_t kLivenessCheckNs = 1'000'000'000;
+constexpr uint64_t kRetiredMapsNs = 5'000'000'000;
 
 struct Event {
-  enum class Kind : uint8_t { sideband, snapshot_mapping, sample, fork, exit };
+  enum class Kind : uint8_t { sideband, snapshot_mapping, sample, fork, exit, offcpu };
   Kind kind = Kind::sideband;
   uint64_t time_ns = 0;
   uint32_t seq = 0;       // arrival order, to keep sorting stable and cheap
@@ -49,6 +57,11 @@ struct Event {
   int exit_status = 0;
   std::vector<uint64_t> user_ips, kernel_ips;
   bool user_stack_ok = true;
+  // offcpu (time_ns = end_ns)
+  uint64_t start_ns = 0, wake_ns = 0;
+  uint32_t waker_pid = 0, waker_tid = 0;
+  capture::OffCpuReason reason = capture::OffCpuReason::other;
+  uint32_t count = 1;
 };
 
 // Steal and throttled time of one CPU in one second (joined to its accounting row).
@@ -87,6 +100,20 @@ class CollectorImpl final : public Collector {
     for (size_t i = 0; i < cpus_.size(); ++i) po.throttle_output_fds.push_back(sideband_->fd(i));
     LOADPROF_TRY(probe, CpuProbe::open(po, [this](std::span<const uint8_t> r) { on_bpf_record(r); }));
     probe_ = std::move(probe);
+    if (options.offcpu) {
+      OffCpuProbeOptions oo;
+      oo.targets_map_fd = probe_->targets_map_fd();
+      oo.min_interval_ns = options.offcpu_min_ns;
+      LOADPROF_TRY(off, OffCpuProbe::open(oo, [this](std::span<const uint8_t> r) { on_offcpu_record(r); }));
+      offcpu_ = std::move(off);
+      auto ksyms = KernelSymbolLookup::open();
+      if (ksyms.ok()) {
+        ksyms_ = std::move(ksyms).value();
+      } else {
+        log::warn("offcpu: kernel symbols unavailable (" + ksyms.error().message +
+                  "): blocked time is classified as other");
+      }
+    }
     start_second_ = monotonic_ns() / kSecondNs;
     next_second_.assign(cpus_.size(), start_second_);
     throttled_since_ns_.assign(cpus_.size(), 0);
@@ -122,8 +149,17 @@ class CollectorImpl final : public Collector {
   Result<void> stop(EventSink& sink) override {
     if (stopped_) return {};
     probe_->stop_sampling();
+    if (offcpu_) offcpu_->stop();
     stopped_ = true;
     stop_ns_ = monotonic_ns();
+    // Threads still off the CPU: their intervals end with the capture.
+    if (offcpu_) {
+      for (lp_offcpu_event& o : offcpu_->take_open()) {
+        if (o.start_ns >= stop_ns_) continue;
+        o.end_ns = stop_ns_;
+        push(offcpu_event(o));
+      }
+    }
     LOADPROF_CHECK(drain(sink, true));
     // A cpu-clock event still throttled at the end was throttled until now.
     for (size_t i = 0; i < cpus_.size(); ++i) {
@@ -151,6 +187,16 @@ class CollectorImpl final : public Collector {
     cpu["stack_truncated"] = stack_truncated_;
     cpu["accounting_overwritten"] = accounting_overwritten_;
     out["sideband"]["lost_records"] = sideband_lost_;
+    if (offcpu_) {
+      auto o = offcpu_->drops();
+      auto& off = out["offcpu"];
+      off["ringbuf_full"] = o[LP_OFFCPU_DROP_RINGBUF_FULL];
+      off["stack_not_collected"] = o[LP_OFFCPU_DROP_USER_STACK];
+      off["kernel_stack_not_collected"] = o[LP_OFFCPU_DROP_KERNEL_STACK];
+      off["map_full"] = o[LP_OFFCPU_DROP_START_MAP_FULL];
+      off["aggregate_map_full"] = o[LP_OFFCPU_DROP_AGGREGATE_MAP_FULL];
+      off["stack_truncated"] = offcpu_stack_truncated_;
+    }
     return out;
   }
 
@@ -217,6 +263,7 @@ class CollectorImpl final : public Collector {
  private:
   Result<void> add_one(pid_t pid) {
     uint64_t time_ns = monotonic_ns();  // before the map insert: valid for every sample after it
+    reuse_pid(static_cast<uint32_t>(pid));
     // Into the filter first, then the snapshot (which checks the process is
     // alive): an exit after the insert is seen by the exit tracepoint, an exit
     // before it fails the snapshot and takes the pid out again. Never a dead
@@ -243,6 +290,7 @@ class CollectorImpl final : public Collector {
       e.record.comm = std::move(comm);
       push(std::move(e));
     }
+    if (offcpu_) seed_offcpu(p, time_ns);
     for (auto& m : mappings) {
       Event e;
       e.kind = Event::Kind::snapshot_mapping;
@@ -251,6 +299,36 @@ class CollectorImpl final : public Collector {
       push(std::move(e));
     }
     return {};
+  }
+
+  // The threads of a new target start off the CPU as far as the offcpu probe
+  // knows: a thread asleep at the start (or for the whole capture) is
+  // accounted from the start, its reason read from /proc (state, kernel stack).
+  void seed_offcpu(uint32_t pid, uint64_t time_ns) {
+    for (const auto& [tid, comm] : thread_names(static_cast<pid_t>(pid))) {
+      const std::string task = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/";
+      auto stat = procfs::read_path(task + "stat");
+      if (!stat.ok()) continue;
+      const size_t paren = stat->rfind(')');
+      const char state = paren != std::string::npos && paren + 2 < stat->size() ? (*stat)[paren + 2] : '?';
+      const bool runnable = state == 'R';
+      std::vector<std::string> names;
+      if (auto stack = procfs::read_path(task + "stack"); stack.ok()) {
+        // "[<0>] do_nanosleep+0x6a/0x180" per line, leaf first.
+        size_t at = 0;
+        while (at < stack->size()) {
+          size_t end = stack->find('\n', at);
+          if (end == std::string::npos) end = stack->size();
+          std::string_view line(stack->data() + at, end - at);
+          if (size_t sp = line.find("] "); sp != std::string_view::npos)
+            names.emplace_back(kernel_function_name(line.substr(sp + 2)));
+          at = end + 1;
+        }
+      }
+      names.erase(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(offcpu_scheduler_frames(names)));
+      seeded_[tid] = {time_ns, classify_offcpu(runnable ? 0 : 1, names)};
+      offcpu_->seed_thread(pid, tid, runnable, time_ns);
+    }
   }
 
   void push(Event e) {
@@ -290,9 +368,86 @@ class CollectorImpl final : public Collector {
     push(std::move(e));
   }
 
+  // Kernel function names of the addresses, leaf first (cached by address).
+  std::vector<std::string> kernel_functions(std::span<const uint64_t> ips) {
+    std::vector<std::string> out(ips.size());
+    std::vector<uint64_t> missing;
+    for (uint64_t ip : ips)
+      if (!kernel_names_.count(ip)) missing.push_back(ip);
+    if (!missing.empty() && ksyms_) {
+      auto texts = ksyms_->describe(missing);
+      if (texts.ok()) {
+        for (size_t i = 0; i < missing.size() && i < texts->size(); ++i)
+          kernel_names_[missing[i]] = std::string(kernel_function_name((*texts)[i]));
+      }
+    }
+    for (size_t i = 0; i < ips.size(); ++i) {
+      auto it = kernel_names_.find(ips[i]);
+      if (it != kernel_names_.end()) out[i] = it->second;
+    }
+    return out;
+  }
+
+  void on_offcpu_record(std::span<const uint8_t> data) {
+    if (data.size() < sizeof(lp_offcpu_event)) return;
+    const auto* o = reinterpret_cast<const lp_offcpu_event*>(data.data());
+    if (o->type != LP_EVENT_OFFCPU || o->end_ns < o->start_ns) return;
+    push(offcpu_event(*o));
+  }
+
+  // Short intervals merged in BPF: one event spanning their summed blocked
+  // time, then their summed runqueue time, from the first one's start.
+  void on_offcpu_aggregate(const lp_offcpu_agg& a) {
+    if (a.count == 0) return;
+    lp_offcpu_event o = a.sample;
+    o.wake_ns = o.start_ns + a.blocked_ns;
+    o.end_ns = o.wake_ns + a.runqueue_ns;
+    Event e = offcpu_event(o);
+    e.count = static_cast<uint32_t>(std::min<uint64_t>(a.count, UINT32_MAX));
+    push(std::move(e));
+  }
+
+  Event offcpu_event(const lp_offcpu_event& record) {
+    const lp_offcpu_event* o = &record;
+    Event e;
+    e.kind = Event::Kind::offcpu;
+    e.time_ns = o->end_ns;
+    e.start_ns = o->start_ns;
+    e.wake_ns = o->wake_ns;
+    e.pid = o->pid;
+    e.tid = o->tid;
+    e.cpu = o->cpu;
+    e.waker_pid = o->waker_pid;
+    e.waker_tid = o->waker_tid;
+    auto frames = [](int32_t bytes) {
+      return bytes > 0 ? std::min<size_t>(static_cast<size_t>(bytes) / 8, LP_MAX_STACK_DEPTH) : 0;
+    };
+    e.kernel_ips.assign(o->kernel_ips, o->kernel_ips + frames(o->kernel_stack_bytes));
+    auto names = kernel_functions(e.kernel_ips);
+    const auto skip = static_cast<std::ptrdiff_t>(offcpu_scheduler_frames(names));
+    names.erase(names.begin(), names.begin() + skip);
+    e.reason = classify_offcpu(o->state, names);
+    // Seeded at the start: no stacks, the reason read from /proc then.
+    if (auto it = seeded_.find(o->tid); it != seeded_.end()) {
+      if (it->second.first == o->start_ns && o->kernel_stack_bytes == 0) e.reason = it->second.second;
+      seeded_.erase(it);  // the thread's first interval: seeded or not, the seed is done with
+    }
+    e.kernel_ips.erase(e.kernel_ips.begin(), e.kernel_ips.begin() + skip);
+    e.user_ips.assign(o->user_ips, o->user_ips + frames(o->user_stack_bytes));
+    e.user_stack_ok = o->user_stack_bytes >= 0;
+    return e;
+  }
+
   Result<void> drain(EventSink& sink, bool all) {
     uint64_t now_ns = monotonic_ns();
     LOADPROF_CHECK(probe_->consume());
+    if (offcpu_) {
+      LOADPROF_CHECK(offcpu_->consume());
+      if (all || now_ns - last_aggregate_flush_ns_ >= kSecondNs) {
+        offcpu_->flush_aggregates([this](const lp_offcpu_agg& a) { on_offcpu_aggregate(a); }, all);
+        last_aggregate_flush_ns_ = now_ns;
+      }
+    }
     sideband_records_.clear();
     // Without children to follow, only the targets' own records matter: the
     // others (every process on the machine) are not even parsed. With
@@ -341,6 +496,7 @@ class CollectorImpl final : public Collector {
     for (; n < pending_.size() && pending_[n].time_ns <= cutoff; ++n) dispatch(pending_[n], sink);
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
     if (now_ns - last_liveness_check_ns_ >= kLivenessCheckNs || all) check_liveness(sink, now_ns);
+    forget_retired_maps(now_ns);
     // Steal is counted in ticks: once a second is as fine as it gets (reading
     // /proc/stat costs ~30 us; at every drain it was a third of a ms per second).
     if (all || now_ns - steal_read_ns_ >= kSecondNs) read_steal(now_ns);
@@ -426,9 +582,27 @@ class CollectorImpl final : public Collector {
       // before it was put in): a new process reusing the pid must not be sampled.
       probe_->remove_pid(pid);
       live_.erase(pid);
-      exec_maps_.erase(pid);
+      retire_maps(pid, now_ns);
       sink.on_exit(pid, pid, now_ns);
     }
+  }
+
+  // An exited process's mappings are kept a while: aggregates of its short
+  // off-CPU intervals arrive up to two flushes (~2 s) after its exit.
+  void retire_maps(uint32_t pid, uint64_t time_ns) { retired_maps_[pid] = time_ns; }
+  void forget_retired_maps(uint64_t now_ns) {
+    for (auto it = retired_maps_.begin(); it != retired_maps_.end();) {
+      if (now_ns - std::min(now_ns, it->second) < kRetiredMapsNs) {
+        ++it;
+        continue;
+      }
+      exec_maps_.erase(it->first);
+      it = retired_maps_.erase(it);
+    }
+  }
+  // A new process with the pid of a retired one starts without its maps.
+  void reuse_pid(uint32_t pid) {
+    if (retired_maps_.erase(pid)) exec_maps_.erase(pid);
   }
 
   void emit_mapping(const capture::Mapping& m, EventSink& sink) {
@@ -449,7 +623,7 @@ class CollectorImpl final : public Collector {
         break;
       case Event::Kind::exit:
         if (live_.erase(e.pid)) {
-          exec_maps_.erase(e.pid);
+          retire_maps(e.pid, e.time_ns);
           last_refresh_ns_.erase(e.pid);
           suspected_gone_.erase(e.pid);
           sink.on_exit(e.pid, e.pid, e.time_ns);
@@ -458,6 +632,9 @@ class CollectorImpl final : public Collector {
         break;
       case Event::Kind::sample:
         dispatch_sample(e, sink);
+        break;
+      case Event::Kind::offcpu:
+        dispatch_offcpu(e, sink);
         break;
     }
   }
@@ -478,6 +655,7 @@ class CollectorImpl final : public Collector {
           known_.insert(r.pid);
         }
         if (new_process) {
+          reuse_pid(r.pid);
           // A forked child starts with its parent's mappings: no mmap2 says so.
           auto parent = exec_maps_.find(r.ppid);
           if (parent != exec_maps_.end()) {
@@ -532,7 +710,9 @@ class CollectorImpl final : public Collector {
     return true;
   }
 
-  void dispatch_sample(Event& e, EventSink& sink) {
+  // Checks the user frames against the mappings (refreshing them from /proc
+  // when the stack points outside every known one); returns how many are valid.
+  size_t checked_user_frames(const Event& e, EventSink& sink) {
     ExecMappings& maps = exec_maps_[e.pid];
     size_t valid = valid_user_frames(e.user_ips, maps);
     if (valid < e.user_ips.size() && should_refresh(e.pid, valid == 0) &&
@@ -543,6 +723,32 @@ class CollectorImpl final : public Collector {
         valid = valid_user_frames(e.user_ips, maps);
       }
     }
+    return valid;
+  }
+
+  void dispatch_offcpu(Event& e, EventSink& sink) {
+    if (!known_.count(e.pid)) return;
+    const size_t valid = checked_user_frames(e, sink);
+    const bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
+    if (truncated) ++offcpu_stack_truncated_;
+    OffCpuView view;
+    view.start_ns = e.start_ns;
+    view.wake_ns = e.wake_ns;
+    view.end_ns = e.time_ns;
+    view.pid = e.pid;
+    view.tid = e.tid;
+    view.waker_pid = e.waker_pid;
+    view.waker_tid = e.waker_tid;
+    view.reason = e.reason;
+    view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
+    view.kernel_ips = e.kernel_ips;
+    view.user_truncated = truncated;
+    view.count = e.count;
+    sink.on_offcpu(view);
+  }
+
+  void dispatch_sample(Event& e, EventSink& sink) {
+    const size_t valid = checked_user_frames(e, sink);
     bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
     if (truncated) ++stack_truncated_;
     CpuSampleView view;
@@ -559,6 +765,13 @@ class CollectorImpl final : public Collector {
   CollectorOptions options_;
   std::vector<int> cpus_;  // online CPU ids, ascending
   std::unique_ptr<CpuProbe> probe_;
+  std::unique_ptr<OffCpuProbe> offcpu_;                     // null without the offcpu probe
+  std::unique_ptr<KernelSymbolLookup> ksyms_;               // null: blocked reasons read other
+  std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function
+  uint64_t offcpu_stack_truncated_ = 0;
+  uint64_t last_aggregate_flush_ns_ = 0;
+  // tid -> (seed time, reason from /proc) of threads seeded at the start.
+  std::unordered_map<uint32_t, std::pair<uint64_t, capture::OffCpuReason>> seeded_;
   std::optional<Sideband> sideband_;
   BuildIdCache build_ids_;
   std::vector<Event> pending_;
@@ -570,6 +783,7 @@ class CollectorImpl final : public Collector {
   std::unordered_set<uint32_t> refreshed_;  // pids whose /proc maps were read in this poll
   std::unordered_map<uint32_t, uint64_t> last_refresh_ns_;
   std::unordered_map<uint32_t, ExecMappings> exec_maps_;
+  std::unordered_map<uint32_t, uint64_t> retired_maps_;  // exited pid -> exit time; maps kept kRetiredMapsNs
   CollectorStats stats_;
   uint64_t stack_truncated_ = 0;
   uint64_t sideband_lost_ = 0;

@@ -168,6 +168,8 @@ Result<void> CpuProbe::add_pid(uint32_t pid) {
 
 void CpuProbe::remove_pid(uint32_t pid) { bpf_map__delete_elem(skel_->maps.targets, &pid, sizeof pid, 0); }
 
+int CpuProbe::targets_map_fd() const { return bpf_map__fd(skel_->maps.targets); }
+
 std::vector<uint32_t> CpuProbe::filter_pids() const {
   std::vector<uint32_t> out;
   uint32_t key = 0, next = 0;

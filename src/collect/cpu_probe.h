@@ -49,6 +49,8 @@ class CpuProbe {
   void remove_pid(uint32_t pid);
   // The pids in the filter now (for diagnostics and tests).
   std::vector<uint32_t> filter_pids() const;
+  // The target map, for other probes to share (one target set).
+  int targets_map_fd() const;
   // false when the THROTTLE records could not be routed (see options).
   bool throttling_recorded() const { return throttling_recorded_; }
   // Waits up to timeout_ms (an interrupting signal ends the wait) and hands

@@ -105,32 +105,42 @@ class Pipeline final : public collect::EventSink {
   }
   void update_process(const capture::Process& p) { writer_.add_process(p); }
 
+  // Without the cpu probe in --probes, its samples are not written (the
+  // program still runs: it keeps the target set every probe shares).
+  void set_write_cpu_samples(bool on) { write_cpu_samples_ = on; }
+
   void on_cpu_sample(const collect::CpuSampleView& s) override {
-    uint64_t space = (static_cast<uint64_t>(s.pid) << 32) | generation_[s.pid];
-    auto lookup = stacks_.intern(space, s.user_ips, s.kernel_ips, s.user_truncated);
-    if (lookup.inserted) {
-      capture::Stack raw;
-      raw.truncated = s.user_truncated;
-      for (uint64_t ip : s.kernel_ips) raw.frames.push_back(raw_frame(ip, true));
-      for (uint64_t ip : s.user_ips) raw.frames.push_back(raw_frame(ip, false));
-      if (writer_.add_stack(raw) != lookup.id) log::error("internal: stack id mismatch");
-      new_stacks_.push_back(SymbolizeWorker::Job{lookup.id,
-                                                 s.pid,
-                                                 s.time_ns,
-                                                 s.user_truncated,
-                                                 {s.user_ips.begin(), s.user_ips.end()},
-                                                 {s.kernel_ips.begin(), s.kernel_ips.end()}});
-    }
-    writer_.add_cpu_sample({s.time_ns, s.pid, s.tid, s.cpu, lookup.id});
-    quality_.add_sample(lookup.id);
+    if (!write_cpu_samples_) return;
+    const capture::StackId stack = intern_stack(s.pid, s.time_ns, s.user_ips, s.kernel_ips, s.user_truncated);
+    writer_.add_cpu_sample({s.time_ns, s.pid, s.tid, s.cpu, stack});
+    quality_.add_sample(stack);
     ++samples_;
-    if (threads_.insert(s.tid).second) {
-      capture::Thread t;
-      t.pid = s.pid;
-      t.tid = s.tid;
-      t.start_ns = s.time_ns;
-      writer_.add_thread(t);
+    note_thread(s.pid, s.tid, s.time_ns);
+  }
+
+  // One interval, or two when the thread blocked and then waited for a CPU
+  // after its wakeup: [start, wake) for the reason it blocked, [wake, end) runqueue.
+  void on_offcpu(const collect::OffCpuView& o) override {
+    const capture::StackId stack =
+        intern_stack(o.pid, o.start_ns, o.user_ips, o.kernel_ips, o.user_truncated);
+    capture::OffCpuInterval i;
+    i.pid = o.pid;
+    i.tid = o.tid;
+    i.stack = stack;
+    i.start_ns = o.start_ns;
+    i.end_ns = o.end_ns;
+    i.reason = o.reason;
+    i.count = o.count;
+    if (o.reason != capture::OffCpuReason::runqueue && o.wake_ns > o.start_ns && o.wake_ns < o.end_ns) {
+      i.end_ns = o.wake_ns;
+      writer_.add_offcpu(i);
+      i.start_ns = o.wake_ns;
+      i.end_ns = o.end_ns;
+      i.reason = capture::OffCpuReason::runqueue;
     }
+    writer_.add_offcpu(i);
+    ++offcpu_intervals_;
+    note_thread(o.pid, o.tid, o.start_ns);
   }
 
   void on_mapping(const capture::Mapping& m) override {
@@ -228,12 +238,44 @@ class Pipeline final : public collect::EventSink {
   }
 
   uint64_t samples() const { return samples_; }
+  uint64_t offcpu_intervals() const { return offcpu_intervals_; }
   uint64_t stacks() const { return stacks_.size(); }
   uint64_t frames() const { return frame_ids_.size(); }
   uint64_t processes() const { return processes_.size(); }
   std::optional<std::string> stack_quality_warning() const { return quality_.warning(); }
 
  private:
+  // The stack's id; a new one is written at once with its raw addresses and
+  // queued for the symbolizing thread.
+  capture::StackId intern_stack(uint32_t pid, uint64_t time_ns, std::span<const uint64_t> user_ips,
+                                std::span<const uint64_t> kernel_ips, bool truncated) {
+    uint64_t space = (static_cast<uint64_t>(pid) << 32) | generation_[pid];
+    auto lookup = stacks_.intern(space, user_ips, kernel_ips, truncated);
+    if (lookup.inserted) {
+      capture::Stack raw;
+      raw.truncated = truncated;
+      for (uint64_t ip : kernel_ips) raw.frames.push_back(raw_frame(ip, true));
+      for (uint64_t ip : user_ips) raw.frames.push_back(raw_frame(ip, false));
+      if (writer_.add_stack(raw) != lookup.id) log::error("internal: stack id mismatch");
+      new_stacks_.push_back(SymbolizeWorker::Job{lookup.id,
+                                                 pid,
+                                                 time_ns,
+                                                 truncated,
+                                                 {user_ips.begin(), user_ips.end()},
+                                                 {kernel_ips.begin(), kernel_ips.end()}});
+    }
+    return lookup.id;
+  }
+
+  void note_thread(uint32_t pid, uint32_t tid, uint64_t time_ns) {
+    if (!threads_.insert(tid).second) return;
+    capture::Thread t;
+    t.pid = pid;
+    t.tid = tid;
+    t.start_ns = time_ns;
+    writer_.add_thread(t);
+  }
+
   // A frame that stands for one address until its stack's symbols are written
   // (what a capture cut short before then shows).
   capture::FrameId raw_frame(uint64_t ip, bool kernel) {
@@ -283,6 +325,8 @@ class Pipeline final : public collect::EventSink {
   std::vector<SymbolizeWorker::Job> new_stacks_;  // first seen in this poll
   StackQualityWatch quality_;
   uint64_t samples_ = 0;
+  uint64_t offcpu_intervals_ = 0;
+  bool write_cpu_samples_ = true;
 };
 
 void apply_exit_status(capture::Process& p, const collect::ExitStatus& st) {
@@ -312,6 +356,11 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   collect::CollectorOptions copts;
   copts.frequency_hz = o.frequency_hz;
   copts.follow_children = o.children || !o.command.empty();
+  const auto has_probe = [&](const char* name) {
+    return std::find(o.probes.begin(), o.probes.end(), name) != o.probes.end();
+  };
+  copts.offcpu = has_probe("offcpu");
+  copts.offcpu_min_ns = o.offcpu_min_ns;
   LOADPROF_TRY(collector, collect::Collector::open(copts));
   clock.charge(cost.open_ns);
 
@@ -344,6 +393,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   symbolize::SystemAccess& system_access = *system;  // thread-safe; owned by the symbolizer
   SymbolizeWorker symbolizer(symbolize::Symbolizer::create(std::move(system)), true);
   Pipeline pipeline(*writer, symbolizer, system_access);
+  pipeline.set_write_cpu_samples(has_probe("cpu"));
   writer->add_clock_sync({md.start_monotonic_ns, md.start_realtime_ns});
 
   if (launched) {

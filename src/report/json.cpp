@@ -203,6 +203,23 @@ json capture_json(const analyze::Analysis& a) {
           {"chunks_skipped_unknown", c.chunks_skipped_unknown}};
 }
 
+json wall_time_json(const analyze::WallTime& t) {
+  json reasons = json::object();
+  for (size_t r = 0; r < analyze::kOffCpuReasons; ++r)
+    reasons[analyze::offcpu_reason_names()[r]] = round2(t.offcpu_ms[r]);
+  return {{"on_cpu_ms", round2(t.on_cpu_ms)}, {"offcpu_ms", std::move(reasons)}};
+}
+
+json wall_json(const analyze::WallSummary& w) {
+  json threads = json::array();
+  for (const auto& t : w.threads) {
+    json row = {{"pid", t.pid}, {"tid", t.tid}, {"comm", t.comm}};
+    row.update(wall_time_json(t.time));
+    threads.push_back(std::move(row));
+  }
+  return {{"total", wall_time_json(w.total)}, {"threads", std::move(threads)}};
+}
+
 }  // namespace
 
 json to_json(const analyze::Analysis& a) {
@@ -214,7 +231,7 @@ json to_json(const analyze::Analysis& a) {
     for (const auto& [reason, n] : reasons) r[reason] = n;
     lost[probe] = std::move(r);
   }
-  return {
+  json out = {
       {"loadprof_version", kVersion},
       {"target", {{"processes", std::move(processes)}, {"exited_s", opt_s(a.target_exited_s)}}},
       {"interrupted", a.interrupted},
@@ -236,6 +253,8 @@ json to_json(const analyze::Analysis& a) {
       {"top_stacks", stacks_json(a.top_stacks)},
       {"capture", capture_json(a)},
       {"warnings", a.warnings}};
+  if (a.wall) out["wall"] = wall_json(*a.wall);  // SPEC: present when the capture holds off-CPU data
+  return out;
 }
 
 void write_json(std::ostream& out, const analyze::Analysis& a) {

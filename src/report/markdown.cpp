@@ -3,12 +3,11 @@
 // are never missed. Function names are shortened in tables (short_name.h).
 #include "loadprof/report/markdown.h"
 
-#include "wording.h"
-
 #include <cstdio>
 #include <string>
 
 #include "loadprof/analyze/short_name.h"
+#include "wording.h"
 
 namespace loadprof::report {
 namespace {
@@ -158,6 +157,29 @@ void by_task(std::ostream& out, const analyze::Analysis& a) {
   out << "\n";
 }
 
+void wall_row(std::ostream& out, const std::string& who, const analyze::WallTime& t) {
+  out << "| " << who << " | " << fixed2(t.on_cpu_ms);
+  for (double ms : t.offcpu_ms) out << " | " << fixed2(ms);
+  out << " |\n";
+}
+
+// On-CPU and off-CPU time by reason (offcpu probe), in total and per thread.
+void wall(std::ostream& out, const analyze::Analysis& a) {
+  if (!a.wall) return;
+  out << "## Wall time (ms)\n\n"
+      << "On CPU (cpu samples / frequency) and off CPU by reason: runqueue = runnable, waiting for a CPU; "
+         "the rest blocked, classified from the kernel stack at switch-out.\n\n";
+  out << "| thread | on CPU";
+  for (const char* r : analyze::offcpu_reason_names()) out << " | " << r;
+  out << " |\n|---|---:";
+  for (size_t i = 0; i < analyze::kOffCpuReasons; ++i) out << "|---:";
+  out << "|\n";
+  wall_row(out, "**total**", a.wall->total);
+  for (const auto& t : a.wall->threads)
+    wall_row(out, std::to_string(t.pid) + "/" + std::to_string(t.tid) + " " + code(t.comm), t.time);
+  out << "\n";
+}
+
 void by_module(std::ostream& out, const analyze::Analysis& a) {
   if (a.by_module.empty()) return;
   out << "## CPU by module\n\n" << kModuleNote << "\n\n";
@@ -296,6 +318,7 @@ void write_markdown(std::ostream& out, const analyze::Analysis& a) {
   processes(out, a);
   samples(out, a);
   by_task(out, a);
+  wall(out, a);
   by_module(out, a);
   stack_quality(out, a);
   lost(out, a);

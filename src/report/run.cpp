@@ -52,7 +52,7 @@ Result<void> write_file(const fs::path& path, F&& produce) {
 }
 
 // The capture library folds the kinds whose records exist so far (cpu,
-// offcpu); a kind of the contract it does not fold yet is not available yet.
+// offcpu, wall); a kind of the contract it does not fold yet is not available yet.
 Result<std::vector<capture::FoldedLine>> folded_of(const capture::Capture& c, const std::string& kind) {
   auto lines = capture::folded_stacks(c, kind);
   if (!lines.ok() && lines.error().kind == ErrorKind::usage && analyze::is_kind(kind)) {

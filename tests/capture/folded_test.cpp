@@ -57,8 +57,24 @@ TEST(Folded, CpuExactText) {
             "srv;main;work;sys_read_[k] 1\n");
 }
 
-TEST(Folded, OffCpuWeightsAreNanoseconds) {
-  EXPECT_EQ(folded_text(small_capture(), "offcpu"), "srv;main;work;hot 350\n");
+TEST(Folded, OffCpuWeightsAreNanosecondsUnderTheirReason) {
+  EXPECT_EQ(folded_text(small_capture(), "offcpu"),
+            "srv;main;work;hot;[offcpu:disk] 250\n"
+            "srv;main;work;hot;[offcpu:lock] 100\n");
+}
+
+TEST(Folded, WallIsOnCpuAndOffCpuNanoseconds) {
+  Capture c = small_capture();
+  c.metadata.frequency_hz = 100;  // a sample stands for 10 ms
+  EXPECT_EQ(folded_text(c, "wall"),
+            "12;main;work;hot 10000000\n"
+            "a:b;main;ns::op:x 20000000\n"
+            "srv 20000000\n"
+            "srv;main;libc.so.6+0x1a2b 10000000\n"
+            "srv;main;work;hot 50000000\n"
+            "srv;main;work;hot;[offcpu:disk] 250\n"
+            "srv;main;work;hot;[offcpu:lock] 100\n"
+            "srv;main;work;sys_read_[k] 10000000\n");
 }
 
 TEST(Folded, LinesAreSortedAndCountsSumToSamples) {

@@ -47,6 +47,10 @@ TEST(Cli, RecordValidatesValuesBeforeTouchingTheSystem) {
   EXPECT_EQ(dur.exit_code, 2);
   EXPECT_NE(dur.err.find("--duration"), std::string::npos) << dur.err;
   EXPECT_EQ(run({loadprof_binary(), "record", "--output", "/tmp/x.lpc"}).exit_code, 2);
+  auto min = run({loadprof_binary(), "record", "--probes", "cpu,offcpu", "--offcpu-min", "short", "--output",
+                  "/tmp/x.lpc", "--", "true"});
+  EXPECT_EQ(min.exit_code, 2);
+  EXPECT_NE(min.err.find("--offcpu-min"), std::string::npos) << min.err;
   EXPECT_EQ(run({loadprof_binary(), "record", "--pid", "abc", "--output", "/tmp/x.lpc"}).exit_code, 2);
   EXPECT_EQ(run({loadprof_binary(), "record", "--pid", "1", "--", "true"}).exit_code, 2)
       << "--pid and a command";
@@ -54,7 +58,7 @@ TEST(Cli, RecordValidatesValuesBeforeTouchingTheSystem) {
 
 TEST(Cli, FeaturesNotBuiltYetSaySoWithExit2) {
   for (std::vector<std::string> args :
-       {std::vector<std::string>{"record", "--probes", "cpu,offcpu", "--output", "/tmp/x.lpc", "--", "true"},
+       {std::vector<std::string>{"record", "--probes", "cpu,io", "--output", "/tmp/x.lpc", "--", "true"},
         std::vector<std::string>{"record", "--unwind", "dwarf", "--output", "/tmp/x.lpc", "--", "true"},
         std::vector<std::string>{"bench", "http://127.0.0.1:1/", "--output", "/tmp/x.lpc"},
         std::vector<std::string>{"diff", "a.lpc", "b.lpc"},

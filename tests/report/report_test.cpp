@@ -222,6 +222,36 @@ TEST_F(Schema, IdleEstimateAndProbesThatRanAreValid) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
+TEST_F(Schema, WallBreakdownIsValidAndAddsUp) {
+  auto c = sample_capture();
+  c.metadata.frequency_hz = 100;  // 95 + 5 samples: 950 + 50 ms on CPU
+  c.metadata.probes = {"cpu", "offcpu"};
+  const uint64_t t = testing::kStartNs, ms = 1'000'000;
+  using capture::OffCpuReason;
+  c.offcpu = {
+      {t, t + 200 * ms, 100, 100, 0, capture::kNoStack, OffCpuReason::lock, 1},
+      {t + 200 * ms, t + 230 * ms, 100, 100, 0, capture::kNoStack, OffCpuReason::runqueue, 1},
+      {t, t + 70 * ms, 101, 101, 1, capture::kNoStack, OffCpuReason::disk, 1},
+      {t + 5 * ms, t + 4 * ms, 101, 101, 1, capture::kNoStack, OffCpuReason::pipe, 1}};  // end < start
+  const std::string text = json_text_of(c);
+  auto r = validate(text);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const ordered_json j = ordered_json::parse(text);
+  EXPECT_EQ(j["wall"]["total"]["on_cpu_ms"], 1000.0);
+  EXPECT_EQ(j["wall"]["total"]["offcpu_ms"]["lock"], 200.0);
+  EXPECT_EQ(j["wall"]["total"]["offcpu_ms"]["runqueue"], 30.0);
+  EXPECT_EQ(j["wall"]["total"]["offcpu_ms"]["disk"], 70.0);
+  EXPECT_EQ(j["wall"]["total"]["offcpu_ms"]["pipe"], 0.0);
+  ASSERT_EQ(j["wall"]["threads"].size(), 2u);
+  EXPECT_EQ(j["wall"]["threads"][0]["tid"], 100);  // most wall time first
+  EXPECT_EQ(j["wall"]["threads"][0]["on_cpu_ms"], 950.0);
+  EXPECT_EQ(j["wall"]["threads"][1]["offcpu_ms"]["disk"], 70.0);
+  // Without off-CPU data there is no wall key (SPEC: present when the capture holds it).
+  EXPECT_FALSE(ordered_json::parse(json_text_of(sample_capture())).contains("wall"));
+  expect_line(markdown_of(c),
+              "| **total** | 1000.00 | 30.00 | 200.00 | 70.00 | 0.00 | 0.00 | 0.00 | 0.00 | 0.00 |");
+}
+
 TEST_F(Schema, TruncatedInterruptedNoAccountingIsValid) {
   auto c = sample_capture();
   c.end.reset();

@@ -4,6 +4,7 @@
 // capture start here; the model's monotonic nanoseconds stop at this edge.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -135,6 +136,27 @@ struct ModuleCpu {
   double total_pct = 0;
 };
 
+// Where the threads' wall time went (SPEC's "wall"): on-CPU ms estimated from
+// the cpu samples (samples / frequency), off-CPU ms by reason from the offcpu
+// intervals, indexed by capture::OffCpuReason (offcpu_reason_names()).
+inline constexpr size_t kOffCpuReasons = 8;
+const std::array<const char*, kOffCpuReasons>& offcpu_reason_names();
+struct WallTime {
+  double on_cpu_ms = 0;
+  std::array<double, kOffCpuReasons> offcpu_ms{};
+  double total_ms() const;
+};
+struct ThreadWall {
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  std::string comm;
+  WallTime time;
+};
+struct WallSummary {
+  WallTime total;
+  std::vector<ThreadWall> threads;  // by total_ms, descending
+};
+
 // What the capture file reader reported (ReadInfo) and how the recording ended.
 struct CaptureInfo {
   std::string loadprof_version;  // of the recorder
@@ -179,6 +201,7 @@ struct Analysis {
   StackQuality stack_quality;                          // depths, roots reached, stacks stopped early
   std::vector<ProcessCpu> by_process;                  // by samples, descending
   std::vector<ThreadCpu> by_thread;                    // by samples, descending
+  std::optional<WallSummary> wall;                     // present when the capture holds off-CPU data
   std::vector<ModuleCpu> by_module;                    // by self samples, descending
   std::string group_by = "function";                   // how frames were grouped (group_by_module)
   capture::DropCounters lost;                          // probe -> reason -> count

@@ -15,10 +15,12 @@ namespace loadprof::capture {
 
 struct FoldedLine {
   std::string stack;   // "proc;main;work;hot"
-  uint64_t count = 0;  // samples (cpu), ns (offcpu), ...
+  uint64_t count = 0;  // samples (cpu), ns (offcpu, wall), ...
 };
 
-// kind: "cpu" (more kinds as probes arrive). Lines merged and sorted by stack.
+// kind: "cpu" (weight: samples), "offcpu" (ns off the CPU; the reason as a
+// leaf frame "[offcpu:lock]"), "wall" (ns: cpu samples x 1e9 / frequency,
+// plus the off-CPU ns as in "offcpu"). Lines merged and sorted by stack.
 [[nodiscard]] Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind);
 void write_folded(std::ostream& out, const std::vector<FoldedLine>& lines);
 

@@ -33,12 +33,39 @@ struct CpuSampleView {
   bool user_truncated = false;
 };
 
+// One off-CPU interval of one thread (offcpu probe): switched out at
+// start_ns, woken at wake_ns (0: no wakeup seen), switched back in at end_ns.
+// Stacks at switch-out, leaf first, the probe's and the scheduler's own
+// kernel frames already skipped; valid only during the callback.
+struct OffCpuView {
+  uint64_t start_ns = 0;
+  uint64_t wake_ns = 0;
+  uint64_t end_ns = 0;
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  uint32_t waker_pid = 0;  // 0: unknown
+  uint32_t waker_tid = 0;
+  // runqueue: still runnable when switched out (preempted), the whole
+  // interval waited for a CPU; else why it blocked (from the kernel stack),
+  // and from wake_ns on it waited for a CPU.
+  capture::OffCpuReason reason = capture::OffCpuReason::other;
+  std::span<const uint64_t> user_ips;
+  std::span<const uint64_t> kernel_ips;
+  bool user_truncated = false;
+  // >1: `count` short intervals merged in BPF; start_ns is the first one's
+  // start, and [start, wake) and [wake, end) hold their summed blocked and
+  // runqueue time.
+  uint32_t count = 1;
+};
+
 // Receives everything the collector drains, in time order across all CPUs and
 // sources (ring buffer, sideband, /proc snapshots).
 class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void on_cpu_sample(const CpuSampleView& sample) = 0;
+  // offcpu probe only; delivered at its end_ns in the time order.
+  virtual void on_offcpu(const OffCpuView& /*interval*/) {}
   // An executable mapping: from the sideband (mmap2), from the /proc snapshot
   // taken when a process was added (time_ns = time of the snapshot), copied
   // from the parent when a child forks (time_ns = fork time; no mmap2 says
@@ -75,6 +102,11 @@ struct CollectorOptions {
   // Children forked by a target become targets (fork tracepoint).
   bool follow_children = true;
   uint64_t ringbuf_bytes = 0;  // 0: sized from frequency x CPUs x record size
+  // The offcpu probe (sched_switch/sched_wakeup) on the same target set.
+  bool offcpu = false;
+  // Off-CPU intervals shorter than this are aggregated in BPF per (thread,
+  // stacks, runnable) and delivered about every second with a count.
+  uint64_t offcpu_min_ns = 10'000;
 };
 
 class Collector {

@@ -36,6 +36,8 @@ struct RecordOptions {
   int64_t duration_ns = 0;           // 0: until Ctrl-C or the targets exit
   uint32_t frequency_hz = 99;
   std::vector<std::string> probes{"cpu"};
+  // offcpu probe: intervals shorter than this are counted, not recorded.
+  uint64_t offcpu_min_ns = 10'000;
   std::string unwind = "auto";
   std::string output_path;
   std::string command_line;  // loadprof's argv, for the metadata

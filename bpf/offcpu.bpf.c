@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The offcpu probe: on sched_switch, a target thread leaving the CPU has its
+ * switch-out time, state and user + kernel stacks stored by tid (it is
+ * `current` there, so bpf_get_stack sees its stacks); sched_wakeup notes when
+ * and by whom it was woken; when it is switched back in, the interval is sent
+ * to the ring buffer without waking the reader, or, when shorter than
+ * offcpu_min_ns, merged into an aggregate per (thread, stacks, runnable) that
+ * user space drains every second. The target set is the cpu probe's map,
+ * shared by file descriptor.
+ */
+#include "common.bpf.h"
+#include "offcpu.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u64 offcpu_min_ns = 0;
+/* Which aggregate map BPF writes (0: agg0, 1: agg1); flipped by user space. */
+__u32 agg_generation = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps"); /* reused: the cpu probe's map */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LP_OFFCPU_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct lp_offcpu_event);
+} switched_out SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lp_offcpu_event);
+} scratch SEC(".maps");
+
+struct agg_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_OFFCPU_MAX_AGGREGATES);
+	__type(key, struct lp_offcpu_agg_key);
+	__type(value, struct lp_offcpu_agg);
+} agg0 SEC(".maps"), agg1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lp_offcpu_agg);
+} agg_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* resized by user space before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LP_OFFCPU_DROP_REASONS);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *count = bpf_map_lookup_elem(&drops, &reason);
+
+	if (count)
+		*count += 1;
+}
+
+static __always_inline bool is_target(struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+
+	return task->pid != 0 && bpf_map_lookup_elem(&targets, &tgid);
+}
+
+static __always_inline void on_switch_out(void *ctx, bool preempt, struct task_struct *prev,
+					  unsigned int prev_state, __u64 now_ns)
+{
+	__u32 zero = 0, tid = prev->pid;
+	struct lp_offcpu_event *e = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!e)
+		return;
+	e->type = LP_EVENT_OFFCPU;
+	e->cpu = bpf_get_smp_processor_id();
+	e->start_ns = now_ns;
+	e->wake_ns = 0;
+	e->end_ns = 0;
+	e->pid = prev->tgid;
+	e->tid = tid;
+	e->waker_pid = 0;
+	e->waker_tid = 0;
+	e->state = prev_state;
+	e->preempt = preempt;
+	/* prev is current here: these are its stacks. */
+	e->kernel_stack_bytes = bpf_get_stack(ctx, e->kernel_ips, sizeof(e->kernel_ips), 0);
+	if (e->kernel_stack_bytes < 0)
+		count_drop(LP_OFFCPU_DROP_KERNEL_STACK);
+	e->user_stack_bytes = bpf_get_stack(ctx, e->user_ips, sizeof(e->user_ips), BPF_F_USER_STACK);
+	/* A kernel thread of the target has no user stack: not a loss. */
+	if (e->user_stack_bytes < 0 && prev->mm)
+		count_drop(LP_OFFCPU_DROP_USER_STACK);
+	if (bpf_map_update_elem(&switched_out, &tid, e, BPF_ANY) != 0)
+		count_drop(LP_OFFCPU_DROP_START_MAP_FULL);
+}
+
+static __always_inline __u64 hash_ips(const __u64 *ips, __s32 bytes)
+{
+	__u64 h = 14695981039346656037ULL;
+	__u32 n = bytes > 0 ? (__u32)bytes / 8 : 0;
+
+	for (__u32 i = 0; i < LP_MAX_STACK_DEPTH; i++) {
+		if (i >= n)
+			break;
+		h = (h ^ ips[i]) * 1099511628211ULL;
+	}
+	return h ^ n;
+}
+
+static __always_inline void add_to(struct lp_offcpu_agg *v, __u64 blocked_ns, __u64 runqueue_ns, __u64 end_ns)
+{
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->blocked_ns, blocked_ns);
+	__sync_fetch_and_add(&v->runqueue_ns, runqueue_ns);
+	v->last_end_ns = end_ns;
+}
+
+/* A short interval: merged into its (thread, stacks, runnable) aggregate. */
+static __always_inline void aggregate(struct lp_offcpu_event *start, __u64 now_ns)
+{
+	struct lp_offcpu_agg_key key = {};
+	struct lp_offcpu_agg *v, *fresh;
+	__u64 blocked_ns = 0, runqueue_ns = 0;
+	__u32 zero = 0;
+	void *map = agg_generation & 1 ? (void *)&agg1 : (void *)&agg0;
+
+	key.tid = start->tid;
+	key.runnable = start->state == 0;
+	key.user_hash = hash_ips(start->user_ips, start->user_stack_bytes);
+	key.kernel_hash = hash_ips(start->kernel_ips, start->kernel_stack_bytes);
+	if (key.runnable) {
+		runqueue_ns = now_ns - start->start_ns;
+	} else if (start->wake_ns > start->start_ns && start->wake_ns < now_ns) {
+		blocked_ns = start->wake_ns - start->start_ns;
+		runqueue_ns = now_ns - start->wake_ns;
+	} else {
+		blocked_ns = now_ns - start->start_ns;
+	}
+	v = bpf_map_lookup_elem(map, &key);
+	if (v) {
+		add_to(v, blocked_ns, runqueue_ns, now_ns);
+		return;
+	}
+	fresh = bpf_map_lookup_elem(&agg_scratch, &zero);
+	if (!fresh)
+		return;
+	fresh->count = 1;
+	fresh->blocked_ns = blocked_ns;
+	fresh->runqueue_ns = runqueue_ns;
+	fresh->last_end_ns = now_ns;
+	bpf_probe_read_kernel(&fresh->sample, sizeof(fresh->sample), start);
+	if (bpf_map_update_elem(map, &key, fresh, BPF_NOEXIST) == 0)
+		return;
+	/* Inserted meanwhile on another CPU, or the map is full. */
+	v = bpf_map_lookup_elem(map, &key);
+	if (v)
+		add_to(v, blocked_ns, runqueue_ns, now_ns);
+	else
+		count_drop(LP_OFFCPU_DROP_AGGREGATE_MAP_FULL);
+}
+
+static __always_inline void on_switch_in(struct task_struct *next, __u64 now_ns)
+{
+	__u32 tid = next->pid;
+	struct lp_offcpu_event *start = bpf_map_lookup_elem(&switched_out, &tid);
+	struct lp_offcpu_event *e;
+
+	if (!start)
+		return; /* switched out before the probe ran, or its entry was evicted */
+	if (now_ns - start->start_ns < offcpu_min_ns) {
+		aggregate(start, now_ns);
+		bpf_map_delete_elem(&switched_out, &tid);
+		return;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(LP_OFFCPU_DROP_RINGBUF_FULL);
+		bpf_map_delete_elem(&switched_out, &tid);
+		return;
+	}
+	bpf_probe_read_kernel(e, sizeof(*e), start);
+	e->end_ns = now_ns;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	bpf_map_delete_elem(&switched_out, &tid);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u64 now_ns = bpf_ktime_get_ns();
+
+	if (is_target(prev)) {
+		__u32 tid = prev->pid;
+
+		/* TASK_DEAD: its last switch-out, it never comes back. */
+		if (prev_state & 0x80)
+			bpf_map_delete_elem(&switched_out, &tid);
+		else
+			on_switch_out(ctx, preempt, prev, prev_state, now_ns);
+	}
+	if (is_target(next))
+		on_switch_in(next, now_ns);
+	return 0;
+}
+
+static __always_inline void on_wakeup(struct task_struct *task)
+{
+	__u32 tid = task->pid;
+	struct lp_offcpu_event *start;
+	__u64 id;
+
+	if (!is_target(task))
+		return;
+	start = bpf_map_lookup_elem(&switched_out, &tid);
+	if (!start || start->wake_ns != 0)
+		return;
+	id = bpf_get_current_pid_tgid();
+	start->wake_ns = bpf_ktime_get_ns();
+	start->waker_pid = id >> 32;
+	start->waker_tid = (__u32)id;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_wakeup_btf, struct task_struct *task)
+{
+	on_wakeup(task);
+	return 0;
+}
+
+/* A new thread waits for its first CPU from here: a runqueue interval
+ * without stacks (it has not run yet). */
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(on_wakeup_new_btf, struct task_struct *task)
+{
+	__u32 zero = 0, tid = task->pid;
+	struct lp_offcpu_event *e;
+	__u64 id, now_ns;
+
+	if (!is_target(task))
+		return 0;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	now_ns = bpf_ktime_get_ns();
+	e->type = LP_EVENT_OFFCPU;
+	e->cpu = bpf_get_smp_processor_id();
+	e->start_ns = now_ns;
+	e->wake_ns = now_ns;
+	e->end_ns = 0;
+	e->pid = task->tgid;
+	e->tid = tid;
+	e->waker_pid = id >> 32;
+	e->waker_tid = (__u32)id;
+	e->state = 0;
+	e->preempt = 0;
+	e->kernel_stack_bytes = 0;
+	e->user_stack_bytes = 0;
+	if (bpf_map_update_elem(&switched_out, &tid, e, BPF_ANY) != 0)
+		count_drop(LP_OFFCPU_DROP_START_MAP_FULL);
+	return 0;
+}

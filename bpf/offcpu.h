@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ABI between bpf/offcpu.bpf.c and src/collect: the off-CPU interval record,
+ * map sizes and drop counter indices. Plain C with fixed-size types so both
+ * the BPF program and C++ user space include it.
+ */
+#ifndef LOADPROF_OFFCPU_H
+#define LOADPROF_OFFCPU_H
+
+#include "cpu.h"
+
+/* Threads switched out and not back in yet (LRU: a thread that never comes
+ * back must not hold its slot for ever). */
+#define LP_OFFCPU_MAX_THREADS 4096
+/* Distinct (thread, stacks, runnable) keys of short intervals per flush. */
+#define LP_OFFCPU_MAX_AGGREGATES 2048
+
+/* Record type in the ring buffer, beside cpu.h's lp_event_type. */
+#define LP_EVENT_OFFCPU 4
+
+/* Drop reasons, indices into the per-CPU `offcpu_drops` array. */
+enum lp_offcpu_drop_reason {
+	LP_OFFCPU_DROP_RINGBUF_FULL = 0,	/* interval reserve failed */
+	LP_OFFCPU_DROP_USER_STACK = 1,		/* bpf_get_stack(user) failed */
+	LP_OFFCPU_DROP_KERNEL_STACK = 2,	/* bpf_get_stack(kernel) failed */
+	LP_OFFCPU_DROP_START_MAP_FULL = 3,	/* switch-out not stored (map update failed) */
+	LP_OFFCPU_DROP_AGGREGATE_MAP_FULL = 4,	/* a short interval found no aggregate slot */
+	LP_OFFCPU_DROP_REASONS = 5,
+};
+
+/* One off-CPU interval of one thread: switched out at start_ns, woken at
+ * wake_ns (0: no wakeup seen, e.g. preempted), switched in at end_ns. Stacks
+ * are the thread's at switch-out (the kernel one starts inside the BPF
+ * program and the scheduler: user space skips those frames). */
+struct lp_offcpu_event {
+	__u32 type;		/* LP_EVENT_OFFCPU */
+	__u32 cpu;		/* CPU it was switched out on */
+	__u64 start_ns;		/* CLOCK_MONOTONIC */
+	__u64 wake_ns;
+	__u64 end_ns;
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 waker_pid;	/* tgid of the waker; 0 when unknown */
+	__u32 waker_tid;
+	__u32 state;		/* prev_state at switch-out: 0 = TASK_RUNNING (preempted) */
+	__u32 preempt;		/* sched_switch's preempt flag */
+	__s32 user_stack_bytes;	/* bytes written, or -errno */
+	__s32 kernel_stack_bytes;
+	__u64 user_ips[LP_MAX_STACK_DEPTH];
+	__u64 kernel_ips[LP_MAX_STACK_DEPTH];
+};
+
+/* Short intervals (below offcpu_min_ns) of one thread with the same stacks
+ * and the same runnable state, merged: `sample` is the first one (its
+ * stacks, pid/tid, state, start). Two maps take turns (agg_generation): user
+ * space drains the one BPF stopped writing at the previous flush. */
+struct lp_offcpu_agg_key {
+	__u32 tid;
+	__u32 runnable;		/* prev_state == TASK_RUNNING */
+	__u64 user_hash;
+	__u64 kernel_hash;
+};
+
+struct lp_offcpu_agg {
+	__u64 count;
+	__u64 blocked_ns;	/* switch-out to wakeup (to switch-in without a wakeup) */
+	__u64 runqueue_ns;	/* wakeup to switch-in; all of it when runnable */
+	__u64 last_end_ns;
+	struct lp_offcpu_event sample;
+};
+
+#endif /* LOADPROF_OFFCPU_H */

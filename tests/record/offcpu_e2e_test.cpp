@@ -1,0 +1,253 @@
+// The offcpu probe end to end: `loadprof record --probes cpu,offcpu` on
+// tests/programs/waits (real BPF, real threads), read back through the capture
+// reader. Each waiting thread measured its own off-CPU time in the calls
+// (wall minus CPU time) minus the kernel's own count of its runqueue delay
+// (schedstat): the capture must put that blocked time under the right reason,
+// at the right kernel function and user loop, and the thread's runqueue time
+// must match the kernel's count,
+// within ±25 %. A
+// CPU-starved run (more spinning threads than CPUs, under taskset) must show
+// runqueue time near wall - CPU of each thread.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include "loadprof/capture/folded.h"
+#include "loadprof/capture/reader.h"
+#include "support/privilege.h"
+#include "support/run.h"
+
+using namespace loadprof;
+using loadprof::testing::loadprof_binary;
+using loadprof::testing::run;
+using loadprof::testing::test_program;
+
+namespace {
+
+struct Recorded {
+  loadprof::testing::RunResult result;
+  capture::Capture capture;
+  std::vector<std::map<std::string, std::string>> truth;
+};
+
+Recorded record(const std::vector<std::string>& command, const std::string& probes = "cpu,offcpu",
+                const std::string& offcpu_min = "10us") {
+  Recorded r;
+  const std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
+  std::vector<std::string> argv{loadprof_binary(), "record",   "--probes", probes, "--offcpu-min",
+                                offcpu_min,        "--output", path,       "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  r.result = run(argv);
+  auto cap = capture::read_capture(path);
+  if (cap.ok()) r.capture = std::move(*cap);
+  r.truth = loadprof::testing::ground_truth_lines(r.result.out, "waits");
+  return r;
+}
+
+bool stack_has(const capture::Capture& c, capture::StackId id, const std::string& function, bool kernel) {
+  if (id == capture::kNoStack) return false;
+  for (auto fid : c.stacks.at(id).frames) {
+    const auto& f = c.frames.at(fid);
+    if (f.kernel == kernel && f.function.find(function) != std::string::npos) return true;
+  }
+  return false;
+}
+
+struct Time {
+  double reason_ms = 0;          // the thread's time under the expected reason
+  double at_syscall_ms = 0;      // ... of which at the expected kernel function
+  double with_user_loop_ms = 0;  // ... of which with the expected user function
+  double runqueue_ms = 0;        // the thread's runqueue time in [from_ns, to_ns)
+  double other_reasons_ms = 0;   // the thread's time at that kernel function under another reason
+};
+
+Time time_of(const capture::Capture& c, uint32_t tid, capture::OffCpuReason reason,
+             const std::string& kernel_fn, const std::string& user_fn, uint64_t from_ns, uint64_t to_ns) {
+  Time t;
+  for (const auto& o : c.offcpu) {
+    if (o.tid != tid) continue;
+    if (o.reason == capture::OffCpuReason::runqueue) {
+      const uint64_t a = std::max(o.start_ns, from_ns), b = std::min(o.end_ns, to_ns);
+      if (b > a) t.runqueue_ms += static_cast<double>(b - a) / 1e6;
+      continue;
+    }
+    const double ms = static_cast<double>(o.end_ns - o.start_ns) / 1e6;
+    const bool at = stack_has(c, o.stack, kernel_fn, true);
+    if (o.reason == reason) {
+      t.reason_ms += ms;
+      if (at) t.at_syscall_ms += ms;
+      if (at && stack_has(c, o.stack, user_fn, false)) t.with_user_loop_ms += ms;
+    } else if (at) {
+      t.other_reasons_ms += ms;
+    }
+  }
+  return t;
+}
+
+class OffCpuE2E : public ::testing::Test {
+ protected:
+  void SetUp() override { LOADPROF_REQUIRE_BPF_PRIVILEGES(); }
+};
+
+// Records tests/programs/waits into r and checks each waiting thread. The
+// runqueue time is judged within the loop's time window, which merged short
+// intervals do not keep (a merged record starts at its first interval and
+// spans their summed time): judge_runqueue false for those.
+void check_waits(const std::string& offcpu_min, bool judge_runqueue, Recorded& r) {
+  r = record({test_program("waits"), "block", "3", loadprof::testing::temp_dir()}, "cpu,offcpu", offcpu_min);
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  ASSERT_EQ(r.truth.size(), 4u) << r.result.out;
+  ASSERT_FALSE(r.capture.offcpu.empty());
+  struct Expect {
+    capture::OffCpuReason reason;
+    std::string kernel_fn, user_fn;
+  };
+  const std::map<std::string, Expect> expect = {
+      {"sleep", {capture::OffCpuReason::sleep, "nanosleep", "sleep_loop"}},
+      {"lock", {capture::OffCpuReason::lock, "futex", "lock_loop"}},
+      {"pipe", {capture::OffCpuReason::pipe, "pipe_read", "pipe_loop"}},
+      {"fsync", {capture::OffCpuReason::disk, "fsync", "fsync_loop"}},
+  };
+  for (auto& line : r.truth) {
+    const std::string role = line["role"];
+    SCOPED_TRACE(role);
+    ASSERT_TRUE(expect.count(role));
+    const Expect& e = expect.at(role);
+    const uint32_t tid = static_cast<uint32_t>(std::stoul(line["tid"]));
+    const double truth_ms = std::stod(line["blocked_ns"]) / 1e6;
+    const double truth_rq_ms = std::stod(line["runqueue_ns"]) / 1e6;
+    const Time t = time_of(r.capture, tid, e.reason, e.kernel_fn, e.user_fn, std::stoull(line["start_ns"]),
+                           std::stoull(line["end_ns"]));
+    std::printf(
+        "%-6s blocked %7.1f ms measured, %7.1f recorded at %s (%7.1f with %s; %5.1f under another "
+        "reason); runqueue %6.1f ms measured, %6.1f recorded\n",
+        role.c_str(), truth_ms, t.at_syscall_ms, e.kernel_fn.c_str(), t.with_user_loop_ms, e.user_fn.c_str(),
+        t.other_reasons_ms, truth_rq_ms, t.runqueue_ms);
+    ASSERT_GT(truth_ms, 200.0) << "the thread hardly waited: nothing to judge";
+    EXPECT_NEAR(t.at_syscall_ms, truth_ms, 0.25 * truth_ms);
+    // Runqueue time is often small on a quiet machine: then judged against the whole off-CPU time.
+    if (judge_runqueue)
+      EXPECT_NEAR(t.runqueue_ms, truth_rq_ms, std::max(0.25 * truth_rq_ms, 0.05 * (truth_ms + truth_rq_ms)));
+    // Stacks through glibc lose the wait_* caller, not the loop above it.
+    EXPECT_GT(t.with_user_loop_ms, 0.9 * t.at_syscall_ms);
+    EXPECT_LT(t.other_reasons_ms, 0.05 * truth_ms);
+  }
+  // Nothing lost on a quiet target.
+  const auto& drops = r.capture.drops.at("offcpu");
+  EXPECT_EQ(drops.at("ringbuf_full"), 0u);
+  EXPECT_EQ(drops.at("map_full"), 0u);
+  EXPECT_EQ(drops.at("aggregate_map_full"), 0u);
+}
+
+}  // namespace
+
+TEST_F(OffCpuE2E, EachWaitUnderItsReasonAtItsFunctionWithItsMeasuredTime) {
+  Recorded r;
+  check_waits("10us", true, r);
+  if (HasFatalFailure()) return;
+  uint64_t merged = 0;
+  for (const auto& o : r.capture.offcpu) merged += o.count > 1;
+  // The flame graph's folded lines: each wait under its loop, the reason as the leaf frame.
+  auto folded = capture::folded_stacks(r.capture, "offcpu");
+  ASSERT_TRUE(folded.ok());
+  std::map<std::string, double> ms;
+  for (const auto& l : *folded) {
+    for (const auto& [loop, reason] : std::map<std::string, std::string>{{";sleep_loop;", "[offcpu:sleep]"},
+                                                                         {";lock_loop;", "[offcpu:lock]"},
+                                                                         {";pipe_loop;", "[offcpu:pipe]"},
+                                                                         {";fsync_loop;", "[offcpu:disk]"}}) {
+      if (l.stack.find(loop) != std::string::npos && l.stack.ends_with(";" + reason))
+        ms[reason] += static_cast<double>(l.count) / 1e6;
+    }
+  }
+  for (auto& line : r.truth) {
+    const std::string reason = line["role"] == "fsync" ? "[offcpu:disk]" : "[offcpu:" + line["role"] + "]";
+    const double truth_ms = std::stod(line["blocked_ns"]) / 1e6;
+    EXPECT_NEAR(ms[reason], truth_ms, 0.25 * truth_ms) << reason;
+  }
+  std::printf("%zu records, %llu of them merged short intervals\n", r.capture.offcpu.size(),
+              static_cast<unsigned long long>(merged));
+}
+
+// Every wait of the program is shorter than 50 ms: all of them are merged in
+// BPF, and the times per reason must still hold.
+TEST_F(OffCpuE2E, ShortIntervalsMergedInBpfKeepTheirTime) {
+  Recorded r;
+  check_waits("50ms", false, r);
+  if (HasFatalFailure()) return;
+  uint64_t records = 0, intervals = 0, merged = 0;
+  for (const auto& o : r.capture.offcpu) {
+    ++records;
+    intervals += o.count;
+    merged += o.count > 1;
+  }
+  std::printf("%llu records stand for %llu intervals\n", static_cast<unsigned long long>(records),
+              static_cast<unsigned long long>(intervals));
+  EXPECT_GT(merged, 0u);
+  EXPECT_GT(intervals, 10 * records) << "short intervals were not merged";
+}
+
+TEST_F(OffCpuE2E, CpuStarvedThreadsShowTheirRunqueueTime) {
+  // Three spinning threads on one CPU: each waits for it about 2/3 of the time.
+  auto r = record({"taskset", "-c", "0", test_program("waits"), "spin", "3", "3"});
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  ASSERT_EQ(r.truth.size(), 3u) << r.result.out;
+  double truth_ms = 0, recorded_ms = 0;
+  for (auto& line : r.truth) {
+    const uint32_t tid = static_cast<uint32_t>(std::stoul(line["tid"]));
+    const double wait_ms = (std::stod(line["wall_ns"]) - std::stod(line["cpu_ns"])) / 1e6;
+    double rq_ms = 0;
+    for (const auto& o : r.capture.offcpu)
+      if (o.tid == tid && o.reason == capture::OffCpuReason::runqueue)
+        rq_ms += static_cast<double>(o.end_ns - o.start_ns) / 1e6;
+    std::printf("spin tid %u: wall - cpu %8.1f ms, runqueue recorded %8.1f ms\n", tid, wait_ms, rq_ms);
+    EXPECT_NEAR(rq_ms, wait_ms, 0.25 * wait_ms) << "tid " << tid;
+    truth_ms += wait_ms;
+    recorded_ms += rq_ms;
+  }
+  EXPECT_GT(truth_ms, 1000.0) << "the threads were not starved: nothing to judge";
+}
+
+TEST_F(OffCpuE2E, OffCpuAloneRecordsNoCpuSamples) {
+  auto r = record({test_program("waits"), "block", "1", loadprof::testing::temp_dir()}, "offcpu");
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  EXPECT_TRUE(r.capture.cpu_samples.empty());
+  EXPECT_FALSE(r.capture.offcpu.empty());
+}
+
+// A thread asleep before the recording starts and until after it ends: it
+// never switches in or out while recorded, and is still accounted (seeded
+// from /proc at the start, clipped at the end) as sleep for the whole capture.
+TEST_F(OffCpuE2E, ThreadBlockedForTheWholeCaptureIsAccounted) {
+  const std::string program = test_program("sleeper");
+  char* argv[] = {const_cast<char*>(program.c_str()), const_cast<char*>("30"), nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ), 0);
+  usleep(300'000);  // asleep in nanosleep by now
+  const std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
+  auto r = run({loadprof_binary(), "record", "--probes", "cpu,offcpu", "--pid", std::to_string(pid),
+                "--duration", "2s", "--output", path});
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto cap = capture::read_capture(path);
+  ASSERT_TRUE(cap.ok()) << cap.error().message;
+  ASSERT_TRUE(cap->end.has_value());
+  const double capture_ms = static_cast<double>(cap->end->end_ns - cap->metadata.start_monotonic_ns) / 1e6;
+  double sleep_ms = 0, other_ms = 0;
+  for (const auto& o : cap->offcpu) {
+    if (o.tid != static_cast<uint32_t>(pid)) continue;
+    const double ms = static_cast<double>(o.end_ns - o.start_ns) / 1e6;
+    (o.reason == capture::OffCpuReason::sleep ? sleep_ms : other_ms) += ms;
+  }
+  std::printf("capture %.1f ms, the sleeping thread: %.1f ms sleep, %.1f ms otherwise\n", capture_ms,
+              sleep_ms, other_ms);
+  EXPECT_NEAR(sleep_ms, capture_ms, 0.25 * capture_ms);
+  EXPECT_LT(other_ms, 0.05 * capture_ms);
+}
