@@ -132,8 +132,9 @@ void check_waits(const std::string& offcpu_min, bool judge_runqueue, Recorded& r
     ASSERT_GT(truth_ms, 200.0) << "the thread hardly waited: nothing to judge";
     EXPECT_NEAR(t.at_syscall_ms, truth_ms, 0.25 * truth_ms);
     // Runqueue time is often small on a quiet machine: then judged against the whole off-CPU time.
-    if (judge_runqueue)
+    if (judge_runqueue) {
       EXPECT_NEAR(t.runqueue_ms, truth_rq_ms, std::max(0.25 * truth_rq_ms, 0.05 * (truth_ms + truth_rq_ms)));
+    }
     // Stacks through glibc lose the wait_* caller, not the loop above it.
     EXPECT_GT(t.with_user_loop_ms, 0.9 * t.at_syscall_ms);
     EXPECT_LT(t.other_reasons_ms, 0.05 * truth_ms);
