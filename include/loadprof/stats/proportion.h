@@ -1,0 +1,29 @@
+// Two-proportion tests: is the difference between x1 of n1 and x2 of n2 more
+// than sampling noise? Used by `diff` on stack shares (a function's samples of
+// all samples), where every sample is one Bernoulli draw "in the function or
+// not". Pure arithmetic, no I/O.
+#pragma once
+
+#include <cstdint>
+
+namespace loadprof::stats {
+
+struct ProportionTest {
+  double p1 = 0;         // x1 / n1
+  double p2 = 0;         // x2 / n2
+  double delta = 0;      // p2 - p1
+  double pooled_se = 0;  // sqrt(p (1 - p) (1/n1 + 1/n2)), p = (x1 + x2) / (n1 + n2)
+  double z = 0;          // delta / pooled_se (0 when pooled_se is 0)
+  double p_value = 1;    // two-sided, from the normal distribution
+  double ci95_low = 0;   // delta -/+ 1.96 x the unpooled standard error
+  double ci95_high = 0;  //   sqrt(p1 (1 - p1) / n1 + p2 (1 - p2) / n2)
+};
+
+// The two-proportion z-test (pooled standard error under "no change") and a
+// 95 % interval of the difference. n1 or n2 of 0, or x > n: p_value 1, z 0.
+ProportionTest two_proportion_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2);
+
+// P(|Z| >= |z|) for a standard normal Z.
+double two_sided_p_value(double z);
+
+}  // namespace loadprof::stats

@@ -1,0 +1,56 @@
+// The two-proportion test against values computed by hand (and checked with
+// Python's math.erfc): known counts give known z, p and interval.
+#include "loadprof/stats/proportion.h"
+
+#include <gtest/gtest.h>
+
+using loadprof::stats::two_proportion_test;
+using loadprof::stats::two_sided_p_value;
+
+TEST(Proportion, TwoPointsOnTwoHundredSamplesIsNoise) {
+  // 25 % -> 27 %: pooled p 0.26, SE sqrt(0.26 x 0.74 x 2/200) = 0.04386.
+  auto t = two_proportion_test(50, 200, 54, 200);
+  EXPECT_NEAR(t.delta, 0.02, 1e-12);
+  EXPECT_NEAR(t.pooled_se, 0.0438634, 1e-6);
+  EXPECT_NEAR(t.z, 0.455961, 1e-5);
+  EXPECT_NEAR(t.p_value, 0.648418, 1e-5);
+  EXPECT_GT(t.p_value, 0.05);
+  EXPECT_LT(t.ci95_low, 0);
+  EXPECT_GT(t.ci95_high, 0);
+}
+
+TEST(Proportion, TenToFifteenPercentOnAThousandIsSignificant) {
+  auto t = two_proportion_test(100, 1000, 150, 1000);
+  EXPECT_NEAR(t.z, 3.380617, 1e-5);
+  EXPECT_NEAR(t.p_value, 0.000723233, 1e-8);
+  // Unpooled SE 0.014748: interval 0.05 -/+ 0.028906.
+  EXPECT_NEAR(t.ci95_low, 0.05 - 1.959964 * 0.014748, 1e-5);
+  EXPECT_NEAR(t.ci95_high, 0.05 + 1.959964 * 0.014748, 1e-5);
+}
+
+TEST(Proportion, ShrinkingGivesNegativeZ) {
+  auto t = two_proportion_test(30, 1000, 10, 1000);
+  EXPECT_NEAR(t.z, -3.194383, 1e-5);
+  EXPECT_NEAR(t.p_value, 0.0014013, 1e-6);
+}
+
+TEST(Proportion, TwentyFiveToFortyPercentOnThreeThousand) {
+  // The planted 2x slowdown of the diff test: compute 25 % -> 40 %.
+  auto t = two_proportion_test(750, 3000, 1200, 3000);
+  EXPECT_NEAR(t.z, 12.403473, 1e-5);
+  EXPECT_LT(t.p_value, 1e-30);
+}
+
+TEST(Proportion, DegenerateInputsAreNoChange) {
+  EXPECT_EQ(two_proportion_test(0, 0, 5, 10).p_value, 1.0);
+  EXPECT_EQ(two_proportion_test(0, 100, 0, 100).z, 0.0);  // both 0 %: SE 0
+  EXPECT_EQ(two_proportion_test(0, 100, 0, 100).p_value, 1.0);
+  EXPECT_EQ(two_proportion_test(100, 100, 100, 100).p_value, 1.0);
+  EXPECT_EQ(two_proportion_test(11, 10, 5, 10).p_value, 1.0);  // x > n
+}
+
+TEST(Proportion, NormalTail) {
+  EXPECT_NEAR(two_sided_p_value(1.959964), 0.05, 1e-6);
+  EXPECT_NEAR(two_sided_p_value(-2.575829), 0.01, 1e-6);
+  EXPECT_EQ(two_sided_p_value(0), 1.0);
+}
