@@ -3,7 +3,8 @@
 // 2x slower; `loadprof diff` must name compute as a significant regression
 // (exit 1) with shares matching the CPU time the program measured itself,
 // and pass the same build (exit 0). --output-dir writes the Markdown, the
-// JSON and the differential flame graph (compute red).
+// JSON (valid against docs/diff.schema.json) and the differential flame
+// graph (compute red).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "report/schema_check.h"
 #include "support/privilege.h"
 #include "support/run.h"
 
@@ -98,6 +100,12 @@ TEST_F(DiffE2E, PlantedSlowdownFailsTheGateAndTheSameBuildPasses) {
   const json* render = share(j, "render", "self");
   ASSERT_NE(render, nullptr);
   EXPECT_EQ((*render)["verdict"], "improvement");
+  // Both documents hold docs/diff.schema.json.
+  const std::string schema = std::string(LOADPROF_SOURCE_DIR) + "/docs/diff.schema.json";
+  LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text_against(
+      dir, "slow-check.json", slurp(dir + "/slow.json"), schema));
+  LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text_against(
+      dir, "same-check.json", slurp(dir + "/same.json"), schema));
   // Markdown on stdout names it; the output directory holds the three files.
   EXPECT_NE(slow_diff.out.find("**regression**: `compute` self share"), std::string::npos) << slow_diff.out;
   EXPECT_EQ(slurp(dir + "/out/diff.md"), slow_diff.out);
