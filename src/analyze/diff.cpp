@@ -27,10 +27,12 @@ struct CpuCounts {
   std::map<std::string, Counts> functions;
   uint64_t samples = 0;
   uint64_t interrupt_samples = 0;  // kernel frames of an interrupt taken in user code, left out
+  uint64_t without_stack = 0;      // not in `samples`
 };
 
-// Function name -> (self, total) samples over every cpu sample (a sample
-// without a stack counts in n only). A function counts once per stack in
+// Function name -> (self, total) samples over the cpu samples with a stack
+// (n): a sample without one says nothing about functions, and counting it
+// in n would lower every share of the capture that lost more stacks. A function counts once per stack in
 // total, however often it recurses. Unless keep_interrupts, the kernel frames
 // of an interrupt taken in user code (the entry is asm_sysvec_* or
 // asm_common_interrupt, with user frames under it) are left out: the sample
@@ -39,10 +41,12 @@ struct CpuCounts {
 // the code's work, and a busy machine moves them by points between runs.
 Result<CpuCounts> cpu_counts(const capture::Capture& c, bool keep_interrupts) {
   CpuCounts out;
-  out.samples = c.cpu_samples.size();
   std::vector<uint64_t> per_stack(c.stacks.size());
   for (const auto& s : c.cpu_samples) {
-    if (s.stack == capture::kNoStack) continue;
+    if (s.stack == capture::kNoStack) {
+      ++out.without_stack;
+      continue;
+    }
     if (s.stack >= c.stacks.size()) return make_error(ErrorKind::corrupt_input, "sample of an unknown stack");
     ++per_stack[s.stack];
   }
@@ -54,6 +58,11 @@ Result<CpuCounts> cpu_counts(const capture::Capture& c, bool keep_interrupts) {
     const uint64_t count = per_stack[id];
     if (count == 0) continue;
     const auto& frames = c.stacks[id].frames;  // leaf first
+    if (frames.empty()) {
+      out.without_stack += count;
+      continue;
+    }
+    out.samples += count;
     for (capture::FrameId f : frames) {
       if (f >= c.frames.size()) return make_error(ErrorKind::corrupt_input, "stack of an unknown frame");
     }
@@ -101,12 +110,14 @@ Result<KindDiff> diff_kind(const capture::Capture& base, const capture::Capture&
   }
   LOADPROF_TRY(b, cpu_counts(base, options.keep_interrupts));
   LOADPROF_TRY(n, cpu_counts(next, options.keep_interrupts));
-  if (b.samples == 0) return make_error(ErrorKind::usage, "base capture holds no cpu samples");
-  if (n.samples == 0) return make_error(ErrorKind::usage, "new capture holds no cpu samples");
+  if (b.samples == 0) return make_error(ErrorKind::usage, "base capture holds no cpu samples with a stack");
+  if (n.samples == 0) return make_error(ErrorKind::usage, "new capture holds no cpu samples with a stack");
   KindDiff d;
   d.kind = kind;
   d.base_samples = b.samples;
   d.new_samples = n.samples;
+  d.base_without_stack = b.without_stack;
+  d.new_without_stack = n.without_stack;
   d.base_interrupt_samples = b.interrupt_samples;
   d.new_interrupt_samples = n.interrupt_samples;
 

@@ -38,6 +38,7 @@ nlohmann::ordered_json diff_to_json(const analyze::DiffResult& diff) {
     samples[k.kind] = {
         {"base", k.base_samples},
         {"new", k.new_samples},
+        {"without_stack", {{"base", k.base_without_stack}, {"new", k.new_without_stack}}},
         {"interrupt_samples", {{"base", k.base_interrupt_samples}, {"new", k.new_interrupt_samples}}},
         {"comparisons", k.comparisons},
         {"alpha_per_test", k.alpha_per_test},

@@ -63,8 +63,13 @@ void write_diff_markdown(std::ostream& out, const analyze::DiffResult& diff, con
       if (s.verdict == analyze::Verdict::improvement) ++improvements;
     }
     out << "## " << k.kind << " shares\n\n"
-        << k.base_samples << " samples in base, " << k.new_samples << " in new; " << k.comparisons
-        << " shares compared; " << regressions << " regressed, " << improvements << " improved.";
+        << k.base_samples << " samples with a stack in base, " << k.new_samples << " in new; "
+        << k.comparisons << " shares compared; " << regressions << " regressed, " << improvements
+        << " improved.";
+    if (k.base_without_stack + k.new_without_stack > 0) {
+      out << " Samples without a stack, left out of the shares: " << k.base_without_stack << " in base, "
+          << k.new_without_stack << " in new.";
+    }
     if (k.base_interrupt_samples + k.new_interrupt_samples > 0) {
       out << " Interrupts taken in user code (" << k.base_interrupt_samples << " samples in base, "
           << k.new_interrupt_samples

@@ -216,3 +216,21 @@ TEST(Diff, InterruptsTakenInUserCodeCountForTheInterruptedFunction) {
   EXPECT_EQ(irq->new_samples, 10u);
   EXPECT_EQ(find(k->kinds[0], "compute", true)->new_samples, 90u);
 }
+
+TEST(Diff, SamplesWithoutAStackAreLeftOutOfTheSharesAndCounted) {
+  // new lost the stacks of 500 extra samples: compute stays 25 % of the samples with a stack.
+  auto base = with_leaves({{"compute", 250}, {"render", 750}});
+  auto next = with_leaves({{"compute", 250}, {"render", 750}});
+  for (int i = 0; i < 500; ++i) {
+    loadprof::capture::CpuSample s;
+    s.pid = s.tid = 7;
+    next.cpu_samples.push_back(s);  // stack kNoStack
+  }
+  auto d = diff_captures(base, next, {});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->verdict, Verdict::no_change);
+  EXPECT_EQ(d->kinds[0].new_samples, 1000u);
+  EXPECT_EQ(d->kinds[0].new_without_stack, 500u);
+  EXPECT_EQ(d->kinds[0].base_without_stack, 0u);
+  EXPECT_NEAR(find(d->kinds[0], "compute", true)->new_pct, 25.0, 1e-9);
+}

@@ -3,7 +3,8 @@
 // NEW, with a two-proportion test so sampling noise is not called a change.
 //
 // Definitions (docs/DIFF.md says the same for users):
-//  - share_pct = samples with the function / all samples of the kind x 100;
+//  - share_pct = samples with the function / samples of the kind that have a
+//    stack x 100 (samples without one are counted apart);
 //  - change_pct = (new_pct - base_pct) / base_pct x 100: the threshold is
 //    relative (5 % means a 20 % share must reach 21 %); a function absent
 //    from BASE has no change_pct and passes any threshold;
@@ -66,8 +67,10 @@ struct ShareChange {
 
 struct KindDiff {
   std::string kind;
-  uint64_t base_samples = 0;  // n of each side
+  uint64_t base_samples = 0;  // n of each side: samples with a stack
   uint64_t new_samples = 0;
+  uint64_t base_without_stack = 0;  // left out of n (counted, never silently)
+  uint64_t new_without_stack = 0;
   // Samples whose interrupt frames were left out (0 with keep_interrupts).
   uint64_t base_interrupt_samples = 0;
   uint64_t new_interrupt_samples = 0;
