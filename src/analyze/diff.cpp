@@ -2,6 +2,7 @@
 #include "loadprof/analyze/diff.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -14,9 +15,16 @@
 namespace loadprof::analyze {
 namespace {
 
+// The capture's time is cut into this many blocks; how much a share varies
+// between them beyond sampling noise widens its test (stats::dispersion).
+constexpr size_t kBlocks = 10;
+using Blocks = std::array<uint64_t, kBlocks>;
+
 struct Counts {
   uint64_t self = 0;
   uint64_t total = 0;
+  Blocks self_blocks{};
+  Blocks total_blocks{};
 };
 
 bool is_interrupt_entry(const capture::Frame& f) {
@@ -28,34 +36,45 @@ struct CpuCounts {
   uint64_t samples = 0;
   uint64_t interrupt_samples = 0;  // kernel frames of an interrupt taken in user code, left out
   uint64_t without_stack = 0;      // not in `samples`
+  Blocks block_samples{};          // `samples` per block
 };
 
 // Function name -> (self, total) samples over the cpu samples with a stack
 // (n): a sample without one says nothing about functions, and counting it
-// in n would lower every share of the capture that lost more stacks. A function counts once per stack in
-// total, however often it recurses. Unless keep_interrupts, the kernel frames
-// of an interrupt taken in user code (the entry is asm_sysvec_* or
-// asm_common_interrupt, with user frames under it) are left out: the sample
-// counts for the interrupted function. Those frames are the machine's noise
-// (timer ticks, rescheduling IPIs, device interrupts on the same CPU), not
-// the code's work, and a busy machine moves them by points between runs.
+// in n would lower every share of the capture that lost more stacks. A
+// function counts once per stack in total, however often it recurses. Unless keep_interrupts, the kernel
+// frames of an interrupt taken in user code (the entry is asm_sysvec_* or asm_common_interrupt, with user
+// frames under it) are left out: the sample counts for the interrupted function. Those frames are the
+// machine's noise (timer ticks, rescheduling IPIs, device interrupts on the same CPU), not the code's work,
+// and a busy machine moves them by points between runs. Every count is also kept per time block (kBlocks
+// equal slices from the first sample to the last) for the dispersion of each share.
 Result<CpuCounts> cpu_counts(const capture::Capture& c, bool keep_interrupts) {
   CpuCounts out;
-  std::vector<uint64_t> per_stack(c.stacks.size());
+  uint64_t first_ns = UINT64_MAX, last_ns = 0;
+  for (const auto& s : c.cpu_samples) {
+    first_ns = std::min(first_ns, s.time_ns);
+    last_ns = std::max(last_ns, s.time_ns);
+  }
+  const uint64_t span_ns = last_ns >= first_ns ? last_ns - first_ns + 1 : 1;
+  std::vector<Blocks> per_stack(c.stacks.size());
   for (const auto& s : c.cpu_samples) {
     if (s.stack == capture::kNoStack) {
       ++out.without_stack;
       continue;
     }
     if (s.stack >= c.stacks.size()) return make_error(ErrorKind::corrupt_input, "sample of an unknown stack");
-    ++per_stack[s.stack];
+    const auto block =
+        static_cast<size_t>(static_cast<unsigned __int128>(s.time_ns - first_ns) * kBlocks / span_ns);
+    ++per_stack[s.stack][std::min(block, kBlocks - 1)];
   }
   std::vector<std::string> names(c.frames.size());
   for (size_t i = 0; i < c.frames.size(); ++i)
     names[i] = folded_name(capture::frame_display_name(c.frames[i]));
   std::unordered_set<std::string_view> seen;
   for (size_t id = 0; id < c.stacks.size(); ++id) {
-    const uint64_t count = per_stack[id];
+    const Blocks& blocks = per_stack[id];
+    uint64_t count = 0;
+    for (uint64_t n : blocks) count += n;
     if (count == 0) continue;
     const auto& frames = c.stacks[id].frames;  // leaf first
     if (frames.empty()) {
@@ -63,6 +82,7 @@ Result<CpuCounts> cpu_counts(const capture::Capture& c, bool keep_interrupts) {
       continue;
     }
     out.samples += count;
+    for (size_t b = 0; b < kBlocks; ++b) out.block_samples[b] += blocks[b];
     for (capture::FrameId f : frames) {
       if (f >= c.frames.size()) return make_error(ErrorKind::corrupt_input, "stack of an unknown frame");
     }
@@ -80,8 +100,14 @@ Result<CpuCounts> cpu_counts(const capture::Capture& c, bool keep_interrupts) {
     for (size_t i = first; i < frames.size(); ++i) {
       const std::string& name = names[frames[i]];
       Counts& acc = out.functions[name];
-      if (i == first) acc.self += count;
-      if (seen.insert(name).second) acc.total += count;
+      if (i == first) {
+        acc.self += count;
+        for (size_t b = 0; b < kBlocks; ++b) acc.self_blocks[b] += blocks[b];
+      }
+      if (seen.insert(name).second) {
+        acc.total += count;
+        for (size_t b = 0; b < kBlocks; ++b) acc.total_blocks[b] += blocks[b];
+      }
     }
   }
   return out;
@@ -136,7 +162,12 @@ Result<KindDiff> diff_kind(const capture::Capture& base, const capture::Capture&
       s.self = self;
       s.base_samples = x1;
       s.new_samples = x2;
-      const auto t = stats::two_proportion_test(x1, d.base_samples, x2, d.new_samples);
+      const Blocks& xb1 = self ? pair.first.self_blocks : pair.first.total_blocks;
+      const Blocks& xb2 = self ? pair.second.self_blocks : pair.second.total_blocks;
+      s.base_dispersion = stats::dispersion(xb1.data(), b.block_samples.data(), kBlocks);
+      s.new_dispersion = stats::dispersion(xb2.data(), n.block_samples.data(), kBlocks);
+      const auto t = stats::two_proportion_test(x1, d.base_samples, x2, d.new_samples, s.base_dispersion,
+                                                s.new_dispersion);
       s.base_pct = 100 * t.p1;
       s.new_pct = 100 * t.p2;
       s.delta_pct_points = 100 * t.delta;

@@ -22,6 +22,7 @@ json share_json(const analyze::ShareChange& s) {
           {"verdict", analyze::verdict_name(s.verdict)},
           {"change_pct", s.change_pct ? json(round2(*s.change_pct)) : json(nullptr)},
           {"ci95_pct_points", {round2(s.ci95_low_points), round2(s.ci95_high_points)}},
+          {"dispersion", {round2(s.base_dispersion), round2(s.new_dispersion)}},
           {"z", round2(s.z)},
           {"p_value", s.p_value},
           {"base_samples", s.base_samples},

@@ -86,7 +86,8 @@ void write_diff_markdown(std::ostream& out, const analyze::DiffResult& diff, con
     }
     if (regressions) out << "\n";
     table(out, k);
-    out << "\nSignificant: the two-sided p-value of the pooled two-proportion z-test is below "
+    out << "\nSignificant: the two-sided p-value of the pooled two-proportion z-test (each side's variance "
+           "times its dispersion over 10 time blocks) is below "
         << p_text(k.alpha_per_test) << " (alpha " << fixed2(diff.alpha) << " / " << k.comparisons
         << " shares compared, Bonferroni). A regression is a significant growth of more than "
         << fixed2(diff.threshold_pct)

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "loadprof/report/diff.h"
@@ -18,7 +19,7 @@ using loadprof::capture::Capture;
 namespace {
 
 // One process "prog", stacks main;handle;LEAF with the given sample counts.
-Capture with_leaves(const std::map<std::string, int>& leaves) {
+Capture with_leaves(const std::map<std::string, int>& leaves, bool bursty = false) {
   using namespace loadprof::capture;
   Capture c;
   c.metadata.probes = {"cpu"};
@@ -36,16 +37,28 @@ Capture with_leaves(const std::map<std::string, int>& leaves) {
     return static_cast<FrameId>(c.frames.size() - 1);
   };
   const FrameId main_id = frame("main"), handle_id = frame("handle");
-  uint64_t t = c.metadata.start_monotonic_ns;
+  // Each leaf's samples spread evenly over the capture's time (the k-th of
+  // n at (k + 0.5) / n of it), as a steady workload's are; `bursty` puts
+  // them one leaf after another instead.
+  std::vector<std::pair<double, StackId>> order;
+  size_t leaf_index = 0;
   for (const auto& [leaf, count] : leaves) {
     c.stacks.push_back(Stack{{frame(leaf), handle_id, main_id}, false});
+    const auto stack = static_cast<StackId>(c.stacks.size() - 1);
     for (int i = 0; i < count; ++i) {
-      CpuSample s;
-      s.time_ns = t += 1'000'000;
-      s.pid = s.tid = 7;
-      s.stack = static_cast<StackId>(c.stacks.size() - 1);
-      c.cpu_samples.push_back(s);
+      const double at = bursty ? static_cast<double>(leaf_index) + (i + 0.5) / count : (i + 0.5) / count;
+      order.emplace_back(at, stack);
     }
+    ++leaf_index;
+  }
+  std::stable_sort(order.begin(), order.end());
+  uint64_t t = c.metadata.start_monotonic_ns;
+  for (const auto& [at, stack] : order) {
+    CpuSample s;
+    s.time_ns = t += 1'000'000;
+    s.pid = s.tid = 7;
+    s.stack = stack;
+    c.cpu_samples.push_back(s);
   }
   return c;
 }
@@ -233,4 +246,29 @@ TEST(Diff, SamplesWithoutAStackAreLeftOutOfTheSharesAndCounted) {
   EXPECT_EQ(d->kinds[0].new_without_stack, 500u);
   EXPECT_EQ(d->kinds[0].base_without_stack, 0u);
   EXPECT_NEAR(find(d->kinds[0], "compute", true)->new_pct, 25.0, 1e-9);
+}
+
+TEST(Diff, ASharePilingUpInTimeIsWidenedByItsDispersion) {
+  // 10 % -> 15 % of 1000: z 3.38, p 0.0007 < 0.05 / 4 with samples spread evenly.
+  auto base = with_leaves({{"compute", 100}, {"render", 900}});
+  auto next = with_leaves({{"compute", 150}, {"render", 850}});
+  auto even = diff_captures(base, next, {});
+  ASSERT_TRUE(even.ok());
+  const auto* c = find(even->kinds[0], "compute", true);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->base_dispersion, 1.0);
+  EXPECT_EQ(c->new_dispersion, 1.0);
+  EXPECT_NEAR(c->z, 3.380617, 1e-5);
+  EXPECT_EQ(c->verdict, Verdict::regression);
+  // The same counts taken in bursts (every compute sample in one stretch of
+  // the capture): the blocks disagree wildly, the change is not significant.
+  auto bursty = diff_captures(with_leaves({{"compute", 100}, {"render", 900}}, true),
+                              with_leaves({{"compute", 150}, {"render", 850}}, true), {});
+  ASSERT_TRUE(bursty.ok());
+  const auto* b = find(bursty->kinds[0], "compute", true);
+  ASSERT_NE(b, nullptr);
+  EXPECT_GT(b->base_dispersion, 50.0);
+  EXPECT_GT(b->new_dispersion, 50.0);
+  EXPECT_FALSE(b->significant);
+  EXPECT_EQ(bursty->verdict, Verdict::no_change);
 }

@@ -54,3 +54,28 @@ TEST(Proportion, NormalTail) {
   EXPECT_NEAR(two_sided_p_value(-2.575829), 0.01, 1e-6);
   EXPECT_EQ(two_sided_p_value(0), 1.0);
 }
+
+TEST(Proportion, DispersionOfBlocks) {
+  using loadprof::stats::dispersion;
+  // 10, 30, 10, 30 of 100 each: p 0.2, X^2 = 4 x 100 / 16 = 25, / 3 blocks of freedom = 8.33.
+  const uint64_t x[] = {10, 30, 10, 30}, n[] = {100, 100, 100, 100};
+  EXPECT_NEAR(dispersion(x, n, 4), 25.0 / 3, 1e-9);
+  // As even as can be: below 1, taken as 1.
+  const uint64_t flat[] = {20, 20, 20, 20};
+  EXPECT_EQ(dispersion(flat, n, 4), 1.0);
+  // Empty blocks are left out; one block, p 0 or 1: 1.
+  const uint64_t n_gap[] = {100, 0, 100, 0};
+  const uint64_t x_gap[] = {10, 0, 30, 0};
+  EXPECT_NEAR(dispersion(x_gap, n_gap, 4), 12.5, 1e-9);  // X^2 12.5 over 1 degree of freedom
+  EXPECT_EQ(dispersion(x, n, 1), 1.0);
+  const uint64_t none[] = {0, 0, 0, 0};
+  EXPECT_EQ(dispersion(none, n, 4), 1.0);
+  EXPECT_EQ(dispersion(n, n, 4), 1.0);
+}
+
+TEST(Proportion, DispersionWidensTheTest) {
+  // 10 % -> 15 % of 1000 with the base side 4x overdispersed: SE sqrt(0.125 x 0.875 x (4 + 1) / 1000).
+  auto t = two_proportion_test(100, 1000, 150, 1000, 4, 1);
+  EXPECT_NEAR(t.z, 2.138090, 1e-5);
+  EXPECT_NEAR(t.p_value, 0.0325094, 1e-6);
+}

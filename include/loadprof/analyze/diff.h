@@ -8,6 +8,9 @@
 //  - change_pct = (new_pct - base_pct) / base_pct x 100: the threshold is
 //    relative (5 % means a 20 % share must reach 21 %); a function absent
 //    from BASE has no change_pct and passes any threshold;
+//  - the test's variance is binomial times each side's dispersion: how much
+//    the share varied between 10 time blocks of its capture beyond what
+//    independent samples would give (Pearson X^2 / df, at least 1);
 //  - significant: the two-sided p-value of the pooled two-proportion z-test
 //    is below alpha / m (Bonferroni), m = the number of (function, self|total)
 //    shares compared, so testing many functions does not multiply false
@@ -57,6 +60,11 @@ struct ShareChange {
   double new_pct = 0;
   double delta_pct_points = 0;
   std::optional<double> change_pct;  // relative; none when base_pct is 0
+  // Each side's variance between time blocks against a binomial's (>= 1),
+  // scaling its variance in the test: samples taken in bursts or in step
+  // with a periodic workload are not independent draws.
+  double base_dispersion = 1;
+  double new_dispersion = 1;
   double z = 0;
   double p_value = 1;
   double ci95_low_points = 0;  // 95 % interval of delta_pct_points

@@ -4,6 +4,7 @@
 // not". Pure arithmetic, no I/O.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace loadprof::stats {
@@ -21,7 +22,18 @@ struct ProportionTest {
 
 // The two-proportion z-test (pooled standard error under "no change") and a
 // 95 % interval of the difference. n1 or n2 of 0, or x > n: p_value 1, z 0.
-ProportionTest two_proportion_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2);
+// dispersion1/2 (>= 1; 1 = binomial) scale each side's variance, as a
+// quasi-binomial model does when the draws are not independent:
+// SE = sqrt(p (1 - p) (d1/n1 + d2/n2)).
+ProportionTest two_proportion_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2, double dispersion1 = 1,
+                                   double dispersion2 = 1);
+
+// How much more a proportion varies between blocks (of time) than independent
+// draws would make it: Pearson's X^2 / (K - 1) over the K blocks with n_b > 0,
+// X^2 = sum (x_b - n_b p)^2 / (n_b p (1 - p)), p = sum x / sum n. 1 for a
+// binomial; at least 1 here (a smaller estimate is taken as noise), and 1 when
+// K < 2 or p is 0 or 1. x and n have one entry per block.
+double dispersion(const uint64_t* x, const uint64_t* n, size_t blocks);
 
 // P(|Z| >= |z|) for a standard normal Z.
 double two_sided_p_value(double z);
