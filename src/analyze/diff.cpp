@@ -8,6 +8,7 @@
 #include <map>
 #include <unordered_set>
 
+#include "loadprof/analyze/analysis.h"
 #include "loadprof/capture/folded.h"
 #include "loadprof/stats/proportion.h"
 #include "names.h"
@@ -129,11 +130,6 @@ int rank(const ShareChange& s) {
 
 Result<KindDiff> diff_kind(const capture::Capture& base, const capture::Capture& next,
                            const std::string& kind, const DiffOptions& options) {
-  if (kind != "cpu") {
-    return make_error(ErrorKind::usage, "diff --kind " + kind +
-                                            ": only cpu shares are compared yet (off-CPU weights are "
-                                            "times, not samples)");
-  }
   LOADPROF_TRY(b, cpu_counts(base, options.keep_interrupts));
   LOADPROF_TRY(n, cpu_counts(next, options.keep_interrupts));
   if (b.samples == 0) return make_error(ErrorKind::usage, "base capture holds no cpu samples with a stack");
@@ -215,9 +211,23 @@ const char* verdict_name(Verdict v) {
   return "no_change";
 }
 
+Result<void> check_diff_options(const DiffOptions& options) {
+  if (!(options.threshold_pct >= 0)) return make_error(ErrorKind::usage, "diff: --threshold must be >= 0");
+  for (const auto& kind : options.kinds) {
+    if (kind == "cpu") continue;
+    if (is_kind(kind)) {
+      return make_error(ErrorKind::not_available, "diff --kind " + kind +
+                                                      " (only cpu shares are compared yet: " + kind +
+                                                      " weights are times or bytes, not samples)");
+    }
+    return make_error(ErrorKind::usage, "diff: unknown kind '" + kind + "' (cpu)");
+  }
+  return {};
+}
+
 Result<DiffResult> diff_captures(const capture::Capture& base, const capture::Capture& next,
                                  const DiffOptions& options) {
-  if (!(options.threshold_pct >= 0)) return make_error(ErrorKind::usage, "diff: --threshold must be >= 0");
+  LOADPROF_CHECK(check_diff_options(options));
   DiffResult r;
   r.threshold_pct = options.threshold_pct;
   r.alpha = options.alpha;

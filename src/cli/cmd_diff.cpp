@@ -94,7 +94,10 @@ int cmd_diff(const Args& args) {
 
   auto outcome = report::run_diff(config, std::cout);
   std::cout.flush();
-  if (!outcome.ok()) return fail(outcome.error());
+  if (!outcome.ok()) {
+    if (outcome.error().kind == ErrorKind::not_available) return not_available(outcome.error().message);
+    return fail(outcome.error());
+  }
   for (const auto& w : outcome->warnings) log::warn(w);
   for (const auto& f : outcome->files_written) log::info("wrote " + f);
   return outcome->diff.verdict == analyze::Verdict::regression ? kExitSloBroken : kExitOk;

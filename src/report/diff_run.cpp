@@ -42,6 +42,7 @@ Result<void> write_text(const fs::path& path, const std::string& text) {
 
 Result<DiffOutcome> run_diff(const DiffConfig& config, std::ostream& out) {
   DiffOutcome outcome;
+  LOADPROF_CHECK(analyze::check_diff_options(config.options));
   LOADPROF_TRY(base, read_one(config.base_path, config.read_options, outcome.warnings));
   LOADPROF_TRY(next, read_one(config.new_path, config.read_options, outcome.warnings));
   LOADPROF_TRY(diff, analyze::diff_captures(base, next, config.options));

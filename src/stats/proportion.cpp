@@ -8,6 +8,29 @@ namespace loadprof::stats {
 
 double two_sided_p_value(double z) { return std::erfc(std::fabs(z) / std::sqrt(2.0)); }
 
+namespace {
+double log_choose(uint64_t n, uint64_t k) {
+  return std::lgamma(static_cast<double>(n) + 1) - std::lgamma(static_cast<double>(k) + 1) -
+         std::lgamma(static_cast<double>(n - k) + 1);
+}
+}  // namespace
+
+double fisher_exact_p_value(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2) {
+  if (n1 == 0 || n2 == 0 || x1 > n1 || x2 > n2) return 1;
+  const uint64_t n = n1 + n2, k = x1 + x2;
+  const uint64_t lo = n1 > n - k ? n1 - (n - k) : 0;
+  const uint64_t hi = std::min(k, n1);
+  const double denominator = log_choose(n, n1);
+  auto log_p = [&](uint64_t i) { return log_choose(k, i) + log_choose(n - k, n1 - i) - denominator; };
+  const double observed = log_p(x1) + 1e-7;  // relative tolerance for ties
+  double sum = 0;
+  for (uint64_t i = lo; i <= hi; ++i) {
+    const double lp = log_p(i);
+    if (lp <= observed) sum += std::exp(lp);
+  }
+  return std::min(1.0, sum);
+}
+
 double dispersion(const uint64_t* x, const uint64_t* n, size_t blocks) {
   uint64_t sx = 0, sn = 0;
   size_t k = 0;
@@ -41,7 +64,13 @@ ProportionTest two_proportion_test(uint64_t x1, uint64_t n1, uint64_t x2, uint64
   t.pooled_se = std::sqrt(p * (1 - p) * (dispersion1 / a + dispersion2 / b));
   if (t.pooled_se > 0) {
     t.z = t.delta / t.pooled_se;
-    t.p_value = two_sided_p_value(t.z);
+    t.z_p_value = two_sided_p_value(t.z);
+  }
+  const uint64_t successes = x1 + x2, failures = n1 + n2 - successes;
+  t.p_value = t.z_p_value;
+  if (std::min(successes, failures) <= kExactLimit) {
+    t.exact_p_value = fisher_exact_p_value(x1, n1, x2, n2);
+    t.p_value = std::max(t.z_p_value, t.exact_p_value);
   }
   const double se = std::sqrt(dispersion1 * t.p1 * (1 - t.p1) / a + dispersion2 * t.p2 * (1 - t.p2) / b);
   t.ci95_low = t.delta - 1.959964 * se;

@@ -71,7 +71,9 @@ TEST_F(DiffE2E, PlantedSlowdownFailsTheGateAndTheSameBuildPasses) {
   EXPECT_EQ(same_diff.exit_code, 0) << same_diff.out << same_diff.err;
   const json sj = json::parse(slurp(dir + "/same.json"));
   EXPECT_EQ(sj["verdict"], "no_change") << sj.dump(1);
-  ASSERT_GT(sj["samples"]["cpu"]["base"].get<uint64_t>(), 1000u);
+  // A starved target (another job saturating the CPUs) gives too few samples to judge: say so.
+  ASSERT_GT(sj["samples"]["cpu"]["base"].get<uint64_t>(), 500u) << "machine too busy: rerun";
+  ASSERT_GT(sj["samples"]["cpu"]["new"].get<uint64_t>(), 500u) << "machine too busy: rerun";
 
   // Planted 2x slowdown: exit 1, compute named first, significant, shares as measured.
   auto slow_diff = run({loadprof_binary(), "diff", base.path, slow.path, "--json", dir + "/slow.json",
@@ -99,7 +101,7 @@ TEST_F(DiffE2E, PlantedSlowdownFailsTheGateAndTheSameBuildPasses) {
   }
   const json* render = share(j, "render", "self");
   ASSERT_NE(render, nullptr);
-  EXPECT_EQ((*render)["verdict"], "improvement");
+  EXPECT_LT((*render)["delta_pct_points"].get<double>(), 0);
   // Both documents hold docs/diff.schema.json.
   const std::string schema = std::string(LOADPROF_SOURCE_DIR) + "/docs/diff.schema.json";
   LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text_against(

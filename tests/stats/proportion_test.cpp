@@ -13,7 +13,9 @@ TEST(Proportion, TwoPointsOnTwoHundredSamplesIsNoise) {
   EXPECT_NEAR(t.delta, 0.02, 1e-12);
   EXPECT_NEAR(t.pooled_se, 0.0438634, 1e-6);
   EXPECT_NEAR(t.z, 0.455961, 1e-5);
-  EXPECT_NEAR(t.p_value, 0.648418, 1e-5);
+  EXPECT_NEAR(t.z_p_value, 0.648418, 1e-5);
+  EXPECT_NEAR(t.exact_p_value, 0.73248, 1e-5);  // Fisher, checked with Python's lgamma
+  EXPECT_NEAR(t.p_value, 0.73248, 1e-5);        // the larger
   EXPECT_GT(t.p_value, 0.05);
   EXPECT_LT(t.ci95_low, 0);
   EXPECT_GT(t.ci95_high, 0);
@@ -22,7 +24,9 @@ TEST(Proportion, TwoPointsOnTwoHundredSamplesIsNoise) {
 TEST(Proportion, TenToFifteenPercentOnAThousandIsSignificant) {
   auto t = two_proportion_test(100, 1000, 150, 1000);
   EXPECT_NEAR(t.z, 3.380617, 1e-5);
-  EXPECT_NEAR(t.p_value, 0.000723233, 1e-8);
+  EXPECT_NEAR(t.z_p_value, 0.000723233, 1e-8);
+  EXPECT_NEAR(t.exact_p_value, 0.000895088, 1e-8);
+  EXPECT_NEAR(t.p_value, 0.000895088, 1e-8);
   // Unpooled SE 0.014748: interval 0.05 -/+ 0.028906.
   EXPECT_NEAR(t.ci95_low, 0.05 - 1.959964 * 0.014748, 1e-5);
   EXPECT_NEAR(t.ci95_high, 0.05 + 1.959964 * 0.014748, 1e-5);
@@ -31,7 +35,8 @@ TEST(Proportion, TenToFifteenPercentOnAThousandIsSignificant) {
 TEST(Proportion, ShrinkingGivesNegativeZ) {
   auto t = two_proportion_test(30, 1000, 10, 1000);
   EXPECT_NEAR(t.z, -3.194383, 1e-5);
-  EXPECT_NEAR(t.p_value, 0.0014013, 1e-6);
+  EXPECT_NEAR(t.z_p_value, 0.0014013, 1e-6);
+  EXPECT_NEAR(t.p_value, 0.00200833, 1e-7);
 }
 
 TEST(Proportion, TwentyFiveToFortyPercentOnThreeThousand) {
@@ -77,5 +82,28 @@ TEST(Proportion, DispersionWidensTheTest) {
   // 10 % -> 15 % of 1000 with the base side 4x overdispersed: SE sqrt(0.125 x 0.875 x (4 + 1) / 1000).
   auto t = two_proportion_test(100, 1000, 150, 1000, 4, 1);
   EXPECT_NEAR(t.z, 2.138090, 1e-5);
-  EXPECT_NEAR(t.p_value, 0.0325094, 1e-6);
+  EXPECT_NEAR(t.z_p_value, 0.0325094, 1e-6);
+  EXPECT_NEAR(t.p_value, 0.0325094, 1e-6);  // Fisher's 0.0009 is smaller
+}
+
+TEST(Proportion, ExactTestGuardsAHandfulOfSamples) {
+  // Seen on a starved machine: a function with 0 of 2182 samples in base and
+  // 1 of 150 in new. The normal approximation calls it significant; Fisher's
+  // exact test (the one sample falls in new with probability 150/2332) does not.
+  auto t = two_proportion_test(0, 2182, 1, 150);
+  EXPECT_NEAR(t.z, 3.81, 0.01);
+  EXPECT_LT(t.z_p_value, 2e-4);
+  EXPECT_NEAR(t.exact_p_value, 150.0 / 2332, 1e-6);
+  EXPECT_NEAR(t.p_value, 0.0643225, 1e-6);
+  EXPECT_NEAR(loadprof::stats::fisher_exact_p_value(750, 3000, 1200, 3000), 2.10228e-35, 1e-39);
+  EXPECT_EQ(loadprof::stats::fisher_exact_p_value(0, 100, 0, 100), 1.0);
+}
+
+TEST(Proportion, LargeCountsUseTheZTestAlone) {
+  // 5000 / 10000 -> 5200 / 10000: more than kExactLimit of both kinds, no exact test.
+  auto t = two_proportion_test(5000, 10000, 5200, 10000);
+  EXPECT_EQ(t.exact_p_value, 1.0);
+  EXPECT_NEAR(t.z, 2.828993, 1e-5);
+  EXPECT_EQ(t.p_value, t.z_p_value);
+  EXPECT_LT(t.p_value, 0.005);
 }

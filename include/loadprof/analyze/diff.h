@@ -101,8 +101,13 @@ struct DiffResult {
   std::string requests_note;
 };
 
-// Errors: usage for a kind this diff cannot compare yet or a capture with no
-// samples of it (naming which: "base"/"new"); corrupt_input from the analysis.
+// The options alone, before any capture is read: not_available for a kind of
+// SPEC.md other than cpu, usage for an unknown kind or a negative threshold.
+[[nodiscard]] Result<void> check_diff_options(const DiffOptions& options);
+
+// Errors: check_diff_options', or not_available for a kind of SPEC.md other than cpu; usage for an
+// unknown kind or a capture with no samples of it (naming which: "base"/"new");
+// corrupt_input for a sample or stack referring to what the capture lacks.
 [[nodiscard]] Result<DiffResult> diff_captures(const capture::Capture& base, const capture::Capture& next,
                                                const DiffOptions& options);
 
