@@ -16,5 +16,6 @@ int cmd_load(const Args& args);
 int cmd_report(const Args& args);
 int cmd_flamegraph(const Args& args);
 int cmd_import(const Args& args);
+int cmd_diff(const Args& args);
 
 }  // namespace loadprof::cli

@@ -1,4 +1,4 @@
-// KIND.svg: the hook between the report and the flamegraph library. Folded
+// KIND.svg and KIND.diff.svg: the hook between the report and the flamegraph library. Folded
 // lines are the only contract between them (STYLE.md, inferno).
 #include "loadprof/report/flamegraph_svg.h"
 
@@ -8,17 +8,42 @@
 
 namespace loadprof::report {
 
+namespace {
+
+flamegraph::Profile profile_of(const std::vector<capture::FoldedLine>& lines) {
+  flamegraph::Profile profile;
+  for (const auto& line : lines) profile.add_folded(line.stack, line.count);
+  return profile;
+}
+
+}  // namespace
+
 Result<std::string> render_flamegraph_svg(const std::vector<capture::FoldedLine>& lines,
                                           const FlamegraphOptions& options) {
   auto kind = flamegraph::parse_kind(options.kind);
   if (!kind.ok()) return kind.error();
-  flamegraph::Profile profile;
-  for (const auto& line : lines) profile.add_folded(line.stack, line.count);
+  const flamegraph::Profile profile = profile_of(lines);
   flamegraph::RenderOptions render;
   render.kind = *kind;
   render.title = options.title;
   render.xml_prolog = options.xml_prolog;
   return flamegraph::render_svg(profile, render);
+}
+
+Result<std::string> render_diff_flamegraph_svg(const std::vector<capture::FoldedLine>& base_lines,
+                                               const std::vector<capture::FoldedLine>& new_lines,
+                                               const FlamegraphOptions& options) {
+  auto kind = flamegraph::parse_kind(options.kind);
+  if (!kind.ok()) return kind.error();
+  const flamegraph::Profile base = profile_of(base_lines);
+  const flamegraph::Profile next = profile_of(new_lines);
+  flamegraph::RenderOptions render;
+  render.kind = *kind;
+  render.title = options.title;
+  render.subtitle = "widths: new; red grew, blue shrank (share of all samples against base)";
+  render.xml_prolog = options.xml_prolog;
+  render.diff_base = &base;
+  return flamegraph::render_svg(next, render);
 }
 
 Result<void> write_flamegraph_svg(std::ostream& out, const std::vector<capture::FoldedLine>& lines,

@@ -23,6 +23,12 @@ struct FlamegraphOptions {
 [[nodiscard]] Result<std::string> render_flamegraph_svg(const std::vector<capture::FoldedLine>& lines,
                                                         const FlamegraphOptions& options);
 
+// The differential flame graph: widths from `new_lines`, colours from each
+// frame's change of share of all samples against `base_lines` (red grew, blue shrank).
+[[nodiscard]] Result<std::string> render_diff_flamegraph_svg(
+    const std::vector<capture::FoldedLine>& base_lines, const std::vector<capture::FoldedLine>& new_lines,
+    const FlamegraphOptions& options);
+
 // Renders the folded lines as an interactive flame graph SVG.
 [[nodiscard]] Result<void> write_flamegraph_svg(std::ostream& out,
                                                 const std::vector<capture::FoldedLine>& lines,

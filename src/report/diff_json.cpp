@@ -1,0 +1,60 @@
+// diff.json: SPEC.md's `diff` document. Keys in SPEC's order, our additions after.
+#include <cmath>
+
+#include "loadprof/report/diff.h"
+#include "loadprof/util/version.h"
+
+namespace loadprof::report {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+double round2(double v) { return std::round(v * 100.0) / 100.0; }
+
+json share_json(const analyze::ShareChange& s) {
+  return {{"frame", s.frame},
+          {"kind", s.kind},
+          {"base_pct", round2(s.base_pct)},
+          {"new_pct", round2(s.new_pct)},
+          {"delta_pct_points", round2(s.delta_pct_points)},
+          {"significant", s.significant},
+          {"share", s.self ? "self" : "total"},
+          {"verdict", analyze::verdict_name(s.verdict)},
+          {"change_pct", s.change_pct ? json(round2(*s.change_pct)) : json(nullptr)},
+          {"ci95_pct_points", {round2(s.ci95_low_points), round2(s.ci95_high_points)}},
+          {"dispersion", {round2(s.base_dispersion), round2(s.new_dispersion)}},
+          {"z", round2(s.z)},
+          {"p_value", s.p_value},
+          {"base_samples", s.base_samples},
+          {"new_samples", s.new_samples}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json diff_to_json(const analyze::DiffResult& diff) {
+  json stacks = json::array();
+  json samples = json::object();
+  for (const auto& k : diff.kinds) {
+    for (const auto& s : k.changes) stacks.push_back(share_json(s));
+    samples[k.kind] = {
+        {"base", k.base_samples},
+        {"new", k.new_samples},
+        {"without_stack", {{"base", k.base_without_stack}, {"new", k.new_without_stack}}},
+        {"interrupt_samples", {{"base", k.base_interrupt_samples}, {"new", k.new_interrupt_samples}}},
+        {"comparisons", k.comparisons},
+        {"alpha_per_test", k.alpha_per_test},
+        {"verdict", analyze::verdict_name(k.verdict)}};
+  }
+  json j = {{"verdict", analyze::verdict_name(diff.verdict)},
+            {"threshold_pct", diff.threshold_pct},
+            {"latency_ms", nullptr},
+            {"throughput_rps", nullptr},
+            {"stacks", std::move(stacks)},
+            {"loadprof_version", kVersion},
+            {"alpha", diff.alpha},
+            {"requests", diff.requests_note},
+            {"samples", std::move(samples)}};
+  return j;
+}
+
+}  // namespace loadprof::report

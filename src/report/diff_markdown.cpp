@@ -1,0 +1,100 @@
+// The Markdown diff report (diff.md, and `loadprof diff`'s stdout): the
+// verdict first, then per kind a table of the shares that changed, and the
+// rule that decided "significant", so a reader can check a verdict by hand.
+#include <cstdio>
+#include <string>
+
+#include "loadprof/analyze/short_name.h"
+#include "loadprof/report/diff.h"
+
+namespace loadprof::report {
+namespace {
+
+std::string fixed2(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string signed2(double v) { return (v > 0 ? "+" : "") + fixed2(v); }
+
+std::string p_text(double p) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, p < 0.001 ? "%.1e" : "%.3f", p);
+  return buf;
+}
+
+// A code span safe inside a table cell.
+std::string code(const std::string& text) {
+  std::string escaped;
+  bool backtick = false;
+  for (char ch : text) {
+    escaped += ch == '|' ? std::string("\\|") : std::string(1, ch);
+    if (ch == '`') backtick = true;
+  }
+  return backtick ? "`` " + escaped + " ``" : "`" + escaped + "`";
+}
+
+void table(std::ostream& out, const analyze::KindDiff& k) {
+  out << "| function | share | base % | new % | change (points) | change (relative) | 95 % interval "
+         "(points) | p | significant | verdict |\n"
+         "|---|---|---:|---:|---:|---:|---|---:|---|---|\n";
+  for (const auto& s : k.changes) {
+    out << "| " << code(analyze::short_name(s.frame)) << " | " << (s.self ? "self" : "total") << " | "
+        << fixed2(s.base_pct) << " | " << fixed2(s.new_pct) << " | " << signed2(s.delta_pct_points) << " | "
+        << (s.change_pct ? signed2(*s.change_pct) + " %" : std::string("new")) << " | ["
+        << signed2(s.ci95_low_points) << ", " << signed2(s.ci95_high_points) << "] | " << p_text(s.p_value)
+        << " | " << (s.significant ? "yes" : "no") << " | " << analyze::verdict_name(s.verdict) << " |\n";
+  }
+}
+
+}  // namespace
+
+void write_diff_markdown(std::ostream& out, const analyze::DiffResult& diff, const std::string& base_path,
+                         const std::string& new_path) {
+  out << "# loadprof diff\n\n"
+      << "Base: `" << base_path << "`  \nNew: `" << new_path << "`\n\n"
+      << "**Verdict: " << analyze::verdict_name(diff.verdict) << "** (threshold "
+      << fixed2(diff.threshold_pct) << " % relative change of a share)\n\n";
+  for (const auto& k : diff.kinds) {
+    size_t regressions = 0, improvements = 0;
+    for (const auto& s : k.changes) {
+      if (s.verdict == analyze::Verdict::regression) ++regressions;
+      if (s.verdict == analyze::Verdict::improvement) ++improvements;
+    }
+    out << "## " << k.kind << " shares\n\n"
+        << k.base_samples << " samples with a stack in base, " << k.new_samples << " in new; "
+        << k.comparisons << " shares compared; " << regressions << " regressed, " << improvements
+        << " improved.";
+    if (k.base_without_stack + k.new_without_stack > 0) {
+      out << " Samples without a stack, left out of the shares: " << k.base_without_stack << " in base, "
+          << k.new_without_stack << " in new.";
+    }
+    if (k.base_interrupt_samples + k.new_interrupt_samples > 0) {
+      out << " Interrupts taken in user code (" << k.base_interrupt_samples << " samples in base, "
+          << k.new_interrupt_samples
+          << " in new) count for the interrupted function: their kernel frames are the machine's noise "
+             "(--keep-interrupts compares them too).";
+    }
+    out << "\n\n";
+    for (const auto& s : k.changes) {
+      if (s.verdict != analyze::Verdict::regression) continue;
+      out << "- **regression**: " << code(s.frame) << " " << (s.self ? "self" : "total") << " share "
+          << fixed2(s.base_pct) << " % -> " << fixed2(s.new_pct) << " % ("
+          << (s.change_pct ? signed2(*s.change_pct) + " %" : std::string("absent from base")) << ", p "
+          << p_text(s.p_value) << ")\n";
+    }
+    if (regressions) out << "\n";
+    table(out, k);
+    out << "\nSignificant: the two-sided p-value of the pooled two-proportion z-test (each side's variance "
+           "times its dispersion over 10 time blocks) is below "
+        << p_text(k.alpha_per_test) << " (alpha " << fixed2(diff.alpha) << " / " << k.comparisons
+        << " shares compared, Bonferroni). A regression is a significant growth of more than "
+        << fixed2(diff.threshold_pct)
+        << " % of the base share. Shares are of all samples of the kind: a function that got faster "
+           "raises the share of every other one.\n\n";
+  }
+  out << "## Latency and throughput\n\n" << diff.requests_note << ".\n";
+}
+
+}  // namespace loadprof::report
