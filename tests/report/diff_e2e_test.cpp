@@ -97,7 +97,9 @@ TEST_F(DiffE2E, PlantedSlowdownFailsTheGateAndTheSameBuildPasses) {
   EXPECT_LT((*self)["p_value"].get<double>(), j["samples"]["cpu"]["alpha_per_test"].get<double>());
   // No other function is called a regression: parse and render shrank.
   for (const auto& s : j["stacks"]) {
-    if (s["verdict"] == "regression") EXPECT_EQ(s["frame"], "compute") << s.dump();
+    if (s["verdict"] == "regression") {
+      EXPECT_EQ(s["frame"], "compute") << s.dump();
+    }
   }
   const json* render = share(j, "render", "self");
   ASSERT_NE(render, nullptr);
