@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <system_error>
+
 #include "loadprof/util/clock.h"
 #include "loadprof/util/log.h"
 
