@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "loadprof/analyze/load_run.h"
 #include "loadprof/capture/reader.h"
 #include "support/privilege.h"
 #include "support/run.h"
@@ -70,6 +71,20 @@ TEST_F(BenchE2e, LaunchedServerEveryRequestInTheCaptureAndStageCpuFollowsTheLoad
   EXPECT_GT(high / low, 1.8) << low << " vs " << high;
   EXPECT_LT(high / low, 5.0) << low << " vs " << high;
   EXPECT_TRUE(j["stages"][1]["loadprof_cpu_pct"].is_number());
+  // The request log alone gives the driver's own figures back (histogram precision: < 1 %).
+  auto f = analyze::log_figures(*c);
+  EXPECT_EQ(f.requests, served);
+  EXPECT_EQ(f.errors, 0u);
+  for (const char* p : {"p50", "p90", "p99", "max"}) {
+    const double want = j["latency_ms"][p].get<double>();
+    const double got = std::string(p) == "p50"   ? f.latency.p50_ms
+                       : std::string(p) == "p90" ? f.latency.p90_ms
+                       : std::string(p) == "p99" ? f.latency.p99_ms
+                                                 : f.latency.max_ms;
+    EXPECT_NEAR(got, want, want * 0.01 + 0.002) << p;
+  }
+  EXPECT_NEAR(f.service.p50_ms, j["service_time_ms"]["p50"].get<double>(),
+              j["service_time_ms"]["p50"].get<double>() * 0.01 + 0.002);
 }
 
 }  // namespace
