@@ -63,6 +63,9 @@ enum class ChunkType : uint16_t {
   // priority, so the target never waits for it). A reader replaces the
   // stack's frames; one that predates the type keeps the addresses.
   stack_symbols = 19,
+  // 20: the load summary (bench).
+  // Per-second /proc readings of the target processes and the machine.
+  resources = 21,
 };
 
 const char* chunk_type_name(uint16_t type);

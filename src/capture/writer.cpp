@@ -41,6 +41,7 @@ size_t approx_size(const CpuSample&) { return sizeof(CpuSample); }
 size_t approx_size(const OffCpuInterval&) { return sizeof(OffCpuInterval); }
 size_t approx_size(const CpuAccounting&) { return sizeof(CpuAccounting); }
 size_t approx_size(const RequestRecord&) { return sizeof(RequestRecord); }
+size_t approx_size(const ResourceSample&) { return sizeof(ResourceSample); }
 
 class FileCaptureWriter final : public CaptureWriter {
  public:
@@ -84,6 +85,7 @@ class FileCaptureWriter final : public CaptureWriter {
   void add_offcpu(const OffCpuInterval& o) override { add(offcpu_, o); }
   void add_cpu_accounting(const CpuAccounting& a) override { add(cpu_accounting_, a); }
   void add_request(const RequestRecord& r) override { add(requests_, r); }
+  void add_resource(const ResourceSample& r) override { add(resources_, r); }
   void set_drops(const DropCounters& drops) override {
     drops_ = drops;
     drops_dirty_ = true;
@@ -115,6 +117,7 @@ class FileCaptureWriter final : public CaptureWriter {
         if (extra.type != 0) LOADPROF_CHECK(append(out, extra));
       }
       if (!requests_.empty()) LOADPROF_CHECK(append(out, encode_requests(requests_)));
+      if (!resources_.empty()) LOADPROF_CHECK(append(out, encode_resources(resources_)));
       if (drops_dirty_) LOADPROF_CHECK(append(out, encode_drops(drops_)));
       return write_all(out);
     };
@@ -179,6 +182,7 @@ class FileCaptureWriter final : public CaptureWriter {
     offcpu_.clear();
     cpu_accounting_.clear();
     requests_.clear();
+    resources_.clear();
     drops_dirty_ = false;
     pending_bytes_ = 0;
   }
@@ -197,6 +201,7 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<OffCpuInterval> offcpu_;
   std::vector<CpuAccounting> cpu_accounting_;
   std::vector<RequestRecord> requests_;
+  std::vector<ResourceSample> resources_;
   DropCounters drops_;
   bool drops_dirty_ = false;
   uint64_t next_frame_id_ = 0;
@@ -234,6 +239,7 @@ Result<void> write_whole_capture(const std::string& path, const Capture& capture
   for (const auto& o : capture.offcpu) writer->add_offcpu(o);
   for (const auto& a : capture.cpu_accounting) writer->add_cpu_accounting(a);
   for (const auto& r : capture.requests) writer->add_request(r);
+  for (const auto& r : capture.resources) writer->add_resource(r);
   if (!capture.drops.empty()) writer->set_drops(capture.drops);
   if (capture.end) return writer->finish(*capture.end);
   return writer->flush();

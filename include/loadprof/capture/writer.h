@@ -34,6 +34,7 @@ class CaptureWriter {
   virtual void add_offcpu(const OffCpuInterval& interval) = 0;
   virtual void add_cpu_accounting(const CpuAccounting& accounting) = 0;
   virtual void add_request(const RequestRecord& request) = 0;
+  virtual void add_resource(const ResourceSample& sample) = 0;
   // Cumulative counters; the last one written wins on read.
   virtual void set_drops(const DropCounters& drops) = 0;
 
