@@ -86,6 +86,14 @@ std::string recorder_cost_text(const record::RecorderCost& c) {
   }
   out += "; sideband " + std::to_string(c.sideband_kept) + " of " + std::to_string(c.sideband_read) +
          " records about the targets";
+  if (c.resource_passes > 0) {
+    char res[112];
+    std::snprintf(res, sizeof res, "; resource timeline %llu passes, %.0f us each (%s ms CPU)",
+                  static_cast<unsigned long long>(c.resource_passes),
+                  static_cast<double>(c.resource_pass_ns) / 1e3 / static_cast<double>(c.resource_passes),
+                  ms(c.resources_ns).c_str());
+    out += res;
+  }
   return out;
 }
 

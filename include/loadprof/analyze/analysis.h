@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/resources.h"
 #include "loadprof/analyze/stack_quality.h"
 #include "loadprof/capture/model.h"
 #include "loadprof/util/result.h"
@@ -210,6 +211,7 @@ struct Analysis {
   std::vector<FunctionStat> top_total;                 // by total samples, descending
   std::vector<StackStat> top_stacks;                   // by samples, descending
   std::vector<std::string> kinds;                      // profile kinds the capture holds ("cpu", ...)
+  std::vector<ResourceSecond> resources;               // per second; empty without readings
   std::vector<std::string> warnings;                   // lines the report shows first (truncation, ...)
 };
 

@@ -63,6 +63,7 @@ struct RecorderCost {
   uint64_t symbolize_ns = 0;  // stacks seen for the first time symbolized (on their own thread)
   uint64_t write_ns = 0;      // samples handed to the writer, chunks compressed and written
   uint64_t other_ns = 0;      // accounting, drop counters, target checks, the end of the capture
+  uint64_t resources_ns = 0;  // the once-a-second /proc pass of the resource timeline
   uint64_t process_ns = 0;    // the whole process (every thread), from the start of run_record
   // Process CPU in the first second of sampling, and from then to the stop
   // (steady state; 0 for recordings under a second).
@@ -77,6 +78,10 @@ struct RecorderCost {
   uint64_t symbolized_stacks = 0;
   uint64_t symbolized_at_end = 0;   // ... of which after sampling stopped (no idle CPU before)
   std::string symbolizer_priority;  // "SCHED_IDLE", "nice 19", "recorder priority"
+
+  // The resource timeline's passes (one a second) and their wall time, all together.
+  uint64_t resource_passes = 0;
+  uint64_t resource_pass_ns = 0;
 };
 
 struct RecordSummary {
