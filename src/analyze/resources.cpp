@@ -14,7 +14,8 @@ struct Sums {
   double machine_cpu_ns = 0;
   uint64_t machine_covered_ns = 0;
   bool ctxsw_known = false;
-  bool seen = false;  // some reading speaks of this second
+  bool ctxsw_missing = false;  // a process reading without them
+  bool seen = false;           // some reading speaks of this second
 };
 
 }  // namespace
@@ -52,6 +53,8 @@ std::vector<ResourceSecond> resource_timeline(const capture::Capture& c) {
         x.vol += f * static_cast<double>(r.voluntary_ctxsw);
         x.invol += f * static_cast<double>(r.involuntary_ctxsw);
         x.ctxsw_known = true;
+      } else {
+        x.ctxsw_missing = true;
       }
     }
   }
@@ -97,7 +100,9 @@ std::vector<ResourceSecond> resource_timeline(const capture::Capture& c) {
     o.write_bytes = static_cast<uint64_t>(x.write + 0.5);
     o.net_rx_bytes = static_cast<uint64_t>(x.rx + 0.5);
     o.net_tx_bytes = static_cast<uint64_t>(x.tx + 0.5);
-    if (x.ctxsw_known) {
+    // Unknown only when a process was read without them (a second without
+    // process readings had no switches to count).
+    if (x.ctxsw_known || !x.ctxsw_missing) {
       o.voluntary_ctxsw = static_cast<uint64_t>(x.vol + 0.5);
       o.involuntary_ctxsw = static_cast<uint64_t>(x.invol + 0.5);
     }

@@ -60,12 +60,16 @@ TEST_F(ResourcesE2E, TimelineShowsTheStepsTheProgramTook) {
   // (its reading comes at the start of the second, well before the step 1.5 s in).
   uint64_t rss_before = UINT64_MAX;
   bool checked_before = false;
-  uint64_t rss_after = 0, write_bytes = 0;
+  uint64_t rss_after = 0, write_bytes = 0, rx = 0, tx = 0, voluntary = 0;
   double cpu_s = 0, peak_cpu_pct = 0;
   int rows_after = 0;
   for (const auto& r : rows) {
     const uint64_t t = second_start(r);
     write_bytes += r["write_bytes"].get<uint64_t>();
+    rx += r["net_rx_bytes"].get<uint64_t>();
+    tx += r["net_tx_bytes"].get<uint64_t>();
+    ASSERT_FALSE(r["voluntary_ctxsw"].is_null()) << "taskstats unavailable (run as root)";
+    voluntary += r["voluntary_ctxsw"].get<uint64_t>();
     cpu_s += r["cpu_pct"].get<double>() / 100.0;
     peak_cpu_pct = std::max(peak_cpu_pct, r["cpu_pct"].get<double>());
     EXPECT_LE(r["machine_cpu_pct"].get<double>(), 100.0);
@@ -91,6 +95,13 @@ TEST_F(ResourcesE2E, TimelineShowsTheStepsTheProgramTook) {
   const double grow = static_cast<double>(u64(truth, "grow_bytes"));
   EXPECT_NEAR(growth, grow, 0.2 * grow) << "RSS " << rss_before << " -> " << rss_after;
   EXPECT_GE(write_bytes, u64(truth, "write_bytes"));
+  // Loopback traffic of the namespace: at least what the program sent itself (others' may add to it).
+  EXPECT_GE(rx, u64(truth, "net_bytes"));
+  EXPECT_GE(tx, u64(truth, "net_bytes"));
+  // Voluntary switches of all its threads against its own getrusage (which also counts the few before
+  // the first reading and after the last).
+  const double vol = static_cast<double>(u64(truth, "voluntary_ctxsw"));
+  EXPECT_NEAR(static_cast<double>(voluntary), vol, 0.25 * vol);
 
   // CPU: the timeline's total against the process's own CPU time; the second
   // wholly inside the 2-s busy loop against the loop's own CPU share (~100 %
@@ -108,10 +119,14 @@ TEST_F(ResourcesE2E, TimelineShowsTheStepsTheProgramTook) {
   EXPECT_NEAR(*mid_pct, loop_pct, 25.0);
   // Idle after the loop: the target took (almost) no CPU.
   auto idle_pct = analyze::target_cpu_pct(*capture, busy_end + 1'100'000'000, end_ns - 100'000'000);
-  if (idle_pct) EXPECT_LT(*idle_pct, 10.0);
+  if (idle_pct) {
+    EXPECT_LT(*idle_pct, 10.0);
+  }
   std::printf(
       "resources: RSS +%.1f MiB (program: +%.1f MiB), written %llu bytes, busy loop %.1f %% "
-      "(program: %.1f %%, mid-loop %.1f %%), CPU %.3f s (program: %.3f s)\n",
+      "(program: %.1f %%, mid-loop %.1f %%), CPU %.3f s (program: %.3f s), voluntary switches %llu "
+      "(program: %.0f), loopback rx %llu tx %llu\n",
       growth / 1048576.0, grow / 1048576.0, static_cast<unsigned long long>(write_bytes), peak_cpu_pct,
-      loop_pct, *mid_pct, cpu_s, total_cpu_s);
+      loop_pct, *mid_pct, cpu_s, total_cpu_s, static_cast<unsigned long long>(voluntary), vol,
+      static_cast<unsigned long long>(rx), static_cast<unsigned long long>(tx));
 }

@@ -22,7 +22,8 @@ struct ResourceSecond {
   uint64_t write_bytes = 0;   // storage writes queued in this second
   uint64_t net_rx_bytes = 0;  // the targets' network namespaces, loopback included
   uint64_t net_tx_bytes = 0;
-  std::optional<uint64_t> voluntary_ctxsw;  // absent when the recorder could not count them
+  // Absent when the recorder read a target but could not count them.
+  std::optional<uint64_t> voluntary_ctxsw;
   std::optional<uint64_t> involuntary_ctxsw;
   uint32_t threads = 0;
   uint32_t fds = 0;
