@@ -21,6 +21,10 @@ std::string RecordStatusLine::text(const std::string& targets, const record::Rec
                 targets.c_str(), secs / 60, secs % 60, static_cast<unsigned long long>(p.samples),
                 static_cast<unsigned long long>(p.lost), p.live_targets, p.live_targets == 1 ? "" : "es");
   std::string out = b;
+  if (p.target_cpu_pct) {
+    std::snprintf(b, sizeof b, ", target CPU %.0f %%", *p.target_cpu_pct);
+    out += b;
+  }
   out += p.phase == record::RecordProgress::Phase::finishing ? " - finishing (Ctrl-C again: at once)"
                                                              : " - Ctrl-C to stop";
   return out;

@@ -441,6 +441,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   const uint64_t sampling_start_cpu_ns = process_cpu_ns();
   std::optional<uint64_t> first_second_end_cpu_ns;
   uint64_t last_progress_ns = start_ns;
+  std::optional<double> last_target_cpu_pct;  // from the latest resource reading
   auto report = [&](RecordProgress::Phase phase, uint64_t now) {
     if (!o.progress) return;
     RecordProgress p;
@@ -452,6 +453,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     p.live_targets = collector->live_targets();
     p.launched_pid = launched ? launched->pid() : 0;
     p.command_has_terminal = launched && launched->was_given_terminal();
+    p.target_cpu_pct = last_target_cpu_pct;
     o.progress(p);
   };
   watch.check(start_ns, false);
@@ -460,7 +462,17 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   ResourceSampler resources;
   auto sample_resources = [&](uint64_t now) {
     clock.charge(cost.other_ns);
-    for (const auto& row : resources.sample(pipeline.live_pids(), now)) writer->add_resource(row);
+    const auto rows = resources.sample(pipeline.live_pids(), now);
+    uint64_t cpu_ns = 0, interval_ns = 0;
+    for (const auto& row : rows) {
+      writer->add_resource(row);
+      if (row.pid == capture::kMachinePid)
+        interval_ns = row.interval_ns;
+      else
+        cpu_ns += row.cpu_ns;
+    }
+    if (interval_ns > 0)
+      last_target_cpu_pct = static_cast<double>(cpu_ns) * 100.0 / static_cast<double>(interval_ns);
     clock.charge(cost.resources_ns);
   };
   sample_resources(start_ns);

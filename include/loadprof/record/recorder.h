@@ -27,6 +27,9 @@ struct RecordProgress {
   size_t live_targets = 0;            // target processes alive (children included)
   pid_t launched_pid = 0;             // the launched command, 0 when attached
   bool command_has_terminal = false;  // the command's group holds the terminal (Ctrl-C reaches it first)
+  // The targets' CPU over the last resource reading's interval (about the last
+  // second), in % of one CPU, summed; absent before the second reading.
+  std::optional<double> target_cpu_pct;
 };
 
 struct RecordOptions {
