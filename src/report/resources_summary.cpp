@@ -81,6 +81,14 @@ std::vector<ResourceSummaryRow> resource_summary(const std::vector<analyze::Reso
                                    : std::nullopt;
       },
       per_s);
+  size_t unknown = 0;
+  for (const auto& r : rows) unknown += r.voluntary_ctxsw.has_value() ? 0 : 1;
+  if (unknown > 0) {
+    out.push_back({"context switches",
+                   "not counted in " + std::to_string(unknown) + " of " + std::to_string(rows.size()) +
+                       " seconds (taskstats needs CAP_NET_ADMIN)",
+                   "", ""});
+  }
   add(
       "storage read", [](const auto& r) { return std::optional<double>(static_cast<double>(r.read_bytes)); },
       bytes_per_s);

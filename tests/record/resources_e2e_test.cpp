@@ -130,3 +130,34 @@ TEST_F(ResourcesE2E, TimelineShowsTheStepsTheProgramTook) {
       loop_pct, *mid_pct, cpu_s, total_cpu_s, static_cast<unsigned long long>(voluntary), vol,
       static_cast<unsigned long long>(rx), static_cast<unsigned long long>(tx));
 }
+
+// Without CAP_NET_ADMIN (dropped with setpriv, as root) taskstats refuses the
+// query: the context switches are null in report.json, and report.md says they
+// were not counted, rather than showing 0.
+TEST_F(ResourcesE2E, WithoutNetAdminContextSwitchesAreNullNotZero) {
+  const std::string dir = loadprof::testing::temp_dir();
+  const std::string cap = dir + "/cap.lpc";
+  auto rec = run({"setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin", "--", loadprof_binary(),
+                  "record", "--output", cap, "--", test_program("sleeper"), "1.5"});
+  ASSERT_EQ(rec.exit_code, 0) << rec.err;
+  auto report = run({loadprof_binary(), "report", cap, "--format", "json"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  const auto json = nlohmann::json::parse(report.out);
+  ASSERT_TRUE(json.contains("resources"));
+  int read = 0;
+  for (const auto& r : json["resources"]) {
+    if (r["processes"].get<uint32_t>() == 0) continue;
+    // Null where a reading fell in the second; 0 only in a second no reading's interval reached.
+    if (r["voluntary_ctxsw"].is_null()) {
+      ++read;
+      EXPECT_TRUE(r["involuntary_ctxsw"].is_null()) << r.dump();
+    } else {
+      EXPECT_EQ(r["voluntary_ctxsw"], 0) << r.dump();
+    }
+    EXPECT_EQ(r["threads"].get<uint32_t>(), 1u) << r.dump();  // the rest is still read
+  }
+  EXPECT_GE(read, 1);
+  auto md = run({loadprof_binary(), "report", cap});
+  EXPECT_NE(md.out.find("| context switches | not counted in "), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find(" seconds (taskstats needs CAP_NET_ADMIN) |"), std::string::npos) << md.out;
+}

@@ -362,9 +362,12 @@ TEST_F(Schema, ResourcesRowsAreValidAndSummarizedInMarkdown) {
   ASSERT_EQ(j["resources"].size(), 2u);
   EXPECT_EQ(j["resources"][0]["cpu_pct"], 50.0);
   EXPECT_EQ(j["resources"][1]["threads"], 5);
-  EXPECT_TRUE(j["resources"][1]["voluntary_ctxsw"].is_null());
+  // Second 0 holds a reading without context switches (null); second 1 no delta at all (0).
+  EXPECT_TRUE(j["resources"][0]["voluntary_ctxsw"].is_null());
+  EXPECT_EQ(j["resources"][1]["voluntary_ctxsw"], 0);
   const std::string md = markdown_of(c);
   EXPECT_NE(md.find("## Resources"), std::string::npos) << md;
+  EXPECT_NE(md.find("| context switches | not counted"), std::string::npos) << md;
   EXPECT_NE(md.find("| RSS growth |  |  | +64.0 MiB |"), std::string::npos) << md;
 }
 
