@@ -156,6 +156,7 @@ class Pipeline final : public collect::EventSink {
     if (exec) {
       symbolizer_.on_exec(pid, time_ns);
       ++generation_[pid];
+      if (auto* p = process(pid); p && p->launched) launched_exec_seen_ = true;
     }
     threads_.insert(tid);  // named here: a later sample must not rewrite it without its name
     if (pid == tid) {
@@ -243,6 +244,8 @@ class Pipeline final : public collect::EventSink {
   uint64_t stacks() const { return stacks_.size(); }
   uint64_t frames() const { return frame_ids_.size(); }
   uint64_t processes() const { return processes_.size(); }
+  // True once after the launched command's exec was delivered.
+  bool take_launched_exec() { return std::exchange(launched_exec_seen_, false); }
   // Target processes not known to have exited (roots and followed children).
   std::vector<uint32_t> live_pids() const {
     std::vector<uint32_t> pids;
@@ -336,6 +339,7 @@ class Pipeline final : public collect::EventSink {
   uint64_t samples_ = 0;
   uint64_t offcpu_intervals_ = 0;
   bool write_cpu_samples_ = true;
+  bool launched_exec_seen_ = false;
 };
 
 void apply_exit_status(capture::Process& p, const collect::ExitStatus& st) {
@@ -521,6 +525,9 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     report_symbolizer();
     uint64_t now = monotonic_ns();
     if (!first_second_end_cpu_ns && now - start_ns >= kSecondNs) first_second_end_cpu_ns = process_cpu_ns();
+    // A launched command's first reading came before its exec (loadprof's own
+    // fork: no RSS, loadprof's fds): read it again as soon as it is the command.
+    if (pipeline.take_launched_exec() && now < next_resources_ns) sample_resources(now);
     if (now >= next_resources_ns) {
       sample_resources(now);
       next_resources_ns = std::max(next_resources_ns + kSecondNs, now + kSecondNs / 2);

@@ -55,6 +55,10 @@ TEST_F(ResourcesE2E, TimelineShowsTheStepsTheProgramTook) {
   const uint64_t start_ns = u64(truth, "start_ns"), step_ns = u64(truth, "step_ns");
   const uint64_t step_done_ns = u64(truth, "step_done_ns"), end_ns = u64(truth, "end_ns");
   auto second_start = [&](const nlohmann::json& r) { return s0 + r["t_s"].get<uint64_t>() * kSecondNs; };
+  // The first second shows the program after its exec (read again then), not loadprof's fork before it.
+  EXPECT_EQ(rows[0]["t_s"], 0);
+  EXPECT_GT(rows[0]["rss_bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(rows[0]["threads"], 1);
 
   // Before the step: the first second that starts after the program began
   // (its reading comes at the start of the second, well before the step 1.5 s in).
