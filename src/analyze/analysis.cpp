@@ -90,6 +90,7 @@ uint64_t last_data_ns(const capture::Capture& c) {
     if (p.exit_ns) last = std::max(last, *p.exit_ns);
   }
   for (const auto& r : c.requests) last = std::max(last, r.end_ns);
+  for (const auto& r : c.resources) last = std::max(last, r.time_ns);
   for (const auto& s : c.clock_sync) last = std::max(last, s.monotonic_ns);
   return last;
 }
@@ -463,6 +464,7 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
   a.kinds = kinds_in_capture(c);
   a.load = load_view(c);
   a.cpu_accounting = summarize_accounting(c, start_ns, end_ns);
+  a.resources = resource_timeline(c);
 
   // Samples per (pid, stack): every later figure works on these groups, so
   // each distinct stack is walked once however many samples it has.

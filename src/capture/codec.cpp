@@ -412,6 +412,41 @@ EncodedChunk encode_requests(const std::vector<RequestRecord>& records) {
   return c;
 }
 
+// Length-prefixed records: a later version can add figures older readers skip.
+EncodedChunk encode_resources(const std::vector<ResourceSample>& records) {
+  std::string out;
+  ByteWriter w(out);
+  EncodedChunk c = start_chunk(ChunkType::resources, records.size(), w);
+  w.varint(records.size());
+  TimeRange range;
+  uint64_t prev = 0;
+  for (const auto& r : records) {
+    record(w, [&](ByteWriter& b) {
+      b.svarint(diff(r.time_ns, prev));
+      b.varint(r.pid);
+      b.varint(r.interval_ns);
+      b.varint(r.cpu_ns);
+      b.varint(r.rss_bytes);
+      b.varint(r.available_bytes);
+      b.varint(r.read_bytes);
+      b.varint(r.write_bytes);
+      b.varint(r.net_rx_bytes);
+      b.varint(r.net_tx_bytes);
+      b.varint(r.ctxsw_known ? 1 : 0);  // flags
+      b.varint(r.voluntary_ctxsw);
+      b.varint(r.involuntary_ctxsw);
+      b.varint(r.threads);
+      b.varint(r.fds);
+    });
+    prev = r.time_ns;
+    range.add(r.time_ns - std::min(r.time_ns, r.interval_ns));
+    range.add(r.time_ns);
+  }
+  range.apply(c);
+  c.payload = std::move(out);
+  return c;
+}
+
 EncodedChunk encode_drops(const DropCounters& drops) {
   std::string out;
   ByteWriter w(out);
@@ -817,6 +852,35 @@ bool decode_requests(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+bool decode_resources(Decoder& d, Capture& cap, uint32_t record_count) {
+  uint64_t n = d.r.count(2);
+  if (!check_count(d, n, record_count)) return false;
+  std::vector<ResourceSample> out(n);
+  uint64_t prev = 0;
+  for (auto& r : out) {
+    ByteReader b = record_body(d.r);
+    prev = r.time_ns = prev + uint64_t(b.svarint());
+    r.pid = b.varint32();
+    r.interval_ns = b.varint();
+    r.cpu_ns = b.varint();
+    r.rss_bytes = b.varint();
+    r.available_bytes = b.varint();
+    r.read_bytes = b.varint();
+    r.write_bytes = b.varint();
+    r.net_rx_bytes = b.varint();
+    r.net_tx_bytes = b.varint();
+    r.ctxsw_known = (b.varint() & 1) != 0;
+    r.voluntary_ctxsw = b.varint();
+    r.involuntary_ctxsw = b.varint();
+    r.threads = b.varint32();
+    r.fds = b.varint32();
+    if (!b.ok()) return d.fail("malformed resources record");
+  }
+  if (!d.ok()) return false;
+  cap.resources.insert(cap.resources.end(), out.begin(), out.end());
+  return true;
+}
+
 bool decode_drops(Decoder& d, Capture& cap, uint32_t record_count) {
   DropCounters drops;
   uint64_t probes = d.r.count(2);
@@ -939,6 +1003,9 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
       break;
     case ChunkType::load_run:
       ok = decode_load_run(d, capture, record_count);
+      break;
+    case ChunkType::resources:
+      ok = decode_resources(d, capture, record_count);
       break;
     default:
       why = "not a decodable chunk type";

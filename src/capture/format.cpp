@@ -50,6 +50,8 @@ const char* chunk_type_name(uint16_t type) {
       return "stack symbols";
     case ChunkType::load_run:
       return "load run";
+    case ChunkType::resources:
+      return "resources";
   }
   return "unknown";
 }
@@ -57,7 +59,7 @@ const char* chunk_type_name(uint16_t type) {
 bool chunk_type_known(uint16_t type) {
   return (type >= uint16_t(ChunkType::metadata) && type <= uint16_t(ChunkType::requests)) ||
          type == uint16_t(ChunkType::cpu_accounting_extra) || type == uint16_t(ChunkType::stack_symbols) ||
-         type == uint16_t(ChunkType::load_run);
+         type == uint16_t(ChunkType::load_run) || type == uint16_t(ChunkType::resources);
 }
 
 std::string encode_file_header() {

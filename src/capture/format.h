@@ -66,6 +66,8 @@ enum class ChunkType : uint16_t {
   // A load run's summary (bench): the driver's JSON and table, the measured
   // span and the stages on the capture's clock. Last wins.
   load_run = 20,
+  // Per-second /proc readings of the target processes and the machine.
+  resources = 21,
 };
 
 const char* chunk_type_name(uint16_t type);

@@ -68,6 +68,7 @@ bool is_event_chunk(uint16_t type) {
     case ChunkType::offcpu:
     case ChunkType::cpu_accounting:
     case ChunkType::requests:
+    case ChunkType::resources:
       return true;
     default:
       return false;
@@ -102,6 +103,8 @@ uint64_t record_bytes(uint16_t type) {
       return sizeof(CpuAccounting);
     case ChunkType::requests:
       return sizeof(RequestRecord);
+    case ChunkType::resources:
+      return sizeof(ResourceSample);
     case ChunkType::drops:
       return 128;
     case ChunkType::end:
@@ -142,6 +145,7 @@ uint64_t heap_bytes_per_payload_byte(uint16_t type) {
     case ChunkType::offcpu:
     case ChunkType::cpu_accounting:
     case ChunkType::requests:
+    case ChunkType::resources:
     case ChunkType::clock_sync:
       return 0;
     default:
@@ -344,6 +348,8 @@ class ChunkReader {
         return capture_.cpu_accounting.size();
       case ChunkType::requests:
         return capture_.requests.size();
+      case ChunkType::resources:
+        return capture_.resources.size();
       default:
         return 0;
     }
@@ -388,6 +394,11 @@ class ChunkReader {
       case ChunkType::requests:
         keep_tail(capture_.requests, size_before_, [&](const RequestRecord& q) {
           return overlaps(q.intended_start_ns, std::max({q.intended_start_ns, q.actual_start_ns, q.end_ns}));
+        });
+        break;
+      case ChunkType::resources:
+        keep_tail(capture_.resources, size_before_, [&](const ResourceSample& r) {
+          return overlaps(r.time_ns - std::min(r.time_ns, r.interval_ns), r.time_ns);
         });
         break;
       default:

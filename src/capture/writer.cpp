@@ -41,6 +41,7 @@ size_t approx_size(const CpuSample&) { return sizeof(CpuSample); }
 size_t approx_size(const OffCpuInterval&) { return sizeof(OffCpuInterval); }
 size_t approx_size(const CpuAccounting&) { return sizeof(CpuAccounting); }
 size_t approx_size(const RequestRecord&) { return sizeof(RequestRecord); }
+size_t approx_size(const ResourceSample&) { return sizeof(ResourceSample); }
 
 class FileCaptureWriter final : public CaptureWriter {
  public:
@@ -88,6 +89,7 @@ class FileCaptureWriter final : public CaptureWriter {
     load_run_ = run;
     load_run_dirty_ = true;
   }
+  void add_resource(const ResourceSample& r) override { add(resources_, r); }
   void set_drops(const DropCounters& drops) override {
     drops_ = drops;
     drops_dirty_ = true;
@@ -120,6 +122,7 @@ class FileCaptureWriter final : public CaptureWriter {
       }
       if (!requests_.empty()) LOADPROF_CHECK(append(out, encode_requests(requests_)));
       if (load_run_dirty_) LOADPROF_CHECK(append(out, encode_load_run(load_run_)));
+      if (!resources_.empty()) LOADPROF_CHECK(append(out, encode_resources(resources_)));
       if (drops_dirty_) LOADPROF_CHECK(append(out, encode_drops(drops_)));
       return write_all(out);
     };
@@ -184,6 +187,7 @@ class FileCaptureWriter final : public CaptureWriter {
     offcpu_.clear();
     cpu_accounting_.clear();
     requests_.clear();
+    resources_.clear();
     drops_dirty_ = false;
     load_run_dirty_ = false;
     pending_bytes_ = 0;
@@ -203,6 +207,7 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<OffCpuInterval> offcpu_;
   std::vector<CpuAccounting> cpu_accounting_;
   std::vector<RequestRecord> requests_;
+  std::vector<ResourceSample> resources_;
   DropCounters drops_;
   bool drops_dirty_ = false;
   LoadRun load_run_;
@@ -243,6 +248,7 @@ Result<void> write_whole_capture(const std::string& path, const Capture& capture
   for (const auto& a : capture.cpu_accounting) writer->add_cpu_accounting(a);
   for (const auto& r : capture.requests) writer->add_request(r);
   if (capture.load) writer->set_load_run(*capture.load);
+  for (const auto& r : capture.resources) writer->add_resource(r);
   if (!capture.drops.empty()) writer->set_drops(capture.drops);
   if (capture.end) return writer->finish(*capture.end);
   return writer->flush();

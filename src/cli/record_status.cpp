@@ -21,6 +21,10 @@ std::string RecordStatusLine::text(const std::string& targets, const record::Rec
                 targets.c_str(), secs / 60, secs % 60, static_cast<unsigned long long>(p.samples),
                 static_cast<unsigned long long>(p.lost), p.live_targets, p.live_targets == 1 ? "" : "es");
   std::string out = b;
+  if (p.target_cpu_pct) {
+    std::snprintf(b, sizeof b, ", target CPU %.0f %%", *p.target_cpu_pct);
+    out += b;
+  }
   out += p.phase == record::RecordProgress::Phase::finishing ? " - finishing (Ctrl-C again: at once)"
                                                              : " - Ctrl-C to stop";
   return out;
@@ -86,6 +90,14 @@ std::string recorder_cost_text(const record::RecorderCost& c) {
   }
   out += "; sideband " + std::to_string(c.sideband_kept) + " of " + std::to_string(c.sideband_read) +
          " records about the targets";
+  if (c.resource_passes > 0) {
+    char res[112];
+    std::snprintf(res, sizeof res, "; resource timeline %llu passes, %.0f us each (%s ms CPU)",
+                  static_cast<unsigned long long>(c.resource_passes),
+                  static_cast<double>(c.resource_pass_ns) / 1e3 / static_cast<double>(c.resource_passes),
+                  ms(c.resources_ns).c_str());
+    out += res;
+  }
   return out;
 }
 

@@ -27,6 +27,7 @@
 #include "loadprof/util/procfs.h"
 #include "loadprof/util/version.h"
 #include "recording_system_access.h"
+#include "resource_sampler.h"
 #include "stack_quality_watch.h"
 #include "stack_table.h"
 #include "symbolize_worker.h"
@@ -155,6 +156,7 @@ class Pipeline final : public collect::EventSink {
     if (exec) {
       symbolizer_.on_exec(pid, time_ns);
       ++generation_[pid];
+      if (auto* p = process(pid); p && p->launched) launched_exec_seen_ = true;
     }
     threads_.insert(tid);  // named here: a later sample must not rewrite it without its name
     if (pid == tid) {
@@ -242,6 +244,16 @@ class Pipeline final : public collect::EventSink {
   uint64_t stacks() const { return stacks_.size(); }
   uint64_t frames() const { return frame_ids_.size(); }
   uint64_t processes() const { return processes_.size(); }
+  // True once after the launched command's exec was delivered.
+  bool take_launched_exec() { return std::exchange(launched_exec_seen_, false); }
+  // Target processes not known to have exited (roots and followed children).
+  std::vector<uint32_t> live_pids() const {
+    std::vector<uint32_t> pids;
+    for (const auto& [pid, p] : processes_)
+      if (!p.exit_ns) pids.push_back(pid);
+    std::sort(pids.begin(), pids.end());
+    return pids;
+  }
   std::optional<std::string> stack_quality_warning() const { return quality_.warning(); }
 
  private:
@@ -327,6 +339,7 @@ class Pipeline final : public collect::EventSink {
   uint64_t samples_ = 0;
   uint64_t offcpu_intervals_ = 0;
   bool write_cpu_samples_ = true;
+  bool launched_exec_seen_ = false;
 };
 
 void apply_exit_status(capture::Process& p, const collect::ExitStatus& st) {
@@ -437,6 +450,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   const uint64_t sampling_start_cpu_ns = process_cpu_ns();
   std::optional<uint64_t> first_second_end_cpu_ns;
   uint64_t last_progress_ns = start_ns;
+  std::optional<double> last_target_cpu_pct;  // from the latest resource reading
   auto report = [&](RecordProgress::Phase phase, uint64_t now) {
     if (!o.progress) return;
     RecordProgress p;
@@ -448,10 +462,37 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     p.live_targets = collector->live_targets();
     p.launched_pid = launched ? launched->pid() : 0;
     p.command_has_terminal = launched && launched->was_given_terminal();
+    p.target_cpu_pct = last_target_cpu_pct;
     o.progress(p);
   };
   watch.check(start_ns, false);
   report(RecordProgress::Phase::recording, start_ns);
+  // The resource timeline: a baseline reading now, then one a second.
+  ResourceSampler resources;
+  auto sample_resources = [&](uint64_t now) {
+    clock.charge(cost.other_ns);
+    const auto rows = resources.sample(pipeline.live_pids(), now);
+    uint64_t cpu_ns = 0, interval_ns = 0;
+    for (const auto& row : rows) {
+      writer->add_resource(row);
+      if (row.pid == capture::kMachinePid)
+        interval_ns = row.interval_ns;
+      else
+        cpu_ns += row.cpu_ns;
+    }
+    if (interval_ns > 0)
+      last_target_cpu_pct = static_cast<double>(cpu_ns) * 100.0 / static_cast<double>(interval_ns);
+    clock.charge(cost.resources_ns);
+  };
+  sample_resources(start_ns);
+  uint64_t next_resources_ns = start_ns + kSecondNs;
+  // Drop counters of the collector, and the resource pass's (only when not 0).
+  auto all_drops = [&] {
+    capture::DropCounters drops = collector->drops();
+    if (resources.unreadable()) drops["resources"]["proc_unreadable"] = resources.unreadable();
+    if (resources.ctxsw_went_back()) drops["resources"]["ctxsw_went_back"] = resources.ctxsw_went_back();
+    return drops;
+  };
   const uint64_t deadline_ns =
       o.duration_ns > 0 ? start_ns + static_cast<uint64_t>(o.duration_ns) : UINT64_MAX;
   uint64_t last_flush_ns = start_ns;
@@ -471,11 +512,13 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   };
   while (true) {
     clock.charge(cost.other_ns);
-    // No later than the deadline: --duration ends on time.
+    // No later than the deadline: --duration ends on time; nor than the next
+    // resource reading, so the readings stay a second apart.
     int timeout_ms = kPollIntervalMs;
-    if (deadline_ns != UINT64_MAX) {
+    {
       const uint64_t now_ns = monotonic_ns();
-      const uint64_t left_ms = deadline_ns > now_ns ? (deadline_ns - now_ns + 999'999) / 1'000'000 : 0;
+      const uint64_t wake_ns = std::min(deadline_ns, next_resources_ns);
+      const uint64_t left_ms = wake_ns > now_ns ? (wake_ns - now_ns + 999'999) / 1'000'000 : 0;
       timeout_ms = static_cast<int>(std::min<uint64_t>(left_ms, kPollIntervalMs));
     }
     LOADPROF_CHECK(collector->poll(pipeline, timeout_ms));
@@ -486,9 +529,16 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     report_symbolizer();
     uint64_t now = monotonic_ns();
     if (!first_second_end_cpu_ns && now - start_ns >= kSecondNs) first_second_end_cpu_ns = process_cpu_ns();
+    // A launched command's first reading came before its exec (loadprof's own
+    // fork: no RSS, loadprof's fds): read it again as soon as it is the command.
+    if (pipeline.take_launched_exec() && now < next_resources_ns) sample_resources(now);
+    if (now >= next_resources_ns) {
+      sample_resources(now);
+      next_resources_ns = std::max(next_resources_ns + kSecondNs, now + kSecondNs / 2);
+    }
     if (now - last_flush_ns >= kFlushIntervalNs) {
       for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
-      writer->set_drops(collector->drops());
+      writer->set_drops(all_drops());
       clock.charge(cost.other_ns);
       if (o.on_flush) o.on_flush(*writer);
       LOADPROF_CHECK(writer->flush());
@@ -549,6 +599,8 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
 
   const uint64_t stopped_ns = monotonic_ns();
   const uint64_t stopped_cpu_ns = process_cpu_ns();
+  // The last (partial) second, read before a launched command is stopped.
+  sample_resources(stopped_ns);
   report(RecordProgress::Phase::finishing, stopped_ns);
   RecordSummary summary;
   if (run_as) summary.launched_as = run_as->describe();
@@ -567,7 +619,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   // What finish() symbolized is counted in symbolize (the worker's account).
   cost.write_ns += finishing_ns - std::min(finishing_ns, symbolizer.finish_cpu_ns());
   for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
-  summary.drops = collector->drops();
+  summary.drops = all_drops();
   report_symbolizer();
   if (auto st = symbolizer.symbolizer().stats(); st.perf_maps_refused + st.perf_maps_truncated > 0) {
     summary.drops["symbolize"]["perf_map_refused"] = st.perf_maps_refused;
@@ -607,6 +659,8 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   cost.bpf_run_ns = cs.bpf_run_ns;
   cost.sideband_read = cs.sideband_read;
   cost.sideband_kept = cs.sideband_kept;
+  cost.resource_passes = resources.passes();
+  cost.resource_pass_ns = resources.pass_ns();
   summary.cost = cost;
   summary.target_notes =
       watch.notes(summary.samples, start_ns, stopped_ns, end,

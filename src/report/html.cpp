@@ -10,6 +10,7 @@
 
 #include "loadprof/analyze/short_name.h"
 #include "loadprof/flamegraph/svg.h"
+#include "resources_summary.h"
 #include "wording.h"
 
 namespace loadprof::report {
@@ -312,6 +313,19 @@ void accounting(std::ostream& out, const analyze::Analysis& a) {
   per_second_chart(out, acc.per_second);
 }
 
+void resources(std::ostream& out, const analyze::Analysis& a) {
+  const auto rows = resource_summary(a.resources);
+  if (rows.empty()) return;
+  out << "<h2>Resources</h2>\n<p class=\"note\">" << esc(kResourcesNote)
+      << "</p>\n<table class=\"resources\">\n"
+      << "<tr><th>figure</th><th>first second</th><th>peak</th><th>last second</th></tr>\n";
+  for (const auto& r : rows) {
+    out << "<tr><td>" << esc(r.figure) << "</td><td>" << esc(r.start) << "</td><td>" << esc(r.peak)
+        << "</td><td>" << esc(r.end) << "</td></tr>\n";
+  }
+  out << "</table>\n";
+}
+
 void functions(std::ostream& out, const std::string& title, const std::vector<analyze::FunctionStat>& fs,
                bool by_self) {
   out << "<h2>" << title << "</h2>\n";
@@ -383,6 +397,7 @@ void write_html(std::ostream& out, const analyze::Analysis& a, const HtmlOptions
   stack_quality(out, a);
   lost(out, a);
   accounting(out, a);
+  resources(out, a);
   flame_graph(out, options);
   functions(out, "Top functions by self time", a.top_self, true);
   functions(out, "Top functions by total time", a.top_total, false);

@@ -220,6 +220,28 @@ json wall_json(const analyze::WallSummary& w) {
   return {{"total", wall_time_json(w.total)}, {"threads", std::move(threads)}};
 }
 
+json resources_json(const std::vector<analyze::ResourceSecond>& rows) {
+  json out = json::array();
+  for (const auto& r : rows) {
+    out.push_back({{"t_s", r.t_s},
+                   {"cpu_pct", round2(r.cpu_pct)},
+                   {"rss_bytes", r.rss_bytes},
+                   {"read_bytes", r.read_bytes},
+                   {"write_bytes", r.write_bytes},
+                   {"net_rx_bytes", r.net_rx_bytes},
+                   {"net_tx_bytes", r.net_tx_bytes},
+                   {"voluntary_ctxsw", opt_count(r.voluntary_ctxsw)},
+                   {"involuntary_ctxsw", opt_count(r.involuntary_ctxsw)},
+                   {"threads", r.threads},
+                   {"fds", r.fds},
+                   {"processes", r.processes},
+                   {"machine_cpu_pct", round2(r.machine_cpu_pct)},
+                   {"machine_mem_used_bytes", r.machine_mem_used_bytes},
+                   {"machine_mem_available_bytes", r.machine_mem_available_bytes}});
+  }
+  return out;
+}
+
 }  // namespace
 
 // A bench capture: the load run's keys (those `load --json` writes) join the
@@ -286,6 +308,8 @@ json to_json(const analyze::Analysis& a) {
       {"warnings", a.warnings}};
   if (a.wall) out["wall"] = wall_json(*a.wall);  // SPEC: present when the capture holds off-CPU data
   if (a.load) merge_load(out, *a.load);
+  // SPEC: present when the capture holds resource readings.
+  if (!a.resources.empty()) out["resources"] = resources_json(a.resources);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "loadprof/analyze/short_name.h"
+#include "resources_summary.h"
 #include "wording.h"
 
 namespace loadprof::report {
@@ -335,6 +336,17 @@ void load_run(std::ostream& out, const analyze::Analysis& a) {
 
 }  // namespace
 
+void resources(std::ostream& out, const analyze::Analysis& a) {
+  const auto rows = resource_summary(a.resources);
+  if (rows.empty()) return;
+  out << "## Resources\n\n"
+      << kResourcesNote << "\n\n| figure | first second | peak | last second |\n"
+      << "|---|---:|---:|---:|\n";
+  for (const auto& r : rows)
+    out << "| " << r.figure << " | " << r.start << " | " << r.peak << " | " << r.end << " |\n";
+  out << "\n";
+}
+
 void write_markdown(std::ostream& out, const analyze::Analysis& a) {
   header(out, a);
   load_run(out, a);
@@ -346,6 +358,7 @@ void write_markdown(std::ostream& out, const analyze::Analysis& a) {
   stack_quality(out, a);
   lost(out, a);
   accounting(out, a);
+  resources(out, a);
   functions(out, "Top functions by self time", a.top_self, true);
   functions(out, "Top functions by total time", a.top_total, false);
   stacks(out, a);

@@ -100,6 +100,14 @@ inline Capture make_reference_capture(size_t samples, uint32_t seed = 1) {
   c.cpu_accounting = {{t0, 0, 900, 5, 50, 44}, {t0, 1, 10, 0, 980, 9}, {t0 + 1'000'000'000, 0, 999, 0, 0, 0}};
   c.requests = {{t0 + 1000, t0 + 1100, 50'000, t0 + 900'000, t0 + 1'000'000, 200, 0, 512, 1, 40000, 0, 1},
                 {t0 + 2000, t0 + 2000, 0, 0, 0, 0, 3, 0, 2, 40001, 1, 65535}};
+  // Machine and process rows; one first reading (interval 0), one without ctxsw.
+  c.resources = {{t0, kMachinePid, 0, 0, 1'000'000'000, 3'000'000'000, 0, 0, 0, 0, 0, 0, false, 0, 0},
+                 {t0 + 2'000, 100, 0, 0, 40 << 20, 0, 0, 0, 0, 0, 0, 0, true, 3, 12},
+                 {t0 + 1'000'000'000, kMachinePid, 1'000'000'000, 1'400'000'000, 1'100'000'000, 2'900'000'000,
+                  0, 0, 0, 0, 0, 0, false, 0, 0},
+                 {t0 + 1'000'002'000, 100, 1'000'000'000, 990'000'000, 140 << 20, 0, 4096, 1 << 30, 777,
+                  UINT64_MAX, 1234, 5, true, 21, 1030},
+                 {t0 + 1'500'000'000, 101, 0, 0, 1 << 20, 0, 0, 0, 0, 0, 0, 0, false, 1, 3}};
   c.drops = {{"cpu", {{"ringbuf_full", 3}, {"stack_truncated", 12}}}, {"offcpu", {{"map_full", 1}}}};
   c.end = EndInfo{t0 + 10'000'000'000, true, t0 + 9'000'000'000, "interrupted"};
   return c;
@@ -155,6 +163,8 @@ inline Result<void> write_capture(const std::string& path, const Capture& c, siz
     for (size_t i = a0; i < a1; ++i) w.add_cpu_accounting(c.cpu_accounting[i]);
     auto [r0, r1] = part(b, c.requests.size());
     for (size_t i = r0; i < r1; ++i) w.add_request(c.requests[i]);
+    auto [q0, q1] = part(b, c.resources.size());
+    for (size_t i = q0; i < q1; ++i) w.add_resource(c.resources[i]);
     if (b == 0) w.set_drops({{"cpu", {{"ringbuf_full", 1}}}});
     if (b + 1 == batches) w.set_drops(c.drops);
     auto flushed = w.flush();

@@ -57,7 +57,8 @@ inline uint64_t retained_bytes(const Capture& c) {
   for (const auto& f : c.frames) n += sizeof(Frame) + str(f.function) + str(f.module) + str(f.file);
   for (const auto& s : c.stacks) n += sizeof(Stack) + s.frames.capacity() * sizeof(FrameId);
   n += c.cpu_samples.size() * sizeof(CpuSample) + c.offcpu.size() * sizeof(OffCpuInterval) +
-       c.cpu_accounting.size() * sizeof(CpuAccounting) + c.requests.size() * sizeof(RequestRecord);
+       c.cpu_accounting.size() * sizeof(CpuAccounting) + c.requests.size() * sizeof(RequestRecord) +
+       c.resources.size() * sizeof(ResourceSample);
   for (const auto& [probe, reasons] : c.drops) {
     n += 32 + sizeof(std::string) + sizeof(reasons) + str(probe);
     for (const auto& [reason, count] : reasons) n += 32 + sizeof(std::string) + sizeof(count) + str(reason);

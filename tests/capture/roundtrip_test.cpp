@@ -44,6 +44,7 @@ TEST(CaptureRoundTrip, SingleBatchAndBytesWritten) {
   for (const auto& o : want.offcpu) w.add_offcpu(o);
   for (const auto& a : want.cpu_accounting) w.add_cpu_accounting(a);
   for (const auto& r : want.requests) w.add_request(r);
+  for (const auto& r : want.resources) w.add_resource(r);
   w.set_drops(want.drops);
   ASSERT_TRUE(w.finish(*want.end).ok());
   EXPECT_EQ(w.bytes_written(), testing::read_file(file.path()).size());
@@ -52,8 +53,8 @@ TEST(CaptureRoundTrip, SingleBatchAndBytesWritten) {
   ASSERT_TRUE(got.ok()) << got.error().message;
   expect_same_records(*got, want);
   // metadata, clock sync, processes, threads, mappings, frames, stacks, samples,
-  // off-cpu, accounting, requests, drops, end: 13 chunks, one per kind.
-  EXPECT_EQ(got->read_info.chunks_read, 13u);
+  // off-cpu, accounting, requests, resources, drops, end: 14 chunks, one per kind.
+  EXPECT_EQ(got->read_info.chunks_read, 14u);
 }
 
 TEST(CaptureRoundTrip, WithoutEndChunkIsValid) {
@@ -289,6 +290,34 @@ TEST(CaptureRoundTrip, LoadRunLastWinsAndSurvivesAWindow) {
   ASSERT_TRUE(windowed.ok()) << windowed.error().message;
   ASSERT_TRUE(windowed->load.has_value());
   EXPECT_EQ(windowed->load->stages.size(), 2u);
+}
+
+}  // namespace
+}  // namespace loadprof::capture
+
+namespace loadprof::capture {
+namespace {
+
+// Resource readings (type 21) keep every field, and a window keeps the
+// readings whose interval [time - interval, time] touches it.
+TEST(CaptureWindow, ResourceReadingsWhoseIntervalTouchesTheWindowAreKept) {
+  testing::TempPath file("window_res.lpc");
+  Capture all = testing::make_reference_capture(10);
+  ASSERT_TRUE(testing::write_capture(file.path(), all, 1).ok());
+  auto whole = read_capture(file.path());
+  ASSERT_TRUE(whole.ok()) << whole.error().message;
+  EXPECT_EQ(whole->resources, all.resources);
+  EXPECT_EQ(whole->read_info.chunks_skipped_unknown, 0u);
+  const uint64_t t0 = all.metadata.start_monotonic_ns;
+  // [t0 + 0.5 s, t0 + 0.6 s]: inside the intervals of the readings at t0 + 1 s only.
+  auto got = read_capture(file.path(), ReadOptions{t0 + 500'000'000, t0 + 600'000'000});
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->resources.size(), 2u);
+  EXPECT_EQ(got->resources[0], all.resources[2]);
+  EXPECT_EQ(got->resources[1], all.resources[3]);
+  auto none = read_capture(file.path(), ReadOptions{t0 + 5'000'000'000, t0 + 6'000'000'000});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->resources.empty());
 }
 
 }  // namespace

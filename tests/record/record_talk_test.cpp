@@ -108,14 +108,17 @@ std::string run_on_pty(const std::vector<std::string>& argv, int* exit_status) {
   return text;
 }
 
-// The sample counts of the status lines drawn, in order.
-std::vector<uint64_t> status_samples(const std::string& text) {
+// The sample counts of the status lines drawn, in order; the target CPU %
+// each shows (-1 when it shows none) in cpu_pct.
+std::vector<uint64_t> status_samples(const std::string& text, std::vector<int>* cpu_pct = nullptr) {
   static const std::regex line(
       "\r\x1b\\[Krecording pid [0-9]+: [0-9]+:[0-9]{2} elapsed, ([0-9]+) samples, "
-      "[0-9]+ lost, 1 process alive - Ctrl-C to stop");
+      "[0-9]+ lost, 1 process alive(, target CPU ([0-9]+) %)? - Ctrl-C to stop");
   std::vector<uint64_t> out;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), line); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), line); it != std::sregex_iterator(); ++it) {
     out.push_back(std::stoull((*it)[1]));
+    if (cpu_pct) cpu_pct->push_back((*it)[3].matched ? std::stoi((*it)[3]) : -1);
+  }
   return out;
 }
 
@@ -131,11 +134,19 @@ TEST_F(RecordTalk, StatusLineOnATerminalAndNoneWhenPiped) {
   ASSERT_TRUE(WIFEXITED(status)) << text;
   EXPECT_EQ(WEXITSTATUS(status), 0) << text;
   // Redrawn about once a second (at the start, then at 1, 2 and 3 s), the samples growing.
-  auto samples = status_samples(text);
+  std::vector<int> cpu_pct;
+  auto samples = status_samples(text, &cpu_pct);
   ASSERT_GE(samples.size(), 3u) << text;
   EXPECT_LE(samples.size(), 6u) << text;
   EXPECT_GT(samples.back(), samples.front() + 100) << text;  // hot burns a CPU: ~99 samples a second
   for (size_t i = 1; i < samples.size(); ++i) EXPECT_GE(samples[i], samples[i - 1]) << text;
+  // The target's CPU from the second line on (the first comes before a second reading): hot keeps one
+  // thread busy, so at most one CPU's worth, and well above nothing even on a busy machine.
+  EXPECT_EQ(cpu_pct.front(), -1) << text;
+  for (size_t i = 1; i < cpu_pct.size(); ++i) {
+    EXPECT_GE(cpu_pct[i], 20) << text;
+    EXPECT_LE(cpu_pct[i], 110) << text;
+  }
   // Erased before the summary, which starts on a clean line.
   EXPECT_NE(text.find("\r\x1b[Krecorded "), std::string::npos) << text;
 

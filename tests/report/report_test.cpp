@@ -335,3 +335,41 @@ TEST(Flamegraph, SvgFromFoldedLines) {
 
 }  // namespace
 }  // namespace loadprof::report
+
+namespace loadprof::report {
+namespace {
+
+// Resource readings: the "resources" rows are valid against the schema, and
+// report.md gets its Resources section (absent without readings).
+TEST_F(Schema, ResourcesRowsAreValidAndSummarizedInMarkdown) {
+  auto c = sample_capture();
+  EXPECT_EQ(markdown_of(c).find("## Resources"), std::string::npos);
+  const uint64_t t = testing::kStartNs, s = 1'000'000'000;
+  capture::ResourceSample m0{t, capture::kMachinePid, 0, 0, 900 << 20, 3000u << 20};
+  capture::ResourceSample m1{t + s, capture::kMachinePid, s, s, 950 << 20, 2950u << 20};
+  capture::ResourceSample p0{t, 100, 0, 0, 10 << 20};
+  p0.threads = 1;
+  p0.fds = 4;
+  capture::ResourceSample p1{t + s, 100, s, s / 2, 74 << 20};
+  p1.threads = 5;
+  p1.fds = 104;
+  p1.write_bytes = 8 << 20;
+  c.resources = {m0, p0, m1, p1};
+  const std::string text = json_text_of(c);
+  auto r = validate(text);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const ordered_json j = ordered_json::parse(text);
+  ASSERT_EQ(j["resources"].size(), 2u);
+  EXPECT_EQ(j["resources"][0]["cpu_pct"], 50.0);
+  EXPECT_EQ(j["resources"][1]["threads"], 5);
+  // Second 0 holds a reading without context switches (null); second 1 no delta at all (0).
+  EXPECT_TRUE(j["resources"][0]["voluntary_ctxsw"].is_null());
+  EXPECT_EQ(j["resources"][1]["voluntary_ctxsw"], 0);
+  const std::string md = markdown_of(c);
+  EXPECT_NE(md.find("## Resources"), std::string::npos) << md;
+  EXPECT_NE(md.find("| context switches | not counted"), std::string::npos) << md;
+  EXPECT_NE(md.find("| RSS growth |  |  | +64.0 MiB |"), std::string::npos) << md;
+}
+
+}  // namespace
+}  // namespace loadprof::report

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "loadprof/analyze/load_run.h"
+#include "loadprof/analyze/resources.h"
 #include "loadprof/analyze/stack_quality.h"
 #include "loadprof/capture/model.h"
 #include "loadprof/util/result.h"
@@ -211,6 +212,7 @@ struct Analysis {
   std::vector<FunctionStat> top_total;                 // by total samples, descending
   std::vector<StackStat> top_stacks;                   // by samples, descending
   std::vector<std::string> kinds;                      // profile kinds the capture holds ("cpu", ...)
+  std::vector<ResourceSecond> resources;               // per second; empty without readings
   std::vector<std::string> warnings;                   // lines the report shows first (truncation, ...)
   std::optional<LoadView> load;                        // bench captures: the load run
 };

@@ -196,6 +196,46 @@ struct LoadRun {
   friend bool operator==(const LoadRun&, const LoadRun&) = default;
 };
 
+// One reading of /proc, about once a second, for one target process (pid >
+// 0) or for the machine (pid kMachinePid). Counters are deltas over
+// [time_ns - interval_ns, time_ns], since the previous reading of the same
+// pid (interval_ns 0 on its first reading, whose deltas are 0); rss_bytes,
+// available_bytes, threads and fds are the values at time_ns.
+inline constexpr uint32_t kMachinePid = 0;
+struct ResourceSample {
+  uint64_t time_ns = 0;
+  uint32_t pid = 0;
+  uint64_t interval_ns = 0;
+  // Process: utime + stime of all its threads (/proc/PID/stat). Machine: busy
+  // time of all CPUs (/proc/stat: all but idle and iowait).
+  uint64_t cpu_ns = 0;
+  // Process: resident set (/proc/PID/stat rss x page size). Machine: memory
+  // in use (/proc/meminfo MemTotal - MemAvailable).
+  uint64_t rss_bytes = 0;
+  uint64_t available_bytes = 0;  // machine: MemAvailable; 0 for a process
+  // /proc/PID/io read_bytes / write_bytes, all threads: bytes fetched from
+  // storage (page-cache hits are not in it) and bytes dirtied for storage
+  // (counted when dirtied, before they reach the disk); tmpfs, pipes and
+  // sockets are in neither. 0 for the machine.
+  uint64_t read_bytes = 0;
+  uint64_t write_bytes = 0;
+  // /proc/PID/net/dev, every interface loopback included: the traffic of the
+  // process's network namespace, not of the process. Written on the first
+  // process of each namespace in a pass, 0 on the others (sums are not
+  // counted twice). 0 for the machine.
+  uint64_t net_rx_bytes = 0;
+  uint64_t net_tx_bytes = 0;
+  // Context switches of all live threads (taskstats, summed by the kernel);
+  // ctxsw_known false when that source was unavailable (then both are 0).
+  uint64_t voluntary_ctxsw = 0;
+  uint64_t involuntary_ctxsw = 0;
+  bool ctxsw_known = false;
+  uint32_t threads = 0;  // /proc/PID/stat num_threads; machine: 0
+  uint32_t fds = 0;      // entries of /proc/PID/fd; machine: 0
+
+  friend bool operator==(const ResourceSample&, const ResourceSample&) = default;
+};
+
 // How the capture ended.
 struct EndInfo {
   uint64_t end_ns = 0;
@@ -231,7 +271,8 @@ struct Capture {
   std::vector<OffCpuInterval> offcpu;
   std::vector<CpuAccounting> cpu_accounting;
   std::vector<RequestRecord> requests;
-  std::optional<LoadRun> load;  // bench captures; the last load-run record wins
+  std::optional<LoadRun> load;            // bench captures; the last load-run record wins
+  std::vector<ResourceSample> resources;  // readings of /proc, about once a second
   DropCounters drops;
   std::optional<EndInfo> end;  // absent when the recorder died before the end
   ReadInfo read_info;

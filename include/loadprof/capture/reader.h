@@ -1,9 +1,9 @@
 // .lpc reader: recovers every complete chunk before damage (read_info says
 // where), skips unknown chunk types, rejects garbage or an empty file with a
 // corrupt_input error naming the offset. A time window keeps only the events
-// (samples, off-CPU intervals, accounting, requests) that touch it and skips
-// whole chunks outside it without decompressing them. The memory the decoded
-// records take is bounded relative to the file's size (a few kilobytes of
+// (samples, off-CPU intervals, accounting, requests, resource readings) that
+// touch it and skips whole chunks outside it without decompressing them. The
+// memory the decoded records take is bounded relative to the file's size (a few kilobytes of
 // zstd can claim gigabytes of records): past the bound the read fails with a
 // corrupt_input error naming the offset, unless the caller lifts it.
 #pragma once
@@ -19,8 +19,8 @@ namespace loadprof::capture {
 
 struct ReadOptions {
   // Events kept: samples with time in [start, end]; intervals, seconds and
-  // requests overlapping it. Metadata, processes, threads, maps, frames,
-  // stacks, drops and end are always read whole.
+  // requests and resource readings overlapping it. Metadata, processes,
+  // threads, maps, frames, stacks, drops and end are always read whole.
   uint64_t window_start_ns = 0;
   uint64_t window_end_ns = UINT64_MAX;
   // Bound on the memory the decoded records may take (ReadInfo::decoded_bytes).

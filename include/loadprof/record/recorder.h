@@ -28,6 +28,9 @@ struct RecordProgress {
   size_t live_targets = 0;            // target processes alive (children included)
   pid_t launched_pid = 0;             // the launched command, 0 when attached
   bool command_has_terminal = false;  // the command's group holds the terminal (Ctrl-C reaches it first)
+  // The targets' CPU over the last resource reading's interval (about the last
+  // second), in % of one CPU, summed; absent before the second reading.
+  std::optional<double> target_cpu_pct;
 };
 
 struct RecordOptions {
@@ -83,6 +86,7 @@ struct RecorderCost {
   uint64_t symbolize_ns = 0;  // stacks seen for the first time symbolized (on their own thread)
   uint64_t write_ns = 0;      // samples handed to the writer, chunks compressed and written
   uint64_t other_ns = 0;      // accounting, drop counters, target checks, the end of the capture
+  uint64_t resources_ns = 0;  // the once-a-second /proc pass of the resource timeline
   uint64_t process_ns = 0;    // the whole process (every thread), from the start of run_record
   // Process CPU in the first second of sampling, and from then to the stop
   // (steady state; 0 for recordings under a second).
@@ -97,6 +101,10 @@ struct RecorderCost {
   uint64_t symbolized_stacks = 0;
   uint64_t symbolized_at_end = 0;   // ... of which after sampling stopped (no idle CPU before)
   std::string symbolizer_priority;  // "SCHED_IDLE", "nice 19", "recorder priority"
+
+  // The resource timeline's passes (one a second) and their wall time, all together.
+  uint64_t resource_passes = 0;
+  uint64_t resource_pass_ns = 0;
 };
 
 struct RecordSummary {
