@@ -254,6 +254,11 @@ json to_json(const analyze::Analysis& a) {
       {"capture", capture_json(a)},
       {"warnings", a.warnings}};
   if (a.wall) out["wall"] = wall_json(*a.wall);  // SPEC: present when the capture holds off-CPU data
+  if (a.window) {  // report --window: the part of the capture every figure is of
+    out["window"] = {{"start_s", round2(a.window->start_s)},
+                     {"end_s", round2(a.window->end_s)},
+                     {"capture_duration_s", round2(a.window->capture_duration_s)}};
+  }
   return out;
 }
 

@@ -71,6 +71,10 @@ void header(std::ostream& out, const analyze::Analysis& a) {
     if (!c.unwind.empty()) out << "; unwinding: " << c.unwind;
     out << "\n";
   }
+  if (a.window) {
+    out << "- Window: " << fixed2(a.window->start_s) << ".." << fixed2(a.window->end_s) << " s of a "
+        << fixed2(a.window->capture_duration_s) << " s capture (--window): every figure is of it\n";
+  }
   if (a.group_by == "module") out << "- Frames grouped by module (--group-by module)\n";
   out << "- Duration: " << fixed2(a.duration_s) << " s" << (a.duration_estimated ? " (estimated)" : "")
       << "; ended by: " << a.end_reason << "\n";
