@@ -3,8 +3,6 @@
 // stacked bar chart (one bar per second); the flame graph comes in rendered.
 #include "loadprof/report/html.h"
 
-#include "wording.h"
-
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -12,6 +10,7 @@
 
 #include "loadprof/analyze/short_name.h"
 #include "loadprof/flamegraph/svg.h"
+#include "wording.h"
 
 namespace loadprof::report {
 namespace {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/load_run.h"
 #include "loadprof/analyze/stack_quality.h"
 #include "loadprof/capture/model.h"
 #include "loadprof/capture/window.h"
@@ -221,6 +222,7 @@ struct Analysis {
   std::vector<StackStat> top_stacks;                   // by samples, descending
   std::vector<std::string> kinds;                      // profile kinds the capture holds ("cpu", ...)
   std::vector<std::string> warnings;                   // lines the report shows first (truncation, ...)
+  std::optional<LoadView> load;                        // bench captures: the load run
 };
 
 struct AnalysisOptions {
