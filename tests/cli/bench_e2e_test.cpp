@@ -1,0 +1,193 @@
+// `loadprof bench` end to end, real BPF, against tests/programs/slow_server
+// (every 10th request burns 5 ms of CPU in burn_slow_request): launch mode
+// (`-- slow_server`) and attach mode (`--pid`) give a capture whose report has
+// the requests, latency percentiles (p99 >= the burn), stages and samples, with
+// burn_slow_request among the hot functions; Ctrl-C mid-bench leaves a valid
+// capture marked interrupted; a target that never listens exits 4 within the
+// bound; a broken SLO exits 1 with the capture written; the request log
+// round-trips through the capture with no loss at 10,000 req/s (a short run
+// here; bench/load/request_log.sh runs the 30 s one).
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "loadprof/capture/reader.h"
+#include "support/privilege.h"
+#include "support/run.h"
+#include "support/server_child.h"
+
+using json = nlohmann::json;
+using loadprof::testing::loadprof_binary;
+using loadprof::testing::run;
+using loadprof::testing::RunResult;
+using loadprof::testing::ServerChild;
+using loadprof::testing::test_program;
+
+namespace {
+
+constexpr double kBurnMs = 5.0;
+
+int unused_port() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+std::string url_of(int port) { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+
+json report_json(const std::string& capture, int* exit_code = nullptr) {
+  auto r = run({loadprof_binary(), "report", capture, "--format", "json"});
+  if (exit_code) *exit_code = r.exit_code;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return json::parse(r.out, nullptr, false);
+}
+
+bool has_function(const json& functions, const std::string& name) {
+  for (const auto& f : functions)
+    if (f["name"] == name) return true;
+  return false;
+}
+
+// What every bench report must hold: the load's keys and the profile's.
+void expect_bench_report(const json& j, const std::string& what) {
+  SCOPED_TRACE(what);
+  ASSERT_FALSE(j.is_discarded());
+  ASSERT_TRUE(j.contains("requests")) << j.dump().substr(0, 2000);
+  const uint64_t requests = j["requests"].get<uint64_t>();
+  EXPECT_GE(requests, 500u);
+  EXPECT_EQ(j["errors"].get<uint64_t>(), 0u);
+  const json& lat = j["latency_ms"];
+  std::printf("%s: %llu requests, p50 %.3f p99 %.3f ms, %llu cpu samples\n", what.c_str(),
+              static_cast<unsigned long long>(requests), lat["p50"].get<double>(), lat["p99"].get<double>(),
+              static_cast<unsigned long long>(j["samples"]["cpu"].get<uint64_t>()));
+  EXPECT_GE(lat["p99"].get<double>(), kBurnMs);
+  EXPECT_LT(lat["p50"].get<double>(), kBurnMs);
+  ASSERT_TRUE(j["stages"].is_array());
+  ASSERT_FALSE(j["stages"].empty());
+  EXPECT_EQ(j["stages"][0]["requests"].get<uint64_t>(), requests);
+  EXPECT_GT(j["samples"]["cpu"].get<uint64_t>(), 100u);
+  // A tenth of the requests burn 5 ms each: at 200 req/s that is 100 ms of every second.
+  EXPECT_TRUE(has_function(j["top_functions"]["by_self"], "burn_slow_request"))
+      << j["top_functions"]["by_self"].dump();
+}
+
+class BenchE2E : public ::testing::Test {
+ protected:
+  void SetUp() override { LOADPROF_REQUIRE_BPF_PRIVILEGES(); }
+  std::string dir_ = loadprof::testing::temp_dir();
+};
+
+TEST_F(BenchE2E, LaunchModeReportHasRequestsLatencyStagesAndSamples) {
+  const int port = unused_port();
+  const std::string cap = dir_ + "/launch.lpc";
+  auto r = run({loadprof_binary(), "bench", url_of(port), "--rate", "200", "--duration", "6s", "--frequency",
+                "999", "--output", cap, "--", test_program("slow_server"), "--port", std::to_string(port),
+                "--burn-ms", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_bench_report(report_json(cap), "launch");
+  auto truth = loadprof::testing::ground_truth_lines(r.out, "slow_server");
+  if (!truth.empty()) {  // the launched server stopped by bench prints what it served
+    const json j = report_json(cap);
+    EXPECT_GE(std::stoull(truth[0]["requests"]), j["requests"].get<uint64_t>());
+  }
+}
+
+TEST_F(BenchE2E, AttachModeLeavesTheTargetRunning) {
+  ServerChild server({test_program("slow_server"), "--burn-ms", "5"});
+  ASSERT_GT(server.port(), 0);
+  const std::string cap = dir_ + "/attach.lpc";
+  auto r = run({loadprof_binary(), "bench", server.url(), "--pid", std::to_string(server.pid()), "--rate",
+                "200", "--duration", "6s", "--frequency", "999", "--output", cap});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(kill(server.pid(), 0), 0) << "attach mode stopped the target";
+  const json j = report_json(cap);
+  expect_bench_report(j, "attach");
+  auto truth = loadprof::testing::ground_truth_lines(server.stop(), "slow_server");
+  ASSERT_EQ(truth.size(), 1u);
+  EXPECT_EQ(std::stoull(truth[0]["requests"]), j["requests"].get<uint64_t>());
+}
+
+TEST_F(BenchE2E, CtrlCMidBenchLeavesAValidCaptureMarkedInterrupted) {
+  const int port = unused_port();
+  const std::string cap = dir_ + "/interrupted.lpc";
+  auto r = run({loadprof_binary(), "bench", url_of(port), "--rate", "200", "--duration", "30s", "--output",
+                cap, "--", test_program("slow_server"), "--port", std::to_string(port)},
+               3000, SIGINT);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int code = -1;
+  const json j = report_json(cap, &code);
+  ASSERT_EQ(code, 0);
+  EXPECT_TRUE(j["interrupted"].get<bool>());
+  EXPECT_GT(j["requests"].get<uint64_t>(), 100u);
+  EXPECT_LT(j["duration_s"].get<double>(), 10.0);
+  EXPECT_FALSE(j["capture"]["truncated"].get<bool>());
+}
+
+TEST_F(BenchE2E, TargetThatNeverListensExits4WithinTheBound) {
+  const int port = unused_port();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run({loadprof_binary(), "bench", url_of(port), "--rate", "10", "--duration", "5s",
+                "--listen-timeout", "4s", "--output", dir_ + "/never.lpc", "--", "sleep", "60"});
+  const double took_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("never listens (--listen-timeout 4s): exit %d after %.2f s: %s", r.exit_code, took_s,
+              r.err.c_str());
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_GE(took_s, 4.0);   // it waited the bound ...
+  EXPECT_LT(took_s, 10.0);  // ... and not the 60 s of the target's own life
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(std::to_string(port)), std::string::npos) << r.err;
+}
+
+TEST_F(BenchE2E, BrokenSloExits1WithTheCaptureWritten) {
+  const int port = unused_port();
+  const std::string cap = dir_ + "/slo.lpc";
+  auto r = run({loadprof_binary(), "bench", url_of(port), "--rate", "200", "--duration", "3s", "--slo",
+                "p99<1ms", "--output", cap, "--", test_program("slow_server"), "--port", std::to_string(port),
+                "--burn-ms", "5"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const json j = report_json(cap);
+  ASSERT_TRUE(j.contains("latency_ms"));
+  EXPECT_GE(j["latency_ms"]["p99"].get<double>(), kBurnMs);
+}
+
+// Every request the driver counted is in the capture's request log, none
+// dropped. 10,000 req/s for 5 s here; LOADPROF_LOG_TEST_SECONDS=30 (what
+// bench/load/bench_log.sh sets) for the 30 s.
+TEST_F(BenchE2E, RequestLogRoundTripsWithoutLossAt10kRps) {
+  const char* env = std::getenv("LOADPROF_LOG_TEST_SECONDS");
+  const int seconds = env ? std::atoi(env) : 5;
+  ASSERT_GT(seconds, 0);
+  const int port = unused_port();
+  const std::string cap = dir_ + "/log.lpc";
+  auto r = run({loadprof_binary(), "bench", url_of(port), "--rate", "10000", "--duration",
+                std::to_string(seconds) + "s", "--output", cap, "--", test_program("slow_server"), "--port",
+                std::to_string(port), "--every", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto c = loadprof::capture::read_capture(cap);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_TRUE(c->load.has_value());
+  const json summary = json::parse(c->load->summary_json);
+  const uint64_t counted = summary["requests"].get<uint64_t>();
+  std::printf("10k req/s for %d s: %zu requests in the capture, %llu logged, %llu dropped, %llu counted\n",
+              seconds, c->requests.size(), static_cast<unsigned long long>(c->load->log_records),
+              static_cast<unsigned long long>(c->load->log_dropped),
+              static_cast<unsigned long long>(counted));
+  EXPECT_EQ(c->load->log_dropped, 0u);
+  EXPECT_EQ(c->requests.size(), c->load->log_records);
+  EXPECT_GE(c->requests.size(), counted);  // the log holds the warmup's too
+  EXPECT_GT(counted, 5'000u * seconds);    // half the offered load at least, on 2 busy CPUs
+}
+
+}  // namespace
