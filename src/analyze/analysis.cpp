@@ -457,6 +457,7 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
 
   a.kinds = kinds_in_capture(c);
   a.load = load_view(c);
+  if (options.window) a.window_load = window_load(c, *options.window);
   a.cpu_accounting = summarize_accounting(c, start_ns, from_ns, to_ns);
 
   // Samples per (pid, stack): every later figure works on these groups, so

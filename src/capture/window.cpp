@@ -123,6 +123,15 @@ void restrict_to_window(Capture& c, const PlacedWindow& w) {
   c.cpu_accounting.resize(kept);
 
   std::erase_if(c.requests, [&](const RequestRecord& r) { return !inside(r.intended_start_ns); });
+
+  // A load run's stages are clipped to the window (one outside it ends where
+  // it starts); its measured span stays as run: its time series counts from it.
+  if (c.load) {
+    for (auto& s : c.load->stages) {
+      s.start_ns = std::clamp(s.start_ns, w.start_ns, w.end_ns);
+      s.end_ns = std::clamp(s.end_ns, s.start_ns, w.end_ns);
+    }
+  }
 }
 
 }  // namespace loadprof::capture

@@ -144,6 +144,24 @@ TEST(TimeWindowCut, AccountingOfASecondPartlyInsideIsProrated) {
   EXPECT_EQ(c.cpu_accounting[1].target, 38u);  // 37.5
 }
 
+TEST(TimeWindowCut, LoadStagesAreClippedAndTheMeasuredSpanKept) {
+  Capture c = ten_seconds();
+  const uint64_t t0 = c.metadata.start_monotonic_ns;
+  LoadRun run;
+  run.measured_start_ns = t0 + 1 * kS;
+  run.measured_end_ns = t0 + 9 * kS;
+  run.stages = {{t0 + 1 * kS, t0 + 3 * kS}, {t0 + 3 * kS, t0 + 6 * kS}, {t0 + 6 * kS, t0 + 9 * kS}};
+  c.load = run;
+  restrict_to_window(c, PlacedWindow{t0 + 4 * kS, t0 + 5 * kS});
+  ASSERT_EQ(c.load->stages.size(), 3u);
+  EXPECT_EQ(c.load->stages[0].start_ns, c.load->stages[0].end_ns);  // before the window: empty
+  EXPECT_EQ(c.load->stages[1].start_ns, t0 + 4 * kS);
+  EXPECT_EQ(c.load->stages[1].end_ns, t0 + 5 * kS);
+  EXPECT_EQ(c.load->stages[2].start_ns, c.load->stages[2].end_ns);  // after it: empty
+  EXPECT_EQ(c.load->measured_start_ns, t0 + 1 * kS);
+  EXPECT_EQ(c.load->measured_end_ns, t0 + 9 * kS);
+}
+
 // The reader places a window given from the capture's start when it meets the
 // metadata, and skips the sample chunks outside it without decoding them.
 TEST(TimeWindowRead, FromTheCaptureStartSkipsChunksOutside) {

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "loadprof/capture/reader.h"
+#include "report/schema_check.h"
 #include "support/privilege.h"
 #include "support/run.h"
 #include "support/server_child.h"
@@ -188,6 +189,49 @@ TEST_F(BenchE2E, RequestLogRoundTripsWithoutLossAt10kRps) {
   EXPECT_EQ(c->requests.size(), c->load->log_records);
   EXPECT_GE(c->requests.size(), counted);  // the log holds the warmup's too
   EXPECT_GT(counted, 5'000u * seconds);    // half the offered load at least, on 2 busy CPUs
+}
+
+// report --window on a bench capture: the load figures are the window's,
+// counted from the request log. Two stages, 100 then 300 req/s: a window on
+// each holds its rate's requests and only its stage.
+TEST_F(BenchE2E, WindowOnABenchCaptureCountsTheWindowsRequests) {
+  const int port = unused_port();
+  const std::string cap = dir_ + "/stages.lpc";
+  auto r = run({loadprof_binary(), "bench", url_of(port), "--stages", "3s:100,3s:300", "--output", cap, "--",
+                test_program("slow_server"), "--port", std::to_string(port)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto c = loadprof::capture::read_capture(cap);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_TRUE(c->load.has_value());
+  ASSERT_EQ(c->load->stages.size(), 2u);
+  const uint64_t t0 = c->metadata.start_monotonic_ns;
+  const double rates[] = {100, 300};
+  for (size_t i = 0; i < 2; ++i) {
+    SCOPED_TRACE(i);
+    // The stage less 0.5 s at each end.
+    const double from_s = static_cast<double>(c->load->stages[i].start_ns - t0) / 1e9 + 0.5;
+    const double to_s = static_cast<double>(c->load->stages[i].end_ns - t0) / 1e9 - 0.5;
+    char window[64];
+    std::snprintf(window, sizeof window, "%.3f..%.3f", from_s, to_s);
+    auto rep = run({loadprof_binary(), "report", cap, "--window", window, "--format", "json"});
+    ASSERT_EQ(rep.exit_code, 0) << rep.err;
+    const json j = json::parse(rep.out);
+    const double want = rates[i] * (to_s - from_s);
+    std::printf("stage %zu window %s: %llu requests (%.0f asked), %.1f req/s, p99 %.3f ms, %zu stage(s)\n",
+                i + 1, window, static_cast<unsigned long long>(j["requests"].get<uint64_t>()), want,
+                j["throughput_rps"].get<double>(), j["latency_ms"]["p99"].get<double>(), j["stages"].size());
+    EXPECT_NEAR(j["requests"].get<double>(), want, 0.05 * want);
+    EXPECT_NEAR(j["throughput_rps"].get<double>(), rates[i], 0.05 * rates[i]);
+    EXPECT_GE(j["latency_ms"]["p99"].get<double>(), kBurnMs);  // every 10th burns 5 ms
+    ASSERT_EQ(j["stages"].size(), 1u);
+    EXPECT_EQ(j["stages"][0]["rate_start_rps"].get<double>(), rates[i]);
+    EXPECT_EQ(j["stages"][0]["requests"], j["requests"]);
+    EXPECT_NEAR(j["duration_s"].get<double>(), to_s - from_s, 0.01);
+    for (const auto& s : j["timeseries"]) {
+      EXPECT_NEAR(s["requested_rps"].get<double>(), rates[i], 0.5) << s.dump();
+    }
+    LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(dir_, "window.json", rep.out));
+  }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "loadprof/analyze/load_run.h"
 #include "loadprof/analyze/stack_quality.h"
+#include "loadprof/analyze/window_load.h"
 #include "loadprof/capture/model.h"
 #include "loadprof/capture/window.h"
 #include "loadprof/util/result.h"
@@ -199,9 +200,10 @@ struct AnalysisWindow {
 
 struct Analysis {
   CaptureInfo capture;
-  double duration_s = 0;                 // of the window when there is one
-  std::optional<AnalysisWindow> window;  // absent: the whole capture
-  bool duration_estimated = false;       // no end record: duration from the last data seen
+  double duration_s = 0;                  // of the window when there is one
+  std::optional<AnalysisWindow> window;   // absent: the whole capture
+  std::optional<WindowLoad> window_load;  // a bench capture under a window: its load figures
+  bool duration_estimated = false;        // no end record: duration from the last data seen
   bool interrupted = false;
   std::string end_reason;                 // "duration", "interrupted", "target exited", "unknown"
   std::optional<double> target_exited_s;  // all target processes gone at this time

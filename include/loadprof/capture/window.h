@@ -51,8 +51,9 @@ struct PlacedWindow {
 // off-CPU intervals clipped to it (one half inside keeps half its time);
 // accounting rows of a second partly inside with their counts prorated to the
 // part inside (steal and throttled time stay per whole second, as analysis
-// reads them); requests whose intended start is in it. Everything else
-// (metadata, processes, maps, stacks, drops, end) is kept.
+// reads them); requests whose intended start is in it; a load run's stage
+// spans clipped to it. Everything else (metadata, processes, maps, stacks,
+// drops, end, the load run's summary and measured span) is kept.
 void restrict_to_window(Capture& capture, const PlacedWindow& window);
 
 }  // namespace loadprof::capture
