@@ -157,7 +157,9 @@ Result<BenchResult> run_bench(BenchOptions options, const LoadFn& run_load, cons
 
   auto ran = run_load(queue);
   if (ran.ok()) {
-    // The driver's log thread has handed over everything: the queue's drops are final.
+    // The driver's log thread has handed over everything: the queue's counts are final. Every run's
+    // records count (a capacity search runs one per step; its summary is the best step's).
+    ran->log_records = std::max(ran->log_records, queue.received());
     ran->log_dropped += queue.dropped();
     std::lock_guard<std::mutex> lock(run_mutex);
     load_run = std::move(*ran);

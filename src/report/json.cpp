@@ -270,8 +270,11 @@ void put_figures(json& o, const analyze::LoadFigures& f) {
 
 // report --window on a bench capture: the load keys counted again from the
 // request log in the window; the stages and seconds outside it left out.
-void apply_window_load(json& out, const analyze::WindowLoad& w) {
+void apply_window_load(json& out, const analyze::WindowLoad& w, const analyze::LoadView& load) {
   put_figures(out, w.total);
+  json by_class = json::object();  // the capture's requests are the window's already
+  for (const auto& [name, n] : load.from_log.errors_by_class) by_class[name] = n;
+  out["errors_by_class"] = std::move(by_class);
   if (out.contains("stages") && out["stages"].is_array()) {
     json kept = json::array();
     for (size_t i = 0; i < out["stages"].size() && i < w.stages.size(); ++i) {
@@ -294,8 +297,8 @@ void apply_window_load(json& out, const analyze::WindowLoad& w) {
     out["timeseries"] = std::move(kept);
   }
   out["warnings"].push_back(
-      "--window: requests, errors, latency, service time, throughput, stages and the time series are the "
-      "window's (from the request log); slo, late starts, schedule lag, errors by class, status codes and "
+      "--window: requests, errors (and by class), latency, service time, throughput, stages and the time "
+      "series are the window's (from the request log); slo, late starts, schedule lag, status codes and "
       "load.* are the whole run's");
 }
 
@@ -332,7 +335,7 @@ json to_json(const analyze::Analysis& a) {
       {"warnings", a.warnings}};
   if (a.wall) out["wall"] = wall_json(*a.wall);  // SPEC: present when the capture holds off-CPU data
   if (a.load) merge_load(out, *a.load);
-  if (a.window_load) apply_window_load(out, *a.window_load);
+  if (a.load && a.window_load) apply_window_load(out, *a.window_load, *a.load);
   if (a.window) {  // report --window: the part of the capture every figure is of
     out["window"] = {{"start_s", round2(a.window->start_s)},
                      {"end_s", round2(a.window->end_s)},

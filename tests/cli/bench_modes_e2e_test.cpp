@@ -227,6 +227,9 @@ TEST_F(BenchE2E, WindowOnABenchCaptureCountsTheWindowsRequests) {
     EXPECT_EQ(j["stages"][0]["rate_start_rps"].get<double>(), rates[i]);
     EXPECT_EQ(j["stages"][0]["requests"], j["requests"]);
     EXPECT_NEAR(j["duration_s"].get<double>(), to_s - from_s, 0.01);
+    uint64_t by_class = 0;
+    for (const auto& [k, n] : j["errors_by_class"].items()) by_class += n.get<uint64_t>();
+    EXPECT_EQ(by_class, j["errors"].get<uint64_t>());
     for (const auto& s : j["timeseries"]) {
       EXPECT_NEAR(s["requested_rps"].get<double>(), rates[i], 0.5) << s.dump();
     }
