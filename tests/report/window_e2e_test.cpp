@@ -15,6 +15,7 @@
 
 #include "loadprof/capture/reader.h"
 #include "loadprof/capture/writer.h"
+#include "report/go_pprof.h"
 #include "report/schema_check.h"
 #include "support/privilege.h"
 #include "support/run.h"
@@ -108,9 +109,12 @@ TEST_F(ReportWindowE2E, EachPhasesWindowHoldsOnlyItsFunctionInEveryOutput) {
   const Phase phases[] = {phase("fn_a", "fn_b", a_start, switch_ns, a_cpu),
                           phase("fn_b", "fn_a", switch_ns, b_end, b_cpu)};
 
+  std::vector<std::string> windows;
+  std::vector<double> folded_pct;  // the phase function's share of the window's samples
   for (const Phase& p : phases) {
     SCOPED_TRACE(p.name);
     const std::string window = seconds_arg(p.from_ns - t0) + ".." + seconds_arg(p.to_ns - t0);
+    windows.push_back(window);
     auto folded = run({loadprof_binary(), "report", cap, "--window", window, "--format", "folded"});
     ASSERT_EQ(folded.exit_code, 0) << folded.err;
     const FoldedCounts counts = count_folded(folded.out);
@@ -122,6 +126,8 @@ TEST_F(ReportWindowE2E, EachPhasesWindowHoldsOnlyItsFunctionInEveryOutput) {
         p.expected_samples, static_cast<unsigned long long>(other), p.other.c_str(),
         static_cast<unsigned long long>(counts.all));
     EXPECT_EQ(other, 0u) << folded.out;
+    folded_pct.push_back(counts.all ? 100.0 * static_cast<double>(mine) / static_cast<double>(counts.all)
+                                    : 0);
     EXPECT_GE(static_cast<double>(mine), 0.75 * p.expected_samples) << folded.out;
     EXPECT_LE(static_cast<double>(mine), 1.25 * p.expected_samples) << folded.out;
 
@@ -189,6 +195,19 @@ TEST_F(ReportWindowE2E, EachPhasesWindowHoldsOnlyItsFunctionInEveryOutput) {
   EXPECT_GT(counts.leaf("fn_a"), 0u);
   EXPECT_GT(counts.leaf("fn_b"), 0u);
   EXPECT_EQ(json::parse(run({loadprof_binary(), "report", cap, "--format", "json"}).out).count("window"), 0u);
+
+  // pprof, read by go tool pprof (last: without go the test stops here, skipped unless tools are required).
+  for (size_t i = 0; i < windows.size(); ++i) {
+    SCOPED_TRACE(phases[i].name);
+    const std::string path = dir + "/" + phases[i].name + ".pb.gz";
+    auto pb = run({loadprof_binary(), "report", cap, "--window", windows[i], "--format", "pprof"});
+    ASSERT_EQ(pb.exit_code, 0) << pb.err;
+    std::ofstream(path, std::ios::binary) << pb.out;
+    auto top = loadprof::testing::go_pprof_top(path);
+    LOADPROF_REQUIRE_GO_PPROF(top);
+    EXPECT_NEAR(top.flat_pct[phases[i].name], folded_pct[i], 0.5) << top.output;
+    EXPECT_EQ(top.flat_pct.count(phases[i].other), 0u) << top.output;
+  }
 }
 
 // An off-CPU interval half inside the window counts the half inside: sleeper's
