@@ -2,7 +2,8 @@
 // (every 10th request burns 5 ms of CPU in burn_slow_request): launch mode
 // (`-- slow_server`) and attach mode (`--pid`) give a capture whose report has
 // the requests, latency percentiles (p99 >= the burn), stages and samples, with
-// burn_slow_request among the hot functions; Ctrl-C mid-bench leaves a valid
+// burn_slow_request among the hot functions; with --lock and the offcpu probe the
+// lock waits lie under wait_for_index_lock; Ctrl-C mid-bench leaves a valid
 // capture marked interrupted; a target that never listens exits 4 within the
 // bound; a broken SLO exits 1 with the capture written; the request log
 // round-trips through the capture with no loss at 10,000 req/s (a short run
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "loadprof/capture/reader.h"
 #include "report/schema_check.h"
@@ -188,6 +190,40 @@ TEST_F(BenchE2E, RequestLogRoundTripsWithoutLossAt10kRps) {
   EXPECT_EQ(c->requests.size(), c->load->log_records);
   EXPECT_GE(c->requests.size(), counted);  // the log holds the warmup's too
   EXPECT_GT(counted, 5'000u * seconds);    // half the offered load at least, on 2 busy CPUs
+}
+
+// --lock: the slow requests wait on a mutex (off-CPU on a futex). With the
+// offcpu probe, the lock time under wait_for_index_lock is the time the server
+// measured around its waits (±25 %).
+TEST_F(BenchE2E, LockModeWaitsAreOffCpuUnderWaitForIndexLock) {
+  const int port = unused_port();
+  const std::string cap = dir_ + "/lock.lpc";
+  auto r = run({loadprof_binary(), "bench", url_of(port), "--rate", "200", "--duration", "4s", "--probes",
+                "cpu,offcpu", "--output", cap, "--", test_program("slow_server"), "--port",
+                std::to_string(port), "--lock"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto truth = loadprof::testing::ground_truth_lines(r.out, "slow_server");
+  ASSERT_EQ(truth.size(), 1u) << r.out;
+  const double waited_ms = std::stod(truth[0]["lock_wait_ms"]);
+  auto folded = run({loadprof_binary(), "report", cap, "--kind", "offcpu", "--format", "folded"});
+  ASSERT_EQ(folded.exit_code, 0) << folded.err;
+  double under_ms = 0;
+  std::istringstream in(folded.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto space = line.rfind(' ');
+    if (space == std::string::npos) continue;
+    const std::string stack = line.substr(0, space);
+    if (stack.find(";wait_for_index_lock;") != std::string::npos && stack.size() >= 13 &&
+        stack.compare(stack.size() - 13, 13, "[offcpu:lock]") == 0)
+      under_ms += std::stod(line.substr(space + 1)) / 1e6;
+  }
+  std::printf(
+      "--lock: %s slow requests waited %.1f ms by the server's clock, %.1f ms off-CPU on the lock "
+      "under wait_for_index_lock\n",
+      truth[0]["slow_requests"].c_str(), waited_ms, under_ms);
+  EXPECT_GT(waited_ms, 100.0);
+  EXPECT_NEAR(under_ms, waited_ms, 0.25 * waited_ms) << folded.out;
 }
 
 // report --window on a bench capture: the load figures are the window's,
