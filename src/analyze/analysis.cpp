@@ -79,22 +79,6 @@ CaptureInfo capture_info(const capture::Capture& c) {
   return info;
 }
 
-// The last time any record of the capture speaks of: the end of a capture whose
-// end record is missing (the recorder died, or the file was cut).
-uint64_t last_data_ns(const capture::Capture& c) {
-  uint64_t last = c.metadata.start_monotonic_ns;
-  for (const auto& s : c.cpu_samples) last = std::max(last, s.time_ns);
-  for (const auto& o : c.offcpu) last = std::max(last, o.end_ns);
-  for (const auto& a : c.cpu_accounting) last = std::max(last, a.second_ns + kSecondNs);
-  for (const auto& p : c.processes) {
-    if (p.exit_ns) last = std::max(last, *p.exit_ns);
-  }
-  for (const auto& r : c.requests) last = std::max(last, r.end_ns);
-  for (const auto& r : c.resources) last = std::max(last, r.time_ns);
-  for (const auto& s : c.clock_sync) last = std::max(last, s.monotonic_ns);
-  return last;
-}
-
 // How long after a target's exit the recorder notices that every target is
 // gone and stops (its poll interval, with room to spare).
 constexpr uint64_t kEndedItNs = 500'000'000;
@@ -195,8 +179,10 @@ void add_share(CpuShare& sum, const CpuShare& s) {
   sum.expected += s.expected;
 }
 
-std::optional<CpuAccountingSummary> summarize_accounting(const capture::Capture& c, uint64_t start_ns,
-                                                         uint64_t end_ns) {
+// Times relative to origin_ns (the capture's start); expected samples of the
+// part of each second inside [start_ns, end_ns).
+std::optional<CpuAccountingSummary> summarize_accounting(const capture::Capture& c, uint64_t origin_ns,
+                                                         uint64_t start_ns, uint64_t end_ns) {
   if (c.cpu_accounting.empty()) return std::nullopt;
   CpuAccountingSummary out;
   std::map<uint32_t, CpuShare> by_cpu;
@@ -220,7 +206,7 @@ std::optional<CpuAccountingSummary> summarize_accounting(const capture::Capture&
   for (const auto& [second_ns, entry] : by_second) {
     const auto& [s, max_target_pct] = entry;
     CpuSecond cs;
-    cs.t_s = rel_s(second_ns, start_ns);
+    cs.t_s = rel_s(second_ns, origin_ns);
     cs.target = s.target;
     cs.self = s.self;
     cs.other = s.other;
@@ -439,11 +425,19 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
     a.end_reason = c.end->reason.empty() ? (a.interrupted ? "interrupted" : "duration") : c.end->reason;
     if (c.end->target_exited_ns) a.target_exited_s = rel_s(*c.end->target_exited_ns, start_ns);
   } else {
-    end_ns = last_data_ns(c);
+    end_ns = capture::last_data_ns(c);
     a.duration_estimated = true;
     a.end_reason = "unknown";
   }
   a.duration_s = rel_s(end_ns, start_ns);
+  uint64_t from_ns = start_ns;
+  uint64_t to_ns = end_ns;
+  if (options.window) {
+    from_ns = options.window->start_ns;
+    to_ns = std::max(from_ns, options.window->end_ns);
+    a.window = AnalysisWindow{rel_s(from_ns, start_ns), rel_s(to_ns, start_ns), a.duration_s};
+    a.duration_s = static_cast<double>(to_ns - from_ns) / kNsPerS;
+  }
   a.processes = summarize_processes(c, start_ns, end_ns);
   summarize_by_task(c, a, options);
 
@@ -463,7 +457,8 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
 
   a.kinds = kinds_in_capture(c);
   a.load = load_view(c);
-  a.cpu_accounting = summarize_accounting(c, start_ns, end_ns);
+  if (options.window) a.window_load = window_load(c, *options.window);
+  a.cpu_accounting = summarize_accounting(c, start_ns, from_ns, to_ns);
   a.resources = resource_timeline(c);
 
   // Samples per (pid, stack): every later figure works on these groups, so

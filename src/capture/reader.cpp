@@ -163,7 +163,8 @@ uint64_t decoded_cost_bytes(uint16_t type, uint64_t record_count, uint64_t paylo
 
 class ChunkReader {
  public:
-  ChunkReader(std::string_view bytes, const ReadOptions& options) : bytes_(bytes), options_(options) {
+  ChunkReader(std::string_view bytes, const ReadOptions& options)
+      : bytes_(bytes), options_(options), window_known_(!options.window_from_start) {
     dctx_.reset(ZSTD_createDCtx());
     bound_ = options.max_decoded_bytes != 0 ? options.max_decoded_bytes : decoded_bytes_bound(bytes.size());
   }
@@ -321,6 +322,7 @@ class ChunkReader {
     switch (status) {
       case DecodeStatus::ok:
         ++capture_.read_info.chunks_read;
+        if (!window_known_ && ChunkType(h.type) == ChunkType::metadata) place_window();
         if (windowed() && is_event_chunk(h.type)) {
           apply_window(h.type);
           // Only the records kept stay in memory.
@@ -355,7 +357,19 @@ class ChunkReader {
     }
   }
 
-  bool windowed() const { return options_.window_start_ns != 0 || options_.window_end_ns != UINT64_MAX; }
+  bool windowed() const {
+    return window_known_ && (options_.window_start_ns != 0 || options_.window_end_ns != UINT64_MAX);
+  }
+
+  // A window given from the capture's start becomes monotonic times once the
+  // metadata says when that was.
+  void place_window() {
+    window_known_ = true;
+    const uint64_t start = capture_.metadata.start_monotonic_ns;
+    const auto shift = [start](uint64_t t) { return t > UINT64_MAX - start ? UINT64_MAX : t + start; };
+    options_.window_start_ns = shift(options_.window_start_ns);
+    if (options_.window_end_ns != UINT64_MAX) options_.window_end_ns = shift(options_.window_end_ns);
+  }
 
   // Accounting rows are stamped with the start of their second: a row touches
   // the window when its second does.
@@ -408,6 +422,7 @@ class ChunkReader {
 
   std::string_view bytes_;
   ReadOptions options_;
+  bool window_known_ = true;  // false until the metadata places a window_from_start
   uint64_t bound_ = 0;
   bool over_bound_ = false;
   size_t size_before_ = 0;

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "loadprof/capture/folded.h"
 #include "loadprof/capture/reader.h"
+#include "loadprof/capture/window.h"
 #include "loadprof/flamegraph/profile.h"
 #include "loadprof/flamegraph/svg.h"
 #include "loadprof/util/exit_codes.h"
@@ -24,7 +25,8 @@ namespace {
 constexpr const char* kUsage =
     "loadprof flamegraph INPUT (.lpc or folded text, - for stdin) [--kind KIND] [--diff BASE]\n"
     "                    [--title T] [--subtitle S] [--inverted] [--min-width PX] [--width PX]\n"
-    "                    [--count-name NAME] [--output OUT.svg]   (stdout without --output)";
+    "                    [--count-name NAME] [--window START..END] [--output OUT.svg]   (stdout without "
+    "--output)";
 
 // Captures start with the bytes "LPC"; folded text never does in practice.
 bool is_capture(const std::string& path) {
@@ -38,8 +40,15 @@ bool is_capture(const std::string& path) {
 // A capture becomes folded lines of the kind asked for; folded text is the
 // only thing the renderer sees.
 Result<flamegraph::Profile> load_capture(const std::string& path, const std::string& kind,
-                                         const capture::ReadOptions& read_options) {
+                                         capture::ReadOptions read_options,
+                                         const std::optional<capture::TimeWindow>& window) {
+  if (window) capture::set_read_window(read_options, *window);
   LOADPROF_TRY(capture, capture::read_capture(path, read_options));
+  if (window) {
+    auto placed = capture::place_window(capture, *window);
+    if (!placed.ok()) return placed.error().context(path);
+    capture::restrict_to_window(capture, *placed);
+  }
   if (capture.read_info.truncated) {
     log::warn(path + ": truncated at offset " + std::to_string(capture.read_info.damage_offset) + " (" +
               capture.read_info.damage + "); using everything before it");
@@ -52,8 +61,12 @@ Result<flamegraph::Profile> load_capture(const std::string& path, const std::str
 }
 
 Result<flamegraph::Profile> load(const std::string& path, const std::string& kind,
-                                 const capture::ReadOptions& read_options) {
-  if (is_capture(path)) return load_capture(path, kind, read_options);
+                                 const capture::ReadOptions& read_options,
+                                 const std::optional<capture::TimeWindow>& window) {
+  if (is_capture(path)) return load_capture(path, kind, read_options, window);
+  if (window) {
+    return make_error(ErrorKind::usage, path + ": --window needs a capture (.lpc); folded text has no times");
+  }
   auto profile = flamegraph::read_folded_file(path);
   if (!profile.ok()) return profile.error();
   if (profile->junk_lines > 0) {
@@ -92,7 +105,8 @@ Result<void> write_output(const std::string& path, const std::string& data) {
 
 int cmd_flamegraph(const Args& args) {
   po::options_description desc("flamegraph options");
-  std::string input, output, kind_text = "cpu", diff_path, title, subtitle, count_name, max_memory;
+  std::string input, output, kind_text = "cpu", diff_path, title, subtitle, count_name, max_memory,
+                             window_text;
   double min_width_px = 0.1;
   uint32_t width_px = 1200;
   desc.add_options()("help,h", "show this help")("input", po::value(&input),
@@ -109,7 +123,9 @@ int cmd_flamegraph(const Args& args) {
       "width", po::value(&width_px), "image width in pixels (default 1200)")(
       "count-name", po::value(&count_name), "what the counts are (default by kind: samples, ns, bytes)")(
       "max-memory", po::value(&max_memory),
-      "memory a capture's records may take (default 16 MiB + 1024 x the file size; 'unlimited')");
+      "memory a capture's records may take (default 16 MiB + 1024 x the file size; 'unlimited')")(
+      "window", po::value(&window_text),
+      "a capture's stacks between START and END seconds from its start (START..END, START.., ..END)");
   po::positional_options_description positional;
   positional.add("input", 1);
   auto vm = parse_args(args, desc, &positional);
@@ -128,11 +144,17 @@ int cmd_flamegraph(const Args& args) {
     if (!bound.ok()) return fail(bound.error());
     read_options.max_decoded_bytes = *bound;
   }
-  auto profile = load(input, kind_text, read_options);
+  std::optional<capture::TimeWindow> window;
+  if (!window_text.empty()) {
+    auto w = capture::parse_time_window(window_text);
+    if (!w.ok()) return fail(w.error());
+    window = *w;
+  }
+  auto profile = load(input, kind_text, read_options, window);
   if (!profile.ok()) return fail(profile.error());
   std::optional<flamegraph::Profile> base;
   if (!diff_path.empty()) {
-    auto b = load(diff_path, kind_text, read_options);
+    auto b = load(diff_path, kind_text, read_options, window);
     if (!b.ok()) return fail(b.error());
     base = std::move(b).value();
   }

@@ -1,5 +1,6 @@
 // loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html|pprof|speedscope]
 //                 [--kind KIND] [--max-memory SIZE|unlimited] [--group-by function|module]
+//                 [--window START..END]
 // Parses the flags into a report::ReportConfig, calls the report library,
 // prints its warnings and maps its errors to exit codes (SPEC.md).
 #include <iostream>
@@ -19,7 +20,7 @@ namespace loadprof::cli {
 namespace {
 constexpr const char* kUsage =
     "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html|pprof|speedscope] "
-    "[--kind KIND] [--max-memory SIZE|unlimited] [--group-by function|module]";
+    "[--kind KIND] [--max-memory SIZE|unlimited] [--group-by function|module] [--window START..END]";
 }  // namespace
 
 #if defined(HAVE_LOADPROF_REPORT)
@@ -41,7 +42,10 @@ int cmd_report(const Args& args) {
        " a capture beyond it is refused as crafted)")
       ("group-by", po::value<std::string>(),
        "function (default) or module: frames of the top tables, stacks, folded output and flame graphs "
-       "grouped by their module (a stripped library's unresolved frames become one)");
+       "grouped by their module (a stripped library's unresolved frames become one)")
+      ("window", po::value<std::string>(),
+       "only the part between START and END, in seconds from the capture's start (START..END, START.., ..END;"
+       " fractions and units allowed: 1.5..2.5, 30s..1m): every figure, stack and file is of it");
   // clang-format on
   po::options_description hidden;
   hidden.add_options()("capture", po::value<std::vector<std::string>>());
@@ -76,6 +80,11 @@ int cmd_report(const Args& args) {
     auto group_by = report::parse_group_by((*vm)["group-by"].as<std::string>());
     if (!group_by.ok()) return fail(group_by.error());
     config.group_by = *group_by;
+  }
+  if (vm->count("window")) {
+    auto window = capture::parse_time_window((*vm)["window"].as<std::string>());
+    if (!window.ok()) return fail(window.error());
+    config.window = *window;
   }
   if (vm->count("format")) {
     auto format = report::parse_format((*vm)["format"].as<std::string>());

@@ -72,6 +72,10 @@ void header(std::ostream& out, const analyze::Analysis& a) {
     if (!c.unwind.empty()) out << "; unwinding: " << esc(c.unwind);
     out << "</li>\n";
   }
+  if (a.window) {
+    out << "<li>Window: " << fixed2(a.window->start_s) << ".." << fixed2(a.window->end_s) << " s of a "
+        << fixed2(a.window->capture_duration_s) << " s capture (--window): every figure is of it</li>\n";
+  }
   if (a.group_by == "module") out << "<li>Frames grouped by module (--group-by module)</li>\n";
   out << "<li>Duration: " << fixed2(a.duration_s) << " s" << (a.duration_estimated ? " (estimated)" : "")
       << "; ended by: " << esc(a.end_reason) << "</li>\n";

@@ -275,6 +275,55 @@ void merge_load(json& out, const analyze::LoadView& load) {
       {"in_capture", load.requests_in_capture}, {"logged", load.log_records}, {"dropped", load.log_dropped}};
 }
 
+json percentiles_json(const stats::Percentiles& p) {
+  const auto r3 = [](double v) { return std::round(v * 1000.0) / 1000.0; };
+  return {{"p50", r3(p.p50_ms)}, {"p90", r3(p.p90_ms)},   {"p95", r3(p.p95_ms)},
+          {"p99", r3(p.p99_ms)}, {"p999", r3(p.p999_ms)}, {"max", r3(p.max_ms)}};
+}
+
+void put_figures(json& o, const analyze::LoadFigures& f) {
+  o["requests"] = f.requests;
+  o["errors"] = f.errors;
+  o["error_rate_pct"] = round2(f.error_rate_pct);
+  o["throughput_rps"] = round2(f.throughput_rps);
+  o["latency_ms"] = percentiles_json(f.latency);
+  o["service_time_ms"] = percentiles_json(f.service_time);
+}
+
+// report --window on a bench capture: the load keys counted again from the
+// request log in the window; the stages and seconds outside it left out.
+void apply_window_load(json& out, const analyze::WindowLoad& w, const analyze::LoadView& load) {
+  put_figures(out, w.total);
+  json by_class = json::object();  // the capture's requests are the window's already
+  for (const auto& [name, n] : load.from_log.errors_by_class) by_class[name] = n;
+  out["errors_by_class"] = std::move(by_class);
+  if (out.contains("stages") && out["stages"].is_array()) {
+    json kept = json::array();
+    for (size_t i = 0; i < out["stages"].size() && i < w.stages.size(); ++i) {
+      const auto& f = w.stages[i];
+      if (f.duration_s <= 0) continue;
+      json st = out["stages"][i];
+      put_figures(st, f);
+      st["start_s"] = round2(f.start_s);
+      st["duration_s"] = round2(f.duration_s);
+      kept.push_back(std::move(st));
+    }
+    out["stages"] = std::move(kept);
+  }
+  if (out.contains("timeseries") && out["timeseries"].is_array()) {
+    json kept = json::array();
+    for (const auto& s : out["timeseries"]) {
+      const double t = s.value("t_s", -1.0);
+      if (t + 1 > w.timeseries_from_s && t < w.timeseries_to_s) kept.push_back(s);
+    }
+    out["timeseries"] = std::move(kept);
+  }
+  out["warnings"].push_back(
+      "--window: requests, errors (and by class), latency, service time, throughput, stages and the time "
+      "series are the window's (from the request log); slo, late starts, schedule lag, status codes and "
+      "load.* are the whole run's");
+}
+
 json to_json(const analyze::Analysis& a) {
   json processes = json::array();
   for (const auto& p : a.processes) processes.push_back(process_json(p));
@@ -310,6 +359,12 @@ json to_json(const analyze::Analysis& a) {
   if (a.load) merge_load(out, *a.load);
   // SPEC: present when the capture holds resource readings.
   if (!a.resources.empty()) out["resources"] = resources_json(a.resources);
+  if (a.load && a.window_load) apply_window_load(out, *a.window_load, *a.load);
+  if (a.window) {  // report --window: the part of the capture every figure is of
+    out["window"] = {{"start_s", round2(a.window->start_s)},
+                     {"end_s", round2(a.window->end_s)},
+                     {"capture_duration_s", round2(a.window->capture_duration_s)}};
+  }
   return out;
 }
 

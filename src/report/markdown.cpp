@@ -72,6 +72,10 @@ void header(std::ostream& out, const analyze::Analysis& a) {
     if (!c.unwind.empty()) out << "; unwinding: " << c.unwind;
     out << "\n";
   }
+  if (a.window) {
+    out << "- Window: " << fixed2(a.window->start_s) << ".." << fixed2(a.window->end_s) << " s of a "
+        << fixed2(a.window->capture_duration_s) << " s capture (--window): every figure is of it\n";
+  }
   if (a.group_by == "module") out << "- Frames grouped by module (--group-by module)\n";
   out << "- Duration: " << fixed2(a.duration_s) << " s" << (a.duration_estimated ? " (estimated)" : "")
       << "; ended by: " << a.end_reason << "\n";
@@ -319,6 +323,13 @@ void load_run(std::ostream& out, const analyze::Analysis& a) {
   const auto& l = *a.load;
   out << "## Load\n\n```\n"
       << l.table << (l.table.empty() || l.table.back() == '\n' ? "" : "\n") << "```\n\n";
+  if (a.window_load) {
+    const auto& w = a.window_load->total;
+    out << "The table is the whole run's. In the window (--window): " << w.requests << " requests, "
+        << w.errors << " errors (" << pct(w.error_rate_pct) << "), " << fixed2(w.throughput_rps)
+        << " req/s; latency p50 " << fixed2(w.latency.p50_ms) << " ms, p90 " << fixed2(w.latency.p90_ms)
+        << " ms, p99 " << fixed2(w.latency.p99_ms) << " ms, max " << fixed2(w.latency.max_ms) << " ms.\n\n";
+  }
   out << "Request log: " << l.requests_in_capture << " requests in the capture";
   if (l.log_dropped) out << ", " << l.log_dropped << " lost on the way (ring or queue full)";
   out << ".\n\n";

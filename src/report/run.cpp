@@ -167,7 +167,16 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
   // Usage errors before any work: an unknown kind needs no capture to be wrong.
   if (config.kind && !analyze::is_kind(*config.kind)) LOADPROF_CHECK(check_kind(*config.kind, {}));
 
-  LOADPROF_TRY(original, capture::read_capture(config.capture_path, config.read_options));
+  capture::ReadOptions read_options = config.read_options;
+  if (config.window) capture::set_read_window(read_options, *config.window);
+  LOADPROF_TRY(original, capture::read_capture(config.capture_path, read_options));
+  analyze::AnalysisOptions analysis_options = config.analysis;
+  if (config.window) {
+    // The reader skipped the chunks outside the window; this cuts the rest exactly.
+    LOADPROF_TRY(placed, capture::place_window(original, *config.window));
+    capture::restrict_to_window(original, placed);
+    analysis_options.window = placed;
+  }
   const std::vector<std::string> held = analyze::kinds_in_capture(original);
   if (config.kind) LOADPROF_CHECK(check_kind(*config.kind, held));
   const std::string kind = config.kind.value_or("cpu");
@@ -178,11 +187,11 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
   // The figures that need function names (stack quality, by process, thread
   // and module) come from the capture as recorded; with --group-by module the
   // top tables, stacks and folded output come from the grouped one.
-  LOADPROF_TRY(analysis, analyze::analyze(original, config.analysis));
+  LOADPROF_TRY(analysis, analyze::analyze(original, analysis_options));
   capture::Capture grouped;
   if (config.group_by == GroupBy::module) {
     grouped = analyze::group_by_module(original);
-    analyze::AnalysisOptions options = config.analysis;
+    analyze::AnalysisOptions options = analysis_options;
     options.judge_stack_shapes = false;  // group_by_module marked the stacks that stopped early
     LOADPROF_TRY(by_module, analyze::analyze(grouped, options));
     analysis.top_self = std::move(by_module.top_self);

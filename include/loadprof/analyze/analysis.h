@@ -15,7 +15,9 @@
 #include "loadprof/analyze/load_run.h"
 #include "loadprof/analyze/resources.h"
 #include "loadprof/analyze/stack_quality.h"
+#include "loadprof/analyze/window_load.h"
 #include "loadprof/capture/model.h"
+#include "loadprof/capture/window.h"
 #include "loadprof/util/result.h"
 
 namespace loadprof::analyze {
@@ -189,10 +191,20 @@ struct SampleCounts {
   std::optional<uint64_t> alloc;
 };
 
+// The part of the capture a report shows (`report --window`), in seconds
+// from the capture's start, clipped to the capture.
+struct AnalysisWindow {
+  double start_s = 0;
+  double end_s = 0;
+  double capture_duration_s = 0;  // the whole capture's
+};
+
 struct Analysis {
   CaptureInfo capture;
-  double duration_s = 0;
-  bool duration_estimated = false;  // no end record: duration from the last data seen
+  double duration_s = 0;                  // of the window when there is one
+  std::optional<AnalysisWindow> window;   // absent: the whole capture
+  std::optional<WindowLoad> window_load;  // a bench capture under a window: its load figures
+  bool duration_estimated = false;        // no end record: duration from the last data seen
   bool interrupted = false;
   std::string end_reason;                 // "duration", "interrupted", "target exited", "unknown"
   std::optional<double> target_exited_s;  // all target processes gone at this time
@@ -225,6 +237,10 @@ struct AnalysisOptions {
   // false: a stack's shape (depth, roots) does not mark it truncated, for a
   // capture whose frames are not functions any more (group_by_module).
   bool judge_stack_shapes = true;
+  // The window the capture was cut to (capture::restrict_to_window), in
+  // monotonic ns: duration, CPU shares and the accounting's expected samples
+  // are of it; times stay relative to the capture's start.
+  std::optional<capture::PlacedWindow> window;
 };
 
 // Fails with corrupt_input when the capture refers to a stack or frame it

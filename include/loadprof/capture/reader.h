@@ -23,6 +23,10 @@ struct ReadOptions {
   // threads, maps, frames, stacks, drops and end are always read whole.
   uint64_t window_start_ns = 0;
   uint64_t window_end_ns = UINT64_MAX;
+  // true: the window is in offsets from metadata.start_monotonic_ns (as
+  // `report --window` gives it); events read before the metadata chunk, if
+  // any, are kept whole.
+  bool window_from_start = false;
   // Bound on the memory the decoded records may take (ReadInfo::decoded_bytes).
   // 0: decoded_bytes_bound(file size). kNoDecodedBytesBound: none.
   uint64_t max_decoded_bytes = 0;

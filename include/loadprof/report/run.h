@@ -10,6 +10,7 @@
 
 #include "loadprof/analyze/analysis.h"
 #include "loadprof/capture/reader.h"
+#include "loadprof/capture/window.h"
 #include "loadprof/util/result.h"
 
 namespace loadprof::report {
@@ -34,6 +35,9 @@ struct ReportConfig {
   GroupBy group_by = GroupBy::function;   // module: every frame becomes its module
   analyze::AnalysisOptions analysis;
   capture::ReadOptions read_options;  // the bound on decoded memory (--max-memory)
+  // --window: every output (analysis, stacks, exports) shows only this part
+  // of the capture; a window wholly outside the capture is a usage error.
+  std::optional<capture::TimeWindow> window;
 };
 
 struct ReportOutcome {

@@ -1,0 +1,69 @@
+// Load figures of a windowed bench capture, from its request log (window_load.h).
+#include "loadprof/analyze/window_load.h"
+
+#include <algorithm>
+
+namespace loadprof::analyze {
+namespace {
+
+// The driver's mark for a request of the warmup (load/driver.cpp).
+constexpr uint16_t kWarmupStage = 0xFFFF;
+
+struct Acc {
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  stats::Histogram latency;
+  stats::Histogram service;
+
+  void add(const capture::RequestRecord& r) {
+    ++requests;
+    errors += r.error_class != 0;
+    latency.record(r.end_ns > r.intended_start_ns ? r.end_ns - r.intended_start_ns : 0);
+    const uint64_t sent = r.actual_start_ns + r.connect_ns;
+    if (r.end_ns > sent) service.record(r.end_ns - sent);
+  }
+
+  LoadFigures figures(uint64_t origin_ns, uint64_t from_ns, uint64_t to_ns) const {
+    LoadFigures f;
+    f.start_s = from_ns > origin_ns ? static_cast<double>(from_ns - origin_ns) / 1e9 : 0;
+    f.duration_s = to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0;
+    f.requests = requests;
+    f.errors = errors;
+    f.error_rate_pct = requests ? 100.0 * static_cast<double>(errors) / static_cast<double>(requests) : 0;
+    f.throughput_rps = f.duration_s > 0 ? static_cast<double>(requests) / f.duration_s : 0;
+    f.latency = stats::percentiles_of(latency);
+    f.service_time = stats::percentiles_of(service);
+    return f;
+  }
+};
+
+}  // namespace
+
+std::optional<WindowLoad> window_load(const capture::Capture& c, const capture::PlacedWindow& w) {
+  if (!c.load) return std::nullopt;
+  const capture::LoadRun& run = c.load.value();
+  const uint64_t origin = run.measured_start_ns;
+  Acc total;
+  std::vector<Acc> stages(run.stages.size());
+  for (const auto& r : c.requests) {
+    if (r.stage == kWarmupStage) continue;
+    total.add(r);
+    if (r.stage < stages.size()) stages[r.stage].add(r);
+  }
+  WindowLoad out;
+  // The load ran in its measured span: the window's part of it.
+  const uint64_t from = std::max(w.start_ns, run.measured_start_ns);
+  const uint64_t to =
+      std::max(from, std::min(w.end_ns, run.measured_end_ns ? run.measured_end_ns : w.end_ns));
+  out.total = total.figures(origin, from, to);
+  for (size_t i = 0; i < stages.size(); ++i)
+    out.stages.push_back(stages[i].figures(origin, run.stages[i].start_ns, run.stages[i].end_ns));
+  const auto series_s = [&](uint64_t t) {
+    return t > run.measured_start_ns ? static_cast<double>(t - run.measured_start_ns) / 1e9 : 0.0;
+  };
+  out.timeseries_from_s = series_s(w.start_ns);
+  out.timeseries_to_s = series_s(w.end_ns);
+  return out;
+}
+
+}  // namespace loadprof::analyze
