@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/correlation.h"
 #include "loadprof/analyze/stack_quality.h"
 #include "loadprof/capture/model.h"
 #include "loadprof/util/result.h"
@@ -211,6 +212,7 @@ struct Analysis {
   std::vector<StackStat> top_stacks;                   // by samples, descending
   std::vector<std::string> kinds;                      // profile kinds the capture holds ("cpu", ...)
   std::vector<std::string> warnings;                   // lines the report shows first (truncation, ...)
+  std::optional<Correlation> correlation;              // present when the capture holds requests (bench)
 };
 
 struct AnalysisOptions {
@@ -221,6 +223,7 @@ struct AnalysisOptions {
   // false: a stack's shape (depth, roots) does not mark it truncated, for a
   // capture whose frames are not functions any more (group_by_module).
   bool judge_stack_shapes = true;
+  CorrelationOptions correlation;
 };
 
 // Fails with corrupt_input when the capture refers to a stack or frame it

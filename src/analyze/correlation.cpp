@@ -1,0 +1,451 @@
+// Latency <-> stack correlation: windows of the request log, function shares
+// per window, slow against fast windows, rank correlations, and samples
+// attributed to the requests in flight (see correlation.h for the rules).
+#include "loadprof/analyze/correlation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <numeric>
+#include <set>
+#include <unordered_map>
+
+#include "loadprof/stats/rank_correlation.h"
+#include "names.h"
+
+namespace loadprof::analyze {
+namespace {
+
+constexpr double kNsPerMs = 1e6;
+constexpr double kNsPerS = 1e9;
+
+double pct(double part, double whole) { return whole <= 0 ? 0.0 : 100.0 * part / whole; }
+
+// Nearest-rank percentile of sorted values (q in [0, 1]).
+uint64_t percentile(const std::vector<uint64_t>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  const double rank = std::ceil(q * static_cast<double>(sorted.size()));
+  const size_t i = rank < 1 ? 0 : std::min(sorted.size() - 1, static_cast<size_t>(rank) - 1);
+  return sorted[i];
+}
+
+double ms(uint64_t ns) { return static_cast<double>(ns) / kNsPerMs; }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// Function names as the folded export writes them, interned: each stack maps
+// to the distinct functions it holds (once per stack under recursion).
+class FunctionTable {
+ public:
+  explicit FunctionTable(const capture::Capture& c)
+      : c_(c), per_stack_(c.stacks.size()), done_(c.stacks.size()) {
+    frame_ids_.reserve(c.frames.size());
+    for (const auto& f : c.frames) frame_ids_.push_back(intern(folded_name(capture::frame_display_name(f))));
+  }
+
+  const std::vector<uint32_t>& of_stack(capture::StackId id) {
+    if (!done_[id]) {
+      std::vector<uint32_t>& fns = per_stack_[id];
+      for (capture::FrameId f : c_.stacks[id].frames) fns.push_back(frame_ids_[f]);
+      std::sort(fns.begin(), fns.end());
+      fns.erase(std::unique(fns.begin(), fns.end()), fns.end());
+      done_[id] = true;
+    }
+    return per_stack_[id];
+  }
+
+  uint32_t intern(const std::string& name) {
+    auto [it, inserted] = ids_.try_emplace(name, static_cast<uint32_t>(names_.size()));
+    if (inserted) names_.push_back(name);
+    return it->second;
+  }
+
+  const std::string& name(uint32_t id) const { return names_[id]; }
+  size_t size() const { return names_.size(); }
+
+ private:
+  const capture::Capture& c_;
+  std::vector<uint32_t> frame_ids_;
+  std::vector<std::vector<uint32_t>> per_stack_;
+  std::vector<bool> done_;
+  std::unordered_map<std::string, uint32_t> ids_;
+  std::vector<std::string> names_;
+};
+
+// One kind's weight per window: the total and per function.
+struct KindWeights {
+  std::vector<double> total;                                   // per window
+  std::vector<std::unordered_map<uint32_t, double>> function;  // per window
+  explicit KindWeights(size_t windows) : total(windows), function(windows) {}
+  void add(size_t w, const std::vector<uint32_t>& fns, double weight) {
+    total[w] += weight;
+    for (uint32_t f : fns) function[w][f] += weight;
+  }
+};
+
+const char* const kReasonFrames[] = {"[offcpu:runqueue]",   "[offcpu:lock]", "[offcpu:disk]",
+                                     "[offcpu:network]",    "[offcpu:pipe]", "[offcpu:sleep]",
+                                     "[offcpu:page_fault]", "[offcpu:other]"};
+
+bool has_stack(const capture::Capture& c, capture::StackId id) {
+  return id != capture::kNoStack && id < c.stacks.size() && !c.stacks[id].frames.empty();
+}
+
+// The end of the capture: its end record, or the last data it holds.
+uint64_t capture_end_ns(const capture::Capture& c) {
+  if (c.end) return c.end->end_ns;
+  uint64_t last = c.metadata.start_monotonic_ns;
+  for (const auto& s : c.cpu_samples) last = std::max(last, s.time_ns);
+  for (const auto& o : c.offcpu) last = std::max(last, o.end_ns);
+  for (const auto& r : c.requests) last = std::max(last, r.end_ns);
+  return last;
+}
+
+// Ranks a kind's functions: slow vs fast shares over the judged windows, and
+// Spearman's rho of the share per window against p99 and throughput.
+void rank_kind(const std::string& kind, const KindWeights& k, const std::vector<LatencyWindow>& windows,
+               double min_window_weight, FunctionTable& table, std::vector<CorrelatedFunction>& out) {
+  double slow_total = 0, fast_total = 0;
+  std::unordered_map<uint32_t, std::pair<double, double>> slow_fast;  // function -> (slow, fast)
+  std::vector<size_t> ranked_windows;                                 // judged, with enough weight
+  double all_total = 0;
+  std::unordered_map<uint32_t, double> all;
+  for (size_t w = 0; w < windows.size(); ++w) {
+    if (!windows[w].slow) continue;
+    const bool slow = *windows[w].slow;
+    (slow ? slow_total : fast_total) += k.total[w];
+    all_total += k.total[w];
+    for (const auto& [f, weight] : k.function[w]) {
+      auto& sf = slow_fast[f];
+      (slow ? sf.first : sf.second) += weight;
+      all[f] += weight;
+    }
+    if (k.total[w] >= min_window_weight && k.total[w] > 0) ranked_windows.push_back(w);
+  }
+  if (all_total <= 0) return;
+  std::vector<double> p99, rps;
+  for (size_t w : ranked_windows) {
+    p99.push_back(*windows[w].p99_ms);
+    rps.push_back(windows[w].throughput_rps);
+  }
+  std::vector<double> share(ranked_windows.size());
+  for (const auto& [f, sf] : slow_fast) {
+    CorrelatedFunction cf;
+    cf.frame = table.name(f);
+    cf.kind = kind;
+    cf.slow_share_pct = pct(sf.first, slow_total);
+    cf.fast_share_pct = pct(sf.second, fast_total);
+    cf.growth_pct_points = slow_total > 0 && fast_total > 0 ? cf.slow_share_pct - cf.fast_share_pct : 0.0;
+    for (size_t i = 0; i < ranked_windows.size(); ++i) {
+      const size_t w = ranked_windows[i];
+      auto it = k.function[w].find(f);
+      share[i] = pct(it == k.function[w].end() ? 0.0 : it->second, k.total[w]);
+    }
+    cf.rank_correlation = stats::spearman(share, p99);
+    cf.load_rank_correlation = stats::spearman(share, rps);
+    // Without slow windows only the rank correlation ranks, and a function
+    // seen in a handful of samples would lead on noise: keep the ones with
+    // at least 0.5 % of the kind's weight.
+    if (slow_total <= 0 && pct(all[f], all_total) < 0.5) continue;
+    out.push_back(std::move(cf));
+  }
+}
+
+// The cpu samples (with stacks) as folded lines, by the folded export's rules.
+std::vector<capture::FoldedLine> fold_samples(capture::Capture& scratch,
+                                              std::vector<capture::CpuSample> samples) {
+  scratch.cpu_samples = std::move(samples);
+  auto lines = capture::folded_stacks(scratch, "cpu");
+  scratch.cpu_samples.clear();
+  return lines.ok() ? std::move(*lines) : std::vector<capture::FoldedLine>{};
+}
+
+struct Latency {
+  uint64_t latency_ns = 0;
+  size_t index = 0;  // into capture.requests
+};
+
+void fill_window(LatencyWindow& w, std::vector<uint64_t>& latencies) {
+  std::sort(latencies.begin(), latencies.end());
+  w.requests = latencies.size();
+  w.throughput_rps = w.duration_s > 0 ? static_cast<double>(w.requests) / w.duration_s : 0.0;
+  if (!latencies.empty()) {
+    w.p50_ms = ms(percentile(latencies, 0.50));
+    w.p99_ms = ms(percentile(latencies, 0.99));
+  }
+}
+
+std::vector<RequestFunction> compare_functions(const std::unordered_map<uint32_t, uint64_t>& slow,
+                                               uint64_t slow_n,
+                                               const std::unordered_map<uint32_t, uint64_t>& median,
+                                               uint64_t median_n, const FunctionTable& table, size_t limit) {
+  std::set<uint32_t> fns;
+  for (const auto& [f, n] : slow) fns.insert(f);
+  for (const auto& [f, n] : median) fns.insert(f);
+  std::vector<RequestFunction> out;
+  for (uint32_t f : fns) {
+    RequestFunction rf;
+    rf.frame = table.name(f);
+    auto s = slow.find(f);
+    auto m = median.find(f);
+    rf.slow_share_pct =
+        pct(s == slow.end() ? 0.0 : static_cast<double>(s->second), static_cast<double>(slow_n));
+    rf.median_share_pct =
+        pct(m == median.end() ? 0.0 : static_cast<double>(m->second), static_cast<double>(median_n));
+    rf.growth_pct_points = rf.slow_share_pct - rf.median_share_pct;
+    out.push_back(std::move(rf));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const RequestFunction& a, const RequestFunction& b) {
+    if (a.growth_pct_points != b.growth_pct_points) return a.growth_pct_points > b.growth_pct_points;
+    return a.frame < b.frame;
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+}  // namespace
+
+std::optional<Correlation> correlate(const capture::Capture& c, const CorrelationOptions& options) {
+  if (c.requests.empty() || options.window_ns == 0) return std::nullopt;
+  Correlation out;
+  out.window_s = static_cast<double>(options.window_ns) / kNsPerS;
+  out.slow_rule =
+      "window p99 > " + number(options.slow_factor) +
+      " x the median of the window p99s (windows with >= " + std::to_string(options.min_window_requests) +
+      " requests)";
+  const uint64_t start_ns = c.metadata.start_monotonic_ns;
+  const uint64_t window_ns = options.window_ns;
+
+  // Requests with a latency, and the end of the last one.
+  std::vector<Latency> latencies;
+  latencies.reserve(c.requests.size());
+  uint64_t end_ns = std::max(capture_end_ns(c), start_ns + 1);
+  for (size_t i = 0; i < c.requests.size(); ++i) {
+    const auto& r = c.requests[i];
+    if (r.end_ns == 0 || r.end_ns < r.intended_start_ns) {
+      ++out.requests_without_end;
+      continue;
+    }
+    latencies.push_back({r.end_ns - r.intended_start_ns, i});
+    end_ns = std::max(end_ns, r.end_ns);
+  }
+  out.requests = latencies.size();
+  const auto window_of = [&](uint64_t t_ns) -> size_t {
+    return t_ns <= start_ns ? 0 : static_cast<size_t>((t_ns - start_ns) / window_ns);
+  };
+  const size_t n_windows = window_of(end_ns - 1) + 1;
+
+  // Windows: the requests that ended in each.
+  std::vector<std::vector<uint64_t>> per_window(n_windows);
+  out.windows.resize(n_windows);
+  for (const auto& l : latencies) {
+    const size_t w = window_of(c.requests[l.index].end_ns);
+    per_window[w].push_back(l.latency_ns);
+    if (c.requests[l.index].error_class != 0) ++out.windows[w].errors;
+  }
+  for (size_t w = 0; w < n_windows; ++w) {
+    LatencyWindow& win = out.windows[w];
+    const uint64_t from = start_ns + w * window_ns;
+    win.t_s = static_cast<double>(w * window_ns) / kNsPerS;
+    win.duration_s = static_cast<double>(std::min(from + window_ns, end_ns) - from) / kNsPerS;
+    fill_window(win, per_window[w]);
+  }
+
+  // Slow and fast windows.
+  std::vector<double> judged_p99;
+  for (const auto& w : out.windows)
+    if (w.requests >= options.min_window_requests && w.p99_ms) judged_p99.push_back(*w.p99_ms);
+  if (!judged_p99.empty()) {
+    out.slow_threshold_ms = options.slow_factor * median(judged_p99);
+    for (auto& w : out.windows) {
+      if (w.requests < options.min_window_requests || !w.p99_ms) continue;
+      w.slow = *w.p99_ms > *out.slow_threshold_ms;
+      ++(*w.slow ? out.slow_windows : out.fast_windows);
+    }
+  }
+
+  // Weights per window: cpu samples, off-CPU ns clipped to the window.
+  FunctionTable table(c);
+  KindWeights cpu(n_windows), offcpu(n_windows);
+  std::vector<size_t> samples;  // indices of the cpu samples with a stack, by time
+  for (size_t i = 0; i < c.cpu_samples.size(); ++i) {
+    const auto& s = c.cpu_samples[i];
+    if (!has_stack(c, s.stack) || s.time_ns < start_ns || s.time_ns >= end_ns) continue;
+    samples.push_back(i);
+    const size_t w = window_of(s.time_ns);
+    cpu.add(w, table.of_stack(s.stack), 1.0);
+    ++out.windows[w].cpu_samples;
+  }
+  std::stable_sort(samples.begin(), samples.end(),
+                   [&](size_t a, size_t b) { return c.cpu_samples[a].time_ns < c.cpu_samples[b].time_ns; });
+  std::vector<uint32_t> fns;
+  for (const auto& o : c.offcpu) {
+    if (o.end_ns <= o.start_ns || o.end_ns <= start_ns || o.start_ns >= end_ns) continue;
+    fns.clear();
+    if (has_stack(c, o.stack)) fns = table.of_stack(o.stack);
+    const size_t r = std::min<size_t>(static_cast<size_t>(o.reason), std::size(kReasonFrames) - 1);
+    fns.push_back(table.intern(kReasonFrames[r]));
+    const uint64_t from = std::max(o.start_ns, start_ns), to = std::min(o.end_ns, end_ns);
+    for (size_t w = window_of(from); w < n_windows && start_ns + w * window_ns < to; ++w) {
+      const uint64_t lo = std::max(from, start_ns + w * window_ns);
+      const uint64_t hi = std::min(to, start_ns + (w + 1) * window_ns);
+      if (hi <= lo) continue;
+      offcpu.add(w, fns, static_cast<double>(hi - lo));
+      out.windows[w].offcpu_ms += ms(hi - lo);
+    }
+  }
+
+  // Functions ranked: by growth when some windows were slow, else by rank correlation.
+  rank_kind("cpu", cpu, out.windows, static_cast<double>(options.min_window_samples), table, out.stacks);
+  rank_kind("offcpu", offcpu, out.windows, 0.0, table, out.stacks);
+  const bool by_growth = out.slow_windows > 0 && out.fast_windows > 0;
+  std::stable_sort(out.stacks.begin(), out.stacks.end(),
+                   [&](const CorrelatedFunction& a, const CorrelatedFunction& b) {
+                     if (by_growth && a.growth_pct_points != b.growth_pct_points)
+                       return a.growth_pct_points > b.growth_pct_points;
+                     const double ra = a.rank_correlation.value_or(-2), rb = b.rank_correlation.value_or(-2);
+                     if (ra != rb) return ra > rb;
+                     if (a.kind != b.kind) return a.kind < b.kind;
+                     return a.frame < b.frame;
+                   });
+  if (out.stacks.size() > options.top_functions) out.stacks.resize(options.top_functions);
+
+  // Stages, when the requests carry more than one.
+  std::map<uint16_t, std::vector<size_t>> by_stage;  // stage -> indices into latencies
+  for (size_t i = 0; i < latencies.size(); ++i) by_stage[c.requests[latencies[i].index].stage].push_back(i);
+  if (by_stage.size() > 1) {
+    for (const auto& [stage, members] : by_stage) {
+      uint64_t from = UINT64_MAX, to = 0;
+      std::vector<uint64_t> lat;
+      LatencyWindow s;
+      s.stage = stage;
+      for (size_t i : members) {
+        const auto& r = c.requests[latencies[i].index];
+        from = std::min(from, r.intended_start_ns);
+        to = std::max(to, r.end_ns);
+        lat.push_back(latencies[i].latency_ns);
+        if (r.error_class != 0) ++s.errors;
+      }
+      s.t_s = from <= start_ns ? 0.0 : static_cast<double>(from - start_ns) / kNsPerS;
+      s.duration_s = static_cast<double>(to - from) / kNsPerS;
+      fill_window(s, lat);
+      for (size_t i : samples)
+        if (c.cpu_samples[i].time_ns >= from && c.cpu_samples[i].time_ns < to) ++s.cpu_samples;
+      for (const auto& o : c.offcpu) {
+        const uint64_t lo = std::max(o.start_ns, from), hi = std::min(o.end_ns, to);
+        if (hi > lo) s.offcpu_ms += ms(hi - lo);
+      }
+      out.stages.push_back(std::move(s));
+    }
+  }
+
+  // Attribution by time: sweep the samples (by time) across the request
+  // intervals [actual start, end) (by start), keeping the ones in flight.
+  std::vector<size_t> by_start;  // indices into latencies
+  for (size_t i = 0; i < latencies.size(); ++i) {
+    const auto& r = c.requests[latencies[i].index];
+    if (r.actual_start_ns != 0 && r.actual_start_ns < r.end_ns) by_start.push_back(i);
+  }
+  std::stable_sort(by_start.begin(), by_start.end(), [&](size_t a, size_t b) {
+    return c.requests[latencies[a].index].actual_start_ns < c.requests[latencies[b].index].actual_start_ns;
+  });
+  std::vector<size_t> owner(samples.size(), SIZE_MAX);  // sample -> index into latencies
+  std::vector<size_t> active;
+  size_t next = 0;
+  Attribution& at = out.attribution;
+  at.cpu_samples = samples.size();
+  for (size_t k = 0; k < samples.size(); ++k) {
+    const uint64_t t = c.cpu_samples[samples[k]].time_ns;
+    while (next < by_start.size() && c.requests[latencies[by_start[next]].index].actual_start_ns <= t)
+      active.push_back(by_start[next++]);
+    std::erase_if(active, [&](size_t i) { return c.requests[latencies[i].index].end_ns <= t; });
+    if (active.empty()) continue;
+    ++at.in_requests;
+    if (active.size() == 1) {
+      ++at.attributed;
+      owner[k] = active.front();
+    } else {
+      ++at.ambiguous_samples;
+    }
+  }
+  at.coverage_pct = pct(static_cast<double>(at.attributed), static_cast<double>(at.cpu_samples));
+
+  // The folded lines of the differential flame graphs come from a capture
+  // that holds only the chosen samples (and what names them).
+  std::optional<capture::Capture> scratch_capture;
+  const auto scratch = [&]() -> capture::Capture& {
+    if (!scratch_capture) {
+      scratch_capture.emplace();
+      scratch_capture->metadata = c.metadata;
+      scratch_capture->processes = c.processes;
+      scratch_capture->frames = c.frames;
+      scratch_capture->stacks = c.stacks;
+    }
+    return *scratch_capture;
+  };
+
+  if (at.attributed > 0) {
+    std::vector<uint64_t> sorted;
+    sorted.reserve(latencies.size());
+    for (const auto& l : latencies) sorted.push_back(l.latency_ns);
+    std::sort(sorted.begin(), sorted.end());
+    SlowRequests sr;
+    const uint64_t p99 = percentile(sorted, 0.99), p40 = percentile(sorted, 0.40),
+                   p60 = percentile(sorted, 0.60);
+    sr.latency_threshold_ms = ms(p99);
+    sr.median_low_ms = ms(p40);
+    sr.median_high_ms = ms(p60);
+    const auto is_slow = [&](uint64_t l) { return l >= p99; };
+    const auto is_median = [&](uint64_t l) { return l >= p40 && l <= p60 && l < p99; };
+    for (const auto& l : latencies) {
+      if (is_slow(l.latency_ns)) ++sr.slow_requests;
+      if (is_median(l.latency_ns)) ++sr.median_requests;
+    }
+    std::unordered_map<uint32_t, uint64_t> slow_fns, median_fns;
+    std::vector<capture::CpuSample> slow_samples, median_samples;
+    for (size_t k = 0; k < samples.size(); ++k) {
+      if (owner[k] == SIZE_MAX) continue;
+      const uint64_t l = latencies[owner[k]].latency_ns;
+      const auto& s = c.cpu_samples[samples[k]];
+      if (is_slow(l)) {
+        ++sr.slow_samples;
+        for (uint32_t f : table.of_stack(s.stack)) ++slow_fns[f];
+        slow_samples.push_back(s);
+      } else if (is_median(l)) {
+        ++sr.median_samples;
+        for (uint32_t f : table.of_stack(s.stack)) ++median_fns[f];
+        median_samples.push_back(s);
+      }
+    }
+    sr.functions = compare_functions(slow_fns, sr.slow_samples, median_fns, sr.median_samples, table,
+                                     options.top_functions);
+    out.slow_requests = std::move(sr);
+    capture::Capture& s = scratch();
+    out.slow_requests_folded = fold_samples(s, std::move(slow_samples));
+    out.median_requests_folded = fold_samples(s, std::move(median_samples));
+  }
+  if (by_growth) {
+    std::vector<capture::CpuSample> slow_w, fast_w;
+    for (size_t i : samples) {
+      const auto& w = out.windows[window_of(c.cpu_samples[i].time_ns)];
+      if (w.slow) (*w.slow ? slow_w : fast_w).push_back(c.cpu_samples[i]);
+    }
+    capture::Capture& s = scratch();
+    out.slow_windows_folded = fold_samples(s, std::move(slow_w));
+    out.fast_windows_folded = fold_samples(s, std::move(fast_w));
+  }
+  return out;
+}
+
+}  // namespace loadprof::analyze

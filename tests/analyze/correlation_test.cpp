@@ -1,0 +1,377 @@
+// The latency <-> stack correlation on captures built in memory with planted
+// effects: a function sampled only in slow windows leads, a function with the
+// same share everywhere shows no growth, samples inside one request are
+// attributed to it and samples inside several to none.
+#include "loadprof/analyze/correlation.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "loadprof/analyze/analysis.h"
+
+namespace loadprof::analyze {
+namespace {
+
+constexpr uint64_t kStart = 1'000'000'000'000ULL;
+constexpr uint64_t kSec = 1'000'000'000ULL;
+constexpr uint64_t kMs = 1'000'000ULL;
+
+// Frames: 0 main, 1 handle, 2 burn, 3 parse, 4 noise, 5 futex_wait (kernel).
+// Stacks (leaf first): 0 burn;handle;main  1 parse;handle;main  2 noise;main  3 futex_wait;handle;main
+capture::Capture base_capture(uint64_t seconds) {
+  capture::Capture c;
+  c.metadata.probes = {"cpu"};
+  c.metadata.frequency_hz = 99;
+  c.metadata.start_monotonic_ns = kStart;
+  capture::Process p;
+  p.pid = 7;
+  p.command = "server";
+  p.root = true;
+  p.start_ns = kStart;
+  c.processes = {p};
+  for (const char* fn : {"main", "handle", "burn", "parse", "noise"}) {
+    capture::Frame f;
+    f.function = fn;
+    f.module = "server";
+    c.frames.push_back(f);
+  }
+  capture::Frame k;
+  k.function = "futex_wait";
+  k.module = "[kernel]";
+  k.kernel = true;
+  c.frames.push_back(k);
+  c.stacks = {{{2, 1, 0}, false}, {{3, 1, 0}, false}, {{4, 0}, false}, {{5, 1, 0}, false}};
+  c.end = capture::EndInfo{kStart + seconds * kSec, false, std::nullopt, "duration"};
+  return c;
+}
+
+void add_request(capture::Capture& c, uint64_t start_ns, uint64_t latency_ns, uint16_t stage = 0) {
+  capture::RequestRecord r;
+  r.intended_start_ns = start_ns;
+  r.actual_start_ns = start_ns;
+  r.first_byte_ns = start_ns + latency_ns;
+  r.end_ns = start_ns + latency_ns;
+  r.status = 200;
+  r.stage = stage;
+  c.requests.push_back(r);
+}
+
+void add_samples(capture::Capture& c, uint64_t from_ns, uint64_t to_ns, capture::StackId stack, int n) {
+  for (int i = 0; i < n; ++i) {
+    capture::CpuSample s;
+    s.time_ns = from_ns + (to_ns - from_ns) * static_cast<uint64_t>(i) / static_cast<uint64_t>(n);
+    s.pid = 7;
+    s.tid = 7;
+    s.stack = stack;
+    c.cpu_samples.push_back(s);
+  }
+}
+
+// 10 windows of 100 requests; windows 3 and 7 are slow: 10 of their requests
+// take 50 ms (p99 50 ms), the fast windows' p99 is 2 + 0.1 w ms. cpu samples
+// per window: fast 10 noise + 90 parse; slow 10 noise + 40 parse + 50 burn.
+// So: burn 0 % -> 50 % (+50), noise 10 % -> 10 % (0), parse 90 % -> 40 % (-50).
+capture::Capture planted() {
+  capture::Capture c = base_capture(10);
+  for (uint64_t w = 0; w < 10; ++w) {
+    const bool slow = w == 3 || w == 7;
+    const uint64_t t0 = kStart + w * kSec;
+    for (uint64_t i = 0; i < 100; ++i) {
+      const uint64_t latency = slow && i % 10 == 0 ? 50 * kMs : 2 * kMs + w * kMs / 10;
+      // Requests end inside the window: start them early enough.
+      add_request(c, t0 + i * 9 * kMs, latency);
+    }
+    add_samples(c, t0, t0 + kSec, 2, 10);
+    add_samples(c, t0 + 1, t0 + kSec, 1, slow ? 40 : 90);
+    if (slow) add_samples(c, t0 + 2, t0 + kSec, 0, 50);
+  }
+  return c;
+}
+
+const CorrelatedFunction* find(const Correlation& c, const std::string& frame,
+                               const std::string& kind = "cpu") {
+  for (const auto& f : c.stacks)
+    if (f.frame == frame && f.kind == kind) return &f;
+  return nullptr;
+}
+
+TEST(Correlation, AbsentWithoutRequests) {
+  capture::Capture c = base_capture(3);
+  add_samples(c, kStart, kStart + kSec, 0, 10);
+  EXPECT_FALSE(correlate(c));
+  auto a = analyze(c);
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->correlation);
+}
+
+TEST(Correlation, WindowsCarryLatencyAndThroughput) {
+  const auto corr = correlate(planted());
+  ASSERT_TRUE(corr);
+  ASSERT_EQ(corr->windows.size(), 10u);
+  EXPECT_EQ(corr->requests, 1000u);
+  const LatencyWindow& w3 = corr->windows[3];
+  EXPECT_DOUBLE_EQ(w3.t_s, 3.0);
+  EXPECT_EQ(w3.requests, 100u);
+  EXPECT_DOUBLE_EQ(w3.throughput_rps, 100.0);
+  EXPECT_DOUBLE_EQ(*w3.p99_ms, 50.0);
+  EXPECT_NEAR(*w3.p50_ms, 2.3, 1e-9);
+  EXPECT_EQ(w3.cpu_samples, 100u);
+  EXPECT_TRUE(*w3.slow);
+  EXPECT_NEAR(*corr->windows[0].p99_ms, 2.0, 1e-9);
+  EXPECT_FALSE(*corr->windows[0].slow);
+  // median of the window p99s: fast ones 2.0 .. 2.9 (8 of them), 50, 50 -> (2.5 + 2.6) / 2 = 2.55
+  EXPECT_NEAR(*corr->slow_threshold_ms, 1.5 * 2.55, 1e-9);
+  EXPECT_EQ(corr->slow_windows, 2u);
+  EXPECT_EQ(corr->fast_windows, 8u);
+}
+
+TEST(Correlation, FunctionOnlyInSlowWindowsLeadsAndNoiseShowsNoGrowth) {
+  const auto corr = correlate(planted());
+  ASSERT_TRUE(corr);
+  ASSERT_FALSE(corr->stacks.empty());
+  const CorrelatedFunction& top = corr->stacks.front();
+  EXPECT_EQ(top.frame, "burn");
+  EXPECT_EQ(top.kind, "cpu");
+  EXPECT_NEAR(top.fast_share_pct, 0.0, 1e-9);
+  EXPECT_NEAR(top.slow_share_pct, 50.0, 1e-9);
+  EXPECT_NEAR(top.growth_pct_points, 50.0, 1e-9);
+  // Share is 0 in 8 windows (tied ranks) and 50 % in the 2 with the highest p99: rho
+  // = Pearson of ranks; share ranks 4.5 x 8, 9.5 x 2; p99 ranks 1..8, 9.5 x 2:
+  // sxy 40, sxx 40, syy 82 -> 40 / sqrt(3280) = 0.6984
+  ASSERT_TRUE(top.rank_correlation);
+  EXPECT_NEAR(*top.rank_correlation, 0.6984, 1e-3);
+
+  const CorrelatedFunction* noise = find(*corr, "noise");
+  ASSERT_NE(noise, nullptr);
+  EXPECT_NEAR(noise->growth_pct_points, 0.0, 1e-9);
+  EXPECT_NEAR(noise->fast_share_pct, 10.0, 1e-9);
+  EXPECT_FALSE(noise->rank_correlation);  // the same share in every window: nothing to rank
+
+  const CorrelatedFunction* parse = find(*corr, "parse");
+  ASSERT_NE(parse, nullptr);
+  EXPECT_NEAR(parse->growth_pct_points, -50.0, 1e-9);
+  EXPECT_EQ(corr->stacks.back().frame, "parse");  // shrank the most: last
+  ASSERT_TRUE(parse->rank_correlation);
+  EXPECT_NEAR(*parse->rank_correlation, -0.6984, 1e-3);
+
+  // main and handle are in every sample: 100 % everywhere.
+  const CorrelatedFunction* main_fn = find(*corr, "main");
+  ASSERT_NE(main_fn, nullptr);
+  EXPECT_NEAR(main_fn->slow_share_pct, 100.0, 1e-9);
+  EXPECT_NEAR(main_fn->growth_pct_points, 0.0, 1e-9);
+}
+
+TEST(Correlation, SlowVsFastFoldedLinesSplitTheSamples) {
+  const auto corr = correlate(planted());
+  ASSERT_TRUE(corr);
+  uint64_t slow = 0, fast = 0, burn_slow = 0, burn_fast = 0;
+  for (const auto& l : corr->slow_windows_folded) {
+    slow += l.count;
+    if (l.stack == "server;main;handle;burn") burn_slow += l.count;
+  }
+  for (const auto& l : corr->fast_windows_folded) {
+    fast += l.count;
+    if (l.stack.find("burn") != std::string::npos) burn_fast += l.count;
+  }
+  EXPECT_EQ(slow, 200u);
+  EXPECT_EQ(fast, 800u);
+  EXPECT_EQ(burn_slow, 100u);
+  EXPECT_EQ(burn_fast, 0u);
+}
+
+TEST(Correlation, TiesAreOrderedByName) {
+  // Two functions with identical figures everywhere: alphabetical, every run.
+  capture::Capture c = planted();
+  c.frames[3].function = "zeta";   // parse
+  c.frames[4].function = "alpha";  // noise
+  for (auto& s : c.cpu_samples)
+    if (s.stack == 1) s.stack = 2;  // parse samples become noise samples: noise = 100 % fast, 50 % slow
+  c.stacks[2] = {{4, 1, 0}, false};
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  // handle and main: both 100 % everywhere (growth 0, no rank correlation): handle before main.
+  std::vector<std::string> order;
+  for (const auto& f : corr->stacks) order.push_back(f.frame);
+  const auto h = std::find(order.begin(), order.end(), "handle");
+  const auto m = std::find(order.begin(), order.end(), "main");
+  ASSERT_NE(h, order.end());
+  ASSERT_NE(m, order.end());
+  EXPECT_LT(h - order.begin(), m - order.begin());
+  EXPECT_EQ(order.front(), "burn");
+  EXPECT_EQ(order.back(), "alpha");
+}
+
+TEST(Correlation, EmptyWindowsAreNotJudged) {
+  capture::Capture c = planted();
+  // No request ends in windows 5 and 6 (their samples stay).
+  std::erase_if(c.requests, [](const capture::RequestRecord& r) {
+    return r.end_ns >= kStart + 5 * kSec && r.end_ns < kStart + 7 * kSec;
+  });
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  ASSERT_EQ(corr->windows.size(), 10u);
+  EXPECT_EQ(corr->windows[5].requests, 0u);
+  EXPECT_FALSE(corr->windows[5].slow);
+  EXPECT_FALSE(corr->windows[5].p99_ms);
+  EXPECT_EQ(corr->windows[5].cpu_samples, 100u);
+  EXPECT_EQ(corr->slow_windows + corr->fast_windows, 8u);
+  EXPECT_EQ(corr->stacks.front().frame, "burn");
+  // The unjudged windows' samples are in neither flame graph.
+  uint64_t n = 0;
+  for (const auto& l : corr->slow_windows_folded) n += l.count;
+  for (const auto& l : corr->fast_windows_folded) n += l.count;
+  EXPECT_EQ(n, 800u);
+}
+
+TEST(Correlation, OneWindowHasNoSlowWindowsAndNoRankCorrelation) {
+  capture::Capture c = base_capture(1);
+  for (uint64_t i = 0; i < 50; ++i) add_request(c, kStart + i * 10 * kMs, 3 * kMs);
+  add_samples(c, kStart, kStart + kSec, 0, 30);
+  add_samples(c, kStart + 1, kStart + kSec, 2, 10);
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  ASSERT_EQ(corr->windows.size(), 1u);
+  EXPECT_NEAR(*corr->slow_threshold_ms, 4.5, 1e-9);
+  EXPECT_EQ(corr->slow_windows, 0u);
+  EXPECT_EQ(corr->fast_windows, 1u);
+  ASSERT_FALSE(corr->stacks.empty());
+  for (const auto& f : corr->stacks) {
+    EXPECT_FALSE(f.rank_correlation) << f.frame;
+    EXPECT_EQ(f.growth_pct_points, 0.0) << f.frame;
+  }
+  EXPECT_TRUE(corr->slow_windows_folded.empty());
+  EXPECT_TRUE(corr->fast_windows_folded.empty());
+}
+
+TEST(Correlation, OffCpuTimeIsClippedToWindowsAndRankedWithItsReason) {
+  capture::Capture c = planted();
+  c.metadata.probes = {"cpu", "offcpu"};
+  for (uint64_t w = 0; w < 10; ++w) {
+    const bool slow = w == 3 || w == 7;
+    // 400 ms of sleep in every window; the slow ones wait 400 ms on a lock too,
+    // one interval straddling into the next window by half.
+    capture::OffCpuInterval sleep;
+    sleep.start_ns = kStart + w * kSec;
+    sleep.end_ns = sleep.start_ns + 400 * kMs;
+    sleep.pid = sleep.tid = 7;
+    sleep.stack = 2;
+    sleep.reason = capture::OffCpuReason::sleep;
+    c.offcpu.push_back(sleep);
+    if (slow) {
+      capture::OffCpuInterval lock = sleep;
+      lock.start_ns = kStart + w * kSec + 800 * kMs;
+      lock.end_ns = lock.start_ns + 400 * kMs;  // 200 ms in w, 200 ms in w + 1
+      lock.stack = 3;
+      lock.reason = capture::OffCpuReason::lock;
+      c.offcpu.push_back(lock);
+    }
+  }
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  EXPECT_NEAR(corr->windows[3].offcpu_ms, 600.0, 1e-6);
+  EXPECT_NEAR(corr->windows[4].offcpu_ms, 600.0, 1e-6);
+  EXPECT_NEAR(corr->windows[5].offcpu_ms, 400.0, 1e-6);
+  // Slow windows: 2 x (400 sleep + 200 lock) ms; the lock is 1/3 of it. Fast
+  // windows: 8 x 400 sleep + 2 x 200 lock (windows 4 and 8) = 3600 ms, lock 1/9.
+  const CorrelatedFunction* lock = find(*corr, "[offcpu:lock]", "offcpu");
+  ASSERT_NE(lock, nullptr);
+  EXPECT_NEAR(lock->slow_share_pct, 100.0 / 3, 1e-6);
+  EXPECT_NEAR(lock->fast_share_pct, 100.0 / 9, 1e-6);
+  const CorrelatedFunction* futex = find(*corr, "futex_wait_[k]", "offcpu");
+  ASSERT_NE(futex, nullptr);
+  EXPECT_NEAR(futex->growth_pct_points, 100.0 / 3 - 100.0 / 9, 1e-6);
+  // burn (cpu, +50) still leads; the lock (+22) comes before noise (0).
+  EXPECT_EQ(corr->stacks.front().frame, "burn");
+}
+
+// Requests one after another (no overlap) get their samples; two in flight
+// at once leave theirs unattributed.
+TEST(Correlation, SamplesInsideOneRequestAreAttributedAndOverlapsAreNot) {
+  capture::Capture c = base_capture(2);
+  // 100 requests, one every 10 ms from t=0: every 10th takes 8 ms (burn), the rest 1 ms (parse).
+  for (uint64_t i = 0; i < 100; ++i) {
+    const uint64_t t = kStart + i * 10 * kMs;
+    const bool slow = i % 10 == 0;
+    add_request(c, t, slow ? 8 * kMs : 1 * kMs);
+    add_samples(c, t + 1, t + (slow ? 8 : 1) * kMs, slow ? 0 : 1, slow ? 4 : 1);
+  }
+  // Between requests: 50 noise samples inside no request.
+  for (uint64_t i = 0; i < 50; ++i)
+    add_samples(c, kStart + i * 10 * kMs + 9 * kMs, kStart + i * 10 * kMs + 9 * kMs + 1, 2, 1);
+  // Two overlapping requests in the second second, with 3 samples while both are in flight.
+  add_request(c, kStart + 1500 * kMs, 20 * kMs);
+  add_request(c, kStart + 1505 * kMs, 20 * kMs);
+  add_samples(c, kStart + 1506 * kMs, kStart + 1519 * kMs, 3, 3);
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  const Attribution& at = corr->attribution;
+  EXPECT_EQ(at.method, "time");
+  EXPECT_EQ(at.cpu_samples, 40u + 90u + 50u + 3u);
+  EXPECT_EQ(at.in_requests, 40u + 90u + 3u);
+  EXPECT_EQ(at.attributed, 130u);
+  EXPECT_EQ(at.ambiguous_samples, 3u);
+  EXPECT_NEAR(at.coverage_pct, 100.0 * 130 / 183, 1e-9);
+
+  ASSERT_TRUE(corr->slow_requests);
+  const SlowRequests& sr = *corr->slow_requests;
+  // 102 latencies: 90 x 1 ms, 10 x 8 ms, 2 x 20 ms; p99 = the 101st = 20 ms.
+  EXPECT_DOUBLE_EQ(sr.latency_threshold_ms, 20.0);
+  EXPECT_EQ(sr.slow_requests, 2u);
+  EXPECT_EQ(sr.slow_samples, 0u);  // their samples were ambiguous
+  EXPECT_DOUBLE_EQ(sr.median_low_ms, 1.0);
+  EXPECT_EQ(sr.median_samples, 90u);
+}
+
+TEST(Correlation, SlowRequestsLeadWithTheirFunction) {
+  capture::Capture c = base_capture(2);
+  // 200 requests, one every 10 ms: every 50th takes 9 ms in burn (4 of them:
+  // >= p99 = the 198th latency), the rest 1 ms in parse.
+  for (uint64_t i = 0; i < 200; ++i) {
+    const uint64_t t = kStart + i * 10 * kMs;
+    const bool slow = i % 50 == 0;
+    add_request(c, t, slow ? 9 * kMs : 1 * kMs);
+    if (slow) {
+      add_samples(c, t + 1, t + 9 * kMs, 0, 8);
+      add_samples(c, t + 2, t + 9 * kMs, 1, 1);
+    } else {
+      add_samples(c, t + 1, t + kMs, 1, 1);
+    }
+  }
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  ASSERT_TRUE(corr->slow_requests);
+  const SlowRequests& sr = *corr->slow_requests;
+  EXPECT_EQ(sr.slow_requests, 4u);
+  EXPECT_EQ(sr.slow_samples, 36u);
+  EXPECT_EQ(sr.median_samples, sr.median_requests);
+  ASSERT_FALSE(sr.functions.empty());
+  EXPECT_EQ(sr.functions.front().frame, "burn");
+  EXPECT_NEAR(sr.functions.front().slow_share_pct, 800.0 / 9, 1e-9);
+  EXPECT_NEAR(sr.functions.front().median_share_pct, 0.0, 1e-9);
+  EXPECT_EQ(sr.functions.back().frame, "parse");
+  uint64_t burn = 0;
+  for (const auto& l : corr->slow_requests_folded)
+    if (l.stack == "server;main;handle;burn") burn = l.count;
+  EXPECT_EQ(burn, 32u);
+  for (const auto& l : corr->median_requests_folded) EXPECT_EQ(l.stack.find("burn"), std::string::npos);
+}
+
+TEST(Correlation, StagesGetTheirOwnWindows) {
+  capture::Capture c = base_capture(4);
+  for (uint64_t i = 0; i < 100; ++i) add_request(c, kStart + i * 20 * kMs, 1 * kMs, 0);  // 0..2 s, 50 rps
+  for (uint64_t i = 0; i < 400; ++i)
+    add_request(c, kStart + 2 * kSec + i * 5 * kMs, 4 * kMs, 1);  // 2..4 s, 200 rps
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  ASSERT_EQ(corr->stages.size(), 2u);
+  EXPECT_EQ(corr->stages[1].stage, 1u);
+  EXPECT_EQ(corr->stages[1].requests, 400u);
+  EXPECT_NEAR(corr->stages[0].throughput_rps, 100 / 1.981, 0.01);
+  EXPECT_NEAR(corr->stages[1].throughput_rps, 400 / 1.999, 0.01);
+  EXPECT_DOUBLE_EQ(*corr->stages[1].p99_ms, 4.0);
+  EXPECT_NEAR(corr->stages[1].t_s, 2.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace loadprof::analyze
