@@ -3,6 +3,7 @@
 // stacked bar chart (one bar per second); the flame graph comes in rendered.
 #include "loadprof/report/html.h"
 
+#include "correlation_sections.h"
 #include "wording.h"
 
 #include <algorithm>
@@ -384,6 +385,7 @@ void write_html(std::ostream& out, const analyze::Analysis& a, const HtmlOptions
   stack_quality(out, a);
   lost(out, a);
   accounting(out, a);
+  if (a.correlation) correlation_html(out, *a.correlation);
   flame_graph(out, options);
   functions(out, "Top functions by self time", a.top_self, true);
   functions(out, "Top functions by total time", a.top_total, false);

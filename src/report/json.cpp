@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "correlation_sections.h"
 #include "loadprof/util/version.h"
 
 namespace loadprof::report {
@@ -254,6 +255,7 @@ json to_json(const analyze::Analysis& a) {
       {"capture", capture_json(a)},
       {"warnings", a.warnings}};
   if (a.wall) out["wall"] = wall_json(*a.wall);  // SPEC: present when the capture holds off-CPU data
+  if (a.correlation) out["correlation"] = correlation_json(*a.correlation);  // SPEC: captures with requests
   return out;
 }
 

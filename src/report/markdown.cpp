@@ -7,6 +7,7 @@
 #include <string>
 
 #include "loadprof/analyze/short_name.h"
+#include "correlation_sections.h"
 #include "wording.h"
 
 namespace loadprof::report {
@@ -323,6 +324,7 @@ void write_markdown(std::ostream& out, const analyze::Analysis& a) {
   stack_quality(out, a);
   lost(out, a);
   accounting(out, a);
+  if (a.correlation) correlation_markdown(out, *a.correlation);
   functions(out, "Top functions by self time", a.top_self, true);
   functions(out, "Top functions by total time", a.top_total, false);
   stacks(out, a);
