@@ -6,10 +6,14 @@
  * kernel's socket paths like a real server's.
  *
  *   cpu_server [--port N] [--work UNITS=2000] [--seconds S=0: forever]
+ *              [--slow-every N=0: never] [--slow-ms MS=5]
  *
  * Prints "PORT <n>" once listening; on exit (SIGTERM, SIGINT or --seconds)
  * prints GROUND_TRUTH with the requests served. Any path is answered; the
- * query "?work=N" overrides the per-request work. */
+ * query "?work=N" overrides the per-request work. With --slow-every N, every
+ * Nth request served (counted across connections) also burns MS ms of its
+ * thread's CPU time in burn_slow_request(): the planted cause of the slow
+ * requests for the latency <-> stack correlation tests. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,6 +27,9 @@
 static atomic_ulong requests_served;
 static volatile sig_atomic_t stopping;
 static long default_work = 2000;
+static long slow_every;
+static double slow_ms = 5;
+static atomic_ulong requests_started, slow_requests, slow_cpu_ns;
 
 __attribute__((noinline)) static uint64_t mix(uint64_t state, uint64_t word)
 {
@@ -56,6 +63,20 @@ __attribute__((noinline)) static int render_page(char *out, size_t size, const c
 	return snprintf(out, size, "path %s work %ld digest %016llx\n", path, work, (unsigned long long)state);
 }
 
+/* Spins until this thread has used ms of CPU time; returns the ns it used. */
+__attribute__((noinline)) static uint64_t burn_slow_request(double ms)
+{
+	const uint64_t start = thread_cpu_ns(), want = (uint64_t)(ms * 1e6);
+	uint64_t state = start, now;
+	do {
+		for (int i = 0; i < 1000; ++i)
+			state = mix(state, (uint64_t)i);
+		now = thread_cpu_ns();
+	} while (now - start < want);
+	__asm__ volatile("" : : "r"(state));
+	return now - start;
+}
+
 __attribute__((noinline)) static int handle_request(int fd, const char *head)
 {
 	char path[256] = "/";
@@ -72,6 +93,10 @@ __attribute__((noinline)) static int handle_request(int fd, const char *head)
 	const char *q = strstr(path, "work=");
 	if (q)
 		work = atol(q + 5);
+	if (slow_every > 0 && (atomic_fetch_add(&requests_started, 1) + 1) % (unsigned long)slow_every == 0) {
+		atomic_fetch_add(&slow_cpu_ns, burn_slow_request(slow_ms));
+		atomic_fetch_add(&slow_requests, 1);
+	}
 	char body[512], response[1024];
 	int body_len = render_page(body, sizeof body, path, work);
 	int len = snprintf(response, sizeof response,
@@ -134,6 +159,10 @@ int main(int argc, char **argv)
 			default_work = atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--seconds"))
 			seconds = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--slow-every"))
+			slow_every = atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--slow-ms"))
+			slow_ms = atof(argv[i + 1]);
 	}
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
@@ -170,7 +199,8 @@ int main(int argc, char **argv)
 			close(fd);
 		pthread_attr_destroy(&attr);
 	}
-	printf("GROUND_TRUTH program=cpu_server pid=%d requests=%lu\n", getpid(),
-	       (unsigned long)atomic_load(&requests_served));
+	printf("GROUND_TRUTH program=cpu_server pid=%d requests=%lu slow_requests=%lu slow_cpu_ns=%lu\n", getpid(),
+	       (unsigned long)atomic_load(&requests_served), (unsigned long)atomic_load(&slow_requests),
+	       (unsigned long)atomic_load(&slow_cpu_ns));
 	return 0;
 }
