@@ -18,6 +18,8 @@ namespace loadprof::analyze {
 namespace {
 
 constexpr double kNsPerMs = 1e6;
+// The load driver's stage number of a warmup request (load/request_log.h).
+constexpr uint16_t kWarmupStage = 0xFFFF;
 constexpr double kNsPerS = 1e9;
 
 double pct(double part, double whole) { return whole <= 0 ? 0.0 : 100.0 * part / whole; }
@@ -233,6 +235,10 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
   uint64_t end_ns = std::max(capture_end_ns(c), start_ns + 1);
   for (size_t i = 0; i < c.requests.size(); ++i) {
     const auto& r = c.requests[i];
+    if (r.stage == kWarmupStage) {
+      ++out.warmup_requests;
+      continue;
+    }
     if (r.end_ns == 0 || r.end_ns < r.intended_start_ns) {
       ++out.requests_without_end;
       continue;
@@ -360,25 +366,90 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
   std::stable_sort(by_start.begin(), by_start.end(), [&](size_t a, size_t b) {
     return c.requests[latencies[a].index].actual_start_ns < c.requests[latencies[b].index].actual_start_ns;
   });
-  std::vector<size_t> owner(samples.size(), SIZE_MAX);  // sample -> index into latencies
+  // The sweep visits each sample with the requests in flight at its time.
   std::vector<size_t> active;
-  size_t next = 0;
+  const auto sweep = [&](auto&& visit) {
+    active.clear();
+    size_t next = 0;
+    for (size_t k = 0; k < samples.size(); ++k) {
+      const uint64_t t = c.cpu_samples[samples[k]].time_ns;
+      while (next < by_start.size() && c.requests[latencies[by_start[next]].index].actual_start_ns <= t)
+        active.push_back(by_start[next++]);
+      std::erase_if(active, [&](size_t i) { return c.requests[latencies[i].index].end_ns <= t; });
+      visit(k, active);
+    }
+  };
+  const auto connection_of = [&](size_t i) { return c.requests[latencies[i].index].connection_id; };
+
+  // Threads that serve one connection (thread-per-connection servers): over
+  // the thread's samples taken inside requests, one connection had a request
+  // in flight at (nearly) every one of them, and no other came close. A
+  // thread of an event loop or a pool sees many connections and is not one.
+  struct ThreadVotes {
+    uint64_t in_requests = 0;
+    std::unordered_map<uint32_t, uint64_t> connections;
+  };
+  std::map<std::pair<uint32_t, uint32_t>, ThreadVotes> votes;
+  std::vector<uint32_t> conns;
+  sweep([&](size_t k, const std::vector<size_t>& in_flight) {
+    if (in_flight.empty()) return;
+    const auto& s = c.cpu_samples[samples[k]];
+    ThreadVotes& v = votes[{s.pid, s.tid}];
+    ++v.in_requests;
+    conns.clear();
+    for (size_t i : in_flight) conns.push_back(connection_of(i));
+    std::sort(conns.begin(), conns.end());
+    conns.erase(std::unique(conns.begin(), conns.end()), conns.end());
+    for (uint32_t id : conns) ++v.connections[id];
+  });
+  std::map<std::pair<uint32_t, uint32_t>, uint32_t> dedicated;  // (pid, tid) -> connection
+  for (const auto& [thread, v] : votes) {
+    if (v.in_requests < options.min_thread_samples) continue;
+    uint64_t top = 0, second = 0;
+    uint32_t top_id = 0;
+    for (const auto& [id, n] : v.connections) {
+      if (n > top || (n == top && id < top_id)) {
+        second = std::max(second, top);
+        top = n;
+        top_id = id;
+      } else {
+        second = std::max(second, n);
+      }
+    }
+    const double in = static_cast<double>(v.in_requests);
+    if (static_cast<double>(top) >= 0.9 * in && static_cast<double>(second) <= 0.6 * in)
+      dedicated[thread] = top_id;
+  }
+
+  std::vector<size_t> owner(samples.size(), SIZE_MAX);  // sample -> index into latencies
   Attribution& at = out.attribution;
   at.cpu_samples = samples.size();
-  for (size_t k = 0; k < samples.size(); ++k) {
-    const uint64_t t = c.cpu_samples[samples[k]].time_ns;
-    while (next < by_start.size() && c.requests[latencies[by_start[next]].index].actual_start_ns <= t)
-      active.push_back(by_start[next++]);
-    std::erase_if(active, [&](size_t i) { return c.requests[latencies[i].index].end_ns <= t; });
-    if (active.empty()) continue;
+  at.dedicated_threads = dedicated.size();
+  sweep([&](size_t k, const std::vector<size_t>& in_flight) {
+    if (in_flight.empty()) return;
     ++at.in_requests;
-    if (active.size() == 1) {
-      ++at.attributed;
-      owner[k] = active.front();
-    } else {
-      ++at.ambiguous_samples;
+    const auto& s = c.cpu_samples[samples[k]];
+    if (auto d = dedicated.find({s.pid, s.tid}); d != dedicated.end()) {
+      size_t found = SIZE_MAX, matches = 0;
+      for (size_t i : in_flight) {
+        if (connection_of(i) == d->second) {
+          found = i;
+          ++matches;
+        }
+      }
+      if (matches == 1) {
+        owner[k] = found;
+        ++at.attributed_by_thread;
+        return;
+      }
+    } else if (in_flight.size() == 1) {
+      owner[k] = in_flight.front();
+      ++at.attributed_by_time;
+      return;
     }
-  }
+    ++at.ambiguous_samples;
+  });
+  at.attributed = at.attributed_by_time + at.attributed_by_thread;
   at.coverage_pct = pct(static_cast<double>(at.attributed), static_cast<double>(at.cpu_samples));
 
   // The folded lines of the differential flame graphs come from a capture

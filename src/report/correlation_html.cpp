@@ -79,6 +79,7 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
   out << "; " << c.slow_windows << " slow, " << c.fast_windows << " fast</li>\n";
   if (c.requests_without_end > 0)
     out << "<li>" << c.requests_without_end << " requests without an end (not counted)</li>\n";
+  if (c.warmup_requests > 0) out << "<li>" << c.warmup_requests << " warmup requests left out</li>\n";
   out << "</ul>\n<p class=\"note\">" << esc(kCorrelationNote) << "</p>\n";
   if (!by_growth) {
     out << "<p>No slow-against-fast comparison: "
@@ -101,9 +102,11 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
   const auto& at = c.attribution;
   out << "<h3>Samples attributed to requests</h3>\n<p class=\"note\">" << esc(kAttributionNote)
       << "</p>\n<ul>\n"
-      << "<li>By time: " << at.attributed << " of " << at.cpu_samples << " cpu samples ("
-      << fixed(at.coverage_pct, 1) << " %); " << at.in_requests << " fell inside requests, "
-      << at.ambiguous_samples << " of them while several were in flight (" << esc(at.ambiguous) << ")</li>\n"
+      << "<li>Attributed: " << at.attributed << " of " << at.cpu_samples << " cpu samples ("
+      << fixed(at.coverage_pct, 1) << " %): " << at.attributed_by_time << " by time, "
+      << at.attributed_by_thread << " by the connection of their thread (" << at.dedicated_threads
+      << " threads serving one connection); " << at.in_requests << " fell inside requests, "
+      << at.ambiguous_samples << " of them ambiguous (" << esc(at.ambiguous) << ")</li>\n"
       << "<li>By connection (local port): " << esc(at.connection_join) << "</li>\n</ul>\n";
   if (c.slow_requests) {
     const auto& sr = *c.slow_requests;

@@ -73,6 +73,7 @@ json correlation_json(const analyze::Correlation& c) {
           {"window_s", round3(c.window_s)},
           {"requests", c.requests},
           {"requests_without_end", c.requests_without_end},
+          {"warmup_requests", c.warmup_requests},
           {"stacks", std::move(stacks)},
           {"windows", std::move(windows)},
           {"stages", std::move(stages)},
@@ -83,7 +84,10 @@ json correlation_json(const analyze::Correlation& c) {
             {"cpu_samples", at.cpu_samples},
             {"in_requests", at.in_requests},
             {"attributed", at.attributed},
+            {"attributed_by_time", at.attributed_by_time},
+            {"attributed_by_thread", at.attributed_by_thread},
             {"ambiguous_samples", at.ambiguous_samples},
+            {"dedicated_threads", at.dedicated_threads},
             {"coverage_pct", round2(at.coverage_pct)}}},
           {"slow_requests", std::move(slow_requests)}};
 }

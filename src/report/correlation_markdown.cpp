@@ -86,6 +86,7 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
   out << "; " << c.slow_windows << " slow, " << c.fast_windows << " fast\n";
   if (c.requests_without_end > 0)
     out << "- " << c.requests_without_end << " requests without an end (not counted)\n";
+  if (c.warmup_requests > 0) out << "- " << c.warmup_requests << " warmup requests left out\n";
   out << "\n" << kCorrelationNote << "\n\n";
 
   if (!by_growth) {
@@ -108,9 +109,11 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
   const auto& at = c.attribution;
   out << "### Samples attributed to requests\n\n"
       << kAttributionNote << "\n\n"
-      << "- By time: " << at.attributed << " of " << at.cpu_samples << " cpu samples ("
-      << fixed(at.coverage_pct, 1) << " %); " << at.in_requests << " fell inside requests, "
-      << at.ambiguous_samples << " of them while several were in flight (" << at.ambiguous << ")\n"
+      << "- Attributed: " << at.attributed << " of " << at.cpu_samples << " cpu samples ("
+      << fixed(at.coverage_pct, 1) << " %): " << at.attributed_by_time << " by time, "
+      << at.attributed_by_thread << " by the connection of their thread (" << at.dedicated_threads
+      << " threads serving one connection); " << at.in_requests << " fell inside requests, "
+      << at.ambiguous_samples << " of them ambiguous (" << at.ambiguous << ")\n"
       << "- By connection (local port): " << at.connection_join << "\n\n";
   if (c.slow_requests) {
     const auto& sr = *c.slow_requests;

@@ -17,7 +17,10 @@ inline constexpr const char* kCorrelationNote =
     "Spearman's, of its share per window against the window's p99 (p99) and throughput (load).";
 inline constexpr const char* kAttributionNote =
     "A cpu sample taken while exactly one request was in flight (between its send and its end) is that "
-    "request's; one taken while several were in flight is attributed to none.";
+    "request's. A thread that serves one connection (thread-per-connection: that connection had a request in "
+    "flight at 90 % or more of the thread's samples inside requests, no other at more than 60 %) gives its "
+    "samples to its connection's request in flight, however many others were. Any other sample taken while "
+    "several requests were in flight is attributed to none.";
 
 // SPEC's "correlation" key; docs/report.schema.json describes it.
 nlohmann::ordered_json correlation_json(const analyze::Correlation& c);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "loadprof/capture/model.h"
 
@@ -41,8 +42,11 @@ inline capture::Capture base_capture(uint64_t seconds) {
   return c;
 }
 
-inline void add_request(capture::Capture& c, uint64_t start_ns, uint64_t latency_ns, uint16_t stage = 0) {
+// Each request on a connection of its own unless told (as without keep-alive).
+inline void add_request(capture::Capture& c, uint64_t start_ns, uint64_t latency_ns, uint16_t stage = 0,
+                        std::optional<uint32_t> connection = std::nullopt) {
   capture::RequestRecord r;
+  r.connection_id = connection.value_or(static_cast<uint32_t>(c.requests.size()));
   r.intended_start_ns = start_ns;
   r.actual_start_ns = start_ns;
   r.first_byte_ns = start_ns + latency_ns;
@@ -52,13 +56,13 @@ inline void add_request(capture::Capture& c, uint64_t start_ns, uint64_t latency
   c.requests.push_back(r);
 }
 
-inline void add_samples(capture::Capture& c, uint64_t from_ns, uint64_t to_ns, capture::StackId stack,
-                        int n) {
+inline void add_samples(capture::Capture& c, uint64_t from_ns, uint64_t to_ns, capture::StackId stack, int n,
+                        uint32_t tid = 7) {
   for (int i = 0; i < n; ++i) {
     capture::CpuSample s;
     s.time_ns = from_ns + (to_ns - from_ns) * static_cast<uint64_t>(i) / static_cast<uint64_t>(n);
     s.pid = 7;
-    s.tid = 7;
+    s.tid = tid;
     s.stack = stack;
     c.cpu_samples.push_back(s);
   }

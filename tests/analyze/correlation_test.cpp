@@ -233,7 +233,8 @@ TEST(Correlation, SamplesInsideOneRequestAreAttributedAndOverlapsAreNot) {
   const auto corr = correlate(c);
   ASSERT_TRUE(corr);
   const Attribution& at = corr->attribution;
-  EXPECT_EQ(at.method, "time");
+  EXPECT_EQ(at.dedicated_threads, 0u);  // one thread, a connection per request
+  EXPECT_EQ(at.attributed_by_time, 130u);
   EXPECT_EQ(at.cpu_samples, 40u + 90u + 50u + 3u);
   EXPECT_EQ(at.in_requests, 40u + 90u + 3u);
   EXPECT_EQ(at.attributed, 130u);
@@ -248,6 +249,76 @@ TEST(Correlation, SamplesInsideOneRequestAreAttributedAndOverlapsAreNot) {
   EXPECT_EQ(sr.slow_samples, 0u);  // their samples were ambiguous
   EXPECT_DOUBLE_EQ(sr.median_low_ms, 1.0);
   EXPECT_EQ(sr.median_samples, 90u);
+}
+
+// Thread-per-connection: connection 1 (thread 10) sends a 20 ms request every
+// 40 ms that burns (a sample every ms); connection 2 (thread 11) a 0.5 ms
+// request every 2 ms, offset by 0.3 ms so that no burn sample falls inside
+// one. Half of connection 2's samples are taken during a burn: ambiguous by
+// time alone. Each thread's connection was in flight at all of its samples,
+// the other connection at none (thread 10) or half (thread 11): both threads
+// serve one connection and every sample inside a request is attributed.
+TEST(Correlation, ThreadsServingOneConnectionResolveOverlaps) {
+  capture::Capture c = base_capture(1);
+  for (uint64_t i = 0; i < 25; ++i) {
+    const uint64_t t = kStart + i * 40 * kMs;
+    add_request(c, t, 20 * kMs, 0, 1);
+    add_samples(c, t + 1, t + 20 * kMs, 0, 20, 10);
+  }
+  for (uint64_t i = 0; i < 500; ++i) {
+    const uint64_t t = kStart + i * 2 * kMs + 300'000;
+    add_request(c, t, kMs / 2, 0, 2);
+    add_samples(c, t + 1, t + kMs / 2, 1, 1, 11);
+  }
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  const Attribution& at = corr->attribution;
+  EXPECT_EQ(at.dedicated_threads, 2u);
+  EXPECT_EQ(at.cpu_samples, 1000u);
+  EXPECT_EQ(at.in_requests, 1000u);
+  EXPECT_EQ(at.attributed, 1000u);
+  EXPECT_EQ(at.attributed_by_thread, 1000u);
+  EXPECT_EQ(at.ambiguous_samples, 0u);
+  // p99 of 500 x 0.5 ms and 25 x 20 ms is 20 ms: the burning requests, all burn.
+  ASSERT_TRUE(corr->slow_requests);
+  EXPECT_EQ(corr->slow_requests->slow_requests, 25u);
+  EXPECT_EQ(corr->slow_requests->functions.front().frame, "burn");
+  EXPECT_NEAR(corr->slow_requests->functions.front().slow_share_pct, 100.0, 1e-9);
+}
+
+// An event loop: one thread serves both connections (connection 1 in flight
+// at 75 % of its samples inside requests, connection 2 at 50 %), so it is not
+// taken for one connection's: connection 2's samples during a burn (250) stay
+// unattributed, the rest are attributed by time.
+TEST(Correlation, AnEventLoopThreadIsNotTakenForOneConnection) {
+  capture::Capture c = base_capture(1);
+  for (uint64_t i = 0; i < 25; ++i) {
+    const uint64_t t = kStart + i * 40 * kMs;
+    add_request(c, t, 20 * kMs, 0, 1);
+    add_samples(c, t + 1, t + 20 * kMs, 0, 20, 7);
+  }
+  for (uint64_t i = 0; i < 500; ++i) {
+    const uint64_t t = kStart + i * 2 * kMs + 300'000;
+    add_request(c, t, kMs / 2, 0, 2);
+    add_samples(c, t + 1, t + kMs / 2, 1, 1, 7);
+  }
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  const Attribution& at = corr->attribution;
+  EXPECT_EQ(at.dedicated_threads, 0u);
+  EXPECT_EQ(at.attributed_by_thread, 0u);
+  EXPECT_EQ(at.ambiguous_samples, 250u);
+  EXPECT_EQ(at.attributed_by_time, 750u);
+}
+
+TEST(Correlation, WarmupRequestsAreLeftOut) {
+  capture::Capture c = planted();
+  add_request(c, kStart + 100 * kMs, 900 * kMs, 0xFFFF);
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  EXPECT_EQ(corr->warmup_requests, 1u);
+  EXPECT_EQ(corr->requests, 1000u);
+  EXPECT_TRUE(corr->stages.empty());
 }
 
 TEST(Correlation, SlowRequestsLeadWithTheirFunction) {

@@ -26,6 +26,9 @@ struct CorrelationOptions {
   uint64_t min_window_samples = 10;
   // slow: window p99 > slow_factor x the median of the judged windows' p99.
   double slow_factor = 1.5;
+  // A thread is judged to serve one connection from at least this many of its
+  // samples inside requests.
+  uint64_t min_thread_samples = 3;
   size_t top_functions = 20;
 };
 
@@ -59,18 +62,25 @@ struct CorrelatedFunction {
 
 // How the cpu samples were matched with requests.
 struct Attribution {
-  // Time alone: a sample of the target taken inside exactly one request's
-  // [actual start, end) is that request's; one taken while several were in
-  // flight is ambiguous and attributed to none (sharing it would hand a slow
-  // request's work to the fast ones that merely overlapped it).
-  std::string method = "time";
+  // By time: a sample of the target taken inside exactly one request's
+  // [actual start, end) is that request's. By thread: a thread that serves
+  // one connection (thread-per-connection: that connection had a request in
+  // flight at >= 90 % of the thread's samples inside requests, no other at
+  // more than 60 %) gives its samples to the request of that connection in
+  // flight, however many others are. Any other sample taken while several
+  // requests were in flight is attributed to none (sharing it would hand a
+  // slow request's work to the fast ones that merely overlapped it).
+  std::string method = "time; threads serving one connection: by that connection";
   std::string ambiguous = "not attributed";
   std::string connection_join = "not possible: needs the io probe's peers";
-  uint64_t cpu_samples = 0;        // the target's, with a stack
-  uint64_t in_requests = 0;        // taken while at least one request was in flight
-  uint64_t attributed = 0;         // exactly one in flight
-  uint64_t ambiguous_samples = 0;  // several in flight
-  double coverage_pct = 0;         // attributed of cpu_samples
+  uint64_t cpu_samples = 0;           // the target's, with a stack
+  uint64_t in_requests = 0;           // taken while at least one request was in flight
+  uint64_t attributed = 0;            // by_time + by_thread
+  uint64_t attributed_by_time = 0;    // exactly one request in flight
+  uint64_t attributed_by_thread = 0;  // the thread's connection had exactly one in flight
+  uint64_t ambiguous_samples = 0;     // inside requests, attributed to none
+  uint64_t dedicated_threads = 0;     // threads found serving one connection
+  double coverage_pct = 0;            // attributed of cpu_samples
 };
 
 struct RequestFunction {
@@ -101,6 +111,7 @@ struct Correlation {
   uint64_t fast_windows = 0;
   uint64_t requests = 0;
   uint64_t requests_without_end = 0;  // end before the intended start (not counted anywhere)
+  uint64_t warmup_requests = 0;       // sent during the load's warmup (not counted anywhere)
   std::vector<LatencyWindow> windows;
   std::vector<LatencyWindow> stages;  // when requests carry more than one stage
   // By growth (slow - fast), descending; by rank correlation when no window
