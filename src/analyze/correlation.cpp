@@ -59,7 +59,11 @@ class FunctionTable {
   const std::vector<uint32_t>& of_stack(capture::StackId id) {
     if (!done_[id]) {
       std::vector<uint32_t>& fns = per_stack_[id];
-      for (capture::FrameId f : c_.stacks[id].frames) fns.push_back(frame_ids_[f]);
+      const auto& frames = c_.stacks[id].frames;
+      for (size_t i = 0; i < frames.size(); ++i) {
+        fns.push_back(frame_ids_[frames[i]]);
+        note_depth(fns.back(), static_cast<uint32_t>(frames.size() - i));  // leaf first: the root is 1
+      }
       std::sort(fns.begin(), fns.end());
       fns.erase(std::unique(fns.begin(), fns.end()), fns.end());
       done_[id] = true;
@@ -73,6 +77,18 @@ class FunctionTable {
     return it->second;
   }
 
+  // The deepest place from the root a function was seen at: between a
+  // function and the caller that only calls it (equal shares), the callee is
+  // the one that does the work.
+  void note_depth(uint32_t id, uint32_t depth) {
+    if (depth_.size() <= id) depth_.resize(id + 1, 0);
+    depth_[id] = std::max(depth_[id], depth);
+  }
+  uint32_t depth(const std::string& name) const {
+    auto it = ids_.find(name);
+    return it == ids_.end() || it->second >= depth_.size() ? 0 : depth_[it->second];
+  }
+
   const std::string& name(uint32_t id) const { return names_[id]; }
   size_t size() const { return names_.size(); }
 
@@ -83,6 +99,7 @@ class FunctionTable {
   std::vector<bool> done_;
   std::unordered_map<std::string, uint32_t> ids_;
   std::vector<std::string> names_;
+  std::vector<uint32_t> depth_;
 };
 
 // One kind's weight per window: the total and per function.
@@ -188,6 +205,34 @@ void fill_window(LatencyWindow& w, std::vector<uint64_t>& latencies) {
   }
 }
 
+// Inclusive shares make every caller of the function that grew grow about as
+// much (the request handler, the thread's entry). Among the functions whose
+// growth is within kLeadBand of the largest (of the leader's kind), the
+// narrowest comes first: the smallest slow share, the fewest samples that
+// explain the growth; growth <= slow share, so that is the function the growth
+// is made of, not one of its callers.
+constexpr double kLeadBand = 0.9;
+template <class T>
+void narrowest_first(std::vector<T>& v, double T::*slow_share, const FunctionTable& table) {
+  if (v.empty() || v.front().growth_pct_points <= 0) return;
+  const double floor = kLeadBand * v.front().growth_pct_points;
+  std::string kind;
+  if constexpr (requires { v.front().kind; }) kind = v.front().kind;
+  const auto in_band = [&](const T& x) {
+    if constexpr (requires { x.kind; }) {
+      if (x.kind != kind) return false;
+    }
+    return x.growth_pct_points >= floor;
+  };
+  const auto band_end = std::stable_partition(v.begin(), v.end(), in_band);
+  std::stable_sort(v.begin(), band_end, [&](const T& a, const T& b) {
+    if (a.*slow_share != b.*slow_share) return a.*slow_share < b.*slow_share;
+    const uint32_t da = table.depth(a.frame), db = table.depth(b.frame);
+    if (da != db) return da > db;
+    return a.growth_pct_points > b.growth_pct_points;
+  });
+}
+
 std::vector<RequestFunction> compare_functions(const std::unordered_map<uint32_t, uint64_t>& slow,
                                                uint64_t slow_n,
                                                const std::unordered_map<uint32_t, uint64_t>& median,
@@ -212,6 +257,7 @@ std::vector<RequestFunction> compare_functions(const std::unordered_map<uint32_t
     if (a.growth_pct_points != b.growth_pct_points) return a.growth_pct_points > b.growth_pct_points;
     return a.frame < b.frame;
   });
+  narrowest_first(out, &RequestFunction::slow_share_pct, table);
   if (out.size() > limit) out.resize(limit);
   return out;
 }
@@ -302,6 +348,8 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
     if (has_stack(c, o.stack)) fns = table.of_stack(o.stack);
     const size_t r = std::min<size_t>(static_cast<size_t>(o.reason), std::size(kReasonFrames) - 1);
     fns.push_back(table.intern(kReasonFrames[r]));
+    table.note_depth(fns.back(),
+                     has_stack(c, o.stack) ? static_cast<uint32_t>(c.stacks[o.stack].frames.size()) + 1 : 1);
     const uint64_t from = std::max(o.start_ns, start_ns), to = std::min(o.end_ns, end_ns);
     for (size_t w = window_of(from); w < n_windows && start_ns + w * window_ns < to; ++w) {
       const uint64_t lo = std::max(from, start_ns + w * window_ns);
@@ -325,6 +373,7 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
                      if (a.kind != b.kind) return a.kind < b.kind;
                      return a.frame < b.frame;
                    });
+  if (by_growth) narrowest_first(out.stacks, &CorrelatedFunction::slow_share_pct, table);
   if (out.stacks.size() > options.top_functions) out.stacks.resize(options.top_functions);
 
   // Stages, when the requests carry more than one.

@@ -342,6 +342,51 @@ TEST(Correlation, SlowRequestsLeadWithTheirFunction) {
   for (const auto& l : corr->median_requests_folded) EXPECT_EQ(l.stack.find("burn"), std::string::npos);
 }
 
+// The handler that calls burn is in every slow sample and in no median one
+// (those are noise;main): it grows 100 points, burn 94.7. Both are within 90 %
+// of the top; burn, the narrower (94.7 % of the slow samples against 100 %),
+// is what the growth is made of and comes first.
+TEST(Correlation, TheFunctionThatGrewLeadsItsCallers) {
+  capture::Capture c = base_capture(2);
+  for (uint64_t i = 0; i < 200; ++i) {
+    const uint64_t t = kStart + i * 10 * kMs;
+    const bool slow = i % 50 == 0;
+    add_request(c, t, slow ? 9 * kMs : 1 * kMs);
+    if (slow) {
+      add_samples(c, t + 1, t + 9 * kMs, 0, 18);
+      add_samples(c, t + 2, t + 9 * kMs, 1, 1);
+    } else {
+      add_samples(c, t + 1, t + kMs, 2, 1);
+    }
+  }
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  ASSERT_TRUE(corr->slow_requests);
+  const auto& fs = corr->slow_requests->functions;
+  ASSERT_GE(fs.size(), 2u);
+  EXPECT_EQ(fs[0].frame, "burn");
+  EXPECT_NEAR(fs[0].growth_pct_points, 1800.0 / 19, 1e-9);
+  EXPECT_EQ(fs[1].frame, "handle");
+  EXPECT_NEAR(fs[1].growth_pct_points, 100.0, 1e-9);
+}
+
+// A caller that only calls the function that grew has the same shares: the
+// callee leads, whatever the names ("a_caller" sorts before "burn").
+TEST(Correlation, TheCalleeLeadsACallerWithTheSameShares) {
+  capture::Capture c = slow_request_planted();
+  c.frames[1].function = "a_caller";  // handle
+  c.stacks[0] = {{2, 1, 0}, false};   // burn;a_caller;main
+  c.stacks[1] = {{3, 0}, false};      // parse;main: the median requests' samples
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  ASSERT_TRUE(corr->slow_requests);
+  const auto& fs = corr->slow_requests->functions;
+  ASSERT_GE(fs.size(), 2u);
+  EXPECT_EQ(fs[0].frame, "burn");
+  EXPECT_EQ(fs[1].frame, "a_caller");
+  EXPECT_EQ(fs[0].growth_pct_points, fs[1].growth_pct_points);
+}
+
 TEST(Correlation, StagesGetTheirOwnWindows) {
   capture::Capture c = base_capture(4);
   for (uint64_t i = 0; i < 100; ++i) add_request(c, kStart + i * 20 * kMs, 1 * kMs, 0);  // 0..2 s, 50 rps

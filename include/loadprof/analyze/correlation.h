@@ -100,7 +100,7 @@ struct SlowRequests {
   uint64_t median_requests = 0;
   uint64_t slow_samples = 0;
   uint64_t median_samples = 0;
-  std::vector<RequestFunction> functions;  // by growth, descending
+  std::vector<RequestFunction> functions;  // by growth, descending (narrowest first within 90 % of the top)
 };
 
 struct Correlation {
@@ -115,7 +115,9 @@ struct Correlation {
   std::vector<LatencyWindow> windows;
   std::vector<LatencyWindow> stages;  // when requests carry more than one stage
   // By growth (slow - fast), descending; by rank correlation when no window
-  // was slow. Both kinds together.
+  // was slow. Both kinds together. The functions within 90 % of the largest
+  // growth come first, narrowest (smallest slow share) first: the function
+  // that grew, ahead of its callers, which inclusive shares make grow as much.
   std::vector<CorrelatedFunction> stacks;
   Attribution attribution;
   std::optional<SlowRequests> slow_requests;  // absent when no sample was attributed

@@ -1,0 +1,186 @@
+// End to end, real BPF: `loadprof record -- cpu_server --slow-every 10` while
+// the load driver (the library, in this process: CLOCK_MONOTONIC on both
+// sides, as in `bench`) sends it requests; the driver's request log is added
+// to the recorded capture and the correlation must name burn_slow_request as
+// what the slowest requests do, with the server's own count of the CPU time
+// it burnt there as ground truth.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "loadprof/analyze/correlation.h"
+#include "loadprof/capture/reader.h"
+#include "loadprof/load/driver.h"
+#include "support/privilege.h"
+#include "support/run.h"
+
+namespace loadprof::analyze {
+namespace {
+
+using testing::loadprof_binary;
+using testing::test_program;
+
+constexpr int kRateRps = 200;
+constexpr int kLoadSeconds = 6;
+constexpr int kSlowEvery = 10;
+constexpr double kBurnMs = 10;
+constexpr uint32_t kFrequencyHz = 999;
+
+uint16_t free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool accepts(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+class KeepAll : public load::RequestSink {
+ public:
+  void consume(std::span<const load::RequestRecord> records) override {
+    std::lock_guard lock(mutex_);
+    records_.insert(records_.end(), records.begin(), records.end());
+  }
+  std::vector<load::RequestRecord> records_;
+  std::mutex mutex_;
+};
+
+capture::RequestRecord to_capture(const load::RequestRecord& r) {
+  capture::RequestRecord c;
+  c.intended_start_ns = static_cast<uint64_t>(r.intended_ns);
+  c.actual_start_ns = static_cast<uint64_t>(r.start_ns);
+  c.connect_ns = static_cast<uint64_t>(r.connect_ns);
+  c.first_byte_ns = static_cast<uint64_t>(r.first_byte_ns);
+  c.end_ns = static_cast<uint64_t>(r.end_ns);
+  c.status = r.status;
+  c.error_class = static_cast<uint8_t>(r.error);
+  c.bytes = static_cast<uint32_t>(r.bytes_in);
+  c.connection_id = r.connection_id;
+  c.local_port = r.local_port;
+  c.stage = r.stage;
+  c.step = static_cast<uint16_t>(r.scenario_step);
+  return c;
+}
+
+TEST(CorrelationE2E, SlowestRequestsAreNamedByTheFunctionThatBurns) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  const uint16_t port = free_port();
+  const std::string path = testing::temp_dir() + "/cap.lpc";
+  testing::RunResult recorded;
+  std::thread recorder([&] {
+    recorded =
+        testing::run({loadprof_binary(), "record", "--frequency", std::to_string(kFrequencyHz), "--duration",
+                      std::to_string(kLoadSeconds + 4) + "s", "--output", path, "--",
+                      test_program("cpu_server"), "--port", std::to_string(port), "--work", "50",
+                      "--slow-every", std::to_string(kSlowEvery), "--slow-ms", std::to_string(kBurnMs)});
+  });
+  bool up = false;
+  for (int i = 0; i < 300 && !up; ++i) {
+    up = accepts(port);
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  load::LoadResult result;
+  KeepAll sink;
+  if (up) {
+    load::LoadConfig config;
+    config.url = load::parse_url("http://127.0.0.1:" + std::to_string(port) + "/").value();
+    config.request = load::format_request(config.url, {});
+    config.threads = 1;
+    config.connections = 16;
+    config.stages = {{kLoadSeconds * 1'000'000'000LL, kRateRps, kRateRps}};
+    config.sink = &sink;
+    auto r = load::run_load(config);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    result = std::move(*r);
+  }
+  recorder.join();
+  ASSERT_TRUE(up) << "cpu_server never listened on " << port << ": " << recorded.err;
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  const auto truth = testing::ground_truth_lines(recorded.out, "cpu_server");
+  ASSERT_EQ(truth.size(), 1u) << recorded.out;
+  const double slow_cpu_ms = std::stod(truth[0].at("slow_cpu_ns")) / 1e6;
+  const uint64_t slow_served = std::stoull(truth[0].at("slow_requests"));
+
+  auto read = capture::read_capture(path);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  capture::Capture c = std::move(*read);
+  for (const auto& r : sink.records_) c.requests.push_back(to_capture(r));
+  ASSERT_GE(c.requests.size(), static_cast<size_t>(kRateRps * kLoadSeconds * 9 / 10));
+  EXPECT_EQ(result.errors, 0u);
+
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  // Every window of the load holds ~20 burning requests of 200: its p99 is at least the burn.
+  uint64_t judged = 0;
+  for (const auto& w : corr->windows) {
+    if (!w.slow) continue;
+    ++judged;
+    EXPECT_GE(*w.p99_ms, kBurnMs * 0.95) << "window at " << w.t_s << " s";
+  }
+  EXPECT_GE(judged, static_cast<uint64_t>(kLoadSeconds - 1));
+
+  // Ground truth of the profile: the share of the server's samples in
+  // burn_slow_request against the share of its CPU time it says it burnt
+  // there (+-25 %; shares, so a sample the VM's steal time cost is no error).
+  uint64_t burn_samples = 0, all_samples = 0;
+  for (const auto& l : capture::folded_stacks(c, "cpu").value()) {
+    all_samples += l.count;
+    if (l.stack.find("burn_slow_request") != std::string::npos) burn_samples += l.count;
+  }
+  ASSERT_GT(all_samples, 0u);
+  const double burn_share = static_cast<double>(burn_samples) / static_cast<double>(all_samples);
+  const double true_share = slow_cpu_ms / (std::stod(truth[0].at("process_cpu_ns")) / 1e6);
+  EXPECT_NEAR(burn_share, true_share, true_share * 0.25)
+      << burn_samples << " of " << all_samples << " samples";
+  EXPECT_NEAR(static_cast<double>(slow_served), static_cast<double>(c.requests.size()) / kSlowEvery, 3.0);
+
+  // Attribution: the burning requests' samples fall inside them.
+  const Attribution& at = corr->attribution;
+  EXPECT_GE(at.attributed, at.in_requests * 8 / 10) << "in requests " << at.in_requests;
+  ASSERT_TRUE(corr->slow_requests);
+  const SlowRequests& sr = *corr->slow_requests;
+  EXPECT_GE(sr.latency_threshold_ms, kBurnMs * 0.95);
+  // The slowest 1 % are burning requests: ~12 of them, ~10 ms each at 999 Hz.
+  EXPECT_GE(sr.slow_samples, 50u);
+  ASSERT_FALSE(sr.functions.empty());
+  EXPECT_EQ(sr.functions.front().frame, "burn_slow_request");
+  EXPECT_GE(sr.functions.front().slow_share_pct, 80.0);
+  EXPECT_LE(sr.functions.front().median_share_pct, 5.0);
+  uint64_t folded_burn = 0, folded_all = 0;
+  for (const auto& l : corr->slow_requests_folded) {
+    folded_all += l.count;
+    if (l.stack.find("burn_slow_request") != std::string::npos) folded_burn += l.count;
+  }
+  EXPECT_EQ(folded_all, sr.slow_samples);
+  EXPECT_GE(folded_burn * 10, folded_all * 8);
+  std::cerr << "requests " << c.requests.size() << ", windows judged " << judged << ", burn share "
+            << burn_share << " of samples vs " << true_share << " of CPU time; attributed " << at.attributed
+            << " of " << at.in_requests << " in requests (" << at.attributed_by_thread << " by thread, "
+            << at.dedicated_threads << " threads); slowest " << sr.slow_requests
+            << " requests >= " << sr.latency_threshold_ms << " ms, " << sr.slow_samples
+            << " samples, burn_slow_request " << sr.functions.front().slow_share_pct << " % vs median "
+            << sr.functions.front().median_share_pct << " %\n";
+}
+
+}  // namespace
+}  // namespace loadprof::analyze
