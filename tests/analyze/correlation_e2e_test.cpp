@@ -82,6 +82,99 @@ capture::RequestRecord to_capture(const load::RequestRecord& r) {
   return c;
 }
 
+bool wait_until_accepts(uint16_t port) {
+  for (int i = 0; i < 500; ++i) {
+    if (accepts(port)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Drives port at rate_rps for seconds; every request goes to sink.
+Result<load::LoadResult> drive(uint16_t port, int rate_rps, int seconds, load::RequestSink& sink) {
+  load::LoadConfig config;
+  LOADPROF_TRY(url, load::parse_url("http://127.0.0.1:" + std::to_string(port) + "/"));
+  config.url = url;
+  config.request = load::format_request(config.url, {});
+  config.threads = 1;
+  config.connections = 16;
+  config.stages = {{seconds * 1'000'000'000LL, static_cast<double>(rate_rps), static_cast<double>(rate_rps)}};
+  config.sink = &sink;
+  return load::run_load(config);
+}
+
+// Two servers in one recording: 4 s of load on a plain one, then 2 s on one
+// where every 4th request burns 20 ms. The windows of the second part are
+// slow (p99 >= 20 ms against ~1 ms: a fast window would need a p99 above
+// 13 ms to move the threshold past them), and burn_slow_request is in their
+// samples only: it must lead the ranking and the slow-vs-fast graph.
+TEST(CorrelationE2E, SlowWindowsAreNamedByTheFunctionThatBurns) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  const uint16_t plain = free_port(), burning = free_port();
+  ASSERT_NE(plain, burning);
+  const std::string path = testing::temp_dir() + "/cap.lpc";
+  const std::string server = test_program("cpu_server");
+  const std::string script = server + " --port " + std::to_string(plain) + " & " + server + " --port " +
+                             std::to_string(burning) + " --slow-every 4 --slow-ms 20; wait";
+  testing::RunResult recorded;
+  std::thread recorder([&] {
+    recorded = testing::run({loadprof_binary(), "record", "--frequency", std::to_string(kFrequencyHz),
+                             "--duration", "10s", "--output", path, "--", "sh", "-c", script});
+  });
+  const bool up = wait_until_accepts(plain) && wait_until_accepts(burning);
+  KeepAll sink;
+  Result<load::LoadResult> first = make_error(ErrorKind::internal, "not run"), second = first;
+  if (up) {
+    first = drive(plain, 100, 4, sink);
+    if (first.ok()) second = drive(burning, 100, 2, sink);
+  }
+  recorder.join();
+  ASSERT_TRUE(up) << "cpu_server never listened: " << recorded.err;
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  EXPECT_EQ(testing::ground_truth_lines(recorded.out, "cpu_server").size(), 2u) << recorded.out;
+
+  auto read = capture::read_capture(path);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  capture::Capture c = std::move(*read);
+  for (const auto& r : sink.records_) c.requests.push_back(to_capture(r));
+
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  EXPECT_GE(corr->slow_windows, 2u);
+  EXPECT_GE(corr->fast_windows, 3u);
+  ASSERT_FALSE(corr->stacks.empty());
+  const CorrelatedFunction& top = corr->stacks.front();
+  EXPECT_EQ(top.frame, "burn_slow_request");
+  EXPECT_EQ(top.kind, "cpu");
+  EXPECT_LE(top.fast_share_pct, 2.0);
+  EXPECT_GE(top.slow_share_pct, 50.0);
+  ASSERT_TRUE(top.rank_correlation);
+  EXPECT_GE(*top.rank_correlation, 0.5);
+  uint64_t slow_burn = 0, slow_all = 0, fast_burn = 0, fast_all = 0;
+  for (const auto& l : corr->slow_windows_folded) {
+    slow_all += l.count;
+    if (l.stack.find("burn_slow_request") != std::string::npos) slow_burn += l.count;
+  }
+  for (const auto& l : corr->fast_windows_folded) {
+    fast_all += l.count;
+    if (l.stack.find("burn_slow_request") != std::string::npos) fast_burn += l.count;
+  }
+  EXPECT_GE(slow_burn * 2, slow_all);
+  EXPECT_LE(fast_burn * 50, fast_all);
+  std::cerr << "windows " << corr->slow_windows << " slow / " << corr->fast_windows << " fast (threshold "
+            << corr->slow_threshold_ms.value_or(-1) << " ms); burn_slow_request " << top.fast_share_pct
+            << " % -> " << top.slow_share_pct << " %, rank correlation " << top.rank_correlation.value_or(-9)
+            << "; slow windows " << slow_burn << " of " << slow_all << " samples in it, fast windows "
+            << fast_burn << " of " << fast_all << "\n";
+  for (const auto& w : corr->windows) {
+    std::cerr << "  t " << w.t_s << " s: " << w.requests << " requests, p99 " << w.p99_ms.value_or(-1)
+              << " ms, " << w.cpu_samples << " samples" << (w.slow ? (*w.slow ? ", slow" : ", fast") : "")
+              << "\n";
+  }
+}
+
 TEST(CorrelationE2E, SlowestRequestsAreNamedByTheFunctionThatBurns) {
   LOADPROF_REQUIRE_BPF_PRIVILEGES();
   const uint16_t port = free_port();
