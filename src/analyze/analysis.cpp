@@ -461,6 +461,7 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
   const uint64_t cpu_samples = c.cpu_samples.size();
 
   a.kinds = kinds_in_capture(c);
+  a.load = load_view(c);
   a.cpu_accounting = summarize_accounting(c, start_ns, end_ns);
 
   // Samples per (pid, stack): every later figure works on these groups, so

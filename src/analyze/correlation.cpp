@@ -392,6 +392,12 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
         lat.push_back(latencies[i].latency_ns);
         if (r.error_class != 0) ++s.errors;
       }
+      // bench records each stage's span on the capture's clock: the stage is that span.
+      if (c.load && stage < c.load->stages.size() &&
+          c.load->stages[stage].end_ns > c.load->stages[stage].start_ns) {
+        from = c.load->stages[stage].start_ns;
+        to = c.load->stages[stage].end_ns;
+      }
       s.t_s = from <= start_ns ? 0.0 : static_cast<double>(from - start_ns) / kNsPerS;
       s.duration_s = static_cast<double>(to - from) / kNsPerS;
       fill_window(s, lat);

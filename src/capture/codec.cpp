@@ -446,6 +446,29 @@ EncodedChunk encode_end(const EndInfo& e) {
   return c;
 }
 
+EncodedChunk encode_load_run(const LoadRun& l) {
+  std::string out;
+  ByteWriter w(out);
+  EncodedChunk c = start_chunk(ChunkType::load_run, 1, w);
+  record(w, [&](ByteWriter& b) {
+    b.str(l.summary_json);
+    b.str(l.table);
+    b.varint(l.measured_start_ns);
+    b.varint(l.measured_end_ns);
+    b.varint(l.log_records);
+    b.varint(l.log_dropped);
+    b.varint(l.stages.size());
+    for (const auto& s : l.stages) {
+      b.varint(s.start_ns);
+      b.varint(s.end_ns);
+    }
+  });
+  c.time_min_ns = l.measured_start_ns;
+  c.time_max_ns = std::max(l.measured_start_ns, l.measured_end_ns);
+  c.payload = std::move(out);
+  return c;
+}
+
 // ---- decoders ----------------------------------------------------------------
 
 namespace {
@@ -828,6 +851,29 @@ bool decode_end(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+bool decode_load_run(Decoder& d, Capture& cap, uint32_t record_count) {
+  if (!check_count(d, 1, record_count)) return false;
+  ByteReader b = record_body(d.r);
+  LoadRun l;
+  l.summary_json = b.str();
+  l.table = b.str();
+  l.measured_start_ns = b.varint();
+  l.measured_end_ns = b.varint();
+  l.log_records = b.varint();
+  l.log_dropped = b.varint();
+  uint64_t n = b.count(2);
+  for (uint64_t i = 0; i < n && b.ok(); ++i) {
+    LoadStageSpan s;
+    s.start_ns = b.varint();
+    s.end_ns = b.varint();
+    l.stages.push_back(s);
+  }
+  if (!b.ok()) return d.fail("malformed load run record");
+  if (!d.ok()) return false;
+  cap.load = std::move(l);
+  return true;
+}
+
 }  // namespace
 
 DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t record_count, Capture& capture,
@@ -890,6 +936,9 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
       break;
     case ChunkType::requests:
       ok = decode_requests(d, capture, record_count);
+      break;
+    case ChunkType::load_run:
+      ok = decode_load_run(d, capture, record_count);
       break;
     default:
       why = "not a decodable chunk type";

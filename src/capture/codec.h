@@ -44,6 +44,7 @@ EncodedChunk encode_cpu_accounting_extra(const std::vector<CpuAccounting>& recor
 EncodedChunk encode_requests(const std::vector<RequestRecord>& records);
 EncodedChunk encode_drops(const DropCounters& drops);
 EncodedChunk encode_end(const EndInfo& end);
+EncodedChunk encode_load_run(const LoadRun& run);
 
 enum class DecodeStatus { ok, malformed, unsupported_version };
 

@@ -48,13 +48,16 @@ const char* chunk_type_name(uint16_t type) {
       return "cpu accounting extra";
     case ChunkType::stack_symbols:
       return "stack symbols";
+    case ChunkType::load_run:
+      return "load run";
   }
   return "unknown";
 }
 
 bool chunk_type_known(uint16_t type) {
   return (type >= uint16_t(ChunkType::metadata) && type <= uint16_t(ChunkType::requests)) ||
-         type == uint16_t(ChunkType::cpu_accounting_extra) || type == uint16_t(ChunkType::stack_symbols);
+         type == uint16_t(ChunkType::cpu_accounting_extra) || type == uint16_t(ChunkType::stack_symbols) ||
+         type == uint16_t(ChunkType::load_run);
 }
 
 std::string encode_file_header() {

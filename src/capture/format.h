@@ -63,6 +63,9 @@ enum class ChunkType : uint16_t {
   // priority, so the target never waits for it). A reader replaces the
   // stack's frames; one that predates the type keeps the addresses.
   stack_symbols = 19,
+  // A load run's summary (bench): the driver's JSON and table, the measured
+  // span and the stages on the capture's clock. Last wins.
+  load_run = 20,
 };
 
 const char* chunk_type_name(uint16_t type);

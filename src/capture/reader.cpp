@@ -106,6 +106,8 @@ uint64_t record_bytes(uint16_t type) {
       return 128;
     case ChunkType::end:
       return sizeof(EndInfo);
+    case ChunkType::load_run:
+      return sizeof(LoadRun);
     case ChunkType::cpu_accounting_extra:
       return 0;  // joined into the accounting rows already counted; nothing kept of its own
     case ChunkType::stack_symbols:
@@ -134,6 +136,8 @@ uint64_t heap_bytes_per_payload_byte(uint16_t type) {
     case ChunkType::stacks:
     case ChunkType::stack_symbols:
       return 4;
+    case ChunkType::load_run:
+      return 8;  // a stage span (16 bytes) per >= 2 payload bytes; strings take less
     case ChunkType::cpu_samples:
     case ChunkType::offcpu:
     case ChunkType::cpu_accounting:

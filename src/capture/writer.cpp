@@ -84,6 +84,10 @@ class FileCaptureWriter final : public CaptureWriter {
   void add_offcpu(const OffCpuInterval& o) override { add(offcpu_, o); }
   void add_cpu_accounting(const CpuAccounting& a) override { add(cpu_accounting_, a); }
   void add_request(const RequestRecord& r) override { add(requests_, r); }
+  void set_load_run(const LoadRun& run) override {
+    load_run_ = run;
+    load_run_dirty_ = true;
+  }
   void set_drops(const DropCounters& drops) override {
     drops_ = drops;
     drops_dirty_ = true;
@@ -115,6 +119,7 @@ class FileCaptureWriter final : public CaptureWriter {
         if (extra.type != 0) LOADPROF_CHECK(append(out, extra));
       }
       if (!requests_.empty()) LOADPROF_CHECK(append(out, encode_requests(requests_)));
+      if (load_run_dirty_) LOADPROF_CHECK(append(out, encode_load_run(load_run_)));
       if (drops_dirty_) LOADPROF_CHECK(append(out, encode_drops(drops_)));
       return write_all(out);
     };
@@ -180,6 +185,7 @@ class FileCaptureWriter final : public CaptureWriter {
     cpu_accounting_.clear();
     requests_.clear();
     drops_dirty_ = false;
+    load_run_dirty_ = false;
     pending_bytes_ = 0;
   }
 
@@ -199,6 +205,8 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<RequestRecord> requests_;
   DropCounters drops_;
   bool drops_dirty_ = false;
+  LoadRun load_run_;
+  bool load_run_dirty_ = false;
   uint64_t next_frame_id_ = 0;
   uint64_t next_stack_id_ = 0;
   size_t pending_bytes_ = 0;
@@ -234,6 +242,7 @@ Result<void> write_whole_capture(const std::string& path, const Capture& capture
   for (const auto& o : capture.offcpu) writer->add_offcpu(o);
   for (const auto& a : capture.cpu_accounting) writer->add_cpu_accounting(a);
   for (const auto& r : capture.requests) writer->add_request(r);
+  if (capture.load) writer->set_load_run(*capture.load);
   if (!capture.drops.empty()) writer->set_drops(capture.drops);
   if (capture.end) return writer->finish(*capture.end);
   return writer->flush();

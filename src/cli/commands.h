@@ -13,6 +13,7 @@ using Args = std::vector<std::string>;
 
 int cmd_record(const Args& args);
 int cmd_load(const Args& args);
+int cmd_bench(const Args& args);
 int cmd_report(const Args& args);
 int cmd_flamegraph(const Args& args);
 int cmd_import(const Args& args);

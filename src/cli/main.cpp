@@ -24,9 +24,7 @@ struct Command {
 const Command kCommands[] = {
     {"record", loadprof::cli::cmd_record, "sample a running process or a command into a capture", nullptr},
     {"load", loadprof::cli::cmd_load, "drive HTTP load at a URL (open or closed model)", nullptr},
-    {"bench", nullptr, "load and record together; correlate latency with stacks",
-     "loadprof bench URL (--pid PID[,PID...] | -- CMD [ARGS...]) [load flags] [record flags] [--output "
-     "FILE.lpc]"},
+    {"bench", loadprof::cli::cmd_bench, "load and record together; correlate latency with stacks", nullptr},
     {"report", loadprof::cli::cmd_report, "summarize a capture: Markdown, JSON, folded, flame graphs",
      nullptr},
     {"flamegraph", loadprof::cli::cmd_flamegraph, "render folded stacks or a capture as an SVG", nullptr},

@@ -219,13 +219,13 @@ void LaunchedCommand::take_back_terminal() {
   without_sigttou([&] { tcsetpgrp(fd, saved_pgrp_); });
 }
 
-Result<void> LaunchedCommand::release() {
+Result<void> LaunchedCommand::release(bool give_terminal) {
   if (release_fd_ < 0) return make_error(ErrorKind::internal, "command already released");
   UniqueFd release(release_fd_), error(exec_error_fd_);
   release_fd_ = exec_error_fd_ = -1;
   // The terminal's foreground to the command, when it is ours to give: a
   // background group that reads it would be stopped by SIGTTIN.
-  if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
+  if (give_terminal && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
     const pid_t own = getpgrp();
     bool given = false;
     without_sigttou([&] { given = tcsetpgrp(STDIN_FILENO, pid_) == 0; });

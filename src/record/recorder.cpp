@@ -421,8 +421,13 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   LOADPROF_CHECK(collector->poll(pipeline, 0));
   clock.charge(cost.attach_ns);
   if (launched) {
-    auto released = launched->release();
+    auto released = launched->release(o.give_terminal);
     if (!released.ok()) return released.error();
+  }
+  if (o.on_started) {
+    std::vector<pid_t> roots = pids;
+    if (launched) roots.insert(roots.begin(), launched->pid());
+    o.on_started(roots);
   }
 
   TargetWatch watch;
@@ -485,6 +490,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
       for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
       writer->set_drops(collector->drops());
       clock.charge(cost.other_ns);
+      if (o.on_flush) o.on_flush(*writer);
       LOADPROF_CHECK(writer->flush());
       clock.charge(cost.write_ns);
       last_flush_ns = now;
@@ -508,6 +514,18 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
       end.interrupted = true;
       end.reason = "interrupted";
       break;
+    }
+    if (o.finish && o.finish->load()) {
+      end.reason = o.finish_reason;
+      break;
+    }
+    if (o.caller_ends) {
+      // The targets' end is noted, not obeyed: the caller's work goes on.
+      if (launched) {
+        if (auto st = launched->poll_exit()) note_launched_exit(*st);
+      }
+      if (!end.target_exited_ns && collector->live_targets() == 0) end.target_exited_ns = now;
+      continue;
     }
     if (now >= deadline_ns) {
       end.reason = "duration";
@@ -556,6 +574,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     summary.drops["symbolize"]["perf_map_truncated"] = st.perf_maps_truncated;
   }
   writer->set_drops(summary.drops);
+  if (o.on_flush) o.on_flush(*writer);
   auto pair = clock_pair_now();
   writer->add_clock_sync({pair.monotonic_ns, pair.realtime_ns});
   end.end_ns = pair.monotonic_ns;

@@ -3,16 +3,15 @@
 // stacked bar chart (one bar per second); the flame graph comes in rendered.
 #include "loadprof/report/html.h"
 
-#include "correlation_sections.h"
-#include "wording.h"
-
 #include <algorithm>
 #include <cstdio>
 #include <string>
 #include <string_view>
 
+#include "correlation_sections.h"
 #include "loadprof/analyze/short_name.h"
 #include "loadprof/flamegraph/svg.h"
+#include "wording.h"
 
 namespace loadprof::report {
 namespace {

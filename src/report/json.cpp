@@ -223,6 +223,37 @@ json wall_json(const analyze::WallSummary& w) {
 
 }  // namespace
 
+// A bench capture: the load run's keys (those `load --json` writes) join the
+// report's, so report.json on a bench capture has everything load's JSON has.
+// The report's own figures win where both have one (the capture's duration,
+// whether the recording was interrupted); the profile fills in each stage's
+// CPU use.
+void merge_load(json& out, const analyze::LoadView& load) {
+  json run = json::parse(load.summary_json, nullptr, false);
+  if (run.is_discarded() || !run.is_object()) {
+    out["warnings"].push_back("the capture's load summary is not valid JSON: its figures are left out");
+    return;
+  }
+  for (auto& [key, value] : run.items()) {
+    if (key == "loadprof_version" || key == "interrupted" || key == "duration_s") continue;
+    if (key == "warnings" && value.is_array()) {
+      for (auto& w : value) out["warnings"].push_back(w);
+      continue;
+    }
+    out[key] = value;
+  }
+  if (out.contains("stages") && out["stages"].is_array()) {
+    auto& stages = out["stages"];
+    for (size_t i = 0; i < stages.size() && i < load.stages.size(); ++i) {
+      const auto& u = load.stages[i];
+      stages[i]["cpu_util_pct"] = u.target_cpu_pct ? json(round2(*u.target_cpu_pct)) : json(nullptr);
+      stages[i]["loadprof_cpu_pct"] = u.loadprof_cpu_pct ? json(round2(*u.loadprof_cpu_pct)) : json(nullptr);
+    }
+  }
+  out["request_log"] = {
+      {"in_capture", load.requests_in_capture}, {"logged", load.log_records}, {"dropped", load.log_dropped}};
+}
+
 json to_json(const analyze::Analysis& a) {
   json processes = json::array();
   for (const auto& p : a.processes) processes.push_back(process_json(p));
@@ -255,6 +286,7 @@ json to_json(const analyze::Analysis& a) {
       {"capture", capture_json(a)},
       {"warnings", a.warnings}};
   if (a.wall) out["wall"] = wall_json(*a.wall);  // SPEC: present when the capture holds off-CPU data
+  if (a.load) merge_load(out, *a.load);
   if (a.correlation) out["correlation"] = correlation_json(*a.correlation);  // SPEC: captures with requests
   return out;
 }

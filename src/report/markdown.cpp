@@ -312,10 +312,33 @@ void stacks(std::ostream& out, const analyze::Analysis& a) {
   out << "\n";
 }
 
+// A bench capture: the load's own table as `load` printed it, then the
+// stages' CPU use from the profile.
+void load_run(std::ostream& out, const analyze::Analysis& a) {
+  if (!a.load) return;
+  const auto& l = *a.load;
+  out << "## Load\n\n```\n"
+      << l.table << (l.table.empty() || l.table.back() == '\n' ? "" : "\n") << "```\n\n";
+  out << "Request log: " << l.requests_in_capture << " requests in the capture";
+  if (l.log_dropped) out << ", " << l.log_dropped << " lost on the way (ring or queue full)";
+  out << ".\n\n";
+  if (l.stages.empty()) return;
+  out << "| stage | window | target CPU | loadprof CPU |\n|---|---|---|---|\n";
+  for (size_t i = 0; i < l.stages.size(); ++i) {
+    const auto& u = l.stages[i];
+    out << "| " << i + 1 << " | " << fixed2(u.start_s) << "s-" << fixed2(u.end_s) << "s | "
+        << (u.target_cpu_pct ? pct(*u.target_cpu_pct) : std::string("-")) << " | "
+        << (u.loadprof_cpu_pct ? pct(*u.loadprof_cpu_pct) : std::string("-")) << " |\n";
+  }
+  out << "\nCPU in % of one CPU: the targets' from their samples, loadprof's (load driver and recorder) "
+         "from the per-second accounting.\n\n";
+}
+
 }  // namespace
 
 void write_markdown(std::ostream& out, const analyze::Analysis& a) {
   header(out, a);
+  load_run(out, a);
   processes(out, a);
   samples(out, a);
   by_task(out, a);

@@ -10,9 +10,8 @@
 namespace loadprof::capture {
 namespace {
 
-using testing::TempPath;
 using testing::expect_same_records;
-
+using testing::TempPath;
 
 TEST(CaptureRoundTrip, EveryRecordKindWith100kSamples) {
   TempPath file("roundtrip.lpc");
@@ -253,6 +252,43 @@ TEST(CaptureRoundTrip, AccountingStealAndThrottlesComeBack) {
   ASSERT_EQ(second->cpu_accounting.size(), 2u);
   EXPECT_EQ(second->cpu_accounting[0], want.cpu_accounting[2]);
   EXPECT_EQ(second->cpu_accounting[1], want.cpu_accounting[3]);
+}
+
+TEST(CaptureRoundTrip, LoadRunLastWinsAndSurvivesAWindow) {
+  TempPath file("load_run.lpc");
+  Capture want = testing::make_reference_capture(1000);
+  const uint64_t t0 = want.metadata.start_monotonic_ns;
+  LoadRun first;
+  first.summary_json = "{\"requests\": 1}";
+  LoadRun last;
+  last.summary_json = "{\"requests\": 2, \"latency_ms\": {\"p99\": 12.5}}";
+  last.table = "stage  rate\n1      100\n";
+  last.measured_start_ns = t0 + 500'000'000;
+  last.measured_end_ns = t0 + 9'500'000'000;
+  last.stages = {{t0 + 500'000'000, t0 + 4'500'000'000}, {t0 + 4'500'000'000, t0 + 9'500'000'000}};
+  last.log_records = 12345;
+  last.log_dropped = 7;
+  auto created = CaptureWriter::create(file.path(), want.metadata);
+  ASSERT_TRUE(created.ok());
+  auto& w = **created;
+  w.set_load_run(first);
+  ASSERT_TRUE(w.flush().ok());
+  for (const auto& r : want.requests) w.add_request(r);
+  w.set_load_run(last);
+  ASSERT_TRUE(w.finish(*want.end).ok());
+
+  auto got = read_capture(file.path());
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_TRUE(got->load.has_value());
+  EXPECT_EQ(*got->load, last);
+  EXPECT_EQ(got->requests, want.requests);
+  // Not an event chunk: a time window that misses the measured span keeps it.
+  ReadOptions window;
+  window.window_start_ns = t0 + 9'800'000'000;
+  auto windowed = read_capture(file.path(), window);
+  ASSERT_TRUE(windowed.ok()) << windowed.error().message;
+  ASSERT_TRUE(windowed->load.has_value());
+  EXPECT_EQ(windowed->load->stages.size(), 2u);
 }
 
 }  // namespace

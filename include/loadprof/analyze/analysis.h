@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "loadprof/analyze/correlation.h"
+#include "loadprof/analyze/load_run.h"
 #include "loadprof/analyze/stack_quality.h"
 #include "loadprof/capture/model.h"
 #include "loadprof/util/result.h"
@@ -212,6 +213,7 @@ struct Analysis {
   std::vector<StackStat> top_stacks;                   // by samples, descending
   std::vector<std::string> kinds;                      // profile kinds the capture holds ("cpu", ...)
   std::vector<std::string> warnings;                   // lines the report shows first (truncation, ...)
+  std::optional<LoadView> load;                        // bench captures: the load run
   std::optional<Correlation> correlation;              // present when the capture holds requests (bench)
 };
 

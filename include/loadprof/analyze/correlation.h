@@ -35,7 +35,8 @@ struct CorrelationOptions {
 // One second (or one stage) of the run: the requests that ended in it.
 struct LatencyWindow {
   double t_s = 0;         // start, seconds from the capture start
-  double duration_s = 0;  // 1, the last one shorter; a stage's span
+  double duration_s = 0;  // 1, the last one shorter; a stage's span (as bench recorded it, else
+                          // first intended send to last end)
   uint32_t stage = 0;     // stages only
   uint64_t requests = 0;
   uint64_t errors = 0;

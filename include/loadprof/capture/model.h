@@ -24,10 +24,10 @@ struct Metadata {
   std::string loadprof_version;
   std::string hostname;
   std::string kernel_release;
-  std::string command_line;                  // loadprof's own argv, joined
-  std::vector<std::string> probes;           // "cpu", "offcpu", ...
-  uint32_t frequency_hz = 0;                 // cpu probe sampling frequency
-  std::string unwind;                        // "fp", "dwarf", "auto"
+  std::string command_line;         // loadprof's own argv, joined
+  std::vector<std::string> probes;  // "cpu", "offcpu", ...
+  uint32_t frequency_hz = 0;        // cpu probe sampling frequency
+  std::string unwind;               // "fp", "dwarf", "auto"
   uint32_t cpu_count = 0;
   uint64_t start_monotonic_ns = 0;
   uint64_t start_realtime_ns = 0;
@@ -51,13 +51,13 @@ struct ClockSync {
 struct Process {
   uint32_t pid = 0;
   uint32_t ppid = 0;
-  std::string command;                       // comm, or argv[0] when launched
-  uint64_t start_ns = 0;                     // first seen (fork time, or capture start)
+  std::string command;    // comm, or argv[0] when launched
+  uint64_t start_ns = 0;  // first seen (fork time, or capture start)
   std::optional<uint64_t> exit_ns;
-  std::optional<int> exit_code;              // WEXITSTATUS when it exited normally
-  std::optional<int> exit_signal;            // signal number when killed
-  bool launched = false;                     // started by loadprof (-- CMD)
-  bool root = false;                         // named on the command line (not a child)
+  std::optional<int> exit_code;    // WEXITSTATUS when it exited normally
+  std::optional<int> exit_signal;  // signal number when killed
+  bool launched = false;           // started by loadprof (-- CMD)
+  bool root = false;               // named on the command line (not a child)
 
   friend bool operator==(const Process&, const Process&) = default;
 };
@@ -65,7 +65,7 @@ struct Process {
 struct Thread {
   uint32_t pid = 0;
   uint32_t tid = 0;
-  std::string name;                          // comm
+  std::string name;  // comm
   uint64_t start_ns = 0;
   std::optional<uint64_t> exit_ns;
 
@@ -80,7 +80,7 @@ struct Mapping {
   uint64_t end = 0;
   uint64_t pgoff = 0;
   std::string path;
-  std::string build_id;                      // hex, empty when unknown
+  std::string build_id;  // hex, empty when unknown
   bool executable = false;
 
   friend bool operator==(const Mapping&, const Mapping&) = default;
@@ -89,14 +89,14 @@ struct Mapping {
 // One symbolized frame. Inline frames are frames of their own (inlined=true),
 // listed before the frame they are inlined into (leaf first).
 struct Frame {
-  uint64_t address = 0;                      // raw IP (user) or kernel address
-  std::string function;                      // demangled; "module+0xoff" when unresolved
-  std::string module;                        // basename of the ELF file, "[kernel]" for kernel
-  uint64_t module_offset = 0;                // file offset-based address inside the module
-  std::string file;                          // source file when debug info exists
+  uint64_t address = 0;        // raw IP (user) or kernel address
+  std::string function;        // demangled; "module+0xoff" when unresolved
+  std::string module;          // basename of the ELF file, "[kernel]" for kernel
+  uint64_t module_offset = 0;  // file offset-based address inside the module
+  std::string file;            // source file when debug info exists
   uint32_t line = 0;
   bool inlined = false;
-  bool kernel = false;                       // rendered with the "_[k]" suffix
+  bool kernel = false;  // rendered with the "_[k]" suffix
 
   friend bool operator==(const Frame&, const Frame&) = default;
 };
@@ -130,7 +130,7 @@ struct OffCpuInterval {
   StackId stack = kNoStack;
   StackId waker_stack = kNoStack;
   OffCpuReason reason = OffCpuReason::other;
-  uint32_t count = 1;                        // >1 when short intervals were aggregated in BPF
+  uint32_t count = 1;  // >1 when short intervals were aggregated in BPF
 
   friend bool operator==(const OffCpuInterval&, const OffCpuInterval&) = default;
 };
@@ -138,17 +138,17 @@ struct OffCpuInterval {
 // Per CPU, per second: where the cpu-clock samples went, and what explains
 // samples the frequency asked for but the CPU did not take.
 struct CpuAccounting {
-  uint64_t second_ns = 0;                    // start of the second (monotonic)
+  uint64_t second_ns = 0;  // start of the second (monotonic)
   uint32_t cpu = 0;
   uint64_t target = 0;
-  uint64_t self = 0;                         // loadprof itself
+  uint64_t self = 0;  // loadprof itself
   uint64_t other = 0;
-  uint64_t idle = 0;                         // idle samples counted (not estimated)
+  uint64_t idle = 0;  // idle samples counted (not estimated)
   // Stored in a chunk of their own ("cpu accounting extra"); 0 when the
   // recorder did not measure them (older captures).
-  uint64_t steal_ns = 0;                     // the hypervisor ran something else (/proc/stat steal)
-  uint64_t throttles = 0;                    // PERF_RECORD_THROTTLE records of the cpu-clock event
-  uint64_t throttled_ns = 0;                 // time between THROTTLE and UNTHROTTLE in this second
+  uint64_t steal_ns = 0;      // the hypervisor ran something else (/proc/stat steal)
+  uint64_t throttles = 0;     // PERF_RECORD_THROTTLE records of the cpu-clock event
+  uint64_t throttled_ns = 0;  // time between THROTTLE and UNTHROTTLE in this second
 
   friend bool operator==(const CpuAccounting&, const CpuAccounting&) = default;
 };
@@ -160,11 +160,11 @@ using DropCounters = std::map<std::string, std::map<std::string, uint64_t>>;
 struct RequestRecord {
   uint64_t intended_start_ns = 0;
   uint64_t actual_start_ns = 0;
-  uint64_t connect_ns = 0;                   // 0 when the connection was reused
+  uint64_t connect_ns = 0;  // 0 when the connection was reused
   uint64_t first_byte_ns = 0;
   uint64_t end_ns = 0;
   uint16_t status = 0;
-  uint8_t error_class = 0;                   // 0 = none; see load::ErrorClass
+  uint8_t error_class = 0;  // 0 = none; see load::ErrorClass
   uint32_t bytes = 0;
   uint32_t connection_id = 0;
   uint16_t local_port = 0;
@@ -172,6 +172,28 @@ struct RequestRecord {
   uint16_t step = 0;
 
   friend bool operator==(const RequestRecord&, const RequestRecord&) = default;
+};
+
+// A load run recorded next to the profile (`bench`): the driver's results as
+// `load --json` writes them (their keys join report.json's), its final table,
+// and where the measured span and each stage lie on the capture's clock. The
+// request log itself is in Capture::requests.
+struct LoadStageSpan {
+  uint64_t start_ns = 0;
+  uint64_t end_ns = 0;
+
+  friend bool operator==(const LoadStageSpan&, const LoadStageSpan&) = default;
+};
+struct LoadRun {
+  std::string summary_json;           // `load --json`'s document
+  std::string table;                  // `load`'s final table (plain text)
+  uint64_t measured_start_ns = 0;     // the end of the warmup
+  uint64_t measured_end_ns = 0;       // the end of the measured span
+  std::vector<LoadStageSpan> stages;  // as run (an interrupted run's last stage ends at the stop)
+  uint64_t log_records = 0;           // requests the driver logged (warmup included)
+  uint64_t log_dropped = 0;           // ... and dropped because a log ring was full
+
+  friend bool operator==(const LoadRun&, const LoadRun&) = default;
 };
 
 // How the capture ended.
@@ -186,13 +208,13 @@ struct EndInfo {
 
 // What a reader found while reading; set only by the reader.
 struct ReadInfo {
-  bool truncated = false;                    // damage found; everything before it recovered
-  uint64_t damage_offset = 0;                // byte offset of the first bad chunk
-  std::string damage;                        // what was wrong there
+  bool truncated = false;      // damage found; everything before it recovered
+  uint64_t damage_offset = 0;  // byte offset of the first bad chunk
+  std::string damage;          // what was wrong there
   uint64_t chunks_read = 0;
   uint64_t chunks_skipped_unknown = 0;
-  uint64_t chunks_skipped_window = 0;        // event chunks wholly outside ReadOptions' window
-  uint64_t decoded_bytes = 0;                // upper estimate of the memory the records read take
+  uint64_t chunks_skipped_window = 0;  // event chunks wholly outside ReadOptions' window
+  uint64_t decoded_bytes = 0;          // upper estimate of the memory the records read take
 
   friend bool operator==(const ReadInfo&, const ReadInfo&) = default;
 };
@@ -209,8 +231,9 @@ struct Capture {
   std::vector<OffCpuInterval> offcpu;
   std::vector<CpuAccounting> cpu_accounting;
   std::vector<RequestRecord> requests;
+  std::optional<LoadRun> load;  // bench captures; the last load-run record wins
   DropCounters drops;
-  std::optional<EndInfo> end;                // absent when the recorder died before the end
+  std::optional<EndInfo> end;  // absent when the recorder died before the end
   ReadInfo read_info;
 
   friend bool operator==(const Capture&, const Capture&) = default;

@@ -34,6 +34,8 @@ class CaptureWriter {
   virtual void add_offcpu(const OffCpuInterval& interval) = 0;
   virtual void add_cpu_accounting(const CpuAccounting& accounting) = 0;
   virtual void add_request(const RequestRecord& request) = 0;
+  // The load run of a bench capture; written on the next flush, the last one wins on read.
+  virtual void set_load_run(const LoadRun& run) = 0;
   // Cumulative counters; the last one written wins on read.
   virtual void set_drops(const DropCounters& drops) = 0;
 

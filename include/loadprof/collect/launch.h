@@ -37,10 +37,10 @@ class LaunchedCommand {
   ~LaunchedCommand();  // kills and reaps a child still running
 
   pid_t pid() const { return pid_; }
-  // Gives the child the terminal (see above), then lets it exec. Returns
-  // target_gone when exec failed (e.g. not found), permission when the child
-  // could not become the RunAs user.
-  [[nodiscard]] Result<void> release();
+  // Gives the child the terminal (see above; only when give_terminal), then
+  // lets it exec. Returns target_gone when exec failed (e.g. not found),
+  // permission when the child could not become the RunAs user.
+  [[nodiscard]] Result<void> release(bool give_terminal = true);
   // The command's group was given the terminal's foreground at release (so
   // Ctrl-C on the terminal reached it, not loadprof).
   bool was_given_terminal() const { return terminal_given_; }

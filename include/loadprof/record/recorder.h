@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "loadprof/capture/model.h"
+#include "loadprof/capture/writer.h"
 #include "loadprof/util/result.h"
 
 namespace loadprof::record {
@@ -52,6 +53,25 @@ struct RecordOptions {
   // Raised by a second Ctrl-C: stop at once (a launched command gets SIGKILL
   // without the grace period); the capture is still written whole.
   const std::atomic<bool>* hurry = nullptr;
+
+  // For a caller that records alongside its own work (bench):
+  // A launched command gets the terminal's foreground (so Ctrl-C reaches it
+  // first) only when this is set.
+  bool give_terminal = true;
+  // Called once on the recorder's thread when sampling runs and a launched
+  // command has been let go (exec'd), with the root targets' pids.
+  std::function<void(const std::vector<pid_t>& targets)> on_started;
+  // Raised by the caller when its work is done: the recording ends normally
+  // with end reason `finish_reason` (the stop flag ends it as interrupted).
+  const std::atomic<bool>* finish = nullptr;
+  std::string finish_reason = "finished";
+  // Only `finish` and the stop flag end the recording (targets exiting and
+  // the duration do not): the caller keeps writing until its work is done.
+  bool caller_ends = false;
+  // Called on the recorder's thread before each flush of the capture and once
+  // more before its end, to add records of the caller's own (bench: the
+  // request log and the load run).
+  std::function<void(capture::CaptureWriter&)> on_flush;
 };
 
 // Where the recorder's own CPU time went, by phase (its thread's CPU time,

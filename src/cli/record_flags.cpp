@@ -1,0 +1,167 @@
+// The recorder's flags, shared by `record` and `bench` (record_flags.h).
+#include "record_flags.h"
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "loadprof/util/log.h"
+#include "loadprof/util/units.h"
+#include "record_status.h"
+
+namespace loadprof::cli {
+namespace {
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(item);
+  return out;
+}
+
+Error usage(const std::string& m) { return make_error(ErrorKind::usage, m); }
+Error not_yet(const std::string& m) {
+  return make_error(ErrorKind::not_available, "not available yet: " + m);
+}
+
+}  // namespace
+
+void split_command(const std::vector<std::string>& all, std::vector<std::string>& args,
+                   std::vector<std::string>& command) {
+  bool after_dashes = false;
+  for (const auto& a : all) {
+    if (!after_dashes && a == "--") {
+      after_dashes = true;
+      continue;
+    }
+    (after_dashes ? command : args).push_back(a);
+  }
+}
+
+void add_record_options(po::options_description& desc, bool with_duration) {
+  desc.add_options()("pid", po::value<std::string>(), "attach to PID[,PID...]")(
+      "children", po::bool_switch(), "also follow the PIDs' existing and future children");
+  if (with_duration)
+    desc.add_options()("duration", po::value<std::string>(),
+                       "stop after DUR (10, 10s, 2m, 1m30s); default: Ctrl-C or target exit");
+  desc.add_options()("frequency", po::value<std::string>()->default_value("99"), "sampling frequency in Hz")(
+      "probes", po::value<std::string>()->default_value("cpu"), "probes: cpu, offcpu (io, alloc: not yet)")(
+      "offcpu-min", po::value<std::string>()->default_value("10us"),
+      "offcpu: shorter off-CPU intervals are counted, not recorded (DUR: 10us, 1ms)")(
+      "unwind", po::value<std::string>()->default_value("auto"),
+      "auto|fp|dwarf (auto = frame pointers for now)")(
+      "user", po::value<std::string>(),
+      "run the launched command as user NAME (or uid); default: the sudo user")(
+      "output", po::value<std::string>(),
+      "capture file to write (default loadprof.lpc, an existing one kept as loadprof.lpc.old)");
+}
+
+void warn_high_frequency(uint32_t frequency_hz) {
+  if (frequency_hz < 1000) return;
+  // docs/BENCHMARKS.md: a CPU-bound target lost 0.15 % of its work rate at
+  // 99 Hz and 1.40 % at 999 Hz, about in proportion to the rate.
+  char b[400];
+  std::snprintf(b, sizeof b,
+                "--frequency %u Hz: every sample interrupts the target; at 999 Hz a CPU-bound target lost "
+                "1.4 %% of its throughput (docs/BENCHMARKS.md), and the cost grows with the rate: expect "
+                "about %.1f %% at %u Hz (99 Hz, the default, cost 0.15 %%)",
+                frequency_hz, 1.40 * frequency_hz / 999.0, frequency_hz);
+  log::warn(b);
+}
+
+Result<record::RecordOptions> parse_record_flags(const po::variables_map& vm,
+                                                 const std::vector<std::string>& command, const char* name) {
+  record::RecordOptions o;
+  o.command = command;
+  o.children = vm["children"].as<bool>();
+  if (vm.count("pid")) {
+    for (const auto& p : split_commas(vm["pid"].as<std::string>())) {
+      auto pid = parse_uint(p);
+      if (!pid.ok() || *pid == 0 || *pid > 4194304) return usage("invalid --pid '" + p + "'");
+      o.pids.push_back(static_cast<pid_t>(*pid));
+    }
+  }
+  if (o.pids.empty() && o.command.empty())
+    return usage(std::string(name) + " needs --pid PID or a command after -- (see --help)");
+  if (!o.pids.empty() && !o.command.empty())
+    return usage("give either --pid or a command after --, not both");
+  if (o.children && !o.command.empty()) log::info("--children is implied for a launched command");
+  o.output_path = vm.count("output") ? vm["output"].as<std::string>() : kDefaultCapturePath;
+  if (vm.count("duration")) {
+    auto d = parse_duration_ns(vm["duration"].as<std::string>());
+    if (!d.ok()) return d.error().context("--duration");
+    if (*d <= 0) return usage("--duration: must be positive");
+    o.duration_ns = *d;
+  }
+  auto hz = parse_uint(vm["frequency"].as<std::string>());
+  if (!hz.ok() || *hz < 1 || *hz > 10000)
+    return usage("--frequency: expected 1..10000 Hz, got '" + vm["frequency"].as<std::string>() + "'");
+  o.frequency_hz = static_cast<uint32_t>(*hz);
+  warn_high_frequency(o.frequency_hz);
+  o.probes = split_commas(vm["probes"].as<std::string>());
+  for (const auto& p : o.probes) {
+    if (p == "cpu" || p == "offcpu") continue;
+    if (p == "io" || p == "alloc") return not_yet("--probes " + p);
+    return usage("--probes: unknown probe '" + p + "' (cpu, offcpu, io, alloc)");
+  }
+  {
+    auto d = parse_duration_ns(vm["offcpu-min"].as<std::string>());
+    if (!d.ok()) return d.error().context("--offcpu-min");
+    if (*d < 0) return usage("--offcpu-min: must not be negative");
+    o.offcpu_min_ns = static_cast<uint64_t>(*d);
+  }
+  o.unwind = vm["unwind"].as<std::string>();
+  if (o.unwind == "dwarf") return not_yet("--unwind dwarf");
+  if (o.unwind != "auto" && o.unwind != "fp")
+    return usage("--unwind: expected auto, fp or dwarf, got '" + o.unwind + "'");
+  if (vm.count("user")) {
+    o.user = vm["user"].as<std::string>();
+    if (o.user.empty()) return usage("--user: empty user name");
+    if (o.command.empty())
+      return make_error(ErrorKind::usage, "--user applies to a launched command (-- CMD), not to --pid");
+  }
+  return o;
+}
+
+std::string describe_targets(const record::RecordOptions& o) {
+  if (!o.command.empty()) return "'" + o.command.front() + "'";
+  std::string targets = o.pids.size() == 1 ? "pid " : "pids ";
+  for (size_t i = 0; i < o.pids.size(); ++i) targets += (i ? "," : "") + std::to_string(o.pids[i]);
+  return targets;
+}
+
+void print_record_summary(const record::RecordSummary& s, const std::string& output_path) {
+  std::ostringstream msg;
+  msg << "recorded " << s.samples << " samples (" << s.stacks << " stacks) of " << s.processes
+      << " process(es) in " << format_duration_ns(static_cast<int64_t>(s.duration_s * 1e9)) << " -> "
+      << output_path << " (" << format_bytes(s.bytes_written) << ")";
+  if (s.end.interrupted)
+    msg << "; interrupted";
+  else if (s.end.reason == "target exited")
+    msg << "; target exited";
+  std::cerr << msg.str() << "\n";
+  if (s.launched) {
+    std::cerr << "command '" << s.launched->command << "' ";
+    if (!s.launched_as.empty()) std::cerr << "(run as " << s.launched_as << ") ";
+    if (s.launched->exit_code)
+      std::cerr << "exited with status " << *s.launched->exit_code << "\n";
+    else if (s.launched->exit_signal)
+      std::cerr << "was killed by signal " << *s.launched->exit_signal << "\n";
+    else
+      std::cerr << "exit status unknown\n";
+  }
+  uint64_t lost = 0;
+  std::string lost_detail;
+  for (const auto& [probe, reasons] : s.drops)
+    for (const auto& [reason, n] : reasons)
+      if (n) {
+        lost += n;
+        lost_detail += " " + probe + "/" + reason + "=" + std::to_string(n);
+      }
+  if (lost) std::cerr << "lost:" << lost_detail << "\n";
+  for (const auto& note : s.target_notes) log::warn(note);
+  log::info(recorder_cost_text(s.cost));
+}
+
+}  // namespace loadprof::cli
