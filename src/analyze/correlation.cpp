@@ -233,33 +233,24 @@ void narrowest_first(std::vector<T>& v, double T::*slow_share, const FunctionTab
   });
 }
 
-std::vector<RequestFunction> compare_functions(const std::unordered_map<uint32_t, uint64_t>& slow,
-                                               uint64_t slow_n,
-                                               const std::unordered_map<uint32_t, uint64_t>& median,
-                                               uint64_t median_n, const FunctionTable& table, size_t limit) {
+// The functions of one kind in the slowest and the median requests, unsorted.
+void compare_functions(const std::string& kind, const std::unordered_map<uint32_t, double>& slow,
+                       double slow_total, const std::unordered_map<uint32_t, double>& median,
+                       double median_total, const FunctionTable& table, std::vector<RequestFunction>& out) {
   std::set<uint32_t> fns;
   for (const auto& [f, n] : slow) fns.insert(f);
   for (const auto& [f, n] : median) fns.insert(f);
-  std::vector<RequestFunction> out;
   for (uint32_t f : fns) {
     RequestFunction rf;
     rf.frame = table.name(f);
+    rf.kind = kind;
     auto s = slow.find(f);
     auto m = median.find(f);
-    rf.slow_share_pct =
-        pct(s == slow.end() ? 0.0 : static_cast<double>(s->second), static_cast<double>(slow_n));
-    rf.median_share_pct =
-        pct(m == median.end() ? 0.0 : static_cast<double>(m->second), static_cast<double>(median_n));
+    rf.slow_share_pct = pct(s == slow.end() ? 0.0 : s->second, slow_total);
+    rf.median_share_pct = pct(m == median.end() ? 0.0 : m->second, median_total);
     rf.growth_pct_points = rf.slow_share_pct - rf.median_share_pct;
     out.push_back(std::move(rf));
   }
-  std::stable_sort(out.begin(), out.end(), [](const RequestFunction& a, const RequestFunction& b) {
-    if (a.growth_pct_points != b.growth_pct_points) return a.growth_pct_points > b.growth_pct_points;
-    return a.frame < b.frame;
-  });
-  narrowest_first(out, &RequestFunction::slow_share_pct, table);
-  if (out.size() > limit) out.resize(limit);
-  return out;
 }
 
 }  // namespace
@@ -341,15 +332,20 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
   }
   std::stable_sort(samples.begin(), samples.end(),
                    [&](size_t a, size_t b) { return c.cpu_samples[a].time_ns < c.cpu_samples[b].time_ns; });
+  // An interval's functions: its stack's, and its reason as the leaf frame.
   std::vector<uint32_t> fns;
-  for (const auto& o : c.offcpu) {
-    if (o.end_ns <= o.start_ns || o.end_ns <= start_ns || o.start_ns >= end_ns) continue;
+  const auto offcpu_functions = [&](const capture::OffCpuInterval& o) -> const std::vector<uint32_t>& {
     fns.clear();
     if (has_stack(c, o.stack)) fns = table.of_stack(o.stack);
     const size_t r = std::min<size_t>(static_cast<size_t>(o.reason), std::size(kReasonFrames) - 1);
     fns.push_back(table.intern(kReasonFrames[r]));
     table.note_depth(fns.back(),
                      has_stack(c, o.stack) ? static_cast<uint32_t>(c.stacks[o.stack].frames.size()) + 1 : 1);
+    return fns;
+  };
+  for (const auto& o : c.offcpu) {
+    if (o.end_ns <= o.start_ns || o.end_ns <= start_ns || o.start_ns >= end_ns) continue;
+    offcpu_functions(o);
     const uint64_t from = std::max(o.start_ns, start_ns), to = std::min(o.end_ns, end_ns);
     for (size_t w = window_of(from); w < n_windows && start_ns + w * window_ns < to; ++w) {
       const uint64_t lo = std::max(from, start_ns + w * window_ns);
@@ -521,7 +517,43 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
     return *scratch_capture;
   };
 
-  if (at.attributed > 0) {
+  // Off-CPU time of the threads serving one connection: the part of each
+  // interval that overlaps a request of that connection is that request's
+  // (requests on a connection go one at a time, so their ends are in order).
+  std::unordered_map<uint32_t, std::vector<size_t>> by_connection;  // indices into latencies, by start
+  for (size_t i : by_start) by_connection[connection_of(i)].push_back(i);
+  struct OffCpuShare {
+    size_t request = 0;   // index into latencies
+    size_t interval = 0;  // index into c.offcpu
+    uint64_t ns = 0;
+  };
+  std::vector<OffCpuShare> offcpu_owned;
+  uint64_t offcpu_total_ns = 0, offcpu_owned_ns = 0;
+  for (size_t j = 0; j < c.offcpu.size(); ++j) {
+    const auto& o = c.offcpu[j];
+    if (o.end_ns <= o.start_ns) continue;
+    offcpu_total_ns += o.end_ns - o.start_ns;
+    auto d = dedicated.find({o.pid, o.tid});
+    if (d == dedicated.end()) continue;
+    auto conn = by_connection.find(d->second);
+    if (conn == by_connection.end()) continue;
+    const auto& reqs = conn->second;
+    auto it = std::partition_point(reqs.begin(), reqs.end(), [&](size_t i) {
+      return c.requests[latencies[i].index].end_ns <= o.start_ns;
+    });
+    for (; it != reqs.end(); ++it) {
+      const auto& r = c.requests[latencies[*it].index];
+      if (r.actual_start_ns >= o.end_ns) break;
+      const uint64_t lo = std::max(r.actual_start_ns, o.start_ns), hi = std::min(r.end_ns, o.end_ns);
+      if (hi <= lo) continue;
+      offcpu_owned.push_back({*it, j, hi - lo});
+      offcpu_owned_ns += hi - lo;
+    }
+  }
+  at.offcpu_ms = ms(offcpu_total_ns);
+  at.offcpu_attributed_ms = ms(offcpu_owned_ns);
+
+  if (at.attributed > 0 || !offcpu_owned.empty()) {
     std::vector<uint64_t> sorted;
     sorted.reserve(latencies.size());
     for (const auto& l : latencies) sorted.push_back(l.latency_ns);
@@ -538,7 +570,7 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
       if (is_slow(l.latency_ns)) ++sr.slow_requests;
       if (is_median(l.latency_ns)) ++sr.median_requests;
     }
-    std::unordered_map<uint32_t, uint64_t> slow_fns, median_fns;
+    std::unordered_map<uint32_t, double> slow_fns, median_fns;
     std::vector<capture::CpuSample> slow_samples, median_samples;
     for (size_t k = 0; k < samples.size(); ++k) {
       if (owner[k] == SIZE_MAX) continue;
@@ -554,8 +586,30 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
         median_samples.push_back(s);
       }
     }
-    sr.functions = compare_functions(slow_fns, sr.slow_samples, median_fns, sr.median_samples, table,
-                                     options.top_functions);
+    compare_functions("cpu", slow_fns, static_cast<double>(sr.slow_samples), median_fns,
+                      static_cast<double>(sr.median_samples), table, sr.functions);
+    std::unordered_map<uint32_t, double> slow_off, median_off;
+    double slow_off_ns = 0, median_off_ns = 0;
+    for (const auto& share : offcpu_owned) {
+      const uint64_t l = latencies[share.request].latency_ns;
+      const bool slow = is_slow(l);
+      if (!slow && !is_median(l)) continue;
+      (slow ? slow_off_ns : median_off_ns) += static_cast<double>(share.ns);
+      for (uint32_t f : offcpu_functions(c.offcpu[share.interval]))
+        (slow ? slow_off : median_off)[f] += static_cast<double>(share.ns);
+    }
+    sr.slow_offcpu_ms = slow_off_ns / kNsPerMs;
+    sr.median_offcpu_ms = median_off_ns / kNsPerMs;
+    compare_functions("offcpu", slow_off, slow_off_ns, median_off, median_off_ns, table, sr.functions);
+    std::stable_sort(sr.functions.begin(), sr.functions.end(),
+                     [](const RequestFunction& a, const RequestFunction& b) {
+                       if (a.growth_pct_points != b.growth_pct_points)
+                         return a.growth_pct_points > b.growth_pct_points;
+                       if (a.kind != b.kind) return a.kind < b.kind;
+                       return a.frame < b.frame;
+                     });
+    narrowest_first(sr.functions, &RequestFunction::slow_share_pct, table);
+    if (sr.functions.size() > options.top_functions) sr.functions.resize(options.top_functions);
     out.slow_requests = std::move(sr);
     capture::Capture& s = scratch();
     out.slow_requests_folded = fold_samples(s, std::move(slow_samples));

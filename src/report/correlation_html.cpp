@@ -70,8 +70,8 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
       c.slow_requests->functions.front().growth_pct_points > 0) {
     const auto& f = c.slow_requests->functions.front();
     out << "<li><b>Leads the slowest requests (&gt;= p99): " << name(f.frame) << "</b> ("
-        << fixed(f.slow_share_pct, 1) << " % of their samples against " << fixed(f.median_share_pct, 1)
-        << " % in median requests)</li>\n";
+        << fixed(f.slow_share_pct, 1) << " % of their " << (f.kind == "offcpu" ? "off-CPU time" : "samples")
+        << " against " << fixed(f.median_share_pct, 1) << " % in median requests)</li>\n";
   }
   out << "<li>Windows: " << c.windows.size() << " of " << fixed(c.window_s, 0) << " s, " << c.requests
       << " requests; slow: " << esc(c.slow_rule);
@@ -107,6 +107,8 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
       << at.attributed_by_thread << " by the connection of their thread (" << at.dedicated_threads
       << " threads serving one connection); " << at.in_requests << " fell inside requests, "
       << at.ambiguous_samples << " of them ambiguous (" << esc(at.ambiguous) << ")</li>\n"
+      << "<li>Off-CPU: " << fixed(at.offcpu_attributed_ms, 1) << " of " << fixed(at.offcpu_ms, 1)
+      << " ms inside a request of the connection their thread serves</li>\n"
       << "<li>By connection (local port): " << esc(at.connection_join) << "</li>\n</ul>\n";
   if (c.slow_requests) {
     const auto& sr = *c.slow_requests;
@@ -114,14 +116,16 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
         << " ms): " << sr.slow_requests << " requests, " << sr.slow_samples
         << " samples. Median requests (p40..p60 = " << fixed(sr.median_low_ms, 3) << ".."
         << fixed(sr.median_high_ms, 3) << " ms): " << sr.median_requests << " requests, " << sr.median_samples
-        << " samples.</p>\n";
+        << " samples. Off-CPU: " << fixed(sr.slow_offcpu_ms, 1) << " ms in the slowest, "
+        << fixed(sr.median_offcpu_ms, 1) << " ms in the median ones.</p>\n";
     if (!sr.functions.empty()) {
-      out << "<table class=\"slow-requests\">\n<tr><th>#</th><th>function</th><th>slowest %</th><th>median "
+      out << "<table class=\"slow-requests\">\n<tr><th>#</th><th>function</th><th>kind</th><th>slowest "
+             "%</th><th>median "
              "%</th><th>growth (points)</th></tr>\n";
       for (size_t i = 0; i < sr.functions.size(); ++i) {
         const auto& f = sr.functions[i];
-        out << "<tr>" << num(std::to_string(i + 1)) << "<td>" << name(f.frame) << "</td>"
-            << num(fixed(f.slow_share_pct)) << num(fixed(f.median_share_pct))
+        out << "<tr>" << num(std::to_string(i + 1)) << "<td>" << name(f.frame) << "</td><td>" << esc(f.kind)
+            << "</td>" << num(fixed(f.slow_share_pct)) << num(fixed(f.median_share_pct))
             << num(signed_points(f.growth_pct_points)) << "</tr>\n";
       }
       out << "</table>\n";

@@ -54,6 +54,7 @@ json correlation_json(const analyze::Correlation& c) {
     json functions = json::array();
     for (const auto& f : sr.functions) {
       functions.push_back({{"frame", f.frame},
+                           {"kind", f.kind},
                            {"slow_share_pct", round2(f.slow_share_pct)},
                            {"median_share_pct", round2(f.median_share_pct)},
                            {"growth_pct_points", round2(f.growth_pct_points)}});
@@ -64,6 +65,8 @@ json correlation_json(const analyze::Correlation& c) {
                      {"median_requests", sr.median_requests},
                      {"slow_samples", sr.slow_samples},
                      {"median_samples", sr.median_samples},
+                     {"slow_offcpu_ms", round2(sr.slow_offcpu_ms)},
+                     {"median_offcpu_ms", round2(sr.median_offcpu_ms)},
                      {"functions", std::move(functions)}};
   }
   return {{"slow_threshold_ms", opt(c.slow_threshold_ms, round3)},
@@ -88,7 +91,9 @@ json correlation_json(const analyze::Correlation& c) {
             {"attributed_by_thread", at.attributed_by_thread},
             {"ambiguous_samples", at.ambiguous_samples},
             {"dedicated_threads", at.dedicated_threads},
-            {"coverage_pct", round2(at.coverage_pct)}}},
+            {"coverage_pct", round2(at.coverage_pct)},
+            {"offcpu_ms", round2(at.offcpu_ms)},
+            {"offcpu_attributed_ms", round2(at.offcpu_attributed_ms)}}},
           {"slow_requests", std::move(slow_requests)}};
 }
 

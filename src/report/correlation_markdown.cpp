@@ -78,7 +78,8 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
       c.slow_requests->functions.front().growth_pct_points > 0) {
     const auto& f = c.slow_requests->functions.front();
     out << "- Leads the slowest requests (>= p99): " << name(f.frame) << " (" << fixed(f.slow_share_pct, 1)
-        << " % of their samples against " << fixed(f.median_share_pct, 1) << " % in median requests)\n";
+        << " % of their " << (f.kind == "offcpu" ? "off-CPU time" : "samples") << " against "
+        << fixed(f.median_share_pct, 1) << " % in median requests)\n";
   }
   out << "- Windows: " << c.windows.size() << " of " << fixed(c.window_s, 0) << " s, " << c.requests
       << " requests; slow: " << c.slow_rule;
@@ -114,6 +115,8 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
       << at.attributed_by_thread << " by the connection of their thread (" << at.dedicated_threads
       << " threads serving one connection); " << at.in_requests << " fell inside requests, "
       << at.ambiguous_samples << " of them ambiguous (" << at.ambiguous << ")\n"
+      << "- Off-CPU: " << fixed(at.offcpu_attributed_ms, 1) << " of " << fixed(at.offcpu_ms, 1)
+      << " ms inside a request of the connection their thread serves\n"
       << "- By connection (local port): " << at.connection_join << "\n\n";
   if (c.slow_requests) {
     const auto& sr = *c.slow_requests;
@@ -121,13 +124,15 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
         << " ms): " << sr.slow_requests << " requests, " << sr.slow_samples
         << " samples. Median requests (p40..p60 = " << fixed(sr.median_low_ms, 3) << ".."
         << fixed(sr.median_high_ms, 3) << " ms): " << sr.median_requests << " requests, " << sr.median_samples
-        << " samples.\n\n";
+        << " samples. Off-CPU: " << fixed(sr.slow_offcpu_ms, 1) << " ms in the slowest, "
+        << fixed(sr.median_offcpu_ms, 1) << " ms in the median ones.\n\n";
     if (!sr.functions.empty()) {
-      out << "| # | function | slowest % | median % | growth (points) |\n|---:|---|---:|---:|---:|\n";
+      out << "| # | function | kind | slowest % | median % | growth (points) "
+             "|\n|---:|---|---|---:|---:|---:|\n";
       for (size_t i = 0; i < sr.functions.size(); ++i) {
         const auto& f = sr.functions[i];
-        out << "| " << i + 1 << " | " << name(f.frame) << " | " << fixed(f.slow_share_pct) << " | "
-            << fixed(f.median_share_pct) << " | " << signed_points(f.growth_pct_points) << " |\n";
+        out << "| " << i + 1 << " | " << name(f.frame) << " | " << f.kind << " | " << fixed(f.slow_share_pct)
+            << " | " << fixed(f.median_share_pct) << " | " << signed_points(f.growth_pct_points) << " |\n";
       }
       out << "\n";
     }

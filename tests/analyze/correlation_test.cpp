@@ -286,6 +286,64 @@ TEST(Correlation, ThreadsServingOneConnectionResolveOverlaps) {
   EXPECT_NEAR(corr->slow_requests->functions.front().slow_share_pct, 100.0, 1e-9);
 }
 
+// Off-CPU time joins the requests through the thread serving their
+// connection: connection 1's 20 ms requests (thread 10) run 5 ms and wait
+// 15 ms on a lock; connection 2's 0.5 ms requests (thread 11) wait 0.1 ms in
+// the run queue; thread 12 sleeps the whole second and serves no request.
+TEST(Correlation, OffCpuTimeOfAThreadServingOneConnectionGoesToItsRequest) {
+  capture::Capture c = base_capture(1);
+  const auto interval = [&](uint64_t from, uint64_t to, uint32_t tid, capture::StackId stack,
+                            capture::OffCpuReason reason) {
+    capture::OffCpuInterval o;
+    o.start_ns = from;
+    o.end_ns = to;
+    o.pid = 7;
+    o.tid = tid;
+    o.stack = stack;
+    o.reason = reason;
+    c.offcpu.push_back(o);
+  };
+  for (uint64_t i = 0; i < 25; ++i) {
+    const uint64_t t = kStart + i * 40 * kMs;
+    add_request(c, t, 20 * kMs, 0, 1);
+    add_samples(c, t + 1, t + 5 * kMs, 0, 5, 10);
+    interval(t + 5 * kMs, t + 20 * kMs, 10, 3, capture::OffCpuReason::lock);
+  }
+  for (uint64_t i = 0; i < 500; ++i) {
+    const uint64_t t = kStart + i * 2 * kMs + 300'000;
+    add_request(c, t, kMs / 2, 0, 2);
+    add_samples(c, t + 1, t + kMs / 2, 1, 1, 11);
+    interval(t + 200'000, t + 300'000, 11, 1, capture::OffCpuReason::runqueue);
+  }
+  interval(kStart, kStart + kSec, 12, 2, capture::OffCpuReason::sleep);
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  const Attribution& at = corr->attribution;
+  EXPECT_EQ(at.dedicated_threads, 2u);
+  EXPECT_NEAR(at.offcpu_ms, 375.0 + 50.0 + 1000.0, 1e-6);
+  EXPECT_NEAR(at.offcpu_attributed_ms, 375.0 + 50.0, 1e-6);
+  ASSERT_TRUE(corr->slow_requests);
+  const SlowRequests& sr = *corr->slow_requests;
+  EXPECT_EQ(sr.slow_requests, 25u);
+  EXPECT_NEAR(sr.slow_offcpu_ms, 375.0, 1e-6);
+  EXPECT_NEAR(sr.median_offcpu_ms, 50.0, 1e-6);
+  const RequestFunction* lock = nullptr;
+  const RequestFunction* runqueue = nullptr;
+  for (const auto& f : sr.functions) {
+    if (f.frame == "[offcpu:lock]") lock = &f;
+    if (f.frame == "[offcpu:runqueue]") runqueue = &f;
+  }
+  ASSERT_NE(lock, nullptr);
+  EXPECT_EQ(lock->kind, "offcpu");
+  EXPECT_NEAR(lock->slow_share_pct, 100.0, 1e-9);
+  EXPECT_NEAR(lock->median_share_pct, 0.0, 1e-9);
+  ASSERT_NE(runqueue, nullptr);
+  EXPECT_NEAR(runqueue->growth_pct_points, -100.0, 1e-9);
+  // The cpu side: burn (+100) leads; its band holds cpu functions only.
+  EXPECT_EQ(sr.functions.front().frame, "burn");
+  EXPECT_EQ(sr.functions.front().kind, "cpu");
+}
+
 // An event loop: one thread serves both connections (connection 1 in flight
 // at 75 % of its samples inside requests, connection 2 at 50 %), so it is not
 // taken for one connection's: connection 2's samples during a burn (250) stay

@@ -82,17 +82,24 @@ struct Attribution {
   uint64_t ambiguous_samples = 0;     // inside requests, attributed to none
   uint64_t dedicated_threads = 0;     // threads found serving one connection
   double coverage_pct = 0;            // attributed of cpu_samples
+  // Off-CPU time: only a thread serving one connection's (a blocked thread of
+  // an event loop or a pool cannot be told apart from an idle one), the part
+  // of each interval inside a request of its connection.
+  double offcpu_ms = 0;  // the target's, all of it
+  double offcpu_attributed_ms = 0;
 };
 
 struct RequestFunction {
   std::string frame;
-  double slow_share_pct = 0;    // of the samples attributed to slow requests
-  double median_share_pct = 0;  // of the samples attributed to median requests
+  std::string kind;             // "cpu" | "offcpu"
+  double slow_share_pct = 0;    // of the samples (off-CPU ns) attributed to slow requests
+  double median_share_pct = 0;  // of the samples (off-CPU ns) attributed to median requests
   double growth_pct_points = 0;
 };
 
 // The slowest requests (latency >= the p99 of all) against the median ones
-// (latency between p40 and p60), by the cpu samples attributed to them.
+// (latency between p40 and p60), by the cpu samples and the off-CPU time
+// attributed to them.
 struct SlowRequests {
   double latency_threshold_ms = 0;  // p99
   double median_low_ms = 0;         // p40
@@ -101,6 +108,9 @@ struct SlowRequests {
   uint64_t median_requests = 0;
   uint64_t slow_samples = 0;
   uint64_t median_samples = 0;
+  double slow_offcpu_ms = 0;  // off-CPU time attributed to them (threads serving one connection)
+  double median_offcpu_ms = 0;
+  // Both kinds, by growth; the cpu and offcpu shares are each of their own kind's total.
   std::vector<RequestFunction> functions;  // by growth, descending (narrowest first within 90 % of the top)
 };
 
@@ -121,7 +131,7 @@ struct Correlation {
   // that grew, ahead of its callers, which inclusive shares make grow as much.
   std::vector<CorrelatedFunction> stacks;
   Attribution attribution;
-  std::optional<SlowRequests> slow_requests;  // absent when no sample was attributed
+  std::optional<SlowRequests> slow_requests;  // absent when nothing was attributed
   // Folded cpu stacks (same rules as the folded export) for the differential
   // flame graphs: samples in slow windows against fast windows, samples of
   // slow requests against median requests.
