@@ -6,14 +6,17 @@
  * kernel's socket paths like a real server's.
  *
  *   cpu_server [--port N] [--work UNITS=2000] [--seconds S=0: forever]
- *              [--slow-every N=0: never] [--slow-ms MS=5]
+ *              [--slow-every N=0: never] [--slow-ms MS=5] [--slow-lock]
  *
  * Prints "PORT <n>" once listening; on exit (SIGTERM, SIGINT or --seconds)
  * prints GROUND_TRUTH with the requests served. Any path is answered; the
  * query "?work=N" overrides the per-request work. With --slow-every N, every
  * Nth request served (counted across connections) also burns MS ms of its
  * thread's CPU time in burn_slow_request(): the planted cause of the slow
- * requests for the latency <-> stack correlation tests. */
+ * requests for the latency <-> stack correlation tests. With --slow-lock the
+ * Nth request instead waits in wait_for_index_lock() for a mutex that a
+ * background thread holds 80 % of the time, in 16 ms slices: the slow
+ * requests are off the CPU on a futex. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,7 +32,9 @@ static volatile sig_atomic_t stopping;
 static long default_work = 2000;
 static long slow_every;
 static double slow_ms = 5;
-static atomic_ulong requests_started, slow_requests, slow_cpu_ns;
+static atomic_ulong requests_started, slow_requests, slow_cpu_ns, lock_wait_ns;
+static int slow_lock;
+static pthread_mutex_t index_lock = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((noinline)) static uint64_t mix(uint64_t state, uint64_t word)
 {
@@ -86,6 +91,30 @@ __attribute__((noinline)) static uint64_t burn_slow_request(double ms)
 	return now - start;
 }
 
+/* Waits for the index lock (held by index_holder most of the time); returns the ns waited. */
+__attribute__((noinline)) static uint64_t wait_for_index_lock(void)
+{
+	const uint64_t start = clock_ns(CLOCK_MONOTONIC);
+	pthread_mutex_lock(&index_lock);
+	const uint64_t waited = clock_ns(CLOCK_MONOTONIC) - start;
+	pthread_mutex_unlock(&index_lock);
+	return waited;
+}
+
+/* Holds the index lock 16 ms of every 20. */
+static void *index_holder(void *arg)
+{
+	(void)arg;
+	struct timespec held = {0, 16000000}, free_for = {0, 4000000};
+	while (!stopping) {
+		pthread_mutex_lock(&index_lock);
+		nanosleep(&held, NULL);
+		pthread_mutex_unlock(&index_lock);
+		nanosleep(&free_for, NULL);
+	}
+	return NULL;
+}
+
 __attribute__((noinline)) static int handle_request(int fd, const char *head)
 {
 	char path[256] = "/";
@@ -103,7 +132,10 @@ __attribute__((noinline)) static int handle_request(int fd, const char *head)
 	if (q)
 		work = atol(q + 5);
 	if (slow_every > 0 && (atomic_fetch_add(&requests_started, 1) + 1) % (unsigned long)slow_every == 0) {
-		atomic_fetch_add(&slow_cpu_ns, burn_slow_request(slow_ms));
+		if (slow_lock)
+			atomic_fetch_add(&lock_wait_ns, wait_for_index_lock());
+		else
+			atomic_fetch_add(&slow_cpu_ns, burn_slow_request(slow_ms));
 		atomic_fetch_add(&slow_requests, 1);
 	}
 	char body[512], response[1024];
@@ -161,7 +193,15 @@ int main(int argc, char **argv)
 {
 	int port = 0;
 	double seconds = 0;
+	for (int i = 1; i < argc; ++i) {
+		if (!strcmp(argv[i], "--slow-lock"))
+			slow_lock = 1;
+	}
 	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--slow-lock")) {
+			--i; /* a flag without a value */
+			continue;
+		}
 		if (!strcmp(argv[i], "--port"))
 			port = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--work"))
@@ -195,6 +235,11 @@ int main(int argc, char **argv)
 		alarm((unsigned)(seconds + 0.999));
 	sigaction(SIGALRM, &sa, NULL);
 
+	if (slow_lock) {
+		pthread_t holder;
+		pthread_create(&holder, NULL, index_holder, NULL);
+		pthread_detach(holder);
+	}
 	while (!stopping) {
 		int fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
@@ -209,8 +254,9 @@ int main(int argc, char **argv)
 		pthread_attr_destroy(&attr);
 	}
 	printf("GROUND_TRUTH program=cpu_server pid=%d requests=%lu slow_requests=%lu slow_cpu_ns=%lu "
-	       "process_cpu_ns=%llu\n",
+	       "process_cpu_ns=%llu lock_wait_ns=%lu\n",
 	       getpid(), (unsigned long)atomic_load(&requests_served), (unsigned long)atomic_load(&slow_requests),
-	       (unsigned long)atomic_load(&slow_cpu_ns), (unsigned long long)process_cpu_ns());
+	       (unsigned long)atomic_load(&slow_cpu_ns), (unsigned long long)process_cpu_ns(),
+	       (unsigned long)atomic_load(&lock_wait_ns));
 	return 0;
 }
