@@ -21,6 +21,7 @@ LABELS = {
     "loadprof999": "loadprof 999 Hz",
     "perf99": "perf record -g 99 Hz",
     "perf999": "perf record -g 999 Hz",
+    "bench": "loadprof bench (load + record 99 Hz)",
 }
 
 

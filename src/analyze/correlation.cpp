@@ -601,13 +601,24 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
     sr.slow_offcpu_ms = slow_off_ns / kNsPerMs;
     sr.median_offcpu_ms = median_off_ns / kNsPerMs;
     compare_functions("offcpu", slow_off, slow_off_ns, median_off, median_off_ns, table, sr.functions);
-    std::stable_sort(sr.functions.begin(), sr.functions.end(),
-                     [](const RequestFunction& a, const RequestFunction& b) {
-                       if (a.growth_pct_points != b.growth_pct_points)
-                         return a.growth_pct_points > b.growth_pct_points;
-                       if (a.kind != b.kind) return a.kind < b.kind;
-                       return a.frame < b.frame;
-                     });
+    // The two kinds' shares are of different totals: each function's growth
+    // counts in proportion to its kind's part of the slowest requests' time
+    // (cpu: samples / frequency), so a lock wait that is 99 % of their time
+    // leads two cpu samples that happen to sit in the kernel's futex path.
+    const double hz = c.metadata.frequency_hz ? static_cast<double>(c.metadata.frequency_hz) : 1000.0;
+    const double cpu_ms = 1000.0 * static_cast<double>(sr.slow_samples) / hz;
+    const double all_ms = cpu_ms + sr.slow_offcpu_ms;
+    const auto weight = [&](const RequestFunction& f) {
+      if (all_ms <= 0) return 1.0;
+      return (f.kind == "offcpu" ? sr.slow_offcpu_ms : cpu_ms) / all_ms;
+    };
+    std::stable_sort(
+        sr.functions.begin(), sr.functions.end(), [&](const RequestFunction& a, const RequestFunction& b) {
+          const double sa = a.growth_pct_points * weight(a), sb = b.growth_pct_points * weight(b);
+          if (sa != sb) return sa > sb;
+          if (a.kind != b.kind) return a.kind < b.kind;
+          return a.frame < b.frame;
+        });
     narrowest_first(sr.functions, &RequestFunction::slow_share_pct, table);
     if (sr.functions.size() > options.top_functions) sr.functions.resize(options.top_functions);
     out.slow_requests = std::move(sr);

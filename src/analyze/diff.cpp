@@ -225,26 +225,36 @@ Result<void> check_diff_options(const DiffOptions& options) {
   return {};
 }
 
+namespace {
+uint64_t samples_of(const capture::Capture& c, const std::string& kind) {
+  return kind == "cpu" ? c.cpu_samples.size() : 0;
+}
+}  // namespace
+
 Result<DiffResult> diff_captures(const capture::Capture& base, const capture::Capture& next,
                                  const DiffOptions& options) {
   LOADPROF_CHECK(check_diff_options(options));
   DiffResult r;
   r.threshold_pct = options.threshold_pct;
   r.alpha = options.alpha;
+  r.requests = diff_requests(base, next, options.threshold_pct, options.alpha, r.requests_note);
+  r.has_requests = r.requests.has_value();
   for (const auto& kind : options.kinds) {
+    // Load-only data (bench without samples of the kind on either side): the requests are compared.
+    if (r.has_requests && samples_of(base, kind) == 0 && samples_of(next, kind) == 0) {
+      r.kinds_skipped.push_back(kind);
+      continue;
+    }
     LOADPROF_TRY(d, diff_kind(base, next, kind, options));
     if (d.verdict == Verdict::regression) r.verdict = Verdict::regression;
     if (d.verdict == Verdict::improvement && r.verdict == Verdict::no_change)
       r.verdict = Verdict::improvement;
     r.kinds.push_back(std::move(d));
   }
-  // Latency and throughput need the request log of `bench` (not built yet):
-  // never a number invented from the stacks.
-  r.has_requests = false;
-  if (base.requests.empty() || next.requests.empty()) {
-    r.requests_note = "not in capture: latency and throughput need a request log (loadprof bench)";
-  } else {
-    r.requests_note = "not compared yet: the captures hold request logs, their diff is not built";
+  if (r.requests) {
+    if (r.requests->verdict == Verdict::regression) r.verdict = Verdict::regression;
+    if (r.requests->verdict == Verdict::improvement && r.verdict == Verdict::no_change)
+      r.verdict = Verdict::improvement;
   }
   return r;
 }

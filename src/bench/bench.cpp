@@ -142,13 +142,14 @@ Result<BenchResult> run_bench(BenchOptions options, const LoadFn& run_load, cons
     auto waited = load::wait_for_listener(options.url, options.listen_timeout_ns,
                                           [&] { return stop.load() || process_gone(pid); });
     if (!waited.ok()) {
+      const bool exited = process_gone(pid);  // before the recording's end stops it
       auto recorded = end_recording();
       if (stop.load() && recorded.ok()) {
         out.record = std::move(*recorded);
         return out;  // interrupted while waiting: the capture is kept, marked so
       }
       std::string why = waited.error().message;
-      if (process_gone(pid)) why = "the command exited before it accepted connections (" + why + ")";
+      if (exited) why = "the command exited before it accepted connections (" + why + ")";
       return make_error(ErrorKind::target_gone, why);
     }
     out.listen_wait_ns = *waited;
@@ -156,7 +157,9 @@ Result<BenchResult> run_bench(BenchOptions options, const LoadFn& run_load, cons
 
   auto ran = run_load(queue);
   if (ran.ok()) {
-    // The driver's log thread has handed over everything: the queue's drops are final.
+    // The driver's log thread has handed over everything: the queue's counts are final. Every run's
+    // records count (a capacity search runs one per step; its summary is the best step's).
+    ran->log_records = std::max(ran->log_records, queue.received());
     ran->log_dropped += queue.dropped();
     std::lock_guard<std::mutex> lock(run_mutex);
     load_run = std::move(*ran);

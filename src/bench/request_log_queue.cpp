@@ -29,6 +29,7 @@ void RequestLogQueue::consume(std::span<const load::RequestRecord> records) {
   size_t take = std::min(room, records.size());
   for (size_t i = 0; i < take; ++i) pending_.push_back(to_capture(records[i]));
   dropped_ += records.size() - take;
+  received_ += records.size();
 }
 
 void RequestLogQueue::drain_into(capture::CaptureWriter& writer) {
@@ -45,6 +46,11 @@ void RequestLogQueue::drain_into(capture::CaptureWriter& writer) {
 uint64_t RequestLogQueue::written() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return written_;
+}
+
+uint64_t RequestLogQueue::received() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return received_;
 }
 
 uint64_t RequestLogQueue::dropped() const {

@@ -26,6 +26,7 @@ class RequestLogQueue : public load::RequestSink {
   void drain_into(capture::CaptureWriter& writer);
   uint64_t written() const;
   uint64_t dropped() const;
+  uint64_t received() const;  // every record handed over, dropped ones included
 
  private:
   const size_t max_records_;
@@ -34,6 +35,7 @@ class RequestLogQueue : public load::RequestSink {
   std::vector<capture::RequestRecord> spare_;  // the recorder thread's, swapped in under the lock
   uint64_t written_ = 0;
   uint64_t dropped_ = 0;
+  uint64_t received_ = 0;
 };
 
 }  // namespace loadprof::bench::detail

@@ -87,15 +87,19 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
         << ". Functions ranked by rank correlation with the window p99.</p>\n";
   }
   if (!c.stacks.empty()) {
-    out << "<table class=\"correlation\">\n<tr><th>#</th><th>function</th><th>kind</th><th>fast "
-           "%</th><th>slow "
-           "%</th><th>growth (points)</th><th>rank corr. p99</th><th>rank corr. load</th></tr>\n";
+    out << "<table class=\"correlation\">\n<tr><th>#</th><th>function</th><th>kind</th>"
+        << (by_growth ? "<th>fast %</th><th>slow %</th><th>growth (points)</th>" : "<th>share %</th>")
+        << "<th>rank corr. p99</th><th>rank corr. load</th></tr>\n";
     for (size_t i = 0; i < c.stacks.size(); ++i) {
       const auto& f = c.stacks[i];
       out << "<tr>" << num(std::to_string(i + 1)) << "<td>" << name(f.frame) << "</td><td>" << esc(f.kind)
-          << "</td>" << num(fixed(f.fast_share_pct)) << num(fixed(f.slow_share_pct))
-          << num(signed_points(f.growth_pct_points)) << num(opt(f.rank_correlation))
-          << num(opt(f.load_rank_correlation)) << "</tr>\n";
+          << "</td>";
+      if (by_growth)
+        out << num(fixed(f.fast_share_pct)) << num(fixed(f.slow_share_pct))
+            << num(signed_points(f.growth_pct_points));
+      else
+        out << num(fixed(c.slow_windows > 0 ? f.slow_share_pct : f.fast_share_pct));
+      out << num(opt(f.rank_correlation)) << num(opt(f.load_rank_correlation)) << "</tr>\n";
     }
     out << "</table>\n";
   }

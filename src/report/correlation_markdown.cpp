@@ -95,13 +95,24 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
         << (c.slow_windows == 0 ? "no window was slow" : "no window was fast")
         << ". Functions ranked by rank correlation with the window p99.\n\n";
   }
-  if (!c.stacks.empty()) {
+  if (!c.stacks.empty() && by_growth) {
     out << "| # | function | kind | fast % | slow % | growth (points) | rank corr. p99 | rank corr. load "
            "|\n|---:|---|---|---:|---:|---:|---:|---:|\n";
     for (size_t i = 0; i < c.stacks.size(); ++i) {
       const auto& f = c.stacks[i];
       out << "| " << i + 1 << " | " << name(f.frame) << " | " << f.kind << " | " << fixed(f.fast_share_pct)
           << " | " << fixed(f.slow_share_pct) << " | " << signed_points(f.growth_pct_points) << " | "
+          << opt(f.rank_correlation) << " | " << opt(f.load_rank_correlation) << " |\n";
+    }
+    out << "\n";
+  } else if (!c.stacks.empty()) {
+    // Every judged window was fast (or slow): one share, over all of them.
+    out << "| # | function | kind | share % | rank corr. p99 | rank corr. load "
+           "|\n|---:|---|---|---:|---:|---:|\n";
+    for (size_t i = 0; i < c.stacks.size(); ++i) {
+      const auto& f = c.stacks[i];
+      out << "| " << i + 1 << " | " << name(f.frame) << " | " << f.kind << " | "
+          << fixed(c.slow_windows > 0 ? f.slow_share_pct : f.fast_share_pct) << " | "
           << opt(f.rank_correlation) << " | " << opt(f.load_rank_correlation) << " |\n";
     }
     out << "\n";

@@ -29,6 +29,47 @@ json share_json(const analyze::ShareChange& s) {
           {"new_samples", s.new_samples}};
 }
 
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+json latency_json(const analyze::DiffResult& diff) {
+  if (!diff.requests) return nullptr;
+  json out = json::array();
+  for (const auto& c : diff.requests->latency)
+    out.push_back({{"metric", c.metric},
+                   {"stage", c.stage ? json(*c.stage) : json(nullptr)},
+                   {"base", round3(c.base_ms)},
+                   {"new", round3(c.new_ms)},
+                   {"change_pct", round3(c.change_pct)},
+                   {"ci95_pct", {round3(c.ci95_low_pct), round3(c.ci95_high_pct)}},
+                   {"significant", c.significant},
+                   {"verdict", analyze::verdict_name(c.verdict)}});
+  return out;
+}
+
+json throughput_json(const analyze::DiffResult& diff) {
+  if (!diff.requests) return nullptr;
+  const auto& t = diff.requests->throughput;
+  return {{"base", round3(t.base_rps)},
+          {"new", round3(t.new_rps)},
+          {"change_pct", round3(t.change_pct)},
+          {"significant", t.significant},
+          {"p_value", t.p_value},
+          {"verdict", analyze::verdict_name(t.verdict)}};
+}
+
+json requests_json(const analyze::DiffResult& diff) {
+  if (!diff.requests) return diff.requests_note;
+  const auto& r = *diff.requests;
+  json out = {{"base", r.base_requests},
+              {"new", r.new_requests},
+              {"resamples", r.resamples},
+              {"comparisons", r.comparisons},
+              {"verdict", analyze::verdict_name(r.verdict)}};
+  if (!r.stages_note.empty()) out["stages_note"] = r.stages_note;
+  if (!diff.kinds_skipped.empty()) out["kinds_skipped"] = diff.kinds_skipped;
+  return out;
+}
+
 }  // namespace
 
 nlohmann::ordered_json diff_to_json(const analyze::DiffResult& diff) {
@@ -47,12 +88,12 @@ nlohmann::ordered_json diff_to_json(const analyze::DiffResult& diff) {
   }
   json j = {{"verdict", analyze::verdict_name(diff.verdict)},
             {"threshold_pct", diff.threshold_pct},
-            {"latency_ms", nullptr},
-            {"throughput_rps", nullptr},
+            {"latency_ms", latency_json(diff)},
+            {"throughput_rps", throughput_json(diff)},
             {"stacks", std::move(stacks)},
             {"loadprof_version", kVersion},
             {"alpha", diff.alpha},
-            {"requests", diff.requests_note},
+            {"requests", requests_json(diff)},
             {"samples", std::move(samples)}};
   return j;
 }

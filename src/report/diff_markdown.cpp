@@ -94,7 +94,32 @@ void write_diff_markdown(std::ostream& out, const analyze::DiffResult& diff, con
         << " % of the base share. Shares are of all samples of the kind: a function that got faster "
            "raises the share of every other one.\n\n";
   }
-  out << "## Latency and throughput\n\n" << diff.requests_note << ".\n";
+  out << "## Latency and throughput\n\n";
+  if (!diff.requests) {
+    out << diff.requests_note << ".\n";
+    return;
+  }
+  const auto& r = *diff.requests;
+  out << "| metric | stage | base ms | new ms | change | 95 % interval | verdict "
+         "|\n|---|---|---:|---:|---:|---|---|\n";
+  for (const auto& c : r.latency)
+    out << "| " << c.metric << " | " << (c.stage ? std::to_string(*c.stage) : std::string("all")) << " | "
+        << fixed2(c.base_ms) << " | " << fixed2(c.new_ms) << " | " << fixed2(c.change_pct) << " % | "
+        << fixed2(c.ci95_low_pct) << " .. " << fixed2(c.ci95_high_pct) << " % | "
+        << (c.significant ? analyze::verdict_name(c.verdict) : "not significant") << " |\n";
+  const auto& t = r.throughput;
+  out << "\nThroughput: " << fixed2(t.base_rps) << " -> " << fixed2(t.new_rps) << " req/s ("
+      << fixed2(t.change_pct) << " %, Welch p = " << p_text(t.p_value) << ", "
+      << (t.significant ? analyze::verdict_name(t.verdict) : "not significant") << ").\n\n";
+  out << "Latency from the intended send (CO-corrected), " << r.base_requests << " base and "
+      << r.new_requests << " new requests (warmup left out). Intervals: block bootstrap over whole seconds, "
+      << r.resamples << " resamples, Bonferroni over " << r.comparisons
+      << " percentiles compared; significant when the "
+         "interval excludes 0; a regression is a significant growth beyond "
+      << fixed2(diff.threshold_pct) << " %.\n";
+  if (!r.stages_note.empty()) out << "\n" << r.stages_note << ".\n";
+  for (const auto& k : diff.kinds_skipped)
+    out << "\nNo " << k << " samples in either capture: only the requests were compared.\n";
 }
 
 }  // namespace loadprof::report

@@ -339,9 +339,16 @@ TEST(Correlation, OffCpuTimeOfAThreadServingOneConnectionGoesToItsRequest) {
   EXPECT_NEAR(lock->median_share_pct, 0.0, 1e-9);
   ASSERT_NE(runqueue, nullptr);
   EXPECT_NEAR(runqueue->growth_pct_points, -100.0, 1e-9);
-  // The cpu side: burn (+100) leads; its band holds cpu functions only.
+  // 125 cpu samples at 99 Hz (1263 ms) against 375 ms off the CPU: burn (+100
+  // x 0.77) leads the lock (+100 x 0.23).
   EXPECT_EQ(sr.functions.front().frame, "burn");
   EXPECT_EQ(sr.functions.front().kind, "cpu");
+  // At 999 Hz the same samples are 125 ms: the lock wait (375 ms) leads.
+  c.metadata.frequency_hz = 999;
+  const auto at999 = correlate(c);
+  ASSERT_TRUE(at999 && at999->slow_requests);
+  EXPECT_EQ(at999->slow_requests->functions.front().frame, "[offcpu:lock]");
+  EXPECT_EQ(at999->slow_requests->functions.front().kind, "offcpu");
 }
 
 // An event loop: one thread serves both connections (connection 1 in flight

@@ -99,6 +99,16 @@ TEST(CorrelationReport, MarkdownAndHtmlSayWhatGrows) {
             std::string::npos);
 }
 
+TEST(CorrelationReport, WithoutSlowWindowsTheTableShowsOneShare) {
+  std::ostringstream md;
+  write_markdown(md, analysis_of(slow_request_planted()));
+  EXPECT_NE(md.str().find("No slow-against-fast comparison: no window was slow."), std::string::npos)
+      << md.str();
+  EXPECT_NE(md.str().find("| # | function | kind | share % | rank corr. p99 | rank corr. load |"),
+            std::string::npos);
+  EXPECT_EQ(md.str().find("| fast % | slow % |"), std::string::npos);
+}
+
 TEST(CorrelationReport, OutputDirWritesTheDifferentialGraphs) {
   const fs::path dir = test_dir();
   write_capture(dir / "cap.lpc", planted());

@@ -110,7 +110,9 @@ struct SlowRequests {
   uint64_t median_samples = 0;
   double slow_offcpu_ms = 0;  // off-CPU time attributed to them (threads serving one connection)
   double median_offcpu_ms = 0;
-  // Both kinds, by growth; the cpu and offcpu shares are each of their own kind's total.
+  // Both kinds; the cpu and offcpu shares are each of their own kind's total.
+  // Ranked by growth x the kind's part of the slowest requests' time (cpu:
+  // samples / frequency; offcpu: the attributed ms), then narrowest first.
   std::vector<RequestFunction> functions;  // by growth, descending (narrowest first within 90 % of the top)
 };
 

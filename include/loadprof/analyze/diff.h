@@ -32,13 +32,12 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/request_diff.h"
+#include "loadprof/analyze/verdict.h"
 #include "loadprof/capture/model.h"
 #include "loadprof/util/result.h"
 
 namespace loadprof::analyze {
-
-enum class Verdict { no_change, improvement, regression };
-const char* verdict_name(Verdict v);  // "no_change", "improvement", "regression"
 
 struct DiffOptions {
   double threshold_pct = 5;  // relative change of a share, see above
@@ -99,6 +98,10 @@ struct DiffResult {
   // holds no requests; why, for the report.
   bool has_requests = false;
   std::string requests_note;
+  std::optional<RequestDiff> requests;
+  // Kinds left out because neither capture holds samples of them while both
+  // hold request logs (load-only data): said in the report.
+  std::vector<std::string> kinds_skipped;
 };
 
 // The options alone, before any capture is read: not_available for a kind of

@@ -1,0 +1,68 @@
+// `diff` of two bench captures' request logs: latency percentiles overall and
+// per stage, with 95 % confidence intervals of their change, and throughput.
+//
+// Definitions (docs/DIFF.md says the same for users):
+//  - latency = end - intended start (CO-corrected, as `load` reports it),
+//    every measured request (the warmup's are left out), failed ones at the
+//    time they failed;
+//  - change_pct = (new - base) / base x 100 of a percentile;
+//  - its interval: a block bootstrap that resamples whole seconds of each run
+//    with replacement (requests of one second share the server's state, so
+//    they are not independent draws), B resamples, the percentile of the
+//    change taken at alpha/(2m) and 1 - alpha/(2m), m = the percentiles
+//    compared (Bonferroni); significant when the interval excludes 0;
+//  - regression: significant and change_pct > threshold; improvement:
+//    significant and -change_pct > threshold;
+//  - throughput: requests per second of the measured span; significant by
+//    Welch's t-test on the per-second counts (a drop is a regression when it
+//    is beyond the threshold).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loadprof/analyze/verdict.h"
+#include "loadprof/capture/model.h"
+
+namespace loadprof::analyze {
+
+struct LatencyChange {
+  std::string metric;        // "p50", "p90", "p95", "p99"
+  std::optional<int> stage;  // 1-based; none: the whole run
+  double base_ms = 0;
+  double new_ms = 0;
+  double change_pct = 0;
+  double ci95_low_pct = 0;
+  double ci95_high_pct = 0;
+  bool significant = false;
+  Verdict verdict = Verdict::no_change;
+};
+
+struct ThroughputChange {
+  double base_rps = 0;
+  double new_rps = 0;
+  double change_pct = 0;
+  double p_value = 1;
+  bool significant = false;
+  Verdict verdict = Verdict::no_change;
+};
+
+struct RequestDiff {
+  uint64_t base_requests = 0;
+  uint64_t new_requests = 0;
+  size_t resamples = 0;
+  size_t comparisons = 0;  // m
+  std::vector<LatencyChange> latency;
+  ThroughputChange throughput;
+  std::string stages_note;  // why stages were not compared, when they were not
+  Verdict verdict = Verdict::no_change;
+};
+
+// Absent (with why in `note`) when either capture has no measured requests.
+std::optional<RequestDiff> diff_requests(const capture::Capture& base, const capture::Capture& next,
+                                         double threshold_pct, double alpha, std::string& note,
+                                         size_t resamples = 2000, uint64_t seed = 1);
+
+}  // namespace loadprof::analyze

@@ -1,0 +1,208 @@
+// Latency and throughput of two request logs compared (request_diff.h).
+#include "loadprof/analyze/request_diff.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <random>
+#include <utility>
+
+#include "loadprof/stats/histogram.h"
+
+namespace loadprof::analyze {
+namespace {
+
+constexpr uint16_t kWarmupStage = 0xFFFF;
+constexpr double kQuantiles[] = {0.50, 0.90, 0.95, 0.99};
+constexpr const char* kNames[] = {"p50", "p90", "p95", "p99"};
+constexpr size_t kQuantileCount = 4;
+
+// One run's requests as sparse histograms per second (of their end time):
+// the blocks the bootstrap resamples.
+struct Seconds {
+  std::vector<std::vector<std::pair<uint32_t, uint64_t>>> blocks;  // non-empty seconds
+  std::vector<uint64_t> counts;                                    // requests per second, empty ones too
+  stats::Histogram all;
+  double span_s = 0;
+};
+
+Seconds seconds_of(const capture::Capture& c, std::optional<uint16_t> stage) {
+  Seconds s;
+  uint64_t first = UINT64_MAX, last = 0;
+  for (const auto& r : c.requests)
+    if (r.stage != kWarmupStage && (!stage || r.stage == *stage)) {
+      first = std::min(first, r.end_ns);
+      last = std::max(last, r.end_ns);
+    }
+  if (first == UINT64_MAX) return s;
+  std::map<uint64_t, stats::Histogram> by_second;
+  size_t n_seconds = static_cast<size_t>((last - first) / 1'000'000'000) + 1;
+  s.counts.assign(n_seconds, 0);
+  for (const auto& r : c.requests) {
+    if (r.stage == kWarmupStage || (stage && r.stage != *stage)) continue;
+    uint64_t latency = r.end_ns > r.intended_start_ns ? r.end_ns - r.intended_start_ns : 0;
+    uint64_t sec = (r.end_ns - first) / 1'000'000'000;
+    by_second[sec].record(latency);
+    s.all.record(latency);
+    ++s.counts[sec];
+  }
+  for (auto& [sec, h] : by_second) {
+    s.blocks.emplace_back();
+    h.append_sparse(s.blocks.back());
+  }
+  s.span_s = std::max(1e-9, static_cast<double>(last - first) / 1e9);
+  return s;
+}
+
+// Quantile of a dense bucket array (the middle of its bucket, as Histogram reports).
+double quantile_ms(const std::vector<uint64_t>& dense, uint64_t total, double q) {
+  if (total == 0) return 0;
+  uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(total)));
+  rank = std::max<uint64_t>(rank, 1);
+  uint64_t seen = 0;
+  for (size_t i = 0; i < dense.size(); ++i) {
+    seen += dense[i];
+    if (seen >= rank) {
+      double lo = static_cast<double>(stats::Histogram::bucket_lower_ns(i));
+      double hi = static_cast<double>(stats::Histogram::bucket_upper_ns(i));
+      return (lo + hi) / 2 / 1e6;
+    }
+  }
+  return 0;
+}
+
+// B resampled quantile sets of one run: each resample draws as many seconds
+// as the run has, with replacement.
+std::vector<std::array<double, kQuantileCount>> bootstrap(const Seconds& s, size_t b, std::mt19937_64& rng) {
+  std::vector<std::array<double, kQuantileCount>> out(b);
+  std::vector<uint64_t> dense(stats::Histogram::kBucketCount);
+  std::uniform_int_distribution<size_t> pick(0, s.blocks.size() - 1);
+  for (size_t i = 0; i < b; ++i) {
+    std::fill(dense.begin(), dense.end(), 0);
+    uint64_t total = 0;
+    for (size_t k = 0; k < s.blocks.size(); ++k)
+      for (const auto& [index, n] : s.blocks[pick(rng)]) {
+        dense[index] += n;
+        total += n;
+      }
+    for (size_t q = 0; q < kQuantileCount; ++q) out[i][q] = quantile_ms(dense, total, kQuantiles[q]);
+  }
+  return out;
+}
+
+double percentile_of(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  double pos = q * static_cast<double>(v.size() - 1);
+  size_t lo = static_cast<size_t>(std::floor(pos));
+  size_t hi = std::min(v.size() - 1, lo + 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+Verdict verdict_of(bool significant, double change_pct, double threshold_pct, bool higher_is_worse) {
+  if (!significant) return Verdict::no_change;
+  double worse = higher_is_worse ? change_pct : -change_pct;
+  if (worse > threshold_pct) return Verdict::regression;
+  if (-worse > threshold_pct) return Verdict::improvement;
+  return Verdict::no_change;
+}
+
+// Two-sided p-value of Welch's t-test, by the normal approximation (the runs
+// have tens of seconds or more; below that the test says little anyway).
+double welch_p(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+  auto mean_var = [](const std::vector<uint64_t>& v) {
+    double m = 0;
+    for (auto x : v) m += static_cast<double>(x);
+    m /= static_cast<double>(v.size());
+    double var = 0;
+    for (auto x : v) var += (static_cast<double>(x) - m) * (static_cast<double>(x) - m);
+    var /= std::max<double>(1, static_cast<double>(v.size()) - 1);
+    return std::make_pair(m, var);
+  };
+  if (a.size() < 2 || b.size() < 2) return 1;
+  auto [ma, va] = mean_var(a);
+  auto [mb, vb] = mean_var(b);
+  double se = std::sqrt(va / static_cast<double>(a.size()) + vb / static_cast<double>(b.size()));
+  if (se <= 0) return ma == mb ? 1 : 0;
+  double z = std::fabs(ma - mb) / se;
+  return std::erfc(z / std::sqrt(2.0));
+}
+
+void compare(const Seconds& base, const Seconds& next, std::optional<int> stage, size_t resamples,
+             double tail, double threshold_pct, std::mt19937_64& rng, std::vector<LatencyChange>& out) {
+  auto bb = bootstrap(base, resamples, rng);
+  auto nb = bootstrap(next, resamples, rng);
+  for (size_t q = 0; q < kQuantileCount; ++q) {
+    LatencyChange c;
+    c.metric = kNames[q];
+    c.stage = stage;
+    c.base_ms = static_cast<double>(base.all.value_at_quantile(kQuantiles[q])) / 1e6;
+    c.new_ms = static_cast<double>(next.all.value_at_quantile(kQuantiles[q])) / 1e6;
+    c.change_pct = c.base_ms > 0 ? (c.new_ms - c.base_ms) / c.base_ms * 100 : 0;
+    std::vector<double> changes;
+    changes.reserve(resamples);
+    for (size_t i = 0; i < resamples; ++i)
+      if (bb[i][q] > 0) changes.push_back((nb[i][q] - bb[i][q]) / bb[i][q] * 100);
+    c.ci95_low_pct = percentile_of(changes, tail);
+    c.ci95_high_pct = percentile_of(changes, 1 - tail);
+    c.significant = c.ci95_low_pct > 0 || c.ci95_high_pct < 0;
+    c.verdict = verdict_of(c.significant, c.change_pct, threshold_pct, true);
+    out.push_back(c);
+  }
+}
+
+}  // namespace
+
+std::optional<RequestDiff> diff_requests(const capture::Capture& base, const capture::Capture& next,
+                                         double threshold_pct, double alpha, std::string& note,
+                                         size_t resamples, uint64_t seed) {
+  Seconds b = seconds_of(base, std::nullopt), n = seconds_of(next, std::nullopt);
+  if (b.blocks.empty() || n.blocks.empty()) {
+    note = std::string("not in capture: latency and throughput need a request log (loadprof bench); ") +
+           (b.blocks.empty() ? "base" : "new") + " has none";
+    return std::nullopt;
+  }
+  RequestDiff d;
+  d.base_requests = b.all.count();
+  d.new_requests = n.all.count();
+  d.resamples = resamples;
+  // Stages line up by index when both runs had the same number of them.
+  const size_t base_stages = base.load ? base.load->stages.size() : 0;
+  const size_t new_stages = next.load ? next.load->stages.size() : 0;
+  const bool by_stage = base_stages > 1 && base_stages == new_stages;
+  if (base_stages > 1 && !by_stage)
+    d.stages_note = "stages not compared: base has " + std::to_string(base_stages) + ", new " +
+                    std::to_string(new_stages);
+  d.comparisons = kQuantileCount * (1 + (by_stage ? base_stages : 0));
+  const double tail = alpha / (2.0 * static_cast<double>(d.comparisons));
+  std::mt19937_64 rng(seed);
+  compare(b, n, std::nullopt, resamples, tail, threshold_pct, rng, d.latency);
+  if (by_stage) {
+    for (size_t s = 0; s < base_stages; ++s) {
+      Seconds bs = seconds_of(base, static_cast<uint16_t>(s)),
+              ns = seconds_of(next, static_cast<uint16_t>(s));
+      if (bs.blocks.empty() || ns.blocks.empty()) continue;
+      compare(bs, ns, static_cast<int>(s) + 1, resamples, tail, threshold_pct, rng, d.latency);
+    }
+  }
+  d.throughput.base_rps = static_cast<double>(b.all.count()) / b.span_s;
+  d.throughput.new_rps = static_cast<double>(n.all.count()) / n.span_s;
+  d.throughput.change_pct = d.throughput.base_rps > 0
+                                ? (d.throughput.new_rps - d.throughput.base_rps) / d.throughput.base_rps * 100
+                                : 0;
+  d.throughput.p_value = welch_p(b.counts, n.counts);
+  d.throughput.significant = d.throughput.p_value < alpha;
+  d.throughput.verdict = verdict_of(d.throughput.significant, d.throughput.change_pct, threshold_pct, false);
+  for (const auto& c : d.latency) {
+    if (c.verdict == Verdict::regression) d.verdict = Verdict::regression;
+    if (c.verdict == Verdict::improvement && d.verdict == Verdict::no_change)
+      d.verdict = Verdict::improvement;
+  }
+  if (d.throughput.verdict == Verdict::regression) d.verdict = Verdict::regression;
+  if (d.throughput.verdict == Verdict::improvement && d.verdict == Verdict::no_change)
+    d.verdict = Verdict::improvement;
+  return d;
+}
+
+}  // namespace loadprof::analyze
