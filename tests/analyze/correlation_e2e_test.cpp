@@ -22,6 +22,7 @@
 #include "loadprof/analyze/correlation.h"
 #include "loadprof/capture/reader.h"
 #include "loadprof/load/driver.h"
+#include "report/schema_check.h"
 #include "support/privilege.h"
 #include "support/run.h"
 
@@ -300,7 +301,9 @@ void expect_bench_report_names_burn(const std::string& capture_path) {
   const fs::path out = fs::path(capture_path).parent_path() / "out";
   auto rep = testing::run({loadprof_binary(), "report", capture_path, "--output-dir", out.string()});
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
-  const auto j = nlohmann::json::parse(read_text(out / "report.json"));
+  const std::string report_json = read_text(out / "report.json");
+  LOADPROF_EXPECT_VALID_JSON(testing::validate_json_text(out, "report.checked.json", report_json));
+  const auto j = nlohmann::json::parse(report_json);
   ASSERT_TRUE(j.contains("correlation")) << j.dump().substr(0, 2000);
   const auto& corr = j["correlation"];
   EXPECT_GE(corr["requests"].get<uint64_t>(), static_cast<uint64_t>(kRateRps * kLoadSeconds * 9 / 10));
