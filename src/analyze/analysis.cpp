@@ -569,6 +569,7 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
   a.top_stacks = std::move(all_stacks);
 
   a.lost = summarize_lost(c, a.cpu_samples_truncated);
+  a.correlation = correlate(c, options.correlation);
 
   if (a.capture.truncated) {
     a.warnings.push_back("capture truncated at offset " + std::to_string(a.capture.damage_offset) +

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "correlation_sections.h"
 #include "loadprof/analyze/short_name.h"
 #include "loadprof/flamegraph/svg.h"
 #include "resources_summary.h"
@@ -402,6 +403,7 @@ void write_html(std::ostream& out, const analyze::Analysis& a, const HtmlOptions
   lost(out, a);
   accounting(out, a);
   resources(out, a);
+  if (a.correlation) correlation_html(out, *a.correlation);
   flame_graph(out, options);
   functions(out, "Top functions by self time", a.top_self, true);
   functions(out, "Top functions by total time", a.top_total, false);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "correlation_sections.h"
 #include "loadprof/util/version.h"
 
 namespace loadprof::report {
@@ -365,6 +366,7 @@ json to_json(const analyze::Analysis& a) {
                      {"end_s", round2(a.window->end_s)},
                      {"capture_duration_s", round2(a.window->capture_duration_s)}};
   }
+  if (a.correlation) out["correlation"] = correlation_json(*a.correlation);  // SPEC: captures with requests
   return out;
 }
 

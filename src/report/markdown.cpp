@@ -8,6 +8,7 @@
 
 #include "loadprof/analyze/short_name.h"
 #include "resources_summary.h"
+#include "correlation_sections.h"
 #include "wording.h"
 
 namespace loadprof::report {
@@ -370,6 +371,7 @@ void write_markdown(std::ostream& out, const analyze::Analysis& a) {
   lost(out, a);
   accounting(out, a);
   resources(out, a);
+  if (a.correlation) correlation_markdown(out, *a.correlation);
   functions(out, "Top functions by self time", a.top_self, true);
   functions(out, "Top functions by total time", a.top_total, false);
   stacks(out, a);

@@ -143,6 +143,52 @@ std::string file_name(Format format, const std::string& kind) {
   return "";
 }
 
+// The differential flame graphs of the correlation (cpu samples): slow
+// windows against fast ones (slow-vs-fast.svg), the slowest requests against
+// the median ones (slow-requests.svg), each with its .folded (the slow side).
+// Written when the capture has requests and both sides have samples; a
+// capture with requests where a side is empty says why in a warning.
+Result<void> write_correlation_graphs(const fs::path& dir, const analyze::Analysis& a,
+                                      ReportOutcome& outcome) {
+  if (!a.correlation) return {};
+  const analyze::Correlation& c = *a.correlation;
+  auto graph = [&](const std::string& name, const std::vector<capture::FoldedLine>& base,
+                   const std::vector<capture::FoldedLine>& next, const std::string& title,
+                   const std::string& why_not) -> Result<void> {
+    if (base.empty() || next.empty()) {
+      outcome.warnings.push_back(name + ".svg not written: " + why_not);
+      return {};
+    }
+    FlamegraphOptions options;
+    options.kind = "cpu";
+    options.title = title;
+    LOADPROF_TRY(svg, render_diff_flamegraph_svg(base, next, options));
+    const fs::path svg_path = dir / (name + ".svg");
+    LOADPROF_CHECK(write_file(svg_path, [&](std::ostream& f) -> Result<void> {
+      f << svg;
+      return {};
+    }));
+    const fs::path folded_path = dir / (name + ".folded");
+    LOADPROF_CHECK(write_file(folded_path, [&](std::ostream& f) -> Result<void> {
+      capture::write_folded(f, next);
+      return {};
+    }));
+    outcome.files_written.push_back(svg_path.string());
+    outcome.files_written.push_back(folded_path.string());
+    return {};
+  };
+  const std::string no_windows = c.slow_windows == 0   ? "no window was slow (" + c.slow_rule + ")"
+                                 : c.fast_windows == 0 ? "no window was fast"
+                                                       : "no cpu samples in slow or fast windows";
+  LOADPROF_CHECK(graph("slow-vs-fast", c.fast_windows_folded, c.slow_windows_folded,
+                       "cpu: slow windows against fast windows", no_windows));
+  const std::string no_requests = !c.slow_requests || c.slow_requests->slow_samples == 0
+                                      ? "no cpu sample was attributed to a slowest request (>= p99)"
+                                      : "no cpu sample was attributed to a median request (p40..p60)";
+  return graph("slow-requests", c.median_requests_folded, c.slow_requests_folded,
+               "cpu: slowest requests (>= p99) against median requests", no_requests);
+}
+
 }  // namespace
 
 Result<Format> parse_format(const std::string& text) {
@@ -247,6 +293,7 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
   LOADPROF_CHECK(emit(Format::html, kind));
   LOADPROF_CHECK(emit(Format::markdown, kind));
   LOADPROF_CHECK(emit(Format::json, kind));
+  LOADPROF_CHECK(write_correlation_graphs(dir, analysis, outcome));
   const std::vector<std::string> kinds = config.kind ? std::vector<std::string>{*config.kind} : held;
   for (const auto& k : kinds) {
     auto folded = emit(Format::folded, k);

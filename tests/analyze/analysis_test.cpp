@@ -105,7 +105,8 @@ TEST(Analysis, StacksLeftUnsymbolizedAreWarnedAbout) {
   }
   bool said = false;
   for (const auto& w : run(c).warnings)
-    if (w.find("25 cpu samples (20.0 %) have stacks the recorder had not symbolized") != std::string::npos) said = true;
+    if (w.find("25 cpu samples (20.0 %) have stacks the recorder had not symbolized") != std::string::npos)
+      said = true;
   EXPECT_TRUE(said);
 }
 

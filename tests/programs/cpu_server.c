@@ -6,10 +6,17 @@
  * kernel's socket paths like a real server's.
  *
  *   cpu_server [--port N] [--work UNITS=2000] [--seconds S=0: forever]
+ *              [--slow-every N=0: never] [--slow-ms MS=5] [--slow-lock]
  *
  * Prints "PORT <n>" once listening; on exit (SIGTERM, SIGINT or --seconds)
  * prints GROUND_TRUTH with the requests served. Any path is answered; the
- * query "?work=N" overrides the per-request work. */
+ * query "?work=N" overrides the per-request work. With --slow-every N, every
+ * Nth request served (counted across connections) also burns MS ms of its
+ * thread's CPU time in burn_slow_request(): the planted cause of the slow
+ * requests for the latency <-> stack correlation tests. With --slow-lock the
+ * Nth request instead waits in wait_for_index_lock() for a mutex that a
+ * background thread holds 80 % of the time, in 16 ms slices: the slow
+ * requests are off the CPU on a futex. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,6 +30,11 @@
 static atomic_ulong requests_served;
 static volatile sig_atomic_t stopping;
 static long default_work = 2000;
+static long slow_every;
+static double slow_ms = 5;
+static atomic_ulong requests_started, slow_requests, slow_cpu_ns, lock_wait_ns;
+static int slow_lock;
+static pthread_mutex_t index_lock = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((noinline)) static uint64_t mix(uint64_t state, uint64_t word)
 {
@@ -56,6 +68,53 @@ __attribute__((noinline)) static int render_page(char *out, size_t size, const c
 	return snprintf(out, size, "path %s work %ld digest %016llx\n", path, work, (unsigned long long)state);
 }
 
+/* Spins until this thread has used ms of CPU time; returns the ns it used.
+ * The clock is read every ~0.2 ms of mixing: reading CLOCK_THREAD_CPUTIME_ID
+ * is a system call through glibc (no frame pointers: its caller drops out of
+ * the stack), which must stay a small part of the burn. */
+__attribute__((noinline)) static uint64_t burn_slow_request(double ms)
+{
+	const uint64_t start = thread_cpu_ns(), want = (uint64_t)(ms * 1e6);
+	uint64_t state = start, now;
+	do {
+		/* Inline arithmetic, no call: every sample of the burn has
+		 * burn_slow_request as its leaf (a sample in a callee's prologue
+		 * would skip it). */
+		for (int i = 0; i < 200000; ++i) {
+			state ^= state >> 29;
+			state *= 0xbf58476d1ce4e5b9ull;
+			__asm__ volatile("" : "+r"(state));
+		}
+		now = thread_cpu_ns();
+	} while (now - start < want);
+	__asm__ volatile("" : : "r"(state));
+	return now - start;
+}
+
+/* Waits for the index lock (held by index_holder most of the time); returns the ns waited. */
+__attribute__((noinline)) static uint64_t wait_for_index_lock(void)
+{
+	const uint64_t start = clock_ns(CLOCK_MONOTONIC);
+	pthread_mutex_lock(&index_lock);
+	const uint64_t waited = clock_ns(CLOCK_MONOTONIC) - start;
+	pthread_mutex_unlock(&index_lock);
+	return waited;
+}
+
+/* Holds the index lock 16 ms of every 20. */
+static void *index_holder(void *arg)
+{
+	(void)arg;
+	struct timespec held = {0, 16000000}, free_for = {0, 4000000};
+	while (!stopping) {
+		pthread_mutex_lock(&index_lock);
+		nanosleep(&held, NULL);
+		pthread_mutex_unlock(&index_lock);
+		nanosleep(&free_for, NULL);
+	}
+	return NULL;
+}
+
 __attribute__((noinline)) static int handle_request(int fd, const char *head)
 {
 	char path[256] = "/";
@@ -72,6 +131,13 @@ __attribute__((noinline)) static int handle_request(int fd, const char *head)
 	const char *q = strstr(path, "work=");
 	if (q)
 		work = atol(q + 5);
+	if (slow_every > 0 && (atomic_fetch_add(&requests_started, 1) + 1) % (unsigned long)slow_every == 0) {
+		if (slow_lock)
+			atomic_fetch_add(&lock_wait_ns, wait_for_index_lock());
+		else
+			atomic_fetch_add(&slow_cpu_ns, burn_slow_request(slow_ms));
+		atomic_fetch_add(&slow_requests, 1);
+	}
 	char body[512], response[1024];
 	int body_len = render_page(body, sizeof body, path, work);
 	int len = snprintf(response, sizeof response,
@@ -127,13 +193,25 @@ int main(int argc, char **argv)
 {
 	int port = 0;
 	double seconds = 0;
+	for (int i = 1; i < argc; ++i) {
+		if (!strcmp(argv[i], "--slow-lock"))
+			slow_lock = 1;
+	}
 	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--slow-lock")) {
+			--i; /* a flag without a value */
+			continue;
+		}
 		if (!strcmp(argv[i], "--port"))
 			port = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--work"))
 			default_work = atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--seconds"))
 			seconds = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--slow-every"))
+			slow_every = atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--slow-ms"))
+			slow_ms = atof(argv[i + 1]);
 	}
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
@@ -157,6 +235,11 @@ int main(int argc, char **argv)
 		alarm((unsigned)(seconds + 0.999));
 	sigaction(SIGALRM, &sa, NULL);
 
+	if (slow_lock) {
+		pthread_t holder;
+		pthread_create(&holder, NULL, index_holder, NULL);
+		pthread_detach(holder);
+	}
 	while (!stopping) {
 		int fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
@@ -170,7 +253,10 @@ int main(int argc, char **argv)
 			close(fd);
 		pthread_attr_destroy(&attr);
 	}
-	printf("GROUND_TRUTH program=cpu_server pid=%d requests=%lu\n", getpid(),
-	       (unsigned long)atomic_load(&requests_served));
+	printf("GROUND_TRUTH program=cpu_server pid=%d requests=%lu slow_requests=%lu slow_cpu_ns=%lu "
+	       "process_cpu_ns=%llu lock_wait_ns=%lu\n",
+	       getpid(), (unsigned long)atomic_load(&requests_served), (unsigned long)atomic_load(&slow_requests),
+	       (unsigned long)atomic_load(&slow_cpu_ns), (unsigned long long)process_cpu_ns(),
+	       (unsigned long)atomic_load(&lock_wait_ns));
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/correlation.h"
 #include "loadprof/analyze/load_run.h"
 #include "loadprof/analyze/resources.h"
 #include "loadprof/analyze/stack_quality.h"
@@ -227,6 +228,7 @@ struct Analysis {
   std::vector<ResourceSecond> resources;               // per second; empty without readings
   std::vector<std::string> warnings;                   // lines the report shows first (truncation, ...)
   std::optional<LoadView> load;                        // bench captures: the load run
+  std::optional<Correlation> correlation;              // present when the capture holds requests (bench)
 };
 
 struct AnalysisOptions {
@@ -241,6 +243,7 @@ struct AnalysisOptions {
   // monotonic ns: duration, CPU shares and the accounting's expected samples
   // are of it; times stay relative to the capture's start.
   std::optional<capture::PlacedWindow> window;
+  CorrelationOptions correlation;
 };
 
 // Fails with corrupt_input when the capture refers to a stack or frame it

@@ -52,7 +52,9 @@ struct ReportOutcome {
 // With output_dir and no format: report.html (with the flame graph of `kind`,
 // default cpu), report.md, report.json, and KIND.folded + KIND.svg for every
 // kind the capture holds (or only `kind`); a kind that cannot be folded yet is
-// skipped with a warning.
+// skipped with a warning. A capture with requests adds slow-vs-fast.svg and
+// slow-requests.svg (+ .folded), differential cpu flame graphs of the
+// correlation, or a warning saying why one is not written.
 [[nodiscard]] Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out);
 
 }  // namespace loadprof::report
