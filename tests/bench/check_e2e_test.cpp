@@ -194,6 +194,34 @@ TEST_F(CheckE2e, BaselineCreatedComparedAndARegressionFails) {
   EXPECT_NE(slo.out.find("above its SLO"), std::string::npos) << slo.out;
 }
 
+// A scenario's steps are baseline entries of their own, named as in the
+// scenario, with the figures the load summary gives each step.
+TEST_F(CheckE2e, ScenarioStepsAreBaselineEntriesWithTheSummarysFigures) {
+  const std::string scenario = *dir_ + "/two_steps.json", cap = *dir_ + "/scenario.lpc",
+                    base = *dir_ + "/steps.json";
+  spit(scenario, R"({"base_url": "http://127.0.0.1:18374", "steps": [
+      {"name": "cheap", "path": "/cheap?work=1000"}, {"name": "heavy", "path": "/heavy?work=100000"}]})");
+  auto r = run({loadprof_binary(), "bench", "--scenario", scenario, "--stages", "2s:30", "--output", cap,
+                "--", test_program("cpu_server"), "--port", "18374"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::filesystem::remove(base);
+  auto u = run({loadprof_binary(), "check", cap, "--baseline", base, "--update"});
+  ASSERT_EQ(u.exit_code, 0) << u.out << u.err;
+  json b = json::parse(slurp(base));
+  ASSERT_EQ(b.size(), 2u) << b.dump();
+  EXPECT_EQ(b[0]["name"], "cheap");
+  EXPECT_EQ(b[1]["name"], "heavy");
+  auto c = capture::read_capture(cap);
+  ASSERT_TRUE(c.ok());
+  json steps = json::parse(c->load->summary_json)["scenario"]["steps"];
+  for (size_t i = 0; i < 2; ++i) {
+    const double want = steps[i]["latency_ms"]["p50"].get<double>();
+    EXPECT_NEAR(b[i]["current_p50_ms"].get<double>(), want, want / 256 + 0.001) << b[i].dump();
+  }
+  // ~2.8 ms of hashing against ~0.03 ms: the heavy step is the slow one.
+  EXPECT_GT(b[1]["current_p50_ms"].get<double>(), 3 * b[0]["current_p50_ms"].get<double>()) << b.dump();
+}
+
 TEST_F(CheckE2e, BadInputExitsTwo) {
   const std::string text = *dir_ + "/not_a_capture.lpc";
   spit(text, "hello\n");
