@@ -146,7 +146,8 @@ Result<BaselineCheck> compare_baseline(std::string_view text, const std::string&
 }
 
 Result<std::string> updated_baseline(std::string_view text, const std::string& path,
-                                     const BaselineCheck& check, const std::string& date_iso) {
+                                     const BaselineCheck& check, const std::string& date_iso,
+                                     const std::string& bottleneck) {
   auto doc = parse(text, path);
   if (!doc) return doc.error();
   json& list = *entries_of(*doc);
@@ -174,6 +175,8 @@ Result<std::string> updated_baseline(std::string_view text, const std::string& p
     }
     (*e)["last_tested"] = date_iso;
     (*e)["status"] = v.ok ? "pass" : "fail";
+    if (!bottleneck.empty() && (!e->contains("bottleneck") || (*e)["bottleneck"].is_null()))
+      (*e)["bottleneck"] = bottleneck;
   }
   return doc->dump(2) + "\n";
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "loadprof/analyze/analysis.h"
 #include "loadprof/capture/reader.h"
 
 namespace loadprof::report {
@@ -69,6 +70,21 @@ json percentile_json(const analyze::PercentileComparison& c, double value_ms, co
           {"baseline_ms", c.baseline_ms ? json(*c.baseline_ms) : json(nullptr)},
           {"change_pct", c.baseline_ms ? json(round3(c.change_pct)) : json(nullptr)},
           {"regression", c.regressed()}};
+}
+
+// What fills an empty `bottleneck` of a URL's entry: the target's hottest
+// function by self cpu samples. A scenario's steps share one profile, so no
+// step gets the whole run's answer.
+std::string top_cpu_function(const capture::Capture& c, const CheckOutcome& o) {
+  if (c.cpu_samples.empty() || !o.baseline || o.baseline->entries.size() != 1) return {};
+  analyze::AnalysisOptions options;
+  options.top_functions = 1;
+  options.top_stacks = 0;
+  auto a = analyze::analyze(c, options);
+  if (!a.ok() || a->top_self.empty()) return {};
+  char b[64];
+  std::snprintf(b, sizeof b, " (%.0f %% of the cpu samples, self)", a->top_self[0].self_pct);
+  return "cpu: " + a->top_self[0].name + b;
 }
 
 }  // namespace
@@ -259,7 +275,8 @@ Result<CheckOutcome> run_check(const CheckConfig& config, std::ostream& out) {
     o.baseline = std::move(b);
     o.ok = o.ok && o.baseline->ok;
     if (config.update) {
-      LOADPROF_TRY(updated, analyze::updated_baseline(text, path, *o.baseline, config.today_iso));
+      LOADPROF_TRY(updated, analyze::updated_baseline(text, path, *o.baseline, config.today_iso,
+                                                      top_cpu_function(*c, o)));
       LOADPROF_CHECK(write_text(path, updated));
       o.files_written.push_back(path);
     }

@@ -122,6 +122,14 @@ TEST_F(CheckE2e, StageTwoBreaksAndIsNamedWhileStageOneHolds) {
   EXPECT_FALSE(s2["ok"].get<bool>()) << s2.dump();
   // Queueing for 2 s at twice the capacity: the tail waits hundreds of ms.
   EXPECT_GT(s2["terms"][0]["value"].get<double>(), 300.0);
+  // --update fills an empty bottleneck from the profile: cpu_server's hashing
+  // (handle_request -> render_page -> hash_block -> mix) is where its CPU goes.
+  const std::string base = *dir_ + "/overloaded_baseline.json";
+  std::filesystem::remove(base);
+  auto u = run({loadprof_binary(), "check", overloaded(), "--baseline", base, "--update"});
+  EXPECT_EQ(u.exit_code, 0) << u.out << u.err;
+  const std::string bottleneck = json::parse(slurp(base))[0]["bottleneck"].get<std::string>();
+  EXPECT_EQ(bottleneck.rfind("cpu: mix (", 0), 0u) << bottleneck;
   auto t = run({loadprof_binary(), "check", overloaded(), "--slo", "p99<100ms"});
   EXPECT_NE(t.out.find("p99<100ms (stage 2)"), std::string::npos) << t.out;
   EXPECT_EQ(t.out.find("p99<100ms (stage 1)"), std::string::npos) << t.out;

@@ -66,7 +66,10 @@ Result<BaselineCheck> compare_baseline(std::string_view baseline_json, const std
 // (`date_iso`, YYYY-MM-DD) and status (pass|fail). An entry that fails keeps
 // its current_* figures (a regression must not become the next bar); new
 // entries are appended; other entries and unknown keys stay as they were.
+// `bottleneck` (when not empty) fills the bottleneck of entries that have
+// none; one the team wrote is never replaced.
 Result<std::string> updated_baseline(std::string_view baseline_json, const std::string& path,
-                                     const BaselineCheck& check, const std::string& date_iso);
+                                     const BaselineCheck& check, const std::string& date_iso,
+                                     const std::string& bottleneck = {});
 
 }  // namespace loadprof::analyze
