@@ -37,6 +37,20 @@ TermVerdict judge_one(const stats::SloTerm& t, const SpanFigures& f) {
   out.value = v[0].value;
   out.ok = v[0].ok;
   out.lower_bound = bound[0];
+  if (f.never_completed && stats::is_latency(t.metric)) {
+    // The requests that never completed, placed above every logged one and
+    // censored: a percentile that falls among them is unknown — broken for a
+    // '<' term, and the logged requests' own percentile (out.value) is a
+    // lower bound of it. The load summary judges them the same way.
+    stats::Histogram latency = f.latency, censored = f.censored;
+    latency.record_n(f.latency.max_ns(), f.never_completed);
+    censored.record_n(f.latency.max_ns(), f.never_completed);
+    auto p = stats::judge_slo({t}, latency, censored, 0, 0, &bound);
+    if (bound[0]) {
+      out.ok = p[0].ok;
+      out.lower_bound = true;
+    }
+  }
   return out;
 }
 
@@ -83,12 +97,13 @@ TermVerdict judge_windowed(const LoadLog& log, const stats::SloTerm& t,
 
 ScopeVerdict judge_scope(const LoadLog& log, const std::vector<stats::SloTerm>& terms, std::string name,
                          const std::function<bool(const LoggedRequest&)>& in_scope, uint64_t start_ns,
-                         uint64_t end_ns, double duration_s) {
+                         uint64_t end_ns, double duration_s, uint64_t never_completed) {
   ScopeVerdict s;
   s.name = std::move(name);
   s.start_s = static_cast<double>(start_ns - std::min(start_ns, log.measured_start_ns)) / 1e9;
   s.end_s = static_cast<double>(end_ns - std::min(end_ns, log.measured_start_ns)) / 1e9;
   auto whole = figures_of(log, in_scope, duration_s);
+  whole.never_completed = never_completed;
   s.requests = whole.requests;
   for (const auto& t : terms) {
     s.terms.push_back(t.window_ns ? judge_windowed(log, t, in_scope, start_ns, end_ns) : judge_one(t, whole));
@@ -182,7 +197,7 @@ SloCheck check_slo(const LoadLog& log, const std::vector<stats::SloTerm>& terms)
   SloCheck out;
   out.scopes.push_back(judge_scope(
       log, terms, "whole run", [](const LoggedRequest&) { return true; }, log.measured_start_ns,
-      log.measured_end_ns, log.duration_s));
+      log.measured_end_ns, log.duration_s, log.never_completed));
   if (log.stages.size() > 1) {
     for (size_t i = 0; i < log.stages.size(); ++i) {
       const auto& st = log.stages[i];
@@ -190,7 +205,9 @@ SloCheck check_slo(const LoadLog& log, const std::vector<stats::SloTerm>& terms)
       const uint64_t end = i + 1 == log.stages.size() ? std::max(st.end_ns, log.measured_end_ns) : st.end_ns;
       out.scopes.push_back(judge_scope(
           log, terms, "stage " + std::to_string(i + 1), [i](const LoggedRequest& r) { return r.stage == i; },
-          st.start_ns, end, st.duration_s));
+          st.start_ns, end, st.duration_s,
+          // Never-completed requests were due last (the driver sends in order): the last stage's.
+          i + 1 == log.stages.size() ? log.never_completed : 0));
     }
   }
   for (const auto& s : out.scopes) out.ok = out.ok && s.ok;

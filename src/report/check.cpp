@@ -188,7 +188,8 @@ void write_check_table(std::ostream& out, const CheckConfig& config, const Check
     if (std::any_of(o.slo->scopes.begin(), o.slo->scopes.end(), [](const auto& s) {
           return std::any_of(s.terms.begin(), s.terms.end(), [](const auto& t) { return t.lower_bound; });
         }))
-      out << "; '>=': the percentile falls among timed-out requests (their latency is unknown, longer)";
+      out << "; '>=': the percentile falls among timed-out or never-completed requests (their latency is "
+             "unknown, longer)";
     out << "\n";
     if (broken.empty()) {
       out << "SLO: every term holds over the whole run and in every stage\n";

@@ -59,26 +59,30 @@ class CheckE2e : public ::testing::Test {
   }
 
   // One connection, ~5 ms of CPU per request: 2 s at 20 req/s (10 % busy),
-  // then 2 s at 400 req/s — twice what one connection can serve, so requests
+  // then 2 s at 800 req/s — four times what one connection can serve, so requests
   // queue and their latency from the intended send grows through stage 2.
   static const std::string& overloaded() {
     static std::string path = *dir_ + "/overloaded.lpc";
     if (!have(path)) {
-      auto r =
-          run({loadprof_binary(), "bench", "http://127.0.0.1:18372/?work=200000", "--stages", "2s:20,2s:400",
-               "--connections", "1", "--output", path, "--", test_program("cpu_server"), "--port", "18372"});
-      EXPECT_EQ(r.exit_code, 0) << r.err;
-      if (r.exit_code != 0) std::filesystem::remove(path);
+      // bench judges kOverloadedSlo itself (its verdicts are in the capture's summary): broken, exit 1.
+      auto r = run({loadprof_binary(), "bench", "http://127.0.0.1:18372/?work=200000", "--stages",
+                    "2s:20,2s:800", "--connections", "1", "--slo", kOverloadedSlo, "--output", path, "--",
+                    test_program("cpu_server"), "--port", "18372"});
+      EXPECT_EQ(r.exit_code, 1) << r.err;
+      if (r.exit_code != 1) std::filesystem::remove(path);
     }
     return path;
   }
 
+  static constexpr const char* kOverloadedSlo = "p50<2000ms,p99<100ms,errors<1%,rps>100";
   static std::string* dir_;
 };
 std::string* CheckE2e::dir_ = nullptr;
 
 TEST_F(CheckE2e, SloHeldExitsZeroAndP99MatchesTheLoadSummary) {
-  auto r = run({loadprof_binary(), "check", light(), "--slo", "p99<500ms,errors<1%,rps>40", "--json", "-"});
+  // Terms this run holds even on a starved machine (the driver late by a
+  // second, a few arrivals never sent): the verdict, not the machine, is tested.
+  auto r = run({loadprof_binary(), "check", light(), "--slo", "p90<5s,errors<1%,rps>40", "--json", "-"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   json j = json::parse(r.out);
   EXPECT_TRUE(j["ok"].get<bool>());
@@ -89,22 +93,29 @@ TEST_F(CheckE2e, SloHeldExitsZeroAndP99MatchesTheLoadSummary) {
   EXPECT_NEAR(terms[2]["value"].get<double>(), 60.0, 6.0);
   EXPECT_EQ(terms[1]["value"].get<double>(), 0.0);
   // The same p99 as the load summary recorded in the capture (same requests,
-  // same histogram: equal within its 1/256 precision).
+  // same histogram: equal within its 1/256 precision). Requests never sent
+  // are in the summary's histogram (censored at their wait) and not in the
+  // log: then check's p99 is a lower bound of the summary's.
+  auto p99 = run({loadprof_binary(), "check", light(), "--slo", "p99<1h", "--json", "-"});
+  json k = json::parse(p99.out);
   auto c = capture::read_capture(light());
   ASSERT_TRUE(c.ok());
   json summary = json::parse(c->load->summary_json);
   const double summary_p99 = summary["latency_ms"]["p99"].get<double>();
-  const double check_p99 = terms[0]["value"].get<double>();
+  const double check_p99 = k["slo"]["scopes"][0]["terms"][0]["value"].get<double>();
   EXPECT_GT(summary_p99, 0.0);
-  EXPECT_NEAR(check_p99, summary_p99, summary_p99 / 256 + 0.001);
+  if (k["never_completed"].get<uint64_t>() == 0)
+    EXPECT_NEAR(check_p99, summary_p99, summary_p99 / 256 + 0.001);
+  else
+    EXPECT_LE(check_p99, summary_p99 * (1 + 1.0 / 256) + 0.001) << k["never_completed"] << " never completed";
   EXPECT_EQ(j["requests"].get<uint64_t>(), summary["requests"].get<uint64_t>());
 }
 
 TEST_F(CheckE2e, BrokenTermExitsOneAndIsNamed) {
-  auto r = run({loadprof_binary(), "check", light(), "--slo", "p99<500ms,rps>1000"});
+  auto r = run({loadprof_binary(), "check", light(), "--slo", "p90<5s,rps>1000"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("SLO BROKEN: rps>1000 (whole run)"), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("p99<500ms (whole run)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("p90<5s (whole run)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("check: FAIL"), std::string::npos) << r.out;
 }
 
@@ -120,7 +131,7 @@ TEST_F(CheckE2e, StageTwoBreaksAndIsNamedWhileStageOneHolds) {
   EXPECT_LT(s1["terms"][0]["value"].get<double>(), 100.0);
   EXPECT_EQ(s2["scope"], "stage 2");
   EXPECT_FALSE(s2["ok"].get<bool>()) << s2.dump();
-  // Queueing for 2 s at twice the capacity: the tail waits hundreds of ms.
+  // Queueing for 2 s at four times the capacity: the tail waits hundreds of ms.
   EXPECT_GT(s2["terms"][0]["value"].get<double>(), 300.0);
   // --update fills an empty bottleneck from the profile: cpu_server's hashing
   // (handle_request -> render_page -> hash_block -> mix) is where its CPU goes.
@@ -133,6 +144,36 @@ TEST_F(CheckE2e, StageTwoBreaksAndIsNamedWhileStageOneHolds) {
   auto t = run({loadprof_binary(), "check", overloaded(), "--slo", "p99<100ms"});
   EXPECT_NE(t.out.find("p99<100ms (stage 2)"), std::string::npos) << t.out;
   EXPECT_EQ(t.out.find("p99<100ms (stage 1)"), std::string::npos) << t.out;
+}
+
+// The requests the overloaded run never sent are not in the request log; the
+// load driver counted them as censored. check judges them the same way: its
+// whole-run verdicts are bench's own, term by term. About three quarters of
+// stage 2's arrivals are never sent, over half of the run's: p50 falls among
+// them (unknown: broken, a lower bound) although the logged requests' p50 is
+// under 2 s.
+TEST_F(CheckE2e, WholeRunVerdictsAreTheLoadDriversOwnWithUnsentRequests) {
+  auto r = run({loadprof_binary(), "check", overloaded(), "--slo", kOverloadedSlo, "--json", "-"});
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  json j = json::parse(r.out);
+  EXPECT_GT(j["never_completed"].get<uint64_t>(), j["requests"].get<uint64_t>()) << r.out;
+  auto c = capture::read_capture(overloaded());
+  ASSERT_TRUE(c.ok());
+  json bench_slo = json::parse(c->load->summary_json)["slo"];
+  const auto& terms = j["slo"]["scopes"][0]["terms"];
+  ASSERT_EQ(bench_slo.size(), 4u);
+  ASSERT_EQ(terms.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(terms[i]["term"], bench_slo[i]["term"]);
+    EXPECT_EQ(terms[i]["ok"], bench_slo[i]["ok"]) << terms[i].dump() << " vs " << bench_slo[i].dump();
+    EXPECT_EQ(terms[i]["lower_bound"].get<bool>(), bench_slo[i].value("lower_bound", false))
+        << terms[i].dump() << " vs " << bench_slo[i].dump();
+  }
+  EXPECT_FALSE(terms[0]["ok"].get<bool>());
+  EXPECT_TRUE(terms[0]["lower_bound"].get<bool>());
+  EXPECT_LT(terms[0]["value"].get<double>(), 2000.0);  // the logged requests' p50: a lower bound
+  // rps and errors count completed requests, as the summary does.
+  EXPECT_NEAR(terms[3]["value"].get<double>(), bench_slo[3]["value"].get<double>(), 0.01);
 }
 
 TEST_F(CheckE2e, WindowedTermNamesTheWorstWindowAndCountsTheBrokenOnes) {
@@ -151,7 +192,7 @@ TEST_F(CheckE2e, WindowedTermNamesTheWorstWindowAndCountsTheBrokenOnes) {
   EXPECT_TRUE(s1["ok"].get<bool>()) << s1.dump();
   EXPECT_EQ(s1["windows"].get<int>(), 2) << s1.dump();
   // On the light run every window holds.
-  auto ok = run({loadprof_binary(), "check", light(), "--slo", "p99<500ms@1s"});
+  auto ok = run({loadprof_binary(), "check", light(), "--slo", "p90<5s@1s"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("0 of 3 windows broken"), std::string::npos) << ok.out;
 }
@@ -259,17 +300,20 @@ TEST_F(CheckE2e, BadInputExitsTwo) {
 // docs/CI.md's shell example, with short stages: the first run starts the
 // baseline, the second compares with it and diffs the profiles (same build:
 // the gate passes), a third with an SLO this server cannot meet fails it and
-// leaves the baseline as it was.
+// leaves the baseline as it was. The threshold is wide: 3 s runs of ~0.6 ms
+// requests on this shared 2-CPU machine moved p95 from 0.85 to 1.81 ms
+// between two runs of the same build (load average 6-12; docs/CI.md); what is
+// tested here is the script, the regression rule is tested above.
 TEST_F(CheckE2e, CiExampleScriptGatesAndKeepsItsBaseline) {
   const std::string work = *dir_ + "/ci";
   std::filesystem::remove_all(work);
   const std::string script = std::string(LOADPROF_SOURCE_DIR) + "/scripts/ci_example.sh";
   auto gate = [&](const std::string& slo) {
     return run({"env", "LOADPROF=" + loadprof_binary(), "SERVER=" + test_program("cpu_server"), "PORT=18373",
-                "STAGES=2s:40,1s:80", "SLO=" + slo, "BASELINE_DIR=" + work + "/baseline",
+                "STAGES=2s:40,1s:80", "THRESHOLD=1000", "SLO=" + slo, "BASELINE_DIR=" + work + "/baseline",
                 "OUT=" + work + "/out", "bash", script});
   };
-  auto first = gate("p99<500ms@1s,errors<1%");
+  auto first = gate("p90<5s@1s,errors<1%");
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   EXPECT_NE(first.out.find("no baseline yet"), std::string::npos) << first.out;
   json b = json::parse(slurp(work + "/baseline/baselines.json"));
@@ -278,7 +322,7 @@ TEST_F(CheckE2e, CiExampleScriptGatesAndKeepsItsBaseline) {
   EXPECT_EQ(b[0]["status"], "pass");
   EXPECT_TRUE(std::filesystem::exists(work + "/baseline/last.lpc"));
 
-  auto second = gate("p99<500ms@1s,errors<1%");
+  auto second = gate("p90<5s@1s,errors<1%");
   EXPECT_EQ(second.exit_code, 0) << second.out << second.err;
   EXPECT_NE(second.out.find("== diff against the last baseline capture"), std::string::npos) << second.out;
   EXPECT_TRUE(std::filesystem::exists(work + "/out/diff/diff.json"));

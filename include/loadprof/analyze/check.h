@@ -55,6 +55,9 @@ struct SpanFigures {
   uint64_t requests = 0, errors = 0;
   double duration_s = 0;
   stats::Histogram latency, censored;
+  // Requests of the span that never completed (not in the log, no latency
+  // known): like censored ones, longer than any threshold for a verdict.
+  uint64_t never_completed = 0;
   double error_rate_pct() const;
   double throughput_rps() const;
 };
