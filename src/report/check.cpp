@@ -249,10 +249,10 @@ Result<CheckOutcome> run_check(const CheckConfig& config, std::ostream& out) {
   LOADPROF_TRY(log, analyze::load_log(*c, config.capture_path));
   o.log = std::move(log);
   if (o.log.never_completed)
-    o.warnings.push_back(std::to_string(o.log.never_completed) +
-                         " requests never completed (not sent before the end, or unanswered at the end): "
-                         "not in the request log, so not in these figures (the load summary counts them as "
-                         "censored)");
+    o.warnings.push_back(
+        std::to_string(o.log.never_completed) +
+        " requests never completed (not sent before the end, or unanswered at the end): not in the request "
+        "log; judged as censored (longer than any threshold) over the whole run and the last stage");
   if (o.log.log_dropped)
     o.warnings.push_back(
         std::to_string(o.log.log_dropped) +
