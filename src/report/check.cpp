@@ -97,6 +97,7 @@ json check_to_json(const CheckConfig& config, const CheckOutcome& o) {
   j["duration_s"] = round3(o.log.duration_s);
   j["never_completed"] = o.log.never_completed;
   j["log_dropped"] = o.log.log_dropped;
+  j["warnings"] = o.warnings;
   if (o.slo) {
     json scopes = json::array();
     for (const auto& s : o.slo->scopes) {
