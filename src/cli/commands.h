@@ -18,5 +18,6 @@ int cmd_report(const Args& args);
 int cmd_flamegraph(const Args& args);
 int cmd_import(const Args& args);
 int cmd_diff(const Args& args);
+int cmd_check(const Args& args);
 
 }  // namespace loadprof::cli

@@ -243,6 +243,12 @@ Result<std::unique_ptr<LoadSetup>> parse_load_flags(const po::variables_map& vm)
     auto s = stats::parse_slo(vm["slo"].as<std::string>());
     if (!s) return flag_error("--slo", s.error());
     slo = *s;
+    for (const auto& t : slo)
+      if (t.window_ns)
+        return flag_error(
+            "--slo",
+            make_error(ErrorKind::usage, "windowed term '" + t.text +
+                                             "': judged by 'loadprof check' on a bench capture, not here"));
     // SPEC: a bare latency number is milliseconds; say so once, and show the unit from here on.
     for (auto& t : slo) {
       if (t.metric == stats::SloMetric::errors || t.metric == stats::SloMetric::rps) continue;

@@ -84,72 +84,6 @@ std::string bytes_rate_text(double bytes_per_s) {
   return b;
 }
 
-bool is_latency(stats::SloMetric m) { return m != stats::SloMetric::errors && m != stats::SloMetric::rps; }
-
-double pick(const stats::Percentiles& p, stats::SloMetric m) {
-  switch (m) {
-    case stats::SloMetric::p50:
-      return p.p50_ms;
-    case stats::SloMetric::p90:
-      return p.p90_ms;
-    case stats::SloMetric::p95:
-      return p.p95_ms;
-    case stats::SloMetric::p99:
-      return p.p99_ms;
-    case stats::SloMetric::p999:
-      return p.p999_ms;
-    case stats::SloMetric::max:
-      return p.max_ms;
-    default:
-      return 0;
-  }
-}
-
-// The SLO verdicts of one histogram. A censored value (a timeout, a request
-// never sent or cancelled at the end) is a lower bound: the true latency is
-// longer by an unknown amount, so for the verdict it counts as longer than any
-// threshold. A percentile that falls among the censored is then unknown: a
-// '<' term on it is broken, and its value is the lower bound the table shows
-// (lower_bound set). Where no censored value decides, the verdict is the
-// plain one.
-std::vector<stats::SloVerdict> judge_slo(const std::vector<stats::SloTerm>& slo,
-                                         const stats::Histogram& latency, const stats::Histogram& censored,
-                                         double error_rate_pct, double throughput,
-                                         std::vector<bool>* lower_bound) {
-  stats::SloInput in;
-  in.latency = stats::percentiles_of(latency);
-  in.error_rate_pct = error_rate_pct;
-  in.throughput_rps = throughput;
-  auto verdicts = stats::evaluate_slo(slo, in);
-  lower_bound->assign(verdicts.size(), false);
-  if (censored.count() == 0) return verdicts;
-  // The same requests with every censored one moved past any threshold.
-  std::vector<std::pair<uint32_t, uint64_t>> all, cut;
-  latency.append_sparse(all);
-  censored.append_sparse(cut);
-  size_t k = 0;
-  for (auto& [i, n] : all) {
-    while (k < cut.size() && cut[k].first < i) ++k;
-    if (k < cut.size() && cut[k].first == i) n -= std::min(n, cut[k].second);
-  }
-  stats::Histogram pessimistic;
-  pessimistic.add_sparse(all);
-  pessimistic.record_n(stats::Histogram::kMaxTrackableNs, censored.count());
-  auto pess = stats::percentiles_of(pessimistic);
-  const double unknown_ms = 0.99 * static_cast<double>(stats::Histogram::kMaxTrackableNs) / 1e6;
-  for (size_t i = 0; i < verdicts.size() && i < slo.size(); ++i) {
-    const auto& t = slo[i];
-    if (!is_latency(t.metric)) continue;
-    double v = pick(pess, t.metric);
-    if (v < unknown_ms) continue;  // decided by measured values alone
-    (*lower_bound)[i] = true;
-    double at_least = pick(in.latency, t.metric);
-    verdicts[i].value = at_least;
-    verdicts[i].ok = t.less_than ? false : at_least > t.threshold;
-  }
-  return verdicts;
-}
-
 }  // namespace
 
 std::string stopped_answering(const LoadResult& r) {
@@ -209,13 +143,14 @@ LoadSummary summarize(const LoadConfig& config, const LoadResult& r, const std::
   s.stopped_answering = stopped_answering(r);
   s.slo_terms = slo;
   if (!slo.empty()) {
-    s.slo = judge_slo(slo, r.latency, r.latency_censored, error_pct(r.errors, r.requests),
-                      throughput_rps(r.requests, r.duration_ns), &s.slo_lower_bound);
+    s.slo = stats::judge_slo(slo, r.latency, r.latency_censored, error_pct(r.errors, r.requests),
+                             throughput_rps(r.requests, r.duration_ns), &s.slo_lower_bound);
     s.slo_ok = stats::all_ok(s.slo);
     for (const auto& st : r.stages) {
       std::vector<bool> unused;
-      s.stage_slo.push_back(judge_slo(slo, st.latency, st.latency_censored, error_pct(st.errors, st.requests),
-                                      throughput_rps(st.requests, st.duration_ns), &unused));
+      s.stage_slo.push_back(stats::judge_slo(slo, st.latency, st.latency_censored,
+                                             error_pct(st.errors, st.requests),
+                                             throughput_rps(st.requests, st.duration_ns), &unused));
     }
   }
   return s;

@@ -1,7 +1,7 @@
 // SLO term parsing (good and bad input) and evaluation.
-#include <gtest/gtest.h>
-
 #include "loadprof/stats/slo.h"
+
+#include <gtest/gtest.h>
 
 using namespace loadprof::stats;
 
@@ -49,4 +49,20 @@ TEST(Slo, EvaluatesAgainstMeasuredFigures) {
   EXPECT_FALSE(all_ok(v));
   in.throughput_rps = 90;
   EXPECT_FALSE(evaluate_slo(*t, in)[2].ok);
+}
+
+TEST(Slo, WindowedTermsParseTheirWindow) {
+  auto t = parse_slo("p99<50ms@30s,errors<1%@1m,rps>10");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_EQ(t->size(), 3u);
+  EXPECT_DOUBLE_EQ((*t)[0].threshold, 50.0);
+  EXPECT_EQ((*t)[0].window_ns, 30'000'000'000);
+  EXPECT_EQ((*t)[0].text, "p99<50ms@30s");
+  EXPECT_DOUBLE_EQ((*t)[1].threshold, 1.0);
+  EXPECT_EQ((*t)[1].window_ns, 60'000'000'000);
+  EXPECT_EQ((*t)[2].window_ns, 0);
+  for (const char* bad : {"p99<50ms@", "p99<50ms@soon", "p99<50ms@500ms", "p99<@30s"}) {
+    auto b = parse_slo(bad);
+    EXPECT_FALSE(b.ok()) << bad;
+  }
 }

@@ -2,7 +2,8 @@
 // test. Accepted terms have a known metric, the comparator written in their
 // text, a finite non-negative threshold (errors at most 100 %), and re-parse
 // to the same terms from their own text joined with commas; evaluation gives
-// one verdict per term. A rejection is a usage error naming the bad term.
+// one verdict per term. A windowed term (@DURATION) has a window of >= 1 s. A rejection is a usage error
+// naming the bad term.
 #pragma once
 
 #include <cmath>
@@ -15,12 +16,12 @@
 #include "loadprof/stats/slo.h"
 
 #ifndef LOADPROF_FUZZ_CHECK
-#define LOADPROF_FUZZ_CHECK(cond)                                           \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
+#define LOADPROF_FUZZ_CHECK(cond)                                                             \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
       std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                         \
-    }                                                                       \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (0)
 #endif
 
@@ -32,8 +33,10 @@ inline void fuzz_slo(const uint8_t* data, size_t size) {
     const auto& e = parsed.error();
     LOADPROF_FUZZ_CHECK(e.kind == loadprof::ErrorKind::usage);
     LOADPROF_FUZZ_CHECK(!e.message.empty());
-    LOADPROF_FUZZ_CHECK(text.find('\n') != std::string_view::npos || e.message.find('\n') == std::string::npos);
-    LOADPROF_FUZZ_CHECK(e.message.find("SLO") != std::string::npos || e.message.find("term") != std::string::npos);
+    LOADPROF_FUZZ_CHECK(text.find('\n') != std::string_view::npos ||
+                        e.message.find('\n') == std::string::npos);
+    LOADPROF_FUZZ_CHECK(e.message.find("SLO") != std::string::npos ||
+                        e.message.find("term") != std::string::npos);
     return;
   }
   LOADPROF_FUZZ_CHECK(!parsed->empty());
@@ -45,6 +48,8 @@ inline void fuzz_slo(const uint8_t* data, size_t size) {
     LOADPROF_FUZZ_CHECK(t.text.find(t.less_than ? '<' : '>') != std::string::npos);
     LOADPROF_FUZZ_CHECK(std::isfinite(t.threshold) && t.threshold >= 0);
     if (t.metric == SloMetric::errors) LOADPROF_FUZZ_CHECK(t.threshold <= 100);
+    LOADPROF_FUZZ_CHECK(t.window_ns == 0 ||
+                        (t.window_ns >= 1'000'000'000 && t.text.find('@') != std::string::npos));
     joined += (joined.empty() ? "" : ",") + t.text;
   }
   auto again = parse_slo(joined);
@@ -52,7 +57,7 @@ inline void fuzz_slo(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < parsed->size(); ++i) {
     const auto &a = (*parsed)[i], &b = (*again)[i];
     LOADPROF_FUZZ_CHECK(a.text == b.text && a.metric == b.metric && a.less_than == b.less_than &&
-                        a.threshold == b.threshold);
+                        a.threshold == b.threshold && a.window_ns == b.window_ns);
   }
   SloInput in;
   in.latency.p50_ms = in.latency.p90_ms = in.latency.p95_ms = in.latency.p99_ms = in.latency.p999_ms =
