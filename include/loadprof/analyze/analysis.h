@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/io_summary.h"
 #include "loadprof/analyze/stack_quality.h"
 #include "loadprof/capture/model.h"
 #include "loadprof/util/result.h"
@@ -202,6 +203,7 @@ struct Analysis {
   std::vector<ProcessCpu> by_process;                  // by samples, descending
   std::vector<ThreadCpu> by_thread;                    // by samples, descending
   std::optional<WallSummary> wall;                     // present when the capture holds off-CPU data
+  std::optional<IoSummary> io;                         // present when the io probe ran
   std::vector<ModuleCpu> by_module;                    // by self samples, descending
   std::string group_by = "function";                   // how frames were grouped (group_by_module)
   capture::DropCounters lost;                          // probe -> reason -> count
