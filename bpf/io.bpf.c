@@ -3,7 +3,7 @@
  * The io probe. Syscalls: on the raw sys_enter tracepoint, a traced syscall
  * (syscall_table, filled by user space) of a target thread has its entry
  * time, number and fd kind (task->files -> fdtable -> file -> inode mode)
- * stored by tid; on sys_exit the call's latency and byte count are merged
+ * stored in the thread's task storage; on sys_exit the call's latency and byte count are merged
  * into an aggregate per (tgid, syscall, fd kind, user stack) that user space
  * drains every second, or, at or above slow_ns, sent to the ring buffer on
  * its own (without waking the reader) with its user stack. Block layer:
@@ -40,13 +40,15 @@ struct inflight {
 	__u32 nr;	/* syscall number, checked again at exit */
 	__u32 info;	/* syscall_table value */
 	__u32 fd_kind;
-	__u32 pad;
+	__u32 active;	/* entered, exit not seen yet */
 };
 
+/* Per-thread storage: cheaper than a hash keyed by tid (no lookup, no
+ * update or delete per call), and freed with the thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, LP_IO_MAX_INFLIGHT);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
@@ -172,8 +174,8 @@ static __always_inline __u32 fd_kind_of(long fd)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
-	struct inflight in = {};
-	__u32 nr = (__u32)id, tgid, tid, *info;
+	struct inflight *in;
+	__u32 nr = (__u32)id, tgid, *info;
 
 	if (id < 0 || id >= LP_IO_SYSCALL_TABLE)
 		return 0;
@@ -183,20 +185,23 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	tgid = current_tgid();
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
-	in.nr = nr;
-	in.info = *info;
-	if (in.info & LP_IO_F_POLL)
-		in.fd_kind = LP_FD_POLL;
-	else if (in.info & LP_IO_F_SOCKET)
-		in.fd_kind = LP_FD_SOCKET;
-	else if (in.info & LP_IO_F_FD)
-		in.fd_kind = fd_kind_of((long)(int)BPF_CORE_READ(regs, di));
-	else
-		in.fd_kind = LP_FD_OTHER;
-	tid = current_tid();
-	in.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY) != 0)
+	in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!in) {
 		count_drop(LP_IO_DROP_INFLIGHT_MAP_FULL);
+		return 0;
+	}
+	in->nr = nr;
+	in->info = *info;
+	if (in->info & LP_IO_F_POLL)
+		in->fd_kind = LP_FD_POLL;
+	else if (in->info & LP_IO_F_SOCKET)
+		in->fd_kind = LP_FD_SOCKET;
+	else if (in->info & LP_IO_F_FD)
+		in->fd_kind = fd_kind_of((long)(int)BPF_CORE_READ(regs, di));
+	else
+		in->fd_kind = LP_FD_OTHER;
+	in->active = 1;
+	in->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -291,15 +296,14 @@ static __always_inline void aggregate(void *ctx, struct inflight *in, __u64 now_
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = current_tid();
-	struct inflight *found = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *found = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct inflight in;
 	__u64 now_ns;
 
-	if (!found)
+	if (!found || !found->active)
 		return 0;
 	in = *found;
-	bpf_map_delete_elem(&inflight, &tid);
+	found->active = 0;
 	/* An entry left by a call whose exit was never seen: not this call's. */
 	if ((__u32)BPF_CORE_READ(regs, orig_ax) != in.nr)
 		return 0;

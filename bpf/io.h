@@ -10,9 +10,6 @@
 
 #include "cpu.h"
 
-/* Threads inside a traced syscall (LRU: a thread that never returns must not
- * hold its slot for ever). */
-#define LP_IO_MAX_INFLIGHT 8192
 /* Distinct (tgid, syscall, fd kind, user stack) keys per flush. */
 #define LP_IO_MAX_AGGREGATES 2048
 /* Block requests issued and not completed yet. */
@@ -56,7 +53,7 @@ enum lp_block_op {
 enum lp_io_drop_reason {
 	LP_IO_DROP_RINGBUF_FULL = 0,		/* slow-call reserve failed */
 	LP_IO_DROP_USER_STACK = 1,		/* bpf_get_stack(user) failed */
-	LP_IO_DROP_INFLIGHT_MAP_FULL = 2,	/* syscall entry not stored */
+	LP_IO_DROP_INFLIGHT_MAP_FULL = 2,	/* syscall entry not stored (task storage) */
 	LP_IO_DROP_AGGREGATE_MAP_FULL = 3,	/* a call found no aggregate slot */
 	LP_IO_DROP_REQUEST_MAP_FULL = 4,	/* block request issue not stored */
 	LP_IO_DROP_DEVICE_MAP_FULL = 5,		/* a block request found no aggregate slot */
