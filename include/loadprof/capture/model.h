@@ -25,10 +25,10 @@ struct Metadata {
   std::string loadprof_version;
   std::string hostname;
   std::string kernel_release;
-  std::string command_line;         // loadprof's own argv, joined
-  std::vector<std::string> probes;  // "cpu", "offcpu", ...
-  uint32_t frequency_hz = 0;        // cpu probe sampling frequency
-  std::string unwind;               // "fp", "dwarf", "auto"
+  std::string command_line;                  // loadprof's own argv, joined
+  std::vector<std::string> probes;           // "cpu", "offcpu", ...
+  uint32_t frequency_hz = 0;                 // cpu probe sampling frequency
+  std::string unwind;                        // "fp", "dwarf", "auto"
   uint32_t cpu_count = 0;
   uint64_t start_monotonic_ns = 0;
   uint64_t start_realtime_ns = 0;
@@ -52,13 +52,13 @@ struct ClockSync {
 struct Process {
   uint32_t pid = 0;
   uint32_t ppid = 0;
-  std::string command;    // comm, or argv[0] when launched
-  uint64_t start_ns = 0;  // first seen (fork time, or capture start)
+  std::string command;                       // comm, or argv[0] when launched
+  uint64_t start_ns = 0;                     // first seen (fork time, or capture start)
   std::optional<uint64_t> exit_ns;
-  std::optional<int> exit_code;    // WEXITSTATUS when it exited normally
-  std::optional<int> exit_signal;  // signal number when killed
-  bool launched = false;           // started by loadprof (-- CMD)
-  bool root = false;               // named on the command line (not a child)
+  std::optional<int> exit_code;              // WEXITSTATUS when it exited normally
+  std::optional<int> exit_signal;            // signal number when killed
+  bool launched = false;                     // started by loadprof (-- CMD)
+  bool root = false;                         // named on the command line (not a child)
 
   friend bool operator==(const Process&, const Process&) = default;
 };
@@ -66,7 +66,7 @@ struct Process {
 struct Thread {
   uint32_t pid = 0;
   uint32_t tid = 0;
-  std::string name;  // comm
+  std::string name;                          // comm
   uint64_t start_ns = 0;
   std::optional<uint64_t> exit_ns;
 
@@ -81,7 +81,7 @@ struct Mapping {
   uint64_t end = 0;
   uint64_t pgoff = 0;
   std::string path;
-  std::string build_id;  // hex, empty when unknown
+  std::string build_id;                      // hex, empty when unknown
   bool executable = false;
 
   friend bool operator==(const Mapping&, const Mapping&) = default;
@@ -90,14 +90,14 @@ struct Mapping {
 // One symbolized frame. Inline frames are frames of their own (inlined=true),
 // listed before the frame they are inlined into (leaf first).
 struct Frame {
-  uint64_t address = 0;        // raw IP (user) or kernel address
-  std::string function;        // demangled; "module+0xoff" when unresolved
-  std::string module;          // basename of the ELF file, "[kernel]" for kernel
-  uint64_t module_offset = 0;  // file offset-based address inside the module
-  std::string file;            // source file when debug info exists
+  uint64_t address = 0;                      // raw IP (user) or kernel address
+  std::string function;                      // demangled; "module+0xoff" when unresolved
+  std::string module;                        // basename of the ELF file, "[kernel]" for kernel
+  uint64_t module_offset = 0;                // file offset-based address inside the module
+  std::string file;                          // source file when debug info exists
   uint32_t line = 0;
   bool inlined = false;
-  bool kernel = false;  // rendered with the "_[k]" suffix
+  bool kernel = false;                       // rendered with the "_[k]" suffix
 
   friend bool operator==(const Frame&, const Frame&) = default;
 };
@@ -131,38 +131,17 @@ struct OffCpuInterval {
   StackId stack = kNoStack;
   StackId waker_stack = kNoStack;
   OffCpuReason reason = OffCpuReason::other;
-  uint32_t count = 1;  // >1 when short intervals were aggregated in BPF
+  uint32_t count = 1;                        // >1 when short intervals were aggregated in BPF
 
   friend bool operator==(const OffCpuInterval&, const OffCpuInterval&) = default;
 };
 
 // io probe: the syscalls it times (stored by this index: append only).
 enum class IoSyscall : uint8_t {
-  read,
-  write,
-  pread64,
-  pwrite64,
-  readv,
-  writev,
-  preadv,
-  pwritev,
-  fsync,
-  fdatasync,
-  sendto,
-  sendmsg,
-  recvfrom,
-  recvmsg,
-  accept,
-  accept4,
-  connect,
-  poll,
-  ppoll,
-  select,
-  pselect6,
-  epoll_wait,
-  epoll_pwait,
-  epoll_pwait2,
-  other  // a later version's syscall, read by this one
+  read, write, pread64, pwrite64, readv, writev, preadv, pwritev, fsync, fdatasync,
+  sendto, sendmsg, recvfrom, recvmsg, accept, accept4, connect,
+  poll, ppoll, select, pselect6, epoll_wait, epoll_pwait, epoll_pwait2,
+  other                                      // a later version's syscall, read by this one
 };
 // What the call's fd was: poll = the poll family (waits on many fds).
 enum class FdKind : uint8_t { file, socket, pipe, other, poll };
@@ -174,8 +153,8 @@ inline constexpr size_t kIoLatencyBuckets = 40;
 using LatencyLog2 = std::array<uint64_t, kIoLatencyBuckets>;
 
 // Calls of one syscall on one fd kind from one stack of one process in
-// [start_ns, end_ns): merged in BPF (count > 1, first entry to last exit,
-// tid = the first call's), or one slow call on its own (count 1, exact).
+// [start_ns, end_ns): merged in BPF (first entry to last exit, tid = the first
+// call's), or one slow call on its own (count 1, exact times).
 struct IoSyscallRecord {
   uint64_t start_ns = 0;
   uint64_t end_ns = 0;
@@ -183,11 +162,11 @@ struct IoSyscallRecord {
   uint32_t tid = 0;
   IoSyscall syscall = IoSyscall::other;
   FdKind fd_kind = FdKind::other;
-  StackId stack = kNoStack;  // user stack at the call
+  StackId stack = kNoStack;                  // user stack at the call
   uint64_t count = 0;
-  uint64_t bytes = 0;     // positive return values of the read/write/send/recv family
-  uint64_t errors = 0;    // calls that returned an error
-  uint64_t total_ns = 0;  // summed latency (entry to exit)
+  uint64_t bytes = 0;                        // positive return values of the read/write/send/recv family
+  uint64_t errors = 0;                       // calls that returned an error
+  uint64_t total_ns = 0;                     // summed latency (entry to exit)
   uint64_t max_ns = 0;
   LatencyLog2 latency_log2{};
 
@@ -199,8 +178,8 @@ struct IoSyscallRecord {
 struct IoDeviceRecord {
   uint64_t start_ns = 0;
   uint64_t end_ns = 0;
-  uint32_t dev = 0;    // major << 20 | minor of the disk
-  std::string device;  // DEVNAME from /sys/dev/block/MAJ:MIN/uevent, else "MAJ:MIN"
+  uint32_t dev = 0;                          // major << 20 | minor of the disk
+  std::string device;                        // DEVNAME from /sys/dev/block/MAJ:MIN/uevent, else "MAJ:MIN"
   BlockOp op = BlockOp::other;
   uint64_t count = 0;
   uint64_t bytes = 0;
@@ -215,17 +194,17 @@ struct IoDeviceRecord {
 // Per CPU, per second: where the cpu-clock samples went, and what explains
 // samples the frequency asked for but the CPU did not take.
 struct CpuAccounting {
-  uint64_t second_ns = 0;  // start of the second (monotonic)
+  uint64_t second_ns = 0;                    // start of the second (monotonic)
   uint32_t cpu = 0;
   uint64_t target = 0;
-  uint64_t self = 0;  // loadprof itself
+  uint64_t self = 0;                         // loadprof itself
   uint64_t other = 0;
-  uint64_t idle = 0;  // idle samples counted (not estimated)
+  uint64_t idle = 0;                         // idle samples counted (not estimated)
   // Stored in a chunk of their own ("cpu accounting extra"); 0 when the
   // recorder did not measure them (older captures).
-  uint64_t steal_ns = 0;      // the hypervisor ran something else (/proc/stat steal)
-  uint64_t throttles = 0;     // PERF_RECORD_THROTTLE records of the cpu-clock event
-  uint64_t throttled_ns = 0;  // time between THROTTLE and UNTHROTTLE in this second
+  uint64_t steal_ns = 0;                     // the hypervisor ran something else (/proc/stat steal)
+  uint64_t throttles = 0;                    // PERF_RECORD_THROTTLE records of the cpu-clock event
+  uint64_t throttled_ns = 0;                 // time between THROTTLE and UNTHROTTLE in this second
 
   friend bool operator==(const CpuAccounting&, const CpuAccounting&) = default;
 };
@@ -237,11 +216,11 @@ using DropCounters = std::map<std::string, std::map<std::string, uint64_t>>;
 struct RequestRecord {
   uint64_t intended_start_ns = 0;
   uint64_t actual_start_ns = 0;
-  uint64_t connect_ns = 0;  // 0 when the connection was reused
+  uint64_t connect_ns = 0;                   // 0 when the connection was reused
   uint64_t first_byte_ns = 0;
   uint64_t end_ns = 0;
   uint16_t status = 0;
-  uint8_t error_class = 0;  // 0 = none; see load::ErrorClass
+  uint8_t error_class = 0;                   // 0 = none; see load::ErrorClass
   uint32_t bytes = 0;
   uint32_t connection_id = 0;
   uint16_t local_port = 0;
@@ -263,13 +242,13 @@ struct EndInfo {
 
 // What a reader found while reading; set only by the reader.
 struct ReadInfo {
-  bool truncated = false;      // damage found; everything before it recovered
-  uint64_t damage_offset = 0;  // byte offset of the first bad chunk
-  std::string damage;          // what was wrong there
+  bool truncated = false;                    // damage found; everything before it recovered
+  uint64_t damage_offset = 0;                // byte offset of the first bad chunk
+  std::string damage;                        // what was wrong there
   uint64_t chunks_read = 0;
   uint64_t chunks_skipped_unknown = 0;
-  uint64_t chunks_skipped_window = 0;  // event chunks wholly outside ReadOptions' window
-  uint64_t decoded_bytes = 0;          // upper estimate of the memory the records read take
+  uint64_t chunks_skipped_window = 0;        // event chunks wholly outside ReadOptions' window
+  uint64_t decoded_bytes = 0;                // upper estimate of the memory the records read take
 
   friend bool operator==(const ReadInfo&, const ReadInfo&) = default;
 };
@@ -289,7 +268,7 @@ struct Capture {
   std::vector<CpuAccounting> cpu_accounting;
   std::vector<RequestRecord> requests;
   DropCounters drops;
-  std::optional<EndInfo> end;  // absent when the recorder died before the end
+  std::optional<EndInfo> end;                // absent when the recorder died before the end
   ReadInfo read_info;
 
   friend bool operator==(const Capture&, const Capture&) = default;
