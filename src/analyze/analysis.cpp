@@ -384,6 +384,13 @@ Result<void> check_refs(const capture::Capture& c) {
                      std::to_string(c.stacks.size()));
     }
   }
+  for (size_t i = 0; i < c.io_syscalls.size(); ++i) {
+    const auto id = c.io_syscalls[i].stack;
+    if (id != capture::kNoStack && id >= c.stacks.size()) {
+      return bad_ref("io record " + std::to_string(i) + " refers to stack " + std::to_string(id) + " of " +
+                     std::to_string(c.stacks.size()));
+    }
+  }
   return {};
 }
 
@@ -404,11 +411,13 @@ std::vector<std::string> kinds_in_capture(const capture::Capture& c) {
   auto probe = [&](const char* p) { return std::find(probes.begin(), probes.end(), p) != probes.end(); };
   const bool cpu = !c.cpu_samples.empty() || probe("cpu");
   const bool offcpu = !c.offcpu.empty() || probe("offcpu");
+  const bool io = !c.io_syscalls.empty() || probe("io");
   std::vector<std::string> kinds;
   if (cpu) kinds.push_back("cpu");
   if (offcpu) kinds.push_back("offcpu");
   if (cpu && offcpu) kinds.push_back("wall");
-  // io and alloc: the model holds no such records yet, so no capture has them.
+  if (io) kinds.push_back("io");
+  // alloc: the model holds no such records yet, so no capture has them.
   return kinds;
 }
 
@@ -451,7 +460,12 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
     a.samples.offcpu = n;
     a.wall = summarize_wall(c, options);
   }
-  if (ran("io")) a.samples.io = 0;  // the model holds no I/O records yet
+  if (ran("io") || !c.io_syscalls.empty() || !c.io_devices.empty()) {
+    uint64_t n = 0;  // syscalls timed, merged ones counted individually
+    for (const auto& r : c.io_syscalls) n += r.count;
+    a.samples.io = n;
+    a.io = summarize_io(c);
+  }
   if (ran("alloc")) a.samples.alloc = 0;
   const uint64_t cpu_samples = c.cpu_samples.size();
 

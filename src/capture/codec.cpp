@@ -309,6 +309,70 @@ EncodedChunk encode_cpu_samples(const std::vector<CpuSample>& records) {
   return c;
 }
 
+void encode_histogram(ByteWriter& w, const LatencyLog2& h) {
+  uint64_t used = 0;
+  for (uint64_t c : h) used += c != 0;
+  w.varint(used);
+  for (size_t b = 0; b < h.size(); ++b) {
+    if (h[b] == 0) continue;
+    w.varint(b);
+    w.varint(h[b]);
+  }
+}
+
+EncodedChunk encode_io_events(const std::vector<IoSyscallRecord>& syscalls,
+                              const std::vector<IoDeviceRecord>& devices) {
+  std::string out;
+  ByteWriter w(out);
+  EncodedChunk c = start_chunk(ChunkType::io_events, syscalls.size() + devices.size(), w);
+  TimeRange range;
+  w.varint(syscalls.size());
+  uint64_t prev = 0;
+  for (const auto& s : syscalls) {
+    record(w, [&](ByteWriter& b) {
+      b.svarint(diff(s.start_ns, prev));
+      b.svarint(diff(s.end_ns, s.start_ns));
+      b.varint(s.pid);
+      b.svarint(int64_t(s.tid) - int64_t(s.pid));
+      b.varint(uint8_t(s.syscall));
+      b.varint(uint8_t(s.fd_kind));
+      b.varint(stack_code(s.stack));
+      b.varint(s.count);
+      b.varint(s.bytes);
+      b.varint(s.errors);
+      b.varint(s.total_ns);
+      b.varint(s.max_ns);
+      encode_histogram(b, s.latency_log2);
+    });
+    prev = s.start_ns;
+    range.add(s.start_ns);
+    range.add(s.end_ns);
+  }
+  w.varint(devices.size());
+  prev = 0;
+  for (const auto& d : devices) {
+    record(w, [&](ByteWriter& b) {
+      b.svarint(diff(d.start_ns, prev));
+      b.svarint(diff(d.end_ns, d.start_ns));
+      b.varint(d.dev);
+      b.str(d.device);
+      b.varint(uint8_t(d.op));
+      b.varint(d.count);
+      b.varint(d.bytes);
+      b.varint(d.errors);
+      b.varint(d.total_ns);
+      b.varint(d.max_ns);
+      encode_histogram(b, d.latency_log2);
+    });
+    prev = d.start_ns;
+    range.add(d.start_ns);
+    range.add(d.end_ns);
+  }
+  range.apply(c);
+  c.payload = std::move(out);
+  return c;
+}
+
 EncodedChunk encode_offcpu(const std::vector<OffCpuInterval>& records) {
   std::string out;
   ByteWriter w(out);
@@ -768,6 +832,71 @@ bool decode_offcpu(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+bool decode_histogram(ByteReader& b, LatencyLog2& h) {
+  uint64_t used = b.count(2);
+  for (uint64_t i = 0; i < used && b.ok(); ++i) {
+    uint64_t bucket = b.varint();
+    uint64_t count = b.varint();
+    if (bucket >= h.size()) return false;  // a later version's finer histogram: not ours to guess
+    h[bucket] += count;
+  }
+  return b.ok();
+}
+
+bool decode_io_events(Decoder& d, Capture& cap, uint32_t record_count) {
+  uint64_t n = d.r.count(1);
+  if (!d.ok()) return false;
+  std::vector<IoSyscallRecord> syscalls(n);
+  uint64_t prev = 0;
+  for (auto& s : syscalls) {
+    ByteReader b = record_body(d.r);
+    s.start_ns = prev + uint64_t(b.svarint());
+    s.end_ns = s.start_ns + uint64_t(b.svarint());
+    s.pid = b.varint32();
+    const int64_t tid_delta = b.svarint();
+    uint64_t syscall = b.varint();
+    uint64_t kind = b.varint();
+    uint64_t stack = b.varint();
+    s.count = b.varint();
+    s.bytes = b.varint();
+    s.errors = b.varint();
+    s.total_ns = b.varint();
+    s.max_ns = b.varint();
+    if (!decode_histogram(b, s.latency_log2) || !b.ok()) return d.fail("malformed io syscall record");
+    s.tid = u32_from_delta(d, s.pid, tid_delta);
+    // Values added by a later version read as other.
+    s.syscall = syscall < uint64_t(IoSyscall::other) ? IoSyscall(syscall) : IoSyscall::other;
+    s.fd_kind = kind <= uint64_t(FdKind::poll) ? FdKind(kind) : FdKind::other;
+    if (!decode_stack_ref(d, stack, cap.stacks.size(), s.stack)) return false;
+    prev = s.start_ns;
+  }
+  uint64_t m = d.r.count(1);
+  if (!d.ok()) return false;
+  if (!check_count(d, n + m, record_count)) return false;
+  std::vector<IoDeviceRecord> devices(m);
+  prev = 0;
+  for (auto& v : devices) {
+    ByteReader b = record_body(d.r);
+    v.start_ns = prev + uint64_t(b.svarint());
+    v.end_ns = v.start_ns + uint64_t(b.svarint());
+    v.dev = b.varint32();
+    v.device = b.str();
+    uint64_t op = b.varint();
+    v.op = op <= uint64_t(BlockOp::other) ? BlockOp(op) : BlockOp::other;
+    v.count = b.varint();
+    v.bytes = b.varint();
+    v.errors = b.varint();
+    v.total_ns = b.varint();
+    v.max_ns = b.varint();
+    if (!decode_histogram(b, v.latency_log2) || !b.ok()) return d.fail("malformed io device record");
+    prev = v.start_ns;
+  }
+  if (!d.ok()) return false;
+  cap.io_syscalls.insert(cap.io_syscalls.end(), syscalls.begin(), syscalls.end());
+  cap.io_devices.insert(cap.io_devices.end(), devices.begin(), devices.end());
+  return true;
+}
+
 bool decode_cpu_accounting(Decoder& d, Capture& cap, uint32_t record_count) {
   uint64_t n = d.r.count(6);
   if (!check_count(d, n, record_count)) return false;
@@ -997,6 +1126,9 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
       break;
     case ChunkType::offcpu:
       ok = decode_offcpu(d, capture, record_count);
+      break;
+    case ChunkType::io_events:
+      ok = decode_io_events(d, capture, record_count);
       break;
     case ChunkType::requests:
       ok = decode_requests(d, capture, record_count);

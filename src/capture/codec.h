@@ -38,6 +38,9 @@ EncodedChunk encode_stacks(StackId first_id, const std::vector<Stack>& records);
 EncodedChunk encode_stack_symbols(const std::vector<std::pair<StackId, Stack>>& records);
 EncodedChunk encode_cpu_samples(const std::vector<CpuSample>& records);
 EncodedChunk encode_offcpu(const std::vector<OffCpuInterval>& records);
+// Syscall records, then device records, in one chunk.
+EncodedChunk encode_io_events(const std::vector<IoSyscallRecord>& syscalls,
+                              const std::vector<IoDeviceRecord>& devices);
 EncodedChunk encode_cpu_accounting(const std::vector<CpuAccounting>& records);
 // The steal/throttle fields of the rows that have any; no chunk (type 0) when none has.
 EncodedChunk encode_cpu_accounting_extra(const std::vector<CpuAccounting>& records);

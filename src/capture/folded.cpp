@@ -10,6 +10,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "loadprof/capture/io_names.h"
+
 namespace loadprof::capture {
 namespace {
 
@@ -26,7 +28,8 @@ std::string sanitize(std::string name) {
 
 // (pid, stack, leaf tag) -> weight, then one string per distinct key: the
 // string work is done once per distinct stack, not once per sample. The tag
-// is 0 (none) or 1 + the off-CPU reason, written as a leaf frame.
+// is 0 (none), 1 + the off-CPU reason, or kIoTag + the syscall and fd kind,
+// written as a leaf frame.
 struct Key {
   uint32_t pid = 0;
   StackId stack = kNoStack;
@@ -42,6 +45,20 @@ struct KeyHash {
 const char* const kReasonFrames[] = {"[offcpu:runqueue]",   "[offcpu:lock]", "[offcpu:disk]",
                                      "[offcpu:network]",    "[offcpu:pipe]", "[offcpu:sleep]",
                                      "[offcpu:page_fault]", "[offcpu:other]"};
+
+constexpr uint32_t kIoTag = 256;
+constexpr uint32_t kFdKinds = 8;
+
+uint32_t io_tag(IoSyscall s, FdKind k) {
+  return kIoTag + static_cast<uint32_t>(s) * kFdKinds + (static_cast<uint32_t>(k) % kFdKinds);
+}
+
+// "[io:fsync:file]": the syscall and its fd kind under the stack that called it.
+std::string io_frame(uint32_t tag) {
+  const uint32_t v = tag - kIoTag;
+  return std::string("[io:") + io_syscall_name(static_cast<IoSyscall>(v / kFdKinds)) + ":" +
+         fd_kind_name(static_cast<FdKind>(v % kFdKinds)) + "]";
+}
 
 uint32_t reason_tag(OffCpuReason r) {
   const auto i = static_cast<uint32_t>(r);
@@ -67,7 +84,10 @@ std::vector<FoldedLine> fold(const Capture& capture,
         line += *it < frame_names.size() ? frame_names[*it] : std::string("[bad frame]");
       }
     }
-    if (key.tag != 0) {
+    if (key.tag >= kIoTag) {
+      line += ';';
+      line += io_frame(key.tag);
+    } else if (key.tag != 0) {
       line += ';';
       line += kReasonFrames[key.tag - 1];
     }
@@ -96,7 +116,12 @@ std::string frame_display_name(const Frame& frame) {
   return name;
 }
 
-Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind) {
+Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind,
+                                              const std::string& weight) {
+  if (weight != "time" && !(weight == "bytes" && kind == "io")) {
+    return make_error(ErrorKind::usage, "--weight " + weight + " applies to no kind but io (time, bytes); " +
+                                            kind + " is weighted by time");
+  }
   std::unordered_map<Key, uint64_t, KeyHash> weights;
   auto add_offcpu = [&] {
     for (const auto& o : capture.offcpu) {  // weight: nanoseconds off the CPU
@@ -113,8 +138,13 @@ Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std:
         capture.metadata.frequency_hz ? 1'000'000'000ull / capture.metadata.frequency_hz : 0;
     for (const auto& s : capture.cpu_samples) weights[{s.pid, s.stack, 0}] += period_ns;
     add_offcpu();
+  } else if (kind == "io") {
+    for (const auto& r : capture.io_syscalls) {  // weight: ns inside the calls, or bytes they moved
+      const uint64_t w = weight == "bytes" ? r.bytes : r.total_ns;
+      if (w > 0) weights[{r.pid, r.stack, io_tag(r.syscall, r.fd_kind)}] += w;
+    }
   } else {
-    return make_error(ErrorKind::usage, "unknown stack kind '" + kind + "' (known: cpu, offcpu, wall)");
+    return make_error(ErrorKind::usage, "unknown stack kind '" + kind + "' (known: cpu, offcpu, wall, io)");
   }
   return fold(capture, weights);
 }

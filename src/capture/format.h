@@ -48,9 +48,10 @@ enum class ChunkType : uint16_t {
   end = 11,
   offcpu = 12,
   requests = 13,
+  // io probe: syscall aggregates and slow calls, block requests by device.
+  io_events = 14,
   // Reserved: ids fixed now, encodings defined when the probes arrive. Readers
   // of this version skip them like any unknown type.
-  io_events = 14,
   allocations = 15,
   load_histograms = 16,
   strings = 17,

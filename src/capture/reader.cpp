@@ -66,6 +66,7 @@ bool is_event_chunk(uint16_t type) {
   switch (ChunkType(type)) {
     case ChunkType::cpu_samples:
     case ChunkType::offcpu:
+    case ChunkType::io_events:
     case ChunkType::cpu_accounting:
     case ChunkType::requests:
     case ChunkType::resources:
@@ -116,6 +117,7 @@ uint64_t record_bytes(uint16_t type) {
     case ChunkType::stack_symbols:
       return 0;  // replaces the frame list of a stack already counted (its heap below)
     case ChunkType::io_events:
+      return sizeof(IoSyscallRecord);  // the larger of its two records
     case ChunkType::allocations:
     case ChunkType::load_histograms:
     case ChunkType::strings:
@@ -314,6 +316,8 @@ class ChunkReader {
     std::string decode_why;
     DecodeStatus status = DecodeStatus::malformed;
     size_before_ = event_count(h.type);
+    io_syscalls_before_ = capture_.io_syscalls.size();
+    io_devices_before_ = capture_.io_devices.size();
     try {
       status = decode_chunk(h.type, payload, h.record_count, capture_, index_, decode_why);
     } catch (const std::bad_alloc&) {  // a crafted chunk may claim more than memory holds
@@ -346,6 +350,8 @@ class ChunkReader {
         return capture_.cpu_samples.size();
       case ChunkType::offcpu:
         return capture_.offcpu.size();
+      case ChunkType::io_events:
+        return capture_.io_syscalls.size() + capture_.io_devices.size();
       case ChunkType::cpu_accounting:
         return capture_.cpu_accounting.size();
       case ChunkType::requests:
@@ -401,6 +407,14 @@ class ChunkReader {
           return overlaps(o.start_ns, std::max(o.start_ns, o.end_ns));
         });
         break;
+      case ChunkType::io_events:
+        keep_tail(capture_.io_syscalls, io_syscalls_before_, [&](const IoSyscallRecord& r) {
+          return overlaps(r.start_ns, std::max(r.start_ns, r.end_ns));
+        });
+        keep_tail(capture_.io_devices, io_devices_before_, [&](const IoDeviceRecord& r) {
+          return overlaps(r.start_ns, std::max(r.start_ns, r.end_ns));
+        });
+        break;
       case ChunkType::cpu_accounting:
         keep_tail(capture_.cpu_accounting, size_before_,
                   [&](const CpuAccounting& a) { return overlaps(a.second_ns, a.second_ns + kSecondNs - 1); });
@@ -426,6 +440,8 @@ class ChunkReader {
   uint64_t bound_ = 0;
   bool over_bound_ = false;
   size_t size_before_ = 0;
+  size_t io_syscalls_before_ = 0;  // io_events: where the chunk's records start in each vector
+  size_t io_devices_before_ = 0;
   std::unique_ptr<ZSTD_DCtx, DctxDeleter> dctx_;
   std::string buffer_;
   Capture capture_;

@@ -57,6 +57,8 @@ uint64_t last_data_ns(const Capture& c) {
   uint64_t last = c.metadata.start_monotonic_ns;
   for (const auto& s : c.cpu_samples) last = std::max(last, s.time_ns);
   for (const auto& o : c.offcpu) last = std::max(last, o.end_ns);
+  for (const auto& r : c.io_syscalls) last = std::max(last, r.end_ns);
+  for (const auto& r : c.io_devices) last = std::max(last, r.end_ns);
   for (const auto& a : c.cpu_accounting) last = std::max(last, a.second_ns + kSecondNs);
   for (const auto& p : c.processes) {
     if (p.exit_ns) last = std::max(last, *p.exit_ns);
@@ -124,6 +126,11 @@ void restrict_to_window(Capture& c, const PlacedWindow& w) {
   c.cpu_accounting.resize(kept);
 
   std::erase_if(c.requests, [&](const RequestRecord& r) { return !inside(r.intended_start_ns); });
+  // I/O records (a second's merged calls, or one slow call) that overlap the window.
+  std::erase_if(c.io_syscalls,
+                [&](const IoSyscallRecord& r) { return r.end_ns <= w.start_ns || r.start_ns >= w.end_ns; });
+  std::erase_if(c.io_devices,
+                [&](const IoDeviceRecord& r) { return r.end_ns <= w.start_ns || r.start_ns >= w.end_ns; });
   // Resource readings whose time falls in the window (a reading covers the second before it).
   std::erase_if(c.resources, [&](const ResourceSample& r) { return !inside(r.time_ns); });
 

@@ -39,6 +39,8 @@ size_t approx_size(const Frame& f) {
 size_t approx_size(const Stack& s) { return sizeof(Stack) + s.frames.size() * sizeof(FrameId); }
 size_t approx_size(const CpuSample&) { return sizeof(CpuSample); }
 size_t approx_size(const OffCpuInterval&) { return sizeof(OffCpuInterval); }
+size_t approx_size(const IoSyscallRecord&) { return sizeof(IoSyscallRecord); }
+size_t approx_size(const IoDeviceRecord& d) { return sizeof(IoDeviceRecord) + d.device.size(); }
 size_t approx_size(const CpuAccounting&) { return sizeof(CpuAccounting); }
 size_t approx_size(const RequestRecord&) { return sizeof(RequestRecord); }
 size_t approx_size(const ResourceSample&) { return sizeof(ResourceSample); }
@@ -83,6 +85,8 @@ class FileCaptureWriter final : public CaptureWriter {
   }
   void add_cpu_sample(const CpuSample& s) override { add(cpu_samples_, s); }
   void add_offcpu(const OffCpuInterval& o) override { add(offcpu_, o); }
+  void add_io_syscall(const IoSyscallRecord& r) override { add(io_syscalls_, r); }
+  void add_io_device(const IoDeviceRecord& r) override { add(io_devices_, r); }
   void add_cpu_accounting(const CpuAccounting& a) override { add(cpu_accounting_, a); }
   void add_request(const RequestRecord& r) override { add(requests_, r); }
   void set_load_run(const LoadRun& run) override {
@@ -114,6 +118,8 @@ class FileCaptureWriter final : public CaptureWriter {
       if (!stack_symbols_.empty()) LOADPROF_CHECK(append(out, encode_stack_symbols(stack_symbols_)));
       if (!cpu_samples_.empty()) LOADPROF_CHECK(append(out, encode_cpu_samples(cpu_samples_)));
       if (!offcpu_.empty()) LOADPROF_CHECK(append(out, encode_offcpu(offcpu_)));
+      if (!io_syscalls_.empty() || !io_devices_.empty())
+        LOADPROF_CHECK(append(out, encode_io_events(io_syscalls_, io_devices_)));
       if (!cpu_accounting_.empty()) {
         LOADPROF_CHECK(append(out, encode_cpu_accounting(cpu_accounting_)));
         // Right after its accounting rows: the reader joins it to them.
@@ -185,6 +191,8 @@ class FileCaptureWriter final : public CaptureWriter {
     stack_symbols_.clear();
     cpu_samples_.clear();
     offcpu_.clear();
+    io_syscalls_.clear();
+    io_devices_.clear();
     cpu_accounting_.clear();
     requests_.clear();
     resources_.clear();
@@ -205,6 +213,8 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<std::pair<StackId, Stack>> stack_symbols_;
   std::vector<CpuSample> cpu_samples_;
   std::vector<OffCpuInterval> offcpu_;
+  std::vector<IoSyscallRecord> io_syscalls_;
+  std::vector<IoDeviceRecord> io_devices_;
   std::vector<CpuAccounting> cpu_accounting_;
   std::vector<RequestRecord> requests_;
   std::vector<ResourceSample> resources_;
@@ -245,6 +255,8 @@ Result<void> write_whole_capture(const std::string& path, const Capture& capture
   for (const auto& s : capture.stacks) writer->add_stack(s);
   for (const auto& s : capture.cpu_samples) writer->add_cpu_sample(s);
   for (const auto& o : capture.offcpu) writer->add_offcpu(o);
+  for (const auto& r : capture.io_syscalls) writer->add_io_syscall(r);
+  for (const auto& r : capture.io_devices) writer->add_io_device(r);
   for (const auto& a : capture.cpu_accounting) writer->add_cpu_accounting(a);
   for (const auto& r : capture.requests) writer->add_request(r);
   if (capture.load) writer->set_load_run(*capture.load);

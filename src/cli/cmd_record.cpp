@@ -20,8 +20,8 @@ namespace {
 
 constexpr const char* kUsage =
     "loadprof record (--pid PID[,PID...] [--children] | -- CMD [ARGS...]) [--duration DUR]\n"
-    "                [--frequency HZ] [--probes cpu,offcpu] [--offcpu-min DUR] [--unwind auto|fp] [--user "
-    "NAME]\n"
+    "                [--frequency HZ] [--probes cpu,offcpu,io] [--offcpu-min DUR] [--io-slow DUR]\n"
+    "                [--unwind auto|fp] [--user NAME]\n"
     "                [--output FILE.lpc]\n"
     "\n"
     "A launched command (-- CMD) runs as --user NAME when given, else as the user who invoked sudo\n"

@@ -1,5 +1,6 @@
 // loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html|pprof|speedscope]
-//                 [--kind KIND] [--max-memory SIZE|unlimited] [--group-by function|module]
+//                 [--kind KIND] [--weight time|bytes] [--max-memory SIZE|unlimited] [--group-by
+//                 function|module]
 //                 [--window START..END]
 // Parses the flags into a report::ReportConfig, calls the report library,
 // prints its warnings and maps its errors to exit codes (SPEC.md).
@@ -20,7 +21,8 @@ namespace loadprof::cli {
 namespace {
 constexpr const char* kUsage =
     "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html|pprof|speedscope] "
-    "[--kind KIND] [--max-memory SIZE|unlimited] [--group-by function|module] [--window START..END]";
+    "[--kind KIND] [--weight time|bytes] [--max-memory SIZE|unlimited] [--group-by function|module] "
+    "[--window START..END]";
 }  // namespace
 
 #if defined(HAVE_LOADPROF_REPORT)
@@ -37,6 +39,8 @@ int cmd_report(const Args& args) {
        "speedscope (JSON): only this one, on stdout (or into --output-dir)")
       ("kind", po::value<std::string>(),
        "stack kind for folded/svg/pprof/speedscope: cpu (default), offcpu, wall, io, alloc, alloc-live")
+      ("weight", po::value<std::string>(),
+       "folded/svg weight with --kind io: time (default, ns inside the syscalls) or bytes (bytes they moved)")
       ("max-memory", po::value<std::string>(),
        "memory the capture's records may take: SIZE or 'unlimited' (default 16 MiB + 1024 x the file size;"
        " a capture beyond it is refused as crafted)")
@@ -71,6 +75,7 @@ int cmd_report(const Args& args) {
   config.capture_path = files[0];
   if (vm->count("output-dir")) config.output_dir = (*vm)["output-dir"].as<std::string>();
   if (vm->count("kind")) config.kind = (*vm)["kind"].as<std::string>();
+  if (vm->count("weight")) config.weight = (*vm)["weight"].as<std::string>();
   if (vm->count("max-memory")) {
     auto bound = capture::parse_max_decoded_bytes((*vm)["max-memory"].as<std::string>());
     if (!bound.ok()) return fail(bound.error());

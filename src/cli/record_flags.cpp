@@ -46,11 +46,13 @@ void add_record_options(po::options_description& desc, bool with_duration) {
     desc.add_options()("duration", po::value<std::string>(),
                        "stop after DUR (10, 10s, 2m, 1m30s); default: Ctrl-C or target exit");
   desc.add_options()("frequency", po::value<std::string>()->default_value("99"), "sampling frequency in Hz")(
-      "probes", po::value<std::string>()->default_value("cpu"), "probes: cpu, offcpu (io, alloc: not yet)")(
+      "probes", po::value<std::string>()->default_value("cpu"), "probes: cpu, offcpu, io (alloc: not yet)")(
       "offcpu-min", po::value<std::string>()->default_value("10us"),
       "offcpu: shorter off-CPU intervals are counted, not recorded (DUR: 10us, 1ms)")(
-      "unwind", po::value<std::string>()->default_value("auto"),
-      "auto|fp|dwarf (auto = frame pointers for now)")(
+      "io-slow", po::value<std::string>()->default_value("1ms"),
+      "io: syscalls this long or longer are recorded one by one with exact times; shorter ones merged per "
+      "second")("unwind", po::value<std::string>()->default_value("auto"),
+                "auto|fp|dwarf (auto = frame pointers for now)")(
       "user", po::value<std::string>(),
       "run the launched command as user NAME (or uid); default: the sudo user")(
       "output", po::value<std::string>(),
@@ -101,8 +103,8 @@ Result<record::RecordOptions> parse_record_flags(const po::variables_map& vm,
   warn_high_frequency(o.frequency_hz);
   o.probes = split_commas(vm["probes"].as<std::string>());
   for (const auto& p : o.probes) {
-    if (p == "cpu" || p == "offcpu") continue;
-    if (p == "io" || p == "alloc") return not_yet("--probes " + p);
+    if (p == "cpu" || p == "offcpu" || p == "io") continue;
+    if (p == "alloc") return not_yet("--probes " + p);
     return usage("--probes: unknown probe '" + p + "' (cpu, offcpu, io, alloc)");
   }
   {
@@ -110,6 +112,12 @@ Result<record::RecordOptions> parse_record_flags(const po::variables_map& vm,
     if (!d.ok()) return d.error().context("--offcpu-min");
     if (*d < 0) return usage("--offcpu-min: must not be negative");
     o.offcpu_min_ns = static_cast<uint64_t>(*d);
+  }
+  {
+    auto d = parse_duration_ns(vm["io-slow"].as<std::string>());
+    if (!d.ok()) return d.error().context("--io-slow");
+    if (*d <= 0) return usage("--io-slow: must be positive");
+    o.io_slow_ns = static_cast<uint64_t>(*d);
   }
   o.unwind = vm["unwind"].as<std::string>();
   if (o.unwind == "dwarf") return not_yet("--unwind dwarf");

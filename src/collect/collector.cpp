@@ -1,6 +1,10 @@
 // The Collector: wires the cpu probe (BPF ring buffer), the perf sideband and
 // /proc snapshots into one time-ordered event stream for the target set.
 //
+// With the io probe, its slow calls come through a third ring buffer into
+// the same ordering (at their exit time), and the per-second aggregates of
+// short calls and block requests are drained with the offcpu ones.
+//
 // With the offcpu probe, its intervals come through a second ring buffer into
 // the same ordering (at their switch-in time), their kernel stacks classified
 // by reason with kernel symbol names asked of the kernel (cached by address).
@@ -15,15 +19,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "cpu_probe.h"
+#include "io_probe.h"
 #include "loadprof/collect/kernel_symbol_lookup.h"
 #include "loadprof/util/clock.h"
 #include "loadprof/util/log.h"
@@ -47,7 +54,7 @@ constexpr uint64_t kLivenessCheckNs = 1'000'000'000;
 constexpr uint64_t kRetiredMapsNs = 5'000'000'000;
 
 struct Event {
-  enum class Kind : uint8_t { sideband, snapshot_mapping, sample, fork, exit, offcpu };
+  enum class Kind : uint8_t { sideband, snapshot_mapping, sample, fork, exit, offcpu, io_syscall, io_device };
   Kind kind = Kind::sideband;
   uint64_t time_ns = 0;
   uint32_t seq = 0;       // arrival order, to keep sorting stable and cheap
@@ -62,6 +69,10 @@ struct Event {
   uint32_t waker_pid = 0, waker_tid = 0;
   capture::OffCpuReason reason = capture::OffCpuReason::other;
   uint32_t count = 1;
+  // io_syscall (its stack in user_ips) / io_device (time_ns = end_ns); kept
+  // out of line: most events are samples, moved around while sorting.
+  std::unique_ptr<capture::IoSyscallRecord> io;
+  std::unique_ptr<capture::IoDeviceRecord> device;
 };
 
 // Steal and throttled time of one CPU in one second (joined to its accounting row).
@@ -114,6 +125,13 @@ class CollectorImpl final : public Collector {
                   "): blocked time is classified as other");
       }
     }
+    if (options.io) {
+      IoProbeOptions io;
+      io.targets_map_fd = probe_->targets_map_fd();
+      io.slow_ns = options.io_slow_ns;
+      LOADPROF_TRY(io_probe, IoProbe::open(io, [this](std::span<const uint8_t> r) { on_io_record(r); }));
+      io_ = std::move(io_probe);
+    }
     start_second_ = monotonic_ns() / kSecondNs;
     next_second_.assign(cpus_.size(), start_second_);
     throttled_since_ns_.assign(cpus_.size(), 0);
@@ -150,6 +168,7 @@ class CollectorImpl final : public Collector {
     if (stopped_) return {};
     probe_->stop_sampling();
     if (offcpu_) offcpu_->stop();
+    if (io_) io_->stop();
     stopped_ = true;
     stop_ns_ = monotonic_ns();
     // Threads still off the CPU: their intervals end with the capture.
@@ -196,6 +215,17 @@ class CollectorImpl final : public Collector {
       off["map_full"] = o[LP_OFFCPU_DROP_START_MAP_FULL];
       off["aggregate_map_full"] = o[LP_OFFCPU_DROP_AGGREGATE_MAP_FULL];
       off["stack_truncated"] = offcpu_stack_truncated_;
+    }
+    if (io_) {
+      auto d = io_->drops();
+      auto& io = out["io"];
+      io["ringbuf_full"] = d[LP_IO_DROP_RINGBUF_FULL];
+      io["stack_not_collected"] = d[LP_IO_DROP_USER_STACK];
+      io["inflight_map_full"] = d[LP_IO_DROP_INFLIGHT_MAP_FULL];
+      io["aggregate_map_full"] = d[LP_IO_DROP_AGGREGATE_MAP_FULL];
+      io["request_map_full"] = d[LP_IO_DROP_REQUEST_MAP_FULL];
+      io["device_map_full"] = d[LP_IO_DROP_DEVICE_MAP_FULL];
+      io["stack_truncated"] = io_stack_truncated_;
     }
     return out;
   }
@@ -438,15 +468,129 @@ class CollectorImpl final : public Collector {
     return e;
   }
 
+  // A slow syscall from the io ring buffer.
+  void on_io_record(std::span<const uint8_t> data) {
+    if (data.size() < sizeof(lp_io_event)) return;
+    const auto* r = reinterpret_cast<const lp_io_event*>(data.data());
+    if (r->type != LP_EVENT_IO || r->end_ns < r->start_ns) return;
+    auto rec = std::make_unique<capture::IoSyscallRecord>();
+    rec->start_ns = r->start_ns;
+    rec->end_ns = r->end_ns;
+    rec->pid = r->pid;
+    rec->tid = r->tid;
+    rec->syscall = io_syscall(r->syscall);
+    rec->fd_kind = fd_kind(r->fd_kind);
+    rec->count = 1;
+    if (r->ret > 0 && returns_bytes(rec->syscall)) rec->bytes = static_cast<uint64_t>(r->ret);
+    rec->errors = r->ret < 0 ? 1 : 0;
+    rec->total_ns = rec->max_ns = r->end_ns - r->start_ns;
+    rec->latency_log2[latency_bucket(rec->total_ns)] = 1;
+    push(io_event(std::move(rec), r->user_ips, r->user_stack_bytes));
+  }
+
+  void on_io_aggregate(const lp_io_agg_key& k, const lp_io_agg& a) {
+    if (a.count == 0) return;
+    auto rec = std::make_unique<capture::IoSyscallRecord>();
+    rec->start_ns = a.first_ns;
+    rec->end_ns = std::max(a.first_ns, a.last_ns);
+    rec->pid = k.pid;
+    rec->tid = a.tid;
+    rec->syscall = io_syscall(k.syscall);
+    rec->fd_kind = fd_kind(k.fd_kind);
+    rec->count = a.count;
+    rec->bytes = a.bytes;
+    rec->errors = a.errors;
+    rec->total_ns = a.total_ns;
+    rec->max_ns = a.max_ns;
+    std::copy(std::begin(a.latency_log2), std::end(a.latency_log2), rec->latency_log2.begin());
+    push(io_event(std::move(rec), a.user_ips, a.user_stack_bytes));
+  }
+
+  void on_io_device_aggregate(const lp_io_device_key& k, const lp_io_device_agg& a) {
+    if (a.count == 0) return;
+    auto rec = std::make_unique<capture::IoDeviceRecord>();
+    rec->start_ns = a.first_ns;
+    rec->end_ns = std::max(a.first_ns, a.last_ns);
+    rec->dev = k.dev;
+    rec->device = device_name(k.dev);
+    rec->op = k.op <= LP_BLOCK_OTHER ? static_cast<capture::BlockOp>(k.op) : capture::BlockOp::other;
+    rec->count = a.count;
+    rec->bytes = a.bytes;
+    rec->errors = a.errors;
+    rec->total_ns = a.total_ns;
+    rec->max_ns = a.max_ns;
+    std::copy(std::begin(a.latency_log2), std::end(a.latency_log2), rec->latency_log2.begin());
+    Event e;
+    e.kind = Event::Kind::io_device;
+    e.time_ns = rec->end_ns;
+    e.device = std::move(rec);
+    push(std::move(e));
+  }
+
+  static capture::IoSyscall io_syscall(uint32_t index) {
+    return index < static_cast<uint32_t>(capture::IoSyscall::other) ? static_cast<capture::IoSyscall>(index)
+                                                                    : capture::IoSyscall::other;
+  }
+  static capture::FdKind fd_kind(uint32_t kind) {
+    return kind <= LP_FD_POLL ? static_cast<capture::FdKind>(kind) : capture::FdKind::other;
+  }
+  static bool returns_bytes(capture::IoSyscall s) {
+    using S = capture::IoSyscall;
+    return s <= S::pwritev || (s >= S::sendto && s <= S::recvmsg);
+  }
+  static size_t latency_bucket(uint64_t ns) {
+    const size_t b = ns == 0 ? 0 : static_cast<size_t>(std::bit_width(ns) - 1);
+    return std::min(b, capture::kIoLatencyBuckets - 1);
+  }
+
+  Event io_event(std::unique_ptr<capture::IoSyscallRecord> rec, const __u64* user_ips, int32_t stack_bytes) {
+    Event e;
+    e.kind = Event::Kind::io_syscall;
+    e.time_ns = rec->end_ns;
+    e.pid = rec->pid;
+    e.tid = rec->tid;
+    const size_t n =
+        stack_bytes > 0 ? std::min<size_t>(static_cast<size_t>(stack_bytes) / 8, LP_MAX_STACK_DEPTH) : 0;
+    e.user_ips.assign(user_ips, user_ips + n);
+    e.user_stack_ok = stack_bytes >= 0;
+    e.io = std::move(rec);
+    return e;
+  }
+
+  // "vda" for 254:0, from /sys/dev/block/MAJ:MIN/uevent (DEVNAME=), cached;
+  // "MAJ:MIN" when the device is gone or says no name.
+  std::string device_name(uint32_t dev) {
+    auto it = device_names_.find(dev);
+    if (it != device_names_.end()) return it->second;
+    const std::string id = std::to_string(dev >> 20) + ":" + std::to_string(dev & 0xFFFFF);
+    std::string name = id;
+    if (auto text = procfs::read_path("/sys/dev/block/" + id + "/uevent"); text.ok()) {
+      const size_t at = text->find("DEVNAME=");
+      if (at != std::string::npos) {
+        const size_t from = at + 8;
+        const size_t end = text->find('\n', from);
+        std::string found = text->substr(from, end == std::string::npos ? std::string::npos : end - from);
+        if (!found.empty()) name = std::move(found);
+      }
+    }
+    device_names_.emplace(dev, name);
+    return name;
+  }
+
   Result<void> drain(EventSink& sink, bool all) {
     uint64_t now_ns = monotonic_ns();
     LOADPROF_CHECK(probe_->consume());
-    if (offcpu_) {
-      LOADPROF_CHECK(offcpu_->consume());
-      if (all || now_ns - last_aggregate_flush_ns_ >= kSecondNs) {
-        offcpu_->flush_aggregates([this](const lp_offcpu_agg& a) { on_offcpu_aggregate(a); }, all);
-        last_aggregate_flush_ns_ = now_ns;
+    if (io_) LOADPROF_CHECK(io_->consume());
+    if (offcpu_) LOADPROF_CHECK(offcpu_->consume());
+    if ((offcpu_ || io_) && (all || now_ns - last_aggregate_flush_ns_ >= kSecondNs)) {
+      if (offcpu_) offcpu_->flush_aggregates([this](const lp_offcpu_agg& a) { on_offcpu_aggregate(a); }, all);
+      if (io_) {
+        io_->flush_aggregates(
+            [this](const lp_io_agg_key& k, const lp_io_agg& a) { on_io_aggregate(k, a); },
+            [this](const lp_io_device_key& k, const lp_io_device_agg& a) { on_io_device_aggregate(k, a); },
+            all);
       }
+      last_aggregate_flush_ns_ = now_ns;
     }
     sideband_records_.clear();
     // Without children to follow, only the targets' own records matter: the
@@ -636,6 +780,12 @@ class CollectorImpl final : public Collector {
       case Event::Kind::offcpu:
         dispatch_offcpu(e, sink);
         break;
+      case Event::Kind::io_syscall:
+        dispatch_io(e, sink);
+        break;
+      case Event::Kind::io_device:
+        if (e.device) sink.on_io_device(*e.device);
+        break;
     }
   }
 
@@ -747,6 +897,18 @@ class CollectorImpl final : public Collector {
     sink.on_offcpu(view);
   }
 
+  void dispatch_io(Event& e, EventSink& sink) {
+    if (!known_.count(e.pid) || !e.io) return;
+    const size_t valid = checked_user_frames(e, sink);
+    const bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
+    if (truncated) ++io_stack_truncated_;
+    IoSyscallView view;
+    view.record = std::move(*e.io);
+    view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
+    view.user_truncated = truncated;
+    sink.on_io_syscall(view);
+  }
+
   void dispatch_sample(Event& e, EventSink& sink) {
     const size_t valid = checked_user_frames(e, sink);
     bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
@@ -766,6 +928,9 @@ class CollectorImpl final : public Collector {
   std::vector<int> cpus_;  // online CPU ids, ascending
   std::unique_ptr<CpuProbe> probe_;
   std::unique_ptr<OffCpuProbe> offcpu_;                     // null without the offcpu probe
+  std::unique_ptr<IoProbe> io_;                             // null without the io probe
+  std::unordered_map<uint32_t, std::string> device_names_;  // dev -> "vda"
+  uint64_t io_stack_truncated_ = 0;
   std::unique_ptr<KernelSymbolLookup> ksyms_;               // null: blocked reasons read other
   std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function
   uint64_t offcpu_stack_truncated_ = 0;

@@ -144,6 +144,17 @@ class Pipeline final : public collect::EventSink {
     note_thread(o.pid, o.tid, o.start_ns);
   }
 
+  // Merged calls, or one slow call; the user stack interned like a sample's.
+  void on_io_syscall(const collect::IoSyscallView& v) override {
+    capture::IoSyscallRecord r = v.record;
+    r.stack = intern_stack(r.pid, r.start_ns, v.user_ips, {}, v.user_truncated);
+    writer_.add_io_syscall(r);
+    ++io_records_;
+    note_thread(r.pid, r.tid, r.start_ns);
+  }
+
+  void on_io_device(const capture::IoDeviceRecord& d) override { writer_.add_io_device(d); }
+
   void on_mapping(const capture::Mapping& m) override {
     // Who the process is (its users, mount namespace) is noted now, while it
     // lives: its files may be read much later, when a CPU is idle.
@@ -338,6 +349,7 @@ class Pipeline final : public collect::EventSink {
   StackQualityWatch quality_;
   uint64_t samples_ = 0;
   uint64_t offcpu_intervals_ = 0;
+  uint64_t io_records_ = 0;
   bool write_cpu_samples_ = true;
   bool launched_exec_seen_ = false;
 };
@@ -374,6 +386,8 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   };
   copts.offcpu = has_probe("offcpu");
   copts.offcpu_min_ns = o.offcpu_min_ns;
+  copts.io = has_probe("io");
+  copts.io_slow_ns = o.io_slow_ns;
   LOADPROF_TRY(collector, collect::Collector::open(copts));
   clock.charge(cost.open_ns);
 

@@ -27,6 +27,7 @@ Result<std::string> render_flamegraph_svg(const std::vector<capture::FoldedLine>
   render.kind = *kind;
   render.title = options.title;
   render.xml_prolog = options.xml_prolog;
+  if (!options.count_name.empty()) render.count_name = options.count_name;
   return flamegraph::render_svg(profile, render);
 }
 

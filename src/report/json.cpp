@@ -241,7 +241,39 @@ json resources_json(const std::vector<analyze::ResourceSecond>& rows) {
                    {"machine_mem_available_bytes", r.machine_mem_available_bytes}});
   }
   return out;
-}
+  // Latencies of microsecond syscalls: 4 decimals of a ms (0.1 us).
+  double round_ms(double v) { return std::round(v * 1e4) / 1e4; }
+
+  json latency_json(const analyze::LatencyMs& l) {
+    return {{"p50", round_ms(l.p50)}, {"p99", round_ms(l.p99)}, {"max", round_ms(l.max)}};
+  }
+
+  json io_json(const analyze::IoSummary& io) {
+    json syscalls = json::array();
+    for (const auto& s : io.syscalls) {
+      syscalls.push_back({{"name", s.name},
+                          {"fd_kind", s.fd_kind},
+                          {"count", s.count},
+                          {"bytes", s.bytes},
+                          {"errors", s.errors},
+                          {"total_ms", round_ms(s.total_ms)},
+                          {"latency_ms", latency_json(s.latency_ms)}});
+    }
+    json devices = json::array();
+    for (const auto& d : io.devices) {
+      devices.push_back({{"device", d.device},
+                         {"op", d.op},
+                         {"count", d.count},
+                         {"bytes", d.bytes},
+                         {"errors", d.errors},
+                         {"total_ms", round_ms(d.total_ms)},
+                         {"latency_ms", latency_json(d.latency_ms)}});
+    }
+    return {{"latency_histograms", "log2"},
+            {"devices_scope", "machine"},
+            {"syscalls", std::move(syscalls)},
+            {"devices", std::move(devices)}};
+  }
 
 }  // namespace
 
@@ -367,6 +399,7 @@ json to_json(const analyze::Analysis& a) {
                      {"capture_duration_s", round2(a.window->capture_duration_s)}};
   }
   if (a.correlation) out["correlation"] = correlation_json(*a.correlation);  // SPEC: captures with requests
+  if (a.io) out["io"] = io_json(*a.io);  // SPEC: present when the io probe ran
   return out;
 }
 

@@ -28,9 +28,18 @@ Result<KindSamples> kind_samples(const capture::Capture& capture, const std::str
     }
     return out;
   }
-  if (kind == "wall" || kind == "io" || kind == "alloc" || kind == "alloc-live")
+  if (kind == "io") {
+    out.count_name = "calls";
+    out.weight_name = "io";
+    out.has_weight_ns = true;
+    out.samples.reserve(capture.io_syscalls.size());
+    for (const auto& r : capture.io_syscalls)
+      out.samples.push_back({r.start_ns, r.pid, r.tid, r.stack, r.count, r.total_ns});
+    return out;
+  }
+  if (kind == "wall" || kind == "alloc" || kind == "alloc-live")
     return make_error(ErrorKind::not_available, "stack export of kind " + kind);
-  return make_error(ErrorKind::usage, "unknown stack kind '" + kind + "' (known: cpu, offcpu)");
+  return make_error(ErrorKind::usage, "unknown stack kind '" + kind + "' (known: cpu, offcpu, io)");
 }
 
 }  // namespace loadprof::report

@@ -186,6 +186,48 @@ void wall(std::ostream& out, const analyze::Analysis& a) {
   out << "\n";
 }
 
+// A latency in ms with enough digits for microsecond syscalls.
+std::string latency(double ms) {
+  char b[32];
+  std::snprintf(b, sizeof b, ms < 1 ? "%.4f" : "%.2f", ms);
+  return b;
+}
+
+// Syscalls by (name, fd kind) and block requests by (device, op) (io probe).
+void io(std::ostream& out, const analyze::Analysis& a) {
+  if (!a.io) return;
+  out << "## I/O\n\n"
+      << "Syscalls of the target timed from entry to exit; p50/p99 come from log2 latency histograms (each "
+         "bucket spans a factor of 2; interpolated inside it), max is exact. fd kind `poll` is the "
+         "poll/select/epoll family.\n\n";
+  if (a.io->syscalls.empty()) {
+    out << "No traced syscall was seen.\n\n";
+  } else {
+    out << "| syscall | fd kind | calls | bytes | errors | total ms | p50 ms | p99 ms | max ms |\n"
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const auto& s : a.io->syscalls) {
+      out << "| " << s.name << " | " << s.fd_kind << " | " << s.count << " | " << s.bytes << " | " << s.errors
+          << " | " << fixed2(s.total_ms) << " | " << latency(s.latency_ms.p50) << " | "
+          << latency(s.latency_ms.p99) << " | " << latency(s.latency_ms.max) << " |\n";
+    }
+    out << "\n";
+  }
+  out << "Block requests, issue to completion, of every process on the machine (a write is often issued "
+         "by a kernel flusher, not by the process that wrote):\n\n";
+  if (a.io->devices.empty()) {
+    out << "None.\n\n";
+    return;
+  }
+  out << "| device | op | requests | bytes | errors | total ms | p50 ms | p99 ms | max ms |\n"
+         "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& d : a.io->devices) {
+    out << "| " << code(d.device) << " | " << d.op << " | " << d.count << " | " << d.bytes << " | "
+        << d.errors << " | " << fixed2(d.total_ms) << " | " << latency(d.latency_ms.p50) << " | "
+        << latency(d.latency_ms.p99) << " | " << latency(d.latency_ms.max) << " |\n";
+  }
+  out << "\n";
+}
+
 void by_module(std::ostream& out, const analyze::Analysis& a) {
   if (a.by_module.empty()) return;
   out << "## CPU by module\n\n" << kModuleNote << "\n\n";
@@ -366,6 +408,7 @@ void write_markdown(std::ostream& out, const analyze::Analysis& a) {
   samples(out, a);
   by_task(out, a);
   wall(out, a);
+  io(out, a);
   by_module(out, a);
   stack_quality(out, a);
   lost(out, a);

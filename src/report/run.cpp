@@ -53,25 +53,32 @@ Result<void> write_file(const fs::path& path, F&& produce) {
 
 // The capture library folds the kinds whose records exist so far (cpu,
 // offcpu, wall); a kind of the contract it does not fold yet is not available yet.
-Result<std::vector<capture::FoldedLine>> folded_of(const capture::Capture& c, const std::string& kind) {
-  auto lines = capture::folded_stacks(c, kind);
+Result<std::vector<capture::FoldedLine>> folded_of(const capture::Capture& c, const std::string& kind,
+                                                   const std::string& weight = "time") {
+  auto lines = capture::folded_stacks(c, kind, weight);
   if (!lines.ok() && lines.error().kind == ErrorKind::usage && analyze::is_kind(kind)) {
     return make_error(ErrorKind::not_available, "folded stacks of kind " + kind);
   }
   return lines;
 }
 
-Result<void> write_folded_kind(std::ostream& out, const capture::Capture& c, const std::string& kind) {
-  LOADPROF_TRY(lines, folded_of(c, kind));
+Result<void> write_folded_kind(std::ostream& out, const capture::Capture& c, const std::string& kind,
+                               const std::string& weight) {
+  LOADPROF_TRY(lines, folded_of(c, kind, weight));
   capture::write_folded(out, lines);
   return {};
 }
 
-Result<void> write_svg_kind(std::ostream& out, const capture::Capture& c, const std::string& kind) {
-  LOADPROF_TRY(lines, folded_of(c, kind));
+Result<void> write_svg_kind(std::ostream& out, const capture::Capture& c, const std::string& kind,
+                            const std::string& weight) {
+  LOADPROF_TRY(lines, folded_of(c, kind, weight));
   FlamegraphOptions options;
   options.kind = kind;
   options.title = kind + " flame graph";
+  if (weight == "bytes") {
+    options.count_name = "bytes";
+    options.title += " (bytes)";
+  }
   return write_flamegraph_svg(out, lines, options);
 }
 
@@ -101,7 +108,7 @@ Result<void> write_html_report(std::ostream& out, const capture::Capture& c, con
 }
 
 Result<void> write_one(Format format, std::ostream& out, const capture::Capture& c,
-                       const analyze::Analysis& a, const std::string& kind) {
+                       const analyze::Analysis& a, const std::string& kind, const std::string& weight) {
   switch (format) {
     case Format::markdown:
       write_markdown(out, a);
@@ -110,9 +117,9 @@ Result<void> write_one(Format format, std::ostream& out, const capture::Capture&
       write_json(out, a);
       return {};
     case Format::folded:
-      return write_folded_kind(out, c, kind);
+      return write_folded_kind(out, c, kind, weight);
     case Format::svg:
-      return write_svg_kind(out, c, kind);
+      return write_svg_kind(out, c, kind, weight);
     case Format::html:
       return write_html_report(out, c, a, kind);
     case Format::pprof:
@@ -229,6 +236,13 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
   const bool stacks_format = config.format == Format::folded || config.format == Format::svg ||
                              config.format == Format::pprof || config.format == Format::speedscope;
   if (stacks_format && !config.kind) LOADPROF_CHECK(check_kind(kind, held));
+  if (config.weight != "time" && config.weight != "bytes")
+    return make_error(ErrorKind::usage, "--weight: expected time or bytes, got '" + config.weight + "'");
+  if (config.weight == "bytes" && kind != "io")
+    return make_error(ErrorKind::usage,
+                      "--weight bytes applies to --kind io only (" + kind + " is weighted by time)");
+  // Weighted by bytes only when asked for io; every other kind (and the files of other kinds) by time.
+  auto weight_of = [&](const std::string& k) { return k == "io" ? config.weight : std::string("time"); };
 
   // The figures that need function names (stack quality, by process, thread
   // and module) come from the capture as recorded; with --group-by module the
@@ -250,7 +264,8 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
   outcome.warnings = analysis.warnings;
 
   if (!config.output_dir) {
-    LOADPROF_CHECK(write_one(config.format.value_or(Format::markdown), out, capture, analysis, kind));
+    LOADPROF_CHECK(
+        write_one(config.format.value_or(Format::markdown), out, capture, analysis, kind, weight_of(kind)));
     return outcome;
   }
 
@@ -264,7 +279,7 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
     // Produce into memory first: a writer that is not available must not
     // leave an empty file behind.
     std::ostringstream text;
-    LOADPROF_CHECK(write_one(format, text, capture, analysis, k));
+    LOADPROF_CHECK(write_one(format, text, capture, analysis, k, weight_of(k)));
     LOADPROF_CHECK(write_file(path, [&](std::ostream& f) -> Result<void> {
       f << text.str();
       return {};

@@ -458,6 +458,8 @@ TEST(Analysis, KindsInCapture) {
   EXPECT_EQ(kinds_in_capture(c), (std::vector<std::string>{"cpu"}));
   c.metadata.probes = {"cpu", "offcpu"};
   EXPECT_EQ(kinds_in_capture(c), (std::vector<std::string>{"cpu", "offcpu", "wall"}));
+  c.metadata.probes = {"cpu", "io"};
+  EXPECT_EQ(kinds_in_capture(c), (std::vector<std::string>{"cpu", "io"}));
   EXPECT_TRUE(is_kind("alloc-live"));
   EXPECT_FALSE(is_kind("memory"));
   EXPECT_EQ(kinds_in_capture(capture::Capture{}), std::vector<std::string>{});

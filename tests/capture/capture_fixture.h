@@ -97,6 +97,61 @@ inline Capture make_reference_capture(size_t samples, uint32_t seed = 1) {
   c.offcpu = {{t0 + 10, t0 + 2'000'010, 100, 103, 2, 1, OffCpuReason::disk, 1},
               {t0 + 5, t0 + 6, 101, 101, kNoStack, kNoStack, OffCpuReason::runqueue, 17},
               {t0 + 100, t0 + 50, 102, 102, 0, kNoStack, OffCpuReason::other, 1}};
+  {
+    IoSyscallRecord merged;  // calls merged in BPF: a histogram over several buckets
+    merged.start_ns = t0 + 20;
+    merged.end_ns = t0 + 900'000'000;
+    merged.pid = 100;
+    merged.tid = 103;
+    merged.syscall = IoSyscall::write;
+    merged.fd_kind = FdKind::file;
+    merged.stack = 3;
+    merged.count = 200;
+    merged.bytes = 200 * 4096;
+    merged.total_ns = 1'234'567;
+    merged.max_ns = 90'000;
+    merged.latency_log2[10] = 150;
+    merged.latency_log2[12] = 49;
+    merged.latency_log2[16] = 1;
+    IoSyscallRecord slow;  // one slow call, no stack, an error
+    slow.start_ns = t0 + 7;
+    slow.end_ns = t0 + 50'000'007;
+    slow.pid = 101;
+    slow.tid = 101;
+    slow.syscall = IoSyscall::read;
+    slow.fd_kind = FdKind::pipe;
+    slow.count = 1;
+    slow.errors = 1;
+    slow.total_ns = slow.max_ns = 50'000'000;
+    slow.latency_log2[25] = 1;
+    IoSyscallRecord last = slow;  // the last bucket and a poll-family call
+    last.syscall = IoSyscall::epoll_pwait2;
+    last.fd_kind = FdKind::poll;
+    last.errors = 0;
+    last.latency_log2 = {};
+    last.latency_log2[kIoLatencyBuckets - 1] = 1;
+    c.io_syscalls = {merged, slow, last};
+    IoDeviceRecord disk;
+    disk.start_ns = t0 + 30;
+    disk.end_ns = t0 + 1'000'000'000;
+    disk.dev = 254u << 20;
+    disk.device = "vda";
+    disk.op = BlockOp::write;
+    disk.count = 12;
+    disk.bytes = 12 * 8192;
+    disk.total_ns = 6'000'000;
+    disk.max_ns = 900'000;
+    disk.latency_log2[18] = 11;
+    disk.latency_log2[19] = 1;
+    IoDeviceRecord flush = disk;
+    flush.op = BlockOp::flush;
+    flush.bytes = 0;
+    flush.count = 1;
+    flush.errors = 1;
+    flush.latency_log2 = {};
+    flush.latency_log2[20] = 1;
+    c.io_devices = {disk, flush};
+  }
   c.cpu_accounting = {{t0, 0, 900, 5, 50, 44}, {t0, 1, 10, 0, 980, 9}, {t0 + 1'000'000'000, 0, 999, 0, 0, 0}};
   c.requests = {{t0 + 1000, t0 + 1100, 50'000, t0 + 900'000, t0 + 1'000'000, 200, 0, 512, 1, 40000, 0, 1},
                 {t0 + 2000, t0 + 2000, 0, 0, 0, 0, 3, 0, 2, 40001, 1, 65535}};
@@ -159,6 +214,10 @@ inline Result<void> write_capture(const std::string& path, const Capture& c, siz
     for (size_t i = s0; i < s1; ++i) w.add_cpu_sample(c.cpu_samples[i]);
     auto [o0, o1] = part(b, c.offcpu.size());
     for (size_t i = o0; i < o1; ++i) w.add_offcpu(c.offcpu[i]);
+    auto [io0, io1] = part(b, c.io_syscalls.size());
+    for (size_t i = io0; i < io1; ++i) w.add_io_syscall(c.io_syscalls[i]);
+    auto [d0, d1] = part(b, c.io_devices.size());
+    for (size_t i = d0; i < d1; ++i) w.add_io_device(c.io_devices[i]);
     auto [a0, a1] = part(b, c.cpu_accounting.size());
     for (size_t i = a0; i < a1; ++i) w.add_cpu_accounting(c.cpu_accounting[i]);
     auto [r0, r1] = part(b, c.requests.size());

@@ -7,9 +7,9 @@
 #include <random>
 
 #include "capture/capture_fixture.h"
-#include "capture/same_records.h"
 #include "capture/chunk_walk.h"
 #include "capture/format.h"
+#include "capture/same_records.h"
 #include "loadprof/capture/reader.h"
 
 namespace loadprof::capture {
@@ -24,7 +24,6 @@ std::map<uint16_t, uint64_t> header_totals(const std::vector<ChunkInfo>& chunks,
   for (size_t i = 0; i < complete; ++i) totals[chunks[i].type] += chunks[i].record_count;
   return totals;
 }
-
 
 bool names_offset(const Error& e, uint64_t offset) {
   return e.message.find("at offset " + std::to_string(offset)) != std::string::npos;
@@ -81,6 +80,7 @@ class CaptureCorruption : public ::testing::Test {
     EXPECT_EQ(got->mappings.size(), totals[uint16_t(ChunkType::mappings)]);
     EXPECT_EQ(got->clock_sync.size(), totals[uint16_t(ChunkType::clock_sync)]);
     EXPECT_EQ(got->offcpu.size(), totals[uint16_t(ChunkType::offcpu)]);
+    EXPECT_EQ(got->io_syscalls.size() + got->io_devices.size(), totals[uint16_t(ChunkType::io_events)]);
     EXPECT_EQ(got->cpu_accounting.size(), totals[uint16_t(ChunkType::cpu_accounting)]);
     EXPECT_EQ(got->requests.size(), totals[uint16_t(ChunkType::requests)]);
     EXPECT_EQ(got->resources.size(), totals[uint16_t(ChunkType::resources)]);
@@ -185,7 +185,7 @@ TEST_F(CaptureCorruption, UnknownChunkTypesInTheMiddleAreSkipped) {
   size_t k = chunks_.size() / 2;
   std::string unknown;
   ASSERT_TRUE(append_chunk(unknown, 999, "future payload", 3, 5, 6, 1, nullptr).ok());
-  ASSERT_TRUE(append_chunk(unknown, uint16_t(ChunkType::io_events), "reserved", 1, 0, 0, 1, nullptr).ok());
+  ASSERT_TRUE(append_chunk(unknown, uint16_t(ChunkType::allocations), "reserved", 1, 0, 0, 1, nullptr).ok());
   // A known type with a flag this reader does not understand is skipped too.
   std::string flagged;
   ASSERT_TRUE(append_chunk(flagged, uint16_t(ChunkType::cpu_samples), "???", 1, 0, 0, 1, nullptr).ok());

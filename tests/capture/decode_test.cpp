@@ -59,6 +59,52 @@ TEST(CaptureDecode, SampleReferencingUndefinedStack) {
   EXPECT_TRUE(got->cpu_samples.empty()) << "a damaged chunk is applied all or nothing";
 }
 
+TEST(CaptureDecode, IoSyscallReferencingUndefinedStackIsDamageAndAppliesNothing) {
+  std::string bytes = base_capture();
+  IoSyscallRecord r;
+  r.start_ns = 5;
+  r.end_ns = 9;
+  r.count = 1;
+  r.stack = 0;  // no stack defined
+  IoDeviceRecord d;
+  d.device = "vda";
+  d.count = 1;
+  uint64_t at = bytes.size();
+  bytes += chunk_of(encode_io_events({r}, {d}));
+  expect_damage(bytes, at, "stack 0 before its definition");
+  auto got = read_capture_bytes(bytes);
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->io_syscalls.empty());
+  EXPECT_TRUE(got->io_devices.empty()) << "a damaged chunk is applied all or nothing";
+}
+
+TEST(CaptureDecode, IoEnumsOfALaterVersionReadAsOther) {
+  std::string bytes = base_capture();
+  IoSyscallRecord r;
+  r.count = 1;
+  r.syscall = IoSyscall(200);
+  r.fd_kind = FdKind(77);
+  IoDeviceRecord d;
+  d.op = BlockOp(99);
+  bytes += chunk_of(encode_io_events({r}, {d}));
+  auto got = read_capture_bytes(bytes);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->io_syscalls.size(), 1u);
+  EXPECT_EQ(got->io_syscalls[0].syscall, IoSyscall::other);
+  EXPECT_EQ(got->io_syscalls[0].fd_kind, FdKind::other);
+  ASSERT_EQ(got->io_devices.size(), 1u);
+  EXPECT_EQ(got->io_devices[0].op, BlockOp::other);
+}
+
+TEST(CaptureDecode, IoRecordCountMismatch) {
+  std::string bytes = base_capture();
+  EncodedChunk c = encode_io_events({IoSyscallRecord{}}, {IoDeviceRecord{}});
+  c.record_count = 1;  // 2 records inside
+  uint64_t at = bytes.size();
+  bytes += chunk_of(c);
+  expect_damage(bytes, at, "does not match the chunk header");
+}
+
 TEST(CaptureDecode, SymbolsForAnUndefinedStackOrFrame) {
   std::string bytes = base_capture();
   bytes += chunk_of(encode_frames(0, {Frame{}, Frame{}}));

@@ -92,10 +92,53 @@ TEST(Folded, LinesAreSortedAndCountsSumToSamples) {
 }
 
 TEST(Folded, UnknownKindIsUsageError) {
-  auto lines = folded_stacks(small_capture(), "io");
+  auto lines = folded_stacks(small_capture(), "alloc");
   ASSERT_FALSE(lines.ok());
   EXPECT_EQ(lines.error().kind, ErrorKind::usage);
-  EXPECT_NE(lines.error().message.find("io"), std::string::npos);
+  EXPECT_NE(lines.error().message.find("alloc"), std::string::npos);
+}
+
+// io: ns inside the calls (or bytes moved) under the calling stack, the
+// syscall and its fd kind as the leaf frame; records of one key merged.
+Capture io_capture() {
+  Capture c = small_capture();
+  IoSyscallRecord r;
+  r.pid = 10;
+  r.tid = 10;
+  r.stack = 0;
+  r.syscall = IoSyscall::fsync;
+  r.fd_kind = FdKind::file;
+  r.count = 3;
+  r.total_ns = 9000;
+  c.io_syscalls.push_back(r);
+  r.count = 1;
+  r.total_ns = 1000;
+  c.io_syscalls.push_back(r);  // merged with the first
+  r.syscall = IoSyscall::recvfrom;
+  r.fd_kind = FdKind::socket;
+  r.stack = kNoStack;
+  r.count = 2;
+  r.bytes = 128;
+  r.total_ns = 500;
+  c.io_syscalls.push_back(r);
+  return c;
+}
+
+TEST(Folded, IoWeightsAreNanosecondsInTheCallsUnderSyscallAndFdKind) {
+  EXPECT_EQ(folded_text(io_capture(), "io"),
+            "srv;[io:recvfrom:socket] 500\n"
+            "srv;main;work;hot;[io:fsync:file] 10000\n");
+}
+
+TEST(Folded, IoByBytesAndBytesOnlyForIo) {
+  auto lines = folded_stacks(io_capture(), "io", "bytes");
+  ASSERT_TRUE(lines.ok());
+  ASSERT_EQ(lines->size(), 1u) << "calls that moved no bytes weigh nothing";
+  EXPECT_EQ((*lines)[0].stack, "srv;[io:recvfrom:socket]");
+  EXPECT_EQ((*lines)[0].count, 128u);
+  auto cpu = folded_stacks(io_capture(), "cpu", "bytes");
+  ASSERT_FALSE(cpu.ok());
+  EXPECT_EQ(cpu.error().kind, ErrorKind::usage);
 }
 
 TEST(Folded, EmptyCaptureGivesNoLines) {

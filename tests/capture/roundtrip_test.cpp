@@ -42,6 +42,8 @@ TEST(CaptureRoundTrip, SingleBatchAndBytesWritten) {
   for (size_t i = 0; i < want.stacks.size(); ++i) EXPECT_EQ(w.add_stack(want.stacks[i]), StackId(i));
   for (const auto& s : want.cpu_samples) w.add_cpu_sample(s);
   for (const auto& o : want.offcpu) w.add_offcpu(o);
+  for (const auto& r : want.io_syscalls) w.add_io_syscall(r);
+  for (const auto& r : want.io_devices) w.add_io_device(r);
   for (const auto& a : want.cpu_accounting) w.add_cpu_accounting(a);
   for (const auto& r : want.requests) w.add_request(r);
   for (const auto& r : want.resources) w.add_resource(r);
@@ -53,8 +55,8 @@ TEST(CaptureRoundTrip, SingleBatchAndBytesWritten) {
   ASSERT_TRUE(got.ok()) << got.error().message;
   expect_same_records(*got, want);
   // metadata, clock sync, processes, threads, mappings, frames, stacks, samples,
-  // off-cpu, accounting, requests, resources, drops, end: 14 chunks, one per kind.
-  EXPECT_EQ(got->read_info.chunks_read, 14u);
+  // off-cpu, io events, accounting, requests, resources, drops, end: 15 chunks, one per kind.
+  EXPECT_EQ(got->read_info.chunks_read, 15u);
 }
 
 TEST(CaptureRoundTrip, WithoutEndChunkIsValid) {
@@ -209,6 +211,13 @@ TEST(CaptureWindow, KeepsOnlyEventsTouchingTheWindowAndSkipsWholeChunks) {
   size_t want_offcpu = 0;
   for (const auto& o : all.offcpu) want_offcpu += std::max(o.start_ns, o.end_ns) >= lo && o.start_ns <= hi;
   EXPECT_EQ(got->offcpu.size(), want_offcpu);
+  // I/O records overlapping the window, syscalls and devices alike (one chunk holds both).
+  size_t want_io = 0, want_devices = 0;
+  for (const auto& r : all.io_syscalls) want_io += std::max(r.start_ns, r.end_ns) >= lo && r.start_ns <= hi;
+  for (const auto& r : all.io_devices)
+    want_devices += std::max(r.start_ns, r.end_ns) >= lo && r.start_ns <= hi;
+  EXPECT_EQ(got->io_syscalls.size(), want_io);
+  EXPECT_EQ(got->io_devices.size(), want_devices);
 }
 
 TEST(CaptureWindow, AccountingSecondsOverlappingTheWindowAreKept) {
@@ -225,6 +234,8 @@ TEST(CaptureWindow, AccountingSecondsOverlappingTheWindowAreKept) {
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->cpu_accounting.empty());
   EXPECT_TRUE(none->cpu_samples.empty());
+  EXPECT_TRUE(none->io_syscalls.empty());
+  EXPECT_TRUE(none->io_devices.empty());
 }
 
 TEST(CaptureWindow, InvertedWindowIsUsageError) {

@@ -51,6 +51,10 @@ TEST(Cli, RecordValidatesValuesBeforeTouchingTheSystem) {
                   "/tmp/x.lpc", "--", "true"});
   EXPECT_EQ(min.exit_code, 2);
   EXPECT_NE(min.err.find("--offcpu-min"), std::string::npos) << min.err;
+  auto slow = run({loadprof_binary(), "record", "--probes", "cpu,io", "--io-slow", "0", "--output",
+                   "/tmp/x.lpc", "--", "true"});
+  EXPECT_EQ(slow.exit_code, 2);
+  EXPECT_NE(slow.err.find("--io-slow"), std::string::npos) << slow.err;
   EXPECT_EQ(run({loadprof_binary(), "record", "--pid", "abc", "--output", "/tmp/x.lpc"}).exit_code, 2);
   EXPECT_EQ(run({loadprof_binary(), "record", "--pid", "1", "--", "true"}).exit_code, 2)
       << "--pid and a command";
@@ -58,7 +62,7 @@ TEST(Cli, RecordValidatesValuesBeforeTouchingTheSystem) {
 
 TEST(Cli, FeaturesNotBuiltYetSaySoWithExit2) {
   for (std::vector<std::string> args :
-       {std::vector<std::string>{"record", "--probes", "cpu,io", "--output", "/tmp/x.lpc", "--", "true"},
+       {std::vector<std::string>{"record", "--probes", "cpu,alloc", "--output", "/tmp/x.lpc", "--", "true"},
         std::vector<std::string>{"record", "--unwind", "dwarf", "--output", "/tmp/x.lpc", "--", "true"},
         std::vector<std::string>{"demo"}}) {
     args.insert(args.begin(), loadprof_binary());

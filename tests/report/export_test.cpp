@@ -268,6 +268,35 @@ TEST_F(Export, PprofKinds) {
   EXPECT_EQ(count, 3u);
   EXPECT_EQ(ns, 4000u);
 
+  // io: each record's calls and the time inside them.
+  capture::IoSyscallRecord merged;
+  merged.pid = 100;
+  merged.tid = 101;
+  merged.syscall = capture::IoSyscall::write;
+  merged.fd_kind = capture::FdKind::file;
+  merged.stack = 0;
+  merged.count = 40;
+  merged.total_ns = 200'000;
+  capture::IoSyscallRecord slow = merged;
+  slow.count = 1;
+  slow.total_ns = 5'000'000;
+  c.io_syscalls = {merged, slow};
+  const Decoded io = decode_profile(encode_pprof_profile(c, "io").value());
+  auto io_types = fields_of(io.fields, 1);
+  ASSERT_EQ(io_types.size(), 2u);
+  auto io0 = decode_message(io_types[0].bytes);
+  auto io1 = decode_message(io_types[1].bytes);
+  EXPECT_EQ(io.str(varint_of(*io0, 1)) + "/" + io.str(varint_of(*io0, 2)), "calls/count");
+  EXPECT_EQ(io.str(varint_of(*io1, 1)) + "/" + io.str(varint_of(*io1, 2)), "io/nanoseconds");
+  uint64_t calls = 0, io_ns = 0;
+  for (const auto& s : fields_of(io.fields, 2)) {
+    auto values = decode_packed(fields_of(*decode_message(s.bytes), 2).at(0).bytes);
+    calls += (*values)[0];
+    io_ns += (*values)[1];
+  }
+  EXPECT_EQ(calls, 41u);
+  EXPECT_EQ(io_ns, 5'200'000u);
+
   // No frequency: samples only, no period.
   c.metadata.frequency_hz = 0;
   const Decoded counts = decode_profile(encode_pprof_profile(c, "cpu").value());

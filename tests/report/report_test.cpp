@@ -252,6 +252,78 @@ TEST_F(Schema, WallBreakdownIsValidAndAddsUp) {
               "| **total** | 1000.00 | 30.00 | 200.00 | 70.00 | 0.00 | 0.00 | 0.00 | 0.00 | 0.00 |");
 }
 
+// io: syscalls grouped by (name, fd kind) across records, percentiles from
+// the merged log2 histograms (interpolated in the bucket, capped at max),
+// devices by (device, op); the JSON validates and the Markdown shows both.
+TEST_F(Schema, IoSectionIsValidAndAddsUp) {
+  auto c = sample_capture();
+  c.metadata.probes = {"cpu", "io"};
+  capture::IoSyscallRecord a;
+  a.pid = 100;
+  a.tid = 100;
+  a.syscall = capture::IoSyscall::fsync;
+  a.fd_kind = capture::FdKind::file;
+  a.count = 99;
+  a.total_ns = 99 * 3000;
+  a.max_ns = 3500;
+  a.latency_log2[11] = 99;            // [2048, 4096) ns
+  capture::IoSyscallRecord slow = a;  // one slow call of the same key: merged into one row
+  slow.count = 1;
+  slow.total_ns = slow.max_ns = 50'000'000;
+  slow.latency_log2 = {};
+  slow.latency_log2[25] = 1;
+  capture::IoSyscallRecord pipe = a;
+  pipe.syscall = capture::IoSyscall::read;
+  pipe.fd_kind = capture::FdKind::pipe;
+  pipe.count = 4;
+  pipe.bytes = 4096;
+  pipe.total_ns = 4000;
+  pipe.max_ns = 1000;
+  pipe.latency_log2 = {};
+  pipe.latency_log2[9] = 4;  // [512, 1024) ns
+  c.io_syscalls = {a, slow, pipe};
+  capture::IoDeviceRecord d;
+  d.device = "vda";
+  d.op = capture::BlockOp::write;
+  d.count = 2;
+  d.bytes = 8192;
+  d.total_ns = 600'000;
+  d.max_ns = 400'000;
+  d.latency_log2[17] = 1;
+  d.latency_log2[18] = 1;
+  c.io_devices = {d};
+  const std::string text = json_text_of(c);
+  auto r = validate(text);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const ordered_json j = ordered_json::parse(text);
+  EXPECT_EQ(j["samples"]["io"], 104);
+  ASSERT_EQ(j["io"]["syscalls"].size(), 2u);
+  const auto& fsync = j["io"]["syscalls"][0];  // most time first
+  EXPECT_EQ(fsync["name"], "fsync");
+  EXPECT_EQ(fsync["fd_kind"], "file");
+  EXPECT_EQ(fsync["count"], 100);
+  EXPECT_DOUBLE_EQ(fsync["total_ms"].get<double>(), 50.297);
+  // p50: rank 50 of 99 in [2048, 4096): 2048 + 2048 * 50/99 = 3082.3 ns.
+  EXPECT_DOUBLE_EQ(fsync["latency_ms"]["p50"].get<double>(), 0.0031);
+  // p99: rank 99 is the last call of bucket 11: its upper edge, 4096 ns (the slow call is the 100th).
+  EXPECT_DOUBLE_EQ(fsync["latency_ms"]["p99"].get<double>(), 0.0041);
+  EXPECT_DOUBLE_EQ(fsync["latency_ms"]["max"].get<double>(), 50.0);
+  const auto& read = j["io"]["syscalls"][1];
+  EXPECT_EQ(read["fd_kind"], "pipe");
+  EXPECT_EQ(read["bytes"], 4096);
+  EXPECT_DOUBLE_EQ(read["latency_ms"]["max"].get<double>(), 0.001);
+  ASSERT_EQ(j["io"]["devices"].size(), 1u);
+  EXPECT_EQ(j["io"]["devices"][0]["device"], "vda");
+  EXPECT_EQ(j["io"]["devices"][0]["op"], "write");
+  EXPECT_EQ(j["io"]["devices"][0]["bytes"], 8192);
+  EXPECT_DOUBLE_EQ(j["io"]["devices"][0]["latency_ms"]["max"].get<double>(), 0.4);
+  // Without the io probe there is no io key.
+  EXPECT_FALSE(ordered_json::parse(json_text_of(sample_capture())).contains("io"));
+  const std::string md = markdown_of(c);
+  expect_line(md, "| fsync | file | 100 | 0 | 0 | 50.30 | 0.0031 | 0.0041 | 50.00 |");
+  expect_line(md, "| `vda` | write | 2 | 8192 | 0 | 0.60 | 0.2621 | 0.4000 | 0.4000 |");
+}
+
 TEST_F(Schema, TruncatedInterruptedNoAccountingIsValid) {
   auto c = sample_capture();
   c.end.reset();

@@ -15,6 +15,7 @@
 #include "loadprof/analyze/correlation.h"
 #include "loadprof/analyze/load_run.h"
 #include "loadprof/analyze/resources.h"
+#include "loadprof/analyze/io_summary.h"
 #include "loadprof/analyze/stack_quality.h"
 #include "loadprof/analyze/window_load.h"
 #include "loadprof/capture/model.h"
@@ -217,6 +218,7 @@ struct Analysis {
   std::vector<ProcessCpu> by_process;                  // by samples, descending
   std::vector<ThreadCpu> by_thread;                    // by samples, descending
   std::optional<WallSummary> wall;                     // present when the capture holds off-CPU data
+  std::optional<IoSummary> io;                         // present when the io probe ran
   std::vector<ModuleCpu> by_module;                    // by self samples, descending
   std::string group_by = "function";                   // how frames were grouped (group_by_module)
   capture::DropCounters lost;                          // probe -> reason -> count

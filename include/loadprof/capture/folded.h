@@ -20,8 +20,12 @@ struct FoldedLine {
 
 // kind: "cpu" (weight: samples), "offcpu" (ns off the CPU; the reason as a
 // leaf frame "[offcpu:lock]"), "wall" (ns: cpu samples x 1e9 / frequency,
-// plus the off-CPU ns as in "offcpu"). Lines merged and sorted by stack.
-[[nodiscard]] Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind);
+// plus the off-CPU ns as in "offcpu"), "io" (ns inside the syscalls, or with
+// weight "bytes" the bytes they moved; the syscall and fd kind as a leaf
+// frame "[io:fsync:file]"). weight: "time", or "bytes" for io only (usage
+// error otherwise). Lines merged and sorted by stack.
+[[nodiscard]] Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind,
+                                                            const std::string& weight = "time");
 void write_folded(std::ostream& out, const std::vector<FoldedLine>& lines);
 
 // The display name of a frame: function (+ "_[k]" for kernel frames).

@@ -4,6 +4,7 @@
 // carries its process id. See docs/CAPTURE_FORMAT.md for the on-disk layout.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -133,6 +134,61 @@ struct OffCpuInterval {
   uint32_t count = 1;  // >1 when short intervals were aggregated in BPF
 
   friend bool operator==(const OffCpuInterval&, const OffCpuInterval&) = default;
+};
+
+// io probe: the syscalls it times (stored by this index: append only).
+enum class IoSyscall : uint8_t {
+  read, write, pread64, pwrite64, readv, writev, preadv, pwritev, fsync, fdatasync,
+  sendto, sendmsg, recvfrom, recvmsg, accept, accept4, connect,
+  poll, ppoll, select, pselect6, epoll_wait, epoll_pwait, epoll_pwait2,
+  other                                      // a later version's syscall, read by this one
+};
+// What the call's fd was: poll = the poll family (waits on many fds).
+enum class FdKind : uint8_t { file, socket, pipe, other, poll };
+// Block request operation (REQ_OP_*).
+enum class BlockOp : uint8_t { read, write, flush, discard, other };
+// Log2 latency histogram: bucket b counts calls of [2^b, 2^(b+1)) ns (0 ns in
+// bucket 0, the last bucket everything from 2^39 ns on).
+inline constexpr size_t kIoLatencyBuckets = 40;
+using LatencyLog2 = std::array<uint64_t, kIoLatencyBuckets>;
+
+// Calls of one syscall on one fd kind from one stack of one process in
+// [start_ns, end_ns): merged in BPF (first entry to last exit, tid = the first
+// call's), or one slow call on its own (count 1, exact times).
+struct IoSyscallRecord {
+  uint64_t start_ns = 0;
+  uint64_t end_ns = 0;
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  IoSyscall syscall = IoSyscall::other;
+  FdKind fd_kind = FdKind::other;
+  StackId stack = kNoStack;                  // user stack at the call
+  uint64_t count = 0;
+  uint64_t bytes = 0;                        // positive return values of the read/write/send/recv family
+  uint64_t errors = 0;                       // calls that returned an error
+  uint64_t total_ns = 0;                     // summed latency (entry to exit)
+  uint64_t max_ns = 0;
+  LatencyLog2 latency_log2{};
+
+  friend bool operator==(const IoSyscallRecord&, const IoSyscallRecord&) = default;
+};
+
+// Block requests of one device and operation, issue to completion, for the
+// whole machine (not only the target's), in [start_ns, end_ns).
+struct IoDeviceRecord {
+  uint64_t start_ns = 0;
+  uint64_t end_ns = 0;
+  uint32_t dev = 0;                          // major << 20 | minor of the disk
+  std::string device;                        // DEVNAME from /sys/dev/block/MAJ:MIN/uevent, else "MAJ:MIN"
+  BlockOp op = BlockOp::other;
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  uint64_t errors = 0;
+  uint64_t total_ns = 0;
+  uint64_t max_ns = 0;
+  LatencyLog2 latency_log2{};
+
+  friend bool operator==(const IoDeviceRecord&, const IoDeviceRecord&) = default;
 };
 
 // Per CPU, per second: where the cpu-clock samples went, and what explains
@@ -269,6 +325,8 @@ struct Capture {
   std::vector<Stack> stacks;
   std::vector<CpuSample> cpu_samples;
   std::vector<OffCpuInterval> offcpu;
+  std::vector<IoSyscallRecord> io_syscalls;
+  std::vector<IoDeviceRecord> io_devices;
   std::vector<CpuAccounting> cpu_accounting;
   std::vector<RequestRecord> requests;
   std::optional<LoadRun> load;            // bench captures; the last load-run record wins

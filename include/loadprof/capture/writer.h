@@ -32,6 +32,8 @@ class CaptureWriter {
   virtual void replace_stack(StackId id, const Stack& stack) = 0;
   virtual void add_cpu_sample(const CpuSample& sample) = 0;
   virtual void add_offcpu(const OffCpuInterval& interval) = 0;
+  virtual void add_io_syscall(const IoSyscallRecord& calls) = 0;
+  virtual void add_io_device(const IoDeviceRecord& requests) = 0;
   virtual void add_cpu_accounting(const CpuAccounting& accounting) = 0;
   virtual void add_request(const RequestRecord& request) = 0;
   // The load run of a bench capture; written on the next flush, the last one wins on read.

@@ -58,6 +58,16 @@ struct OffCpuView {
   uint32_t count = 1;
 };
 
+// One io-probe syscall record: a slow call on its own (count 1) or the calls
+// of one (process, syscall, fd kind, user stack) merged in BPF over about a
+// second. record.stack is not set: the user stack (leaf first, valid only
+// during the callback) is in user_ips.
+struct IoSyscallView {
+  capture::IoSyscallRecord record;
+  std::span<const uint64_t> user_ips;
+  bool user_truncated = false;
+};
+
 // Receives everything the collector drains, in time order across all CPUs and
 // sources (ring buffer, sideband, /proc snapshots).
 class EventSink {
@@ -66,6 +76,10 @@ class EventSink {
   virtual void on_cpu_sample(const CpuSampleView& sample) = 0;
   // offcpu probe only; delivered at its end_ns in the time order.
   virtual void on_offcpu(const OffCpuView& /*interval*/) {}
+  // io probe only: syscalls (at their end_ns in the time order; merged ones
+  // about a second late) and block requests by device (whole machine).
+  virtual void on_io_syscall(const IoSyscallView& /*calls*/) {}
+  virtual void on_io_device(const capture::IoDeviceRecord& /*requests*/) {}
   // An executable mapping: from the sideband (mmap2), from the /proc snapshot
   // taken when a process was added (time_ns = time of the snapshot), copied
   // from the parent when a child forks (time_ns = fork time; no mmap2 says
@@ -107,6 +121,11 @@ struct CollectorOptions {
   // Off-CPU intervals shorter than this are aggregated in BPF per (thread,
   // stacks, runnable) and delivered about every second with a count.
   uint64_t offcpu_min_ns = 10'000;
+  // The io probe (raw sys_enter/sys_exit, block_rq_issue/complete) on the
+  // same target set. Calls at least io_slow_ns long are delivered one by one
+  // with their exact times; shorter ones merged per second.
+  bool io = false;
+  uint64_t io_slow_ns = 1'000'000;
 };
 
 class Collector {

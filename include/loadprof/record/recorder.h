@@ -42,6 +42,8 @@ struct RecordOptions {
   std::vector<std::string> probes{"cpu"};
   // offcpu probe: intervals shorter than this are counted, not recorded.
   uint64_t offcpu_min_ns = 10'000;
+  // io probe: syscalls this long or longer are recorded one by one.
+  uint64_t io_slow_ns = 1'000'000;
   std::string unwind = "auto";
   std::string output_path;
   std::string command_line;  // loadprof's argv, for the metadata

@@ -14,6 +14,7 @@ namespace loadprof::report {
 struct FlamegraphOptions {
   std::string kind = "cpu";  // picks the palette
   std::string title;
+  std::string count_name;  // what the counts are; empty: the kind's ("ns" for io, ...)
   // False: start at <svg>, to inline the graph in report.html.
   bool xml_prolog = true;
 };

@@ -32,6 +32,7 @@ struct ReportConfig {
   std::optional<std::string> output_dir;  // write files there instead of stdout
   std::optional<Format> format;           // none: Markdown on stdout, or every file with output_dir
   std::optional<std::string> kind;        // folded/svg/pprof/speedscope kind; default "cpu"
+  std::string weight = "time";            // folded/svg weight: "time", or "bytes" with kind io
   GroupBy group_by = GroupBy::function;   // module: every frame becomes its module
   analyze::AnalysisOptions analysis;
   capture::ReadOptions read_options;  // the bound on decoded memory (--max-memory)

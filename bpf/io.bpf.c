@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The io probe. Syscalls: on the raw sys_enter tracepoint, a traced syscall
+ * (syscall_table, filled by user space) of a target thread has its entry
+ * time, number and fd kind (task->files -> fdtable -> file -> inode mode)
+ * stored in the thread's task storage; on sys_exit the call's latency and byte count are merged
+ * into an aggregate per (tgid, syscall, fd kind, user stack) that user space
+ * drains every second, or, at or above slow_ns, sent to the ring buffer on
+ * its own (without waking the reader) with its user stack. Block layer:
+ * block_rq_issue -> block_rq_complete by request, merged per (device, op)
+ * the same way, for the whole machine (a request is issued by whoever
+ * flushes, often a kernel worker, not by the process that wrote).
+ * The target set is the cpu probe's map, shared by file descriptor.
+ */
+#include "common.bpf.h"
+#include "io.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u64 slow_ns = 1000000;
+/* Which aggregate maps BPF writes (0: agg0/dev0, 1: agg1/dev1); flipped by user space. */
+__u32 agg_generation = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps"); /* reused: the cpu probe's map */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LP_IO_SYSCALL_TABLE);
+	__type(key, __u32);
+	__type(value, __u32);
+} syscall_table SEC(".maps");
+
+struct inflight {
+	__u64 start_ns;
+	__u32 nr;	/* syscall number, checked again at exit */
+	__u32 info;	/* syscall_table value */
+	__u32 fd_kind;
+	__u32 active;	/* entered, exit not seen yet */
+};
+
+/* Per-thread storage: cheaper than a hash keyed by tid (no lookup, no
+ * update or delete per call), and freed with the thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct agg_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_IO_MAX_AGGREGATES);
+	__type(key, struct lp_io_agg_key);
+	__type(value, struct lp_io_agg);
+} agg0 SEC(".maps"), agg1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lp_io_agg);
+} agg_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_IO_MAX_REQUESTS);
+	__type(key, __u64);
+	__type(value, struct lp_io_request);
+} requests SEC(".maps");
+
+struct device_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_IO_MAX_DEVICE_AGGREGATES);
+	__type(key, struct lp_io_device_key);
+	__type(value, struct lp_io_device_agg);
+} dev0 SEC(".maps"), dev1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* resized by user space before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LP_IO_DROP_REASONS);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *count = bpf_map_lookup_elem(&drops, &reason);
+
+	if (count)
+		*count += 1;
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xFFFFFFFFULL) << 5;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xFFFF) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (__u32)(v >> 1);
+	return r;
+}
+
+static __always_inline __u32 latency_bucket(__u64 ns)
+{
+	__u32 b = log2_u64(ns);
+
+	return b < LP_IO_LATENCY_BUCKETS ? b : LP_IO_LATENCY_BUCKETS - 1;
+}
+
+static __always_inline __u64 hash_ips(const __u64 *ips, __s32 bytes)
+{
+	__u64 h = 14695981039346656037ULL;
+	__u32 n = bytes > 0 ? (__u32)bytes / 8 : 0;
+
+	for (__u32 i = 0; i < LP_MAX_STACK_DEPTH; i++) {
+		if (i >= n)
+			break;
+		h = (h ^ ips[i]) * 1099511628211ULL;
+	}
+	return h ^ n;
+}
+
+/* What the fd is, from its inode's mode (S_IFMT bits). */
+static __always_inline __u32 fd_kind_of(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	unsigned int max_fds;
+	__u32 mode;
+
+	if (!fdt || fd < 0)
+		return LP_FD_OTHER;
+	max_fds = BPF_CORE_READ(fdt, max_fds);
+	if (fd >= max_fds)
+		return LP_FD_OTHER;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) != 0 || !file)
+		return LP_FD_OTHER;
+	mode = BPF_CORE_READ(file, f_inode, i_mode) & 0170000;
+	if (mode == 0140000)
+		return LP_FD_SOCKET;
+	if (mode == 0010000)
+		return LP_FD_PIPE;
+	if (mode == 0100000 || mode == 0060000)
+		return LP_FD_FILE;
+	return LP_FD_OTHER;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+	struct inflight *in;
+	__u32 nr = (__u32)id, tgid, *info;
+
+	if (id < 0 || id >= LP_IO_SYSCALL_TABLE)
+		return 0;
+	info = bpf_map_lookup_elem(&syscall_table, &nr);
+	if (!info || !(*info & 0xff))
+		return 0;
+	tgid = current_tgid();
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!in) {
+		count_drop(LP_IO_DROP_INFLIGHT_MAP_FULL);
+		return 0;
+	}
+	in->nr = nr;
+	in->info = *info;
+	if (in->info & LP_IO_F_POLL)
+		in->fd_kind = LP_FD_POLL;
+	else if (in->info & LP_IO_F_SOCKET)
+		in->fd_kind = LP_FD_SOCKET;
+	else if (in->info & LP_IO_F_FD)
+		in->fd_kind = fd_kind_of((long)(int)BPF_CORE_READ(regs, di));
+	else
+		in->fd_kind = LP_FD_OTHER;
+	in->active = 1;
+	in->start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline void add_call(struct lp_io_agg *v, __u64 bytes, __u64 error, __u64 latency_ns,
+				     __u32 bucket, __u64 now_ns)
+{
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->bytes, bytes);
+	__sync_fetch_and_add(&v->errors, error);
+	__sync_fetch_and_add(&v->total_ns, latency_ns);
+	if (bucket < LP_IO_LATENCY_BUCKETS)
+		__sync_fetch_and_add(&v->latency_log2[bucket], 1);
+	if (latency_ns > v->max_ns)
+		v->max_ns = latency_ns; /* racy across CPUs: at worst a smaller max of the same second */
+	v->last_ns = now_ns;
+}
+
+static __always_inline void send_slow(void *ctx, struct inflight *in, __u64 now_ns, long ret)
+{
+	struct lp_io_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!e) {
+		count_drop(LP_IO_DROP_RINGBUF_FULL);
+		return;
+	}
+	e->type = LP_EVENT_IO;
+	e->cpu = bpf_get_smp_processor_id();
+	e->start_ns = in->start_ns;
+	e->end_ns = now_ns;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->syscall = (in->info & 0xff) - 1;
+	e->fd_kind = in->fd_kind;
+	e->ret = ret;
+	e->pad = 0;
+	e->user_stack_bytes = bpf_get_stack(ctx, e->user_ips, sizeof(e->user_ips), BPF_F_USER_STACK);
+	if (e->user_stack_bytes < 0)
+		count_drop(LP_IO_DROP_USER_STACK);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void aggregate(void *ctx, struct inflight *in, __u64 now_ns, long ret)
+{
+	struct lp_io_agg_key key = {};
+	struct lp_io_agg *v, *fresh;
+	__u64 latency_ns = now_ns - in->start_ns;
+	__u64 bytes = (in->info & LP_IO_F_BYTES) && ret > 0 ? (__u64)ret : 0;
+	__u64 error = ret < 0;
+	__u32 bucket = latency_bucket(latency_ns), zero = 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	void *map = agg_generation & 1 ? (void *)&agg1 : (void *)&agg0;
+
+	fresh = bpf_map_lookup_elem(&agg_scratch, &zero);
+	if (!fresh)
+		return;
+	fresh->user_stack_bytes =
+		bpf_get_stack(ctx, fresh->user_ips, sizeof(fresh->user_ips), BPF_F_USER_STACK);
+	if (fresh->user_stack_bytes < 0)
+		count_drop(LP_IO_DROP_USER_STACK);
+	key.pid = id >> 32;
+	key.syscall = (in->info & 0xff) - 1;
+	key.fd_kind = in->fd_kind;
+	key.user_hash = hash_ips(fresh->user_ips, fresh->user_stack_bytes);
+	v = bpf_map_lookup_elem(map, &key);
+	if (v) {
+		add_call(v, bytes, error, latency_ns, bucket, now_ns);
+		return;
+	}
+	fresh->count = 1;
+	fresh->bytes = bytes;
+	fresh->errors = error;
+	fresh->total_ns = latency_ns;
+	fresh->max_ns = latency_ns;
+	fresh->first_ns = in->start_ns;
+	fresh->last_ns = now_ns;
+	for (__u32 i = 0; i < LP_IO_LATENCY_BUCKETS; i++)
+		fresh->latency_log2[i] = 0;
+	if (bucket < LP_IO_LATENCY_BUCKETS)
+		fresh->latency_log2[bucket] = 1;
+	fresh->tid = (__u32)id;
+	if (bpf_map_update_elem(map, &key, fresh, BPF_NOEXIST) == 0)
+		return;
+	/* Inserted meanwhile on another CPU, or the map is full. */
+	v = bpf_map_lookup_elem(map, &key);
+	if (v)
+		add_call(v, bytes, error, latency_ns, bucket, now_ns);
+	else
+		count_drop(LP_IO_DROP_AGGREGATE_MAP_FULL);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct inflight *found = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	struct inflight in;
+	__u64 now_ns;
+
+	if (!found || !found->active)
+		return 0;
+	in = *found;
+	found->active = 0;
+	/* An entry left by a call whose exit was never seen: not this call's. */
+	if ((__u32)BPF_CORE_READ(regs, orig_ax) != in.nr)
+		return 0;
+	now_ns = bpf_ktime_get_ns();
+	if (now_ns - in.start_ns >= slow_ns)
+		send_slow(ctx, &in, now_ns, ret);
+	else
+		aggregate(ctx, &in, now_ns, ret);
+	return 0;
+}
+
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(on_rq_issue, struct request *rq)
+{
+	struct lp_io_request r = {};
+	struct gendisk *disk = BPF_CORE_READ(rq, q, disk);
+	__u64 key = (__u64)rq;
+	__u32 op = BPF_CORE_READ(rq, cmd_flags) & 0xff;
+
+	if (disk)
+		r.dev = ((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor);
+	r.op = op <= LP_BLOCK_DISCARD ? op : LP_BLOCK_OTHER;
+	r.issue_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&requests, &key, &r, BPF_ANY) != 0)
+		count_drop(LP_IO_DROP_REQUEST_MAP_FULL);
+	return 0;
+}
+
+static __always_inline void add_request(struct lp_io_device_agg *v, __u64 bytes, __u64 error,
+					__u64 latency_ns, __u32 bucket, __u64 now_ns)
+{
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->bytes, bytes);
+	__sync_fetch_and_add(&v->errors, error);
+	__sync_fetch_and_add(&v->total_ns, latency_ns);
+	if (bucket < LP_IO_LATENCY_BUCKETS)
+		__sync_fetch_and_add(&v->latency_log2[bucket], 1);
+	if (latency_ns > v->max_ns)
+		v->max_ns = latency_ns;
+	v->last_ns = now_ns;
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(on_rq_complete, struct request *rq, blk_status_t error, unsigned int nr_bytes)
+{
+	__u64 key = (__u64)rq, now_ns, latency_ns;
+	struct lp_io_request *r = bpf_map_lookup_elem(&requests, &key);
+	struct lp_io_device_key dk = {};
+	struct lp_io_device_agg *v, fresh = {};
+	void *map = agg_generation & 1 ? (void *)&dev1 : (void *)&dev0;
+	__u32 bucket;
+
+	if (!r)
+		return 0; /* issued before the probe ran */
+	now_ns = bpf_ktime_get_ns();
+	latency_ns = now_ns - r->issue_ns;
+	bucket = latency_bucket(latency_ns);
+	dk.dev = r->dev;
+	dk.op = r->op;
+	fresh.first_ns = r->issue_ns;
+	bpf_map_delete_elem(&requests, &key);
+	v = bpf_map_lookup_elem(map, &dk);
+	if (v) {
+		add_request(v, nr_bytes, error != 0, latency_ns, bucket, now_ns);
+		return 0;
+	}
+	fresh.count = 1;
+	fresh.bytes = nr_bytes;
+	fresh.errors = error != 0;
+	fresh.total_ns = latency_ns;
+	fresh.max_ns = latency_ns;
+	fresh.last_ns = now_ns;
+	if (bucket < LP_IO_LATENCY_BUCKETS)
+		fresh.latency_log2[bucket] = 1;
+	if (bpf_map_update_elem(map, &dk, &fresh, BPF_NOEXIST) == 0)
+		return 0;
+	v = bpf_map_lookup_elem(map, &dk);
+	if (v)
+		add_request(v, nr_bytes, error != 0, latency_ns, bucket, now_ns);
+	else
+		count_drop(LP_IO_DROP_DEVICE_MAP_FULL);
+	return 0;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ABI between bpf/io.bpf.c and src/collect: the slow-call record, the
+ * per-second aggregates of syscalls and block requests, the syscall table's
+ * value layout, fd kinds, map sizes and drop counter indices. Plain C with
+ * fixed-size types so both the BPF program and C++ user space include it.
+ */
+#ifndef LOADPROF_IO_H
+#define LOADPROF_IO_H
+
+#include "cpu.h"
+
+/* Distinct (tgid, syscall, fd kind, user stack) keys per flush. */
+#define LP_IO_MAX_AGGREGATES 2048
+/* Block requests issued and not completed yet. */
+#define LP_IO_MAX_REQUESTS 8192
+/* Distinct (device, op) keys per flush. */
+#define LP_IO_MAX_DEVICE_AGGREGATES 256
+/* Syscall numbers the table covers (x86-64 numbers are below 512). */
+#define LP_IO_SYSCALL_TABLE 512
+/* Latency histogram: bucket b counts calls of [2^b, 2^(b+1)) ns (0 ns in
+ * bucket 0; the last bucket takes everything longer). */
+#define LP_IO_LATENCY_BUCKETS 40
+
+/* Record type in the ring buffer, beside cpu.h's and offcpu.h's. */
+#define LP_EVENT_IO 5
+
+/* syscall_table value: bits 0-7 the syscall's index in user space's list
+ * plus 1 (0: not traced), bits 8-15 LP_IO_F_* flags. */
+#define LP_IO_F_FD 0x100	/* first argument is an fd: its kind is resolved */
+#define LP_IO_F_BYTES 0x200	/* a positive return value is a byte count */
+#define LP_IO_F_SOCKET 0x400	/* the fd is a socket by definition (accept, connect) */
+#define LP_IO_F_POLL 0x800	/* poll family: fd kind LP_FD_POLL */
+
+enum lp_fd_kind {
+	LP_FD_FILE = 0,		/* regular file or block device */
+	LP_FD_SOCKET = 1,
+	LP_FD_PIPE = 2,		/* pipe or FIFO */
+	LP_FD_OTHER = 3,	/* character device, eventfd, anon inode, bad fd ... */
+	LP_FD_POLL = 4,		/* poll/select/epoll: waits on many fds */
+};
+
+/* Block request operations (REQ_OP_* & 0xff: 0 read, 1 write, 2 flush, 3 discard). */
+enum lp_block_op {
+	LP_BLOCK_READ = 0,
+	LP_BLOCK_WRITE = 1,
+	LP_BLOCK_FLUSH = 2,
+	LP_BLOCK_DISCARD = 3,
+	LP_BLOCK_OTHER = 4,
+};
+
+/* Drop reasons, indices into the per-CPU `drops` array. */
+enum lp_io_drop_reason {
+	LP_IO_DROP_RINGBUF_FULL = 0,		/* slow-call reserve failed */
+	LP_IO_DROP_USER_STACK = 1,		/* bpf_get_stack(user) failed */
+	LP_IO_DROP_INFLIGHT_MAP_FULL = 2,	/* syscall entry not stored (task storage) */
+	LP_IO_DROP_AGGREGATE_MAP_FULL = 3,	/* a call found no aggregate slot */
+	LP_IO_DROP_REQUEST_MAP_FULL = 4,	/* block request issue not stored */
+	LP_IO_DROP_DEVICE_MAP_FULL = 5,		/* a block request found no aggregate slot */
+	LP_IO_DROP_REASONS = 6,
+};
+
+/* One syscall at or above slow_ns, sent on its own with its user stack. */
+struct lp_io_event {
+	__u32 type;		/* LP_EVENT_IO */
+	__u32 cpu;
+	__u64 start_ns;		/* CLOCK_MONOTONIC: entry */
+	__u64 end_ns;		/* exit */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 syscall;		/* index in user space's list */
+	__u32 fd_kind;		/* enum lp_fd_kind */
+	__s64 ret;		/* return value */
+	__s32 user_stack_bytes;	/* bytes written, or -errno */
+	__u32 pad;
+	__u64 user_ips[LP_MAX_STACK_DEPTH];
+};
+
+/* Calls below slow_ns with the same key, merged. Two maps take turns
+ * (agg_generation): user space drains the one BPF stopped writing at the
+ * previous flush. */
+struct lp_io_agg_key {
+	__u32 pid;
+	__u16 syscall;
+	__u16 fd_kind;
+	__u64 user_hash;
+};
+
+struct lp_io_agg {
+	__u64 count;
+	__u64 bytes;
+	__u64 errors;		/* negative return values */
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 first_ns;		/* entry of the first call */
+	__u64 last_ns;		/* exit of the latest call */
+	__u64 latency_log2[LP_IO_LATENCY_BUCKETS];
+	__u32 tid;		/* the first call's thread */
+	__s32 user_stack_bytes;
+	__u64 user_ips[LP_MAX_STACK_DEPTH];
+};
+
+struct lp_io_request {
+	__u64 issue_ns;
+	__u32 dev;		/* major << 20 | minor, the whole disk's */
+	__u32 op;		/* enum lp_block_op */
+};
+
+struct lp_io_device_key {
+	__u32 dev;
+	__u32 op;
+};
+
+struct lp_io_device_agg {
+	__u64 count;
+	__u64 bytes;
+	__u64 errors;		/* completed with an error status */
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 first_ns;		/* issue of the first request */
+	__u64 last_ns;		/* completion of the latest */
+	__u64 latency_log2[LP_IO_LATENCY_BUCKETS];
+};
+
+#endif /* LOADPROF_IO_H */

@@ -1,0 +1,162 @@
+// Loader of the io probe (bpf/io.bpf.c).
+#include "io_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <bit>
+#include <cerrno>
+#include <string>
+
+#include "io.skel.h"
+#include "loadprof/capture/model.h"
+#include "privilege.h"
+
+namespace loadprof::collect {
+namespace {
+
+Error libbpf_error(const std::string& what, int err) {
+  if (err < 0) err = -err;
+  if (err == EPERM || err == EACCES) return permission_error(what, err);
+  return errno_error(ErrorKind::internal, what, err);
+}
+
+struct TracedSyscall {
+  capture::IoSyscall id;
+  uint32_t nr;  // x86-64
+  uint32_t flags;
+};
+
+// The syscalls the probe times, by their x86-64 numbers.
+constexpr uint32_t kFdBytes = LP_IO_F_FD | LP_IO_F_BYTES;
+constexpr TracedSyscall kTraced[] = {
+    {capture::IoSyscall::read, 0, kFdBytes},
+    {capture::IoSyscall::write, 1, kFdBytes},
+    {capture::IoSyscall::pread64, 17, kFdBytes},
+    {capture::IoSyscall::pwrite64, 18, kFdBytes},
+    {capture::IoSyscall::readv, 19, kFdBytes},
+    {capture::IoSyscall::writev, 20, kFdBytes},
+    {capture::IoSyscall::preadv, 295, kFdBytes},
+    {capture::IoSyscall::pwritev, 296, kFdBytes},
+    {capture::IoSyscall::fsync, 74, LP_IO_F_FD},
+    {capture::IoSyscall::fdatasync, 75, LP_IO_F_FD},
+    {capture::IoSyscall::sendto, 44, kFdBytes},
+    {capture::IoSyscall::sendmsg, 46, kFdBytes},
+    {capture::IoSyscall::recvfrom, 45, kFdBytes},
+    {capture::IoSyscall::recvmsg, 47, kFdBytes},
+    {capture::IoSyscall::accept, 43, LP_IO_F_SOCKET},
+    {capture::IoSyscall::accept4, 288, LP_IO_F_SOCKET},
+    {capture::IoSyscall::connect, 42, LP_IO_F_SOCKET},
+    {capture::IoSyscall::poll, 7, LP_IO_F_POLL},
+    {capture::IoSyscall::ppoll, 271, LP_IO_F_POLL},
+    {capture::IoSyscall::select, 23, LP_IO_F_POLL},
+    {capture::IoSyscall::pselect6, 270, LP_IO_F_POLL},
+    {capture::IoSyscall::epoll_wait, 232, LP_IO_F_POLL},
+    {capture::IoSyscall::epoll_pwait, 281, LP_IO_F_POLL},
+    {capture::IoSyscall::epoll_pwait2, 441, LP_IO_F_POLL},
+};
+
+}  // namespace
+
+Result<std::unique_ptr<IoProbe>> IoProbe::open(const IoProbeOptions& options, RecordFn on_record) {
+  std::unique_ptr<IoProbe> probe(new IoProbe());
+  probe->on_record_ = std::move(on_record);
+  int possible = libbpf_num_possible_cpus();
+  if (possible <= 0) return libbpf_error("libbpf_num_possible_cpus", possible);
+  probe->possible_cpus_ = possible;
+
+  struct io* skel = io::open();
+  if (!skel) return libbpf_error("open BPF object io", errno);
+  probe->skel_ = skel;
+  skel->rodata->slow_ns = options.slow_ns;
+  // 4 MiB: ~3,900 slow calls (1,080 bytes each) between the reader's drains.
+  const uint64_t bytes = options.ringbuf_bytes
+                             ? std::bit_ceil(std::max<uint64_t>(options.ringbuf_bytes, 4096))
+                             : uint64_t{4} << 20;
+  bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(bytes));
+  if (options.targets_map_fd >= 0) {
+    int err = bpf_map__reuse_fd(skel->maps.targets, options.targets_map_fd);
+    if (err) return libbpf_error("share the target map with the io probe", err);
+  }
+  if (int err = io::load(skel); err != 0) return libbpf_error("load BPF program io", err);
+  for (const TracedSyscall& t : kTraced) {
+    const uint32_t value = (static_cast<uint32_t>(t.id) + 1) | t.flags;
+    int err = bpf_map__update_elem(skel->maps.syscall_table, &t.nr, sizeof t.nr, &value, sizeof value, 0);
+    if (err) return libbpf_error("fill the io probe's syscall table", err);
+  }
+  for (bpf_program* prog : {skel->progs.on_sys_enter, skel->progs.on_sys_exit, skel->progs.on_rq_issue,
+                            skel->progs.on_rq_complete}) {
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) return libbpf_error(std::string("attach ") + bpf_program__name(prog), errno);
+    probe->links_.push_back(link);
+  }
+  probe->ringbuf_ =
+      ring_buffer__new(bpf_map__fd(skel->maps.events), &IoProbe::on_ringbuf_record, probe.get(), nullptr);
+  if (!probe->ringbuf_) return libbpf_error("ring_buffer__new (io)", errno);
+  return probe;
+}
+
+IoProbe::~IoProbe() {
+  stop();
+  if (ringbuf_) ring_buffer__free(ringbuf_);
+  if (skel_) io::destroy(skel_);
+}
+
+int IoProbe::on_ringbuf_record(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<IoProbe*>(ctx);
+  self->on_record_(std::span<const uint8_t>(static_cast<const uint8_t*>(data), size));
+  return 0;
+}
+
+Result<void> IoProbe::consume() {
+  int n = ring_buffer__consume(ringbuf_);
+  if (n < 0 && n != -EINTR) return libbpf_error("ring_buffer__consume (io)", n);
+  return {};
+}
+
+namespace {
+
+template <class Key, class Value, class Fn>
+void drain_map(bpf_map* map, const Fn& fn) {
+  Key key{};
+  Value value{};
+  // Always the first key: each one is deleted as it is read.
+  while (bpf_map__get_next_key(map, nullptr, &key, sizeof key) == 0) {
+    if (bpf_map__lookup_and_delete_elem(map, &key, sizeof key, &value, sizeof value, 0) != 0) break;
+    fn(key, value);
+  }
+}
+
+}  // namespace
+
+void IoProbe::flush_aggregates(const SyscallAggFn& on_syscalls, const DeviceAggFn& on_device, bool all) {
+  const uint32_t writing = skel_->bss->agg_generation & 1;
+  // The idle maps were switched away from a flush ago: no program still writes them.
+  drain_map<lp_io_agg_key, lp_io_agg>(writing ? skel_->maps.agg0 : skel_->maps.agg1, on_syscalls);
+  drain_map<lp_io_device_key, lp_io_device_agg>(writing ? skel_->maps.dev0 : skel_->maps.dev1, on_device);
+  if (all) {
+    drain_map<lp_io_agg_key, lp_io_agg>(writing ? skel_->maps.agg1 : skel_->maps.agg0, on_syscalls);
+    drain_map<lp_io_device_key, lp_io_device_agg>(writing ? skel_->maps.dev1 : skel_->maps.dev0, on_device);
+  }
+  skel_->bss->agg_generation = writing ^ 1;
+}
+
+void IoProbe::stop() {
+  for (bpf_link* link : links_) bpf_link__destroy(link);
+  links_.clear();
+}
+
+std::array<uint64_t, LP_IO_DROP_REASONS> IoProbe::drops() const {
+  std::array<uint64_t, LP_IO_DROP_REASONS> out{};
+  std::vector<uint64_t> values(static_cast<size_t>(possible_cpus_));
+  for (uint32_t reason = 0; reason < LP_IO_DROP_REASONS; ++reason) {
+    if (bpf_map__lookup_elem(skel_->maps.drops, &reason, sizeof reason, values.data(),
+                             values.size() * sizeof(uint64_t), 0) != 0) {
+      continue;
+    }
+    for (uint64_t v : values) out[reason] += v;
+  }
+  return out;
+}
+
+}  // namespace loadprof::collect

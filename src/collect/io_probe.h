@@ -1,0 +1,63 @@
+// Loader of bpf/io.bpf.c: opens the skeleton with the cpu probe's target map
+// (one target set), fills the syscall table (x86-64 numbers of the syscalls
+// in capture::IoSyscall), attaches sys_enter/sys_exit and block_rq_issue/
+// block_rq_complete (tp_btf), drains the per-second aggregates and exposes
+// the drop counters.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "io.h"
+#include "loadprof/util/result.h"
+
+struct io;
+struct ring_buffer;
+struct bpf_link;
+
+namespace loadprof::collect {
+
+struct IoProbeOptions {
+  int targets_map_fd = -1;       // the cpu probe's target map
+  uint64_t slow_ns = 1'000'000;  // calls this long or longer are sent on their own, with their stack
+  uint64_t ringbuf_bytes = 0;    // 0: a default
+};
+
+class IoProbe {
+ public:
+  using RecordFn = std::function<void(std::span<const uint8_t>)>;
+  using SyscallAggFn = std::function<void(const lp_io_agg_key&, const lp_io_agg&)>;
+  using DeviceAggFn = std::function<void(const lp_io_device_key&, const lp_io_device_agg&)>;
+
+  static Result<std::unique_ptr<IoProbe>> open(const IoProbeOptions& options, RecordFn on_record);
+  ~IoProbe();
+  IoProbe(const IoProbe&) = delete;
+  IoProbe& operator=(const IoProbe&) = delete;
+
+  // Hands every available slow-call record to on_record.
+  [[nodiscard]] Result<void> consume();
+  // Hands over (and removes) the aggregates of the maps BPF stopped writing
+  // at the previous call, then switches BPF to the maps just emptied; all:
+  // both generations (after stop(), when no program runs any more).
+  void flush_aggregates(const SyscallAggFn& on_syscalls, const DeviceAggFn& on_device, bool all);
+  // Detaches the tracepoints.
+  void stop();
+  // Sums over CPUs, indexed by lp_io_drop_reason.
+  std::array<uint64_t, LP_IO_DROP_REASONS> drops() const;
+
+ private:
+  IoProbe() = default;
+  static int on_ringbuf_record(void* ctx, void* data, size_t size);
+
+  RecordFn on_record_;
+  int possible_cpus_ = 1;
+  struct io* skel_ = nullptr;
+  ring_buffer* ringbuf_ = nullptr;
+  std::vector<bpf_link*> links_;
+};
+
+}  // namespace loadprof::collect
