@@ -241,41 +241,41 @@ json resources_json(const std::vector<analyze::ResourceSecond>& rows) {
                    {"machine_mem_available_bytes", r.machine_mem_available_bytes}});
   }
   return out;
-  // Latencies of microsecond syscalls: 4 decimals of a ms (0.1 us).
-  double round_ms(double v) { return std::round(v * 1e4) / 1e4; }
+}
 
-  json latency_json(const analyze::LatencyMs& l) {
-    return {{"p50", round_ms(l.p50)}, {"p99", round_ms(l.p99)}, {"max", round_ms(l.max)}};
+// Latencies of microsecond syscalls: 4 decimals of a ms (0.1 us).
+double round_ms(double v) { return std::round(v * 1e4) / 1e4; }
+
+json latency_json(const analyze::LatencyMs& l) {
+  return {{"p50", round_ms(l.p50)}, {"p99", round_ms(l.p99)}, {"max", round_ms(l.max)}};
+}
+
+json io_json(const analyze::IoSummary& io) {
+  json syscalls = json::array();
+  for (const auto& s : io.syscalls) {
+    syscalls.push_back({{"name", s.name},
+                        {"fd_kind", s.fd_kind},
+                        {"count", s.count},
+                        {"bytes", s.bytes},
+                        {"errors", s.errors},
+                        {"total_ms", round_ms(s.total_ms)},
+                        {"latency_ms", latency_json(s.latency_ms)}});
   }
-
-  json io_json(const analyze::IoSummary& io) {
-    json syscalls = json::array();
-    for (const auto& s : io.syscalls) {
-      syscalls.push_back({{"name", s.name},
-                          {"fd_kind", s.fd_kind},
-                          {"count", s.count},
-                          {"bytes", s.bytes},
-                          {"errors", s.errors},
-                          {"total_ms", round_ms(s.total_ms)},
-                          {"latency_ms", latency_json(s.latency_ms)}});
-    }
-    json devices = json::array();
-    for (const auto& d : io.devices) {
-      devices.push_back({{"device", d.device},
-                         {"op", d.op},
-                         {"count", d.count},
-                         {"bytes", d.bytes},
-                         {"errors", d.errors},
-                         {"total_ms", round_ms(d.total_ms)},
-                         {"latency_ms", latency_json(d.latency_ms)}});
-    }
-    return {{"latency_histograms", "log2"},
-            {"devices_scope", "machine"},
-            {"syscalls", std::move(syscalls)},
-            {"devices", std::move(devices)}};
+  json devices = json::array();
+  for (const auto& d : io.devices) {
+    devices.push_back({{"device", d.device},
+                       {"op", d.op},
+                       {"count", d.count},
+                       {"bytes", d.bytes},
+                       {"errors", d.errors},
+                       {"total_ms", round_ms(d.total_ms)},
+                       {"latency_ms", latency_json(d.latency_ms)}});
   }
-
-}  // namespace
+  return {{"latency_histograms", "log2"},
+          {"devices_scope", "machine"},
+          {"syscalls", std::move(syscalls)},
+          {"devices", std::move(devices)}};
+}
 
 // A bench capture: the load run's keys (those `load --json` writes) join the
 // report's, so report.json on a bench capture has everything load's JSON has.
@@ -356,6 +356,8 @@ void apply_window_load(json& out, const analyze::WindowLoad& w, const analyze::L
       "series are the window's (from the request log); slo, late starts, schedule lag, status codes and "
       "load.* are the whole run's");
 }
+
+}  // namespace
 
 json to_json(const analyze::Analysis& a) {
   json processes = json::array();
