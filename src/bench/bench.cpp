@@ -91,19 +91,12 @@ Result<BenchResult> run_bench(BenchOptions options, const LoadFn& run_load, cons
     std::lock_guard<std::mutex> lock(run_mutex);
     if (load_run) writer.set_load_run(*load_run);
   };
-  // The targets' CPU from the samples: one sample per 1/frequency of a CPU.
-  uint64_t last_samples = 0;
-  double last_elapsed = 0;
+  // The targets' CPU: the recorder's last /proc reading (all their threads' CPU time).
   auto user_progress = ro.progress;
   ro.progress = [&, user_progress](const record::RecordProgress& p) {
     if (user_progress) user_progress(p);
-    if (target_cpu && p.phase == record::RecordProgress::Phase::recording && p.elapsed_s > last_elapsed) {
-      double pct = 100.0 * static_cast<double>(p.samples - last_samples) /
-                   (static_cast<double>(ro.frequency_hz) * (p.elapsed_s - last_elapsed));
-      if (last_elapsed > 0 || p.elapsed_s > 0.5) target_cpu(pct);
-    }
-    last_samples = p.samples;
-    last_elapsed = p.elapsed_s;
+    if (target_cpu && p.phase == record::RecordProgress::Phase::recording && p.target_cpu_pct)
+      target_cpu(*p.target_cpu_pct);
   };
 
   // The recorder hears Ctrl-C only once the load has stopped and handed over

@@ -43,7 +43,7 @@ struct BenchResult {
 
 // stop: Ctrl-C (ends both; the capture is marked interrupted).
 // target_cpu: called about once a second with the targets' CPU use in % of
-// one CPU (from the samples), for a progress line; may be null.
+// one CPU (the recorder's /proc reading), for a progress line; may be null.
 [[nodiscard]] Result<BenchResult> run_bench(BenchOptions options, const LoadFn& run_load,
                                             const std::atomic<bool>& stop,
                                             const std::function<void(double)>& target_cpu = nullptr);
