@@ -360,15 +360,20 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
   rank_kind("cpu", cpu, out.windows, static_cast<double>(options.min_window_samples), table, out.stacks);
   rank_kind("offcpu", offcpu, out.windows, 0.0, table, out.stacks);
   const bool by_growth = out.slow_windows > 0 && out.fast_windows > 0;
-  std::stable_sort(out.stacks.begin(), out.stacks.end(),
-                   [&](const CorrelatedFunction& a, const CorrelatedFunction& b) {
-                     if (by_growth && a.growth_pct_points != b.growth_pct_points)
-                       return a.growth_pct_points > b.growth_pct_points;
-                     const double ra = a.rank_correlation.value_or(-2), rb = b.rank_correlation.value_or(-2);
-                     if (ra != rb) return ra > rb;
-                     if (a.kind != b.kind) return a.kind < b.kind;
-                     return a.frame < b.frame;
-                   });
+  std::stable_sort(
+      out.stacks.begin(), out.stacks.end(), [&](const CorrelatedFunction& a, const CorrelatedFunction& b) {
+        if (by_growth && a.growth_pct_points != b.growth_pct_points)
+          return a.growth_pct_points > b.growth_pct_points;
+        if (!by_growth) {
+          const bool big_a = std::max(a.fast_share_pct, a.slow_share_pct) >= options.min_ranked_share_pct;
+          const bool big_b = std::max(b.fast_share_pct, b.slow_share_pct) >= options.min_ranked_share_pct;
+          if (big_a != big_b) return big_a;
+        }
+        const double ra = a.rank_correlation.value_or(-2), rb = b.rank_correlation.value_or(-2);
+        if (ra != rb) return ra > rb;
+        if (a.kind != b.kind) return a.kind < b.kind;
+        return a.frame < b.frame;
+      });
   if (by_growth) narrowest_first(out.stacks, &CorrelatedFunction::slow_share_pct, table);
   if (out.stacks.size() > options.top_functions) out.stacks.resize(options.top_functions);
 

@@ -84,7 +84,7 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
   if (!by_growth) {
     out << "<p>No slow-against-fast comparison: "
         << (c.slow_windows == 0 ? "no window was slow" : "no window was fast")
-        << ". Functions ranked by rank correlation with the window p99.</p>\n";
+        << ". Functions ranked by rank correlation with the window p99, those with at least 5 % of their kind first.</p>\n";
   }
   if (!c.stacks.empty()) {
     out << "<table class=\"correlation\">\n<tr><th>#</th><th>function</th><th>kind</th>"

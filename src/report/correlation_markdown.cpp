@@ -93,7 +93,7 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
   if (!by_growth) {
     out << "No slow-against-fast comparison: "
         << (c.slow_windows == 0 ? "no window was slow" : "no window was fast")
-        << ". Functions ranked by rank correlation with the window p99.\n\n";
+        << ". Functions ranked by rank correlation with the window p99, those with at least 5 % of their kind first.\n\n";
   }
   if (!c.stacks.empty() && by_growth) {
     out << "| # | function | kind | fast % | slow % | growth (points) | rank corr. p99 | rank corr. load "

@@ -30,6 +30,10 @@ struct CorrelationOptions {
   // samples inside requests.
   uint64_t min_thread_samples = 3;
   size_t top_functions = 20;
+  // Without slow windows (ranked by rank correlation alone), functions with a
+  // smaller share of their kind come after the others: the rank correlation
+  // of a 1 % share over a few windows is noise (a handful of samples).
+  double min_ranked_share_pct = 5.0;
 };
 
 // One second (or one stage) of the run: the requests that ended in it.
