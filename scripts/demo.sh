@@ -17,7 +17,7 @@ echo
 echo "Report and flame graph in out/example/: $(ls out/example | tr "\n" " ")"
 echo
 mkdir -p out/bench
-build/src/cli/loadprof bench http://127.0.0.1:18080/ --rate 200 --duration 5s --probes cpu,offcpu \
+build/src/cli/loadprof bench http://127.0.0.1:18080/ --rate 200 --duration 5s --probes cpu,offcpu --frequency 999 \
   --output out/bench/bench.lpc -- build/tests/programs/cpu_server --port 18080 --slow-every 10 --slow-ms 10
 build/src/cli/loadprof report out/bench/bench.lpc --output-dir out/bench
 echo
