@@ -11,8 +11,10 @@
 //    they are not independent draws), B resamples, the percentile of the
 //    change taken at alpha/(2m) and 1 - alpha/(2m), m = the percentiles
 //    compared (Bonferroni); significant when the interval excludes 0;
-//  - regression: significant and change_pct > threshold; improvement:
-//    significant and -change_pct > threshold;
+//  - regression: the whole interval above +threshold (grew by more than the
+//    threshold with 95 % confidence); improvement: the whole interval below
+//    -threshold; the interval is within-run, so between-run noise is not in
+//    it (docs/DIFF.md gives the measured false-alarm rate);
 //  - throughput: requests per second of the measured span; significant by
 //    Welch's t-test on the per-second counts (a drop is a regression when it
 //    is beyond the threshold).

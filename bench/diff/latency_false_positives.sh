@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# False alarms and power of `loadprof diff` on the latency of real bench
+# captures (not a test: too long). tests/programs/cpu_server is benched
+# 2*PAIRS times as the same build (?work=WORK) and SLOW times with twice the
+# work per request; independent same-build pairs (1,2), (3,4), ... are diffed
+# with the stack comparison left to its own benchmark (--kind cpu still runs;
+# this counts latency and throughput verdicts): a latency or throughput
+# regression there is a false alarm. Every slow capture is diffed against a
+# different same-build one: a latency regression there is a detection.
+#
+#   bench/diff/latency_false_positives.sh [PAIRS=10] [SECS=10] [SLOW=3]
+#   env: RATE (100 req/s), WORK (20000 hash rounds), LOADPROF, SERVER, PORT (18096), KEEP=1 keeps the captures
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source bench/lib.sh
+PAIRS=${1:-10}
+SECS=${2:-10}
+SLOW=${3:-3}
+RATE=${RATE:-100}
+WORK=${WORK:-20000}
+PORT=${PORT:-18096}
+LOADPROF=${LOADPROF:-build/src/cli/loadprof}
+SERVER=${SERVER:-build/tests/programs/cpu_server}
+need python3 python3
+need_built "$LOADPROF" loadprof
+need_built "$SERVER" test_programs
+need_done
+[ "$(id -u)" = 0 ] || { echo "run as root (bench records: CAP_BPF/CAP_PERFMON)" >&2; exit 1; }
+dir=$(mktemp -d /tmp/loadprof-latency-fp.XXXXXX)
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$dir"' EXIT
+echo "loadprof diff latency false alarms: $PAIRS same-build pairs, $SLOW slow captures, ${SECS}s at $RATE req/s" \
+  "(cpu_server ?work=$WORK; slow: $((2 * WORK))); load $(loadavg)"
+
+bench() {  # bench NAME WORK
+  "$LOADPROF" bench "http://127.0.0.1:$PORT/?work=$2" --rate "$RATE" --duration "$SECS" --output "$dir/$1.lpc" \
+    -- "$SERVER" --port "$PORT" > "$dir/$1.out" 2> "$dir/$1.err" || { cat "$dir/$1.err" >&2; exit 1; }
+}
+verdicts() {  # verdicts BASE NEW -> "latency_verdict throughput_verdict worst_p99_change"
+  "$LOADPROF" diff "$dir/$1.lpc" "$dir/$2.lpc" --json - 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+lat = [x for x in d["latency_ms"] if x["stage"] is None]
+v = "regression" if any(x["verdict"] == "regression" for x in lat) else (
+    "improvement" if any(x["verdict"] == "improvement" for x in lat) else "no_change")
+p99 = [x for x in lat if x["metric"] == "p99"][0]
+print(v, d["throughput_rps"]["verdict"], "%+.1f%%" % p99["change_pct"])'
+}
+
+alarms=0
+for i in $(seq 1 "$PAIRS"); do
+  bench "a$i" "$WORK"
+  bench "b$i" "$WORK"
+  read -r lat thr p99 < <(verdicts "a$i" "b$i")
+  [ "$lat" = regression ] || [ "$thr" = regression ] && alarms=$((alarms + 1))
+  echo "pair $i: latency $lat, throughput $thr, p99 $p99"
+done
+detected=0
+for i in $(seq 1 "$SLOW"); do
+  bench "s$i" "$((2 * WORK))"
+  read -r lat thr p99 < <(verdicts "a$i" "s$i")
+  [ "$lat" = regression ] && detected=$((detected + 1))
+  echo "slow $i: latency $lat, throughput $thr, p99 $p99"
+done
+echo "same-build pairs with a latency or throughput regression: $alarms / $PAIRS; 2x work detected: $detected / $SLOW;" \
+  "load $(loadavg)"
