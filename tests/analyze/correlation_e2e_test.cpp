@@ -423,7 +423,9 @@ TEST(CorrelationE2E, BenchWithOffCpuNamesTheLockWaitOfTheSlowestRequests) {
   ASSERT_FALSE(sr["functions"].empty());
   EXPECT_EQ(sr["functions"][0]["frame"], "[offcpu:lock]") << sr.dump();
   EXPECT_EQ(sr["functions"][0]["kind"], "offcpu");
-  EXPECT_GE(sr["functions"][0]["slow_share_pct"].get<double>(), 70.0);
+  // The lock's part of the slowest requests' off-CPU time varied 49-99.5 % over 5 quiet runs (17:10-17:20,
+  // 2026-11-29): the claim is that it leads, far above the median requests' (<= 10 %), not its size.
+  EXPECT_GE(sr["functions"][0]["slow_share_pct"].get<double>(), 40.0);
   EXPECT_LE(sr["functions"][0]["median_share_pct"].get<double>(), 10.0);
   // The lock waits the server measured happened inside requests of threads
   // serving one connection: most of it is attributed.
