@@ -9,8 +9,6 @@ namespace loadprof::analyze {
 
 namespace {
 
-constexpr uint16_t kWarmupStage = 0xFFFF;
-
 // "http://host:port/a/b?x=1" -> "/a/b".
 std::string path_of(const std::string& url) {
   size_t scheme = url.find("://");
@@ -158,7 +156,7 @@ Result<LoadLog> load_log(const capture::Capture& c, const std::string& path) {
       log.step_names.push_back(s.contains("name") && s["name"].is_string() ? s["name"].get<std::string>()
                                                                            : std::string());
   for (const auto& q : c.requests) {
-    if (q.stage == kWarmupStage) {
+    if (q.stage == capture::kWarmupStage) {
       ++log.warmup_requests;
       continue;
     }
@@ -166,7 +164,7 @@ Result<LoadLog> load_log(const capture::Capture& c, const std::string& path) {
     r.end_ns = q.end_ns;
     r.latency_ns = q.end_ns > q.intended_start_ns ? q.end_ns - q.intended_start_ns : 0;
     r.error = q.error_class != 0;
-    r.censored = q.error_class == 2;  // load::ErrorClass::timeout
+    r.censored = q.error_class == capture::kRequestErrorTimeout;
     r.stage = q.stage;
     r.step = q.step;
     log.requests.push_back(r);

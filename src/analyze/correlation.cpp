@@ -18,8 +18,6 @@ namespace loadprof::analyze {
 namespace {
 
 constexpr double kNsPerMs = 1e6;
-// The load driver's stage number of a warmup request (load/request_log.h).
-constexpr uint16_t kWarmupStage = 0xFFFF;
 constexpr double kNsPerS = 1e9;
 
 double pct(double part, double whole) { return whole <= 0 ? 0.0 : 100.0 * part / whole; }
@@ -272,7 +270,7 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
   uint64_t end_ns = std::max(capture_end_ns(c), start_ns + 1);
   for (size_t i = 0; i < c.requests.size(); ++i) {
     const auto& r = c.requests[i];
-    if (r.stage == kWarmupStage) {
+    if (r.stage == capture::kWarmupStage) {
       ++out.warmup_requests;
       continue;
     }

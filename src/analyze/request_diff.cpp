@@ -13,7 +13,6 @@
 namespace loadprof::analyze {
 namespace {
 
-constexpr uint16_t kWarmupStage = 0xFFFF;
 constexpr double kQuantiles[] = {0.50, 0.90, 0.95, 0.99};
 constexpr const char* kNames[] = {"p50", "p90", "p95", "p99"};
 constexpr size_t kQuantileCount = 4;
@@ -31,7 +30,7 @@ Seconds seconds_of(const capture::Capture& c, std::optional<uint16_t> stage) {
   Seconds s;
   uint64_t first = UINT64_MAX, last = 0;
   for (const auto& r : c.requests)
-    if (r.stage != kWarmupStage && (!stage || r.stage == *stage)) {
+    if (r.stage != capture::kWarmupStage && (!stage || r.stage == *stage)) {
       first = std::min(first, r.end_ns);
       last = std::max(last, r.end_ns);
     }
@@ -40,7 +39,7 @@ Seconds seconds_of(const capture::Capture& c, std::optional<uint16_t> stage) {
   size_t n_seconds = static_cast<size_t>((last - first) / 1'000'000'000) + 1;
   s.counts.assign(n_seconds, 0);
   for (const auto& r : c.requests) {
-    if (r.stage == kWarmupStage || (stage && r.stage != *stage)) continue;
+    if (r.stage == capture::kWarmupStage || (stage && r.stage != *stage)) continue;
     uint64_t latency = r.end_ns > r.intended_start_ns ? r.end_ns - r.intended_start_ns : 0;
     uint64_t sec = (r.end_ns - first) / 1'000'000'000;
     by_second[sec].record(latency);

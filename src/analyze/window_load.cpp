@@ -2,25 +2,33 @@
 #include "loadprof/analyze/window_load.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace loadprof::analyze {
 namespace {
 
-// The driver's mark for a request of the warmup (load/driver.cpp).
-constexpr uint16_t kWarmupStage = 0xFFFF;
+// capture::RequestRecord::error_class values, in load::ErrorClass's order.
+constexpr const char* kErrorClassNames[] = {"none", "connect", "timeout", "reset",
+                                            "read", "4xx",     "5xx",     "expect"};
 
 struct Acc {
   uint64_t requests = 0;
   uint64_t errors = 0;
+  uint64_t errors_by_class[std::size(kErrorClassNames) + 1] =
+      {};  // the last: a class this reader does not know
   stats::Histogram latency;
   stats::Histogram service;
 
   void add(const capture::RequestRecord& r) {
     ++requests;
-    errors += r.error_class != 0;
     latency.record(r.end_ns > r.intended_start_ns ? r.end_ns - r.intended_start_ns : 0);
+    // Sent once connected (a connect error never was): from then to the end, as the driver counts it.
     const uint64_t sent = r.actual_start_ns + r.connect_ns;
-    if (r.end_ns > sent) service.record(r.end_ns - sent);
+    if (r.error_class != capture::kRequestErrorConnect && r.end_ns >= sent) service.record(r.end_ns - sent);
+    if (r.error_class != capture::kRequestErrorNone) {
+      ++errors;
+      ++errors_by_class[std::min<size_t>(r.error_class, std::size(kErrorClassNames))];
+    }
   }
 
   LoadFigures figures(uint64_t origin_ns, uint64_t from_ns, uint64_t to_ns) const {
@@ -31,6 +39,10 @@ struct Acc {
     f.errors = errors;
     f.error_rate_pct = requests ? 100.0 * static_cast<double>(errors) / static_cast<double>(requests) : 0;
     f.throughput_rps = f.duration_s > 0 ? static_cast<double>(requests) / f.duration_s : 0;
+    for (size_t i = 1; i < std::size(kErrorClassNames); ++i)
+      f.errors_by_class[kErrorClassNames[i]] = errors_by_class[i];
+    if (errors_by_class[std::size(kErrorClassNames)])
+      f.errors_by_class["other"] = errors_by_class[std::size(kErrorClassNames)];
     f.latency = stats::percentiles_of(latency);
     f.service_time = stats::percentiles_of(service);
     return f;
@@ -39,6 +51,20 @@ struct Acc {
 
 }  // namespace
 
+LoadFigures log_figures(const capture::Capture& c) {
+  Acc all;
+  uint64_t first = UINT64_MAX, last = 0;
+  for (const auto& r : c.requests) {
+    if (r.stage == capture::kWarmupStage) continue;
+    all.add(r);
+    first = std::min(first, r.intended_start_ns);
+    last = std::max(last, r.end_ns);
+  }
+  if (all.requests == 0) return all.figures(0, 0, 0);
+  const uint64_t origin = c.load ? c.load->measured_start_ns : first;
+  return all.figures(origin, first, last);
+}
+
 std::optional<WindowLoad> window_load(const capture::Capture& c, const capture::PlacedWindow& w) {
   if (!c.load) return std::nullopt;
   const capture::LoadRun& run = c.load.value();
@@ -46,7 +72,7 @@ std::optional<WindowLoad> window_load(const capture::Capture& c, const capture::
   Acc total;
   std::vector<Acc> stages(run.stages.size());
   for (const auto& r : c.requests) {
-    if (r.stage == kWarmupStage) continue;
+    if (r.stage == capture::kWarmupStage) continue;
     total.add(r);
     if (r.stage < stages.size()) stages[r.stage].add(r);
   }

@@ -325,10 +325,10 @@ void put_figures(json& o, const analyze::LoadFigures& f) {
 
 // report --window on a bench capture: the load keys counted again from the
 // request log in the window; the stages and seconds outside it left out.
-void apply_window_load(json& out, const analyze::WindowLoad& w, const analyze::LoadView& load) {
+void apply_window_load(json& out, const analyze::WindowLoad& w) {
   put_figures(out, w.total);
   json by_class = json::object();  // the capture's requests are the window's already
-  for (const auto& [name, n] : load.from_log.errors_by_class) by_class[name] = n;
+  for (const auto& [name, n] : w.total.errors_by_class) by_class[name] = n;
   out["errors_by_class"] = std::move(by_class);
   if (out.contains("stages") && out["stages"].is_array()) {
     json kept = json::array();
@@ -394,7 +394,7 @@ json to_json(const analyze::Analysis& a) {
   if (a.load) merge_load(out, *a.load);
   // SPEC: present when the capture holds resource readings.
   if (!a.resources.empty()) out["resources"] = resources_json(a.resources);
-  if (a.load && a.window_load) apply_window_load(out, *a.window_load, *a.load);
+  if (a.load && a.window_load) apply_window_load(out, *a.window_load);
   if (a.window) {  // report --window: the part of the capture every figure is of
     out["window"] = {{"start_s", round2(a.window->start_s)},
                      {"end_s", round2(a.window->end_s)},

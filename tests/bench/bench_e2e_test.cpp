@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "loadprof/analyze/load_run.h"
+#include "loadprof/analyze/window_load.h"
 #include "loadprof/capture/reader.h"
 #include "support/privilege.h"
 #include "support/run.h"
@@ -83,7 +83,7 @@ TEST_F(BenchE2e, LaunchedServerEveryRequestInTheCaptureAndStageCpuFollowsTheLoad
                                                  : f.latency.max_ms;
     EXPECT_NEAR(got, want, want * 0.01 + 0.002) << p;
   }
-  EXPECT_NEAR(f.service.p50_ms, j["service_time_ms"]["p50"].get<double>(),
+  EXPECT_NEAR(f.service_time.p50_ms, j["service_time_ms"]["p50"].get<double>(),
               j["service_time_ms"]["p50"].get<double>() * 0.01 + 0.002);
 }
 

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "loadprof/analyze/correlation.h"
+#include "loadprof/analyze/io_summary.h"
 #include "loadprof/analyze/load_run.h"
 #include "loadprof/analyze/resources.h"
-#include "loadprof/analyze/io_summary.h"
 #include "loadprof/analyze/stack_quality.h"
 #include "loadprof/analyze/window_load.h"
 #include "loadprof/capture/model.h"

@@ -5,13 +5,11 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "loadprof/capture/model.h"
-#include "loadprof/stats/histogram.h"
 
 namespace loadprof::analyze {
 
@@ -26,23 +24,6 @@ struct StageUsage {
   std::optional<double> loadprof_cpu_pct;
 };
 
-// The load's figures from the request log alone: what a report restricted to
-// a time window shows (the recorded summary covers the whole run).
-// Measured requests only (the warmup's left out); latency from the intended
-// send, failed requests at the time they failed; service time from the
-// actual send for requests that got a response.
-struct LogFigures {
-  uint64_t requests = 0;
-  uint64_t errors = 0;
-  double error_rate_pct = 0;
-  double span_s = 0;  // first intended start to last end
-  double throughput_rps = 0;
-  std::map<std::string, uint64_t> errors_by_class;  // "connect", "timeout", ... as load names them
-  stats::Percentiles latency;
-  stats::Percentiles service;
-};
-LogFigures log_figures(const capture::Capture& capture);
-
 struct LoadView {
   std::string summary_json;  // `load --json`'s document
   std::string table;         // `load`'s final table
@@ -50,7 +31,6 @@ struct LoadView {
   uint64_t requests_in_capture = 0;  // request-log records read (the warmup's included)
   uint64_t log_records = 0;          // the driver's count of what it logged
   uint64_t log_dropped = 0;          // lost between the driver and the capture
-  LogFigures from_log;               // the same figures from the request log the capture holds
 };
 
 // Absent when the capture holds no load run (record, import).

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "loadprof/capture/model.h"
@@ -22,10 +24,15 @@ struct LoadFigures {
   uint64_t requests = 0;
   uint64_t errors = 0;
   double error_rate_pct = 0;
-  double throughput_rps = 0;  // requests per second of duration_s
+  double throughput_rps = 0;                        // requests per second of duration_s
+  std::map<std::string, uint64_t> errors_by_class;  // "connect", "timeout", ... as load names them
   stats::Percentiles latency;
-  stats::Percentiles service_time;
+  stats::Percentiles service_time;  // requests that were sent (a connect error never was)
 };
+
+// The load's figures from the whole request log the capture holds (the
+// warmup's left out); duration_s from the first intended send to the last end.
+LoadFigures log_figures(const capture::Capture& capture);
 
 struct WindowLoad {
   LoadFigures total;

@@ -138,10 +138,31 @@ struct OffCpuInterval {
 
 // io probe: the syscalls it times (stored by this index: append only).
 enum class IoSyscall : uint8_t {
-  read, write, pread64, pwrite64, readv, writev, preadv, pwritev, fsync, fdatasync,
-  sendto, sendmsg, recvfrom, recvmsg, accept, accept4, connect,
-  poll, ppoll, select, pselect6, epoll_wait, epoll_pwait, epoll_pwait2,
-  other                                      // a later version's syscall, read by this one
+  read,
+  write,
+  pread64,
+  pwrite64,
+  readv,
+  writev,
+  preadv,
+  pwritev,
+  fsync,
+  fdatasync,
+  sendto,
+  sendmsg,
+  recvfrom,
+  recvmsg,
+  accept,
+  accept4,
+  connect,
+  poll,
+  ppoll,
+  select,
+  pselect6,
+  epoll_wait,
+  epoll_pwait,
+  epoll_pwait2,
+  other  // a later version's syscall, read by this one
 };
 // What the call's fd was: poll = the poll family (waits on many fds).
 enum class FdKind : uint8_t { file, socket, pipe, other, poll };
@@ -162,11 +183,11 @@ struct IoSyscallRecord {
   uint32_t tid = 0;
   IoSyscall syscall = IoSyscall::other;
   FdKind fd_kind = FdKind::other;
-  StackId stack = kNoStack;                  // user stack at the call
+  StackId stack = kNoStack;  // user stack at the call
   uint64_t count = 0;
-  uint64_t bytes = 0;                        // positive return values of the read/write/send/recv family
-  uint64_t errors = 0;                       // calls that returned an error
-  uint64_t total_ns = 0;                     // summed latency (entry to exit)
+  uint64_t bytes = 0;     // positive return values of the read/write/send/recv family
+  uint64_t errors = 0;    // calls that returned an error
+  uint64_t total_ns = 0;  // summed latency (entry to exit)
   uint64_t max_ns = 0;
   LatencyLog2 latency_log2{};
 
@@ -178,8 +199,8 @@ struct IoSyscallRecord {
 struct IoDeviceRecord {
   uint64_t start_ns = 0;
   uint64_t end_ns = 0;
-  uint32_t dev = 0;                          // major << 20 | minor of the disk
-  std::string device;                        // DEVNAME from /sys/dev/block/MAJ:MIN/uevent, else "MAJ:MIN"
+  uint32_t dev = 0;    // major << 20 | minor of the disk
+  std::string device;  // DEVNAME from /sys/dev/block/MAJ:MIN/uevent, else "MAJ:MIN"
   BlockOp op = BlockOp::other;
   uint64_t count = 0;
   uint64_t bytes = 0;
@@ -229,6 +250,13 @@ struct RequestRecord {
 
   friend bool operator==(const RequestRecord&, const RequestRecord&) = default;
 };
+
+// RequestRecord::stage of a request of the load's warmup (the driver's mark).
+inline constexpr uint16_t kWarmupStage = 0xFFFF;
+// RequestRecord::error_class values the analysis reads (load::ErrorClass's order).
+inline constexpr uint8_t kRequestErrorNone = 0;
+inline constexpr uint8_t kRequestErrorConnect = 1;
+inline constexpr uint8_t kRequestErrorTimeout = 2;
 
 // A load run recorded next to the profile (`bench`): the driver's results as
 // `load --json` writes them (their keys join report.json's), its final table,
