@@ -221,10 +221,13 @@ class Worker {
       now = now_ns();
       if (!stopping_) {
         bool interrupted = cfg_.stop && cfg_.stop->load(std::memory_order_relaxed);
+        // What fell due before the end leaves first, even when this thread woke
+        // late (a busy machine): it is measured late from its intended time, not
+        // censored as never sent — only a request without a free connection is.
+        if (!interrupted) dispatch(now);
         if (interrupted || now >= end_ || (request_limit_ && issued_ >= request_limit_))
           begin_stop(now, interrupted);
       }
-      if (!stopping_) dispatch(now);
       if (now >= next_scan) {
         scan(now);
         next_scan = now + kScanIntervalNs;
@@ -363,11 +366,13 @@ class Worker {
     ++st.censored;
   }
 
+  // Starts what fell due by `now` and before the schedule's end.
   void dispatch(int64_t now) {
+    const int64_t due_by = std::min(now, end_ - 1);
     // Closed model: connections whose think time is over. Open model: journeys
     // continuing after their think time; their latency counts from the time the
     // next step was due, so a late step is corrected like a late arrival.
-    while (!waiting_.empty() && waiting_.front().ready <= now) {
+    while (!waiting_.empty() && waiting_.front().ready <= due_by) {
       if (request_limit_ && issued_ >= request_limit_) return;
       Waiting w = pop_waiting();
       Conn& c = conns_[w.conn];
@@ -377,7 +382,7 @@ class Worker {
       now = now_ns();
     }
     if (cfg_.closed) return;
-    while (free_top_ > 0 && cursor_.peek() >= 0 && t0_ + cursor_.peek() <= now) {
+    while (free_top_ > 0 && cursor_.peek() >= 0 && t0_ + cursor_.peek() <= due_by) {
       if (request_limit_ && issued_ >= request_limit_) return;
       int64_t intended = t0_ + cursor_.peek();
       cursor_.advance();
@@ -924,7 +929,9 @@ Result<LoadResult> run_load(const LoadConfig& config_in, const ProgressFn& progr
       result.requested_rps.push_back(sched.arrivals_between(from, from + 1'000'000'000));
     }
   }
-  if (result.responses == 0 && !result.interrupted && result.warmup_requests + result.requests > 0) {
+  const bool connected = result.errors_by_class[static_cast<int>(ErrorClass::connect)] < result.requests;
+  if (result.responses == 0 && !result.interrupted && result.warmup_requests + result.requests > 0 &&
+      (cfg.answer_required || !connected)) {
     std::string where = cfg.url.host + ":" + std::to_string(cfg.url.port);
     return make_error(ErrorKind::target_gone,
                       "no response from " + where + " (" +

@@ -7,8 +7,6 @@
 // inherited queue. Serial: it measures latency.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-
 #include "loadprof/load/capacity.h"
 #include "loadprof/load/driver.h"
 #include "loadprof/stats/slo.h"
@@ -45,25 +43,8 @@ Result<CapacityResult> search(bool settle) {
   return find_capacity(c, cc);
 }
 
-// A step judged "driver" measured this machine, not the target (the driver
-// was late on its own): the premise of these tests is not met, so the search
-// is run again, at most twice. Seen on 2026-11-29 14:28: the 80 req/s step
-// judged "driver" in ~1 run of 4 on a quiet machine.
-Result<CapacityResult> search_measuring_the_target(bool settle) {
-  Result<CapacityResult> r = search(settle);
-  for (int retry = 0; retry < 2 && r.ok(); ++retry) {
-    bool driver = false;
-    for (const auto& step : r->steps) driver |= step.verdict == "driver";
-    if (!driver) break;
-    std::printf("a step measured the driver, not the target: searching again\n%s\n",
-                format_capacity_table(*r).c_str());
-    r = search(settle);
-  }
-  return r;
-}
-
 TEST(CapacityDrain, StepAfterAnOverloadStartsFromADrainedTarget) {
-  auto r = search_measuring_the_target(true);
+  auto r = search(true);
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->steps.size(), 3u) << format_capacity_table(*r);
   EXPECT_TRUE(r->steps[0].slo_ok);
@@ -88,7 +69,7 @@ TEST(CapacityDrain, WithoutTheCheckTheNextStepInheritsTheBacklog) {
   // The control: the same search without the backlog check (the old code)
   // fails the 80 req/s step on the queue 160 req/s left, and understates the
   // capacity by half.
-  auto r = search_measuring_the_target(false);
+  auto r = search(false);
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->steps.size(), 3u) << format_capacity_table(*r);
   EXPECT_DOUBLE_EQ(r->steps[2].rate_rps, 80);

@@ -68,7 +68,7 @@ struct CapacityResult {
   double knee_rps = 0;
   bool interrupted = false;
   int64_t elapsed_ns = 0;
-  uint64_t retried_steps = 0;  // steps run again because the driver was starved of a CPU (not in `steps`)
+  uint64_t retried_steps = 0;  // steps run again because judged "driver" (not in `steps`)
   std::vector<CapacityStep> steps;  // in the order run
   // The run at max_rate_rps (or the first step when none passed): the top-level figures of --json.
   LoadConfig best_config;

@@ -91,6 +91,10 @@ struct LoadConfig {
   size_t log_ring_records = 1u << 16;       // per thread
   RequestSource* source = nullptr;          // per-request hook (scenarios); null: send `request`
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler: stop early, keep results
+  // A run that got no response at all fails with target_gone. A capacity step
+  // clears it: a target that accepted every connection and answered nothing
+  // within the timeout is overloaded, a failing step, not gone.
+  bool answer_required = true;
 };
 
 // Connections used when LoadConfig::connections is 0.
@@ -183,8 +187,9 @@ struct LoadResult {
 
 using ProgressFn = std::function<void(const Progress&)>;
 
-// Runs the load. Fails with target_gone when the host does not resolve or the
-// first connection is refused or times out; with usage for a bad config.
+// Runs the load. Fails with target_gone when the host does not resolve, the
+// first connection is refused or times out, or (answer_required) nothing was
+// answered; with usage for a bad config.
 // Errors during the run are data in LoadResult.
 Result<LoadResult> run_load(const LoadConfig& config, const ProgressFn& progress = nullptr);
 
