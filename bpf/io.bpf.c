@@ -14,10 +14,15 @@
  */
 #include "common.bpf.h"
 #include "io.h"
+#include <bpf/bpf_endian.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u64 slow_ns = 1000000;
+/* The local port range connect() picks from (ip_local_port_range): a socket
+ * whose local port is in it and remote port is not is a client's. */
+const volatile __u16 ephemeral_low = 32768;
+const volatile __u16 ephemeral_high = 60999;
 /* Which aggregate maps BPF writes (0: agg0/dev0, 1: agg1/dev1); flipped by user space. */
 __u32 agg_generation = 0;
 
@@ -79,6 +84,13 @@ struct device_map {
 	__type(key, struct lp_io_device_key);
 	__type(value, struct lp_io_device_agg);
 } dev0 SEC(".maps"), dev1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LP_IO_MAX_SOCKETS);
+	__type(key, struct lp_io_socket_key);
+	__type(value, struct lp_io_socket);
+} sockets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -385,5 +397,105 @@ int BPF_PROG(on_rq_complete, struct request *rq, blk_status_t error, unsigned in
 		add_request(v, nr_bytes, error != 0, latency_ns, bucket, now_ns);
 	else
 		count_drop(LP_IO_DROP_DEVICE_MAP_FULL);
+	return 0;
+}
+
+#define LP_AF_UNIX 1
+#define LP_AF_INET 2
+#define LP_AF_INET6 10
+#define LP_MSG_PEEK 2
+
+static __always_inline int ephemeral(__u16 port)
+{
+	return port >= ephemeral_low && port <= ephemeral_high;
+}
+
+/* The socket's entry, created at its first data: the peer from the socket,
+ * the role from the ports (a client's local port is ephemeral, the server's
+ * is not), else from who spoke first. */
+static __always_inline struct lp_io_socket *socket_of(struct sock *sk, __u32 pid, int sending, __u64 now_ns)
+{
+	struct lp_io_socket_key key = {.sk = (__u64)sk, .pid = pid};
+	struct lp_io_socket *s = bpf_map_lookup_elem(&sockets, &key);
+	struct lp_io_socket fresh = {};
+
+	if (s)
+		return s;
+	fresh.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (fresh.family == LP_AF_INET || fresh.family == LP_AF_INET6) {
+		fresh.protocol = BPF_CORE_READ(sk, sk_protocol);
+		fresh.local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		fresh.remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (fresh.family == LP_AF_INET) {
+			__be32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+			__builtin_memcpy(fresh.remote_addr, &a, 4);
+		} else {
+			BPF_CORE_READ_INTO(&fresh.remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		}
+	}
+	if (ephemeral(fresh.local_port) && !ephemeral(fresh.remote_port))
+		fresh.role = LP_ROLE_CLIENT;
+	else if (ephemeral(fresh.remote_port) && !ephemeral(fresh.local_port))
+		fresh.role = LP_ROLE_SERVER;
+	else
+		fresh.role = sending ? LP_ROLE_CLIENT : LP_ROLE_SERVER;
+	fresh.first_ns = now_ns;
+	if (bpf_map_update_elem(&sockets, &key, &fresh, BPF_NOEXIST) != 0) {
+		s = bpf_map_lookup_elem(&sockets, &key); /* another CPU made it */
+		if (!s)
+			count_drop(LP_IO_DROP_SOCKET_MAP_FULL);
+		return s;
+	}
+	return bpf_map_lookup_elem(&sockets, &key);
+}
+
+static __always_inline void on_socket_data(struct sock *sk, int ret, int flags, int sending)
+{
+	__u32 pid = current_tgid();
+	struct lp_io_socket *s;
+	__u64 now_ns;
+
+	if (ret <= 0 || !sk || (!sending && (flags & LP_MSG_PEEK)))
+		return;
+	if (!bpf_map_lookup_elem(&targets, &pid))
+		return;
+	now_ns = bpf_ktime_get_ns();
+	s = socket_of(sk, pid, sending, now_ns);
+	if (!s)
+		return;
+	if (sending) {
+		__sync_fetch_and_add(&s->bytes_sent, ret);
+		__sync_fetch_and_add(&s->sends, 1);
+	} else {
+		__sync_fetch_and_add(&s->bytes_received, ret);
+		__sync_fetch_and_add(&s->receives, 1);
+	}
+	s->last_ns = now_ns;
+	/* A client's send (a server's receive) opens an exchange; the other
+	 * direction closes it. More data the same way belongs to it. */
+	if ((s->role == LP_ROLE_CLIENT) == (sending != 0)) {
+		if (!s->open) {
+			s->open = 1;
+			s->exchange_start_ns = now_ns;
+		}
+	} else if (s->open) {
+		s->open = 0;
+		__sync_fetch_and_add(&s->round_trips, 1);
+		__sync_fetch_and_add(&s->wait_ns, now_ns - s->exchange_start_ns);
+	}
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(on_sock_send, struct sock *sk, int ret, int flags)
+{
+	on_socket_data(sk, ret, flags, 1);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(on_sock_recv, struct sock *sk, int ret, int flags)
+{
+	on_socket_data(sk, ret, flags, 0);
 	return 0;
 }

@@ -57,7 +57,8 @@ enum lp_io_drop_reason {
 	LP_IO_DROP_AGGREGATE_MAP_FULL = 3,	/* a call found no aggregate slot */
 	LP_IO_DROP_REQUEST_MAP_FULL = 4,	/* block request issue not stored */
 	LP_IO_DROP_DEVICE_MAP_FULL = 5,		/* a block request found no aggregate slot */
-	LP_IO_DROP_REASONS = 6,
+	LP_IO_DROP_SOCKET_MAP_FULL = 6,		/* a socket's data found no slot in `sockets` */
+	LP_IO_DROP_REASONS = 7,
 };
 
 /* One syscall at or above slow_ns, sent on its own with its user stack. */
@@ -120,6 +121,46 @@ struct lp_io_device_agg {
 	__u64 first_ns;		/* issue of the first request */
 	__u64 last_ns;		/* completion of the latest */
 	__u64 latency_log2[LP_IO_LATENCY_BUCKETS];
+};
+
+/* Sockets the target sent or received data on during the capture. */
+#define LP_IO_MAX_SOCKETS 16384
+
+/* Who opened the exchanges on a socket. */
+enum lp_peer_role {
+	LP_ROLE_CLIENT = 1,	/* sends, then waits for the answer */
+	LP_ROLE_SERVER = 2,	/* receives, then answers */
+};
+
+/* One socket of one target process, from sock_send_length/sock_recv_length
+ * (every family: their `struct sock *` gives the peer). A round trip is one
+ * exchange: a client's first send after a receive (or ever) opens it, its
+ * next receive closes it — wait_ns sums the time in between; a server's
+ * receive opens, its send closes (wait_ns is then its time to answer). Kept
+ * for the whole capture; user space reads the map at the end. */
+struct lp_io_socket_key {
+	__u64 sk;
+	__u32 pid;		/* tgid */
+	__u32 pad;
+};
+
+struct lp_io_socket {
+	__u8 remote_addr[16];	/* IPv4 in the first 4 bytes, network order */
+	__u16 family;		/* AF_INET, AF_INET6, AF_UNIX ... */
+	__u16 protocol;		/* IPPROTO_TCP, IPPROTO_UDP; 0 for AF_UNIX */
+	__u16 remote_port;	/* host order */
+	__u16 local_port;	/* host order */
+	__u32 role;		/* enum lp_peer_role */
+	__u32 open;		/* an exchange is open */
+	__u64 exchange_start_ns;
+	__u64 round_trips;
+	__u64 wait_ns;
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 sends;
+	__u64 receives;
+	__u64 first_ns;		/* first data seen */
+	__u64 last_ns;		/* latest data */
 };
 
 #endif /* LOADPROF_IO_H */

@@ -465,6 +465,7 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
     for (const auto& r : c.io_syscalls) n += r.count;
     a.samples.io = n;
     a.io = summarize_io(c);
+    a.peers = summarize_peers(c);
   }
   if (ran("alloc")) a.samples.alloc = 0;
   const uint64_t cpu_samples = c.cpu_samples.size();

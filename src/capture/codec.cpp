@@ -477,6 +477,39 @@ EncodedChunk encode_requests(const std::vector<RequestRecord>& records) {
 }
 
 // Length-prefixed records: a later version can add figures older readers skip.
+EncodedChunk encode_sockets(const std::vector<SocketRecord>& records) {
+  std::string out;
+  ByteWriter w(out);
+  EncodedChunk c = start_chunk(ChunkType::sockets, records.size(), w);
+  w.varint(records.size());
+  TimeRange range;
+  for (const auto& r : records) {
+    record(w, [&](ByteWriter& b) {
+      b.varint(r.start_ns);
+      b.varint(r.end_ns - std::min(r.end_ns, r.start_ns));
+      b.varint(r.pid);
+      b.varint(r.family);
+      b.varint(static_cast<uint8_t>(r.protocol));
+      b.varint(static_cast<uint8_t>(r.role));
+      for (uint8_t byte : r.remote_addr) b.varint(byte);
+      b.varint(r.remote_port);
+      b.varint(r.local_port);
+      b.varint(r.round_trips);
+      b.varint(r.wait_ns);
+      b.varint(r.bytes_sent);
+      b.varint(r.bytes_received);
+      b.varint(r.sends);
+      b.varint(r.receives);
+    });
+    range.add(r.start_ns);
+    range.add(std::max(r.start_ns, r.end_ns));
+  }
+  range.apply(c);
+  c.payload = std::move(out);
+  return c;
+}
+
+// Length-prefixed records: a later version can add figures older readers skip.
 EncodedChunk encode_resources(const std::vector<ResourceSample>& records) {
   std::string out;
   ByteWriter w(out);
@@ -981,6 +1014,36 @@ bool decode_requests(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+bool decode_sockets(Decoder& d, Capture& cap, uint32_t record_count) {
+  uint64_t n = d.r.count(2);
+  if (!check_count(d, n, record_count)) return false;
+  std::vector<SocketRecord> out(n);
+  for (auto& r : out) {
+    ByteReader b = record_body(d.r);
+    r.start_ns = b.varint();
+    r.end_ns = r.start_ns + b.varint();
+    r.pid = b.varint32();
+    r.family = static_cast<uint16_t>(std::min<uint64_t>(b.varint(), 0xFFFF));
+    const uint64_t protocol = b.varint();
+    r.protocol = protocol <= static_cast<uint8_t>(SocketProtocol::other) ? SocketProtocol(protocol)
+                                                                         : SocketProtocol::other;
+    r.role = b.varint() == static_cast<uint8_t>(SocketRole::server) ? SocketRole::server : SocketRole::client;
+    for (auto& byte : r.remote_addr) byte = static_cast<uint8_t>(b.varint());
+    r.remote_port = static_cast<uint16_t>(b.varint());
+    r.local_port = static_cast<uint16_t>(b.varint());
+    r.round_trips = b.varint();
+    r.wait_ns = b.varint();
+    r.bytes_sent = b.varint();
+    r.bytes_received = b.varint();
+    r.sends = b.varint();
+    r.receives = b.varint();
+    if (!b.ok()) return d.fail("malformed sockets record");
+  }
+  if (!d.ok()) return false;
+  cap.sockets.insert(cap.sockets.end(), out.begin(), out.end());
+  return true;
+}
+
 bool decode_resources(Decoder& d, Capture& cap, uint32_t record_count) {
   uint64_t n = d.r.count(2);
   if (!check_count(d, n, record_count)) return false;
@@ -1138,6 +1201,9 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
       break;
     case ChunkType::resources:
       ok = decode_resources(d, capture, record_count);
+      break;
+    case ChunkType::sockets:
+      ok = decode_sockets(d, capture, record_count);
       break;
     default:
       why = "not a decodable chunk type";

@@ -46,6 +46,7 @@ EncodedChunk encode_cpu_accounting(const std::vector<CpuAccounting>& records);
 EncodedChunk encode_cpu_accounting_extra(const std::vector<CpuAccounting>& records);
 EncodedChunk encode_requests(const std::vector<RequestRecord>& records);
 EncodedChunk encode_resources(const std::vector<ResourceSample>& records);
+EncodedChunk encode_sockets(const std::vector<SocketRecord>& records);
 EncodedChunk encode_drops(const DropCounters& drops);
 EncodedChunk encode_end(const EndInfo& end);
 EncodedChunk encode_load_run(const LoadRun& run);

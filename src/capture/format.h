@@ -69,6 +69,9 @@ enum class ChunkType : uint16_t {
   load_run = 20,
   // Per-second /proc readings of the target processes and the machine.
   resources = 21,
+  // io probe: the sockets a target talked on, whole-capture figures per socket
+  // (peer, role, round trips, wait, bytes); written at the end.
+  sockets = 22,
 };
 
 const char* chunk_type_name(uint16_t type);

@@ -106,6 +106,8 @@ uint64_t record_bytes(uint16_t type) {
       return sizeof(RequestRecord);
     case ChunkType::resources:
       return sizeof(ResourceSample);
+    case ChunkType::sockets:
+      return sizeof(SocketRecord);
     case ChunkType::drops:
       return 128;
     case ChunkType::end:

@@ -44,6 +44,7 @@ size_t approx_size(const IoDeviceRecord& d) { return sizeof(IoDeviceRecord) + d.
 size_t approx_size(const CpuAccounting&) { return sizeof(CpuAccounting); }
 size_t approx_size(const RequestRecord&) { return sizeof(RequestRecord); }
 size_t approx_size(const ResourceSample&) { return sizeof(ResourceSample); }
+size_t approx_size(const SocketRecord&) { return sizeof(SocketRecord); }
 
 class FileCaptureWriter final : public CaptureWriter {
  public:
@@ -94,6 +95,7 @@ class FileCaptureWriter final : public CaptureWriter {
     load_run_dirty_ = true;
   }
   void add_resource(const ResourceSample& r) override { add(resources_, r); }
+  void add_socket(const SocketRecord& r) override { add(sockets_, r); }
   void set_drops(const DropCounters& drops) override {
     drops_ = drops;
     drops_dirty_ = true;
@@ -129,6 +131,7 @@ class FileCaptureWriter final : public CaptureWriter {
       if (!requests_.empty()) LOADPROF_CHECK(append(out, encode_requests(requests_)));
       if (load_run_dirty_) LOADPROF_CHECK(append(out, encode_load_run(load_run_)));
       if (!resources_.empty()) LOADPROF_CHECK(append(out, encode_resources(resources_)));
+      if (!sockets_.empty()) LOADPROF_CHECK(append(out, encode_sockets(sockets_)));
       if (drops_dirty_) LOADPROF_CHECK(append(out, encode_drops(drops_)));
       return write_all(out);
     };
@@ -196,6 +199,7 @@ class FileCaptureWriter final : public CaptureWriter {
     cpu_accounting_.clear();
     requests_.clear();
     resources_.clear();
+    sockets_.clear();
     drops_dirty_ = false;
     load_run_dirty_ = false;
     pending_bytes_ = 0;
@@ -218,6 +222,7 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<CpuAccounting> cpu_accounting_;
   std::vector<RequestRecord> requests_;
   std::vector<ResourceSample> resources_;
+  std::vector<SocketRecord> sockets_;
   DropCounters drops_;
   bool drops_dirty_ = false;
   LoadRun load_run_;
@@ -261,6 +266,7 @@ Result<void> write_whole_capture(const std::string& path, const Capture& capture
   for (const auto& r : capture.requests) writer->add_request(r);
   if (capture.load) writer->set_load_run(*capture.load);
   for (const auto& r : capture.resources) writer->add_resource(r);
+  for (const auto& r : capture.sockets) writer->add_socket(r);
   if (!capture.drops.empty()) writer->set_drops(capture.drops);
   if (capture.end) return writer->finish(*capture.end);
   return writer->flush();

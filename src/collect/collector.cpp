@@ -16,6 +16,8 @@
 // checked against the mappings that existed when it was taken.
 #include "loadprof/collect/collector.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -180,6 +182,9 @@ class CollectorImpl final : public Collector {
       }
     }
     LOADPROF_CHECK(drain(sink, true));
+    if (io_)
+      io_->read_sockets(
+          [&](const lp_io_socket_key& k, const lp_io_socket& s) { sink.on_io_socket(socket_record(k, s)); });
     // A cpu-clock event still throttled at the end was throttled until now.
     for (size_t i = 0; i < cpus_.size(); ++i) {
       if (throttled_since_ns_[i] == 0) continue;
@@ -225,6 +230,7 @@ class CollectorImpl final : public Collector {
       io["aggregate_map_full"] = d[LP_IO_DROP_AGGREGATE_MAP_FULL];
       io["request_map_full"] = d[LP_IO_DROP_REQUEST_MAP_FULL];
       io["device_map_full"] = d[LP_IO_DROP_DEVICE_MAP_FULL];
+      io["socket_map_full"] = d[LP_IO_DROP_SOCKET_MAP_FULL];
       io["stack_truncated"] = io_stack_truncated_;
     }
     return out;
@@ -575,6 +581,31 @@ class CollectorImpl final : public Collector {
     }
     device_names_.emplace(dev, name);
     return name;
+  }
+
+  static capture::SocketRecord socket_record(const lp_io_socket_key& k, const lp_io_socket& s) {
+    capture::SocketRecord r;
+    r.start_ns = s.first_ns;
+    r.end_ns = std::max(s.first_ns, s.last_ns);
+    r.pid = k.pid;
+    r.family = s.family;
+    if (s.family == AF_UNIX)
+      r.protocol = capture::SocketProtocol::unix_socket;
+    else if (s.protocol == IPPROTO_TCP)
+      r.protocol = capture::SocketProtocol::tcp;
+    else if (s.protocol == IPPROTO_UDP)
+      r.protocol = capture::SocketProtocol::udp;
+    r.role = s.role == LP_ROLE_SERVER ? capture::SocketRole::server : capture::SocketRole::client;
+    std::copy(std::begin(s.remote_addr), std::end(s.remote_addr), r.remote_addr.begin());
+    r.remote_port = s.remote_port;
+    r.local_port = s.local_port;
+    r.round_trips = s.round_trips;
+    r.wait_ns = s.wait_ns;
+    r.bytes_sent = s.bytes_sent;
+    r.bytes_received = s.bytes_received;
+    r.sends = s.sends;
+    r.receives = s.receives;
+    return r;
   }
 
   Result<void> drain(EventSink& sink, bool all) {

@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cerrno>
+#include <fstream>
 #include <string>
 
 #include "io.skel.h"
@@ -56,6 +57,15 @@ constexpr TracedSyscall kTraced[] = {
     {capture::IoSyscall::epoll_pwait2, 441, LP_IO_F_POLL},
 };
 
+// The range connect() picks local ports from; Linux's default when unreadable.
+std::pair<uint16_t, uint16_t> ephemeral_ports() {
+  std::ifstream f("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned low = 0, high = 0;
+  if (f >> low >> high && low > 0 && low <= high && high <= 65535)
+    return {static_cast<uint16_t>(low), static_cast<uint16_t>(high)};
+  return {32768, 60999};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<IoProbe>> IoProbe::open(const IoProbeOptions& options, RecordFn on_record) {
@@ -69,6 +79,9 @@ Result<std::unique_ptr<IoProbe>> IoProbe::open(const IoProbeOptions& options, Re
   if (!skel) return libbpf_error("open BPF object io", errno);
   probe->skel_ = skel;
   skel->rodata->slow_ns = options.slow_ns;
+  const auto [low, high] = ephemeral_ports();
+  skel->rodata->ephemeral_low = low;
+  skel->rodata->ephemeral_high = high;
   // 4 MiB: ~3,900 slow calls (1,080 bytes each) between the reader's drains.
   const uint64_t bytes = options.ringbuf_bytes
                              ? std::bit_ceil(std::max<uint64_t>(options.ringbuf_bytes, 4096))
@@ -85,7 +98,7 @@ Result<std::unique_ptr<IoProbe>> IoProbe::open(const IoProbeOptions& options, Re
     if (err) return libbpf_error("fill the io probe's syscall table", err);
   }
   for (bpf_program* prog : {skel->progs.on_sys_enter, skel->progs.on_sys_exit, skel->progs.on_rq_issue,
-                            skel->progs.on_rq_complete}) {
+                            skel->progs.on_rq_complete, skel->progs.on_sock_send, skel->progs.on_sock_recv}) {
     bpf_link* link = bpf_program__attach(prog);
     if (!link) return libbpf_error(std::string("attach ") + bpf_program__name(prog), errno);
     probe->links_.push_back(link);
@@ -139,6 +152,18 @@ void IoProbe::flush_aggregates(const SyscallAggFn& on_syscalls, const DeviceAggF
     drain_map<lp_io_device_key, lp_io_device_agg>(writing ? skel_->maps.dev1 : skel_->maps.dev0, on_device);
   }
   skel_->bss->agg_generation = writing ^ 1;
+}
+
+void IoProbe::read_sockets(const SocketFn& on_socket) const {
+  lp_io_socket_key key{}, next{};
+  lp_io_socket value{};
+  const lp_io_socket_key* prev = nullptr;
+  while (bpf_map__get_next_key(skel_->maps.sockets, prev, &next, sizeof next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map__lookup_elem(skel_->maps.sockets, &key, sizeof key, &value, sizeof value, 0) == 0)
+      on_socket(key, value);
+  }
 }
 
 void IoProbe::stop() {

@@ -1,8 +1,9 @@
 // Loader of bpf/io.bpf.c: opens the skeleton with the cpu probe's target map
 // (one target set), fills the syscall table (x86-64 numbers of the syscalls
 // in capture::IoSyscall), attaches sys_enter/sys_exit and block_rq_issue/
-// block_rq_complete (tp_btf), drains the per-second aggregates and exposes
-// the drop counters.
+// block_rq_complete and sock_send_length/sock_recv_length (tp_btf), drains
+// the per-second aggregates, reads the sockets the target talked on, and
+// exposes the drop counters.
 #pragma once
 
 #include <array>
@@ -32,6 +33,7 @@ class IoProbe {
   using RecordFn = std::function<void(std::span<const uint8_t>)>;
   using SyscallAggFn = std::function<void(const lp_io_agg_key&, const lp_io_agg&)>;
   using DeviceAggFn = std::function<void(const lp_io_device_key&, const lp_io_device_agg&)>;
+  using SocketFn = std::function<void(const lp_io_socket_key&, const lp_io_socket&)>;
 
   static Result<std::unique_ptr<IoProbe>> open(const IoProbeOptions& options, RecordFn on_record);
   ~IoProbe();
@@ -44,6 +46,8 @@ class IoProbe {
   // at the previous call, then switches BPF to the maps just emptied; all:
   // both generations (after stop(), when no program runs any more).
   void flush_aggregates(const SyscallAggFn& on_syscalls, const DeviceAggFn& on_device, bool all);
+  // Hands over every socket seen so far (kept: a socket's figures run to the end).
+  void read_sockets(const SocketFn& on_socket) const;
   // Detaches the tracepoints.
   void stop();
   // Sums over CPUs, indexed by lp_io_drop_reason.

@@ -154,6 +154,7 @@ class Pipeline final : public collect::EventSink {
   }
 
   void on_io_device(const capture::IoDeviceRecord& d) override { writer_.add_io_device(d); }
+  void on_io_socket(const capture::SocketRecord& s) override { writer_.add_socket(s); }
 
   void on_mapping(const capture::Mapping& m) override {
     // Who the process is (its users, mount namespace) is noted now, while it

@@ -277,6 +277,25 @@ json io_json(const analyze::IoSummary& io) {
           {"devices", std::move(devices)}};
 }
 
+json peers_json(const analyze::PeersSummary& peers) {
+  json out = json::array();
+  for (const auto& p : peers.peers) {
+    json e = {{"address", p.address},
+              {"protocol", p.protocol},
+              {"role", p.role},
+              {"sockets", p.sockets},
+              {"round_trips", p.round_trips},
+              {"wait_ms", round_ms(p.wait_ms)},
+              {"bytes_sent", p.bytes_sent},
+              {"bytes_received", p.bytes_received}};
+    if (p.role == "server") e["local_port"] = p.local_port;
+    if (p.round_trips_per_request)
+      e["round_trips_per_request"] = std::round(*p.round_trips_per_request * 1e3) / 1e3;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 // A bench capture: the load run's keys (those `load --json` writes) join the
 // report's, so report.json on a bench capture has everything load's JSON has.
 // The report's own figures win where both have one (the capture's duration,
@@ -402,6 +421,7 @@ json to_json(const analyze::Analysis& a) {
   }
   if (a.correlation) out["correlation"] = correlation_json(*a.correlation);  // SPEC: captures with requests
   if (a.io) out["io"] = io_json(*a.io);  // SPEC: present when the io probe ran
+  if (a.peers) out["peers"] = peers_json(*a.peers);
   return out;
 }
 

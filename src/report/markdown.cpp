@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <string>
 
+#include "correlation_sections.h"
 #include "loadprof/analyze/short_name.h"
 #include "resources_summary.h"
-#include "correlation_sections.h"
 #include "wording.h"
 
 namespace loadprof::report {
@@ -228,6 +228,37 @@ void io(std::ostream& out, const analyze::Analysis& a) {
   out << "\n";
 }
 
+// The sockets merged per peer (io probe).
+void peers(std::ostream& out, const analyze::Analysis& a) {
+  if (!a.peers) return;
+  out << "## Peers\n\n"
+      << "Whom the target talked to over sockets. As a **client** it sent, then waited for the answer: wait "
+         "is the time from its first send to the first data back, summed over the round trips. As a "
+         "**server** it received, then answered: wait is its time to answer; its clients are merged per "
+         "address and the port they reached. Figures span the whole capture.\n\n";
+  if (a.peers->peers.empty()) {
+    out << "No socket data was seen.\n\n";
+    return;
+  }
+  const bool per_request = a.peers->requests > 0;
+  out << "| peer | protocol | role | sockets | round trips |" << (per_request ? " per request |" : "")
+      << " wait ms | mean ms | sent | received |\n|---|---|---|---:|---:|" << (per_request ? "---:|" : "")
+      << "---:|---:|---:|---:|\n";
+  for (const auto& p : a.peers->peers) {
+    std::string peer = p.role == "server" ? p.address + " → :" + std::to_string(p.local_port) : p.address;
+    const double mean = p.round_trips ? p.wait_ms / static_cast<double>(p.round_trips) : 0;
+    out << "| " << code(peer) << " | " << p.protocol << " | " << p.role << " | " << p.sockets << " | "
+        << p.round_trips << " | ";
+    if (per_request) out << (p.round_trips_per_request ? fixed2(*p.round_trips_per_request) : "") << " | ";
+    out << fixed2(p.wait_ms) << " | " << latency(mean) << " | " << p.bytes_sent << " | " << p.bytes_received
+        << " |\n";
+  }
+  if (per_request)
+    out << "\nPer request: round trips over the " << a.peers->requests
+        << " requests of the load run (warm-up included in both).\n";
+  out << "\n";
+}
+
 void by_module(std::ostream& out, const analyze::Analysis& a) {
   if (a.by_module.empty()) return;
   out << "## CPU by module\n\n" << kModuleNote << "\n\n";
@@ -409,6 +440,7 @@ void write_markdown(std::ostream& out, const analyze::Analysis& a) {
   by_task(out, a);
   wall(out, a);
   io(out, a);
+  peers(out, a);
   by_module(out, a);
   stack_quality(out, a);
   lost(out, a);

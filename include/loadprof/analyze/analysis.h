@@ -14,6 +14,7 @@
 
 #include "loadprof/analyze/correlation.h"
 #include "loadprof/analyze/io_summary.h"
+#include "loadprof/analyze/peers.h"
 #include "loadprof/analyze/load_run.h"
 #include "loadprof/analyze/resources.h"
 #include "loadprof/analyze/stack_quality.h"
@@ -219,6 +220,7 @@ struct Analysis {
   std::vector<ThreadCpu> by_thread;                    // by samples, descending
   std::optional<WallSummary> wall;                     // present when the capture holds off-CPU data
   std::optional<IoSummary> io;                         // present when the io probe ran
+  std::optional<PeersSummary> peers;                   // io probe: the sockets, merged per peer
   std::vector<ModuleCpu> by_module;                    // by self samples, descending
   std::string group_by = "function";                   // how frames were grouped (group_by_module)
   capture::DropCounters lost;                          // probe -> reason -> count

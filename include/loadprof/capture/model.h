@@ -212,6 +212,38 @@ struct IoDeviceRecord {
   friend bool operator==(const IoDeviceRecord&, const IoDeviceRecord&) = default;
 };
 
+// What carried a socket's data.
+enum class SocketProtocol : uint8_t { tcp, udp, unix_socket, other };
+// Who opened the exchanges on a socket: a client sends then waits for the
+// answer; a server receives, then answers.
+enum class SocketRole : uint8_t { client, server };
+
+// One socket of a target process over the capture (io probe): the peer at
+// the other end and the exchanges on it. A round trip is one exchange (a
+// client's send then its receive; a server's receive then its send); wait_ns
+// sums their times (a client's wait for the peer; a server's time to
+// answer). Whole-capture figures: [start_ns, end_ns) spans its first to its
+// latest data.
+struct SocketRecord {
+  uint64_t start_ns = 0;
+  uint64_t end_ns = 0;
+  uint32_t pid = 0;
+  uint16_t family = 0;  // AF_INET, AF_INET6, AF_UNIX ...
+  SocketProtocol protocol = SocketProtocol::other;
+  SocketRole role = SocketRole::client;
+  std::array<uint8_t, 16> remote_addr{};  // IPv4 in the first 4 bytes, network order
+  uint16_t remote_port = 0;
+  uint16_t local_port = 0;
+  uint64_t round_trips = 0;
+  uint64_t wait_ns = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  uint64_t sends = 0;
+  uint64_t receives = 0;
+
+  friend bool operator==(const SocketRecord&, const SocketRecord&) = default;
+};
+
 // Per CPU, per second: where the cpu-clock samples went, and what explains
 // samples the frequency asked for but the CPU did not take.
 struct CpuAccounting {
@@ -355,6 +387,7 @@ struct Capture {
   std::vector<OffCpuInterval> offcpu;
   std::vector<IoSyscallRecord> io_syscalls;
   std::vector<IoDeviceRecord> io_devices;
+  std::vector<SocketRecord> sockets;  // io probe: written once, at the end
   std::vector<CpuAccounting> cpu_accounting;
   std::vector<RequestRecord> requests;
   std::optional<LoadRun> load;            // bench captures; the last load-run record wins

@@ -39,6 +39,7 @@ class CaptureWriter {
   // The load run of a bench capture; written on the next flush, the last one wins on read.
   virtual void set_load_run(const LoadRun& run) = 0;
   virtual void add_resource(const ResourceSample& sample) = 0;
+  virtual void add_socket(const SocketRecord& socket) = 0;
   // Cumulative counters; the last one written wins on read.
   virtual void set_drops(const DropCounters& drops) = 0;
 

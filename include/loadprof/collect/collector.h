@@ -80,6 +80,8 @@ class EventSink {
   // about a second late) and block requests by device (whole machine).
   virtual void on_io_syscall(const IoSyscallView& /*calls*/) {}
   virtual void on_io_device(const capture::IoDeviceRecord& /*requests*/) {}
+  // io probe: each socket a target talked on, once, when the collector stops.
+  virtual void on_io_socket(const capture::SocketRecord& /*socket*/) {}
   // An executable mapping: from the sideband (mmap2), from the /proc snapshot
   // taken when a process was added (time_ns = time of the snapshot), copied
   // from the parent when a child forks (time_ns = fork time; no mmap2 says
