@@ -12,7 +12,7 @@ namespace loadprof::demo {
 namespace {
 
 constexpr size_t kTopCpuFunctions = 3;
-constexpr size_t kTopReasons = 4;
+constexpr size_t kTopReasons = 6;
 constexpr size_t kTopSyscalls = 3;
 
 bool is_kernel_frame(const std::string& frame) { return frame.ends_with("_[k]"); }
@@ -97,24 +97,22 @@ std::vector<Finding> profile_findings(const analyze::Analysis& analysis,
     out.push_back(std::move(finding));
     ++shown;
   }
-  // Off-CPU: time by reason, each with its heaviest stack.
+  // Off-CPU: time by reason, each with its heaviest stack. No share: the
+  // total holds every thread waiting for work (idle connections, accept),
+  // which would make a real wait look small.
   if (analysis.wall) {
     std::vector<std::pair<std::string, LeafGroup>> reasons;
     for (auto& [leaf_frame, g] : group_by_leaf(offcpu)) reasons.emplace_back(leaf_frame, g);
     std::sort(reasons.begin(), reasons.end(),
               [](const auto& a, const auto& b) { return a.second.total > b.second.total; });
-    double all_ns = 0;
-    for (const auto& r : reasons) all_ns += static_cast<double>(r.second.total);
     for (size_t i = 0; i < reasons.size() && i < kTopReasons; ++i) {
       const auto& [leaf_frame, g] = reasons[i];
       std::string reason = leaf_frame;  // "[offcpu:lock]" -> "lock"
       if (reason.starts_with("[offcpu:")) reason = reason.substr(8, reason.size() - 9);
-      const double ms = static_cast<double>(g.total) / 1e6;
-      out.push_back({"offcpu:" + reason,
-                     "off-CPU " + reason +
-                         format(": %.0f ms (%.1f %% of the off-CPU time)", ms,
-                                all_ns > 0 ? 100.0 * static_cast<double>(g.total) / all_ns : 0),
-                     g.top ? user_stack(g.top->stack) : ""});
+      out.push_back(
+          {"offcpu:" + reason,
+           "off-CPU " + reason + format(": %.0f ms over all threads", static_cast<double>(g.total) / 1e6),
+           g.top ? user_stack(g.top->stack) : ""});
     }
   }
   // I/O: syscalls by time inside them, each with its heaviest stack.
@@ -198,7 +196,10 @@ std::string describe_ground_truth(const std::string& truth_line) {
 }
 
 std::string format_findings(const Findings& findings) {
-  std::string out = "Top findings:\n";
+  std::string out =
+      "Top findings (what the profile shows; the bottleneck classifier is not in yet). Off-CPU and I/O "
+      "times\n"
+      "include threads waiting for work (idle keep-alive connections, accept):\n";
   if (findings.findings.empty()) out += "  (none: the capture holds no samples)\n";
   for (const auto& f : findings.findings) {
     out += "  [" + f.kind + "] " + f.headline + "\n";

@@ -6,7 +6,7 @@
 // update_cart near the wait the service timed, every fsync under io with
 // persist_order in its stack; the planted ones without a probe (leak, N+1)
 // named as not looked for, with the reason; report.json valid. And the exit
-// codes of bad flags (no privileges needed).
+// codes of bad flags and of a loadprof without its service (no privileges needed).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -135,7 +135,7 @@ TEST(DemoE2E, ReportShowsEachPlantedBottleneckWithAProbe) {
   LOADPROF_EXPECT_VALID_JSON(loadprof::testing::validate_json_text(dir, "report.json", report_text));
 }
 
-TEST(DemoCli, BadFlagsExit2) {
+TEST(DemoCli, BadFlagsExit2MissingServiceExit4) {
   struct Case {
     std::vector<std::string> args;
     std::string message;
@@ -158,6 +158,17 @@ TEST(DemoCli, BadFlagsExit2) {
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
   }
+  // A loadprof without the service beside it (a hard link elsewhere: /proc/self/exe names the link): exit 4,
+  // before anything is recorded.
+  const auto dir = loadprof::testing::test_dir();
+  const auto lonely = dir / "loadprof";
+  std::filesystem::create_hard_link(loadprof_binary(), lonely);
+  auto missing = run({lonely.string(), "demo", "--output-dir", (dir / "out").string(), "--duration", "5s"});
+  EXPECT_EQ(missing.exit_code, 4) << missing.err;
+  EXPECT_NE(missing.err.find("the demo service is not next to loadprof: " + dir.string() +
+                             "/loadprof-demo-service"),
+            std::string::npos)
+      << missing.err;
   auto help = run({loadprof_binary(), "demo", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("loadprof demo [--output-dir DIR] [--duration DUR]"), std::string::npos);
