@@ -26,7 +26,7 @@ const std::vector<Endpoint>& demo_endpoints() {
   static const std::vector<Endpoint> endpoints = {
       {"search", "/search?q=${vu}", 40, "cpu: every 6th search runs score_all_products() (4 ms of CPU)"},
       {"cart", "/cart?item=${vu}", 20,
-       "lock: update_cart() holds cart_lock 2 ms; refresh_prices() 10 ms of 50"},
+       "lock: update_cart() holds cart_lock 5 ms; refresh_prices() 10 ms of 50"},
       {"order", "/order?id=${vu}", 10, "io: persist_order() fsyncs once per order"},
       {"session", "/session?user=${vu}", 15, "leak: cache_session() keeps 1 KiB per session forever"},
       {"orders", "/orders?user=${vu}", 15, "N+1: load_order_items() makes 8 backend round trips per request"},
