@@ -19,5 +19,6 @@ int cmd_flamegraph(const Args& args);
 int cmd_import(const Args& args);
 int cmd_diff(const Args& args);
 int cmd_check(const Args& args);
+int cmd_demo(const Args& args);
 
 }  // namespace loadprof::cli

@@ -31,8 +31,8 @@ const Command kCommands[] = {
     {"diff", loadprof::cli::cmd_diff, "compare two captures' stack shares; exit 1 on a regression", nullptr},
     {"check", loadprof::cli::cmd_check,
      "judge a bench capture against SLOs or a baseline; exit 1 when broken", nullptr},
-    {"demo", nullptr, "built-in service with planted bottlenecks, profiled",
-     "loadprof demo [--output-dir DIR]"},
+    {"demo", loadprof::cli::cmd_demo, "built-in service with planted bottlenecks, loaded, profiled, reported",
+     nullptr},
     {"import", loadprof::cli::cmd_import, "other tools' profiles (perf script, folded) as captures", nullptr},
 };
 

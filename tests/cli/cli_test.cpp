@@ -63,8 +63,7 @@ TEST(Cli, RecordValidatesValuesBeforeTouchingTheSystem) {
 TEST(Cli, FeaturesNotBuiltYetSaySoWithExit2) {
   for (std::vector<std::string> args :
        {std::vector<std::string>{"record", "--probes", "cpu,alloc", "--output", "/tmp/x.lpc", "--", "true"},
-        std::vector<std::string>{"record", "--unwind", "dwarf", "--output", "/tmp/x.lpc", "--", "true"},
-        std::vector<std::string>{"demo"}}) {
+        std::vector<std::string>{"record", "--unwind", "dwarf", "--output", "/tmp/x.lpc", "--", "true"}}) {
     args.insert(args.begin(), loadprof_binary());
     auto r = run(args);
     EXPECT_EQ(r.exit_code, 2) << args[1];
@@ -167,15 +166,19 @@ TEST(Cli, HelpMarksTheCommandsNotAvailableYet) {
     if (line.size() < 3 || line.compare(0, 2, "  ") != 0 || line[2] == ' ') continue;
     const std::string cmd = line.substr(2, line.find(' ', 2) - 2);
     const bool not_yet = contains(line, "(not available yet)");
+    if (cmd == "demo") {  // the one command that runs without arguments (a 60 s load): tests/demo
+      EXPECT_FALSE(not_yet) << line;
+      ++built;
+      continue;
+    }
     auto r = run({loadprof_binary(), cmd});
     EXPECT_EQ(r.exit_code, 2) << cmd;
     EXPECT_EQ(contains(r.err, "not available yet: loadprof " + cmd), not_yet) << cmd << ": " << r.err;
     (not_yet ? marked : built) += 1;
   }
-  EXPECT_GE(marked, 1) << help.out;  // demo
-  EXPECT_GE(built, 8) << help.out;   // record, load, bench, report, flamegraph, diff, check, import
-  EXPECT_TRUE(contains(help.out,
-                       "demo        built-in service with planted bottlenecks, profiled (not available yet)"))
+  EXPECT_EQ(marked, 0) << help.out;  // every command of the contract is built
+  EXPECT_GE(built, 9) << help.out;   // record, load, bench, report, flamegraph, diff, check, demo, import
+  EXPECT_TRUE(contains(help.out, "demo        built-in service with planted bottlenecks, loaded, profiled, reported"))
       << help.out;
   EXPECT_FALSE(contains(help.out, "sample a running process or a command into a capture (not")) << help.out;
 }
