@@ -24,6 +24,7 @@
 
 #include "loadprof/capture/folded.h"
 #include "loadprof/capture/reader.h"
+#include "report/schema_check.h"
 #include "support/privilege.h"
 #include "support/run.h"
 
@@ -38,13 +39,15 @@ namespace {
 // (the GROUND_TRUTH line) is read after it exits.
 class LeakyChild {
  public:
-  explicit LeakyChild(const std::vector<std::string>& args) {
+  // preload: LD_PRELOAD for the child ("" none).
+  LeakyChild(const std::string& program, const std::vector<std::string>& args, const std::string& preload) {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) return;
     pid_ = fork();
     if (pid_ == 0) {
       dup2(p[1], 1);
-      std::vector<std::string> argv = {test_program("leaky")};
+      if (!preload.empty()) setenv("LD_PRELOAD", preload.c_str(), 1);
+      std::vector<std::string> argv = {test_program(program)};
       argv.insert(argv.end(), args.begin(), args.end());
       std::vector<char*> c;
       for (auto& a : argv) c.push_back(a.data());
@@ -106,14 +109,16 @@ struct Recorded {
   std::map<std::string, std::string> truth;
   capture::Capture capture;
   nlohmann::json report;
+  std::string report_text;
   std::string dir;
 };
 
-Recorded record_leaky(const std::vector<std::string>& extra_flags) {
+Recorded record_leaky(const std::vector<std::string>& extra_flags, const std::string& program = "leaky",
+                      const std::string& preload = "") {
   Recorded r;
   r.dir = loadprof::testing::temp_dir();
   const std::string path = r.dir + "/alloc.lpc";
-  LeakyChild child({"3"});
+  LeakyChild child(program, {"3"}, preload);
   EXPECT_GT(child.pid(), 0);
   std::vector<std::string> argv = {loadprof_binary(), "record", "--pid",      std::to_string(child.pid()),
                                    "--probes",        "alloc",  "--duration", "60",
@@ -129,6 +134,9 @@ Recorded record_leaky(const std::vector<std::string>& extra_flags) {
   EXPECT_EQ(rep.exit_code, 0) << rep.err;
   std::ifstream json(r.dir + "/out/report.json");
   if (json) r.report = nlohmann::json::parse(json, nullptr, false);
+  std::ostringstream text;
+  text << std::ifstream(r.dir + "/out/report.json").rdbuf();
+  r.report_text = text.str();
   return r;
 }
 
@@ -195,6 +203,8 @@ TEST_F(AllocE2E, EveryAllocationUnderItsFunctionLiveBytesAndTheLeakFirst) {
 
   // The report: the leak first, at the rate the program leaked; the working set not a suspect.
   ASSERT_TRUE(r.report.is_object());
+  LOADPROF_EXPECT_VALID_JSON(
+      loadprof::testing::validate_json_text(r.dir, "report.checked.json", r.report_text));
   ASSERT_TRUE(r.report.contains("alloc"));
   EXPECT_EQ(r.report["alloc"]["method"], "uprobes");
   EXPECT_EQ(r.report["alloc"]["sample_period_bytes"], 0);
@@ -256,6 +266,45 @@ TEST_F(AllocE2E, SampledByBytesWithinTheEstimatorsBound) {
   ASSERT_FALSE(leaks.empty()) << r.report["alloc"].dump();
   EXPECT_EQ(leaks[0]["frame"], "leak_some") << leaks.dump();
   for (const auto& l : leaks) EXPECT_NE(l["frame"], "balanced_work") << leaks.dump();
+}
+
+// The allocator the target resolves malloc to, whichever it is: Debian's
+// jemalloc preloaded, or a malloc of the program's own in its executable. The
+// report names it, every allocation is counted under its function, and the
+// leak is still found first.
+TEST_F(AllocE2E, JemallocAndAProgramsOwnMallocAreFoundAndCounted) {
+  const std::string jemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+  struct Case {
+    std::string program, preload, allocator;
+  };
+  std::vector<Case> cases = {{"leaky_own", "", "own (leaky_own)"}};
+  if (access(jemalloc.c_str(), R_OK) == 0) {
+    cases.push_back({"leaky", jemalloc, "jemalloc"});
+  } else if (loadprof::testing::validator_required()) {
+    ADD_FAILURE() << jemalloc << " missing: apt-get install libjemalloc2";
+  } else {
+    std::printf("%s missing: the jemalloc case is not run\n", jemalloc.c_str());
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.allocator);
+    Recorded r = record_leaky({}, c.program, c.preload);
+    ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
+    ASSERT_FALSE(r.truth.empty()) << "no ground truth";
+    ASSERT_TRUE(r.capture.alloc_info.has_value());
+    EXPECT_EQ(r.capture.alloc_info->allocator, c.allocator);
+    auto lines = capture::folded_stacks(r.capture, "alloc", "bytes");
+    ASSERT_TRUE(lines.ok());
+    EXPECT_EQ(leaf_weight(*lines, "leak_some"), truth(r, "leak_bytes"));
+    EXPECT_EQ(leaf_weight(*lines, "calloc_work"), truth(r, "calloc_bytes"));
+    const double total = static_cast<double>(truth(r, "total_bytes"));
+    EXPECT_NEAR(static_cast<double>(r.capture.alloc_info->allocated_bytes), total, 0.03 * total);
+    ASSERT_TRUE(r.report.is_object());
+    EXPECT_EQ(r.report["alloc"]["allocator"], c.allocator);
+    const auto& leaks = r.report["leaks"];
+    ASSERT_TRUE(leaks.is_array());
+    ASSERT_FALSE(leaks.empty());
+    EXPECT_EQ(leaks[0]["frame"], "leak_some") << leaks.dump();
+  }
 }
 
 }  // namespace
