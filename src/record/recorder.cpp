@@ -691,6 +691,11 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   summary.target_notes =
       watch.notes(summary.samples, start_ns, stopped_ns, end,
                   [&](uint32_t pid) -> const capture::Process* { return pipeline.process(pid); });
+  // Without the cpu probe (--probes alloc, offcpu, io alone) no CPU sample was asked for.
+  if (!has_probe("cpu")) {
+    std::erase_if(summary.target_notes,
+                  [](const std::string& n) { return n.rfind("no CPU samples were recorded", 0) == 0; });
+  }
   return summary;
 }
 
