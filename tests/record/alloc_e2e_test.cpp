@@ -219,6 +219,18 @@ TEST_F(AllocE2E, EveryAllocationUnderItsFunctionLiveBytesAndTheLeakFirst) {
               rate);
   EXPECT_NEAR(growth, rate, 0.25 * rate);
   for (const auto& l : leaks) EXPECT_NE(l["frame"], "balanced_work") << leaks.dump();
+
+  // report.html: the section with the live-bytes/RSS chart and the suspect; the flame graphs written.
+  std::ostringstream html;
+  html << std::ifstream(r.dir + "/out/report.html").rdbuf();
+  const std::string h = html.str();
+  const size_t section = h.find("<h2>Allocations</h2>");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_NE(h.find("<polyline", section), std::string::npos);
+  EXPECT_NE(h.find("<h3>Leak suspects</h3>", section), std::string::npos);
+  EXPECT_NE(h.find("<code>leak_some</code>", section), std::string::npos);
+  for (const char* f : {"alloc.svg", "alloc.folded", "alloc-live.svg", "alloc-live.folded"})
+    EXPECT_TRUE(std::ifstream(r.dir + "/out/" + f).good()) << f;
 }
 
 // --alloc-sample: each allocation recorded with probability size/period, the
