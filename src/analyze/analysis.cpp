@@ -391,6 +391,13 @@ Result<void> check_refs(const capture::Capture& c) {
                      std::to_string(c.stacks.size()));
     }
   }
+  for (size_t i = 0; i < c.allocs.size(); ++i) {
+    const auto id = c.allocs[i].stack;
+    if (id != capture::kNoStack && id >= c.stacks.size()) {
+      return bad_ref("allocation record " + std::to_string(i) + " refers to stack " + std::to_string(id) +
+                     " of " + std::to_string(c.stacks.size()));
+    }
+  }
   return {};
 }
 
@@ -417,7 +424,10 @@ std::vector<std::string> kinds_in_capture(const capture::Capture& c) {
   if (offcpu) kinds.push_back("offcpu");
   if (cpu && offcpu) kinds.push_back("wall");
   if (io) kinds.push_back("io");
-  // alloc: the model holds no such records yet, so no capture has them.
+  if (!c.allocs.empty() || probe("alloc")) {
+    kinds.push_back("alloc");
+    kinds.push_back("alloc-live");
+  }
   return kinds;
 }
 
@@ -467,7 +477,10 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
     a.io = summarize_io(c);
     a.peers = summarize_peers(c);
   }
-  if (ran("alloc")) a.samples.alloc = 0;
+  if (ran("alloc") || !c.allocs.empty()) {
+    a.alloc = summarize_alloc(c);
+    a.samples.alloc = a.alloc ? a.alloc->recorded : 0;
+  }
   const uint64_t cpu_samples = c.cpu_samples.size();
 
   a.kinds = kinds_in_capture(c);

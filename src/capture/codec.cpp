@@ -320,6 +320,46 @@ void encode_histogram(ByteWriter& w, const LatencyLog2& h) {
   }
 }
 
+EncodedChunk encode_allocations(const std::vector<AllocEvent>& events, const AllocInfo* info) {
+  std::string out;
+  ByteWriter w(out);
+  EncodedChunk c = start_chunk(ChunkType::allocations, events.size() + (info ? 1 : 0), w);
+  TimeRange range;
+  w.varint(events.size());
+  uint64_t prev = 0;
+  for (const auto& e : events) {
+    record(w, [&](ByteWriter& b) {
+      b.svarint(diff(e.time_ns, prev));
+      b.varint(e.pid);
+      b.svarint(int64_t(e.tid) - int64_t(e.pid));
+      b.varint(e.address);
+      b.varint(e.size);
+      b.varint(uint8_t(e.fn));
+      b.varint((e.is_free ? 1u : 0u) | (e.tracked ? 2u : 0u));
+      b.varint(stack_code(e.stack));
+    });
+    prev = e.time_ns;
+    range.add(e.time_ns);
+  }
+  w.varint(info ? 1 : 0);
+  if (info) {
+    record(w, [&](ByteWriter& b) {
+      b.str(info->method);
+      b.str(info->allocator);
+      b.str(info->allocator_path);
+      b.varint(info->sample_period_bytes);
+      b.varint(info->allocations);
+      b.varint(info->allocated_bytes);
+      b.varint(info->sampled);
+      b.varint(info->frees);
+      b.varint(info->frees_unknown);
+    });
+  }
+  range.apply(c);
+  c.payload = std::move(out);
+  return c;
+}
+
 EncodedChunk encode_io_events(const std::vector<IoSyscallRecord>& syscalls,
                               const std::vector<IoDeviceRecord>& devices) {
   std::string out;
@@ -930,6 +970,53 @@ bool decode_io_events(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+bool decode_allocations(Decoder& d, Capture& cap, uint32_t record_count) {
+  uint64_t n = d.r.count(1);
+  if (!d.ok()) return false;
+  std::vector<AllocEvent> events(n);
+  uint64_t prev = 0;
+  for (auto& e : events) {
+    ByteReader b = record_body(d.r);
+    e.time_ns = prev + uint64_t(b.svarint());
+    e.pid = b.varint32();
+    const int64_t tid_delta = b.svarint();
+    e.address = b.varint();
+    e.size = b.varint();
+    const uint64_t fn = b.varint();
+    const uint64_t flags = b.varint();
+    const uint64_t stack = b.varint();
+    if (!b.ok()) return d.fail("malformed allocation record");
+    e.tid = u32_from_delta(d, e.pid, tid_delta);
+    e.fn = fn < uint64_t(AllocFn::other) ? AllocFn(fn) : AllocFn::other;  // a later version's: other
+    e.is_free = (flags & 1) != 0;
+    e.tracked = (flags & 2) != 0;
+    if (!decode_stack_ref(d, stack, cap.stacks.size(), e.stack)) return false;
+    prev = e.time_ns;
+  }
+  uint64_t m = d.r.count(1);
+  if (!d.ok()) return false;
+  if (!check_count(d, n + m, record_count)) return false;
+  if (m > 1) return d.fail("more than one alloc info record");
+  if (m == 1) {
+    ByteReader b = record_body(d.r);
+    AllocInfo info;
+    info.method = b.str();
+    info.allocator = b.str();
+    info.allocator_path = b.str();
+    info.sample_period_bytes = b.varint();
+    info.allocations = b.varint();
+    info.allocated_bytes = b.varint();
+    info.sampled = b.varint();
+    info.frees = b.varint();
+    info.frees_unknown = b.varint();
+    if (!b.ok()) return d.fail("malformed alloc info record");
+    cap.alloc_info = std::move(info);
+  }
+  if (!d.ok()) return false;
+  cap.allocs.insert(cap.allocs.end(), events.begin(), events.end());
+  return true;
+}
+
 bool decode_cpu_accounting(Decoder& d, Capture& cap, uint32_t record_count) {
   uint64_t n = d.r.count(6);
   if (!check_count(d, n, record_count)) return false;
@@ -1192,6 +1279,9 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
       break;
     case ChunkType::io_events:
       ok = decode_io_events(d, capture, record_count);
+      break;
+    case ChunkType::allocations:
+      ok = decode_allocations(d, capture, record_count);
       break;
     case ChunkType::requests:
       ok = decode_requests(d, capture, record_count);

@@ -10,6 +10,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "loadprof/capture/alloc_live.h"
 #include "loadprof/capture/io_names.h"
 
 namespace loadprof::capture {
@@ -118,9 +119,15 @@ std::string frame_display_name(const Frame& frame) {
 
 Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind,
                                               const std::string& weight) {
-  if (weight != "time" && !(weight == "bytes" && kind == "io")) {
-    return make_error(ErrorKind::usage, "--weight " + weight + " applies to no kind but io (time, bytes); " +
-                                            kind + " is weighted by time");
+  const bool alloc_kind = kind == "alloc" || kind == "alloc-live";
+  if (alloc_kind) {
+    if (weight != "time" && weight != "bytes" && weight != "count") {
+      return make_error(ErrorKind::usage,
+                        "--weight " + weight + ": " + kind + " is weighted by bytes or count");
+    }
+  } else if (weight != "time" && !(weight == "bytes" && kind == "io")) {
+    return make_error(ErrorKind::usage, "--weight " + weight + " applies to io (time, bytes) and alloc, " +
+                                            "alloc-live (bytes, count); " + kind + " is weighted by time");
   }
   std::unordered_map<Key, uint64_t, KeyHash> weights;
   auto add_offcpu = [&] {
@@ -143,8 +150,21 @@ Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std:
       const uint64_t w = weight == "bytes" ? r.bytes : r.total_ns;
       if (w > 0) weights[{r.pid, r.stack, io_tag(r.syscall, r.fd_kind)}] += w;
     }
+  } else if (alloc_kind) {
+    // alloc: bytes (or calls) allocated; alloc-live: those still live at the
+    // end. Estimates under sampling: a recorded allocation stands for 1 / p.
+    const uint64_t period = alloc_sample_period(capture);
+    const bool count = weight == "count";
+    for (const auto& l : alloc_lifetimes(capture)) {
+      const AllocEvent& a = *l.alloc;
+      if (kind == "alloc-live" && (l.free_ns != 0 || !a.tracked)) continue;
+      const uint64_t w = count ? static_cast<uint64_t>(alloc_estimated_count(a.size, period) + 0.5)
+                               : alloc_estimated_bytes(a.size, period);
+      if (w > 0) weights[{a.pid, a.stack, 0}] += w;
+    }
   } else {
-    return make_error(ErrorKind::usage, "unknown stack kind '" + kind + "' (known: cpu, offcpu, wall, io)");
+    return make_error(ErrorKind::usage,
+                      "unknown stack kind '" + kind + "' (known: cpu, offcpu, wall, io, alloc, alloc-live)");
   }
   return fold(capture, weights);
 }

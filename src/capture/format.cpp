@@ -59,7 +59,7 @@ const char* chunk_type_name(uint16_t type) {
 }
 
 bool chunk_type_known(uint16_t type) {
-  return (type >= uint16_t(ChunkType::metadata) && type <= uint16_t(ChunkType::io_events)) ||
+  return (type >= uint16_t(ChunkType::metadata) && type <= uint16_t(ChunkType::allocations)) ||
          type == uint16_t(ChunkType::cpu_accounting_extra) || type == uint16_t(ChunkType::stack_symbols) ||
          type == uint16_t(ChunkType::load_run) || type == uint16_t(ChunkType::resources) ||
          type == uint16_t(ChunkType::sockets);

@@ -50,9 +50,10 @@ enum class ChunkType : uint16_t {
   requests = 13,
   // io probe: syscall aggregates and slow calls, block requests by device.
   io_events = 14,
-  // Reserved: ids fixed now, encodings defined when the probes arrive. Readers
-  // of this version skip them like any unknown type.
+  // alloc probe: sampled allocations and their frees, the probe's method and counts.
   allocations = 15,
+  // Reserved: ids fixed now, encodings defined when they arrive. Readers of
+  // this version skip them like any unknown type.
   load_histograms = 16,
   strings = 17,
   // Steal time and throttling per CPU and second, joined on read to the

@@ -121,6 +121,7 @@ uint64_t record_bytes(uint16_t type) {
     case ChunkType::io_events:
       return sizeof(IoSyscallRecord);  // the larger of its two records
     case ChunkType::allocations:
+      return sizeof(AllocEvent);
     case ChunkType::load_histograms:
     case ChunkType::strings:
       return 64;  // reserved: skipped by this reader; a guess for when they decode
@@ -354,6 +355,8 @@ class ChunkReader {
         return capture_.offcpu.size();
       case ChunkType::io_events:
         return capture_.io_syscalls.size() + capture_.io_devices.size();
+      case ChunkType::allocations:
+        return capture_.allocs.size();
       case ChunkType::cpu_accounting:
         return capture_.cpu_accounting.size();
       case ChunkType::requests:

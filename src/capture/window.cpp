@@ -59,6 +59,7 @@ uint64_t last_data_ns(const Capture& c) {
   for (const auto& o : c.offcpu) last = std::max(last, o.end_ns);
   for (const auto& r : c.io_syscalls) last = std::max(last, r.end_ns);
   for (const auto& r : c.io_devices) last = std::max(last, r.end_ns);
+  for (const auto& e : c.allocs) last = std::max(last, e.time_ns);
   for (const auto& a : c.cpu_accounting) last = std::max(last, a.second_ns + kSecondNs);
   for (const auto& p : c.processes) {
     if (p.exit_ns) last = std::max(last, *p.exit_ns);
@@ -131,6 +132,10 @@ void restrict_to_window(Capture& c, const PlacedWindow& w) {
                 [&](const IoSyscallRecord& r) { return r.end_ns <= w.start_ns || r.start_ns >= w.end_ns; });
   std::erase_if(c.io_devices,
                 [&](const IoDeviceRecord& r) { return r.end_ns <= w.start_ns || r.start_ns >= w.end_ns; });
+  // Allocations and frees made in the window (the allocations chunk is read
+  // whole: it also holds the probe's info). A free of a block allocated
+  // before the window is dropped like one of a block made before the capture.
+  std::erase_if(c.allocs, [&](const AllocEvent& e) { return !inside(e.time_ns); });
   // Resource readings whose time falls in the window (a reading covers the second before it).
   std::erase_if(c.resources, [&](const ResourceSample& r) { return !inside(r.time_ns); });
   // Sockets hold whole-capture figures: one with no data in the window goes;

@@ -41,6 +41,7 @@ size_t approx_size(const CpuSample&) { return sizeof(CpuSample); }
 size_t approx_size(const OffCpuInterval&) { return sizeof(OffCpuInterval); }
 size_t approx_size(const IoSyscallRecord&) { return sizeof(IoSyscallRecord); }
 size_t approx_size(const IoDeviceRecord& d) { return sizeof(IoDeviceRecord) + d.device.size(); }
+size_t approx_size(const AllocEvent&) { return sizeof(AllocEvent); }
 size_t approx_size(const CpuAccounting&) { return sizeof(CpuAccounting); }
 size_t approx_size(const RequestRecord&) { return sizeof(RequestRecord); }
 size_t approx_size(const ResourceSample&) { return sizeof(ResourceSample); }
@@ -88,6 +89,11 @@ class FileCaptureWriter final : public CaptureWriter {
   void add_offcpu(const OffCpuInterval& o) override { add(offcpu_, o); }
   void add_io_syscall(const IoSyscallRecord& r) override { add(io_syscalls_, r); }
   void add_io_device(const IoDeviceRecord& r) override { add(io_devices_, r); }
+  void add_alloc(const AllocEvent& e) override { add(allocs_, e); }
+  void set_alloc_info(const AllocInfo& info) override {
+    alloc_info_ = info;
+    alloc_info_dirty_ = true;
+  }
   void add_cpu_accounting(const CpuAccounting& a) override { add(cpu_accounting_, a); }
   void add_request(const RequestRecord& r) override { add(requests_, r); }
   void set_load_run(const LoadRun& run) override {
@@ -122,6 +128,9 @@ class FileCaptureWriter final : public CaptureWriter {
       if (!offcpu_.empty()) LOADPROF_CHECK(append(out, encode_offcpu(offcpu_)));
       if (!io_syscalls_.empty() || !io_devices_.empty())
         LOADPROF_CHECK(append(out, encode_io_events(io_syscalls_, io_devices_)));
+      if (!allocs_.empty() || alloc_info_dirty_) {
+        LOADPROF_CHECK(append(out, encode_allocations(allocs_, alloc_info_dirty_ ? &alloc_info_ : nullptr)));
+      }
       if (!cpu_accounting_.empty()) {
         LOADPROF_CHECK(append(out, encode_cpu_accounting(cpu_accounting_)));
         // Right after its accounting rows: the reader joins it to them.
@@ -196,6 +205,8 @@ class FileCaptureWriter final : public CaptureWriter {
     offcpu_.clear();
     io_syscalls_.clear();
     io_devices_.clear();
+    allocs_.clear();
+    alloc_info_dirty_ = false;
     cpu_accounting_.clear();
     requests_.clear();
     resources_.clear();
@@ -219,6 +230,9 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<OffCpuInterval> offcpu_;
   std::vector<IoSyscallRecord> io_syscalls_;
   std::vector<IoDeviceRecord> io_devices_;
+  std::vector<AllocEvent> allocs_;
+  AllocInfo alloc_info_;
+  bool alloc_info_dirty_ = false;
   std::vector<CpuAccounting> cpu_accounting_;
   std::vector<RequestRecord> requests_;
   std::vector<ResourceSample> resources_;
@@ -262,6 +276,8 @@ Result<void> write_whole_capture(const std::string& path, const Capture& capture
   for (const auto& o : capture.offcpu) writer->add_offcpu(o);
   for (const auto& r : capture.io_syscalls) writer->add_io_syscall(r);
   for (const auto& r : capture.io_devices) writer->add_io_device(r);
+  for (const auto& e : capture.allocs) writer->add_alloc(e);
+  if (capture.alloc_info) writer->set_alloc_info(*capture.alloc_info);
   for (const auto& a : capture.cpu_accounting) writer->add_cpu_accounting(a);
   for (const auto& r : capture.requests) writer->add_request(r);
   if (capture.load) writer->set_load_run(*capture.load);

@@ -20,7 +20,8 @@ namespace {
 
 constexpr const char* kUsage =
     "loadprof record (--pid PID[,PID...] [--children] | -- CMD [ARGS...]) [--duration DUR]\n"
-    "                [--frequency HZ] [--probes cpu,offcpu,io] [--offcpu-min DUR] [--io-slow DUR]\n"
+    "                [--frequency HZ] [--probes cpu,offcpu,io,alloc] [--offcpu-min DUR] [--io-slow DUR]\n"
+    "                [--alloc-sample SIZE]\n"
     "                [--unwind auto|fp] [--user NAME]\n"
     "                [--output FILE.lpc]\n"
     "\n"

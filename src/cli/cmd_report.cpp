@@ -1,5 +1,5 @@
 // loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html|pprof|speedscope]
-//                 [--kind KIND] [--weight time|bytes] [--max-memory SIZE|unlimited] [--group-by
+//                 [--kind KIND] [--weight time|bytes|count] [--max-memory SIZE|unlimited] [--group-by
 //                 function|module]
 //                 [--window START..END]
 // Parses the flags into a report::ReportConfig, calls the report library,
@@ -21,7 +21,7 @@ namespace loadprof::cli {
 namespace {
 constexpr const char* kUsage =
     "loadprof report FILE.lpc [--output-dir DIR] [--format md|json|folded|svg|html|pprof|speedscope] "
-    "[--kind KIND] [--weight time|bytes] [--max-memory SIZE|unlimited] [--group-by function|module] "
+    "[--kind KIND] [--weight time|bytes|count] [--max-memory SIZE|unlimited] [--group-by function|module] "
     "[--window START..END]";
 }  // namespace
 
@@ -40,7 +40,8 @@ int cmd_report(const Args& args) {
       ("kind", po::value<std::string>(),
        "stack kind for folded/svg/pprof/speedscope: cpu (default), offcpu, wall, io, alloc, alloc-live")
       ("weight", po::value<std::string>(),
-       "folded/svg weight with --kind io: time (default, ns inside the syscalls) or bytes (bytes they moved)")
+       "folded/svg weight with --kind io: time (default, ns inside the syscalls) or bytes (bytes they moved); "
+       "with --kind alloc or alloc-live: bytes (default) or count (calls)")
       ("max-memory", po::value<std::string>(),
        "memory the capture's records may take: SIZE or 'unlimited' (default 16 MiB + 1024 x the file size;"
        " a capture beyond it is refused as crafted)")

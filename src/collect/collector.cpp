@@ -31,6 +31,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "alloc_probe.h"
 #include "cpu_probe.h"
 #include "io_probe.h"
 #include "loadprof/collect/kernel_symbol_lookup.h"
@@ -56,7 +57,17 @@ constexpr uint64_t kLivenessCheckNs = 1'000'000'000;
 constexpr uint64_t kRetiredMapsNs = 5'000'000'000;
 
 struct Event {
-  enum class Kind : uint8_t { sideband, snapshot_mapping, sample, fork, exit, offcpu, io_syscall, io_device };
+  enum class Kind : uint8_t {
+    sideband,
+    snapshot_mapping,
+    sample,
+    fork,
+    exit,
+    offcpu,
+    io_syscall,
+    io_device,
+    alloc
+  };
   Kind kind = Kind::sideband;
   uint64_t time_ns = 0;
   uint32_t seq = 0;       // arrival order, to keep sorting stable and cheap
@@ -75,6 +86,7 @@ struct Event {
   // out of line: most events are samples, moved around while sorting.
   std::unique_ptr<capture::IoSyscallRecord> io;
   std::unique_ptr<capture::IoDeviceRecord> device;
+  std::unique_ptr<capture::AllocEvent> alloc;  // alloc (its stack in user_ips)
 };
 
 // Steal and throttled time of one CPU in one second (joined to its accounting row).
@@ -134,6 +146,13 @@ class CollectorImpl final : public Collector {
       LOADPROF_TRY(io_probe, IoProbe::open(io, [this](std::span<const uint8_t> r) { on_io_record(r); }));
       io_ = std::move(io_probe);
     }
+    if (options.alloc) {
+      AllocProbeOptions ao;
+      ao.sample_period_bytes = options.alloc_sample_bytes;
+      LOADPROF_TRY(alloc_probe,
+                   AllocProbe::open(ao, [this](std::span<const uint8_t> r) { on_alloc_record(r); }));
+      alloc_ = std::move(alloc_probe);
+    }
     start_second_ = monotonic_ns() / kSecondNs;
     next_second_.assign(cpus_.size(), start_second_);
     throttled_since_ns_.assign(cpus_.size(), 0);
@@ -171,6 +190,7 @@ class CollectorImpl final : public Collector {
     probe_->stop_sampling();
     if (offcpu_) offcpu_->stop();
     if (io_) io_->stop();
+    if (alloc_) alloc_->stop();
     stopped_ = true;
     stop_ns_ = monotonic_ns();
     // Threads still off the CPU: their intervals end with the capture.
@@ -232,6 +252,16 @@ class CollectorImpl final : public Collector {
       io["device_map_full"] = d[LP_IO_DROP_DEVICE_MAP_FULL];
       io["socket_map_full"] = d[LP_IO_DROP_SOCKET_MAP_FULL];
       io["stack_truncated"] = io_stack_truncated_;
+    }
+    if (alloc_) {
+      auto a = alloc_->counters();
+      auto& al = out["alloc"];
+      al["ringbuf_full"] = a[LP_ALLOC_DROP_RINGBUF_FULL];
+      al["live_map_full"] = a[LP_ALLOC_DROP_LIVE_MAP_FULL];
+      al["inflight_map_full"] = a[LP_ALLOC_DROP_INFLIGHT_MAP_FULL];
+      al["stack_not_collected"] = a[LP_ALLOC_DROP_USER_STACK];
+      al["return_without_entry"] = a[LP_ALLOC_MISSED_RETURNS];
+      al["stack_truncated"] = alloc_stack_truncated_;
     }
     return out;
   }
@@ -296,7 +326,38 @@ class CollectorImpl final : public Collector {
     return st;
   }
 
+  std::optional<capture::AllocInfo> alloc_info() const override {
+    if (!alloc_) return std::nullopt;
+    capture::AllocInfo info = alloc_found_;
+    info.method = "uprobes";
+    info.sample_period_bytes = options_.alloc_sample_bytes;
+    auto a = alloc_->counters();
+    info.allocations = a[LP_ALLOC_CALLS];
+    info.allocated_bytes = a[LP_ALLOC_BYTES];
+    info.sampled = a[LP_ALLOC_SAMPLED];
+    info.frees = a[LP_ALLOC_FREES];
+    info.frees_unknown = a[LP_ALLOC_FREES_UNKNOWN];
+    return info;
+  }
+
  private:
+  // Attaches the alloc probe's uprobes to the allocator pid uses; notes what was found.
+  Result<void> attach_alloc(pid_t pid) {
+    LOADPROF_TRY(found, alloc_->attach(pid));
+    auto join = [](std::string& to, const std::string& what) {
+      if (to.find(what) != std::string::npos) return;
+      if (!to.empty()) to += ", ";
+      to += what;
+    };
+    join(alloc_found_.allocator, found.name);
+    join(alloc_found_.allocator_path, found.path);
+    std::string functions;
+    for (const auto& f : found.functions) functions += (functions.empty() ? "" : ", ") + f;
+    log::info("alloc: process " + std::to_string(pid) + " allocates with " + found.name + " (" + found.path +
+              "); uprobes on " + functions);
+    return {};
+  }
+
   Result<void> add_one(pid_t pid) {
     uint64_t time_ns = monotonic_ns();  // before the map insert: valid for every sample after it
     reuse_pid(static_cast<uint32_t>(pid));
@@ -327,6 +388,15 @@ class CollectorImpl final : public Collector {
       push(std::move(e));
     }
     if (offcpu_) seed_offcpu(p, time_ns);
+    if (alloc_) {
+      auto attached = attach_alloc(pid);
+      if (!attached.ok()) {
+        probe_->remove_pid(p);
+        known_.erase(p);
+        live_.erase(p);
+        return attached.error();
+      }
+    }
     for (auto& m : mappings) {
       Event e;
       e.kind = Event::Kind::snapshot_mapping;
@@ -533,6 +603,36 @@ class CollectorImpl final : public Collector {
     push(std::move(e));
   }
 
+  // An allocation or a free from the alloc ring buffer.
+  void on_alloc_record(std::span<const uint8_t> data) {
+    if (data.size() < LP_ALLOC_FREE_EVENT_BYTES) return;
+    const auto* r = reinterpret_cast<const lp_alloc_event*>(data.data());
+    const bool is_free = r->type == LP_EVENT_FREE;
+    if (!is_free && (r->type != LP_EVENT_ALLOC || data.size() < sizeof(lp_alloc_event))) return;
+    auto rec = std::make_unique<capture::AllocEvent>();
+    rec->time_ns = r->time_ns;
+    rec->pid = r->pid;
+    rec->tid = r->tid;
+    rec->address = r->address;
+    rec->size = r->size;
+    rec->fn = r->fn < LP_ALLOC_FNS ? static_cast<capture::AllocFn>(r->fn) : capture::AllocFn::other;
+    rec->is_free = is_free;
+    rec->tracked = r->tracked != 0;
+    Event e;
+    e.kind = Event::Kind::alloc;
+    e.time_ns = r->time_ns;
+    e.pid = r->pid;
+    e.tid = r->tid;
+    if (!is_free) {
+      const int32_t bytes = r->user_stack_bytes;
+      const size_t n = bytes > 0 ? std::min<size_t>(static_cast<size_t>(bytes) / 8, LP_MAX_STACK_DEPTH) : 0;
+      e.user_ips.assign(r->user_ips, r->user_ips + n);
+      e.user_stack_ok = bytes >= 0;
+    }
+    e.alloc = std::move(rec);
+    push(std::move(e));
+  }
+
   static capture::IoSyscall io_syscall(uint32_t index) {
     return index < static_cast<uint32_t>(capture::IoSyscall::other) ? static_cast<capture::IoSyscall>(index)
                                                                     : capture::IoSyscall::other;
@@ -612,6 +712,7 @@ class CollectorImpl final : public Collector {
     uint64_t now_ns = monotonic_ns();
     LOADPROF_CHECK(probe_->consume());
     if (io_) LOADPROF_CHECK(io_->consume());
+    if (alloc_) LOADPROF_CHECK(alloc_->consume());
     if (offcpu_) LOADPROF_CHECK(offcpu_->consume());
     if ((offcpu_ || io_) && (all || now_ns - last_aggregate_flush_ns_ >= kSecondNs)) {
       if (offcpu_) offcpu_->flush_aggregates([this](const lp_offcpu_agg& a) { on_offcpu_aggregate(a); }, all);
@@ -817,6 +918,9 @@ class CollectorImpl final : public Collector {
       case Event::Kind::io_device:
         if (e.device) sink.on_io_device(*e.device);
         break;
+      case Event::Kind::alloc:
+        dispatch_alloc(e, sink);
+        break;
     }
   }
 
@@ -940,6 +1044,19 @@ class CollectorImpl final : public Collector {
     sink.on_io_syscall(view);
   }
 
+  void dispatch_alloc(Event& e, EventSink& sink) {
+    if (!known_.count(e.pid) || !e.alloc) return;
+    AllocView view;
+    if (!e.alloc->is_free) {
+      const size_t valid = checked_user_frames(e, sink);
+      view.user_truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
+      if (view.user_truncated) ++alloc_stack_truncated_;
+      view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
+    }
+    view.record = std::move(*e.alloc);
+    sink.on_alloc(view);
+  }
+
   void dispatch_sample(Event& e, EventSink& sink) {
     const size_t valid = checked_user_frames(e, sink);
     bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
@@ -962,6 +1079,9 @@ class CollectorImpl final : public Collector {
   std::unique_ptr<IoProbe> io_;                             // null without the io probe
   std::unordered_map<uint32_t, std::string> device_names_;  // dev -> "vda"
   uint64_t io_stack_truncated_ = 0;
+  std::unique_ptr<AllocProbe> alloc_;  // null without the alloc probe
+  capture::AllocInfo alloc_found_;     // allocators found (names, paths)
+  uint64_t alloc_stack_truncated_ = 0;
   std::unique_ptr<KernelSymbolLookup> ksyms_;               // null: blocked reasons read other
   std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function
   uint64_t offcpu_stack_truncated_ = 0;

@@ -156,6 +156,14 @@ class Pipeline final : public collect::EventSink {
   void on_io_device(const capture::IoDeviceRecord& d) override { writer_.add_io_device(d); }
   void on_io_socket(const capture::SocketRecord& s) override { writer_.add_socket(s); }
 
+  // A sampled allocation (its user stack interned like a sample's) or its free.
+  void on_alloc(const collect::AllocView& v) override {
+    capture::AllocEvent e = v.record;
+    if (!e.is_free) e.stack = intern_stack(e.pid, e.time_ns, v.user_ips, {}, v.user_truncated);
+    writer_.add_alloc(e);
+    note_thread(e.pid, e.tid, e.time_ns);
+  }
+
   void on_mapping(const capture::Mapping& m) override {
     // Who the process is (its users, mount namespace) is noted now, while it
     // lives: its files may be read much later, when a CPU is idle.
@@ -389,6 +397,8 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   copts.offcpu_min_ns = o.offcpu_min_ns;
   copts.io = has_probe("io");
   copts.io_slow_ns = o.io_slow_ns;
+  copts.alloc = has_probe("alloc");
+  copts.alloc_sample_bytes = o.alloc_sample_bytes;
   LOADPROF_TRY(collector, collect::Collector::open(copts));
   clock.charge(cost.open_ns);
 
@@ -554,6 +564,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     if (now - last_flush_ns >= kFlushIntervalNs) {
       for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
       writer->set_drops(all_drops());
+      if (auto info = collector->alloc_info()) writer->set_alloc_info(*info);
       clock.charge(cost.other_ns);
       if (o.on_flush) o.on_flush(*writer);
       LOADPROF_CHECK(writer->flush());
@@ -641,6 +652,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     summary.drops["symbolize"]["perf_map_truncated"] = st.perf_maps_truncated;
   }
   writer->set_drops(summary.drops);
+  if (auto info = collector->alloc_info()) writer->set_alloc_info(*info);
   if (o.on_flush) o.on_flush(*writer);
   auto pair = clock_pair_now();
   writer->add_clock_sync({pair.monotonic_ns, pair.realtime_ns});
@@ -680,6 +692,11 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   summary.target_notes =
       watch.notes(summary.samples, start_ns, stopped_ns, end,
                   [&](uint32_t pid) -> const capture::Process* { return pipeline.process(pid); });
+  // Without the cpu probe (--probes alloc, offcpu, io alone) no CPU sample was asked for.
+  if (!has_probe("cpu")) {
+    std::erase_if(summary.target_notes,
+                  [](const std::string& n) { return n.rfind("no CPU samples were recorded", 0) == 0; });
+  }
   return summary;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "alloc_html.h"
 #include "correlation_sections.h"
 #include "loadprof/analyze/short_name.h"
 #include "loadprof/flamegraph/svg.h"
@@ -403,6 +404,7 @@ void write_html(std::ostream& out, const analyze::Analysis& a, const HtmlOptions
   lost(out, a);
   accounting(out, a);
   resources(out, a);
+  if (a.alloc) alloc_html(out, *a.alloc, a.duration_s);
   if (a.correlation) correlation_html(out, *a.correlation);
   flame_graph(out, options);
   functions(out, "Top functions by self time", a.top_self, true);

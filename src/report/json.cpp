@@ -292,6 +292,48 @@ json peers_json(const analyze::PeersSummary& peers) {
     if (p.round_trips_per_request)
       e["round_trips_per_request"] = std::round(*p.round_trips_per_request * 1e3) / 1e3;
     out.push_back(std::move(e));
+json alloc_json(const analyze::AllocSummary& s) {
+  json stacks = json::array();
+  for (size_t i = 0; i < s.stacks.size() && i < 20; ++i) {
+    const auto& st = s.stacks[i];
+    stacks.push_back({{"frame", st.frame},
+                      {"stack", st.frames},
+                      {"pid", st.pid},
+                      {"bytes", st.bytes},
+                      {"count", std::round(st.count)},
+                      {"live_bytes_end", st.live_bytes},
+                      {"truncated", st.truncated}});
+  }
+  json timeline = json::array();
+  for (const auto& p : s.timeline)
+    timeline.push_back({{"t_s", round2(p.t_s)}, {"live_bytes", p.live_bytes}, {"rss_bytes", p.rss_bytes}});
+  return {{"method", s.method},
+          {"allocator", s.allocator},
+          {"sample_period_bytes", s.sample_period_bytes},
+          {"allocated_bytes", s.allocated_bytes},
+          {"allocations", s.allocations},
+          {"recorded", s.recorded},
+          {"frees_of_unknown_blocks", s.frees_unknown},
+          {"live_bytes_end", s.live_bytes_end},
+          {"rss_bytes_start", s.rss_bytes_start},
+          {"rss_bytes_end", s.rss_bytes_end},
+          {"truncated_stacks", s.truncated_stacks},
+          {"stacks", std::move(stacks)},
+          {"live_timeline", std::move(timeline)}};
+}
+
+json leaks_json(const analyze::AllocSummary& s) {
+  json out = json::array();
+  for (const auto& l : s.leaks) {
+    out.push_back({{"frame", l.frame},
+                   {"stack", l.frames},
+                   {"pid", l.pid},
+                   {"growth_bytes_per_s", std::round(l.growth_bytes_per_s)},
+                   {"r2", std::round(l.r2 * 1000) / 1000},
+                   {"confidence", l.confidence},
+                   {"live_bytes_end", l.live_bytes_end},
+                   {"allocated_bytes", l.allocated_bytes},
+                   {"recommendation", l.recommendation}});
   }
   return out;
 }
@@ -422,6 +464,10 @@ json to_json(const analyze::Analysis& a) {
   if (a.correlation) out["correlation"] = correlation_json(*a.correlation);  // SPEC: captures with requests
   if (a.io) out["io"] = io_json(*a.io);  // SPEC: present when the io probe ran
   if (a.peers) out["peers"] = peers_json(*a.peers);
+  if (a.alloc) {                         // SPEC: present when the alloc probe ran
+    out["alloc"] = alloc_json(*a.alloc);
+    out["leaks"] = leaks_json(*a.alloc);
+  }
   return out;
 }
 

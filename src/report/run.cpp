@@ -75,9 +75,14 @@ Result<void> write_svg_kind(std::ostream& out, const capture::Capture& c, const 
   FlamegraphOptions options;
   options.kind = kind;
   options.title = kind + " flame graph";
+  if (kind == "alloc") options.title = weight == "count" ? "allocations (calls)" : "allocated bytes";
+  if (kind == "alloc-live")
+    options.title = weight == "count" ? "allocations still live at the end" : "bytes still live at the end";
   if (weight == "bytes") {
     options.count_name = "bytes";
-    options.title += " (bytes)";
+    if (kind == "io") options.title += " (bytes)";
+  } else if (weight == "count") {
+    options.count_name = "allocations";
   }
   return write_flamegraph_svg(out, lines, options);
 }
@@ -236,13 +241,24 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
   const bool stacks_format = config.format == Format::folded || config.format == Format::svg ||
                              config.format == Format::pprof || config.format == Format::speedscope;
   if (stacks_format && !config.kind) LOADPROF_CHECK(check_kind(kind, held));
-  if (config.weight != "time" && config.weight != "bytes")
-    return make_error(ErrorKind::usage, "--weight: expected time or bytes, got '" + config.weight + "'");
-  if (config.weight == "bytes" && kind != "io")
+  const auto is_alloc = [](const std::string& k) { return k == "alloc" || k == "alloc-live"; };
+  if (config.weight != "time" && config.weight != "bytes" && config.weight != "count")
     return make_error(ErrorKind::usage,
-                      "--weight bytes applies to --kind io only (" + kind + " is weighted by time)");
-  // Weighted by bytes only when asked for io; every other kind (and the files of other kinds) by time.
-  auto weight_of = [&](const std::string& k) { return k == "io" ? config.weight : std::string("time"); };
+                      "--weight: expected time, bytes or count, got '" + config.weight + "'");
+  if (config.weight == "bytes" && kind != "io" && !is_alloc(kind))
+    return make_error(ErrorKind::usage, "--weight bytes applies to --kind io, alloc and alloc-live only (" +
+                                            kind + " is weighted by time)");
+  if (config.weight == "count" && !is_alloc(kind))
+    return make_error(ErrorKind::usage, "--weight count applies to --kind alloc and alloc-live only (" +
+                                            kind + " is weighted by " +
+                                            (kind == "io" ? "time or bytes)" : "time)"));
+  // The weight asked for applies to the kind asked for; the files of the
+  // other kinds get their default (time; bytes for the alloc kinds).
+  auto weight_of = [&](const std::string& k) -> std::string {
+    if (k == kind && (k == "io" || is_alloc(k)))
+      return is_alloc(k) && config.weight == "time" ? std::string("bytes") : config.weight;
+    return is_alloc(k) ? std::string("bytes") : std::string("time");
+  };
 
   // The figures that need function names (stack quality, by process, thread
   // and module) come from the capture as recorded; with --group-by module the

@@ -152,6 +152,14 @@ inline Capture make_reference_capture(size_t samples, uint32_t seed = 1) {
     flush.latency_log2[20] = 1;
     c.io_devices = {disk, flush};
   }
+  // alloc probe: a calloc freed through realloc, an untracked malloc that
+  // stays live, an aligned allocation, and the probe's info.
+  c.allocs = {{t0 + 40, 100, 103, 0x7f0000001000, 64, AllocFn::calloc, false, true, 3},
+              {t0 + 41, 100, 100, 0x7f0000002000, 1 << 20, AllocFn::malloc, false, false, 0},
+              {t0 + 60, 100, 103, 0x7f0000001000, 64, AllocFn::realloc, true, true, kNoStack},
+              {t0 + 61, 101, 101, 0x55000000, 4096, AllocFn::memalign, false, true, 3}};
+  c.alloc_info =
+      AllocInfo{"uprobes", "glibc", "/usr/lib/x86_64-linux-gnu/libc.so.6", 0, 9, 1'052'000, 3, 1, 5};
   c.cpu_accounting = {{t0, 0, 900, 5, 50, 44}, {t0, 1, 10, 0, 980, 9}, {t0 + 1'000'000'000, 0, 999, 0, 0, 0}};
   c.requests = {{t0 + 1000, t0 + 1100, 50'000, t0 + 900'000, t0 + 1'000'000, 200, 0, 512, 1, 40000, 0, 1},
                 {t0 + 2000, t0 + 2000, 0, 0, 0, 0, 3, 0, 2, 40001, 1, 65535}};
@@ -218,6 +226,9 @@ inline Result<void> write_capture(const std::string& path, const Capture& c, siz
     for (size_t i = io0; i < io1; ++i) w.add_io_syscall(c.io_syscalls[i]);
     auto [d0, d1] = part(b, c.io_devices.size());
     for (size_t i = d0; i < d1; ++i) w.add_io_device(c.io_devices[i]);
+    auto [al0, al1] = part(b, c.allocs.size());
+    for (size_t i = al0; i < al1; ++i) w.add_alloc(c.allocs[i]);
+    if (b + 1 == batches && c.alloc_info) w.set_alloc_info(*c.alloc_info);
     auto [a0, a1] = part(b, c.cpu_accounting.size());
     for (size_t i = a0; i < a1; ++i) w.add_cpu_accounting(c.cpu_accounting[i]);
     auto [r0, r1] = part(b, c.requests.size());

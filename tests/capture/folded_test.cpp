@@ -92,10 +92,51 @@ TEST(Folded, LinesAreSortedAndCountsSumToSamples) {
 }
 
 TEST(Folded, UnknownKindIsUsageError) {
-  auto lines = folded_stacks(small_capture(), "alloc");
+  auto lines = folded_stacks(small_capture(), "memory");
   ASSERT_FALSE(lines.ok());
   EXPECT_EQ(lines.error().kind, ErrorKind::usage);
-  EXPECT_NE(lines.error().message.find("alloc"), std::string::npos);
+  EXPECT_NE(lines.error().message.find("memory"), std::string::npos);
+}
+
+// alloc: bytes by allocating stack (scaled under sampling); alloc-live: the
+// allocations not freed by the end (a free matched to its allocation by
+// pid and address; an untracked allocation is never live).
+TEST(Folded, AllocBytesCountsAndLiveBytes) {
+  Capture c = small_capture();
+  auto add = [&](uint64_t t, uint64_t address, uint64_t size, bool is_free, bool tracked, StackId stack) {
+    c.allocs.push_back({t, 10, 10, address, size, is_free ? AllocFn::free : AllocFn::malloc, is_free, tracked,
+                        is_free ? kNoStack : stack});
+  };
+  add(1, 0x1000, 100, false, true, 0);
+  add(2, 0x2000, 300, false, true, 0);
+  add(3, 0x1000, 100, true, true, 0);  // frees the first
+  add(4, 0x1000, 50, false, true, 1);  // the address again, live at the end
+  add(5, 0x3000, 7, false, false, 1);  // untracked: allocated, never live
+  add(6, 0x9000, 1, true, true, 0);    // a block from before the capture: ignored
+  auto bytes = folded_stacks(c, "alloc", "bytes");
+  ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+  uint64_t total = 0;
+  for (const auto& l : *bytes) total += l.count;
+  EXPECT_EQ(total, 457u);
+  auto count = folded_stacks(c, "alloc", "count");
+  ASSERT_TRUE(count.ok());
+  total = 0;
+  for (const auto& l : *count) total += l.count;
+  EXPECT_EQ(total, 4u);
+  auto live = folded_stacks(c, "alloc-live", "bytes");
+  ASSERT_TRUE(live.ok());
+  total = 0;
+  for (const auto& l : *live) total += l.count;
+  EXPECT_EQ(total, 350u);
+  // Sampled every 64 bytes: a 50-byte record stands for 64 bytes, larger ones for themselves.
+  c.alloc_info = AllocInfo{};
+  c.alloc_info->sample_period_bytes = 64;
+  auto sampled = folded_stacks(c, "alloc-live", "bytes");
+  ASSERT_TRUE(sampled.ok());
+  total = 0;
+  for (const auto& l : *sampled) total += l.count;
+  EXPECT_EQ(total, 300u + 64u);
+  EXPECT_FALSE(folded_stacks(c, "cpu", "count").ok());
 }
 
 // io: ns inside the calls (or bytes moved) under the calling stack, the

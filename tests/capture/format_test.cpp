@@ -63,12 +63,12 @@ TEST(CaptureFormat, ChunkHeaderLayoutAndOrder) {
   for (const auto& chunk : testing::walk_chunks(bytes)) types.push_back(chunk.type);
   // (The fixture flushes once after half of the frames, then writes everything else.)
   std::vector<uint16_t> want = {
-      uint16_t(ChunkType::metadata), uint16_t(ChunkType::clock_sync), uint16_t(ChunkType::processes),
-      uint16_t(ChunkType::threads),  uint16_t(ChunkType::mappings),   uint16_t(ChunkType::frames),
-      uint16_t(ChunkType::frames),   uint16_t(ChunkType::stacks),     uint16_t(ChunkType::cpu_samples),
-      uint16_t(ChunkType::offcpu),   uint16_t(ChunkType::io_events),  uint16_t(ChunkType::cpu_accounting),
-      uint16_t(ChunkType::requests), uint16_t(ChunkType::resources),  uint16_t(ChunkType::drops),
-      uint16_t(ChunkType::end)};
+      uint16_t(ChunkType::metadata),       uint16_t(ChunkType::clock_sync), uint16_t(ChunkType::processes),
+      uint16_t(ChunkType::threads),        uint16_t(ChunkType::mappings),   uint16_t(ChunkType::frames),
+      uint16_t(ChunkType::frames),         uint16_t(ChunkType::stacks),     uint16_t(ChunkType::cpu_samples),
+      uint16_t(ChunkType::offcpu),         uint16_t(ChunkType::io_events),  uint16_t(ChunkType::allocations),
+      uint16_t(ChunkType::cpu_accounting), uint16_t(ChunkType::requests),   uint16_t(ChunkType::resources),
+      uint16_t(ChunkType::drops),          uint16_t(ChunkType::end)};
   EXPECT_EQ(types, want);
 }
 
@@ -141,7 +141,8 @@ TEST(CaptureFormat, ChunkTypeNames) {
   EXPECT_STREQ(chunk_type_name(999), "unknown");
   EXPECT_TRUE(chunk_type_known(uint16_t(ChunkType::requests)));
   EXPECT_TRUE(chunk_type_known(uint16_t(ChunkType::io_events)));
-  EXPECT_FALSE(chunk_type_known(uint16_t(ChunkType::allocations)));
+  EXPECT_TRUE(chunk_type_known(uint16_t(ChunkType::allocations)));
+  EXPECT_FALSE(chunk_type_known(uint16_t(ChunkType::load_histograms)));
   EXPECT_FALSE(chunk_type_known(0));
 }
 

@@ -44,6 +44,8 @@ TEST(CaptureRoundTrip, SingleBatchAndBytesWritten) {
   for (const auto& o : want.offcpu) w.add_offcpu(o);
   for (const auto& r : want.io_syscalls) w.add_io_syscall(r);
   for (const auto& r : want.io_devices) w.add_io_device(r);
+  for (const auto& e : want.allocs) w.add_alloc(e);
+  if (want.alloc_info) w.set_alloc_info(*want.alloc_info);
   for (const auto& a : want.cpu_accounting) w.add_cpu_accounting(a);
   for (const auto& r : want.requests) w.add_request(r);
   for (const auto& r : want.resources) w.add_resource(r);
@@ -55,8 +57,8 @@ TEST(CaptureRoundTrip, SingleBatchAndBytesWritten) {
   ASSERT_TRUE(got.ok()) << got.error().message;
   expect_same_records(*got, want);
   // metadata, clock sync, processes, threads, mappings, frames, stacks, samples,
-  // off-cpu, io events, accounting, requests, resources, drops, end: 15 chunks, one per kind.
-  EXPECT_EQ(got->read_info.chunks_read, 15u);
+  // off-cpu, io events, allocations, accounting, requests, resources, drops, end: 16 chunks, one per kind.
+  EXPECT_EQ(got->read_info.chunks_read, 16u);
 }
 
 TEST(CaptureRoundTrip, WithoutEndChunkIsValid) {

@@ -22,6 +22,8 @@ inline void expect_same_records(const Capture& got, const Capture& want) {
   EXPECT_EQ(got.offcpu, want.offcpu);
   EXPECT_EQ(got.io_syscalls, want.io_syscalls);
   EXPECT_EQ(got.io_devices, want.io_devices);
+  EXPECT_EQ(got.allocs, want.allocs);
+  EXPECT_EQ(got.alloc_info, want.alloc_info);
   EXPECT_EQ(got.cpu_accounting, want.cpu_accounting);
   EXPECT_EQ(got.requests, want.requests);
   EXPECT_EQ(got.resources, want.resources);

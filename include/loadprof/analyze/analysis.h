@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/alloc_summary.h"
 #include "loadprof/analyze/correlation.h"
 #include "loadprof/analyze/io_summary.h"
 #include "loadprof/analyze/peers.h"
@@ -221,6 +222,7 @@ struct Analysis {
   std::optional<WallSummary> wall;                     // present when the capture holds off-CPU data
   std::optional<IoSummary> io;                         // present when the io probe ran
   std::optional<PeersSummary> peers;                   // io probe: the sockets, merged per peer
+  std::optional<AllocSummary> alloc;                   // present when the alloc probe ran
   std::vector<ModuleCpu> by_module;                    // by self samples, descending
   std::string group_by = "function";                   // how frames were grouped (group_by_module)
   capture::DropCounters lost;                          // probe -> reason -> count

@@ -22,8 +22,11 @@ struct FoldedLine {
 // leaf frame "[offcpu:lock]"), "wall" (ns: cpu samples x 1e9 / frequency,
 // plus the off-CPU ns as in "offcpu"), "io" (ns inside the syscalls, or with
 // weight "bytes" the bytes they moved; the syscall and fd kind as a leaf
-// frame "[io:fsync:file]"). weight: "time", or "bytes" for io only (usage
-// error otherwise). Lines merged and sorted by stack.
+// frame "[io:fsync:file]"), "alloc" (bytes allocated by the recorded
+// allocations, scaled under sampling; weight "count": calls), "alloc-live"
+// (the same for the allocations still live at the end). weight: "time", or
+// "bytes" for io, alloc and alloc-live, "count" for alloc and alloc-live
+// (usage error otherwise). Lines merged and sorted by stack.
 [[nodiscard]] Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind,
                                                             const std::string& weight = "time");
 void write_folded(std::ostream& out, const std::vector<FoldedLine>& lines);

@@ -242,6 +242,44 @@ struct SocketRecord {
   uint64_t receives = 0;
 
   friend bool operator==(const SocketRecord&, const SocketRecord&) = default;
+// alloc probe: the allocator function of a record (stored by this index:
+// append only). memalign stands for memalign, aligned_alloc, posix_memalign,
+// valloc and pvalloc; free for free() and for the old block of a realloc.
+enum class AllocFn : uint8_t { malloc, calloc, realloc, memalign, free, other };
+
+// One allocation the probe recorded (a sample of them, see AllocInfo), or the
+// free of one (is_free: size is the freed allocation's, no stack). An
+// allocation that is never freed in the capture is live at its end. tracked
+// false: its address could not be tracked (live map full), so its free is
+// never seen: counted as allocated, never as live.
+struct AllocEvent {
+  uint64_t time_ns = 0;
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  uint64_t address = 0;
+  uint64_t size = 0;  // bytes requested
+  AllocFn fn = AllocFn::other;
+  bool is_free = false;
+  bool tracked = true;
+  StackId stack = kNoStack;  // user stack of the allocation; kNoStack for a free
+
+  friend bool operator==(const AllocEvent&, const AllocEvent&) = default;
+};
+
+// How the alloc probe recorded, and its counts of every call (sampled or
+// not), as of the end of the capture (the last record wins on read).
+struct AllocInfo {
+  std::string method;                // "uprobes" (attach by pid) or "preload"
+  std::string allocator;             // "glibc", "jemalloc", "tcmalloc", "own (MODULE)"; joined by ", "
+  std::string allocator_path;        // the module(s) probed
+  uint64_t sample_period_bytes = 0;  // 0: every allocation recorded
+  uint64_t allocations = 0;          // every allocation that returned memory
+  uint64_t allocated_bytes = 0;      // ... their requested bytes
+  uint64_t sampled = 0;              // allocations recorded (AllocEvent, not free)
+  uint64_t frees = 0;                // frees of a recorded address
+  uint64_t frees_unknown = 0;        // frees of an address not recorded: never subtracted
+
+  friend bool operator==(const AllocInfo&, const AllocInfo&) = default;
 };
 
 // Per CPU, per second: where the cpu-clock samples went, and what explains
@@ -388,6 +426,8 @@ struct Capture {
   std::vector<IoSyscallRecord> io_syscalls;
   std::vector<IoDeviceRecord> io_devices;
   std::vector<SocketRecord> sockets;  // io probe: written once, at the end
+  std::vector<AllocEvent> allocs;  // alloc probe records, in time order
+  std::optional<AllocInfo> alloc_info;
   std::vector<CpuAccounting> cpu_accounting;
   std::vector<RequestRecord> requests;
   std::optional<LoadRun> load;            // bench captures; the last load-run record wins

@@ -34,6 +34,9 @@ class CaptureWriter {
   virtual void add_offcpu(const OffCpuInterval& interval) = 0;
   virtual void add_io_syscall(const IoSyscallRecord& calls) = 0;
   virtual void add_io_device(const IoDeviceRecord& requests) = 0;
+  virtual void add_alloc(const AllocEvent& event) = 0;
+  // The alloc probe's method and counts; written on the next flush, the last one wins on read.
+  virtual void set_alloc_info(const AllocInfo& info) = 0;
   virtual void add_cpu_accounting(const CpuAccounting& accounting) = 0;
   virtual void add_request(const RequestRecord& request) = 0;
   // The load run of a bench capture; written on the next flush, the last one wins on read.

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,15 @@ struct IoSyscallView {
   bool user_truncated = false;
 };
 
+// One alloc-probe record: a sampled allocation with its user stack (leaf
+// first, valid only during the callback; record.stack is not set), or the
+// free of one (no stack).
+struct AllocView {
+  capture::AllocEvent record;
+  std::span<const uint64_t> user_ips;
+  bool user_truncated = false;
+};
+
 // Receives everything the collector drains, in time order across all CPUs and
 // sources (ring buffer, sideband, /proc snapshots).
 class EventSink {
@@ -82,6 +92,8 @@ class EventSink {
   virtual void on_io_device(const capture::IoDeviceRecord& /*requests*/) {}
   // io probe: each socket a target talked on, once, when the collector stops.
   virtual void on_io_socket(const capture::SocketRecord& /*socket*/) {}
+  // alloc probe only: allocations (at the allocator's return) and frees.
+  virtual void on_alloc(const AllocView& /*event*/) {}
   // An executable mapping: from the sideband (mmap2), from the /proc snapshot
   // taken when a process was added (time_ns = time of the snapshot), copied
   // from the parent when a child forks (time_ns = fork time; no mmap2 says
@@ -128,6 +140,11 @@ struct CollectorOptions {
   // with their exact times; shorter ones merged per second.
   bool io = false;
   uint64_t io_slow_ns = 1'000'000;
+  // The alloc probe (uprobes on the allocator of each target added by pid;
+  // not on children). alloc_sample_bytes 0: every allocation recorded, else
+  // each with probability size / period (every call still traps).
+  bool alloc = false;
+  uint64_t alloc_sample_bytes = 0;
 };
 
 class Collector {
@@ -164,6 +181,9 @@ class Collector {
   // Size of the sample ring buffer actually used.
   virtual uint64_t ringbuf_bytes() const = 0;
   virtual CollectorStats stats() const = 0;
+  // The alloc probe's method, allocator(s) found and counts so far; nullopt
+  // without the probe.
+  virtual std::optional<capture::AllocInfo> alloc_info() const = 0;
 };
 
 }  // namespace loadprof::collect

@@ -44,6 +44,9 @@ struct RecordOptions {
   uint64_t offcpu_min_ns = 10'000;
   // io probe: syscalls this long or longer are recorded one by one.
   uint64_t io_slow_ns = 1'000'000;
+  // alloc probe: 0 records every allocation; else one per this many bytes on
+  // average (each with probability size / period). Every call still traps.
+  uint64_t alloc_sample_bytes = 0;
   std::string unwind = "auto";
   std::string output_path;
   std::string command_line;  // loadprof's argv, for the metadata
