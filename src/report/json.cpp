@@ -292,6 +292,10 @@ json peers_json(const analyze::PeersSummary& peers) {
     if (p.round_trips_per_request)
       e["round_trips_per_request"] = std::round(*p.round_trips_per_request * 1e3) / 1e3;
     out.push_back(std::move(e));
+  }
+  return out;
+}
+
 json alloc_json(const analyze::AllocSummary& s) {
   json stacks = json::array();
   for (size_t i = 0; i < s.stacks.size() && i < 20; ++i) {

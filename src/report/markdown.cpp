@@ -257,6 +257,9 @@ void peers(std::ostream& out, const analyze::Analysis& a) {
   if (per_request)
     out << "\nPer request: round trips over the " << a.peers->requests
         << " requests of the load run (warm-up included in both).\n";
+  out << "\n";
+}
+
 std::string bytes_text(double b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   size_t u = 0;

@@ -242,6 +242,8 @@ struct SocketRecord {
   uint64_t receives = 0;
 
   friend bool operator==(const SocketRecord&, const SocketRecord&) = default;
+};
+
 // alloc probe: the allocator function of a record (stored by this index:
 // append only). memalign stands for memalign, aligned_alloc, posix_memalign,
 // valloc and pvalloc; free for free() and for the old block of a realloc.
