@@ -6,6 +6,7 @@
 
 #include "correlation_sections.h"
 #include "loadprof/util/version.h"
+#include "verdict_sections.h"
 
 namespace loadprof::report {
 namespace {
@@ -402,6 +403,9 @@ json to_json(const analyze::Analysis& a) {
   }
   if (a.correlation) out["correlation"] = correlation_json(*a.correlation);  // SPEC: captures with requests
   if (a.io) out["io"] = io_json(*a.io);  // SPEC: present when the io probe ran
+  out["bottlenecks"] = bottlenecks_json(a.verdict);
+  out["verdict"] = verdict_json(a.verdict);
+  if (a.capacity_model) out["capacity_model"] = capacity_model_json(*a.capacity_model);
   return out;
 }
 
