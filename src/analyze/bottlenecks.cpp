@@ -171,10 +171,10 @@ void from_slow_requests(const capture::Capture& c, const Analysis& a, const Fram
   // cpu: the first cpu entry (the list leads with the largest weighted growth, narrowest first).
   for (const auto& f : sr.functions) {
     if (f.kind != "cpu") continue;
-    if (f.growth_pct_points < kMinGrowthPctPoints) break;
+    if (f.growth_pct_points < kMinGrowthPctPoints || sr.slow_samples < kMinSlowSamples) break;
     const double fn_ms = f.slow_share_pct / 100 * cpu_ms;
     const double part = std::min(1.0, fn_ms / slow.total_ms);
-    if (100 * part < kMinSlowTimeSharePct) break;
+    if (100 * part < kMinSlowTimeSharePct && f.growth_pct_points < kDominantGrowthPctPoints) break;
     const RequestFunction* o = owner(f);
     Bottleneck b;
     b.kind = "cpu";

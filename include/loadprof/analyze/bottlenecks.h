@@ -62,6 +62,15 @@ inline constexpr double kMinGrowthPctPoints = 20.0;
 // it, removing the function entirely would move p99 by less than a second
 // run moves it by itself (p99 spread between same-build runs, docs/DIFF.md).
 inline constexpr double kMinSlowTimeSharePct = 10.0;
+// cpu: the slowest requests' shares are judged on at least this many of their
+// samples (a share of 3 samples moves in steps of 33 points; a uniform run's
+// 13 slowest requests hold 1 or 2).
+inline constexpr uint64_t kMinSlowSamples = 10;
+// ... and a function that grew by this much is named even under the 10 %
+// floor: in an event loop the slowest requests mostly wait for the loop while
+// another request burns, time no sample can be given to, so the burning
+// function's measured part of their latency (the gain) understates it.
+inline constexpr double kDominantGrowthPctPoints = 50.0;
 // cpu_saturation: the target used this much of the CPUs it could get (the
 // cores, or the one CPU a thread can run on) over the busiest stage. 85, not
 // 100: the sampler, the driver and the kernel take the rest on a full machine.
