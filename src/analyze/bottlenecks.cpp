@@ -454,7 +454,7 @@ BottleneckVerdict classify_bottlenecks(const capture::Capture& c, const Analysis
                 " ms) show no function or wait growing by >= " + fmt("%.0f", kMinGrowthPctPoints) + " points";
     double total_cpu = 0;
     for (const auto& p : a.by_process) total_cpu += p.cpu_pct;
-    if (a.samples.cpu) {
+    if (a.samples.cpu && a.capture.cpu_count > 0) {
       if (!looked.empty()) looked += "; ";
       looked += "target CPU " + num(total_cpu / 100) + " of " + std::to_string(a.capture.cpu_count) + " CPUs";
     }
