@@ -598,6 +598,8 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
 
   a.lost = summarize_lost(c, a.cpu_samples_truncated);
   a.correlation = correlate(c, options.correlation);
+  a.capacity_model = capacity_model(c);
+  a.verdict = classify_bottlenecks(c, a);  // reads the figures above
 
   if (a.capture.truncated) {
     a.warnings.push_back("capture truncated at offset " + std::to_string(a.capture.damage_offset) +

@@ -6,6 +6,7 @@
 
 #include "correlation_sections.h"
 #include "loadprof/util/version.h"
+#include "verdict_sections.h"
 
 namespace loadprof::report {
 namespace {
@@ -472,6 +473,9 @@ json to_json(const analyze::Analysis& a) {
     out["alloc"] = alloc_json(*a.alloc);
     out["leaks"] = leaks_json(*a.alloc);
   }
+  out["bottlenecks"] = bottlenecks_json(a.verdict);
+  out["verdict"] = verdict_json(a.verdict);
+  if (a.capacity_model) out["capacity_model"] = capacity_model_json(*a.capacity_model);
   return out;
 }
 

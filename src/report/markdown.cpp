@@ -10,6 +10,7 @@
 #include "correlation_sections.h"
 #include "loadprof/analyze/short_name.h"
 #include "resources_summary.h"
+#include "verdict_sections.h"
 #include "wording.h"
 
 namespace loadprof::report {
@@ -513,7 +514,9 @@ void resources(std::ostream& out, const analyze::Analysis& a) {
 
 void write_markdown(std::ostream& out, const analyze::Analysis& a) {
   header(out, a);
+  verdict_markdown(out, a.verdict);  // the answer first
   load_run(out, a);
+  if (a.capacity_model) capacity_model_markdown(out, *a.capacity_model);
   processes(out, a);
   samples(out, a);
   by_task(out, a);

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "loadprof/analyze/alloc_summary.h"
+#include "loadprof/analyze/bottlenecks.h"
+#include "loadprof/analyze/capacity_model.h"
 #include "loadprof/analyze/correlation.h"
 #include "loadprof/analyze/io_summary.h"
 #include "loadprof/analyze/peers.h"
@@ -235,6 +237,8 @@ struct Analysis {
   std::vector<std::string> warnings;                   // lines the report shows first (truncation, ...)
   std::optional<LoadView> load;                        // bench captures: the load run
   std::optional<Correlation> correlation;              // present when the capture holds requests (bench)
+  BottleneckVerdict verdict;                           // the constraints found, or "no clear constraint"
+  std::optional<CapacityModel> capacity_model;         // bench captures with stages or a capacity search
 };
 
 struct AnalysisOptions {

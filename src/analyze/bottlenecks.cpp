@@ -1,0 +1,466 @@
+// Bottleneck classification (bottlenecks.h) over the analysis's figures: the
+// slowest requests' attributed time (correlation), the slow windows, the
+// per-stage CPU, the off-CPU reasons, the kernel's share of the CPU samples.
+#include "loadprof/analyze/bottlenecks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <unordered_map>
+
+#include "loadprof/analyze/analysis.h"
+#include "loadprof/capture/folded.h"
+
+namespace loadprof::analyze {
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+std::string num(double v) { return fmt(v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v); }
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Frames of the C runtime, the kernel and the loader: a wait or a burn found
+// in them is named by the caller of ours that led there.
+bool is_system_module(const std::string& module) {
+  static const char* const kSystem[] = {"libc.so", "libc-",    "libpthread", "ld-linux", "libstdc++",
+                                        "libm.so", "libgcc_s", "[vdso]",     "[kernel]", "[unknown]"};
+  for (const char* s : kSystem)
+    if (module.rfind(s, 0) == 0) return true;
+  return module.empty();
+}
+
+class FrameModules {
+ public:
+  explicit FrameModules(const capture::Capture& c) {
+    for (const auto& f : c.frames)
+      modules_.emplace(capture::frame_display_name(f), f.kernel ? "[kernel]" : f.module);
+  }
+  // The frame is our target's code: not the kernel's, the C runtime's, an
+  // off-CPU reason leaf or a process root.
+  bool own_code(const std::string& frame) const {
+    if (frame.empty() || frame[0] == '[' || ends_with(frame, "_[k]")) return false;
+    auto it = modules_.find(frame);
+    return it != modules_.end() && !is_system_module(it->second);
+  }
+
+ private:
+  std::unordered_map<std::string, std::string> modules_;
+};
+
+std::vector<std::string> split(const std::string& stack) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : stack) {
+    if (ch == ';') {
+      out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  out.push_back(std::move(cur));
+  return out;
+}
+
+// The heaviest folded lines holding `frame` (and `leaf` as their last frame when given).
+std::vector<std::string> stacks_with(const std::vector<capture::FoldedLine>& lines, const std::string& frame,
+                                     const std::string& leaf = {}) {
+  std::vector<const capture::FoldedLine*> hits;
+  for (const auto& l : lines) {
+    auto frames = split(l.stack);
+    if (!leaf.empty() && frames.back() != leaf) continue;
+    if (std::find(frames.begin(), frames.end(), frame) != frames.end()) hits.push_back(&l);
+  }
+  std::stable_sort(hits.begin(), hits.end(), [](auto* a, auto* b) { return a->count > b->count; });
+  std::vector<std::string> out;
+  for (size_t i = 0; i < hits.size() && i < kBottleneckStacks; ++i)
+    out.push_back(hits[i]->stack + " " + std::to_string(hits[i]->count));
+  return out;
+}
+
+// The slowest requests (latency >= the correlation's p99 threshold) and their
+// summed latency, from the intended send as the correlation counts it.
+struct SlowTime {
+  uint64_t requests = 0;
+  double total_ms = 0;
+};
+
+SlowTime slow_time(const capture::Capture& c, double threshold_ms) {
+  SlowTime t;
+  for (const auto& r : c.requests) {
+    if (r.stage == capture::kWarmupStage || r.end_ns < r.intended_start_ns) continue;
+    const double ms = static_cast<double>(r.end_ns - r.intended_start_ns) / 1e6;
+    if (ms >= threshold_ms) {
+      ++t.requests;
+      t.total_ms += ms;
+    }
+  }
+  return t;
+}
+
+std::string p99_gain(double p99_ms, double part) {
+  return "p99 -" + fmt("%.0f", 100 * part) + " % (from " + num(p99_ms) + " ms to about " +
+         num(p99_ms * (1 - part)) + " ms)";
+}
+
+struct ReasonKind {
+  const char* frame;
+  const char* kind;
+  const char* what;
+};
+const ReasonKind kReasonKinds[] = {
+    {"[offcpu:lock]", "lock", "waiting for a lock (futex)"},
+    {"[offcpu:disk]", "io", "waiting for the disk"},
+    {"[offcpu:network]", "network", "waiting on a socket"},
+    {"[offcpu:runqueue]", "runqueue", "runnable, waiting for a CPU"},
+};
+
+std::string recommendation_for(const std::string& kind, const std::string& frame) {
+  const std::string f = frame.empty() ? std::string("the request path") : "`" + frame + "`";
+  if (kind == "cpu")
+    return "make " + f +
+           " cheaper on the requests that reach it (cache its result, do less work per call, or move it off "
+           "the request path)";
+  if (kind == "lock")
+    return "shorten the critical section that " + f +
+           " waits for, or split the lock so requests stop queueing on it";
+  if (kind == "io")
+    return "take the disk wait out of " + f +
+           " (batch or group-commit the writes/fsyncs, or make them asynchronous)";
+  if (kind == "network")
+    return "cut the socket round trips made in " + f + " (batch, pipeline, or keep the connection warm)";
+  if (kind == "runqueue")
+    return "the slowest requests waited for a CPU" + (frame.empty() ? std::string() : " in " + f) +
+           ": give the target CPUs of its own (cpuset/taskset away from other work) or run fewer busy "
+           "threads "
+           "than cores";
+  return "";
+}
+
+// cpu, lock, io, network, runqueue from the slowest requests' attributed time.
+void from_slow_requests(const capture::Capture& c, const Analysis& a, const FrameModules& own,
+                        std::vector<Bottleneck>& out) {
+  const auto& sr = *a.correlation->slow_requests;
+  const SlowTime slow = slow_time(c, sr.latency_threshold_ms);
+  if (slow.requests == 0 || slow.total_ms <= 0) return;
+  const double hz = c.metadata.frequency_hz ? c.metadata.frequency_hz : 1000.0;
+  const double cpu_ms = 1000.0 * static_cast<double>(sr.slow_samples) / hz;
+  const double p99 = sr.latency_threshold_ms;
+  const std::string slow_desc =
+      std::to_string(slow.requests) + " slowest requests (>= p99 " + num(p99) + " ms)";
+  const auto kind_ms = [&](const RequestFunction& f) { return f.kind == "cpu" ? cpu_ms : sr.slow_offcpu_ms; };
+  // The function of ours to name for a grown entry: the narrowest own-code
+  // frame of the same kind that holds nearly all of the entry's share.
+  const auto owner = [&](const RequestFunction& top) -> const RequestFunction* {
+    if (own.own_code(top.frame)) return &top;
+    const RequestFunction* best = nullptr;
+    for (const auto& g : sr.functions)
+      if (g.kind == top.kind && own.own_code(g.frame) && g.growth_pct_points >= 0.8 * top.growth_pct_points &&
+          g.slow_share_pct >= 0.8 * top.slow_share_pct && (!best || g.slow_share_pct < best->slow_share_pct))
+        best = &g;
+    return best;
+  };
+  // cpu: the first cpu entry (the list leads with the largest weighted growth, narrowest first).
+  for (const auto& f : sr.functions) {
+    if (f.kind != "cpu") continue;
+    if (f.growth_pct_points < kMinGrowthPctPoints || sr.slow_samples < kMinSlowSamples) break;
+    const double fn_ms = f.slow_share_pct / 100 * cpu_ms;
+    const double part = std::min(1.0, fn_ms / slow.total_ms);
+    if (100 * part < kMinSlowTimeSharePct && f.growth_pct_points < kDominantGrowthPctPoints) break;
+    const RequestFunction* o = owner(f);
+    Bottleneck b;
+    b.kind = "cpu";
+    b.frame = o ? o->frame : f.frame;
+    b.share_pct = 100 * part;
+    b.share_of = "the slowest requests' summed latency";
+    b.evidence = "`" + f.frame + "` is in " + num(f.slow_share_pct) + " % of the CPU samples of the " +
+                 slow_desc + " against " + num(f.median_share_pct) + " % of the median requests' (" +
+                 num(fn_ms) + " ms of their summed " + num(slow.total_ms) + " ms)" +
+                 (o && o->frame != f.frame ? ", called from `" + o->frame + "`" : "");
+    b.recommendation = recommendation_for("cpu", b.frame);
+    b.gain_pct = 100 * part;
+    b.estimated_gain = p99_gain(p99, part);
+    b.per_slow_request_ms = fn_ms / static_cast<double>(slow.requests);
+    b.stacks = stacks_with(a.correlation->slow_requests_folded, f.frame);
+    out.push_back(std::move(b));
+    break;
+  }
+  for (const auto& rk : kReasonKinds) {
+    auto it = std::find_if(sr.functions.begin(), sr.functions.end(), [&](const RequestFunction& f) {
+      return f.kind == "offcpu" && f.frame == rk.frame;
+    });
+    if (it == sr.functions.end() || it->growth_pct_points < kMinGrowthPctPoints) continue;
+    const double wait_ms = it->slow_share_pct / 100 * kind_ms(*it);
+    const double part = std::min(1.0, wait_ms / slow.total_ms);
+    if (100 * part < kMinSlowTimeSharePct) continue;
+    const RequestFunction* o = owner(*it);
+    Bottleneck b;
+    b.kind = rk.kind;
+    b.frame = o ? o->frame : "";
+    b.share_pct = 100 * part;
+    b.share_of = "the slowest requests' summed latency";
+    b.evidence = "the " + slow_desc + " spent " + num(wait_ms) + " ms of their " + num(slow.total_ms) +
+                 " ms " + rk.what + " (" + num(it->slow_share_pct) + " % of their off-CPU time against " +
+                 num(it->median_share_pct) + " % of the median requests')" +
+                 (o ? ", in `" + o->frame + "`" : "");
+    if (rk.kind == std::string("runqueue") && a.cpu_accounting)
+      b.evidence += "; over the run, other processes took " + num(a.cpu_accounting->all.other_pct) +
+                    " % of the machine's CPU samples and the target " +
+                    num(a.cpu_accounting->all.target_pct) + " %";
+    if (rk.kind == std::string("io") && a.io) {
+      for (const auto& s : a.io->syscalls)
+        if (s.fd_kind == "file") {
+          b.evidence += "; top file syscall: " + s.name + " x" + std::to_string(s.count) + ", p99 " +
+                        num(s.latency_ms.p99) + " ms";
+          break;
+        }
+    }
+    b.recommendation = recommendation_for(rk.kind, b.frame);
+    b.gain_pct = 100 * part;
+    b.estimated_gain = p99_gain(p99, part);
+    b.per_slow_request_ms = wait_ms / static_cast<double>(slow.requests);
+    if (auto lines = capture::folded_stacks(c, "offcpu"); lines)
+      b.stacks = stacks_with(*lines, b.frame, rk.frame);
+    out.push_back(std::move(b));
+  }
+}
+
+// cpu from slow windows when no request could be given its samples.
+void from_slow_windows(const Analysis& a, const FrameModules& own, std::vector<Bottleneck>& out) {
+  const auto& corr = *a.correlation;
+  if (corr.slow_windows == 0 || corr.fast_windows == 0) return;
+  for (const auto& f : corr.stacks) {
+    if (f.kind != "cpu") continue;
+    if (f.growth_pct_points < kMinGrowthPctPoints) break;
+    std::string frame = f.frame;
+    if (!own.own_code(frame))
+      for (const auto& g : corr.stacks)
+        if (g.kind == "cpu" && own.own_code(g.frame) && g.growth_pct_points >= 0.8 * f.growth_pct_points) {
+          frame = g.frame;
+          break;
+        }
+    Bottleneck b;
+    b.kind = "cpu";
+    b.frame = frame;
+    b.share_pct = f.slow_share_pct;
+    b.share_of = "the target's CPU samples in slow windows";
+    b.evidence = "`" + f.frame + "` holds " + num(f.slow_share_pct) +
+                 " % of the target's CPU samples in the " + std::to_string(corr.slow_windows) +
+                 " slow seconds (p99 > " + num(corr.slow_threshold_ms.value_or(0)) + " ms) against " +
+                 num(f.fast_share_pct) + " % in the " + std::to_string(corr.fast_windows) + " fast ones";
+    b.recommendation = recommendation_for("cpu", frame);
+    b.gain_pct = f.growth_pct_points;
+    b.estimated_gain = "the slow seconds' CPU work -" + fmt("%.0f", f.growth_pct_points) + " % if `" + frame +
+                       "` took no more of it than in the fast seconds (Amdahl on the CPU share)";
+    b.stacks = stacks_with(corr.slow_windows_folded, f.frame);
+    out.push_back(std::move(b));
+    return;
+  }
+}
+
+// cpu_saturation: the busiest stage's target CPU against the cores, or one
+// thread against its one CPU.
+void cpu_saturation(const Analysis& a, std::vector<Bottleneck>& out) {
+  const double cores = a.capture.cpu_count;
+  if (cores <= 0 || !a.samples.cpu) return;
+  std::string where = "the run";
+  double total_cpu = 0;
+  for (const auto& p : a.by_process) total_cpu += p.cpu_pct;
+  double busiest = total_cpu;
+  if (a.load) {
+    for (size_t i = 0; i < a.load->stages.size(); ++i) {
+      const auto& st = a.load->stages[i];
+      if (st.target_cpu_pct && *st.target_cpu_pct > busiest) {
+        busiest = *st.target_cpu_pct;
+        where = "stage " + std::to_string(i + 1);
+      }
+    }
+  }
+  const double of_cores = busiest / cores;  // busiest is % of one CPU
+  if (of_cores >= kSaturatedCpuPct) {
+    Bottleneck b;
+    b.kind = "cpu_saturation";
+    b.frame = a.top_total.empty() ? "" : a.top_total.front().name;
+    b.share_pct = std::min(100.0, of_cores);
+    b.share_of = "the machine's CPUs";
+    b.evidence = "the target used " + num(busiest / 100) + " CPUs of " + fmt("%.0f", cores) + " in " + where +
+                 " (" + num(of_cores) + " %)";
+    if (a.cpu_accounting)
+      b.evidence += "; others took " + num(a.cpu_accounting->all.other_pct) + " % of all samples";
+    b.recommendation = "add CPU, or make the hottest code cheaper" +
+                       (b.frame.empty() ? std::string()
+                                        : " (`" + b.frame + "` is on " + num(a.top_total.front().total_pct) +
+                                              " % of the samples)");
+    b.gain_pct = 100.0 / cores;
+    b.estimated_gain = "throughput +" + fmt("%.0f", 100.0 / cores) +
+                       " % per added core while CPU-bound (Amdahl: " + fmt("%.0f", cores) + " -> " +
+                       fmt("%.0f", cores + 1) + " CPUs)";
+    out.push_back(std::move(b));
+    return;
+  }
+  // One thread on a CPU all the time: it cannot go faster however many cores there are.
+  for (const auto& t : a.by_thread) {
+    if (t.cpu_pct < kSaturatedCpuPct) break;
+    Bottleneck b;
+    b.kind = "cpu_saturation";
+    b.frame = t.comm;
+    b.share_pct = std::min(100.0, t.cpu_pct);
+    b.share_of = "one CPU (a thread runs on one at a time)";
+    b.evidence = "thread " + std::to_string(t.tid) + " (" + t.comm + ") was on a CPU " + num(t.cpu_pct) +
+                 " % of the capture";
+    b.recommendation =
+        "spread the work of thread `" + t.comm + "` over more threads, or make its hottest code cheaper";
+    b.gain_pct = 100.0 * std::max(0.0, cores - 1) / std::max(1.0, cores);
+    b.estimated_gain = "up to " + fmt("%.0f", cores) + "x its throughput if its work spread over the " +
+                       fmt("%.0f", cores) + " CPUs";
+    out.push_back(std::move(b));
+    return;
+  }
+}
+
+// runqueue from the wall time, for a capture whose off-CPU time could not be
+// given to requests: only while the target is busy (a near-idle target's
+// few runnable moments queue behind whatever else the machine runs, and that
+// does not constrain it).
+void runqueue_from_wall(const Analysis& a, std::vector<Bottleneck>& out) {
+  if (!a.wall || a.duration_s <= 0) return;
+  const double on = a.wall->total.on_cpu_ms, rq = a.wall->total.offcpu_ms[0];
+  if (100 * on / (1000 * a.duration_s) < kBusyCpuPctOfOneCpu) return;
+  if (on <= 0 || 100 * rq / on < kRunqueuePctOfOnCpu) return;
+  Bottleneck b;
+  b.kind = "runqueue";
+  const ThreadWall* worst = nullptr;
+  for (const auto& t : a.wall->threads)
+    if (!worst || t.time.offcpu_ms[0] > worst->time.offcpu_ms[0]) worst = &t;
+  b.frame = worst ? worst->comm : "";
+  b.share_pct = 100 * rq / (on + rq);
+  b.share_of = "the time the target's threads were runnable";
+  b.evidence = "threads waited " + num(rq) + " ms for a CPU against " + num(on) + " ms on one (" +
+               num(100 * rq / on) + " %)";
+  if (a.cpu_accounting)
+    b.evidence += "; other processes took " + num(a.cpu_accounting->all.other_pct) + " % of the samples";
+  b.recommendation =
+      "the target is CPU-starved: run fewer busy threads than cores, or move other work off its CPUs";
+  b.gain_pct = b.share_pct;
+  b.estimated_gain = "runnable time -" + fmt("%.0f", b.share_pct) + " % if no thread waited for a CPU";
+  out.push_back(std::move(b));
+}
+
+// syscall: the kernel leads the target's CPU samples while it is busy.
+void syscall_heavy(const capture::Capture& c, const Analysis& a, const FrameModules& own,
+                   std::vector<Bottleneck>& out) {
+  double total_cpu = 0;
+  for (const auto& p : a.by_process) total_cpu += p.cpu_pct;
+  if (total_cpu < kBusyCpuPctOfOneCpu) return;
+  auto k = std::find_if(a.by_module.begin(), a.by_module.end(),
+                        [](const ModuleCpu& m) { return m.module == "[kernel]"; });
+  if (k == a.by_module.end() || k->self_pct < kSyscallKernelPct) return;
+  // The caller of ours that spends the most kernel time: the deepest own frame of kernel-leaf stacks.
+  std::map<std::string, uint64_t> callers;
+  if (auto lines = capture::folded_stacks(c, "cpu"); lines)
+    for (const auto& l : *lines) {
+      auto frames = split(l.stack);
+      if (!ends_with(frames.back(), "_[k]")) continue;
+      for (size_t i = frames.size(); i-- > 1;)
+        if (own.own_code(frames[i])) {
+          callers[frames[i]] += l.count;
+          break;
+        }
+    }
+  std::string caller;
+  uint64_t most = 0;
+  for (const auto& [f, n] : callers)
+    if (n > most) {
+      most = n;
+      caller = f;
+    }
+  Bottleneck b;
+  b.kind = "syscall";
+  b.frame = caller;
+  b.share_pct = k->self_pct;
+  b.share_of = "the target's CPU samples";
+  b.evidence = "the kernel is the leaf of " + num(k->self_pct) +
+               " % of the target's CPU samples while it used " + num(total_cpu / 100) + " CPUs" +
+               (caller.empty() ? "" : "; most of it under `" + caller + "`");
+  b.recommendation =
+      caller.empty() ? "make fewer, larger system calls (batch reads/writes, writev, fewer polls)"
+                     : "make fewer, larger system calls in `" + caller + "` (batch, writev, bigger buffers)";
+  b.gain_pct = k->self_pct / 2;
+  b.estimated_gain = "CPU -" + fmt("%.0f", k->self_pct / 2) +
+                     " % if batching halved the kernel's part (Amdahl on " + num(k->self_pct) + " %)";
+  out.push_back(std::move(b));
+}
+
+bool has_probe(const Analysis& a, const char* probe) {
+  return std::find(a.capture.probes.begin(), a.capture.probes.end(), probe) != a.capture.probes.end();
+}
+
+}  // namespace
+
+BottleneckVerdict classify_bottlenecks(const capture::Capture& c, const Analysis& a) {
+  BottleneckVerdict v;
+  const FrameModules own(c);
+  std::vector<Bottleneck> found;
+  const bool requests = a.correlation.has_value();
+  const bool offcpu = a.wall.has_value();
+  if (requests && a.correlation->slow_requests) from_slow_requests(c, a, own, found);
+  // The slow seconds only when no request could be given samples: the
+  // slowest requests' own samples are the better evidence when there are any.
+  if (requests && !a.correlation->slow_requests) from_slow_windows(a, own, found);
+  cpu_saturation(a, found);
+  if (!requests || !a.correlation->slow_requests) runqueue_from_wall(a, found);
+  syscall_heavy(c, a, own, found);
+  std::stable_sort(found.begin(), found.end(),
+                   [](const Bottleneck& x, const Bottleneck& y) { return x.gain_pct > y.gain_pct; });
+  v.bottlenecks = std::move(found);
+
+  if (!requests)
+    v.not_checked.push_back(
+        {"cpu", "no request log (a record capture): which function grows with latency needs `bench`"});
+  if (!offcpu) {
+    for (const char* k : {"lock", "io", "network"})
+      v.not_checked.push_back({k, "needs the offcpu probe (--probes cpu,offcpu)"});
+    v.not_checked.push_back({"runqueue", "needs the offcpu probe (--probes cpu,offcpu)"});
+  } else if (!requests || !a.correlation->slow_requests) {
+    for (const char* k : {"lock", "io", "network"})
+      v.not_checked.push_back(
+          {k, "no off-CPU time could be given to requests (needs bench and threads serving one connection)"});
+  }
+  v.not_checked.push_back({"downstream", "needs the io probe's per-peer round trips (not recorded yet)"});
+  const bool alloc = has_probe(a, "alloc") || a.samples.alloc;
+  if (!alloc) {
+    v.not_checked.push_back({"alloc", "needs the alloc probe (not in this capture)"});
+    v.not_checked.push_back({"leak", "needs the alloc probe's live bytes over time (not in this capture)"});
+  } else {
+    v.not_checked.push_back({"alloc", "the alloc probe's records are not classified yet"});
+    v.not_checked.push_back({"leak", "the alloc probe's live bytes are not classified yet"});
+  }
+
+  if (!v.bottlenecks.empty()) {
+    const auto& top = v.bottlenecks.front();
+    v.summary = top.kind + (top.frame.empty() ? "" : " in `" + top.frame + "`") + ": " + top.estimated_gain;
+  } else {
+    std::string looked;
+    if (a.correlation && a.correlation->slow_requests)
+      looked += "slowest requests (>= p99 " + num(a.correlation->slow_requests->latency_threshold_ms) +
+                " ms) show no function or wait growing by >= " + fmt("%.0f", kMinGrowthPctPoints) + " points";
+    double total_cpu = 0;
+    for (const auto& p : a.by_process) total_cpu += p.cpu_pct;
+    if (a.samples.cpu && a.capture.cpu_count > 0) {
+      if (!looked.empty()) looked += "; ";
+      looked += "target CPU " + num(total_cpu / 100) + " of " + std::to_string(a.capture.cpu_count) + " CPUs";
+    }
+    v.summary = "no clear constraint" + (looked.empty() ? std::string() : ": " + looked);
+  }
+  return v;
+}
+
+}  // namespace loadprof::analyze
