@@ -52,6 +52,8 @@ const char* chunk_type_name(uint16_t type) {
       return "load run";
     case ChunkType::resources:
       return "resources";
+    case ChunkType::unwind:
+      return "unwind";
   }
   return "unknown";
 }
@@ -59,7 +61,8 @@ const char* chunk_type_name(uint16_t type) {
 bool chunk_type_known(uint16_t type) {
   return (type >= uint16_t(ChunkType::metadata) && type <= uint16_t(ChunkType::io_events)) ||
          type == uint16_t(ChunkType::cpu_accounting_extra) || type == uint16_t(ChunkType::stack_symbols) ||
-         type == uint16_t(ChunkType::load_run) || type == uint16_t(ChunkType::resources);
+         type == uint16_t(ChunkType::load_run) || type == uint16_t(ChunkType::resources) ||
+         type == uint16_t(ChunkType::unwind);
 }
 
 std::string encode_file_header() {

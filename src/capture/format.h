@@ -69,6 +69,8 @@ enum class ChunkType : uint16_t {
   load_run = 20,
   // Per-second /proc readings of the target processes and the machine.
   resources = 21,
+  // Per module, how the user stacks were unwound (cumulative: last wins).
+  unwind = 22,
 };
 
 const char* chunk_type_name(uint16_t type);

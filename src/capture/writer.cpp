@@ -98,6 +98,10 @@ class FileCaptureWriter final : public CaptureWriter {
     drops_ = drops;
     drops_dirty_ = true;
   }
+  void set_unwind(const std::vector<UnwindModule>& modules) override {
+    unwind_ = modules;
+    unwind_dirty_ = true;
+  }
 
   Result<void> flush() override {
     if (error_) return *error_;
@@ -130,6 +134,7 @@ class FileCaptureWriter final : public CaptureWriter {
       if (load_run_dirty_) LOADPROF_CHECK(append(out, encode_load_run(load_run_)));
       if (!resources_.empty()) LOADPROF_CHECK(append(out, encode_resources(resources_)));
       if (drops_dirty_) LOADPROF_CHECK(append(out, encode_drops(drops_)));
+      if (unwind_dirty_) LOADPROF_CHECK(append(out, encode_unwind(unwind_)));
       return write_all(out);
     };
     Result<void> result = run();
@@ -197,6 +202,7 @@ class FileCaptureWriter final : public CaptureWriter {
     requests_.clear();
     resources_.clear();
     drops_dirty_ = false;
+    unwind_dirty_ = false;
     load_run_dirty_ = false;
     pending_bytes_ = 0;
   }
@@ -220,6 +226,8 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<ResourceSample> resources_;
   DropCounters drops_;
   bool drops_dirty_ = false;
+  std::vector<UnwindModule> unwind_;
+  bool unwind_dirty_ = false;
   LoadRun load_run_;
   bool load_run_dirty_ = false;
   uint64_t next_frame_id_ = 0;
@@ -262,6 +270,7 @@ Result<void> write_whole_capture(const std::string& path, const Capture& capture
   if (capture.load) writer->set_load_run(*capture.load);
   for (const auto& r : capture.resources) writer->add_resource(r);
   if (!capture.drops.empty()) writer->set_drops(capture.drops);
+  if (!capture.unwind.empty()) writer->set_unwind(capture.unwind);
   if (capture.end) return writer->finish(*capture.end);
   return writer->flush();
 }

@@ -63,7 +63,6 @@ TEST(Cli, RecordValidatesValuesBeforeTouchingTheSystem) {
 TEST(Cli, FeaturesNotBuiltYetSaySoWithExit2) {
   for (std::vector<std::string> args :
        {std::vector<std::string>{"record", "--probes", "cpu,alloc", "--output", "/tmp/x.lpc", "--", "true"},
-        std::vector<std::string>{"record", "--unwind", "dwarf", "--output", "/tmp/x.lpc", "--", "true"},
         std::vector<std::string>{"demo"}}) {
     args.insert(args.begin(), loadprof_binary());
     auto r = run(args);

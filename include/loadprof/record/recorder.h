@@ -44,7 +44,10 @@ struct RecordOptions {
   uint64_t offcpu_min_ns = 10'000;
   // io probe: syscalls this long or longer are recorded one by one.
   uint64_t io_slow_ns = 1'000'000;
-  std::string unwind = "auto";
+  std::string unwind = "auto";  // auto | dwarf | fp
+  // DWARF unwinding: bytes of each sample's user stack copied (from the stack
+  // pointer up; the kernel's maximum is 65528).
+  uint32_t user_stack_bytes = 16384;
   std::string output_path;
   std::string command_line;  // loadprof's argv, for the metadata
   int stop_grace_ms = 2000;  // SIGINT -> SIGTERM grace for a launched command
@@ -101,6 +104,9 @@ struct RecorderCost {
   uint64_t sideband_read = 0;  // sideband records read (every process on the machine)
   uint64_t sideband_kept = 0;  // ... of which about the targets
   uint64_t symbolized_stacks = 0;
+  // DWARF unwinds done at record time (part of drain_ns) and their CPU time.
+  uint64_t unwinds = 0;
+  uint64_t unwind_ns = 0;
   uint64_t symbolized_at_end = 0;   // ... of which after sampling stopped (no idle CPU before)
   std::string symbolizer_priority;  // "SCHED_IDLE", "nice 19", "recorder priority"
 
