@@ -4,6 +4,7 @@
 // time: each path's share of the samples within 5 points of it, >= 95 % of
 // the stacks reaching main, the report's `unwind` key naming the module's
 // method; --unwind fp on the same program loses the callers (the contrast).
+// A recursion without frame pointers: whole below 127 frames, cut at 127.
 // Debian's nginx, when installed, under loadprof's load driver: >= 95 % of
 // the worker's samples reach ngx_worker_process_cycle or main.
 #include <gtest/gtest.h>
@@ -152,6 +153,59 @@ TEST_F(DwarfE2E, FramePointersOnlyLoseTheSameProgramsCallers) {
   EXPECT_LT(q["reached_root_pct"].get<double>(), 50.0) << q.dump();
   EXPECT_LT(main_share.pct(), 50.0);
   EXPECT_FALSE(r.report.contains("unwind"));  // no DWARF figures without DWARF unwinding
+}
+
+// Samples whose stack holds at least min_count frames named frame.
+uint64_t samples_with_repeats(const std::string& folded, const std::string& frame, size_t min_count) {
+  uint64_t out = 0;
+  std::istringstream in(folded);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t sp = line.rfind(' ');
+    if (sp == std::string::npos) continue;
+    size_t count = 0;
+    std::istringstream frames(line.substr(0, sp));
+    std::string f;
+    while (std::getline(frames, f, ';')) count += f == frame;
+    if (count >= min_count) out += std::stoull(line.substr(sp + 1));
+  }
+  return out;
+}
+
+TEST_F(DwarfE2E, DeepRecursionIsWholeUpTo127Frames) {
+  // 100 levels + deep_leaf + main and its callers: under the limit, every stack reaches main.
+  auto whole = record_and_report({test_program("nofp_deep"), "2", "100"}, {});
+  ASSERT_EQ(whole.record.exit_code, 0) << whole.record.err;
+  const FoldedShare main_share = folded_share(whole.folded, "main");
+  const uint64_t all_levels = samples_with_repeats(whole.folded, "recurse", 101);
+  std::printf("nofp_deep 100: %.2f %% reach main, %llu of %llu samples with all 101 recurse frames\n",
+              main_share.pct(), static_cast<unsigned long long>(all_levels),
+              static_cast<unsigned long long>(main_share.total));
+  ASSERT_GT(main_share.total, 500u);
+  EXPECT_GE(main_share.pct(), 95.0);
+  EXPECT_GE(all_levels * 100, main_share.total * 95);
+
+  // 150 levels: cut at the limit, 127 frames (deep_leaf + 126 recurse), said in the unwind key.
+  auto cut = record_and_report({test_program("nofp_deep"), "2", "150"}, {});
+  ASSERT_EQ(cut.record.exit_code, 0) << cut.record.err;
+  const FoldedShare total = folded_share(cut.folded, "deep_leaf");
+  const uint64_t at_limit = samples_with_repeats(cut.folded, "recurse", 126);
+  // 127 recurse frames when the sample hit recurse itself (its leaf); never more.
+  const uint64_t beyond = samples_with_repeats(cut.folded, "recurse", 128);
+  std::printf("nofp_deep 150: %llu of %llu samples with 126 recurse frames, %llu with more than 127\n",
+              static_cast<unsigned long long>(at_limit), static_cast<unsigned long long>(total.total),
+              static_cast<unsigned long long>(beyond));
+  ASSERT_GT(total.total, 500u);
+  EXPECT_GE(total.pct(), 95.0);  // the leaf is there: the stacks are cut at the root end
+  EXPECT_GE(at_limit * 100, total.total * 95);
+  EXPECT_EQ(beyond, 0u);
+  const json* mod = nullptr;
+  for (const auto& m : cut.report["unwind"]["modules"])
+    if (m["module"] == "nofp_deep") mod = &m;
+  ASSERT_NE(mod, nullptr) << cut.report.dump().substr(0, 2000);
+  EXPECT_GE((*mod)["truncated_by_reason"].value("depth_limit", 0u) * 100,
+            (*mod)["stacks"].get<uint64_t>() * 95)
+      << mod->dump();
 }
 
 uint16_t free_port() {
