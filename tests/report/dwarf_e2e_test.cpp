@@ -5,6 +5,8 @@
 // the stacks reaching main, the report's `unwind` key naming the module's
 // method; --unwind fp on the same program loses the callers (the contrast).
 // A recursion without frame pointers: whole below 127 frames, cut at 127.
+// The same program stripped, its debug info in a separate file found by
+// .gnu_debuglink (the -dbgsym layout): unwound by .eh_frame, named by the file.
 // Debian's nginx, when installed, under loadprof's load driver: >= 95 % of
 // the worker's samples reach ngx_worker_process_cycle or main.
 #include <gtest/gtest.h>
@@ -153,6 +155,36 @@ TEST_F(DwarfE2E, FramePointersOnlyLoseTheSameProgramsCallers) {
   EXPECT_LT(q["reached_root_pct"].get<double>(), 50.0) << q.dump();
   EXPECT_LT(main_share.pct(), 50.0);
   EXPECT_FALSE(r.report.contains("unwind"));  // no DWARF figures without DWARF unwinding
+}
+
+TEST_F(DwarfE2E, StrippedProgramIsUnwoundAndNamedThroughItsDebugFile) {
+  const std::string dir = loadprof::testing::temp_dir() + "/stripped";
+  const std::string exe = dir + "/nofp_shares";
+  ASSERT_EQ(run({"mkdir", "-p", dir + "/.debug"}).exit_code, 0);
+  ASSERT_EQ(run({"cp", test_program("nofp_shares"), exe}).exit_code, 0);
+  ASSERT_EQ(run({"objcopy", "--only-keep-debug", exe, dir + "/.debug/nofp_shares.debug"}).exit_code, 0);
+  ASSERT_EQ(run({"strip", "--strip-all", exe}).exit_code, 0);
+  ASSERT_EQ(run({"objcopy", "--add-gnu-debuglink=" + dir + "/.debug/nofp_shares.debug", exe}).exit_code, 0);
+  const std::string sections = run({"readelf", "-S", exe}).out;
+  ASSERT_EQ(sections.find(".symtab"), std::string::npos) << "not stripped";
+  ASSERT_NE(sections.find(".eh_frame"), std::string::npos);
+
+  auto r = record_and_report({exe, "2"}, {});
+  ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
+  auto truth = loadprof::testing::ground_truth_lines(r.record.out, "nofp_shares");
+  ASSERT_EQ(truth.size(), 1u) << r.record.out;
+  const double direct_pct =
+      100.0 * std::stod(truth[0]["direct_cpu_ns"]) / std::stod(truth[0]["total_cpu_ns"]);
+  const FoldedShare direct = folded_share(r.folded, "hot_direct");
+  const FoldedShare chain = folded_share(r.folded, "level3", "hot_direct");
+  const FoldedShare main_share = folded_share(r.folded, "main");
+  std::printf(
+      "nofp_shares stripped + .debug: hot_direct %.2f %% (truth %.2f), under level3 %.2f %%, main %.2f %%\n",
+      direct.pct(), direct_pct, chain.pct(), main_share.pct());
+  ASSERT_GT(main_share.total, 500u);
+  EXPECT_NEAR(direct.pct(), direct_pct, 5.0) << r.folded.substr(0, 3000);
+  EXPECT_GE(chain.pct(), 95.0);
+  EXPECT_GE(main_share.pct(), 95.0);
 }
 
 // Samples whose stack holds at least min_count frames named frame.
