@@ -8,9 +8,11 @@
 // The same program stripped, its debug info in a separate file found by
 // .gnu_debuglink (the -dbgsym layout): unwound by .eh_frame, named by the file.
 // Debian's nginx, when installed, under loadprof's load driver: >= 95 % of
-// the worker's samples reach ngx_worker_process_cycle or main.
+// the worker's samples reach ngx_worker_process_cycle or main. Debian's
+// redis-server under redis-benchmark: processCommand with its callers.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -302,6 +304,45 @@ TEST_F(DwarfE2E, DistributionNginxWorkerStacksReachTheWorkerLoop) {
   EXPECT_GE(q["reached_root_pct"].get<double>(), 95.0) << q.dump();
   EXPECT_GE(main_share.pct(), 95.0);
   EXPECT_EQ(r.record.err.find("poor stacks"), std::string::npos) << r.record.err;
+}
+
+// Debian's redis-server (no frame pointers) under redis-benchmark, recorded
+// with no flags: processCommand appears with its callers up to main. Never
+// installs redis: skips when it is absent.
+TEST_F(DwarfE2E, DistributionRedisShowsProcessCommandWithItsCallers) {
+  if (access("/usr/bin/redis-server", X_OK) != 0 || access("/usr/bin/redis-benchmark", X_OK) != 0)
+    GTEST_SKIP()
+        << "redis-server or redis-benchmark is not installed (Debian packages redis-server, redis-tools)";
+  const uint16_t port = free_port();
+  const std::string load = "sleep 1; exec redis-benchmark -p " + std::to_string(port) +
+                           " -q -n 100000000 -c 8 -t set,get >/dev/null 2>&1";
+  const pid_t loader = fork();
+  if (loader == 0) {
+    execl("/bin/sh", "sh", "-c", load.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto r = record_and_report({"/usr/bin/redis-server", "--port", std::to_string(port), "--save", "",
+                              "--appendonly", "no", "--dir", loadprof::testing::temp_dir()},
+                             {"--duration", "4s"});
+  kill(loader, SIGTERM);
+  int status = 0;
+  waitpid(loader, &status, 0);
+  ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
+  const FoldedShare main_share = folded_share(r.folded, "main");
+  const FoldedShare process_command = folded_share(r.folded, "processCommand");
+  // Of the stacks through processCommand, those that also hold its callers.
+  const FoldedShare read_query = folded_share(r.folded, "readQueryFromClient", "processCommand");
+  const FoldedShare ae_main = folded_share(r.folded, "aeMain", "processCommand");
+  std::printf(
+      "redis (dwarf): %llu samples, %.2f %% reach main, %.2f %% through processCommand; of those "
+      "%.2f %% under readQueryFromClient, %.2f %% under aeMain\n",
+      static_cast<unsigned long long>(main_share.total), main_share.pct(), process_command.pct(),
+      read_query.pct(), ae_main.pct());
+  ASSERT_GT(main_share.total, 300u) << "redis barely ran";
+  EXPECT_GE(main_share.pct(), 95.0);
+  ASSERT_GT(process_command.with, 20u) << r.folded.substr(0, 3000);
+  EXPECT_GE(read_query.pct(), 95.0);
+  EXPECT_GE(ae_main.pct(), 95.0);
 }
 
 }  // namespace
