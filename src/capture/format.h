@@ -70,7 +70,8 @@ enum class ChunkType : uint16_t {
   // Per-second /proc readings of the target processes and the machine.
   resources = 21,
   // Per module, how the user stacks were unwound (cumulative: last wins).
-  unwind = 22,
+  // 23, not 22: main's io probe took 22 (sockets) while this was written.
+  unwind = 23,
 };
 
 const char* chunk_type_name(uint16_t type);
