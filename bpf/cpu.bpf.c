@@ -5,6 +5,10 @@
  * and streams samples of the target process set, with user and kernel stacks,
  * into a ring buffer without waking the reader. fork/exit tracepoints keep the
  * target set current so children are followed.
+ *
+ * Processes marked LP_UNWIND_DWARF in the target map are not written here:
+ * the program returns 1 and the kernel writes the sample (registers, a copy
+ * of the user stack, the kernel callchain) into the event's own perf ring.
  */
 #include "common.bpf.h"
 #include "cpu.h"
@@ -97,12 +101,16 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	__u64 now_ns = bpf_ktime_get_ns();
-	bool is_target = tid != 0 && bpf_map_lookup_elem(&targets, &tgid);
+	__u8 *mode = tid != 0 ? bpf_map_lookup_elem(&targets, &tgid) : NULL;
+	bool is_target = mode != NULL;
 	struct lp_sample_event *e;
 
 	account(now_ns, tgid, tid, is_target);
 	if (!is_target)
 		return 0;
+	/* DWARF: the perf ring gets this sample (and only the targets' samples). */
+	if (*mode == LP_UNWIND_DWARF)
+		return 1;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -132,15 +140,17 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 static __always_inline int handle_fork(__u32 parent_tgid, __u32 child_tgid)
 {
 	struct lp_task_event *e;
-	__u8 one = 1;
+	__u8 *parent_mode, mode;
 	long err;
 
 	/* A new thread shares its tgid: it is already covered. */
 	if (!follow_children || parent_tgid == child_tgid)
 		return 0;
-	if (!bpf_map_lookup_elem(&targets, &parent_tgid))
+	parent_mode = bpf_map_lookup_elem(&targets, &parent_tgid);
+	if (!parent_mode)
 		return 0;
-	err = bpf_map_update_elem(&targets, &child_tgid, &one, BPF_ANY);
+	mode = *parent_mode; /* a child is unwound as its parent */
+	err = bpf_map_update_elem(&targets, &child_tgid, &mode, BPF_ANY);
 	if (err) {
 		count_drop(LP_DROP_MAP_FULL);
 		return 0;

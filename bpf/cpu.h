@@ -17,6 +17,15 @@
  * before a slot is reused (it polls every ~250 ms). */
 #define LP_ACCOUNTING_SLOTS 16
 
+/* Value of a `targets` entry: how the process's user stacks are unwound. fp:
+ * bpf_get_stack into the ring-buffer record; dwarf: the program returns 1 and
+ * the kernel writes the sample with the user registers and a copy of the user
+ * stack into the cpu-clock event's own perf ring, unwound in user space. */
+enum lp_unwind_mode {
+	LP_UNWIND_FP = 1,
+	LP_UNWIND_DWARF = 2,
+};
+
 enum lp_event_type {
 	LP_EVENT_SAMPLE = 1,
 	LP_EVENT_FORK = 2,

@@ -16,6 +16,8 @@ packages=(
   libxml2-utils
   golang-go                  # go tool pprof: the tests read our pprof export with it
   linux-perf                 # the perf-script import test records with perf and compares with perf report
+  nginx                      # a distribution binary without frame pointers: DWARF unwinding's proof (dwarf_e2e_test)
+  redis-server redis-tools   # the same with redis-server under redis-benchmark (dwarf_e2e_test)
 )
 missing=()
 for p in "${packages[@]}"; do

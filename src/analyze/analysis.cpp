@@ -568,6 +568,7 @@ Result<Analysis> analyze(const capture::Capture& c, const AnalysisOptions& optio
     st.stopped_early = st.stopped_early || early;
   }
   a.stack_quality = quality.finish();
+  a.unwind = c.unwind;
   for (const auto& [name, acc] : modules) {
     ModuleCpu m;
     m.module = name;

@@ -30,10 +30,10 @@ constexpr std::array<BucketDef, 6> kBuckets = {
 }  // namespace
 
 const char* const kStackQualityAdvice =
-    "Frame-pointer unwinding (loadprof's only unwinder so far) cannot walk through code built without frame "
-    "pointers: the walk stops after one or two frames and the callers are lost. Rebuild those binaries with "
-    "-fno-omit-frame-pointer (and -mno-omit-leaf-frame-pointer), or install frame-pointer builds of the "
-    "packages. DWARF unwinding (--unwind dwarf) and -dbgsym symbol packages are not available yet.";
+    "Frame-pointer unwinding (--unwind fp) cannot walk through code built without frame pointers: the walk "
+    "stops after one or two frames and the callers are lost. Record with --unwind auto (the default) or "
+    "--unwind dwarf, which unwind such code by its DWARF CFI (.eh_frame), or rebuild those binaries with "
+    "-fno-omit-frame-pointer (and -mno-omit-leaf-frame-pointer).";
 
 bool is_root_function(std::string_view f) {
   // glibc's thread and process starts, musl's, and the kernel-facing entries.
@@ -134,8 +134,8 @@ std::optional<std::string> stack_quality_warning(const StackQuality& q) {
   if (named < q.modules.size()) text += " and " + std::to_string(q.modules.size() - named) + " more";
   text +=
       ", most likely built without frame pointers: their callers are missing from the flame graph and "
-      "the total times. Rebuild them with -fno-omit-frame-pointer or install frame-pointer builds; "
-      "--unwind dwarf and -dbgsym packages are not available yet.";
+      "the total times. Record with --unwind auto (the default) or --unwind dwarf, or rebuild them with "
+      "-fno-omit-frame-pointer.";
   return text;
 }
 

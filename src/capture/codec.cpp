@@ -603,6 +603,25 @@ EncodedChunk encode_drops(const DropCounters& drops) {
   return c;
 }
 
+EncodedChunk encode_unwind(const std::vector<UnwindModule>& modules) {
+  std::string out;
+  ByteWriter w(out);
+  EncodedChunk c = start_chunk(ChunkType::unwind, modules.size(), w);
+  for (const auto& m : modules) {
+    w.str(m.module);
+    w.str(m.method);
+    w.varint(m.stacks);
+    w.varint(m.truncated);
+    w.varint(m.truncated_by_reason.size());
+    for (const auto& [reason, count] : m.truncated_by_reason) {
+      w.str(reason);
+      w.varint(count);
+    }
+  }
+  c.payload = std::move(out);
+  return c;
+}
+
 EncodedChunk encode_end(const EndInfo& e) {
   std::string out;
   ByteWriter w(out);
@@ -1160,6 +1179,26 @@ bool decode_resources(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+bool decode_unwind(Decoder& d, Capture& cap, uint32_t record_count) {
+  std::vector<UnwindModule> modules;
+  for (uint32_t i = 0; i < record_count && d.r.ok(); ++i) {
+    UnwindModule m;
+    m.module = d.r.str();
+    m.method = d.r.str();
+    m.stacks = d.r.varint();
+    m.truncated = d.r.varint();
+    const uint64_t reasons = d.r.count(2);
+    for (uint64_t k = 0; k < reasons && d.r.ok(); ++k) {
+      std::string reason = d.r.str();
+      m.truncated_by_reason[reason] = d.r.varint();
+    }
+    modules.push_back(std::move(m));
+  }
+  if (!d.ok()) return false;
+  cap.unwind = std::move(modules);  // cumulative: the last chunk wins
+  return true;
+}
+
 bool decode_drops(Decoder& d, Capture& cap, uint32_t record_count) {
   DropCounters drops;
   uint64_t probes = d.r.count(2);
@@ -1270,6 +1309,9 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
       break;
     case ChunkType::drops:
       ok = decode_drops(d, capture, record_count);
+      break;
+    case ChunkType::unwind:
+      ok = decode_unwind(d, capture, record_count);
       break;
     case ChunkType::end:
       ok = decode_end(d, capture, record_count);

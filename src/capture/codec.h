@@ -50,6 +50,7 @@ EncodedChunk encode_requests(const std::vector<RequestRecord>& records);
 EncodedChunk encode_resources(const std::vector<ResourceSample>& records);
 EncodedChunk encode_sockets(const std::vector<SocketRecord>& records);
 EncodedChunk encode_drops(const DropCounters& drops);
+EncodedChunk encode_unwind(const std::vector<UnwindModule>& modules);
 EncodedChunk encode_end(const EndInfo& end);
 EncodedChunk encode_load_run(const LoadRun& run);
 

@@ -54,6 +54,8 @@ const char* chunk_type_name(uint16_t type) {
       return "resources";
     case ChunkType::sockets:
       return "sockets";
+    case ChunkType::unwind:
+      return "unwind";
   }
   return "unknown";
 }
@@ -62,7 +64,7 @@ bool chunk_type_known(uint16_t type) {
   return (type >= uint16_t(ChunkType::metadata) && type <= uint16_t(ChunkType::allocations)) ||
          type == uint16_t(ChunkType::cpu_accounting_extra) || type == uint16_t(ChunkType::stack_symbols) ||
          type == uint16_t(ChunkType::load_run) || type == uint16_t(ChunkType::resources) ||
-         type == uint16_t(ChunkType::sockets);
+         type == uint16_t(ChunkType::sockets) || type == uint16_t(ChunkType::unwind);
 }
 
 std::string encode_file_header() {

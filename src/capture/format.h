@@ -73,6 +73,9 @@ enum class ChunkType : uint16_t {
   // io probe: the sockets a target talked on, whole-capture figures per socket
   // (peer, role, round trips, wait, bytes); written at the end.
   sockets = 22,
+  // Per module, how the user stacks were unwound (cumulative: last wins).
+  // 23, not 22: main's io probe took 22 (sockets) while this was written.
+  unwind = 23,
 };
 
 const char* chunk_type_name(uint16_t type);

@@ -110,6 +110,8 @@ uint64_t record_bytes(uint16_t type) {
       return sizeof(SocketRecord);
     case ChunkType::drops:
       return 128;
+    case ChunkType::unwind:
+      return sizeof(UnwindModule);
     case ChunkType::end:
       return sizeof(EndInfo);
     case ChunkType::load_run:
@@ -140,6 +142,7 @@ uint64_t heap_bytes_per_payload_byte(uint16_t type) {
     case ChunkType::metadata:
       return 34;
     case ChunkType::drops:
+    case ChunkType::unwind:
       return 64;
     case ChunkType::stacks:
     case ChunkType::stack_symbols:

@@ -106,6 +106,10 @@ class FileCaptureWriter final : public CaptureWriter {
     drops_ = drops;
     drops_dirty_ = true;
   }
+  void set_unwind(const std::vector<UnwindModule>& modules) override {
+    unwind_ = modules;
+    unwind_dirty_ = true;
+  }
 
   Result<void> flush() override {
     if (error_) return *error_;
@@ -142,6 +146,7 @@ class FileCaptureWriter final : public CaptureWriter {
       if (!resources_.empty()) LOADPROF_CHECK(append(out, encode_resources(resources_)));
       if (!sockets_.empty()) LOADPROF_CHECK(append(out, encode_sockets(sockets_)));
       if (drops_dirty_) LOADPROF_CHECK(append(out, encode_drops(drops_)));
+      if (unwind_dirty_) LOADPROF_CHECK(append(out, encode_unwind(unwind_)));
       return write_all(out);
     };
     Result<void> result = run();
@@ -212,6 +217,7 @@ class FileCaptureWriter final : public CaptureWriter {
     resources_.clear();
     sockets_.clear();
     drops_dirty_ = false;
+    unwind_dirty_ = false;
     load_run_dirty_ = false;
     pending_bytes_ = 0;
   }
@@ -239,6 +245,8 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<SocketRecord> sockets_;
   DropCounters drops_;
   bool drops_dirty_ = false;
+  std::vector<UnwindModule> unwind_;
+  bool unwind_dirty_ = false;
   LoadRun load_run_;
   bool load_run_dirty_ = false;
   uint64_t next_frame_id_ = 0;
@@ -284,6 +292,7 @@ Result<void> write_whole_capture(const std::string& path, const Capture& capture
   for (const auto& r : capture.resources) writer->add_resource(r);
   for (const auto& r : capture.sockets) writer->add_socket(r);
   if (!capture.drops.empty()) writer->set_drops(capture.drops);
+  if (!capture.unwind.empty()) writer->set_unwind(capture.unwind);
   if (capture.end) return writer->finish(*capture.end);
   return writer->flush();
 }

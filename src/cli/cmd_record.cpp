@@ -22,7 +22,7 @@ constexpr const char* kUsage =
     "loadprof record (--pid PID[,PID...] [--children] | -- CMD [ARGS...]) [--duration DUR]\n"
     "                [--frequency HZ] [--probes cpu,offcpu,io,alloc] [--offcpu-min DUR] [--io-slow DUR]\n"
     "                [--alloc-sample SIZE]\n"
-    "                [--unwind auto|fp] [--user NAME]\n"
+    "                [--unwind auto|dwarf|fp] [--user NAME]\n"
     "                [--output FILE.lpc]\n"
     "\n"
     "A launched command (-- CMD) runs as --user NAME when given, else as the user who invoked sudo\n"

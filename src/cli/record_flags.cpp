@@ -56,7 +56,8 @@ void add_record_options(po::options_description& desc, bool with_duration) {
       "io-slow", po::value<std::string>()->default_value("1ms"),
       "io: syscalls this long or longer are recorded one by one with exact times; shorter ones merged per "
       "second")("unwind", po::value<std::string>()->default_value("auto"),
-                "auto|fp|dwarf (auto = frame pointers for now)")(
+                "auto|dwarf|fp: how user stacks are unwound (auto and dwarf: each module by its DWARF CFI, "
+                "frame pointers where it has none; fp: frame pointers only, no stack copy)")(
       "user", po::value<std::string>(),
       "run the launched command as user NAME (or uid); default: the sudo user")(
       "output", po::value<std::string>(),
@@ -138,8 +139,7 @@ Result<record::RecordOptions> parse_record_flags(const po::variables_map& vm,
     o.alloc_sample_bytes = *b;
   }
   o.unwind = vm["unwind"].as<std::string>();
-  if (o.unwind == "dwarf") return not_yet("--unwind dwarf");
-  if (o.unwind != "auto" && o.unwind != "fp")
+  if (o.unwind != "auto" && o.unwind != "fp" && o.unwind != "dwarf")
     return usage("--unwind: expected auto, fp or dwarf, got '" + o.unwind + "'");
   if (vm.count("user")) {
     o.user = vm["user"].as<std::string>();

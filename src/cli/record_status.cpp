@@ -79,6 +79,13 @@ std::string recorder_cost_text(const record::RecorderCost& c) {
                   static_cast<double>(c.steady_ns) / 1e6 / (c.recording_s - 1));
     out += rate;
   }
+  if (c.unwinds > 0) {
+    char unwind[96];
+    std::snprintf(unwind, sizeof unwind, "; DWARF unwinding %llu stacks, %.1f us each (in drain)",
+                  static_cast<unsigned long long>(c.unwinds),
+                  static_cast<double>(c.unwind_ns) / 1e3 / static_cast<double>(c.unwinds));
+    out += unwind;
+  }
   if (c.bpf_runs > 0) {
     char bpf[96];
     std::snprintf(bpf, sizeof bpf, "; sample program %llu runs, %.0f ns each",

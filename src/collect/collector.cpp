@@ -33,6 +33,7 @@
 
 #include "alloc_probe.h"
 #include "cpu_probe.h"
+#include "dwarf_sample.h"
 #include "io_probe.h"
 #include "loadprof/collect/kernel_symbol_lookup.h"
 #include "loadprof/util/clock.h"
@@ -77,6 +78,10 @@ struct Event {
   int exit_status = 0;
   std::vector<uint64_t> user_ips, kernel_ips;
   bool user_stack_ok = true;
+  // DWARF sample: registers (DWARF numbering) and the user stack copy.
+  bool dwarf = false;
+  std::vector<uint64_t> regs;
+  std::vector<uint8_t> stack;
   // offcpu (time_ns = end_ns)
   uint64_t start_ns = 0, wake_ns = 0;
   uint32_t waker_pid = 0, waker_tid = 0;
@@ -122,6 +127,8 @@ class CollectorImpl final : public Collector {
     po.ringbuf_bytes = options.ringbuf_bytes;
     po.self_tgid = static_cast<uint32_t>(getpid());
     po.cpus = cpus_;
+    po.dwarf = options.dwarf;
+    po.user_stack_bytes = options.user_stack_bytes;
     for (size_t i = 0; i < cpus_.size(); ++i) po.throttle_output_fds.push_back(sideband_->fd(i));
     LOADPROF_TRY(probe, CpuProbe::open(po, [this](std::span<const uint8_t> r) { on_bpf_record(r); }));
     probe_ = std::move(probe);
@@ -230,6 +237,11 @@ class CollectorImpl final : public Collector {
     cpu["task_event_ringbuf_full"] = bpf[LP_DROP_EVENT_RINGBUF_FULL];
     cpu["stack_truncated"] = stack_truncated_;
     cpu["accounting_overwritten"] = accounting_overwritten_;
+    if (options_.dwarf) {
+      cpu["dwarf_ring_lost"] = dwarf_ring_lost_;
+      cpu["dwarf_record_malformed"] = dwarf_malformed_;
+      cpu["dwarf_not_target"] = dwarf_foreign_;
+    }
     out["sideband"]["lost_records"] = sideband_lost_;
     if (offcpu_) {
       auto o = offcpu_->drops();
@@ -365,7 +377,8 @@ class CollectorImpl final : public Collector {
     // alive): an exit after the insert is seen by the exit tracepoint, an exit
     // before it fails the snapshot and takes the pid out again. Never a dead
     // pid left in the filter for a process that reuses it.
-    LOADPROF_CHECK(probe_->add_pid(static_cast<uint32_t>(pid)));
+    LOADPROF_CHECK(
+        probe_->add_pid(static_cast<uint32_t>(pid), options_.dwarf ? LP_UNWIND_DWARF : LP_UNWIND_FP));
     auto snapshot = snapshot_mappings(pid, time_ns, build_ids_);
     if (!snapshot.ok()) {
       probe_->remove_pid(static_cast<uint32_t>(pid));
@@ -472,6 +485,42 @@ class CollectorImpl final : public Collector {
       return;
     }
     push(std::move(e));
+  }
+
+  // DWARF-mode samples (and the cpu-clock events' throttle and lost records)
+  // from the per-CPU perf rings.
+  void read_dwarf_rings() {
+    probe_->read_dwarf_rings([this](size_t i, std::span<const uint8_t> rec) {
+      if (rec.size() < sizeof(perf_event_header)) return;
+      perf_event_header header;
+      std::memcpy(&header, rec.data(), sizeof header);
+      if (header.type != PERF_RECORD_SAMPLE) {
+        SidebandRecord r;
+        if (!parse_sideband_record(rec, static_cast<uint32_t>(cpus_[i]), r)) return;
+        if (r.kind == SidebandRecord::Kind::lost)
+          dwarf_ring_lost_ += r.lost;
+        else if (r.kind == SidebandRecord::Kind::throttle || r.kind == SidebandRecord::Kind::unthrottle)
+          sideband_records_.push_back(std::move(r));
+        return;
+      }
+      if (!parse_dwarf_sample(rec, dwarf_sample_)) {
+        ++dwarf_malformed_;
+        return;
+      }
+      Event e;
+      e.kind = Event::Kind::sample;
+      e.time_ns = dwarf_sample_.time_ns;
+      e.pid = dwarf_sample_.pid;
+      e.tid = dwarf_sample_.tid;
+      e.cpu = static_cast<uint32_t>(cpus_[i]);
+      e.kernel_ips = dwarf_sample_.kernel_ips;
+      e.dwarf = true;
+      if (dwarf_sample_.regs_ok) {
+        e.regs.assign(dwarf_sample_.regs.begin(), dwarf_sample_.regs.end());
+        e.stack.assign(dwarf_sample_.stack.begin(), dwarf_sample_.stack.end());
+      }
+      push(std::move(e));
+    });
   }
 
   // Kernel function names of the addresses, leaf first (cached by address).
@@ -725,6 +774,7 @@ class CollectorImpl final : public Collector {
       last_aggregate_flush_ns_ = now_ns;
     }
     sideband_records_.clear();
+    if (options_.dwarf) read_dwarf_rings();
     // Without children to follow, only the targets' own records matter: the
     // others (every process on the machine) are not even parsed. With
     // children, a new child's records may come before its fork's (another
@@ -1058,6 +1108,25 @@ class CollectorImpl final : public Collector {
   }
 
   void dispatch_sample(Event& e, EventSink& sink) {
+    if (e.dwarf) {
+      // Only the targets' samples reach the rings; a sample of another
+      // process would be unwound against maps it does not have.
+      if (!known_.count(e.pid)) {
+        ++dwarf_foreign_;
+        return;
+      }
+      CpuSampleView view;
+      view.time_ns = e.time_ns;
+      view.pid = e.pid;
+      view.tid = e.tid;
+      view.cpu = e.cpu;
+      view.kernel_ips = e.kernel_ips;
+      view.dwarf = true;
+      view.user_regs = e.regs;
+      view.user_stack = e.stack;
+      sink.on_cpu_sample(view);
+      return;
+    }
     const size_t valid = checked_user_frames(e, sink);
     bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
     if (truncated) ++stack_truncated_;
@@ -1103,6 +1172,10 @@ class CollectorImpl final : public Collector {
   CollectorStats stats_;
   uint64_t stack_truncated_ = 0;
   uint64_t sideband_lost_ = 0;
+  DwarfSample dwarf_sample_;  // parse buffer
+  uint64_t dwarf_ring_lost_ = 0;
+  uint64_t dwarf_malformed_ = 0;
+  uint64_t dwarf_foreign_ = 0;  // DWARF samples of non-targets (none expected)
   uint64_t accounting_overwritten_ = 0;
   uint64_t start_second_ = 0;
   std::vector<uint64_t> next_second_;                    // per entry of cpus_

@@ -3,11 +3,14 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <linux/types.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdarg>
@@ -57,6 +60,15 @@ uint64_t ringbuf_size_for(const CpuProbeOptions& o) {
       uint64_t{o.frequency_hz} * static_cast<uint64_t>(o.cpus.size()) * (sizeof(lp_sample_event) + 8);
   uint64_t bytes = std::bit_ceil(std::max<uint64_t>(2 * per_second, 256 * 1024));
   return std::min<uint64_t>(bytes, 256ull << 20);
+}
+
+// Pages of one CPU's DWARF ring: half a second of samples at full rate (the
+// reader drains every ~250 ms), a power of two, 256 KiB .. 16 MiB.
+size_t dwarf_ring_pages(const CpuProbeOptions& o) {
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t record = uint64_t{o.user_stack_bytes} + 8 * 24 + 8 * 130;  // stack, regs, callchain
+  const uint64_t bytes = uint64_t{o.frequency_hz} * record / 2;
+  return static_cast<size_t>(std::clamp<uint64_t>(std::bit_ceil(bytes / page + 1), 64, 4096));
 }
 
 }  // namespace
@@ -121,6 +133,18 @@ Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options,
     // THROTTLE/UNTHROTTLE records do, and carry the sideband's sample_id.
     attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME;
     attr.sample_id_all = 1;
+    if (options.dwarf) {
+      // Only the samples the program returns 1 for reach the ring: the
+      // DWARF targets'. The user callchain is unwound from the stack copy.
+      attr.sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+      attr.exclude_callchain_user = 1;
+      attr.sample_regs_user = kDwarfSampleRegsMask;
+      attr.sample_stack_user = options.user_stack_bytes;
+      // Enabled by the attach below (libbpf's PERF_EVENT_IOC_ENABLE): an
+      // event enabled at open writes every process's samples to its ring
+      // until the filter program is attached.
+      attr.disabled = 1;
+    }
     auto opened = open_perf_event(attr, -1, c);
     if (!opened.ok()) {
       uint64_t max_hz = max_sample_rate_hz();
@@ -132,8 +156,21 @@ Result<std::unique_ptr<CpuProbe>> CpuProbe::open(const CpuProbeOptions& options,
       return opened.error();
     }
     UniqueFd fd = std::move(opened.value());
-    const int out_fd = i < options.throttle_output_fds.size() ? options.throttle_output_fds[i] : -1;
-    if (out_fd < 0 || ioctl(fd.get(), PERF_EVENT_IOC_SET_OUTPUT, out_fd) != 0) {
+    if (options.dwarf) {
+      // The ring's own fd: the link below closes the event's.
+      UniqueFd ring_fd(fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+      if (!ring_fd.valid()) return errno_error(ErrorKind::internal, "dup perf event fd", errno);
+      const size_t pages = dwarf_ring_pages(options);
+      LOADPROF_TRY(ring, PerfRing::map(std::move(ring_fd), pages));
+      probe->dwarf_rings_.push_back(std::move(ring));
+      probe->dwarf_ring_bytes_ = pages * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    }
+    const int out_fd = options.dwarf                            ? -1
+                       : i < options.throttle_output_fds.size() ? options.throttle_output_fds[i]
+                                                                : -1;
+    if (options.dwarf) {
+      // Throttle records come through the DWARF ring (same sample_id layout).
+    } else if (out_fd < 0 || ioctl(fd.get(), PERF_EVENT_IOC_SET_OUTPUT, out_fd) != 0) {
       if (out_fd >= 0)
         log::debug("cpu " + std::to_string(c) + ": throttle records not routed: " + std::strerror(errno));
       probe->throttling_recorded_ = false;
@@ -159,9 +196,9 @@ int CpuProbe::on_ringbuf_record(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-Result<void> CpuProbe::add_pid(uint32_t pid) {
-  uint8_t one = 1;
-  int err = bpf_map__update_elem(skel_->maps.targets, &pid, sizeof pid, &one, sizeof one, BPF_ANY);
+Result<void> CpuProbe::add_pid(uint32_t pid, uint8_t mode) {
+  if (!options_.dwarf) mode = LP_UNWIND_FP;
+  int err = bpf_map__update_elem(skel_->maps.targets, &pid, sizeof pid, &mode, sizeof mode, BPF_ANY);
   if (err) return libbpf_error("add pid " + std::to_string(pid) + " to the target map", err);
   return {};
 }
@@ -192,6 +229,11 @@ Result<void> CpuProbe::consume() {
   int n = ring_buffer__consume(ringbuf_);
   if (n < 0 && n != -EINTR) return libbpf_error("ring_buffer__consume", n);
   return {};
+}
+
+void CpuProbe::read_dwarf_rings(const std::function<void(size_t, std::span<const uint8_t>)>& fn) {
+  for (size_t i = 0; i < dwarf_rings_.size(); ++i)
+    dwarf_rings_[i].read([&](std::span<const uint8_t> record) { fn(i, record); });
 }
 
 void CpuProbe::stop_sampling() {

@@ -15,6 +15,7 @@
 
 #include "cpu.h"
 #include "loadprof/util/result.h"
+#include "perf_ring.h"
 
 struct cpu;
 struct ring_buffer;
@@ -32,7 +33,19 @@ struct CpuProbeOptions {
   // clock (the sideband's) that receives the cpu-clock event's THROTTLE /
   // UNTHROTTLE records; -1 or missing: throttling is not recorded.
   std::vector<int> throttle_output_fds;
+  // DWARF unwinding: the cpu-clock events also carry the user registers and
+  // a copy of the top user_stack_bytes of the user stack (and the kernel
+  // callchain), written to each event's own perf ring for the processes whose
+  // target-map entry says LP_UNWIND_DWARF. Their throttle records then come
+  // through those rings too (throttle_output_fds is not used).
+  bool dwarf = false;
+  uint32_t user_stack_bytes = 16384;
 };
+
+// The user registers the DWARF samples carry, in this order (perf's x86 bit
+// order: AX BX CX DX SI DI BP SP IP, then R8..R15).
+inline constexpr uint64_t kDwarfSampleRegsMask = 0x1ffull | (0xffull << 16);
+inline constexpr size_t kDwarfSampleRegs = 17;
 
 class CpuProbe {
  public:
@@ -43,7 +56,8 @@ class CpuProbe {
   CpuProbe(const CpuProbe&) = delete;
   CpuProbe& operator=(const CpuProbe&) = delete;
 
-  [[nodiscard]] Result<void> add_pid(uint32_t pid);
+  // mode: lp_unwind_mode (LP_UNWIND_DWARF only when opened with dwarf).
+  [[nodiscard]] Result<void> add_pid(uint32_t pid, uint8_t mode = LP_UNWIND_FP);
   // Takes a pid out of the filter (a target whose exit the tracepoint missed,
   // so that a process reusing the pid is not sampled).
   void remove_pid(uint32_t pid);
@@ -57,6 +71,12 @@ class CpuProbe {
   // every available record to on_record.
   [[nodiscard]] Result<void> poll(int timeout_ms);
   [[nodiscard]] Result<void> consume();
+  // DWARF mode: hands every record of the cpu-clock events' perf rings
+  // (PERF_RECORD_SAMPLE with TID, TIME, CALLCHAIN, REGS_USER, STACK_USER;
+  // THROTTLE, UNTHROTTLE and LOST with a TID|TIME sample_id) to fn with the
+  // index of its CPU in options.cpus. Still works after stop_sampling().
+  void read_dwarf_rings(const std::function<void(size_t cpu_index, std::span<const uint8_t>)>& fn);
+  uint64_t dwarf_ring_bytes() const { return dwarf_ring_bytes_; }
   // Detaches the cpu-clock events: no sample is taken after this returns.
   void stop_sampling();
 
@@ -82,6 +102,8 @@ class CpuProbe {
   ring_buffer* ringbuf_ = nullptr;
   std::vector<bpf_link*> perf_links_;
   std::vector<bpf_link*> tracepoint_links_;
+  std::vector<PerfRing> dwarf_rings_;  // per entry of options.cpus (DWARF mode)
+  uint64_t dwarf_ring_bytes_ = 0;
 };
 
 }  // namespace loadprof::collect

@@ -21,6 +21,7 @@
 #include "loadprof/collect/collector.h"
 #include "loadprof/collect/launch.h"
 #include "loadprof/collect/run_as.h"
+#include "loadprof/symbolize/dwarf_unwinder.h"
 #include "loadprof/symbolize/symbolizer.h"
 #include "loadprof/util/clock.h"
 #include "loadprof/util/log.h"
@@ -81,7 +82,7 @@ capture::Metadata make_metadata(const RecordOptions& o) {
   md.command_line = o.command_line;
   md.probes = o.probes;
   md.frequency_hz = o.frequency_hz;
-  md.unwind = o.unwind == "auto" ? "fp" : o.unwind;  // auto = frame pointers until DWARF unwinding exists
+  md.unwind = o.unwind;
   md.cpu_count = static_cast<uint32_t>(sysconf(_SC_NPROCESSORS_ONLN));
   auto pair = clock_pair_now();
   md.start_monotonic_ns = pair.monotonic_ns;
@@ -93,8 +94,9 @@ capture::Metadata make_metadata(const RecordOptions& o) {
 // feeds the writer.
 class Pipeline final : public collect::EventSink {
  public:
-  Pipeline(capture::CaptureWriter& writer, SymbolizeWorker& symbolizer, symbolize::SystemAccess& system)
-      : writer_(writer), symbolizer_(symbolizer), system_(system) {}
+  Pipeline(capture::CaptureWriter& writer, SymbolizeWorker& symbolizer, symbolize::SystemAccess& system,
+           symbolize::DwarfUnwinder* unwinder)
+      : writer_(writer), symbolizer_(symbolizer), system_(system), unwinder_(unwinder) {}
 
   void add_root(const capture::Process& p) {
     processes_[p.pid] = p;
@@ -112,7 +114,18 @@ class Pipeline final : public collect::EventSink {
 
   void on_cpu_sample(const collect::CpuSampleView& s) override {
     if (!write_cpu_samples_) return;
-    const capture::StackId stack = intern_stack(s.pid, s.time_ns, s.user_ips, s.kernel_ips, s.user_truncated);
+    std::span<const uint64_t> user_ips = s.user_ips;
+    bool truncated = s.user_truncated;
+    if (s.dwarf && unwinder_) {
+      // Unwound here, at record time: only the addresses go further.
+      unwound_.clear();
+      if (!s.user_regs.empty()) {
+        const auto stop = unwinder_->unwind(s.pid, s.tid, s.user_regs, s.user_stack, unwound_);
+        truncated = stop != symbolize::UnwindStop::complete;
+      }
+      user_ips = unwound_;
+    }
+    const capture::StackId stack = intern_stack(s.pid, s.time_ns, user_ips, s.kernel_ips, truncated);
     writer_.add_cpu_sample({s.time_ns, s.pid, s.tid, s.cpu, stack});
     quality_.add_sample(stack);
     ++samples_;
@@ -168,6 +181,7 @@ class Pipeline final : public collect::EventSink {
     // Who the process is (its users, mount namespace) is noted now, while it
     // lives: its files may be read much later, when a CPU is idle.
     if (noted_.insert(m.pid).second) system_.note_process(m.pid);
+    if (unwinder_) unwinder_->maps_changed(m.pid);
     symbolizer_.add_mapping(m);
     writer_.add_mapping(m);
   }
@@ -175,6 +189,7 @@ class Pipeline final : public collect::EventSink {
   void on_comm(uint32_t pid, uint32_t tid, std::string_view comm, bool exec, uint64_t time_ns) override {
     if (exec) {
       symbolizer_.on_exec(pid, time_ns);
+      if (unwinder_) unwinder_->maps_changed(pid);
       ++generation_[pid];
       if (auto* p = process(pid); p && p->launched) launched_exec_seen_ = true;
     }
@@ -218,6 +233,7 @@ class Pipeline final : public collect::EventSink {
 
   void on_exit(uint32_t pid, uint32_t tid, uint64_t time_ns) override {
     if (pid != tid) return;
+    if (unwinder_) unwinder_->forget(pid);
     if (auto* p = process(pid); p && !p->exit_ns) {
       p->exit_ns = time_ns;
       writer_.add_process(*p);
@@ -347,6 +363,8 @@ class Pipeline final : public collect::EventSink {
   capture::CaptureWriter& writer_;
   SymbolizeWorker& symbolizer_;
   symbolize::SystemAccess& system_;
+  symbolize::DwarfUnwinder* unwinder_;  // null: frame pointers only
+  std::vector<uint64_t> unwound_;       // the DWARF-unwound user stack of the current sample
   std::unordered_set<uint32_t> noted_;  // pids whose identity was noted
   StackTable stacks_;
   std::unordered_map<std::string, capture::FrameId> frame_ids_;
@@ -362,6 +380,21 @@ class Pipeline final : public collect::EventSink {
   bool write_cpu_samples_ = true;
   bool launched_exec_seen_ = false;
 };
+
+// The unwinder's per-module figures as the capture stores them.
+std::vector<capture::UnwindModule> unwind_modules(const symbolize::DwarfUnwinder& unwinder) {
+  std::vector<capture::UnwindModule> out;
+  for (const auto& [name, s] : unwinder.modules()) {
+    capture::UnwindModule m;
+    m.module = name;
+    m.method = s.method;
+    m.stacks = s.stacks;
+    m.truncated = s.truncated;
+    m.truncated_by_reason = s.truncated_by_reason;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
 
 void apply_exit_status(capture::Process& p, const collect::ExitStatus& st) {
   p.exit_code = st.exit_code;
@@ -399,6 +432,11 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   copts.io_slow_ns = o.io_slow_ns;
   copts.alloc = has_probe("alloc");
   copts.alloc_sample_bytes = o.alloc_sample_bytes;
+  // auto: every target's stack is copied (Debian's glibc has no frame
+  // pointers, so any process that calls libc needs it); each module is then
+  // unwound by its CFI, or by frame pointers where it has none.
+  copts.dwarf = o.unwind != "fp";
+  copts.user_stack_bytes = o.user_stack_bytes;
   LOADPROF_TRY(collector, collect::Collector::open(copts));
   clock.charge(cost.open_ns);
 
@@ -430,7 +468,9 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   auto system = make_recording_system_access();
   symbolize::SystemAccess& system_access = *system;  // thread-safe; owned by the symbolizer
   SymbolizeWorker symbolizer(symbolize::Symbolizer::create(std::move(system)), true);
-  Pipeline pipeline(*writer, symbolizer, system_access);
+  std::unique_ptr<symbolize::DwarfUnwinder> unwinder;
+  if (copts.dwarf) unwinder = symbolize::DwarfUnwinder::create();
+  Pipeline pipeline(*writer, symbolizer, system_access, unwinder.get());
   pipeline.set_write_cpu_samples(has_probe("cpu"));
   writer->add_clock_sync({md.start_monotonic_ns, md.start_realtime_ns});
 
@@ -565,6 +605,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
       for (const auto& a : collector->take_accounting()) writer->add_cpu_accounting(a);
       writer->set_drops(all_drops());
       if (auto info = collector->alloc_info()) writer->set_alloc_info(*info);
+      if (unwinder) writer->set_unwind(unwind_modules(*unwinder));
       clock.charge(cost.other_ns);
       if (o.on_flush) o.on_flush(*writer);
       LOADPROF_CHECK(writer->flush());
@@ -653,6 +694,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   }
   writer->set_drops(summary.drops);
   if (auto info = collector->alloc_info()) writer->set_alloc_info(*info);
+  if (unwinder) writer->set_unwind(unwind_modules(*unwinder));
   if (o.on_flush) o.on_flush(*writer);
   auto pair = clock_pair_now();
   writer->add_clock_sync({pair.monotonic_ns, pair.realtime_ns});
@@ -680,6 +722,11 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   cost.recording_s = static_cast<double>(stopped_ns - start_ns) / 1e9;
   const collect::CollectorStats cs = collector->stats();
   cost.symbolize_ns = symbolizer.cpu_ns();
+  if (unwinder) {
+    const auto us = unwinder->stats();
+    cost.unwinds = us.unwinds;
+    cost.unwind_ns = us.unwind_ns;
+  }
   cost.symbolized_at_end = symbolizer.resolved_at_finish();
   cost.symbolizer_priority = symbolizer.priority();
   cost.bpf_runs = cs.bpf_runs;

@@ -116,6 +116,21 @@ json stacks_json(const std::vector<analyze::StackStat>& ss) {
   return out;
 }
 
+// SPEC "unwind": per module, the method and the stacks unwound and truncated.
+json unwind_json(const std::vector<capture::UnwindModule>& modules) {
+  json out = json::array();
+  for (const auto& m : modules) {
+    json reasons = json::object();
+    for (const auto& [reason, n] : m.truncated_by_reason) reasons[reason] = n;
+    out.push_back({{"module", m.module},
+                   {"method", m.method},
+                   {"stacks", m.stacks},
+                   {"truncated", m.truncated},
+                   {"truncated_by_reason", std::move(reasons)}});
+  }
+  return {{"modules", std::move(out)}};
+}
+
 json stack_quality_json(const analyze::StackQuality& q) {
   json depths = json::array();
   for (const auto& d : q.depths) {
@@ -457,6 +472,7 @@ json to_json(const analyze::Analysis& a) {
       {"capture", capture_json(a)},
       {"warnings", a.warnings}};
   if (a.wall) out["wall"] = wall_json(*a.wall);  // SPEC: present when the capture holds off-CPU data
+  if (!a.unwind.empty()) out["unwind"] = unwind_json(a.unwind);  // DWARF captures
   if (a.load) merge_load(out, *a.load);
   // SPEC: present when the capture holds resource readings.
   if (!a.resources.empty()) out["resources"] = resources_json(a.resources);

@@ -377,6 +377,21 @@ void stack_quality(std::ostream& out, const analyze::Analysis& a) {
     out << "\n";
   }
   if (q.poor) out << analyze::kStackQualityAdvice << "\n\n";
+  if (!a.unwind.empty()) {
+    out << "### Unwinding\n\nHow the cpu stacks went through each module (DWARF: its CFI; fp: frame "
+           "pointers, "
+           "where it has no CFI), the samples with a frame in it, and those whose unwind was cut short "
+           "there:\n\n"
+           "| module | method | stacks | truncated | why |\n|---|---|---:|---:|---|\n";
+    for (const auto& m : a.unwind) {
+      std::string why;
+      for (const auto& [reason, n] : m.truncated_by_reason)
+        why += (why.empty() ? "" : ", ") + reason + " " + std::to_string(n);
+      out << "| " << code(m.module) << " | " << m.method << " | " << m.stacks << " | " << m.truncated << " | "
+          << why << " |\n";
+    }
+    out << "\n";
+  }
 }
 
 void share_row(std::ostream& out, const std::string& label, const analyze::CpuShare& s) {

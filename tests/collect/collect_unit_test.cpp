@@ -1,5 +1,6 @@
 // Unit tests of the collector's pure parts: /proc parsing, the stack
-// truncation check, perf ring wrap-around, sideband record parsing, build-ids.
+// truncation check, perf ring wrap-around, sideband record parsing, build-ids,
+// DWARF-mode sample records.
 #include <gtest/gtest.h>
 #include <linux/perf_event.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <numeric>
 #include <thread>
 
+#include "collect/dwarf_sample.h"
 #include "collect/perf_ring.h"
 #include "collect/proc.h"
 #include "collect/sideband.h"
@@ -310,6 +312,79 @@ TEST(CollectBuildId, SnapshotOfAbsentPidIsTargetGone) {
   auto maps = snapshot_mappings(0x3ffffff, 1, cache);
   ASSERT_FALSE(maps.ok());
   EXPECT_EQ(maps.error().kind, ErrorKind::target_gone);
+}
+
+// A DWARF-mode sample as the kernel writes it: pid/tid, time, the kernel
+// callchain with its context marker, ABI + 17 registers in perf's bit order,
+// the stack copy (size, bytes, dyn_size).
+std::vector<uint8_t> dwarf_record(uint64_t stack_size, uint64_t dyn_size, bool with_regs) {
+  std::vector<uint8_t> out(sizeof(perf_event_header));
+  auto put = [&](uint64_t v, size_t n = 8) {
+    const size_t at = out.size();
+    out.resize(at + n);
+    std::memcpy(out.data() + at, &v, n);
+  };
+  put(4242, 4);  // pid
+  put(4243, 4);  // tid
+  put(123456789);
+  put(3);  // callchain: marker + 2 kernel addresses
+  put(static_cast<uint64_t>(PERF_CONTEXT_KERNEL));
+  put(0xffffffff81000010ull);
+  put(0xffffffff81000020ull);
+  put(with_regs ? PERF_SAMPLE_REGS_ABI_64 : PERF_SAMPLE_REGS_ABI_NONE);
+  if (with_regs)
+    for (uint64_t r = 0; r < kDwarfRegs; ++r) put(1000 + r);  // AX=1000, BX=1001, ..., R15=1016
+  put(stack_size);
+  if (stack_size > 0) {
+    for (uint64_t i = 0; i < stack_size; ++i) out.push_back(static_cast<uint8_t>(i));
+    put(dyn_size);
+  }
+  perf_event_header h{};
+  h.type = PERF_RECORD_SAMPLE;
+  h.size = static_cast<uint16_t>(out.size());
+  std::memcpy(out.data(), &h, sizeof h);
+  return out;
+}
+
+TEST(CollectDwarfSample, RegistersInDwarfOrderAndOnlyTheCopiedStack) {
+  auto rec = dwarf_record(64, 40, true);
+  DwarfSample s;
+  ASSERT_TRUE(parse_dwarf_sample(rec, s));
+  EXPECT_EQ(s.pid, 4242u);
+  EXPECT_EQ(s.tid, 4243u);
+  EXPECT_EQ(s.time_ns, 123456789u);
+  EXPECT_EQ(s.kernel_ips, (std::vector<uint64_t>{0xffffffff81000010ull, 0xffffffff81000020ull}));
+  ASSERT_TRUE(s.regs_ok);
+  // DWARF: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip; perf: AX BX CX DX SI DI BP SP IP R8..R15.
+  EXPECT_EQ(s.regs[0], 1000u);     // rax = AX
+  EXPECT_EQ(s.regs[1], 1003u);     // rdx = DX
+  EXPECT_EQ(s.regs[3], 1001u);     // rbx = BX
+  EXPECT_EQ(s.regs[7], 1007u);     // rsp = SP
+  EXPECT_EQ(s.regs[8], 1009u);     // r8
+  EXPECT_EQ(s.regs[15], 1016u);    // r15
+  EXPECT_EQ(s.regs[16], 1008u);    // rip = IP
+  ASSERT_EQ(s.stack.size(), 40u);  // dyn_size, not the requested size
+  EXPECT_EQ(s.stack[39], 39);
+}
+
+TEST(CollectDwarfSample, KernelThreadsAndMalformedRecords) {
+  auto no_regs = dwarf_record(0, 0, false);
+  DwarfSample s;
+  ASSERT_TRUE(parse_dwarf_sample(no_regs, s));
+  EXPECT_FALSE(s.regs_ok);
+  EXPECT_TRUE(s.stack.empty());
+  auto rec = dwarf_record(64, 64, true);
+  for (size_t cut = 0; cut < rec.size(); cut += 7) {
+    auto shorter = rec;
+    shorter.resize(cut);
+    if (cut >= sizeof(perf_event_header)) {
+      perf_event_header h{};
+      std::memcpy(&h, shorter.data(), sizeof h);
+      h.size = static_cast<uint16_t>(cut);
+      std::memcpy(shorter.data(), &h, sizeof h);
+    }
+    EXPECT_FALSE(parse_dwarf_sample(shorter, s)) << cut;
+  }
 }
 
 }  // namespace

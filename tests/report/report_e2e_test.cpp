@@ -64,7 +64,8 @@ class ReportE2E : public ::testing::Test {
 };
 
 TEST_F(ReportE2E, ProgramWithoutFramePointersIsNamedWithItsShare) {
-  auto r = record_and_report({test_program("nofp"), "2"});
+  // Frame pointers only: DWARF unwinding (the default) finds the callers (dwarf_e2e_test).
+  auto r = record_and_report({test_program("nofp"), "2"}, {"--unwind", "fp"});
   ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
   ASSERT_FALSE(ground_truth(r.record.out, "nofp").empty()) << r.record.out;
   // At record time, on stderr.
@@ -258,6 +259,7 @@ uint16_t free_port() {
 
 // Debian's nginx (no frame pointers), gzip on, under loadprof's own load
 // driver: the case. Never installs nginx: skips when it is absent.
+// With --unwind fp, as before DWARF unwinding (dwarf_e2e_test has the default).
 TEST_F(ReportE2E, DistributionNginxGetsTheWarning) {
   const std::string nginx = "/usr/sbin/nginx";
   if (access(nginx.c_str(), X_OK) != 0) GTEST_SKIP() << "nginx is not installed";
@@ -288,7 +290,8 @@ TEST_F(ReportE2E, DistributionNginxGetsTheWarning) {
     execl("/bin/sh", "sh", "-c", load.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  auto r = record_and_report({nginx, "-c", dir + "/nginx.conf", "-p", dir}, {"--duration", "4s"});
+  auto r = record_and_report({nginx, "-c", dir + "/nginx.conf", "-p", dir},
+                             {"--duration", "4s", "--unwind", "fp"});
   int status = 0;
   waitpid(loader, &status, 0);
   ASSERT_EQ(r.record.exit_code, 0) << r.record.err;

@@ -219,6 +219,7 @@ struct Analysis {
   uint64_t cpu_samples_without_stack = 0;
   uint64_t cpu_samples_truncated = 0;                  // samples whose stack the unwinder cut short
   StackQuality stack_quality;                          // depths, roots reached, stacks stopped early
+  std::vector<capture::UnwindModule> unwind;           // DWARF captures: per module (whole capture)
   std::vector<ProcessCpu> by_process;                  // by samples, descending
   std::vector<ThreadCpu> by_thread;                    // by samples, descending
   std::optional<WallSummary> wall;                     // present when the capture holds off-CPU data

@@ -305,6 +305,22 @@ struct CpuAccounting {
 // Drop counters: probe -> reason -> count ("cpu" -> "ringbuf_full" -> 3).
 using DropCounters = std::map<std::string, std::map<std::string, uint64_t>>;
 
+// How the user stacks went through one module (DWARF unwinding at record
+// time): the samples whose stack has a frame in it, and those whose unwind
+// was cut short with their outermost frame in it, by reason (stack_window:
+// the caller's frame lies above the copied stack; depth_limit: 127 frames;
+// process_gone: its maps could not be read; no_caller: not even the leaf's
+// caller was found).
+struct UnwindModule {
+  std::string module;
+  std::string method;  // "dwarf" (its CFI) or "fp" (no CFI: frame pointers)
+  uint64_t stacks = 0;
+  uint64_t truncated = 0;
+  std::map<std::string, uint64_t> truncated_by_reason;
+
+  friend bool operator==(const UnwindModule&, const UnwindModule&) = default;
+};
+
 // Reserved for `bench`: one request of the load driver's request log.
 struct RequestRecord {
   uint64_t intended_start_ns = 0;
@@ -435,7 +451,8 @@ struct Capture {
   std::optional<LoadRun> load;            // bench captures; the last load-run record wins
   std::vector<ResourceSample> resources;  // readings of /proc, about once a second
   DropCounters drops;
-  std::optional<EndInfo> end;  // absent when the recorder died before the end
+  std::vector<UnwindModule> unwind;  // DWARF-mode captures; cumulative, the last record wins
+  std::optional<EndInfo> end;        // absent when the recorder died before the end
   ReadInfo read_info;
 
   friend bool operator==(const Capture&, const Capture&) = default;

@@ -45,6 +45,8 @@ class CaptureWriter {
   virtual void add_socket(const SocketRecord& socket) = 0;
   // Cumulative counters; the last one written wins on read.
   virtual void set_drops(const DropCounters& drops) = 0;
+  // Per-module unwind figures so far (cumulative; written at the next flush).
+  virtual void set_unwind(const std::vector<UnwindModule>& /*modules*/) {}
 
   // Writes everything pending as complete chunks. Called about once a second by
   // the recorder; also happens on its own when pending data passes a size bound.

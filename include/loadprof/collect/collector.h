@@ -32,6 +32,14 @@ struct CpuSampleView {
   // The frame-pointer walk left executable memory (the garbage frames are
   // already removed) or hit the depth limit of 127 frames.
   bool user_truncated = false;
+  // DWARF samples (user_ips empty): the user registers at the sample, x86-64
+  // DWARF numbering 0..16 (rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip), and
+  // the copy of the user stack from rsp up, for the recorder to unwind. Raw
+  // stack bytes: never to be written anywhere. Empty user_regs: no user
+  // context (a kernel thread).
+  bool dwarf = false;
+  std::span<const uint64_t> user_regs;
+  std::span<const uint8_t> user_stack;
 };
 
 // One off-CPU interval of one thread (offcpu probe): switched out at
@@ -145,6 +153,11 @@ struct CollectorOptions {
   // each with probability size / period (every call still traps).
   bool alloc = false;
   uint64_t alloc_sample_bytes = 0;
+  // DWARF unwinding of the cpu samples: the cpu-clock events copy the user
+  // registers and user_stack_bytes of the user stack of every target process
+  // into per-CPU perf rings; samples arrive with user_regs / user_stack.
+  bool dwarf = false;
+  uint32_t user_stack_bytes = 16384;
 };
 
 class Collector {

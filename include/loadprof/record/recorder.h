@@ -47,7 +47,10 @@ struct RecordOptions {
   // alloc probe: 0 records every allocation; else one per this many bytes on
   // average (each with probability size / period). Every call still traps.
   uint64_t alloc_sample_bytes = 0;
-  std::string unwind = "auto";
+  std::string unwind = "auto";  // auto | dwarf | fp
+  // DWARF unwinding: bytes of each sample's user stack copied (from the stack
+  // pointer up; the kernel's maximum is 65528).
+  uint32_t user_stack_bytes = 16384;
   std::string output_path;
   std::string command_line;  // loadprof's argv, for the metadata
   int stop_grace_ms = 2000;  // SIGINT -> SIGTERM grace for a launched command
@@ -104,6 +107,9 @@ struct RecorderCost {
   uint64_t sideband_read = 0;  // sideband records read (every process on the machine)
   uint64_t sideband_kept = 0;  // ... of which about the targets
   uint64_t symbolized_stacks = 0;
+  // DWARF unwinds done at record time (part of drain_ns) and their CPU time.
+  uint64_t unwinds = 0;
+  uint64_t unwind_ns = 0;
   uint64_t symbolized_at_end = 0;   // ... of which after sampling stopped (no idle CPU before)
   std::string symbolizer_priority;  // "SCHED_IDLE", "nice 19", "recorder priority"
 

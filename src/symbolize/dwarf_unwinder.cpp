@@ -1,0 +1,260 @@
+// DwarfUnwinder over elfutils: dwfl_linux_proc_report + dwfl_attach_state
+// once per process, dwfl_getthread_frames per sample with a memory reader
+// over the copied stack (see include/loadprof/symbolize/dwarf_unwinder.h).
+#include "loadprof/symbolize/dwarf_unwinder.h"
+
+#include <elfutils/libdwfl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "loadprof/util/clock.h"
+
+namespace loadprof::symbolize {
+namespace {
+
+constexpr size_t kRsp = 7;
+
+// The sample being unwound, the one thing the libdwfl callbacks read.
+struct Current {
+  uint32_t tid = 0;
+  std::span<const uint64_t> regs;
+  std::span<const uint8_t> stack;
+  uint64_t sp = 0;
+  bool read_above_window = false;  // the last failed read lay above the copy
+  std::vector<uint64_t>* ips = nullptr;
+  bool depth_limited = false;
+};
+
+pid_t next_thread(Dwfl*, void* arg, void** thread_argp) {
+  if (*thread_argp != nullptr) return 0;
+  *thread_argp = arg;
+  return static_cast<pid_t>(static_cast<Current*>(arg)->tid);
+}
+
+bool get_thread(Dwfl*, pid_t, void* arg, void** thread_argp) {
+  *thread_argp = arg;
+  return true;
+}
+
+bool memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* arg) {
+  auto* c = static_cast<Current*>(arg);
+  if (addr >= c->sp && addr - c->sp <= c->stack.size() && c->stack.size() - (addr - c->sp) >= 8) {
+    std::memcpy(result, c->stack.data() + (addr - c->sp), sizeof *result);
+    c->read_above_window = false;
+    return true;
+  }
+  c->read_above_window = addr >= c->sp + c->stack.size();
+  return false;
+}
+
+bool set_initial_registers(Dwfl_Thread* thread, void* arg) {
+  auto* c = static_cast<Current*>(arg);
+  return dwfl_thread_state_registers(thread, 0, static_cast<unsigned>(c->regs.size()), c->regs.data());
+}
+
+const Dwfl_Thread_Callbacks kThreadCallbacks = {
+    next_thread, get_thread, memory_read, set_initial_registers, nullptr, nullptr,
+};
+
+// No separate debug files for unwinding: .eh_frame (and a .debug_frame in
+// the file itself) is read from the mapped file; debug files are for names.
+int no_debuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word, char**) {
+  return -1;
+}
+
+const Dwfl_Callbacks kProcCallbacks = {dwfl_linux_proc_find_elf, no_debuginfo, nullptr, nullptr};
+
+int on_frame(Dwfl_Frame* frame, void* arg) {
+  auto* c = static_cast<Current*>(arg);
+  Dwarf_Addr pc = 0;
+  bool activation = false;
+  if (!dwfl_frame_pc(frame, &pc, &activation)) return DWARF_CB_ABORT;
+  // Callers are return addresses (the symbolizer looks up pc - 1); a signal
+  // frame's pc is exact: +1 keeps that lookup right.
+  if (!c->ips->empty() && activation) pc += 1;
+  c->ips->push_back(pc);
+  if (c->ips->size() >= kUnwindMaxFrames) {
+    c->depth_limited = true;
+    return DWARF_CB_ABORT;
+  }
+  return DWARF_CB_OK;
+}
+
+struct ModuleInfo {
+  std::string name;
+  const char* method = "dwarf";
+};
+
+struct Process {
+  Dwfl* dwfl = nullptr;
+  bool stale = true;
+  bool attached = false;
+  bool failed = false;                                   // the maps could not be read: never tried again
+  std::unordered_map<Dwfl_Module*, ModuleInfo> modules;  // cleared on re-report
+  Process() = default;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process() {
+    if (dwfl) dwfl_end(dwfl);
+  }
+};
+
+std::string base_name(const char* path) {
+  if (!path) return "[unknown]";
+  std::string_view p(path);
+  const size_t slash = p.rfind('/');
+  return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
+}
+
+class Unwinder final : public DwarfUnwinder {
+ public:
+  ~Unwinder() override = default;
+
+  void maps_changed(uint32_t pid) override {
+    if (auto it = processes_.find(pid); it != processes_.end()) it->second.stale = true;
+  }
+  void forget(uint32_t pid) override { processes_.erase(pid); }
+
+  UnwindStop unwind(uint32_t pid, uint32_t tid, std::span<const uint64_t> regs,
+                    std::span<const uint8_t> stack, std::vector<uint64_t>& ips) override {
+    const uint64_t start_ns = thread_cpu_ns();
+    ips.clear();
+    UnwindStop stop = run(pid, tid, regs, stack, ips);
+    ++stats_.unwinds;
+    stats_.frames += ips.size();
+    stats_.unwind_ns += thread_cpu_ns() - start_ns;
+    return stop;
+  }
+
+  const std::map<std::string, UnwindModuleStats>& modules() const override { return module_stats_; }
+  UnwinderStats stats() const override { return stats_; }
+
+ private:
+  UnwindStop run(uint32_t pid, uint32_t tid, std::span<const uint64_t> regs, std::span<const uint8_t> stack,
+                 std::vector<uint64_t>& ips) {
+    if (regs.size() < kUnwindRegs) return UnwindStop::failed;
+    Process& p = processes_[pid];
+    if (!ready(p, pid)) {
+      ips.push_back(regs[16]);
+      tally(p, ips, UnwindStop::no_maps);
+      return UnwindStop::no_maps;
+    }
+    current_ = Current{};
+    current_.tid = tid;
+    current_.regs = regs.first(kUnwindRegs);
+    current_.stack = stack;
+    current_.sp = regs[kRsp];
+    current_.ips = &ips;
+    dwfl_getthread_frames(p.dwfl, static_cast<pid_t>(tid), on_frame, &current_);
+    UnwindStop stop = UnwindStop::complete;
+    if (current_.depth_limited)
+      stop = UnwindStop::depth_limit;
+    else if (current_.read_above_window)
+      stop = UnwindStop::stack_window;
+    else if (ips.size() < 2)
+      stop = UnwindStop::failed;
+    if (ips.empty()) ips.push_back(regs[16]);
+    tally(p, ips, stop);
+    return stop;
+  }
+
+  // The process's Dwfl, (re-)reported when its maps changed.
+  bool ready(Process& p, uint32_t pid) {
+    if (p.failed) return false;
+    if (p.dwfl && !p.stale) return true;
+    if (!p.dwfl) {
+      p.dwfl = dwfl_begin(&kProcCallbacks);
+      if (!p.dwfl) return false;
+    }
+    ++stats_.reports;
+    p.modules.clear();
+    dwfl_report_begin(p.dwfl);
+    const int err = dwfl_linux_proc_report(p.dwfl, static_cast<pid_t>(pid));
+    dwfl_report_end(p.dwfl, nullptr, nullptr);
+    if (err != 0) {
+      // Gone already: nothing to read any more. (A re-report that fails keeps
+      // the modules reported before.)
+      if (!p.attached) {
+        p.failed = true;
+        return false;
+      }
+    }
+    p.stale = false;
+    if (!p.attached) {
+      if (!dwfl_attach_state(p.dwfl, nullptr, static_cast<pid_t>(pid), &kThreadCallbacks, &current_)) {
+        p.failed = true;
+        return false;
+      }
+      p.attached = true;
+    }
+    return true;
+  }
+
+  const ModuleInfo* module_of(Process& p, uint64_t ip) {
+    if (!p.dwfl) return nullptr;
+    Dwfl_Module* mod = dwfl_addrmodule(p.dwfl, ip);
+    if (!mod) return nullptr;
+    Dwarf_Addr low = 0, high = 0;
+    const char* name = dwfl_module_info(mod, nullptr, &low, &high, nullptr, nullptr, nullptr, nullptr);
+    if (ip < low || ip >= high) return nullptr;  // dwfl_addrmodule answers the last module above its end
+    auto it = p.modules.find(mod);
+    if (it != p.modules.end()) return &it->second;
+    ModuleInfo info;
+    info.name = base_name(name);
+    Dwarf_Addr bias = 0;
+    info.method = dwfl_module_eh_cfi(mod, &bias) || dwfl_module_dwarf_cfi(mod, &bias) ? "dwarf" : "fp";
+    return &p.modules.emplace(mod, std::move(info)).first->second;
+  }
+
+  void tally(Process& p, const std::vector<uint64_t>& ips, UnwindStop stop) {
+    seen_.clear();
+    const ModuleInfo* outermost = nullptr;
+    for (size_t i = 0; i < ips.size(); ++i) {
+      const ModuleInfo* m = module_of(p, i == 0 ? ips[i] : ips[i] - 1);
+      if (!m) continue;
+      outermost = m;
+      if (std::find(seen_.begin(), seen_.end(), m) != seen_.end()) continue;
+      seen_.push_back(m);
+      UnwindModuleStats& s = module_stats_[m->name];
+      s.method = m->method;
+      ++s.stacks;
+    }
+    if (stop == UnwindStop::complete) return;
+    const std::string name = outermost ? outermost->name : "[unknown]";
+    UnwindModuleStats& s = module_stats_[name];
+    if (s.method.empty()) s.method = outermost ? outermost->method : "dwarf";
+    if (!outermost) ++s.stacks;
+    ++s.truncated;
+    ++s.truncated_by_reason[unwind_stop_name(stop)];
+  }
+
+  std::unordered_map<uint32_t, Process> processes_;
+  Current current_;  // every Dwfl's callbacks point here
+  std::vector<const ModuleInfo*> seen_;
+  std::map<std::string, UnwindModuleStats> module_stats_;
+  UnwinderStats stats_;
+};
+
+}  // namespace
+
+const char* unwind_stop_name(UnwindStop stop) {
+  switch (stop) {
+    case UnwindStop::complete:
+      return "complete";
+    case UnwindStop::stack_window:
+      return "stack_window";
+    case UnwindStop::depth_limit:
+      return "depth_limit";
+    case UnwindStop::no_maps:
+      return "process_gone";
+    case UnwindStop::failed:
+      return "no_caller";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<DwarfUnwinder> DwarfUnwinder::create() { return std::make_unique<Unwinder>(); }
+
+}  // namespace loadprof::symbolize
