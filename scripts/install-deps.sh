@@ -18,6 +18,7 @@ packages=(
   linux-perf                 # the perf-script import test records with perf and compares with perf report
   nginx                      # a distribution binary without frame pointers: DWARF unwinding's proof (dwarf_e2e_test)
   redis-server redis-tools   # the same with redis-server under redis-benchmark (dwarf_e2e_test)
+  libjemalloc2               # the alloc probe must find jemalloc when a target links it (alloc_e2e_test)
 )
 missing=()
 for p in "${packages[@]}"; do
