@@ -399,6 +399,76 @@ void syscall_heavy(const capture::Capture& c, const Analysis& a, const FrameModu
   out.push_back(std::move(b));
 }
 
+// downstream: a peer the target waited on as a client (a database, a cache,
+// another service), from the io probe's sockets. The sockets' figures are
+// whole-capture totals, not per request: the wait is set against the summed
+// latency of every request of the load run, and batching N round trips per
+// request into one would save (N-1)/N of it.
+void downstream(const capture::Capture& c, const Analysis& a, std::vector<Bottleneck>& out) {
+  if (!a.peers || a.peers->requests == 0) return;
+  double summed_ms = 0;
+  for (const auto& r : c.requests)
+    if (r.end_ns > r.intended_start_ns)
+      summed_ms += static_cast<double>(r.end_ns - r.intended_start_ns) / 1e6;
+  if (summed_ms <= 0) return;
+  for (const auto& p : a.peers->peers) {
+    if (p.role != "client" || p.round_trips == 0 || !p.round_trips_per_request) continue;
+    const double share = 100.0 * p.wait_ms / summed_ms;
+    if (share < kMinSlowTimeSharePct) continue;
+    const double per_request = *p.round_trips_per_request;
+    const double rtt_ms = p.wait_ms / static_cast<double>(p.round_trips);
+    Bottleneck b;
+    b.kind = "downstream";
+    b.frame = p.address;
+    b.share_pct = std::min(100.0, share);
+    b.share_of = "the requests' summed latency";
+    b.evidence = num(per_request) + " round trips per request to " + p.address + " (" + p.protocol + ", " +
+                 std::to_string(p.round_trips) + " in all, " + num(rtt_ms) +
+                 " ms each on average): " + num(p.wait_ms) + " ms of waiting, " + num(share) +
+                 " % of the requests' summed latency";
+    const bool n_plus_one = per_request >= kNPlusOneRoundTrips;
+    const double saved = n_plus_one ? share * (1.0 - 1.0 / per_request) : share / 2;
+    b.recommendation = n_plus_one ? "batch the " + fmt("%.0f", per_request) + " round trips per request to " +
+                                        p.address + " into one (an N+1 pattern)"
+                                  : "make " + p.address + " answer faster or call it less (" + num(rtt_ms) +
+                                        " ms per round trip)";
+    b.gain_pct = saved;
+    b.estimated_gain =
+        "mean latency -" + fmt("%.0f", saved) + " % (" +
+        (n_plus_one ? fmt("%.0f", per_request) + " round trips of " + num(rtt_ms) + " ms down to one"
+                    : std::string("half the wait on this peer")) +
+        "; Amdahl on its " + num(share) + " % of the requests' time)";
+    out.push_back(std::move(b));
+  }
+}
+
+// leak: the alloc probe's suspects whose live bytes grew steadily.
+void leaks(const Analysis& a, std::vector<Bottleneck>& out) {
+  if (!a.alloc) return;
+  for (const auto& s : a.alloc->leaks) {
+    Bottleneck b;
+    b.kind = "leak";
+    b.frame = s.frame;
+    b.share_pct = a.alloc->live_bytes_end ? std::min(100.0, 100.0 * static_cast<double>(s.live_bytes_end) /
+                                                                static_cast<double>(a.alloc->live_bytes_end))
+                                          : 0;
+    b.share_of = "the live bytes tracked at the end";
+    b.evidence = "live bytes allocated in `" + s.frame + "` grew by " + num(s.growth_bytes_per_s / 1024) +
+                 " KiB/s (R² " + fmt("%.2f", s.r2) + ", " + s.confidence + " confidence), " +
+                 num(static_cast<double>(s.live_bytes_end) / 1024) + " KiB still live at the end";
+    b.recommendation =
+        s.recommendation.empty() ? "free what `" + s.frame + "` allocates, or bound it" : s.recommendation;
+    const double per_hour_mib = s.growth_bytes_per_s * 3600 / (1024 * 1024);
+    b.estimated_gain = "memory growth -" + num(per_hour_mib) + " MiB/hour";
+    // Ranked first among the kinds (a leak ends the service, whatever its latency).
+    b.gain_pct = 100.0 + s.r2;
+    std::string folded;  // root first, like the other kinds' stacks
+    for (auto f = s.frames.rbegin(); f != s.frames.rend(); ++f) folded += (folded.empty() ? "" : ";") + *f;
+    if (!folded.empty()) b.stacks.push_back(std::move(folded));
+    out.push_back(std::move(b));
+  }
+}
+
 bool has_probe(const Analysis& a, const char* probe) {
   return std::find(a.capture.probes.begin(), a.capture.probes.end(), probe) != a.capture.probes.end();
 }
@@ -418,6 +488,8 @@ BottleneckVerdict classify_bottlenecks(const capture::Capture& c, const Analysis
   cpu_saturation(a, found);
   if (!requests || !a.correlation->slow_requests) runqueue_from_wall(a, found);
   syscall_heavy(c, a, own, found);
+  downstream(c, a, found);
+  leaks(a, found);
   std::stable_sort(found.begin(), found.end(),
                    [](const Bottleneck& x, const Bottleneck& y) { return x.gain_pct > y.gain_pct; });
   v.bottlenecks = std::move(found);
@@ -434,14 +506,16 @@ BottleneckVerdict classify_bottlenecks(const capture::Capture& c, const Analysis
       v.not_checked.push_back(
           {k, "no off-CPU time could be given to requests (needs bench and threads serving one connection)"});
   }
-  v.not_checked.push_back({"downstream", "needs the io probe's per-peer round trips (not recorded yet)"});
-  const bool alloc = has_probe(a, "alloc") || a.samples.alloc;
+  if (!a.peers)
+    v.not_checked.push_back({"downstream", "needs the io probe's sockets (--probes cpu,io)"});
+  else if (a.peers->requests == 0)
+    v.not_checked.push_back({"downstream", "round trips per request need a load run in the capture (bench)"});
+  const bool alloc = a.alloc.has_value();
   if (!alloc) {
     v.not_checked.push_back({"alloc", "needs the alloc probe (not in this capture)"});
     v.not_checked.push_back({"leak", "needs the alloc probe's live bytes over time (not in this capture)"});
   } else {
-    v.not_checked.push_back({"alloc", "the alloc probe's records are not classified yet"});
-    v.not_checked.push_back({"leak", "the alloc probe's live bytes are not classified yet"});
+    v.not_checked.push_back({"alloc", "allocation-heavy code is not classified yet (see the alloc section)"});
   }
 
   if (!v.bottlenecks.empty()) {

@@ -138,10 +138,8 @@ void restrict_to_window(Capture& c, const PlacedWindow& w) {
   std::erase_if(c.allocs, [&](const AllocEvent& e) { return !inside(e.time_ns); });
   // Resource readings whose time falls in the window (a reading covers the second before it).
   std::erase_if(c.resources, [&](const ResourceSample& r) { return !inside(r.time_ns); });
-  // Sockets hold whole-capture figures: one with no data in the window goes;
-  // the others stay whole (a window cannot split their round trips).
-  std::erase_if(c.sockets,
-                [&](const SocketRecord& r) { return r.end_ns <= w.start_ns || r.start_ns >= w.end_ns; });
+  // Sockets stay: whole-capture figures (a window cannot split their round
+  // trips), as the reader keeps them under a window.
 
   // A load run's stages are clipped to the window (one outside it ends where
   // it starts); its measured span stays as run: its time series counts from it.

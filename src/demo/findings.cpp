@@ -77,6 +77,25 @@ std::vector<Finding> profile_findings(const analyze::Analysis& analysis,
                                       const std::vector<capture::FoldedLine>& offcpu,
                                       const std::vector<capture::FoldedLine>& io) {
   std::vector<Finding> out;
+  // The classifier's verdict first: each bottleneck with its evidence, what
+  // to do and what it would buy.
+  for (const auto& b : analysis.verdict.bottlenecks) {
+    std::string head = b.frame.empty() ? b.evidence : b.frame + ": " + b.evidence;
+    head += "\n      do: " + b.recommendation + "\n      gain: " + b.estimated_gain;
+    out.push_back({"bottleneck:" + b.kind, head, b.stacks.empty() ? "" : user_stack(b.stacks.front())});
+  }
+  // Peers the target waited on as a client, with round trips per request.
+  if (analysis.peers) {
+    for (const auto& p : analysis.peers->peers) {
+      if (p.role != "client" || p.round_trips == 0) continue;
+      std::string head =
+          "peer " + p.address +
+          format(": %.0f round trips, %.0f ms waited", static_cast<double>(p.round_trips), p.wait_ms);
+      if (p.round_trips_per_request)
+        head += format(", %.2f per request of the whole mix", *p.round_trips_per_request);
+      out.push_back({"peer", head, ""});
+    }
+  }
   // CPU: the user-space functions with the most samples of their own.
   size_t shown = 0;
   for (const auto& f : analysis.top_self) {
@@ -135,7 +154,9 @@ std::vector<Finding> profile_findings(const analyze::Analysis& analysis,
 std::vector<NotLookedFor> not_looked_for(const analyze::Analysis& analysis) {
   std::vector<NotLookedFor> out;
   if (!has_probe(analysis, "alloc")) {
-    std::string why = "the alloc probe (bytes allocated and still live, by stack) is not in loadprof yet";
+    std::string why =
+        "the alloc probe attaches by --pid only; its path for a launched command (a preload library), which "
+        "the demo's service is, is not built yet";
     if (analysis.resources.size() >= 2) {
       const double mib = (static_cast<double>(analysis.resources.back().rss_bytes) -
                           static_cast<double>(analysis.resources.front().rss_bytes)) /
@@ -144,10 +165,9 @@ std::vector<NotLookedFor> not_looked_for(const analyze::Analysis& analysis) {
     }
     out.push_back({"leak in cache_session() (1 KiB kept per /session request)", why});
   }
-  if (!has_probe(analysis, "peers"))
+  if (!analysis.peers)
     out.push_back({"N+1 in load_order_items() (8 backend round trips per /orders request)",
-                   "round trips per request need the peers probe (which socket talks to which peer), not in "
-                   "loadprof yet; the socket reads and writes show in the io table, not who they went to"});
+                   "round trips per peer need the io probe's sockets (--probes cpu,io)"});
   return out;
 }
 
@@ -197,9 +217,10 @@ std::string describe_ground_truth(const std::string& truth_line) {
 
 std::string format_findings(const Findings& findings) {
   std::string out =
-      "Top findings (what the profile shows; the bottleneck classifier is not in yet). Off-CPU and I/O "
-      "times\n"
-      "include threads waiting for work (idle keep-alive connections, accept):\n";
+      "Findings: the bottlenecks the report names (ranked by estimated gain), the peers waited on, then the "
+      "profile's\n"
+      "top figures (off-CPU and I/O times include threads waiting for work: idle keep-alive connections, "
+      "accept):\n";
   if (findings.findings.empty()) out += "  (none: the capture holds no samples)\n";
   for (const auto& f : findings.findings) {
     out += "  [" + f.kind + "] " + f.headline + "\n";

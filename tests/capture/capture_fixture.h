@@ -160,6 +160,33 @@ inline Capture make_reference_capture(size_t samples, uint32_t seed = 1) {
               {t0 + 61, 101, 101, 0x55000000, 4096, AllocFn::memalign, false, true, 3}};
   c.alloc_info =
       AllocInfo{"uprobes", "glibc", "/usr/lib/x86_64-linux-gnu/libc.so.6", 0, 9, 1'052'000, 3, 1, 5};
+  // io probe sockets: a TCP client (IPv4) and a unix server.
+  {
+    SocketRecord db;
+    db.start_ns = t0 + 10;
+    db.end_ns = t0 + 900'000'000;
+    db.pid = 100;
+    db.family = 2;
+    db.protocol = SocketProtocol::tcp;
+    db.role = SocketRole::client;
+    db.remote_addr = {127, 0, 0, 1};
+    db.remote_port = 5432;
+    db.local_port = 40123;
+    db.round_trips = 1000;
+    db.wait_ns = 250'000'000;
+    db.bytes_sent = 32'000;
+    db.bytes_received = UINT64_MAX;
+    db.sends = 1000;
+    db.receives = 1001;
+    SocketRecord local = db;
+    local.family = 1;
+    local.protocol = SocketProtocol::unix_socket;
+    local.role = SocketRole::server;
+    local.remote_addr = {};
+    local.remote_port = local.local_port = 0;
+    local.start_ns = local.end_ns = t0 + 5;
+    c.sockets = {db, local};
+  }
   c.cpu_accounting = {{t0, 0, 900, 5, 50, 44}, {t0, 1, 10, 0, 980, 9}, {t0 + 1'000'000'000, 0, 999, 0, 0, 0}};
   c.requests = {{t0 + 1000, t0 + 1100, 50'000, t0 + 900'000, t0 + 1'000'000, 200, 0, 512, 1, 40000, 0, 1},
                 {t0 + 2000, t0 + 2000, 0, 0, 0, 0, 3, 0, 2, 40001, 1, 65535}};
@@ -229,6 +256,8 @@ inline Result<void> write_capture(const std::string& path, const Capture& c, siz
     auto [al0, al1] = part(b, c.allocs.size());
     for (size_t i = al0; i < al1; ++i) w.add_alloc(c.allocs[i]);
     if (b + 1 == batches && c.alloc_info) w.set_alloc_info(*c.alloc_info);
+    if (b + 1 == batches)
+      for (const auto& s : c.sockets) w.add_socket(s);  // the recorder writes them at the end
     auto [a0, a1] = part(b, c.cpu_accounting.size());
     for (size_t i = a0; i < a1; ++i) w.add_cpu_accounting(c.cpu_accounting[i]);
     auto [r0, r1] = part(b, c.requests.size());

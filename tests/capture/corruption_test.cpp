@@ -84,6 +84,7 @@ class CaptureCorruption : public ::testing::Test {
     EXPECT_EQ(got->cpu_accounting.size(), totals[uint16_t(ChunkType::cpu_accounting)]);
     EXPECT_EQ(got->requests.size(), totals[uint16_t(ChunkType::requests)]);
     EXPECT_EQ(got->resources.size(), totals[uint16_t(ChunkType::resources)]);
+    EXPECT_EQ(got->sockets.size(), totals[uint16_t(ChunkType::sockets)]);
     EXPECT_EQ(got->end.has_value(), totals.count(uint16_t(ChunkType::end)) > 0);
   }
 

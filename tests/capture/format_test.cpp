@@ -68,7 +68,7 @@ TEST(CaptureFormat, ChunkHeaderLayoutAndOrder) {
       uint16_t(ChunkType::frames),         uint16_t(ChunkType::stacks),     uint16_t(ChunkType::cpu_samples),
       uint16_t(ChunkType::offcpu),         uint16_t(ChunkType::io_events),  uint16_t(ChunkType::allocations),
       uint16_t(ChunkType::cpu_accounting), uint16_t(ChunkType::requests),   uint16_t(ChunkType::resources),
-      uint16_t(ChunkType::drops),          uint16_t(ChunkType::end)};
+      uint16_t(ChunkType::sockets),        uint16_t(ChunkType::drops),      uint16_t(ChunkType::end)};
   EXPECT_EQ(types, want);
 }
 

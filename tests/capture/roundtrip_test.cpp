@@ -46,6 +46,7 @@ TEST(CaptureRoundTrip, SingleBatchAndBytesWritten) {
   for (const auto& r : want.io_devices) w.add_io_device(r);
   for (const auto& e : want.allocs) w.add_alloc(e);
   if (want.alloc_info) w.set_alloc_info(*want.alloc_info);
+  for (const auto& s : want.sockets) w.add_socket(s);
   for (const auto& a : want.cpu_accounting) w.add_cpu_accounting(a);
   for (const auto& r : want.requests) w.add_request(r);
   for (const auto& r : want.resources) w.add_resource(r);
@@ -57,8 +58,9 @@ TEST(CaptureRoundTrip, SingleBatchAndBytesWritten) {
   ASSERT_TRUE(got.ok()) << got.error().message;
   expect_same_records(*got, want);
   // metadata, clock sync, processes, threads, mappings, frames, stacks, samples,
-  // off-cpu, io events, allocations, accounting, requests, resources, drops, end: 16 chunks, one per kind.
-  EXPECT_EQ(got->read_info.chunks_read, 16u);
+  // off-cpu, io events, allocations, accounting, requests, resources, sockets, drops, end: 17 chunks, one per
+  // kind.
+  EXPECT_EQ(got->read_info.chunks_read, 17u);
 }
 
 TEST(CaptureRoundTrip, WithoutEndChunkIsValid) {

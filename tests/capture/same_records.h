@@ -27,6 +27,7 @@ inline void expect_same_records(const Capture& got, const Capture& want) {
   EXPECT_EQ(got.cpu_accounting, want.cpu_accounting);
   EXPECT_EQ(got.requests, want.requests);
   EXPECT_EQ(got.resources, want.resources);
+  EXPECT_EQ(got.sockets, want.sockets);
   EXPECT_EQ(got.drops, want.drops);
   EXPECT_EQ(got.end, want.end);
 }

@@ -84,6 +84,9 @@ inline constexpr double kRunqueuePctOfOnCpu = 25.0;
 inline constexpr double kSyscallKernelPct = 50.0;
 inline constexpr double kBusyCpuPctOfOneCpu = 25.0;
 inline constexpr size_t kBottleneckStacks = 3;
+// downstream: this many round trips per request to one peer is called an N+1
+// pattern (batching them is the recommendation); fewer, the peer's own speed.
+inline constexpr double kNPlusOneRoundTrips = 3.0;
 
 // Expects analysis's other figures (wall, io, correlation, load, accounting)
 // filled in: it reads them.

@@ -1,9 +1,8 @@
-// What `loadprof demo` prints after the run: the report's top findings and
-// the planted bottlenecks the capture could not show (and why). Until the
-// bottleneck classifier lands (SPEC's `bottlenecks`), the findings are what the
-// analysis already has: the top CPU functions, off-CPU time by reason with its
-// top stack, I/O time by syscall with its top stack. Once it lands,
-// profile_findings() turns analysis.bottlenecks into this list instead.
+// What `loadprof demo` prints after the run: the report's bottlenecks (the
+// classifier's verdict, SPEC's `bottlenecks`), the peers the service waited
+// on, then the profile's top figures — CPU functions, off-CPU time by reason
+// with its top stack, I/O time by syscall with its top stack — and the planted
+// bottlenecks the capture could not show (and why).
 #pragma once
 
 #include <string>
@@ -16,7 +15,7 @@
 namespace loadprof::demo {
 
 struct Finding {
-  std::string kind;      // "cpu", "offcpu:lock", "io:fsync", ...
+  std::string kind;      // "bottleneck:lock", "peer", "cpu", "offcpu:lock", "io:fsync", ...
   std::string headline;  // "score_all_products: 61.2 % of the CPU samples (self 61.0 %)"
   std::string stack;     // the top stack's user frames, root side first: "a > b > c"; "" when none
 };
