@@ -460,8 +460,9 @@ void leaks(const Analysis& a, std::vector<Bottleneck>& out) {
         s.recommendation.empty() ? "free what `" + s.frame + "` allocates, or bound it" : s.recommendation;
     const double per_hour_mib = s.growth_bytes_per_s * 3600 / (1024 * 1024);
     b.estimated_gain = "memory growth -" + num(per_hour_mib) + " MiB/hour";
-    // Ranked first among the kinds (a leak ends the service, whatever its latency).
-    b.gain_pct = 100.0 + s.r2;
+    // The part of the live memory that would stop growing; leaks rank first
+    // whatever their gain (a leak ends the service, whatever its latency).
+    b.gain_pct = b.share_pct;
     std::string folded;  // root first, like the other kinds' stacks
     for (auto f = s.frames.rbegin(); f != s.frames.rend(); ++f) folded += (folded.empty() ? "" : ";") + *f;
     if (!folded.empty()) b.stacks.push_back(std::move(folded));
@@ -490,8 +491,11 @@ BottleneckVerdict classify_bottlenecks(const capture::Capture& c, const Analysis
   syscall_heavy(c, a, own, found);
   downstream(c, a, found);
   leaks(a, found);
-  std::stable_sort(found.begin(), found.end(),
-                   [](const Bottleneck& x, const Bottleneck& y) { return x.gain_pct > y.gain_pct; });
+  std::stable_sort(found.begin(), found.end(), [](const Bottleneck& x, const Bottleneck& y) {
+    const bool xl = x.kind == "leak", yl = y.kind == "leak";
+    if (xl || yl) return xl && !yl;  // leaks first, in the suspects' order (growth)
+    return x.gain_pct > y.gain_pct;
+  });
   v.bottlenecks = std::move(found);
 
   if (!requests)

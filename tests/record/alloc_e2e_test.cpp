@@ -219,6 +219,11 @@ TEST_F(AllocE2E, EveryAllocationUnderItsFunctionLiveBytesAndTheLeakFirst) {
               rate);
   EXPECT_NEAR(growth, rate, 0.25 * rate);
   for (const auto& l : leaks) EXPECT_NE(l["frame"], "balanced_work") << leaks.dump();
+  // The verdict: the leak is the first bottleneck, kind leak, at the leaking function.
+  ASSERT_FALSE(r.report["bottlenecks"].empty()) << r.report["verdict"].dump();
+  EXPECT_EQ(r.report["bottlenecks"][0]["kind"], "leak") << r.report["bottlenecks"].dump(1);
+  EXPECT_EQ(r.report["bottlenecks"][0]["frame"], "leak_some") << r.report["bottlenecks"].dump(1);
+  for (const auto& b : r.report["bottlenecks"]) EXPECT_NE(b["frame"], "balanced_work");
 
   // report.html: the section with the live-bytes/RSS chart and the suspect; the flame graphs written.
   std::ostringstream html;

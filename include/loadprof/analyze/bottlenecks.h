@@ -43,7 +43,7 @@ struct NotChecked {
 };
 
 struct BottleneckVerdict {
-  std::vector<Bottleneck> bottlenecks;  // by gain_pct, descending
+  std::vector<Bottleneck> bottlenecks;  // leaks first (by growth), then by gain_pct, descending
   // One line: the top constraint and its gain, or "no clear constraint: ..."
   // with the figures that were looked at.
   std::string summary;
