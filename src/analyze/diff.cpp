@@ -114,11 +114,19 @@ Result<CpuCounts> cpu_counts(const capture::Capture& c, bool keep_interrupts) {
   return out;
 }
 
+// A regression is growth beyond the threshold across the whole 95 % interval
+// of the change (its lower end), not at the point estimate: two runs of the
+// same build differ by more than one run's sampling noise (code layout,
+// caches, the machine), so a significant shift just past the threshold is
+// what a same-build pair shows now and then, and a real slowdown clears it
+// by far. An improvement is the mirror image. As the latency rule (DIFF.md).
 Verdict judge(const ShareChange& s, double threshold_pct) {
   if (!s.significant) return Verdict::no_change;
-  const double rel = s.change_pct ? *s.change_pct : std::numeric_limits<double>::infinity();
-  if (s.delta_pct_points > 0 && rel > threshold_pct) return Verdict::regression;
-  if (s.delta_pct_points < 0 && -rel > threshold_pct) return Verdict::improvement;
+  if (s.base_pct <= 0) return s.delta_pct_points > 0 ? Verdict::regression : Verdict::no_change;
+  const double low_pct = 100 * s.ci95_low_points / s.base_pct;    // relative change, low end
+  const double high_pct = 100 * s.ci95_high_points / s.base_pct;  // relative change, high end
+  if (s.delta_pct_points > 0 && low_pct > threshold_pct) return Verdict::regression;
+  if (s.delta_pct_points < 0 && -high_pct > threshold_pct) return Verdict::improvement;
   return Verdict::no_change;
 }
 

@@ -141,8 +141,15 @@ TEST(Diff, ThresholdIsARelativeChangeOfTheShare) {
   EXPECT_NEAR(*hot->change_pct, 4.0, 1e-9);
   EXPECT_EQ(hot->verdict, Verdict::no_change);
   EXPECT_EQ(d->verdict, Verdict::no_change);
+  // The whole 95 % interval must clear the threshold: +2 points +- 1.39 is +1.2 % .. +6.8 % relative, so a
+  // 3 % threshold (inside the interval) is no regression, a 1 % one (under its low end) is.
+  DiffOptions inside;
+  inside.threshold_pct = 3;
+  auto i = diff_captures(base, next, inside);
+  ASSERT_TRUE(i.ok());
+  EXPECT_EQ(i->verdict, Verdict::no_change);
   DiffOptions tight;
-  tight.threshold_pct = 3;
+  tight.threshold_pct = 1;
   auto t = diff_captures(base, next, tight);
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->verdict, Verdict::regression);
