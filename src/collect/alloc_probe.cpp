@@ -15,19 +15,13 @@
 #include <string>
 
 #include "alloc.skel.h"
+#include "bpf_util.h"
 #include "loadprof/util/fd.h"
 #include "loadprof/util/procfs.h"
-#include "privilege.h"
 #include "proc.h"
 
 namespace loadprof::collect {
 namespace {
-
-Error libbpf_error(const std::string& what, int err) {
-  if (err < 0) err = -err;
-  if (err == EPERM || err == EACCES) return permission_error(what, err);
-  return errno_error(ErrorKind::internal, what, err);
-}
 
 // true when the ELF file defines `name` as a function in .dynsym or .symtab.
 bool defines_function(const std::string& path, const char* name) {
@@ -201,16 +195,7 @@ void AllocProbe::stop() {
 }
 
 std::array<uint64_t, LP_ALLOC_COUNTERS> AllocProbe::counters() const {
-  std::array<uint64_t, LP_ALLOC_COUNTERS> out{};
-  std::vector<uint64_t> values(static_cast<size_t>(possible_cpus_));
-  for (uint32_t i = 0; i < LP_ALLOC_COUNTERS; ++i) {
-    if (bpf_map__lookup_elem(skel_->maps.counters, &i, sizeof i, values.data(),
-                             values.size() * sizeof(uint64_t), 0) != 0) {
-      continue;
-    }
-    for (uint64_t v : values) out[i] += v;
-  }
-  return out;
+  return sum_percpu_counters<LP_ALLOC_COUNTERS>(skel_->maps.counters, possible_cpus_);
 }
 
 }  // namespace loadprof::collect

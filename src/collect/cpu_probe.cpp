@@ -18,11 +18,11 @@
 #include <cstring>
 #include <string>
 
+#include "bpf_util.h"
 #include "cpu.skel.h"
 #include "loadprof/util/fd.h"
 #include "loadprof/util/log.h"
 #include "perf_ring.h"
-#include "privilege.h"
 
 namespace loadprof::collect {
 namespace {
@@ -36,12 +36,6 @@ int libbpf_print(enum libbpf_print_level level, const char* format, va_list args
   // libbpf warnings are noise for the user when the error is reported anyway.
   log::debug(std::string("libbpf: ") + std::string(text));
   return 0;
-}
-
-Error libbpf_error(const std::string& what, int err) {
-  if (err < 0) err = -err;
-  if (err == EPERM || err == EACCES) return permission_error(what, err);
-  return errno_error(ErrorKind::internal, what, err);
 }
 
 uint64_t max_sample_rate_hz() {
@@ -242,16 +236,7 @@ void CpuProbe::stop_sampling() {
 }
 
 std::array<uint64_t, LP_DROP_REASONS> CpuProbe::drops() const {
-  std::array<uint64_t, LP_DROP_REASONS> out{};
-  std::vector<uint64_t> values(static_cast<size_t>(possible_cpus_));
-  for (uint32_t reason = 0; reason < LP_DROP_REASONS; ++reason) {
-    if (bpf_map__lookup_elem(skel_->maps.drops, &reason, sizeof reason, values.data(),
-                             values.size() * sizeof(uint64_t), 0) != 0) {
-      continue;
-    }
-    for (uint64_t v : values) out[reason] += v;
-  }
-  return out;
+  return sum_percpu_counters<LP_DROP_REASONS>(skel_->maps.drops, possible_cpus_);
 }
 
 std::pair<uint64_t, uint64_t> CpuProbe::sample_program_stats() const {

@@ -9,18 +9,12 @@
 #include <fstream>
 #include <string>
 
+#include "bpf_util.h"
 #include "io.skel.h"
 #include "loadprof/capture/model.h"
-#include "privilege.h"
 
 namespace loadprof::collect {
 namespace {
-
-Error libbpf_error(const std::string& what, int err) {
-  if (err < 0) err = -err;
-  if (err == EPERM || err == EACCES) return permission_error(what, err);
-  return errno_error(ErrorKind::internal, what, err);
-}
 
 struct TracedSyscall {
   capture::IoSyscall id;
@@ -172,16 +166,7 @@ void IoProbe::stop() {
 }
 
 std::array<uint64_t, LP_IO_DROP_REASONS> IoProbe::drops() const {
-  std::array<uint64_t, LP_IO_DROP_REASONS> out{};
-  std::vector<uint64_t> values(static_cast<size_t>(possible_cpus_));
-  for (uint32_t reason = 0; reason < LP_IO_DROP_REASONS; ++reason) {
-    if (bpf_map__lookup_elem(skel_->maps.drops, &reason, sizeof reason, values.data(),
-                             values.size() * sizeof(uint64_t), 0) != 0) {
-      continue;
-    }
-    for (uint64_t v : values) out[reason] += v;
-  }
-  return out;
+  return sum_percpu_counters<LP_IO_DROP_REASONS>(skel_->maps.drops, possible_cpus_);
 }
 
 }  // namespace loadprof::collect

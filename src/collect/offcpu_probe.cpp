@@ -8,20 +8,10 @@
 #include <cerrno>
 #include <string>
 
+#include "bpf_util.h"
 #include "offcpu.skel.h"
-#include "privilege.h"
 
 namespace loadprof::collect {
-namespace {
-
-Error libbpf_error(const std::string& what, int err) {
-  if (err < 0) err = -err;
-  if (err == EPERM || err == EACCES) return permission_error(what, err);
-  return errno_error(ErrorKind::internal, what, err);
-}
-
-}  // namespace
-
 Result<std::unique_ptr<OffCpuProbe>> OffCpuProbe::open(const OffCpuProbeOptions& options,
                                                        RecordFn on_record) {
   std::unique_ptr<OffCpuProbe> probe(new OffCpuProbe());
@@ -127,16 +117,7 @@ void OffCpuProbe::stop() {
 }
 
 std::array<uint64_t, LP_OFFCPU_DROP_REASONS> OffCpuProbe::drops() const {
-  std::array<uint64_t, LP_OFFCPU_DROP_REASONS> out{};
-  std::vector<uint64_t> values(static_cast<size_t>(possible_cpus_));
-  for (uint32_t reason = 0; reason < LP_OFFCPU_DROP_REASONS; ++reason) {
-    if (bpf_map__lookup_elem(skel_->maps.drops, &reason, sizeof reason, values.data(),
-                             values.size() * sizeof(uint64_t), 0) != 0) {
-      continue;
-    }
-    for (uint64_t v : values) out[reason] += v;
-  }
-  return out;
+  return sum_percpu_counters<LP_OFFCPU_DROP_REASONS>(skel_->maps.drops, possible_cpus_);
 }
 
 }  // namespace loadprof::collect
