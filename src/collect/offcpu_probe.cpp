@@ -24,11 +24,13 @@ Result<std::unique_ptr<OffCpuProbe>> OffCpuProbe::open(const OffCpuProbeOptions&
   if (!skel) return libbpf_error("open BPF object offcpu", errno);
   probe->skel_ = skel;
   skel->rodata->offcpu_min_ns = options.min_interval_ns;
-  // 8 MiB: ~3,900 intervals, about a second of a busy target's switches at
-  // the reader's 100 ms drain.
+  // 16 MiB: ~7,800 intervals. tests/programs/waits with --offcpu-min 0 sends
+  // ~28,000 a second: 8 MiB (2,800 per 100 ms drain against 3,900 slots) lost
+  // 61-151 records in 2 of 4 runs once the reader also unwound DWARF samples
+  // in the same loop (a longer drain interval).
   const uint64_t bytes = options.ringbuf_bytes
                              ? std::bit_ceil(std::max<uint64_t>(options.ringbuf_bytes, 4096))
-                             : uint64_t{8} << 20;
+                             : uint64_t{16} << 20;
   bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(bytes));
   if (options.targets_map_fd >= 0) {
     int err = bpf_map__reuse_fd(skel->maps.targets, options.targets_map_fd);
