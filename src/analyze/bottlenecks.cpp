@@ -12,6 +12,7 @@
 
 #include "loadprof/analyze/analysis.h"
 #include "loadprof/capture/folded.h"
+#include "own_code.h"
 
 namespace loadprof::analyze {
 namespace {
@@ -25,16 +26,6 @@ std::string num(double v) { return fmt(v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-// Frames of the C runtime, the kernel and the loader: a wait or a burn found
-// in them is named by the caller of ours that led there.
-bool is_system_module(const std::string& module) {
-  static const char* const kSystem[] = {"libc.so", "libc-",    "libpthread", "ld-linux", "libstdc++",
-                                        "libm.so", "libgcc_s", "[vdso]",     "[kernel]", "[unknown]"};
-  for (const char* s : kSystem)
-    if (module.rfind(s, 0) == 0) return true;
-  return module.empty();
 }
 
 class FrameModules {
@@ -470,6 +461,60 @@ void leaks(const Analysis& a, std::vector<Bottleneck>& out) {
   }
 }
 
+// cpu, lock, io, network per endpoint of a mix: a hot path only some
+// requests take stays behind the others' waits among the slowest requests of
+// the whole run, but it is most of its own endpoint's time.
+void from_endpoints(const capture::Capture& c, const Analysis& a, std::vector<Bottleneck>& out) {
+  struct KindOf {
+    const char* part;
+    const char* kind;
+    const char* what;
+  };
+  static const KindOf kKinds[] = {{"cpu", "cpu", "on the CPU"},
+                                  {"lock", "lock", "waiting for a lock (futex)"},
+                                  {"disk", "io", "waiting for the disk"},
+                                  {"network", "network", "waiting on a socket"}};
+  const bool downstream_named =
+      std::any_of(out.begin(), out.end(), [](const Bottleneck& b) { return b.kind == "downstream"; });
+  const auto named = [&](const std::string& kind, const std::string& frame) {
+    return std::any_of(out.begin(), out.end(),
+                       [&](const Bottleneck& b) { return b.kind == kind && b.frame == frame; });
+  };
+  std::vector<Bottleneck> found;
+  for (const auto& e : a.correlation->endpoints) {
+    if (e.requests < kEndpointMinRequests || e.attributed_pct < kEndpointMinAttributedPct) continue;
+    for (const auto& p : e.parts) {
+      if (p.share_pct < kEndpointPartPct || p.frame.empty()) continue;
+      const KindOf* k = nullptr;
+      for (const auto& kk : kKinds)
+        if (p.kind == kk.part) k = &kk;
+      // A socket wait is the peer's when the peers name one (downstream).
+      if (!k || (p.kind == std::string("network") && downstream_named) || named(k->kind, p.frame)) continue;
+      Bottleneck b;
+      b.kind = k->kind;
+      b.frame = p.frame;
+      b.share_pct = std::min(100.0, p.share_pct);
+      b.share_of = "the " + e.name + " requests' summed latency";
+      const double per_request_ms = p.ms / static_cast<double>(e.requests);
+      b.evidence = "the " + std::to_string(e.requests) + " " + e.name + " requests (" +
+                   num(e.share_of_all_pct) + " % of all requests' summed latency; mean " + num(e.mean_ms) +
+                   " ms, p99 " + num(e.p99_ms) + " ms) spent " + num(p.share_pct) + " % of their time " +
+                   k->what + " in `" + p.frame + "` (" + num(per_request_ms) + " ms per request)";
+      b.recommendation = recommendation_for(b.kind, b.frame);
+      const double part = std::min(1.0, p.share_pct / 100);
+      b.gain_pct = e.share_of_all_pct * part;
+      b.estimated_gain = e.name + " mean latency -" + fmt("%.0f", 100 * part) + " % (from " + num(e.mean_ms) +
+                         " ms to about " + num(e.mean_ms * (1 - part)) + " ms; " + num(b.gain_pct) +
+                         " % of all requests' summed latency)";
+      const bool on_cpu = b.kind == "cpu";
+      if (auto lines = capture::folded_stacks(c, on_cpu ? "cpu" : "offcpu"); lines)
+        b.stacks = stacks_with(*lines, b.frame, on_cpu ? "" : "[offcpu:" + p.kind + "]");
+      found.push_back(std::move(b));
+    }
+  }
+  for (auto& b : found) out.push_back(std::move(b));
+}
+
 bool has_probe(const Analysis& a, const char* probe) {
   return std::find(a.capture.probes.begin(), a.capture.probes.end(), probe) != a.capture.probes.end();
 }
@@ -490,6 +535,7 @@ BottleneckVerdict classify_bottlenecks(const capture::Capture& c, const Analysis
   if (!requests || !a.correlation->slow_requests) runqueue_from_wall(a, found);
   syscall_heavy(c, a, own, found);
   downstream(c, a, found);
+  if (requests) from_endpoints(c, a, found);
   leaks(a, found);
   std::stable_sort(found.begin(), found.end(), [](const Bottleneck& x, const Bottleneck& y) {
     const bool xl = x.kind == "leak", yl = y.kind == "leak";

@@ -474,6 +474,27 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
     if (static_cast<double>(top) >= 0.9 * in && static_cast<double>(second) <= 0.6 * in)
       dedicated[thread] = top_id;
   }
+  // One thread per connection: a thread that works for another one (a
+  // backend thread answering the queries of the thread that serves the
+  // connection) follows the same requests, but its time runs beside theirs,
+  // not inside: adding its waits would count the request's time twice. The
+  // thread with the most samples inside the connection's requests serves it.
+  {
+    std::unordered_map<uint32_t, std::pair<uint64_t, std::pair<uint32_t, uint32_t>>> server;  // conn -> best
+    for (const auto& [thread, conn] : dedicated) {
+      const uint64_t n = votes[thread].connections[conn];
+      auto [it, inserted] = server.try_emplace(conn, n, thread);
+      if (!inserted && n > it->second.first) it->second = {n, thread};
+    }
+    for (auto it = dedicated.begin(); it != dedicated.end();) {
+      if (server[it->second].second != it->first) {
+        ++out.attribution.companion_threads;
+        it = dedicated.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
 
   std::vector<size_t> owner(samples.size(), SIZE_MAX);  // sample -> index into latencies
   Attribution& at = out.attribution;
@@ -628,6 +649,18 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
     capture::Capture& s = scratch();
     out.slow_requests_folded = fold_samples(s, std::move(slow_samples));
     out.median_requests_folded = fold_samples(s, std::move(median_samples));
+  }
+  if (at.attributed > 0 || !offcpu_owned.empty()) {
+    std::vector<size_t> with_latency;
+    with_latency.reserve(latencies.size());
+    for (const auto& l : latencies) with_latency.push_back(l.index);
+    RequestTime attributed;
+    for (size_t k = 0; k < samples.size(); ++k)
+      if (owner[k] != SIZE_MAX)
+        attributed.cpu.emplace_back(latencies[owner[k]].index, c.cpu_samples[samples[k]].stack);
+    for (const auto& share : offcpu_owned)
+      attributed.offcpu.push_back({latencies[share.request].index, share.interval, share.ns});
+    out.endpoints = break_down_endpoints(c, with_latency, attributed);
   }
   if (by_growth) {
     std::vector<capture::CpuSample> slow_w, fast_w;

@@ -84,7 +84,8 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
   if (!by_growth) {
     out << "<p>No slow-against-fast comparison: "
         << (c.slow_windows == 0 ? "no window was slow" : "no window was fast")
-        << ". Functions ranked by rank correlation with the window p99, those with at least 5 % of their kind first.</p>\n";
+        << ". Functions ranked by rank correlation with the window p99, those with at least 5 % of their "
+           "kind first.</p>\n";
   }
   if (!c.stacks.empty()) {
     out << "<table class=\"correlation\">\n<tr><th>#</th><th>function</th><th>kind</th>"
@@ -113,7 +114,12 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
       << at.ambiguous_samples << " of them ambiguous (" << esc(at.ambiguous) << ")</li>\n"
       << "<li>Off-CPU: " << fixed(at.offcpu_attributed_ms, 1) << " of " << fixed(at.offcpu_ms, 1)
       << " ms inside a request of the connection their thread serves</li>\n"
-      << "<li>By connection (local port): " << esc(at.connection_join) << "</li>\n</ul>\n";
+      << "<li>By connection (local port): " << esc(at.connection_join) << "</li>\n";
+  if (at.companion_threads > 0)
+    out << "<li>" << at.companion_threads
+        << " more threads followed one connection's requests, with fewer samples in them than the thread "
+           "serving it: not given its requests</li>\n";
+  out << "</ul>\n";
   if (c.slow_requests) {
     const auto& sr = *c.slow_requests;
     out << "<p>Slowest requests (latency &gt;= p99 = " << fixed(sr.latency_threshold_ms, 3)
@@ -134,6 +140,17 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
       }
       out << "</table>\n";
     }
+  }
+  if (!c.endpoints.empty()) {
+    out << "<h3>Endpoints</h3>\n<p class=\"note\">" << esc(kEndpointsNote)
+        << "</p>\n<table class=\"endpoints\">\n<tr><th>endpoint</th><th>requests</th><th>mean ms</th><th>p99 "
+           "ms</th><th>% of all time</th><th>attributed %</th><th>where the time went (all / slowest "
+           "%)</th></tr>\n";
+    for (const auto& e : c.endpoints)
+      out << "<tr><td><code>" << esc(e.name) << "</code></td>" << num(std::to_string(e.requests))
+          << num(fixed(e.mean_ms, 3)) << num(fixed(e.p99_ms, 3)) << num(fixed(e.share_of_all_pct, 1))
+          << num(fixed(e.attributed_pct, 1)) << "<td>" << endpoint_parts(e, name, fixed) << "</td></tr>\n";
+    out << "</table>\n";
   }
   if (!c.stages.empty()) {
     out << "<h3>Stages</h3>\n";

@@ -69,6 +69,27 @@ json correlation_json(const analyze::Correlation& c) {
                      {"median_offcpu_ms", round2(sr.median_offcpu_ms)},
                      {"functions", std::move(functions)}};
   }
+  json endpoints = json::array();
+  for (const auto& e : c.endpoints) {
+    json parts = json::array();
+    for (const auto& p : e.parts)
+      parts.push_back({{"kind", p.kind},
+                       {"frame", p.frame},
+                       {"ms", round2(p.ms)},
+                       {"share_pct", round2(p.share_pct)},
+                       {"slow_share_pct", round2(p.slow_share_pct)}});
+    endpoints.push_back(
+        {{"step", e.step},
+         {"name", e.name},
+         {"requests", e.requests},
+         {"latency_ms", {{"p50", round3(e.p50_ms)}, {"p99", round3(e.p99_ms)}, {"mean", round3(e.mean_ms)}}},
+         {"summed_ms", round2(e.summed_ms)},
+         {"share_of_all_pct", round2(e.share_of_all_pct)},
+         {"attributed_pct", round2(e.attributed_pct)},
+         {"slow_requests", e.slow_requests},
+         {"slow_summed_ms", round2(e.slow_summed_ms)},
+         {"parts", std::move(parts)}});
+  }
   return {{"slow_threshold_ms", opt(c.slow_threshold_ms, round3)},
           {"slow_windows", c.slow_windows},
           {"fast_windows", c.fast_windows},
@@ -91,10 +112,12 @@ json correlation_json(const analyze::Correlation& c) {
             {"attributed_by_thread", at.attributed_by_thread},
             {"ambiguous_samples", at.ambiguous_samples},
             {"dedicated_threads", at.dedicated_threads},
+            {"companion_threads", at.companion_threads},
             {"coverage_pct", round2(at.coverage_pct)},
             {"offcpu_ms", round2(at.offcpu_ms)},
             {"offcpu_attributed_ms", round2(at.offcpu_attributed_ms)}}},
-          {"slow_requests", std::move(slow_requests)}};
+          {"slow_requests", std::move(slow_requests)},
+          {"endpoints", std::move(endpoints)}};
 }
 
 }  // namespace loadprof::report

@@ -93,7 +93,8 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
   if (!by_growth) {
     out << "No slow-against-fast comparison: "
         << (c.slow_windows == 0 ? "no window was slow" : "no window was fast")
-        << ". Functions ranked by rank correlation with the window p99, those with at least 5 % of their kind first.\n\n";
+        << ". Functions ranked by rank correlation with the window p99, those with at least 5 % of their "
+           "kind first.\n\n";
   }
   if (!c.stacks.empty() && by_growth) {
     out << "| # | function | kind | fast % | slow % | growth (points) | rank corr. p99 | rank corr. load "
@@ -128,7 +129,12 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
       << at.ambiguous_samples << " of them ambiguous (" << at.ambiguous << ")\n"
       << "- Off-CPU: " << fixed(at.offcpu_attributed_ms, 1) << " of " << fixed(at.offcpu_ms, 1)
       << " ms inside a request of the connection their thread serves\n"
-      << "- By connection (local port): " << at.connection_join << "\n\n";
+      << "- By connection (local port): " << at.connection_join << "\n";
+  if (at.companion_threads > 0)
+    out << "- " << at.companion_threads
+        << " more threads followed one connection's requests, with fewer samples in them than the thread "
+           "serving it: not given its requests\n";
+  out << "\n";
   if (c.slow_requests) {
     const auto& sr = *c.slow_requests;
     out << "Slowest requests (latency >= p99 = " << fixed(sr.latency_threshold_ms, 3)
@@ -147,6 +153,18 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
       }
       out << "\n";
     }
+  }
+  if (!c.endpoints.empty()) {
+    out << "### Endpoints\n\n"
+        << kEndpointsNote
+        << "\n\n| endpoint | requests | mean ms | p99 ms | % of all time | attributed % | where the time "
+           "went "
+           "(all / slowest %) |\n|---|---:|---:|---:|---:|---:|---|\n";
+    for (const auto& e : c.endpoints)
+      out << "| " << code(e.name) << " | " << e.requests << " | " << fixed(e.mean_ms, 3) << " | "
+          << fixed(e.p99_ms, 3) << " | " << fixed(e.share_of_all_pct, 1) << " | "
+          << fixed(e.attributed_pct, 1) << " | " << endpoint_parts(e, name, fixed) << " |\n";
+    out << "\n";
   }
   if (!c.stages.empty()) {
     out << "### Stages\n\n";

@@ -15,7 +15,9 @@ namespace loadprof::report {
 inline constexpr const char* kGainNote =
     "Estimated gain, Amdahl on the measured share: for a function or a wait in the slowest requests (>= "
     "p99), "
-    "p = its time in them / their summed latency, and p99 becomes about p99 x (1 - p) without it; for the "
+    "p = its time in them / their summed latency, and p99 becomes about p99 x (1 - p) without it; for one "
+    "endpoint of a mix, p = the function's or the wait's time / the endpoint's summed latency, and its mean "
+    "becomes about mean x (1 - p); for the "
     "kernel's share k of the CPU, batching that halves the system calls saves about k / 2 of the CPU; for a "
     "saturated target on C cores, one more core buys about 1 / C more throughput.";
 

@@ -376,6 +376,92 @@ TEST(Correlation, AnEventLoopThreadIsNotTakenForOneConnection) {
   EXPECT_EQ(at.attributed_by_time, 750u);
 }
 
+// A backend thread answering one connection's queries follows its requests as
+// closely as the thread serving it: thread 10 burns 10 samples in each of
+// connection 1's 25 requests, thread 20 takes 2 in each and waits on its
+// socket the whole second. Only thread 10 serves the connection; thread 20's
+// wait runs beside the requests and is not theirs (it would count their time
+// twice: 1000 ms of waiting in 500 ms of requests).
+TEST(Correlation, ACompanionThreadOfAConnectionIsNotGivenItsRequests) {
+  capture::Capture c = base_capture(1);
+  for (uint64_t i = 0; i < 25; ++i) {
+    const uint64_t t = kStart + i * 40 * kMs;
+    add_request(c, t, 20 * kMs, 0, 1);
+    add_samples(c, t + 1, t + 20 * kMs, 0, 10, 10);
+    add_samples(c, t + 2, t + 20 * kMs, 1, 2, 20);
+  }
+  capture::OffCpuInterval wait;
+  wait.start_ns = kStart;
+  wait.end_ns = kStart + kSec;
+  wait.pid = 7;
+  wait.tid = 20;
+  wait.stack = 1;
+  wait.reason = capture::OffCpuReason::network;
+  c.offcpu.push_back(wait);
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  const Attribution& at = corr->attribution;
+  EXPECT_EQ(at.dedicated_threads, 1u);
+  EXPECT_EQ(at.companion_threads, 1u);
+  EXPECT_NEAR(at.offcpu_attributed_ms, 0.0, 1e-9);
+  // Its samples are still the requests' by time (one request in flight).
+  EXPECT_EQ(at.attributed_by_thread, 250u);
+  EXPECT_EQ(at.attributed_by_time, 50u);
+}
+
+// Two endpoints of a mix, one after the other on two connections (threads 10
+// and 11), at 1000 Hz: "search" (step 0) takes 10 ms, 6 on the CPU in burn
+// and 4 waiting for a lock in handle; "home" (step 1) takes 2 ms, all in
+// parse. Each endpoint's time splits by the own function nearest the leaf
+// (futex_wait is the kernel's: handle is named) and the reason.
+TEST(Correlation, EndpointsSplitEachStepsTimeByFunctionAndReason) {
+  capture::Capture c = base_capture(1);
+  c.metadata.frequency_hz = 1000;
+  capture::LoadRun run;
+  run.summary_json = R"({"scenario": {"steps": [{"name": "search"}, {"name": "home"}]}})";
+  c.load = run;
+  for (uint64_t i = 0; i < 40; ++i) {
+    const uint64_t t = kStart + i * 20 * kMs;
+    add_request(c, t, 10 * kMs, 0, 1);
+    add_samples(c, t + 1, t + 6 * kMs, 0, 6, 10);
+    capture::OffCpuInterval o;
+    o.start_ns = t + 6 * kMs;
+    o.end_ns = t + 10 * kMs;
+    o.pid = 7;
+    o.tid = 10;
+    o.stack = 3;
+    o.reason = capture::OffCpuReason::lock;
+    c.offcpu.push_back(o);
+    add_request(c, t + 12 * kMs, 2 * kMs, 0, 2);
+    c.requests.back().step = 1;
+    add_samples(c, t + 12 * kMs + 1, t + 14 * kMs, 1, 2, 11);
+  }
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  ASSERT_EQ(corr->endpoints.size(), 2u);
+  const Endpoint& search = corr->endpoints[0];
+  EXPECT_EQ(search.name, "search");
+  EXPECT_EQ(search.requests, 40u);
+  EXPECT_NEAR(search.mean_ms, 10.0, 1e-9);
+  EXPECT_NEAR(search.share_of_all_pct, 100.0 * 400 / 480, 1e-9);
+  EXPECT_NEAR(search.attributed_pct, 100.0, 1e-9);
+  ASSERT_EQ(search.parts.size(), 2u);
+  EXPECT_EQ(search.parts[0].kind, "cpu");
+  EXPECT_EQ(search.parts[0].frame, "burn");
+  EXPECT_NEAR(search.parts[0].share_pct, 60.0, 1e-9);
+  EXPECT_EQ(search.parts[1].kind, "lock");
+  EXPECT_EQ(search.parts[1].frame, "handle");
+  EXPECT_NEAR(search.parts[1].share_pct, 40.0, 1e-9);
+  const Endpoint& home = corr->endpoints[1];
+  EXPECT_EQ(home.name, "home");
+  ASSERT_EQ(home.parts.size(), 1u);
+  EXPECT_EQ(home.parts[0].frame, "parse");
+  EXPECT_NEAR(home.parts[0].share_pct, 100.0, 1e-9);
+  // One step is no mix: no endpoints.
+  for (auto& r : c.requests) r.step = 0;
+  EXPECT_TRUE(correlate(c)->endpoints.empty());
+}
+
 TEST(Correlation, WarmupRequestsAreLeftOut) {
   capture::Capture c = planted();
   add_request(c, kStart + 100 * kMs, 900 * kMs, 0xFFFF);

@@ -22,7 +22,8 @@ struct Bottleneck {
   std::string kind;   // cpu_saturation|cpu|lock|runqueue|io|network|syscall|downstream|alloc|leak
   std::string frame;  // the function (or thread) it names
   // The constraint's measured share: of the slowest requests' time (cpu, lock,
-  // io, network, runqueue), of the target's CPU (syscall), of the cores the
+  // io, network, runqueue), of one endpoint's summed latency (the same kinds,
+  // found per endpoint), of the target's CPU (syscall), of the cores the
   // target could use (cpu_saturation).
   double share_pct = 0;
   std::string share_of;  // what share_pct is a share of, in words
@@ -87,6 +88,14 @@ inline constexpr size_t kBottleneckStacks = 3;
 // downstream: this many round trips per request to one peer is called an N+1
 // pattern (batching them is the recommendation); fewer, the peer's own speed.
 inline constexpr double kNPlusOneRoundTrips = 3.0;
+// One endpoint (scenario step) of a mix: a function or a wait that takes this
+// share of the endpoint's summed latency is named, when the endpoint had at
+// least kEndpointMinRequests requests and half of its time could be given to
+// functions (correlation's attribution). A quarter of an endpoint's time is a
+// quarter off its mean latency: the gain a user would act on.
+inline constexpr double kEndpointPartPct = 25.0;
+inline constexpr uint64_t kEndpointMinRequests = 20;
+inline constexpr double kEndpointMinAttributedPct = 50.0;
 
 // Expects analysis's other figures (wall, io, correlation, load, accounting)
 // filled in: it reads them.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/endpoints.h"
 #include "loadprof/capture/folded.h"
 #include "loadprof/capture/model.h"
 
@@ -85,7 +86,11 @@ struct Attribution {
   uint64_t attributed_by_thread = 0;  // the thread's connection had exactly one in flight
   uint64_t ambiguous_samples = 0;     // inside requests, attributed to none
   uint64_t dedicated_threads = 0;     // threads found serving one connection
-  double coverage_pct = 0;            // attributed of cpu_samples
+  // Threads that followed one connection's requests as closely but had fewer
+  // samples in them than the thread serving it (a backend's thread answering
+  // its queries): not given the connection's requests.
+  uint64_t companion_threads = 0;
+  double coverage_pct = 0;  // attributed of cpu_samples
   // Off-CPU time: only a thread serving one connection's (a blocked thread of
   // an event loop or a pool cannot be told apart from an idle one), the part
   // of each interval inside a request of its connection.
@@ -138,6 +143,9 @@ struct Correlation {
   std::vector<CorrelatedFunction> stacks;
   Attribution attribution;
   std::optional<SlowRequests> slow_requests;  // absent when nothing was attributed
+  // Each scenario step's time by function and reason (endpoints.h); empty
+  // for a run of one step or when nothing was attributed.
+  std::vector<Endpoint> endpoints;
   // Folded cpu stacks (same rules as the folded export) for the differential
   // flame graphs: samples in slow windows against fast windows, samples of
   // slow requests against median requests.
