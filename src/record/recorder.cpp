@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cerrno>
 #include <memory>
 #include <unordered_map>
@@ -432,6 +433,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   copts.io_slow_ns = o.io_slow_ns;
   copts.alloc = has_probe("alloc");
   copts.alloc_sample_bytes = o.alloc_sample_bytes;
+  copts.alloc_max_overhead_pct = o.alloc_max_overhead_pct;
   // auto: every target's stack is copied (Debian's glibc has no frame
   // pointers, so any process that calls libc needs it); each module is then
   // unwound by its CFI, or by frame pointers where it has none.
@@ -486,7 +488,14 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     pipeline.add_root(p);
   }
   for (pid_t pid : pids) {
-    LOADPROF_CHECK(collector->add_target(pid, o.children));
+    if (auto added = collector->add_target(pid, o.children); !added.ok()) {
+      // Refused before any data was taken (gone, no allocator, above
+      // --alloc-max-overhead): no capture is left behind.
+      writer.reset();
+      std::error_code ec;
+      std::filesystem::remove(o.output_path, ec);
+      return added.error();
+    }
     capture::Process p;
     p.pid = static_cast<uint32_t>(pid);
     p.ppid = read_ppid(pid);
