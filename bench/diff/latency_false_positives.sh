@@ -6,10 +6,15 @@
 # with the stack comparison left to its own benchmark (--kind cpu still runs;
 # this counts latency and throughput verdicts): a latency or throughput
 # regression there is a false alarm. Every slow capture is diffed against a
-# different same-build one: a latency regression there is a detection.
+# different same-build one: a latency regression there is a detection. Slow
+# captures are taken between pairs (after pair i, i <= SLOW), not at the end,
+# so a change in the machine's load does not land on one side only. loadprof
+# (the driver and the recorder) runs on CPU LOADPROF_CPU, the server on
+# SERVER_CPU (taskset; PIN=0 leaves both free); each line carries the load.
 #
 #   bench/diff/latency_false_positives.sh [PAIRS=10] [SECS=10] [SLOW=3]
-#   env: RATE (100 req/s), WORK (20000 hash rounds), LOADPROF, SERVER, PORT (18096), KEEP=1 keeps the captures
+#   env: RATE (100 req/s), WORK (20000 hash rounds), LOADPROF, SERVER, PORT (18096), KEEP=1 keeps the captures,
+#        PIN (1), LOADPROF_CPU (0), SERVER_CPU (1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
@@ -22,6 +27,16 @@ PORT=${PORT:-18096}
 LOADPROF=${LOADPROF:-build/src/cli/loadprof}
 SERVER=${SERVER:-build/tests/programs/cpu_server}
 need python3 python3
+PIN=${PIN:-1}
+LOADPROF_CPU=${LOADPROF_CPU:-0}
+SERVER_CPU=${SERVER_CPU:-1}
+pin_loadprof=()
+pin_server=()
+if [ "$PIN" = 1 ]; then
+  need taskset util-linux
+  pin_loadprof=(taskset -c "$LOADPROF_CPU")
+  pin_server=(taskset -c "$SERVER_CPU")
+fi
 need_built "$LOADPROF" loadprof
 need_built "$SERVER" test_programs
 need_done
@@ -29,11 +44,13 @@ need_done
 dir=$(mktemp -d /tmp/loadprof-latency-fp.XXXXXX)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$dir"' EXIT
 echo "loadprof diff latency false alarms: $PAIRS same-build pairs, $SLOW slow captures, ${SECS}s at $RATE req/s" \
-  "(cpu_server ?work=$WORK; slow: $((2 * WORK))); load $(loadavg)"
+  "(cpu_server ?work=$WORK; slow: $((2 * WORK))); pinned: $PIN (loadprof cpu $LOADPROF_CPU, server cpu $SERVER_CPU);" \
+  "load $(loadavg)"
 
 bench() {  # bench NAME WORK
-  "$LOADPROF" bench "http://127.0.0.1:$PORT/?work=$2" --rate "$RATE" --duration "$SECS" --output "$dir/$1.lpc" \
-    -- "$SERVER" --port "$PORT" > "$dir/$1.out" 2> "$dir/$1.err" || { cat "$dir/$1.err" >&2; exit 1; }
+  "${pin_loadprof[@]}" "$LOADPROF" bench "http://127.0.0.1:$PORT/?work=$2" --rate "$RATE" --duration "$SECS" \
+    --output "$dir/$1.lpc" -- "${pin_server[@]}" "$SERVER" --port "$PORT" > "$dir/$1.out" 2> "$dir/$1.err" ||
+    { cat "$dir/$1.err" >&2; exit 1; }
 }
 verdicts() {  # verdicts BASE NEW -> "latency_verdict throughput_verdict worst_p99_change"
   "$LOADPROF" diff "$dir/$1.lpc" "$dir/$2.lpc" --json - 2>/dev/null | python3 -c '
@@ -47,19 +64,19 @@ print(v, d["throughput_rps"]["verdict"], "%+.1f%%" % p99["change_pct"])'
 }
 
 alarms=0
+detected=0
 for i in $(seq 1 "$PAIRS"); do
   bench "a$i" "$WORK"
   bench "b$i" "$WORK"
   read -r lat thr p99 < <(verdicts "a$i" "b$i")
   [ "$lat" = regression ] || [ "$thr" = regression ] && alarms=$((alarms + 1))
-  echo "pair $i: latency $lat, throughput $thr, p99 $p99"
-done
-detected=0
-for i in $(seq 1 "$SLOW"); do
-  bench "s$i" "$((2 * WORK))"
-  read -r lat thr p99 < <(verdicts "a$i" "s$i")
-  [ "$lat" = regression ] && detected=$((detected + 1))
-  echo "slow $i: latency $lat, throughput $thr, p99 $p99"
+  echo "pair $i: latency $lat, throughput $thr, p99 $p99; load $(loadavg)"
+  if [ "$i" -le "$SLOW" ]; then
+    bench "s$i" "$((2 * WORK))"
+    read -r lat thr p99 < <(verdicts "a$i" "s$i")
+    [ "$lat" = regression ] && detected=$((detected + 1))
+    echo "slow $i: latency $lat, throughput $thr, p99 $p99; load $(loadavg)"
+  fi
 done
 echo "same-build pairs with a latency or throughput regression: $alarms / $PAIRS; 2x work detected: $detected / $SLOW;" \
   "load $(loadavg)"

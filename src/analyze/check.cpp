@@ -5,6 +5,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "loadprof/analyze/window_load.h"
+
 namespace loadprof::analyze {
 
 namespace {
@@ -179,15 +181,15 @@ Result<LoadLog> load_log(const capture::Capture& c, const std::string& path) {
 
 SpanFigures figures_of(const LoadLog& log, const std::function<bool(const LoggedRequest&)>& keep,
                        double duration_s) {
+  RequestTally tally;  // as log_figures counts them (window_load.h): one rule for latency, errors, censoring
+  for (const auto& r : log.requests)
+    if (keep(r)) tally.add(r.latency_ns, r.error, r.censored);
   SpanFigures f;
   f.duration_s = duration_s;
-  for (const auto& r : log.requests) {
-    if (!keep(r)) continue;
-    ++f.requests;
-    f.errors += r.error;
-    f.latency.record(r.latency_ns);
-    if (r.censored) f.censored.record(r.latency_ns);
-  }
+  f.requests = tally.requests();
+  f.errors = tally.errors();
+  f.latency = tally.latency();
+  f.censored = tally.censored();
   return f;
 }
 

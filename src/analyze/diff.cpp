@@ -10,8 +10,10 @@
 
 #include "loadprof/analyze/analysis.h"
 #include "loadprof/capture/folded.h"
+#include "loadprof/stats/block_ratio.h"
 #include "loadprof/stats/proportion.h"
 #include "names.h"
+#include "weight_shares.h"
 
 namespace loadprof::analyze {
 namespace {
@@ -136,6 +138,30 @@ int rank(const ShareChange& s) {
   return s.significant ? 2 : 3;
 }
 
+// Significance (Bonferroni over the kind's shares), verdicts, ranking, and
+// the shares kept: every significant one and the largest other changes.
+void finish_kind(KindDiff& d, std::vector<ShareChange> changes, const DiffOptions& options) {
+  d.comparisons = changes.size();
+  d.alpha_per_test = d.comparisons ? options.alpha / static_cast<double>(d.comparisons) : options.alpha;
+  for (auto& s : changes) {
+    s.significant = s.p_value < d.alpha_per_test;
+    s.verdict = s.judged ? judge(s, options.threshold_pct) : Verdict::no_change;
+    if (s.verdict == Verdict::regression) d.verdict = Verdict::regression;
+    if (s.verdict == Verdict::improvement && d.verdict == Verdict::no_change)
+      d.verdict = Verdict::improvement;
+  }
+  std::stable_sort(changes.begin(), changes.end(), [](const ShareChange& x, const ShareChange& y) {
+    if (rank(x) != rank(y)) return rank(x) < rank(y);
+    if (rank(x) == 0) return x.delta_pct_points > y.delta_pct_points;
+    if (rank(x) == 1) return x.delta_pct_points < y.delta_pct_points;
+    return std::fabs(x.delta_pct_points) > std::fabs(y.delta_pct_points);
+  });
+  size_t unchanged = 0;
+  for (auto& s : changes) {
+    if (s.significant || unchanged++ < options.top_unchanged) d.changes.push_back(std::move(s));
+  }
+}
+
 Result<KindDiff> diff_kind(const capture::Capture& base, const capture::Capture& next,
                            const std::string& kind, const DiffOptions& options) {
   LOADPROF_TRY(b, cpu_counts(base, options.keep_interrupts));
@@ -183,25 +209,74 @@ Result<KindDiff> diff_kind(const capture::Capture& base, const capture::Capture&
       changes.push_back(std::move(s));
     }
   }
-  d.comparisons = changes.size();
-  d.alpha_per_test = d.comparisons ? options.alpha / static_cast<double>(d.comparisons) : options.alpha;
-  for (auto& s : changes) {
-    s.significant = s.p_value < d.alpha_per_test;
-    s.verdict = judge(s, options.threshold_pct);
-    if (s.verdict == Verdict::regression) d.verdict = Verdict::regression;
-    if (s.verdict == Verdict::improvement && d.verdict == Verdict::no_change)
-      d.verdict = Verdict::improvement;
+  finish_kind(d, std::move(changes), options);
+  return d;
+}
+
+// The off-CPU and io kinds, each side's variance from its time blocks
+// (stats::block_ratio_test), the same Bonferroni split and interval rule as
+// cpu's. Time (ns) is compared per unit of the window's wall time — a rate:
+// 100 % is one thread waiting all the time — not as a share of all waits:
+// how many idle threads a run had (connections the driver opened, a thread
+// blocked all along) moves every share between two runs of the same build
+// but not the time of a wait per second. Bytes are a share of all bytes.
+// Tags ("[offcpu:lock]", "[io:fsync:file]": time by reason or operation) are
+// self rows; stack frames total rows (a blocked stack's leaf is the
+// scheduler, so self rows of frames would say nothing). Waiting (idle)
+// reasons and operations are shown, not judged, and in no function row
+// (weight_shares.h).
+Result<KindDiff> diff_weight_kind(const capture::Capture& base, const capture::Capture& next,
+                                  const std::string& kind, const std::string& weight,
+                                  const DiffOptions& options) {
+  LOADPROF_TRY(b, weight_counts(base, kind, weight));
+  LOADPROF_TRY(n, weight_counts(next, kind, weight));
+  const std::string what = kind + (weight == "bytes" ? " bytes" : " time");
+  if (b.weight <= 0) return make_error(ErrorKind::usage, "base capture holds no " + what);
+  if (n.weight <= 0) return make_error(ErrorKind::usage, "new capture holds no " + what);
+  KindDiff d;
+  d.kind = kind;
+  d.weight = weight;
+  d.base_samples = static_cast<uint64_t>(b.weight + 0.5);
+  d.new_samples = static_cast<uint64_t>(n.weight + 0.5);
+  d.base_without_stack = static_cast<uint64_t>(b.without_stack + 0.5);
+  d.new_without_stack = static_cast<uint64_t>(n.without_stack + 0.5);
+  const bool time = weight == "ns";
+  std::vector<ShareChange> changes;
+  for (bool self : {true, false}) {
+    const auto& base_map = self ? b.tags : b.total;
+    const auto& new_map = self ? n.tags : n.total;
+    std::map<std::string, std::pair<WeightShare, WeightShare>> all;
+    for (const auto& [name, w] : base_map) all[name].first = w;
+    for (const auto& [name, w] : new_map) all[name].second = w;
+    for (const auto& [name, pair] : all) {
+      if (pair.first.weight <= 0 && pair.second.weight <= 0) continue;
+      // Time: per unit of the window's wall time (a rate), so a wait's figure does not move when idle
+      // threads come and go between runs; bytes: a share of all bytes.
+      const WeightBlocks& bn = time ? b.block_span_ns : b.block_weight;
+      const WeightBlocks& nn = time ? n.block_span_ns : n.block_weight;
+      const auto t = stats::block_ratio_test(pair.first.blocks.data(), bn.data(), kWeightBlocks,
+                                             pair.second.blocks.data(), nn.data(), kWeightBlocks);
+      ShareChange s;
+      s.frame = name;
+      s.kind = kind;
+      s.weight = weight;
+      s.self = self;
+      s.judged = !(self && (b.unjudged_tags.count(name) || n.unjudged_tags.count(name)));
+      s.base_samples = static_cast<uint64_t>(pair.first.weight + 0.5);
+      s.new_samples = static_cast<uint64_t>(pair.second.weight + 0.5);
+      s.base_pct = 100 * t.p1;
+      s.new_pct = 100 * t.p2;
+      s.delta_pct_points = 100 * t.delta;
+      if (pair.first.weight > 0) s.change_pct = 100 * (t.p2 - t.p1) / t.p1;
+      s.z = t.t;
+      s.df = t.df;
+      s.p_value = t.p_value;
+      s.ci95_low_points = 100 * t.ci95_low;
+      s.ci95_high_points = 100 * t.ci95_high;
+      changes.push_back(std::move(s));
+    }
   }
-  std::stable_sort(changes.begin(), changes.end(), [](const ShareChange& x, const ShareChange& y) {
-    if (rank(x) != rank(y)) return rank(x) < rank(y);
-    if (rank(x) == 0) return x.delta_pct_points > y.delta_pct_points;
-    if (rank(x) == 1) return x.delta_pct_points < y.delta_pct_points;
-    return std::fabs(x.delta_pct_points) > std::fabs(y.delta_pct_points);
-  });
-  size_t unchanged = 0;
-  for (auto& s : changes) {
-    if (s.significant || unchanged++ < options.top_unchanged) d.changes.push_back(std::move(s));
-  }
+  finish_kind(d, std::move(changes), options);
   return d;
 }
 
@@ -222,20 +297,37 @@ const char* verdict_name(Verdict v) {
 Result<void> check_diff_options(const DiffOptions& options) {
   if (!(options.threshold_pct >= 0)) return make_error(ErrorKind::usage, "diff: --threshold must be >= 0");
   for (const auto& kind : options.kinds) {
-    if (kind == "cpu") continue;
+    if (kind == "cpu" || kind == "offcpu" || kind == "io") continue;
     if (is_kind(kind)) {
-      return make_error(ErrorKind::not_available, "diff --kind " + kind +
-                                                      " (only cpu shares are compared yet: " + kind +
-                                                      " weights are times or bytes, not samples)");
+      return make_error(ErrorKind::not_available,
+                        "diff --kind " + kind + " (only cpu, offcpu and io are compared yet)");
     }
-    return make_error(ErrorKind::usage, "diff: unknown kind '" + kind + "' (cpu)");
+    return make_error(ErrorKind::usage, "diff: unknown kind '" + kind + "' (cpu, offcpu, io)");
   }
   return {};
 }
 
 namespace {
 uint64_t samples_of(const capture::Capture& c, const std::string& kind) {
+  if (kind == "offcpu") return c.offcpu.size();
+  if (kind == "io") return c.io_syscalls.size();
   return kind == "cpu" ? c.cpu_samples.size() : 0;
+}
+
+bool has_io_bytes(const capture::Capture& c) {
+  return std::any_of(c.io_syscalls.begin(), c.io_syscalls.end(), [](const auto& r) { return r.bytes > 0; });
+}
+
+// No --kind: each of cpu, offcpu and io that both captures hold.
+std::vector<std::string> kinds_to_compare(const capture::Capture& base, const capture::Capture& next,
+                                          const DiffOptions& options) {
+  if (!options.kinds.empty()) return options.kinds;
+  std::vector<std::string> kinds;
+  for (const char* kind : {"cpu", "offcpu", "io"})
+    if (samples_of(base, kind) > 0 && samples_of(next, kind) > 0) kinds.push_back(kind);
+  // None both hold: cpu, so the error (or the load-only note) names what is missing.
+  if (kinds.empty()) kinds.push_back("cpu");
+  return kinds;
 }
 }  // namespace
 
@@ -247,17 +339,30 @@ Result<DiffResult> diff_captures(const capture::Capture& base, const capture::Ca
   r.alpha = options.alpha;
   r.requests = diff_requests(base, next, options.threshold_pct, options.alpha, r.requests_note);
   r.has_requests = r.requests.has_value();
-  for (const auto& kind : options.kinds) {
+  for (const auto& kind : kinds_to_compare(base, next, options)) {
     // Load-only data (bench without samples of the kind on either side): the requests are compared.
     if (r.has_requests && samples_of(base, kind) == 0 && samples_of(next, kind) == 0) {
       r.kinds_skipped.push_back(kind);
       continue;
     }
-    LOADPROF_TRY(d, diff_kind(base, next, kind, options));
-    if (d.verdict == Verdict::regression) r.verdict = Verdict::regression;
-    if (d.verdict == Verdict::improvement && r.verdict == Verdict::no_change)
-      r.verdict = Verdict::improvement;
-    r.kinds.push_back(std::move(d));
+    std::vector<KindDiff> diffs;
+    if (kind == "cpu") {
+      LOADPROF_TRY(d, diff_kind(base, next, kind, options));
+      diffs.push_back(std::move(d));
+    } else {
+      LOADPROF_TRY(d, diff_weight_kind(base, next, kind, "ns", options));
+      diffs.push_back(std::move(d));
+      if (kind == "io" && has_io_bytes(base) && has_io_bytes(next)) {
+        LOADPROF_TRY(bytes, diff_weight_kind(base, next, kind, "bytes", options));
+        diffs.push_back(std::move(bytes));
+      }
+    }
+    for (auto& d : diffs) {
+      if (d.verdict == Verdict::regression) r.verdict = Verdict::regression;
+      if (d.verdict == Verdict::improvement && r.verdict == Verdict::no_change)
+        r.verdict = Verdict::improvement;
+      r.kinds.push_back(std::move(d));
+    }
   }
   if (r.requests) {
     if (r.requests->verdict == Verdict::regression) r.verdict = Verdict::regression;

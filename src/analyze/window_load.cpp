@@ -11,48 +11,44 @@ namespace {
 constexpr const char* kErrorClassNames[] = {"none", "connect", "timeout", "reset",
                                             "read", "4xx",     "5xx",     "expect"};
 
-struct Acc {
-  uint64_t requests = 0;
-  uint64_t errors = 0;
-  uint64_t errors_by_class[std::size(kErrorClassNames) + 1] =
-      {};  // the last: a class this reader does not know
-  stats::Histogram latency;
-  stats::Histogram service;
-
-  void add(const capture::RequestRecord& r) {
-    ++requests;
-    latency.record(r.end_ns > r.intended_start_ns ? r.end_ns - r.intended_start_ns : 0);
-    // Sent once connected (a connect error never was): from then to the end, as the driver counts it.
-    const uint64_t sent = r.actual_start_ns + r.connect_ns;
-    if (r.error_class != capture::kRequestErrorConnect && r.end_ns >= sent) service.record(r.end_ns - sent);
-    if (r.error_class != capture::kRequestErrorNone) {
-      ++errors;
-      ++errors_by_class[std::min<size_t>(r.error_class, std::size(kErrorClassNames))];
-    }
-  }
-
-  LoadFigures figures(uint64_t origin_ns, uint64_t from_ns, uint64_t to_ns) const {
-    LoadFigures f;
-    f.start_s = from_ns > origin_ns ? static_cast<double>(from_ns - origin_ns) / 1e9 : 0;
-    f.duration_s = to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0;
-    f.requests = requests;
-    f.errors = errors;
-    f.error_rate_pct = requests ? 100.0 * static_cast<double>(errors) / static_cast<double>(requests) : 0;
-    f.throughput_rps = f.duration_s > 0 ? static_cast<double>(requests) / f.duration_s : 0;
-    for (size_t i = 1; i < std::size(kErrorClassNames); ++i)
-      f.errors_by_class[kErrorClassNames[i]] = errors_by_class[i];
-    if (errors_by_class[std::size(kErrorClassNames)])
-      f.errors_by_class["other"] = errors_by_class[std::size(kErrorClassNames)];
-    f.latency = stats::percentiles_of(latency);
-    f.service_time = stats::percentiles_of(service);
-    return f;
-  }
-};
+static_assert(std::size(kErrorClassNames) == 8);
 
 }  // namespace
 
+void RequestTally::add(uint64_t latency_ns, bool error, bool censored) {
+  ++requests_;
+  latency_.record(latency_ns);
+  if (censored) censored_.record(latency_ns);
+  if (error) ++errors_;
+}
+
+void RequestTally::add(const capture::RequestRecord& r) {
+  add(r.end_ns > r.intended_start_ns ? r.end_ns - r.intended_start_ns : 0,
+      r.error_class != capture::kRequestErrorNone, r.error_class == capture::kRequestErrorTimeout);
+  // Sent once connected (a connect error never was): from then to the end, as the driver counts it.
+  const uint64_t sent = r.actual_start_ns + r.connect_ns;
+  if (r.error_class != capture::kRequestErrorConnect && r.end_ns >= sent) service_.record(r.end_ns - sent);
+  if (r.error_class != capture::kRequestErrorNone)
+    ++errors_by_class_[std::min<size_t>(r.error_class, kClasses)];
+}
+
+LoadFigures RequestTally::figures(uint64_t origin_ns, uint64_t from_ns, uint64_t to_ns) const {
+  LoadFigures f;
+  f.start_s = from_ns > origin_ns ? static_cast<double>(from_ns - origin_ns) / 1e9 : 0;
+  f.duration_s = to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0;
+  f.requests = requests_;
+  f.errors = errors_;
+  f.error_rate_pct = requests_ ? 100.0 * static_cast<double>(errors_) / static_cast<double>(requests_) : 0;
+  f.throughput_rps = f.duration_s > 0 ? static_cast<double>(requests_) / f.duration_s : 0;
+  for (size_t i = 1; i < kClasses; ++i) f.errors_by_class[kErrorClassNames[i]] = errors_by_class_[i];
+  if (errors_by_class_[kClasses]) f.errors_by_class["other"] = errors_by_class_[kClasses];
+  f.latency = stats::percentiles_of(latency_);
+  f.service_time = stats::percentiles_of(service_);
+  return f;
+}
+
 LoadFigures log_figures(const capture::Capture& c) {
-  Acc all;
+  RequestTally all;
   uint64_t first = UINT64_MAX, last = 0;
   for (const auto& r : c.requests) {
     if (r.stage == capture::kWarmupStage) continue;
@@ -60,7 +56,7 @@ LoadFigures log_figures(const capture::Capture& c) {
     first = std::min(first, r.intended_start_ns);
     last = std::max(last, r.end_ns);
   }
-  if (all.requests == 0) return all.figures(0, 0, 0);
+  if (all.requests() == 0) return all.figures(0, 0, 0);
   const uint64_t origin = c.load ? c.load->measured_start_ns : first;
   return all.figures(origin, first, last);
 }
@@ -69,8 +65,8 @@ std::optional<WindowLoad> window_load(const capture::Capture& c, const capture::
   if (!c.load) return std::nullopt;
   const capture::LoadRun& run = c.load.value();
   const uint64_t origin = run.measured_start_ns;
-  Acc total;
-  std::vector<Acc> stages(run.stages.size());
+  RequestTally total;
+  std::vector<RequestTally> stages(run.stages.size());
   for (const auto& r : c.requests) {
     if (r.stage == capture::kWarmupStage) continue;
     total.add(r);

@@ -1,4 +1,4 @@
-// loadprof diff BASE.lpc NEW.lpc [--json FILE] [--output-dir DIR] [--threshold PCT] [--kind cpu]
+// loadprof diff BASE.lpc NEW.lpc [--json FILE] [--output-dir DIR] [--threshold PCT] [--kind cpu|offcpu|io]
 //               [--keep-interrupts]
 // Parses the flags into a report::DiffConfig and calls the report library;
 // exit 1 on a significant regression beyond the threshold (SPEC.md), 0
@@ -19,7 +19,7 @@ namespace loadprof::cli {
 
 namespace {
 constexpr const char* kUsage =
-    "loadprof diff BASE.lpc NEW.lpc [--json FILE] [--output-dir DIR] [--threshold PCT] [--kind cpu] "
+    "loadprof diff BASE.lpc NEW.lpc [--json FILE] [--output-dir DIR] [--threshold PCT] [--kind cpu|offcpu|io] "
     "[--keep-interrupts] [--max-memory SIZE|unlimited]";
 
 // "5", "5%", "2.5 %": a percentage >= 0.
@@ -44,11 +44,12 @@ int cmd_diff(const Args& args) {
       ("help,h", "show this help")
       ("json", po::value<std::string>(), "write the diff JSON (SPEC.md) to FILE ('-': stdout, instead of "
        "the Markdown)")
-      ("output-dir", po::value<std::string>(), "write diff.md, diff.json and KIND.diff.svg (differential "
-       "flame graph: red grew, blue shrank) into DIR")
+      ("output-dir", po::value<std::string>(), "write diff.md, diff.json, diff.html and KIND.diff.svg "
+       "(differential flame graph: red grew, blue shrank) into DIR")
       ("threshold", po::value<std::string>(), "a function's share must grow by more than PCT % of its base "
        "share (relative) to count as a regression (default 5)")
-      ("kind", po::value<std::string>(), "stack kind whose shares are compared: cpu (default)")
+      ("kind", po::value<std::string>(), "stack kind whose shares are compared: cpu, offcpu or io (default: "
+       "cpu, and offcpu and io when both captures hold them)")
       ("keep-interrupts", po::bool_switch(), "compare the kernel frames of interrupts taken in user code too "
        "(default: the sample counts for the interrupted function)")
       ("max-memory", po::value<std::string>(), "memory each capture's records may take: SIZE or 'unlimited'");

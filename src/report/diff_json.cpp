@@ -26,7 +26,10 @@ json share_json(const analyze::ShareChange& s) {
           {"z", round2(s.z)},
           {"p_value", s.p_value},
           {"base_samples", s.base_samples},
-          {"new_samples", s.new_samples}};
+          {"new_samples", s.new_samples},
+          {"weight", s.weight},
+          {"df", round2(s.df)},
+          {"judged", s.judged}};
 }
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
@@ -77,14 +80,15 @@ nlohmann::ordered_json diff_to_json(const analyze::DiffResult& diff) {
   json samples = json::object();
   for (const auto& k : diff.kinds) {
     for (const auto& s : k.changes) stacks.push_back(share_json(s));
-    samples[k.kind] = {
+    samples[analyze::diff_kind_label(k)] = {
         {"base", k.base_samples},
         {"new", k.new_samples},
         {"without_stack", {{"base", k.base_without_stack}, {"new", k.new_without_stack}}},
         {"interrupt_samples", {{"base", k.base_interrupt_samples}, {"new", k.new_interrupt_samples}}},
         {"comparisons", k.comparisons},
         {"alpha_per_test", k.alpha_per_test},
-        {"verdict", analyze::verdict_name(k.verdict)}};
+        {"verdict", analyze::verdict_name(k.verdict)},
+        {"weight", k.weight}};
   }
   json j = {{"verdict", analyze::verdict_name(diff.verdict)},
             {"threshold_pct", diff.threshold_pct},

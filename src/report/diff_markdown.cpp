@@ -44,8 +44,23 @@ void table(std::ostream& out, const analyze::KindDiff& k) {
         << fixed2(s.base_pct) << " | " << fixed2(s.new_pct) << " | " << signed2(s.delta_pct_points) << " | "
         << (s.change_pct ? signed2(*s.change_pct) + " %" : std::string("new")) << " | ["
         << signed2(s.ci95_low_points) << ", " << signed2(s.ci95_high_points) << "] | " << p_text(s.p_value)
-        << " | " << (s.significant ? "yes" : "no") << " | " << analyze::verdict_name(s.verdict) << " |\n";
+        << " | " << (s.significant ? "yes" : "no") << " | "
+        << (s.judged ? analyze::verdict_name(s.verdict) : "not judged (waiting)") << " |\n";
   }
+}
+
+// "1234 samples", "812.5 ms", "3.2 MB": a side's n in its unit.
+std::string amount(uint64_t n, const std::string& weight) {
+  if (weight == "ns") return fixed2(static_cast<double>(n) / 1e6) + " ms";
+  if (weight == "bytes") return fixed2(static_cast<double>(n) / 1e6) + " MB";
+  return std::to_string(n) + " samples";
+}
+
+std::string heading(const analyze::KindDiff& k) {
+  if (k.weight == "ns")
+    return k.kind == "offcpu" ? "offcpu time (% of wall time)" : "io time (% of wall time)";
+  if (k.weight == "bytes") return "io bytes shares";
+  return k.kind + " shares";
 }
 
 }  // namespace
@@ -62,11 +77,19 @@ void write_diff_markdown(std::ostream& out, const analyze::DiffResult& diff, con
       if (s.verdict == analyze::Verdict::regression) ++regressions;
       if (s.verdict == analyze::Verdict::improvement) ++improvements;
     }
-    out << "## " << k.kind << " shares\n\n"
-        << k.base_samples << " samples with a stack in base, " << k.new_samples << " in new; "
-        << k.comparisons << " shares compared; " << regressions << " regressed, " << improvements
+    const bool weighted = k.weight != "samples";
+    out << "## " << heading(k) << "\n\n";
+    if (weighted) {
+      out << amount(k.base_samples, k.weight) << " in base, " << amount(k.new_samples, k.weight)
+          << " in new (" << amount(k.base_without_stack, k.weight) << " and "
+          << amount(k.new_without_stack, k.weight) << " without a stack count under their "
+          << (k.kind == "offcpu" ? "reason" : "operation") << " only); ";
+    } else {
+      out << k.base_samples << " samples with a stack in base, " << k.new_samples << " in new; ";
+    }
+    out << k.comparisons << " shares compared; " << regressions << " regressed, " << improvements
         << " improved.";
-    if (k.base_without_stack + k.new_without_stack > 0) {
+    if (!weighted && k.base_without_stack + k.new_without_stack > 0) {
       out << " Samples without a stack, left out of the shares: " << k.base_without_stack << " in base, "
           << k.new_without_stack << " in new.";
     }
@@ -86,6 +109,24 @@ void write_diff_markdown(std::ostream& out, const analyze::DiffResult& diff, con
     }
     if (regressions) out << "\n";
     table(out, k);
+    if (weighted) {
+      if (k.weight == "ns") {
+        out << "\nTime as a rate: % of the window's wall time (100 % = one thread all the time; a bench "
+               "capture's window is the load's measured span), so idle threads that come and go do not move "
+               "it. ";
+      } else {
+        out << "\nShares of all io bytes. ";
+      }
+      out << "`[" << (k.kind == "offcpu" ? "offcpu:REASON" : "io:SYSCALL:FD") << "]` rows (self) are by "
+          << (k.kind == "offcpu" ? "reason" : "operation")
+          << ", function rows (total) under that function. Significant: each side's variance from how the "
+             "figure moved between 20 time blocks, Student's t (Welch) p-value below "
+          << p_text(k.alpha_per_test) << " (alpha " << fixed2(diff.alpha) << " / " << k.comparisons
+          << " compared, Bonferroni). A regression is a significant growth whose whole 95 % interval lies "
+             "beyond "
+          << fixed2(diff.threshold_pct) << " % of the base figure.\n\n";
+      continue;
+    }
     out << "\nSignificant: the two-sided p-value of the pooled two-proportion z-test (each side's variance "
            "times its dispersion over 10 time blocks) is below "
         << p_text(k.alpha_per_test) << " (alpha " << fixed2(diff.alpha) << " / " << k.comparisons

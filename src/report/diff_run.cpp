@@ -69,17 +69,28 @@ Result<DiffOutcome> run_diff(const DiffConfig& config, std::ostream& out) {
     outcome.files_written.push_back((dir / "diff.md").string());
     LOADPROF_CHECK(write_text(dir / "diff.json", json_text));
     outcome.files_written.push_back((dir / "diff.json").string());
+    std::vector<std::pair<std::string, std::string>> inline_svgs;
     for (const auto& k : diff.kinds) {
-      LOADPROF_TRY(base_lines, capture::folded_stacks(base, k.kind));
-      LOADPROF_TRY(new_lines, capture::folded_stacks(next, k.kind));
+      const std::string label = analyze::diff_kind_label(k);
+      const std::string weight = k.weight == "bytes" ? "bytes" : "time";
+      LOADPROF_TRY(base_lines, capture::folded_stacks(base, k.kind, weight));
+      LOADPROF_TRY(new_lines, capture::folded_stacks(next, k.kind, weight));
       FlamegraphOptions fg;
       fg.kind = k.kind;
-      fg.title = "Differential flame graph (" + k.kind + ")";
+      if (k.weight == "bytes") fg.count_name = "bytes";
+      fg.title = "Differential flame graph (" + label + ")";
       LOADPROF_TRY(svg, render_diff_flamegraph_svg(base_lines, new_lines, fg));
-      const fs::path path = dir / (k.kind + ".diff.svg");
+      const fs::path path = dir / (label + ".diff.svg");
       LOADPROF_CHECK(write_text(path, svg));
       outcome.files_written.push_back(path.string());
+      fg.xml_prolog = false;
+      LOADPROF_TRY(element, render_diff_flamegraph_svg(base_lines, new_lines, fg));
+      inline_svgs.emplace_back(label, std::move(element));
     }
+    std::ostringstream html;
+    write_diff_html(html, diff, config.base_path, config.new_path, inline_svgs);
+    LOADPROF_CHECK(write_text(dir / "diff.html", html.str()));
+    outcome.files_written.push_back((dir / "diff.html").string());
   }
   outcome.diff = std::move(diff);
   return outcome;

@@ -3,12 +3,12 @@
  * answer in tens of microseconds; every Nth one (counted over all
  * connections) either burns CPU in burn_slow_request() for --burn-ms of its
  * thread's CPU time, or (--lock) waits in wait_for_index_lock() for a mutex
- * that a background thread (rebuild_index) holds ~80 % of the time, in 20 ms
- * slices, sleeping while it holds it: the slow requests are then off-CPU on
- * a futex.
+ * that a background thread (rebuild_index) holds --hold-ms (16) then lets go
+ * for 4 ms (~80 % of the time), sleeping while it holds it: the slow requests
+ * are then off-CPU on a futex.
  *
  *   slow_server [--port N=0: pick one] [--threads | --event-loop] [--every N=10]
- *               [--burn-ms MS=5] [--lock] [--seconds S=0: until SIGTERM/SIGINT]
+ *               [--burn-ms MS=5] [--lock] [--hold-ms MS=16] [--seconds S=0: until SIGTERM/SIGINT]
  *
  * --threads (default): one thread per connection; --event-loop: one thread,
  * epoll, non-blocking sockets (a slow request stalls every connection, as in
@@ -33,8 +33,8 @@
 
 #include "program_util.h"
 
-#define HOLD_NS 16000000ull  /* the rebuilder holds the lock 16 ms ... */
-#define SLICE_NS 20000000ull /* ... of every 20 ms */
+static uint64_t hold_ns = 16000000ull; /* the rebuilder holds the lock 16 ms (--hold-ms) ... */
+#define GAP_NS 4000000ull              /* ... then lets it go for 4 ms */
 #define BUF_BYTES 16384
 
 static volatile sig_atomic_t stopping;
@@ -97,7 +97,7 @@ __attribute__((noinline)) void wait_for_index_lock(void)
 	atomic_fetch_add(&lock_waits, 1);
 }
 
-/* The background thread: holds the lock HOLD_NS of every SLICE_NS, asleep. */
+/* The background thread: holds the lock hold_ns, asleep, then lets it go GAP_NS. */
 __attribute__((noinline)) static void *rebuild_index(void *arg)
 {
 	(void)arg;
@@ -105,10 +105,10 @@ __attribute__((noinline)) static void *rebuild_index(void *arg)
 	while (!stopping) {
 		pthread_mutex_lock(&index_lock);
 		uint64_t t0 = wall_ns();
-		sleep_ns(HOLD_NS);
+		sleep_ns(hold_ns);
 		held_ns += wall_ns() - t0;
 		pthread_mutex_unlock(&index_lock);
-		sleep_ns(SLICE_NS - HOLD_NS);
+		sleep_ns(GAP_NS);
 	}
 	rebuild_ns = wall_ns() - begin;
 	return NULL;
@@ -326,12 +326,14 @@ int main(int argc, char **argv)
 			every = strtoull(v, NULL, 10), i++;
 		} else if (v && !strcmp(a, "--burn-ms")) {
 			burn_ns = (uint64_t)(atof(v) * 1e6), i++;
+		} else if (v && !strcmp(a, "--hold-ms")) {
+			hold_ns = (uint64_t)(atof(v) * 1e6), i++;
 		} else if (v && !strcmp(a, "--seconds")) {
 			seconds = atof(v), i++;
 		} else {
 			fprintf(stderr,
 				"usage: slow_server [--port N] [--threads|--event-loop] [--every N] [--burn-ms MS] "
-				"[--lock] [--seconds S]\n");
+				"[--lock] [--hold-ms MS] [--seconds S]\n");
 			return 2;
 		}
 	}

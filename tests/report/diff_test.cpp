@@ -169,10 +169,15 @@ TEST(Diff, AFunctionAbsentFromBaseHasNoRelativeChange) {
 TEST(Diff, BadInputIsAUsageError) {
   auto base = with_leaves({{"render", 10}});
   DiffOptions off;
-  off.kinds = {"offcpu"};
+  off.kinds = {"wall"};
   auto d = diff_captures(base, base, off);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().kind, loadprof::ErrorKind::not_available);
+  off.kinds = {"offcpu"};  // asked for, not in the capture
+  auto absent = diff_captures(base, base, off);
+  ASSERT_FALSE(absent.ok());
+  EXPECT_EQ(absent.error().kind, loadprof::ErrorKind::usage);
+  EXPECT_NE(absent.error().message.find("base capture holds no offcpu time"), std::string::npos);
   off.kinds = {"nonsense"};
   auto unknown = diff_captures(base, base, off);
   ASSERT_FALSE(unknown.ok());

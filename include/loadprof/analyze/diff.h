@@ -21,6 +21,13 @@
 //    rescheduling IPIs, device interrupts: the machine's noise, not the
 //    code's) are left out unless keep_interrupts: the sample counts for the
 //    interrupted function.
+// The off-CPU and io kinds compare weights instead (off-CPU ns by reason and
+// by stack; ns inside io syscalls and the bytes they moved, by operation and
+// by stack): time as a rate, % of the window's wall time (100 = one thread
+// all the time; a bench capture's window is the load's measured span), bytes
+// as a share of all bytes. No binomial there: each side's variance comes from
+// 20 time blocks and the test is Student's t (stats/block_ratio.h); the
+// significance and regression rules are the same.
 // The verdict is regression when any share is one, else improvement when
 // any is one, else no_change. Shares, not times: without request counts a
 // CPU-only capture has no work unit to divide by, so a function that got
@@ -42,7 +49,8 @@ namespace loadprof::analyze {
 struct DiffOptions {
   double threshold_pct = 5;  // relative change of a share, see above
   double alpha = 0.05;       // family-wise, before the Bonferroni split
-  std::vector<std::string> kinds = {"cpu"};
+  // cpu, offcpu, io; empty: each of them that both captures hold.
+  std::vector<std::string> kinds;
   size_t top_unchanged = 20;  // besides every significant share, this many more by |delta|
   // False: the kernel frames of an interrupt taken in user code are left out
   // (the sample counts for the interrupted function); see diff.cpp.
@@ -51,8 +59,12 @@ struct DiffOptions {
 
 struct ShareChange {
   std::string frame;  // display name, as in the folded output
-  std::string kind;   // "cpu"
+  std::string kind;   // "cpu", "offcpu", "io"
   bool self = false;  // self share (leaf) or total share (anywhere in the stack)
+  // What the shares are of: "samples" (cpu), "ns" (offcpu, io: base_pct and
+  // new_pct are then % of the window's wall time, over 100 when threads wait
+  // together), "bytes" (io); base_samples/new_samples then hold ns or bytes.
+  std::string weight = "samples";
   uint64_t base_samples = 0;
   uint64_t new_samples = 0;
   double base_pct = 0;
@@ -64,17 +76,23 @@ struct ShareChange {
   // with a periodic workload are not independent draws.
   double base_dispersion = 1;
   double new_dispersion = 1;
-  double z = 0;
+  double z = 0;  // t for ns and bytes (Student's, df below)
+  double df =
+      0;  // ns and bytes: Welch-Satterthwaite degrees of freedom of the block variances; 0 for samples
   double p_value = 1;
   double ci95_low_points = 0;  // 95 % interval of delta_pct_points
   double ci95_high_points = 0;
   bool significant = false;
   Verdict verdict = Verdict::no_change;
+  // False for a waiting reason or operation of offcpu/io (weight_shares.h):
+  // shown, its verdict always no_change.
+  bool judged = true;
 };
 
 struct KindDiff {
   std::string kind;
-  uint64_t base_samples = 0;  // n of each side: samples with a stack
+  std::string weight = "samples";  // as ShareChange::weight: the counts below are ns or bytes then
+  uint64_t base_samples = 0;       // n of each side: samples with a stack
   uint64_t new_samples = 0;
   uint64_t base_without_stack = 0;  // left out of n (counted, never silently)
   uint64_t new_without_stack = 0;
@@ -88,6 +106,12 @@ struct KindDiff {
   // significant and the largest unchanged by |delta|.
   std::vector<ShareChange> changes;
 };
+
+// "cpu", "offcpu", "io", or "io_bytes" for io's bytes: the key of a kind in
+// diff.json's "samples" and the name of its differential flame graph.
+inline std::string diff_kind_label(const KindDiff& k) {
+  return k.weight == "bytes" ? k.kind + "_bytes" : k.kind;
+}
 
 struct DiffResult {
   Verdict verdict = Verdict::no_change;
@@ -105,11 +129,12 @@ struct DiffResult {
 };
 
 // The options alone, before any capture is read: not_available for a kind of
-// SPEC.md other than cpu, usage for an unknown kind or a negative threshold.
+// SPEC.md other than cpu, offcpu and io, usage for an unknown kind or a
+// negative threshold.
 [[nodiscard]] Result<void> check_diff_options(const DiffOptions& options);
 
-// Errors: check_diff_options', or not_available for a kind of SPEC.md other than cpu; usage for an
-// unknown kind or a capture with no samples of it (naming which: "base"/"new");
+// Errors: check_diff_options'; usage for a kind asked for that a capture holds
+// no samples or time of (naming which: "base"/"new");
 // corrupt_input for a sample or stack referring to what the capture lacks.
 [[nodiscard]] Result<DiffResult> diff_captures(const capture::Capture& base, const capture::Capture& next,
                                                const DiffOptions& options);

@@ -30,6 +30,35 @@ struct LoadFigures {
   stats::Percentiles service_time;  // requests that were sent (a connect error never was)
 };
 
+// The one place requests are counted into figures — log_figures,
+// window_load and check's SLO spans (check.h's figures_of) all add their
+// requests here: latency from the intended send, errors (by class for a
+// capture's record), timeouts censored (their latency a lower bound), and
+// service time from the actual send once connected.
+class RequestTally {
+ public:
+  // A request of the capture's log: all of the below.
+  void add(const capture::RequestRecord& r);
+  // A request known by its latency alone (check's log): no class, no service time.
+  void add(uint64_t latency_ns, bool error, bool censored);
+
+  uint64_t requests() const { return requests_; }
+  uint64_t errors() const { return errors_; }
+  const stats::Histogram& latency() const { return latency_; }
+  const stats::Histogram& censored() const { return censored_; }
+  // From origin_ns (the end of the warmup), over [from_ns, to_ns).
+  LoadFigures figures(uint64_t origin_ns, uint64_t from_ns, uint64_t to_ns) const;
+
+ private:
+  static constexpr size_t kClasses = 8;  // capture::RequestRecord::error_class values load names
+  uint64_t requests_ = 0;
+  uint64_t errors_ = 0;
+  uint64_t errors_by_class_[kClasses + 1] = {};  // the last: a class this reader does not know
+  stats::Histogram latency_;
+  stats::Histogram censored_;
+  stats::Histogram service_;
+};
+
 // The load's figures from the whole request log the capture holds (the
 // warmup's left out); duration_s from the first intended send to the last end.
 LoadFigures log_figures(const capture::Capture& capture);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "loadprof/analyze/diff.h"
@@ -25,11 +26,18 @@ nlohmann::ordered_json diff_to_json(const analyze::DiffResult& diff);
 void write_diff_markdown(std::ostream& out, const analyze::DiffResult& diff, const std::string& base_path,
                          const std::string& new_path);
 
+// diff.html: the same figures as one self-contained XHTML page, with each
+// kind's differential flame graph inline. svgs: (diff_kind_label, <svg>
+// element without XML prolog); a kind without one gets its table alone.
+void write_diff_html(std::ostream& out, const analyze::DiffResult& diff, const std::string& base_path,
+                     const std::string& new_path,
+                     const std::vector<std::pair<std::string, std::string>>& svgs);
+
 struct DiffConfig {
   std::string base_path;
   std::string new_path;
   std::optional<std::string> json_path;   // "-": stdout (then no Markdown on stdout)
-  std::optional<std::string> output_dir;  // diff.md, diff.json, KIND.diff.svg
+  std::optional<std::string> output_dir;  // diff.md, diff.json, diff.html, KIND.diff.svg
   analyze::DiffOptions options;
   capture::ReadOptions read_options;
 };
