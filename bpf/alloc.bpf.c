@@ -259,28 +259,3 @@ int BPF_KRETPROBE(on_alloc_return, __u64 ret)
 	record_alloc(ctx, call.fn, address, call.size);
 	return 0;
 }
-
-/* The rate estimate before the probes above are attached: entry uprobes on
- * the allocating functions that only count, so the cost of probing every call
- * can be told in advance. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LP_ALLOC_RATE_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} rate_hits SEC(".maps");
-
-static __always_inline void rate_hit(__u32 slot)
-{
-	__u64 *v = bpf_map_lookup_elem(&rate_hits, &slot);
-
-	if (v)
-		*v += 1;
-}
-
-SEC("uprobe")
-int BPF_KPROBE(on_rate_alloc)
-{
-	rate_hit(LP_ALLOC_RATE_ALLOCS);
-	return 0;
-}

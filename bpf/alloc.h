@@ -46,13 +46,6 @@ enum lp_alloc_counter {
 	LP_ALLOC_COUNTERS = 10,
 };
 
-/* Slots of the per-CPU `rate_hits` array: calls counted while the rate is
- * estimated, before the recording probes attach. */
-enum lp_alloc_rate_slot {
-	LP_ALLOC_RATE_ALLOCS = 0,	/* entries of the allocating functions */
-	LP_ALLOC_RATE_SLOTS = 1,
-};
-
 /* One sampled allocation (LP_EVENT_ALLOC) or the free of one (LP_EVENT_FREE,
  * no stack: size and alloc_ns are the allocation's). */
 struct lp_alloc_event {

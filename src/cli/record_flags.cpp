@@ -2,7 +2,6 @@
 #include "record_flags.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -52,11 +51,8 @@ void add_record_options(po::options_description& desc, bool with_duration) {
       "alloc-sample", po::value<std::string>()->default_value("0"),
       "alloc: record one allocation per SIZE bytes on average (each with probability size/SIZE); 0 records "
       "every one. Reduces what is recorded, not the uprobe trap every call costs")(
-      "alloc-max-overhead", po::value<std::string>(),
-      "alloc, --pid: refuse a target whose allocation rate, counted for 0.2 s before attaching, means more "
-      "than PCT % of extra CPU time with every call probed (e.g. 20); default: no bound, the estimate is "
-      "printed")("offcpu-min", po::value<std::string>()->default_value("10us"),
-                 "offcpu: shorter off-CPU intervals are counted, not recorded (DUR: 10us, 1ms)")(
+      "offcpu-min", po::value<std::string>()->default_value("10us"),
+      "offcpu: shorter off-CPU intervals are counted, not recorded (DUR: 10us, 1ms)")(
       "io-slow", po::value<std::string>()->default_value("1ms"),
       "io: syscalls this long or longer are recorded one by one with exact times; shorter ones merged per "
       "second")("unwind", po::value<std::string>()->default_value("auto"),
@@ -141,16 +137,6 @@ Result<record::RecordOptions> parse_record_flags(const po::variables_map& vm,
     auto b = parse_size_bytes(vm["alloc-sample"].as<std::string>());
     if (!b.ok()) return b.error().context("--alloc-sample");
     o.alloc_sample_bytes = *b;
-  }
-  if (vm.count("alloc-max-overhead")) {
-    std::string v = vm["alloc-max-overhead"].as<std::string>();
-    if (!v.empty() && v.back() == '%') v.pop_back();
-    char* end = nullptr;
-    const double pct = std::strtod(v.c_str(), &end);
-    if (v.empty() || *end != '\0' || !(pct > 0))
-      return usage("--alloc-max-overhead: expected a positive percentage (20, 20%), got '" +
-                   vm["alloc-max-overhead"].as<std::string>() + "'");
-    o.alloc_max_overhead_pct = pct;
   }
   o.unwind = vm["unwind"].as<std::string>();
   if (o.unwind != "auto" && o.unwind != "fp" && o.unwind != "dwarf")

@@ -11,13 +11,8 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
-#include <chrono>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <string>
-#include <thread>
 
 #include "alloc.skel.h"
 #include "bpf_util.h"
@@ -72,35 +67,6 @@ std::string allocator_name(const std::string& path, bool is_exe) {
   return "own (" + base + ")";
 }
 
-// The CPU time of every thread of pid so far (the first field of each
-// /proc/PID/task/TID/schedstat: ns on a CPU); a thread that exits between the
-// two readings takes its time with it, which only lowers the estimate.
-uint64_t process_cpu_ns(pid_t pid) {
-  uint64_t total = 0;
-  std::error_code ec;
-  const std::string task = "/proc/" + std::to_string(pid) + "/task";
-  for (const auto& entry : std::filesystem::directory_iterator(task, ec)) {
-    std::ifstream in(entry.path() / "schedstat");
-    uint64_t ns = 0;
-    if (in >> ns) total += ns;
-  }
-  return total;
-}
-
-std::string describe_refusal(pid_t pid, const AllocRate& r, double max_pct) {
-  char buf[512];
-  std::snprintf(
-      buf, sizeof buf,
-      "--alloc-max-overhead %.0f %%: process %d made %s%.0f allocations per CPU-second (%llu in %.2f s); "
-      "uprobes on every call and its free would cost about +%.0f %% of its CPU time (%.1f us per entry, "
-      "%.1f us per return here): record it launched (-- CMD: the preload library samples) or raise the "
-      "bound",
-      max_pct, static_cast<int>(pid), r.saturated ? "at least " : "", r.allocs_per_cpu_s,
-      static_cast<unsigned long long>(r.allocs), static_cast<double>(r.window_ns) / 1e9, r.overhead_pct,
-      kUprobeHitNs / 1000, kUretprobeHitNs / 1000);
-  return buf;
-}
-
 }  // namespace
 
 Result<AllocatorFound> find_allocator(pid_t pid) {
@@ -145,7 +111,6 @@ Result<AllocatorFound> find_allocator(pid_t pid) {
 Result<std::unique_ptr<AllocProbe>> AllocProbe::open(const AllocProbeOptions& options, RecordFn on_record) {
   std::unique_ptr<AllocProbe> probe(new AllocProbe());
   probe->on_record_ = std::move(on_record);
-  probe->options_ = options;
   int possible = libbpf_num_possible_cpus();
   if (possible <= 0) return libbpf_error("libbpf_num_possible_cpus", possible);
   probe->possible_cpus_ = possible;
@@ -184,20 +149,9 @@ Result<AllocatorFound> AllocProbe::attach(pid_t pid) {
       {"pvalloc", skel_->progs.on_valloc, true},
       {"free", skel_->progs.on_free, false},
   };
-  std::vector<std::string> defined;
-  for (const Target& t : targets)
-    if (defines_function(binary, t.function)) defined.emplace_back(t.function);
-  if (std::find(defined.begin(), defined.end(), "free") == defined.end())
-    return make_error(ErrorKind::usage, "alloc: " + found.path + " defines malloc but no free");
-  if (options_.rate_window_ns > 0) {
-    LOADPROF_TRY(rate, measure_rate(pid, binary, defined));
-    found.rate = rate;
-    if (options_.max_overhead_pct > 0 && rate.overhead_pct > options_.max_overhead_pct)
-      return make_error(ErrorKind::usage, describe_refusal(pid, rate, options_.max_overhead_pct));
-  }
   for (const Target& t : targets) {
     // A function the allocator does not define (pvalloc in jemalloc) is skipped.
-    if (std::find(defined.begin(), defined.end(), t.function) == defined.end()) continue;
+    if (!defines_function(binary, t.function)) continue;
     LIBBPF_OPTS(bpf_uprobe_opts, entry_opts, .retprobe = false, .func_name = t.function);
     bpf_link* link = bpf_program__attach_uprobe_opts(t.entry, pid, binary.c_str(), 0, &entry_opts);
     if (!link) return libbpf_error(std::string("attach uprobe ") + t.function + " in " + found.path, errno);
@@ -211,40 +165,10 @@ Result<AllocatorFound> AllocProbe::attach(pid_t pid) {
     }
     found.functions.emplace_back(t.function);
   }
-  return found;
-}
-
-Result<AllocRate> AllocProbe::measure_rate(pid_t pid, const std::string& binary,
-                                           const std::vector<std::string>& functions) {
-  std::vector<bpf_link*> links;
-  const auto detach = [&] {
-    for (bpf_link* l : links) bpf_link__destroy(l);
-    links.clear();
-  };
-  for (const auto& f : functions) {
-    // free is left alone: a program of ours waits for the breakpoint on free
-    // to know the recording probes are in place (and frees follow allocations).
-    if (f == "free") continue;
-    LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = false, .func_name = f.c_str());
-    bpf_link* link =
-        bpf_program__attach_uprobe_opts(skel_->progs.on_rate_alloc, pid, binary.c_str(), 0, &opts);
-    if (!link) {
-      const int err = errno;
-      detach();
-      return libbpf_error("attach uprobe " + f + " (rate estimate) in " + binary, err);
-    }
-    links.push_back(link);
+  if (std::find(found.functions.begin(), found.functions.end(), "free") == found.functions.end()) {
+    return make_error(ErrorKind::usage, "alloc: " + found.path + " defines malloc but no free");
   }
-  const auto cpu0 = process_cpu_ns(pid);
-  const auto t0 = std::chrono::steady_clock::now();
-  std::this_thread::sleep_for(std::chrono::nanoseconds(options_.rate_window_ns));
-  const auto cpu1 = process_cpu_ns(pid);
-  const auto window = std::chrono::steady_clock::now() - t0;
-  detach();
-  const auto hits = sum_percpu_counters<LP_ALLOC_RATE_SLOTS>(skel_->maps.rate_hits, possible_cpus_);
-  const uint64_t cpu_ns = cpu1 > cpu0 ? cpu1 - cpu0 : 0;
-  return estimate_alloc_rate(static_cast<uint64_t>(std::chrono::nanoseconds(window).count()),
-                             hits[LP_ALLOC_RATE_ALLOCS], cpu_ns);
+  return found;
 }
 
 AllocProbe::~AllocProbe() {

@@ -11,13 +11,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "alloc.h"
-#include "alloc_rate.h"
 #include "loadprof/util/result.h"
 
 struct alloc;
@@ -29,11 +27,6 @@ namespace loadprof::collect {
 struct AllocProbeOptions {
   uint64_t sample_period_bytes = 0;  // 0: every allocation is recorded
   uint64_t ringbuf_bytes = 0;        // 0: a default
-  // Before the recording probes attach, entry uprobes that only count run for
-  // this long; 0 skips the estimate.
-  uint64_t rate_window_ns = 200'000'000;
-  // attach() refuses a process whose estimated overhead is above this; 0: no bound.
-  double max_overhead_pct = 0;
 };
 
 // What attach() found in a process.
@@ -41,7 +34,6 @@ struct AllocatorFound {
   std::string name;                    // "glibc", "jemalloc", "tcmalloc", or "own (MODULE)"
   std::string path;                    // the module that defines malloc
   std::vector<std::string> functions;  // the functions probed
-  std::optional<AllocRate> rate;       // absent when the estimate was skipped
 };
 
 class AllocProbe {
@@ -53,9 +45,7 @@ class AllocProbe {
   AllocProbe(const AllocProbe&) = delete;
   AllocProbe& operator=(const AllocProbe&) = delete;
 
-  // Estimates the allocation rate of pid (options.rate_window_ns), refuses it
-  // when the estimated overhead passes options.max_overhead_pct (a usage
-  // error naming the figures), then attaches the probes to its allocator.
+  // Attaches the probes to the allocator process pid uses.
   Result<AllocatorFound> attach(pid_t pid);
   // Hands every available record to on_record.
   [[nodiscard]] Result<void> consume();
@@ -68,10 +58,6 @@ class AllocProbe {
   AllocProbe() = default;
   static int on_ringbuf_record(void* ctx, void* data, size_t size);
 
-  Result<AllocRate> measure_rate(pid_t pid, const std::string& binary,
-                                 const std::vector<std::string>& functions);
-
-  AllocProbeOptions options_;
   RecordFn on_record_;
   int possible_cpus_ = 1;
   struct alloc* skel_ = nullptr;

@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -157,7 +156,6 @@ class CollectorImpl final : public Collector {
     if (options.alloc) {
       AllocProbeOptions ao;
       ao.sample_period_bytes = options.alloc_sample_bytes;
-      ao.max_overhead_pct = options.alloc_max_overhead_pct;
       LOADPROF_TRY(alloc_probe,
                    AllocProbe::open(ao, [this](std::span<const uint8_t> r) { on_alloc_record(r); }));
       alloc_ = std::move(alloc_probe);
@@ -355,23 +353,6 @@ class CollectorImpl final : public Collector {
   }
 
  private:
-  // The rate estimate in one line: a warning when probing every call costs
-  // the target 10 % of its CPU time or more.
-  static void log_alloc_rate(pid_t pid, const AllocRate& r) {
-    char line[400];
-    std::snprintf(
-        line, sizeof line,
-        "alloc: process %d made %s%.0f allocations per CPU-second (counted for %.2f s): uprobes on every "
-        "call and its free cost it about +%.0f %% CPU time%s",
-        static_cast<int>(pid), r.saturated ? "at least " : "", r.allocs_per_cpu_s,
-        static_cast<double>(r.window_ns) / 1e9, r.overhead_pct,
-        r.overhead_pct >= 100 ? " (--alloc-max-overhead bounds it; -- CMD samples instead)" : "");
-    if (r.overhead_pct >= 10)
-      log::warn(line);
-    else
-      log::info(line);
-  }
-
   // Attaches the alloc probe's uprobes to the allocator pid uses; notes what was found.
   Result<void> attach_alloc(pid_t pid) {
     LOADPROF_TRY(found, alloc_->attach(pid));
@@ -386,7 +367,6 @@ class CollectorImpl final : public Collector {
     for (const auto& f : found.functions) functions += (functions.empty() ? "" : ", ") + f;
     log::info("alloc: process " + std::to_string(pid) + " allocates with " + found.name + " (" + found.path +
               "); uprobes on " + functions);
-    if (found.rate) log_alloc_rate(pid, *found.rate);
     return {};
   }
 

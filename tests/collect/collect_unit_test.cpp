@@ -15,7 +15,6 @@
 #include <numeric>
 #include <thread>
 
-#include "collect/alloc_rate.h"
 #include "collect/dwarf_sample.h"
 #include "collect/perf_ring.h"
 #include "collect/proc.h"
@@ -386,24 +385,6 @@ TEST(CollectDwarfSample, KernelThreadsAndMalformedRecords) {
     }
     EXPECT_FALSE(parse_dwarf_sample(shorter, s)) << cut;
   }
-}
-
-// The alloc probe's rate estimate: 1,000 allocations counted in 0.1 s of CPU
-// time, 5.6 ms of it the counting traps: 94.4 ms of work, 10,593 allocations
-// per CPU-second, and every call probed (two entries and a return per
-// allocation and its free, 26.2 us) would add 26.2 ms to 94.4: +27.75 %.
-TEST(AllocRateEstimate, OverheadFromTheCountedCallsAgainstTheWork) {
-  const auto r = estimate_alloc_rate(200'000'000, 1000, 100'000'000);
-  EXPECT_FALSE(r.saturated);
-  EXPECT_NEAR(r.allocs_per_cpu_s, 1000 / 0.0944, 0.5);
-  EXPECT_NEAR(r.overhead_pct, 100.0 * 26.2 / 94.4, 0.01);
-  // An idle target: nothing to pay.
-  const auto idle = estimate_alloc_rate(200'000'000, 0, 0);
-  EXPECT_EQ(idle.overhead_pct, 0);
-  // Traps that took all its CPU time: floors, said so.
-  const auto busy = estimate_alloc_rate(200'000'000, 40'000, 200'000'000);
-  EXPECT_TRUE(busy.saturated);
-  EXPECT_GT(busy.overhead_pct, 10'000);
 }
 
 }  // namespace

@@ -153,9 +153,6 @@ struct CollectorOptions {
   // each with probability size / period (every call still traps).
   bool alloc = false;
   uint64_t alloc_sample_bytes = 0;
-  // uprobe path: a target whose estimated overhead (every call probed) is
-  // above this is refused before any probe records; 0: no bound.
-  double alloc_max_overhead_pct = 0;
   // DWARF unwinding of the cpu samples: the cpu-clock events copy the user
   // registers and user_stack_bytes of the user stack of every target process
   // into per-CPU perf rings; samples arrive with user_regs / user_stack.

@@ -47,8 +47,7 @@ struct RecordOptions {
   // alloc probe: 0 records every allocation; else one per this many bytes on
   // average (each with probability size / period). Every call still traps.
   uint64_t alloc_sample_bytes = 0;
-  double alloc_max_overhead_pct = 0;  // --alloc-max-overhead; 0: no bound
-  std::string unwind = "auto";        // auto | dwarf | fp
+  std::string unwind = "auto";  // auto | dwarf | fp
   // DWARF unwinding: bytes of each sample's user stack copied (from the stack
   // pointer up; the kernel's maximum is 65528).
   uint32_t user_stack_bytes = 16384;
