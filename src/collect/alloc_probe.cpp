@@ -58,6 +58,8 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+}  // namespace
+
 std::string allocator_name(const std::string& path, bool is_exe) {
   const std::string base = base_name(path);
   if (base.find("jemalloc") != std::string::npos) return "jemalloc";
@@ -66,8 +68,6 @@ std::string allocator_name(const std::string& path, bool is_exe) {
   if (!is_exe && base.rfind("libc-", 0) == 0) return "glibc";
   return "own (" + base + ")";
 }
-
-}  // namespace
 
 Result<AllocatorFound> find_allocator(pid_t pid) {
   const std::string proc = "/proc/" + std::to_string(pid);

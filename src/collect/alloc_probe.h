@@ -70,4 +70,8 @@ class AllocProbe {
 // precedence), and its name. Paths are as the process sees them.
 Result<AllocatorFound> find_allocator(pid_t pid);
 
+// "jemalloc", "tcmalloc", "glibc" or "own (BASENAME)" for the module at path
+// that defines malloc (is_exe: the process's executable).
+std::string allocator_name(const std::string& path, bool is_exe);
+
 }  // namespace loadprof::collect
