@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -102,6 +103,14 @@ uint64_t AllocPreloadRing::counter(uint32_t index) const {
 std::array<uint64_t, LP_ALLOC_COUNTERS> AllocPreloadRing::counters() const {
   std::array<uint64_t, LP_ALLOC_COUNTERS> out{};
   for (uint32_t i = 0; i < LP_ALLOC_COUNTERS; ++i) out[i] = counter(i);
+  const uint32_t threads = std::min<uint32_t>(__atomic_load_n(&header_->threads_claimed, __ATOMIC_RELAXED),
+                                              LP_ALLOC_RING_THREAD_SLOTS);
+  for (uint32_t t = 0; t < threads; ++t) {
+    const lp_alloc_thread_counters& c = header_->threads[t];
+    out[LP_ALLOC_CALLS] += __atomic_load_n(&c.calls, __ATOMIC_RELAXED);
+    out[LP_ALLOC_BYTES] += __atomic_load_n(&c.bytes, __ATOMIC_RELAXED);
+    out[LP_ALLOC_FREES_UNKNOWN] += __atomic_load_n(&c.frees_unknown, __ATOMIC_RELAXED);
+  }
   return out;
 }
 

@@ -92,6 +92,8 @@ static TLS int sampler_ready;
 static TLS int64_t bytes_until_sample;
 static TLS uint64_t rng_state;
 static TLS uint32_t tid_cached;
+static TLS struct lp_alloc_thread_counters *my_counters; /* NULL: not claimed yet */
+static TLS int no_counter_slot;			    /* every slot taken: atomics instead */
 
 static inline void count(int index, uint64_t n)
 {
@@ -132,6 +134,49 @@ static void after_fork_in_child(void)
 {
 	pid_cached = (uint32_t)getpid();
 	tid_cached = 0;
+	my_counters = NULL; /* the parent's thread keeps writing its slot: take another */
+	no_counter_slot = 0;
+}
+
+static struct lp_alloc_thread_counters *claim_counters(void)
+{
+	if (no_counter_slot)
+		return NULL;
+	uint32_t i = __atomic_fetch_add(&ring->threads_claimed, 1, __ATOMIC_RELAXED);
+	if (i >= LP_ALLOC_RING_THREAD_SLOTS) {
+		no_counter_slot = 1;
+		return NULL;
+	}
+	my_counters = &ring->threads[i];
+	return my_counters;
+}
+
+/* One writer per slot: a plain add, read by the recorder with relaxed loads. */
+static inline void bump(__u64 *slot, uint64_t n)
+{
+	__atomic_store_n(slot, __atomic_load_n(slot, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static inline void count_call(uint64_t size)
+{
+	struct lp_alloc_thread_counters *c = my_counters;
+	if (UNLIKELY(!c) && !(c = claim_counters())) {
+		count(LP_ALLOC_CALLS, 1);
+		count(LP_ALLOC_BYTES, size);
+		return;
+	}
+	bump(&c->calls, 1);
+	bump(&c->bytes, size);
+}
+
+static inline void count_unknown_free(void)
+{
+	struct lp_alloc_thread_counters *c = my_counters;
+	if (UNLIKELY(!c) && !(c = claim_counters())) {
+		count(LP_ALLOC_FREES_UNKNOWN, 1);
+		return;
+	}
+	bump(&c->frees_unknown, 1);
 }
 
 struct text_search {
@@ -405,8 +450,7 @@ static inline void on_alloc(uint32_t fn, void *p, size_t size)
 		__atomic_fetch_add(&ring->ring_counters[LP_RING_UNWIND_REENTERED], 1, __ATOMIC_RELAXED);
 		return;
 	}
-	count(LP_ALLOC_CALLS, 1);
-	count(LP_ALLOC_BYTES, size);
+	count_call(size);
 	if (period_bytes) {
 		if (UNLIKELY(!sampler_ready)) {
 			sampler_ready = 1;
@@ -455,7 +499,7 @@ static inline void on_free(void *p)
 		record_free((uint64_t)(uintptr_t)p, size, alloc_ns);
 		return;
 	}
-	count(LP_ALLOC_FREES_UNKNOWN, 1);
+	count_unknown_free();
 }
 
 EXPORT void *malloc(size_t size)

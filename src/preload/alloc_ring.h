@@ -29,6 +29,18 @@ enum lp_alloc_ring_counter {
 	LP_RING_COUNTERS = 3,
 };
 
+/* Per-thread counters of the calls every allocation and free makes: each
+ * thread claims one slot (threads_claimed) and is its only writer, so the hot
+ * path has no locked instruction; the reader sums the slots into counters[].
+ * Threads beyond the slots count into counters[] atomically. */
+#define LP_ALLOC_RING_THREAD_SLOTS 4096
+struct lp_alloc_thread_counters {
+	__u64 calls;		/* LP_ALLOC_CALLS */
+	__u64 bytes;		/* LP_ALLOC_BYTES */
+	__u64 frees_unknown;	/* LP_ALLOC_FREES_UNKNOWN */
+	__u64 pad[5];
+};
+
 struct lp_alloc_ring_header {
 	__u64 magic;
 	__u32 version;
@@ -47,6 +59,10 @@ struct lp_alloc_ring_header {
 	__u8 pad1[56];
 	__u64 dequeue_pos;		/* the reader's next position (for diagnostics) */
 	__u8 pad2[56];
+	__u32 threads_claimed;
+	__u32 pad3;
+	__u8 pad4[56];
+	struct lp_alloc_thread_counters threads[LP_ALLOC_RING_THREAD_SLOTS];
 };
 
 struct lp_alloc_ring_slot {

@@ -65,8 +65,10 @@ Recorded record_launched(const std::vector<std::string>& flags, const std::vecto
   argv.push_back("--");
   argv.insert(argv.end(), command.begin(), command.end());
   r.record = run(argv, sigint_after_ms, 2);
-  auto lines = loadprof::testing::ground_truth_lines(r.record.out, "leaky");
-  if (lines.size() == 1) r.truth = lines[0];
+  for (const char* program : {"leaky", "alloc_threads"}) {
+    auto lines = loadprof::testing::ground_truth_lines(r.record.out, program);
+    if (lines.size() == 1) r.truth = lines[0];
+  }
   auto cap = capture::read_capture(path);
   EXPECT_TRUE(cap.ok()) << (cap.ok() ? "" : cap.error().message);
   if (cap.ok()) r.capture = std::move(*cap);
@@ -254,6 +256,46 @@ TEST_F(AllocPreloadE2E, CtrlCAndAKilledChildLeaveAValidCapture) {
     EXPECT_GE(r.capture.alloc_info->allocations, 300u);  // leaky's ~180 rounds a second, 4 calls each
     ASSERT_TRUE(r.capture.end.has_value());
     expect_leak_first(r, 0);
+  }
+}
+
+// Four threads allocating at once (each claims its own counter slot and
+// sampler): every call counted exactly, each function's bytes within the
+// sampler's bound.
+TEST_F(AllocPreloadE2E, ThreadsAreCountedExactlyAndSampledWithinTheBound) {
+  const uint64_t period = 65536;
+  Recorded r = record_launched({"--alloc-sample", "64KiB"}, {test_program("alloc_threads"), "4", "200000", "1"});
+  ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
+  ASSERT_FALSE(r.truth.empty()) << "no ground truth: " << r.record.out;
+  ASSERT_TRUE(r.capture.alloc_info.has_value());
+  const uint64_t threads = truth(r, "threads"), pairs = truth(r, "pairs"), keep = truth(r, "keep");
+  const uint64_t calls = threads * (pairs + keep);
+  // Every call: the program's, plus a few of libc's own (stdio buffer, thread start-up).
+  EXPECT_GE(r.capture.alloc_info->allocations, calls);
+  EXPECT_LE(r.capture.alloc_info->allocations, calls + 100);
+  EXPECT_GE(r.capture.alloc_info->frees + r.capture.alloc_info->frees_unknown, threads * pairs);
+  for (const auto& [reason, n] : r.capture.drops["alloc"]) {
+    if (reason != "free_of_unknown_address" && reason != "stack_truncated") {
+      EXPECT_EQ(n, 0u) << reason;
+    }
+  }
+  auto lines = capture::folded_stacks(r.capture, "alloc", "bytes");
+  ASSERT_TRUE(lines.ok());
+  const double size = static_cast<double>(truth(r, "size"));
+  const double p = -std::expm1(-size / static_cast<double>(period));
+  struct Case {
+    const char* function;
+    double calls, bytes;
+  };
+  const Case cases[] = {
+      {"thread_alloc", static_cast<double>(threads * pairs), static_cast<double>(truth(r, "alloc_bytes"))},
+      {"thread_keep", static_cast<double>(threads * keep), static_cast<double>(truth(r, "keep_bytes"))}};
+  for (const Case& c : cases) {
+    const double sd = std::sqrt((1 - p) / (c.calls * p));
+    const double got = static_cast<double>(leaf_weight(*lines, c.function));
+    std::printf("%s: %.0f B estimated vs %.0f B allocated (%.1f %%, bound %.1f %%)\n", c.function, got,
+                c.bytes, 100 * (got / c.bytes - 1), 400 * sd);
+    EXPECT_NEAR(got, c.bytes, 4 * sd * c.bytes) << c.function;
   }
 }
 
