@@ -9,10 +9,15 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "loadprof/util/clock.h"
+
 namespace loadprof::collect {
 namespace {
 
 constexpr uint32_t kDefaultSlots = 8192;
+// A slot claimed but not published for this long is given up on (its writer
+// died mid-record): the ring would otherwise stay blocked behind it.
+constexpr uint64_t kStuckNs = 1'000'000'000;
 constexpr const char* kLibraryName = "libloadprof_alloc.so";
 
 }  // namespace
@@ -87,7 +92,19 @@ void AllocPreloadRing::consume(bool final) {
       const size_t size = s.event.type == LP_EVENT_FREE ? LP_ALLOC_FREE_EVENT_BYTES : sizeof(lp_alloc_event);
       on_record_(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&s.event), size));
     } else {
-      if (!final || pos_ >= __atomic_load_n(&header_->enqueue_pos, __ATOMIC_ACQUIRE)) break;
+      // Not published: nothing claimed yet, a writer in the middle of it, or
+      // one that died there (killed mid-record). At the end, or stuck for
+      // kStuckNs while later slots were claimed, it is skipped and counted.
+      if (pos_ >= __atomic_load_n(&header_->enqueue_pos, __ATOMIC_ACQUIRE)) break;
+      if (!final) {
+        const uint64_t now_ns = monotonic_ns();
+        if (stuck_pos_ != pos_ || stuck_since_ns_ == 0) {
+          stuck_pos_ = pos_;
+          stuck_since_ns_ = now_ns;
+          break;
+        }
+        if (now_ns - stuck_since_ns_ < kStuckNs) break;
+      }
       ++unfinished_;
     }
     __atomic_store_n(&s.seq, pos_ + count, __ATOMIC_RELEASE);

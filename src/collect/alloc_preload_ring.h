@@ -40,9 +40,9 @@ class AllocPreloadRing {
   std::vector<std::string> environment() const;
   const std::string& library_path() const { return library_; }
 
-  // Hands every published record to on_record, in ring order. final: the end
-  // of the capture; a slot claimed by a process that never published it (it
-  // died mid-record) is skipped and counted instead of waited for.
+  // Hands every published record to on_record, in ring order. A slot claimed
+  // by a writer that never publishes it (killed mid-record) is skipped and
+  // counted after a second, and at once when final (the end of the capture).
   void consume(bool final);
 
   // Counters of bpf/alloc.h (every process that joined, summed).
@@ -66,6 +66,8 @@ class AllocPreloadRing {
   size_t bytes_ = 0;
   uint64_t pos_ = 0;
   uint64_t unfinished_ = 0;
+  uint64_t stuck_pos_ = 0;       // the unpublished slot consume() last stopped at
+  uint64_t stuck_since_ns_ = 0;  // ... since when (0: not stuck)
 };
 
 }  // namespace loadprof::collect
