@@ -85,7 +85,11 @@ std::vector<std::string> AllocPreloadRing::environment() const {
 void AllocPreloadRing::consume(bool final) {
   lp_alloc_ring_slot* slots = lp_alloc_ring_slots(header_);
   const uint64_t count = header_->slot_count;
-  for (;;) {
+  // What was claimed when the call began, at most: a writer refilling the
+  // slots as they are given back would otherwise keep this loop (and the
+  // records it hands on, held until the next dispatch) growing without end.
+  const uint64_t end = __atomic_load_n(&header_->enqueue_pos, __ATOMIC_ACQUIRE);
+  while (pos_ < end) {
     lp_alloc_ring_slot& s = slots[pos_ & (count - 1)];
     const uint64_t seq = __atomic_load_n(&s.seq, __ATOMIC_ACQUIRE);
     if (seq == pos_ + 1) {
@@ -95,7 +99,6 @@ void AllocPreloadRing::consume(bool final) {
       // Not published: nothing claimed yet, a writer in the middle of it, or
       // one that died there (killed mid-record). At the end, or stuck for
       // kStuckNs while later slots were claimed, it is skipped and counted.
-      if (pos_ >= __atomic_load_n(&header_->enqueue_pos, __ATOMIC_ACQUIRE)) break;
       if (!final) {
         const uint64_t now_ns = monotonic_ns();
         if (stuck_pos_ != pos_ || stuck_since_ns_ == 0) {
