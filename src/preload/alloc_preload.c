@@ -86,6 +86,11 @@ struct live_entry {
 };
 static struct live_entry *live;
 static uint64_t live_count;
+/* A counting filter in front of the table: per hash bucket, how many live
+ * sampled blocks hash there (saturating at 255). A free whose bucket reads 0
+ * was not sampled: one load, however many tombstones the table holds. */
+#define FILTER_BITS 20
+static uint8_t *filter;
 
 static TLS int in_hook;
 static TLS int sampler_ready;
@@ -257,7 +262,7 @@ static void init(void)
 	real.pvalloc = dlsym(RTLD_NEXT, "pvalloc");
 	resolving = 0;
 	initialized = 1;
-	if (!real.malloc || !real.free || !real.calloc || !real.realloc)
+	if (!real.malloc || !real.free || !real.calloc || !real.realloc || !real.posix_memalign)
 		abort(); /* no allocator after us: nothing sensible to call */
 
 	struct lp_alloc_ring_header *h = map_ring();
@@ -266,6 +271,10 @@ static void init(void)
 	live = mmap(NULL, sizeof(struct live_entry) * LIVE_SLOTS, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (live == MAP_FAILED)
+		return;
+	filter = mmap(NULL, (size_t)1 << FILTER_BITS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		      -1, 0);
+	if (filter == MAP_FAILED)
 		return;
 	Dl_info self;
 	if (dladdr((void *)&init, &self)) {
@@ -331,6 +340,28 @@ static uint64_t live_hash(uint64_t address)
 	return ((address >> 4) * 0x9E3779B97F4A7C15ull) >> 32;
 }
 
+static uint8_t *filter_bucket(uint64_t address)
+{
+	return &filter[((address >> 4) * 0xC2B2AE3D27D4EB4Full) >> (64 - FILTER_BITS)];
+}
+
+static void filter_add(uint64_t address)
+{
+	uint8_t *b = filter_bucket(address);
+	uint8_t v = __atomic_load_n(b, __ATOMIC_RELAXED);
+	while (v != 255 && !__atomic_compare_exchange_n(b, &v, v + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+	}
+}
+
+static void filter_remove(uint64_t address)
+{
+	uint8_t *b = filter_bucket(address);
+	uint8_t v = __atomic_load_n(b, __ATOMIC_RELAXED);
+	/* A saturated bucket stays saturated: its count is no longer known. */
+	while (v != 255 && v != 0 && !__atomic_compare_exchange_n(b, &v, v - 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+	}
+}
+
 static int live_insert(uint64_t address, uint64_t size, uint64_t time_ns)
 {
 	uint64_t h = live_hash(address);
@@ -343,6 +374,7 @@ static int live_insert(uint64_t address, uint64_t size, uint64_t time_ns)
 			continue;
 		e->size = size;
 		e->time_ns = time_ns;
+		filter_add(address);
 		__atomic_fetch_add(&live_count, 1, __ATOMIC_RELAXED);
 		return 1;
 	}
@@ -364,6 +396,7 @@ static int live_remove(uint64_t address, uint64_t *size, uint64_t *time_ns)
 		*time_ns = e->time_ns;
 		if (!__atomic_compare_exchange_n(&e->address, &k, LIVE_TOMBSTONE, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			return 0; /* freed twice at once by two threads: one wins */
+		filter_remove(address);
 		__atomic_fetch_sub(&live_count, 1, __ATOMIC_RELAXED);
 		return 1;
 	}
@@ -495,6 +528,7 @@ static inline void on_free(void *p)
 		return;
 	uint64_t size, alloc_ns;
 	if (__atomic_load_n(&live_count, __ATOMIC_RELAXED) != 0 &&
+	    __atomic_load_n(filter_bucket((uint64_t)(uintptr_t)p), __ATOMIC_RELAXED) != 0 &&
 	    live_remove((uint64_t)(uintptr_t)p, &size, &alloc_ns)) {
 		record_free((uint64_t)(uintptr_t)p, size, alloc_ns);
 		return;
@@ -582,7 +616,13 @@ static void *aligned(size_t alignment, size_t size, void *(*fn)(size_t, size_t))
 			return boot_alloc(size, alignment);
 		init();
 	}
-	void *p = fn ? fn(alignment, size) : real.memalign(alignment, size);
+	void *p = NULL;
+	if (fn)
+		p = fn(alignment, size);
+	else if (real.memalign)
+		p = real.memalign(alignment, size);
+	else if (real.posix_memalign(&p, alignment, size) != 0) /* an allocator without memalign */
+		p = NULL;
 	if (LIKELY(p != NULL))
 		on_alloc(LP_ALLOC_MEMALIGN, p, size);
 	return p;
