@@ -52,6 +52,10 @@ void add_record_options(po::options_description& desc, bool with_duration) {
       "alloc: record one allocation per SIZE bytes on average; 0 records every one. --pid (uprobes, default "
       "0): each with probability size/SIZE, which reduces what is recorded, not the trap every call costs; "
       "-- CMD (preload, default 512KiB): a Poisson process by bytes, only sampled calls are unwound")(
+      "alloc-max-overhead", po::value<std::string>(),
+      "alloc with --pid: count the target's allocator calls for 0.2 s first and do not attach when uprobes "
+      "on "
+      "every call would take more than PCT % of a CPU (about 13 us a call) at that rate")(
       "offcpu-min", po::value<std::string>()->default_value("10us"),
       "offcpu: shorter off-CPU intervals are counted, not recorded (DUR: 10us, 1ms)")(
       "io-slow", po::value<std::string>()->default_value("1ms"),
@@ -140,6 +144,17 @@ Result<record::RecordOptions> parse_record_flags(const po::variables_map& vm,
     o.alloc_sample_bytes = *b;
   } else {
     o.alloc_sample_bytes = o.command.empty() ? 0 : kPreloadDefaultSampleBytes;
+  }
+  if (vm.count("alloc-max-overhead")) {
+    auto pct = parse_double(vm["alloc-max-overhead"].as<std::string>());
+    if (!pct.ok() || !(*pct > 0))
+      return usage("--alloc-max-overhead: expected a percentage above 0, got '" +
+                   vm["alloc-max-overhead"].as<std::string>() + "'");
+    if (!o.command.empty())
+      return usage(
+          "--alloc-max-overhead applies to --pid (uprobes); a launched command uses the sampled preload "
+          "path");
+    o.alloc_max_overhead_pct = *pct;
   }
   o.unwind = vm["unwind"].as<std::string>();
   if (o.unwind != "auto" && o.unwind != "fp" && o.unwind != "dwarf")

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -51,6 +52,8 @@ namespace {
 
 constexpr uint64_t kHoldBackNs = 20'000'000;
 constexpr uint64_t kSecondNs = 1'000'000'000;
+// --alloc-max-overhead: how long the traced allocator calls are counted before deciding to stay.
+constexpr uint64_t kAllocEstimateNs = 200'000'000;
 // A slot of a finished second is read only after this much more time, so
 // sample programs still running at the boundary have finished writing.
 constexpr uint64_t kAccountingMarginNs = 50'000'000;
@@ -393,9 +396,41 @@ class CollectorImpl final : public Collector {
     }
   }
 
+  static std::string format_pct(double pct) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g %%", pct);
+    return buf;
+  }
+
+  static std::string format_estimate(pid_t pid, const AllocRateEstimate& e) {
+    char buf[256];
+    std::snprintf(
+        buf, sizeof buf,
+        "alloc: process %d made %llu traced allocator calls in %.2f s (%.0f/s, %.0f ms of CPU): the uprobes "
+        "take about ",
+        static_cast<int>(pid), static_cast<unsigned long long>(e.calls),
+        static_cast<double>(e.window_ns) / 1e9, e.calls_per_s(), static_cast<double>(e.target_cpu_ns) / 1e6);
+    return buf + format_pct(e.overhead_pct()) + " of a CPU";
+  }
+
   // Attaches the alloc probe's uprobes to the allocator pid uses; notes what was found.
   Result<void> attach_alloc(pid_t pid) {
     LOADPROF_TRY(found, alloc_->attach(pid));
+    if (options_.alloc_max_overhead_pct > 0) {
+      // Measured with the probes on (a count-only probe detached before them
+      // left the entry uprobes silent on this kernel): at most
+      // kAllocEstimateNs of full tracing before giving up.
+      LOADPROF_TRY(est, alloc_->measure_rate(pid, kAllocEstimateNs));
+      const std::string what = format_estimate(pid, est);
+      if (est.overhead_pct() > options_.alloc_max_overhead_pct) {
+        alloc_->stop();
+        return make_error(ErrorKind::usage,
+                          what + " > --alloc-max-overhead " + format_pct(options_.alloc_max_overhead_pct) +
+                              ": detached (launch it with -- CMD for the sampled preload path, "
+                              "or raise the limit)");
+      }
+      log::info(what + ", within --alloc-max-overhead " + format_pct(options_.alloc_max_overhead_pct));
+    }
     auto join = [](std::string& to, const std::string& what) {
       if (to.find(what) != std::string::npos) return;
       if (!to.empty()) to += ", ";

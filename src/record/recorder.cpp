@@ -432,6 +432,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   copts.io_slow_ns = o.io_slow_ns;
   copts.alloc = has_probe("alloc");
   copts.alloc_sample_bytes = o.alloc_sample_bytes;
+  copts.alloc_max_overhead_pct = o.alloc_max_overhead_pct;
   copts.alloc_preload = copts.alloc && !o.command.empty();
   // auto: every target's stack is copied (Debian's glibc has no frame
   // pointers, so any process that calls libc needs it); each module is then

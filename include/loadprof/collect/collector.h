@@ -159,6 +159,11 @@ struct CollectorOptions {
   // samples by bytes with a Poisson process of mean alloc_sample_bytes and
   // sends records through a shared-memory ring.
   bool alloc_preload = false;
+  // Uprobe path: > 0 measures each target's allocator calls for
+  // kAllocEstimateNs first (entry-only uprobes) and refuses to attach (usage
+  // error) when the traps on every call would take more than this many
+  // percent of a CPU at the rate measured.
+  double alloc_max_overhead_pct = 0;
   // DWARF unwinding of the cpu samples: the cpu-clock events copy the user
   // registers and user_stack_bytes of the user stack of every target process
   // into per-CPU perf rings; samples arrive with user_regs / user_stack.
