@@ -417,9 +417,11 @@ class CollectorImpl final : public Collector {
   Result<void> attach_alloc(pid_t pid) {
     LOADPROF_TRY(found, alloc_->attach(pid));
     if (options_.alloc_max_overhead_pct > 0) {
-      // Measured with the probes on (a count-only probe detached before them
-      // left the entry uprobes silent on this kernel): at most
-      // kAllocEstimateNs of full tracing before giving up.
+      // Measured with the probes on, at most kAllocEstimateNs of full tracing
+      // before giving up: a count-only uprobe detached just before the real
+      // ones were attached was followed by silent entry probes (2 of 2 tries;
+      // entries also stayed silent once on a target attached while it was
+      // churning, so the cause may lie in the kernel's uprobes, not the detach).
       LOADPROF_TRY(est, alloc_->measure_rate(pid, kAllocEstimateNs));
       const std::string what = format_estimate(pid, est);
       if (est.overhead_pct() > options_.alloc_max_overhead_pct) {
