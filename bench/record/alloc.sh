@@ -3,8 +3,10 @@
 # valgrind massif: tests/programs/alloc_churn (malloc/free pairs as fast as it
 # can), pinned to CPU_TARGET, runs SECS seconds plain; attached by pid under
 # `loadprof record --probes alloc` (uprobes on every call) and with
-# `--alloc-sample 512KiB` (fewer records, the same traps); launched under
-# `heaptrack` and `valgrind --tool=massif`. Its own pairs per second is the
+# `--alloc-sample 512KiB` (fewer records, the same traps); launched by
+# `loadprof record --probes alloc -- taskset -c CPU_TARGET PROG` (the preload
+# library, Poisson sampling at its default mean of 512 KiB, and at 4 KiB);
+# launched under `heaptrack` and `valgrind --tool=massif`. Its own pairs per second is the
 # figure. heaptrack runs unpinned: pinned, its interpreter process shares the
 # target's CPU and starves it (524 pairs/s vs 278,687 unpinned, once); as
 # `heaptrack taskset ...` it traces taskset instead. loadprof's recorder is
@@ -33,7 +35,7 @@ need_done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prog=$(realpath "$PROG")
-sides=(none uprobes uprobes-sampled heaptrack massif)
+sides=(none uprobes uprobes-sampled preload preload-4k heaptrack massif)
 
 # A side attached by pid: the program waits for the probe on free(), then works.
 by_pid() {
@@ -42,6 +44,12 @@ by_pid() {
   /usr/bin/time -f 'maxrss_kib=%M' "$LOADPROF" record --pid "$pid" --probes alloc "$@" --duration $((SECS + 30)) \
     --output "$work/c.lpc" > /dev/null 2> "$work/err" || true
   wait "$pid"
+}
+
+# A side launched by loadprof: the preload library in the pinned program.
+launched() {
+  /usr/bin/time -f 'maxrss_kib=%M' "$LOADPROF" record --probes alloc "$@" --output "$work/c.lpc" \
+    -- taskset -c "$CPU_TARGET" "$prog" "$SECS" > "$work/out" 2> "$work/err" || true
 }
 
 echo "load average before: $(loadavg)"
@@ -53,6 +61,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
       none) taskset -c "$CPU_TARGET" "$prog" "$SECS" > "$work/out" 2> "$work/err" ;;
       uprobes) by_pid ;;
       uprobes-sampled) by_pid --alloc-sample 512KiB ;;
+      preload) launched ;;
+      preload-4k) launched --alloc-sample 4KiB ;;
       heaptrack)
         (cd "$work" && heaptrack -o "$work/ht" "$prog" "$SECS") > "$work/out" 2> "$work/err"
         rm -f "$work"/ht* ;;

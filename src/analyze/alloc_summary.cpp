@@ -92,6 +92,7 @@ std::optional<AllocSummary> summarize_alloc(const capture::Capture& c, double st
   if (!ran && c.allocs.empty() && !c.alloc_info) return std::nullopt;
   AllocSummary s;
   const uint64_t period = capture::alloc_sample_period(c);
+  const bool poisson = capture::alloc_poisson_sampling(c);
   if (c.alloc_info) {
     s.method = c.alloc_info->method;
     s.allocator = c.alloc_info->allocator;
@@ -120,9 +121,9 @@ std::optional<AllocSummary> summarize_alloc(const capture::Capture& c, double st
       s.stacks.push_back(std::move(st));
     }
     AllocStackStat& st = s.stacks[it->second];
-    const uint64_t w = capture::alloc_estimated_bytes(a.size, period);
+    const uint64_t w = capture::alloc_estimated_bytes(a.size, period, poisson);
     st.bytes += w;
-    st.count += capture::alloc_estimated_count(a.size, period);
+    st.count += capture::alloc_estimated_count(a.size, period, poisson);
     if (st.truncated) ++s.truncated_stacks;
     if (l.free_ns == 0 && a.tracked) {
       st.live_bytes += w;
@@ -161,7 +162,7 @@ std::optional<AllocSummary> summarize_alloc(const capture::Capture& c, double st
   for (const auto& l : lifetimes) {
     const capture::AllocEvent& a = *l.alloc;
     if (!a.tracked) continue;
-    const auto w = static_cast<int64_t>(capture::alloc_estimated_bytes(a.size, period));
+    const auto w = static_cast<int64_t>(capture::alloc_estimated_bytes(a.size, period, poisson));
     auto slot_it = candidate_slot.find(index.at(pack(a.pid, a.stack)));
     const int64_t slot = slot_it == candidate_slot.end() ? -1 : static_cast<int64_t>(slot_it->second);
     deltas.push_back({a.time_ns, w, slot});

@@ -2,17 +2,32 @@
 #include "loadprof/capture/alloc_live.h"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 namespace loadprof::capture {
 
-uint64_t alloc_estimated_bytes(uint64_t size, uint64_t period_bytes) {
-  return period_bytes == 0 ? size : std::max(size, period_bytes);
+uint64_t alloc_estimated_bytes(uint64_t size, uint64_t period_bytes, bool poisson) {
+  if (period_bytes == 0) return size;
+  if (!poisson) return std::max(size, period_bytes);
+  return static_cast<uint64_t>(static_cast<double>(size) * alloc_estimated_count(size, period_bytes, true) +
+                               0.5);
 }
 
-double alloc_estimated_count(uint64_t size, uint64_t period_bytes) {
-  if (period_bytes == 0 || size >= period_bytes) return 1.0;
+double alloc_estimated_count(uint64_t size, uint64_t period_bytes, bool poisson) {
+  if (period_bytes == 0) return 1.0;
+  if (poisson) {
+    // Sampled with probability 1 - exp(-size/period); for size 0 the limit of size/p is the period.
+    if (size == 0) return 1.0;
+    const double p = -std::expm1(-static_cast<double>(size) / static_cast<double>(period_bytes));
+    return p > 0 ? 1.0 / p : 1.0;
+  }
+  if (size >= period_bytes) return 1.0;
   return size == 0 ? 1.0 : static_cast<double>(period_bytes) / static_cast<double>(size);
+}
+
+bool alloc_poisson_sampling(const Capture& capture) {
+  return capture.alloc_info && capture.alloc_info->method == "preload";
 }
 
 uint64_t alloc_sample_period(const Capture& capture) {

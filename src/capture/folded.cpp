@@ -154,12 +154,13 @@ Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std:
     // alloc: bytes (or calls) allocated; alloc-live: those still live at the
     // end. Estimates under sampling: a recorded allocation stands for 1 / p.
     const uint64_t period = alloc_sample_period(capture);
+    const bool poisson = alloc_poisson_sampling(capture);
     const bool count = weight == "count";
     for (const auto& l : alloc_lifetimes(capture)) {
       const AllocEvent& a = *l.alloc;
       if (kind == "alloc-live" && (l.free_ns != 0 || !a.tracked)) continue;
-      const uint64_t w = count ? static_cast<uint64_t>(alloc_estimated_count(a.size, period) + 0.5)
-                               : alloc_estimated_bytes(a.size, period);
+      const uint64_t w = count ? static_cast<uint64_t>(alloc_estimated_count(a.size, period, poisson) + 0.5)
+                               : alloc_estimated_bytes(a.size, period, poisson);
       if (w > 0) weights[{a.pid, a.stack, 0}] += w;
     }
   } else {

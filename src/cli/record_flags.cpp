@@ -12,6 +12,9 @@
 namespace loadprof::cli {
 namespace {
 
+// The preload path's default mean sampling period (tcmalloc's and pprof's).
+constexpr uint64_t kPreloadDefaultSampleBytes = 512 * 1024;
+
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream in(s);
@@ -21,9 +24,6 @@ std::vector<std::string> split_commas(const std::string& s) {
 }
 
 Error usage(const std::string& m) { return make_error(ErrorKind::usage, m); }
-Error not_yet(const std::string& m) {
-  return make_error(ErrorKind::not_available, "not available yet: " + m);
-}
 
 }  // namespace
 
@@ -47,10 +47,15 @@ void add_record_options(po::options_description& desc, bool with_duration) {
                        "stop after DUR (10, 10s, 2m, 1m30s); default: Ctrl-C or target exit");
   desc.add_options()("frequency", po::value<std::string>()->default_value("99"), "sampling frequency in Hz")(
       "probes", po::value<std::string>()->default_value("cpu"),
-      "probes: cpu, offcpu, io, alloc (alloc: with --pid only)")(
-      "alloc-sample", po::value<std::string>()->default_value("0"),
-      "alloc: record one allocation per SIZE bytes on average (each with probability size/SIZE); 0 records "
-      "every one. Reduces what is recorded, not the uprobe trap every call costs")(
+      "probes: cpu, offcpu, io, alloc (alloc: uprobes with --pid, a preload library with -- CMD)")(
+      "alloc-sample", po::value<std::string>(),
+      "alloc: record one allocation per SIZE bytes on average; 0 records every one. --pid (uprobes, default "
+      "0): each with probability size/SIZE, which reduces what is recorded, not the trap every call costs; "
+      "-- CMD (preload, default 512KiB): a Poisson process by bytes, only sampled calls are unwound")(
+      "alloc-max-overhead", po::value<std::string>(),
+      "alloc with --pid: count the target's allocator calls for 0.2 s first and do not attach when uprobes "
+      "on "
+      "every call would take more than PCT % of a CPU (about 13 us a call) at that rate")(
       "offcpu-min", po::value<std::string>()->default_value("10us"),
       "offcpu: shorter off-CPU intervals are counted, not recorded (DUR: 10us, 1ms)")(
       "io-slow", po::value<std::string>()->default_value("1ms"),
@@ -110,8 +115,8 @@ Result<record::RecordOptions> parse_record_flags(const po::variables_map& vm,
   for (const auto& p : o.probes) {
     if (p == "cpu" || p == "offcpu" || p == "io") continue;
     if (p == "alloc") {
-      // The preload library for launched commands is not built yet.
-      if (!o.command.empty()) return not_yet("--probes alloc for a launched command (-- CMD); use --pid");
+      // A launched command loads the preload library (sampled, cheap); --pid uses uprobes.
+      if (!o.command.empty()) continue;
       // PLATFORM.md: a uprobe hit ~5.6 us, a uretprobe ~15 us on this kind of machine.
       log::warn(
           "--probes alloc: uprobes trap on every malloc/free of the target (about 5.6 us per call + 15 us "
@@ -133,10 +138,23 @@ Result<record::RecordOptions> parse_record_flags(const po::variables_map& vm,
     if (*d <= 0) return usage("--io-slow: must be positive");
     o.io_slow_ns = static_cast<uint64_t>(*d);
   }
-  {
+  if (vm.count("alloc-sample")) {
     auto b = parse_size_bytes(vm["alloc-sample"].as<std::string>());
     if (!b.ok()) return b.error().context("--alloc-sample");
     o.alloc_sample_bytes = *b;
+  } else {
+    o.alloc_sample_bytes = o.command.empty() ? 0 : kPreloadDefaultSampleBytes;
+  }
+  if (vm.count("alloc-max-overhead")) {
+    auto pct = parse_double(vm["alloc-max-overhead"].as<std::string>());
+    if (!pct.ok() || !(*pct > 0))
+      return usage("--alloc-max-overhead: expected a percentage above 0, got '" +
+                   vm["alloc-max-overhead"].as<std::string>() + "'");
+    if (!o.command.empty())
+      return usage(
+          "--alloc-max-overhead applies to --pid (uprobes); a launched command uses the sampled preload "
+          "path");
+    o.alloc_max_overhead_pct = *pct;
   }
   o.unwind = vm["unwind"].as<std::string>();
   if (o.unwind != "auto" && o.unwind != "fp" && o.unwind != "dwarf")

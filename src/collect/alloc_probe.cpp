@@ -12,10 +12,12 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "alloc.skel.h"
 #include "bpf_util.h"
+#include "loadprof/util/clock.h"
 #include "loadprof/util/fd.h"
 #include "loadprof/util/procfs.h"
 #include "proc.h"
@@ -58,6 +60,8 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+}  // namespace
+
 std::string allocator_name(const std::string& path, bool is_exe) {
   const std::string base = base_name(path);
   if (base.find("jemalloc") != std::string::npos) return "jemalloc";
@@ -66,8 +70,6 @@ std::string allocator_name(const std::string& path, bool is_exe) {
   if (!is_exe && base.rfind("libc-", 0) == 0) return "glibc";
   return "own (" + base + ")";
 }
-
-}  // namespace
 
 Result<AllocatorFound> find_allocator(pid_t pid) {
   const std::string proc = "/proc/" + std::to_string(pid);
@@ -169,6 +171,34 @@ Result<AllocatorFound> AllocProbe::attach(pid_t pid) {
     return make_error(ErrorKind::usage, "alloc: " + found.path + " defines malloc but no free");
   }
   return found;
+}
+
+double AllocRateEstimate::calls_per_s() const {
+  return window_ns == 0 ? 0.0 : static_cast<double>(calls) * 1e9 / static_cast<double>(window_ns);
+}
+
+double AllocRateEstimate::overhead_pct() const {
+  return calls_per_s() * static_cast<double>(kTracedCallNs) / 1e7;
+}
+
+Result<AllocRateEstimate> AllocProbe::measure_rate(pid_t pid, uint64_t window_ns) {
+  auto calls = [&] {
+    const auto c = counters();
+    return c[LP_ALLOC_CALLS] + c[LP_ALLOC_FREES] + c[LP_ALLOC_FREES_UNKNOWN];
+  };
+  const uint64_t calls_before = calls();
+  const uint64_t cpu_before = process_cpu_ns(pid);
+  const uint64_t start_ns = monotonic_ns();
+  struct timespec ts = {static_cast<time_t>(window_ns / 1'000'000'000),
+                        static_cast<long>(window_ns % 1'000'000'000)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+  AllocRateEstimate e;
+  e.window_ns = monotonic_ns() - start_ns;
+  const uint64_t cpu_after = process_cpu_ns(pid);
+  e.target_cpu_ns = cpu_after > cpu_before ? cpu_after - cpu_before : 0;
+  e.calls = calls() - calls_before;
+  return e;
 }
 
 AllocProbe::~AllocProbe() {

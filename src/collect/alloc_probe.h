@@ -36,6 +36,21 @@ struct AllocatorFound {
   std::vector<std::string> functions;  // the functions probed
 };
 
+// What measure_rate() saw: allocator calls of a process over a window (each
+// traced: the rate is the traced one), and the process's CPU time in it.
+struct AllocRateEstimate {
+  uint64_t calls = 0;
+  uint64_t window_ns = 0;
+  uint64_t target_cpu_ns = 0;  // all its threads, traps included
+  double calls_per_s() const;
+  // The share of one CPU, in percent, that uprobes on every call take at
+  // this rate (PLATFORM.md: ~5.6 us a uprobe, ~15 us a uretprobe; about half
+  // the calls are frees, entry only: kTracedCallNs per call). The rate is the
+  // traced one: a process slowed down by the traps reads lower than it runs.
+  double overhead_pct() const;
+  static constexpr uint64_t kTracedCallNs = 13'100;  // (5.6 + 15 + 5.6) / 2 us
+};
+
 class AllocProbe {
  public:
   using RecordFn = std::function<void(std::span<const uint8_t>)>;
@@ -47,6 +62,10 @@ class AllocProbe {
 
   // Attaches the probes to the allocator process pid uses.
   Result<AllocatorFound> attach(pid_t pid);
+  // The allocator calls (allocations and frees) the attached probes count
+  // over the next window_ns (every process attached so far: the uprobes are
+  // per pid, the counters shared), and pid's CPU time meanwhile.
+  Result<AllocRateEstimate> measure_rate(pid_t pid, uint64_t window_ns);
   // Hands every available record to on_record.
   [[nodiscard]] Result<void> consume();
   // Detaches every uprobe.
@@ -69,5 +88,9 @@ class AllocProbe {
 // then the other libraries, glibc last: the dynamic linker's order of
 // precedence), and its name. Paths are as the process sees them.
 Result<AllocatorFound> find_allocator(pid_t pid);
+
+// "jemalloc", "tcmalloc", "glibc" or "own (BASENAME)" for the module at path
+// that defines malloc (is_exe: the process's executable).
+std::string allocator_name(const std::string& path, bool is_exe);
 
 }  // namespace loadprof::collect

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -31,6 +32,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "alloc_preload_ring.h"
 #include "alloc_probe.h"
 #include "cpu_probe.h"
 #include "dwarf_sample.h"
@@ -50,6 +52,8 @@ namespace {
 
 constexpr uint64_t kHoldBackNs = 20'000'000;
 constexpr uint64_t kSecondNs = 1'000'000'000;
+// --alloc-max-overhead: how long the traced allocator calls are counted before deciding to stay.
+constexpr uint64_t kAllocEstimateNs = 200'000'000;
 // A slot of a finished second is read only after this much more time, so
 // sample programs still running at the boundary have finished writing.
 constexpr uint64_t kAccountingMarginNs = 50'000'000;
@@ -153,7 +157,11 @@ class CollectorImpl final : public Collector {
       LOADPROF_TRY(io_probe, IoProbe::open(io, [this](std::span<const uint8_t> r) { on_io_record(r); }));
       io_ = std::move(io_probe);
     }
-    if (options.alloc) {
+    if (options.alloc && options.alloc_preload) {
+      LOADPROF_TRY(ring, AllocPreloadRing::open(options.alloc_sample_bytes, 0,
+                                                [this](std::span<const uint8_t> r) { on_alloc_record(r); }));
+      alloc_preload_ = std::move(ring);
+    } else if (options.alloc) {
       AllocProbeOptions ao;
       ao.sample_period_bytes = options.alloc_sample_bytes;
       LOADPROF_TRY(alloc_probe,
@@ -199,6 +207,7 @@ class CollectorImpl final : public Collector {
     if (io_) io_->stop();
     if (alloc_) alloc_->stop();
     stopped_ = true;
+    if (alloc_preload_) warn_preload_unused();
     stop_ns_ = monotonic_ns();
     // Threads still off the CPU: their intervals end with the capture.
     if (offcpu_) {
@@ -265,8 +274,8 @@ class CollectorImpl final : public Collector {
       io["socket_map_full"] = d[LP_IO_DROP_SOCKET_MAP_FULL];
       io["stack_truncated"] = io_stack_truncated_;
     }
-    if (alloc_) {
-      auto a = alloc_->counters();
+    if (alloc_ || alloc_preload_) {
+      auto a = alloc_counters();
       auto& al = out["alloc"];
       al["ringbuf_full"] = a[LP_ALLOC_DROP_RINGBUF_FULL];
       al["live_map_full"] = a[LP_ALLOC_DROP_LIVE_MAP_FULL];
@@ -274,6 +283,7 @@ class CollectorImpl final : public Collector {
       al["stack_not_collected"] = a[LP_ALLOC_DROP_USER_STACK];
       al["return_without_entry"] = a[LP_ALLOC_MISSED_RETURNS];
       al["stack_truncated"] = alloc_stack_truncated_;
+      if (alloc_preload_) al["record_unfinished"] = alloc_preload_->unfinished();
     }
     return out;
   }
@@ -338,12 +348,23 @@ class CollectorImpl final : public Collector {
     return st;
   }
 
+  std::optional<AllocPreloadHandoff> alloc_preload() const override {
+    if (!alloc_preload_) return std::nullopt;
+    return AllocPreloadHandoff{alloc_preload_->fd(), alloc_preload_->environment()};
+  }
+
   std::optional<capture::AllocInfo> alloc_info() const override {
-    if (!alloc_) return std::nullopt;
+    if (!alloc_ && !alloc_preload_) return std::nullopt;
     capture::AllocInfo info = alloc_found_;
-    info.method = "uprobes";
+    info.method = alloc_preload_ ? "preload" : "uprobes";
+    if (alloc_preload_) {
+      info.allocator_path = alloc_preload_->allocator_path();
+      info.allocator = info.allocator_path.empty()
+                           ? ""
+                           : allocator_name(info.allocator_path, alloc_preload_->not_interposed() > 0);
+    }
     info.sample_period_bytes = options_.alloc_sample_bytes;
-    auto a = alloc_->counters();
+    auto a = alloc_counters();
     info.allocations = a[LP_ALLOC_CALLS];
     info.allocated_bytes = a[LP_ALLOC_BYTES];
     info.sampled = a[LP_ALLOC_SAMPLED];
@@ -353,9 +374,65 @@ class CollectorImpl final : public Collector {
   }
 
  private:
+  std::array<uint64_t, LP_ALLOC_COUNTERS> alloc_counters() const {
+    return alloc_preload_ ? alloc_preload_->counters() : alloc_->counters();
+  }
+
+  // The preload path records nothing when the command never loaded the
+  // library (a static executable, setuid, LD_PRELOAD cleared) or its own
+  // executable defines malloc (found before ours): said, not left silent.
+  void warn_preload_unused() const {
+    if (alloc_preload_->processes() == 0) {
+      log::warn("alloc: the command never loaded " + alloc_preload_->library_path() +
+                " (statically linked, setuid, or LD_PRELOAD cleared): no allocation was recorded");
+    } else if (alloc_preload_->not_interposed() > 0) {
+      log::warn("alloc: malloc of " + std::to_string(alloc_preload_->not_interposed()) +
+                " process(es) resolves to their executable's own (" + alloc_preload_->allocator_path() +
+                "), found before the preload library: their allocations were not seen; use --pid (uprobes)");
+    }
+    if (alloc_preload_->unwinder_allocations() > 0) {
+      log::debug("alloc: " + std::to_string(alloc_preload_->unwinder_allocations()) +
+                 " allocations made by the in-process unwinder itself (not profiled)");
+    }
+  }
+
+  static std::string format_pct(double pct) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g %%", pct);
+    return buf;
+  }
+
+  static std::string format_estimate(pid_t pid, const AllocRateEstimate& e) {
+    char buf[256];
+    std::snprintf(
+        buf, sizeof buf,
+        "alloc: process %d made %llu traced allocator calls in %.2f s (%.0f/s, %.0f ms of CPU): the uprobes "
+        "take about ",
+        static_cast<int>(pid), static_cast<unsigned long long>(e.calls),
+        static_cast<double>(e.window_ns) / 1e9, e.calls_per_s(), static_cast<double>(e.target_cpu_ns) / 1e6);
+    return buf + format_pct(e.overhead_pct()) + " of a CPU";
+  }
+
   // Attaches the alloc probe's uprobes to the allocator pid uses; notes what was found.
   Result<void> attach_alloc(pid_t pid) {
     LOADPROF_TRY(found, alloc_->attach(pid));
+    if (options_.alloc_max_overhead_pct > 0) {
+      // Measured with the probes on, at most kAllocEstimateNs of full tracing
+      // before giving up: a count-only uprobe detached just before the real
+      // ones were attached was followed by silent entry probes (2 of 2 tries;
+      // entries also stayed silent once on a target attached while it was
+      // churning, so the cause may lie in the kernel's uprobes, not the detach).
+      LOADPROF_TRY(est, alloc_->measure_rate(pid, kAllocEstimateNs));
+      const std::string what = format_estimate(pid, est);
+      if (est.overhead_pct() > options_.alloc_max_overhead_pct) {
+        alloc_->stop();
+        return make_error(ErrorKind::usage,
+                          what + " > --alloc-max-overhead " + format_pct(options_.alloc_max_overhead_pct) +
+                              ": detached (launch it with -- CMD for the sampled preload path, "
+                              "or raise the limit)");
+      }
+      log::info(what + ", within --alloc-max-overhead " + format_pct(options_.alloc_max_overhead_pct));
+    }
     auto join = [](std::string& to, const std::string& what) {
       if (to.find(what) != std::string::npos) return;
       if (!to.empty()) to += ", ";
@@ -762,6 +839,7 @@ class CollectorImpl final : public Collector {
     LOADPROF_CHECK(probe_->consume());
     if (io_) LOADPROF_CHECK(io_->consume());
     if (alloc_) LOADPROF_CHECK(alloc_->consume());
+    if (alloc_preload_) alloc_preload_->consume(all);
     if (offcpu_) LOADPROF_CHECK(offcpu_->consume());
     if ((offcpu_ || io_) && (all || now_ns - last_aggregate_flush_ns_ >= kSecondNs)) {
       if (offcpu_) offcpu_->flush_aggregates([this](const lp_offcpu_agg& a) { on_offcpu_aggregate(a); }, all);
@@ -1148,8 +1226,9 @@ class CollectorImpl final : public Collector {
   std::unique_ptr<IoProbe> io_;                             // null without the io probe
   std::unordered_map<uint32_t, std::string> device_names_;  // dev -> "vda"
   uint64_t io_stack_truncated_ = 0;
-  std::unique_ptr<AllocProbe> alloc_;  // null without the alloc probe
-  capture::AllocInfo alloc_found_;     // allocators found (names, paths)
+  std::unique_ptr<AllocProbe> alloc_;                // null without the alloc probe's uprobe path
+  std::unique_ptr<AllocPreloadRing> alloc_preload_;  // its preload path (launched commands)
+  capture::AllocInfo alloc_found_;                   // allocators found (names, paths)
   uint64_t alloc_stack_truncated_ = 0;
   std::unique_ptr<KernelSymbolLookup> ksyms_;               // null: blocked reasons read other
   std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function

@@ -56,6 +56,8 @@ struct ChildPlan {
   char* const* argv = nullptr;
   char* const* envp = nullptr;
   const RunAs* run_as = nullptr;
+  const int* inherit_fds = nullptr;  // close-on-exec cleared in the child
+  size_t inherit_count = 0;
 };
 
 // Drops to run_as: groups, then gid, then uid (all three ids each), then
@@ -90,6 +92,7 @@ ChildFailure drop_privileges(const RunAs& r) {
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(127);  // loadprof went away without releasing us
   close(release_fd);
+  for (size_t i = 0; i < plan.inherit_count; ++i) fcntl(plan.inherit_fds[i], F_SETFD, 0);
   // A failed drop is reported only once released: exiting earlier would look
   // like a command that vanished before loadprof attached.
   if (dropped.step != ChildStep::exec) child_fail(error_fd, dropped.step, dropped.err);
@@ -114,15 +117,26 @@ const char* step_name(ChildStep step) {
 }
 
 // The environment of the command: loadprof's, with HOME, USER and LOGNAME of
-// the RunAs user.
-std::vector<std::string> command_environment(const std::optional<RunAs>& run_as) {
+// the RunAs user; each NAME=VALUE of extra replaces loadprof's NAME.
+std::vector<std::string> command_environment(const std::optional<RunAs>& run_as,
+                                             const std::vector<std::string>& extra) {
   std::vector<std::string> env;
+  auto replaced = [&](std::string_view v) {
+    for (const auto& x : extra) {
+      const size_t eq = x.find('=');
+      if (eq != std::string::npos && v.substr(0, eq + 1) == std::string_view(x).substr(0, eq + 1))
+        return true;
+    }
+    return false;
+  };
   for (char** e = environ; e && *e; ++e) {
     std::string_view v(*e);
     if (run_as && (v.rfind("HOME=", 0) == 0 || v.rfind("USER=", 0) == 0 || v.rfind("LOGNAME=", 0) == 0))
       continue;
+    if (replaced(v)) continue;
     env.emplace_back(v);
   }
+  env.insert(env.end(), extra.begin(), extra.end());
   if (run_as) {
     env.push_back("HOME=" + run_as->home);
     const std::string user = run_as->user.empty() ? std::to_string(run_as->uid) : run_as->user;
@@ -147,16 +161,19 @@ void without_sigttou(Fn fn) {
 }  // namespace
 
 Result<LaunchedCommand> LaunchedCommand::spawn(const std::vector<std::string>& argv,
-                                               const std::optional<RunAs>& run_as) {
+                                               const std::optional<RunAs>& run_as,
+                                               const std::vector<std::string>& extra_env,
+                                               const std::vector<int>& inherit_fds) {
   if (argv.empty() || argv[0].empty()) return make_error(ErrorKind::usage, "no command to launch");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const std::vector<std::string> env = command_environment(run_as);
+  const std::vector<std::string> env = command_environment(run_as, extra_env);
   std::vector<char*> envp;
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  ChildPlan plan{args.data(), envp.data(), run_as ? &*run_as : nullptr};
+  ChildPlan plan{args.data(), envp.data(), run_as ? &*run_as : nullptr, inherit_fds.data(),
+                 inherit_fds.size()};
 
   // The release channel is a socket so that writing to a child that already
   // died is EPIPE (MSG_NOSIGNAL), not a SIGPIPE that kills loadprof.

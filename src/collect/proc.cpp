@@ -1,8 +1,6 @@
 // /proc readers: maps, stat, descendants, ELF build-ids (via libelf).
 #include "proc.h"
 
-#include "loadprof/util/procfs.h"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -19,6 +17,7 @@
 #include <unordered_map>
 
 #include "loadprof/util/fd.h"
+#include "loadprof/util/procfs.h"
 
 namespace loadprof::collect {
 namespace {
@@ -49,8 +48,8 @@ std::string find_build_id_note(Elf_Data* data) {
   size_t offset = 0, name_offset = 0, desc_offset = 0;
   while ((offset = gelf_getnote(data, offset, &nhdr, &name_offset, &desc_offset)) > 0) {
     const char* base = static_cast<const char*>(data->d_buf);
-    if (nhdr.n_type == NT_GNU_BUILD_ID && nhdr.n_namesz == 4 && std::memcmp(base + name_offset, "GNU", 4) == 0 &&
-        nhdr.n_descsz > 0) {
+    if (nhdr.n_type == NT_GNU_BUILD_ID && nhdr.n_namesz == 4 &&
+        std::memcmp(base + name_offset, "GNU", 4) == 0 && nhdr.n_descsz > 0) {
       return hex(reinterpret_cast<const uint8_t*>(base + desc_offset), nhdr.n_descsz);
     }
   }
@@ -188,6 +187,23 @@ std::vector<std::pair<uint32_t, std::string>> thread_names(pid_t pid) {
   closedir(dir);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+uint64_t process_cpu_ns(pid_t pid) {
+  uint64_t sum = 0;
+  std::string task = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = opendir(task.c_str());
+  if (!dir) return 0;
+  while (dirent* entry = readdir(dir)) {
+    char* end = nullptr;
+    long tid = std::strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || tid <= 0) continue;
+    std::string text;
+    if (!read_file(task + "/" + entry->d_name + "/schedstat", text)) continue;
+    sum += std::strtoull(text.c_str(), nullptr, 10);
+  }
+  closedir(dir);
+  return sum;
 }
 
 std::string read_build_id(const std::string& path) {

@@ -52,6 +52,10 @@ class BuildIdCache {
   std::map<std::string, Entry> entries_;
 };
 
+// Nanoseconds on the CPU of every live thread of a process, summed from
+// /proc/PID/task/*/schedstat; 0 when the process is gone.
+uint64_t process_cpu_ns(pid_t pid);
+
 // (tid, comm) of every thread of a live process, from /proc/PID/task/*/comm.
 std::vector<std::pair<uint32_t, std::string>> thread_names(pid_t pid);
 

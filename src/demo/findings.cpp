@@ -155,8 +155,8 @@ std::vector<NotLookedFor> not_looked_for(const analyze::Analysis& analysis) {
   std::vector<NotLookedFor> out;
   if (!has_probe(analysis, "alloc")) {
     std::string why =
-        "the alloc probe attaches by --pid only; its path for a launched command (a preload library), which "
-        "the demo's service is, is not built yet";
+        "the demo records with --probes cpu,offcpu,io; the alloc probe (its preload path for a launched "
+        "command: loadprof record --probes alloc -- CMD) was not run";
     if (analysis.resources.size() >= 2) {
       const double mib = (static_cast<double>(analysis.resources.back().rss_bytes) -
                           static_cast<double>(analysis.resources.front().rss_bytes)) /

@@ -434,6 +434,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   copts.alloc = has_probe("alloc");
   copts.alloc_sample_bytes = o.alloc_sample_bytes;
   copts.alloc_max_overhead_pct = o.alloc_max_overhead_pct;
+  copts.alloc_preload = copts.alloc && !o.command.empty();
   // auto: every target's stack is copied (Debian's glibc has no frame
   // pointers, so any process that calls libc needs it); each module is then
   // unwound by its CFI, or by frame pointers where it has none.
@@ -445,7 +446,13 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   // Launch first (the child waits on a pipe), so a bad command fails before the file exists.
   std::optional<collect::LaunchedCommand> launched;
   if (!o.command.empty()) {
-    LOADPROF_TRY(cmd, collect::LaunchedCommand::spawn(o.command, run_as));
+    std::vector<std::string> extra_env;
+    std::vector<int> inherit_fds;
+    if (auto handoff = collector->alloc_preload()) {
+      extra_env = handoff->environment;
+      inherit_fds.push_back(handoff->fd);
+    }
+    LOADPROF_TRY(cmd, collect::LaunchedCommand::spawn(o.command, run_as, extra_env, inherit_fds));
     launched.emplace(std::move(cmd));
   }
   // A thread id names its whole process (the filter works on processes): record

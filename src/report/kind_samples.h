@@ -17,21 +17,29 @@ struct KindSample {
   uint32_t pid = 0;
   uint32_t tid = 0;
   capture::StackId stack = capture::kNoStack;
-  uint64_t count = 0;      // events: samples (cpu), blocked intervals (offcpu), syscalls (io)
-  uint64_t weight_ns = 0;  // nanoseconds: count x period (cpu), blocked time (offcpu), time in the calls (io)
+  uint64_t count =
+      0;  // events: samples (cpu), blocked intervals (offcpu), syscalls (io), allocations (alloc*)
+  uint64_t weight =
+      0;  // in KindSamples::weight_unit: nanoseconds — count x period (cpu), blocked time
+          // (offcpu), time in the calls (io); bytes — allocated (alloc), still live (alloc-live)
 };
 
 struct KindSamples {
   std::string kind;
-  std::string count_name;           // pprof sample type of `count`: "samples", "intervals", "calls"
-  std::string weight_name;          // pprof sample type of `weight_ns`: "cpu", "offcpu", "io"
-  bool has_weight_ns = false;       // false: cpu without a known frequency (count only)
-  uint64_t period_ns = 0;           // cpu: 1e9 / frequency_hz; 0 when not periodic
-  std::vector<KindSample> samples;  // in capture order
+  std::string
+      count_name;  // pprof sample type of `count`: "samples", "intervals", "calls", "alloc_objects"...
+  std::string
+      weight_name;  // pprof sample type of `weight`: "cpu", "offcpu", "io", "alloc_space", "inuse_space"
+  std::string weight_unit = "nanoseconds";  // or "bytes" (alloc, alloc-live)
+  bool has_weight = false;                  // false: cpu without a known frequency (count only)
+  uint64_t period_ns = 0;                   // cpu: 1e9 / frequency_hz; 0 when not periodic
+  std::vector<KindSample> samples;          // in capture order
 };
 
-// Errors: not_available for a kind of the contract without records in the
-// model yet (wall, alloc, alloc-live); usage for an unknown kind.
+// alloc and alloc-live are estimates under sampling (each recorded
+// allocation stands for 1 / the probability it was recorded), as in the
+// folded output. Errors: not_available for a kind of the contract without
+// records in the model yet (wall); usage for an unknown kind.
 [[nodiscard]] Result<KindSamples> kind_samples(const capture::Capture& capture, const std::string& kind);
 
 }  // namespace loadprof::report

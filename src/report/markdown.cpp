@@ -283,8 +283,10 @@ void alloc(std::ostream& out, const analyze::Analysis& a) {
   if (s.sample_period_bytes == 0) {
     out << "every allocation recorded.\n";
   } else {
-    out << "sampled: one allocation per " << s.sample_period_bytes
-        << " bytes on average (each with probability size/period), figures by stack scaled up; a stack with "
+    out << "sampled: one allocation per " << s.sample_period_bytes << " bytes on average ("
+        << (s.method == "preload" ? "a Poisson process by bytes: each with probability 1 - exp(-size/period)"
+                                  : "each with probability size/period")
+        << "), figures by stack scaled up; a stack with "
            "n recorded allocations is within about 2/sqrt(n) of its true bytes (95 %).\n";
   }
   if (s.method == "uprobes") {

@@ -241,19 +241,19 @@ Result<std::string> encode_pprof_profile(const capture::Capture& c, const std::s
   ProtoWriter profile;
 
   profile.message(profile_field::kSampleType, value_type(b.strings, ks.count_name, "count"));
-  if (ks.has_weight_ns)
-    profile.message(profile_field::kSampleType, value_type(b.strings, ks.weight_name, "nanoseconds"));
+  if (ks.has_weight)
+    profile.message(profile_field::kSampleType, value_type(b.strings, ks.weight_name, ks.weight_unit));
 
   // Merge per (pid, tid, stack); a thread's name is its last known comm.
   struct Values {
-    uint64_t count = 0, weight_ns = 0;
+    uint64_t count = 0, weight = 0;
   };
   std::map<std::tuple<uint32_t, uint32_t, capture::StackId>, Values> merged;
   uint64_t first_ns = UINT64_MAX, last_ns = 0;
   for (const auto& s : ks.samples) {
     auto& v = merged[{s.pid, s.tid, s.stack}];
     v.count += s.count;
-    v.weight_ns += s.weight_ns;
+    v.weight += s.weight;
     first_ns = std::min(first_ns, s.time_ns);
     last_ns = std::max(last_ns, s.time_ns);
   }
@@ -272,7 +272,7 @@ Result<std::string> encode_pprof_profile(const capture::Capture& c, const std::s
     ProtoWriter sample;
     sample.packed(sample_field::kLocationId, b.locations(pid, stack));
     std::vector<int64_t> values{static_cast<int64_t>(v.count)};
-    if (ks.has_weight_ns) values.push_back(static_cast<int64_t>(v.weight_ns));
+    if (ks.has_weight) values.push_back(static_cast<int64_t>(v.weight));
     sample.packed(sample_field::kValue, values);
     sample.message(sample_field::kLabel, label(pid_key, std::to_string(pid)));
     sample.message(sample_field::kLabel, label(tid_key, std::to_string(tid)));
@@ -321,7 +321,7 @@ Result<std::string> encode_pprof_profile(const capture::Capture& c, const std::s
   if (!c.metadata.command_line.empty()) comment += " of: " + c.metadata.command_line;
   tail.int64(profile_field::kComment, b.strings.index(comment));
   tail.int64(profile_field::kDefaultSampleType,
-             b.strings.index(ks.has_weight_ns ? ks.weight_name : ks.count_name));
+             b.strings.index(ks.has_weight ? ks.weight_name : ks.count_name));
   // The string table last: every index above has been handed out.
   for (const auto& s : b.strings.strings()) tail.bytes(profile_field::kStringTable, s);
   out += tail.data();

@@ -27,8 +27,8 @@ struct ThreadProfile {
 
 Result<void> write_speedscope(std::ostream& out, const capture::Capture& c, const std::string& kind) {
   LOADPROF_TRY(ks, kind_samples(c, kind));
-  const bool in_ns = ks.has_weight_ns;
-  auto weight_of = [&](const KindSample& s) { return in_ns ? s.weight_ns : s.count; };
+  const bool weighted = ks.has_weight;
+  auto weight_of = [&](const KindSample& s) { return weighted ? s.weight : s.count; };
 
   // Shared frames: only the capture frames some sample uses, in first-use order.
   json frames = json::array();
@@ -111,7 +111,7 @@ Result<void> write_speedscope(std::ostream& out, const capture::Capture& c, cons
     json p;
     p["type"] = "sampled";
     p["name"] = name;
-    p["unit"] = in_ns ? "nanoseconds" : "none";
+    p["unit"] = weighted ? ks.weight_unit : "none";
     p["startValue"] = 0;
     p["endValue"] = t->total;
     p["samples"] = std::move(samples);

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
+
+#include "loadprof/capture/alloc_live.h"
 
 namespace loadprof::capture {
 namespace {
@@ -137,6 +140,52 @@ TEST(Folded, AllocBytesCountsAndLiveBytes) {
   for (const auto& l : *sampled) total += l.count;
   EXPECT_EQ(total, 300u + 64u);
   EXPECT_FALSE(folded_stacks(c, "cpu", "count").ok());
+}
+
+// The preload path samples by bytes with a Poisson process: a record of s
+// bytes stands for s / (1 - exp(-s/period)) bytes. Simulated with that
+// sampler (an exponential countdown of bytes), the estimate of 200,000
+// allocations is unbiased within 4 standard deviations, where the uprobe
+// path's weight (max(s, period)) would be 15 % low for s = period.
+TEST(Folded, PoissonSampledRecordsStandForOneOverTheirProbability) {
+  EXPECT_EQ(alloc_estimated_bytes(1024, 8192, true), 8715u);  // 1024 / (1 - e^-0.125) = 8714.6
+  EXPECT_NEAR(alloc_estimated_count(8192, 8192, true), 1.582, 0.001);
+  EXPECT_EQ(alloc_estimated_bytes(1 << 20, 8192, true), 1u << 20);  // large blocks: always sampled
+  EXPECT_EQ(alloc_estimated_bytes(100, 0, true), 100u);
+  Capture c = small_capture();
+  c.alloc_info = AllocInfo{};
+  c.alloc_info->method = "preload";
+  c.alloc_info->sample_period_bytes = 8192;
+  EXPECT_TRUE(alloc_poisson_sampling(c));
+  uint64_t state = 88172645463325252ull;
+  auto uniform = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (static_cast<double>(state >> 11) + 1) * 0x1.0p-53;
+  };
+  const uint64_t sizes[] = {64, 1000, 8192};
+  double countdown = -std::log(uniform()) * 8192;
+  uint64_t truth = 0, address = 0x1000;
+  for (int i = 0; i < 200000; ++i) {
+    const uint64_t s = sizes[i % 3];
+    truth += s;
+    countdown -= static_cast<double>(s);
+    if (countdown > 0) continue;
+    countdown = -std::log(uniform()) * 8192;
+    c.allocs.push_back({static_cast<uint64_t>(i), 10, 10, address += 16, s, AllocFn::malloc, false, true, 0});
+  }
+  auto bytes = folded_stacks(c, "alloc", "bytes");
+  ASSERT_TRUE(bytes.ok());
+  uint64_t total = 0;
+  for (const auto& l : *bytes) total += l.count;
+  // sd of the sum: sqrt(sum over calls of s^2 (1 - p) / p).
+  double var = 0;
+  for (uint64_t s : sizes) {
+    const double p = -std::expm1(-static_cast<double>(s) / 8192);
+    var += 200000.0 / 3 * static_cast<double>(s * s) * (1 - p) / p;
+  }
+  EXPECT_NEAR(static_cast<double>(total), static_cast<double>(truth), 4 * std::sqrt(var));
 }
 
 // io: ns inside the calls (or bytes moved) under the calling stack, the

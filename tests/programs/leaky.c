@@ -9,7 +9,8 @@
  * one round every TICK_NS for DURATION seconds. Before the work it allocates
  * PRE blocks it frees during the first round (made before the capture: never
  * leaks), and it waits until the probe is attached: a uprobe on free() puts a
- * breakpoint (0xCC) on its first byte, which the program can read.
+ * breakpoint (0xCC) on its first byte, which the program can read; launched
+ * with the preload path (LOADPROF_ALLOC_FD set) it does not wait.
  *   PID n   (first line, at start)
  *   GROUND_TRUTH program=leaky pid= work_ns= rounds= leak_calls= leak_bytes= balanced_calls=
  *                balanced_bytes= balanced_live_bytes= calloc_calls= calloc_bytes= realloc_calls=
@@ -94,7 +95,8 @@ int main(int argc, char **argv)
 		USE(pre[i]);
 	}
 	uint64_t wait_start = wall_ns();
-	while (!probe_attached()) {
+	/* Launched under the preload path, the library records from the start. */
+	while (!getenv("LOADPROF_ALLOC_FD") && !probe_attached()) {
 		if (wall_ns() - wait_start > 60000000000ull) {
 			fprintf(stderr, "leaky: no probe on free() after 60 s\n");
 			return 1;

@@ -307,6 +307,65 @@ TEST_F(Export, PprofKinds) {
   EXPECT_EQ(encode_pprof_profile(c, "bogus").error().kind, ErrorKind::usage);
 }
 
+// alloc and alloc-live: pprof's heap sample types (alloc_objects/count,
+// alloc_space/bytes; inuse_*), the folded output's estimates (Poisson weights
+// for a preload capture), and go tool pprof reading the bytes per function;
+// speedscope's unit is bytes.
+TEST_F(Export, AllocKindsAsPprofHeapProfiles) {
+  capture::Capture c = known_capture();
+  c.cpu_samples.clear();
+  auto add = [&](uint64_t t, uint64_t address, uint64_t size, bool is_free, capture::StackId stack) {
+    c.allocs.push_back({kStartNs + t, 100, 100, address, size,
+                        is_free ? capture::AllocFn::free : capture::AllocFn::malloc, is_free, true,
+                        is_free ? capture::kNoStack : stack});
+  };
+  add(1, 0x1000, 3000, false, 0);  // hot: 3,000 B, freed
+  add(2, 0x2000, 1000, false, 2);  // main: 1,000 B, live at the end
+  add(3, 0x1000, 3000, true, 0);
+  const Decoded d = decode_profile(encode_pprof_profile(c, "alloc").value());
+  auto types = fields_of(d.fields, 1);
+  ASSERT_EQ(types.size(), 2u);
+  auto t0 = decode_message(types[0].bytes), t1 = decode_message(types[1].bytes);
+  EXPECT_EQ(d.str(varint_of(*t0, 1)) + "/" + d.str(varint_of(*t0, 2)), "alloc_objects/count");
+  EXPECT_EQ(d.str(varint_of(*t1, 1)) + "/" + d.str(varint_of(*t1, 2)), "alloc_space/bytes");
+  auto totals = [](const Decoded& p) {
+    std::pair<uint64_t, uint64_t> sum{0, 0};
+    for (const auto& s : fields_of(p.fields, 2)) {
+      auto values = decode_packed(fields_of(*decode_message(s.bytes), 2).at(0).bytes);
+      sum.first += (*values)[0];
+      sum.second += (*values)[1];
+    }
+    return sum;
+  };
+  EXPECT_EQ(totals(d), (std::pair<uint64_t, uint64_t>{2, 4000}));
+  const Decoded live = decode_profile(encode_pprof_profile(c, "alloc-live").value());
+  EXPECT_EQ(totals(live), (std::pair<uint64_t, uint64_t>{1, 1000}));
+  // Sampled by the preload path at 4 KiB: 3,000 B stands for 3000 / (1 - e^-(3000/4096)) = 5,777 B, 1,000 B
+  // for 4,616.
+  c.alloc_info = capture::AllocInfo{};
+  c.alloc_info->method = "preload";
+  c.alloc_info->sample_period_bytes = 4096;
+  EXPECT_EQ(totals(decode_profile(encode_pprof_profile(c, "alloc").value())).second, 5777u + 4616u);
+
+  std::ostringstream gz;
+  c.alloc_info.reset();
+  ASSERT_TRUE(write_pprof(gz, c, "alloc").ok());
+  const fs::path path = dir_ / "alloc.pb.gz";
+  std::ofstream(path, std::ios::binary) << gz.str();
+  auto top = testing::go_pprof_top(path.string());
+  LOADPROF_REQUIRE_GO_PPROF(top);
+  EXPECT_NE(top.output.find("Type: alloc_space"), std::string::npos) << top.output;
+  EXPECT_NEAR(top.flat_pct["hot"], 75.0, 0.01) << top.output;
+  EXPECT_NEAR(top.flat_pct["main"], 25.0, 0.01) << top.output;
+
+  std::ostringstream ss;
+  ASSERT_TRUE(write_speedscope(ss, c, "alloc-live").ok());
+  const json doc = json::parse(ss.str());
+  ASSERT_EQ(doc["profiles"].size(), 1u);
+  EXPECT_EQ(doc["profiles"][0]["unit"], "bytes");
+  EXPECT_EQ(doc["profiles"][0]["endValue"], 1000);
+}
+
 // Self share per leaf frame name in a speedscope document, over all profiles.
 std::map<std::string, double> speedscope_self_pct(const json& doc) {
   std::map<std::string, double> self;

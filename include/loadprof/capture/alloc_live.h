@@ -13,10 +13,13 @@
 namespace loadprof::capture {
 
 // What one recorded allocation of `size` bytes stands for under sampling
-// period `period_bytes` (0: none): each allocation was recorded with
-// probability min(1, size / period), so it counts 1 / that probability.
-uint64_t alloc_estimated_bytes(uint64_t size, uint64_t period_bytes);
-double alloc_estimated_count(uint64_t size, uint64_t period_bytes);
+// period `period_bytes` (0: none), as 1 / the probability it was recorded:
+// min(1, size / period) on the uprobe path; 1 - exp(-size / period) on the
+// preload path (poisson: a Poisson process by bytes, mean period).
+uint64_t alloc_estimated_bytes(uint64_t size, uint64_t period_bytes, bool poisson = false);
+double alloc_estimated_count(uint64_t size, uint64_t period_bytes, bool poisson = false);
+// true when the capture's alloc records were sampled by the preload path's Poisson process.
+bool alloc_poisson_sampling(const Capture& capture);
 
 // One recorded allocation with the time it was freed (0: not freed in the capture).
 struct AllocLifetime {

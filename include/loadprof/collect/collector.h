@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -153,11 +154,28 @@ struct CollectorOptions {
   // each with probability size / period (every call still traps).
   bool alloc = false;
   uint64_t alloc_sample_bytes = 0;
+  // The alloc probe's preload path instead (launched commands): no uprobes;
+  // the command loads libloadprof_alloc.so (see alloc_preload()), which
+  // samples by bytes with a Poisson process of mean alloc_sample_bytes and
+  // sends records through a shared-memory ring.
+  bool alloc_preload = false;
+  // Uprobe path: > 0 measures each target's allocator calls for
+  // kAllocEstimateNs first (entry-only uprobes) and refuses to attach (usage
+  // error) when the traps on every call would take more than this many
+  // percent of a CPU at the rate measured.
+  double alloc_max_overhead_pct = 0;
   // DWARF unwinding of the cpu samples: the cpu-clock events copy the user
   // registers and user_stack_bytes of the user stack of every target process
   // into per-CPU perf rings; samples arrive with user_regs / user_stack.
   bool dwarf = false;
   uint32_t user_stack_bytes = 16384;
+};
+
+// What a launched command needs to join the preload path: the memfd it must
+// inherit and the environment entries (LD_PRELOAD, LOADPROF_ALLOC_FD).
+struct AllocPreloadHandoff {
+  int fd = -1;
+  std::vector<std::string> environment;
 };
 
 class Collector {
@@ -197,6 +215,8 @@ class Collector {
   // The alloc probe's method, allocator(s) found and counts so far; nullopt
   // without the probe.
   virtual std::optional<capture::AllocInfo> alloc_info() const = 0;
+  // With CollectorOptions::alloc_preload: what to hand the launched command; else nullopt.
+  virtual std::optional<AllocPreloadHandoff> alloc_preload() const = 0;
 };
 
 }  // namespace loadprof::collect

@@ -30,8 +30,12 @@ class LaunchedCommand {
  public:
   // Forks; the child waits. exec failure is reported by release() as
   // target_gone, a failed privilege drop as permission.
+  // extra_env: NAME=VALUE entries set in the command's environment (over
+  // loadprof's); inherit_fds: descriptors the command inherits across exec.
   static Result<LaunchedCommand> spawn(const std::vector<std::string>& argv,
-                                       const std::optional<RunAs>& run_as = std::nullopt);
+                                       const std::optional<RunAs>& run_as = std::nullopt,
+                                       const std::vector<std::string>& extra_env = {},
+                                       const std::vector<int>& inherit_fds = {});
   LaunchedCommand(LaunchedCommand&&) noexcept;
   LaunchedCommand& operator=(LaunchedCommand&&) noexcept;
   ~LaunchedCommand();  // kills and reaps a child still running

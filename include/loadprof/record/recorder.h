@@ -45,8 +45,12 @@ struct RecordOptions {
   // io probe: syscalls this long or longer are recorded one by one.
   uint64_t io_slow_ns = 1'000'000;
   // alloc probe: 0 records every allocation; else one per this many bytes on
-  // average (each with probability size / period). Every call still traps.
+  // average (uprobes: each with probability size / period, every call still
+  // traps; preload: a Poisson process by bytes).
   uint64_t alloc_sample_bytes = 0;
+  // alloc probe by pid: > 0 counts the target's allocator calls first and
+  // does not attach when the traps would take more than this % of a CPU.
+  double alloc_max_overhead_pct = 0;
   std::string unwind = "auto";  // auto | dwarf | fp
   // DWARF unwinding: bytes of each sample's user stack copied (from the stack
   // pointer up; the kernel's maximum is 65528).
