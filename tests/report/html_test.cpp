@@ -8,11 +8,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "analyze/sample_capture.h"
 #include "loadprof/capture/folded.h"
 #include "loadprof/report/flamegraph_svg.h"
+#include "report/chart_svg.h"
 #include "report/schema_check.h"
 
 namespace loadprof::report {
@@ -212,6 +214,53 @@ TEST(HtmlReport, LongCaptureChartAndEmptyAnalysis) {
   EXPECT_NE(html.find("<p>Nothing was lost (stack quality is in its own section).</p>"), std::string::npos);
   EXPECT_EQ(xmllint(html, false).exit_code, 0);
   EXPECT_EQ(network_references(html), std::vector<std::string>{});
+}
+
+TEST(HtmlReport, LongRunChartsDownsampledAndAbsentChartsSaid) {
+  // A 3,000-second load series: each latency series keeps 1,000 points (the
+  // max of every 3), and the chart says so.
+  analyze::Analysis a;
+  a.load.emplace();
+  nlohmann::json ts = nlohmann::json::array();
+  for (int s = 0; s < 3000; ++s)
+    ts.push_back({{"t_s", s},
+                  {"throughput_rps", 100},
+                  {"errors", 0},
+                  {"latency_ms", {{"p50", 1.0}, {"p90", 2.0}, {"p99", s == 1501 ? 500.0 : 3.0}}}});
+  a.load->summary_json = nlohmann::json{{"timeseries", ts}}.dump();
+  std::ostringstream out;
+  write_html(out, a, {});
+  const std::string html = out.str();
+  EXPECT_NE(html.find("<g class=\"series\" data-series=\"p99\" data-points=\"3000\" data-drawn=\"1000\">"),
+            std::string::npos);
+  EXPECT_NE(html.find("p99: 3000 points downsampled to 1000 (the max of every 3)."), std::string::npos);
+  // The max keeps the one slow second: its point (at +1500 s, the bucket's first second) reads 500 ms.
+  EXPECT_NE(html.find("<title>p99 +1500 s: 500 ms</title>"), std::string::npos);
+  // 5 series of 3,000 points drawn as at most 1,200 hover targets each.
+  EXPECT_LE(count(html, "<circle class=\"pt\""), 5u * kMaxChartPoints);
+  // The charts without data are each one line.
+  EXPECT_NE(html.find("No on-CPU / off-CPU chart: the capture holds neither per-second CPU accounting nor "
+                      "off-CPU intervals."),
+            std::string::npos);
+  EXPECT_NE(html.find("No resources chart: the capture holds no /proc readings."), std::string::npos);
+  EXPECT_NE(html.find("No capacity chart:"), std::string::npos);
+  EXPECT_EQ(xmllint(html, false).exit_code, 0);
+  EXPECT_EQ(network_references(html), std::vector<std::string>{});
+}
+
+TEST(HtmlReport, ChartDownsampleMeanAndMax) {
+  std::vector<ChartPoint> pts;
+  for (int i = 0; i < 10; ++i) pts.push_back({static_cast<double>(i), static_cast<double>(i % 5)});
+  const auto mean = downsample(pts, 4, false);  // buckets of 3: {0,1,2} {3,4,0} {1,2,3} {4}
+  ASSERT_EQ(mean.size(), 4u);
+  EXPECT_DOUBLE_EQ(mean[0].y, 1.0);
+  EXPECT_DOUBLE_EQ(mean[1].x, 3.0);
+  EXPECT_DOUBLE_EQ(mean[1].y, 7.0 / 3);
+  EXPECT_DOUBLE_EQ(mean[3].y, 4.0);
+  const auto max = downsample(pts, 4, true);
+  EXPECT_DOUBLE_EQ(max[1].y, 4.0);
+  EXPECT_DOUBLE_EQ(max[2].y, 3.0);
+  EXPECT_EQ(downsample(pts, 10, true).size(), 10u);  // short enough: untouched
 }
 
 }  // namespace
