@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "alloc_html.h"
+#include "chart_svg.h"
 #include "correlation_sections.h"
 #include "html_sections.h"
 #include "loadprof/analyze/short_name.h"
@@ -352,7 +353,30 @@ void accounting(std::ostream& out, const analyze::Analysis& a) {
   if (acc.per_second.empty()) return;
   out << "<h3>Per second (all CPUs)</h3>\n<p class=\"note\">One bar per second: the share of that second's "
          "samples, hover a bar for the figures.</p>\n";
-  per_second_chart(out, acc.per_second);
+  if (acc.per_second.size() <= kMaxChartPoints) {
+    per_second_chart(out, acc.per_second);
+    return;
+  }
+  // A long capture: each bar sums a run of seconds, so the page stays bounded.
+  const size_t per = (acc.per_second.size() + kMaxChartPoints - 1) / kMaxChartPoints;
+  std::vector<analyze::CpuSecond> bars;
+  for (size_t i = 0; i < acc.per_second.size(); i += per) {
+    analyze::CpuSecond b = acc.per_second[i];
+    const size_t end = std::min(acc.per_second.size(), i + per);
+    for (size_t j = i + 1; j < end; ++j) {
+      const auto& s = acc.per_second[j];
+      b.target += s.target, b.self += s.self, b.other += s.other, b.idle += s.idle;
+      b.idle_counted += s.idle_counted, b.steal += s.steal, b.throttled += s.throttled;
+      b.max_cpu_target_pct = std::max(b.max_cpu_target_pct, s.max_cpu_target_pct);
+    }
+    const double all = static_cast<double>(b.target + b.self + b.other + b.idle + b.steal + b.throttled);
+    b.target_pct = all > 0 ? 100.0 * static_cast<double>(b.target) / all : 0;
+    b.busy_pct = all > 0 ? 100.0 * static_cast<double>(b.target + b.self + b.other) / all : 0;
+    bars.push_back(b);
+  }
+  out << "<p class=\"note\">" << acc.per_second.size() << " seconds drawn as " << bars.size() << " bars of "
+      << per << " seconds each (their samples summed; the busiest CPU figure is the highest of them).</p>\n";
+  per_second_chart(out, bars);
 }
 
 void resources(std::ostream& out, const analyze::Analysis& a) {
