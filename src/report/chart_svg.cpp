@@ -30,6 +30,13 @@ std::string figure(double v) {
   return b;
 }
 
+// A value for the hover script: enough digits, no trailing noise.
+std::string value(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
 // 1, 2 or 5 x 10^k: about `count` steps over `range`.
 double nice_step(double range, int count) {
   if (range <= 0) return 1;
@@ -94,7 +101,10 @@ std::string render_chart_svg(const Chart& chart) {
       "<figure class=\"chart-box\">\n<figcaption>" + esc(chart.title) + "</figcaption>\n" + notes;
   out += "<svg class=\"chart line-chart\" data-chart=\"" + esc(chart.id) +
          "\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(kWidth) + "\" height=\"" + num(kHeight) +
-         "\" viewBox=\"0 0 " + num(kWidth) + " " + num(kHeight) + "\">\n";
+         "\" viewBox=\"0 0 " + num(kWidth) + " " + num(kHeight) + "\" data-x-min=\"" + value(x_min) +
+         "\" data-x-max=\"" + value(x_max) + "\" data-left=\"" + num(kLeft) + "\" data-plot-w=\"" +
+         num(plot_w) + "\" data-x-unit=\"" + esc(chart.x_unit) + "\" data-y-unit=\"" + esc(chart.y_unit) +
+         "\" data-time=\"" + (chart.x_is_time ? "1" : "0") + "\">\n";
   // Horizontal grid and y ticks.
   for (double y = 0; y <= y_top + y_step / 2; y += y_step) {
     out += "<line x1=\"" + num(kLeft) + "\" x2=\"" + num(kLeft + plot_w) + "\" y1=\"" + num(py(y)) +
@@ -125,8 +135,13 @@ std::string render_chart_svg(const Chart& chart) {
   for (size_t k = 0; k < chart.series.size(); ++k) {
     const auto& s = chart.series[k];
     const auto& pts = drawn[k];
+    // The drawn values, in the data's units, for the page's hover script (kChartHoverJs).
+    std::string values;
+    if (s.hover)
+      for (const auto& p : pts) values += value(p.x) + ":" + value(p.y) + " ";
     out += "<g class=\"series\" data-series=\"" + esc(s.name) + "\" data-points=\"" +
-           std::to_string(s.points.size()) + "\" data-drawn=\"" + std::to_string(pts.size()) + "\">";
+           std::to_string(s.points.size()) + "\" data-drawn=\"" + std::to_string(pts.size()) + "\"" +
+           (s.hover ? " data-values=\"" + values + "\"" : "") + ">";
     std::string line;
     for (const auto& p : pts) line += num(px(p.x)) + "," + num(py(p.y)) + " ";
     if (s.area && !pts.empty()) {
@@ -135,15 +150,6 @@ std::string render_chart_svg(const Chart& chart) {
     }
     out += "<polyline points=\"" + line + "\" fill=\"none\" stroke=\"" + s.color + "\" stroke-width=\"1.6\"" +
            (s.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n";
-    if (s.hover) {
-      for (const auto& p : pts) {
-        out += "<circle class=\"pt\" cx=\"" + num(px(p.x)) + "\" cy=\"" + num(py(p.y)) +
-               "\" r=\"3\" fill=\"" + s.color + "\"><title>" + esc(s.name) + " " +
-               (chart.x_is_time ? "+" + figure(p.x) + " " + chart.x_unit
-                                : "at " + figure(p.x) + " " + chart.x_unit) +
-               ": " + figure(p.y) + " " + esc(chart.y_unit) + "</title></circle>";
-      }
-    }
     out += "</g>\n";
     const double ly = kTop + 10 + 18 * static_cast<double>(k);
     out += "<line x1=\"" + num(kLeft + plot_w + 12) + "\" x2=\"" + num(kLeft + plot_w + 30) + "\" y1=\"" +
@@ -151,8 +157,86 @@ std::string render_chart_svg(const Chart& chart) {
            (s.dashed ? " stroke-dasharray=\"4 2\"" : "") + "/><text x=\"" + num(kLeft + plot_w + 35) +
            "\" y=\"" + num(ly) + "\">" + esc(s.name) + "</text>\n";
   }
+  // The hover read-out, filled and shown by kChartHoverJs.
+  out += "<g class=\"tip\" visibility=\"hidden\" pointer-events=\"none\"><line y1=\"" + num(kTop) +
+         "\" y2=\"" + num(kTop + plot_h) +
+         "\" stroke=\"#444\" stroke-width=\"0.8\"/><rect rx=\"3\" fill=\"#fff\" "
+         "fill-opacity=\"0.93\" stroke=\"#999\"/><text/></g>\n";
   out += "</svg>\n</figure>\n";
   return out;
+}
+
+const char* chart_hover_js() {
+  return R"((function () {
+  // Nearest index of x in the sorted xs.
+  function nearest(xs, x) {
+    var lo = 0, hi = xs.length - 1;
+    while (hi - lo > 1) { var mid = (lo + hi) >> 1; if (xs[mid] < x) lo = mid; else hi = mid; }
+    return Math.abs(xs[lo] - x) <= Math.abs(xs[hi] - x) ? lo : hi;
+  }
+  function fmt(v) {
+    if (Number.isInteger(v)) return String(v);
+    var a = Math.abs(v);
+    return a >= 100 || a === 0 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
+  }
+  var NS = 'http://www.w3.org/2000/svg';
+  Array.prototype.forEach.call(document.querySelectorAll('svg.line-chart'), function (svg) {
+    var num = function (k) { return Number(svg.getAttribute(k)); };
+    var x0 = num('data-x-min'), x1 = num('data-x-max'), left = num('data-left'), pw = num('data-plot-w');
+    var xu = svg.getAttribute('data-x-unit'), yu = svg.getAttribute('data-y-unit');
+    var time = svg.getAttribute('data-time') === '1';
+    var series = Array.prototype.map.call(svg.querySelectorAll('g.series[data-values]'), function (g) {
+      var xs = [], ys = [];
+      g.getAttribute('data-values').trim().split(' ').forEach(function (p) {
+        var i = p.indexOf(':');
+        xs.push(Number(p.slice(0, i)));
+        ys.push(Number(p.slice(i + 1)));
+      });
+      return {name: g.getAttribute('data-series'), xs: xs, ys: ys};
+    }).filter(function (s) { return s.xs.length > 0; });
+    var tip = svg.querySelector('g.tip');
+    if (!series.length || !tip) return;
+    var line = tip.querySelector('line'), box = tip.querySelector('rect'), text = tip.querySelector('text');
+    // Shows the values nearest to data x; returns the read-out's lines.
+    function show(x) {
+      var at = nearest(series[0].xs, x), xv = series[0].xs[at];
+      var lines = [(time ? '+' + fmt(xv) + ' ' + xu : fmt(xv) + ' ' + xu)];
+      series.forEach(function (s) {
+        var i = nearest(s.xs, x);
+        lines.push(s.name + ': ' + fmt(s.ys[i]) + ' ' + yu);
+      });
+      while (text.firstChild) text.removeChild(text.firstChild);
+      var px = left + pw * (xv - x0) / ((x1 - x0) || 1);
+      lines.forEach(function (l, k) {
+        var t = document.createElementNS(NS, 'tspan');
+        t.setAttribute('x', 0);
+        t.setAttribute('dy', k ? '1.2em' : '1em');
+        t.textContent = l;
+        text.appendChild(t);
+      });
+      line.setAttribute('x1', px);
+      line.setAttribute('x2', px);
+      tip.setAttribute('visibility', 'visible');
+      var w = text.getBBox().width + 12, h = 14.5 * lines.length + 8;
+      var bx = px + 8 + w > left + pw + 140 ? px - 8 - w : px + 8;
+      box.setAttribute('x', bx); box.setAttribute('y', 14);
+      box.setAttribute('width', w); box.setAttribute('height', h);
+      text.setAttribute('transform', 'translate(' + (bx + 6) + ',16)');
+      Array.prototype.forEach.call(text.childNodes, function (t) { t.setAttribute('x', 0); });
+      return lines.join('\n');
+    }
+    svg.addEventListener('mousemove', function (e) {
+      var pt = svg.createSVGPoint();
+      pt.x = e.clientX;
+      pt.y = e.clientY;
+      var p = pt.matrixTransform(svg.getScreenCTM().inverse());
+      if (p.x < left || p.x > left + pw) { tip.setAttribute('visibility', 'hidden'); return; }
+      show(x0 + (p.x - left) / pw * (x1 - x0));
+    });
+    svg.addEventListener('mouseleave', function () { tip.setAttribute('visibility', 'hidden'); });
+    svg.chartTip = show;
+  });
+})();)";
 }
 
 }  // namespace loadprof::report

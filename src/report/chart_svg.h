@@ -1,6 +1,7 @@
 // Line charts as inline SVG for report.html: axes with ticks, one polyline per
 // series (optionally filled down to zero), vertical marks (stage boundaries, a
-// knee), and an invisible hover target with a <title> per point. A series
+// knee), and the drawn values in data-values for a hover read-out
+// (chart_hover_js: the values of every series nearest the pointer). A series
 // longer than kMaxChartPoints is reduced to buckets (mean or max) and the
 // chart says so under its title.
 #pragma once
@@ -47,6 +48,10 @@ struct Chart {
 
 // The <figure> holding the chart's SVG (without XML prolog) and its notes.
 std::string render_chart_svg(const Chart& chart);
+
+// The page's script (once, after the charts) that shows the read-out on hover;
+// it also sets svg.chartTip(x) -> the read-out's text, for tests.
+const char* chart_hover_js();
 
 // Downsampling alone (exposed for tests): at most max_points, each the mean
 // (or max) of a run of consecutive points, at the run's first x.

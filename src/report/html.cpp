@@ -62,8 +62,7 @@ table.bottlenecks td { vertical-align: top; }
 table.bottlenecks td code { word-break: normal; white-space: nowrap; }
 figure.chart-box { margin: 1em 0; }
 figure.chart-box figcaption { font-weight: bold; margin-bottom: 0.2em; }
-.chart circle.pt { fill-opacity: 0; }
-.chart circle.pt:hover { fill-opacity: 1; }
+.chart g.tip text { font-size: 12px; fill: #111; }
 .chart .mark-label { fill: #666; font-size: 10px; }
 .chart-absent { color: #555; font-style: italic; }
 .fg-tabs button { font-size: 1em; padding: 0.3em 0.9em; margin-right: 0.3em; border: 1px solid #999;

@@ -262,12 +262,14 @@ void capacity_charts(std::ostream& out, const analyze::Analysis& a) {
 }  // namespace
 
 void charts_html(std::ostream& out, const analyze::Analysis& a, const std::vector<OffCpuSecond>& offcpu) {
-  out << "<h2>Charts</h2>\n<p class=\"note\">Hover a point for its figures; dashed vertical lines mark the "
-         "stages.</p>\n";
+  out << "<h2>Charts</h2>\n<p class=\"note\">Hover a chart for the figures at that point; dashed vertical "
+         "lines "
+         "mark the stages.</p>\n";
   load_charts(out, a);
   cpu_chart(out, a, offcpu);
   resource_charts(out, a);
   capacity_charts(out, a);
+  out << "<script>//<![CDATA[\n" << chart_hover_js() << "\n//]]></script>\n";
 }
 
 }  // namespace loadprof::report

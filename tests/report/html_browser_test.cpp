@@ -128,11 +128,25 @@ window.addEventListener('load', function() {
   put('stage_rows', document.querySelectorAll('table.stages tr').length - 1);
   Array.prototype.forEach.call(document.querySelectorAll('svg.line-chart'), function (svg) {
     Array.prototype.forEach.call(svg.querySelectorAll('g.series'), function (g) {
+      var drawn = g.querySelector('polyline').getAttribute('points').trim().split(' ').length;
+      var hover = g.hasAttribute('data-values') ? g.getAttribute('data-values').trim().split(' ').length : 0;
       put(svg.getAttribute('data-chart') + '/' + g.getAttribute('data-series'),
-          g.getAttribute('data-points') + ':' + g.querySelectorAll('circle.pt').length);
+          g.getAttribute('data-points') + ':' + drawn + ':' + hover);
     });
     put(svg.getAttribute('data-chart') + '/marks', svg.querySelectorAll('g.mark').length);
   });
+  // Hover: a real mousemove over the latency chart at the 10th second's x.
+  var lat = document.querySelector('svg[data-chart="latency"]');
+  var ctm = lat.getScreenCTM();
+  var px = Number(lat.getAttribute('data-left')) + Number(lat.getAttribute('data-plot-w')) *
+      (10 - Number(lat.getAttribute('data-x-min'))) /
+      (Number(lat.getAttribute('data-x-max')) - Number(lat.getAttribute('data-x-min')));
+  lat.dispatchEvent(new MouseEvent('mousemove', {clientX: ctm.a * px + ctm.e, clientY: ctm.d * 100 + ctm.f,
+                                                 bubbles: true}));
+  var tip = lat.querySelector('g.tip');
+  put('tip_visible', tip.getAttribute('visibility'));
+  put('tip', Array.prototype.map.call(tip.querySelectorAll('tspan'), function (t) { return t.textContent; })
+      .join('|'));
   var panels = document.querySelectorAll('section.fg-panel');
   var shown = function () {
     return Array.prototype.filter.call(panels, function (p) { return getComputedStyle(p).display !== 'none'; })
@@ -234,24 +248,30 @@ TEST(HtmlReportBrowser, BenchPageChartsTabsSearchZoomScreenshot) {
   EXPECT_EQ(r["verdict"], "1");
   EXPECT_EQ(r["slo_rows"], "3");    // two terms and the overall line
   EXPECT_EQ(r["stage_rows"], "4");  // four stages
-  // One point per second of the run, each with its hover target.
-  const std::string per_second = std::to_string(kSeconds) + ":" + std::to_string(kSeconds);
+  // One point per second of the run, drawn and in the hover values.
+  const auto n3 = [](size_t n) {
+    return std::to_string(n) + ":" + std::to_string(n) + ":" + std::to_string(n);
+  };
+  const std::string per_second = n3(kSeconds);
   for (const char* s :
        {"latency/p50", "latency/p90", "latency/p99", "throughput/throughput", "throughput/errors"})
     EXPECT_EQ(r[s], per_second) << s;
-  EXPECT_EQ(r["throughput/requested"], std::to_string(kSeconds) + ":0");  // a dashed guide, no hover
-  EXPECT_EQ(r["cpu-offcpu/on CPU"],
-            std::to_string(accounting_seconds) + ":" + std::to_string(accounting_seconds));
+  // The requested rate: a dashed guide, not in the read-out.
+  EXPECT_EQ(r["throughput/requested"], std::to_string(kSeconds) + ":" + std::to_string(kSeconds) + ":0");
+  EXPECT_EQ(r["cpu-offcpu/on CPU"], n3(accounting_seconds));
   EXPECT_EQ(r["cpu-offcpu/off CPU: lock"], per_second);
   EXPECT_EQ(r["cpu-offcpu/off CPU: sleep"], per_second);
   EXPECT_EQ(r.count("cpu-offcpu/off CPU: disk"), 0u);  // a reason never seen is not drawn
-  const std::string resources = std::to_string(resource_seconds) + ":" + std::to_string(resource_seconds);
+  const std::string resources = n3(resource_seconds);
   EXPECT_EQ(r["rss/RSS"], resources);
   EXPECT_EQ(r["storage/read"], resources);
   EXPECT_EQ(r["latency/marks"], "4");  // the stage boundaries
   EXPECT_EQ(r["cpu-offcpu/marks"], "4");
-  EXPECT_EQ(r["capacity-throughput/throughput"], "4:4");  // the four stages' rates
-  EXPECT_EQ(r["capacity-latency/p99"], "4:4");
+  EXPECT_EQ(r["capacity-throughput/throughput"], "4:4:4");  // the four stages' rates
+  EXPECT_EQ(r["capacity-latency/p99"], "4:4:4");
+  // The read-out at +10 s: stage 2 (p99 2.5 ms, p90 2.5 / 1.5, p50 2.5 / 3).
+  EXPECT_EQ(r["tip_visible"], "visible");
+  EXPECT_EQ(r["tip"], "+10 s|p50: 0.833 ms|p90: 1.67 ms|p99: 2.50 ms");
   // Tabs: cpu first and alone, then offcpu alone after its click.
   EXPECT_EQ(r["tabs"], "cpu,offcpu,wall");
   EXPECT_EQ(r["shown"], "fg-cpu");
