@@ -27,6 +27,7 @@ Result<std::string> render_flamegraph_svg(const std::vector<capture::FoldedLine>
   render.kind = *kind;
   render.title = options.title;
   render.xml_prolog = options.xml_prolog;
+  render.min_width_px = options.min_width_px;
   if (!options.count_name.empty()) render.count_name = options.count_name;
   return flamegraph::render_svg(profile, render);
 }
@@ -43,6 +44,7 @@ Result<std::string> render_diff_flamegraph_svg(const std::vector<capture::Folded
   render.title = options.title;
   render.subtitle = "widths: new; red grew, blue shrank (share of all samples against base)";
   render.xml_prolog = options.xml_prolog;
+  render.min_width_px = options.min_width_px;
   render.diff_base = &base;
   return flamegraph::render_svg(next, render);
 }

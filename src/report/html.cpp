@@ -454,6 +454,7 @@ void flame_graphs(std::ostream& out, const HtmlOptions& o) {
     const auto& g = graphs[i];
     out << "<section class=\"fg-panel\" id=\"fg-" << esc(g.id) << "\">\n<h3>" << esc(g.title)
         << " flame graph</h3>\n";
+    if (g.svg && !g.note.empty()) out << "<p class=\"note\">" << esc(g.note) << "</p>\n";
     if (g.svg)
       out << "<div class=\"flamegraph-box\">\n" << *g.svg << "\n</div>\n";
     else

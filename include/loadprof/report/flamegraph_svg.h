@@ -17,6 +17,8 @@ struct FlamegraphOptions {
   std::string count_name;  // what the counts are; empty: the kind's ("ns" for io, ...)
   // False: start at <svg>, to inline the graph in report.html.
   bool xml_prolog = true;
+  // Frames narrower than this are merged into their parent (the renderer's default).
+  double min_width_px = 0.1;
 };
 
 // The flame graph SVG of the folded lines as text (write_flamegraph_svg and

@@ -18,13 +18,14 @@ struct HtmlFlameGraph {
   std::string id;     // "cpu", "offcpu", "slow-vs-fast", ...
   std::string title;  // the tab's label
   std::optional<std::string> svg;
-  std::string note;
+  std::string note;  // why there is none; with an SVG, what was left out of it
 };
 
 struct HtmlOptions {
   std::string flamegraph_kind = "cpu";
   // The flame graph as an <svg> element without XML prolog (render_flamegraph_svg
-  // with xml_prolog = false); none: flamegraph_note says why there is none.
+  // with xml_prolog = false); none: flamegraph_note says why there is none (with
+  // one, what was left out of it).
   std::optional<std::string> flamegraph_svg;
   std::string flamegraph_note;
   // More flame graphs, each in its own tab after the one above (off-CPU, wall,
