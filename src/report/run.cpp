@@ -90,39 +90,24 @@ Result<void> write_svg_kind(std::ostream& out, const capture::Capture& c, const 
 }
 
 // A flame graph inlined in report.html holds at most kMaxInlineFrames frames:
-// a browser lays out ~30,000 SVG frames in 5-10 s (a 10-minute capture with
+// a browser laid out ~29,000 SVG frames in 8-11 s (a 10-minute capture with
 // 20,000 distinct stacks, docs/benchmarks/html.md). Past it, frames narrower
-// than 0.25, 0.5, 1, 2 px are merged into their parent, the first width that
-// fits, and `note` says so; KIND.svg keeps the renderer's 0.1 px.
+// than 0.25, 0.5, 1 or 2 px (the first width that fits) are merged into their
+// parent, and the note says so; KIND.svg keeps the renderer's 0.1 px.
 constexpr size_t kMaxInlineFrames = 5000;
 
-template <class Render>
-Result<std::string> inline_flamegraph(FlamegraphOptions fg, std::string& note, Render&& render) {
-  LOADPROF_TRY(svg, render(fg));
-  auto frames = [](const std::string& text) {
-    size_t n = 0;
-    for (size_t at = text.find("class=\"fg-f\""); at != std::string::npos;
-         at = text.find("class=\"fg-f\"", at + 1))
-      ++n;
-    return n;
-  };
-  const size_t all = frames(svg);
-  if (all <= kMaxInlineFrames) return svg;
-  for (double px : {0.25, 0.5, 1.0, 2.0}) {
-    fg.min_width_px = px;
-    LOADPROF_TRY(smaller, render(fg));
-    const size_t kept = frames(smaller);
-    svg = std::move(smaller);
-    char text[256];
-    std::snprintf(
-        text, sizeof text,
-        "%zu frames: those narrower than %.2g px were merged into their parent here to keep the page "
-        "fast (%zu drawn); the SVG file of report --output-dir keeps every frame down to 0.1 px.",
-        all, px, kept);
-    note = text;
-    if (kept <= kMaxInlineFrames) break;
-  }
-  return svg;
+void bound_inline_frames(const std::vector<capture::FoldedLine>& lines, FlamegraphOptions& fg,
+                         std::string& note) {
+  const FrameBound b = bound_frames(lines, kMaxInlineFrames);
+  if (b.min_width_px <= fg.min_width_px) return;
+  fg.min_width_px = b.min_width_px;
+  char text[256];
+  std::snprintf(
+      text, sizeof text,
+      "%zu frames: those narrower than %.2g px were merged into their parent here to keep the page fast "
+      "(%zu drawn); the SVG file of report --output-dir keeps every frame down to 0.1 px.",
+      b.frames_all, b.min_width_px, b.frames_kept);
+  note = text;
 }
 
 // One flame graph for report.html: rendered, or a note saying why not.
@@ -144,9 +129,8 @@ Result<HtmlFlameGraph> html_flamegraph(const capture::Capture& c, const std::str
     if (kind == "alloc") fg.title = "allocated bytes";
     if (kind == "alloc-live") fg.title = "bytes still live at the end";
     fg.xml_prolog = false;
-    LOADPROF_TRY(svg, inline_flamegraph(fg, g.note, [&](const FlamegraphOptions& o) {
-                   return render_flamegraph_svg(*lines, o);
-                 }));
+    bound_inline_frames(*lines, fg, g.note);
+    LOADPROF_TRY(svg, render_flamegraph_svg(*lines, fg));
     g.svg = std::move(svg);
   }
   return g;
@@ -184,9 +168,8 @@ Result<void> write_html_report(std::ostream& out, const capture::Capture& c, con
       fg.kind = "cpu";
       fg.title = "cpu: slow windows against fast windows";
       fg.xml_prolog = false;
-      LOADPROF_TRY(svg, inline_flamegraph(fg, g.note, [&](const FlamegraphOptions& o) {
-                     return render_diff_flamegraph_svg(corr.fast_windows_folded, corr.slow_windows_folded, o);
-                   }));
+      bound_inline_frames(corr.slow_windows_folded, fg, g.note);
+      LOADPROF_TRY(svg, render_diff_flamegraph_svg(corr.fast_windows_folded, corr.slow_windows_folded, fg));
       g.svg = std::move(svg);
     }
     options.more_flamegraphs.push_back(std::move(g));

