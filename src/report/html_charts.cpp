@@ -154,11 +154,16 @@ void cpu_chart(std::ostream& out, const analyze::Analysis& a, const std::vector<
     c.series.push_back(on);
   }
   const auto& names = analyze::offcpu_reason_names();
-  const size_t seconds = std::min<size_t>(offcpu.size(), static_cast<size_t>(std::ceil(a.duration_s)) + 1);
+  // The seconds of the capture the analysis covers (a --window: its own), in
+  // capture time as the accounting's.
+  const size_t first = a.window ? static_cast<size_t>(std::max(0.0, std::floor(a.window->start_s))) : 0;
+  const size_t last = a.window ? static_cast<size_t>(std::ceil(a.window->end_s))
+                               : static_cast<size_t>(std::ceil(a.duration_s)) + 1;
+  const size_t seconds = std::min(offcpu.size(), last);
   for (size_t r = 0; r < analyze::kOffCpuReasons; ++r) {
     ChartSeries s = series(std::string("off CPU: ") + names[r], kReasonColors[r]);
     double sum = 0;
-    for (size_t t = 0; t < seconds; ++t) {
+    for (size_t t = first; t < seconds; ++t) {
       s.points.push_back({static_cast<double>(t), offcpu[t][r]});
       sum += offcpu[t][r];
     }
