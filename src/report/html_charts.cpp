@@ -133,6 +133,10 @@ void load_charts(std::ostream& out, const analyze::Analysis& a) {
   lat.marks = thr.marks = load_marks(j);
   thr.series = {done, errors};
   if (!asked.points.empty()) thr.series.push_back(asked);
+  if (a.window)
+    out << "<p class=\"note\">The load's per-second series cover the whole run; the figures of this report "
+           "are "
+           "of its window (--window).</p>\n";
   out << render_chart_svg(lat) << render_chart_svg(thr);
 }
 
@@ -171,6 +175,12 @@ void cpu_chart(std::ostream& out, const analyze::Analysis& a, const std::vector<
   }
   c.marks = capture_marks(a);
   out << render_chart_svg(c);
+  if (!offcpu.empty())
+    out << "<p class=\"note\">Off-CPU time is summed over the target's threads, those waiting for work "
+           "included "
+           "(an idle keep-alive connection's thread waits on the network, a listener in accept): a thread "
+           "blocked "
+           "all the time adds 1000 ms per second.</p>\n";
   if (offcpu.empty())
     out << "<p class=\"chart-absent\">Off-CPU time is not in the chart: the capture holds no "
            "off-CPU intervals (probe offcpu).</p>\n";
