@@ -1,6 +1,7 @@
-// report.html: the Markdown report's sections as one self-contained page
-// (inline CSS, the per-second CPU chart as inline SVG, the interactive flame
-// graph inlined). No network: nothing refers to a resource outside the file.
+// report.html: the Markdown report's findings and sections as one
+// self-contained page — the verdict, SLO table and bottlenecks first, charts
+// as inline SVG with a hover read-out, the interactive flame graphs in tabs,
+// inline CSS and scripts. No network: nothing refers to a resource outside the file.
 #pragma once
 
 #include <array>
