@@ -57,6 +57,7 @@ ol.stacks li { margin-bottom: 0.4em; }
                 padding: 0.5em 0.8em; }
 td.pass { color: #1a7f37; font-weight: bold; }
 td.fail { color: #b00020; font-weight: bold; }
+pre.load-table { background: #f7f7f7; padding: 0.5em; overflow-x: auto; font-size: 0.85em; }
 tr.evidence td { border-top: none; color: #444; font-size: 0.92em; }
 table.bottlenecks td { vertical-align: top; }
 table.bottlenecks td code { word-break: normal; white-space: nowrap; }
@@ -472,6 +473,7 @@ void write_html(std::ostream& out, const analyze::Analysis& a, const HtmlOptions
       << kCss << "</style>\n</head>\n<body>\n";
   header(out, a);
   verdict_html(out, a);  // the answer first
+  load_html(out, a);
   if (a.capacity_model) capacity_html(out, *a.capacity_model);
   charts_html(out, a, options.offcpu_ms_per_second);
   flame_graphs(out, options);

@@ -126,6 +126,8 @@ window.addEventListener('load', function() {
   put('verdict', document.querySelectorAll('section.verdict p.verdict-line').length);
   put('slo_rows', document.querySelectorAll('table.slo tr').length - 1);
   put('stage_rows', document.querySelectorAll('table.stages tr').length - 1);
+  put('load_table', document.querySelectorAll('pre.load-table').length);
+  put('stage_cpu_rows', document.querySelectorAll('table.stage-cpu tr').length - 1);
   Array.prototype.forEach.call(document.querySelectorAll('svg.line-chart'), function (svg) {
     Array.prototype.forEach.call(svg.querySelectorAll('g.series'), function (g) {
       var drawn = g.querySelector('polyline').getAttribute('points').trim().split(' ').length;
@@ -246,8 +248,10 @@ TEST(HtmlReportBrowser, BenchPageChartsTabsSearchZoomScreenshot) {
   EXPECT_EQ(r["errors"], "0");
   EXPECT_EQ(r["fetched"], "0");
   EXPECT_EQ(r["verdict"], "1");
-  EXPECT_EQ(r["slo_rows"], "3");    // two terms and the overall line
-  EXPECT_EQ(r["stage_rows"], "4");  // four stages
+  EXPECT_EQ(r["slo_rows"], "3");        // two terms and the overall line
+  EXPECT_EQ(r["stage_rows"], "4");      // four stages
+  EXPECT_EQ(r["load_table"], "1");      // the driver's table, as report.md has it
+  EXPECT_EQ(r["stage_cpu_rows"], "4");  // and the stages' CPU
   // One point per second of the run, drawn and in the hover values.
   const auto n3 = [](size_t n) {
     return std::to_string(n) + ":" + std::to_string(n) + ":" + std::to_string(n);
