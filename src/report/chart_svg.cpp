@@ -187,7 +187,7 @@ const char* chart_hover_js() {
     var time = svg.getAttribute('data-time') === '1';
     var series = Array.prototype.map.call(svg.querySelectorAll('g.series[data-values]'), function (g) {
       var xs = [], ys = [];
-      g.getAttribute('data-values').trim().split(' ').forEach(function (p) {
+      g.getAttribute('data-values').trim().split(' ').filter(Boolean).forEach(function (p) {
         var i = p.indexOf(':');
         xs.push(Number(p.slice(0, i)));
         ys.push(Number(p.slice(i + 1)));
