@@ -2,6 +2,7 @@
 // lines are the only contract between them (STYLE.md, inferno).
 #include "loadprof/report/flamegraph_svg.h"
 
+#include "loadprof/flamegraph/layout.h"
 #include "loadprof/flamegraph/palette.h"
 #include "loadprof/flamegraph/profile.h"
 #include "loadprof/flamegraph/svg.h"
@@ -27,6 +28,7 @@ Result<std::string> render_flamegraph_svg(const std::vector<capture::FoldedLine>
   render.kind = *kind;
   render.title = options.title;
   render.xml_prolog = options.xml_prolog;
+  render.min_width_px = options.min_width_px;
   if (!options.count_name.empty()) render.count_name = options.count_name;
   return flamegraph::render_svg(profile, render);
 }
@@ -43,8 +45,24 @@ Result<std::string> render_diff_flamegraph_svg(const std::vector<capture::Folded
   render.title = options.title;
   render.subtitle = "widths: new; red grew, blue shrank (share of all samples against base)";
   render.xml_prolog = options.xml_prolog;
+  render.min_width_px = options.min_width_px;
   render.diff_base = &base;
   return flamegraph::render_svg(next, render);
+}
+
+FrameBound bound_frames(const std::vector<capture::FoldedLine>& lines, size_t max_frames) {
+  const flamegraph::Profile profile = profile_of(lines);
+  FrameBound b;
+  for (double px : {0.1, 0.25, 0.5, 1.0, 2.0}) {
+    flamegraph::LayoutOptions o;
+    o.min_width_px = px;
+    const size_t n = flamegraph::layout_frames(profile, o).frames.size();
+    if (px == 0.1) b.frames_all = n;
+    b.min_width_px = px;
+    b.frames_kept = n;
+    if (n <= max_frames) break;
+  }
+  return b;
 }
 
 Result<void> write_flamegraph_svg(std::ostream& out, const std::vector<capture::FoldedLine>& lines,

@@ -1,6 +1,7 @@
 // report.html writer: the same sections as report.md, as one XHTML page that
-// needs nothing but itself. The per-second CPU split is drawn as an inline SVG
-// stacked bar chart (one bar per second); the flame graph comes in rendered.
+// needs nothing but itself. The verdict, SLO table and bottlenecks come first,
+// then the charts (html_charts.cpp, inline SVG) and the flame graphs in tabs;
+// the per-second CPU split is an inline SVG stacked bar chart.
 #include "loadprof/report/html.h"
 
 #include <algorithm>
@@ -9,7 +10,9 @@
 #include <string_view>
 
 #include "alloc_html.h"
+#include "chart_svg.h"
 #include "correlation_sections.h"
+#include "html_sections.h"
 #include "loadprof/analyze/short_name.h"
 #include "loadprof/flamegraph/svg.h"
 #include "resources_summary.h"
@@ -50,7 +53,41 @@ code { font-family: monospace; font-size: 0.95em; word-break: break-all; }
 .chart text { font-size: 11px; fill: #333; }
 .flamegraph-box { overflow-x: auto; }
 ol.stacks li { margin-bottom: 0.4em; }
+.verdict-line { font-size: 1.25em; font-weight: bold; background: #eef4fb; border-left: 5px solid #1f77b4;
+                padding: 0.5em 0.8em; }
+td.pass { color: #1a7f37; font-weight: bold; }
+td.fail { color: #b00020; font-weight: bold; }
+pre.load-table { background: #f7f7f7; padding: 0.5em; overflow-x: auto; font-size: 0.85em; }
+tr.evidence td { border-top: none; color: #444; font-size: 0.92em; }
+table.bottlenecks td { vertical-align: top; }
+table.bottlenecks td code { word-break: normal; white-space: nowrap; }
+figure.chart-box { margin: 1em 0; }
+figure.chart-box figcaption { font-weight: bold; margin-bottom: 0.2em; }
+.chart g.tip text { font-size: 12px; fill: #111; }
+.chart .mark-label { fill: #666; font-size: 10px; }
+.chart-absent { color: #555; font-style: italic; }
+.fg-tabs button { font-size: 1em; padding: 0.3em 0.9em; margin-right: 0.3em; border: 1px solid #999;
+                  background: #f3f3f3; border-radius: 4px 4px 0 0; cursor: pointer; }
+.fg-tabs button.active { background: #fff; border-bottom-color: #fff; font-weight: bold; }
+.fg-panel.hidden { display: none; }
 )";
+
+// Tabs: show the clicked flame graph, hide the others.
+constexpr const char* kTabsJs = R"((function () {
+  var buttons = document.querySelectorAll('button.fg-tab');
+  function show(id) {
+    Array.prototype.forEach.call(document.querySelectorAll('section.fg-panel'), function (p) {
+      p.classList.toggle('hidden', p.id !== id);
+    });
+    Array.prototype.forEach.call(buttons, function (b) {
+      b.classList.toggle('active', b.getAttribute('data-tab') === id);
+    });
+  }
+  Array.prototype.forEach.call(buttons, function (b) {
+    b.addEventListener('click', function () { show(b.getAttribute('data-tab')); });
+  });
+  if (buttons.length) show(buttons[0].getAttribute('data-tab'));
+})();)";
 
 void header(std::ostream& out, const analyze::Analysis& a) {
   const auto& c = a.capture;
@@ -316,7 +353,30 @@ void accounting(std::ostream& out, const analyze::Analysis& a) {
   if (acc.per_second.empty()) return;
   out << "<h3>Per second (all CPUs)</h3>\n<p class=\"note\">One bar per second: the share of that second's "
          "samples, hover a bar for the figures.</p>\n";
-  per_second_chart(out, acc.per_second);
+  if (acc.per_second.size() <= kMaxChartPoints) {
+    per_second_chart(out, acc.per_second);
+    return;
+  }
+  // A long capture: each bar sums a run of seconds, so the page stays bounded.
+  const size_t per = (acc.per_second.size() + kMaxChartPoints - 1) / kMaxChartPoints;
+  std::vector<analyze::CpuSecond> bars;
+  for (size_t i = 0; i < acc.per_second.size(); i += per) {
+    analyze::CpuSecond b = acc.per_second[i];
+    const size_t end = std::min(acc.per_second.size(), i + per);
+    for (size_t j = i + 1; j < end; ++j) {
+      const auto& s = acc.per_second[j];
+      b.target += s.target, b.self += s.self, b.other += s.other, b.idle += s.idle;
+      b.idle_counted += s.idle_counted, b.steal += s.steal, b.throttled += s.throttled;
+      b.max_cpu_target_pct = std::max(b.max_cpu_target_pct, s.max_cpu_target_pct);
+    }
+    const double all = static_cast<double>(b.target + b.self + b.other + b.idle + b.steal + b.throttled);
+    b.target_pct = all > 0 ? 100.0 * static_cast<double>(b.target) / all : 0;
+    b.busy_pct = all > 0 ? 100.0 * static_cast<double>(b.target + b.self + b.other) / all : 0;
+    bars.push_back(b);
+  }
+  out << "<p class=\"note\">" << acc.per_second.size() << " seconds drawn as " << bars.size() << " bars of "
+      << per << " seconds each (their samples summed; the busiest CPU figure is the highest of them).</p>\n";
+  per_second_chart(out, bars);
 }
 
 void resources(std::ostream& out, const analyze::Analysis& a) {
@@ -379,14 +439,30 @@ void stacks(std::ostream& out, const analyze::Analysis& a) {
   out << "</ol>\n";
 }
 
-void flame_graph(std::ostream& out, const HtmlOptions& o) {
-  out << "<h2>" << esc(o.flamegraph_kind) << " flame graph</h2>\n";
-  if (!o.flamegraph_svg) {
-    out << "<p>" << esc(o.flamegraph_note.empty() ? "No flame graph." : o.flamegraph_note) << "</p>\n";
-    return;
+// The flame graphs as tabs: one button each, one shown at a time (all shown
+// when scripts are off). Each SVG carries its own script, scoped to itself.
+void flame_graphs(std::ostream& out, const HtmlOptions& o) {
+  std::vector<HtmlFlameGraph> graphs;
+  graphs.push_back({o.flamegraph_kind, o.flamegraph_kind, o.flamegraph_svg, o.flamegraph_note});
+  for (const auto& g : o.more_flamegraphs) graphs.push_back(g);
+  out << "<h2 id=\"flamegraphs\">Flame graphs</h2>\n<p class=\"note\">Click a frame to zoom, search with the "
+         "button at the top right; hover a frame for its figures.</p>\n<div class=\"fg-tabs\">";
+  for (size_t i = 0; i < graphs.size(); ++i)
+    out << "<button type=\"button\" class=\"fg-tab" << (i == 0 ? " active" : "") << "\" data-tab=\"fg-"
+        << esc(graphs[i].id) << "\">" << esc(graphs[i].title) << "</button>";
+  out << "</div>\n";
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    const auto& g = graphs[i];
+    out << "<section class=\"fg-panel\" id=\"fg-" << esc(g.id) << "\">\n<h3>" << esc(g.title)
+        << " flame graph</h3>\n";
+    if (g.svg && !g.note.empty()) out << "<p class=\"note\">" << esc(g.note) << "</p>\n";
+    if (g.svg)
+      out << "<div class=\"flamegraph-box\">\n" << *g.svg << "\n</div>\n";
+    else
+      out << "<p>" << esc(g.note.empty() ? "No flame graph." : g.note) << "</p>\n";
+    out << "</section>\n";
   }
-  out << "<p class=\"note\">Click a frame to zoom, search with the button at the top right.</p>\n";
-  out << "<div class=\"flamegraph-box\">\n" << *o.flamegraph_svg << "\n</div>\n";
+  out << "<script>//<![CDATA[\n" << kTabsJs << "\n//]]></script>\n";
 }
 
 }  // namespace
@@ -396,6 +472,12 @@ void write_html(std::ostream& out, const analyze::Analysis& a, const HtmlOptions
          "<meta charset=\"utf-8\"/>\n<title>loadprof report</title>\n<style>"
       << kCss << "</style>\n</head>\n<body>\n";
   header(out, a);
+  verdict_html(out, a);  // the answer first
+  load_html(out, a);
+  if (a.capacity_model) capacity_html(out, *a.capacity_model);
+  charts_html(out, a, options.offcpu_ms_per_second);
+  flame_graphs(out, options);
+  wall_io_peers_html(out, a);
   processes(out, a);
   samples(out, a);
   by_task(out, a);
@@ -406,7 +488,6 @@ void write_html(std::ostream& out, const analyze::Analysis& a, const HtmlOptions
   resources(out, a);
   if (a.alloc) alloc_html(out, *a.alloc, a.duration_s);
   if (a.correlation) correlation_html(out, *a.correlation);
-  flame_graph(out, options);
   functions(out, "Top functions by self time", a.top_self, true);
   functions(out, "Top functions by total time", a.top_total, false);
   stacks(out, a);

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "html_sections.h"
 #include "loadprof/capture/folded.h"
 #include "loadprof/capture/reader.h"
 #include "loadprof/report/flamegraph_svg.h"
@@ -87,27 +89,92 @@ Result<void> write_svg_kind(std::ostream& out, const capture::Capture& c, const 
   return write_flamegraph_svg(out, lines, options);
 }
 
-// report.html: the analysis and the flame graph of `kind` inlined. A kind
-// the capture cannot fold, or one without stacks, leaves a note in its place.
-Result<void> write_html_report(std::ostream& out, const capture::Capture& c, const analyze::Analysis& a,
-                               const std::string& kind) {
-  HtmlOptions options;
-  options.flamegraph_kind = kind;
+// A flame graph inlined in report.html holds at most kMaxInlineFrames frames:
+// a browser laid out ~29,000 SVG frames in 8-11 s (a 10-minute capture with
+// 20,000 distinct stacks, docs/benchmarks/html.md). Past it, frames narrower
+// than 0.25, 0.5, 1 or 2 px (the first width that fits) are merged into their
+// parent, and the note says so; KIND.svg keeps the renderer's 0.1 px.
+constexpr size_t kMaxInlineFrames = 5000;
+
+void bound_inline_frames(const std::vector<capture::FoldedLine>& lines, FlamegraphOptions& fg,
+                         std::string& note) {
+  const FrameBound b = bound_frames(lines, kMaxInlineFrames);
+  if (b.min_width_px <= fg.min_width_px) return;
+  fg.min_width_px = b.min_width_px;
+  char text[256];
+  std::snprintf(
+      text, sizeof text,
+      "%zu frames: those narrower than %.2g px were merged into their parent here to keep the page fast "
+      "(%zu drawn); the SVG file of report --output-dir keeps every frame down to 0.1 px.",
+      b.frames_all, b.min_width_px, b.frames_kept);
+  note = text;
+}
+
+// One flame graph for report.html: rendered, or a note saying why not.
+Result<HtmlFlameGraph> html_flamegraph(const capture::Capture& c, const std::string& kind) {
+  HtmlFlameGraph g;
+  g.id = kind;
+  g.title = kind;
   auto lines = folded_of(c, kind);
   if (!lines.ok()) {
     if (lines.error().kind != ErrorKind::not_available && lines.error().kind != ErrorKind::usage)
       return lines.error();
-    options.flamegraph_note = "No " + kind + " flame graph: " + lines.error().message + ".";
+    g.note = "No " + kind + " flame graph: " + lines.error().message + ".";
   } else if (lines->empty()) {
-    options.flamegraph_note = "No " + kind + " flame graph: the capture holds no " + kind + " stacks.";
+    g.note = "No " + kind + " flame graph: the capture holds no " + kind + " stacks.";
   } else {
     FlamegraphOptions fg;
     fg.kind = kind;
     fg.title = kind + " flame graph";
+    if (kind == "alloc") fg.title = "allocated bytes";
+    if (kind == "alloc-live") fg.title = "bytes still live at the end";
     fg.xml_prolog = false;
+    bound_inline_frames(*lines, fg, g.note);
     LOADPROF_TRY(svg, render_flamegraph_svg(*lines, fg));
-    options.flamegraph_svg = std::move(svg);
+    g.svg = std::move(svg);
   }
+  return g;
+}
+
+// report.html: the analysis, the flame graph of `kind` first and every other
+// kind the capture holds in its own tab, then the slow-vs-fast differential
+// when the correlation has both sides. A kind the capture cannot fold, or one
+// without stacks, leaves a note in its place.
+Result<void> write_html_report(std::ostream& out, const capture::Capture& c, const analyze::Analysis& a,
+                               const std::string& kind) {
+  HtmlOptions options;
+  options.flamegraph_kind = kind;
+  LOADPROF_TRY(first, html_flamegraph(c, kind));
+  options.flamegraph_svg = std::move(first.svg);
+  options.flamegraph_note = std::move(first.note);
+  for (const auto& k : analyze::kinds_in_capture(c)) {
+    if (k == kind) continue;
+    LOADPROF_TRY(g, html_flamegraph(c, k));
+    options.more_flamegraphs.push_back(std::move(g));
+  }
+  if (a.correlation) {
+    const auto& corr = *a.correlation;
+    HtmlFlameGraph g;
+    g.id = "slow-vs-fast";
+    g.title = "slow vs fast";
+    if (corr.fast_windows_folded.empty() || corr.slow_windows_folded.empty()) {
+      g.note = "No slow-vs-fast flame graph: " +
+               std::string(corr.slow_windows == 0   ? "no window was slow"
+                           : corr.fast_windows == 0 ? "no window was fast"
+                                                    : "no cpu samples in slow or fast windows") +
+               ".";
+    } else {
+      FlamegraphOptions fg;
+      fg.kind = "cpu";
+      fg.title = "cpu: slow windows against fast windows";
+      fg.xml_prolog = false;
+      bound_inline_frames(corr.slow_windows_folded, fg, g.note);
+      LOADPROF_TRY(svg, render_diff_flamegraph_svg(corr.fast_windows_folded, corr.slow_windows_folded, fg));
+      g.svg = std::move(svg);
+    }
+    options.more_flamegraphs.push_back(std::move(g));
+  }
+  options.offcpu_ms_per_second = offcpu_per_second(c);
   write_html(out, a, options);
   return {};
 }

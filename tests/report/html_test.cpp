@@ -8,11 +8,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "analyze/sample_capture.h"
 #include "loadprof/capture/folded.h"
 #include "loadprof/report/flamegraph_svg.h"
+#include "report/chart_svg.h"
 #include "report/schema_check.h"
 
 namespace loadprof::report {
@@ -159,17 +161,20 @@ TEST(HtmlReport, SectionsAndFigures) {
   EXPECT_NE(html.find("<li>10.00 % (10 samples), truncated: <code title=\"prog;main;read;do_syscall_64_[k]\">"
                       "prog;main;read;do_syscall_64_[k]</code></li>"),
             std::string::npos);
-  // Section order as in report.md, the flame graph after the accounting.
-  const size_t order[] = {html.find("<h2>Target processes</h2>"),
+  // The answer first (verdict, charts, flame graphs), then report.md's sections in its order.
+  const size_t order[] = {html.find("<h2>Verdict</h2>"),
+                          html.find("<h2>Charts</h2>"),
+                          html.find("<h2 id=\"flamegraphs\">Flame graphs</h2>"),
+                          html.find("<h3>cpu flame graph</h3>"),
+                          html.find("<h2>Target processes</h2>"),
                           html.find("<h2>Samples</h2>"),
                           html.find("<h2>Lost</h2>"),
                           html.find("<h2>CPU accounting</h2>"),
-                          html.find("<h2>cpu flame graph</h2>"),
                           html.find("<h2>Top functions by self time</h2>"),
                           html.find("<h2>Top functions by total time</h2>"),
                           html.find("<h2>Top stacks</h2>")};
   for (size_t i = 1; i < std::size(order); ++i) EXPECT_LT(order[i - 1], order[i]) << i;
-  EXPECT_LT(order[7], html.size());
+  EXPECT_LT(order[std::size(order) - 1], html.size());
 }
 
 TEST(HtmlReport, WarningsFirstAndProminent) {
@@ -187,7 +192,6 @@ TEST(HtmlReport, WarningsFirstAndProminent) {
 }
 
 TEST(HtmlReport, LongCaptureChartAndEmptyAnalysis) {
-  // One bar per second also for an hour-long series (thin bars, still one each).
   analyze::Analysis a;
   a.cpu_accounting.emplace();
   for (int s = 0; s < 3600; ++s) {
@@ -202,13 +206,72 @@ TEST(HtmlReport, LongCaptureChartAndEmptyAnalysis) {
   std::ostringstream out;
   write_html(out, a, options);
   const std::string html = out.str();
-  EXPECT_EQ(count(html, "<g class=\"second\">"), 3600u);
-  EXPECT_NE(html.find("+3599.00 s</text>"), std::string::npos);
+  // An hour: 1,200 bars of 3 seconds each (the page stays bounded), said above the chart.
+  EXPECT_EQ(count(html, "<g class=\"second\">"), 1200u);
+  EXPECT_NE(html.find("3600 seconds drawn as 1200 bars of 3 seconds each"), std::string::npos);
+  EXPECT_NE(html.find("+3597.00 s</text>"), std::string::npos);
+  // Bar 2 sums seconds 3..5: target 3+4+5 = 12 of 300 samples.
+  EXPECT_NE(html.find("<title>+3.00 s: target 12, loadprof 0, other 0, steal 0, throttled 0, idle 288"),
+            std::string::npos);
   EXPECT_NE(html.find("<p>No cpu flame graph: the capture holds no cpu stacks.</p>"), std::string::npos);
   EXPECT_NE(html.find("<p>The capture names no target process.</p>"), std::string::npos);
   EXPECT_NE(html.find("<p>Nothing was lost (stack quality is in its own section).</p>"), std::string::npos);
   EXPECT_EQ(xmllint(html, false).exit_code, 0);
   EXPECT_EQ(network_references(html), std::vector<std::string>{});
+}
+
+TEST(HtmlReport, LongRunChartsDownsampledAndAbsentChartsSaid) {
+  // A 3,000-second load series: each latency series keeps 1,000 points (the
+  // max of every 3), and the chart says so.
+  analyze::Analysis a;
+  a.load.emplace();
+  nlohmann::json ts = nlohmann::json::array();
+  for (int s = 0; s < 3000; ++s)
+    ts.push_back({{"t_s", s},
+                  {"throughput_rps", 100},
+                  {"errors", 0},
+                  {"latency_ms", {{"p50", 1.0}, {"p90", 2.0}, {"p99", s == 1501 ? 500.0 : 3.0}}}});
+  a.load->summary_json = nlohmann::json{{"timeseries", ts}}.dump();
+  std::ostringstream out;
+  write_html(out, a, {});
+  const std::string html = out.str();
+  EXPECT_NE(
+      html.find(
+          "<g class=\"series\" data-series=\"p99\" data-points=\"3000\" data-drawn=\"1000\" data-values="),
+      std::string::npos);
+  EXPECT_NE(html.find("p99: 3000 points downsampled to 1000 (the max of every 3)."), std::string::npos);
+  // The max keeps the one slow second: its point (at +1500 s, the bucket's first second) reads 500 ms.
+  EXPECT_NE(html.find(" 1500:500 "), std::string::npos);
+  // The hover values are the drawn points: 1,000 x:y pairs a series.
+  const size_t values = html.find("data-values=\"", html.find("data-series=\"p99\""));
+  ASSERT_NE(values, std::string::npos);
+  const std::string p99_values = html.substr(values, html.find('"', values + 13) - values);
+  EXPECT_EQ(count(p99_values, ":"), 1000u);
+  // One read-out script for the page.
+  EXPECT_EQ(count(html, "svg.chartTip = show;"), 1u);
+  // The charts without data are each one line.
+  EXPECT_NE(html.find("No on-CPU / off-CPU chart: the capture holds neither per-second CPU accounting nor "
+                      "off-CPU intervals."),
+            std::string::npos);
+  EXPECT_NE(html.find("No resources chart: the capture holds no /proc readings."), std::string::npos);
+  EXPECT_NE(html.find("No capacity chart:"), std::string::npos);
+  EXPECT_EQ(xmllint(html, false).exit_code, 0);
+  EXPECT_EQ(network_references(html), std::vector<std::string>{});
+}
+
+TEST(HtmlReport, ChartDownsampleMeanAndMax) {
+  std::vector<ChartPoint> pts;
+  for (int i = 0; i < 10; ++i) pts.push_back({static_cast<double>(i), static_cast<double>(i % 5)});
+  const auto mean = downsample(pts, 4, false);  // buckets of 3: {0,1,2} {3,4,0} {1,2,3} {4}
+  ASSERT_EQ(mean.size(), 4u);
+  EXPECT_DOUBLE_EQ(mean[0].y, 1.0);
+  EXPECT_DOUBLE_EQ(mean[1].x, 3.0);
+  EXPECT_DOUBLE_EQ(mean[1].y, 7.0 / 3);
+  EXPECT_DOUBLE_EQ(mean[3].y, 4.0);
+  const auto max = downsample(pts, 4, true);
+  EXPECT_DOUBLE_EQ(max[1].y, 4.0);
+  EXPECT_DOUBLE_EQ(max[2].y, 3.0);
+  EXPECT_EQ(downsample(pts, 10, true).size(), 10u);  // short enough: untouched
 }
 
 }  // namespace

@@ -366,5 +366,50 @@ TEST_F(ReportCli, ExitCodes) {
   EXPECT_EQ(loadprof("--help").exit_code, 0);
 }
 
+TEST(RunReportHtml, FlameGraphOfManyStacksIsBoundedAndSaysSo) {
+  // 9,000 distinct stacks (main;f_i;g_i;h_i_j), one sample each: ~15,000
+  // frames at the renderer's 0.1 px. report.html merges the narrow ones (at
+  // most 5,000 frames inline) and says so; cpu.svg keeps them all.
+  capture::Capture c = sample_capture();
+  c.cpu_samples.clear();
+  c.stacks.clear();
+  const auto base_frames = static_cast<uint32_t>(c.frames.size());
+  for (uint32_t i = 0; i < 3000; ++i) {
+    c.frames.push_back(testing::user_frame("f" + std::to_string(i)));
+    c.frames.push_back(testing::user_frame("g" + std::to_string(i)));
+    for (uint32_t j = 0; j < 3; ++j) {
+      c.frames.push_back(testing::user_frame("h" + std::to_string(i) + "_" + std::to_string(j)));
+      const auto leaf = static_cast<uint32_t>(c.frames.size() - 1);
+      c.stacks.push_back(capture::Stack{{leaf, base_frames + 5 * i + 1, base_frames + 5 * i, 0}, false});
+      capture::CpuSample s;
+      s.time_ns = testing::kStartNs + c.stacks.size() * 100'000;
+      s.pid = s.tid = 100;
+      s.stack = static_cast<capture::StackId>(c.stacks.size() - 1);
+      c.cpu_samples.push_back(s);
+    }
+  }
+  const fs::path dir = testing::test_dir();
+  write_capture(dir / "many.lpc", c);
+  ReportConfig config;
+  config.capture_path = (dir / "many.lpc").string();
+  config.output_dir = (dir / "out").string();
+  std::ostringstream out;
+  auto r = run_report(config, out);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto frames = [](const std::string& text) {
+    size_t n = 0;
+    for (size_t at = text.find("class=\"fg-f\""); at != std::string::npos;
+         at = text.find("class=\"fg-f\"", at + 1))
+      ++n;
+    return n;
+  };
+  const std::string html = read_text(dir / "out" / "report.html");
+  const std::string svg = read_text(dir / "out" / "cpu.svg");
+  EXPECT_GT(frames(svg), 15000u);
+  EXPECT_LE(frames(html), 5000u);
+  EXPECT_NE(html.find("<title>main ("), std::string::npos);
+  EXPECT_NE(html.find(" frames: those narrower than "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace loadprof::report

@@ -17,6 +17,8 @@ struct FlamegraphOptions {
   std::string count_name;  // what the counts are; empty: the kind's ("ns" for io, ...)
   // False: start at <svg>, to inline the graph in report.html.
   bool xml_prolog = true;
+  // Frames narrower than this are merged into their parent (the renderer's default).
+  double min_width_px = 0.1;
 };
 
 // The flame graph SVG of the folded lines as text (write_flamegraph_svg and
@@ -29,6 +31,17 @@ struct FlamegraphOptions {
 [[nodiscard]] Result<std::string> render_diff_flamegraph_svg(
     const std::vector<capture::FoldedLine>& base_lines, const std::vector<capture::FoldedLine>& new_lines,
     const FlamegraphOptions& options);
+
+// The narrowest frame width (of 0.1, 0.25, 0.5, 1, 2 px; the renderer's 1200 px
+// image) at which the folded lines lay out at most max_frames frames, the
+// frames at the renderer's 0.1 px, and those kept at that width. Lays out
+// without rendering: cheap next to render_flamegraph_svg.
+struct FrameBound {
+  double min_width_px = 0.1;
+  size_t frames_all = 0;
+  size_t frames_kept = 0;
+};
+FrameBound bound_frames(const std::vector<capture::FoldedLine>& lines, size_t max_frames);
 
 // Renders the folded lines as an interactive flame graph SVG.
 [[nodiscard]] Result<void> write_flamegraph_svg(std::ostream& out,
