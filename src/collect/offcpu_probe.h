@@ -24,6 +24,10 @@ struct OffCpuProbeOptions {
   int targets_map_fd = -1;       // the cpu probe's target map
   uint64_t min_interval_ns = 0;  // shorter intervals are aggregated in BPF
   uint64_t ringbuf_bytes = 0;    // 0: a default sized for busy targets
+  // DWARF: user stack bytes copied at switch-out for the targets whose
+  // target-map entry is LP_UNWIND_DWARF (a power of two, 512 ..
+  // LP_OFFCPU_STACK_MAX_BYTES); 0: none (frame-pointer stacks only).
+  uint32_t dwarf_stack_bytes = 0;
 };
 
 class OffCpuProbe {
@@ -37,6 +41,10 @@ class OffCpuProbe {
 
   // Hands every available record to on_record.
   [[nodiscard]] Result<void> consume();
+  // The ring buffer map: its poll wait queue is woken when the ring is a
+  // quarter full (records are otherwise sent without a wake-up). Register it
+  // edge-triggered: level-triggered, it stays readable while any record waits.
+  int ring_fd() const;
   // Hands over (and removes) the aggregates of the map BPF stopped writing at
   // the previous call, then switches BPF to the map just emptied; all: both
   // maps (after stop(), when no program runs any more).
