@@ -218,6 +218,11 @@ class CollectorImpl final : public Collector {
       for (lp_offcpu_event& o : offcpu_->take_open()) {
         if (o.start_ns >= stop_ns_) continue;
         o.end_ns = stop_ns_;
+        // DWARF: its stack copy is still in BPF's map (it was never sent).
+        if (options_.dwarf && offcpu_->kept_stack(o.tid, o.start_ns, *kept_stack_)) {
+          on_offcpu_stack(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(kept_stack_.get()),
+                                                   sizeof(lp_offcpu_stack_event)));
+        }
         push(offcpu_event(o));
       }
     }
@@ -1286,6 +1291,7 @@ class CollectorImpl final : public Collector {
   };
   std::map<std::pair<uint32_t, uint64_t>, OffCpuStack> offcpu_stacks_;
   uint64_t offcpu_stack_orphans_ = 0;
+  std::unique_ptr<lp_offcpu_stack_event> kept_stack_ = std::make_unique<lp_offcpu_stack_event>();
   uint64_t last_aggregate_flush_ns_ = 0;
   // tid -> (seed time, reason from /proc) of threads seeded at the start.
   std::unordered_map<uint32_t, std::pair<uint64_t, capture::OffCpuReason>> seeded_;

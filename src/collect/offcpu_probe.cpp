@@ -125,6 +125,12 @@ std::vector<lp_offcpu_event> OffCpuProbe::take_open() {
   return out;
 }
 
+bool OffCpuProbe::kept_stack(uint32_t tid, uint64_t start_ns, lp_offcpu_stack_event& out) const {
+  if (skel_->rodata->offcpu_stack_bytes == 0) return false;
+  if (bpf_map__lookup_elem(skel_->maps.dwarf_out, &tid, sizeof tid, &out, sizeof out, 0) != 0) return false;
+  return out.start_ns == start_ns && out.stack_bytes <= LP_OFFCPU_STACK_MAX_BYTES;
+}
+
 void OffCpuProbe::stop() {
   for (bpf_link* link : links_) bpf_link__destroy(link);
   links_.clear();

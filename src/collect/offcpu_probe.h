@@ -57,6 +57,9 @@ class OffCpuProbe {
   void stop();
   // After stop(): the threads still off the CPU (switched out, not back in).
   std::vector<lp_offcpu_event> take_open();
+  // DWARF: the registers and stack copied at the switch-out of tid at
+  // start_ns, when still kept (for the intervals take_open() returns).
+  bool kept_stack(uint32_t tid, uint64_t start_ns, lp_offcpu_stack_event& out) const;
   // Sums over CPUs, indexed by lp_offcpu_drop_reason.
   std::array<uint64_t, LP_OFFCPU_DROP_REASONS> drops() const;
 

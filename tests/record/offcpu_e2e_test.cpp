@@ -289,6 +289,29 @@ TEST_F(OffCpuE2E, OffCpuAloneRecordsNoCpuSamples) {
 // A thread asleep before the recording starts and until after it ends: it
 // never switches in or out while recorded, and is still accounted (seeded
 // from /proc at the start, clipped at the end) as sleep for the whole capture.
+// A thread that falls asleep after the recording starts and is still asleep
+// at its end: its interval is closed by the capture's end, and its stack
+// (DWARF: the copy still held in BPF's map, never sent) reaches main.
+TEST_F(OffCpuE2E, StillAsleepAtTheEndKeepsItsDwarfStack) {
+  const std::string path = loadprof::testing::temp_dir() + "/asleep.lpc";
+  auto r = run({loadprof_binary(), "record", "--probes", "cpu,offcpu", "--duration", "2s", "--output", path,
+                "--", test_program("sleeper"), "30"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto cap = capture::read_capture(path);
+  ASSERT_TRUE(cap.ok()) << cap.error().message;
+  double sleep_ms = 0, with_main_ms = 0;
+  for (const auto& o : cap->offcpu) {
+    if (o.reason != capture::OffCpuReason::sleep) continue;
+    const double ms = static_cast<double>(o.end_ns - o.start_ns) / 1e6;
+    sleep_ms += ms;
+    if (stack_has(*cap, o.stack, "main", false)) with_main_ms += ms;
+  }
+  std::printf("sleeper launched, still asleep at the end: %.1f ms sleep, %.1f ms of it reaching main\n",
+              sleep_ms, with_main_ms);
+  EXPECT_GT(sleep_ms, 1500.0);
+  EXPECT_GT(with_main_ms, 0.95 * sleep_ms);
+}
+
 TEST_F(OffCpuE2E, ThreadBlockedForTheWholeCaptureIsAccounted) {
   const std::string program = test_program("sleeper");
   char* argv[] = {const_cast<char*>(program.c_str()), const_cast<char*>("30"), nullptr};
