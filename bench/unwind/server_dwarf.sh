@@ -76,6 +76,8 @@ load_run() {
 commands() { redis-cli -p $PORT info commandstats 2>/dev/null | sed -n 's/^cmdstat_get:calls=\([0-9]*\).*/\1/p'; }
 cpu_s() { awk '/^cpu/ {print $2 + $3}' "$1"; }
 main_pct() { awk '{n = $NF; t += n; if ($0 ~ /(^|;)main(;| )/) m += n} END {printf "%.1f", t ? 100 * m / t : 0}'; }
+# ... reaching main or a thread's start (off-CPU: threads wait too).
+root_pct() { awk '{n = $NF; t += n; if ($0 ~ /(^|;)(main|start_thread|clone3?)(;| )/) m += n} END {printf "%.1f", t ? 100 * m / t : 0}'; }
 collapse() {
   awk '/^[^ \t]/ {if (s != "") c[s]++; s = ""; next} /^[ \t]+[0-9a-f]+ / {f = $2; sub(/\+0x[0-9a-f]+$/, "", f); s = (s == "" ? f : f ";" s); next} END {if (s != "") c[s]++; for (k in c) print k, c[k]}'
 }
@@ -113,7 +115,7 @@ run_side() {  # SIDE -> one result line
       "$LOADPROF" report $out.lpc --format folded --kind cpu > $out.folded
       t1=$(date +%s%N)
       extra="recorder_cpu_s=$(cpu_s $out.time) bytes=$(stat -c %s $out.lpc) main_pct=$(main_pct < $out.folded) folded_ms=$(((t1 - t0) / 1000000))"
-      [ "${side%-offcpu}" != "$side" ] && extra="$extra offcpu_main_pct=$("$LOADPROF" report $out.lpc --format folded --kind offcpu | main_pct)"
+      [ "${side%-offcpu}" != "$side" ] && extra="$extra offcpu_root_pct=$("$LOADPROF" report $out.lpc --format folded --kind offcpu | root_pct)"
       extra="$extra lost=$(grep -o 'lost:.*' $out.err | tr ' ' ',' || true)" ;;
     perf-dwarf)
       local t0 t1

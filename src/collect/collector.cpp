@@ -19,12 +19,14 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -469,8 +471,44 @@ class CollectorImpl final : public Collector {
       }
       names.erase(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(offcpu_scheduler_frames(names)));
       seeded_[tid] = {time_ns, classify_offcpu(runnable ? 0 : 1, names)};
-      offcpu_->seed_thread(pid, tid, runnable, time_ns);
+      if (offcpu_->seed_thread(pid, tid, runnable, time_ns) && options_.dwarf && !runnable)
+        seed_dwarf_stack(pid, static_cast<uint32_t>(tid), task, time_ns);
     }
+  }
+
+  // DWARF: a thread blocked since before the recording has no switch-out to
+  // copy its stack at; /proc gives its user sp and pc (task/TID/syscall) and
+  // the top of its stack is read from the process. Only sp and pc are known:
+  // CFI that finds the caller from rsp (most of -O2 code, glibc's wrappers)
+  // unwinds; a frame that needs another register stops the unwind there.
+  void seed_dwarf_stack(uint32_t pid, uint32_t tid, const std::string& task, uint64_t time_ns) {
+    auto text = procfs::read_path(task + "syscall");
+    if (!text.ok()) return;
+    // "NR ARG1..ARG6 SP PC" in a syscall, "-1 SP PC" blocked outside one.
+    std::vector<uint64_t> fields;
+    for (size_t at = 0; at < text->size();) {
+      const size_t end = std::min(text->find(' ', at), text->size());
+      fields.push_back(std::strtoull(text->substr(at, end - at).c_str(), nullptr, 0));
+      at = end + 1;
+    }
+    if (fields.size() != 9 && fields.size() != 3) return;
+    const uint64_t sp = fields[fields.size() - 2], pc = fields.back();
+    if (sp == 0 || pc == 0) return;
+    OffCpuStack copy;
+    copy.regs.assign(LP_OFFCPU_DWARF_REGS, 0);
+    copy.regs[7] = sp;
+    copy.regs[16] = pc;
+    // As in BPF: halved while the read fails (the stack ends closer to sp).
+    ssize_t n = -1;
+    for (size_t size = options_.offcpu_stack_bytes; size >= 512 && n <= 0; size /= 2) {
+      copy.stack.resize(size);
+      iovec local{copy.stack.data(), size};
+      iovec remote{reinterpret_cast<void*>(sp), size};
+      n = process_vm_readv(static_cast<pid_t>(pid), &local, 1, &remote, 1, 0);
+    }
+    if (n <= 0) return;
+    copy.stack.resize(static_cast<size_t>(n));
+    offcpu_stacks_[{tid, time_ns}] = std::move(copy);
   }
 
   // One epoll over the cpu probe's ring buffer and, edge-triggered, the

@@ -103,14 +103,14 @@ void OffCpuProbe::flush_aggregates(const std::function<void(const lp_offcpu_agg&
   skel_->bss->agg_generation = writing ^ 1;
 }
 
-void OffCpuProbe::seed_thread(uint32_t pid, uint32_t tid, bool runnable, uint64_t start_ns) {
+bool OffCpuProbe::seed_thread(uint32_t pid, uint32_t tid, bool runnable, uint64_t start_ns) {
   lp_offcpu_event e{};
   e.type = LP_EVENT_OFFCPU;
   e.start_ns = start_ns;
   e.pid = pid;
   e.tid = tid;
   e.state = runnable ? 0 : 1;
-  bpf_map__update_elem(skel_->maps.switched_out, &tid, sizeof tid, &e, sizeof e, BPF_NOEXIST);
+  return bpf_map__update_elem(skel_->maps.switched_out, &tid, sizeof tid, &e, sizeof e, BPF_NOEXIST) == 0;
 }
 
 std::vector<lp_offcpu_event> OffCpuProbe::take_open() {

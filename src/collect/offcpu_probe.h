@@ -51,8 +51,9 @@ class OffCpuProbe {
   void flush_aggregates(const std::function<void(const lp_offcpu_agg&)>& on_aggregate, bool all);
   // A thread of a new target, off the CPU (or waiting for one: runnable) since
   // start_ns as far as the probe knows: its next switch-in ends an interval
-  // from there (without stacks). Does nothing when the probe saw it already.
-  void seed_thread(uint32_t pid, uint32_t tid, bool runnable, uint64_t start_ns);
+  // from there (without stacks). Does nothing when the probe saw it already
+  // (then false).
+  bool seed_thread(uint32_t pid, uint32_t tid, bool runnable, uint64_t start_ns);
   // Detaches the tracepoints: no interval ends after this returns.
   void stop();
   // After stop(): the threads still off the CPU (switched out, not back in).
