@@ -107,7 +107,8 @@ TEST(DemoE2E, ReportShowsEachPlantedBottleneckWithAProbe) {
     ASSERT_GT(planted_ms, 50) << "too little contention to judge";
     EXPECT_NEAR(found_ms, planted_ms, 0.25 * planted_ms);
     // Off-CPU stacks are unwound by DWARF: whole through glibc.
-    EXPECT_NE(r.out.find("update_cart > pthread_mutex_lock"), std::string::npos) << "the lock finding's stack";
+    EXPECT_NE(r.out.find("update_cart > pthread_mutex_lock"), std::string::npos)
+        << "the lock finding's stack";
   }
   {
     SCOPED_TRACE("io: persist_order fsyncs once per order");
