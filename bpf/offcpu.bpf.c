@@ -7,7 +7,10 @@
  * to the ring buffer without waking the reader, or, when shorter than
  * offcpu_min_ns, merged into an aggregate per (thread, stacks, runnable) that
  * user space drains every second. The target set is the cpu probe's map,
- * shared by file descriptor.
+ * shared by file descriptor. For targets unwound by DWARF, the user
+ * registers and the top of the user stack are copied at switch-out too, and
+ * sent ahead of the interval (lp_offcpu_stack_event) to be unwound in user
+ * space.
  */
 #include "common.bpf.h"
 #include "offcpu.h"
@@ -15,6 +18,13 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u64 offcpu_min_ns = 0;
+/* DWARF mode: user stack bytes copied at switch-out (a power of two, at most
+ * LP_OFFCPU_STACK_MAX_BYTES; 0: no copies). */
+const volatile __u32 offcpu_stack_bytes = 0;
+/* Records are submitted without waking the reader, unless this much is
+ * waiting in the ring (0: never): then the reader is woken before its timer,
+ * so a busy target does not fill the ring between two timed drains. */
+const volatile __u64 ringbuf_wakeup_bytes = 0;
 /* Which aggregate map BPF writes (0: agg0, 1: agg1); flipped by user space. */
 __u32 agg_generation = 0;
 
@@ -57,6 +67,30 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22); /* resized by user space before load */
 } events SEC(".maps");
+
+/* BPF_RB_NO_WAKEUP, or a wake-up when the ring is filling. */
+static __always_inline __u64 submit_flags(void)
+{
+	if (ringbuf_wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= ringbuf_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* DWARF mode: registers and stack copy of each thread switched out (user
+ * space sets max_entries to 1 when no target is unwound by DWARF). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LP_OFFCPU_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct lp_offcpu_stack_event);
+} dwarf_out SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lp_offcpu_stack_event);
+} dwarf_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -109,6 +143,84 @@ static __always_inline void on_switch_out(void *ctx, bool preempt, struct task_s
 		count_drop(LP_OFFCPU_DROP_USER_STACK);
 	if (bpf_map_update_elem(&switched_out, &tid, e, BPF_ANY) != 0)
 		count_drop(LP_OFFCPU_DROP_START_MAP_FULL);
+}
+
+/* DWARF mode: prev's user registers and the top of its user stack, kept by
+ * tid until it is switched back in. prev is current: its user memory is the
+ * one bpf_probe_read_user reads. A copy that faults (the stack ends closer
+ * to sp than the copy size) is retried with half the size, down to 512. */
+static __always_inline void copy_user_stack(struct task_struct *prev, __u64 start_ns)
+{
+	__u32 zero = 0, tid = prev->pid;
+	struct lp_offcpu_stack_event *d;
+	struct pt_regs *regs;
+	__u32 size = offcpu_stack_bytes;
+	__u64 sp;
+
+	if (size == 0 || !prev->mm)
+		return;
+	d = bpf_map_lookup_elem(&dwarf_scratch, &zero);
+	if (!d)
+		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	if (!regs)
+		return;
+	d->type = LP_EVENT_OFFCPU_STACK;
+	d->tid = tid;
+	d->start_ns = start_ns;
+	d->regs[0] = regs->ax;
+	d->regs[1] = regs->dx;
+	d->regs[2] = regs->cx;
+	d->regs[3] = regs->bx;
+	d->regs[4] = regs->si;
+	d->regs[5] = regs->di;
+	d->regs[6] = regs->bp;
+	d->regs[7] = regs->sp;
+	d->regs[8] = regs->r8;
+	d->regs[9] = regs->r9;
+	d->regs[10] = regs->r10;
+	d->regs[11] = regs->r11;
+	d->regs[12] = regs->r12;
+	d->regs[13] = regs->r13;
+	d->regs[14] = regs->r14;
+	d->regs[15] = regs->r15;
+	d->regs[16] = regs->ip;
+	sp = regs->sp;
+	d->stack_bytes = 0;
+	for (int i = 0; i < 5; i++) {
+		if (size > LP_OFFCPU_STACK_MAX_BYTES)
+			size = LP_OFFCPU_STACK_MAX_BYTES;
+		if (size < 512)
+			break;
+		if (bpf_probe_read_user(d->stack, size, (void *)sp) == 0) {
+			d->stack_bytes = size;
+			break;
+		}
+		size /= 2;
+	}
+	if (d->stack_bytes == 0)
+		count_drop(LP_OFFCPU_DROP_DWARF_STACK);
+	bpf_map_update_elem(&dwarf_out, &tid, d, BPF_ANY);
+}
+
+/* DWARF mode: the stack kept at the interval's switch-out, to the ring
+ * (only its copied bytes). */
+static __always_inline void send_user_stack(__u32 tid, __u64 start_ns)
+{
+	struct lp_offcpu_stack_event *d;
+	__u32 size;
+
+	if (offcpu_stack_bytes == 0)
+		return;
+	d = bpf_map_lookup_elem(&dwarf_out, &tid);
+	if (!d || d->start_ns != start_ns)
+		return;
+	size = d->stack_bytes;
+	if (size > LP_OFFCPU_STACK_MAX_BYTES)
+		size = LP_OFFCPU_STACK_MAX_BYTES;
+	if (bpf_ringbuf_output(&events, d, __builtin_offsetof(struct lp_offcpu_stack_event, stack) + size,
+			       BPF_RB_NO_WAKEUP) != 0)
+		count_drop(LP_OFFCPU_DROP_DWARF_RINGBUF_FULL);
 }
 
 static __always_inline __u64 hash_ips(const __u64 *ips, __s32 bytes)
@@ -166,8 +278,10 @@ static __always_inline void aggregate(struct lp_offcpu_event *start, __u64 now_n
 	fresh->runqueue_ns = runqueue_ns;
 	fresh->last_end_ns = now_ns;
 	bpf_probe_read_kernel(&fresh->sample, sizeof(fresh->sample), start);
-	if (bpf_map_update_elem(map, &key, fresh, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(map, &key, fresh, BPF_NOEXIST) == 0) {
+		send_user_stack(start->tid, start->start_ns); /* the aggregate's stack */
 		return;
+	}
 	/* Inserted meanwhile on another CPU, or the map is full. */
 	v = bpf_map_lookup_elem(map, &key);
 	if (v)
@@ -189,6 +303,7 @@ static __always_inline void on_switch_in(struct task_struct *next, __u64 now_ns)
 		bpf_map_delete_elem(&switched_out, &tid);
 		return;
 	}
+	send_user_stack(tid, start->start_ns); /* before the interval it belongs to */
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_drop(LP_OFFCPU_DROP_RINGBUF_FULL);
@@ -197,7 +312,7 @@ static __always_inline void on_switch_in(struct task_struct *next, __u64 now_ns)
 	}
 	bpf_probe_read_kernel(e, sizeof(*e), start);
 	e->end_ns = now_ns;
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, submit_flags());
 	bpf_map_delete_elem(&switched_out, &tid);
 }
 
@@ -215,6 +330,13 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 			bpf_map_delete_elem(&switched_out, &tid);
 		else
 			on_switch_out(ctx, preempt, prev, prev_state, now_ns);
+		if (!(prev_state & 0x80)) {
+			__u32 tgid = prev->tgid;
+			__u8 *mode = bpf_map_lookup_elem(&targets, &tgid);
+
+			if (mode && *mode == LP_UNWIND_DWARF)
+				copy_user_stack(prev, now_ns);
+		}
 	}
 	if (is_target(next))
 		on_switch_in(next, now_ns);

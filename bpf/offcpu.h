@@ -25,7 +25,9 @@ enum lp_offcpu_drop_reason {
 	LP_OFFCPU_DROP_KERNEL_STACK = 2,	/* bpf_get_stack(kernel) failed */
 	LP_OFFCPU_DROP_START_MAP_FULL = 3,	/* switch-out not stored (map update failed) */
 	LP_OFFCPU_DROP_AGGREGATE_MAP_FULL = 4,	/* a short interval found no aggregate slot */
-	LP_OFFCPU_DROP_REASONS = 5,
+	LP_OFFCPU_DROP_DWARF_RINGBUF_FULL = 5,	/* DWARF stack record reserve failed */
+	LP_OFFCPU_DROP_DWARF_STACK = 6,		/* the user stack could not be copied at all */
+	LP_OFFCPU_DROP_REASONS = 7,
 };
 
 /* One off-CPU interval of one thread: switched out at start_ns, woken at
@@ -67,6 +69,27 @@ struct lp_offcpu_agg {
 	__u64 runqueue_ns;	/* wakeup to switch-in; all of it when runnable */
 	__u64 last_end_ns;
 	struct lp_offcpu_event sample;
+};
+
+/* DWARF mode (the thread's target-map entry is LP_UNWIND_DWARF): at
+ * switch-out the thread's user registers (bpf_task_pt_regs: saved at its
+ * syscall or interrupt entry) and the top of its user stack are kept by tid;
+ * an interval sent to the ring (or the first of an aggregate) is preceded by
+ * one of these records, matched in user space by (tid, start_ns) and unwound
+ * there with the cpu samples' unwinder. Only the first stack_bytes of stack
+ * are sent. */
+#define LP_EVENT_OFFCPU_STACK 5
+#define LP_OFFCPU_STACK_MAX_BYTES 8192	/* a power of two */
+#define LP_OFFCPU_DWARF_REGS 17		/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+
+struct lp_offcpu_stack_event {
+	__u32 type;		/* LP_EVENT_OFFCPU_STACK */
+	__u32 tid;
+	__u64 start_ns;		/* the interval's (its switch-out) */
+	__u64 regs[LP_OFFCPU_DWARF_REGS];
+	__u32 stack_bytes;	/* bytes of stack[] copied (and sent) */
+	__u32 pad;
+	__u8 stack[LP_OFFCPU_STACK_MAX_BYTES];
 };
 
 #endif /* LOADPROF_OFFCPU_H */

@@ -142,14 +142,11 @@ __attribute__((noinline)) static void handle_search(const char *path)
 	}
 }
 
-/* The caller of take_lock (the critical section's function) stays in every wait's stack. */
-__attribute__((noinline)) static void take_lock(pthread_mutex_t *lock) { pthread_mutex_lock(lock); }
-
 /* Planted: lock. The critical section includes a 5 ms price lookup. */
 __attribute__((noinline)) static void update_cart(void)
 {
 	const uint64_t start = clock_ns(CLOCK_MONOTONIC);
-	take_lock(&cart_lock);
+	pthread_mutex_lock(&cart_lock);
 	atomic_fetch_add(&cart_lock_wait_ns, clock_ns(CLOCK_MONOTONIC) - start);
 	sleep_ns(kCartHoldNs);
 	pthread_mutex_unlock(&cart_lock);
@@ -167,7 +164,7 @@ __attribute__((noinline)) static void *refresh_prices(void *arg)
 {
 	(void)arg;
 	while (!stopping) {
-		take_lock(&cart_lock);
+		pthread_mutex_lock(&cart_lock);
 		sleep_ns(kRefreshHoldNs);
 		pthread_mutex_unlock(&cart_lock);
 		sleep_ns(kRefreshPeriodNs - kRefreshHoldNs);
@@ -175,6 +172,8 @@ __attribute__((noinline)) static void *refresh_prices(void *arg)
 	return NULL;
 }
 
+/* The io probe walks frame pointers, which lose the caller of a glibc function
+ * (glibc has none): persist_order stays in every fsync's stack through this. */
 __attribute__((noinline)) static void sync_file(int fd) { fsync(fd); }
 
 /* Planted: io. One fsync per order written. */

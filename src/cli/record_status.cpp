@@ -97,6 +97,8 @@ std::string recorder_cost_text(const record::RecorderCost& c) {
   }
   out += "; sideband " + std::to_string(c.sideband_kept) + " of " + std::to_string(c.sideband_read) +
          " records about the targets";
+  if (c.mid_dispatch_pumps > 0)
+    out += "; rings emptied " + std::to_string(c.mid_dispatch_pumps) + " times mid-dispatch";
   if (c.resource_passes > 0) {
     char res[112];
     std::snprintf(res, sizeof res, "; resource timeline %llu passes, %.0f us each (%s ms CPU)",

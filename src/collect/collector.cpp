@@ -17,13 +17,17 @@
 #include "loadprof/collect/collector.h"
 
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -39,6 +43,7 @@
 #include "io_probe.h"
 #include "loadprof/collect/kernel_symbol_lookup.h"
 #include "loadprof/util/clock.h"
+#include "loadprof/util/fd.h"
 #include "loadprof/util/log.h"
 #include "loadprof/util/procfs.h"
 #include "offcpu_classify.h"
@@ -51,6 +56,7 @@ namespace loadprof::collect {
 namespace {
 
 constexpr uint64_t kHoldBackNs = 20'000'000;
+constexpr uint64_t kPumpIntervalNs = 10'000'000;
 constexpr uint64_t kSecondNs = 1'000'000'000;
 // --alloc-max-overhead: how long the traced allocator calls are counted before deciding to stay.
 constexpr uint64_t kAllocEstimateNs = 200'000'000;
@@ -140,8 +146,10 @@ class CollectorImpl final : public Collector {
       OffCpuProbeOptions oo;
       oo.targets_map_fd = probe_->targets_map_fd();
       oo.min_interval_ns = options.offcpu_min_ns;
+      oo.dwarf_stack_bytes = options.dwarf ? options.offcpu_stack_bytes : 0;
       LOADPROF_TRY(off, OffCpuProbe::open(oo, [this](std::span<const uint8_t> r) { on_offcpu_record(r); }));
       offcpu_ = std::move(off);
+      LOADPROF_CHECK(watch_rings());
       auto ksyms = KernelSymbolLookup::open();
       if (ksyms.ok()) {
         ksyms_ = std::move(ksyms).value();
@@ -196,7 +204,14 @@ class CollectorImpl final : public Collector {
 
   Result<void> poll(EventSink& sink, int timeout_ms) override {
     if (stopped_) return {};
-    LOADPROF_CHECK(probe_->poll(timeout_ms));
+    if (wakeups_.valid()) {
+      // The off-CPU ring wakes us when it is a quarter full; the cpu one never does.
+      epoll_event events[2];
+      if (epoll_wait(wakeups_.get(), events, 2, timeout_ms) < 0 && errno != EINTR)
+        return errno_error(ErrorKind::internal, "wait for the ring buffers", errno);
+    } else {
+      LOADPROF_CHECK(probe_->poll(timeout_ms));
+    }
     return drain(sink, false);
   }
 
@@ -214,6 +229,11 @@ class CollectorImpl final : public Collector {
       for (lp_offcpu_event& o : offcpu_->take_open()) {
         if (o.start_ns >= stop_ns_) continue;
         o.end_ns = stop_ns_;
+        // DWARF: its stack copy is still in BPF's map (it was never sent).
+        if (options_.dwarf && offcpu_->kept_stack(o.tid, o.start_ns, *kept_stack_)) {
+          on_offcpu_stack(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(kept_stack_.get()),
+                                                   sizeof(lp_offcpu_stack_event)));
+        }
         push(offcpu_event(o));
       }
     }
@@ -261,6 +281,11 @@ class CollectorImpl final : public Collector {
       off["map_full"] = o[LP_OFFCPU_DROP_START_MAP_FULL];
       off["aggregate_map_full"] = o[LP_OFFCPU_DROP_AGGREGATE_MAP_FULL];
       off["stack_truncated"] = offcpu_stack_truncated_;
+      if (options_.dwarf) {
+        off["dwarf_ringbuf_full"] = o[LP_OFFCPU_DROP_DWARF_RINGBUF_FULL];
+        off["dwarf_stack_not_copied"] = o[LP_OFFCPU_DROP_DWARF_STACK];
+        off["dwarf_stack_orphaned"] = offcpu_stack_orphans_;
+      }
     }
     if (io_) {
       auto d = io_->drops();
@@ -523,13 +548,86 @@ class CollectorImpl final : public Collector {
       }
       names.erase(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(offcpu_scheduler_frames(names)));
       seeded_[tid] = {time_ns, classify_offcpu(runnable ? 0 : 1, names)};
-      offcpu_->seed_thread(pid, tid, runnable, time_ns);
+      if (offcpu_->seed_thread(pid, tid, runnable, time_ns) && options_.dwarf && !runnable)
+        seed_dwarf_stack(pid, static_cast<uint32_t>(tid), task, time_ns);
     }
+  }
+
+  // DWARF: a thread blocked since before the recording has no switch-out to
+  // copy its stack at; /proc gives its user sp and pc (task/TID/syscall) and
+  // the top of its stack is read from the process. Only sp and pc are known:
+  // CFI that finds the caller from rsp (most of -O2 code, glibc's wrappers)
+  // unwinds; a frame that needs another register stops the unwind there.
+  void seed_dwarf_stack(uint32_t pid, uint32_t tid, const std::string& task, uint64_t time_ns) {
+    auto text = procfs::read_path(task + "syscall");
+    if (!text.ok()) return;
+    // "NR ARG1..ARG6 SP PC" in a syscall, "-1 SP PC" blocked outside one.
+    std::vector<uint64_t> fields;
+    for (size_t at = 0; at < text->size();) {
+      const size_t end = std::min(text->find(' ', at), text->size());
+      fields.push_back(std::strtoull(text->substr(at, end - at).c_str(), nullptr, 0));
+      at = end + 1;
+    }
+    if (fields.size() != 9 && fields.size() != 3) return;
+    const uint64_t sp = fields[fields.size() - 2], pc = fields.back();
+    if (sp == 0 || pc == 0) return;
+    OffCpuStack copy;
+    copy.regs.assign(LP_OFFCPU_DWARF_REGS, 0);
+    copy.regs[7] = sp;
+    copy.regs[16] = pc;
+    // As in BPF: halved while the read fails (the stack ends closer to sp).
+    ssize_t n = -1;
+    for (size_t size = options_.offcpu_stack_bytes; size >= 512 && n <= 0; size /= 2) {
+      copy.stack.resize(size);
+      iovec local{copy.stack.data(), size};
+      iovec remote{reinterpret_cast<void*>(sp), size};
+      n = process_vm_readv(static_cast<pid_t>(pid), &local, 1, &remote, 1, 0);
+    }
+    if (n <= 0) return;
+    copy.stack.resize(static_cast<size_t>(n));
+    offcpu_stacks_[{tid, time_ns}] = std::move(copy);
+  }
+
+  // One epoll over the cpu probe's ring buffer and, edge-triggered, the
+  // offcpu ring (woken only when it fills: see OffCpuProbe::ring_fd).
+  Result<void> watch_rings() {
+    wakeups_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
+    if (!wakeups_.valid()) return errno_error(ErrorKind::internal, "epoll_create1", errno);
+    epoll_event cpu{};
+    cpu.events = EPOLLIN;
+    epoll_event off{};
+    off.events = EPOLLIN | EPOLLET;
+    if (epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, probe_->wakeup_fd(), &cpu) != 0 ||
+        epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, offcpu_->ring_fd(), &off) != 0)
+      return errno_error(ErrorKind::internal, "epoll_ctl (ring buffers)", errno);
+    return {};
   }
 
   void push(Event e) {
     e.seq = seq_++;
-    pending_.push_back(std::move(e));
+    (pumping_ ? incoming_ : pending_).push_back(std::move(e));
+  }
+
+  // Empties every ring (the BPF ring buffers, the DWARF perf rings) into
+  // incoming_, merged into pending_ at the next drain. Called between events
+  // while dispatching: a dispatch that unwinds DWARF samples (~4-30 us each)
+  // can take longer than a ring holds (waits --offcpu-min 0 filled the 8 MiB
+  // off-CPU ring while the reader unwound).
+  Result<void> pump() {
+    pumping_ = true;
+    Result<void> r = consume_rings();
+    pumping_ = false;
+    ++stats_.mid_dispatch_pumps;
+    return r;
+  }
+
+  Result<void> consume_rings() {
+    LOADPROF_CHECK(probe_->consume());
+    if (io_) LOADPROF_CHECK(io_->consume());
+    if (alloc_) LOADPROF_CHECK(alloc_->consume());
+    if (offcpu_) LOADPROF_CHECK(offcpu_->consume());
+    if (options_.dwarf) read_dwarf_rings();
+    return {};
   }
 
   void on_bpf_record(std::span<const uint8_t> data) {
@@ -621,10 +719,39 @@ class CollectorImpl final : public Collector {
   }
 
   void on_offcpu_record(std::span<const uint8_t> data) {
+    if (data.size() >= offsetof(lp_offcpu_stack_event, stack) &&
+        reinterpret_cast<const lp_offcpu_stack_event*>(data.data())->type == LP_EVENT_OFFCPU_STACK) {
+      on_offcpu_stack(data);
+      return;
+    }
     if (data.size() < sizeof(lp_offcpu_event)) return;
     const auto* o = reinterpret_cast<const lp_offcpu_event*>(data.data());
     if (o->type != LP_EVENT_OFFCPU || o->end_ns < o->start_ns) return;
     push(offcpu_event(*o));
+  }
+
+  // DWARF: registers and stack copy of a switch-out, kept until its interval
+  // (or aggregate) is read.
+  void on_offcpu_stack(std::span<const uint8_t> data) {
+    const auto* s = reinterpret_cast<const lp_offcpu_stack_event*>(data.data());
+    const size_t bytes =
+        std::min<size_t>(s->stack_bytes, data.size() - offsetof(lp_offcpu_stack_event, stack));
+    OffCpuStack& kept = offcpu_stacks_[{s->tid, s->start_ns}];
+    kept.regs.assign(s->regs, s->regs + LP_OFFCPU_DWARF_REGS);
+    kept.stack.assign(s->stack, s->stack + bytes);
+  }
+
+  // Stack copies whose interval never came (its record was lost): gone after 10 s.
+  void forget_offcpu_stacks(uint64_t now_ns) {
+    constexpr uint64_t kKeepNs = 10 * kSecondNs;
+    for (auto it = offcpu_stacks_.begin(); it != offcpu_stacks_.end();) {
+      if (it->first.second + kKeepNs < now_ns) {
+        ++offcpu_stack_orphans_;
+        it = offcpu_stacks_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
 
   // Short intervals merged in BPF: one event spanning their summed blocked
@@ -667,6 +794,15 @@ class CollectorImpl final : public Collector {
     e.kernel_ips.erase(e.kernel_ips.begin(), e.kernel_ips.begin() + skip);
     e.user_ips.assign(o->user_ips, o->user_ips + frames(o->user_stack_bytes));
     e.user_stack_ok = o->user_stack_bytes >= 0;
+    if (options_.dwarf) {
+      auto it = offcpu_stacks_.find({o->tid, o->start_ns});
+      if (it != offcpu_stacks_.end()) {
+        e.dwarf = true;
+        e.regs = std::move(it->second.regs);
+        e.stack = std::move(it->second.stack);
+        offcpu_stacks_.erase(it);
+      }
+    }
     return e;
   }
 
@@ -836,6 +972,8 @@ class CollectorImpl final : public Collector {
 
   Result<void> drain(EventSink& sink, bool all) {
     uint64_t now_ns = monotonic_ns();
+    for (Event& e : incoming_) pending_.push_back(std::move(e));
+    incoming_.clear();
     LOADPROF_CHECK(probe_->consume());
     if (io_) LOADPROF_CHECK(io_->consume());
     if (alloc_) LOADPROF_CHECK(alloc_->consume());
@@ -850,6 +988,7 @@ class CollectorImpl final : public Collector {
             all);
       }
       last_aggregate_flush_ns_ = now_ns;
+      if (!all) forget_offcpu_stacks(now_ns);
     }
     sideband_records_.clear();
     if (options_.dwarf) read_dwarf_rings();
@@ -897,7 +1036,18 @@ class CollectorImpl final : public Collector {
     uint64_t cutoff = all ? UINT64_MAX : now_ns - std::min(now_ns, kHoldBackNs);
     size_t n = 0;
     refreshed_.clear();
-    for (; n < pending_.size() && pending_[n].time_ns <= cutoff; ++n) dispatch(pending_[n], sink);
+    uint64_t pumped_ns = monotonic_ns();
+    for (; n < pending_.size() && pending_[n].time_ns <= cutoff; ++n) {
+      dispatch(pending_[n], sink);
+      // Every 10 ms of dispatching, the rings are emptied again.
+      if ((n & 31) == 31 && !all) {
+        const uint64_t t = monotonic_ns();
+        if (t - pumped_ns >= kPumpIntervalNs) {
+          LOADPROF_CHECK(pump());
+          pumped_ns = t;
+        }
+      }
+    }
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
     if (now_ns - last_liveness_check_ns_ >= kLivenessCheckNs || all) check_liveness(sink, now_ns);
     forget_retired_maps(now_ns);
@@ -1141,6 +1291,24 @@ class CollectorImpl final : public Collector {
 
   void dispatch_offcpu(Event& e, EventSink& sink) {
     if (!known_.count(e.pid)) return;
+    if (e.dwarf) {
+      OffCpuView view;
+      view.start_ns = e.start_ns;
+      view.wake_ns = e.wake_ns;
+      view.end_ns = e.time_ns;
+      view.pid = e.pid;
+      view.tid = e.tid;
+      view.waker_pid = e.waker_pid;
+      view.waker_tid = e.waker_tid;
+      view.reason = e.reason;
+      view.kernel_ips = e.kernel_ips;
+      view.count = e.count;
+      view.dwarf = true;
+      view.user_regs = e.regs;
+      view.user_stack = e.stack;
+      sink.on_offcpu(view);
+      return;
+    }
     const size_t valid = checked_user_frames(e, sink);
     const bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
     if (truncated) ++offcpu_stack_truncated_;
@@ -1233,12 +1401,23 @@ class CollectorImpl final : public Collector {
   std::unique_ptr<KernelSymbolLookup> ksyms_;               // null: blocked reasons read other
   std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function
   uint64_t offcpu_stack_truncated_ = 0;
+  // DWARF: stack copies by (tid, switch-out time) until their interval comes.
+  struct OffCpuStack {
+    std::vector<uint64_t> regs;
+    std::vector<uint8_t> stack;
+  };
+  std::map<std::pair<uint32_t, uint64_t>, OffCpuStack> offcpu_stacks_;
+  uint64_t offcpu_stack_orphans_ = 0;
+  std::unique_ptr<lp_offcpu_stack_event> kept_stack_ = std::make_unique<lp_offcpu_stack_event>();
   uint64_t last_aggregate_flush_ns_ = 0;
   // tid -> (seed time, reason from /proc) of threads seeded at the start.
   std::unordered_map<uint32_t, std::pair<uint64_t, capture::OffCpuReason>> seeded_;
   std::optional<Sideband> sideband_;
   BuildIdCache build_ids_;
   std::vector<Event> pending_;
+  std::vector<Event> incoming_;  // read by pump() while pending_ is dispatched
+  bool pumping_ = false;
+  UniqueFd wakeups_;  // with the offcpu probe: see watch_rings()
   std::vector<SidebandRecord> sideband_records_;
   uint32_t seq_ = 0;
   std::unordered_set<uint32_t> known_;  // pids whose records are delivered (targets, ever)

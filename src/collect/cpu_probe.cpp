@@ -219,6 +219,8 @@ Result<void> CpuProbe::poll(int timeout_ms) {
   return {};
 }
 
+int CpuProbe::wakeup_fd() const { return ring_buffer__epoll_fd(ringbuf_); }
+
 Result<void> CpuProbe::consume() {
   int n = ring_buffer__consume(ringbuf_);
   if (n < 0 && n != -EINTR) return libbpf_error("ring_buffer__consume", n);

@@ -71,6 +71,8 @@ class CpuProbe {
   // every available record to on_record.
   [[nodiscard]] Result<void> poll(int timeout_ms);
   [[nodiscard]] Result<void> consume();
+  // The ring buffer's epoll fd (for a poll over several probes' rings).
+  int wakeup_fd() const;
   // DWARF mode: hands every record of the cpu-clock events' perf rings
   // (PERF_RECORD_SAMPLE with TID, TIME, CALLCHAIN, REGS_USER, STACK_USER;
   // THROTTLE, UNTHROTTLE and LOST with a TID|TIME sample_id) to fn with the

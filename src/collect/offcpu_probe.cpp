@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <string>
@@ -24,14 +25,23 @@ Result<std::unique_ptr<OffCpuProbe>> OffCpuProbe::open(const OffCpuProbeOptions&
   if (!skel) return libbpf_error("open BPF object offcpu", errno);
   probe->skel_ = skel;
   skel->rodata->offcpu_min_ns = options.min_interval_ns;
-  // 16 MiB: ~7,800 intervals. tests/programs/waits with --offcpu-min 0 sends
-  // ~28,000 a second: 8 MiB (2,800 per 100 ms drain against 3,900 slots) lost
-  // 61-151 records in 2 of 4 runs once the reader also unwound DWARF samples
-  // in the same loop (a longer drain interval).
+  const uint32_t stack_bytes =
+      options.dwarf_stack_bytes
+          ? std::bit_ceil(std::clamp<uint32_t>(options.dwarf_stack_bytes, 512, LP_OFFCPU_STACK_MAX_BYTES))
+          : 0;
+  skel->rodata->offcpu_stack_bytes = stack_bytes;
+  // The per-thread copies take 8 KiB each: none without DWARF targets.
+  if (stack_bytes == 0) bpf_map__set_max_entries(skel->maps.dwarf_out, 1);
+  // 16 MiB: ~7,800 intervals, or fewer with DWARF stack copies (up to 8 KiB
+  // each) in the same ring.
   const uint64_t bytes = options.ringbuf_bytes
                              ? std::bit_ceil(std::max<uint64_t>(options.ringbuf_bytes, 4096))
                              : uint64_t{16} << 20;
   bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(bytes));
+  // A quarter full, the reader is woken (ring_fd) instead of waiting for its
+  // 250 ms timer. With the timer alone it came 276-408 ms apart on a busy
+  // machine and an 8 MiB ring overflowed in 4 of 6 runs (docs/benchmarks/dwarf.md).
+  skel->rodata->ringbuf_wakeup_bytes = bytes / 4;
   if (options.targets_map_fd >= 0) {
     int err = bpf_map__reuse_fd(skel->maps.targets, options.targets_map_fd);
     if (err) return libbpf_error("share the target map with the offcpu probe", err);
@@ -60,6 +70,8 @@ int OffCpuProbe::on_ringbuf_record(void* ctx, void* data, size_t size) {
   self->on_record_(std::span<const uint8_t>(static_cast<const uint8_t*>(data), size));
   return 0;
 }
+
+int OffCpuProbe::ring_fd() const { return bpf_map__fd(skel_->maps.events); }
 
 Result<void> OffCpuProbe::consume() {
   int n = ring_buffer__consume(ringbuf_);
@@ -91,14 +103,14 @@ void OffCpuProbe::flush_aggregates(const std::function<void(const lp_offcpu_agg&
   skel_->bss->agg_generation = writing ^ 1;
 }
 
-void OffCpuProbe::seed_thread(uint32_t pid, uint32_t tid, bool runnable, uint64_t start_ns) {
+bool OffCpuProbe::seed_thread(uint32_t pid, uint32_t tid, bool runnable, uint64_t start_ns) {
   lp_offcpu_event e{};
   e.type = LP_EVENT_OFFCPU;
   e.start_ns = start_ns;
   e.pid = pid;
   e.tid = tid;
   e.state = runnable ? 0 : 1;
-  bpf_map__update_elem(skel_->maps.switched_out, &tid, sizeof tid, &e, sizeof e, BPF_NOEXIST);
+  return bpf_map__update_elem(skel_->maps.switched_out, &tid, sizeof tid, &e, sizeof e, BPF_NOEXIST) == 0;
 }
 
 std::vector<lp_offcpu_event> OffCpuProbe::take_open() {
@@ -111,6 +123,12 @@ std::vector<lp_offcpu_event> OffCpuProbe::take_open() {
     if (bpf_map__delete_elem(skel_->maps.switched_out, &tid, sizeof tid, 0) != 0) break;
   }
   return out;
+}
+
+bool OffCpuProbe::kept_stack(uint32_t tid, uint64_t start_ns, lp_offcpu_stack_event& out) const {
+  if (skel_->rodata->offcpu_stack_bytes == 0) return false;
+  if (bpf_map__lookup_elem(skel_->maps.dwarf_out, &tid, sizeof tid, &out, sizeof out, 0) != 0) return false;
+  return out.start_ns == start_ns && out.stack_bytes <= LP_OFFCPU_STACK_MAX_BYTES;
 }
 
 void OffCpuProbe::stop() {

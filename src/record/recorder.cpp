@@ -43,6 +43,8 @@ namespace {
 constexpr int kPollIntervalMs = 250;
 constexpr uint64_t kFlushIntervalNs = 1'000'000'000;
 constexpr uint64_t kSecondNs = 1'000'000'000;
+// An exited process's unwinder state is kept this long (see Pipeline::on_exit).
+constexpr uint64_t kForgetExitedNs = 5'000'000'000;
 
 std::string read_comm(pid_t pid) {
   auto comm = procfs::read(pid, "comm");
@@ -136,8 +138,16 @@ class Pipeline final : public collect::EventSink {
   // One interval, or two when the thread blocked and then waited for a CPU
   // after its wakeup: [start, wake) for the reason it blocked, [wake, end) runqueue.
   void on_offcpu(const collect::OffCpuView& o) override {
-    const capture::StackId stack =
-        intern_stack(o.pid, o.start_ns, o.user_ips, o.kernel_ips, o.user_truncated);
+    std::span<const uint64_t> user_ips = o.user_ips;
+    bool truncated = o.user_truncated;
+    if (o.dwarf && unwinder_) {
+      // As a cpu sample's: unwound here, only the addresses go further.
+      unwound_.clear();
+      const auto stop = unwinder_->unwind(o.pid, o.tid, o.user_regs, o.user_stack, unwound_);
+      truncated = stop != symbolize::UnwindStop::complete;
+      user_ips = unwound_;
+    }
+    const capture::StackId stack = intern_stack(o.pid, o.start_ns, user_ips, o.kernel_ips, truncated);
     capture::OffCpuInterval i;
     i.pid = o.pid;
     i.tid = o.tid;
@@ -222,6 +232,8 @@ class Pipeline final : public collect::EventSink {
   }
 
   void on_fork(uint32_t pid, uint32_t ppid, uint32_t tid, uint64_t time_ns) override {
+    // A new process reusing an exited one's pid: the old unwinder state goes now.
+    if (pid == tid && pid != ppid && exited_.erase(pid)) unwinder_->forget(pid);
     if (pid != tid || pid == ppid || processes_.count(pid)) return;  // a new thread, or known
     capture::Process child;
     child.pid = pid;
@@ -234,7 +246,10 @@ class Pipeline final : public collect::EventSink {
 
   void on_exit(uint32_t pid, uint32_t tid, uint64_t time_ns) override {
     if (pid != tid) return;
-    if (unwinder_) unwinder_->forget(pid);
+    // Its Dwfl stays a while: aggregates of its short off-CPU intervals (with
+    // DWARF stack copies) arrive up to two flushes after its exit, and its
+    // maps can no longer be read then.
+    if (unwinder_) exited_[pid] = monotonic_ns();
     if (auto* p = process(pid); p && !p->exit_ns) {
       p->exit_ns = time_ns;
       writer_.add_process(*p);
@@ -253,7 +268,22 @@ class Pipeline final : public collect::EventSink {
   }
 
   // Hands the stacks first seen in this poll to the symbolizing thread.
-  void submit_new_stacks() { symbolizer_.add_jobs(std::exchange(new_stacks_, {})); }
+  void submit_new_stacks() {
+    symbolizer_.add_jobs(std::exchange(new_stacks_, {}));
+    forget_exited(monotonic_ns() - std::min(monotonic_ns(), kForgetExitedNs));
+  }
+
+  // Frees the unwinder's state of the processes that exited before cutoff_ns.
+  void forget_exited(uint64_t cutoff_ns) {
+    for (auto it = exited_.begin(); it != exited_.end();) {
+      if (it->second > cutoff_ns) {
+        ++it;
+        continue;
+      }
+      unwinder_->forget(it->first);
+      it = exited_.erase(it);
+    }
+  }
 
   // Writes the symbols of the stacks the thread has resolved since the last call.
   void write_symbols(RecorderCost& cost) { write_symbols(symbolizer_.take_done(), cost); }
@@ -366,6 +396,8 @@ class Pipeline final : public collect::EventSink {
   symbolize::SystemAccess& system_;
   symbolize::DwarfUnwinder* unwinder_;  // null: frame pointers only
   std::vector<uint64_t> unwound_;       // the DWARF-unwound user stack of the current sample
+  std::unordered_map<uint32_t, uint64_t>
+      exited_;                          // pid -> exit seen (monotonic): unwinder state kept a while
   std::unordered_set<uint32_t> noted_;  // pids whose identity was noted
   StackTable stacks_;
   std::unordered_map<std::string, capture::FrameId> frame_ids_;
@@ -749,6 +781,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   cost.bpf_run_ns = cs.bpf_run_ns;
   cost.sideband_read = cs.sideband_read;
   cost.sideband_kept = cs.sideband_kept;
+  cost.mid_dispatch_pumps = cs.mid_dispatch_pumps;
   cost.resource_passes = resources.passes();
   cost.resource_pass_ns = resources.pass_ns();
   summary.cost = cost;

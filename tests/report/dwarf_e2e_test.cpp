@@ -6,7 +6,8 @@
 // method; --unwind fp on the same program loses the callers (the contrast).
 // A recursion without frame pointers: whole below 127 frames, cut at 127.
 // The same program stripped, its debug info in a separate file found by
-// .gnu_debuglink (the -dbgsym layout): unwound by .eh_frame, named by the file.
+// .gnu_debuglink (the -dbgsym layout): unwound by .eh_frame, named by the file;
+// and by build-id alone (/usr/lib/debug/.build-id/xx/yyyy.debug).
 // Debian's nginx, when installed, under loadprof's load driver: >= 95 % of
 // the worker's samples reach ngx_worker_process_cycle or main. Debian's
 // redis-server under redis-benchmark: processCommand with its callers.
@@ -39,6 +40,7 @@ struct Recorded {
   std::string report_text;
   std::string folded;
   std::string markdown;
+  std::string folded_offcpu;  // empty without the offcpu probe
 };
 
 Recorded record_and_report(const std::vector<std::string>& command, const std::vector<std::string>& extra) {
@@ -55,6 +57,7 @@ Recorded record_and_report(const std::vector<std::string>& command, const std::v
   r.report_text = rep.out;
   r.folded = run({loadprof_binary(), "report", path, "--format", "folded", "--kind", "cpu"}).out;
   r.markdown = run({loadprof_binary(), "report", path}).out;
+  r.folded_offcpu = run({loadprof_binary(), "report", path, "--format", "folded", "--kind", "offcpu"}).out;
   return r;
 }
 
@@ -189,6 +192,61 @@ TEST_F(DwarfE2E, StrippedProgramIsUnwoundAndNamedThroughItsDebugFile) {
   EXPECT_GE(main_share.pct(), 95.0);
 }
 
+// The -dbgsym layout by build-id: the same program stripped with no
+// .gnu_debuglink, its debug file at /usr/lib/debug/.build-id/xx/yyyy.debug
+// (removed again at the end; never one that was there before). Names come
+// from it; without it the stripped program's functions have none.
+TEST_F(DwarfE2E, StrippedProgramIsNamedThroughItsBuildIdDebugFile) {
+  const std::string dir = loadprof::testing::temp_dir() + "/stripped_by_id";
+  const std::string exe = dir + "/nofp_shares";
+  ASSERT_EQ(run({"mkdir", "-p", dir}).exit_code, 0);
+  ASSERT_EQ(run({"cp", test_program("nofp_shares"), exe}).exit_code, 0);
+  const std::string notes = run({"readelf", "-n", exe}).out;
+  const size_t at = notes.find("Build ID: ");
+  ASSERT_NE(at, std::string::npos) << notes;
+  std::string id = notes.substr(at + 10);
+  id = id.substr(0, id.find_first_not_of("0123456789abcdef"));
+  ASSERT_GT(id.size(), 8u) << notes;
+  const std::string id_dir = "/usr/lib/debug/.build-id/" + id.substr(0, 2);
+  const std::string debug = id_dir + "/" + id.substr(2) + ".debug";
+  if (access(debug.c_str(), F_OK) == 0) GTEST_SKIP() << debug << " exists already: not ours to replace";
+  ASSERT_EQ(run({"strip", "--strip-all", exe}).exit_code, 0);
+  const std::string sections = run({"readelf", "-S", exe}).out;
+  ASSERT_EQ(sections.find(".symtab"), std::string::npos) << "not stripped";
+  ASSERT_EQ(sections.find(".gnu_debuglink"), std::string::npos);
+
+  // Control first: no debug file anywhere, no names for the program's functions.
+  auto bare = record_and_report({exe, "1"}, {});
+  ASSERT_EQ(bare.record.exit_code, 0) << bare.record.err;
+  const FoldedShare bare_direct = folded_share(bare.folded, "hot_direct");
+  ASSERT_GT(bare_direct.total, 200u);
+  EXPECT_EQ(bare_direct.with, 0u) << bare.folded.substr(0, 2000);
+
+  ASSERT_EQ(run({"mkdir", "-p", id_dir}).exit_code, 0);
+  struct Remove {
+    std::string path;
+    ~Remove() { unlink(path.c_str()); }
+  } remove_debug{debug};
+  ASSERT_EQ(run({"objcopy", "--only-keep-debug", test_program("nofp_shares"), debug}).exit_code, 0);
+  auto r = record_and_report({exe, "2"}, {});
+  ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
+  auto truth = loadprof::testing::ground_truth_lines(r.record.out, "nofp_shares");
+  ASSERT_EQ(truth.size(), 1u) << r.record.out;
+  const double direct_pct =
+      100.0 * std::stod(truth[0]["direct_cpu_ns"]) / std::stod(truth[0]["total_cpu_ns"]);
+  const FoldedShare direct = folded_share(r.folded, "hot_direct");
+  const FoldedShare chain = folded_share(r.folded, "level3", "hot_direct");
+  const FoldedShare main_share = folded_share(r.folded, "main");
+  std::printf(
+      "nofp_shares stripped, debug file by build-id %s: hot_direct %.2f %% (truth %.2f), under level3 "
+      "%.2f %%, main %.2f %%; without it hot_direct %.2f %%\n",
+      id.c_str(), direct.pct(), direct_pct, chain.pct(), main_share.pct(), bare_direct.pct());
+  ASSERT_GT(main_share.total, 500u);
+  EXPECT_NEAR(direct.pct(), direct_pct, 5.0) << r.folded.substr(0, 3000);
+  EXPECT_GE(chain.pct(), 95.0);
+  EXPECT_GE(main_share.pct(), 95.0);
+}
+
 // Samples whose stack holds at least min_count frames named frame.
 uint64_t samples_with_repeats(const std::string& folded, const std::string& frame, size_t min_count) {
   uint64_t out = 0;
@@ -254,11 +312,9 @@ uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
-// Debian's nginx (built without frame pointers), recorded with no flags under
-// loadprof's own load driver. Never installs nginx: skips when it is absent.
-TEST_F(DwarfE2E, DistributionNginxWorkerStacksReachTheWorkerLoop) {
-  const std::string nginx = "/usr/sbin/nginx";
-  if (access(nginx.c_str(), X_OK) != 0) GTEST_SKIP() << "nginx is not installed (Debian package nginx)";
+// Debian's nginx (1 worker) recorded under loadprof's own load driver, on a
+// free loopback port; extra: record flags. Skips when nginx is absent.
+Recorded record_nginx_under_load(const std::vector<std::string>& extra) {
   const std::string dir = loadprof::testing::temp_dir();
   const uint16_t port = free_port();
   mkdir((dir + "/www").c_str(), 0755);
@@ -285,9 +341,19 @@ TEST_F(DwarfE2E, DistributionNginxWorkerStacksReachTheWorkerLoop) {
     execl("/bin/sh", "sh", "-c", load.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  auto r = record_and_report({nginx, "-c", dir + "/nginx.conf", "-p", dir}, {"--duration", "4s"});
+  std::vector<std::string> flags{"--duration", "4s"};
+  flags.insert(flags.end(), extra.begin(), extra.end());
+  auto r = record_and_report({"/usr/sbin/nginx", "-c", dir + "/nginx.conf", "-p", dir}, flags);
   int status = 0;
   waitpid(loader, &status, 0);
+  return r;
+}
+
+// Debian's nginx (built without frame pointers), recorded with no flags under
+// loadprof's own load driver. Never installs nginx: skips when it is absent.
+TEST_F(DwarfE2E, DistributionNginxWorkerStacksReachTheWorkerLoop) {
+  if (access("/usr/sbin/nginx", X_OK) != 0) GTEST_SKIP() << "nginx is not installed (Debian package nginx)";
+  auto r = record_nginx_under_load({});
   ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
   // Debian's nginx is stripped: its static functions (ngx_worker_process_cycle)
   // have no name without nginx-dbgsym, but main is exported (-Wl,-E), and a
@@ -304,6 +370,28 @@ TEST_F(DwarfE2E, DistributionNginxWorkerStacksReachTheWorkerLoop) {
   EXPECT_GE(q["reached_root_pct"].get<double>(), 95.0) << q.dump();
   EXPECT_GE(main_share.pct(), 95.0);
   EXPECT_EQ(r.record.err.find("poor stacks"), std::string::npos) << r.record.err;
+}
+
+// The off-CPU stacks of the same nginx: its worker waiting in epoll_wait
+// (glibc, no frame pointers) reaches main by DWARF, from the registers and
+// stack copied at switch-out; with --unwind fp it does not.
+TEST_F(DwarfE2E, DistributionNginxOffCpuStacksReachMainWithDwarfOnly) {
+  if (access("/usr/sbin/nginx", X_OK) != 0) GTEST_SKIP() << "nginx is not installed (Debian package nginx)";
+  for (const std::string unwind : {"auto", "fp"}) {
+    SCOPED_TRACE(unwind);
+    auto r = record_nginx_under_load({"--probes", "cpu,offcpu", "--unwind", unwind});
+    ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
+    const std::string& folded = r.folded_offcpu;
+    // Off-CPU time (ns) in epoll_wait, and of it the part whose stack reaches main.
+    const FoldedShare in_epoll = folded_share(folded, "main", "epoll_wait");
+    std::printf("nginx off-CPU (%s): %.1f ms in epoll_wait, %.2f %% of it reaching main\n", unwind.c_str(),
+                static_cast<double>(in_epoll.total) / 1e6, in_epoll.pct());
+    ASSERT_GT(in_epoll.total, 100'000'000u) << folded.substr(0, 3000);  // > 0.1 s of waiting seen
+    if (unwind == "auto")
+      EXPECT_GE(in_epoll.pct(), 95.0) << folded.substr(0, 3000);
+    else
+      EXPECT_LT(in_epoll.pct(), 50.0);
+  }
 }
 
 // Debian's redis-server (no frame pointers) under redis-benchmark, recorded

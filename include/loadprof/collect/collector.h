@@ -66,6 +66,11 @@ struct OffCpuView {
   // start, and [start, wake) and [wake, end) hold their summed blocked and
   // runqueue time.
   uint32_t count = 1;
+  // DWARF (user_ips empty): the registers and stack copy at switch-out, as
+  // in CpuSampleView, for the recorder to unwind. Appended fields.
+  bool dwarf = false;
+  std::span<const uint64_t> user_regs;
+  std::span<const uint8_t> user_stack;
 };
 
 // One io-probe syscall record: a slow call on its own (count 1) or the calls
@@ -132,6 +137,8 @@ struct CollectorStats {
   // targets, or forks that may become targets); the rest are other processes'.
   uint64_t sideband_read = 0;
   uint64_t sideband_kept = 0;
+  // Times the rings were emptied in the middle of a long dispatch (see pump()).
+  uint64_t mid_dispatch_pumps = 0;
 };
 
 struct CollectorOptions {
@@ -169,6 +176,10 @@ struct CollectorOptions {
   // into per-CPU perf rings; samples arrive with user_regs / user_stack.
   bool dwarf = false;
   uint32_t user_stack_bytes = 16384;
+  // With dwarf, the offcpu probe copies the user registers and this many
+  // bytes of the user stack at each switch-out of a target thread (a power of
+  // two, 512 .. 8192); its intervals arrive with user_regs / user_stack.
+  uint32_t offcpu_stack_bytes = 4096;
 };
 
 // What a launched command needs to join the preload path: the memfd it must

@@ -110,6 +110,8 @@ struct RecorderCost {
   uint64_t bpf_run_ns = 0;
   uint64_t sideband_read = 0;  // sideband records read (every process on the machine)
   uint64_t sideband_kept = 0;  // ... of which about the targets
+  // Rings emptied in the middle of a long dispatch (DWARF unwinding).
+  uint64_t mid_dispatch_pumps = 0;
   uint64_t symbolized_stacks = 0;
   // DWARF unwinds done at record time (part of drain_ns) and their CPU time.
   uint64_t unwinds = 0;
