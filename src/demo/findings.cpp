@@ -134,12 +134,19 @@ std::vector<Finding> profile_findings(const analyze::Analysis& analysis,
            g.top ? user_stack(g.top->stack) : ""});
     }
   }
-  // I/O: syscalls by time inside them, each with its heaviest stack.
+  // I/O: syscalls by time inside them, each with its heaviest stack — the
+  // files' first (socket reads and accepts hold threads waiting for work, and
+  // would push an fsync off the list), then the others'.
   if (analysis.io) {
     auto groups = group_by_leaf(io);
-    size_t n = 0;
-    for (const auto& s : analysis.io->syscalls) {
-      if (n++ == kTopSyscalls) break;
+    std::vector<const analyze::IoSyscallStat*> shown_syscalls;
+    for (bool files : {true, false}) {
+      size_t n = 0;
+      for (const auto& s : analysis.io->syscalls)
+        if ((s.fd_kind == "file") == files && n++ < kTopSyscalls) shown_syscalls.push_back(&s);
+    }
+    for (const auto* sp : shown_syscalls) {
+      const auto& s = *sp;
       auto g = groups.find("[io:" + s.name + ":" + s.fd_kind + "]");
       out.push_back({"io:" + s.name,
                      s.name + " (" + s.fd_kind + ")" +
