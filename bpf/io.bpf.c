@@ -92,6 +92,21 @@ struct {
 	__type(value, struct lp_io_socket);
 } sockets SEC(".maps");
 
+/* The exchange a thread is serving (a server socket's receive not answered
+ * yet) and the client round trips it made meanwhile. */
+struct serving {
+	struct lp_io_exchange e;
+	__u32 active;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct serving);
+} serving SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22); /* resized by user space before load */
@@ -450,6 +465,73 @@ static __always_inline struct lp_io_socket *socket_of(struct sock *sk, __u32 pid
 	return bpf_map_lookup_elem(&sockets, &key);
 }
 
+/* A server socket's receive opened an exchange on this thread: round trips
+ * the thread makes as a client until it answers belong to it. */
+static __always_inline void serve_open(struct sock *sk, struct lp_io_socket *s, __u64 now_ns)
+{
+	struct serving *v = bpf_task_storage_get(&serving, bpf_get_current_task_btf(), 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!v)
+		return; /* not counted: the exchange just goes unattributed */
+	__builtin_memset(&v->e, 0, sizeof(v->e));
+	v->e.type = LP_EVENT_IO_EXCHANGE;
+	v->e.pid = current_tgid();
+	v->e.tid = current_tid();
+	v->e.local_port = s->local_port;
+	v->e.remote_port = s->remote_port;
+	v->e.sk = (__u64)sk;
+	v->e.start_ns = now_ns;
+	v->active = 1;
+}
+
+/* A client round trip of this thread closed: add it to the exchange served. */
+static __always_inline void serve_nested(struct sock *sk, struct lp_io_socket *s, __u64 wait_ns)
+{
+	struct serving *v = bpf_task_storage_get(&serving, bpf_get_current_task_btf(), 0, 0);
+	int i;
+
+	if (!v || !v->active)
+		return;
+	for (i = 0; i < LP_IO_EXCHANGE_PEERS; i++) {
+		struct lp_io_nested *n = &v->e.peers[i];
+
+		if (n->sk != 0 && n->sk != (__u64)sk)
+			continue;
+		if (n->sk == 0) {
+			n->sk = (__u64)sk;
+			__builtin_memcpy(n->remote_addr, s->remote_addr, sizeof(n->remote_addr));
+			n->family = s->family;
+			n->remote_port = s->remote_port;
+		}
+		n->round_trips += 1;
+		n->wait_ns += wait_ns;
+		return;
+	}
+	count_drop(LP_IO_DROP_EXCHANGE_PEERS);
+}
+
+/* The served socket answered: send the exchange if it made round trips. */
+static __always_inline void serve_close(struct sock *sk, __u64 now_ns)
+{
+	struct serving *v = bpf_task_storage_get(&serving, bpf_get_current_task_btf(), 0, 0);
+	struct lp_io_exchange *e;
+
+	if (!v || !v->active || v->e.sk != (__u64)sk)
+		return;
+	v->active = 0;
+	if (v->e.peers[0].sk == 0)
+		return; /* no round trips: nothing to attribute */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(LP_IO_DROP_EXCHANGE_RINGBUF_FULL);
+		return;
+	}
+	__builtin_memcpy(e, &v->e, sizeof(*e));
+	e->end_ns = now_ns;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline void on_socket_data(struct sock *sk, int ret, int flags, int sending)
 {
 	__u32 pid = current_tgid();
@@ -478,11 +560,17 @@ static __always_inline void on_socket_data(struct sock *sk, int ret, int flags, 
 		if (!s->open) {
 			s->open = 1;
 			s->exchange_start_ns = now_ns;
+			if (s->role == LP_ROLE_SERVER)
+				serve_open(sk, s, now_ns);
 		}
 	} else if (s->open) {
 		s->open = 0;
 		__sync_fetch_and_add(&s->round_trips, 1);
 		__sync_fetch_and_add(&s->wait_ns, now_ns - s->exchange_start_ns);
+		if (s->role == LP_ROLE_CLIENT)
+			serve_nested(sk, s, now_ns - s->exchange_start_ns);
+		else
+			serve_close(sk, now_ns);
 	}
 }
 

@@ -24,6 +24,8 @@
 
 /* Record type in the ring buffer, beside cpu.h's and offcpu.h's. */
 #define LP_EVENT_IO 5
+/* A served exchange that made round trips to other peers (lp_io_exchange). */
+#define LP_EVENT_IO_EXCHANGE 8
 
 /* syscall_table value: bits 0-7 the syscall's index in user space's list
  * plus 1 (0: not traced), bits 8-15 LP_IO_F_* flags. */
@@ -58,7 +60,9 @@ enum lp_io_drop_reason {
 	LP_IO_DROP_REQUEST_MAP_FULL = 4,	/* block request issue not stored */
 	LP_IO_DROP_DEVICE_MAP_FULL = 5,		/* a block request found no aggregate slot */
 	LP_IO_DROP_SOCKET_MAP_FULL = 6,		/* a socket's data found no slot in `sockets` */
-	LP_IO_DROP_REASONS = 7,
+	LP_IO_DROP_EXCHANGE_RINGBUF_FULL = 7,	/* a served exchange's reserve failed */
+	LP_IO_DROP_EXCHANGE_PEERS = 8,		/* a round trip to a 5th peer within one exchange */
+	LP_IO_DROP_REASONS = 9,
 };
 
 /* One syscall at or above slow_ns, sent on its own with its user stack. */
@@ -161,6 +165,38 @@ struct lp_io_socket {
 	__u64 receives;
 	__u64 first_ns;		/* first data seen */
 	__u64 last_ns;		/* latest data */
+};
+
+/* Peers one served exchange can name; round trips to more are counted as
+ * LP_IO_DROP_EXCHANGE_PEERS. */
+#define LP_IO_EXCHANGE_PEERS 4
+
+/* Round trips a thread made as a client to one peer while it served an
+ * exchange (a request) on a server socket. */
+struct lp_io_nested {
+	__u64 sk;		/* the client socket: 0 = free slot */
+	__u8 remote_addr[16];
+	__u16 family;
+	__u16 remote_port;
+	__u32 round_trips;
+	__u64 wait_ns;
+};
+
+/* One exchange a thread served (a server socket's receive to its answer)
+ * during which the same thread made client round trips: sent when the answer
+ * goes out, so user space can join it to the load driver's request on that
+ * connection (thread-per-connection servers; an event loop's requests are
+ * not followed). */
+struct lp_io_exchange {
+	__u32 type;		/* LP_EVENT_IO_EXCHANGE */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u16 local_port;	/* the served socket's ports, host order */
+	__u16 remote_port;
+	__u64 sk;		/* the served socket */
+	__u64 start_ns;		/* its receive that opened the exchange */
+	__u64 end_ns;		/* its send that closed it */
+	struct lp_io_nested peers[LP_IO_EXCHANGE_PEERS];
 };
 
 #endif /* LOADPROF_IO_H */

@@ -131,6 +131,9 @@ static __always_inline void on_switch_out(void *ctx, bool preempt, struct task_s
 	e->tid = tid;
 	e->waker_pid = 0;
 	e->waker_tid = 0;
+	e->waker_known = 0;
+	e->waker_pad = 0;
+	__builtin_memset(e->waker_comm, 0, sizeof(e->waker_comm));
 	e->state = prev_state;
 	e->preempt = preempt;
 	/* prev is current here: these are its stacks. */
@@ -343,21 +346,44 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	return 0;
 }
 
+static __always_inline void note_waker(struct lp_offcpu_event *start)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	start->waker_pid = id >> 32;
+	start->waker_tid = (__u32)id;
+	bpf_get_current_comm(start->waker_comm, sizeof(start->waker_comm));
+	start->waker_known = 1;
+}
+
 static __always_inline void on_wakeup(struct task_struct *task)
 {
 	__u32 tid = task->pid;
 	struct lp_offcpu_event *start;
-	__u64 id;
 
 	if (!is_target(task))
 		return;
 	start = bpf_map_lookup_elem(&switched_out, &tid);
 	if (!start || start->wake_ns != 0)
 		return;
-	id = bpf_get_current_pid_tgid();
 	start->wake_ns = bpf_ktime_get_ns();
-	start->waker_pid = id >> 32;
-	start->waker_tid = (__u32)id;
+	if (!start->waker_known)
+		note_waker(start); /* no sched_waking seen: current is the best guess */
+}
+
+/* The waker, in its own context: the first waking of a switched-out thread. */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(on_waking_btf, struct task_struct *task)
+{
+	__u32 tid = task->pid;
+	struct lp_offcpu_event *start;
+
+	if (!is_target(task))
+		return 0;
+	start = bpf_map_lookup_elem(&switched_out, &tid);
+	if (start && start->wake_ns == 0 && !start->waker_known)
+		note_waker(start);
+	return 0;
 }
 
 SEC("tp_btf/sched_wakeup")
@@ -392,6 +418,9 @@ int BPF_PROG(on_wakeup_new_btf, struct task_struct *task)
 	e->tid = tid;
 	e->waker_pid = id >> 32;
 	e->waker_tid = (__u32)id;
+	bpf_get_current_comm(e->waker_comm, sizeof(e->waker_comm));
+	e->waker_known = 1;
+	e->waker_pad = 0;
 	e->state = 0;
 	e->preempt = 0;
 	e->kernel_stack_bytes = 0;

@@ -50,6 +50,11 @@ struct lp_offcpu_event {
 	__s32 kernel_stack_bytes;
 	__u64 user_ips[LP_MAX_STACK_DEPTH];
 	__u64 kernel_ips[LP_MAX_STACK_DEPTH];
+	/* Appended: who woke it, from sched_waking (which runs in the waker's
+	 * context; sched_wakeup may run on the wakee's CPU from an IPI). */
+	char waker_comm[16];	/* the waker thread's name */
+	__u32 waker_known;	/* waker_* are set (pid 0 is the idle task: a timer or an interrupt) */
+	__u32 waker_pad;
 };
 
 /* Short intervals (below offcpu_min_ns) of one thread with the same stacks

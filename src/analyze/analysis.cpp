@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -362,6 +363,38 @@ WallSummary summarize_wall(const capture::Capture& c, const AnalysisOptions& opt
     return x.time.total_ms() > y.time.total_ms();
   });
   if (w.threads.size() > options.top_threads) w.threads.resize(options.top_threads);
+  // Wakers: merged per (reason, waker thread), the woken threads' names kept.
+  struct Waker {
+    WakerShare share;
+    std::map<std::string, uint64_t> woken_ns;
+  };
+  std::map<std::tuple<int, uint32_t, uint32_t, std::string>, Waker> wakers;
+  for (const auto& k : c.offcpu_wakers) {
+    const size_t r = std::min<size_t>(static_cast<size_t>(k.reason), kOffCpuReasons - 1);
+    Waker& x = wakers[{static_cast<int>(r), k.waker_pid, k.waker_tid, k.waker_comm}];
+    x.share.reason = offcpu_reason_names()[r];
+    x.share.waker_pid = k.waker_pid;
+    x.share.waker_tid = k.waker_tid;
+    x.share.waker_comm = k.waker_comm;
+    x.share.wakeups += k.wakeups;
+    x.share.blocked_ms += static_cast<double>(k.blocked_ns) / 1e6;
+    auto comm = comms.find({k.pid, k.tid});
+    x.woken_ns[comm != comms.end() ? comm->second : std::to_string(k.tid)] += k.blocked_ns;
+  }
+  std::map<int, std::vector<WakerShare>> per_reason;
+  for (auto& [key, x] : wakers) {
+    std::vector<std::pair<std::string, uint64_t>> woken(x.woken_ns.begin(), x.woken_ns.end());
+    std::stable_sort(woken.begin(), woken.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (size_t i = 0; i < woken.size() && i < 5; ++i) x.share.woken.push_back(woken[i].first);
+    per_reason[std::get<0>(key)].push_back(std::move(x.share));
+  }
+  for (auto& [reason, list] : per_reason) {
+    std::stable_sort(list.begin(), list.end(),
+                     [](const WakerShare& a, const WakerShare& b) { return a.blocked_ms > b.blocked_ms; });
+    if (list.size() > kTopWakersPerReason) list.resize(kTopWakersPerReason);
+    for (auto& s : list) w.wakers.push_back(std::move(s));
+  }
   return w;
 }
 

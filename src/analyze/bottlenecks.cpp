@@ -391,10 +391,11 @@ void syscall_heavy(const capture::Capture& c, const Analysis& a, const FrameModu
 }
 
 // downstream: a peer the target waited on as a client (a database, a cache,
-// another service), from the io probe's sockets. The sockets' figures are
-// whole-capture totals, not per request: the wait is set against the summed
-// latency of every request of the load run, and batching N round trips per
-// request into one would save (N-1)/N of it.
+// another service), from the io probe's sockets. The wait is set against the
+// summed latency of every request of the load run; round trips per request
+// are per scenario step when the server's exchanges were joined to the
+// requests (else per request of the whole mix), and batching a step's N round
+// trips into one would save (N-1)/N of that step's wait.
 void downstream(const capture::Capture& c, const Analysis& a, std::vector<Bottleneck>& out) {
   if (!a.peers || a.peers->requests == 0) return;
   double summed_ms = 0;
@@ -406,21 +407,36 @@ void downstream(const capture::Capture& c, const Analysis& a, std::vector<Bottle
     if (p.role != "client" || p.round_trips == 0 || !p.round_trips_per_request) continue;
     const double share = 100.0 * p.wait_ms / summed_ms;
     if (share < kMinSlowTimeSharePct) continue;
-    const double per_request = *p.round_trips_per_request;
     const double rtt_ms = p.wait_ms / static_cast<double>(p.round_trips);
+    // Per step when the served exchanges were joined to requests (the step
+    // with the most round trips per request names the pattern), else per
+    // request of the whole mix.
+    double per_request = *p.round_trips_per_request;
+    std::string per_what = "request";
+    double saved_by_steps = 0;
+    if (!p.by_step.empty()) {
+      const StepRoundTrips& top = p.by_step.front();
+      per_request = top.round_trips_per_request;
+      per_what = (top.path.empty() ? top.step : top.path) + " request";
+      for (const auto& st : p.by_step)
+        if (st.round_trips_per_request >= kNPlusOneRoundTrips)
+          saved_by_steps += 100.0 * st.wait_ms / summed_ms * (1.0 - 1.0 / st.round_trips_per_request);
+    }
     Bottleneck b;
     b.kind = "downstream";
     b.frame = p.address;
     b.share_pct = std::min(100.0, share);
     b.share_of = "the requests' summed latency";
-    b.evidence = num(per_request) + " round trips per request to " + p.address + " (" + p.protocol + ", " +
-                 std::to_string(p.round_trips) + " in all, " + num(rtt_ms) +
+    b.evidence = num(per_request) + " round trips per " + per_what + " to " + p.address + " (" + p.protocol +
+                 ", " + std::to_string(p.round_trips) + " in all, " + num(rtt_ms) +
                  " ms each on average): " + num(p.wait_ms) + " ms of waiting, " + num(share) +
                  " % of the requests' summed latency";
     const bool n_plus_one = per_request >= kNPlusOneRoundTrips;
-    const double saved = n_plus_one ? share * (1.0 - 1.0 / per_request) : share / 2;
-    b.recommendation = n_plus_one ? "batch the " + fmt("%.0f", per_request) + " round trips per request to " +
-                                        p.address + " into one (an N+1 pattern)"
+    const double saved = !n_plus_one         ? share / 2
+                         : p.by_step.empty() ? share * (1.0 - 1.0 / per_request)
+                                             : std::min(share, saved_by_steps);
+    b.recommendation = n_plus_one ? "batch the " + fmt("%.0f", per_request) + " round trips per " + per_what +
+                                        " to " + p.address + " into one (an N+1 pattern)"
                                   : "make " + p.address + " answer faster or call it less (" + num(rtt_ms) +
                                         " ms per round trip)";
     b.gain_pct = saved;

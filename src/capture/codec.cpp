@@ -516,6 +516,28 @@ EncodedChunk encode_requests(const std::vector<RequestRecord>& records) {
   return c;
 }
 
+// Length-prefixed records, as the sockets'.
+EncodedChunk encode_offcpu_wakers(const std::vector<OffCpuWaker>& records) {
+  std::string out;
+  ByteWriter w(out);
+  EncodedChunk c = start_chunk(ChunkType::offcpu_wakers, records.size(), w);
+  w.varint(records.size());
+  for (const auto& r : records) {
+    record(w, [&](ByteWriter& b) {
+      b.varint(r.pid);
+      b.varint(r.tid);
+      b.varint(static_cast<uint8_t>(r.reason));
+      b.varint(r.waker_pid);
+      b.varint(r.waker_tid);
+      b.str(r.waker_comm);
+      b.varint(r.wakeups);
+      b.varint(r.blocked_ns);
+    });
+  }
+  c.payload = std::move(out);
+  return c;
+}
+
 // Length-prefixed records: a later version can add figures older readers skip.
 EncodedChunk encode_sockets(const std::vector<SocketRecord>& records) {
   std::string out;
@@ -540,6 +562,23 @@ EncodedChunk encode_sockets(const std::vector<SocketRecord>& records) {
       b.varint(r.bytes_received);
       b.varint(r.sends);
       b.varint(r.receives);
+      // Appended (older readers stop before it): exchanges served, delta-timed.
+      b.varint(r.served.size());
+      uint64_t prev_ns = r.start_ns;
+      for (const auto& e : r.served) {
+        b.svarint(static_cast<int64_t>(e.start_ns - prev_ns));
+        b.varint(e.end_ns - std::min(e.end_ns, e.start_ns));
+        b.varint(e.tid);
+        b.varint(e.peers.size());
+        for (const auto& p : e.peers) {
+          b.varint(p.family);
+          for (uint8_t byte : p.remote_addr) b.varint(byte);
+          b.varint(p.remote_port);
+          b.varint(p.round_trips);
+          b.varint(p.wait_ns);
+        }
+        prev_ns = e.start_ns;
+      }
     });
     range.add(r.start_ns);
     range.add(std::max(r.start_ns, r.end_ns));
@@ -1120,6 +1159,29 @@ bool decode_requests(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+bool decode_offcpu_wakers(Decoder& d, Capture& cap, uint32_t record_count) {
+  uint64_t n = d.r.count(2);
+  if (!check_count(d, n, record_count)) return false;
+  std::vector<OffCpuWaker> out(n);
+  for (auto& r : out) {
+    ByteReader b = record_body(d.r);
+    r.pid = b.varint32();
+    r.tid = b.varint32();
+    const uint64_t reason = b.varint();
+    r.reason =
+        reason <= static_cast<uint8_t>(OffCpuReason::other) ? OffCpuReason(reason) : OffCpuReason::other;
+    r.waker_pid = b.varint32();
+    r.waker_tid = b.varint32();
+    r.waker_comm = b.str();
+    r.wakeups = b.varint();
+    r.blocked_ns = b.varint();
+    if (!b.ok()) return d.fail("malformed off-cpu wakers record");
+  }
+  if (!d.ok()) return false;
+  cap.offcpu_wakers.insert(cap.offcpu_wakers.end(), out.begin(), out.end());
+  return true;
+}
+
 bool decode_sockets(Decoder& d, Capture& cap, uint32_t record_count) {
   uint64_t n = d.r.count(2);
   if (!check_count(d, n, record_count)) return false;
@@ -1143,6 +1205,28 @@ bool decode_sockets(Decoder& d, Capture& cap, uint32_t record_count) {
     r.bytes_received = b.varint();
     r.sends = b.varint();
     r.receives = b.varint();
+    if (b.ok() && !b.at_end()) {
+      const uint64_t served = b.count(4);
+      uint64_t prev_ns = r.start_ns;
+      for (uint64_t i = 0; i < served && b.ok(); ++i) {
+        ServedExchange e;
+        e.start_ns = prev_ns + static_cast<uint64_t>(b.svarint());
+        e.end_ns = e.start_ns + b.varint();
+        e.tid = b.varint32();
+        const uint64_t peers = b.count(20);
+        for (uint64_t j = 0; j < peers && b.ok(); ++j) {
+          NestedRoundTrips p;
+          p.family = static_cast<uint16_t>(std::min<uint64_t>(b.varint(), 0xFFFF));
+          for (auto& byte : p.remote_addr) byte = static_cast<uint8_t>(b.varint());
+          p.remote_port = static_cast<uint16_t>(b.varint());
+          p.round_trips = b.varint();
+          p.wait_ns = b.varint();
+          e.peers.push_back(p);
+        }
+        prev_ns = e.start_ns;
+        r.served.push_back(std::move(e));
+      }
+    }
     if (!b.ok()) return d.fail("malformed sockets record");
   }
   if (!d.ok()) return false;
@@ -1336,6 +1420,9 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
       break;
     case ChunkType::sockets:
       ok = decode_sockets(d, capture, record_count);
+      break;
+    case ChunkType::offcpu_wakers:
+      ok = decode_offcpu_wakers(d, capture, record_count);
       break;
     default:
       why = "not a decodable chunk type";

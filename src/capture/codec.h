@@ -49,6 +49,7 @@ EncodedChunk encode_cpu_accounting_extra(const std::vector<CpuAccounting>& recor
 EncodedChunk encode_requests(const std::vector<RequestRecord>& records);
 EncodedChunk encode_resources(const std::vector<ResourceSample>& records);
 EncodedChunk encode_sockets(const std::vector<SocketRecord>& records);
+EncodedChunk encode_offcpu_wakers(const std::vector<OffCpuWaker>& records);
 EncodedChunk encode_drops(const DropCounters& drops);
 EncodedChunk encode_unwind(const std::vector<UnwindModule>& modules);
 EncodedChunk encode_end(const EndInfo& end);

@@ -56,6 +56,8 @@ const char* chunk_type_name(uint16_t type) {
       return "sockets";
     case ChunkType::unwind:
       return "unwind";
+    case ChunkType::offcpu_wakers:
+      return "off-cpu wakers";
   }
   return "unknown";
 }
@@ -64,7 +66,8 @@ bool chunk_type_known(uint16_t type) {
   return (type >= uint16_t(ChunkType::metadata) && type <= uint16_t(ChunkType::allocations)) ||
          type == uint16_t(ChunkType::cpu_accounting_extra) || type == uint16_t(ChunkType::stack_symbols) ||
          type == uint16_t(ChunkType::load_run) || type == uint16_t(ChunkType::resources) ||
-         type == uint16_t(ChunkType::sockets) || type == uint16_t(ChunkType::unwind);
+         type == uint16_t(ChunkType::sockets) || type == uint16_t(ChunkType::unwind) ||
+         type == uint16_t(ChunkType::offcpu_wakers);
 }
 
 std::string encode_file_header() {

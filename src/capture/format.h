@@ -76,6 +76,9 @@ enum class ChunkType : uint16_t {
   // Per module, how the user stacks were unwound (cumulative: last wins).
   // 23, not 22: main's io probe took 22 (sockets) while this was written.
   unwind = 23,
+  // offcpu probe: who woke the target's threads, per (thread, reason, waker
+  // thread): wake-ups and blocked time; written at the end.
+  offcpu_wakers = 24,
 };
 
 const char* chunk_type_name(uint16_t type);

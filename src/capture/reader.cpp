@@ -108,6 +108,8 @@ uint64_t record_bytes(uint16_t type) {
       return sizeof(ResourceSample);
     case ChunkType::sockets:
       return sizeof(SocketRecord);
+    case ChunkType::offcpu_wakers:
+      return sizeof(OffCpuWaker);
     case ChunkType::drops:
       return 128;
     case ChunkType::unwind:

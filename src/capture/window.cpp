@@ -138,6 +138,7 @@ void restrict_to_window(Capture& c, const PlacedWindow& w) {
   std::erase_if(c.allocs, [&](const AllocEvent& e) { return !inside(e.time_ns); });
   // Resource readings whose time falls in the window (a reading covers the second before it).
   std::erase_if(c.resources, [&](const ResourceSample& r) { return !inside(r.time_ns); });
+  // Off-CPU wakers stay too (whole-capture sums).
   // Sockets stay: whole-capture figures (a window cannot split their round
   // trips), as the reader keeps them under a window.
 

@@ -46,6 +46,7 @@ size_t approx_size(const CpuAccounting&) { return sizeof(CpuAccounting); }
 size_t approx_size(const RequestRecord&) { return sizeof(RequestRecord); }
 size_t approx_size(const ResourceSample&) { return sizeof(ResourceSample); }
 size_t approx_size(const SocketRecord&) { return sizeof(SocketRecord); }
+size_t approx_size(const OffCpuWaker& w) { return sizeof(OffCpuWaker) + w.waker_comm.size(); }
 
 class FileCaptureWriter final : public CaptureWriter {
  public:
@@ -102,6 +103,7 @@ class FileCaptureWriter final : public CaptureWriter {
   }
   void add_resource(const ResourceSample& r) override { add(resources_, r); }
   void add_socket(const SocketRecord& r) override { add(sockets_, r); }
+  void add_offcpu_waker(const OffCpuWaker& w) override { add(offcpu_wakers_, w); }
   void set_drops(const DropCounters& drops) override {
     drops_ = drops;
     drops_dirty_ = true;
@@ -145,6 +147,7 @@ class FileCaptureWriter final : public CaptureWriter {
       if (load_run_dirty_) LOADPROF_CHECK(append(out, encode_load_run(load_run_)));
       if (!resources_.empty()) LOADPROF_CHECK(append(out, encode_resources(resources_)));
       if (!sockets_.empty()) LOADPROF_CHECK(append(out, encode_sockets(sockets_)));
+      if (!offcpu_wakers_.empty()) LOADPROF_CHECK(append(out, encode_offcpu_wakers(offcpu_wakers_)));
       if (drops_dirty_) LOADPROF_CHECK(append(out, encode_drops(drops_)));
       if (unwind_dirty_) LOADPROF_CHECK(append(out, encode_unwind(unwind_)));
       return write_all(out);
@@ -216,6 +219,7 @@ class FileCaptureWriter final : public CaptureWriter {
     requests_.clear();
     resources_.clear();
     sockets_.clear();
+    offcpu_wakers_.clear();
     drops_dirty_ = false;
     unwind_dirty_ = false;
     load_run_dirty_ = false;
@@ -243,6 +247,7 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<RequestRecord> requests_;
   std::vector<ResourceSample> resources_;
   std::vector<SocketRecord> sockets_;
+  std::vector<OffCpuWaker> offcpu_wakers_;
   DropCounters drops_;
   bool drops_dirty_ = false;
   std::vector<UnwindModule> unwind_;
@@ -291,6 +296,7 @@ Result<void> write_whole_capture(const std::string& path, const Capture& capture
   if (capture.load) writer->set_load_run(*capture.load);
   for (const auto& r : capture.resources) writer->add_resource(r);
   for (const auto& r : capture.sockets) writer->add_socket(r);
+  for (const auto& r : capture.offcpu_wakers) writer->add_offcpu_waker(r);
   if (!capture.drops.empty()) writer->set_drops(capture.drops);
   if (!capture.unwind.empty()) writer->set_unwind(capture.unwind);
   if (capture.end) return writer->finish(*capture.end);

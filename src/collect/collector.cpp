@@ -95,6 +95,8 @@ struct Event {
   // offcpu (time_ns = end_ns)
   uint64_t start_ns = 0, wake_ns = 0;
   uint32_t waker_pid = 0, waker_tid = 0;
+  bool waker_known = false;
+  std::string waker_comm;
   capture::OffCpuReason reason = capture::OffCpuReason::other;
   uint32_t count = 1;
   // io_syscall (its stack in user_ips) / io_device (time_ns = end_ns); kept
@@ -297,6 +299,9 @@ class CollectorImpl final : public Collector {
       io["request_map_full"] = d[LP_IO_DROP_REQUEST_MAP_FULL];
       io["device_map_full"] = d[LP_IO_DROP_DEVICE_MAP_FULL];
       io["socket_map_full"] = d[LP_IO_DROP_SOCKET_MAP_FULL];
+      io["exchange_ringbuf_full"] = d[LP_IO_DROP_EXCHANGE_RINGBUF_FULL];
+      io["exchange_peers"] = d[LP_IO_DROP_EXCHANGE_PEERS];
+      io["exchange_buffer_full"] = served_dropped_;
       io["stack_truncated"] = io_stack_truncated_;
     }
     if (alloc_ || alloc_preload_) {
@@ -778,6 +783,8 @@ class CollectorImpl final : public Collector {
     e.cpu = o->cpu;
     e.waker_pid = o->waker_pid;
     e.waker_tid = o->waker_tid;
+    e.waker_known = o->waker_known != 0;
+    if (e.waker_known) e.waker_comm.assign(o->waker_comm, strnlen(o->waker_comm, sizeof o->waker_comm));
     auto frames = [](int32_t bytes) {
       return bytes > 0 ? std::min<size_t>(static_cast<size_t>(bytes) / 8, LP_MAX_STACK_DEPTH) : 0;
     };
@@ -806,8 +813,13 @@ class CollectorImpl final : public Collector {
     return e;
   }
 
-  // A slow syscall from the io ring buffer.
+  // A slow syscall, or a served exchange, from the io ring buffer.
   void on_io_record(std::span<const uint8_t> data) {
+    if (data.size() >= sizeof(lp_io_exchange) &&
+        reinterpret_cast<const lp_io_exchange*>(data.data())->type == LP_EVENT_IO_EXCHANGE) {
+      on_io_exchange(*reinterpret_cast<const lp_io_exchange*>(data.data()));
+      return;
+    }
     if (data.size() < sizeof(lp_io_event)) return;
     const auto* r = reinterpret_cast<const lp_io_event*>(data.data());
     if (r->type != LP_EVENT_IO || r->end_ns < r->start_ns) return;
@@ -945,7 +957,42 @@ class CollectorImpl final : public Collector {
     return name;
   }
 
-  static capture::SocketRecord socket_record(const lp_io_socket_key& k, const lp_io_socket& s) {
+  // Kept until the sockets are read at the end, then attached to the served socket.
+  void on_io_exchange(const lp_io_exchange& x) {
+    if (served_count_ >= kMaxServedExchanges) {
+      ++served_dropped_;
+      return;
+    }
+    capture::ServedExchange e;
+    e.start_ns = x.start_ns;
+    e.end_ns = std::max(x.start_ns, x.end_ns);
+    e.tid = x.tid;
+    for (const lp_io_nested& n : x.peers) {
+      if (n.sk == 0) break;
+      capture::NestedRoundTrips p;
+      p.family = n.family;
+      std::copy(std::begin(n.remote_addr), std::end(n.remote_addr), p.remote_addr.begin());
+      p.remote_port = n.remote_port;
+      p.round_trips = n.round_trips;
+      p.wait_ns = n.wait_ns;
+      e.peers.push_back(p);
+    }
+    served_[{x.pid, x.sk}].push_back(std::move(e));
+    ++served_count_;
+  }
+
+  capture::SocketRecord socket_record(const lp_io_socket_key& k, const lp_io_socket& s) {
+    capture::SocketRecord r = socket_figures(k, s);
+    if (auto it = served_.find({k.pid, k.sk}); it != served_.end()) {
+      r.served = std::move(it->second);
+      std::sort(r.served.begin(), r.served.end(),
+                [](const auto& a, const auto& b) { return a.start_ns < b.start_ns; });
+      served_.erase(it);
+    }
+    return r;
+  }
+
+  static capture::SocketRecord socket_figures(const lp_io_socket_key& k, const lp_io_socket& s) {
     capture::SocketRecord r;
     r.start_ns = s.first_ns;
     r.end_ns = std::max(s.first_ns, s.last_ns);
@@ -1320,6 +1367,8 @@ class CollectorImpl final : public Collector {
     view.tid = e.tid;
     view.waker_pid = e.waker_pid;
     view.waker_tid = e.waker_tid;
+    view.waker_known = e.waker_known;
+    view.waker_comm = e.waker_comm;
     view.reason = e.reason;
     view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
     view.kernel_ips = e.kernel_ips;
@@ -1393,6 +1442,11 @@ class CollectorImpl final : public Collector {
   std::unique_ptr<OffCpuProbe> offcpu_;                     // null without the offcpu probe
   std::unique_ptr<IoProbe> io_;                             // null without the io probe
   std::unordered_map<uint32_t, std::string> device_names_;  // dev -> "vda"
+  // io probe: exchanges served per (pid, server socket), until the sockets are read.
+  static constexpr uint64_t kMaxServedExchanges = 4'000'000;
+  std::map<std::pair<uint32_t, uint64_t>, std::vector<capture::ServedExchange>> served_;
+  uint64_t served_count_ = 0;
+  uint64_t served_dropped_ = 0;
   uint64_t io_stack_truncated_ = 0;
   std::unique_ptr<AllocProbe> alloc_;                // null without the alloc probe's uprobe path
   std::unique_ptr<AllocPreloadRing> alloc_preload_;  // its preload path (launched commands)

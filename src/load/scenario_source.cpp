@@ -564,9 +564,24 @@ RequestSource::After ScenarioSource::on_response(uint32_t worker, uint32_t conne
   return a;
 }
 
+// A step's path for reports: its literal text up to the query, a variable as "*".
+static std::string path_label(const Template& path) {
+  std::string out;
+  for (const auto& part : path.parts) {
+    const std::string text = part.var < 0 ? part.text : "*";
+    const size_t query = part.var < 0 ? text.find('?') : std::string::npos;
+    out += text.substr(0, query);
+    if (query != std::string::npos) break;
+  }
+  return out;
+}
+
 std::vector<StepResult> ScenarioSource::step_results() const {
   std::vector<StepResult> out(s_.steps.size());
-  for (size_t k = 0; k < s_.steps.size(); ++k) out[k].name = s_.steps[k].name;
+  for (size_t k = 0; k < s_.steps.size(); ++k) {
+    out[k].name = s_.steps[k].name;
+    out[k].path = path_label(s_.steps[k].path);
+  }
   for (const auto& w : workers_) {
     for (size_t k = 0; k < w.steps.size(); ++k) {
       auto& o = out[k];

@@ -440,6 +440,7 @@ std::string format_json(const LoadSummary& s) {
       for (int k = 1; k < kErrorClassCount; ++k)
         ebc2[error_class_name(static_cast<ErrorClass>(k))] = st.errors_by_class[k];
       steps.push_back({{"name", st.name},
+                       {"path", st.path},
                        {"requests", st.requests},
                        {"errors", st.errors},
                        {"error_rate_pct", round3(error_pct(st.errors, st.requests))},

@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <cerrno>
+#include <map>
 #include <memory>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -156,6 +158,13 @@ class Pipeline final : public collect::EventSink {
     i.end_ns = o.end_ns;
     i.reason = o.reason;
     i.count = o.count;
+    if (o.waker_known && o.count == 1 && o.reason != capture::OffCpuReason::runqueue &&
+        o.wake_ns > o.start_ns) {
+      capture::OffCpuWaker& w = wakers_[{o.pid, o.tid, static_cast<uint8_t>(o.reason), o.waker_pid,
+                                         o.waker_tid, std::string(o.waker_comm)}];
+      ++w.wakeups;
+      w.blocked_ns += std::min(o.wake_ns, o.end_ns) - o.start_ns;
+    }
     if (o.reason != capture::OffCpuReason::runqueue && o.wake_ns > o.start_ns && o.wake_ns < o.end_ns) {
       i.end_ns = o.wake_ns;
       writer_.add_offcpu(i);
@@ -288,6 +297,16 @@ class Pipeline final : public collect::EventSink {
   // Writes the symbols of the stacks the thread has resolved since the last call.
   void write_symbols(RecorderCost& cost) { write_symbols(symbolizer_.take_done(), cost); }
 
+  // The end: who woke the threads, per (thread, reason, waker).
+  void write_wakers() {
+    for (auto& [key, w] : wakers_) {
+      std::tie(w.pid, w.tid, std::ignore, w.waker_pid, w.waker_tid, w.waker_comm) = key;
+      w.reason = static_cast<capture::OffCpuReason>(std::get<2>(key));
+      writer_.add_offcpu_waker(w);
+    }
+    wakers_.clear();
+  }
+
   // The end: the rest of the stacks, resolved on this thread.
   void finish_symbols(RecorderCost& cost) {
     submit_new_stacks();
@@ -398,6 +417,9 @@ class Pipeline final : public collect::EventSink {
   std::vector<uint64_t> unwound_;       // the DWARF-unwound user stack of the current sample
   std::unordered_map<uint32_t, uint64_t>
       exited_;                          // pid -> exit seen (monotonic): unwinder state kept a while
+  // (pid, tid, reason, waker pid, waker tid, waker comm) -> wake-ups and blocked time
+  std::map<std::tuple<uint32_t, uint32_t, uint8_t, uint32_t, uint32_t, std::string>, capture::OffCpuWaker>
+      wakers_;
   std::unordered_set<uint32_t> noted_;  // pids whose identity was noted
   StackTable stacks_;
   std::unordered_map<std::string, capture::FrameId> frame_ids_;
@@ -730,6 +752,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   clock.charge(cost.drain_ns);
   uint64_t finishing_ns = 0;
   pipeline.finish_symbols(cost);
+  pipeline.write_wakers();
   clock.charge(finishing_ns);
   // What finish() symbolized is counted in symbolize (the worker's account).
   cost.write_ns += finishing_ns - std::min(finishing_ns, symbolizer.finish_cpu_ns());

@@ -234,7 +234,20 @@ json wall_json(const analyze::WallSummary& w) {
     row.update(wall_time_json(t.time));
     threads.push_back(std::move(row));
   }
-  return {{"total", wall_time_json(w.total)}, {"threads", std::move(threads)}};
+  json out = {{"total", wall_time_json(w.total)}, {"threads", std::move(threads)}};
+  if (!w.wakers.empty()) {
+    json wakers = json::array();
+    for (const auto& k : w.wakers)
+      wakers.push_back({{"reason", k.reason},
+                        {"waker_pid", k.waker_pid},
+                        {"waker_tid", k.waker_tid},
+                        {"waker_comm", k.waker_comm},
+                        {"wakeups", k.wakeups},
+                        {"blocked_ms", round2(k.blocked_ms)},
+                        {"woken", k.woken}});
+    out["wakers"] = std::move(wakers);
+  }
+  return out;
 }
 
 json resources_json(const std::vector<analyze::ResourceSecond>& rows) {
@@ -307,6 +320,17 @@ json peers_json(const analyze::PeersSummary& peers) {
     if (p.role == "server") e["local_port"] = p.local_port;
     if (p.round_trips_per_request)
       e["round_trips_per_request"] = std::round(*p.round_trips_per_request * 1e3) / 1e3;
+    if (!p.by_step.empty()) {
+      json steps = json::array();
+      for (const auto& st : p.by_step)
+        steps.push_back({{"step", st.step},
+                         {"path", st.path},
+                         {"requests", st.requests},
+                         {"round_trips", st.round_trips},
+                         {"round_trips_per_request", std::round(st.round_trips_per_request * 1e3) / 1e3},
+                         {"wait_ms", round_ms(st.wait_ms)}});
+      e["round_trips_by_step"] = std::move(steps);
+    }
     out.push_back(std::move(e));
   }
   return out;
@@ -485,7 +509,7 @@ json to_json(const analyze::Analysis& a) {
   if (a.correlation) out["correlation"] = correlation_json(*a.correlation);  // SPEC: captures with requests
   if (a.io) out["io"] = io_json(*a.io);  // SPEC: present when the io probe ran
   if (a.peers) out["peers"] = peers_json(*a.peers);
-  if (a.alloc) {                         // SPEC: present when the alloc probe ran
+  if (a.alloc) {  // SPEC: present when the alloc probe ran
     out["alloc"] = alloc_json(*a.alloc);
     out["leaks"] = leaks_json(*a.alloc);
   }

@@ -186,6 +186,19 @@ void wall(std::ostream& out, const analyze::Analysis& a) {
   for (const auto& t : a.wall->threads)
     wall_row(out, std::to_string(t.pid) + "/" + std::to_string(t.tid) + " " + code(t.comm), t.time);
   out << "\n";
+  if (a.wall->wakers.empty()) return;
+  out << "### Wakers\n\nWho woke the blocked threads, per reason (the top " << analyze::kTopWakersPerReason
+      << "): the waker thread (pid/tid 0/0 is the idle task: a timer or an interrupt), its wake-ups and the "
+         "blocked time they ended. Waits shorter than --offcpu-min are merged in BPF without their waker.\n\n"
+         "| reason | waker | wake-ups | blocked ms | woken threads |\n|---|---|---:|---:|---|\n";
+  for (const auto& k : a.wall->wakers) {
+    std::string woken;
+    for (const auto& n : k.woken) woken += (woken.empty() ? "" : ", ") + code(n);
+    out << "| " << k.reason << " | " << std::to_string(k.waker_pid) << "/" << std::to_string(k.waker_tid)
+        << " " << code(k.waker_comm) << " | " << k.wakeups << " | " << fixed2(k.blocked_ms) << " | " << woken
+        << " |\n";
+  }
+  out << "\n";
 }
 
 // A latency in ms with enough digits for microsecond syscalls.
@@ -258,6 +271,21 @@ void peers(std::ostream& out, const analyze::Analysis& a) {
   if (per_request)
     out << "\nPer request: round trips over the " << a.peers->requests
         << " requests of the load run (warm-up included in both).\n";
+  bool by_step = false;
+  for (const auto& p : a.peers->peers) by_step = by_step || !p.by_step.empty();
+  if (by_step) {
+    out << "\nRound trips per request of each step: made by the thread that served the request, between "
+           "its arrival and its answer (thread-per-connection servers). "
+        << a.peers->served_joined << " of the " << a.peers->served_exchanges
+        << " served exchanges that made round trips were joined to a request of the load run.\n\n"
+        << "| peer | step | requests | round trips | per request | wait ms "
+           "|\n|---|---|---:|---:|---:|---:|\n";
+    for (const auto& p : a.peers->peers)
+      for (const auto& st : p.by_step)
+        out << "| " << code(p.address) << " | " << code(st.path.empty() ? st.step : st.path) << " | "
+            << st.requests << " | " << st.round_trips << " | " << fixed2(st.round_trips_per_request) << " | "
+            << fixed2(st.wait_ms) << " |\n";
+  }
   out << "\n";
 }
 

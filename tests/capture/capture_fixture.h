@@ -185,7 +185,17 @@ inline Capture make_reference_capture(size_t samples, uint32_t seed = 1) {
     local.remote_addr = {};
     local.remote_port = local.local_port = 0;
     local.start_ns = local.end_ns = t0 + 5;
-    c.sockets = {db, local};
+    // A TCP server socket whose exchanges made round trips to the database
+    // (the second starting before the socket's first data: deltas are signed).
+    SocketRecord served = db;
+    served.role = SocketRole::server;
+    served.remote_port = 40999;
+    served.local_port = 8080;
+    NestedRoundTrips to_db{2, {127, 0, 0, 1}, 5432, 8, 4'000'000};
+    served.served = {{t0 + 20, t0 + 5'000'020, 101, {to_db}}, {t0 + 1, t0 + 30, 102, {to_db, to_db}}};
+    c.sockets = {db, local, served};
+    c.offcpu_wakers = {{100, 101, OffCpuReason::lock, 100, 102, "holder", 40, 320'000'000},
+                       {100, 101, OffCpuReason::sleep, 0, 0, "swapper/1", 7, 21'000'000}};
   }
   c.cpu_accounting = {{t0, 0, 900, 5, 50, 44}, {t0, 1, 10, 0, 980, 9}, {t0 + 1'000'000'000, 0, 999, 0, 0, 0}};
   c.requests = {{t0 + 1000, t0 + 1100, 50'000, t0 + 900'000, t0 + 1'000'000, 200, 0, 512, 1, 40000, 0, 1},

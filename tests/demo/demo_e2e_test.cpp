@@ -161,8 +161,22 @@ TEST(DemoE2E, ReportShowsEachPlantedBottleneckWithAProbe) {
     // summed latency in 4 runs of 4, the floor is 10 %).
     bool named = false;
     for (const auto& b : report["bottlenecks"])
-      named |= b["kind"] == "downstream" && b["frame"] == (*backend)["address"];
+      named |= b["kind"] == "downstream" && b["frame"] == (*backend)["address"] &&
+               b["evidence"].get<std::string>().starts_with("8.00 round trips per /orders request");
     EXPECT_TRUE(named) << report["bottlenecks"].dump(1);
+    // Per step: the service thread's backend calls joined to the driver's requests. Only /orders
+    // calls the backend, 8 times per request (the service's own count: backend_round_trips /
+    // order_lists); every one of its requests is in the log, so the figure is exact but for
+    // requests still open at the stop.
+    ASSERT_TRUE(backend->contains("round_trips_by_step")) << backend->dump();
+    const json& steps = (*backend)["round_trips_by_step"];
+    ASSERT_EQ(steps.size(), 1u) << steps.dump();
+    std::printf("by step: %s\n", steps.dump().c_str());
+    EXPECT_EQ(steps[0]["path"], "/orders");
+    EXPECT_NEAR(steps[0]["round_trips_per_request"].get<double>(),
+                truth["backend_round_trips"] / truth["order_lists"], 0.02 * 8);
+    EXPECT_NEAR(steps[0]["round_trips"].get<double>(), truth["backend_round_trips"],
+                0.01 * truth["backend_round_trips"]);
   }
   {
     SCOPED_TRACE("the verdict names the lock at update_cart");

@@ -312,6 +312,39 @@ TEST_F(OffCpuE2E, StillAsleepAtTheEndKeepsItsDwarfStack) {
   EXPECT_GT(with_main_ms, 0.95 * sleep_ms);
 }
 
+// Who woke them: the lock thread is woken by the thread holding the mutex
+// (named "holder" by prctl), the pipe reader by the thread writing ("writer");
+// the blocked time their wake-ups ended is what the program measured.
+TEST_F(OffCpuE2E, WakersNamedWithTheTimeTheirWakeupsEnded) {
+  auto r = record({test_program("waits"), "block", "3", loadprof::testing::temp_dir()}, "cpu,offcpu");
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  ASSERT_EQ(r.truth.size(), 4u) << r.result.out;
+  ASSERT_FALSE(r.capture.offcpu_wakers.empty());
+  for (auto& line : r.truth) {
+    const std::map<std::string, std::pair<capture::OffCpuReason, std::string>> expect = {
+        {"lock", {capture::OffCpuReason::lock, "holder"}}, {"pipe", {capture::OffCpuReason::pipe, "writer"}}};
+    auto e = expect.find(line["role"]);
+    if (e == expect.end()) continue;
+    const uint32_t tid = static_cast<uint32_t>(std::stoul(line["tid"]));
+    std::map<std::string, double> ms;  // waker comm -> blocked ms it ended
+    uint32_t waker_pid = 0;
+    for (const auto& w : r.capture.offcpu_wakers) {
+      if (w.tid != tid || w.reason != e->second.first) continue;
+      ms[w.waker_comm] += static_cast<double>(w.blocked_ns) / 1e6;
+      if (w.waker_comm == e->second.second) waker_pid = w.waker_pid;
+    }
+    std::string top;
+    for (const auto& [comm, v] : ms)
+      if (top.empty() || v > ms[top]) top = comm;
+    const double truth_ms = std::stod(line["blocked_ns"]) / 1e6;
+    std::printf("%-5s woken mostly by %s: %.1f ms of %.1f measured blocked (%zu wakers)\n",
+                line["role"].c_str(), top.c_str(), ms[top], truth_ms, ms.size());
+    EXPECT_EQ(top, e->second.second) << line["role"];
+    EXPECT_NEAR(ms[e->second.second], truth_ms, 0.25 * truth_ms) << line["role"];
+    EXPECT_EQ(waker_pid, r.capture.offcpu.front().pid) << "a thread of the program itself";
+  }
+}
+
 TEST_F(OffCpuE2E, ThreadBlockedForTheWholeCaptureIsAccounted) {
   const std::string program = test_program("sleeper");
   char* argv[] = {const_cast<char*>(program.c_str()), const_cast<char*>("30"), nullptr};

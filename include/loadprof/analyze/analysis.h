@@ -17,8 +17,8 @@
 #include "loadprof/analyze/capacity_model.h"
 #include "loadprof/analyze/correlation.h"
 #include "loadprof/analyze/io_summary.h"
-#include "loadprof/analyze/peers.h"
 #include "loadprof/analyze/load_run.h"
+#include "loadprof/analyze/peers.h"
 #include "loadprof/analyze/resources.h"
 #include "loadprof/analyze/stack_quality.h"
 #include "loadprof/analyze/window_load.h"
@@ -162,9 +162,23 @@ struct ThreadWall {
   std::string comm;
   WallTime time;
 };
+// Who woke the threads that blocked for one reason (offcpu probe's wakers):
+// one waker thread, the wake-ups it made and the blocked time they ended.
+struct WakerShare {
+  std::string reason;      // offcpu_reason_names()
+  uint32_t waker_pid = 0;  // 0 and waker_tid 0: the idle task (a timer or an interrupt)
+  uint32_t waker_tid = 0;
+  std::string waker_comm;
+  uint64_t wakeups = 0;
+  double blocked_ms = 0;
+  std::vector<std::string> woken;  // the woken threads' names, most blocked time first (up to 5)
+};
+inline constexpr size_t kTopWakersPerReason = 5;
 struct WallSummary {
   WallTime total;
   std::vector<ThreadWall> threads;  // by total_ms, descending
+  // Per blocked reason (in offcpu_reason_names() order) its top wakers by blocked_ms.
+  std::vector<WakerShare> wakers;
 };
 
 // What the capture file reader reported (ReadInfo) and how the recording ended.

@@ -16,6 +16,18 @@
 
 namespace loadprof::analyze {
 
+// A client peer's round trips during the requests of one scenario step (or
+// of the one URL), from the server's served exchanges joined to the load
+// driver's requests on the same connection.
+struct StepRoundTrips {
+  std::string step;       // the scenario step's name; the URL's path without a scenario
+  std::string path;       // the step's path without its query ("/orders"); may be empty
+  uint64_t requests = 0;  // of that step in the request log (warm-up included)
+  uint64_t round_trips = 0;
+  double round_trips_per_request = 0;
+  double wait_ms = 0;  // the client's wait on this peer within those requests
+};
+
 struct Peer {
   std::string address;      // "127.0.0.1:5432" (client); "127.0.0.1" (server: many client ports); "unix"
   std::string protocol;     // "tcp", "udp", "unix", "other"
@@ -29,12 +41,20 @@ struct Peer {
   // Round trips per request of the load run (requests of the whole log, warm-up
   // included, as the sockets' figures span the whole capture).
   std::optional<double> round_trips_per_request;
+  // Per step, when the server's exchanges could be joined to requests
+  // (thread-per-connection servers); by round trips per request, descending.
+  std::vector<StepRoundTrips> by_step;
 };
 
 struct PeersSummary {
   std::vector<Peer> peers;  // by wait_ms, descending
   uint64_t sockets = 0;
   uint64_t requests = 0;  // of the load run; 0 without one
+  // Exchanges the target served that made client round trips, and how many of
+  // them were joined to a request of the load run (the rest: other clients,
+  // or requests the log lost).
+  uint64_t served_exchanges = 0;
+  uint64_t served_joined = 0;
 };
 
 PeersSummary summarize_peers(const capture::Capture& capture);

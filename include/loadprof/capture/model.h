@@ -136,6 +136,23 @@ struct OffCpuInterval {
   friend bool operator==(const OffCpuInterval&, const OffCpuInterval&) = default;
 };
 
+// Who woke a target thread (offcpu probe): per (thread, reason it blocked,
+// waker thread) the wake-ups and the blocked time they ended (switch-out to
+// wakeup). Intervals merged in BPF (shorter than --offcpu-min) keep no waker
+// and are not in it. Aggregated by the recorder, written at the end.
+struct OffCpuWaker {
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  OffCpuReason reason = OffCpuReason::other;
+  uint32_t waker_pid = 0;  // tgid; 0 with waker_tid 0: the idle task (a timer, an interrupt)
+  uint32_t waker_tid = 0;
+  std::string waker_comm;
+  uint64_t wakeups = 0;
+  uint64_t blocked_ns = 0;
+
+  friend bool operator==(const OffCpuWaker&, const OffCpuWaker&) = default;
+};
+
 // io probe: the syscalls it times (stored by this index: append only).
 enum class IoSyscall : uint8_t {
   read,
@@ -218,6 +235,32 @@ enum class SocketProtocol : uint8_t { tcp, udp, unix_socket, other };
 // answer; a server receives, then answers.
 enum class SocketRole : uint8_t { client, server };
 
+// Round trips made to one peer (as a client) while a request was served.
+struct NestedRoundTrips {
+  uint16_t family = 0;
+  std::array<uint8_t, 16> remote_addr{};
+  uint16_t remote_port = 0;
+  uint64_t round_trips = 0;
+  uint64_t wait_ns = 0;
+
+  friend bool operator==(const NestedRoundTrips&, const NestedRoundTrips&) = default;
+};
+
+// One exchange a server socket served (its receive to its answer) during
+// which the serving thread made client round trips to other peers: the
+// analysis joins it to the load driver's request on that connection, which
+// gives round trips per request of each scenario step. Only thread-per-
+// connection servers are followed (the round trips must be on the thread
+// that received the request).
+struct ServedExchange {
+  uint64_t start_ns = 0;
+  uint64_t end_ns = 0;
+  uint32_t tid = 0;
+  std::vector<NestedRoundTrips> peers;
+
+  friend bool operator==(const ServedExchange&, const ServedExchange&) = default;
+};
+
 // One socket of a target process over the capture (io probe): the peer at
 // the other end and the exchanges on it. A round trip is one exchange (a
 // client's send then its receive; a server's receive then its send); wait_ns
@@ -240,6 +283,8 @@ struct SocketRecord {
   uint64_t bytes_received = 0;
   uint64_t sends = 0;
   uint64_t receives = 0;
+  // Server sockets: the exchanges that made round trips elsewhere, in time order.
+  std::vector<ServedExchange> served;
 
   friend bool operator==(const SocketRecord&, const SocketRecord&) = default;
 };
@@ -443,8 +488,9 @@ struct Capture {
   std::vector<OffCpuInterval> offcpu;
   std::vector<IoSyscallRecord> io_syscalls;
   std::vector<IoDeviceRecord> io_devices;
-  std::vector<SocketRecord> sockets;  // io probe: written once, at the end
-  std::vector<AllocEvent> allocs;  // alloc probe records, in time order
+  std::vector<SocketRecord> sockets;       // io probe: written once, at the end
+  std::vector<OffCpuWaker> offcpu_wakers;  // offcpu probe: written once, at the end
+  std::vector<AllocEvent> allocs;          // alloc probe records, in time order
   std::optional<AllocInfo> alloc_info;
   std::vector<CpuAccounting> cpu_accounting;
   std::vector<RequestRecord> requests;

@@ -43,6 +43,7 @@ class CaptureWriter {
   virtual void set_load_run(const LoadRun& run) = 0;
   virtual void add_resource(const ResourceSample& sample) = 0;
   virtual void add_socket(const SocketRecord& socket) = 0;
+  virtual void add_offcpu_waker(const OffCpuWaker& /*waker*/) {}
   // Cumulative counters; the last one written wins on read.
   virtual void set_drops(const DropCounters& drops) = 0;
   // Per-module unwind figures so far (cumulative; written at the next flush).

@@ -53,8 +53,10 @@ struct OffCpuView {
   uint64_t end_ns = 0;
   uint32_t pid = 0;
   uint32_t tid = 0;
-  uint32_t waker_pid = 0;  // 0: unknown
+  uint32_t waker_pid = 0;  // 0: unknown, or the idle task (waker_known)
   uint32_t waker_tid = 0;
+  bool waker_known = false;     // sched_waking/sched_wakeup seen: waker_* name who woke it
+  std::string_view waker_comm;  // the waker thread's name
   // runqueue: still runnable when switched out (preempted), the whole
   // interval waited for a CPU; else why it blocked (from the kernel stack),
   // and from wake_ns on it waited for a CPU.

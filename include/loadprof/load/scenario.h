@@ -105,6 +105,7 @@ void append_percent_encoded(std::string& out, std::string_view value);
 // Results of one step, over the measured part of the run (warmup excluded).
 struct StepResult {
   std::string name;
+  std::string path;  // the step's path without its query, a variable as "*" ("/orders", "/users/*")
   uint64_t requests = 0, errors = 0;
   uint64_t expect_failures = 0;   // status or body expectation not met
   uint64_t capture_failures = 0;  // a capture found nothing (the variable is left empty)
