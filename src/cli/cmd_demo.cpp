@@ -88,7 +88,7 @@ int cmd_demo(const Args& args) {
   if (tty) options.progress = print_progress;
 
   std::cout << "loadprof demo: the demo service under a staged load for "
-            << format_duration_ns(options.duration_ns) << ", probes cpu,offcpu,io; writing "
+            << format_duration_ns(options.duration_ns) << ", probes cpu,offcpu,io,alloc; writing "
             << options.output_dir << "/\n";
   std::cout.flush();
   auto run = demo::run_demo(options);

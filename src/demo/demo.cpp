@@ -25,8 +25,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The probes that exist today; the alloc probe joins this list when it lands.
-const std::vector<std::string> kProbes = {"cpu", "offcpu", "io"};
+// Every probe: the alloc probe takes the launched service through its
+// preload library (sampled, cheap).
+const std::vector<std::string> kProbes = {"cpu", "offcpu", "io", "alloc"};
+// The service keeps 1 KiB per /session request, a few hundred KiB a minute:
+// at the default 512 KiB mean period the leak would be one sample or none; at
+// 4 KiB it is about a hundred (the service allocates little, so this costs
+// nothing measurable).
+constexpr uint64_t kAllocSampleBytes = 4096;
 
 // Judged, not enforced: the report's SLO table and per-stage verdicts show the spike breaking it.
 constexpr const char* kSlo = "p99<50ms,errors<1%";
@@ -111,6 +117,7 @@ Result<DemoRun> run_demo(const DemoOptions& options) {
   ro.command = {service,     "--port",  std::to_string(port), "--data-dir",
                 service_dir, "--truth", run.truth_path};
   ro.probes = kProbes;
+  ro.alloc_sample_bytes = kAllocSampleBytes;
   ro.frequency_hz = options.frequency_hz;
   ro.output_path = run.capture_path;
   ro.command_line = options.command_line;

@@ -82,7 +82,12 @@ std::vector<Finding> profile_findings(const analyze::Analysis& analysis,
   for (const auto& b : analysis.verdict.bottlenecks) {
     std::string head = b.frame.empty() ? b.evidence : b.frame + ": " + b.evidence;
     head += "\n      do: " + b.recommendation + "\n      gain: " + b.estimated_gain;
-    out.push_back({"bottleneck:" + b.kind, head, b.stacks.empty() ? "" : user_stack(b.stacks.front())});
+    // A bottleneck's stacks are folded lines with their weight at the end ("a;b;c 436"): the weight goes.
+    std::string stack = b.stacks.empty() ? "" : b.stacks.front();
+    if (auto space = stack.rfind(' '); space != std::string::npos && space + 1 < stack.size() &&
+                                       stack.find_first_not_of("0123456789", space + 1) == std::string::npos)
+      stack.resize(space);
+    out.push_back({"bottleneck:" + b.kind, head, stack.empty() ? "" : user_stack(stack)});
   }
   // Peers the target waited on as a client, with round trips per request.
   if (analysis.peers) {

@@ -140,13 +140,13 @@ TEST(HtmlDemoE2E, PageCarriesTheFindingsAndEverySeries) {
   // Off-CPU by reason: the demo's lock wait is there.
   EXPECT_FALSE(got["cpu-offcpu/off CPU: lock"].empty());
   // A tab per kind the demo records, and the slow-vs-fast differential.
-  EXPECT_EQ(got["tabs"], "cpu,offcpu,wall,io,slow vs fast");
+  EXPECT_EQ(got["tabs"], "cpu,offcpu,wall,io,alloc,alloc-live,slow vs fast");
   // The differential is drawn when some seconds were slow and some fast (the spike usually makes them; a
   // run whose every second had the same p99 says so in its tab instead).
   const auto& corr = report["correlation"];
   const bool differential =
       corr["slow_windows"].get<uint64_t>() > 0 && corr["fast_windows"].get<uint64_t>() > 0;
-  EXPECT_EQ(got["flamegraphs"], differential ? "5" : "4");
+  EXPECT_EQ(got["flamegraphs"], differential ? "7" : "6");
   std::printf("demo page: %zu bytes, verdict: %s\n", html.size(), got["verdict"].c_str());
 }
 
