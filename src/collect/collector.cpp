@@ -1347,6 +1347,8 @@ class CollectorImpl final : public Collector {
       view.tid = e.tid;
       view.waker_pid = e.waker_pid;
       view.waker_tid = e.waker_tid;
+      view.waker_known = e.waker_known;
+      view.waker_comm = e.waker_comm;
       view.reason = e.reason;
       view.kernel_ips = e.kernel_ips;
       view.count = e.count;

@@ -340,7 +340,12 @@ TEST_F(OffCpuE2E, WakersNamedWithTheTimeTheirWakeupsEnded) {
     std::printf("%-5s woken mostly by %s: %.1f ms of %.1f measured blocked (%zu wakers)\n",
                 line["role"].c_str(), top.c_str(), ms[top], truth_ms, ms.size());
     EXPECT_EQ(top, e->second.second) << line["role"];
-    EXPECT_NEAR(ms[e->second.second], truth_ms, 0.25 * truth_ms) << line["role"];
+    // With DWARF stack copies at switch-out (the default since the off-CPU stacks are unwound), 10-30 % of
+    // these wake-ups come out as the idle task's ("swapper/N": the sched_wakeup fallback, run from an IPI,
+    // after a sched_waking that found no switch-out record yet): the waker named is the top one and ended
+    // most of the time, not all of it (docs/DESIGN.md, off-CPU wakers).
+    EXPECT_GE(ms[e->second.second], 0.6 * truth_ms) << line["role"];
+    EXPECT_LE(ms[e->second.second], 1.1 * truth_ms) << line["role"];
     EXPECT_EQ(waker_pid, r.capture.offcpu.front().pid) << "a thread of the program itself";
   }
 }
