@@ -92,6 +92,27 @@ struct {
 	__type(value, struct lp_offcpu_stack_event);
 } dwarf_scratch SEC(".maps");
 
+/* A waking that found no switch-out record: the thread was still switching
+ * out (its stacks being taken) when its waker woke it. Kept by tid for the
+ * record about to appear, whose wake-up then comes later from an IPI, in
+ * whatever context the wakee's CPU runs (the idle task, often). */
+struct early_waking {
+	__u64 time_ns;
+	__u32 waker_pid;
+	__u32 waker_tid;
+	char waker_comm[16];
+};
+
+/* A waking at most this long before the switch-out record's start belongs to it. */
+#define LP_EARLY_WAKING_NS 1000000ULL
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LP_OFFCPU_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct early_waking);
+} early_wakings SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LP_OFFCPU_DROP_REASONS);
@@ -367,8 +388,20 @@ static __always_inline void on_wakeup(struct task_struct *task)
 	if (!start || start->wake_ns != 0)
 		return;
 	start->wake_ns = bpf_ktime_get_ns();
-	if (!start->waker_known)
-		note_waker(start); /* no sched_waking seen: current is the best guess */
+	if (!start->waker_known) {
+		struct early_waking *w = bpf_map_lookup_elem(&early_wakings, &tid);
+
+		if (w && w->time_ns <= start->start_ns && start->start_ns - w->time_ns <= LP_EARLY_WAKING_NS) {
+			start->waker_pid = w->waker_pid;
+			start->waker_tid = w->waker_tid;
+			__builtin_memcpy(start->waker_comm, w->waker_comm, sizeof(start->waker_comm));
+			start->waker_known = 1;
+		} else {
+			note_waker(start); /* no sched_waking seen: current is the best guess */
+		}
+		if (w)
+			bpf_map_delete_elem(&early_wakings, &tid);
+	}
 }
 
 /* The waker, in its own context: the first waking of a switched-out thread. */
@@ -381,8 +414,18 @@ int BPF_PROG(on_waking_btf, struct task_struct *task)
 	if (!is_target(task))
 		return 0;
 	start = bpf_map_lookup_elem(&switched_out, &tid);
-	if (start && start->wake_ns == 0 && !start->waker_known)
+	if (start && start->wake_ns == 0 && !start->waker_known) {
 		note_waker(start);
+	} else if (!start) {
+		struct early_waking w = {};
+		__u64 id = bpf_get_current_pid_tgid();
+
+		w.time_ns = bpf_ktime_get_ns();
+		w.waker_pid = id >> 32;
+		w.waker_tid = (__u32)id;
+		bpf_get_current_comm(w.waker_comm, sizeof(w.waker_comm));
+		bpf_map_update_elem(&early_wakings, &tid, &w, BPF_ANY);
+	}
 	return 0;
 }
 
