@@ -1338,29 +1338,8 @@ class CollectorImpl final : public Collector {
 
   void dispatch_offcpu(Event& e, EventSink& sink) {
     if (!known_.count(e.pid)) return;
-    if (e.dwarf) {
-      OffCpuView view;
-      view.start_ns = e.start_ns;
-      view.wake_ns = e.wake_ns;
-      view.end_ns = e.time_ns;
-      view.pid = e.pid;
-      view.tid = e.tid;
-      view.waker_pid = e.waker_pid;
-      view.waker_tid = e.waker_tid;
-      view.waker_known = e.waker_known;
-      view.waker_comm = e.waker_comm;
-      view.reason = e.reason;
-      view.kernel_ips = e.kernel_ips;
-      view.count = e.count;
-      view.dwarf = true;
-      view.user_regs = e.regs;
-      view.user_stack = e.stack;
-      sink.on_offcpu(view);
-      return;
-    }
-    const size_t valid = checked_user_frames(e, sink);
-    const bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
-    if (truncated) ++offcpu_stack_truncated_;
+    // One view for both unwinding modes (a field set in one branch only was
+    // lost in the other: the wakers, once).
     OffCpuView view;
     view.start_ns = e.start_ns;
     view.wake_ns = e.wake_ns;
@@ -1372,10 +1351,19 @@ class CollectorImpl final : public Collector {
     view.waker_known = e.waker_known;
     view.waker_comm = e.waker_comm;
     view.reason = e.reason;
-    view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
     view.kernel_ips = e.kernel_ips;
-    view.user_truncated = truncated;
     view.count = e.count;
+    if (e.dwarf) {
+      view.dwarf = true;
+      view.user_regs = e.regs;
+      view.user_stack = e.stack;
+    } else {
+      const size_t valid = checked_user_frames(e, sink);
+      const bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
+      if (truncated) ++offcpu_stack_truncated_;
+      view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
+      view.user_truncated = truncated;
+    }
     sink.on_offcpu(view);
   }
 
