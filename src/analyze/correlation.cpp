@@ -13,6 +13,7 @@
 
 #include "loadprof/stats/rank_correlation.h"
 #include "names.h"
+#include "sorted_percentile.h"
 
 namespace loadprof::analyze {
 namespace {
@@ -21,14 +22,6 @@ constexpr double kNsPerMs = 1e6;
 constexpr double kNsPerS = 1e9;
 
 double pct(double part, double whole) { return whole <= 0 ? 0.0 : 100.0 * part / whole; }
-
-// Nearest-rank percentile of sorted values (q in [0, 1]).
-uint64_t percentile(const std::vector<uint64_t>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  const double rank = std::ceil(q * static_cast<double>(sorted.size()));
-  const size_t i = rank < 1 ? 0 : std::min(sorted.size() - 1, static_cast<size_t>(rank) - 1);
-  return sorted[i];
-}
 
 double ms(uint64_t ns) { return static_cast<double>(ns) / kNsPerMs; }
 
@@ -198,8 +191,8 @@ void fill_window(LatencyWindow& w, std::vector<uint64_t>& latencies) {
   w.requests = latencies.size();
   w.throughput_rps = w.duration_s > 0 ? static_cast<double>(w.requests) / w.duration_s : 0.0;
   if (!latencies.empty()) {
-    w.p50_ms = ms(percentile(latencies, 0.50));
-    w.p99_ms = ms(percentile(latencies, 0.99));
+    w.p50_ms = ms(sorted_percentile(latencies, 0.50));
+    w.p99_ms = ms(sorted_percentile(latencies, 0.99));
   }
 }
 
@@ -583,8 +576,8 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
     for (const auto& l : latencies) sorted.push_back(l.latency_ns);
     std::sort(sorted.begin(), sorted.end());
     SlowRequests sr;
-    const uint64_t p99 = percentile(sorted, 0.99), p40 = percentile(sorted, 0.40),
-                   p60 = percentile(sorted, 0.60);
+    const uint64_t p99 = sorted_percentile(sorted, 0.99), p40 = sorted_percentile(sorted, 0.40),
+                   p60 = sorted_percentile(sorted, 0.60);
     sr.latency_threshold_ms = ms(p99);
     sr.median_low_ms = ms(p40);
     sr.median_high_ms = ms(p60);

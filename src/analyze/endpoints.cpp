@@ -11,6 +11,7 @@
 #include "loadprof/analyze/analysis.h"
 #include "names.h"
 #include "own_code.h"
+#include "sorted_percentile.h"
 
 namespace loadprof::analyze {
 namespace {
@@ -53,14 +54,6 @@ class OwnLeaf {
   std::vector<std::string> names_;
 };
 
-// Nearest-rank percentile of sorted values (q in [0, 1]).
-uint64_t percentile(const std::vector<uint64_t>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  const double rank = std::ceil(q * static_cast<double>(sorted.size()));
-  const size_t i = rank < 1 ? 0 : std::min(sorted.size() - 1, static_cast<size_t>(rank) - 1);
-  return sorted[i];
-}
-
 struct Accumulator {
   std::vector<uint64_t> latencies;
   double summed_ns = 0;
@@ -86,7 +79,7 @@ std::vector<Endpoint> break_down_endpoints(const capture::Capture& c, const std:
   double all_ns = 0;
   for (auto& [step, a] : steps) {
     std::sort(a.latencies.begin(), a.latencies.end());
-    a.p99_ns = percentile(a.latencies, 0.99);
+    a.p99_ns = sorted_percentile(a.latencies, 0.99);
     for (uint64_t l : a.latencies)
       if (l >= a.p99_ns) {
         ++a.slow_requests;
@@ -119,7 +112,7 @@ std::vector<Endpoint> break_down_endpoints(const capture::Capture& c, const std:
     e.step = step;
     e.name = step < names.size() && !names[step].empty() ? names[step] : "step" + std::to_string(step + 1);
     e.requests = a.latencies.size();
-    e.p50_ms = static_cast<double>(percentile(a.latencies, 0.50)) / kNsPerMs;
+    e.p50_ms = static_cast<double>(sorted_percentile(a.latencies, 0.50)) / kNsPerMs;
     e.p99_ms = static_cast<double>(a.p99_ns) / kNsPerMs;
     e.summed_ms = a.summed_ns / kNsPerMs;
     e.mean_ms = e.requests ? e.summed_ms / static_cast<double>(e.requests) : 0;
