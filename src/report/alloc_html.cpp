@@ -6,16 +6,11 @@
 #include <iterator>
 #include <string>
 
+#include "html_text.h"
 #include "loadprof/flamegraph/svg.h"
 
 namespace loadprof::report {
 namespace {
-
-std::string esc(std::string_view text) {
-  std::string out;
-  flamegraph::append_xml_escaped(out, text);
-  return out;
-}
 
 std::string num(double v, const char* format = "%.2f") {
   char b[64];

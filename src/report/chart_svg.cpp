@@ -5,16 +5,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "html_text.h"
 #include "loadprof/flamegraph/svg.h"
 
 namespace loadprof::report {
 namespace {
-
-std::string esc(const std::string& text) {
-  std::string out;
-  flamegraph::append_xml_escaped(out, text);
-  return out;
-}
 
 std::string num(double v) {
   char b[32];

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "correlation_sections.h"
+#include "html_text.h"
 #include "loadprof/analyze/short_name.h"
 #include "loadprof/flamegraph/svg.h"
 
@@ -12,12 +13,6 @@ namespace loadprof::report {
 namespace {
 
 constexpr size_t kMaxWindowsInHtml = 600;
-
-std::string esc(std::string_view text) {
-  std::string out;
-  flamegraph::append_xml_escaped(out, text);
-  return out;
-}
 
 std::string fixed(double v, int digits = 2) {
   char buf[64];

@@ -6,18 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "html_text.h"
 #include "loadprof/analyze/short_name.h"
 #include "loadprof/flamegraph/svg.h"
 #include "loadprof/report/diff.h"
 
 namespace loadprof::report {
 namespace {
-
-std::string esc(std::string_view text) {
-  std::string out;
-  flamegraph::append_xml_escaped(out, text);
-  return out;
-}
 
 std::string fixed2(double v) {
   char buf[64];

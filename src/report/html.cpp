@@ -13,6 +13,7 @@
 #include "chart_svg.h"
 #include "correlation_sections.h"
 #include "html_sections.h"
+#include "html_text.h"
 #include "loadprof/analyze/short_name.h"
 #include "loadprof/flamegraph/svg.h"
 #include "resources_summary.h"
@@ -20,14 +21,6 @@
 
 namespace loadprof::report {
 namespace {
-
-// The single escaping helper of this file: names hold < > & (templates,
-// operators) and capture text may hold anything.
-std::string esc(std::string_view text) {
-  std::string out;
-  flamegraph::append_xml_escaped(out, text);
-  return out;
-}
 
 std::string fixed2(double v) {
   char buf[64];

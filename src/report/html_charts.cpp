@@ -11,6 +11,7 @@
 
 #include "chart_svg.h"
 #include "html_sections.h"
+#include "html_text.h"
 #include "loadprof/flamegraph/svg.h"
 
 namespace loadprof::report {
@@ -46,12 +47,6 @@ constexpr const char* kReasonColors[analyze::kOffCpuReasons] = {"#ff7f0e", "#946
 double num_or(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_number() ? it->get<double>() : 0;
-}
-
-std::string esc(const std::string& text) {
-  std::string out;
-  flamegraph::append_xml_escaped(out, text);
-  return out;
 }
 
 ChartSeries series(std::string name, std::string color) {

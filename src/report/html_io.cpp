@@ -4,16 +4,11 @@
 #include <string>
 
 #include "html_sections.h"
+#include "html_text.h"
 #include "loadprof/flamegraph/svg.h"
 
 namespace loadprof::report {
 namespace {
-
-std::string esc(const std::string& text) {
-  std::string out;
-  flamegraph::append_xml_escaped(out, text);
-  return out;
-}
 
 std::string f2(double v) {
   char b[64];
