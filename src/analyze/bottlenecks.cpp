@@ -192,6 +192,7 @@ void from_slow_requests(const capture::Capture& c, const Analysis& a, const Fram
     const double wait_ms = it->slow_share_pct / 100 * kind_ms(*it);
     const double part = std::min(1.0, wait_ms / slow.total_ms);
     if (100 * part < kMinSlowTimeSharePct) continue;
+    if (wait_ms / static_cast<double>(slow.requests) < kMinWaitPerSlowRequestMs) continue;
     const RequestFunction* o = owner(*it);
     Bottleneck b;
     b.kind = rk.kind;
