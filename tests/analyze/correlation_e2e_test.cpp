@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -385,6 +386,9 @@ TEST(CorrelationE2E, BenchByPidNamesTheFunctionOfTheSlowestRequests) {
     argv.push_back("--pid");
     argv.push_back(pid);
     bench = testing::run(argv);
+    // The server outlives the bench by design (attach mode leaves it running); end it now rather
+    // than wait out its --seconds.
+    if (!pid.empty()) ::kill(std::stoi(pid), SIGTERM);
   }
   serving.join();
   ASSERT_TRUE(up);
