@@ -261,6 +261,22 @@ TEST_F(OffCpuE2E, ShortIntervalsMergedInBpfKeepTheirTime) {
               static_cast<unsigned long long>(intervals));
   EXPECT_GT(merged, 0u);
   EXPECT_GT(intervals, 10 * records) << "short intervals were not merged";
+  // Merged per waker too: the lock thread's waits, all merged, are still ended by the holder.
+  for (auto& line : r.truth) {
+    if (line["role"] != "lock") continue;
+    const uint32_t tid = static_cast<uint32_t>(std::stoul(line["tid"]));
+    const double truth_ms = std::stod(line["blocked_ns"]) / 1e6;
+    double holder_ms = 0;
+    uint64_t wakeups = 0;
+    for (const auto& w : r.capture.offcpu_wakers) {
+      if (w.tid != tid || w.reason != capture::OffCpuReason::lock || w.waker_comm != "holder") continue;
+      holder_ms += static_cast<double>(w.blocked_ns) / 1e6;
+      wakeups += w.wakeups;
+    }
+    std::printf("merged lock waits: %.1f ms of %.1f measured ended by holder (%llu wake-ups, %s waits)\n",
+                holder_ms, truth_ms, static_cast<unsigned long long>(wakeups), line["waits"].c_str());
+    EXPECT_NEAR(holder_ms, truth_ms, 0.1 * truth_ms);
+  }
 }
 
 TEST_F(OffCpuE2E, CpuStarvedThreadsShowTheirRunqueueTime) {
