@@ -17,6 +17,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#ifndef EFAULT
+#define EFAULT 14
+#endif
+
 const volatile __u64 offcpu_min_ns = 0;
 /* DWARF mode: user stack bytes copied at switch-out (a power of two, at most
  * LP_OFFCPU_STACK_MAX_BYTES; 0: no copies). */
@@ -25,6 +29,9 @@ const volatile __u32 offcpu_stack_bytes = 0;
  * waiting in the ring (0: never): then the reader is woken before its timer,
  * so a busy target does not fill the ring between two timed drains. */
 const volatile __u64 ringbuf_wakeup_bytes = 0;
+/* --offcpu-wakers: the waker's user + kernel stacks are taken at
+ * sched_waking (one bpf_get_stackid each) into waker_stacks. */
+const volatile __u32 waker_stacks_on = 0;
 /* Which aggregate map BPF writes (0: agg0, 1: agg1); flipped by user space. */
 __u32 agg_generation = 0;
 
@@ -68,6 +75,16 @@ struct {
 	__uint(max_entries, 1 << 22); /* resized by user space before load */
 } events SEC(".maps");
 
+/* The wakers' stacks (--offcpu-wakers; max_entries 1 without it). Ids are
+ * never freed and BPF_F_REUSE_STACKID is not used: an id in a record queued
+ * for user space always names the stack it was taken for (PLATFORM.md). */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, LP_OFFCPU_MAX_WAKER_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, LP_MAX_STACK_DEPTH * sizeof(__u64));
+} waker_stacks SEC(".maps");
+
 /* BPF_RB_NO_WAKEUP, or a wake-up when the ring is filling. */
 static __always_inline __u64 submit_flags(void)
 {
@@ -101,6 +118,8 @@ struct early_waking {
 	__u32 waker_pid;
 	__u32 waker_tid;
 	char waker_comm[16];
+	__s32 waker_user_stack_id;
+	__s32 waker_kernel_stack_id;
 };
 
 /* A waking at most this long before the switch-out record's start belongs to it. */
@@ -154,6 +173,8 @@ static __always_inline void on_switch_out(void *ctx, bool preempt, struct task_s
 	e->waker_tid = 0;
 	e->waker_known = 0;
 	e->waker_pad = 0;
+	e->waker_user_stack_id = -1;
+	e->waker_kernel_stack_id = -1;
 	__builtin_memset(e->waker_comm, 0, sizeof(e->waker_comm));
 	e->state = prev_state;
 	e->preempt = preempt;
@@ -281,6 +302,10 @@ static __always_inline void aggregate(struct lp_offcpu_event *start, __u64 now_n
 	key.runnable = start->state == 0;
 	key.user_hash = hash_ips(start->user_ips, start->user_stack_bytes);
 	key.kernel_hash = hash_ips(start->kernel_ips, start->kernel_stack_bytes);
+	key.waker_tid = start->waker_tid;
+	key.waker_known = start->waker_known;
+	key.waker_user_stack_id = start->waker_user_stack_id;
+	key.waker_kernel_stack_id = start->waker_kernel_stack_id;
 	if (key.runnable) {
 		runqueue_ns = now_ns - start->start_ns;
 	} else if (start->wake_ns > start->start_ns && start->wake_ns < now_ns) {
@@ -367,7 +392,38 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	return 0;
 }
 
-static __always_inline void note_waker(struct lp_offcpu_event *start)
+/* The waker's stacks, current being the waker (sched_waking runs in its
+ * context). No user stack for a kernel thread: not a loss. */
+static __always_inline void waker_stack_ids(void *ctx, __s32 *user_id, __s32 *kernel_id)
+{
+	struct task_struct *current = (struct task_struct *)bpf_get_current_task_btf();
+	struct pt_regs *regs;
+	long id;
+
+	*user_id = -1;
+	*kernel_id = -1;
+	if (!waker_stacks_on)
+		return;
+	id = bpf_get_stackid(ctx, &waker_stacks, 0);
+	if (id < 0)
+		count_drop(LP_OFFCPU_DROP_WAKER_STACK);
+	*kernel_id = id;
+	if (!current->mm)
+		return; /* a kernel thread */
+	/* An interrupt that came from user mode (orig_ax < 0: an interrupt
+	 * entry; a syscall's number or an exception's error code are >= 0):
+	 * the task is whatever the interrupt hit, not the waker, and its user
+	 * stack a random place that would fill the map. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(current);
+	if (!regs || (long)regs->orig_ax < 0)
+		return;
+	id = bpf_get_stackid(ctx, &waker_stacks, BPF_F_USER_STACK);
+	if (id < 0 && id != -EFAULT)
+		count_drop(LP_OFFCPU_DROP_WAKER_STACK);
+	*user_id = id;
+}
+
+static __always_inline void note_waker(void *ctx, struct lp_offcpu_event *start, bool stacks)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -375,9 +431,15 @@ static __always_inline void note_waker(struct lp_offcpu_event *start)
 	start->waker_tid = (__u32)id;
 	bpf_get_current_comm(start->waker_comm, sizeof(start->waker_comm));
 	start->waker_known = 1;
+	if (stacks)
+		waker_stack_ids(ctx, &start->waker_user_stack_id, &start->waker_kernel_stack_id);
 }
 
-static __always_inline void on_wakeup(struct task_struct *task)
+/* sched_wakeup: the wake time. The waker was noted at sched_waking; when no
+ * sched_waking was seen for it (the probe attached in between), current is
+ * the best guess (it may be another CPU's idle task, the wakeup being queued
+ * there by an IPI), without stacks. */
+static __always_inline void on_wakeup(void *ctx, struct task_struct *task)
 {
 	__u32 tid = task->pid;
 	struct lp_offcpu_event *start;
@@ -391,13 +453,17 @@ static __always_inline void on_wakeup(struct task_struct *task)
 	if (!start->waker_known) {
 		struct early_waking *w = bpf_map_lookup_elem(&early_wakings, &tid);
 
-		if (w && w->time_ns <= start->start_ns && start->start_ns - w->time_ns <= LP_EARLY_WAKING_NS) {
+		/* A waking while the record was being made (after its start
+		 * time was taken) or shortly before. */
+		if (w && w->time_ns <= start->wake_ns && w->time_ns + LP_EARLY_WAKING_NS >= start->start_ns) {
 			start->waker_pid = w->waker_pid;
 			start->waker_tid = w->waker_tid;
 			__builtin_memcpy(start->waker_comm, w->waker_comm, sizeof(start->waker_comm));
+			start->waker_user_stack_id = w->waker_user_stack_id;
+			start->waker_kernel_stack_id = w->waker_kernel_stack_id;
 			start->waker_known = 1;
 		} else {
-			note_waker(start); /* no sched_waking seen: current is the best guess */
+			note_waker(ctx, start, false);
 		}
 		if (w)
 			bpf_map_delete_elem(&early_wakings, &tid);
@@ -415,7 +481,7 @@ int BPF_PROG(on_waking_btf, struct task_struct *task)
 		return 0;
 	start = bpf_map_lookup_elem(&switched_out, &tid);
 	if (start && start->wake_ns == 0 && !start->waker_known) {
-		note_waker(start);
+		note_waker(ctx, start, true);
 	} else if (!start) {
 		struct early_waking w = {};
 		__u64 id = bpf_get_current_pid_tgid();
@@ -424,6 +490,7 @@ int BPF_PROG(on_waking_btf, struct task_struct *task)
 		w.waker_pid = id >> 32;
 		w.waker_tid = (__u32)id;
 		bpf_get_current_comm(w.waker_comm, sizeof(w.waker_comm));
+		waker_stack_ids(ctx, &w.waker_user_stack_id, &w.waker_kernel_stack_id);
 		bpf_map_update_elem(&early_wakings, &tid, &w, BPF_ANY);
 	}
 	return 0;
@@ -432,7 +499,7 @@ int BPF_PROG(on_waking_btf, struct task_struct *task)
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(on_wakeup_btf, struct task_struct *task)
 {
-	on_wakeup(task);
+	on_wakeup(ctx, task);
 	return 0;
 }
 
@@ -464,6 +531,8 @@ int BPF_PROG(on_wakeup_new_btf, struct task_struct *task)
 	bpf_get_current_comm(e->waker_comm, sizeof(e->waker_comm));
 	e->waker_known = 1;
 	e->waker_pad = 0;
+	e->waker_user_stack_id = -1;
+	e->waker_kernel_stack_id = -1;
 	e->state = 0;
 	e->preempt = 0;
 	e->kernel_stack_bytes = 0;

@@ -14,6 +14,10 @@
 #define LP_OFFCPU_MAX_THREADS 4096
 /* Distinct (thread, stacks, runnable) keys of short intervals per flush. */
 #define LP_OFFCPU_MAX_AGGREGATES 2048
+/* Distinct waker stacks (--offcpu-wakers), user and kernel ones together:
+ * ids are never freed, so an id in a queued record always names its stack;
+ * a stack whose bucket is taken is lost (counted). */
+#define LP_OFFCPU_MAX_WAKER_STACKS 16384
 
 /* Record type in the ring buffer, beside cpu.h's lp_event_type. */
 #define LP_EVENT_OFFCPU 4
@@ -27,7 +31,8 @@ enum lp_offcpu_drop_reason {
 	LP_OFFCPU_DROP_AGGREGATE_MAP_FULL = 4,	/* a short interval found no aggregate slot */
 	LP_OFFCPU_DROP_DWARF_RINGBUF_FULL = 5,	/* DWARF stack record reserve failed */
 	LP_OFFCPU_DROP_DWARF_STACK = 6,		/* the user stack could not be copied at all */
-	LP_OFFCPU_DROP_REASONS = 7,
+	LP_OFFCPU_DROP_WAKER_STACK = 7,		/* --offcpu-wakers: bpf_get_stackid failed (bucket taken, map full) */
+	LP_OFFCPU_DROP_REASONS = 8,
 };
 
 /* One off-CPU interval of one thread: switched out at start_ns, woken at
@@ -55,10 +60,15 @@ struct lp_offcpu_event {
 	char waker_comm[16];	/* the waker thread's name */
 	__u32 waker_known;	/* waker_* are set (pid 0 is the idle task: a timer or an interrupt) */
 	__u32 waker_pad;
+	/* Appended (--offcpu-wakers): the waker's stacks at sched_waking, ids
+	 * in the waker_stacks map; < 0: none (not asked, no user stack, or
+	 * -errno of bpf_get_stackid). */
+	__s32 waker_user_stack_id;
+	__s32 waker_kernel_stack_id;
 };
 
-/* Short intervals (below offcpu_min_ns) of one thread with the same stacks
- * and the same runnable state, merged: `sample` is the first one (its
+/* Short intervals (below offcpu_min_ns) of one thread with the same stacks,
+ * the same runnable state and the same waker (thread, stacks), merged: `sample` is the first one (its
  * stacks, pid/tid, state, start). Two maps take turns (agg_generation): user
  * space drains the one BPF stopped writing at the previous flush. */
 struct lp_offcpu_agg_key {
@@ -66,6 +76,11 @@ struct lp_offcpu_agg_key {
 	__u32 runnable;		/* prev_state == TASK_RUNNING */
 	__u64 user_hash;
 	__u64 kernel_hash;
+	/* The waker (merged waits keep who woke them: one aggregate per waker). */
+	__u32 waker_tid;
+	__u32 waker_known;
+	__s32 waker_user_stack_id;
+	__s32 waker_kernel_stack_id;
 };
 
 struct lp_offcpu_agg {

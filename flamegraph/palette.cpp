@@ -20,8 +20,9 @@ Result<Kind> parse_kind(std::string_view text) {
   if (text == "io") return Kind::io;
   if (text == "alloc") return Kind::alloc;
   if (text == "alloc-live") return Kind::alloc_live;
-  return make_error(ErrorKind::usage,
-                    "unknown kind '" + std::string(text) + "' (cpu, offcpu, wall, io, alloc, alloc-live)");
+  if (text == "wakers") return Kind::wakers;
+  return make_error(ErrorKind::usage, "unknown kind '" + std::string(text) +
+                                          "' (cpu, offcpu, wall, io, alloc, alloc-live, wakers)");
 }
 
 std::string_view kind_name(Kind kind) {
@@ -38,6 +39,8 @@ std::string_view kind_name(Kind kind) {
       return "alloc";
     case Kind::alloc_live:
       return "alloc-live";
+    case Kind::wakers:
+      return "wakers";
   }
   return "cpu";
 }
@@ -48,6 +51,7 @@ Palette palette_for(Kind kind) {
     case Kind::wall:
       return Palette::hot;
     case Kind::offcpu:
+    case Kind::wakers:
       return Palette::blue;
     case Kind::io:
       return Palette::aqua;
@@ -64,6 +68,7 @@ std::string_view count_name_for(Kind kind) {
       return "samples";
     case Kind::offcpu:
     case Kind::wall:
+    case Kind::wakers:
       return "ns";
     case Kind::io:
       return "ns";

@@ -16,6 +16,7 @@
 
 #include "loadprof/capture/folded.h"
 #include "names.h"
+#include "waker_stacks.h"
 
 namespace loadprof::analyze {
 namespace {
@@ -395,6 +396,7 @@ WallSummary summarize_wall(const capture::Capture& c, const AnalysisOptions& opt
     if (list.size() > kTopWakersPerReason) list.resize(kTopWakersPerReason);
     for (auto& s : list) w.wakers.push_back(std::move(s));
   }
+  w.waker_stacks = top_waker_stacks(c);
   return w;
 }
 
@@ -437,7 +439,8 @@ Result<void> check_refs(const capture::Capture& c) {
 }  // namespace
 
 const std::vector<std::string>& all_kinds() {
-  static const std::vector<std::string> kinds = {"cpu", "offcpu", "wall", "io", "alloc", "alloc-live"};
+  static const std::vector<std::string> kinds = {"cpu",   "offcpu",     "wall",  "io",
+                                                 "alloc", "alloc-live", "wakers"};
   return kinds;
 }
 
@@ -461,6 +464,10 @@ std::vector<std::string> kinds_in_capture(const capture::Capture& c) {
     kinds.push_back("alloc");
     kinds.push_back("alloc-live");
   }
+  // --offcpu-wakers: intervals with the waker's stack.
+  if (std::any_of(c.offcpu.begin(), c.offcpu.end(),
+                  [](const capture::OffCpuInterval& o) { return o.waker_stack != capture::kNoStack; }))
+    kinds.push_back("wakers");
   return kinds;
 }
 

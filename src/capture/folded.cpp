@@ -35,11 +35,12 @@ struct Key {
   uint32_t pid = 0;
   StackId stack = kNoStack;
   uint32_t tag = 0;
+  StackId waker_stack = kNoStack;  // wakers: the waker's, above "--wakes--"
   bool operator==(const Key&) const = default;
 };
 struct KeyHash {
   size_t operator()(const Key& k) const {
-    return std::hash<uint64_t>()((uint64_t(k.pid) << 32 | k.stack) * 31 + k.tag);
+    return std::hash<uint64_t>()(((uint64_t(k.pid) << 32 | k.stack) * 31 + k.tag) * 31 + k.waker_stack);
   }
 };
 
@@ -92,6 +93,13 @@ std::vector<FoldedLine> fold(const Capture& capture,
       line += ';';
       line += kReasonFrames[key.tag - 1];
     }
+    if (key.waker_stack != kNoStack && key.waker_stack < capture.stacks.size()) {
+      line += ";--wakes--";
+      for (FrameId f : capture.stacks[key.waker_stack].frames) {  // leaf first: the waking call on top
+        line += ';';
+        line += f < frame_names.size() ? frame_names[f] : std::string("[bad frame]");
+      }
+    }
     merged[std::move(line)] += weight;
   }
   std::vector<FoldedLine> lines;
@@ -139,6 +147,13 @@ Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std:
     for (const auto& s : capture.cpu_samples) weights[{s.pid, s.stack, 0}] += 1;  // weight: samples
   } else if (kind == "offcpu") {
     add_offcpu();
+  } else if (kind == "wakers") {
+    // The waits with their waker's stack: the waiter's stack and reason, then
+    // "--wakes--" and the waker's stack upside down (BCC offwaketime's layout).
+    for (const auto& o : capture.offcpu) {
+      if (o.waker_stack != kNoStack && o.end_ns > o.start_ns)
+        weights[{o.pid, o.stack, reason_tag(o.reason), o.waker_stack}] += o.end_ns - o.start_ns;
+    }
   } else if (kind == "wall") {
     // On-CPU time from the samples: each stands for one sampling period.
     const uint64_t period_ns =
@@ -164,8 +179,8 @@ Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std:
       if (w > 0) weights[{a.pid, a.stack, 0}] += w;
     }
   } else {
-    return make_error(ErrorKind::usage,
-                      "unknown stack kind '" + kind + "' (known: cpu, offcpu, wall, io, alloc, alloc-live)");
+    return make_error(ErrorKind::usage, "unknown stack kind '" + kind +
+                                            "' (known: cpu, offcpu, wall, io, alloc, alloc-live, wakers)");
   }
   return fold(capture, weights);
 }

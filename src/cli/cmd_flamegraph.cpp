@@ -113,7 +113,7 @@ int cmd_flamegraph(const Args& args) {
                                                  "folded stacks file or a capture (.lpc)")(
       "output,o", po::value(&output), "SVG file to write (default, or -: stdout)")(
       "kind", po::value(&kind_text),
-      "cpu, offcpu, wall, io, alloc, alloc-live: palette and count unit (default cpu)")(
+      "cpu, offcpu, wall, io, alloc, alloc-live, wakers: palette and count unit (default cpu)")(
       "diff", po::value(&diff_path), "base profile: a differential graph of INPUT against BASE")(
       "title", po::value(&title), "title (default \"Flame Graph\")")(
       "subtitle", po::value(&subtitle), "second line under the title")("inverted", po::bool_switch(),

@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kUsage =
     "loadprof record (--pid PID[,PID...] [--children] | -- CMD [ARGS...]) [--duration DUR]\n"
     "                [--frequency HZ] [--probes cpu,offcpu,io,alloc] [--offcpu-min DUR] [--io-slow DUR]\n"
-    "                [--alloc-sample SIZE]\n"
+    "                [--offcpu-wakers] [--alloc-sample SIZE]\n"
     "                [--unwind auto|dwarf|fp] [--user NAME]\n"
     "                [--output FILE.lpc]\n"
     "\n"

@@ -1,6 +1,7 @@
 // The recorder's flags, shared by `record` and `bench` (record_flags.h).
 #include "record_flags.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -58,6 +59,9 @@ void add_record_options(po::options_description& desc, bool with_duration) {
       "every call would take more than PCT % of a CPU (about 13 us a call) at that rate")(
       "offcpu-min", po::value<std::string>()->default_value("10us"),
       "offcpu: shorter off-CPU intervals are counted, not recorded (DUR: 10us, 1ms)")(
+      "offcpu-wakers", po::bool_switch(),
+      "offcpu: also record the waker's stack at each waking (frame pointers; costs a stack walk per "
+      "waking)")(
       "io-slow", po::value<std::string>()->default_value("1ms"),
       "io: syscalls this long or longer are recorded one by one with exact times; shorter ones merged per "
       "second")("unwind", po::value<std::string>()->default_value("auto"),
@@ -132,6 +136,9 @@ Result<record::RecordOptions> parse_record_flags(const po::variables_map& vm,
     if (*d < 0) return usage("--offcpu-min: must not be negative");
     o.offcpu_min_ns = static_cast<uint64_t>(*d);
   }
+  o.offcpu_wakers = vm["offcpu-wakers"].as<bool>();
+  if (o.offcpu_wakers && std::find(o.probes.begin(), o.probes.end(), "offcpu") == o.probes.end())
+    return usage("--offcpu-wakers needs --probes offcpu");
   {
     auto d = parse_duration_ns(vm["io-slow"].as<std::string>());
     if (!d.ok()) return d.error().context("--io-slow");

@@ -51,6 +51,7 @@
 #include "proc.h"
 #include "sideband.h"
 #include "stack_check.h"
+#include "waker_frames.h"
 
 namespace loadprof::collect {
 namespace {
@@ -99,6 +100,11 @@ struct Event {
   std::string waker_comm;
   capture::OffCpuReason reason = capture::OffCpuReason::other;
   uint32_t count = 1;
+  // --offcpu-wakers: the waker's stacks (its own frames), out of line.
+  struct WakerStacks {
+    std::vector<uint64_t> user_ips, kernel_ips;
+  };
+  std::unique_ptr<WakerStacks> waker_stacks;
   // io_syscall (its stack in user_ips) / io_device (time_ns = end_ns); kept
   // out of line: most events are samples, moved around while sorting.
   std::unique_ptr<capture::IoSyscallRecord> io;
@@ -149,6 +155,7 @@ class CollectorImpl final : public Collector {
       oo.targets_map_fd = probe_->targets_map_fd();
       oo.min_interval_ns = options.offcpu_min_ns;
       oo.dwarf_stack_bytes = options.dwarf ? options.offcpu_stack_bytes : 0;
+      oo.waker_stacks = options.offcpu_waker_stacks;
       LOADPROF_TRY(off, OffCpuProbe::open(oo, [this](std::span<const uint8_t> r) { on_offcpu_record(r); }));
       offcpu_ = std::move(off);
       LOADPROF_CHECK(watch_rings());
@@ -282,6 +289,7 @@ class CollectorImpl final : public Collector {
       off["kernel_stack_not_collected"] = o[LP_OFFCPU_DROP_KERNEL_STACK];
       off["map_full"] = o[LP_OFFCPU_DROP_START_MAP_FULL];
       off["aggregate_map_full"] = o[LP_OFFCPU_DROP_AGGREGATE_MAP_FULL];
+      if (options_.offcpu_waker_stacks) off["waker_stack_not_collected"] = o[LP_OFFCPU_DROP_WAKER_STACK];
       off["stack_truncated"] = offcpu_stack_truncated_;
       if (options_.dwarf) {
         off["dwarf_ringbuf_full"] = o[LP_OFFCPU_DROP_DWARF_RINGBUF_FULL];
@@ -771,6 +779,20 @@ class CollectorImpl final : public Collector {
     push(std::move(e));
   }
 
+  // --offcpu-wakers: the waker's frames from the stack map, the probe's and
+  // try_to_wake_up's cut. A waking from an interrupt keeps its kernel stack
+  // only: `current` there is the interrupted task, not the waker.
+  void add_waker_stacks(const lp_offcpu_event& o, Event& e) {
+    auto w = std::make_unique<Event::WakerStacks>();
+    if (offcpu_->waker_stack(o.waker_kernel_stack_id, w->kernel_ips)) {
+      auto names = kernel_functions(w->kernel_ips);
+      const auto skip = static_cast<std::ptrdiff_t>(waker_probe_frames(names));
+      w->kernel_ips.erase(w->kernel_ips.begin(), w->kernel_ips.begin() + skip);
+      if (!waker_in_interrupt(names)) offcpu_->waker_stack(o.waker_user_stack_id, w->user_ips);
+    }
+    if (!w->kernel_ips.empty() || !w->user_ips.empty()) e.waker_stacks = std::move(w);
+  }
+
   Event offcpu_event(const lp_offcpu_event& record) {
     const lp_offcpu_event* o = &record;
     Event e;
@@ -801,6 +823,7 @@ class CollectorImpl final : public Collector {
     e.kernel_ips.erase(e.kernel_ips.begin(), e.kernel_ips.begin() + skip);
     e.user_ips.assign(o->user_ips, o->user_ips + frames(o->user_stack_bytes));
     e.user_stack_ok = o->user_stack_bytes >= 0;
+    if (e.waker_known && options_.offcpu_waker_stacks) add_waker_stacks(*o, e);
     if (options_.dwarf) {
       auto it = offcpu_stacks_.find({o->tid, o->start_ns});
       if (it != offcpu_stacks_.end()) {
@@ -1353,6 +1376,16 @@ class CollectorImpl final : public Collector {
     view.reason = e.reason;
     view.kernel_ips = e.kernel_ips;
     view.count = e.count;
+    if (e.waker_stacks) {
+      view.waker_stack = true;
+      view.waker_kernel_ips = e.waker_stacks->kernel_ips;
+      // User frames only for a waker among the targets (its mappings are known).
+      if (known_.count(e.waker_pid)) {
+        const auto& ips = e.waker_stacks->user_ips;
+        view.waker_user_ips =
+            std::span<const uint64_t>(ips.data(), valid_user_frames(ips, exec_maps_[e.waker_pid]));
+      }
+    }
     if (e.dwarf) {
       view.dwarf = true;
       view.user_regs = e.regs;

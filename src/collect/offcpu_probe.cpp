@@ -32,6 +32,8 @@ Result<std::unique_ptr<OffCpuProbe>> OffCpuProbe::open(const OffCpuProbeOptions&
   skel->rodata->offcpu_stack_bytes = stack_bytes;
   // The per-thread copies take 8 KiB each: none without DWARF targets.
   if (stack_bytes == 0) bpf_map__set_max_entries(skel->maps.dwarf_out, 1);
+  skel->rodata->waker_stacks_on = options.waker_stacks ? 1 : 0;
+  if (!options.waker_stacks) bpf_map__set_max_entries(skel->maps.waker_stacks, 1);
   // 16 MiB: ~7,800 intervals, or fewer with DWARF stack copies (up to 8 KiB
   // each) in the same ring.
   const uint64_t bytes = options.ringbuf_bytes
@@ -47,8 +49,10 @@ Result<std::unique_ptr<OffCpuProbe>> OffCpuProbe::open(const OffCpuProbeOptions&
     if (err) return libbpf_error("share the target map with the offcpu probe", err);
   }
   if (int err = offcpu::load(skel); err != 0) return libbpf_error("load BPF program offcpu", err);
-  for (bpf_program* prog :
-       {skel->progs.on_switch, skel->progs.on_wakeup_btf, skel->progs.on_wakeup_new_btf}) {
+  // sched_waking names the waker (in its context); sched_wakeup may run from
+  // an IPI on the wakee's CPU, in its idle task (then it is only the fallback).
+  for (bpf_program* prog : {skel->progs.on_switch, skel->progs.on_waking_btf, skel->progs.on_wakeup_btf,
+                            skel->progs.on_wakeup_new_btf}) {
     bpf_link* link = bpf_program__attach(prog);
     if (!link) return libbpf_error(std::string("attach ") + bpf_program__name(prog), errno);
     probe->links_.push_back(link);
@@ -110,6 +114,8 @@ bool OffCpuProbe::seed_thread(uint32_t pid, uint32_t tid, bool runnable, uint64_
   e.pid = pid;
   e.tid = tid;
   e.state = runnable ? 0 : 1;
+  e.waker_user_stack_id = -1;  // none yet (0 is a valid stack id)
+  e.waker_kernel_stack_id = -1;
   return bpf_map__update_elem(skel_->maps.switched_out, &tid, sizeof tid, &e, sizeof e, BPF_NOEXIST) == 0;
 }
 
@@ -129,6 +135,26 @@ bool OffCpuProbe::kept_stack(uint32_t tid, uint64_t start_ns, lp_offcpu_stack_ev
   if (skel_->rodata->offcpu_stack_bytes == 0) return false;
   if (bpf_map__lookup_elem(skel_->maps.dwarf_out, &tid, sizeof tid, &out, sizeof out, 0) != 0) return false;
   return out.start_ns == start_ns && out.stack_bytes <= LP_OFFCPU_STACK_MAX_BYTES;
+}
+
+bool OffCpuProbe::waker_stack(int32_t id, std::vector<uint64_t>& ips) {
+  ips.clear();
+  if (id < 0) return false;
+  auto it = waker_stacks_.find(id);
+  if (it == waker_stacks_.end()) {
+    // Ids are never freed or reused in BPF: read once, kept.
+    std::vector<uint64_t> frames(LP_MAX_STACK_DEPTH, 0);
+    const uint32_t key = static_cast<uint32_t>(id);
+    if (bpf_map__lookup_elem(skel_->maps.waker_stacks, &key, sizeof key, frames.data(),
+                             frames.size() * sizeof(uint64_t), 0) != 0)
+      return false;
+    size_t n = 0;
+    while (n < frames.size() && frames[n] != 0) ++n;
+    frames.resize(n);
+    it = waker_stacks_.emplace(id, std::move(frames)).first;
+  }
+  ips = it->second;
+  return true;
 }
 
 void OffCpuProbe::stop() {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "loadprof/util/result.h"
@@ -28,6 +29,9 @@ struct OffCpuProbeOptions {
   // target-map entry is LP_UNWIND_DWARF (a power of two, 512 ..
   // LP_OFFCPU_STACK_MAX_BYTES); 0: none (frame-pointer stacks only).
   uint32_t dwarf_stack_bytes = 0;
+  // --offcpu-wakers: the waker's user + kernel stacks (frame pointers) at
+  // each waking (one bpf_get_stackid each), ids carried by the records.
+  bool waker_stacks = false;
 };
 
 class OffCpuProbe {
@@ -61,6 +65,9 @@ class OffCpuProbe {
   // DWARF: the registers and stack copied at the switch-out of tid at
   // start_ns, when still kept (for the intervals take_open() returns).
   bool kept_stack(uint32_t tid, uint64_t start_ns, lp_offcpu_stack_event& out) const;
+  // --offcpu-wakers: the frames of a record's waker_*_stack_id (leaf first);
+  // false for a negative id or one the map does not hold.
+  bool waker_stack(int32_t id, std::vector<uint64_t>& ips);
   // Sums over CPUs, indexed by lp_offcpu_drop_reason.
   std::array<uint64_t, LP_OFFCPU_DROP_REASONS> drops() const;
 
@@ -73,6 +80,7 @@ class OffCpuProbe {
   struct offcpu* skel_ = nullptr;
   ring_buffer* ringbuf_ = nullptr;
   std::vector<bpf_link*> links_;
+  std::unordered_map<int32_t, std::vector<uint64_t>> waker_stacks_;  // id -> frames, read once
 };
 
 }  // namespace loadprof::collect

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <cerrno>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -158,12 +158,15 @@ class Pipeline final : public collect::EventSink {
     i.end_ns = o.end_ns;
     i.reason = o.reason;
     i.count = o.count;
-    if (o.waker_known && o.count == 1 && o.reason != capture::OffCpuReason::runqueue &&
-        o.wake_ns > o.start_ns) {
+    // Merged short waits too: BPF merges them per waker (one aggregate each).
+    if (o.waker_known && o.reason != capture::OffCpuReason::runqueue && o.wake_ns > o.start_ns) {
       capture::OffCpuWaker& w = wakers_[{o.pid, o.tid, static_cast<uint8_t>(o.reason), o.waker_pid,
                                          o.waker_tid, std::string(o.waker_comm)}];
-      ++w.wakeups;
+      w.wakeups += o.count;
       w.blocked_ns += std::min(o.wake_ns, o.end_ns) - o.start_ns;
+      // --offcpu-wakers: the waker's stack, on the blocked part only.
+      if (o.waker_stack)
+        i.waker_stack = intern_stack(o.waker_pid, o.wake_ns, o.waker_user_ips, o.waker_kernel_ips, false);
     }
     if (o.reason != capture::OffCpuReason::runqueue && o.wake_ns > o.start_ns && o.wake_ns < o.end_ns) {
       i.end_ns = o.wake_ns;
@@ -171,6 +174,7 @@ class Pipeline final : public collect::EventSink {
       i.start_ns = o.wake_ns;
       i.end_ns = o.end_ns;
       i.reason = capture::OffCpuReason::runqueue;
+      i.waker_stack = capture::kNoStack;
     }
     writer_.add_offcpu(i);
     ++offcpu_intervals_;
@@ -416,7 +420,7 @@ class Pipeline final : public collect::EventSink {
   symbolize::DwarfUnwinder* unwinder_;  // null: frame pointers only
   std::vector<uint64_t> unwound_;       // the DWARF-unwound user stack of the current sample
   std::unordered_map<uint32_t, uint64_t>
-      exited_;                          // pid -> exit seen (monotonic): unwinder state kept a while
+      exited_;  // pid -> exit seen (monotonic): unwinder state kept a while
   // (pid, tid, reason, waker pid, waker tid, waker comm) -> wake-ups and blocked time
   std::map<std::tuple<uint32_t, uint32_t, uint8_t, uint32_t, uint32_t, std::string>, capture::OffCpuWaker>
       wakers_;
@@ -483,6 +487,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   };
   copts.offcpu = has_probe("offcpu");
   copts.offcpu_min_ns = o.offcpu_min_ns;
+  copts.offcpu_waker_stacks = copts.offcpu && o.offcpu_wakers;
   copts.io = has_probe("io");
   copts.io_slow_ns = o.io_slow_ns;
   copts.alloc = has_probe("alloc");

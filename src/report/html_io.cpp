@@ -44,6 +44,36 @@ void wall(std::ostream& out, const analyze::Analysis& a) {
     wall_row(out, std::to_string(t.pid) + "/" + std::to_string(t.tid) + " <code>" + esc(t.comm) + "</code>",
              t.time);
   out << "</table>\n";
+  auto names = [](const std::vector<std::string>& list) {
+    std::string s;
+    for (const auto& n : list) s += (s.empty() ? "" : ", ") + ("<code>" + esc(n) + "</code>");
+    return s;
+  };
+  if (!a.wall->wakers.empty()) {
+    out << "<h3>Wakers</h3>\n<p class=\"note\">Who woke the blocked threads, per reason: the waker thread "
+           "(0/0 is the idle task: a timer or an interrupt), its wake-ups and the blocked time they "
+           "ended.</p>\n"
+           "<table class=\"wakers\">\n<tr><th>reason</th><th>waker</th><th>wake-ups</th><th>blocked ms</th>"
+           "<th>woken threads</th></tr>\n";
+    for (const auto& k : a.wall->wakers)
+      out << "<tr><td>" << esc(k.reason) << "</td><td>" << k.waker_pid << "/" << k.waker_tid << " <code>"
+          << esc(k.waker_comm) << "</code></td>" << td(k.wakeups) << td(f2(k.blocked_ms)) << "<td>"
+          << names(k.woken) << "</td></tr>\n";
+    out << "</table>\n";
+  }
+  if (!a.wall->waker_stacks.empty()) {
+    out << "<h3>Waker stacks</h3>\n<p class=\"note\">What the wakers were doing when they woke the blocked "
+           "threads (--offcpu-wakers; frame pointers, root first), with the blocked time their wake-ups "
+           "ended.</p>\n<table class=\"waker-stacks\">\n<tr><th>reason</th><th>waker stack</th><th>waits</th>"
+           "<th>blocked ms</th><th>woken threads</th></tr>\n";
+    for (const auto& s : a.wall->waker_stacks) {
+      std::string frames;
+      for (const auto& f : s.frames) frames += (frames.empty() ? "" : " ; ") + f;
+      out << "<tr><td>" << esc(s.reason) << "</td><td><code>" << esc(frames) << "</code></td>" << td(s.waits)
+          << td(f2(s.blocked_ms)) << "<td>" << names(s.woken) << "</td></tr>\n";
+    }
+    out << "</table>\n";
+  }
 }
 
 void io(std::ostream& out, const analyze::Analysis& a) {

@@ -247,6 +247,16 @@ json wall_json(const analyze::WallSummary& w) {
                         {"woken", k.woken}});
     out["wakers"] = std::move(wakers);
   }
+  if (!w.waker_stacks.empty()) {
+    json stacks = json::array();
+    for (const auto& s : w.waker_stacks)
+      stacks.push_back({{"reason", s.reason},
+                        {"frames", s.frames},
+                        {"waits", s.waits},
+                        {"blocked_ms", round2(s.blocked_ms)},
+                        {"woken", s.woken}});
+    out["waker_stacks"] = std::move(stacks);
+  }
   return out;
 }
 

@@ -58,7 +58,8 @@ Result<KindSamples> kind_samples(const capture::Capture& capture, const std::str
     }
     return out;
   }
-  if (kind == "wall") return make_error(ErrorKind::not_available, "stack export of kind " + kind);
+  if (kind == "wall" || kind == "wakers")
+    return make_error(ErrorKind::not_available, "stack export of kind " + kind);
   return make_error(ErrorKind::usage,
                     "unknown stack kind '" + kind + "' (known: cpu, offcpu, io, alloc, alloc-live)");
 }

@@ -189,7 +189,7 @@ void wall(std::ostream& out, const analyze::Analysis& a) {
   if (a.wall->wakers.empty()) return;
   out << "### Wakers\n\nWho woke the blocked threads, per reason (the top " << analyze::kTopWakersPerReason
       << "): the waker thread (pid/tid 0/0 is the idle task: a timer or an interrupt), its wake-ups and the "
-         "blocked time they ended. Waits shorter than --offcpu-min are merged in BPF without their waker.\n\n"
+         "blocked time they ended. Waits shorter than --offcpu-min are merged in BPF per waker.\n\n"
          "| reason | waker | wake-ups | blocked ms | woken threads |\n|---|---|---:|---:|---|\n";
   for (const auto& k : a.wall->wakers) {
     std::string woken;
@@ -197,6 +197,22 @@ void wall(std::ostream& out, const analyze::Analysis& a) {
     out << "| " << k.reason << " | " << std::to_string(k.waker_pid) << "/" << std::to_string(k.waker_tid)
         << " " << code(k.waker_comm) << " | " << k.wakeups << " | " << fixed2(k.blocked_ms) << " | " << woken
         << " |\n";
+  }
+  out << "\n";
+  if (a.wall->waker_stacks.empty()) return;
+  out << "### Waker stacks\n\nWhat the wakers were doing when they woke the blocked threads "
+         "(--offcpu-wakers; "
+         "frame pointers, root first; user frames only for wakers among the targets), per reason (the top "
+      << analyze::kTopWakerStacksPerReason
+      << "), with the blocked time their wake-ups ended. The `wakers` flame graph puts each waker stack "
+         "above the stack that waited.\n\n| reason | waker stack | waits | blocked ms | woken threads |\n"
+         "|---|---|---:|---:|---|\n";
+  for (const auto& s : a.wall->waker_stacks) {
+    std::string frames, woken;
+    for (const auto& f : s.frames) frames += (frames.empty() ? "" : " ; ") + f;
+    for (const auto& n : s.woken) woken += (woken.empty() ? "" : ", ") + code(n);
+    out << "| " << s.reason << " | " << code(frames) << " | " << s.waits << " | " << fixed2(s.blocked_ms)
+        << " | " << woken << " |\n";
   }
   out << "\n";
 }

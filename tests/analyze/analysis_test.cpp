@@ -460,6 +460,12 @@ TEST(Analysis, KindsInCapture) {
   EXPECT_EQ(kinds_in_capture(c), (std::vector<std::string>{"cpu", "offcpu", "wall"}));
   c.metadata.probes = {"cpu", "io"};
   EXPECT_EQ(kinds_in_capture(c), (std::vector<std::string>{"cpu", "io"}));
+  // --offcpu-wakers: a waker stack on an interval adds the wakers kind.
+  c.offcpu.push_back({10, 20, c.cpu_samples[0].pid, c.cpu_samples[0].tid, capture::kNoStack, 0,
+                      capture::OffCpuReason::lock, 1});
+  c.metadata.probes = {"cpu", "offcpu"};
+  EXPECT_EQ(kinds_in_capture(c), (std::vector<std::string>{"cpu", "offcpu", "wall", "wakers"}));
+  EXPECT_TRUE(is_kind("wakers"));
   EXPECT_TRUE(is_kind("alloc-live"));
   EXPECT_FALSE(is_kind("memory"));
   EXPECT_EQ(kinds_in_capture(capture::Capture{}), std::vector<std::string>{});

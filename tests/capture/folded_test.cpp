@@ -66,6 +66,16 @@ TEST(Folded, OffCpuWeightsAreNanosecondsUnderTheirReason) {
             "srv;main;work;hot;[offcpu:lock] 100\n");
 }
 
+// wakers (--offcpu-wakers): only the waits with a waker stack, the waiter's
+// stack and reason, then "--wakes--" and the waker's stack leaf first.
+TEST(Folded, WakersPutTheWakerStackUpsideDownAboveTheWait) {
+  EXPECT_EQ(folded_text(small_capture(), "wakers"),
+            "srv;main;work;hot;[offcpu:lock];--wakes--;sys_read_[k];work;main 100\n");
+  Capture c = small_capture();
+  for (auto& o : c.offcpu) o.waker_stack = kNoStack;
+  EXPECT_EQ(folded_text(c, "wakers"), "");
+}
+
 TEST(Folded, WallIsOnCpuAndOffCpuNanoseconds) {
   Capture c = small_capture();
   c.metadata.frequency_hz = 100;  // a sample stands for 10 ms

@@ -51,6 +51,9 @@ TEST(Cli, RecordValidatesValuesBeforeTouchingTheSystem) {
                   "/tmp/x.lpc", "--", "true"});
   EXPECT_EQ(min.exit_code, 2);
   EXPECT_NE(min.err.find("--offcpu-min"), std::string::npos) << min.err;
+  auto wakers = run({loadprof_binary(), "record", "--offcpu-wakers", "--output", "/tmp/x.lpc", "--", "true"});
+  EXPECT_EQ(wakers.exit_code, 2);
+  EXPECT_NE(wakers.err.find("--offcpu-wakers needs --probes offcpu"), std::string::npos) << wakers.err;
   auto slow = run({loadprof_binary(), "record", "--probes", "cpu,io", "--io-slow", "0", "--output",
                    "/tmp/x.lpc", "--", "true"});
   EXPECT_EQ(slow.exit_code, 2);

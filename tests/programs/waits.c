@@ -91,13 +91,18 @@ __attribute__((noinline)) void lock_loop(struct role *r)
 	}
 }
 
+/* The unlock that wakes the lock thread: a frame-pointer walk from inside
+ * glibc (no frame pointers) loses this caller, not hold_loop above it, which
+ * is the waker's stack --offcpu-wakers must show. */
+__attribute__((noinline)) void release_lock(void) { pthread_mutex_unlock(&mutex); }
+
 /* Holds the mutex 8 ms of every 9, sleeping with it held. */
 __attribute__((noinline)) void hold_loop(void)
 {
 	while (wall_ns() < deadline_ns + 20000000ull) {
 		pthread_mutex_lock(&mutex);
 		sleep_ms(8);
-		pthread_mutex_unlock(&mutex);
+		release_lock();
 		sleep_ms(1);
 	}
 }
@@ -114,11 +119,14 @@ __attribute__((noinline)) void pipe_loop(struct role *r)
 		MEASURE(r, n = wait_pipe());
 }
 
+/* The write that wakes the pipe thread (write_loop stays in the waker's stack). */
+__attribute__((noinline)) long write_byte(void) { return write(pipe_fds[1], "x", 1); }
+
 __attribute__((noinline)) void write_loop(void)
 {
 	while (wall_ns() < deadline_ns + 20000000ull) {
 		sleep_ms(4);
-		if (write(pipe_fds[1], "x", 1) != 1)
+		if (write_byte() != 1)
 			break;
 	}
 }

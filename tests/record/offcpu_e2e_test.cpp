@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
 
@@ -35,19 +36,23 @@ struct Recorded {
   loadprof::testing::RunResult result;
   capture::Capture capture;
   std::vector<std::map<std::string, std::string>> truth;
+  std::string path;  // the capture file
 };
 
 Recorded record(const std::vector<std::string>& command, const std::string& probes = "cpu,offcpu",
-                const std::string& offcpu_min = "10us") {
+                const std::string& offcpu_min = "10us", bool waker_stacks = false) {
   Recorded r;
   const std::string path = loadprof::testing::temp_dir() + "/cap.lpc";
-  std::vector<std::string> argv{loadprof_binary(), "record",   "--probes", probes, "--offcpu-min",
-                                offcpu_min,        "--output", path,       "--"};
+  std::vector<std::string> argv{loadprof_binary(), "record",   "--probes", probes,
+                                "--offcpu-min",    offcpu_min, "--output", path};
+  if (waker_stacks) argv.push_back("--offcpu-wakers");
+  argv.push_back("--");
   argv.insert(argv.end(), command.begin(), command.end());
   r.result = run(argv);
   auto cap = capture::read_capture(path);
   if (cap.ok()) r.capture = std::move(*cap);
   r.truth = loadprof::testing::ground_truth_lines(r.result.out, "waits");
+  r.path = path;
   return r;
 }
 
@@ -256,6 +261,22 @@ TEST_F(OffCpuE2E, ShortIntervalsMergedInBpfKeepTheirTime) {
               static_cast<unsigned long long>(intervals));
   EXPECT_GT(merged, 0u);
   EXPECT_GT(intervals, 10 * records) << "short intervals were not merged";
+  // Merged per waker too: the lock thread's waits, all merged, are still ended by the holder.
+  for (auto& line : r.truth) {
+    if (line["role"] != "lock") continue;
+    const uint32_t tid = static_cast<uint32_t>(std::stoul(line["tid"]));
+    const double truth_ms = std::stod(line["blocked_ns"]) / 1e6;
+    double holder_ms = 0;
+    uint64_t wakeups = 0;
+    for (const auto& w : r.capture.offcpu_wakers) {
+      if (w.tid != tid || w.reason != capture::OffCpuReason::lock || w.waker_comm != "holder") continue;
+      holder_ms += static_cast<double>(w.blocked_ns) / 1e6;
+      wakeups += w.wakeups;
+    }
+    std::printf("merged lock waits: %.1f ms of %.1f measured ended by holder (%llu wake-ups, %s waits)\n",
+                holder_ms, truth_ms, static_cast<unsigned long long>(wakeups), line["waits"].c_str());
+    EXPECT_NEAR(holder_ms, truth_ms, 0.1 * truth_ms);
+  }
 }
 
 TEST_F(OffCpuE2E, CpuStarvedThreadsShowTheirRunqueueTime) {
@@ -340,14 +361,99 @@ TEST_F(OffCpuE2E, WakersNamedWithTheTimeTheirWakeupsEnded) {
     std::printf("%-5s woken mostly by %s: %.1f ms of %.1f measured blocked (%zu wakers)\n",
                 line["role"].c_str(), top.c_str(), ms[top], truth_ms, ms.size());
     EXPECT_EQ(top, e->second.second) << line["role"];
-    // With DWARF stack copies at switch-out (the default since the off-CPU stacks are unwound), 10-30 % of
-    // these wake-ups come out as the idle task's ("swapper/N": the sched_wakeup fallback, run from an IPI,
-    // after a sched_waking that found no switch-out record yet): the waker named is the top one and ended
-    // most of the time, not all of it (docs/DESIGN.md, off-CPU wakers).
-    EXPECT_GE(ms[e->second.second], 0.6 * truth_ms) << line["role"];
-    EXPECT_LE(ms[e->second.second], 1.1 * truth_ms) << line["role"];
+    // From sched_waking, in the waker's context: every wake-up named (seen: 99.9-100.0 % of the measured
+    // time, 1 waker). Before sched_waking was attached, sched_wakeup's `current` named the idle task
+    // (swapper/N: a wake-up queued to an idle CPU runs there from the IPI) for 10-30 % when a CPU was idle;
+    // on a busy machine, where no CPU idles, the holder was named either way (docs/DESIGN.md).
+    EXPECT_GE(ms[e->second.second], 0.9 * truth_ms) << line["role"];
+    EXPECT_LE(ms[e->second.second], 1.05 * truth_ms) << line["role"];
+    for (const auto& [comm, v] : ms)
+      if (comm.starts_with("swapper")) EXPECT_LT(v, 0.02 * truth_ms) << comm;
     EXPECT_EQ(waker_pid, r.capture.offcpu.front().pid) << "a thread of the program itself";
   }
+  // Without --offcpu-wakers no waker stack is taken.
+  for (const auto& o : r.capture.offcpu) ASSERT_EQ(o.waker_stack, capture::kNoStack);
+  auto kinds = capture::folded_stacks(r.capture, "wakers");
+  ASSERT_TRUE(kinds.ok());
+  EXPECT_TRUE(kinds->empty());
+}
+
+// --offcpu-wakers: the lock thread's waits carry the stack of the thread that
+// released the mutex (hold_loop -> release_lock -> pthread_mutex_unlock ->
+// futex_wake; a frame-pointer walk through glibc loses release_lock, keeps
+// hold_loop), the pipe reader's the writer's (write_loop -> write -> pipe
+// write); the blocked time with that waker stack is what the program measured,
+// and the `wakers` folded lines put the waker stack above the waiting one.
+TEST_F(OffCpuE2E, WakerStacksShowTheUnlockSiteWithTheTimeItReleased) {
+  auto r = record({test_program("waits"), "block", "3", loadprof::testing::temp_dir()}, "cpu,offcpu", "10us",
+                  true);
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+  ASSERT_EQ(r.truth.size(), 4u) << r.result.out;
+  struct Expect {
+    capture::OffCpuReason reason;
+    std::string waiter_loop, waker_user, waker_kernel, reason_frame;
+  };
+  const std::map<std::string, Expect> expect = {
+      {"lock", {capture::OffCpuReason::lock, "lock_loop", "hold_loop", "futex_wake", "[offcpu:lock]"}},
+      {"pipe", {capture::OffCpuReason::pipe, "pipe_loop", "write_loop", "pipe_write", "[offcpu:pipe]"}}};
+  auto folded = capture::folded_stacks(r.capture, "wakers");
+  ASSERT_TRUE(folded.ok());
+  for (auto& line : r.truth) {
+    auto e = expect.find(line["role"]);
+    if (e == expect.end()) continue;
+    SCOPED_TRACE(line["role"]);
+    const uint32_t tid = static_cast<uint32_t>(std::stoul(line["tid"]));
+    const double truth_ms = std::stod(line["blocked_ns"]) / 1e6;
+    double reason_ms = 0, with_stack_ms = 0, with_site_ms = 0;
+    for (const auto& o : r.capture.offcpu) {
+      if (o.tid != tid || o.reason != e->second.reason) continue;
+      const double ms = static_cast<double>(o.end_ns - o.start_ns) / 1e6;
+      reason_ms += ms;
+      if (o.waker_stack == capture::kNoStack) continue;
+      with_stack_ms += ms;
+      if (stack_has(r.capture, o.waker_stack, e->second.waker_user, false) &&
+          stack_has(r.capture, o.waker_stack, e->second.waker_kernel, true))
+        with_site_ms += ms;
+    }
+    // The folded kind: waiter's loop, its reason, then the waker's stack.
+    double folded_ms = 0;
+    for (const auto& l : *folded) {
+      const auto wakes = l.stack.find(e->second.reason_frame + ";--wakes--;");
+      if (wakes != std::string::npos && l.stack.find(";" + e->second.waiter_loop + ";") < wakes &&
+          l.stack.find(";" + e->second.waker_user, wakes) != std::string::npos)
+        folded_ms += static_cast<double>(l.count) / 1e6;
+    }
+    std::printf(
+        "%-5s blocked %.1f ms measured, %.1f recorded under its reason: %.1f with a waker stack, %.1f at %s "
+        "(%s), %.1f in the wakers folded lines\n",
+        line["role"].c_str(), truth_ms, reason_ms, with_stack_ms, with_site_ms, e->second.waker_user.c_str(),
+        e->second.waker_kernel.c_str(), folded_ms);
+    EXPECT_NEAR(with_site_ms, truth_ms, 0.25 * truth_ms);
+    EXPECT_NEAR(folded_ms, with_site_ms, 0.01 * with_site_ms + 0.01);
+  }
+  // A stack whose bucket another took is lost, counted: the wakings from interrupts bring the kernel
+  // stacks of whatever they hit (seen on a busy machine: 24-339 against ~25,000 records).
+  EXPECT_LE(r.capture.drops.at("offcpu").at("waker_stack_not_collected") * 20, r.capture.offcpu.size());
+  // The report: of the lock reason's waker stacks (the main thread's pthread_join is woken by the exiting
+  // threads), the top one that woke the lock thread is the holder's unlock, with its time.
+  auto json_run = run({loadprof_binary(), "report", r.path, "--format", "json"});
+  ASSERT_EQ(json_run.exit_code, 0) << json_run.err;
+  const auto j = nlohmann::json::parse(json_run.out);
+  ASSERT_TRUE(j["wall"].contains("waker_stacks"));
+  bool lock_seen = false;
+  for (const auto& s : j["wall"]["waker_stacks"]) {
+    if (s["reason"] != "lock" || s["woken"].empty() || s["woken"][0] != "lock") continue;
+    const auto frames = s["frames"].dump();
+    EXPECT_NE(frames.find("hold_loop"), std::string::npos) << frames;
+    EXPECT_NE(frames.find("futex_wake"), std::string::npos) << frames;
+    for (auto& line : r.truth)
+      if (line["role"] == "lock")
+        EXPECT_NEAR(s["blocked_ms"].get<double>(), std::stod(line["blocked_ns"]) / 1e6,
+                    0.25 * std::stod(line["blocked_ns"]) / 1e6);
+    lock_seen = true;
+    break;  // the top one
+  }
+  EXPECT_TRUE(lock_seen);
 }
 
 TEST_F(OffCpuE2E, ThreadBlockedForTheWholeCaptureIsAccounted) {

@@ -174,11 +174,24 @@ struct WakerShare {
   std::vector<std::string> woken;  // the woken threads' names, most blocked time first (up to 5)
 };
 inline constexpr size_t kTopWakersPerReason = 5;
+// --offcpu-wakers: one stack of the wakers (frame pointers, root first as in
+// a folded line, without a process root) and the waits it ended: their
+// blocked time (switch-out to wakeup) and the woken threads' names.
+struct WakerStackShare {
+  std::string reason;  // offcpu_reason_names()
+  std::vector<std::string> frames;
+  uint64_t waits = 0;
+  double blocked_ms = 0;
+  std::vector<std::string> woken;  // most blocked time first (up to 5)
+};
+inline constexpr size_t kTopWakerStacksPerReason = 5;
 struct WallSummary {
   WallTime total;
   std::vector<ThreadWall> threads;  // by total_ms, descending
   // Per blocked reason (in offcpu_reason_names() order) its top wakers by blocked_ms.
   std::vector<WakerShare> wakers;
+  // Per blocked reason its top waker stacks by blocked_ms (--offcpu-wakers).
+  std::vector<WakerStackShare> waker_stacks;
 };
 
 // What the capture file reader reported (ReadInfo) and how the recording ended.

@@ -26,7 +26,9 @@ struct FoldedLine {
 // allocations, scaled under sampling; weight "count": calls), "alloc-live"
 // (the same for the allocations still live at the end). weight: "time", or
 // "bytes" for io, alloc and alloc-live, "count" for alloc and alloc-live
-// (usage error otherwise). Lines merged and sorted by stack.
+// (usage error otherwise), "wakers" (--offcpu-wakers: ns blocked, the
+// waiter's stack and reason frame, then "--wakes--" and the waker's stack
+// leaf first, as BCC's offwaketime folds it). Lines merged and sorted by stack.
 [[nodiscard]] Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind,
                                                             const std::string& weight = "time");
 void write_folded(std::ostream& out, const std::vector<FoldedLine>& lines);

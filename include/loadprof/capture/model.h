@@ -129,7 +129,7 @@ struct OffCpuInterval {
   uint32_t pid = 0;
   uint32_t tid = 0;
   StackId stack = kNoStack;
-  StackId waker_stack = kNoStack;
+  StackId waker_stack = kNoStack;  // --offcpu-wakers: the waker's, on the blocked part
   OffCpuReason reason = OffCpuReason::other;
   uint32_t count = 1;  // >1 when short intervals were aggregated in BPF
 
@@ -138,8 +138,8 @@ struct OffCpuInterval {
 
 // Who woke a target thread (offcpu probe): per (thread, reason it blocked,
 // waker thread) the wake-ups and the blocked time they ended (switch-out to
-// wakeup). Intervals merged in BPF (shorter than --offcpu-min) keep no waker
-// and are not in it. Aggregated by the recorder, written at the end.
+// wakeup). Intervals merged in BPF (shorter than --offcpu-min) are merged
+// per waker and counted too. Aggregated by the recorder, written at the end.
 struct OffCpuWaker {
   uint32_t pid = 0;
   uint32_t tid = 0;

@@ -73,6 +73,13 @@ struct OffCpuView {
   bool dwarf = false;
   std::span<const uint64_t> user_regs;
   std::span<const uint8_t> user_stack;
+  // --offcpu-wakers: the waker's stacks at its waking (frame pointers, leaf
+  // first, its own frames: from the caller of try_to_wake_up). User frames
+  // only for a waker among the targets, not for a waking from an interrupt.
+  // Appended fields.
+  bool waker_stack = false;
+  std::span<const uint64_t> waker_user_ips;
+  std::span<const uint64_t> waker_kernel_ips;
 };
 
 // One io-probe syscall record: a slow call on its own (count 1) or the calls
@@ -182,6 +189,9 @@ struct CollectorOptions {
   // bytes of the user stack at each switch-out of a target thread (a power of
   // two, 512 .. 8192); its intervals arrive with user_regs / user_stack.
   uint32_t offcpu_stack_bytes = 4096;
+  // --offcpu-wakers: the offcpu probe takes the waker's user + kernel stacks
+  // (frame pointers) at each waking of a target thread.
+  bool offcpu_waker_stacks = false;
 };
 
 // What a launched command needs to join the preload path: the memfd it must

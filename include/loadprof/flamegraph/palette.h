@@ -12,7 +12,7 @@
 namespace loadprof::flamegraph {
 
 // The profile kinds of SPEC.md; each picks a palette and a count unit.
-enum class Kind { cpu, offcpu, wall, io, alloc, alloc_live };
+enum class Kind { cpu, offcpu, wall, io, alloc, alloc_live, wakers };
 
 enum class Palette { hot, blue, aqua, green, kernel };
 
@@ -21,7 +21,7 @@ struct Rgb {
   bool operator==(const Rgb&) const = default;
 };
 
-// "cpu", "offcpu", "wall", "io", "alloc", "alloc-live"; others -> ErrorKind::usage.
+// "cpu", "offcpu", "wall", "io", "alloc", "alloc-live", "wakers"; others -> ErrorKind::usage.
 [[nodiscard]] Result<Kind> parse_kind(std::string_view text);
 std::string_view kind_name(Kind kind);
 // cpu, wall: hot (warm); offcpu: blue; io: aqua; alloc, alloc-live: green.

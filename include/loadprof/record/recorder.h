@@ -42,6 +42,8 @@ struct RecordOptions {
   std::vector<std::string> probes{"cpu"};
   // offcpu probe: intervals shorter than this are counted, not recorded.
   uint64_t offcpu_min_ns = 10'000;
+  // offcpu probe: the waker's stack at each waking (--offcpu-wakers).
+  bool offcpu_wakers = false;
   // io probe: syscalls this long or longer are recorded one by one.
   uint64_t io_slow_ns = 1'000'000;
   // alloc probe: 0 records every allocation; else one per this many bytes on
