@@ -848,6 +848,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     const auto us = unwinder->stats();
     cost.unwinds = us.unwinds;
     cost.unwind_ns = us.unwind_ns;
+    cost.unwinds_replayed = us.replayed;
   }
   cost.symbolized_at_end = symbolizer.resolved_at_finish();
   cost.symbolizer_priority = symbolizer.priority();

@@ -46,6 +46,8 @@ struct UnwinderStats {
   uint64_t unwind_ns = 0;  // thread CPU time spent in the unwinds
   uint64_t frames = 0;
   uint64_t reports = 0;  // (re-)reports of a process's modules
+  uint64_t replayed =
+      0;  // unwinds (of `unwinds`) replayed from the memo: same registers, same stack words read
 };
 
 class DwarfUnwinder {
