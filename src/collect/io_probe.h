@@ -44,7 +44,8 @@ class IoProbe {
   IoProbe(const IoProbe&) = delete;
   IoProbe& operator=(const IoProbe&) = delete;
 
-  // Hands every available slow-call record to on_record.
+  // Hands the available records (slow calls, exchanges, DWARF-mode calls) to
+  // on_record, at most a few thousand per call.
   [[nodiscard]] Result<void> consume();
   // The ring buffer's fd: readable when BPF wakes the reader (DWARF mode,
   // a quarter full), for an edge-triggered epoll.
@@ -65,6 +66,7 @@ class IoProbe {
   static int on_ringbuf_record(void* ctx, void* data, size_t size);
 
   RecordFn on_record_;
+  uint64_t consumed_ = 0;  // records handed over by the current consume()
   int possible_cpus_ = 1;
   struct io* skel_ = nullptr;
   ring_buffer* ringbuf_ = nullptr;
