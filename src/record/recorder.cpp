@@ -213,7 +213,7 @@ class Pipeline final : public collect::EventSink {
     // Who the process is (its users, mount namespace) is noted now, while it
     // lives: its files may be read much later, when a CPU is idle.
     if (noted_.insert(m.pid).second) system_.note_process(m.pid);
-    if (unwinder_) unwinder_->maps_changed(m.pid);
+    if (unwinder_) unwinder_->add_mapping(m);
     symbolizer_.add_mapping(m);
     writer_.add_mapping(m);
   }
@@ -221,7 +221,7 @@ class Pipeline final : public collect::EventSink {
   void on_comm(uint32_t pid, uint32_t tid, std::string_view comm, bool exec, uint64_t time_ns) override {
     if (exec) {
       symbolizer_.on_exec(pid, time_ns);
-      if (unwinder_) unwinder_->maps_changed(pid);
+      if (unwinder_) unwinder_->exec(pid);
       ++generation_[pid];
       if (auto* p = process(pid); p && p->launched) launched_exec_seen_ = true;
     }

@@ -11,6 +11,7 @@
 #include <elfutils/libdwfl.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
@@ -147,6 +148,7 @@ struct Process {
   bool failed = false;                                       // the maps could not be read: never tried again
   std::unordered_map<Dwfl_Module*, ModuleInfo> modules;      // cleared on re-report
   std::unordered_map<MemoKey, MemoEntry, MemoKeyHash> memo;  // cleared on re-report
+  std::map<uint64_t, capture::Mapping> mappings;             // by start: the recorder's, since exec
   Process() = default;
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -170,6 +172,23 @@ class Unwinder final : public DwarfUnwinder {
     if (auto it = processes_.find(pid); it != processes_.end()) it->second.stale = true;
   }
   void forget(uint32_t pid) override { processes_.erase(pid); }
+
+  void add_mapping(const capture::Mapping& m) override {
+    Process& p = processes_[m.pid];
+    p.stale = true;
+    if (m.path.empty() || m.path[0] != '/' || m.end <= m.start) return;
+    // A mapping over older ones replaces them (no munmap is seen).
+    auto it = p.mappings.lower_bound(m.start);
+    if (it != p.mappings.begin() && std::prev(it)->second.end > m.start) --it;
+    while (it != p.mappings.end() && it->second.start < m.end) it = p.mappings.erase(it);
+    p.mappings[m.start] = m;
+  }
+
+  void exec(uint32_t pid) override {
+    Process& p = processes_[pid];
+    p.stale = true;
+    p.mappings.clear();
+  }
 
   UnwindStop unwind(uint32_t pid, uint32_t tid, std::span<const uint64_t> regs,
                     std::span<const uint8_t> stack, std::vector<uint64_t>& ips) override {
@@ -251,11 +270,17 @@ class Unwinder final : public DwarfUnwinder {
     p.modules.clear();
     p.memo.clear();
     dwfl_report_begin(p.dwfl);
-    const int err = dwfl_linux_proc_report(p.dwfl, static_cast<pid_t>(pid));
+    int err = dwfl_linux_proc_report(p.dwfl, static_cast<pid_t>(pid));
+    // Gone (before its first unwind, or before a re-report for a library it
+    // mapped later): its modules from the mappings kept. (A report that
+    // fails leaves no module: dwfl_report_end drops those not reported.)
+    if (err != 0 && report_kept_mappings(p)) {
+      err = 0;
+      ++stats_.reports_from_mappings;
+    }
     dwfl_report_end(p.dwfl, nullptr, nullptr);
     if (err != 0) {
-      // Gone already: nothing to read any more. (A re-report that fails keeps
-      // the modules reported before.)
+      // Gone already, and no mapping kept: nothing to read any more.
       if (!p.attached) {
         p.failed = true;
         return false;
@@ -270,6 +295,41 @@ class Unwinder final : public DwarfUnwinder {
       p.attached = true;
     }
     return true;
+  }
+
+  // The kept mappings as /proc/PID/maps lines for libdwfl: one per file, from
+  // start - pgoff of its first mapping (the file's load base when segments
+  // keep vaddr - offset constant, as GNU ld lays them out) to the end of its
+  // last; distinct files get distinct inode numbers (libdwfl groups by them).
+  static bool report_kept_mappings(Process& p) {
+    if (p.mappings.empty()) return false;
+    std::string text;
+    std::map<std::string, std::pair<uint64_t, uint64_t>> files;  // path -> [low, high)
+    for (const auto& [start, m] : p.mappings) {
+      auto [it, fresh] = files.try_emplace(m.path, m.start - std::min(m.pgoff, m.start), m.end);
+      if (!fresh) {
+        it->second.first = std::min(it->second.first, m.start - std::min(m.pgoff, m.start));
+        it->second.second = std::max(it->second.second, m.end);
+      }
+    }
+    std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::string>> by_low;
+    for (const auto& [path, range] : files) by_low.push_back({range, path});
+    std::sort(by_low.begin(), by_low.end());
+    uint64_t inode = 0;
+    for (const auto& [range, path] : by_low) {
+      char line[96];
+      std::snprintf(line, sizeof line, "%llx-%llx r-xp 00000000 00:00 %llu ",
+                    static_cast<unsigned long long>(range.first),
+                    static_cast<unsigned long long>(range.second), static_cast<unsigned long long>(++inode));
+      text += line;
+      text += path;
+      text += '\n';
+    }
+    FILE* f = fmemopen(text.data(), text.size(), "r");
+    if (!f) return false;
+    const int err = dwfl_linux_proc_maps_report(p.dwfl, f);
+    std::fclose(f);
+    return err == 0;
   }
 
   const ModuleInfo* module_of(Process& p, uint64_t ip) {

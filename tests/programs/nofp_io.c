@@ -9,8 +9,9 @@
  *                                        PIPE_SLEEP_NS before each byte (slow calls)
  *        -> sync_phase -> sync_file      SYNCS fsyncs, each after a 4 KiB write
  * Each call is timed around the libc call (wall clock). It stays LINGER_NS
- * after printing: a process gone before the recorder first unwinds one of its
- * calls has no maps left to unwind with (counted as process_gone).
+ * after printing: gone earlier (its work takes ~0.4 s), its stacks are still
+ * unwound (from the mappings the recorder kept) but their names could come
+ * out unresolved in 1 of 6 runs (the symbolizer read its files too late).
  *   GROUND_TRUTH program=nofp_io pid= header_reads= header_read_ns= header_bytes= body_reads=
  *                body_read_ns= body_bytes= pipe_reads= pipe_read_ns= fsyncs= fsync_ns=
  * Usage: nofp_io DIR */
