@@ -10,14 +10,20 @@
  * A free of a tracked address is sent (without a stack) and leaves the map; a
  * free of any other address (made before the capture, not sampled, or lost)
  * is counted, never subtracted. The uprobes are attached for the target's
- * pid only, so no target-set filter is needed here.
+ * pid only, so no target-set filter is needed here. In DWARF mode a
+ * sampled allocation carries the user registers and the top of the user
+ * stack at the allocator's return instead (lp_alloc_dwarf_event).
  */
 #include "common.bpf.h"
 #include "alloc.h"
+#include "user_stack.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u64 sample_period_bytes = 0;
+/* DWARF mode: user stack bytes copied per sampled allocation (a power of
+ * two, at most LP_ALLOC_STACK_MAX_BYTES; 0: FP stacks). */
+const volatile __u32 alloc_stack_bytes = 0;
 
 struct live_key {
 	__u32 pid;
@@ -138,7 +144,45 @@ static __always_inline int sampled(__u64 size)
 	return (__u64)bpf_get_prandom_u32() < ((size << 32) / period);
 }
 
-static __always_inline void record_alloc(void *ctx, __u32 fn, __u64 address, __u64 size)
+/* The sampled allocation's address enters the live map; 1 when it did. */
+static __always_inline __u32 track(struct live_key *key, struct live_value *value)
+{
+	/* An address still in the map was freed where the probe did not see it
+	 * (an unprobed path): the new block replaces it. */
+	if (bpf_map_update_elem(&live, key, value, BPF_ANY) != 0) {
+		count(LP_ALLOC_DROP_LIVE_MAP_FULL, 1);
+		return 0;
+	}
+	return 1;
+}
+
+/* DWARF mode: ctx is the caller's user context at the allocator's return. */
+static __always_inline void send_dwarf(struct pt_regs *ctx, __u32 fn, struct live_key *key,
+				       struct live_value *value)
+{
+	struct lp_alloc_dwarf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(LP_ALLOC_DROP_RINGBUF_FULL, 1);
+		return;
+	}
+	e->type = LP_EVENT_ALLOC_DWARF;
+	e->fn = fn;
+	e->time_ns = value->time_ns;
+	e->address = key->address;
+	e->size = value->size;
+	e->alloc_ns = value->time_ns;
+	e->pid = key->pid;
+	e->tid = current_tid();
+	e->tracked = track(key, value);
+	e->user_stack_bytes = 0;
+	e->pad = 0;
+	lp_copy_user_regs(ctx, e->regs);
+	e->stack_bytes = lp_copy_user_stack(e->regs[7], e->stack, alloc_stack_bytes, LP_ALLOC_STACK_MAX_BYTES);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void record_alloc(struct pt_regs *ctx, __u32 fn, __u64 address, __u64 size)
 {
 	struct live_key key = {.pid = current_tgid(), .address = address};
 	struct live_value value = {.size = size};
@@ -149,12 +193,16 @@ static __always_inline void record_alloc(void *ctx, __u32 fn, __u64 address, __u
 	if (!sampled(size))
 		return;
 	count(LP_ALLOC_SAMPLED, 1);
+	value.time_ns = bpf_ktime_get_ns();
+	if (alloc_stack_bytes) {
+		send_dwarf(ctx, fn, &key, &value);
+		return;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(LP_ALLOC_DROP_RINGBUF_FULL, 1);
 		return;
 	}
-	value.time_ns = bpf_ktime_get_ns();
 	e->type = LP_EVENT_ALLOC;
 	e->fn = fn;
 	e->time_ns = value.time_ns;
@@ -163,13 +211,7 @@ static __always_inline void record_alloc(void *ctx, __u32 fn, __u64 address, __u
 	e->alloc_ns = value.time_ns;
 	e->pid = key.pid;
 	e->tid = current_tid();
-	e->tracked = 1;
-	/* An address still in the map was freed where the probe did not see it
-	 * (an unprobed path): the new block replaces it. */
-	if (bpf_map_update_elem(&live, &key, &value, BPF_ANY) != 0) {
-		count(LP_ALLOC_DROP_LIVE_MAP_FULL, 1);
-		e->tracked = 0;
-	}
+	e->tracked = track(&key, &value);
 	e->user_stack_bytes = bpf_get_stack(ctx, e->user_ips, sizeof(e->user_ips), BPF_F_USER_STACK);
 	if (e->user_stack_bytes < 0)
 		count(LP_ALLOC_DROP_USER_STACK, 1);

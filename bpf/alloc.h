@@ -65,4 +65,31 @@ struct lp_alloc_event {
 /* A free record carries no stack: only the fields before user_ips are sent. */
 #define LP_ALLOC_FREE_EVENT_BYTES ((unsigned long)&((struct lp_alloc_event *)0)->user_ips)
 
+/* DWARF mode (alloc_stack_bytes > 0): a sampled allocation is sent as this
+ * record instead, with the user registers at the allocator's return (the
+ * uretprobe: ip is the return address in the caller, sp the caller's) and
+ * the top of the user stack, unwound in user space (stack_bytes 0: none
+ * could be copied; counted there). Its fields up to user_stack_bytes are
+ * lp_alloc_event's. */
+#define LP_EVENT_ALLOC_DWARF 12
+#define LP_ALLOC_STACK_MAX_BYTES 4096	/* a power of two */
+#define LP_ALLOC_DWARF_REGS 17		/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+
+struct lp_alloc_dwarf_event {
+	__u32 type;		/* LP_EVENT_ALLOC_DWARF */
+	__u32 fn;
+	__u64 time_ns;
+	__u64 address;
+	__u64 size;
+	__u64 alloc_ns;
+	__u32 pid;
+	__u32 tid;
+	__u32 tracked;
+	__s32 user_stack_bytes;	/* 0: no FP stack */
+	__u64 regs[LP_ALLOC_DWARF_REGS];
+	__u32 stack_bytes;	/* bytes of stack[] copied (0: none could be) */
+	__u32 pad;
+	__u8 stack[LP_ALLOC_STACK_MAX_BYTES];
+};
+
 #endif /* LOADPROF_ALLOC_H */

@@ -10,10 +10,14 @@
  * block_rq_issue -> block_rq_complete by request, merged per (device, op)
  * the same way, for the whole machine (a request is issued by whoever
  * flushes, often a kernel worker, not by the process that wrote).
- * The target set is the cpu probe's map, shared by file descriptor.
+ * The target set is the cpu probe's map, shared by file descriptor. For
+ * targets unwound by DWARF, each traced call goes to the ring with its user
+ * registers and the top of its user stack (lp_io_dwarf_event) instead, to be
+ * unwound and merged by stack in user space.
  */
 #include "common.bpf.h"
 #include "io.h"
+#include "user_stack.bpf.h"
 #include <bpf/bpf_endian.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -23,6 +27,12 @@ const volatile __u64 slow_ns = 1000000;
  * whose local port is in it and remote port is not is a client's. */
 const volatile __u16 ephemeral_low = 32768;
 const volatile __u16 ephemeral_high = 60999;
+/* DWARF mode: user stack bytes copied per call (a power of two, at most
+ * LP_IO_STACK_MAX_BYTES; 0: no copies, FP stacks for every target). */
+const volatile __u32 io_stack_bytes = 0;
+/* Records are submitted without waking the reader, unless this much is
+ * waiting in the ring (0: never). */
+const volatile __u64 ringbuf_wakeup_bytes = 0;
 /* Which aggregate maps BPF writes (0: agg0/dev0, 1: agg1/dev1); flipped by user space. */
 __u32 agg_generation = 0;
 
@@ -320,6 +330,55 @@ static __always_inline void aggregate(void *ctx, struct inflight *in, __u64 now_
 		count_drop(LP_IO_DROP_AGGREGATE_MAP_FULL);
 }
 
+/* BPF_RB_NO_WAKEUP, or a wake-up when the ring is filling. */
+static __always_inline __u64 submit_flags(void)
+{
+	if (ringbuf_wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= ringbuf_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* DWARF mode: the call with its user registers (saved at its entry) and the
+ * top of its user stack; false when the ring had no room (the caller then
+ * merges it with an FP stack). */
+static __always_inline bool send_dwarf(struct pt_regs *regs, struct inflight *in, __u64 now_ns, long ret)
+{
+	struct lp_io_dwarf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!e) {
+		count_drop(LP_IO_DROP_DWARF_RINGBUF_FULL);
+		return false;
+	}
+	e->type = LP_EVENT_IO_DWARF;
+	e->cpu = bpf_get_smp_processor_id();
+	e->start_ns = in->start_ns;
+	e->end_ns = now_ns;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->syscall = (in->info & 0xff) - 1;
+	e->fd_kind = in->fd_kind;
+	e->ret = ret;
+	e->pad = 0;
+	lp_copy_user_regs(regs, e->regs);
+	e->stack_bytes = lp_copy_user_stack(e->regs[7], e->stack, io_stack_bytes, LP_IO_STACK_MAX_BYTES);
+	if (e->stack_bytes == 0)
+		count_drop(LP_IO_DROP_DWARF_STACK);
+	bpf_ringbuf_submit(e, submit_flags());
+	return true;
+}
+
+static __always_inline bool dwarf_target(void)
+{
+	__u32 tgid = current_tgid();
+	__u8 *mode;
+
+	if (io_stack_bytes == 0)
+		return false;
+	mode = bpf_map_lookup_elem(&targets, &tgid);
+	return mode && *mode == LP_UNWIND_DWARF;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -335,6 +394,8 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if ((__u32)BPF_CORE_READ(regs, orig_ax) != in.nr)
 		return 0;
 	now_ns = bpf_ktime_get_ns();
+	if (dwarf_target() && send_dwarf(regs, &in, now_ns, ret))
+		return 0;
 	if (now_ns - in.start_ns >= slow_ns)
 		send_slow(ctx, &in, now_ns, ret);
 	else

@@ -62,7 +62,9 @@ enum lp_io_drop_reason {
 	LP_IO_DROP_SOCKET_MAP_FULL = 6,		/* a socket's data found no slot in `sockets` */
 	LP_IO_DROP_EXCHANGE_RINGBUF_FULL = 7,	/* a served exchange's reserve failed */
 	LP_IO_DROP_EXCHANGE_PEERS = 8,		/* a round trip to a 5th peer within one exchange */
-	LP_IO_DROP_REASONS = 9,
+	LP_IO_DROP_DWARF_RINGBUF_FULL = 9,	/* a DWARF call's reserve failed: merged with its FP stack */
+	LP_IO_DROP_DWARF_STACK = 10,		/* a DWARF call's user stack could not be copied at all */
+	LP_IO_DROP_REASONS = 11,
 };
 
 /* One syscall at or above slow_ns, sent on its own with its user stack. */
@@ -197,6 +199,33 @@ struct lp_io_exchange {
 	__u64 start_ns;		/* its receive that opened the exchange */
 	__u64 end_ns;		/* its send that closed it */
 	struct lp_io_nested peers[LP_IO_EXCHANGE_PEERS];
+};
+
+/* DWARF mode (the target-map entry of the caller's process is
+ * LP_UNWIND_DWARF): every traced call is sent on its own with the user
+ * registers at its entry and the top of its user stack (stack_bytes of them,
+ * io_stack_bytes asked), instead of an FP walk: user space unwinds it and
+ * merges the calls by (process, syscall, fd kind, unwound stack). A call
+ * whose record finds no room in the ring is merged in BPF as in FP mode
+ * (LP_IO_DROP_DWARF_RINGBUF_FULL). */
+#define LP_EVENT_IO_DWARF 9
+#define LP_IO_STACK_MAX_BYTES 4096	/* a power of two */
+#define LP_IO_DWARF_REGS 17		/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+
+struct lp_io_dwarf_event {
+	__u32 type;		/* LP_EVENT_IO_DWARF */
+	__u32 cpu;
+	__u64 start_ns;		/* CLOCK_MONOTONIC: entry */
+	__u64 end_ns;		/* exit */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 syscall;		/* index in user space's list */
+	__u32 fd_kind;		/* enum lp_fd_kind */
+	__s64 ret;		/* return value */
+	__u64 regs[LP_IO_DWARF_REGS];
+	__u32 stack_bytes;	/* bytes of stack[] copied (0: none could be) */
+	__u32 pad;
+	__u8 stack[LP_IO_STACK_MAX_BYTES];
 };
 
 #endif /* LOADPROF_IO_H */

@@ -14,6 +14,7 @@
  */
 #include "common.bpf.h"
 #include "offcpu.h"
+#include "user_stack.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -192,15 +193,13 @@ static __always_inline void on_switch_out(void *ctx, bool preempt, struct task_s
 
 /* DWARF mode: prev's user registers and the top of its user stack, kept by
  * tid until it is switched back in. prev is current: its user memory is the
- * one bpf_probe_read_user reads. A copy that faults (the stack ends closer
- * to sp than the copy size) is retried with half the size, down to 512. */
+ * one bpf_probe_read_user reads (user_stack.bpf.h). */
 static __always_inline void copy_user_stack(struct task_struct *prev, __u64 start_ns)
 {
 	__u32 zero = 0, tid = prev->pid;
 	struct lp_offcpu_stack_event *d;
 	struct pt_regs *regs;
 	__u32 size = offcpu_stack_bytes;
-	__u64 sp;
 
 	if (size == 0 || !prev->mm)
 		return;
@@ -213,36 +212,8 @@ static __always_inline void copy_user_stack(struct task_struct *prev, __u64 star
 	d->type = LP_EVENT_OFFCPU_STACK;
 	d->tid = tid;
 	d->start_ns = start_ns;
-	d->regs[0] = regs->ax;
-	d->regs[1] = regs->dx;
-	d->regs[2] = regs->cx;
-	d->regs[3] = regs->bx;
-	d->regs[4] = regs->si;
-	d->regs[5] = regs->di;
-	d->regs[6] = regs->bp;
-	d->regs[7] = regs->sp;
-	d->regs[8] = regs->r8;
-	d->regs[9] = regs->r9;
-	d->regs[10] = regs->r10;
-	d->regs[11] = regs->r11;
-	d->regs[12] = regs->r12;
-	d->regs[13] = regs->r13;
-	d->regs[14] = regs->r14;
-	d->regs[15] = regs->r15;
-	d->regs[16] = regs->ip;
-	sp = regs->sp;
-	d->stack_bytes = 0;
-	for (int i = 0; i < 5; i++) {
-		if (size > LP_OFFCPU_STACK_MAX_BYTES)
-			size = LP_OFFCPU_STACK_MAX_BYTES;
-		if (size < 512)
-			break;
-		if (bpf_probe_read_user(d->stack, size, (void *)sp) == 0) {
-			d->stack_bytes = size;
-			break;
-		}
-		size /= 2;
-	}
+	lp_copy_user_regs(regs, d->regs);
+	d->stack_bytes = lp_copy_user_stack(regs->sp, d->stack, size, LP_OFFCPU_STACK_MAX_BYTES);
 	if (d->stack_bytes == 0)
 		count_drop(LP_OFFCPU_DROP_DWARF_STACK);
 	bpf_map_update_elem(&dwarf_out, &tid, d, BPF_ANY);

@@ -172,8 +172,9 @@ __attribute__((noinline)) static void *refresh_prices(void *arg)
 	return NULL;
 }
 
-/* The io probe walks frame pointers, which lose the caller of a glibc function
- * (glibc has none): persist_order stays in every fsync's stack through this. */
+/* A frame-pointer walk (--unwind fp) loses the caller of a glibc function
+ * (glibc has none): persist_order stays in every fsync's stack through this
+ * even then; unwound by DWARF (the default) this frame shows too. */
 __attribute__((noinline)) static void sync_file(int fd) { fsync(fd); }
 
 /* Planted: io. One fsync per order written. */

@@ -10,17 +10,30 @@
 # event. Rounds alternate the builds; stats are read over 1 s in the middle of
 # each run, from the programs loaded by our recorder (other recorders may be
 # running). bpf_stats is switched on for the run and restored after.
+# With UNWIND=1 the two sides are one build's `--unwind fp` (the walk) and
+# `--unwind dwarf` (registers + a stack copy per call, sent to the ring, no
+# walk): the DWARF copy's cost per event against the walk's; LOADPROF_NOWALK
+# is then not needed, and the recorder's own account (record's cost line:
+# unwinds and their CPU time) and what fell back to FP stacks are shown too.
 #
 #   bench/record/io_walk_cost.sh [ROUNDS=4] [SECS=4]
-#   env: LOADPROF (build/src/cli/loadprof), LOADPROF_NOWALK (required), PROGS (build/tests/programs),
-#        CPU_TARGET (0), CPU_TOOL (1)
+#   env: LOADPROF (build/src/cli/loadprof), LOADPROF_NOWALK (required unless UNWIND=1),
+#        PROGS (build/tests/programs), CPU_TARGET (0), CPU_TOOL (1), UNWIND (0),
+#        PAUSE_US (0: pingpong as fast as it can; else it sleeps that long every 100 round trips)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
 ROUNDS=${1:-4}
 SECS=${2:-4}
 LOADPROF=${LOADPROF:-build/src/cli/loadprof}
-LOADPROF_NOWALK=${LOADPROF_NOWALK:?a loadprof built with the io probe stack walk removed}
+UNWIND=${UNWIND:-0}
+PAUSE_US=${PAUSE_US:-0}
+if [ "$UNWIND" = 1 ]; then
+  sides=(fp dwarf)
+else
+  LOADPROF_NOWALK=${LOADPROF_NOWALK:?a loadprof built with the io probe stack walk removed}
+  sides=(walk nowalk)
+fi
 PROGS=${PROGS:-build/tests/programs}
 CPU_TARGET=${CPU_TARGET:-0}
 CPU_TOOL=${CPU_TOOL:-1}
@@ -59,9 +72,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
   while read -r side; do
     bin=$LOADPROF
     [ "$side" = nowalk ] && bin=$LOADPROF_NOWALK
+    unwind=()
+    [ "$UNWIND" = 1 ] && unwind=(-v --unwind "$side")
     min_id=$(max_prog_id)
-    taskset -c "$CPU_TOOL" "$bin" record --probes cpu,io --output "$work/c.lpc" -- \
-      taskset -c "$CPU_TARGET" "$pingpong" "$SECS" > "$work/out" 2> "$work/err" &
+    taskset -c "$CPU_TOOL" "$bin" record --probes cpu,io "${unwind[@]}" --output "$work/c.lpc" -- \
+      taskset -c "$CPU_TARGET" "$pingpong" "$SECS" "$PAUSE_US" > "$work/out" 2> "$work/err" &
     rec=$!
     sleep "$(python3 -c "print($SECS / 2)")"
     ok=1
@@ -74,6 +89,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
       continue
     fi
     rate=$(sed -n 's/.*round_trips_per_s=\([0-9]*\).*/\1/p' "$work/out")
+    if [ "$UNWIND" = 1 ]; then
+      echo "round $r, $side: $(grep -h '^lost:' "$work/err" || echo 'lost: -');" \
+        "$(grep -o 'DWARF unwinding [0-9]* stacks, [0-9.]* us each (in drain; [0-9]* replayed)' "$work/err" || echo 'no DWARF unwinds')" >&2
+    fi
     python3 - "$work/a" "$work/b" "$side" "$r" "${rate:-0}" >> "$work/results" <<'PY'
 import sys
 a = {l.split()[0]: list(map(int, l.split()[1:])) for l in open(sys.argv[1])}
@@ -84,7 +103,7 @@ for name in sorted(b):
     if cnt > 0:
         print(sys.argv[3], sys.argv[4], sys.argv[5], name, cnt, ns / cnt)
 PY
-  done < <(round_order "$r" walk nowalk)
+  done < <(round_order "$r" "${sides[@]}")
 done
 echo "load average after: $(loadavg)"
 python3 - "$work/results" <<'PY'
@@ -101,6 +120,9 @@ for name in ("on_sys_exit", "on_sys_enter"):
     if ("walk", name) in rows and ("nowalk", name) in rows:
         d = statistics.median(rows[("walk", name)]) - statistics.median(rows[("nowalk", name)])
         print(f"{name}: the stack walk (+ hash) costs {d:.0f} ns per event (median difference)")
+    if ("dwarf", name) in rows and ("fp", name) in rows:
+        d = statistics.median(rows[("dwarf", name)]) - statistics.median(rows[("fp", name)])
+        print(f"{name}: the DWARF copy costs {d:+.0f} ns per event against the FP walk (median difference)")
 for side, v in rates.items():
     print(f"pingpong under {side}: median {statistics.median(v):,.0f} round trips/s")
 PY

@@ -80,10 +80,12 @@ std::string recorder_cost_text(const record::RecorderCost& c) {
     out += rate;
   }
   if (c.unwinds > 0) {
-    char unwind[96];
-    std::snprintf(unwind, sizeof unwind, "; DWARF unwinding %llu stacks, %.1f us each (in drain)",
+    char unwind[128];
+    std::snprintf(unwind, sizeof unwind,
+                  "; DWARF unwinding %llu stacks, %.1f us each (in drain; %llu replayed)",
                   static_cast<unsigned long long>(c.unwinds),
-                  static_cast<double>(c.unwind_ns) / 1e3 / static_cast<double>(c.unwinds));
+                  static_cast<double>(c.unwind_ns) / 1e3 / static_cast<double>(c.unwinds),
+                  static_cast<unsigned long long>(c.unwinds_replayed));
     out += unwind;
   }
   if (c.bpf_runs > 0) {

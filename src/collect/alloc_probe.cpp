@@ -120,10 +120,15 @@ Result<std::unique_ptr<AllocProbe>> AllocProbe::open(const AllocProbeOptions& op
   if (!skel) return libbpf_error("open BPF object alloc", errno);
   probe->skel_ = skel;
   skel->rodata->sample_period_bytes = options.sample_period_bytes;
-  // 8 MiB: ~7,600 allocation records (1,072 bytes each) between the reader's drains.
+  skel->rodata->alloc_stack_bytes =
+      options.dwarf_stack_bytes
+          ? std::bit_ceil(std::clamp<uint32_t>(options.dwarf_stack_bytes, 512, LP_ALLOC_STACK_MAX_BYTES))
+          : 0;
+  // 8 MiB: ~7,600 allocation records (1,072 bytes each) between the reader's
+  // drains; 16 MiB with DWARF copies (~3,800 records of 4,256 bytes).
   const uint64_t bytes = options.ringbuf_bytes
                              ? std::bit_ceil(std::max<uint64_t>(options.ringbuf_bytes, 4096))
-                             : uint64_t{8} << 20;
+                             : uint64_t{options.dwarf_stack_bytes ? 16u : 8u} << 20;
   bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(bytes));
   if (int err = alloc::load(skel); err != 0) return libbpf_error("load BPF program alloc", err);
   probe->ringbuf_ =

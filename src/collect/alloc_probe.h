@@ -27,6 +27,10 @@ namespace loadprof::collect {
 struct AllocProbeOptions {
   uint64_t sample_period_bytes = 0;  // 0: every allocation is recorded
   uint64_t ringbuf_bytes = 0;        // 0: a default
+  // > 0: DWARF mode, a sampled allocation carries the user registers and
+  // this many bytes of the user stack (a power of two, 512 .. 4096) instead
+  // of a frame-pointer stack (lp_alloc_dwarf_event).
+  uint32_t dwarf_stack_bytes = 0;
 };
 
 // What attach() found in a process.

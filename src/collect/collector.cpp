@@ -158,7 +158,6 @@ class CollectorImpl final : public Collector {
       oo.waker_stacks = options.offcpu_waker_stacks;
       LOADPROF_TRY(off, OffCpuProbe::open(oo, [this](std::span<const uint8_t> r) { on_offcpu_record(r); }));
       offcpu_ = std::move(off);
-      LOADPROF_CHECK(watch_rings());
       auto ksyms = KernelSymbolLookup::open();
       if (ksyms.ok()) {
         ksyms_ = std::move(ksyms).value();
@@ -171,9 +170,11 @@ class CollectorImpl final : public Collector {
       IoProbeOptions io;
       io.targets_map_fd = probe_->targets_map_fd();
       io.slow_ns = options.io_slow_ns;
+      io.dwarf_stack_bytes = options.dwarf ? options.offcpu_stack_bytes : 0;
       LOADPROF_TRY(io_probe, IoProbe::open(io, [this](std::span<const uint8_t> r) { on_io_record(r); }));
       io_ = std::move(io_probe);
     }
+    if (offcpu_ || (io_ && options.dwarf)) LOADPROF_CHECK(watch_rings());
     if (options.alloc && options.alloc_preload) {
       LOADPROF_TRY(ring, AllocPreloadRing::open(options.alloc_sample_bytes, 0,
                                                 [this](std::span<const uint8_t> r) { on_alloc_record(r); }));
@@ -181,6 +182,7 @@ class CollectorImpl final : public Collector {
     } else if (options.alloc) {
       AllocProbeOptions ao;
       ao.sample_period_bytes = options.alloc_sample_bytes;
+      ao.dwarf_stack_bytes = options.dwarf ? options.offcpu_stack_bytes : 0;
       LOADPROF_TRY(alloc_probe,
                    AllocProbe::open(ao, [this](std::span<const uint8_t> r) { on_alloc_record(r); }));
       alloc_ = std::move(alloc_probe);
@@ -214,9 +216,10 @@ class CollectorImpl final : public Collector {
   Result<void> poll(EventSink& sink, int timeout_ms) override {
     if (stopped_) return {};
     if (wakeups_.valid()) {
-      // The off-CPU ring wakes us when it is a quarter full; the cpu one never does.
-      epoll_event events[2];
-      if (epoll_wait(wakeups_.get(), events, 2, timeout_ms) < 0 && errno != EINTR)
+      // The off-CPU ring (and the io ring in DWARF mode) wakes us when it is
+      // a quarter full; the cpu one never does.
+      epoll_event events[3];
+      if (epoll_wait(wakeups_.get(), events, 3, timeout_ms) < 0 && errno != EINTR)
         return errno_error(ErrorKind::internal, "wait for the ring buffers", errno);
     } else {
       LOADPROF_CHECK(probe_->poll(timeout_ms));
@@ -311,6 +314,10 @@ class CollectorImpl final : public Collector {
       io["exchange_peers"] = d[LP_IO_DROP_EXCHANGE_PEERS];
       io["exchange_buffer_full"] = served_dropped_;
       io["stack_truncated"] = io_stack_truncated_;
+      if (options_.dwarf) {
+        io["dwarf_ringbuf_full"] = d[LP_IO_DROP_DWARF_RINGBUF_FULL];
+        io["dwarf_stack_not_copied"] = d[LP_IO_DROP_DWARF_STACK];
+      }
     }
     if (alloc_ || alloc_preload_) {
       auto a = alloc_counters();
@@ -321,6 +328,7 @@ class CollectorImpl final : public Collector {
       al["stack_not_collected"] = a[LP_ALLOC_DROP_USER_STACK];
       al["return_without_entry"] = a[LP_ALLOC_MISSED_RETURNS];
       al["stack_truncated"] = alloc_stack_truncated_;
+      if (alloc_ && options_.dwarf) al["dwarf_stack_not_copied"] = alloc_stack_not_copied_;
       if (alloc_preload_) al["record_unfinished"] = alloc_preload_->unfinished();
     }
     return out;
@@ -602,16 +610,18 @@ class CollectorImpl final : public Collector {
   }
 
   // One epoll over the cpu probe's ring buffer and, edge-triggered, the
-  // offcpu ring (woken only when it fills: see OffCpuProbe::ring_fd).
+  // offcpu ring and the io ring in DWARF mode (woken only when they fill:
+  // see OffCpuProbe::ring_fd, IoProbe::ring_fd).
   Result<void> watch_rings() {
     wakeups_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
     if (!wakeups_.valid()) return errno_error(ErrorKind::internal, "epoll_create1", errno);
     epoll_event cpu{};
     cpu.events = EPOLLIN;
-    epoll_event off{};
-    off.events = EPOLLIN | EPOLLET;
+    epoll_event filling{};
+    filling.events = EPOLLIN | EPOLLET;
     if (epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, probe_->wakeup_fd(), &cpu) != 0 ||
-        epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, offcpu_->ring_fd(), &off) != 0)
+        (offcpu_ && epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, offcpu_->ring_fd(), &filling) != 0) ||
+        (io_ && options_.dwarf && epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, io_->ring_fd(), &filling) != 0))
       return errno_error(ErrorKind::internal, "epoll_ctl (ring buffers)", errno);
     return {};
   }
@@ -843,6 +853,11 @@ class CollectorImpl final : public Collector {
       on_io_exchange(*reinterpret_cast<const lp_io_exchange*>(data.data()));
       return;
     }
+    if (data.size() >= offsetof(lp_io_dwarf_event, stack) &&
+        reinterpret_cast<const lp_io_dwarf_event*>(data.data())->type == LP_EVENT_IO_DWARF) {
+      on_io_dwarf(data);
+      return;
+    }
     if (data.size() < sizeof(lp_io_event)) return;
     const auto* r = reinterpret_cast<const lp_io_event*>(data.data());
     if (r->type != LP_EVENT_IO || r->end_ns < r->start_ns) return;
@@ -859,6 +874,31 @@ class CollectorImpl final : public Collector {
     rec->total_ns = rec->max_ns = r->end_ns - r->start_ns;
     rec->latency_log2[latency_bucket(rec->total_ns)] = 1;
     push(io_event(std::move(rec), r->user_ips, r->user_stack_bytes));
+  }
+
+  // DWARF mode: one call with its registers and stack copy, unwound and
+  // merged by stack by the sink.
+  void on_io_dwarf(std::span<const uint8_t> data) {
+    const auto* r = reinterpret_cast<const lp_io_dwarf_event*>(data.data());
+    if (r->end_ns < r->start_ns) return;
+    auto rec = std::make_unique<capture::IoSyscallRecord>();
+    rec->start_ns = r->start_ns;
+    rec->end_ns = r->end_ns;
+    rec->pid = r->pid;
+    rec->tid = r->tid;
+    rec->syscall = io_syscall(r->syscall);
+    rec->fd_kind = fd_kind(r->fd_kind);
+    rec->count = 1;
+    if (r->ret > 0 && returns_bytes(rec->syscall)) rec->bytes = static_cast<uint64_t>(r->ret);
+    rec->errors = r->ret < 0 ? 1 : 0;
+    rec->total_ns = rec->max_ns = r->end_ns - r->start_ns;
+    rec->latency_log2[latency_bucket(rec->total_ns)] = 1;
+    Event e = io_event(std::move(rec), nullptr, 0);
+    const size_t bytes = std::min<size_t>(r->stack_bytes, data.size() - offsetof(lp_io_dwarf_event, stack));
+    e.dwarf = true;
+    e.regs.assign(r->regs, r->regs + LP_IO_DWARF_REGS);
+    e.stack.assign(r->stack, r->stack + bytes);
+    push(std::move(e));
   }
 
   void on_io_aggregate(const lp_io_agg_key& k, const lp_io_agg& a) {
@@ -905,7 +945,10 @@ class CollectorImpl final : public Collector {
     if (data.size() < LP_ALLOC_FREE_EVENT_BYTES) return;
     const auto* r = reinterpret_cast<const lp_alloc_event*>(data.data());
     const bool is_free = r->type == LP_EVENT_FREE;
-    if (!is_free && (r->type != LP_EVENT_ALLOC || data.size() < sizeof(lp_alloc_event))) return;
+    // DWARF mode: the same fields, then registers and a stack copy.
+    const bool dwarf =
+        r->type == LP_EVENT_ALLOC_DWARF && data.size() >= offsetof(lp_alloc_dwarf_event, stack);
+    if (!is_free && !dwarf && (r->type != LP_EVENT_ALLOC || data.size() < sizeof(lp_alloc_event))) return;
     auto rec = std::make_unique<capture::AllocEvent>();
     rec->time_ns = r->time_ns;
     rec->pid = r->pid;
@@ -920,7 +963,15 @@ class CollectorImpl final : public Collector {
     e.time_ns = r->time_ns;
     e.pid = r->pid;
     e.tid = r->tid;
-    if (!is_free) {
+    if (dwarf) {
+      const auto* d = reinterpret_cast<const lp_alloc_dwarf_event*>(data.data());
+      const size_t bytes =
+          std::min<size_t>(d->stack_bytes, data.size() - offsetof(lp_alloc_dwarf_event, stack));
+      if (bytes == 0) ++alloc_stack_not_copied_;
+      e.dwarf = true;
+      e.regs.assign(d->regs, d->regs + LP_ALLOC_DWARF_REGS);
+      e.stack.assign(d->stack, d->stack + bytes);
+    } else if (!is_free) {
       const int32_t bytes = r->user_stack_bytes;
       const size_t n = bytes > 0 ? std::min<size_t>(static_cast<size_t>(bytes) / 8, LP_MAX_STACK_DEPTH) : 0;
       e.user_ips.assign(r->user_ips, r->user_ips + n);
@@ -954,7 +1005,7 @@ class CollectorImpl final : public Collector {
     e.tid = rec->tid;
     const size_t n =
         stack_bytes > 0 ? std::min<size_t>(static_cast<size_t>(stack_bytes) / 8, LP_MAX_STACK_DEPTH) : 0;
-    e.user_ips.assign(user_ips, user_ips + n);
+    if (n > 0) e.user_ips.assign(user_ips, user_ips + n);
     e.user_stack_ok = stack_bytes >= 0;
     e.io = std::move(rec);
     return e;
@@ -1402,20 +1453,30 @@ class CollectorImpl final : public Collector {
 
   void dispatch_io(Event& e, EventSink& sink) {
     if (!known_.count(e.pid) || !e.io) return;
-    const size_t valid = checked_user_frames(e, sink);
-    const bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
-    if (truncated) ++io_stack_truncated_;
     IoSyscallView view;
+    if (e.dwarf) {
+      view.dwarf = true;
+      view.user_regs = e.regs;
+      view.user_stack = e.stack;
+    } else {
+      const size_t valid = checked_user_frames(e, sink);
+      const bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
+      if (truncated) ++io_stack_truncated_;
+      view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
+      view.user_truncated = truncated;
+    }
     view.record = std::move(*e.io);
-    view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
-    view.user_truncated = truncated;
     sink.on_io_syscall(view);
   }
 
   void dispatch_alloc(Event& e, EventSink& sink) {
     if (!known_.count(e.pid) || !e.alloc) return;
     AllocView view;
-    if (!e.alloc->is_free) {
+    if (e.dwarf) {
+      view.dwarf = true;
+      view.user_regs = e.regs;
+      view.user_stack = e.stack;
+    } else if (!e.alloc->is_free) {
       const size_t valid = checked_user_frames(e, sink);
       view.user_truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
       if (view.user_truncated) ++alloc_stack_truncated_;
@@ -1475,6 +1536,7 @@ class CollectorImpl final : public Collector {
   std::unique_ptr<AllocPreloadRing> alloc_preload_;  // its preload path (launched commands)
   capture::AllocInfo alloc_found_;                   // allocators found (names, paths)
   uint64_t alloc_stack_truncated_ = 0;
+  uint64_t alloc_stack_not_copied_ = 0;                     // DWARF allocation records without a stack copy
   std::unique_ptr<KernelSymbolLookup> ksyms_;               // null: blocked reasons read other
   std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function
   uint64_t offcpu_stack_truncated_ = 0;

@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <fstream>
@@ -76,11 +77,19 @@ Result<std::unique_ptr<IoProbe>> IoProbe::open(const IoProbeOptions& options, Re
   const auto [low, high] = ephemeral_ports();
   skel->rodata->ephemeral_low = low;
   skel->rodata->ephemeral_high = high;
+  skel->rodata->io_stack_bytes =
+      options.dwarf_stack_bytes
+          ? std::bit_ceil(std::clamp<uint32_t>(options.dwarf_stack_bytes, 512, LP_IO_STACK_MAX_BYTES))
+          : 0;
   // 4 MiB: ~3,900 slow calls (1,080 bytes each) between the reader's drains.
+  // DWARF mode sends every call (4,312 bytes each): 32 MiB, ~7,800 calls,
+  // and the reader is woken when a quarter is waiting (then a call that
+  // finds no room is merged in BPF with its FP stack, counted).
   const uint64_t bytes = options.ringbuf_bytes
                              ? std::bit_ceil(std::max<uint64_t>(options.ringbuf_bytes, 4096))
-                             : uint64_t{4} << 20;
+                             : uint64_t{options.dwarf_stack_bytes ? 32u : 4u} << 20;
   bpf_map__set_max_entries(skel->maps.events, static_cast<uint32_t>(bytes));
+  if (options.dwarf_stack_bytes) skel->rodata->ringbuf_wakeup_bytes = bytes / 4;
   if (options.targets_map_fd >= 0) {
     int err = bpf_map__reuse_fd(skel->maps.targets, options.targets_map_fd);
     if (err) return libbpf_error("share the target map with the io probe", err);
@@ -109,15 +118,32 @@ IoProbe::~IoProbe() {
   if (skel_) io::destroy(skel_);
 }
 
+namespace {
+
+// Records one consume() hands over at most. A target making syscalls faster
+// than they are read (DWARF mode: ~355,000 calls/s of 4 KiB records) kept the
+// reader consuming until it exited: nothing was unwound while it lived and
+// every stack came out process_gone. Bounded, the recorder dispatches (and
+// meets the process alive) between reads; what the ring cannot hold meanwhile
+// is merged in BPF with its FP stack (counted).
+constexpr uint64_t kConsumeBudget = 4096;
+// The callback's "budget reached": the record is consumed, consuming stops.
+constexpr int kBudgetReached = -EAGAIN;
+
+}  // namespace
+
 int IoProbe::on_ringbuf_record(void* ctx, void* data, size_t size) {
   auto* self = static_cast<IoProbe*>(ctx);
   self->on_record_(std::span<const uint8_t>(static_cast<const uint8_t*>(data), size));
-  return 0;
+  return ++self->consumed_ >= kConsumeBudget ? kBudgetReached : 0;
 }
 
+int IoProbe::ring_fd() const { return bpf_map__fd(skel_->maps.events); }
+
 Result<void> IoProbe::consume() {
+  consumed_ = 0;
   int n = ring_buffer__consume(ringbuf_);
-  if (n < 0 && n != -EINTR) return libbpf_error("ring_buffer__consume (io)", n);
+  if (n < 0 && n != -EINTR && n != kBudgetReached) return libbpf_error("ring_buffer__consume (io)", n);
   return {};
 }
 

@@ -26,6 +26,10 @@ struct IoProbeOptions {
   int targets_map_fd = -1;       // the cpu probe's target map
   uint64_t slow_ns = 1'000'000;  // calls this long or longer are sent on their own, with their stack
   uint64_t ringbuf_bytes = 0;    // 0: a default
+  // > 0: DWARF mode, each traced call of a target whose map entry is
+  // LP_UNWIND_DWARF is sent with the user registers and this many bytes of
+  // the user stack (a power of two, 512 .. 4096; lp_io_dwarf_event).
+  uint32_t dwarf_stack_bytes = 0;
 };
 
 class IoProbe {
@@ -40,8 +44,12 @@ class IoProbe {
   IoProbe(const IoProbe&) = delete;
   IoProbe& operator=(const IoProbe&) = delete;
 
-  // Hands every available slow-call record to on_record.
+  // Hands the available records (slow calls, exchanges, DWARF-mode calls) to
+  // on_record, at most a few thousand per call.
   [[nodiscard]] Result<void> consume();
+  // The ring buffer's fd: readable when BPF wakes the reader (DWARF mode,
+  // a quarter full), for an edge-triggered epoll.
+  int ring_fd() const;
   // Hands over (and removes) the aggregates of the maps BPF stopped writing
   // at the previous call, then switches BPF to the maps just emptied; all:
   // both generations (after stop(), when no program runs any more).
@@ -58,6 +66,7 @@ class IoProbe {
   static int on_ringbuf_record(void* ctx, void* data, size_t size);
 
   RecordFn on_record_;
+  uint64_t consumed_ = 0;  // records handed over by the current consume()
   int possible_cpus_ = 1;
   struct io* skel_ = nullptr;
   ring_buffer* ringbuf_ = nullptr;

@@ -116,20 +116,15 @@ class Pipeline final : public collect::EventSink {
   // Without the cpu probe in --probes, its samples are not written (the
   // program still runs: it keeps the target set every probe shares).
   void set_write_cpu_samples(bool on) { write_cpu_samples_ = on; }
+  // DWARF io calls at least this long are written on their own (as the io
+  // probe sends FP-mode ones); shorter ones are merged by unwound stack.
+  void set_io_slow_ns(uint64_t ns) { io_slow_ns_ = ns; }
 
   void on_cpu_sample(const collect::CpuSampleView& s) override {
     if (!write_cpu_samples_) return;
     std::span<const uint64_t> user_ips = s.user_ips;
     bool truncated = s.user_truncated;
-    if (s.dwarf && unwinder_) {
-      // Unwound here, at record time: only the addresses go further.
-      unwound_.clear();
-      if (!s.user_regs.empty()) {
-        const auto stop = unwinder_->unwind(s.pid, s.tid, s.user_regs, s.user_stack, unwound_);
-        truncated = stop != symbolize::UnwindStop::complete;
-      }
-      user_ips = unwound_;
-    }
+    unwind_if_dwarf(s.dwarf, s.pid, s.tid, s.user_regs, s.user_stack, user_ips, truncated);
     const capture::StackId stack = intern_stack(s.pid, s.time_ns, user_ips, s.kernel_ips, truncated);
     writer_.add_cpu_sample({s.time_ns, s.pid, s.tid, s.cpu, stack});
     quality_.add_sample(stack);
@@ -142,13 +137,7 @@ class Pipeline final : public collect::EventSink {
   void on_offcpu(const collect::OffCpuView& o) override {
     std::span<const uint64_t> user_ips = o.user_ips;
     bool truncated = o.user_truncated;
-    if (o.dwarf && unwinder_) {
-      // As a cpu sample's: unwound here, only the addresses go further.
-      unwound_.clear();
-      const auto stop = unwinder_->unwind(o.pid, o.tid, o.user_regs, o.user_stack, unwound_);
-      truncated = stop != symbolize::UnwindStop::complete;
-      user_ips = unwound_;
-    }
+    unwind_if_dwarf(o.dwarf, o.pid, o.tid, o.user_regs, o.user_stack, user_ips, truncated);
     const capture::StackId stack = intern_stack(o.pid, o.start_ns, user_ips, o.kernel_ips, truncated);
     capture::OffCpuInterval i;
     i.pid = o.pid;
@@ -184,10 +173,30 @@ class Pipeline final : public collect::EventSink {
   // Merged calls, or one slow call; the user stack interned like a sample's.
   void on_io_syscall(const collect::IoSyscallView& v) override {
     capture::IoSyscallRecord r = v.record;
-    r.stack = intern_stack(r.pid, r.start_ns, v.user_ips, {}, v.user_truncated);
+    std::span<const uint64_t> user_ips = v.user_ips;
+    bool truncated = v.user_truncated;
+    unwind_if_dwarf(v.dwarf, r.pid, r.tid, v.user_regs, v.user_stack, user_ips, truncated);
+    r.stack = intern_stack(r.pid, r.start_ns, user_ips, {}, truncated);
+    note_thread(r.pid, r.tid, r.start_ns);
+    if (v.dwarf && r.total_ns < io_slow_ns_) {
+      merge_io_call(r);
+      return;
+    }
     writer_.add_io_syscall(r);
     ++io_records_;
-    note_thread(r.pid, r.tid, r.start_ns);
+  }
+
+  // DWARF io calls merged by (process, syscall, fd kind, unwound stack), as
+  // the io probe merges FP-mode ones in BPF: written once the first merged
+  // call is a second old (by call time), or all of them (at the end).
+  void flush_io_merged(uint64_t now_ns, bool all) {
+    if (io_merged_.empty()) return;
+    if (!all && now_ns < io_merged_first_ns_ + kSecondNs) return;
+    for (auto& [key, r] : io_merged_) {
+      writer_.add_io_syscall(r);
+      ++io_records_;
+    }
+    io_merged_.clear();
   }
 
   void on_io_device(const capture::IoDeviceRecord& d) override { writer_.add_io_device(d); }
@@ -196,7 +205,10 @@ class Pipeline final : public collect::EventSink {
   // A sampled allocation (its user stack interned like a sample's) or its free.
   void on_alloc(const collect::AllocView& v) override {
     capture::AllocEvent e = v.record;
-    if (!e.is_free) e.stack = intern_stack(e.pid, e.time_ns, v.user_ips, {}, v.user_truncated);
+    std::span<const uint64_t> user_ips = v.user_ips;
+    bool truncated = v.user_truncated;
+    unwind_if_dwarf(v.dwarf, e.pid, e.tid, v.user_regs, v.user_stack, user_ips, truncated);
+    if (!e.is_free) e.stack = intern_stack(e.pid, e.time_ns, user_ips, {}, truncated);
     writer_.add_alloc(e);
     note_thread(e.pid, e.tid, e.time_ns);
   }
@@ -205,7 +217,7 @@ class Pipeline final : public collect::EventSink {
     // Who the process is (its users, mount namespace) is noted now, while it
     // lives: its files may be read much later, when a CPU is idle.
     if (noted_.insert(m.pid).second) system_.note_process(m.pid);
-    if (unwinder_) unwinder_->maps_changed(m.pid);
+    if (unwinder_) unwinder_->add_mapping(m);
     symbolizer_.add_mapping(m);
     writer_.add_mapping(m);
   }
@@ -213,7 +225,7 @@ class Pipeline final : public collect::EventSink {
   void on_comm(uint32_t pid, uint32_t tid, std::string_view comm, bool exec, uint64_t time_ns) override {
     if (exec) {
       symbolizer_.on_exec(pid, time_ns);
-      if (unwinder_) unwinder_->maps_changed(pid);
+      if (unwinder_) unwinder_->exec(pid);
       ++generation_[pid];
       if (auto* p = process(pid); p && p->launched) launched_exec_seen_ = true;
     }
@@ -313,6 +325,7 @@ class Pipeline final : public collect::EventSink {
 
   // The end: the rest of the stacks, resolved on this thread.
   void finish_symbols(RecorderCost& cost) {
+    flush_io_merged(0, true);
     submit_new_stacks();
     write_symbols(symbolizer_.finish(), cost);
   }
@@ -347,6 +360,38 @@ class Pipeline final : public collect::EventSink {
   std::optional<std::string> stack_quality_warning() const { return quality_.warning(); }
 
  private:
+  // DWARF records (cpu samples, off-CPU switch-outs, io calls, allocations)
+  // are unwound here, at record time, one way for all: only the addresses go
+  // further, into unwound_ (valid until the next record). Empty regs: no
+  // user context (a kernel thread), no user stack.
+  void unwind_if_dwarf(bool dwarf, uint32_t pid, uint32_t tid, std::span<const uint64_t> regs,
+                       std::span<const uint8_t> stack, std::span<const uint64_t>& user_ips, bool& truncated) {
+    if (!dwarf || !unwinder_) return;
+    unwound_.clear();
+    if (!regs.empty()) {
+      const auto stop = unwinder_->unwind(pid, tid, regs, stack, unwound_);
+      truncated = stop != symbolize::UnwindStop::complete;
+    }
+    user_ips = unwound_;
+  }
+
+  void merge_io_call(const capture::IoSyscallRecord& r) {
+    if (io_merged_.empty()) io_merged_first_ns_ = r.start_ns;
+    const auto key =
+        std::make_tuple(r.pid, static_cast<uint8_t>(r.syscall), static_cast<uint8_t>(r.fd_kind), r.stack);
+    auto [it, inserted] = io_merged_.try_emplace(key, r);
+    if (inserted) return;
+    capture::IoSyscallRecord& m = it->second;
+    m.start_ns = std::min(m.start_ns, r.start_ns);
+    m.end_ns = std::max(m.end_ns, r.end_ns);
+    m.count += r.count;
+    m.bytes += r.bytes;
+    m.errors += r.errors;
+    m.total_ns += r.total_ns;
+    m.max_ns = std::max(m.max_ns, r.max_ns);
+    for (size_t b = 0; b < m.latency_log2.size(); ++b) m.latency_log2[b] += r.latency_log2[b];
+  }
+
   // The stack's id; a new one is written at once with its raw addresses and
   // queued for the symbolizing thread.
   capture::StackId intern_stack(uint32_t pid, uint64_t time_ns, std::span<const uint64_t> user_ips,
@@ -436,6 +481,10 @@ class Pipeline final : public collect::EventSink {
   uint64_t samples_ = 0;
   uint64_t offcpu_intervals_ = 0;
   uint64_t io_records_ = 0;
+  uint64_t io_slow_ns_ = 1'000'000;
+  // DWARF io calls merged until flush_io_merged: (pid, syscall, fd kind, stack) -> figures.
+  std::map<std::tuple<uint32_t, uint8_t, uint8_t, capture::StackId>, capture::IoSyscallRecord> io_merged_;
+  uint64_t io_merged_first_ns_ = 0;  // start of the oldest call merged
   bool write_cpu_samples_ = true;
   bool launched_exec_seen_ = false;
 };
@@ -539,6 +588,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
   std::unique_ptr<symbolize::DwarfUnwinder> unwinder;
   if (copts.dwarf) unwinder = symbolize::DwarfUnwinder::create();
   Pipeline pipeline(*writer, symbolizer, system_access, unwinder.get());
+  pipeline.set_io_slow_ns(o.io_slow_ns);
   pipeline.set_write_cpu_samples(has_probe("cpu"));
   writer->add_clock_sync({md.start_monotonic_ns, md.start_realtime_ns});
 
@@ -662,6 +712,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
       timeout_ms = static_cast<int>(std::min<uint64_t>(left_ms, kPollIntervalMs));
     }
     LOADPROF_CHECK(collector->poll(pipeline, timeout_ms));
+    pipeline.flush_io_merged(monotonic_ns(), false);
     pipeline.submit_new_stacks();
     clock.charge(cost.drain_ns);
     pipeline.write_symbols(cost);
@@ -802,6 +853,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     const auto us = unwinder->stats();
     cost.unwinds = us.unwinds;
     cost.unwind_ns = us.unwind_ns;
+    cost.unwinds_replayed = us.replayed;
   }
   cost.symbolized_at_end = symbolizer.resolved_at_finish();
   cost.symbolizer_priority = symbolizer.priority();

@@ -94,8 +94,8 @@ void alloc_html(std::ostream& out, const analyze::AllocSummary& s, double durati
       << s.frees_unknown << "; never subtracted.</li>\n";
   if (s.truncated_stacks > 0)
     out << "<li>" << s.truncated_stacks
-        << " recorded allocations have a truncated stack (frame pointers lost in code built without "
-           "them).</li>\n";
+        << " recorded allocations have a truncated stack (with --unwind fp, frame pointers lost in code "
+           "built without them; unwound by DWARF, the copied stack window ended).</li>\n";
   out << "</ul>\n";
   if (s.timeline.size() >= 2) live_chart(out, s.timeline);
   if (s.leaks.empty()) {

@@ -350,10 +350,9 @@ void alloc(std::ostream& out, const analyze::Analysis& a) {
       << "; never subtracted.\n";
   if (s.truncated_stacks > 0) {
     out << "- " << s.truncated_stacks
-        << " recorded allocations have a truncated stack (frame pointers lost in code built without them, "
-           "e.g. "
-           "a C++ operator new in libstdc++: its caller is missing until DWARF unwinding exists for this "
-           "probe).\n";
+        << " recorded allocations have a truncated stack (with --unwind fp, frame pointers lost in code "
+           "built without them, e.g. a C++ operator new in libstdc++; unwound by DWARF, the copied stack "
+           "window ended: see the unwinding section).\n";
   }
   out << "\n";
   if (s.leaks.empty()) {

@@ -238,6 +238,55 @@ TEST_F(AllocE2E, EveryAllocationUnderItsFunctionLiveBytesAndTheLeakFirst) {
     EXPECT_TRUE(std::ifstream(r.dir + "/out/" + f).good()) << f;
 }
 
+// tests/programs/leaky built without frame pointers (leaky_nofp), recorded by
+// --pid with no --unwind flag (auto: DWARF): each sampled allocation carries
+// the registers and stack copy at malloc's return, unwound in the recorder.
+// Every function's bytes are exact (every call recorded) and all of them
+// reach main; with --unwind fp the leaf is still the caller (the return
+// address) but main is lost (the contrast).
+TEST_F(AllocE2E, WithoutFramePointersDwarfStacksReachMain) {
+  for (const std::string unwind : {"auto", "fp"}) {
+    SCOPED_TRACE(unwind);
+    Recorded r = record_leaky({"--unwind", unwind}, "leaky_nofp");
+    ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
+    ASSERT_FALSE(r.truth.empty()) << "no ground truth";
+    auto lines = capture::folded_stacks(r.capture, "alloc", "bytes");
+    ASSERT_TRUE(lines.ok());
+    struct Case {
+      const char* function;
+      uint64_t truth_bytes;
+    };
+    const Case cases[] = {
+        {"leak_some", truth(r, "leak_bytes")},
+        {"balanced_work", truth(r, "balanced_bytes")},
+        {"calloc_work", truth(r, "calloc_bytes")},
+        {"realloc_work", truth(r, "realloc_from_bytes") + truth(r, "realloc_to_bytes")},
+    };
+    for (const Case& c : cases) {
+      const uint64_t got = leaf_weight(*lines, c.function);
+      uint64_t from_main = 0;
+      const std::string suffix = std::string(";") + c.function;
+      for (const auto& l : *lines) {
+        if (l.stack.size() >= suffix.size() &&
+            l.stack.compare(l.stack.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+            l.stack.find(";main;") != std::string::npos)
+          from_main += l.count;
+      }
+      std::printf("leaky_nofp (%s) %-13s %8llu B recorded (truth %8llu), %8llu B of them under main\n",
+                  unwind.c_str(), c.function, static_cast<unsigned long long>(got),
+                  static_cast<unsigned long long>(c.truth_bytes), static_cast<unsigned long long>(from_main));
+      EXPECT_EQ(got, c.truth_bytes) << c.function;
+      if (unwind == "fp")
+        EXPECT_LT(from_main * 20, c.truth_bytes) << c.function;
+      else
+        EXPECT_EQ(from_main, c.truth_bytes) << c.function;
+    }
+    for (const auto& [reason, n] : r.capture.drops["alloc"]) {
+      if (reason != "free_of_unknown_address" && reason != "stack_truncated") EXPECT_EQ(n, 0u) << reason;
+    }
+  }
+}
+
 // --alloc-sample: each allocation recorded with probability size/period, the
 // figures by function scaled back up. The program's bytes by function must be
 // within 4 standard deviations of the estimator (binomial: a function making

@@ -237,4 +237,96 @@ TEST_F(IoE2E, ReportAndFlameGraphShowTheCallsByTimeAndBytes) {
   EXPECT_GT(std::filesystem::file_size(dir + "/io.svg"), 1000u);
 }
 
+// tests/programs/nofp_io: built without frame pointers, its reads and fsyncs
+// go through glibc (none either). With no --unwind flag (auto: DWARF) each
+// call is sent with its registers and stack copy, unwound in the recorder and
+// merged by the unwound stack: every call lands under the function that made
+// it (two callers of the same read on the same file kept apart), up to main,
+// with the program's counts and bytes and, for the slow pipe reads and the
+// fsyncs, its time within ±25 %. With --unwind fp the callers are lost (the
+// contrast: < 5 % of the time under them).
+TEST_F(IoE2E, WithoutFramePointersDwarfStacksNameEachCallsCaller) {
+  for (const std::string unwind : {"auto", "fp"}) {
+    SCOPED_TRACE(unwind);
+    Recorded r;
+    r.dir = loadprof::testing::temp_dir();
+    r.path = r.dir + "/nofp_io.lpc";
+    r.result = run({loadprof_binary(), "record", "--probes", "io", "--unwind", unwind, "--output", r.path,
+                    "--", test_program("nofp_io"), r.dir});
+    ASSERT_EQ(r.result.exit_code, 0) << r.result.err;
+    auto cap = capture::read_capture(r.path);
+    ASSERT_TRUE(cap.ok());
+    r.capture = std::move(*cap);
+    auto lines = loadprof::testing::ground_truth_lines(r.result.out, "nofp_io");
+    ASSERT_EQ(lines.size(), 1u) << r.result.out;
+    r.truth = lines[0];
+
+    struct Case {
+      const char* function;
+      capture::IoSyscall syscall;
+      capture::FdKind kind;
+      const char* calls_key;
+      const char* bytes_key;  // nullptr: no bytes to check
+      const char* ns_key;     // nullptr: calls too short to compare with the wall clock
+    };
+    const Case cases[] = {
+        {"read_header", capture::IoSyscall::read, capture::FdKind::file, "header_reads", "header_bytes",
+         nullptr},
+        {"read_body", capture::IoSyscall::read, capture::FdKind::file, "body_reads", "body_bytes", nullptr},
+        {"wait_pipe", capture::IoSyscall::read, capture::FdKind::pipe, "pipe_reads", "pipe_reads",
+         "pipe_read_ns"},
+        {"sync_file", capture::IoSyscall::fsync, capture::FdKind::file, "fsyncs", nullptr, "fsync_ns"},
+    };
+    // Everything of (syscall, fd kind) the program's functions made, whatever its stack.
+    auto all_of = [&](capture::IoSyscall syscall, capture::FdKind kind) {
+      Sum s;
+      for (const auto& rec : r.capture.io_syscalls) {
+        if (rec.syscall != syscall || rec.fd_kind != kind) continue;
+        s.count += rec.count;
+        s.total_ns += rec.total_ns;
+      }
+      return s;
+    };
+    double header_body_ns = 0;
+    for (const Case& c : cases) {
+      SCOPED_TRACE(c.function);
+      const Sum mine = sum_of(r.capture, c.syscall, c.kind, c.function);
+      const Sum to_main = sum_of(r.capture, c.syscall, c.kind, "main");
+      const Sum all = all_of(c.syscall, c.kind);
+      const double share = all.total_ns ? 100.0 * static_cast<double>(mine.total_ns) / all.total_ns : 0;
+      std::printf(
+          "nofp_io (%s) %-11s %5llu of %5llu calls under it (truth %s), %8.3f ms = %5.1f %% of the "
+          "%s time; under main %5.1f %%\n",
+          unwind.c_str(), c.function, static_cast<unsigned long long>(mine.count),
+          static_cast<unsigned long long>(all.count), r.truth.at(c.calls_key).c_str(),
+          static_cast<double>(mine.total_ns) / 1e6, share, capture::io_syscall_name(c.syscall),
+          all.total_ns ? 100.0 * static_cast<double>(to_main.total_ns) / all.total_ns : 0.0);
+      if (unwind == "fp") {
+        EXPECT_LT(share, 5.0);
+        continue;
+      }
+      EXPECT_EQ(mine.count, truth(r, c.calls_key));
+      if (c.bytes_key) EXPECT_EQ(mine.bytes, truth(r, c.bytes_key));
+      if (c.ns_key) {
+        const double truth_ms = static_cast<double>(truth(r, c.ns_key)) / 1e6;
+        EXPECT_NEAR(static_cast<double>(mine.total_ns) / 1e6, truth_ms, 0.25 * truth_ms);
+        EXPECT_GE(share, 95.0);
+        EXPECT_GE(to_main.total_ns * 100, mine.total_ns * 95);
+      } else {
+        header_body_ns += static_cast<double>(mine.total_ns);
+        EXPECT_GE(to_main.count * 100, mine.count * 95);
+      }
+    }
+    if (unwind != "fp") {
+      // The file reads (two callers, one syscall and fd kind): >= 95 % of their time under the two.
+      const Sum file_reads = all_of(capture::IoSyscall::read, capture::FdKind::file);
+      EXPECT_GE(header_body_ns, 0.95 * static_cast<double>(file_reads.total_ns));
+      const auto& drops = r.capture.drops.at("io");
+      EXPECT_EQ(drops.at("dwarf_ringbuf_full"), 0u);
+      EXPECT_EQ(drops.at("dwarf_stack_not_copied"), 0u);
+      EXPECT_EQ(drops.at("ringbuf_full"), 0u);
+    }
+  }
+}
+
 }  // namespace

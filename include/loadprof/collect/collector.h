@@ -90,6 +90,12 @@ struct IoSyscallView {
   capture::IoSyscallRecord record;
   std::span<const uint64_t> user_ips;
   bool user_truncated = false;
+  // DWARF (user_ips empty): one call (count 1) with the registers at its
+  // entry and its stack copy, as in CpuSampleView, for the recorder to unwind
+  // and merge by unwound stack.
+  bool dwarf = false;
+  std::span<const uint64_t> user_regs;
+  std::span<const uint8_t> user_stack;
 };
 
 // One alloc-probe record: a sampled allocation with its user stack (leaf
@@ -99,6 +105,11 @@ struct AllocView {
   capture::AllocEvent record;
   std::span<const uint64_t> user_ips;
   bool user_truncated = false;
+  // DWARF (user_ips empty): the registers at the allocator's return (leaf:
+  // the caller) and the stack copy, as in CpuSampleView, for the recorder to unwind.
+  bool dwarf = false;
+  std::span<const uint64_t> user_regs;
+  std::span<const uint8_t> user_stack;
 };
 
 // Receives everything the collector drains, in time order across all CPUs and
@@ -187,7 +198,9 @@ struct CollectorOptions {
   uint32_t user_stack_bytes = 16384;
   // With dwarf, the offcpu probe copies the user registers and this many
   // bytes of the user stack at each switch-out of a target thread (a power of
-  // two, 512 .. 8192); its intervals arrive with user_regs / user_stack.
+  // two, 512 .. 8192); its intervals arrive with user_regs / user_stack. The
+  // io probe (each traced call) and the alloc probe's uprobe path (each
+  // sampled allocation) copy as much, up to 4096.
   uint32_t offcpu_stack_bytes = 4096;
   // --offcpu-wakers: the offcpu probe takes the waker's user + kernel stacks
   // (frame pointers) at each waking of a target thread.

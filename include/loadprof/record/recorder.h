@@ -118,6 +118,7 @@ struct RecorderCost {
   // DWARF unwinds done at record time (part of drain_ns) and their CPU time.
   uint64_t unwinds = 0;
   uint64_t unwind_ns = 0;
+  uint64_t unwinds_replayed = 0;    // of unwinds, replayed from the unwinder's memo
   uint64_t symbolized_at_end = 0;   // ... of which after sampling stopped (no idle CPU before)
   std::string symbolizer_priority;  // "SCHED_IDLE", "nice 19", "recorder priority"
 

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/capture/model.h"
+
 namespace loadprof::symbolize {
 
 // x86-64 DWARF register numbers 0..16 (rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip).
@@ -45,7 +47,10 @@ struct UnwinderStats {
   uint64_t unwinds = 0;
   uint64_t unwind_ns = 0;  // thread CPU time spent in the unwinds
   uint64_t frames = 0;
-  uint64_t reports = 0;  // (re-)reports of a process's modules
+  uint64_t reports = 0;                // (re-)reports of a process's modules
+  uint64_t reports_from_mappings = 0;  // of reports, from the kept mappings (the process was gone)
+  uint64_t replayed =
+      0;  // unwinds (of `unwinds`) replayed from the memo: same registers, same stack words read
 };
 
 class DwarfUnwinder {
@@ -56,6 +61,14 @@ class DwarfUnwinder {
   // The process's executable mappings changed (mmap, exec): re-read them at
   // its next unwind.
   virtual void maps_changed(uint32_t pid) = 0;
+  // An executable mapping of the process (as the recorder got it: sideband
+  // mmap2 or /proc), kept for the case where the process is gone before its
+  // first unwind: its modules are then reported from these (a mapping's
+  // module is taken to start at start - pgoff, as GNU ld lays files out).
+  // Also marks the process stale, as maps_changed.
+  virtual void add_mapping(const capture::Mapping& mapping) = 0;
+  // exec: the mappings kept so far are gone (and the process is stale).
+  virtual void exec(uint32_t pid) = 0;
   // The process exited: its Dwfl is freed.
   virtual void forget(uint32_t pid) = 0;
   // Unwinds one stack into ips (leaf first; every address but the leaf a
