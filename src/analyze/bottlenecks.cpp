@@ -532,10 +532,6 @@ void from_endpoints(const capture::Capture& c, const Analysis& a, std::vector<Bo
   for (auto& b : found) out.push_back(std::move(b));
 }
 
-bool has_probe(const Analysis& a, const char* probe) {
-  return std::find(a.capture.probes.begin(), a.capture.probes.end(), probe) != a.capture.probes.end();
-}
-
 }  // namespace
 
 BottleneckVerdict classify_bottlenecks(const capture::Capture& c, const Analysis& a) {
