@@ -119,7 +119,7 @@ std::string frame_display_name(const Frame& frame) {
 
 Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind,
                                               const std::string& weight) {
-  const bool alloc_kind = kind == "alloc" || kind == "alloc-live";
+  const bool alloc_kind = kind == "alloc" || kind == "alloc-live" || kind == "mmap";
   if (alloc_kind) {
     if (weight != "time" && weight != "bytes" && weight != "count") {
       return make_error(ErrorKind::usage,
@@ -150,6 +150,14 @@ Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std:
       const uint64_t w = weight == "bytes" ? r.bytes : r.total_ns;
       if (w > 0) weights[{r.pid, r.stack, io_tag(r.syscall, r.fd_kind)}] += w;
     }
+  } else if (kind == "mmap") {
+    // Anonymous memory mapped (mmap) and brk growth by stack: page-rounded
+    // bytes, or calls with weight count. Every call is in (no sampling).
+    for (const auto& m : capture.mmaps) {
+      if (m.op != MmapOp::mmap_anon && m.op != MmapOp::brk_grow) continue;
+      const uint64_t w = weight == "count" ? m.calls : m.bytes;
+      if (w > 0) weights[{m.pid, m.stack, 0}] += w;
+    }
   } else if (alloc_kind) {
     // alloc: bytes (or calls) allocated; alloc-live: those still live at the
     // end. Estimates under sampling: a recorded allocation stands for 1 / p.
@@ -164,8 +172,8 @@ Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std:
       if (w > 0) weights[{a.pid, a.stack, 0}] += w;
     }
   } else {
-    return make_error(ErrorKind::usage,
-                      "unknown stack kind '" + kind + "' (known: cpu, offcpu, wall, io, alloc, alloc-live)");
+    return make_error(ErrorKind::usage, "unknown stack kind '" + kind +
+                                            "' (known: cpu, offcpu, wall, io, alloc, alloc-live, mmap)");
   }
   return fold(capture, weights);
 }
