@@ -2,7 +2,9 @@
 /*
  * The mmap probe, always on with the alloc probe (both of its paths): the
  * address-space calls of the target set — mmap, munmap, brk — by user stack.
- * On the raw sys_enter tracepoint a target thread's call stores its
+ * On the per-syscall tracepoints (syscalls:sys_enter_mmap ..., which run for
+ * these calls only; the raw sys_enter/sys_exit ones, which run for every
+ * syscall on the machine, when tracefs is missing) a target thread's call stores its
  * arguments in task storage (mmap: length and whether it maps a file;
  * munmap: length and whether its first mapping is a file's, from the VMA;
  * brk: the break before the call, mm->brk); on sys_exit a successful call is
@@ -103,16 +105,13 @@ static long vma_is_file(struct task_struct *task, struct vm_area_struct *vma, vo
 	return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+/* A target thread enters mmap/munmap/brk: what the exit needs, in task storage. */
+static __always_inline int enter(__u32 nr, __u64 addr, __u64 length, __u64 flags)
 {
 	struct task_struct *task;
 	struct inflight *in;
-	__u32 tgid, file = 0;
+	__u32 tgid = current_tgid(), file = 0;
 
-	if (id != LP_NR_MMAP && id != LP_NR_MUNMAP && id != LP_NR_BRK)
-		return 0;
-	tgid = current_tgid();
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	count(LP_MMAP_CALLS);
@@ -122,13 +121,13 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		count(LP_MMAP_DROP_INFLIGHT);
 		return 0;
 	}
-	in->nr = (__u32)id;
-	in->length = page_round(BPF_CORE_READ(regs, si));
+	in->nr = nr;
+	in->length = page_round(length);
 	in->old_brk = 0;
-	if (id == LP_NR_MMAP) {
-		in->op = (BPF_CORE_READ(regs, r10) & LP_MAP_ANONYMOUS) ? LP_MMAP_ANON : LP_MMAP_FILE;
-	} else if (id == LP_NR_MUNMAP) {
-		bpf_find_vma(task, BPF_CORE_READ(regs, di), vma_is_file, &file, 0);
+	if (nr == LP_NR_MMAP) {
+		in->op = (flags & LP_MAP_ANONYMOUS) ? LP_MMAP_ANON : LP_MMAP_FILE;
+	} else if (nr == LP_NR_MUNMAP) {
+		bpf_find_vma(task, addr, vma_is_file, &file, 0);
 		in->op = file ? LP_MUNMAP_FILE : LP_MUNMAP_ANON;
 	} else {
 		in->old_brk = BPF_CORE_READ(task, mm, brk);
@@ -234,10 +233,11 @@ static __always_inline void aggregate(struct pt_regs *regs, __u32 op, __u64 byte
 		count(LP_MMAP_DROP_AGGREGATE_MAP_FULL);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+/* The call returns: merged into its aggregate when it changed the address space. */
+static __always_inline int leave(__u32 nr, long ret)
 {
-	struct inflight *found = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inflight *found = bpf_task_storage_get(&inflight, task, 0, 0);
 	struct inflight in;
 	__u64 bytes;
 	__u32 op;
@@ -247,7 +247,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	in = *found;
 	found->active = 0;
 	/* An entry left by a call whose exit was never seen: not this call's. */
-	if ((__u32)BPF_CORE_READ(regs, orig_ax) != in.nr)
+	if (nr != in.nr)
 		return 0;
 	op = in.op;
 	bytes = in.length;
@@ -269,6 +269,53 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		count(LP_MMAP_FAILED);
 		return 0;
 	}
-	aggregate(regs, op, bytes, bpf_ktime_get_ns());
+	aggregate((struct pt_regs *)bpf_task_pt_regs(task), op, bytes, bpf_ktime_get_ns());
 	return 0;
+}
+
+/* Per-syscall tracepoints (tracefs): the kernel runs these programs for
+ * these three syscalls only. One exit program, attached by the loader to
+ * the three exit tracepoints alike (their records share one layout and hold
+ * the syscall number): the stack walk is verified once. The loader's first
+ * choice. */
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int on_enter_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter(LP_NR_MMAP, ctx->args[0], ctx->args[1], ctx->args[3]);
+}
+
+/* Each enter program reads no further than its own record (the kernel
+ * refuses to attach one that could). */
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int on_enter_munmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter(LP_NR_MUNMAP, ctx->args[0], ctx->args[1], 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_brk")
+int on_enter_brk(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter(LP_NR_BRK, ctx->args[0], 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int on_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return leave((__u32)ctx->id, ctx->ret);
+}
+
+/* The raw tracepoints (no tracefs needed): run for every syscall of every
+ * process, so they cost more (docs/benchmarks/mmap.md). The fallback. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+	if (id != LP_NR_MMAP && id != LP_NR_MUNMAP && id != LP_NR_BRK)
+		return 0;
+	return enter((__u32)id, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, r10));
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	return leave((__u32)BPF_CORE_READ(regs, orig_ax), ret);
 }

@@ -3,11 +3,15 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
+#include <utility>
 
 #include "bpf_util.h"
+#include "loadprof/util/log.h"
 #include "mmap_probe.skel.h"
 
 namespace loadprof::collect {
@@ -24,11 +28,38 @@ Result<std::unique_ptr<MmapProbe>> MmapProbe::open(const MmapProbeOptions& optio
     int err = bpf_map__reuse_fd(skel->maps.targets, options.targets_map_fd);
     if (err) return libbpf_error("share the target map with the mmap probe", err);
   }
+  // The per-syscall tracepoints run only for these syscalls; the raw ones for
+  // every syscall on the machine (measured: docs/benchmarks/mmap.md). Those
+  // need tracefs; without it, the raw ones. Only the set used is loaded.
+  const bool tracefs = access("/sys/kernel/tracing/events/syscalls/sys_enter_mmap/id", R_OK) == 0 ||
+                       access("/sys/kernel/debug/tracing/events/syscalls/sys_enter_mmap/id", R_OK) == 0;
+  for (bpf_program* prog : {skel->progs.on_enter_mmap, skel->progs.on_enter_munmap, skel->progs.on_enter_brk,
+                            skel->progs.on_exit})
+    bpf_program__set_autoload(prog, tracefs);
+  for (bpf_program* prog : {skel->progs.on_sys_enter, skel->progs.on_sys_exit})
+    bpf_program__set_autoload(prog, !tracefs);
   if (int err = mmap_probe::load(skel); err != 0) return libbpf_error("load BPF program mmap", err);
-  for (bpf_program* prog : {skel->progs.on_sys_enter, skel->progs.on_sys_exit}) {
-    bpf_link* link = bpf_program__attach(prog);
-    if (!link) return libbpf_error(std::string("attach ") + bpf_program__name(prog), errno);
-    probe->links_.push_back(link);
+  if (!tracefs) log::debug("mmap: no tracefs: the raw sys_enter/sys_exit tracepoints");
+  if (tracefs) {
+    const std::pair<bpf_program*, const char*> entries[] = {{skel->progs.on_enter_mmap, "mmap"},
+                                                            {skel->progs.on_enter_munmap, "munmap"},
+                                                            {skel->progs.on_enter_brk, "brk"}};
+    for (const auto& [enter, syscall] : entries) {
+      for (const auto& [prog, name] : {std::pair{enter, std::string("sys_enter_") + syscall},
+                                       std::pair{skel->progs.on_exit, std::string("sys_exit_") + syscall}}) {
+        bpf_link* link = bpf_program__attach_tracepoint(prog, "syscalls", name.c_str());
+        if (!link) return libbpf_error("attach the syscalls:" + name + " tracepoint", errno);
+        probe->links_.push_back(link);
+      }
+    }
+  }
+  probe->per_syscall_ = tracefs;
+  if (!tracefs) {
+    for (bpf_program* prog : {skel->progs.on_sys_enter, skel->progs.on_sys_exit}) {
+      bpf_link* link = bpf_program__attach(prog);
+      if (!link) return libbpf_error(std::string("attach ") + bpf_program__name(prog), errno);
+      probe->links_.push_back(link);
+    }
   }
   return probe;
 }

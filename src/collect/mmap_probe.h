@@ -1,6 +1,7 @@
 // Loader of bpf/mmap.bpf.c (the mmap probe, always on with the alloc
 // probe): opens the skeleton with the cpu probe's target map (one target
-// set), attaches sys_enter/sys_exit (tp_btf), drains the per-second
+// set), attaches the per-syscall tracepoints of mmap/munmap/brk (raw
+// sys_enter/sys_exit, tp_btf, when they cannot be attached), drains the per-second
 // aggregates of mmap/munmap/brk by (process, op, user stack), and exposes the
 // counters.
 #pragma once
@@ -40,6 +41,8 @@ class MmapProbe {
   void stop();
   // Sums over CPUs, indexed by lp_mmap_counter.
   std::array<uint64_t, LP_MMAP_COUNTERS> counters() const;
+  // true: attached to the per-syscall tracepoints; false: the raw ones.
+  bool per_syscall() const { return per_syscall_; }
 
  private:
   MmapProbe() = default;
@@ -47,6 +50,7 @@ class MmapProbe {
   int possible_cpus_ = 1;
   struct mmap_probe* skel_ = nullptr;
   std::vector<bpf_link*> links_;
+  bool per_syscall_ = false;
 };
 
 }  // namespace loadprof::collect
