@@ -213,7 +213,8 @@ TEST_F(RunReport, KindErrors) {
   auto r2 = run(config);
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.error().kind, ErrorKind::usage);
-  EXPECT_EQ(r2.error().message, "unknown kind 'memory' (one of cpu, offcpu, wall, io, alloc, alloc-live)");
+  EXPECT_EQ(r2.error().message,
+            "unknown kind 'memory' (one of cpu, offcpu, wall, io, alloc, alloc-live, mmap)");
 }
 
 TEST_F(RunReport, SvgAndHtmlOnStdout) {
