@@ -246,6 +246,7 @@ std::optional<AllocSummary> summarize_alloc(const capture::Capture& c, double st
   });
   std::sort(s.stacks.begin(), s.stacks.end(),
             [](const AllocStackStat& a, const AllocStackStat& b) { return a.bytes > b.bytes; });
+  s.mmap = summarize_mmap(c);
   return s;
 }
 

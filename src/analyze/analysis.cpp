@@ -426,6 +426,13 @@ Result<void> check_refs(const capture::Capture& c) {
                      std::to_string(c.stacks.size()));
     }
   }
+  for (size_t i = 0; i < c.mmaps.size(); ++i) {
+    const auto id = c.mmaps[i].stack;
+    if (id != capture::kNoStack && id >= c.stacks.size()) {
+      return bad_ref("mmap record " + std::to_string(i) + " refers to stack " + std::to_string(id) + " of " +
+                     std::to_string(c.stacks.size()));
+    }
+  }
   for (size_t i = 0; i < c.allocs.size(); ++i) {
     const auto id = c.allocs[i].stack;
     if (id != capture::kNoStack && id >= c.stacks.size()) {
@@ -439,8 +446,8 @@ Result<void> check_refs(const capture::Capture& c) {
 }  // namespace
 
 const std::vector<std::string>& all_kinds() {
-  static const std::vector<std::string> kinds = {"cpu",   "offcpu",     "wall",  "io",
-                                                 "alloc", "alloc-live", "wakers"};
+  static const std::vector<std::string> kinds = {"cpu",   "offcpu",     "wall",   "io",
+                                                 "alloc", "alloc-live", "wakers", "mmap"};
   return kinds;
 }
 
@@ -468,6 +475,7 @@ std::vector<std::string> kinds_in_capture(const capture::Capture& c) {
   if (std::any_of(c.offcpu.begin(), c.offcpu.end(),
                   [](const capture::OffCpuInterval& o) { return o.waker_stack != capture::kNoStack; }))
     kinds.push_back("wakers");
+  if (!c.mmaps.empty()) kinds.push_back("mmap");
   return kinds;
 }
 

@@ -10,7 +10,7 @@ namespace {
 constexpr uint64_t kSecondNs = 1'000'000'000;
 
 struct Sums {
-  double cpu_ns = 0, read = 0, write = 0, rx = 0, tx = 0, vol = 0, invol = 0;
+  double cpu_ns = 0, read = 0, write = 0, rx = 0, tx = 0, vol = 0, invol = 0, minflt = 0, majflt = 0;
   double machine_cpu_ns = 0;
   uint64_t machine_covered_ns = 0;
   bool ctxsw_known = false;
@@ -49,6 +49,8 @@ std::vector<ResourceSecond> resource_timeline(const capture::Capture& c) {
       x.write += f * static_cast<double>(r.write_bytes);
       x.rx += f * static_cast<double>(r.net_rx_bytes);
       x.tx += f * static_cast<double>(r.net_tx_bytes);
+      x.minflt += f * static_cast<double>(r.minor_faults);
+      x.majflt += f * static_cast<double>(r.major_faults);
       if (r.ctxsw_known) {
         x.vol += f * static_cast<double>(r.voluntary_ctxsw);
         x.invol += f * static_cast<double>(r.involuntary_ctxsw);
@@ -100,6 +102,8 @@ std::vector<ResourceSecond> resource_timeline(const capture::Capture& c) {
     o.write_bytes = static_cast<uint64_t>(x.write + 0.5);
     o.net_rx_bytes = static_cast<uint64_t>(x.rx + 0.5);
     o.net_tx_bytes = static_cast<uint64_t>(x.tx + 0.5);
+    o.minor_faults = static_cast<uint64_t>(x.minflt + 0.5);
+    o.major_faults = static_cast<uint64_t>(x.majflt + 0.5);
     // Unknown only when a process was read without them (a second without
     // process readings had no switches to count).
     if (x.ctxsw_known || !x.ctxsw_missing) {

@@ -360,6 +360,34 @@ EncodedChunk encode_allocations(const std::vector<AllocEvent>& events, const All
   return c;
 }
 
+// Length-prefixed records: a later version can add figures older readers skip.
+EncodedChunk encode_mmaps(const std::vector<MmapRecord>& records) {
+  std::string out;
+  ByteWriter w(out);
+  EncodedChunk c = start_chunk(ChunkType::mmap_events, records.size(), w);
+  TimeRange range;
+  w.varint(records.size());
+  uint64_t prev = 0;
+  for (const auto& m : records) {
+    record(w, [&](ByteWriter& b) {
+      b.svarint(diff(m.start_ns, prev));
+      b.svarint(diff(m.end_ns, m.start_ns));
+      b.varint(m.pid);
+      b.svarint(int64_t(m.tid) - int64_t(m.pid));
+      b.varint(uint8_t(m.op));
+      b.varint(m.calls);
+      b.varint(m.bytes);
+      b.varint(stack_code(m.stack));
+    });
+    prev = m.start_ns;
+    range.add(m.start_ns);
+    range.add(m.end_ns);
+  }
+  range.apply(c);
+  c.payload = std::move(out);
+  return c;
+}
+
 EncodedChunk encode_io_events(const std::vector<IoSyscallRecord>& syscalls,
                               const std::vector<IoDeviceRecord>& devices) {
   std::string out;
@@ -613,6 +641,8 @@ EncodedChunk encode_resources(const std::vector<ResourceSample>& records) {
       b.varint(r.involuntary_ctxsw);
       b.varint(r.threads);
       b.varint(r.fds);
+      b.varint(r.minor_faults);  // appended: older readers stop before them
+      b.varint(r.major_faults);
     });
     prev = r.time_ns;
     range.add(r.time_ns - std::min(r.time_ns, r.interval_ns));
@@ -1028,6 +1058,32 @@ bool decode_io_events(Decoder& d, Capture& cap, uint32_t record_count) {
   return true;
 }
 
+bool decode_mmaps(Decoder& d, Capture& cap, uint32_t record_count) {
+  uint64_t n = d.r.count(2);
+  if (!check_count(d, n, record_count)) return false;
+  std::vector<MmapRecord> out(n);
+  uint64_t prev = 0;
+  for (auto& m : out) {
+    ByteReader b = record_body(d.r);
+    m.start_ns = prev + uint64_t(b.svarint());
+    m.end_ns = m.start_ns + uint64_t(b.svarint());
+    m.pid = b.varint32();
+    const int64_t tid_delta = b.svarint();
+    const uint64_t op = b.varint();
+    m.calls = b.varint();
+    m.bytes = b.varint();
+    const uint64_t stack = b.varint();
+    if (!b.ok()) return d.fail("malformed mmap record");
+    m.tid = u32_from_delta(d, m.pid, tid_delta);
+    m.op = op < uint64_t(MmapOp::other) ? MmapOp(op) : MmapOp::other;  // a later version's: other
+    if (!decode_stack_ref(d, stack, cap.stacks.size(), m.stack)) return false;
+    prev = m.start_ns;
+  }
+  if (!d.ok()) return false;
+  cap.mmaps.insert(cap.mmaps.end(), out.begin(), out.end());
+  return true;
+}
+
 bool decode_allocations(Decoder& d, Capture& cap, uint32_t record_count) {
   uint64_t n = d.r.count(1);
   if (!d.ok()) return false;
@@ -1256,6 +1312,10 @@ bool decode_resources(Decoder& d, Capture& cap, uint32_t record_count) {
     r.involuntary_ctxsw = b.varint();
     r.threads = b.varint32();
     r.fds = b.varint32();
+    if (b.ok() && !b.at_end()) {  // absent in captures that predate them
+      r.minor_faults = b.varint();
+      r.major_faults = b.varint();
+    }
     if (!b.ok()) return d.fail("malformed resources record");
   }
   if (!d.ok()) return false;
@@ -1423,6 +1483,9 @@ DecodeStatus decode_chunk(uint16_t type, std::string_view payload, uint32_t reco
       break;
     case ChunkType::offcpu_wakers:
       ok = decode_offcpu_wakers(d, capture, record_count);
+      break;
+    case ChunkType::mmap_events:
+      ok = decode_mmaps(d, capture, record_count);
       break;
     default:
       why = "not a decodable chunk type";

@@ -43,6 +43,7 @@ EncodedChunk encode_io_events(const std::vector<IoSyscallRecord>& syscalls,
                               const std::vector<IoDeviceRecord>& devices);
 // Allocation records, then the probe's info when given (0 or 1 record), in one chunk.
 EncodedChunk encode_allocations(const std::vector<AllocEvent>& events, const AllocInfo* info);
+EncodedChunk encode_mmaps(const std::vector<MmapRecord>& records);
 EncodedChunk encode_cpu_accounting(const std::vector<CpuAccounting>& records);
 // The steal/throttle fields of the rows that have any; no chunk (type 0) when none has.
 EncodedChunk encode_cpu_accounting_extra(const std::vector<CpuAccounting>& records);

@@ -127,7 +127,7 @@ std::string frame_display_name(const Frame& frame) {
 
 Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std::string& kind,
                                               const std::string& weight) {
-  const bool alloc_kind = kind == "alloc" || kind == "alloc-live";
+  const bool alloc_kind = kind == "alloc" || kind == "alloc-live" || kind == "mmap";
   if (alloc_kind) {
     if (weight != "time" && weight != "bytes" && weight != "count") {
       return make_error(ErrorKind::usage,
@@ -165,6 +165,14 @@ Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std:
       const uint64_t w = weight == "bytes" ? r.bytes : r.total_ns;
       if (w > 0) weights[{r.pid, r.stack, io_tag(r.syscall, r.fd_kind)}] += w;
     }
+  } else if (kind == "mmap") {
+    // Anonymous memory mapped (mmap) and brk growth by stack: page-rounded
+    // bytes, or calls with weight count. Every call is in (no sampling).
+    for (const auto& m : capture.mmaps) {
+      if (m.op != MmapOp::mmap_anon && m.op != MmapOp::brk_grow) continue;
+      const uint64_t w = weight == "count" ? m.calls : m.bytes;
+      if (w > 0) weights[{m.pid, m.stack, 0}] += w;
+    }
   } else if (alloc_kind) {
     // alloc: bytes (or calls) allocated; alloc-live: those still live at the
     // end. Estimates under sampling: a recorded allocation stands for 1 / p.
@@ -180,7 +188,7 @@ Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std:
     }
   } else {
     return make_error(ErrorKind::usage, "unknown stack kind '" + kind +
-                                            "' (known: cpu, offcpu, wall, io, alloc, alloc-live, wakers)");
+                                            "' (known: cpu, offcpu, wall, io, alloc, alloc-live, wakers, mmap)");
   }
   return fold(capture, weights);
 }

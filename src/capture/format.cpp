@@ -58,6 +58,8 @@ const char* chunk_type_name(uint16_t type) {
       return "unwind";
     case ChunkType::offcpu_wakers:
       return "off-cpu wakers";
+    case ChunkType::mmap_events:
+      return "mmap events";
   }
   return "unknown";
 }
@@ -67,7 +69,7 @@ bool chunk_type_known(uint16_t type) {
          type == uint16_t(ChunkType::cpu_accounting_extra) || type == uint16_t(ChunkType::stack_symbols) ||
          type == uint16_t(ChunkType::load_run) || type == uint16_t(ChunkType::resources) ||
          type == uint16_t(ChunkType::sockets) || type == uint16_t(ChunkType::unwind) ||
-         type == uint16_t(ChunkType::offcpu_wakers);
+         type == uint16_t(ChunkType::offcpu_wakers) || type == uint16_t(ChunkType::mmap_events);
 }
 
 std::string encode_file_header() {

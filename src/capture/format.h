@@ -79,6 +79,9 @@ enum class ChunkType : uint16_t {
   // offcpu probe: who woke the target's threads, per (thread, reason, waker
   // thread): wake-ups and blocked time; written at the end.
   offcpu_wakers = 24,
+  // mmap probe (with alloc): mmap/munmap/brk calls merged per (process, op,
+  // user stack) over about a second.
+  mmap_events = 25,
 };
 
 const char* chunk_type_name(uint16_t type);

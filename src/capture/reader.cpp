@@ -67,6 +67,7 @@ bool is_event_chunk(uint16_t type) {
     case ChunkType::cpu_samples:
     case ChunkType::offcpu:
     case ChunkType::io_events:
+    case ChunkType::mmap_events:
     case ChunkType::cpu_accounting:
     case ChunkType::requests:
     case ChunkType::resources:
@@ -126,6 +127,8 @@ uint64_t record_bytes(uint16_t type) {
       return sizeof(IoSyscallRecord);  // the larger of its two records
     case ChunkType::allocations:
       return sizeof(AllocEvent);
+    case ChunkType::mmap_events:
+      return sizeof(MmapRecord);
     case ChunkType::load_histograms:
     case ChunkType::strings:
       return 64;  // reserved: skipped by this reader; a guess for when they decode
@@ -362,6 +365,8 @@ class ChunkReader {
         return capture_.io_syscalls.size() + capture_.io_devices.size();
       case ChunkType::allocations:
         return capture_.allocs.size();
+      case ChunkType::mmap_events:
+        return capture_.mmaps.size();
       case ChunkType::cpu_accounting:
         return capture_.cpu_accounting.size();
       case ChunkType::requests:
@@ -433,6 +438,10 @@ class ChunkReader {
         keep_tail(capture_.requests, size_before_, [&](const RequestRecord& q) {
           return overlaps(q.intended_start_ns, std::max({q.intended_start_ns, q.actual_start_ns, q.end_ns}));
         });
+        break;
+      case ChunkType::mmap_events:
+        keep_tail(capture_.mmaps, size_before_,
+                  [&](const MmapRecord& m) { return overlaps(m.start_ns, std::max(m.start_ns, m.end_ns)); });
         break;
       case ChunkType::resources:
         keep_tail(capture_.resources, size_before_, [&](const ResourceSample& r) {

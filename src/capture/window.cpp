@@ -60,6 +60,7 @@ uint64_t last_data_ns(const Capture& c) {
   for (const auto& r : c.io_syscalls) last = std::max(last, r.end_ns);
   for (const auto& r : c.io_devices) last = std::max(last, r.end_ns);
   for (const auto& e : c.allocs) last = std::max(last, e.time_ns);
+  for (const auto& m : c.mmaps) last = std::max(last, m.end_ns);
   for (const auto& a : c.cpu_accounting) last = std::max(last, a.second_ns + kSecondNs);
   for (const auto& p : c.processes) {
     if (p.exit_ns) last = std::max(last, *p.exit_ns);
@@ -136,6 +137,9 @@ void restrict_to_window(Capture& c, const PlacedWindow& w) {
   // whole: it also holds the probe's info). A free of a block allocated
   // before the window is dropped like one of a block made before the capture.
   std::erase_if(c.allocs, [&](const AllocEvent& e) { return !inside(e.time_ns); });
+  // mmap/munmap/brk records (a second's merged calls) that overlap the window.
+  std::erase_if(c.mmaps,
+                [&](const MmapRecord& m) { return m.end_ns < w.start_ns || m.start_ns >= w.end_ns; });
   // Resource readings whose time falls in the window (a reading covers the second before it).
   std::erase_if(c.resources, [&](const ResourceSample& r) { return !inside(r.time_ns); });
   // Off-CPU wakers stay too (whole-capture sums).

@@ -42,6 +42,7 @@ size_t approx_size(const OffCpuInterval&) { return sizeof(OffCpuInterval); }
 size_t approx_size(const IoSyscallRecord&) { return sizeof(IoSyscallRecord); }
 size_t approx_size(const IoDeviceRecord& d) { return sizeof(IoDeviceRecord) + d.device.size(); }
 size_t approx_size(const AllocEvent&) { return sizeof(AllocEvent); }
+size_t approx_size(const MmapRecord&) { return sizeof(MmapRecord); }
 size_t approx_size(const CpuAccounting&) { return sizeof(CpuAccounting); }
 size_t approx_size(const RequestRecord&) { return sizeof(RequestRecord); }
 size_t approx_size(const ResourceSample&) { return sizeof(ResourceSample); }
@@ -91,6 +92,7 @@ class FileCaptureWriter final : public CaptureWriter {
   void add_io_syscall(const IoSyscallRecord& r) override { add(io_syscalls_, r); }
   void add_io_device(const IoDeviceRecord& r) override { add(io_devices_, r); }
   void add_alloc(const AllocEvent& e) override { add(allocs_, e); }
+  void add_mmap(const MmapRecord& m) override { add(mmaps_, m); }
   void set_alloc_info(const AllocInfo& info) override {
     alloc_info_ = info;
     alloc_info_dirty_ = true;
@@ -134,6 +136,7 @@ class FileCaptureWriter final : public CaptureWriter {
       if (!offcpu_.empty()) LOADPROF_CHECK(append(out, encode_offcpu(offcpu_)));
       if (!io_syscalls_.empty() || !io_devices_.empty())
         LOADPROF_CHECK(append(out, encode_io_events(io_syscalls_, io_devices_)));
+      if (!mmaps_.empty()) LOADPROF_CHECK(append(out, encode_mmaps(mmaps_)));
       if (!allocs_.empty() || alloc_info_dirty_) {
         LOADPROF_CHECK(append(out, encode_allocations(allocs_, alloc_info_dirty_ ? &alloc_info_ : nullptr)));
       }
@@ -214,6 +217,7 @@ class FileCaptureWriter final : public CaptureWriter {
     io_syscalls_.clear();
     io_devices_.clear();
     allocs_.clear();
+    mmaps_.clear();
     alloc_info_dirty_ = false;
     cpu_accounting_.clear();
     requests_.clear();
@@ -241,6 +245,7 @@ class FileCaptureWriter final : public CaptureWriter {
   std::vector<IoSyscallRecord> io_syscalls_;
   std::vector<IoDeviceRecord> io_devices_;
   std::vector<AllocEvent> allocs_;
+  std::vector<MmapRecord> mmaps_;
   AllocInfo alloc_info_;
   bool alloc_info_dirty_ = false;
   std::vector<CpuAccounting> cpu_accounting_;
@@ -290,6 +295,7 @@ Result<void> write_whole_capture(const std::string& path, const Capture& capture
   for (const auto& r : capture.io_syscalls) writer->add_io_syscall(r);
   for (const auto& r : capture.io_devices) writer->add_io_device(r);
   for (const auto& e : capture.allocs) writer->add_alloc(e);
+  for (const auto& m : capture.mmaps) writer->add_mmap(m);
   if (capture.alloc_info) writer->set_alloc_info(*capture.alloc_info);
   for (const auto& a : capture.cpu_accounting) writer->add_cpu_accounting(a);
   for (const auto& r : capture.requests) writer->add_request(r);

@@ -39,10 +39,10 @@ int cmd_report(const Args& args) {
        "speedscope (JSON): only this one, on stdout (or into --output-dir)")
       ("kind", po::value<std::string>(),
        "stack kind for folded/svg/pprof/speedscope: cpu (default), offcpu, wall, io, alloc, alloc-live, "
-       "wakers (--offcpu-wakers)")
+       "wakers (--offcpu-wakers), mmap")
       ("weight", po::value<std::string>(),
        "folded/svg weight with --kind io: time (default, ns inside the syscalls) or bytes (bytes they moved); "
-       "with --kind alloc or alloc-live: bytes (default) or count (calls)")
+       "with --kind alloc, alloc-live or mmap: bytes (default) or count (calls)")
       ("max-memory", po::value<std::string>(),
        "memory the capture's records may take: SIZE or 'unlimited' (default 16 MiB + 1024 x the file size;"
        " a capture beyond it is refused as crafted)")

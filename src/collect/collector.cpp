@@ -46,6 +46,7 @@
 #include "loadprof/util/fd.h"
 #include "loadprof/util/log.h"
 #include "loadprof/util/procfs.h"
+#include "mmap_probe.h"
 #include "offcpu_classify.h"
 #include "offcpu_probe.h"
 #include "proc.h"
@@ -78,7 +79,8 @@ struct Event {
     offcpu,
     io_syscall,
     io_device,
-    alloc
+    alloc,
+    mmap
   };
   Kind kind = Kind::sideband;
   uint64_t time_ns = 0;
@@ -110,6 +112,8 @@ struct Event {
   std::unique_ptr<capture::IoSyscallRecord> io;
   std::unique_ptr<capture::IoDeviceRecord> device;
   std::unique_ptr<capture::AllocEvent> alloc;  // alloc (its stack in user_ips)
+  std::unique_ptr<capture::MmapRecord> mmap;   // mmap (its stack in user_ips, see window)
+  std::vector<uint64_t> window;                // mmap: stack words below the first frame record
 };
 
 // Steal and throttled time of one CPU in one second (joined to its accounting row).
@@ -187,6 +191,12 @@ class CollectorImpl final : public Collector {
                    AllocProbe::open(ao, [this](std::span<const uint8_t> r) { on_alloc_record(r); }));
       alloc_ = std::move(alloc_probe);
     }
+    if (options.alloc && options.alloc_mmap) {
+      MmapProbeOptions mo;
+      mo.targets_map_fd = probe_->targets_map_fd();
+      LOADPROF_TRY(mmap_probe, MmapProbe::open(mo));
+      mmap_ = std::move(mmap_probe);
+    }
     start_second_ = monotonic_ns() / kSecondNs;
     next_second_.assign(cpus_.size(), start_second_);
     throttled_since_ns_.assign(cpus_.size(), 0);
@@ -233,6 +243,7 @@ class CollectorImpl final : public Collector {
     if (offcpu_) offcpu_->stop();
     if (io_) io_->stop();
     if (alloc_) alloc_->stop();
+    if (mmap_) mmap_->stop();
     stopped_ = true;
     if (alloc_preload_) warn_preload_unused();
     stop_ns_ = monotonic_ns();
@@ -330,6 +341,14 @@ class CollectorImpl final : public Collector {
       al["stack_truncated"] = alloc_stack_truncated_;
       if (alloc_ && options_.dwarf) al["dwarf_stack_not_copied"] = alloc_stack_not_copied_;
       if (alloc_preload_) al["record_unfinished"] = alloc_preload_->unfinished();
+    }
+    if (mmap_) {
+      auto m = mmap_->counters();
+      auto& mm = out["mmap"];
+      mm["inflight_map_full"] = m[LP_MMAP_DROP_INFLIGHT];
+      mm["aggregate_map_full"] = m[LP_MMAP_DROP_AGGREGATE_MAP_FULL];
+      mm["stack_window_unreadable"] = m[LP_MMAP_DROP_USER_STACK];
+      mm["stack_truncated"] = mmap_stack_truncated_;
     }
     return out;
   }
@@ -981,6 +1000,30 @@ class CollectorImpl final : public Collector {
     push(std::move(e));
   }
 
+  void on_mmap_aggregate(const lp_mmap_agg_key& k, const lp_mmap_agg& a) {
+    if (a.calls == 0) return;
+    auto rec = std::make_unique<capture::MmapRecord>();
+    rec->start_ns = a.first_ns;
+    rec->end_ns = std::max(a.first_ns, a.last_ns);
+    rec->pid = k.pid;
+    rec->tid = a.tid;
+    rec->op = k.op < LP_MMAP_OPS ? static_cast<capture::MmapOp>(k.op) : capture::MmapOp::other;
+    rec->calls = a.calls;
+    rec->bytes = a.bytes;
+    Event e;
+    e.kind = Event::Kind::mmap;
+    e.time_ns = rec->end_ns;
+    e.pid = rec->pid;
+    e.tid = rec->tid;
+    const int32_t bytes = a.user_stack_bytes;
+    const size_t n = bytes > 0 ? std::min<size_t>(static_cast<size_t>(bytes) / 8, LP_MAX_STACK_DEPTH) : 0;
+    e.user_ips.assign(a.user_ips, a.user_ips + n);
+    e.user_stack_ok = bytes >= 0;
+    e.window.assign(a.window, a.window + std::min<uint32_t>(a.window_words, LP_MMAP_WINDOW_WORDS));
+    e.mmap = std::move(rec);
+    push(std::move(e));
+  }
+
   static capture::IoSyscall io_syscall(uint32_t index) {
     return index < static_cast<uint32_t>(capture::IoSyscall::other) ? static_cast<capture::IoSyscall>(index)
                                                                     : capture::IoSyscall::other;
@@ -1100,7 +1143,10 @@ class CollectorImpl final : public Collector {
     if (alloc_) LOADPROF_CHECK(alloc_->consume());
     if (alloc_preload_) alloc_preload_->consume(all);
     if (offcpu_) LOADPROF_CHECK(offcpu_->consume());
-    if ((offcpu_ || io_) && (all || now_ns - last_aggregate_flush_ns_ >= kSecondNs)) {
+    if ((offcpu_ || io_ || mmap_) && (all || now_ns - last_aggregate_flush_ns_ >= kSecondNs)) {
+      if (mmap_)
+        mmap_->flush_aggregates(
+            [this](const lp_mmap_agg_key& k, const lp_mmap_agg& a) { on_mmap_aggregate(k, a); }, all);
       if (offcpu_) offcpu_->flush_aggregates([this](const lp_offcpu_agg& a) { on_offcpu_aggregate(a); }, all);
       if (io_) {
         io_->flush_aggregates(
@@ -1320,6 +1366,9 @@ class CollectorImpl final : public Collector {
       case Event::Kind::alloc:
         dispatch_alloc(e, sink);
         break;
+      case Event::Kind::mmap:
+        dispatch_mmap(e, sink);
+        break;
     }
   }
 
@@ -1486,6 +1535,33 @@ class CollectorImpl final : public Collector {
     sink.on_alloc(view);
   }
 
+  // The mmap probe's stack: the IP, the words of the stack window that lie in
+  // executable mappings (return addresses of frames without frame pointers,
+  // leaf first), then the frame-pointer chain — as far as it stays valid.
+  void dispatch_mmap(Event& e, EventSink& sink) {
+    if (!known_.count(e.pid) || !e.mmap) return;
+    const size_t chain_valid = checked_user_frames(e, sink);  // refreshes the maps when needed
+    const bool chain_cut = chain_valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
+    if (!e.user_ips.empty()) {
+      const ExecMappings& maps = exec_maps_[e.pid];
+      std::vector<uint64_t> ips;
+      ips.reserve(e.user_ips.size() + e.window.size());
+      ips.push_back(e.user_ips[0]);
+      for (uint64_t w : e.window)
+        if (maps.contains(w)) ips.push_back(w);
+      for (size_t i = 1; i < chain_valid; ++i) ips.push_back(e.user_ips[i]);
+      if (ips.size() > LP_MAX_STACK_DEPTH) ips.resize(LP_MAX_STACK_DEPTH);
+      e.user_ips = std::move(ips);
+    }
+    const size_t valid = e.user_ips.size();
+    MmapView view;
+    view.user_truncated = chain_cut;
+    if (view.user_truncated) ++mmap_stack_truncated_;
+    view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
+    view.record = std::move(*e.mmap);
+    sink.on_mmap(view);
+  }
+
   void dispatch_sample(Event& e, EventSink& sink) {
     if (e.dwarf) {
       // Only the targets' samples reach the rings; a sample of another
@@ -1537,6 +1613,8 @@ class CollectorImpl final : public Collector {
   capture::AllocInfo alloc_found_;                   // allocators found (names, paths)
   uint64_t alloc_stack_truncated_ = 0;
   uint64_t alloc_stack_not_copied_ = 0;                     // DWARF allocation records without a stack copy
+  std::unique_ptr<MmapProbe> mmap_;  // with alloc: mmap/munmap/brk by stack
+  uint64_t mmap_stack_truncated_ = 0;
   std::unique_ptr<KernelSymbolLookup> ksyms_;               // null: blocked reasons read other
   std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function
   uint64_t offcpu_stack_truncated_ = 0;

@@ -213,6 +213,14 @@ class Pipeline final : public collect::EventSink {
     note_thread(e.pid, e.tid, e.time_ns);
   }
 
+  // mmap/munmap/brk calls of one (process, op, stack) over about a second.
+  void on_mmap(const collect::MmapView& v) override {
+    capture::MmapRecord r = v.record;
+    r.stack = intern_stack(r.pid, r.start_ns, v.user_ips, {}, v.user_truncated);
+    writer_.add_mmap(r);
+    note_thread(r.pid, r.tid, r.start_ns);
+  }
+
   void on_mapping(const capture::Mapping& m) override {
     // Who the process is (its users, mount namespace) is noted now, while it
     // lives: its files may be read much later, when a CPU is idle.

@@ -102,7 +102,7 @@ std::optional<capture::ResourceSample> ResourceSampler::sample_process(
   row.pid = pid;
   row.rss_bytes = stat->rss_pages * page_bytes_;
   row.threads = stat->threads;
-  Previous now{now_ns, stat->cpu_ticks, 0, 0, 0, 0, false};
+  Previous now{now_ns, stat->cpu_ticks, 0, 0, 0, 0, false, stat->minor_faults, stat->major_faults};
 
   auto io_text = procfs::read(p, "io");
   auto io = io_text.ok() ? procfs::parse_io(*io_text) : std::nullopt;
@@ -136,6 +136,8 @@ std::optional<capture::ResourceSample> ResourceSampler::sample_process(
     row.cpu_ns = delta(now.cpu_ticks, before.cpu_ticks) * kSecondNs / ticks_per_s_;
     row.read_bytes = delta(now.read_bytes, before.read_bytes);
     row.write_bytes = delta(now.write_bytes, before.write_bytes);
+    row.minor_faults = delta(now.minor_faults, before.minor_faults);
+    row.major_faults = delta(now.major_faults, before.major_faults);
     if (cs && before.has_ctxsw) {
       row.ctxsw_known = true;
       if (now.voluntary < before.voluntary || now.involuntary < before.involuntary) ++ctxsw_went_back_;

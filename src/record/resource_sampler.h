@@ -45,6 +45,8 @@ class ResourceSampler {
     uint64_t voluntary = 0;
     uint64_t involuntary = 0;
     bool has_ctxsw = false;
+    uint64_t minor_faults = 0;
+    uint64_t major_faults = 0;
   };
   struct NetPrevious {
     uint64_t rx_bytes = 0;

@@ -70,6 +70,35 @@ void live_chart(std::ostream& out, const std::vector<analyze::AllocPoint>& point
   out << "</svg>\n";
 }
 
+// mmap/munmap/brk by stack (the mmap probe, on with alloc).
+void mmap_html(std::ostream& out, const analyze::MmapSummary& m) {
+  using Op = capture::MmapOp;
+  auto calls = [&](Op op) { return m.calls[static_cast<size_t>(op)]; };
+  auto bytes = [&](Op op) { return esc(bytes_text(double(m.bytes[static_cast<size_t>(op)]))); };
+  const int64_t net = m.anon_net_bytes;
+  out << "<h3>Address space: mmap, munmap, brk</h3>\n<ul>\n";
+  out << "<li>Anonymous mmap: " << calls(Op::mmap_anon) << " calls, " << bytes(Op::mmap_anon) << "; munmap "
+      << calls(Op::munmap_anon) << " calls, " << bytes(Op::munmap_anon) << ".</li>\n";
+  out << "<li>brk: grew " << calls(Op::brk_grow) << " times by " << bytes(Op::brk_grow) << ", shrank "
+      << calls(Op::brk_shrink) << " times by " << bytes(Op::brk_shrink) << ".</li>\n";
+  out << "<li>Anonymous growth (mapped + brk grown - unmapped - brk shrunk): " << (net < 0 ? "-" : "+")
+      << esc(bytes_text(double(net < 0 ? -net : net))) << ".</li>\n";
+  out << "<li>File mappings (not memory growth): " << calls(Op::mmap_file) << " mmap, "
+      << bytes(Op::mmap_file) << "; " << calls(Op::munmap_file) << " munmap, " << bytes(Op::munmap_file)
+      << ".</li>\n</ul>\n";
+  if (m.stacks.empty()) return;
+  out << "<table>\n<tr><th>allocating function</th><th>op</th><th>bytes</th><th>calls</th></tr>\n";
+  for (size_t i = 0; i < m.stacks.size() && i < 10; ++i) {
+    const auto& st = m.stacks[i];
+    std::string stack;
+    for (const auto& f : st.frames) stack += (stack.empty() ? "" : " &#8592; ") + esc(f);
+    out << "<tr><td title=\"" << stack << "\"><code>" << esc(st.frame) << "</code>"
+        << (st.truncated ? " (truncated)" : "") << "</td><td>" << esc(st.op) << "</td><td>"
+        << esc(bytes_text(double(st.bytes))) << "</td><td>" << st.calls << "</td></tr>\n";
+  }
+  out << "</table>\n";
+}
+
 }  // namespace
 
 void alloc_html(std::ostream& out, const analyze::AllocSummary& s, double duration_s) {
@@ -126,6 +155,7 @@ void alloc_html(std::ostream& out, const analyze::AllocSummary& s, double durati
         << "</td></tr>\n";
   }
   out << "</table>\n";
+  if (s.mmap) mmap_html(out, *s.mmap);
 }
 
 }  // namespace loadprof::report

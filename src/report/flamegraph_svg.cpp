@@ -17,11 +17,17 @@ flamegraph::Profile profile_of(const std::vector<capture::FoldedLine>& lines) {
   return profile;
 }
 
+// mmap (bytes mapped by stack) is drawn in the alloc palette.
+std::string_view palette_kind(const std::string& kind) {
+  if (kind == "mmap") return "alloc";
+  return kind;
+}
+
 }  // namespace
 
 Result<std::string> render_flamegraph_svg(const std::vector<capture::FoldedLine>& lines,
                                           const FlamegraphOptions& options) {
-  auto kind = flamegraph::parse_kind(options.kind);
+  auto kind = flamegraph::parse_kind(palette_kind(options.kind));
   if (!kind.ok()) return kind.error();
   const flamegraph::Profile profile = profile_of(lines);
   flamegraph::RenderOptions render;
@@ -36,7 +42,7 @@ Result<std::string> render_flamegraph_svg(const std::vector<capture::FoldedLine>
 Result<std::string> render_diff_flamegraph_svg(const std::vector<capture::FoldedLine>& base_lines,
                                                const std::vector<capture::FoldedLine>& new_lines,
                                                const FlamegraphOptions& options) {
-  auto kind = flamegraph::parse_kind(options.kind);
+  auto kind = flamegraph::parse_kind(palette_kind(options.kind));
   if (!kind.ok()) return kind.error();
   const flamegraph::Profile base = profile_of(base_lines);
   const flamegraph::Profile next = profile_of(new_lines);

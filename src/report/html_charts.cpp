@@ -1,7 +1,7 @@
 // report.html's charts, drawn by chart_svg from the analysis: latency
 // percentiles, throughput and errors (the load summary's per-second series),
 // the target's on-CPU and off-CPU time by reason per second, resources (RSS,
-// storage bytes), the capacity curves (throughput vs offered rate, latency vs
+// page faults, storage bytes), the capacity curves (throughput vs offered rate, latency vs
 // throughput, the USL curve). Stage boundaries are vertical marks. A chart
 // without data is one line saying so.
 #include <algorithm>
@@ -193,16 +193,22 @@ void resource_charts(std::ostream& out, const analyze::Analysis& a) {
   Chart io = chart("storage", "Storage bytes per second of the target processes",
                    "s since the capture started", "KiB/s", "s", "KiB/s");
   ChartSeries rd = series("read", kGreen), wr = series("write", kOrange);
+  Chart faults = chart("faults", "Page faults per second of the target processes",
+                       "s since the capture started", "faults/s", "s", "faults/s");
+  ChartSeries minor = series("minor faults", kBlue), major = series("major faults", kRed);
   for (const auto& r : a.resources) {
     const double t = r.t_s;
     rss.points.push_back({t, static_cast<double>(r.rss_bytes) / (1024.0 * 1024.0)});
     rd.points.push_back({t, static_cast<double>(r.read_bytes) / 1024.0});
     wr.points.push_back({t, static_cast<double>(r.write_bytes) / 1024.0});
+    minor.points.push_back({t, static_cast<double>(r.minor_faults)});
+    major.points.push_back({t, static_cast<double>(r.major_faults)});
   }
   mem.series = {rss};
   io.series = {rd, wr};
-  mem.marks = io.marks = capture_marks(a);
-  out << render_chart_svg(mem) << render_chart_svg(io);
+  faults.series = {minor, major};
+  mem.marks = io.marks = faults.marks = capture_marks(a);
+  out << render_chart_svg(mem) << render_chart_svg(faults) << render_chart_svg(io);
 }
 
 void capacity_charts(std::ostream& out, const analyze::Analysis& a) {

@@ -277,7 +277,9 @@ json resources_json(const std::vector<analyze::ResourceSecond>& rows) {
                    {"processes", r.processes},
                    {"machine_cpu_pct", round2(r.machine_cpu_pct)},
                    {"machine_mem_used_bytes", r.machine_mem_used_bytes},
-                   {"machine_mem_available_bytes", r.machine_mem_available_bytes}});
+                   {"machine_mem_available_bytes", r.machine_mem_available_bytes},
+                   {"minor_faults", r.minor_faults},
+                   {"major_faults", r.major_faults}});
   }
   return out;
 }
@@ -374,6 +376,30 @@ json alloc_json(const analyze::AllocSummary& s) {
           {"truncated_stacks", s.truncated_stacks},
           {"stacks", std::move(stacks)},
           {"live_timeline", std::move(timeline)}};
+}
+
+json mmap_json(const analyze::MmapSummary& m) {
+  using Op = capture::MmapOp;
+  auto calls = [&](Op op) { return m.calls[static_cast<size_t>(op)]; };
+  auto bytes = [&](Op op) { return m.bytes[static_cast<size_t>(op)]; };
+  json stacks = json::array();
+  for (size_t i = 0; i < m.stacks.size() && i < 20; ++i) {
+    const auto& st = m.stacks[i];
+    stacks.push_back({{"frame", st.frame},
+                      {"stack", st.frames},
+                      {"pid", st.pid},
+                      {"op", st.op},
+                      {"calls", st.calls},
+                      {"bytes", st.bytes},
+                      {"truncated", st.truncated}});
+  }
+  return {{"mmap_calls", calls(Op::mmap_anon)},          {"mapped_bytes", bytes(Op::mmap_anon)},
+          {"munmap_calls", calls(Op::munmap_anon)},      {"unmapped_bytes", bytes(Op::munmap_anon)},
+          {"brk_grow_calls", calls(Op::brk_grow)},       {"brk_growth_bytes", bytes(Op::brk_grow)},
+          {"brk_shrink_calls", calls(Op::brk_shrink)},   {"brk_shrink_bytes", bytes(Op::brk_shrink)},
+          {"file_mmap_calls", calls(Op::mmap_file)},     {"file_mapped_bytes", bytes(Op::mmap_file)},
+          {"file_munmap_calls", calls(Op::munmap_file)}, {"file_unmapped_bytes", bytes(Op::munmap_file)},
+          {"anon_net_bytes", m.anon_net_bytes},          {"stacks", std::move(stacks)}};
 }
 
 json leaks_json(const analyze::AllocSummary& s) {
@@ -521,6 +547,7 @@ json to_json(const analyze::Analysis& a) {
   if (a.peers) out["peers"] = peers_json(*a.peers);
   if (a.alloc) {  // SPEC: present when the alloc probe ran
     out["alloc"] = alloc_json(*a.alloc);
+    if (a.alloc->mmap) out["alloc"]["mmap"] = mmap_json(*a.alloc->mmap);
     out["leaks"] = leaks_json(*a.alloc);
   }
   out["bottlenecks"] = bottlenecks_json(a.verdict);

@@ -58,10 +58,21 @@ Result<KindSamples> kind_samples(const capture::Capture& capture, const std::str
     }
     return out;
   }
+  if (kind == "mmap") {
+    out.count_name = "calls";
+    out.weight_name = "mapped_space";
+    out.weight_unit = "bytes";
+    out.has_weight = true;
+    for (const auto& m : capture.mmaps) {
+      if (m.op != capture::MmapOp::mmap_anon && m.op != capture::MmapOp::brk_grow) continue;
+      out.samples.push_back({m.start_ns, m.pid, m.tid, m.stack, m.calls, m.bytes});
+    }
+    return out;
+  }
   if (kind == "wall" || kind == "wakers")
     return make_error(ErrorKind::not_available, "stack export of kind " + kind);
   return make_error(ErrorKind::usage,
-                    "unknown stack kind '" + kind + "' (known: cpu, offcpu, io, alloc, alloc-live)");
+                    "unknown stack kind '" + kind + "' (known: cpu, offcpu, io, alloc, alloc-live, mmap)");
 }
 
 }  // namespace loadprof::report

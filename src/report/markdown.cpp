@@ -317,6 +317,31 @@ std::string bytes_text(double b) {
   return out;
 }
 
+// mmap/munmap/brk by stack (the mmap probe, on with alloc).
+void alloc_mmap(std::ostream& out, const analyze::MmapSummary& m) {
+  using Op = capture::MmapOp;
+  auto calls = [&](Op op) { return m.calls[static_cast<size_t>(op)]; };
+  auto bytes = [&](Op op) { return bytes_text(static_cast<double>(m.bytes[static_cast<size_t>(op)])); };
+  const int64_t net = m.anon_net_bytes;
+  out << "### Address space: mmap, munmap, brk\n\n";
+  out << "- Anonymous mmap: " << calls(Op::mmap_anon) << " calls, " << bytes(Op::mmap_anon) << "; munmap "
+      << calls(Op::munmap_anon) << " calls, " << bytes(Op::munmap_anon) << ".\n";
+  out << "- brk: grew " << calls(Op::brk_grow) << " times by " << bytes(Op::brk_grow) << ", shrank "
+      << calls(Op::brk_shrink) << " times by " << bytes(Op::brk_shrink) << ".\n";
+  out << "- Anonymous growth (mapped + brk grown - unmapped - brk shrunk): " << (net < 0 ? "-" : "+")
+      << bytes_text(static_cast<double>(net < 0 ? -net : net)) << ".\n";
+  out << "- File mappings (not memory growth): " << calls(Op::mmap_file) << " mmap, " << bytes(Op::mmap_file)
+      << "; " << calls(Op::munmap_file) << " munmap, " << bytes(Op::munmap_file) << ".\n\n";
+  if (m.stacks.empty()) return;
+  out << "| allocating function | op | bytes | calls |\n|---|---|---:|---:|\n";
+  for (size_t i = 0; i < m.stacks.size() && i < 10; ++i) {
+    const auto& st = m.stacks[i];
+    out << "| " << code(st.frame) << (st.truncated ? " (truncated)" : "") << " | " << st.op << " | "
+        << bytes_text(static_cast<double>(st.bytes)) << " | " << st.calls << " |\n";
+  }
+  out << "\n";
+}
+
 // Allocations by stack, live bytes and leak suspects (alloc probe).
 void alloc(std::ostream& out, const analyze::Analysis& a) {
   if (!a.alloc) return;
@@ -382,6 +407,7 @@ void alloc(std::ostream& out, const analyze::Analysis& a) {
         << " | " << bytes_text(static_cast<double>(st.live_bytes)) << " |\n";
   }
   out << "\n";
+  if (s.mmap) alloc_mmap(out, *s.mmap);
 }
 
 void by_module(std::ostream& out, const analyze::Analysis& a) {

@@ -81,6 +81,12 @@ std::vector<ResourceSummaryRow> resource_summary(const std::vector<analyze::Reso
                                    : std::nullopt;
       },
       per_s);
+  add(
+      "minor page faults",
+      [](const auto& r) { return std::optional<double>(static_cast<double>(r.minor_faults)); }, per_s);
+  add(
+      "major page faults",
+      [](const auto& r) { return std::optional<double>(static_cast<double>(r.major_faults)); }, per_s);
   size_t unknown = 0;
   for (const auto& r : rows) unknown += r.voluntary_ctxsw.has_value() ? 0 : 1;
   if (unknown > 0) {

@@ -80,11 +80,14 @@ Result<void> write_svg_kind(std::ostream& out, const capture::Capture& c, const 
   if (kind == "alloc") options.title = weight == "count" ? "allocations (calls)" : "allocated bytes";
   if (kind == "alloc-live")
     options.title = weight == "count" ? "allocations still live at the end" : "bytes still live at the end";
+  if (kind == "mmap")
+    options.title =
+        weight == "count" ? "mmap and brk calls (anonymous)" : "anonymous bytes mapped (mmap, brk)";
   if (weight == "bytes") {
     options.count_name = "bytes";
     if (kind == "io") options.title += " (bytes)";
   } else if (weight == "count") {
-    options.count_name = "allocations";
+    options.count_name = kind == "mmap" ? "calls" : "allocations";
   }
   return write_flamegraph_svg(out, lines, options);
 }
@@ -128,6 +131,7 @@ Result<HtmlFlameGraph> html_flamegraph(const capture::Capture& c, const std::str
     fg.title = kind + " flame graph";
     if (kind == "alloc") fg.title = "allocated bytes";
     if (kind == "alloc-live") fg.title = "bytes still live at the end";
+    if (kind == "mmap") fg.title = "anonymous bytes mapped (mmap, brk)";
     fg.xml_prolog = false;
     bound_inline_frames(*lines, fg, g.note);
     LOADPROF_TRY(svg, render_flamegraph_svg(*lines, fg));
@@ -308,15 +312,17 @@ Result<ReportOutcome> run_report(const ReportConfig& config, std::ostream& out) 
   const bool stacks_format = config.format == Format::folded || config.format == Format::svg ||
                              config.format == Format::pprof || config.format == Format::speedscope;
   if (stacks_format && !config.kind) LOADPROF_CHECK(check_kind(kind, held));
-  const auto is_alloc = [](const std::string& k) { return k == "alloc" || k == "alloc-live"; };
+  // Kinds weighted by bytes (default) or calls: the alloc probe's, and mmap.
+  const auto is_alloc = [](const std::string& k) { return k == "alloc" || k == "alloc-live" || k == "mmap"; };
   if (config.weight != "time" && config.weight != "bytes" && config.weight != "count")
     return make_error(ErrorKind::usage,
                       "--weight: expected time, bytes or count, got '" + config.weight + "'");
   if (config.weight == "bytes" && kind != "io" && !is_alloc(kind))
-    return make_error(ErrorKind::usage, "--weight bytes applies to --kind io, alloc and alloc-live only (" +
-                                            kind + " is weighted by time)");
+    return make_error(ErrorKind::usage,
+                      "--weight bytes applies to --kind io, alloc, alloc-live and mmap only (" + kind +
+                          " is weighted by time)");
   if (config.weight == "count" && !is_alloc(kind))
-    return make_error(ErrorKind::usage, "--weight count applies to --kind alloc and alloc-live only (" +
+    return make_error(ErrorKind::usage, "--weight count applies to --kind alloc, alloc-live and mmap only (" +
                                             kind + " is weighted by " +
                                             (kind == "io" ? "time or bytes)" : "time)"));
   // The weight asked for applies to the kind asked for; the files of the

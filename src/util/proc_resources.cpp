@@ -38,19 +38,22 @@ std::optional<StatFigures> parse_stat_figures(std::string_view text) {
   size_t close = text.rfind(')');
   if (close == std::string_view::npos) return std::nullopt;
   std::string_view rest = text.substr(close + 1);
-  // Fields from 3 (state) on; utime is field 14, stime 15, num_threads 20, rss 24.
-  uint64_t utime = 0, stime = 0, threads = 0, rss = 0;
+  // Fields from 3 (state) on; minflt is field 10, majflt 12, utime 14, stime
+  // 15, num_threads 20, rss 24.
+  uint64_t utime = 0, stime = 0, threads = 0, rss = 0, minflt = 0, majflt = 0;
   for (int field = 3; field <= 24; ++field) {
     std::string_view w = next_word(rest);
     if (w.empty()) return std::nullopt;
-    uint64_t* into = field == 14   ? &utime
+    uint64_t* into = field == 10   ? &minflt
+                     : field == 12 ? &majflt
+                     : field == 14 ? &utime
                      : field == 15 ? &stime
                      : field == 20 ? &threads
                      : field == 24 ? &rss
                                    : nullptr;
     if (into && !to_u64(w, *into)) return std::nullopt;
   }
-  return StatFigures{utime + stime, static_cast<uint32_t>(threads), rss};
+  return StatFigures{utime + stime, static_cast<uint32_t>(threads), rss, minflt, majflt};
 }
 
 std::optional<IoFigures> parse_io(std::string_view text) {

@@ -133,20 +133,22 @@ TEST(HtmlDemoE2E, PageCarriesTheFindingsAndEverySeries) {
   EXPECT_EQ(got["cpu-offcpu/on CPU"], std::to_string(report["cpu_accounting"]["per_second"].size()));
   EXPECT_EQ(got["rss/RSS"], std::to_string(report["resources"].size()));
   EXPECT_EQ(got["storage/write"], std::to_string(report["resources"].size()));
+  EXPECT_EQ(got["faults/minor faults"], std::to_string(report["resources"].size()));
   const std::string stages = std::to_string(report["stages"].size());
   EXPECT_EQ(got["latency/marks"], stages);
   EXPECT_EQ(got["cpu-offcpu/marks"], stages);
   EXPECT_EQ(got["capacity-throughput/throughput"], std::to_string(report["capacity_model"]["points"].size()));
   // Off-CPU by reason: the demo's lock wait is there.
   EXPECT_FALSE(got["cpu-offcpu/off CPU: lock"].empty());
-  // A tab per kind the demo records, and the slow-vs-fast differential.
-  EXPECT_EQ(got["tabs"], "cpu,offcpu,wall,io,alloc,alloc-live,slow vs fast");
+  // A tab per kind the demo records (mmap: the alloc probe's mmap/brk by stack), and the slow-vs-fast
+  // differential.
+  EXPECT_EQ(got["tabs"], "cpu,offcpu,wall,io,alloc,alloc-live,mmap,slow vs fast");
   // The differential is drawn when some seconds were slow and some fast (the spike usually makes them; a
   // run whose every second had the same p99 says so in its tab instead).
   const auto& corr = report["correlation"];
   const bool differential =
       corr["slow_windows"].get<uint64_t>() > 0 && corr["fast_windows"].get<uint64_t>() > 0;
-  EXPECT_EQ(got["flamegraphs"], differential ? "7" : "6");
+  EXPECT_EQ(got["flamegraphs"], differential ? "8" : "7");
   std::printf("demo page: %zu bytes, verdict: %s\n", html.size(), got["verdict"].c_str());
 }
 

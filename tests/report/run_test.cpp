@@ -214,7 +214,7 @@ TEST_F(RunReport, KindErrors) {
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.error().kind, ErrorKind::usage);
   EXPECT_EQ(r2.error().message,
-            "unknown kind 'memory' (one of cpu, offcpu, wall, io, alloc, alloc-live, wakers)");
+            "unknown kind 'memory' (one of cpu, offcpu, wall, io, alloc, alloc-live, wakers, mmap)");
 }
 
 TEST_F(RunReport, SvgAndHtmlOnStdout) {

@@ -14,6 +14,8 @@ TEST(ProcResources, StatFiguresSkipACommWithParenthesesAndSpaces) {
   EXPECT_EQ(s->cpu_ticks, 325u);
   EXPECT_EQ(s->threads, 21u);
   EXPECT_EQ(s->rss_pages, 2560u);
+  EXPECT_EQ(s->minor_faults, 1200u);  // minflt (field 10), not cminflt (11)
+  EXPECT_EQ(s->major_faults, 3u);     // majflt (field 12), not cmajflt (13)
   EXPECT_FALSE(parse_stat_figures("4242 (a) S 1 2 3"));
   EXPECT_FALSE(parse_stat_figures("garbage"));
 }

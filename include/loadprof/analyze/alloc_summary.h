@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/mmap_summary.h"
 #include "loadprof/capture/model.h"
 
 namespace loadprof::analyze {
@@ -64,6 +65,7 @@ struct AllocSummary {
   std::vector<AllocStackStat> stacks;  // by bytes, descending
   std::vector<AllocPoint> timeline;    // live bytes about 4 times a second
   std::vector<LeakSuspect> leaks;      // by growth, descending
+  std::optional<MmapSummary> mmap;     // the mmap probe (on with alloc): mmap/munmap/brk by stack
 };
 
 // nullopt when the capture holds no alloc probe data.

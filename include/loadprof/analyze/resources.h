@@ -31,6 +31,9 @@ struct ResourceSecond {
   double machine_cpu_pct = 0;  // all CPUs busy, in % of all of them
   uint64_t machine_mem_used_bytes = 0;
   uint64_t machine_mem_available_bytes = 0;
+  // Page faults in this second, summed over the target processes.
+  uint64_t minor_faults = 0;
+  uint64_t major_faults = 0;
 };
 
 // Empty when the capture holds no readings (older captures, imports).

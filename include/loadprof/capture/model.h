@@ -329,6 +329,28 @@ struct AllocInfo {
   friend bool operator==(const AllocInfo&, const AllocInfo&) = default;
 };
 
+// mmap probe (always on with alloc): what an address-space call did, stored
+// by this index (append only). Anonymous mappings (MAP_ANONYMOUS, private or
+// shared) are memory growth; a file's mapping (libraries, data files) is
+// counted apart. munmap is classed by the first mapping it removes.
+enum class MmapOp : uint8_t { mmap_anon, mmap_file, munmap_anon, munmap_file, brk_grow, brk_shrink, other };
+
+// The successful mmap/munmap/brk calls of one (process, op, user stack),
+// merged in BPF over about a second: bytes are page-rounded lengths (brk: how
+// far the break moved).
+struct MmapRecord {
+  uint64_t start_ns = 0;  // exit of the first call
+  uint64_t end_ns = 0;    // exit of the latest
+  uint32_t pid = 0;
+  uint32_t tid = 0;  // the first call's thread
+  MmapOp op = MmapOp::other;
+  uint64_t calls = 0;
+  uint64_t bytes = 0;
+  StackId stack = kNoStack;
+
+  friend bool operator==(const MmapRecord&, const MmapRecord&) = default;
+};
+
 // Per CPU, per second: where the cpu-clock samples went, and what explains
 // samples the frequency asked for but the CPU did not take.
 struct CpuAccounting {
@@ -449,6 +471,12 @@ struct ResourceSample {
   bool ctxsw_known = false;
   uint32_t threads = 0;  // /proc/PID/stat num_threads; machine: 0
   uint32_t fds = 0;      // entries of /proc/PID/fd; machine: 0
+  // Page faults of all its threads, live and exited (/proc/PID/stat minflt,
+  // majflt; children's not counted), deltas like cpu_ns: minor (no I/O: a
+  // first touch of anonymous memory, a page already cached) and major (read
+  // from storage). 0 for the machine and in captures that predate them.
+  uint64_t minor_faults = 0;
+  uint64_t major_faults = 0;
 
   friend bool operator==(const ResourceSample&, const ResourceSample&) = default;
 };
@@ -492,6 +520,7 @@ struct Capture {
   std::vector<OffCpuWaker> offcpu_wakers;  // offcpu probe: written once, at the end
   std::vector<AllocEvent> allocs;          // alloc probe records, in time order
   std::optional<AllocInfo> alloc_info;
+  std::vector<MmapRecord> mmaps;  // mmap probe: address-space calls by stack, per second
   std::vector<CpuAccounting> cpu_accounting;
   std::vector<RequestRecord> requests;
   std::optional<LoadRun> load;            // bench captures; the last load-run record wins

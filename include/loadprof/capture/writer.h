@@ -35,6 +35,8 @@ class CaptureWriter {
   virtual void add_io_syscall(const IoSyscallRecord& calls) = 0;
   virtual void add_io_device(const IoDeviceRecord& requests) = 0;
   virtual void add_alloc(const AllocEvent& event) = 0;
+  // mmap probe: one (process, op, stack)'s calls over about a second.
+  virtual void add_mmap(const MmapRecord& record) = 0;
   // The alloc probe's method and counts; written on the next flush, the last one wins on read.
   virtual void set_alloc_info(const AllocInfo& info) = 0;
   virtual void add_cpu_accounting(const CpuAccounting& accounting) = 0;

@@ -112,6 +112,15 @@ struct AllocView {
   std::span<const uint8_t> user_stack;
 };
 
+// One mmap-probe record: the mmap/munmap/brk calls of one (process, op, user
+// stack) merged in BPF over about a second. record.stack is not set: the user
+// stack (leaf first, valid only during the callback) is in user_ips.
+struct MmapView {
+  capture::MmapRecord record;
+  std::span<const uint64_t> user_ips;
+  bool user_truncated = false;
+};
+
 // Receives everything the collector drains, in time order across all CPUs and
 // sources (ring buffer, sideband, /proc snapshots).
 class EventSink {
@@ -128,6 +137,9 @@ class EventSink {
   virtual void on_io_socket(const capture::SocketRecord& /*socket*/) {}
   // alloc probe only: allocations (at the allocator's return) and frees.
   virtual void on_alloc(const AllocView& /*event*/) {}
+  // mmap probe (on with alloc, both paths): address-space calls by stack,
+  // about a second late.
+  virtual void on_mmap(const MmapView& /*calls*/) {}
   // An executable mapping: from the sideband (mmap2), from the /proc snapshot
   // taken when a process was added (time_ns = time of the snapshot), copied
   // from the parent when a child forks (time_ns = fork time; no mmap2 says
@@ -186,6 +198,10 @@ struct CollectorOptions {
   // samples by bytes with a Poisson process of mean alloc_sample_bytes and
   // sends records through a shared-memory ring.
   bool alloc_preload = false;
+  // With alloc (either path), the mmap probe on the same target set:
+  // mmap/munmap/brk by user stack (raw sys_enter/sys_exit). false only to
+  // measure its cost.
+  bool alloc_mmap = true;
   // Uprobe path: > 0 measures each target's allocator calls for
   // kAllocEstimateNs first (entry-only uprobes) and refuses to attach (usage
   // error) when the traps on every call would take more than this many

@@ -11,11 +11,15 @@
 namespace loadprof::procfs {
 
 // Fields of /proc/PID/stat (the comm may contain ") "): utime + stime of all
-// threads, live and exited, in USER_HZ ticks; num_threads; rss in pages.
+// threads, live and exited, in USER_HZ ticks; num_threads; rss in pages;
+// minor and major page faults of all threads, live and exited (children's
+// not counted).
 struct StatFigures {
   uint64_t cpu_ticks = 0;
   uint32_t threads = 0;
   uint64_t rss_pages = 0;
+  uint64_t minor_faults = 0;
+  uint64_t major_faults = 0;
 };
 std::optional<StatFigures> parse_stat_figures(std::string_view stat_text);
 

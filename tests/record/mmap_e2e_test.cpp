@@ -1,0 +1,171 @@
+// The mmap probe end to end (on with --probes alloc, both of its paths):
+// tests/programs/mapper maps 64 x 1 MiB of anonymous memory from map_chunks,
+// unmaps half from unmap_half and grows the break by 4 MiB from grow_heap
+// (through glibc's sbrk, which keeps the break in rbp). Recorded by --pid
+// (uprobe path) and as a launched command (preload path), report.json's
+// alloc.mmap must name each function with the bytes it asked for within 1 %,
+// and the page faults of the resources timeline must hold the faults the
+// program counted while it touched its pages (getrusage) — at least 90 % of
+// them.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "loadprof/capture/reader.h"
+#include "report/schema_check.h"
+#include "support/privilege.h"
+#include "support/run.h"
+
+using namespace loadprof;
+using loadprof::testing::loadprof_binary;
+using loadprof::testing::run;
+using loadprof::testing::test_program;
+
+namespace {
+
+struct Recorded {
+  loadprof::testing::RunResult record;
+  std::map<std::string, std::string> truth;
+  capture::Capture capture;
+  nlohmann::json report;
+  std::string report_text;
+  std::string dir;
+};
+
+void read_results(Recorded& r, const std::string& path) {
+  auto cap = capture::read_capture(path);
+  EXPECT_TRUE(cap.ok()) << (cap.ok() ? "" : cap.error().message);
+  if (cap.ok()) r.capture = std::move(*cap);
+  auto rep = run({loadprof_binary(), "report", path, "--output-dir", r.dir + "/out"});
+  EXPECT_EQ(rep.exit_code, 0) << rep.err;
+  std::ostringstream text;
+  text << std::ifstream(r.dir + "/out/report.json").rdbuf();
+  r.report_text = text.str();
+  r.report = nlohmann::json::parse(r.report_text, nullptr, false);
+}
+
+// mapper as a child (its first line "PID n"), then record --pid.
+Recorded record_by_pid() {
+  Recorded r;
+  r.dir = loadprof::testing::temp_dir();
+  const std::string path = r.dir + "/mmap.lpc";
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return r;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(p[1], 1);
+    const std::string program = test_program("mapper");
+    execl(program.c_str(), program.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(p[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while (out.find('\n') == std::string::npos && (n = read(p[0], buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  r.record = run({loadprof_binary(), "record", "--pid", std::to_string(pid), "--probes", "alloc",
+                  "--duration", "60", "--output", path});
+  while ((n = read(p[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(p[0]);
+  waitpid(pid, nullptr, 0);
+  auto lines = loadprof::testing::ground_truth_lines(out, "mapper");
+  if (lines.size() == 1) r.truth = lines[0];
+  read_results(r, path);
+  return r;
+}
+
+// record --probes alloc -- mapper: its GROUND_TRUTH line comes through loadprof's stdout.
+Recorded record_launched() {
+  Recorded r;
+  r.dir = loadprof::testing::temp_dir();
+  const std::string path = r.dir + "/mmap.lpc";
+  r.record =
+      run({loadprof_binary(), "record", "--probes", "alloc", "--output", path, "--", test_program("mapper")});
+  auto lines = loadprof::testing::ground_truth_lines(r.record.out, "mapper");
+  if (lines.size() == 1) r.truth = lines[0];
+  read_results(r, path);
+  return r;
+}
+
+double truth(const Recorded& r, const std::string& key) { return std::stod(r.truth.at(key)); }
+
+// The stack entry of alloc.mmap whose allocating function is `frame` and op `op`.
+nlohmann::json stack_of(const nlohmann::json& mmap, const std::string& frame, const std::string& op) {
+  for (const auto& s : mmap["stacks"])
+    if (s["frame"] == frame && s["op"] == op) return s;
+  return nlohmann::json();
+}
+
+void expect_truth(const Recorded& r) {
+  ASSERT_EQ(r.record.exit_code, 0) << r.record.err;
+  ASSERT_FALSE(r.truth.empty()) << "no ground truth: " << r.record.out;
+  ASSERT_TRUE(r.report.is_object());
+  LOADPROF_EXPECT_VALID_JSON(
+      loadprof::testing::validate_json_text(r.dir, "report.checked.json", r.report_text));
+  ASSERT_TRUE(r.report["alloc"].contains("mmap")) << r.report["alloc"].dump();
+  const auto& m = r.report["alloc"]["mmap"];
+  ASSERT_TRUE(r.capture.drops.count("mmap"));  // the probe ran
+  for (const auto& [reason, n] : r.capture.drops.at("mmap"))
+    if (reason != "stack_truncated") EXPECT_EQ(n, 0u) << reason;
+
+  // mmap by stack: map_chunks, every byte it mapped.
+  const auto mapped = stack_of(m, "map_chunks", "mmap");
+  ASSERT_TRUE(mapped.is_object()) << m.dump(1);
+  std::printf("map_chunks: %s calls, %s B (program: %.0f B); unmap_half: %s; grow_heap: %s\n",
+              mapped["calls"].dump().c_str(), mapped["bytes"].dump().c_str(), truth(r, "mmap_bytes"),
+              stack_of(m, "unmap_half", "munmap").dump().c_str(),
+              stack_of(m, "grow_heap", "brk").dump().c_str());
+  EXPECT_NEAR(mapped["bytes"].get<double>(), truth(r, "mmap_bytes"), 0.01 * truth(r, "mmap_bytes"));
+  EXPECT_EQ(mapped["calls"].get<double>(), truth(r, "mmap_calls"));
+  // munmap by stack: unmap_half, half of it.
+  const auto unmapped = stack_of(m, "unmap_half", "munmap");
+  ASSERT_TRUE(unmapped.is_object()) << m.dump(1);
+  EXPECT_NEAR(unmapped["bytes"].get<double>(), truth(r, "munmap_bytes"), 0.01 * truth(r, "munmap_bytes"));
+  EXPECT_EQ(unmapped["calls"].get<double>(), truth(r, "munmap_calls"));
+  // brk growth by stack: grow_heap, found through sbrk (no frame pointer there).
+  const auto grown = stack_of(m, "grow_heap", "brk");
+  ASSERT_TRUE(grown.is_object()) << m.dump(1);
+  EXPECT_NEAR(grown["bytes"].get<double>(), truth(r, "brk_bytes"), 0.01 * truth(r, "brk_bytes"));
+  EXPECT_EQ(grown["calls"].get<double>(), truth(r, "brk_calls"));
+  // The totals hold them (the process's other calls, at its start under the preload path, beside them).
+  EXPECT_GE(m["mapped_bytes"].get<double>(), truth(r, "mmap_bytes"));
+  EXPECT_GE(m["unmapped_bytes"].get<double>(), truth(r, "munmap_bytes"));
+  EXPECT_GE(m["brk_growth_bytes"].get<double>(), truth(r, "brk_bytes"));
+
+  // Page faults over time: the touching shows in the resources timeline.
+  double minor = 0;
+  for (const auto& row : r.report["resources"]) minor += row["minor_faults"].get<double>();
+  std::printf("minor faults over the capture %.0f; the program's touching %.0f (%.0f pages)\n", minor,
+              truth(r, "touch_minor_faults"), truth(r, "pages_touched"));
+  EXPECT_GE(truth(r, "touch_minor_faults"), 0.9 * truth(r, "pages_touched"));  // the program's own check
+  EXPECT_GE(minor, 0.9 * truth(r, "touch_minor_faults"));
+}
+
+class MmapE2E : public ::testing::Test {
+ protected:
+  void SetUp() override { LOADPROF_REQUIRE_BPF_PRIVILEGES(); }
+};
+
+TEST_F(MmapE2E, ByPidEveryMappingUnderItsFunctionAndFaultsOverTime) {
+  Recorded r = record_by_pid();
+  expect_truth(r);
+  EXPECT_EQ(r.report["alloc"]["method"], "uprobes");
+}
+
+TEST_F(MmapE2E, LaunchedEveryMappingUnderItsFunctionAndFaultsOverTime) {
+  Recorded r = record_launched();
+  expect_truth(r);
+  EXPECT_EQ(r.report["alloc"]["method"], "preload");
+}
+
+}  // namespace
