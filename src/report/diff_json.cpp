@@ -70,6 +70,22 @@ json requests_json(const analyze::DiffResult& diff) {
               {"verdict", analyze::verdict_name(r.verdict)}};
   if (!r.stages_note.empty()) out["stages_note"] = r.stages_note;
   if (!diff.kinds_skipped.empty()) out["kinds_skipped"] = diff.kinds_skipped;
+  auto clock = [](const analyze::RunClock& c) {
+    return json{{"load_start_monotonic_ns", c.load_start_ns},
+                {"load_start_realtime_ns",
+                 c.load_start_realtime_ns ? json(*c.load_start_realtime_ns) : json(nullptr)},
+                {"seconds", c.seconds}};
+  };
+  out["aligned_by"] = "load start";
+  out["clocks"] = {{"base", clock(r.base_clock)}, {"new", clock(r.new_clock)}};
+  json timeline = json::array();
+  for (const auto& a : r.timeline)
+    timeline.push_back({{"second", a.second},
+                        {"base_requests", a.base_requests},
+                        {"new_requests", a.new_requests},
+                        {"base_p99_ms", round3(a.base_p99_ms)},
+                        {"new_p99_ms", round3(a.new_p99_ms)}});
+  out["timeline"] = std::move(timeline);
   return out;
 }
 

@@ -51,6 +51,26 @@ struct ThroughputChange {
   Verdict verdict = Verdict::no_change;
 };
 
+// Where one run's load started: on its capture's monotonic clock (which
+// another machine's does not share) and, through the capture's clock pairs
+// (MONOTONIC<->REALTIME), on the wall clock. Per-second figures are counted
+// from this start on each side, so two machines' runs line up second by second.
+struct RunClock {
+  uint64_t load_start_ns = 0;                     // monotonic: the warmup's end (bench), else the first send
+  std::optional<int64_t> load_start_realtime_ns;  // none without a clock pair
+  size_t seconds = 0;                             // seconds of the load with requests ending in them
+};
+
+// Second `second` of both loads (each from its own load start): requests
+// that ended in it and their p99 (0 when none).
+struct AlignedSecond {
+  uint64_t second = 0;
+  uint64_t base_requests = 0;
+  uint64_t new_requests = 0;
+  double base_p99_ms = 0;
+  double new_p99_ms = 0;
+};
+
 struct RequestDiff {
   uint64_t base_requests = 0;
   uint64_t new_requests = 0;
@@ -59,6 +79,8 @@ struct RequestDiff {
   std::vector<LatencyChange> latency;
   ThroughputChange throughput;
   std::string stages_note;  // why stages were not compared, when they were not
+  RunClock base_clock, new_clock;
+  std::vector<AlignedSecond> timeline;  // the longer run's seconds
   Verdict verdict = Verdict::no_change;
 };
 
