@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <tuple>
@@ -195,12 +196,54 @@ void compare(const Seconds& base, const Seconds& next, std::optional<int> stage,
     // interval, not only at its point estimate: same-build bench pairs shift
     // p50..p99 by 5-10 % between runs (another server process, other CPUs),
     // which the within-run interval cannot see (docs/DIFF.md, measured).
-    if (c.ci95_low_pct > threshold_pct)
+    // And by more than the scheduler's noise in ms (kMinLatencyChangeMs).
+    const double low_ms = c.ci95_low_pct / 100 * c.base_ms, high_ms = c.ci95_high_pct / 100 * c.base_ms;
+    if (c.ci95_low_pct > threshold_pct && low_ms >= kMinLatencyChangeMs)
       c.verdict = Verdict::regression;
-    else if (c.ci95_high_pct < -threshold_pct)
+    else if (c.ci95_high_pct < -threshold_pct && -high_ms >= kMinLatencyChangeMs)
       c.verdict = Verdict::improvement;
     out.push_back(c);
   }
+}
+
+std::string fixed(double v, const char* format) {
+  char b[32];
+  std::snprintf(b, sizeof b, format, v);
+  return b;
+}
+
+// Whether latency's verdicts count (LatencyGate): always on a machine the
+// target had to itself; on a shared one only when the service's CPU per
+// request moved beyond the threshold the same way as latency did.
+LatencyGate latency_gate(const capture::Capture& base, const capture::Capture& next, double threshold_pct,
+                         size_t resamples, uint64_t seed) {
+  LatencyGate g;
+  const ServiceCost b = service_cost(base), n = service_cost(next);
+  g.base_other_pct = b.other_pct;
+  g.new_other_pct = n.other_pct;
+  g.shared_machine = (b.other_pct && *b.other_pct >= kSharedMachineOtherPct) ||
+                     (n.other_pct && *n.other_pct >= kSharedMachineOtherPct);
+  g.cost = compare_cost(b, n, resamples, seed);
+  if (!g.shared_machine) return g;
+  const std::string shared =
+      "shared machine: other processes took " +
+      (b.other_pct ? fixed(*b.other_pct, "%.0f") + " %" : std::string("?")) + " (base) and " +
+      (n.other_pct ? fixed(*n.other_pct, "%.0f") + " %" : std::string("?")) + " (new) of the target's CPUs";
+  if (!g.cost) {
+    g.regressions_count = g.improvements_count = false;
+    g.why = shared +
+            ", and the captures hold no CPU time of the target to tell a slower build from a busier machine";
+    return g;
+  }
+  g.regressions_count = g.cost->ci95_low_pct > threshold_pct;
+  g.improvements_count = g.cost->ci95_high_pct < -threshold_pct;
+  g.why = shared + "; the target's CPU per request " + fixed(g.cost->base_ms, "%.3f") + " -> " +
+          fixed(g.cost->new_ms, "%.3f") + " ms (95 % interval " + fixed(g.cost->ci95_low_pct, "%+.1f") +
+          " .. " + fixed(g.cost->ci95_high_pct, "%+.1f") + " %)";
+  if (!g.regressions_count && !g.improvements_count)
+    g.why +=
+        " did not move beyond the threshold: latency moved with the machine's load, not the build's work";
+  return g;
 }
 
 }  // namespace
@@ -260,7 +303,13 @@ std::optional<RequestDiff> diff_requests(const capture::Capture& base, const cap
   d.throughput.p_value = welch_p(b.counts, n.counts);
   d.throughput.significant = d.throughput.p_value < alpha;
   d.throughput.verdict = verdict_of(d.throughput.significant, d.throughput.change_pct, threshold_pct, false);
-  for (const auto& c : d.latency) {
+  d.gate = latency_gate(base, next, threshold_pct, resamples, seed);
+  for (auto& c : d.latency) {
+    if ((c.verdict == Verdict::regression && !d.gate.regressions_count) ||
+        (c.verdict == Verdict::improvement && !d.gate.improvements_count)) {
+      c.held_back = true;
+      c.verdict = Verdict::no_change;
+    }
     if (c.verdict == Verdict::regression) d.verdict = Verdict::regression;
     if (c.verdict == Verdict::improvement && d.verdict == Verdict::no_change)
       d.verdict = Verdict::improvement;

@@ -45,7 +45,8 @@ json latency_json(const analyze::DiffResult& diff) {
                    {"change_pct", round3(c.change_pct)},
                    {"ci95_pct", {round3(c.ci95_low_pct), round3(c.ci95_high_pct)}},
                    {"significant", c.significant},
-                   {"verdict", analyze::verdict_name(c.verdict)}});
+                   {"verdict", analyze::verdict_name(c.verdict)},
+                   {"held_back", c.held_back}});
   return out;
 }
 
@@ -86,6 +87,22 @@ json requests_json(const analyze::DiffResult& diff) {
                         {"base_p99_ms", round3(a.base_p99_ms)},
                         {"new_p99_ms", round3(a.new_p99_ms)}});
   out["timeline"] = std::move(timeline);
+  const auto& g = r.gate;
+  auto optional = [](const std::optional<double>& v) { return v ? json(round3(*v)) : json(nullptr); };
+  json cost = nullptr;
+  if (g.cost)
+    cost = {{"base", round3(g.cost->base_ms)},
+            {"new", round3(g.cost->new_ms)},
+            {"change_pct", round3(g.cost->change_pct)},
+            {"ci95_pct", {round3(g.cost->ci95_low_pct), round3(g.cost->ci95_high_pct)}}};
+  out["latency_gate"] = {{"other_pct", {optional(g.base_other_pct), optional(g.new_other_pct)}},
+                         {"shared_machine", g.shared_machine},
+                         {"cpu_ms_per_request", std::move(cost)},
+                         {"regressions_count", g.regressions_count},
+                         {"improvements_count", g.improvements_count},
+                         {"why", g.why},
+                         {"min_change_ms", analyze::kMinLatencyChangeMs},
+                         {"shared_other_pct", analyze::kSharedMachineOtherPct}};
   return out;
 }
 

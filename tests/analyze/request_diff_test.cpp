@@ -2,7 +2,9 @@
 // regression with an interval that excludes 0; two runs drawn from the same
 // distribution are not called different (false alarms counted over 40 pairs);
 // stages line up by index; captures without requests say why; a capture
-// from a machine whose monotonic clock differs lines up by its load start.
+// from a machine whose monotonic clock differs lines up by its load start; a
+// change below kMinLatencyChangeMs, or on a shared machine without a change
+// of the service's CPU per request, does not count.
 #include "loadprof/analyze/request_diff.h"
 
 #include <gtest/gtest.h>
@@ -114,6 +116,87 @@ TEST(RequestDiff, WarmupLeftOutAndNoRequestsSaysWhy) {
   capture::Capture empty;
   EXPECT_FALSE(diff_requests(base, empty, 5, 0.05, note, 100).has_value());
   EXPECT_NE(note.find("new has none"), std::string::npos) << note;
+}
+
+// The machine around a run: other processes took `other_pct` of the
+// target's CPU (CpuAccounting, 100 samples a second), and the target spent
+// cpu_ms_per_request on each request (/proc readings once a second, +-5 %).
+void on_a_machine(capture::Capture& c, double other_pct, double cpu_ms_per_request, int seconds = 30,
+                  int rate = 200) {
+  const uint64_t t0 = c.metadata.start_monotonic_ns;
+  c.load->measured_start_ns = t0;
+  c.load->measured_end_ns = t0 + uint64_t(seconds) * 1'000'000'000ull;
+  for (int sec = 0; sec < seconds; ++sec) {
+    capture::CpuAccounting a;
+    a.second_ns = t0 + uint64_t(sec) * 1'000'000'000ull;
+    a.cpu = 1;
+    a.target = 20;
+    a.other = static_cast<uint64_t>(other_pct);
+    a.idle = 100 - a.target - std::min<uint64_t>(a.other, 80);
+    c.cpu_accounting.push_back(a);
+    capture::ResourceSample r;
+    r.time_ns = t0 + uint64_t(sec + 1) * 1'000'000'000ull;
+    r.pid = 100;
+    r.interval_ns = 1'000'000'000;
+    r.cpu_ns = static_cast<uint64_t>(rate * cpu_ms_per_request * 1e6 * (sec % 2 ? 1.05 : 0.95));
+    c.resources.push_back(r);
+  }
+}
+
+TEST(RequestDiff, OnASharedMachineLatencyCountsOnlyWithTheServicesCpuPerRequest) {
+  std::string note;
+  // Other processes took 80 % of the target's CPUs; latency doubled.
+  auto base = run(1, 1.0), busier = run(2, 2.0), slower = run(2, 2.0);
+  on_a_machine(base, 80, 0.5);
+  on_a_machine(busier, 80, 0.5);  // the same work per request: the machine, not the build
+  on_a_machine(slower, 80, 1.0);  // twice the work per request: the build
+  auto held = diff_requests(base, busier, 5, 0.05, note, 500);
+  ASSERT_TRUE(held.has_value()) << note;
+  EXPECT_TRUE(held->gate.shared_machine);
+  ASSERT_TRUE(held->gate.cost.has_value());
+  EXPECT_NEAR(held->gate.cost->change_pct, 0, 5);
+  EXPECT_FALSE(held->gate.regressions_count);
+  EXPECT_NE(held->gate.why.find("shared machine"), std::string::npos) << held->gate.why;
+  const auto* p50 = find(*held, "p50", std::nullopt);
+  ASSERT_NE(p50, nullptr);
+  EXPECT_GT(p50->ci95_low_pct, 50);  // the interval rule alone would call it
+  EXPECT_TRUE(p50->held_back);
+  EXPECT_EQ(p50->verdict, Verdict::no_change);
+  EXPECT_EQ(held->verdict, Verdict::no_change);
+
+  auto counted = diff_requests(base, slower, 5, 0.05, note, 500);
+  ASSERT_TRUE(counted.has_value()) << note;
+  ASSERT_TRUE(counted->gate.cost.has_value());
+  EXPECT_NEAR(counted->gate.cost->change_pct, 100, 10);
+  EXPECT_GT(counted->gate.cost->ci95_low_pct, 5);
+  EXPECT_TRUE(counted->gate.regressions_count);
+  EXPECT_EQ(counted->verdict, Verdict::regression);
+
+  // A machine of its own (other processes 2 %): latency stands alone.
+  auto quiet_base = run(1, 1.0), quiet_new = run(2, 2.0);
+  on_a_machine(quiet_base, 2, 0.5);
+  on_a_machine(quiet_new, 2, 0.5);
+  auto quiet = diff_requests(quiet_base, quiet_new, 5, 0.05, note, 500);
+  ASSERT_TRUE(quiet.has_value()) << note;
+  EXPECT_FALSE(quiet->gate.shared_machine);
+  EXPECT_TRUE(quiet->gate.why.empty());
+  EXPECT_EQ(quiet->verdict, Verdict::regression);
+}
+
+TEST(RequestDiff, AChangeBelowTheFloorInMillisecondsIsNoRegression) {
+  std::string note;
+  // 0.1 -> 0.15 ms: +50 %, its interval far beyond 5 %, but 0.05 ms is scheduling noise.
+  auto d = diff_requests(run(1, 0.1), run(2, 0.15), 5, 0.05, note, 500);
+  ASSERT_TRUE(d.has_value()) << note;
+  const auto* p50 = find(*d, "p50", std::nullopt);
+  ASSERT_NE(p50, nullptr);
+  EXPECT_GT(p50->ci95_low_pct, 20);
+  EXPECT_TRUE(p50->significant);
+  EXPECT_EQ(p50->verdict, Verdict::no_change);
+  // 0.4 -> 0.8 ms at p50: beyond it.
+  auto e = diff_requests(run(1, 0.4), run(2, 0.8), 5, 0.05, note, 500);
+  ASSERT_TRUE(e.has_value()) << note;
+  EXPECT_EQ(find(*e, "p50", std::nullopt)->verdict, Verdict::regression);
 }
 
 // The same run as recorded on another machine: every monotonic time moved by

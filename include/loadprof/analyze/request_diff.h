@@ -12,9 +12,11 @@
 //    change taken at alpha/(2m) and 1 - alpha/(2m), m = the percentiles
 //    compared (Bonferroni); significant when the interval excludes 0;
 //  - regression: the whole interval above +threshold (grew by more than the
-//    threshold with 95 % confidence); improvement: the whole interval below
-//    -threshold; the interval is within-run, so between-run noise is not in
-//    it (docs/DIFF.md gives the measured false-alarm rate);
+//    threshold with 95 % confidence) and its low end at least
+//    kMinLatencyChangeMs; improvement: the mirror image; the interval is
+//    within-run, so between-run noise is not in it: on a shared machine
+//    (LatencyGate) a latency change counts only when the service's CPU per
+//    request changed beyond the threshold too (docs/DIFF.md, measured);
 //  - throughput: requests per second of the measured span; significant by
 //    Welch's t-test on the per-second counts (a drop is a regression when it
 //    is beyond the threshold).
@@ -25,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "loadprof/analyze/service_cost.h"
 #include "loadprof/analyze/verdict.h"
 #include "loadprof/capture/model.h"
 
@@ -40,6 +43,34 @@ struct LatencyChange {
   double ci95_high_pct = 0;
   bool significant = false;
   Verdict verdict = Verdict::no_change;
+  // A regression or improvement by the rules above that the gate did not
+  // count (LatencyGate says why): its verdict is no_change.
+  bool held_back = false;
+};
+
+// A change of latency smaller than this (at its interval's near end) is the
+// scheduler's noise, not the build's: on a busy 2-CPU machine the same build's
+// p50 moved by 0.03-0.17 ms between runs seconds apart (docs/DIFF.md).
+inline constexpr double kMinLatencyChangeMs = 0.2;
+// Other processes taking this share of the target's CPUs (either run) make
+// the machine shared: latency there moves between runs by far more than the
+// within-run interval (same build p50 0.62 -> 6.77 ms at 90-96 %, measured).
+inline constexpr double kSharedMachineOtherPct = 20;
+
+// Whether latency's verdicts count, and the figures that decided it: on a
+// shared machine a latency change counts only when the service's own CPU per
+// request changed the same way (its whole interval beyond the threshold).
+// Throughput is judged as before.
+struct LatencyGate {
+  std::optional<double> base_other_pct, new_other_pct;  // ServiceCost::other_pct
+  bool shared_machine = false;
+  std::optional<CostChange> cost;  // CPU ms per request; none without /proc readings
+  // On a machine of its own both count; on a shared one a regression counts
+  // when the cost's whole interval is above +threshold, an improvement when
+  // below -threshold.
+  bool regressions_count = true;
+  bool improvements_count = true;
+  std::string why;  // on a shared machine: the figures that decided
 };
 
 struct ThroughputChange {
@@ -80,6 +111,7 @@ struct RequestDiff {
   ThroughputChange throughput;
   std::string stages_note;  // why stages were not compared, when they were not
   RunClock base_clock, new_clock;
+  LatencyGate gate;
   std::vector<AlignedSecond> timeline;  // the longer run's seconds
   Verdict verdict = Verdict::no_change;
 };
