@@ -224,6 +224,8 @@ LatencyGate latency_gate(const capture::Capture& base, const capture::Capture& n
   g.shared_machine = (b.other_pct && *b.other_pct >= kSharedMachineOtherPct) ||
                      (n.other_pct && *n.other_pct >= kSharedMachineOtherPct);
   g.cost = compare_cost(b, n, resamples, seed);
+  if (g.cost && g.cost->ci95_low_pct > threshold_pct) g.cost_verdict = Verdict::regression;
+  if (g.cost && g.cost->ci95_high_pct < -threshold_pct) g.cost_verdict = Verdict::improvement;
   if (!g.shared_machine) return g;
   const std::string shared =
       "shared machine: other processes took " +
@@ -314,7 +316,10 @@ std::optional<RequestDiff> diff_requests(const capture::Capture& base, const cap
     if (c.verdict == Verdict::improvement && d.verdict == Verdict::no_change)
       d.verdict = Verdict::improvement;
   }
-  if (d.throughput.verdict == Verdict::regression) d.verdict = Verdict::regression;
+  if (d.throughput.verdict == Verdict::regression || d.gate.cost_verdict == Verdict::regression)
+    d.verdict = Verdict::regression;
+  if (d.gate.cost_verdict == Verdict::improvement && d.verdict == Verdict::no_change)
+    d.verdict = Verdict::improvement;
   if (d.throughput.verdict == Verdict::improvement && d.verdict == Verdict::no_change)
     d.verdict = Verdict::improvement;
   return d;

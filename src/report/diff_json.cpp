@@ -94,7 +94,8 @@ json requests_json(const analyze::DiffResult& diff) {
     cost = {{"base", round3(g.cost->base_ms)},
             {"new", round3(g.cost->new_ms)},
             {"change_pct", round3(g.cost->change_pct)},
-            {"ci95_pct", {round3(g.cost->ci95_low_pct), round3(g.cost->ci95_high_pct)}}};
+            {"ci95_pct", {round3(g.cost->ci95_low_pct), round3(g.cost->ci95_high_pct)}},
+            {"verdict", analyze::verdict_name(g.cost_verdict)}};
   out["latency_gate"] = {{"other_pct", {optional(g.base_other_pct), optional(g.new_other_pct)}},
                          {"shared_machine", g.shared_machine},
                          {"cpu_ms_per_request", std::move(cost)},

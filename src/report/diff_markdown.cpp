@@ -161,6 +161,11 @@ void write_diff_markdown(std::ostream& out, const analyze::DiffResult& diff, con
          "interval excludes 0; a regression is a significant growth beyond "
       << fixed2(diff.threshold_pct) << " % across the whole interval and by at least "
       << fixed2(analyze::kMinLatencyChangeMs) << " ms.\n";
+  if (r.gate.cost)
+    out << "\nTarget CPU per request: " << fixed2(r.gate.cost->base_ms) << " -> "
+        << fixed2(r.gate.cost->new_ms) << " ms (" << fixed2(r.gate.cost->change_pct) << " %, 95 % interval "
+        << fixed2(r.gate.cost->ci95_low_pct) << " .. " << fixed2(r.gate.cost->ci95_high_pct)
+        << " %): " << analyze::verdict_name(r.gate.cost_verdict) << ".\n";
   if (!r.gate.why.empty()) {
     bool held = false;
     for (const auto& c : r.latency) held = held || c.held_back;

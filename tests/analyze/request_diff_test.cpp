@@ -170,6 +170,8 @@ TEST(RequestDiff, OnASharedMachineLatencyCountsOnlyWithTheServicesCpuPerRequest)
   EXPECT_NEAR(counted->gate.cost->change_pct, 100, 10);
   EXPECT_GT(counted->gate.cost->ci95_low_pct, 5);
   EXPECT_TRUE(counted->gate.regressions_count);
+  EXPECT_EQ(counted->gate.cost_verdict, Verdict::regression);
+  EXPECT_EQ(held->gate.cost_verdict, Verdict::no_change);
   EXPECT_EQ(counted->verdict, Verdict::regression);
 
   // A machine of its own (other processes 2 %): latency stands alone.

@@ -65,6 +65,10 @@ struct LatencyGate {
   std::optional<double> base_other_pct, new_other_pct;  // ServiceCost::other_pct
   bool shared_machine = false;
   std::optional<CostChange> cost;  // CPU ms per request; none without /proc readings
+  // The cost's own verdict, on any machine: regression when its whole 95 %
+  // interval is above +threshold (each request made the service work more:
+  // a uniform slowdown the stack shares cannot see), improvement the mirror.
+  Verdict cost_verdict = Verdict::no_change;
   // On a machine of its own both count; on a shared one a regression counts
   // when the cost's whole interval is above +threshold, an improvement when
   // below -threshold.
