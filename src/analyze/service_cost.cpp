@@ -2,6 +2,7 @@
 #include "loadprof/analyze/service_cost.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 namespace loadprof::analyze {
@@ -21,18 +22,17 @@ ServiceCost service_cost(const capture::Capture& c) {
   // inside the span by its middle.
   std::vector<std::pair<uint64_t, uint64_t>> intervals;  // [start, end]
   std::vector<double> cpu;
+  std::map<uint64_t, size_t> index_of;  // reading time -> its interval
   for (const auto& r : c.resources) {
     if (r.pid == capture::kMachinePid || r.interval_ns == 0 || r.interval_ns > r.time_ns) continue;
     const uint64_t start = r.time_ns - r.interval_ns, mid = start + r.interval_ns / 2;
     if (mid < from || mid > to) continue;
-    auto at = std::find_if(intervals.begin(), intervals.end(),
-                           [&](const auto& i) { return i.second == r.time_ns; });
-    if (at == intervals.end()) {
+    auto [at, added] = index_of.try_emplace(r.time_ns, intervals.size());
+    if (added) {
       intervals.push_back({start, r.time_ns});
-      cpu.push_back(static_cast<double>(r.cpu_ns));
-    } else {
-      cpu[static_cast<size_t>(at - intervals.begin())] += static_cast<double>(r.cpu_ns);
+      cpu.push_back(0);
     }
+    cpu[at->second] += static_cast<double>(r.cpu_ns);
   }
   // Requests by the reading whose interval holds their end (readings sorted by end).
   std::vector<size_t> order(intervals.size());

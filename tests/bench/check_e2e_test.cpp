@@ -342,8 +342,12 @@ TEST_F(CheckE2e, CiExampleScriptGatesAndKeepsItsBaseline) {
 
 // Two --update runs of the same build keep their figures (recent_runs, with
 // the service's CPU per request); a third run of the same build passes; a
-// run whose requests do 20x the work (~10 ms of CPU instead of ~0.5) fails
-// with p95 or p99 named, its CPU per request ~20x the recent runs'.
+// run whose requests do 10x the work (~4 ms of CPU instead of ~0.4) fails
+// with p95 or p99 named, its CPU per request ~10x the recent runs'. The
+// threshold is 100 %: on this shared 2-CPU machine a second 3 s run of the
+// same build tripled p95 (0.77 -> 2.20 ms) with other processes under 20 % of
+// its CPU, and one stored run holds no spread yet; what is tested is that the
+// file keeps the runs and their CPU, and that the gate fails 10x the work.
 TEST_F(CheckE2e, BaselineKeepsRecentRunsSoTheSameBuildPassesAndASlowdownFails) {
   const std::string base = *dir_ + "/recent.json";
   std::remove(base.c_str());
@@ -351,12 +355,13 @@ TEST_F(CheckE2e, BaselineKeepsRecentRunsSoTheSameBuildPassesAndASlowdownFails) {
     const std::string path = *dir_ + "/recent_" + name + ".lpc";
     auto r =
         run({loadprof_binary(), "bench", "http://127.0.0.1:18375/api/items?work=" + std::to_string(work),
-             "--stages", "3s:40", "--output", path, "--", test_program("cpu_server"), "--port", "18375"});
+             "--stages", "4s:100", "--output", path, "--", test_program("cpu_server"), "--port", "18375"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return path;
   };
   for (const char* name : {"first", "second"}) {
-    auto u = run({loadprof_binary(), "check", bench(name, 20000), "--baseline", base, "--update"});
+    auto u = run({loadprof_binary(), "check", bench(name, 20000), "--baseline", base, "--update",
+                  "--threshold", "100"});
     ASSERT_EQ(u.exit_code, 0) << u.out << u.err;
   }
   json b = json::parse(slurp(base));
@@ -368,7 +373,8 @@ TEST_F(CheckE2e, BaselineKeepsRecentRunsSoTheSameBuildPassesAndASlowdownFails) {
     EXPECT_GT(costs.back(), 0.05) << r.dump();
     EXPECT_LT(costs.back(), 5.0) << r.dump();
   }
-  auto same = run({loadprof_binary(), "check", bench("same", 20000), "--baseline", base, "--json", "-"});
+  auto same = run({loadprof_binary(), "check", bench("same", 20000), "--baseline", base, "--threshold", "100",
+                   "--json", "-"});
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
   const json sj = json::parse(same.out);
   const json& se = sj["baseline"]["entries"][0];
@@ -377,21 +383,22 @@ TEST_F(CheckE2e, BaselineKeepsRecentRunsSoTheSameBuildPassesAndASlowdownFails) {
               (costs[0] + costs[1]) / 2 * 0.25)
       << sj.dump(1);
 
-  auto slow = run({loadprof_binary(), "check", bench("slow", 400000), "--baseline", base});
+  auto slow =
+      run({loadprof_binary(), "check", bench("slow", 200000), "--baseline", base, "--threshold", "100"});
   EXPECT_EQ(slow.exit_code, 1) << slow.out << slow.err;
   EXPECT_TRUE(slow.out.find("/api/items: p95 ") != std::string::npos ||
               slow.out.find("/api/items: p99 ") != std::string::npos)
       << slow.out;
-  auto slow_json =
-      run({loadprof_binary(), "check", *dir_ + "/recent_slow.lpc", "--baseline", base, "--json", "-"});
+  auto slow_json = run({loadprof_binary(), "check", *dir_ + "/recent_slow.lpc", "--baseline", base,
+                        "--threshold", "100", "--json", "-"});
   const json slow_doc = json::parse(slow_json.out);
   const json& sl = slow_doc["baseline"]["entries"][0];
   const double ratio = sl["cpu_ms_per_request"].get<double>() / ((costs[0] + costs[1]) / 2);
-  std::printf("CPU per request: recent runs %.3f, %.3f ms; same build %.3f ms; 20x work %.3f ms (x%.1f)\n",
+  std::printf("CPU per request: recent runs %.3f, %.3f ms; same build %.3f ms; 10x work %.3f ms (x%.1f)\n",
               costs[0], costs[1], se["cpu_ms_per_request"].get<double>(),
               sl["cpu_ms_per_request"].get<double>(), ratio);
-  EXPECT_GT(ratio, 10.0);
-  EXPECT_LT(ratio, 30.0);
+  EXPECT_GT(ratio, 6.0);
+  EXPECT_LT(ratio, 14.0);
 }
 
 }  // namespace
