@@ -165,11 +165,12 @@ Result<BaselineCheck> compare_baseline(std::string_view text, const std::string&
               "from a busier machine";
         } else {
           const double m = median_of(costs);
-          cost_grew = *f.cpu_ms_per_request > m * (1 + threshold_pct / 100);
-          why +=
-              "; the target's CPU per request " + fixed(*f.cpu_ms_per_request) + " ms vs " + fixed(m) +
-              " ms (the recent runs' median)" +
-              (cost_grew ? "" : ": did not grow beyond the threshold, latency moved with the machine's load");
+          cost_grew = *f.cpu_ms_per_request > m * (1 + std::max(threshold_pct, kMinCostChangePct) / 100);
+          why += "; the target's CPU per request " + fixed(*f.cpu_ms_per_request) + " ms vs " + fixed(m) +
+                 " ms (the recent runs' median)" +
+                 (cost_grew ? ""
+                            : ": did not grow beyond the threshold (at least 20 %), latency moved with the "
+                              "machine's load");
         }
         if (!cost_grew) {
           v.p95.held_back = v.p95.regressed();

@@ -224,8 +224,9 @@ LatencyGate latency_gate(const capture::Capture& base, const capture::Capture& n
   g.shared_machine = (b.other_pct && *b.other_pct >= kSharedMachineOtherPct) ||
                      (n.other_pct && *n.other_pct >= kSharedMachineOtherPct);
   g.cost = compare_cost(b, n, resamples, seed);
-  if (g.cost && g.cost->ci95_low_pct > threshold_pct) g.cost_verdict = Verdict::regression;
-  if (g.cost && g.cost->ci95_high_pct < -threshold_pct) g.cost_verdict = Verdict::improvement;
+  const double cost_bar = std::max(threshold_pct, kMinCostChangePct);
+  if (g.cost && g.cost->ci95_low_pct > cost_bar) g.cost_verdict = Verdict::regression;
+  if (g.cost && g.cost->ci95_high_pct < -cost_bar) g.cost_verdict = Verdict::improvement;
   if (!g.shared_machine) return g;
   const std::string shared =
       "shared machine: other processes took " +
@@ -237,14 +238,14 @@ LatencyGate latency_gate(const capture::Capture& base, const capture::Capture& n
             ", and the captures hold no CPU time of the target to tell a slower build from a busier machine";
     return g;
   }
-  g.regressions_count = g.cost->ci95_low_pct > threshold_pct;
-  g.improvements_count = g.cost->ci95_high_pct < -threshold_pct;
+  g.regressions_count = g.cost->ci95_low_pct > cost_bar;
+  g.improvements_count = g.cost->ci95_high_pct < -cost_bar;
   g.why = shared + "; the target's CPU per request " + fixed(g.cost->base_ms, "%.3f") + " -> " +
           fixed(g.cost->new_ms, "%.3f") + " ms (95 % interval " + fixed(g.cost->ci95_low_pct, "%+.1f") +
           " .. " + fixed(g.cost->ci95_high_pct, "%+.1f") + " %)";
   if (!g.regressions_count && !g.improvements_count)
-    g.why +=
-        " did not move beyond the threshold: latency moved with the machine's load, not the build's work";
+    g.why += " did not move beyond the threshold (at least " + fixed(cost_bar, "%.0f") +
+             " %): latency moved with the machine's load, not the build's work";
   return g;
 }
 

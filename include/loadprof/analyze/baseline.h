@@ -10,7 +10,8 @@
 // passed) the new figure must also be above median + 3 x 1.4826 x MAD of
 // theirs (between-run noise); and on a shared machine (other processes took
 // >= kSharedMachineOtherPct of the target's CPUs) only when the target's CPU
-// per request grew beyond the threshold over the recent runs' median.
+// per request grew beyond max(threshold, kMinCostChangePct) over the recent
+// runs' median.
 #pragma once
 
 #include <optional>

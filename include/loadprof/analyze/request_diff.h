@@ -59,19 +59,20 @@ inline constexpr double kSharedMachineOtherPct = 20;
 
 // Whether latency's verdicts count, and the figures that decided it: on a
 // shared machine a latency change counts only when the service's own CPU per
-// request changed the same way (its whole interval beyond the threshold).
+// request changed the same way (its whole interval beyond max(threshold,
+// kMinCostChangePct)).
 // Throughput is judged as before.
 struct LatencyGate {
   std::optional<double> base_other_pct, new_other_pct;  // ServiceCost::other_pct
   bool shared_machine = false;
   std::optional<CostChange> cost;  // CPU ms per request; none without /proc readings
   // The cost's own verdict, on any machine: regression when its whole 95 %
-  // interval is above +threshold (each request made the service work more:
+  // interval is above +max(threshold, kMinCostChangePct) (each request made the service work more:
   // a uniform slowdown the stack shares cannot see), improvement the mirror.
   Verdict cost_verdict = Verdict::no_change;
   // On a machine of its own both count; on a shared one a regression counts
-  // when the cost's whole interval is above +threshold, an improvement when
-  // below -threshold.
+  // when the cost's whole interval is above +max(threshold,
+  // kMinCostChangePct), an improvement when below its negative.
   bool regressions_count = true;
   bool improvements_count = true;
   std::string why;  // on a shared machine: the figures that decided

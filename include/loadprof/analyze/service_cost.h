@@ -18,6 +18,13 @@
 
 namespace loadprof::analyze {
 
+// A change of the CPU per request counts only beyond this (at its interval's
+// near end), whatever the threshold: the same build's moved +18 % (interval
+// +9 .. +30 %) between a run on a busy machine and one on a quiet one (/proc
+// counts 10 ms ticks, and a CPU's speed depends on what else runs); twice the
+// work moved it +64 .. +89 % (docs/benchmarks/gate.md).
+inline constexpr double kMinCostChangePct = 20;
+
 struct CostBlock {
   double cpu_ns = 0;      // the target's CPU time in one /proc reading's interval
   uint64_t requests = 0;  // measured requests that ended in it
