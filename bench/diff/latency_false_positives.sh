@@ -4,9 +4,10 @@
 # 2*PAIRS times as the same build (?work=WORK) and SLOW times with twice the
 # work per request; independent same-build pairs (1,2), (3,4), ... are diffed
 # with the stack comparison left to its own benchmark (--kind cpu still runs;
-# this counts latency and throughput verdicts): a latency or throughput
-# regression there is a false alarm. Every slow capture is diffed against a
-# different same-build one: a latency regression there is a detection. Slow
+# this counts the request log's verdict: latency, throughput and the target's
+# CPU per request, docs/DIFF.md): a regression there is a false alarm. Every
+# slow capture is diffed against a different same-build one: a regression
+# there is a detection. Slow
 # captures are taken between pairs (after pair i, i <= SLOW), not at the end,
 # so a change in the machine's load does not land on one side only. loadprof
 # (the driver and the recorder) runs on CPU LOADPROF_CPU, the server on
@@ -42,7 +43,7 @@ need_built "$SERVER" test_programs
 need_done
 [ "$(id -u)" = 0 ] || { echo "run as root (bench records: CAP_BPF/CAP_PERFMON)" >&2; exit 1; }
 dir=$(mktemp -d /tmp/loadprof-latency-fp.XXXXXX)
-[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$dir"' EXIT
+if [ "${KEEP:-0}" = 1 ]; then echo "captures kept in $dir"; else trap 'rm -rf "$dir"' EXIT; fi
 echo "loadprof diff latency false alarms: $PAIRS same-build pairs, $SLOW slow captures, ${SECS}s at $RATE req/s" \
   "(cpu_server ?work=$WORK; slow: $((2 * WORK))); pinned: $PIN (loadprof cpu $LOADPROF_CPU, server cpu $SERVER_CPU);" \
   "load $(loadavg)"
@@ -52,7 +53,7 @@ bench() {  # bench NAME WORK
     --output "$dir/$1.lpc" -- "${pin_server[@]}" "$SERVER" --port "$PORT" > "$dir/$1.out" 2> "$dir/$1.err" ||
     { cat "$dir/$1.err" >&2; exit 1; }
 }
-verdicts() {  # verdicts BASE NEW -> "latency_verdict throughput_verdict worst_p99_change"
+verdicts() {  # verdicts BASE NEW -> "requests_verdict latency_verdict throughput_verdict cost_verdict worst_p99_change cost_change"
   "$LOADPROF" diff "$dir/$1.lpc" "$dir/$2.lpc" --json - 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -60,7 +61,9 @@ lat = [x for x in d["latency_ms"] if x["stage"] is None]
 v = "regression" if any(x["verdict"] == "regression" for x in lat) else (
     "improvement" if any(x["verdict"] == "improvement" for x in lat) else "no_change")
 p99 = [x for x in lat if x["metric"] == "p99"][0]
-print(v, d["throughput_rps"]["verdict"], "%+.1f%%" % p99["change_pct"])'
+cost = d["requests"].get("latency_gate", {}).get("cpu_ms_per_request")
+print(d["requests"]["verdict"], v, d["throughput_rps"]["verdict"], cost["verdict"] if cost else "none",
+      "%+.1f%%" % p99["change_pct"], "%+.1f%%" % cost["change_pct"] if cost else "none")'
 }
 
 alarms=0
@@ -68,15 +71,15 @@ detected=0
 for i in $(seq 1 "$PAIRS"); do
   bench "a$i" "$WORK"
   bench "b$i" "$WORK"
-  read -r lat thr p99 < <(verdicts "a$i" "b$i")
-  [ "$lat" = regression ] || [ "$thr" = regression ] && alarms=$((alarms + 1))
-  echo "pair $i: latency $lat, throughput $thr, p99 $p99; load $(loadavg)"
+  read -r all lat thr cost p99 costc < <(verdicts "a$i" "b$i")
+  [ "$all" = regression ] && alarms=$((alarms + 1))
+  echo "pair $i: requests $all (latency $lat, throughput $thr, cpu per request $cost), p99 $p99, cpu/request $costc; load $(loadavg)"
   if [ "$i" -le "$SLOW" ]; then
     bench "s$i" "$((2 * WORK))"
-    read -r lat thr p99 < <(verdicts "a$i" "s$i")
-    [ "$lat" = regression ] && detected=$((detected + 1))
-    echo "slow $i: latency $lat, throughput $thr, p99 $p99; load $(loadavg)"
+    read -r all lat thr cost p99 costc < <(verdicts "a$i" "s$i")
+    [ "$all" = regression ] && detected=$((detected + 1))
+    echo "slow $i: requests $all (latency $lat, throughput $thr, cpu per request $cost), p99 $p99, cpu/request $costc; load $(loadavg)"
   fi
 done
-echo "same-build pairs with a latency or throughput regression: $alarms / $PAIRS; 2x work detected: $detected / $SLOW;" \
-  "load $(loadavg)"
+echo "same-build pairs called a regression (latency, throughput or cpu per request): $alarms / $PAIRS;" \
+  "2x work detected: $detected / $SLOW; load $(loadavg)"

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 namespace loadprof::analyze {
 
@@ -64,6 +65,30 @@ PercentileComparison compare(std::optional<double> base_ms, double value_ms, uin
   return c;
 }
 
+// The recent runs' figure `key` (those that have it).
+std::vector<double> recent(const json& e, const char* key) {
+  std::vector<double> out;
+  if (!e.contains("recent_runs") || !e["recent_runs"].is_array()) return out;
+  for (const auto& r : e["recent_runs"])
+    if (r.is_object() && r.contains(key) && r[key].is_number()) out.push_back(r[key].get<double>());
+  return out;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// median + 3 x 1.4826 x MAD (a robust 3 sigma), from two runs on.
+std::optional<double> noise_top(const std::vector<double>& runs) {
+  if (runs.size() < 2) return std::nullopt;
+  const double m = median_of(runs);
+  std::vector<double> deviations;
+  for (double x : runs) deviations.push_back(std::fabs(x - m));
+  return m + 3 * 1.4826 * median_of(deviations);
+}
+
 }  // namespace
 
 std::vector<EntryFigures> entry_figures(const LoadLog& log) {
@@ -103,11 +128,14 @@ std::vector<EntryFigures> entry_figures(const LoadLog& log) {
 }
 
 Result<BaselineCheck> compare_baseline(std::string_view text, const std::string& path,
-                                       const std::vector<EntryFigures>& figures, double threshold_pct) {
+                                       const std::vector<EntryFigures>& figures, double threshold_pct,
+                                       std::optional<double> other_pct) {
   auto doc = parse(text, path);
   if (!doc) return doc.error();
   const json& list = *entries_of(*doc);
   BaselineCheck out;
+  out.other_pct = other_pct;
+  const bool shared = other_pct && *other_pct >= kSharedMachineOtherPct;
   std::vector<bool> seen(list.size(), false);
   for (const auto& f : figures) {
     EntryVerdict v;
@@ -120,6 +148,36 @@ Result<BaselineCheck> compare_baseline(std::string_view text, const std::string&
       v.slo_p95_ms = number(e, "slo_p95_ms");
       v.p95 = compare(number(e, "current_p95_ms"), f.p95_ms, f.p95_ci.low_ns, threshold_pct);
       v.p99 = compare(number(e, "current_p99_ms"), f.p99_ms, f.p99_ci.low_ns, threshold_pct);
+      v.recent_runs = recent(e, "p95_ms").size();
+      for (auto [c, key, value] :
+           {std::tuple{&v.p95, "p95_ms", f.p95_ms}, std::tuple{&v.p99, "p99_ms", f.p99_ms}}) {
+        c->runs_noise_top_ms = noise_top(recent(e, key));
+        if (c->runs_noise_top_ms) c->beyond_runs = value > *c->runs_noise_top_ms;
+      }
+      if (shared && (v.p95.regressed() || v.p99.regressed())) {
+        const auto costs = recent(e, "cpu_ms_per_request");
+        std::string why =
+            "shared machine (other processes took " + fixed(*other_pct) + " % of the target's CPUs)";
+        bool cost_grew = false;
+        if (!f.cpu_ms_per_request || costs.empty()) {
+          why +=
+              ", and no CPU per request of the target in the capture or the baseline to tell a slower build "
+              "from a busier machine";
+        } else {
+          const double m = median_of(costs);
+          cost_grew = *f.cpu_ms_per_request > m * (1 + std::max(threshold_pct, kMinCostChangePct) / 100);
+          why += "; the target's CPU per request " + fixed(*f.cpu_ms_per_request) + " ms vs " + fixed(m) +
+                 " ms (the recent runs' median)" +
+                 (cost_grew ? ""
+                            : ": did not grow beyond the threshold (at least 20 %), latency moved with the "
+                              "machine's load");
+        }
+        if (!cost_grew) {
+          v.p95.held_back = v.p95.regressed();
+          v.p99.held_back = v.p99.regressed();
+          v.held_back_why = why;
+        }
+      }
       break;
     }
     if (v.slo_p95_ms && f.p95_ms > *v.slo_p95_ms) {
@@ -129,10 +187,13 @@ Result<BaselineCheck> compare_baseline(std::string_view text, const std::string&
     auto regression = [&](const char* name, const PercentileComparison& c, double value,
                           const stats::QuantileCi& ci) {
       if (!c.regressed()) return;
-      v.reasons.push_back(std::string(name) + " " + fixed(value) + " ms vs baseline " +
-                          fixed(*c.baseline_ms) + " ms: +" + fixed(c.change_pct) + " % (95 % interval " +
-                          fixed(to_ms(ci.low_ns)) + ".." + fixed(to_ms(ci.high_ns)) +
-                          " ms, above the baseline)");
+      v.reasons.push_back(
+          std::string(name) + " " + fixed(value) + " ms vs baseline " + fixed(*c.baseline_ms) + " ms: +" +
+          fixed(c.change_pct) + " % (95 % interval " + fixed(to_ms(ci.low_ns)) + ".." +
+          fixed(to_ms(ci.high_ns)) + " ms, above the baseline" +
+          (c.runs_noise_top_ms ? "; above the recent runs' noise " + fixed(*c.runs_noise_top_ms) + " ms"
+                               : std::string()) +
+          ")");
     };
     regression("p95", v.p95, f.p95_ms, f.p95_ci);
     regression("p99", v.p99, f.p99_ms, f.p99_ci);
@@ -168,6 +229,18 @@ Result<std::string> updated_baseline(std::string_view text, const std::string& p
       e = &list.back();
     }
     if (v.ok) {
+      json run = {
+          {"p50_ms", round3(v.figures.p50_ms)},
+          {"p95_ms", round3(v.figures.p95_ms)},
+          {"p99_ms", round3(v.figures.p99_ms)},
+          {"cpu_ms_per_request",
+           v.figures.cpu_ms_per_request ? json(round3(*v.figures.cpu_ms_per_request)) : json(nullptr)},
+          {"other_pct", check.other_pct ? json(round3(*check.other_pct)) : json(nullptr)},
+          {"date", date_iso}};
+      if (!e->contains("recent_runs") || !(*e)["recent_runs"].is_array()) (*e)["recent_runs"] = json::array();
+      json& runs = (*e)["recent_runs"];
+      runs.push_back(std::move(run));
+      while (runs.size() > kBaselineRecentRuns) runs.erase(runs.begin());
       (*e)["current_p50_ms"] = round3(v.figures.p50_ms);
       (*e)["current_p95_ms"] = round3(v.figures.p95_ms);
       (*e)["current_p99_ms"] = round3(v.figures.p99_ms);

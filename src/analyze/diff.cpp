@@ -146,6 +146,12 @@ void finish_kind(KindDiff& d, std::vector<ShareChange> changes, const DiffOption
   for (auto& s : changes) {
     s.significant = s.p_value < d.alpha_per_test;
     s.verdict = s.judged ? judge(s, options.threshold_pct) : Verdict::no_change;
+    // Time rows: a change of less than kMinTimeChangePoints of the wall time at
+    // its interval's near end is the disk's or the scheduler's noise.
+    if (s.weight == "ns" &&
+        ((s.verdict == Verdict::regression && s.ci95_low_points < kMinTimeChangePoints) ||
+         (s.verdict == Verdict::improvement && s.ci95_high_points > -kMinTimeChangePoints)))
+      s.verdict = Verdict::no_change;
     if (s.verdict == Verdict::regression) d.verdict = Verdict::regression;
     if (s.verdict == Verdict::improvement && d.verdict == Verdict::no_change)
       d.verdict = Verdict::improvement;

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <random>
+#include <tuple>
 #include <utility>
 
 #include "loadprof/stats/histogram.h"
@@ -17,31 +19,58 @@ constexpr double kQuantiles[] = {0.50, 0.90, 0.95, 0.99};
 constexpr const char* kNames[] = {"p50", "p90", "p95", "p99"};
 constexpr size_t kQuantileCount = 4;
 
-// One run's requests as sparse histograms per second (of their end time):
-// the blocks the bootstrap resamples.
+// One run's requests as sparse histograms per second of the load, counted
+// from the run's own load start (its monotonic clock: another machine's
+// differs, so times are never compared across captures, only seconds since
+// each run's start): the blocks the bootstrap resamples.
 struct Seconds {
   std::vector<std::vector<std::pair<uint32_t, uint64_t>>> blocks;  // non-empty seconds
   std::vector<uint64_t> counts;                                    // requests per second, empty ones too
+  std::vector<double> p99_ms;                                      // per second (0 for an empty one)
   stats::Histogram all;
   double span_s = 0;
 };
 
+bool measured(const capture::RequestRecord& r, std::optional<uint16_t> stage) {
+  return r.stage != capture::kWarmupStage && (!stage || r.stage == *stage);
+}
+
+// Where a run's (or a stage's) load started on its capture's clock: the end of
+// the warmup (bench marks it; a stage's own start), else the first measured
+// request's intended start. 0 without measured requests.
+uint64_t origin_of(const capture::Capture& c, std::optional<uint16_t> stage) {
+  if (c.load) {
+    if (stage && *stage < c.load->stages.size() && c.load->stages[*stage].start_ns > 0)
+      return std::max(c.load->stages[*stage].start_ns, c.load->measured_start_ns);
+    if (!stage && c.load->measured_start_ns > 0) return c.load->measured_start_ns;
+  }
+  uint64_t first = UINT64_MAX;
+  for (const auto& r : c.requests)
+    if (measured(r, stage)) first = std::min(first, r.intended_start_ns);
+  return first == UINT64_MAX ? 0 : first;
+}
+
 Seconds seconds_of(const capture::Capture& c, std::optional<uint16_t> stage) {
   Seconds s;
-  uint64_t first = UINT64_MAX, last = 0;
+  const uint64_t origin = origin_of(c, stage);
+  uint64_t first = UINT64_MAX, last = 0;  // end times
   for (const auto& r : c.requests)
-    if (r.stage != capture::kWarmupStage && (!stage || r.stage == *stage)) {
+    if (measured(r, stage)) {
       first = std::min(first, r.end_ns);
       last = std::max(last, r.end_ns);
     }
   if (first == UINT64_MAX) return s;
+  auto second_of = [origin](uint64_t end_ns) {
+    return end_ns > origin ? (end_ns - origin) / 1'000'000'000 : 0;
+  };
   std::map<uint64_t, stats::Histogram> by_second;
-  size_t n_seconds = static_cast<size_t>((last - first) / 1'000'000'000) + 1;
+  size_t n_seconds = static_cast<size_t>(second_of(last)) + 1;
   s.counts.assign(n_seconds, 0);
+  s.p99_ms.assign(n_seconds, 0);
   for (const auto& r : c.requests) {
-    if (r.stage == capture::kWarmupStage || (stage && r.stage != *stage)) continue;
+    if (!measured(r, stage)) continue;
     uint64_t latency = r.end_ns > r.intended_start_ns ? r.end_ns - r.intended_start_ns : 0;
-    uint64_t sec = (r.end_ns - first) / 1'000'000'000;
+    uint64_t sec = second_of(r.end_ns);
     by_second[sec].record(latency);
     s.all.record(latency);
     ++s.counts[sec];
@@ -49,9 +78,26 @@ Seconds seconds_of(const capture::Capture& c, std::optional<uint16_t> stage) {
   for (auto& [sec, h] : by_second) {
     s.blocks.emplace_back();
     h.append_sparse(s.blocks.back());
+    s.p99_ms[sec] = static_cast<double>(h.value_at_quantile(0.99)) / 1e6;
   }
   s.span_s = std::max(1e-9, static_cast<double>(last - first) / 1e9);
   return s;
+}
+
+// The capture's realtime at monotonic time t, from the clock pair nearest to
+// it (the recorder writes one at start and more as it runs).
+std::optional<int64_t> realtime_of(const capture::Capture& c, uint64_t t) {
+  std::optional<capture::ClockSync> best;
+  auto consider = [&](const capture::ClockSync& p) {
+    if (p.monotonic_ns == 0 || p.realtime_ns == 0) return;
+    auto distance = [t](uint64_t m) { return m > t ? m - t : t - m; };
+    if (!best || distance(p.monotonic_ns) < distance(best->monotonic_ns)) best = p;
+  };
+  consider({c.metadata.start_monotonic_ns, c.metadata.start_realtime_ns});
+  for (const auto& p : c.clock_sync) consider(p);
+  if (!best) return std::nullopt;
+  return static_cast<int64_t>(best->realtime_ns) +
+         (static_cast<int64_t>(t) - static_cast<int64_t>(best->monotonic_ns));
 }
 
 // Quantile of a dense bucket array (the middle of its bucket, as Histogram reports).
@@ -150,12 +196,57 @@ void compare(const Seconds& base, const Seconds& next, std::optional<int> stage,
     // interval, not only at its point estimate: same-build bench pairs shift
     // p50..p99 by 5-10 % between runs (another server process, other CPUs),
     // which the within-run interval cannot see (docs/DIFF.md, measured).
-    if (c.ci95_low_pct > threshold_pct)
+    // And by more than the scheduler's noise in ms (kMinLatencyChangeMs).
+    const double low_ms = c.ci95_low_pct / 100 * c.base_ms, high_ms = c.ci95_high_pct / 100 * c.base_ms;
+    if (c.ci95_low_pct > threshold_pct && low_ms >= kMinLatencyChangeMs)
       c.verdict = Verdict::regression;
-    else if (c.ci95_high_pct < -threshold_pct)
+    else if (c.ci95_high_pct < -threshold_pct && -high_ms >= kMinLatencyChangeMs)
       c.verdict = Verdict::improvement;
     out.push_back(c);
   }
+}
+
+std::string fixed(double v, const char* format) {
+  char b[32];
+  std::snprintf(b, sizeof b, format, v);
+  return b;
+}
+
+// Whether latency's verdicts count (LatencyGate): always on a machine the
+// target had to itself; on a shared one only when the service's CPU per
+// request moved beyond the threshold the same way as latency did.
+LatencyGate latency_gate(const capture::Capture& base, const capture::Capture& next, double threshold_pct,
+                         size_t resamples, uint64_t seed) {
+  LatencyGate g;
+  const ServiceCost b = service_cost(base), n = service_cost(next);
+  g.base_other_pct = b.other_pct;
+  g.new_other_pct = n.other_pct;
+  g.shared_machine = (b.other_pct && *b.other_pct >= kSharedMachineOtherPct) ||
+                     (n.other_pct && *n.other_pct >= kSharedMachineOtherPct);
+  g.cost = compare_cost(b, n, resamples, seed);
+  const double cost_bar = std::max(threshold_pct, kMinCostChangePct);
+  if (g.cost && g.cost->ci95_low_pct > cost_bar) g.cost_verdict = Verdict::regression;
+  if (g.cost && g.cost->ci95_high_pct < -cost_bar) g.cost_verdict = Verdict::improvement;
+  if (!g.shared_machine) return g;
+  const std::string shared =
+      "shared machine: other processes took " +
+      (b.other_pct ? fixed(*b.other_pct, "%.0f") + " %" : std::string("?")) + " (base) and " +
+      (n.other_pct ? fixed(*n.other_pct, "%.0f") + " %" : std::string("?")) + " (new) of the target's CPUs";
+  if (!g.cost) {
+    g.regressions_count = g.improvements_count = false;
+    g.why = shared +
+            ", and the captures hold no CPU time of the target to tell a slower build from a busier machine";
+    return g;
+  }
+  g.regressions_count = g.cost->ci95_low_pct > cost_bar;
+  g.improvements_count = g.cost->ci95_high_pct < -cost_bar;
+  g.why = shared + "; the target's CPU per request " + fixed(g.cost->base_ms, "%.3f") + " -> " +
+          fixed(g.cost->new_ms, "%.3f") + " ms (95 % interval " + fixed(g.cost->ci95_low_pct, "%+.1f") +
+          " .. " + fixed(g.cost->ci95_high_pct, "%+.1f") + " %)";
+  if (!g.regressions_count && !g.improvements_count)
+    g.why += " did not move beyond the threshold (at least " + fixed(cost_bar, "%.0f") +
+             " %): latency moved with the machine's load, not the build's work";
+  return g;
 }
 
 }  // namespace
@@ -192,6 +283,21 @@ std::optional<RequestDiff> diff_requests(const capture::Capture& base, const cap
       compare(bs, ns, static_cast<int>(s) + 1, resamples, tail, threshold_pct, rng, d.latency);
     }
   }
+  // The two runs' seconds side by side, each counted from its own load start.
+  for (auto [run, capture, seconds] :
+       {std::tuple{&d.base_clock, &base, &b}, std::tuple{&d.new_clock, &next, &n}}) {
+    run->load_start_ns = origin_of(*capture, std::nullopt);
+    run->load_start_realtime_ns = realtime_of(*capture, run->load_start_ns);
+    run->seconds = seconds->counts.size();
+  }
+  const size_t length = std::max(b.counts.size(), n.counts.size());
+  for (size_t sec = 0; sec < length; ++sec) {
+    AlignedSecond a;
+    a.second = sec;
+    if (sec < b.counts.size()) a.base_requests = b.counts[sec], a.base_p99_ms = b.p99_ms[sec];
+    if (sec < n.counts.size()) a.new_requests = n.counts[sec], a.new_p99_ms = n.p99_ms[sec];
+    d.timeline.push_back(a);
+  }
   d.throughput.base_rps = static_cast<double>(b.all.count()) / b.span_s;
   d.throughput.new_rps = static_cast<double>(n.all.count()) / n.span_s;
   d.throughput.change_pct = d.throughput.base_rps > 0
@@ -200,12 +306,21 @@ std::optional<RequestDiff> diff_requests(const capture::Capture& base, const cap
   d.throughput.p_value = welch_p(b.counts, n.counts);
   d.throughput.significant = d.throughput.p_value < alpha;
   d.throughput.verdict = verdict_of(d.throughput.significant, d.throughput.change_pct, threshold_pct, false);
-  for (const auto& c : d.latency) {
+  d.gate = latency_gate(base, next, threshold_pct, resamples, seed);
+  for (auto& c : d.latency) {
+    if ((c.verdict == Verdict::regression && !d.gate.regressions_count) ||
+        (c.verdict == Verdict::improvement && !d.gate.improvements_count)) {
+      c.held_back = true;
+      c.verdict = Verdict::no_change;
+    }
     if (c.verdict == Verdict::regression) d.verdict = Verdict::regression;
     if (c.verdict == Verdict::improvement && d.verdict == Verdict::no_change)
       d.verdict = Verdict::improvement;
   }
-  if (d.throughput.verdict == Verdict::regression) d.verdict = Verdict::regression;
+  if (d.throughput.verdict == Verdict::regression || d.gate.cost_verdict == Verdict::regression)
+    d.verdict = Verdict::regression;
+  if (d.gate.cost_verdict == Verdict::improvement && d.verdict == Verdict::no_change)
+    d.verdict = Verdict::improvement;
   if (d.throughput.verdict == Verdict::improvement && d.verdict == Verdict::no_change)
     d.verdict = Verdict::improvement;
   return d;

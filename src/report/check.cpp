@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "loadprof/analyze/analysis.h"
+#include "loadprof/analyze/service_cost.h"
 #include "loadprof/capture/reader.h"
 
 namespace loadprof::report {
@@ -69,7 +70,9 @@ json percentile_json(const analyze::PercentileComparison& c, double value_ms, co
           {"ci95_ms", {round3(to_ms(ci.low_ns)), round3(to_ms(ci.high_ns))}},
           {"baseline_ms", c.baseline_ms ? json(*c.baseline_ms) : json(nullptr)},
           {"change_pct", c.baseline_ms ? json(round3(c.change_pct)) : json(nullptr)},
-          {"regression", c.regressed()}};
+          {"regression", c.regressed()},
+          {"runs_noise_top_ms", c.runs_noise_top_ms ? json(round3(*c.runs_noise_top_ms)) : json(nullptr)},
+          {"held_back", c.held_back}};
 }
 
 // What fills an empty `bottleneck` of a URL's entry: the target's hottest
@@ -127,26 +130,34 @@ json check_to_json(const CheckConfig& config, const CheckOutcome& o) {
     json entries = json::array();
     for (const auto& e : o.baseline->entries) {
       const auto& f = e.figures;
-      entries.push_back({{"name", f.name},
-                         {"in_baseline", e.in_baseline},
-                         {"requests", f.requests},
-                         {"throughput_rps", round3(f.throughput_rps)},
-                         {"error_rate_pct", round3(f.error_rate_pct)},
-                         {"p50_ms", round3(f.p50_ms)},
-                         {"p95", percentile_json(e.p95, f.p95_ms, f.p95_ci)},
-                         {"p99", percentile_json(e.p99, f.p99_ms, f.p99_ci)},
-                         {"slo_p95_ms", e.slo_p95_ms ? json(*e.slo_p95_ms) : json(nullptr)},
-                         {"slo_broken", e.slo_broken},
-                         {"ok", e.ok},
-                         {"reasons", e.reasons}});
+      entries.push_back(
+          {{"name", f.name},
+           {"in_baseline", e.in_baseline},
+           {"requests", f.requests},
+           {"throughput_rps", round3(f.throughput_rps)},
+           {"error_rate_pct", round3(f.error_rate_pct)},
+           {"p50_ms", round3(f.p50_ms)},
+           {"p95", percentile_json(e.p95, f.p95_ms, f.p95_ci)},
+           {"p99", percentile_json(e.p99, f.p99_ms, f.p99_ci)},
+           {"slo_p95_ms", e.slo_p95_ms ? json(*e.slo_p95_ms) : json(nullptr)},
+           {"slo_broken", e.slo_broken},
+           {"ok", e.ok},
+           {"reasons", e.reasons},
+           {"recent_runs", e.recent_runs},
+           {"cpu_ms_per_request", f.cpu_ms_per_request ? json(round3(*f.cpu_ms_per_request)) : json(nullptr)},
+           {"held_back", e.held_back_why}});
     }
-    j["baseline"] = {{"file", config.baseline_path.value_or("")},
-                     {"threshold_pct", config.threshold_pct},
-                     {"noise", "95 % binomial order-statistic interval on the new percentile"},
-                     {"ok", o.baseline->ok},
-                     {"updated", config.update},
-                     {"entries", entries},
-                     {"not_in_capture", o.baseline->not_in_capture}};
+    j["baseline"] = {
+        {"file", config.baseline_path.value_or("")},
+        {"threshold_pct", config.threshold_pct},
+        {"noise",
+         "95 % binomial order-statistic interval on the new percentile; median + 3 x "
+         "1.4826 x MAD of the entry's recent_runs (two or more)"},
+        {"other_pct", o.baseline->other_pct ? json(round3(*o.baseline->other_pct)) : json(nullptr)},
+        {"ok", o.baseline->ok},
+        {"updated", config.update},
+        {"entries", entries},
+        {"not_in_capture", o.baseline->not_in_capture}};
   } else {
     j["baseline"] = nullptr;
   }
@@ -203,8 +214,9 @@ void write_check_table(std::ostream& out, const CheckConfig& config, const Check
   if (o.baseline) {
     std::snprintf(
         line, sizeof line,
-        "\nbaseline %s (regression: more than %g %% above the baseline and the 95 %% binomial interval "
-        "of the new percentile above it too)\n",
+        "\nbaseline %s (regression: more than %g %% above the baseline, the 95 %% binomial interval "
+        "of the new percentile above it too, and above the recent runs' spread when the file keeps two or "
+        "more)\n",
         config.baseline_path.value_or("").c_str(), config.threshold_pct);
     out << line;
     std::snprintf(line, sizeof line, "%-24s %9s %10s %-30s %-30s %s\n", "name", "requests", "req/s",
@@ -226,6 +238,8 @@ void write_check_table(std::ostream& out, const CheckConfig& config, const Check
                     e.ok ? (e.in_baseline ? "ok" : "new") : "FAIL");
       out << line;
       for (const auto& r : e.reasons) out << "  " << f.name << ": " << r << "\n";
+      if (!e.held_back_why.empty())
+        out << "  " << f.name << ": a regression by the figures, not counted: " << e.held_back_why << "\n";
     }
     for (const auto& n : o.baseline->not_in_capture)
       out << "  " << n << ": in the baseline, not in this capture\n";
@@ -272,8 +286,13 @@ Result<CheckOutcome> run_check(const CheckConfig& config, std::ostream& out) {
     } else if (!config.update) {
       return make_error(ErrorKind::usage, "--baseline " + path + ": no such file (--update creates it)");
     }
-    LOADPROF_TRY(b,
-                 analyze::compare_baseline(text, path, analyze::entry_figures(o.log), config.threshold_pct));
+    // The service's CPU per request belongs to a URL's single entry (a
+    // scenario's steps share the process); the machine's load to all.
+    const analyze::ServiceCost cost = analyze::service_cost(*c);
+    auto figures = analyze::entry_figures(o.log);
+    if (figures.size() == 1 && o.log.step_names.empty() && !cost.blocks.empty())
+      figures[0].cpu_ms_per_request = cost.cpu_ms_per_request();
+    LOADPROF_TRY(b, analyze::compare_baseline(text, path, figures, config.threshold_pct, cost.other_pct));
     o.baseline = std::move(b);
     o.ok = o.ok && o.baseline->ok;
     if (config.update) {

@@ -70,9 +70,17 @@ void requests(std::ostream& out, const analyze::DiffResult& diff) {
         << fixed2(c.base_ms) << "</td><td class=\"num\">" << fixed2(c.new_ms) << "</td><td class=\"num\">"
         << signed2(c.change_pct) << " %</td><td>" << signed2(c.ci95_low_pct) << " .. "
         << signed2(c.ci95_high_pct) << " %</td><td>"
-        << (c.significant ? analyze::verdict_name(c.verdict) : "not significant") << "</td></tr>\n";
+        << (c.held_back ? "held back (latency gate below)"
+                        : (c.significant ? analyze::verdict_name(c.verdict) : "not significant"))
+        << "</td></tr>\n";
   }
   out << "</table>\n";
+  if (r.gate.cost)
+    out << "<p>Target CPU per request: " << fixed2(r.gate.cost->base_ms) << " &#8594; "
+        << fixed2(r.gate.cost->new_ms) << " ms (" << signed2(r.gate.cost->change_pct) << " %, 95 % interval "
+        << signed2(r.gate.cost->ci95_low_pct) << " .. " << signed2(r.gate.cost->ci95_high_pct)
+        << " %): " << analyze::verdict_name(r.gate.cost_verdict) << ".</p>\n";
+  if (!r.gate.why.empty()) out << "<p>Latency gate: " << esc(r.gate.why) << ".</p>\n";
   const auto& t = r.throughput;
   out << "<p>Throughput: " << fixed2(t.base_rps) << " &#8594; " << fixed2(t.new_rps) << " req/s ("
       << signed2(t.change_pct) << " %, Welch p = " << p_text(t.p_value) << ", "

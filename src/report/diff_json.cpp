@@ -45,7 +45,8 @@ json latency_json(const analyze::DiffResult& diff) {
                    {"change_pct", round3(c.change_pct)},
                    {"ci95_pct", {round3(c.ci95_low_pct), round3(c.ci95_high_pct)}},
                    {"significant", c.significant},
-                   {"verdict", analyze::verdict_name(c.verdict)}});
+                   {"verdict", analyze::verdict_name(c.verdict)},
+                   {"held_back", c.held_back}});
   return out;
 }
 
@@ -70,6 +71,39 @@ json requests_json(const analyze::DiffResult& diff) {
               {"verdict", analyze::verdict_name(r.verdict)}};
   if (!r.stages_note.empty()) out["stages_note"] = r.stages_note;
   if (!diff.kinds_skipped.empty()) out["kinds_skipped"] = diff.kinds_skipped;
+  auto clock = [](const analyze::RunClock& c) {
+    return json{{"load_start_monotonic_ns", c.load_start_ns},
+                {"load_start_realtime_ns",
+                 c.load_start_realtime_ns ? json(*c.load_start_realtime_ns) : json(nullptr)},
+                {"seconds", c.seconds}};
+  };
+  out["aligned_by"] = "load start";
+  out["clocks"] = {{"base", clock(r.base_clock)}, {"new", clock(r.new_clock)}};
+  json timeline = json::array();
+  for (const auto& a : r.timeline)
+    timeline.push_back({{"second", a.second},
+                        {"base_requests", a.base_requests},
+                        {"new_requests", a.new_requests},
+                        {"base_p99_ms", round3(a.base_p99_ms)},
+                        {"new_p99_ms", round3(a.new_p99_ms)}});
+  out["timeline"] = std::move(timeline);
+  const auto& g = r.gate;
+  auto optional = [](const std::optional<double>& v) { return v ? json(round3(*v)) : json(nullptr); };
+  json cost = nullptr;
+  if (g.cost)
+    cost = {{"base", round3(g.cost->base_ms)},
+            {"new", round3(g.cost->new_ms)},
+            {"change_pct", round3(g.cost->change_pct)},
+            {"ci95_pct", {round3(g.cost->ci95_low_pct), round3(g.cost->ci95_high_pct)}},
+            {"verdict", analyze::verdict_name(g.cost_verdict)}};
+  out["latency_gate"] = {{"other_pct", {optional(g.base_other_pct), optional(g.new_other_pct)}},
+                         {"shared_machine", g.shared_machine},
+                         {"cpu_ms_per_request", std::move(cost)},
+                         {"regressions_count", g.regressions_count},
+                         {"improvements_count", g.improvements_count},
+                         {"why", g.why},
+                         {"min_change_ms", analyze::kMinLatencyChangeMs},
+                         {"shared_other_pct", analyze::kSharedMachineOtherPct}};
   return out;
 }
 

@@ -147,7 +147,9 @@ void write_diff_markdown(std::ostream& out, const analyze::DiffResult& diff, con
     out << "| " << c.metric << " | " << (c.stage ? std::to_string(*c.stage) : std::string("all")) << " | "
         << fixed2(c.base_ms) << " | " << fixed2(c.new_ms) << " | " << fixed2(c.change_pct) << " % | "
         << fixed2(c.ci95_low_pct) << " .. " << fixed2(c.ci95_high_pct) << " % | "
-        << (c.significant ? analyze::verdict_name(c.verdict) : "not significant") << " |\n";
+        << (c.held_back ? "held back (see below)"
+                        : (c.significant ? analyze::verdict_name(c.verdict) : "not significant"))
+        << " |\n";
   const auto& t = r.throughput;
   out << "\nThroughput: " << fixed2(t.base_rps) << " -> " << fixed2(t.new_rps) << " req/s ("
       << fixed2(t.change_pct) << " %, Welch p = " << p_text(t.p_value) << ", "
@@ -157,7 +159,23 @@ void write_diff_markdown(std::ostream& out, const analyze::DiffResult& diff, con
       << r.resamples << " resamples, Bonferroni over " << r.comparisons
       << " percentiles compared; significant when the "
          "interval excludes 0; a regression is a significant growth beyond "
-      << fixed2(diff.threshold_pct) << " %.\n";
+      << fixed2(diff.threshold_pct) << " % across the whole interval and by at least "
+      << fixed2(analyze::kMinLatencyChangeMs) << " ms.\n";
+  if (r.gate.cost)
+    out << "\nTarget CPU per request: " << fixed2(r.gate.cost->base_ms) << " -> "
+        << fixed2(r.gate.cost->new_ms) << " ms (" << fixed2(r.gate.cost->change_pct) << " %, 95 % interval "
+        << fixed2(r.gate.cost->ci95_low_pct) << " .. " << fixed2(r.gate.cost->ci95_high_pct)
+        << " %): " << analyze::verdict_name(r.gate.cost_verdict) << ".\n";
+  if (!r.gate.why.empty()) {
+    bool held = false;
+    for (const auto& c : r.latency) held = held || c.held_back;
+    out << "\nLatency gate: " << r.gate.why << "."
+        << (held ? " Latency changes are held back (not counted in the verdict): on a shared machine latency "
+                   "moves between runs of the same build by far more than the interval; run on a quiet "
+                   "machine to gate a slower downstream or lock."
+                 : "")
+        << "\n";
+  }
   if (!r.stages_note.empty()) out << "\n" << r.stages_note << ".\n";
   for (const auto& k : diff.kinds_skipped)
     out << "\nNo " << k << " samples in either capture: only the requests were compared.\n";

@@ -1,7 +1,8 @@
 // Baselines over a synthetic request log: a shift beyond the threshold but
 // within the percentile's noise is not a regression, one beyond both is;
 // scenario steps are entries of their own; --update keeps unknown keys and a
-// failing entry's old figures.
+// failing entry's old figures; the recent runs --update keeps give the
+// between-run noise; on a shared machine only a grown CPU per request counts.
 #include "loadprof/analyze/baseline.h"
 
 #include <gtest/gtest.h>
@@ -133,6 +134,71 @@ TEST(Baseline, UpdateWritesFiguresKeepsKeysAndAFailingEntrysBar) {
     EXPECT_EQ(b.error().kind, ErrorKind::corrupt_input);
     EXPECT_NE(b.error().message.find("b.json"), std::string::npos);
   }
+}
+
+// The figures of a run whose p95 is about `p95_ms` (uniform 0..p95/0.95, 6000 requests).
+std::vector<EntryFigures> run_with_p95(double p95_ms, std::optional<double> cpu_ms = std::nullopt) {
+  auto f = entry_figures(url_log(6000, 0, p95_ms / 0.95));
+  f[0].cpu_ms_per_request = cpu_ms;
+  return f;
+}
+
+// Updates the file with a run's figures (it must pass) and returns the new text.
+std::string update(const std::string& text, const std::vector<EntryFigures>& f,
+                   std::optional<double> other = {}) {
+  auto c = compare_baseline(text, "b.json", f, 5, other);
+  EXPECT_TRUE(c.ok());
+  EXPECT_TRUE(c->ok);
+  return *updated_baseline(text, "b.json", *c, "2026-11-30");
+}
+
+TEST(Baseline, RecentRunsGiveTheBetweenRunNoise) {
+  // Three runs kept (each one faster, so none is a regression): p95 12, 11, 10 ms -> median 11, MAD 1,
+  // top 11 + 4.45 = 15.45 ms.
+  std::string text;
+  for (double p95 : {12.0, 11.0, 10.0}) text = update(text, run_with_p95(p95));
+  auto doc = nlohmann::json::parse(text);
+  ASSERT_EQ(doc[0]["recent_runs"].size(), 3u);
+  EXPECT_NEAR(doc[0]["recent_runs"][0]["p95_ms"].get<double>(), 12, 0.2);
+  // 14 ms: 40 % above the last run (10), beyond its interval, inside the runs' spread.
+  auto within = compare_baseline(text, "b.json", run_with_p95(14), 5);
+  ASSERT_TRUE(within.ok());
+  const auto& p95 = within->entries[0].p95;
+  EXPECT_TRUE(p95.beyond_threshold);
+  EXPECT_TRUE(p95.beyond_noise);
+  ASSERT_TRUE(p95.runs_noise_top_ms.has_value());
+  EXPECT_NEAR(*p95.runs_noise_top_ms, 15.45, 0.6);
+  EXPECT_FALSE(p95.beyond_runs);
+  EXPECT_TRUE(within->ok);
+  // 20 ms: beyond it too.
+  auto beyond = compare_baseline(text, "b.json", run_with_p95(20), 5);
+  ASSERT_TRUE(beyond.ok());
+  EXPECT_TRUE(beyond->entries[0].p95.regressed());
+  EXPECT_FALSE(beyond->ok);
+  // A failing run is not kept; the file keeps the last five passing ones.
+  auto failed = *updated_baseline(text, "b.json", *beyond, "2026-11-30");
+  EXPECT_EQ(nlohmann::json::parse(failed)[0]["recent_runs"].size(), 3u);
+  for (double p95 : {10.0, 10.0, 10.0, 10.0}) text = update(text, run_with_p95(p95));
+  EXPECT_EQ(nlohmann::json::parse(text)[0]["recent_runs"].size(), kBaselineRecentRuns);
+}
+
+TEST(Baseline, OnASharedMachineOnlyAGrownCpuPerRequestCounts) {
+  std::string text = update("", run_with_p95(10, 0.5), 90);
+  // p95 doubled, other processes took 90 % of the target's CPUs.
+  auto busier = compare_baseline(text, "b.json", run_with_p95(20, 0.51), 5, 90);
+  ASSERT_TRUE(busier.ok());
+  EXPECT_TRUE(busier->entries[0].p95.held_back);
+  EXPECT_FALSE(busier->entries[0].p95.regressed());
+  EXPECT_NE(busier->entries[0].held_back_why.find("shared machine"), std::string::npos);
+  EXPECT_TRUE(busier->ok);
+  auto slower = compare_baseline(text, "b.json", run_with_p95(20, 1.0), 5, 90);
+  ASSERT_TRUE(slower.ok());
+  EXPECT_TRUE(slower->entries[0].p95.regressed());
+  EXPECT_FALSE(slower->ok);
+  // The machine to itself (5 %): latency stands alone.
+  auto quiet = compare_baseline(text, "b.json", run_with_p95(20, 0.5), 5, 5);
+  ASSERT_TRUE(quiet.ok());
+  EXPECT_FALSE(quiet->ok);
 }
 
 }  // namespace

@@ -46,6 +46,13 @@
 
 namespace loadprof::analyze {
 
+// An off-CPU or io time row changes by at least this many points of the
+// wall time (1 = 10 ms of waiting per second) at its interval's near end to be
+// a regression or improvement: the same build's io writes moved 0.42 -> 0.63
+// % of the wall time between runs (interval +0.11..+0.30 points), the disk's
+// other writers, not the build (DiffIoE2E, busy machine).
+inline constexpr double kMinTimeChangePoints = 1.0;
+
 struct DiffOptions {
   double threshold_pct = 5;  // relative change of a share, see above
   double alpha = 0.05;       // family-wise, before the Bonferroni split
