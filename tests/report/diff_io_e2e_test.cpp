@@ -72,9 +72,11 @@ TEST_F(DiffIoE2E, TwiceTheFsyncsFromOneFunctionIsAnIoRegressionThereAndTheSameBu
   ASSERT_FALSE(j["stacks"].empty());
   EXPECT_EQ(j["stacks"][0]["frame"], "index_sync") << j.dump(1);
   // The only function called a regression (operations may be: index_sync's writes doubled too).
-  for (const auto& s : j["stacks"])
-    if (s["verdict"] == "regression" && s["frame"].get<std::string>().rfind("[io:", 0) != 0)
+  for (const auto& s : j["stacks"]) {
+    if (s["verdict"] == "regression" && s["frame"].get<std::string>().rfind("[io:", 0) != 0) {
       EXPECT_EQ(s["frame"], "index_sync") << s.dump();
+    }
+  }
   // Bytes (io_bytes): each fsync follows a block written in the same function, so index_sync's share of the
   // bytes goes from 1/2 to 2/3 whatever the disk did — always a regression.
   const json* bytes = row(j, "index_sync", "bytes");
