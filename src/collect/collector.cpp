@@ -880,19 +880,26 @@ class CollectorImpl final : public Collector {
     if (data.size() < sizeof(lp_io_event)) return;
     const auto* r = reinterpret_cast<const lp_io_event*>(data.data());
     if (r->type != LP_EVENT_IO || r->end_ns < r->start_ns) return;
+    push(io_event(io_call(*r), r->user_ips, r->user_stack_bytes));
+  }
+
+  // One traced call as a record of count 1: the same fields in both record
+  // layouts (frame-pointer stack, DWARF copy).
+  template <typename IoRecord>
+  static std::unique_ptr<capture::IoSyscallRecord> io_call(const IoRecord& r) {
     auto rec = std::make_unique<capture::IoSyscallRecord>();
-    rec->start_ns = r->start_ns;
-    rec->end_ns = r->end_ns;
-    rec->pid = r->pid;
-    rec->tid = r->tid;
-    rec->syscall = io_syscall(r->syscall);
-    rec->fd_kind = fd_kind(r->fd_kind);
+    rec->start_ns = r.start_ns;
+    rec->end_ns = r.end_ns;
+    rec->pid = r.pid;
+    rec->tid = r.tid;
+    rec->syscall = io_syscall(r.syscall);
+    rec->fd_kind = fd_kind(r.fd_kind);
     rec->count = 1;
-    if (r->ret > 0 && returns_bytes(rec->syscall)) rec->bytes = static_cast<uint64_t>(r->ret);
-    rec->errors = r->ret < 0 ? 1 : 0;
-    rec->total_ns = rec->max_ns = r->end_ns - r->start_ns;
+    if (r.ret > 0 && returns_bytes(rec->syscall)) rec->bytes = static_cast<uint64_t>(r.ret);
+    rec->errors = r.ret < 0 ? 1 : 0;
+    rec->total_ns = rec->max_ns = r.end_ns - r.start_ns;
     rec->latency_log2[latency_bucket(rec->total_ns)] = 1;
-    push(io_event(std::move(rec), r->user_ips, r->user_stack_bytes));
+    return rec;
   }
 
   // DWARF mode: one call with its registers and stack copy, unwound and
@@ -900,19 +907,7 @@ class CollectorImpl final : public Collector {
   void on_io_dwarf(std::span<const uint8_t> data) {
     const auto* r = reinterpret_cast<const lp_io_dwarf_event*>(data.data());
     if (r->end_ns < r->start_ns) return;
-    auto rec = std::make_unique<capture::IoSyscallRecord>();
-    rec->start_ns = r->start_ns;
-    rec->end_ns = r->end_ns;
-    rec->pid = r->pid;
-    rec->tid = r->tid;
-    rec->syscall = io_syscall(r->syscall);
-    rec->fd_kind = fd_kind(r->fd_kind);
-    rec->count = 1;
-    if (r->ret > 0 && returns_bytes(rec->syscall)) rec->bytes = static_cast<uint64_t>(r->ret);
-    rec->errors = r->ret < 0 ? 1 : 0;
-    rec->total_ns = rec->max_ns = r->end_ns - r->start_ns;
-    rec->latency_log2[latency_bucket(rec->total_ns)] = 1;
-    Event e = io_event(std::move(rec), nullptr, 0);
+    Event e = io_event(io_call(*r), nullptr, 0);
     const size_t bytes = std::min<size_t>(r->stack_bytes, data.size() - offsetof(lp_io_dwarf_event, stack));
     e.dwarf = true;
     e.regs.assign(r->regs, r->regs + LP_IO_DWARF_REGS);
@@ -1612,8 +1607,8 @@ class CollectorImpl final : public Collector {
   std::unique_ptr<AllocPreloadRing> alloc_preload_;  // its preload path (launched commands)
   capture::AllocInfo alloc_found_;                   // allocators found (names, paths)
   uint64_t alloc_stack_truncated_ = 0;
-  uint64_t alloc_stack_not_copied_ = 0;                     // DWARF allocation records without a stack copy
-  std::unique_ptr<MmapProbe> mmap_;  // with alloc: mmap/munmap/brk by stack
+  uint64_t alloc_stack_not_copied_ = 0;  // DWARF allocation records without a stack copy
+  std::unique_ptr<MmapProbe> mmap_;      // with alloc: mmap/munmap/brk by stack
   uint64_t mmap_stack_truncated_ = 0;
   std::unique_ptr<KernelSymbolLookup> ksyms_;               // null: blocked reasons read other
   std::unordered_map<uint64_t, std::string> kernel_names_;  // kernel address -> function
