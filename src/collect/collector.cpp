@@ -1481,34 +1481,31 @@ class CollectorImpl final : public Collector {
             std::span<const uint64_t>(ips.data(), valid_user_frames(ips, exec_maps_[e.waker_pid]));
       }
     }
+    take_user_stack(e, sink, view, offcpu_stack_truncated_);
+    sink.on_offcpu(view);
+  }
+
+  // The event's user stack into its view: the DWARF copy (registers and
+  // stack bytes, unwound by the sink), or the frame-pointer frames that are
+  // valid in the process's mappings, a cut stack counted in `truncated`.
+  template <typename View>
+  void take_user_stack(Event& e, EventSink& sink, View& view, uint64_t& truncated) {
     if (e.dwarf) {
       view.dwarf = true;
       view.user_regs = e.regs;
       view.user_stack = e.stack;
-    } else {
-      const size_t valid = checked_user_frames(e, sink);
-      const bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
-      if (truncated) ++offcpu_stack_truncated_;
-      view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
-      view.user_truncated = truncated;
+      return;
     }
-    sink.on_offcpu(view);
+    const size_t valid = checked_user_frames(e, sink);
+    view.user_truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
+    if (view.user_truncated) ++truncated;
+    view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
   }
 
   void dispatch_io(Event& e, EventSink& sink) {
     if (!known_.count(e.pid) || !e.io) return;
     IoSyscallView view;
-    if (e.dwarf) {
-      view.dwarf = true;
-      view.user_regs = e.regs;
-      view.user_stack = e.stack;
-    } else {
-      const size_t valid = checked_user_frames(e, sink);
-      const bool truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
-      if (truncated) ++io_stack_truncated_;
-      view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
-      view.user_truncated = truncated;
-    }
+    take_user_stack(e, sink, view, io_stack_truncated_);
     view.record = std::move(*e.io);
     sink.on_io_syscall(view);
   }
@@ -1516,16 +1513,7 @@ class CollectorImpl final : public Collector {
   void dispatch_alloc(Event& e, EventSink& sink) {
     if (!known_.count(e.pid) || !e.alloc) return;
     AllocView view;
-    if (e.dwarf) {
-      view.dwarf = true;
-      view.user_regs = e.regs;
-      view.user_stack = e.stack;
-    } else if (!e.alloc->is_free) {
-      const size_t valid = checked_user_frames(e, sink);
-      view.user_truncated = valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
-      if (view.user_truncated) ++alloc_stack_truncated_;
-      view.user_ips = std::span<const uint64_t>(e.user_ips.data(), valid);
-    }
+    if (e.dwarf || !e.alloc->is_free) take_user_stack(e, sink, view, alloc_stack_truncated_);
     view.record = std::move(*e.alloc);
     sink.on_alloc(view);
   }
