@@ -545,7 +545,8 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
     uint64_t ns = 0;
   };
   std::vector<OffCpuShare> offcpu_owned;
-  uint64_t offcpu_total_ns = 0, offcpu_owned_ns = 0;
+  uint64_t offcpu_total_ns = 0, offcpu_owned_ns = 0, client_wait_ns = 0;
+  std::unordered_map<size_t, size_t> first_socket_wait;  // request -> its first socket wait in offcpu_owned
   for (size_t j = 0; j < c.offcpu.size(); ++j) {
     const auto& o = c.offcpu[j];
     if (o.end_ns <= o.start_ns) continue;
@@ -563,12 +564,35 @@ std::optional<Correlation> correlate(const capture::Capture& c, const Correlatio
       if (r.actual_start_ns >= o.end_ns) break;
       const uint64_t lo = std::max(r.actual_start_ns, o.start_ns), hi = std::min(r.end_ns, o.end_ns);
       if (hi <= lo) continue;
+      // A socket wait across the request's start or end is the thread waiting
+      // for its client: for the request to arrive (the driver stamped its
+      // start, the bytes are not there yet) or, after the answer, for the next
+      // one while the driver has not yet read it. That time is the client's
+      // side of the round trip, not the service's.
+      const bool socket = o.reason == capture::OffCpuReason::network;
+      if (socket && (o.start_ns < r.actual_start_ns || o.end_ns > r.end_ns)) {
+        client_wait_ns += hi - lo;
+        continue;
+      }
+      // On a connection the request opened, the thread serving it was started
+      // inside the request: its first socket wait there is for the bytes.
+      if (socket && r.connect_ns > 0) {
+        auto [first, fresh] = first_socket_wait.try_emplace(*it, offcpu_owned.size());
+        if (!fresh && c.offcpu[offcpu_owned[first->second].interval].start_ns > o.start_ns)
+          first->second = offcpu_owned.size();
+      }
       offcpu_owned.push_back({*it, j, hi - lo});
-      offcpu_owned_ns += hi - lo;
     }
   }
+  for (const auto& [request, share] : first_socket_wait) {
+    client_wait_ns += offcpu_owned[share].ns;
+    offcpu_owned[share].ns = 0;
+  }
+  std::erase_if(offcpu_owned, [](const OffCpuShare& share) { return share.ns == 0; });
+  for (const auto& share : offcpu_owned) offcpu_owned_ns += share.ns;
   at.offcpu_ms = ms(offcpu_total_ns);
   at.offcpu_attributed_ms = ms(offcpu_owned_ns);
+  at.offcpu_client_wait_ms = ms(client_wait_ns);
 
   if (at.attributed > 0 || !offcpu_owned.empty()) {
     std::vector<uint64_t> sorted;

@@ -115,7 +115,8 @@ json correlation_json(const analyze::Correlation& c) {
             {"companion_threads", at.companion_threads},
             {"coverage_pct", round2(at.coverage_pct)},
             {"offcpu_ms", round2(at.offcpu_ms)},
-            {"offcpu_attributed_ms", round2(at.offcpu_attributed_ms)}}},
+            {"offcpu_attributed_ms", round2(at.offcpu_attributed_ms)},
+            {"offcpu_client_wait_ms", round2(at.offcpu_client_wait_ms)}}},
           {"slow_requests", std::move(slow_requests)},
           {"endpoints", std::move(endpoints)}};
 }

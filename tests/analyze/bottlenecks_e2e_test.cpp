@@ -182,7 +182,9 @@ TEST(BottlenecksE2E, UniformRunInventsNoBottleneck) {
   ASSERT_NO_FATAL_FAILURE(
       bench_and_report({"--stages", "2s:50,2s:100,2s:200,2s:400,3s:100", "--probes", "cpu,offcpu"}, {}, r));
   for (const auto& b : r.report["bottlenecks"]) {
-    EXPECT_EQ(b["kind"], "runqueue") << b.dump();
+    EXPECT_EQ(b["kind"], "runqueue") << b.dump() << "\nattribution: "
+                                     << r.report["correlation"]["attribution"].dump()
+                                     << "\nslowest requests: " << r.report["correlation"]["slow_requests"].dump();
     if (b["kind"] == "runqueue")
       EXPECT_NE(b["evidence"].get<std::string>().find("other processes took"), std::string::npos);
   }

@@ -351,6 +351,45 @@ TEST(Correlation, OffCpuTimeOfAThreadServingOneConnectionGoesToItsRequest) {
   EXPECT_EQ(at999->slow_requests->functions.front().kind, "offcpu");
 }
 
+// A thread serving one connection blocks on its socket between requests.
+// Connection 1's 20 ms requests (thread 10): the bytes arrive 6 ms after the
+// driver stamped the start (the wait began before it), the answer is read
+// 4 ms after the thread went back to its socket, and in between 5 ms on a
+// downstream socket begin and end inside the request. Only that 5 ms is the
+// request's; the 10 ms across its edges is the client's. The first request
+// opened the connection: its thread's first wait (4 ms, for the bytes) is
+// inside it and the client's too.
+TEST(Correlation, ASocketWaitAcrossARequestsEdgeIsTheClientsNotTheRequests) {
+  capture::Capture c = base_capture(1);
+  const auto interval = [&](uint64_t from, uint64_t to) {
+    capture::OffCpuInterval o;
+    o.start_ns = from;
+    o.end_ns = to;
+    o.pid = 7;
+    o.tid = 10;
+    o.stack = 1;
+    o.reason = capture::OffCpuReason::network;
+    c.offcpu.push_back(o);
+  };
+  uint64_t previous_end = kStart;
+  for (uint64_t i = 0; i < 25; ++i) {
+    const uint64_t t = kStart + i * 40 * kMs + kMs;
+    add_request(c, t, 20 * kMs, 0, 1);
+    if (i == 0) c.requests.back().connect_ns = kMs;
+    interval(i == 0 ? t + 2 * kMs : previous_end, t + 6 * kMs);  // waiting for the request to arrive
+    add_samples(c, t + 6 * kMs, t + 8 * kMs, 0, 2, 10);
+    interval(t + 8 * kMs, t + 13 * kMs);                  // a downstream call inside the request
+    add_samples(c, t + 13 * kMs, t + 16 * kMs, 0, 3, 10);
+    previous_end = t + 16 * kMs;                          // answered; the driver reads it at t + 20 ms
+  }
+  const auto corr = correlate(c);
+  ASSERT_TRUE(corr);
+  const Attribution& at = corr->attribution;
+  EXPECT_EQ(at.dedicated_threads, 1u);
+  EXPECT_NEAR(at.offcpu_attributed_ms, 25 * 5.0, 1e-6);
+  EXPECT_NEAR(at.offcpu_client_wait_ms, 24 * 10.0 + 4.0, 1e-6);
+}
+
 // An event loop: one thread serves both connections (connection 1 in flight
 // at 75 % of its samples inside requests, connection 2 at 50 %), so it is not
 // taken for one connection's: connection 2's samples during a burn (250) stay

@@ -96,6 +96,10 @@ struct Attribution {
   // of each interval inside a request of its connection.
   double offcpu_ms = 0;  // the target's, all of it
   double offcpu_attributed_ms = 0;
+  // Socket waits of such a thread across a request's start or end, and its
+  // first one in a request that opened the connection: waiting for its client
+  // (the request to arrive, the answer to be read), not given to the request.
+  double offcpu_client_wait_ms = 0;
 };
 
 struct RequestFunction {
