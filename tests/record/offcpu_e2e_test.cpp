@@ -100,7 +100,7 @@ Time time_of(const capture::Capture& c, uint32_t tid, capture::OffCpuReason reas
 // (wall - thread CPU - schedstat run_delay, in the calls), within 25 %. For
 // fsync the program's measure runs up to 28 % above ours on this VM, more as
 // the machine gets busier (4 % quiet, 20-28 % beside a build in 16 runs on
-// 2026-11-30; CI failed once at 25.1 %), the difference neither under
+// 2026-11-30; a full local run failed at 25.1 %), the difference neither under
 // another reason nor in the runqueue, with no drop counted, in both the DWARF
 // and the frame-pointer runs; the sleep, lock and pipe waits agree within
 // 1 %. Unexplained yet (a suspect: steal time while the thread runs during
