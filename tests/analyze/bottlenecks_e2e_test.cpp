@@ -170,6 +170,34 @@ TEST(BottlenecksE2E, LockContentionIsNamed) {
   EXPECT_NE(b[0]["stacks"][0].get<std::string>().find("[offcpu:lock]"), std::string::npos);
 }
 
+// --slow-peer: every 10th request makes one round trip over loopback TCP to a
+// downstream that answers 10 ms later. Without the io probe (no peers) the
+// verdict is `network` in call_slow_peer, each slowest request waiting about
+// the measured round trip — the socket waits inside the requests count, the
+// ones for the client across their edges do not.
+TEST(BottlenecksE2E, ASocketWaitInsideTheRequestsIsNamedNetwork) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  std::vector<std::string> load = steady();
+  load.insert(load.end(), {"--probes", "cpu,offcpu"});
+  BenchReport r;
+  ASSERT_NO_FATAL_FAILURE(bench_and_report(
+      load, {"--slow-every", std::to_string(kSlowEvery), "--slow-peer", "--slow-ms", "10"}, r));
+  const auto& b = r.report["bottlenecks"];
+  ASSERT_FALSE(b.empty()) << r.report["verdict"].dump();
+  EXPECT_EQ(b[0]["kind"], "network") << b[0].dump();
+  EXPECT_EQ(b[0]["frame"], "call_slow_peer") << b[0].dump();
+  ASSERT_EQ(r.truth.size(), 1u);
+  const double trips = std::stod(r.truth[0].at("slow_requests"));
+  const double round_trip_ms = std::stod(r.truth[0].at("peer_wait_ns")) / 1e6 / std::max(1.0, trips);
+  ASSERT_TRUE(b[0]["per_slow_request_ms"].is_number());
+  const double per_request = b[0]["per_slow_request_ms"].get<double>();
+  std::printf("server: %.0f round trips of %.2f ms; bottleneck: %.2f ms per slowest request\n", trips,
+              round_trip_ms, per_request);
+  EXPECT_GE(per_request, round_trip_ms * 0.75);
+  EXPECT_LE(per_request, round_trip_ms * 1.25);
+  EXPECT_GT(r.report["correlation"]["attribution"]["offcpu_client_wait_ms"].get<double>(), 0.0);
+}
+
 // No planted cause, a ramp and a drop: no bottleneck is invented. The one
 // kind a uniform run may show is runqueue, when the machine's other work
 // (builds of the other test runs) kept its requests from a CPU — then the
@@ -182,9 +210,10 @@ TEST(BottlenecksE2E, UniformRunInventsNoBottleneck) {
   ASSERT_NO_FATAL_FAILURE(
       bench_and_report({"--stages", "2s:50,2s:100,2s:200,2s:400,3s:100", "--probes", "cpu,offcpu"}, {}, r));
   for (const auto& b : r.report["bottlenecks"]) {
-    EXPECT_EQ(b["kind"], "runqueue") << b.dump() << "\nattribution: "
-                                     << r.report["correlation"]["attribution"].dump()
-                                     << "\nslowest requests: " << r.report["correlation"]["slow_requests"].dump();
+    EXPECT_EQ(b["kind"], "runqueue") << b.dump()
+                                     << "\nattribution: " << r.report["correlation"]["attribution"].dump()
+                                     << "\nslowest requests: "
+                                     << r.report["correlation"]["slow_requests"].dump();
     if (b["kind"] == "runqueue")
       EXPECT_NE(b["evidence"].get<std::string>().find("other processes took"), std::string::npos);
   }

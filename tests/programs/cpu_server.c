@@ -16,7 +16,10 @@
  * requests for the latency <-> stack correlation tests. With --slow-lock the
  * Nth request instead waits in wait_for_index_lock() for a mutex that a
  * background thread holds 80 % of the time, in 16 ms slices: the slow
- * requests are off the CPU on a futex. */
+ * requests are off the CPU on a futex. With --slow-peer the Nth request
+ * instead makes one round trip in call_slow_peer() over loopback TCP to a
+ * "downstream" thread of this process that answers MS ms later: the slow
+ * requests are off the CPU on a socket (peer_wait_ns in GROUND_TRUTH). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -32,8 +35,9 @@ static volatile sig_atomic_t stopping;
 static long default_work = 2000;
 static long slow_every;
 static double slow_ms = 5;
-static atomic_ulong requests_started, slow_requests, slow_cpu_ns, lock_wait_ns;
-static int slow_lock;
+static atomic_ulong requests_started, slow_requests, slow_cpu_ns, lock_wait_ns, peer_wait_ns;
+static int slow_lock, slow_peer;
+static struct sockaddr_in peer_addr; /* the downstream's listening address (--slow-peer) */
 static pthread_mutex_t index_lock = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((noinline)) static uint64_t mix(uint64_t state, uint64_t word)
@@ -115,6 +119,41 @@ static void *index_holder(void *arg)
 	return NULL;
 }
 
+/* The downstream: one connection at a time, one byte in, MS ms, one byte out. */
+static void *slow_peer_loop(void *arg)
+{
+	int lfd = (int)(intptr_t)arg;
+	const long long after_ns = (long long)(slow_ms * 1e6);
+	struct timespec answer_after = {(time_t)(after_ns / 1000000000), (long)(after_ns % 1000000000)};
+	while (!stopping) {
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		char c;
+		if (read(fd, &c, 1) == 1) {
+			nanosleep(&answer_after, NULL);
+			if (write(fd, &c, 1) != 1)
+				perror("cpu_server: peer write");
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+/* One round trip to the downstream; returns the ns it took. */
+__attribute__((noinline)) static uint64_t call_slow_peer(void)
+{
+	const uint64_t start = clock_ns(CLOCK_MONOTONIC);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char c = 'q';
+	if (fd < 0 || connect(fd, (struct sockaddr *)&peer_addr, sizeof peer_addr) != 0 || write(fd, &c, 1) != 1 ||
+	    read(fd, &c, 1) != 1)
+		perror("cpu_server: peer round trip");
+	if (fd >= 0)
+		close(fd);
+	return clock_ns(CLOCK_MONOTONIC) - start;
+}
+
 __attribute__((noinline)) static int handle_request(int fd, const char *head)
 {
 	char path[256] = "/";
@@ -134,6 +173,8 @@ __attribute__((noinline)) static int handle_request(int fd, const char *head)
 	if (slow_every > 0 && (atomic_fetch_add(&requests_started, 1) + 1) % (unsigned long)slow_every == 0) {
 		if (slow_lock)
 			atomic_fetch_add(&lock_wait_ns, wait_for_index_lock());
+		else if (slow_peer)
+			atomic_fetch_add(&peer_wait_ns, call_slow_peer());
 		else
 			atomic_fetch_add(&slow_cpu_ns, burn_slow_request(slow_ms));
 		atomic_fetch_add(&slow_requests, 1);
@@ -196,9 +237,11 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; ++i) {
 		if (!strcmp(argv[i], "--slow-lock"))
 			slow_lock = 1;
+		if (!strcmp(argv[i], "--slow-peer"))
+			slow_peer = 1;
 	}
 	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--slow-lock")) {
+		if (!strcmp(argv[i], "--slow-lock") || !strcmp(argv[i], "--slow-peer")) {
 			--i; /* a flag without a value */
 			continue;
 		}
@@ -235,6 +278,20 @@ int main(int argc, char **argv)
 		alarm((unsigned)(seconds + 0.999));
 	sigaction(SIGALRM, &sa, NULL);
 
+	if (slow_peer) {
+		int pfd = socket(AF_INET, SOCK_STREAM, 0);
+		peer_addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = 0};
+		peer_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		socklen_t plen = sizeof peer_addr;
+		if (bind(pfd, (struct sockaddr *)&peer_addr, sizeof peer_addr) != 0 || listen(pfd, 128) != 0 ||
+		    getsockname(pfd, (struct sockaddr *)&peer_addr, &plen) != 0) {
+			perror("cpu_server: peer bind/listen");
+			return 2;
+		}
+		pthread_t peer;
+		pthread_create(&peer, NULL, slow_peer_loop, (void *)(intptr_t)pfd);
+		pthread_detach(peer);
+	}
 	if (slow_lock) {
 		pthread_t holder;
 		pthread_create(&holder, NULL, index_holder, NULL);
@@ -254,9 +311,9 @@ int main(int argc, char **argv)
 		pthread_attr_destroy(&attr);
 	}
 	printf("GROUND_TRUTH program=cpu_server pid=%d requests=%lu slow_requests=%lu slow_cpu_ns=%lu "
-	       "process_cpu_ns=%llu lock_wait_ns=%lu\n",
+	       "process_cpu_ns=%llu lock_wait_ns=%lu peer_wait_ns=%lu\n",
 	       getpid(), (unsigned long)atomic_load(&requests_served), (unsigned long)atomic_load(&slow_requests),
 	       (unsigned long)atomic_load(&slow_cpu_ns), (unsigned long long)process_cpu_ns(),
-	       (unsigned long)atomic_load(&lock_wait_ns));
+	       (unsigned long)atomic_load(&lock_wait_ns), (unsigned long)atomic_load(&peer_wait_ns));
 	return 0;
 }
