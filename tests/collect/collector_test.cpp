@@ -543,9 +543,11 @@ TEST(Collector, MmapDwarfRingFullFallsBackToTheBpfSumsCounted) {
   EXPECT_EQ(dwarf_calls, 0u);
   EXPECT_EQ(full, calls);
   EXPECT_GE(at(capture::MmapOp::mmap_anon).bytes, static_cast<uint64_t>(number(t, "map_bytes")));
-  EXPECT_EQ(at(capture::MmapOp::mremap_grow).bytes, static_cast<uint64_t>(number(t, "grow_bytes")));
+  EXPECT_EQ(at(capture::MmapOp::mremap_grow).bytes,
+            static_cast<uint64_t>(number(t, "grow_bytes") + number(t, "realloc_bytes")));
   EXPECT_EQ(at(capture::MmapOp::mremap_shrink).bytes, static_cast<uint64_t>(number(t, "shrink_bytes")));
-  EXPECT_EQ(at(capture::MmapOp::munmap_anon).bytes, static_cast<uint64_t>(number(t, "unmap_bytes")));
+  EXPECT_GE(at(capture::MmapOp::munmap_anon).bytes,
+            static_cast<uint64_t>(number(t, "unmap_bytes")));  // + free's
 }
 
 TEST(Collector, WithoutFollowingChildrenOnlyTheTargetIsSampled) {

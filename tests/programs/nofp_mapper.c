@@ -7,14 +7,18 @@
  *                  -> grow_region    mremap of REMAPS of them CHUNK -> 3 * CHUNK (MREMAP_MAYMOVE)
  *                  -> shrink_region  mremap of SHRINKS of those 3 * CHUNK -> CHUNK
  *                  -> unmap_region   munmap of every mapping (at its final size)
- * No malloc of its own. Launched with the preload path (LOADPROF_ALLOC_FD
+ *                  -> realloc_region malloc(CHUNK) REALLOCS times (glibc maps blocks this large),
+ *                                    each realloc-ed to 3 * CHUNK: glibc grows the mapping with
+ *                                    mremap by exactly 2 * CHUNK (header page included on both
+ *                                    sides), then frees them
+ * No other malloc of its own. Launched with the preload path (LOADPROF_ALLOC_FD
  * set) it starts at once; otherwise it waits until a uprobe sits on free()
  * (a breakpoint, 0xCC, on its first byte). It pauses PAUSE_S before its calls
  * and stays LINGER_S after its line, so its stacks are unwound and
  * symbolized while it lives.
  *   PID n   (first line, at start)
  *   GROUND_TRUTH program=nofp_mapper pid= map_calls= map_bytes= grow_calls= grow_bytes=
- *                shrink_calls= shrink_bytes= unmap_calls= unmap_bytes=
+ *                shrink_calls= shrink_bytes= unmap_calls= unmap_bytes= realloc_calls= realloc_bytes=
  * Usage: nofp_mapper [PAUSE_S=0.5] [LINGER_S=1] */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -27,13 +31,15 @@
 #define MAPS 32
 #define REMAPS 8
 #define SHRINKS 4
+#define REALLOCS 4
 #define PAD_BYTES 2048
 
 static char *maps[MAPS];
 static long sizes[MAPS];
 /* Loop bounds the compiler cannot see: a loop it unrolled would call from a
  * call site per iteration (one stack each; the same function). */
-static volatile int remaps = REMAPS, shrinks = SHRINKS;
+static volatile int remaps = REMAPS, shrinks = SHRINKS, reallocs = REALLOCS;
+static void *blocks[REALLOCS];
 
 __attribute__((noinline)) void map_region(void)
 {
@@ -86,6 +92,21 @@ __attribute__((noinline)) long unmap_region(void)
 	return bytes;
 }
 
+__attribute__((noinline)) void realloc_region(void)
+{
+	for (int i = 0; i < reallocs; i++) {
+		char *p = malloc(CHUNK);
+		char *q = p ? realloc(p, 3 * CHUNK) : NULL;
+		if (!q) {
+			perror("nofp_mapper: realloc");
+			exit(1);
+		}
+		blocks[i] = q;
+	}
+	for (int i = 0; i < reallocs; i++)
+		free(blocks[i]);
+}
+
 /* A frame of PAD_BYTES between main and the calls: the array's address
  * escapes (an empty asm), so the compiler keeps all of it; read after the
  * calls (no tail call). */
@@ -99,6 +120,7 @@ __attribute__((noinline)) long padded(void)
 	grow_region();
 	shrink_region();
 	long unmapped = unmap_region();
+	realloc_region();
 	__asm__ volatile("" : : "r"(pad) : "memory");
 	return unmapped + pad[0] + pad[PAD_BYTES - 1];
 }
@@ -135,9 +157,9 @@ int main(int argc, char **argv)
 	sleep_ns(pause_ns);
 	long unmapped = padded();
 	printf("GROUND_TRUTH program=nofp_mapper pid=%d map_calls=%d map_bytes=%ld grow_calls=%d grow_bytes=%ld "
-	       "shrink_calls=%d shrink_bytes=%ld unmap_calls=%d unmap_bytes=%ld\n",
+	       "shrink_calls=%d shrink_bytes=%ld unmap_calls=%d unmap_bytes=%ld realloc_calls=%d realloc_bytes=%ld\n",
 	       (int)getpid(), MAPS, (long)MAPS * CHUNK, REMAPS, (long)REMAPS * 2 * CHUNK, SHRINKS,
-	       (long)SHRINKS * 2 * CHUNK, MAPS, unmapped);
+	       (long)SHRINKS * 2 * CHUNK, MAPS, unmapped, REALLOCS, (long)REALLOCS * 2 * CHUNK);
 	fflush(stdout);
 	sleep_ns(linger_ns);
 	return 0;

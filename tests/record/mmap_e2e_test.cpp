@@ -10,7 +10,8 @@
 // them. tests/programs/nofp_mapper (no frame pointers anywhere) maps,
 // grows and shrinks with mremap, and unmaps from named functions under a
 // 2 KiB frame: with --unwind auto (DWARF for it) every byte must be under its
-// function and main, exactly; with --unwind fp not (the FP walk and the
+// function and main, exactly — glibc's realloc of a mapped block too (an
+// mremap under realloc_region); with --unwind fp not (the FP walk and the
 // stack-word scan stop short of main).
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -245,7 +246,9 @@ TEST_F(MmapE2E, WithoutFramePointersDwarfStacksPutEveryByteUnderItsFunctionAndMa
     const Case cases[] = {{Op::mmap_anon, "map_region", "map_calls", "map_bytes"},
                           {Op::mremap_grow, "grow_region", "grow_calls", "grow_bytes"},
                           {Op::mremap_shrink, "shrink_region", "shrink_calls", "shrink_bytes"},
-                          {Op::munmap_anon, "unmap_region", "unmap_calls", "unmap_bytes"}};
+                          {Op::munmap_anon, "unmap_region", "unmap_calls", "unmap_bytes"},
+                          // glibc's realloc of a mapped block: mremap, under the caller of realloc.
+                          {Op::mremap_grow, "realloc_region", "realloc_calls", "realloc_bytes"}};
     for (const Case& c : cases) {
       SCOPED_TRACE(c.function);
       const OpSum mine = sum_of(r.capture, c.op, c.function, false);
