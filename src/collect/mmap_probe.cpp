@@ -31,7 +31,7 @@ Result<std::unique_ptr<MmapProbe>> MmapProbe::open(const MmapProbeOptions& optio
   skel->rodata->mmap_stack_bytes =
       dwarf ? std::bit_ceil(std::clamp<uint32_t>(options.dwarf_stack_bytes, 512, LP_MMAP_STACK_MAX_BYTES))
             : 0;
-  // DWARF mode sends every call (4,200 bytes each): 8 MiB hold ~1,990 of
+  // DWARF mode sends every call (4,280 bytes each): 8 MiB hold ~1,960 of
   // them, and the reader is woken when a quarter is waiting (a call that
   // then finds no room is merged in BPF with its FP stack, counted). These
   // calls are rare (tens to thousands a second). Outside DWARF mode the ring

@@ -512,7 +512,7 @@ TEST(Collector, FullRingBufferIsCountedNotSilent) {
 }
 
 // The mmap probe in DWARF mode with a ring too small for one call's record
-// (4,224 bytes in 4,096): every call of nofp_mapper falls back to the BPF
+// (4,272 bytes in 4,096): every call of nofp_mapper falls back to the BPF
 // sums with the frame-pointer stack, and each is counted
 // (mmap/dwarf_ringbuf_full) — none lost, none silent.
 TEST(Collector, MmapDwarfRingFullFallsBackToTheBpfSumsCounted) {
