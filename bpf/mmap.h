@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ABI between bpf/mmap.bpf.c and src/collect: the address-space operations
- * the mmap probe counts (mmap, munmap, brk), the per-stack aggregate, map
- * sizes and counter indices. Plain C with fixed-size types so both the BPF
+ * the mmap probe counts (mmap, munmap, brk, mremap), the per-stack aggregate,
+ * the DWARF-mode call record, map sizes and counter indices. Plain C with fixed-size types so both the BPF
  * program and C++ user space include it.
  */
 #ifndef LOADPROF_MMAP_H
@@ -22,6 +22,7 @@
 #define LP_NR_MMAP 9
 #define LP_NR_MUNMAP 11
 #define LP_NR_BRK 12
+#define LP_NR_MREMAP 25
 
 /* What a call did to the address space (stored in the capture by this index:
  * append only). Lengths are page-rounded, as the kernel maps them. */
@@ -32,7 +33,12 @@ enum lp_mmap_op {
 	LP_MUNMAP_FILE = 3,	/* munmap whose first mapping is a file's */
 	LP_BRK_GROW = 4,	/* brk that moved the break up: bytes = new - old */
 	LP_BRK_SHRINK = 5,	/* brk that moved it down: bytes = old - new */
-	LP_MMAP_OPS = 6,
+	/* mremap, whatever the mapping (anonymous in practice: glibc's realloc
+	 * of an mmap-ed block): bytes = page-rounded new_len - old_len. A move
+	 * that keeps the size is a grow of 0 bytes (its call counted). */
+	LP_MREMAP_GROW = 6,	/* new_len >= old_len */
+	LP_MREMAP_SHRINK = 7,	/* new_len < old_len: bytes = old - new */
+	LP_MMAP_OPS = 8,
 };
 
 /* Counters, indices into the per-CPU `counters` array. */
@@ -43,7 +49,9 @@ enum lp_mmap_counter {
 	LP_MMAP_DROP_INFLIGHT = 3,	/* entry not stored (task storage): that call is missed */
 	LP_MMAP_DROP_AGGREGATE_MAP_FULL = 4,	/* a call found no aggregate slot: missed */
 	LP_MMAP_DROP_USER_STACK = 5,	/* the stack window was not readable: only the FP chain kept */
-	LP_MMAP_COUNTERS = 6,
+	LP_MMAP_DWARF_RINGBUF_FULL = 6,	/* a DWARF call's reserve failed: merged in BPF with its FP stack */
+	LP_MMAP_DWARF_STACK = 7,	/* a DWARF call's user stack could not be copied at all */
+	LP_MMAP_COUNTERS = 8,
 };
 
 struct lp_mmap_agg_key {
@@ -71,6 +79,30 @@ struct lp_mmap_agg {
 	__u32 window_words;
 	__u32 pad;
 	__u64 window[LP_MMAP_WINDOW_WORDS];
+};
+
+/* DWARF mode (the target-map entry of the caller's process is
+ * LP_UNWIND_DWARF and mmap_stack_bytes > 0): every successful call is sent
+ * on its own with the user registers at its exit and the top of its user
+ * stack, instead of the FP walk and the window: user space unwinds it and
+ * merges the calls by (process, op, unwound stack). A call whose record
+ * finds no room in the ring is merged in BPF as in FP mode
+ * (LP_MMAP_DWARF_RINGBUF_FULL). */
+#define LP_EVENT_MMAP_DWARF 13
+#define LP_MMAP_STACK_MAX_BYTES 4096	/* a power of two */
+#define LP_MMAP_DWARF_REGS 17		/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+
+struct lp_mmap_dwarf_event {
+	__u32 type;		/* LP_EVENT_MMAP_DWARF */
+	__u32 op;		/* enum lp_mmap_op */
+	__u64 time_ns;		/* CLOCK_MONOTONIC: exit */
+	__u64 bytes;		/* as in lp_mmap_agg */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u64 regs[LP_MMAP_DWARF_REGS];
+	__u32 stack_bytes;	/* bytes of stack[] copied (0: none could be) */
+	__u32 pad;
+	__u8 stack[LP_MMAP_STACK_MAX_BYTES];
 };
 
 #endif /* LOADPROF_MMAP_H */

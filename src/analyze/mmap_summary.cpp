@@ -1,4 +1,4 @@
-// mmap/munmap/brk figures from the mmap probe's records.
+// mmap/munmap/brk/mremap figures from the mmap probe's records.
 #include "loadprof/analyze/mmap_summary.h"
 
 #include <algorithm>
@@ -41,8 +41,8 @@ std::string allocating_frame(const capture::Capture& c, capture::StackId id) {
 }  // namespace
 
 const char* mmap_op_name(size_t op) {
-  static const char* const kNames[] = {"mmap",          "mmap (file)", "munmap",
-                                       "munmap (file)", "brk grow",    "brk shrink"};
+  static const char* const kNames[] = {"mmap",     "mmap (file)", "munmap",      "munmap (file)",
+                                       "brk grow", "brk shrink",  "mremap grow", "mremap shrink"};
   return op < kMmapOps ? kNames[op] : "other";
 }
 
@@ -60,6 +60,7 @@ std::optional<MmapSummary> summarize_mmap(const capture::Capture& c) {
     const char* name = m.op == capture::MmapOp::mmap_anon     ? "mmap"
                        : m.op == capture::MmapOp::munmap_anon ? "munmap"
                        : m.op == capture::MmapOp::brk_grow    ? "brk"
+                       : m.op == capture::MmapOp::mremap_grow ? "mremap"
                                                               : nullptr;
     if (!name) continue;
     auto [it, fresh] = index.try_emplace({m.pid, m.stack, m.op}, s.stacks.size());
@@ -84,7 +85,8 @@ std::optional<MmapSummary> summarize_mmap(const capture::Capture& c) {
   }
   using Op = capture::MmapOp;
   auto b = [&](Op op) { return static_cast<int64_t>(s.bytes[static_cast<size_t>(op)]); };
-  s.anon_net_bytes = b(Op::mmap_anon) + b(Op::brk_grow) - b(Op::munmap_anon) - b(Op::brk_shrink);
+  s.anon_net_bytes = b(Op::mmap_anon) + b(Op::brk_grow) + b(Op::mremap_grow) - b(Op::munmap_anon) -
+                     b(Op::brk_shrink) - b(Op::mremap_shrink);
   std::sort(s.stacks.begin(), s.stacks.end(),
             [](const MmapStackStat& x, const MmapStackStat& y) { return x.bytes > y.bytes; });
   return s;

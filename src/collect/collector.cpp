@@ -178,7 +178,6 @@ class CollectorImpl final : public Collector {
       LOADPROF_TRY(io_probe, IoProbe::open(io, [this](std::span<const uint8_t> r) { on_io_record(r); }));
       io_ = std::move(io_probe);
     }
-    if (offcpu_ || (io_ && options.dwarf)) LOADPROF_CHECK(watch_rings());
     if (options.alloc && options.alloc_preload) {
       LOADPROF_TRY(ring, AllocPreloadRing::open(options.alloc_sample_bytes, 0,
                                                 [this](std::span<const uint8_t> r) { on_alloc_record(r); }));
@@ -194,9 +193,13 @@ class CollectorImpl final : public Collector {
     if (options.alloc && options.alloc_mmap) {
       MmapProbeOptions mo;
       mo.targets_map_fd = probe_->targets_map_fd();
-      LOADPROF_TRY(mmap_probe, MmapProbe::open(mo));
+      mo.dwarf_stack_bytes = options.dwarf ? options.offcpu_stack_bytes : 0;
+      mo.ringbuf_bytes = options.mmap_ringbuf_bytes;
+      LOADPROF_TRY(mmap_probe,
+                   MmapProbe::open(mo, [this](std::span<const uint8_t> r) { on_mmap_record(r); }));
       mmap_ = std::move(mmap_probe);
     }
+    if (offcpu_ || (options.dwarf && (io_ || mmap_))) LOADPROF_CHECK(watch_rings());
     start_second_ = monotonic_ns() / kSecondNs;
     next_second_.assign(cpus_.size(), start_second_);
     throttled_since_ns_.assign(cpus_.size(), 0);
@@ -226,10 +229,10 @@ class CollectorImpl final : public Collector {
   Result<void> poll(EventSink& sink, int timeout_ms) override {
     if (stopped_) return {};
     if (wakeups_.valid()) {
-      // The off-CPU ring (and the io ring in DWARF mode) wakes us when it is
-      // a quarter full; the cpu one never does.
-      epoll_event events[3];
-      if (epoll_wait(wakeups_.get(), events, 3, timeout_ms) < 0 && errno != EINTR)
+      // The off-CPU ring (and the io and mmap rings in DWARF mode) wakes us
+      // when it is a quarter full; the cpu one never does.
+      epoll_event events[4];
+      if (epoll_wait(wakeups_.get(), events, 4, timeout_ms) < 0 && errno != EINTR)
         return errno_error(ErrorKind::internal, "wait for the ring buffers", errno);
     } else {
       LOADPROF_CHECK(probe_->poll(timeout_ms));
@@ -349,6 +352,10 @@ class CollectorImpl final : public Collector {
       mm["aggregate_map_full"] = m[LP_MMAP_DROP_AGGREGATE_MAP_FULL];
       mm["stack_window_unreadable"] = m[LP_MMAP_DROP_USER_STACK];
       mm["stack_truncated"] = mmap_stack_truncated_;
+      if (options_.dwarf) {
+        mm["dwarf_ringbuf_full"] = m[LP_MMAP_DWARF_RINGBUF_FULL];
+        mm["dwarf_stack_not_copied"] = m[LP_MMAP_DWARF_STACK];
+      }
     }
     return out;
   }
@@ -629,8 +636,8 @@ class CollectorImpl final : public Collector {
   }
 
   // One epoll over the cpu probe's ring buffer and, edge-triggered, the
-  // offcpu ring and the io ring in DWARF mode (woken only when they fill:
-  // see OffCpuProbe::ring_fd, IoProbe::ring_fd).
+  // offcpu ring and the io and mmap rings in DWARF mode (woken only when they
+  // fill: see OffCpuProbe::ring_fd, IoProbe::ring_fd, MmapProbe::ring_fd).
   Result<void> watch_rings() {
     wakeups_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
     if (!wakeups_.valid()) return errno_error(ErrorKind::internal, "epoll_create1", errno);
@@ -640,7 +647,9 @@ class CollectorImpl final : public Collector {
     filling.events = EPOLLIN | EPOLLET;
     if (epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, probe_->wakeup_fd(), &cpu) != 0 ||
         (offcpu_ && epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, offcpu_->ring_fd(), &filling) != 0) ||
-        (io_ && options_.dwarf && epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, io_->ring_fd(), &filling) != 0))
+        (io_ && options_.dwarf && epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, io_->ring_fd(), &filling) != 0) ||
+        (mmap_ && mmap_->ring_fd() >= 0 &&
+         epoll_ctl(wakeups_.get(), EPOLL_CTL_ADD, mmap_->ring_fd(), &filling) != 0))
       return errno_error(ErrorKind::internal, "epoll_ctl (ring buffers)", errno);
     return {};
   }
@@ -668,6 +677,7 @@ class CollectorImpl final : public Collector {
     if (io_) LOADPROF_CHECK(io_->consume());
     if (alloc_) LOADPROF_CHECK(alloc_->consume());
     if (offcpu_) LOADPROF_CHECK(offcpu_->consume());
+    if (mmap_) LOADPROF_CHECK(mmap_->consume());
     if (options_.dwarf) read_dwarf_rings();
     return {};
   }
@@ -1019,6 +1029,32 @@ class CollectorImpl final : public Collector {
     push(std::move(e));
   }
 
+  // DWARF mode: one mmap/munmap/brk/mremap call with its registers and
+  // stack copy, unwound and merged by stack by the sink.
+  void on_mmap_record(std::span<const uint8_t> data) {
+    if (data.size() < offsetof(lp_mmap_dwarf_event, stack)) return;
+    const auto* r = reinterpret_cast<const lp_mmap_dwarf_event*>(data.data());
+    if (r->type != LP_EVENT_MMAP_DWARF) return;
+    auto rec = std::make_unique<capture::MmapRecord>();
+    rec->start_ns = rec->end_ns = r->time_ns;
+    rec->pid = r->pid;
+    rec->tid = r->tid;
+    rec->op = r->op < LP_MMAP_OPS ? static_cast<capture::MmapOp>(r->op) : capture::MmapOp::other;
+    rec->calls = 1;
+    rec->bytes = r->bytes;
+    Event e;
+    e.kind = Event::Kind::mmap;
+    e.time_ns = r->time_ns;
+    e.pid = r->pid;
+    e.tid = r->tid;
+    const size_t bytes = std::min<size_t>(r->stack_bytes, data.size() - offsetof(lp_mmap_dwarf_event, stack));
+    e.dwarf = true;
+    e.regs.assign(r->regs, r->regs + LP_MMAP_DWARF_REGS);
+    e.stack.assign(r->stack, r->stack + bytes);
+    e.mmap = std::move(rec);
+    push(std::move(e));
+  }
+
   static capture::IoSyscall io_syscall(uint32_t index) {
     return index < static_cast<uint32_t>(capture::IoSyscall::other) ? static_cast<capture::IoSyscall>(index)
                                                                     : capture::IoSyscall::other;
@@ -1138,6 +1174,7 @@ class CollectorImpl final : public Collector {
     if (alloc_) LOADPROF_CHECK(alloc_->consume());
     if (alloc_preload_) alloc_preload_->consume(all);
     if (offcpu_) LOADPROF_CHECK(offcpu_->consume());
+    if (mmap_) LOADPROF_CHECK(mmap_->consume());
     if ((offcpu_ || io_ || mmap_) && (all || now_ns - last_aggregate_flush_ns_ >= kSecondNs)) {
       if (mmap_)
         mmap_->flush_aggregates(
@@ -1518,11 +1555,22 @@ class CollectorImpl final : public Collector {
     sink.on_alloc(view);
   }
 
-  // The mmap probe's stack: the IP, the words of the stack window that lie in
-  // executable mappings (return addresses of frames without frame pointers,
-  // leaf first), then the frame-pointer chain — as far as it stays valid.
+  // The mmap probe's stack. DWARF mode: the registers and stack copy, for
+  // the sink to unwind. Otherwise (frame-pointer targets, or a DWARF call
+  // that found the ring full) a heuristic: the IP, the words of the stack
+  // window that lie in executable mappings (return addresses of frames
+  // without frame pointers, leaf first; a stale one left in the window shows
+  // as a frame never called), then the frame-pointer chain — as far as it
+  // stays valid.
   void dispatch_mmap(Event& e, EventSink& sink) {
     if (!known_.count(e.pid) || !e.mmap) return;
+    if (e.dwarf) {
+      MmapView view;
+      take_user_stack(e, sink, view, mmap_stack_truncated_);
+      view.record = std::move(*e.mmap);
+      sink.on_mmap(view);
+      return;
+    }
     const size_t chain_valid = checked_user_frames(e, sink);  // refreshes the maps when needed
     const bool chain_cut = chain_valid < e.user_ips.size() || e.user_ips.size() >= LP_MAX_STACK_DEPTH;
     if (!e.user_ips.empty()) {

@@ -213,12 +213,30 @@ class Pipeline final : public collect::EventSink {
     note_thread(e.pid, e.tid, e.time_ns);
   }
 
-  // mmap/munmap/brk calls of one (process, op, stack) over about a second.
+  // mmap/munmap/brk/mremap calls of one (process, op, stack) over about a
+  // second; DWARF mode: one call, unwound here and merged the same way.
   void on_mmap(const collect::MmapView& v) override {
     capture::MmapRecord r = v.record;
-    r.stack = intern_stack(r.pid, r.start_ns, v.user_ips, {}, v.user_truncated);
-    writer_.add_mmap(r);
+    std::span<const uint64_t> user_ips = v.user_ips;
+    bool truncated = v.user_truncated;
+    unwind_if_dwarf(v.dwarf, r.pid, r.tid, v.user_regs, v.user_stack, user_ips, truncated);
+    r.stack = intern_stack(r.pid, r.start_ns, user_ips, {}, truncated);
     note_thread(r.pid, r.tid, r.start_ns);
+    if (v.dwarf) {
+      merge_mmap_call(r);
+      return;
+    }
+    writer_.add_mmap(r);
+  }
+
+  // DWARF mmap calls merged by (process, op, unwound stack), as the mmap
+  // probe merges FP-mode ones in BPF: written once the first merged call is a
+  // second old (by call time), or all of them (at the end).
+  void flush_mmap_merged(uint64_t now_ns, bool all) {
+    if (mmap_merged_.empty()) return;
+    if (!all && now_ns < mmap_merged_first_ns_ + kSecondNs) return;
+    for (auto& [key, r] : mmap_merged_) writer_.add_mmap(r);
+    mmap_merged_.clear();
   }
 
   void on_mapping(const capture::Mapping& m) override {
@@ -334,6 +352,7 @@ class Pipeline final : public collect::EventSink {
   // The end: the rest of the stacks, resolved on this thread.
   void finish_symbols(RecorderCost& cost) {
     flush_io_merged(0, true);
+    flush_mmap_merged(0, true);
     submit_new_stacks();
     write_symbols(symbolizer_.finish(), cost);
   }
@@ -381,6 +400,18 @@ class Pipeline final : public collect::EventSink {
       truncated = stop != symbolize::UnwindStop::complete;
     }
     user_ips = unwound_;
+  }
+
+  void merge_mmap_call(const capture::MmapRecord& r) {
+    if (mmap_merged_.empty()) mmap_merged_first_ns_ = r.start_ns;
+    const auto key = std::make_tuple(r.pid, static_cast<uint8_t>(r.op), r.stack);
+    auto [it, inserted] = mmap_merged_.try_emplace(key, r);
+    if (inserted) return;
+    capture::MmapRecord& m = it->second;
+    m.start_ns = std::min(m.start_ns, r.start_ns);
+    m.end_ns = std::max(m.end_ns, r.end_ns);
+    m.calls += r.calls;
+    m.bytes += r.bytes;
   }
 
   void merge_io_call(const capture::IoSyscallRecord& r) {
@@ -493,6 +524,9 @@ class Pipeline final : public collect::EventSink {
   // DWARF io calls merged until flush_io_merged: (pid, syscall, fd kind, stack) -> figures.
   std::map<std::tuple<uint32_t, uint8_t, uint8_t, capture::StackId>, capture::IoSyscallRecord> io_merged_;
   uint64_t io_merged_first_ns_ = 0;  // start of the oldest call merged
+  // DWARF mmap calls merged until flush_mmap_merged: (pid, op, stack) -> figures.
+  std::map<std::tuple<uint32_t, uint8_t, capture::StackId>, capture::MmapRecord> mmap_merged_;
+  uint64_t mmap_merged_first_ns_ = 0;  // the oldest call merged
   bool write_cpu_samples_ = true;
   bool launched_exec_seen_ = false;
 };
@@ -721,6 +755,7 @@ Result<RecordSummary> run_record(const RecordOptions& o, const std::atomic<bool>
     }
     LOADPROF_CHECK(collector->poll(pipeline, timeout_ms));
     pipeline.flush_io_merged(monotonic_ns(), false);
+    pipeline.flush_mmap_merged(monotonic_ns(), false);
     pipeline.submit_new_stacks();
     clock.charge(cost.drain_ns);
     pipeline.write_symbols(cost);

@@ -76,13 +76,15 @@ void mmap_html(std::ostream& out, const analyze::MmapSummary& m) {
   auto calls = [&](Op op) { return m.calls[static_cast<size_t>(op)]; };
   auto bytes = [&](Op op) { return esc(bytes_text(double(m.bytes[static_cast<size_t>(op)]))); };
   const int64_t net = m.anon_net_bytes;
-  out << "<h3>Address space: mmap, munmap, brk</h3>\n<ul>\n";
+  out << "<h3>Address space: mmap, munmap, brk, mremap</h3>\n<ul>\n";
   out << "<li>Anonymous mmap: " << calls(Op::mmap_anon) << " calls, " << bytes(Op::mmap_anon) << "; munmap "
       << calls(Op::munmap_anon) << " calls, " << bytes(Op::munmap_anon) << ".</li>\n";
   out << "<li>brk: grew " << calls(Op::brk_grow) << " times by " << bytes(Op::brk_grow) << ", shrank "
       << calls(Op::brk_shrink) << " times by " << bytes(Op::brk_shrink) << ".</li>\n";
-  out << "<li>Anonymous growth (mapped + brk grown - unmapped - brk shrunk): " << (net < 0 ? "-" : "+")
-      << esc(bytes_text(double(net < 0 ? -net : net))) << ".</li>\n";
+  out << "<li>mremap: grew " << calls(Op::mremap_grow) << " times by " << bytes(Op::mremap_grow)
+      << ", shrank " << calls(Op::mremap_shrink) << " times by " << bytes(Op::mremap_shrink) << ".</li>\n";
+  out << "<li>Anonymous growth (mapped + brk and mremap grown - unmapped - brk and mremap shrunk): "
+      << (net < 0 ? "-" : "+") << esc(bytes_text(double(net < 0 ? -net : net))) << ".</li>\n";
   out << "<li>File mappings (not memory growth): " << calls(Op::mmap_file) << " mmap, "
       << bytes(Op::mmap_file) << "; " << calls(Op::munmap_file) << " munmap, " << bytes(Op::munmap_file)
       << ".</li>\n</ul>\n";

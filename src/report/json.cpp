@@ -393,13 +393,18 @@ json mmap_json(const analyze::MmapSummary& m) {
                       {"bytes", st.bytes},
                       {"truncated", st.truncated}});
   }
-  return {{"mmap_calls", calls(Op::mmap_anon)},          {"mapped_bytes", bytes(Op::mmap_anon)},
-          {"munmap_calls", calls(Op::munmap_anon)},      {"unmapped_bytes", bytes(Op::munmap_anon)},
-          {"brk_grow_calls", calls(Op::brk_grow)},       {"brk_growth_bytes", bytes(Op::brk_grow)},
-          {"brk_shrink_calls", calls(Op::brk_shrink)},   {"brk_shrink_bytes", bytes(Op::brk_shrink)},
-          {"file_mmap_calls", calls(Op::mmap_file)},     {"file_mapped_bytes", bytes(Op::mmap_file)},
-          {"file_munmap_calls", calls(Op::munmap_file)}, {"file_unmapped_bytes", bytes(Op::munmap_file)},
-          {"anon_net_bytes", m.anon_net_bytes},          {"stacks", std::move(stacks)}};
+  json out = {{"mmap_calls", calls(Op::mmap_anon)},          {"mapped_bytes", bytes(Op::mmap_anon)},
+              {"munmap_calls", calls(Op::munmap_anon)},      {"unmapped_bytes", bytes(Op::munmap_anon)},
+              {"brk_grow_calls", calls(Op::brk_grow)},       {"brk_growth_bytes", bytes(Op::brk_grow)},
+              {"brk_shrink_calls", calls(Op::brk_shrink)},   {"brk_shrink_bytes", bytes(Op::brk_shrink)},
+              {"file_mmap_calls", calls(Op::mmap_file)},     {"file_mapped_bytes", bytes(Op::mmap_file)},
+              {"file_munmap_calls", calls(Op::munmap_file)}, {"file_unmapped_bytes", bytes(Op::munmap_file)},
+              {"anon_net_bytes", m.anon_net_bytes},          {"stacks", std::move(stacks)}};
+  out["mremap_grow_calls"] = calls(Op::mremap_grow);
+  out["mremap_growth_bytes"] = bytes(Op::mremap_grow);
+  out["mremap_shrink_calls"] = calls(Op::mremap_shrink);
+  out["mremap_shrink_bytes"] = bytes(Op::mremap_shrink);
+  return out;
 }
 
 json leaks_json(const analyze::AllocSummary& s) {

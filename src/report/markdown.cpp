@@ -323,13 +323,15 @@ void alloc_mmap(std::ostream& out, const analyze::MmapSummary& m) {
   auto calls = [&](Op op) { return m.calls[static_cast<size_t>(op)]; };
   auto bytes = [&](Op op) { return bytes_text(static_cast<double>(m.bytes[static_cast<size_t>(op)])); };
   const int64_t net = m.anon_net_bytes;
-  out << "### Address space: mmap, munmap, brk\n\n";
+  out << "### Address space: mmap, munmap, brk, mremap\n\n";
   out << "- Anonymous mmap: " << calls(Op::mmap_anon) << " calls, " << bytes(Op::mmap_anon) << "; munmap "
       << calls(Op::munmap_anon) << " calls, " << bytes(Op::munmap_anon) << ".\n";
   out << "- brk: grew " << calls(Op::brk_grow) << " times by " << bytes(Op::brk_grow) << ", shrank "
       << calls(Op::brk_shrink) << " times by " << bytes(Op::brk_shrink) << ".\n";
-  out << "- Anonymous growth (mapped + brk grown - unmapped - brk shrunk): " << (net < 0 ? "-" : "+")
-      << bytes_text(static_cast<double>(net < 0 ? -net : net)) << ".\n";
+  out << "- mremap: grew " << calls(Op::mremap_grow) << " times by " << bytes(Op::mremap_grow) << ", shrank "
+      << calls(Op::mremap_shrink) << " times by " << bytes(Op::mremap_shrink) << ".\n";
+  out << "- Anonymous growth (mapped + brk and mremap grown - unmapped - brk and mremap shrunk): "
+      << (net < 0 ? "-" : "+") << bytes_text(static_cast<double>(net < 0 ? -net : net)) << ".\n";
   out << "- File mappings (not memory growth): " << calls(Op::mmap_file) << " mmap, " << bytes(Op::mmap_file)
       << "; " << calls(Op::munmap_file) << " munmap, " << bytes(Op::munmap_file) << ".\n\n";
   if (m.stacks.empty()) return;

@@ -51,6 +51,31 @@ TEST(MmapRecords, RoundTripEveryField) {
   EXPECT_EQ(got.resources[0], r);
 }
 
+// mremap (added after chunk 25 was first written): two more op indices, the
+// record layout unchanged. A capture written before them holds ops 0..5 by
+// the same indices (checked here), so it reads as it did; an index a later
+// version adds reads as other (counted nowhere, shown nowhere).
+TEST(MmapRecords, MremapOpsRoundTripAndOlderIndicesKeepTheirMeaning) {
+  EXPECT_EQ(uint8_t(MmapOp::mmap_anon), 0);
+  EXPECT_EQ(uint8_t(MmapOp::mmap_file), 1);
+  EXPECT_EQ(uint8_t(MmapOp::munmap_anon), 2);
+  EXPECT_EQ(uint8_t(MmapOp::munmap_file), 3);
+  EXPECT_EQ(uint8_t(MmapOp::brk_grow), 4);
+  EXPECT_EQ(uint8_t(MmapOp::brk_shrink), 5);
+  EXPECT_EQ(uint8_t(MmapOp::mremap_grow), 6);
+  EXPECT_EQ(uint8_t(MmapOp::mremap_shrink), 7);
+  const std::vector<MmapRecord> want = {
+      {1'100'000'000, 1'900'000'000, 100, 103, MmapOp::mremap_grow, 8, 16u << 20, 0},
+      {1'200'000'000, 1'300'000'000, 100, 100, MmapOp::mremap_shrink, 4, 8u << 20, 0},
+      {1'300'000'000, 1'400'000'000, 100, 100, MmapOp::brk_shrink, 1, 4096, kNoStack}};
+  EXPECT_EQ(written_and_read("mremap.lpc", want, {}).mmaps, want);
+  std::vector<MmapRecord> later = {{1'100'000'000, 1'100'000'000, 100, 100, MmapOp(42), 1, 4096, 0}};
+  Capture got = written_and_read("mmap_later.lpc", later, {});
+  ASSERT_EQ(got.mmaps.size(), 1u);
+  EXPECT_EQ(got.mmaps[0].op, MmapOp::other);
+  EXPECT_EQ(got.mmaps[0].bytes, 4096u);
+}
+
 TEST(MmapRecords, WindowKeepsWhatOverlapsIt) {
   const std::vector<MmapRecord> records = {
       {1'100'000'000, 1'900'000'000, 100, 100, MmapOp::mmap_anon, 2, 8192, 0},

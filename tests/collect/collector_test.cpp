@@ -87,6 +87,17 @@ struct RecordingSink : EventSink {
   }
   void on_exit(uint32_t pid, uint32_t tid, uint64_t) override { exits.emplace_back(pid, tid); }
   void on_exit_status(uint32_t pid, int status, uint64_t) override { exit_status[pid] = status; }
+  // The mmap probe's records: calls and bytes by (pid, op), DWARF ones apart.
+  struct MmapSum {
+    uint64_t calls = 0, bytes = 0, dwarf_calls = 0;
+  };
+  std::map<std::pair<uint32_t, capture::MmapOp>, MmapSum> mmaps;
+  void on_mmap(const MmapView& v) override {
+    MmapSum& s = mmaps[{v.record.pid, v.record.op}];
+    s.calls += v.record.calls;
+    s.bytes += v.record.bytes;
+    if (v.dwarf) s.dwarf_calls += v.record.calls;
+  }
 
   size_t samples_of(uint32_t pid) const {
     size_t n = 0;
@@ -129,13 +140,14 @@ struct ProgramRun {
 // Launches `program args` (stdout to a file) under a collector, polls until the
 // whole target set has exited, and returns everything the sink saw.
 void run_program(const std::string& program, const std::string& args, const CollectorOptions& options,
-                 ProgramRun& run) {
+                 ProgramRun& run, const std::string& env = "") {
   auto collector = Collector::open(options);
   ASSERT_TRUE(collector.ok()) << collector.error().message;
   std::string out_file = std::filesystem::temp_directory_path() /
                          ("lp_collect_" + std::to_string(getpid()) + "_" + program + ".out");
   auto cmd = LaunchedCommand::spawn(
-      {"/bin/sh", "-c", "exec '" + kPrograms + "/" + program + "' " + args + " > '" + out_file + "'"});
+      {"/bin/sh", "-c",
+       "exec " + env + "'" + kPrograms + "/" + program + "' " + args + " > '" + out_file + "'"});
   ASSERT_TRUE(cmd.ok()) << cmd.error().message;
   run.pid = cmd->pid();
   ASSERT_TRUE((*collector)->add_target(cmd->pid(), true).ok());
@@ -497,6 +509,45 @@ TEST(Collector, FullRingBufferIsCountedNotSilent) {
   std::printf("FIGURES target=%llu delivered=%zu ringbuf_full=%llu\n",
               static_cast<unsigned long long>(target), run.sink.samples.size(),
               static_cast<unsigned long long>(dropped));
+}
+
+// The mmap probe in DWARF mode with a ring too small for one call's record
+// (4,272 bytes in 4,096): every call of nofp_mapper falls back to the BPF
+// sums with the frame-pointer stack, and each is counted
+// (mmap/dwarf_ringbuf_full) — none lost, none silent.
+TEST(Collector, MmapDwarfRingFullFallsBackToTheBpfSumsCounted) {
+  LOADPROF_REQUIRE_BPF_PRIVILEGES();
+  ProgramRun run;
+  CollectorOptions options;
+  options.frequency_hz = 99;
+  options.dwarf = true;
+  options.alloc = true;
+  options.alloc_preload = true;  // no uprobes: the program is told it may start (LOADPROF_ALLOC_FD)
+  options.mmap_ringbuf_bytes = 4096;
+  setenv("LOADPROF_ALLOC_PRELOAD", LOADPROF_ALLOC_LIBRARY, 1);  // the preload ring opens (unused here)
+  ASSERT_NO_FATAL_FAILURE(run_program("nofp_mapper", "0.1 0.2", options, run, "env LOADPROF_ALLOC_FD=-1 "));
+  ASSERT_TRUE(run.truth.count("nofp_mapper"));
+  const GroundTruth& t = run.truth["nofp_mapper"];
+  uint64_t calls = 0, dwarf_calls = 0;
+  for (const auto& [key, s] : run.sink.mmaps) {
+    if (key.first != static_cast<uint32_t>(run.pid)) continue;
+    calls += s.calls;
+    dwarf_calls += s.dwarf_calls;
+  }
+  const auto at = [&](capture::MmapOp op) { return run.sink.mmaps[{static_cast<uint32_t>(run.pid), op}]; };
+  const uint64_t full = run.drops["mmap"]["dwarf_ringbuf_full"];
+  std::printf("FIGURES calls=%llu dwarf=%llu dwarf_ringbuf_full=%llu mremap_grow=%llu B\n",
+              static_cast<unsigned long long>(calls), static_cast<unsigned long long>(dwarf_calls),
+              static_cast<unsigned long long>(full),
+              static_cast<unsigned long long>(at(capture::MmapOp::mremap_grow).bytes));
+  EXPECT_EQ(dwarf_calls, 0u);
+  EXPECT_EQ(full, calls);
+  EXPECT_GE(at(capture::MmapOp::mmap_anon).bytes, static_cast<uint64_t>(number(t, "map_bytes")));
+  EXPECT_EQ(at(capture::MmapOp::mremap_grow).bytes,
+            static_cast<uint64_t>(number(t, "grow_bytes") + number(t, "realloc_bytes")));
+  EXPECT_EQ(at(capture::MmapOp::mremap_shrink).bytes, static_cast<uint64_t>(number(t, "shrink_bytes")));
+  EXPECT_GE(at(capture::MmapOp::munmap_anon).bytes,
+            static_cast<uint64_t>(number(t, "unmap_bytes")));  // + free's
 }
 
 TEST(Collector, WithoutFollowingChildrenOnlyTheTargetIsSampled) {

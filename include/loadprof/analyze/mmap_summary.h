@@ -1,7 +1,8 @@
 // The mmap probe's figures (report.json's alloc.mmap): what the target did to
 // its address space — anonymous mappings made and removed, brk growth and
-// shrinkage, file mappings apart — in calls and bytes, and the stacks that
-// mapped (mmap of anonymous memory, brk growth: the two ways a heap grows) or
+// shrinkage, mremap growth and shrinkage, file mappings apart — in calls and
+// bytes, and the stacks that mapped (mmap of anonymous memory, brk growth,
+// mremap growth: the ways a heap grows) or
 // unmapped the most, each named by its allocating function.
 #pragma once
 
@@ -15,12 +16,12 @@
 
 namespace loadprof::analyze {
 
-inline constexpr size_t kMmapOps = 6;  // capture::MmapOp without other
+inline constexpr size_t kMmapOps = 8;  // capture::MmapOp without other
 
 struct MmapStackStat {
   uint32_t pid = 0;
   capture::StackId stack = capture::kNoStack;
-  std::string op;                   // "mmap", "munmap" (anonymous) or "brk" (growth)
+  std::string op;                   // "mmap", "munmap" (anonymous), "brk" or "mremap" (growth)
   std::string frame;                // the allocating function: the first frame outside the C library
   std::vector<std::string> frames;  // the stack, leaf first (at most 32 frames)
   uint64_t calls = 0;
@@ -29,19 +30,22 @@ struct MmapStackStat {
 };
 
 struct MmapSummary {
-  // By capture::MmapOp: mmap_anon, mmap_file, munmap_anon, munmap_file, brk_grow, brk_shrink.
+  // By capture::MmapOp: mmap_anon, mmap_file, munmap_anon, munmap_file, brk_grow, brk_shrink,
+  // mremap_grow, mremap_shrink.
   std::array<uint64_t, kMmapOps> calls{};
   std::array<uint64_t, kMmapOps> bytes{};
-  // Anonymous growth of the address space: mapped + brk grown - unmapped (anonymous) - brk shrunk.
+  // Anonymous growth of the address space: mapped + brk grown + mremap grown - unmapped (anonymous)
+  // - brk shrunk - mremap shrunk.
   int64_t anon_net_bytes = 0;
-  // Anonymous mmap, anonymous munmap and brk growth by stack, by bytes descending.
+  // Anonymous mmap, anonymous munmap, brk growth and mremap growth by stack, by bytes descending.
   std::vector<MmapStackStat> stacks;
 };
 
 // nullopt when the capture holds no mmap records and the alloc probe did not run.
 std::optional<MmapSummary> summarize_mmap(const capture::Capture& capture);
 
-// "mmap", "mmap (file)", "munmap", "munmap (file)", "brk grow", "brk shrink".
+// "mmap", "mmap (file)", "munmap", "munmap (file)", "brk grow", "brk shrink", "mremap grow",
+// "mremap shrink".
 const char* mmap_op_name(size_t op);
 
 }  // namespace loadprof::analyze

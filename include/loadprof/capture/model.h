@@ -332,8 +332,20 @@ struct AllocInfo {
 // mmap probe (always on with alloc): what an address-space call did, stored
 // by this index (append only). Anonymous mappings (MAP_ANONYMOUS, private or
 // shared) are memory growth; a file's mapping (libraries, data files) is
-// counted apart. munmap is classed by the first mapping it removes.
-enum class MmapOp : uint8_t { mmap_anon, mmap_file, munmap_anon, munmap_file, brk_grow, brk_shrink, other };
+// counted apart. munmap is classed by the first mapping it removes. mremap
+// (any mapping): grow = page-rounded new - old length, shrink = old - new.
+// `other` is never stored: a reader maps an index it does not know to it.
+enum class MmapOp : uint8_t {
+  mmap_anon,
+  mmap_file,
+  munmap_anon,
+  munmap_file,
+  brk_grow,
+  brk_shrink,
+  mremap_grow,
+  mremap_shrink,
+  other
+};
 
 // The successful mmap/munmap/brk calls of one (process, op, user stack),
 // merged in BPF over about a second: bytes are page-rounded lengths (brk: how

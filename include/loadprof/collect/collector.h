@@ -112,13 +112,19 @@ struct AllocView {
   std::span<const uint8_t> user_stack;
 };
 
-// One mmap-probe record: the mmap/munmap/brk calls of one (process, op, user
-// stack) merged in BPF over about a second. record.stack is not set: the user
-// stack (leaf first, valid only during the callback) is in user_ips.
+// One mmap-probe record: the mmap/munmap/brk/mremap calls of one (process,
+// op, user stack) merged in BPF over about a second. record.stack is not set:
+// the user stack (leaf first, valid only during the callback) is in user_ips.
 struct MmapView {
   capture::MmapRecord record;
   std::span<const uint64_t> user_ips;
   bool user_truncated = false;
+  // DWARF (user_ips empty): one call (calls 1) with the registers at its
+  // exit and its stack copy, as in CpuSampleView, for the recorder to unwind
+  // and merge by unwound stack.
+  bool dwarf = false;
+  std::span<const uint64_t> user_regs;
+  std::span<const uint8_t> user_stack;
 };
 
 // Receives everything the collector drains, in time order across all CPUs and
@@ -199,9 +205,12 @@ struct CollectorOptions {
   // sends records through a shared-memory ring.
   bool alloc_preload = false;
   // With alloc (either path), the mmap probe on the same target set:
-  // mmap/munmap/brk by user stack (raw sys_enter/sys_exit). false only to
-  // measure its cost.
+  // mmap/munmap/brk/mremap by user stack (per-syscall tracepoints). false
+  // only to measure its cost.
   bool alloc_mmap = true;
+  // With dwarf, the mmap probe's ring of DWARF-mode calls (each with its
+  // registers and stack copy); 0: a default (8 MiB). Smaller only in tests.
+  uint64_t mmap_ringbuf_bytes = 0;
   // Uprobe path: > 0 measures each target's allocator calls for
   // kAllocEstimateNs first (entry-only uprobes) and refuses to attach (usage
   // error) when the traps on every call would take more than this many
