@@ -169,7 +169,7 @@ Result<std::vector<FoldedLine>> folded_stacks(const Capture& capture, const std:
     // Anonymous memory mapped (mmap), brk and mremap growth by stack:
     // page-rounded bytes, or calls with weight count. Every call is in (no sampling).
     for (const auto& m : capture.mmaps) {
-      if (m.op != MmapOp::mmap_anon && m.op != MmapOp::brk_grow && m.op != MmapOp::mremap_grow) continue;
+      if (!mmap_grows(m.op)) continue;
       const uint64_t w = weight == "count" ? m.calls : m.bytes;
       if (w > 0) weights[{m.pid, m.stack, 0}] += w;
     }

@@ -64,9 +64,7 @@ Result<KindSamples> kind_samples(const capture::Capture& capture, const std::str
     out.weight_unit = "bytes";
     out.has_weight = true;
     for (const auto& m : capture.mmaps) {
-      if (m.op != capture::MmapOp::mmap_anon && m.op != capture::MmapOp::brk_grow &&
-          m.op != capture::MmapOp::mremap_grow)
-        continue;
+      if (!capture::mmap_grows(m.op)) continue;
       out.samples.push_back({m.start_ns, m.pid, m.tid, m.stack, m.calls, m.bytes});
     }
     return out;

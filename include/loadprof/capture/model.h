@@ -347,6 +347,12 @@ enum class MmapOp : uint8_t {
   other
 };
 
+// The calls that grow the address space the `mmap` kind weighs: anonymous
+// mmap, brk growth, mremap growth.
+inline bool mmap_grows(MmapOp op) {
+  return op == MmapOp::mmap_anon || op == MmapOp::brk_grow || op == MmapOp::mremap_grow;
+}
+
 // The successful mmap/munmap/brk calls of one (process, op, user stack),
 // merged in BPF over about a second: bytes are page-rounded lengths (brk: how
 // far the break moved).
