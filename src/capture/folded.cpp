@@ -91,10 +91,11 @@ std::vector<FoldedLine> fold(const Capture& capture,
       line += io_frame(key.tag);
     } else if (key.tag != 0) {
       line += ';';
-      line += kReasonFrames[key.tag - 1];
+      line += offcpu_reason_frame(static_cast<OffCpuReason>(key.tag - 1));
     }
     if (key.waker_stack != kNoStack && key.waker_stack < capture.stacks.size()) {
-      line += ";--wakes--";
+      line += ';';
+      line += kWakesFrame;
       for (FrameId f : capture.stacks[key.waker_stack].frames) {  // leaf first: the waking call on top
         line += ';';
         line += f < frame_names.size() ? frame_names[f] : std::string("[bad frame]");
@@ -109,6 +110,11 @@ std::vector<FoldedLine> fold(const Capture& capture,
 }
 
 }  // namespace
+
+const char* offcpu_reason_frame(OffCpuReason reason) {
+  const auto i = static_cast<size_t>(reason);
+  return kReasonFrames[i < std::size(kReasonFrames) ? i : static_cast<size_t>(OffCpuReason::other)];
+}
 
 std::string frame_display_name(const Frame& frame) {
   std::string name = frame.function;

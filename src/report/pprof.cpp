@@ -3,7 +3,9 @@
 // strings, written once, and go tool pprof in the tests is what reads it.
 // Locations are keyed by (mapping, inline chain) so a binary shared by several
 // processes has one location per address; samples are merged per (pid, tid,
-// stack) and carry their pid, tid and thread name as labels.
+// stack) and carry their pid, tid and thread name as labels. The frames and
+// stacks come through KindSamples: wall's and wakers' synthetic frames (the
+// off-CPU reason, "--wakes--") are functions of locations without a mapping.
 #include "loadprof/report/pprof.h"
 
 #include <algorithm>
@@ -122,7 +124,7 @@ const capture::Mapping* main_binary(const capture::Capture& c) {
 
 class ProfileBuilder {
  public:
-  explicit ProfileBuilder(const capture::Capture& c) : c_(c), maps_(c) {
+  ProfileBuilder(const capture::Capture& c, const KindSamples& ks) : c_(c), ks_(ks), maps_(c) {
     if (const capture::Mapping* m = main_binary(c)) {
       mapping_ids_.try_emplace(std::make_tuple(m->start, m->end, m->pgoff, m->path, m->build_id), 1);
       mappings.push_back({m->start, m->end, m->pgoff, m->path, m->build_id});
@@ -132,14 +134,16 @@ class ProfileBuilder {
   // Location ids of a stack of pid, leaf first (cached per (pid, stack)).
   const std::vector<uint64_t>& locations(uint32_t pid, capture::StackId stack) {
     auto [it, inserted] = stack_locations_.try_emplace({pid, stack});
-    if (!inserted || stack == capture::kNoStack || stack >= c_.stacks.size()) return it->second;
-    const auto& frames = c_.stacks[stack].frames;
+    const capture::Stack* st = ks_.stack(c_, stack);
+    if (!inserted || !st) return it->second;
+    const auto& frames = st->frames;
     std::vector<capture::FrameId> chain;  // inline frames, innermost first, then the frame they are in
     for (size_t i = 0; i < frames.size(); ++i) {
-      if (frames[i] >= c_.frames.size()) continue;
+      const capture::Frame* f = ks_.frame(c_, frames[i]);
+      if (!f) continue;
       chain.push_back(frames[i]);
       const bool last = i + 1 == frames.size();
-      if (!c_.frames[frames[i]].inlined || last) {
+      if (!f->inlined || last) {
         it->second.push_back(location(pid, chain));
         chain.clear();
       }
@@ -179,7 +183,7 @@ class ProfileBuilder {
   }
 
   uint64_t location(uint32_t pid, const std::vector<capture::FrameId>& chain) {
-    const capture::Frame& outer = c_.frames[chain.back()];
+    const capture::Frame& outer = *ks_.frame(c_, chain.back());
     const uint64_t mapping = mapping_id(pid, outer);
     auto [it, inserted] = location_ids_.try_emplace({mapping, chain}, location_ids_.size() + 1);
     if (!inserted) return it->second;
@@ -188,7 +192,7 @@ class ProfileBuilder {
     loc.varint_unless_zero(location_field::kMappingId, mapping);
     loc.varint_unless_zero(location_field::kAddress, outer.address);
     for (capture::FrameId id : chain) {  // innermost first, the caller last
-      const capture::Frame& f = c_.frames[id];
+      const capture::Frame& f = *ks_.frame(c_, id);
       ProtoWriter line;
       line.varint(line_field::kFunctionId, function_id(f));
       line.varint_unless_zero(line_field::kLine, f.line);
@@ -205,6 +209,7 @@ class ProfileBuilder {
   }
 
   const capture::Capture& c_;
+  const KindSamples& ks_;  // its frames and stacks beyond the capture's (wall, wakers)
   MappingIndex maps_;
   std::map<std::pair<uint32_t, capture::StackId>, std::vector<uint64_t>> stack_locations_;
   std::map<std::tuple<uint64_t, uint64_t, uint64_t, std::string, std::string>, uint64_t> mapping_ids_;
@@ -237,7 +242,7 @@ uint64_t realtime_of(const capture::Capture& c, uint64_t monotonic_ns) {
 
 Result<std::string> encode_pprof_profile(const capture::Capture& c, const std::string& kind) {
   LOADPROF_TRY(ks, kind_samples(c, kind));
-  ProfileBuilder b(c);
+  ProfileBuilder b(c, ks);
   ProtoWriter profile;
 
   profile.message(profile_field::kSampleType, value_type(b.strings, ks.count_name, "count"));

@@ -41,9 +41,9 @@ Result<void> write_speedscope(std::ostream& out, const capture::Capture& c, cons
     auto [it, inserted] = frame_index.try_emplace(id, 0);
     if (!inserted) return it->second;
     std::string name = "[bad frame]", file;
-    if (id < c.frames.size()) {
-      name = capture::frame_display_name(c.frames[id]);
-      file = c.frames[id].file;
+    if (const capture::Frame* f = ks.frame(c, id)) {
+      name = capture::frame_display_name(*f);
+      file = f->file;
     }
     auto [fn, added] = function_index.try_emplace({name, file}, frames.size());
     if (added) {
@@ -57,8 +57,9 @@ Result<void> write_speedscope(std::ostream& out, const capture::Capture& c, cons
   std::unordered_map<capture::StackId, std::vector<size_t>> stacks;  // root first
   auto stack = [&](capture::StackId id) -> const std::vector<size_t>& {
     auto [it, inserted] = stacks.try_emplace(id);
-    if (inserted && id != capture::kNoStack && id < c.stacks.size()) {
-      const auto& fs = c.stacks[id].frames;
+    const capture::Stack* st = ks.stack(c, id);
+    if (inserted && st) {
+      const auto& fs = st->frames;
       for (auto f = fs.rbegin(); f != fs.rend(); ++f) it->second.push_back(frame(*f));
     }
     return it->second;

@@ -6,6 +6,7 @@
 // the same shares. Both also through the loadprof binary on a .lpc file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -303,8 +304,116 @@ TEST_F(Export, PprofKinds) {
   EXPECT_EQ(fields_of(counts.fields, 1).size(), 1u);
   EXPECT_EQ(varint_of(counts.fields, 12), 0u);
 
-  EXPECT_EQ(encode_pprof_profile(c, "wall").error().kind, ErrorKind::not_available);
   EXPECT_EQ(encode_pprof_profile(c, "bogus").error().kind, ErrorKind::usage);
+}
+
+// The folded lines of a kind, without their root (the process) frame: how
+// pprof and speedscope, which have no process frame, must read the same stacks.
+std::map<std::string, uint64_t> folded_without_root(const capture::Capture& c, const std::string& kind) {
+  std::map<std::string, uint64_t> out;
+  for (const auto& l : capture::folded_stacks(c, kind).value()) {
+    const size_t first = l.stack.find(';');
+    out[first == std::string::npos ? "" : l.stack.substr(first + 1)] += l.count;
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& frames) {
+  std::string s;
+  for (const auto& f : frames) s += (s.empty() ? "" : ";") + f;
+  return s;
+}
+
+// wall and wakers: the off-CPU reason as a leaf frame, the waker's stack above
+// "--wakes--" (an inline frame of it a frame of its own, not a line of the
+// location above it); go tool pprof reads every stack and weight of the
+// folded output of the same kind, and speedscope's samples are those stacks
+// root first with those weights.
+capture::Capture waits_capture() {
+  capture::Capture c = known_capture();  // 1,000 cpu samples of 1 ms
+  c.metadata.probes = {"cpu", "offcpu"};
+  c.offcpu = {
+      // worker: 500 ms blocked in hot (stack 0) on a lock, woken from inl_helper inlined into warm (stack 1)
+      {kStartNs, kStartNs + 500'000'000, 100, 101, 0, 1, capture::OffCpuReason::lock, 2},
+      // main: 300 + 200 ms asleep without a stack, no waker stack
+      {kStartNs, kStartNs + 300'000'000, 100, 100, capture::kNoStack, capture::kNoStack,
+       capture::OffCpuReason::sleep, 1},
+      {kStartNs + 400'000'000, kStartNs + 600'000'000, 100, 100, capture::kNoStack, capture::kNoStack,
+       capture::OffCpuReason::sleep, 1},
+      {kStartNs + 700'000'000, kStartNs + 700'000'000, 100, 100, 2, capture::kNoStack,
+       capture::OffCpuReason::runqueue, 1},  // empty: counted, weighs nothing
+  };
+  return c;
+}
+
+TEST_F(Export, WallAndWakersThroughGoToolPprof) {
+  const capture::Capture c = waits_capture();
+  struct Case {
+    std::string kind, count_type, weight_type;
+    int64_t count, weight_ns;
+  };
+  for (const Case& k : {Case{"wall", "events/count", "wall/nanoseconds", 1000 + 2 + 2 + 1, 2'000'000'000},
+                        Case{"wakers", "wakeups/count", "blocked/nanoseconds", 2, 500'000'000}}) {
+    SCOPED_TRACE(k.kind);
+    std::ostringstream gz;
+    ASSERT_TRUE(write_pprof(gz, c, k.kind).ok());
+    const fs::path path = dir_ / (k.kind + ".pb.gz");
+    std::ofstream(path, std::ios::binary) << gz.str();
+    auto raw = testing::go_pprof_raw(path.string());
+    LOADPROF_REQUIRE_GO_PPROF(raw);
+    EXPECT_EQ(raw.sample_types, (std::vector<std::string>{k.count_type, k.weight_type})) << raw.output;
+    EXPECT_EQ(raw.total(0), k.count) << raw.output;
+    EXPECT_EQ(raw.total(1), k.weight_ns) << raw.output;
+    // Every stack of the folded output with its weight: pprof's are leaf first.
+    std::map<std::string, uint64_t> from_pprof;
+    for (const auto& s : raw.samples) {
+      std::vector<std::string> root_first(s.functions.rbegin(), s.functions.rend());
+      if (s.values[1] != 0) from_pprof[joined(root_first)] += s.values[1];
+    }
+    EXPECT_EQ(from_pprof, folded_without_root(c, k.kind)) << raw.output;
+
+    std::ostringstream ss;
+    ASSERT_TRUE(write_speedscope(ss, c, k.kind).ok());
+    LOADPROF_EXPECT_VALID_JSON(testing::validate_json_text_against(
+        dir_, k.kind + ".speedscope.json", ss.str(), testing::speedscope_schema_path()));
+    const json doc = json::parse(ss.str());
+    std::map<std::string, uint64_t> from_speedscope;
+    for (const auto& p : doc["profiles"]) {
+      EXPECT_EQ(p["unit"], "nanoseconds");
+      for (size_t i = 0; i < p["samples"].size(); ++i) {
+        std::vector<std::string> names;
+        for (const auto& f : p["samples"][i])
+          names.push_back(doc["shared"]["frames"][f.get<size_t>()]["name"]);
+        const uint64_t w = p["weights"][i].get<uint64_t>();
+        if (w != 0) from_speedscope[joined(names)] += w;
+      }
+    }
+    EXPECT_EQ(from_speedscope, folded_without_root(c, k.kind)) << ss.str();
+  }
+  // The waker's inline frame read root first is not a line of "--wakes--"'s location: each synthetic
+  // frame is a location of its own, without a mapping.
+  const Decoded wakers = decode_profile(encode_pprof_profile(c, "wakers").value());
+  int synthetic = 0;
+  for (const auto& [id, location] : wakers.locations) {
+    const auto names = wakers.line_names(id);
+    if (std::find(names.begin(), names.end(), "--wakes--") == names.end() &&
+        std::find(names.begin(), names.end(), "[offcpu:lock]") == names.end())
+      continue;
+    ++synthetic;
+    EXPECT_EQ(names.size(), 1u) << names.front() << " with " << names.back();
+    EXPECT_EQ(varint_of(location, 2), 0u);  // no mapping
+  }
+  EXPECT_EQ(synthetic, 2);
+  // The layout itself, spelled out: the waker's stack root first, then the separator, the reason, the waiter.
+  EXPECT_EQ(folded_without_root(c, "wakers"),
+            (std::map<std::string, uint64_t>{
+                {"main;a;hot;[offcpu:lock];--wakes--;inl_helper;warm;a;main", 500'000'000}}));
+  auto top = testing::go_pprof_top((dir_ / "wall.pb.gz").string());
+  LOADPROF_REQUIRE_GO_PPROF(top);
+  EXPECT_NEAR(top.flat_pct["hot"], 30.0, 0.01) << top.output;  // 600 of 2,000 ms
+  EXPECT_NEAR(top.flat_pct["[offcpu:lock]"], 25.0, 0.01) << top.output;
+  EXPECT_NEAR(top.flat_pct["[offcpu:sleep]"], 25.0, 0.01) << top.output;
+  EXPECT_NE(top.output.find("Type: wall"), std::string::npos) << top.output;
 }
 
 // alloc and alloc-live: pprof's heap sample types (alloc_objects/count,

@@ -36,4 +36,10 @@ void write_folded(std::ostream& out, const std::vector<FoldedLine>& lines);
 // The display name of a frame: function (+ "_[k]" for kernel frames).
 std::string frame_display_name(const Frame& frame);
 
+// The synthetic frames of the offcpu, wall and wakers kinds, shared with the
+// stack exports: the reason leaf ("[offcpu:lock]") and the separator between a
+// waiting stack and its waker's.
+const char* offcpu_reason_frame(OffCpuReason reason);
+inline constexpr char kWakesFrame[] = "--wakes--";
+
 }  // namespace loadprof::capture
