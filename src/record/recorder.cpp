@@ -30,6 +30,7 @@
 #include "loadprof/util/log.h"
 #include "loadprof/util/procfs.h"
 #include "loadprof/util/version.h"
+#include "merged_calls.h"
 #include "recording_system_access.h"
 #include "resource_sampler.h"
 #include "stack_quality_watch.h"
@@ -190,13 +191,10 @@ class Pipeline final : public collect::EventSink {
   // the io probe merges FP-mode ones in BPF: written once the first merged
   // call is a second old (by call time), or all of them (at the end).
   void flush_io_merged(uint64_t now_ns, bool all) {
-    if (io_merged_.empty()) return;
-    if (!all && now_ns < io_merged_first_ns_ + kSecondNs) return;
-    for (auto& [key, r] : io_merged_) {
+    io_merged_.flush(now_ns, all, kSecondNs, [&](const capture::IoSyscallRecord& r) {
       writer_.add_io_syscall(r);
       ++io_records_;
-    }
-    io_merged_.clear();
+    });
   }
 
   void on_io_device(const capture::IoDeviceRecord& d) override { writer_.add_io_device(d); }
@@ -233,10 +231,7 @@ class Pipeline final : public collect::EventSink {
   // probe merges FP-mode ones in BPF: written once the first merged call is a
   // second old (by call time), or all of them (at the end).
   void flush_mmap_merged(uint64_t now_ns, bool all) {
-    if (mmap_merged_.empty()) return;
-    if (!all && now_ns < mmap_merged_first_ns_ + kSecondNs) return;
-    for (auto& [key, r] : mmap_merged_) writer_.add_mmap(r);
-    mmap_merged_.clear();
+    mmap_merged_.flush(now_ns, all, kSecondNs, [&](const capture::MmapRecord& r) { writer_.add_mmap(r); });
   }
 
   void on_mapping(const capture::Mapping& m) override {
@@ -403,32 +398,28 @@ class Pipeline final : public collect::EventSink {
   }
 
   void merge_mmap_call(const capture::MmapRecord& r) {
-    if (mmap_merged_.empty()) mmap_merged_first_ns_ = r.start_ns;
-    const auto key = std::make_tuple(r.pid, static_cast<uint8_t>(r.op), r.stack);
-    auto [it, inserted] = mmap_merged_.try_emplace(key, r);
-    if (inserted) return;
-    capture::MmapRecord& m = it->second;
-    m.start_ns = std::min(m.start_ns, r.start_ns);
-    m.end_ns = std::max(m.end_ns, r.end_ns);
-    m.calls += r.calls;
-    m.bytes += r.bytes;
+    mmap_merged_.add(std::make_tuple(r.pid, static_cast<uint8_t>(r.op), r.stack), r, r.start_ns,
+                     [](capture::MmapRecord& m, const capture::MmapRecord& r) {
+                       m.start_ns = std::min(m.start_ns, r.start_ns);
+                       m.end_ns = std::max(m.end_ns, r.end_ns);
+                       m.calls += r.calls;
+                       m.bytes += r.bytes;
+                     });
   }
 
   void merge_io_call(const capture::IoSyscallRecord& r) {
-    if (io_merged_.empty()) io_merged_first_ns_ = r.start_ns;
     const auto key =
         std::make_tuple(r.pid, static_cast<uint8_t>(r.syscall), static_cast<uint8_t>(r.fd_kind), r.stack);
-    auto [it, inserted] = io_merged_.try_emplace(key, r);
-    if (inserted) return;
-    capture::IoSyscallRecord& m = it->second;
-    m.start_ns = std::min(m.start_ns, r.start_ns);
-    m.end_ns = std::max(m.end_ns, r.end_ns);
-    m.count += r.count;
-    m.bytes += r.bytes;
-    m.errors += r.errors;
-    m.total_ns += r.total_ns;
-    m.max_ns = std::max(m.max_ns, r.max_ns);
-    for (size_t b = 0; b < m.latency_log2.size(); ++b) m.latency_log2[b] += r.latency_log2[b];
+    io_merged_.add(key, r, r.start_ns, [](capture::IoSyscallRecord& m, const capture::IoSyscallRecord& r) {
+      m.start_ns = std::min(m.start_ns, r.start_ns);
+      m.end_ns = std::max(m.end_ns, r.end_ns);
+      m.count += r.count;
+      m.bytes += r.bytes;
+      m.errors += r.errors;
+      m.total_ns += r.total_ns;
+      m.max_ns = std::max(m.max_ns, r.max_ns);
+      for (size_t b = 0; b < m.latency_log2.size(); ++b) m.latency_log2[b] += r.latency_log2[b];
+    });
   }
 
   // The stack's id; a new one is written at once with its raw addresses and
@@ -522,11 +513,9 @@ class Pipeline final : public collect::EventSink {
   uint64_t io_records_ = 0;
   uint64_t io_slow_ns_ = 1'000'000;
   // DWARF io calls merged until flush_io_merged: (pid, syscall, fd kind, stack) -> figures.
-  std::map<std::tuple<uint32_t, uint8_t, uint8_t, capture::StackId>, capture::IoSyscallRecord> io_merged_;
-  uint64_t io_merged_first_ns_ = 0;  // start of the oldest call merged
+  MergedCalls<std::tuple<uint32_t, uint8_t, uint8_t, capture::StackId>, capture::IoSyscallRecord> io_merged_;
   // DWARF mmap calls merged until flush_mmap_merged: (pid, op, stack) -> figures.
-  std::map<std::tuple<uint32_t, uint8_t, capture::StackId>, capture::MmapRecord> mmap_merged_;
-  uint64_t mmap_merged_first_ns_ = 0;  // the oldest call merged
+  MergedCalls<std::tuple<uint32_t, uint8_t, capture::StackId>, capture::MmapRecord> mmap_merged_;
   bool write_cpu_samples_ = true;
   bool launched_exec_seen_ = false;
 };
