@@ -129,7 +129,8 @@ void correlation_markdown(std::ostream& out, const analyze::Correlation& c) {
       << at.ambiguous_samples << " of them ambiguous (" << at.ambiguous << ")\n"
       << "- Off-CPU: " << fixed(at.offcpu_attributed_ms, 1) << " of " << fixed(at.offcpu_ms, 1)
       << " ms inside a request of the connection their thread serves; " << fixed(at.offcpu_client_wait_ms, 1)
-      << " ms of socket waits for the client left out (across a request's start or end, or the first in a new connection)\n"
+      << " ms of socket waits for the client left out (across a request's start or end, or the first in a "
+         "new connection)\n"
       << "- By connection (local port): " << at.connection_join << "\n";
   if (at.companion_threads > 0)
     out << "- " << at.companion_threads

@@ -378,9 +378,9 @@ TEST(Correlation, ASocketWaitAcrossARequestsEdgeIsTheClientsNotTheRequests) {
     if (i == 0) c.requests.back().connect_ns = kMs;
     interval(i == 0 ? t + 2 * kMs : previous_end, t + 6 * kMs);  // waiting for the request to arrive
     add_samples(c, t + 6 * kMs, t + 8 * kMs, 0, 2, 10);
-    interval(t + 8 * kMs, t + 13 * kMs);                  // a downstream call inside the request
+    interval(t + 8 * kMs, t + 13 * kMs);  // a downstream call inside the request
     add_samples(c, t + 13 * kMs, t + 16 * kMs, 0, 3, 10);
-    previous_end = t + 16 * kMs;                          // answered; the driver reads it at t + 20 ms
+    previous_end = t + 16 * kMs;  // answered; the driver reads it at t + 20 ms
   }
   const auto corr = correlate(c);
   ASSERT_TRUE(corr);

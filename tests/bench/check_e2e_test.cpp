@@ -344,11 +344,16 @@ TEST_F(CheckE2e, CiExampleScriptGatesAndKeepsItsBaseline) {
 // the service's CPU per request); a third run of the same build passes; a
 // run whose requests do 10x the work (~4 ms of CPU instead of ~0.4) fails
 // with p95 or p99 named, its CPU per request ~10x the recent runs'. The
-// threshold is 100 %: on this shared 2-CPU machine a second 3 s run of the
-// same build tripled p95 (0.77 -> 2.20 ms) with other processes under 20 % of
-// its CPU, and one stored run holds no spread yet; what is tested is that the
-// file keeps the runs and their CPU, and that the gate fails 10x the work.
+// threshold is 300 %: on this shared 2-CPU VM a second 3 s run of the same
+// build tripled p95 (0.77 -> 2.20 ms) with other processes under 20 % of its
+// CPU, and a full local run on 2026-11-30 saw p99 1.75 -> 4.77 ms (+173 %,
+// its lower 95 % bound +115 %; the driver's own schedule lag p99 0.6 -> 2.6
+// ms: the machine, not the service), while 10x the work moves p95 by ~+600 %
+// (lower bound +590 %). Two stored runs hold little spread; what is tested is
+// that the file keeps the runs and their CPU, and that the gate fails 10x the
+// work.
 TEST_F(CheckE2e, BaselineKeepsRecentRunsSoTheSameBuildPassesAndASlowdownFails) {
+  const char* kThreshold = "300";
   const std::string base = *dir_ + "/recent.json";
   std::remove(base.c_str());
   auto bench = [&](const std::string& name, int work) {
@@ -361,7 +366,7 @@ TEST_F(CheckE2e, BaselineKeepsRecentRunsSoTheSameBuildPassesAndASlowdownFails) {
   };
   for (const char* name : {"first", "second"}) {
     auto u = run({loadprof_binary(), "check", bench(name, 20000), "--baseline", base, "--update",
-                  "--threshold", "100"});
+                  "--threshold", kThreshold});
     ASSERT_EQ(u.exit_code, 0) << u.out << u.err;
   }
   json b = json::parse(slurp(base));
@@ -373,8 +378,8 @@ TEST_F(CheckE2e, BaselineKeepsRecentRunsSoTheSameBuildPassesAndASlowdownFails) {
     EXPECT_GT(costs.back(), 0.05) << r.dump();
     EXPECT_LT(costs.back(), 5.0) << r.dump();
   }
-  auto same = run({loadprof_binary(), "check", bench("same", 20000), "--baseline", base, "--threshold", "100",
-                   "--json", "-"});
+  auto same = run({loadprof_binary(), "check", bench("same", 20000), "--baseline", base, "--threshold",
+                   kThreshold, "--json", "-"});
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
   const json sj = json::parse(same.out);
   const json& se = sj["baseline"]["entries"][0];
@@ -384,13 +389,13 @@ TEST_F(CheckE2e, BaselineKeepsRecentRunsSoTheSameBuildPassesAndASlowdownFails) {
       << sj.dump(1);
 
   auto slow =
-      run({loadprof_binary(), "check", bench("slow", 200000), "--baseline", base, "--threshold", "100"});
+      run({loadprof_binary(), "check", bench("slow", 200000), "--baseline", base, "--threshold", kThreshold});
   EXPECT_EQ(slow.exit_code, 1) << slow.out << slow.err;
   EXPECT_TRUE(slow.out.find("/api/items: p95 ") != std::string::npos ||
               slow.out.find("/api/items: p99 ") != std::string::npos)
       << slow.out;
   auto slow_json = run({loadprof_binary(), "check", *dir_ + "/recent_slow.lpc", "--baseline", base,
-                        "--threshold", "100", "--json", "-"});
+                        "--threshold", kThreshold, "--json", "-"});
   const json slow_doc = json::parse(slow_json.out);
   const json& sl = slow_doc["baseline"]["entries"][0];
   const double ratio = sl["cpu_ms_per_request"].get<double>() / ((costs[0] + costs[1]) / 2);
