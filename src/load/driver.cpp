@@ -148,6 +148,7 @@ struct Conn {
   bool arrival = false;  // began a scheduled arrival (not the continuation of a journey)
   int stage = 0;
   int64_t intended = 0, start = 0, connect_start = 0, connect_ns = 0, first_byte = 0, deadline = 0;
+  int64_t due = 0;           // when the driver meant to send it: `intended`, or the end of a closed-model think time
   int64_t sent = 0;          // the actual send on an established connection (0: the connection never came up)
   int64_t free_since = 0;    // open model: when it went back on the free stack
   bool driver_late = false;  // late although this connection was free at the intended time
@@ -378,7 +379,7 @@ class Worker {
       Conn& c = conns_[w.conn];
       c.arrival = cfg_.closed;
       c.driver_late = true;  // the connection was the virtual user's all along
-      start_request(c, cfg_.closed ? now : w.ready, now);
+      start_request(c, cfg_.closed ? now : w.ready, w.ready, now);
       now = now_ns();
     }
     if (cfg_.closed) return;
@@ -390,15 +391,20 @@ class Worker {
       // Free since before the request was due, yet sent late: the driver fell behind, not the target.
       c.driver_late = c.free_since <= intended;
       c.arrival = true;
-      start_request(c, intended, now);
+      start_request(c, intended, intended, now);
       now = now_ns();
     }
   }
 
-  void start_request(Conn& c, int64_t intended, int64_t now) {
+  // `intended` is where the request's latency counts from; `due` is when the
+  // driver meant to send it. They differ in the closed model only: a virtual
+  // user's latency counts from its actual send, yet a send after its think time
+  // ended is the driver's lateness, and the schedule lag shows it.
+  void start_request(Conn& c, int64_t intended, int64_t due, int64_t now) {
     ++issued_;
     ++inflight_;
     c.intended = intended;
+    c.due = due;
     c.start = now;
     c.first_byte = 0;
     c.bytes_in = 0;
@@ -662,7 +668,7 @@ class Worker {
     } else {
       bool late = c.start - c.intended > kLateStartNs;
       bool is_error = err != ErrorClass::none;
-      lag_.record(static_cast<uint64_t>(std::max<int64_t>(0, c.start - c.intended)));
+      lag_.record(static_cast<uint64_t>(std::max<int64_t>(0, c.start - c.due)));
       StageAcc& st = stage_acc(c.stage);
       ++st.requests;
       st.errors += is_error;

@@ -294,16 +294,22 @@ TEST(ScenarioRun, ThinkTimeFixedAndRandomWithinTenPercent) {
     Outcome r = run(s, c);
     auto gaps = sink.gaps_ms();
     ASSERT_GE(gaps.size(), 100u);
-    EXPECT_NEAR(mean(gaps), 40.0, 4.0) << (random ? "random" : "fixed");
+    // A gap is the think time plus the driver's lateness in waking for its end,
+    // which the schedule lag measures: a stalled machine (CI saw a 7 ms one)
+    // widens the gaps by as much, and that is the machine's, not the think time's.
+    const auto& lag = r.result.schedule_lag;
+    const double lag_mean_ms = lag.mean_ns() / 1e6;
+    const double lag_max_ms = static_cast<double>(lag.max_ns()) / 1e6;
+    EXPECT_NEAR(mean(gaps) - lag_mean_ms, 40.0, 4.0) << (random ? "random" : "fixed");
     double lo = *std::min_element(gaps.begin(), gaps.end());
     double hi = *std::max_element(gaps.begin(), gaps.end());
     if (random) {
       EXPECT_GE(lo, 20.0);
-      EXPECT_LE(hi, 66.0);       // 60 ms + 10 %
-      EXPECT_GT(hi - lo, 25.0);  // really spread, not one value
+      EXPECT_LE(hi, 66.0 + lag_max_ms);  // 60 ms + 10 %
+      EXPECT_GT(hi - lo, 25.0);          // really spread, not one value
     } else {
       EXPECT_GE(lo, 40.0);
-      EXPECT_LE(hi - lo, 4.0);
+      EXPECT_LE(hi - lo, 4.0 + lag_max_ms) << "driver lateness up to " << lag_max_ms << " ms";
     }
     EXPECT_EQ(r.result.errors, 0u);
   }

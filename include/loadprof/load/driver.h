@@ -164,7 +164,9 @@ struct LoadResult {
   // that far, failures included (never connected, or cancelled at the end: excluded).
   stats::Histogram service;
   stats::Histogram connect;       // TCP connect time of each connection opened for a measured request
-  stats::Histogram schedule_lag;  // actual - intended send
+  // Actual send - when it was due: the intended send (open model), or the end of
+  // the virtual user's think time (closed model, where late_starts stays 0).
+  stats::Histogram schedule_lag;
   std::vector<StageResult> stages;
   stats::TimeSeries timeseries;       // by completion second after the warmup
   std::vector<double> requested_rps;  // per second of the time series (open model)
