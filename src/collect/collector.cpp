@@ -622,12 +622,15 @@ class CollectorImpl final : public Collector {
     copy.regs.assign(LP_OFFCPU_DWARF_REGS, 0);
     copy.regs[7] = sp;
     copy.regs[16] = pc;
-    // As in BPF: halved while the read fails (the stack ends closer to sp).
+    // As in BPF (user_stack.bpf.h): the size asked, else up to the stack's
+    // end, the last readable page boundary below sp + size.
+    const size_t size = options_.offcpu_stack_bytes;
+    constexpr uint64_t kPage = 4096;
     ssize_t n = -1;
-    for (size_t size = options_.offcpu_stack_bytes; size >= 512 && n <= 0; size /= 2) {
-      copy.stack.resize(size);
-      iovec local{copy.stack.data(), size};
-      iovec remote{reinterpret_cast<void*>(sp), size};
+    for (uint64_t end = sp + size; end > sp && end - sp >= 64 && n <= 0; end = (end - 1) & ~(kPage - 1)) {
+      copy.stack.resize(end - sp);
+      iovec local{copy.stack.data(), copy.stack.size()};
+      iovec remote{reinterpret_cast<void*>(sp), copy.stack.size()};
       n = process_vm_readv(static_cast<pid_t>(pid), &local, 1, &remote, 1, 0);
     }
     if (n <= 0) return;
