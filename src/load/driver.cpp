@@ -148,7 +148,7 @@ struct Conn {
   bool arrival = false;  // began a scheduled arrival (not the continuation of a journey)
   int stage = 0;
   int64_t intended = 0, start = 0, connect_start = 0, connect_ns = 0, first_byte = 0, deadline = 0;
-  int64_t due = 0;           // when the driver meant to send it: `intended`, or the end of a closed-model think time
+  int64_t due = 0;           // when it was meant to go: `intended`, or a closed-model think time's end
   int64_t sent = 0;          // the actual send on an established connection (0: the connection never came up)
   int64_t free_since = 0;    // open model: when it went back on the free stack
   bool driver_late = false;  // late although this connection was free at the intended time

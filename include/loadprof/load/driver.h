@@ -163,7 +163,7 @@ struct LoadResult {
   // From the actual send, the connection up, to the end: every completion that got
   // that far, failures included (never connected, or cancelled at the end: excluded).
   stats::Histogram service;
-  stats::Histogram connect;       // TCP connect time of each connection opened for a measured request
+  stats::Histogram connect;  // TCP connect time of each connection opened for a measured request
   // Actual send - when it was due: the intended send (open model), or the end of
   // the virtual user's think time (closed model, where late_starts stays 0).
   stats::Histogram schedule_lag;
@@ -174,8 +174,8 @@ struct LoadResult {
   int connections = 0;
   uint64_t log_records = 0;
   uint64_t log_dropped = 0;
-  int64_t start_monotonic_ns = 0;     // run start, warmup included
-  std::vector<std::string> warnings;  // about the run's setup (the open-file limit)
+  int64_t start_monotonic_ns = 0;         // run start, warmup included
+  std::vector<std::string> warnings;      // about the run's setup (the open-file limit)
   std::map<int, uint64_t> status_counts;  // measured responses by HTTP status (errors >= 400 included)
   uint64_t bytes_received = 0;            // response bytes (headers and body) of the measured requests
   // When each error class was first and last seen, and the last successful
