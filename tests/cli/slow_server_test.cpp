@@ -65,10 +65,12 @@ TEST_P(SlowServer, EveryTenthRequestBurnsItsCpuInBurnSlowRequest) {
   EXPECT_EQ(s.truth["mode"], mode.substr(2));
   const uint64_t slow = u(s.truth, "slow_requests");
   EXPECT_EQ(slow, requests / 10);
-  // CPU time, not wall time: at least 5 ms each, and at most one ~50 us burn step more.
+  // CPU time, not wall time: at least 5 ms each, and at most a burn step more
+  // (~50 us on a quiet machine; 246 us on average under ~5 % simulated steal,
+  // scripts/steal.py: 209.8 ms for 40) — far from a second burn.
   const double burnt_ms = d(s.truth, "burn_cpu_ms");
   EXPECT_GE(burnt_ms, 5.0 * slow);
-  EXPECT_LE(burnt_ms, 5.2 * slow);
+  EXPECT_LE(burnt_ms, 5.5 * slow);
   EXPECT_EQ(u(s.truth, "lock_waits"), 0u);
   const json& lat = s.load["latency_ms"];
   std::printf("%s: %llu requests, %llu slow, %.1f ms burnt; p50 %.3f p90 %.3f p95 %.3f p99 %.3f ms\n",
