@@ -55,7 +55,7 @@ static __always_inline __u32 lp_copy_user_stack(__u64 sp, __u8 *stack, __u32 siz
 		return 0;
 	if (bpf_probe_read_user(stack, size, (void *)sp) == 0)
 		return size;
-	end = (sp + size) & ~(LP_USER_STACK_PAGE - 1);
+	end = (sp + size - 1) & ~(LP_USER_STACK_PAGE - 1); /* the last boundary below sp + size */
 	for (int i = 0; i < LP_USER_STACK_BOUNDARIES; i++) {
 		__u64 n = end - sp;
 

@@ -110,8 +110,7 @@ void correlation_html(std::ostream& out, const analyze::Correlation& c) {
       << "<li>Off-CPU: " << fixed(at.offcpu_attributed_ms, 1) << " of " << fixed(at.offcpu_ms, 1)
       << " ms inside a request of the connection their thread serves; " << fixed(at.offcpu_client_wait_ms, 1)
       << " ms of socket waits for the client left out (across a request's start or end, or the first in a "
-         "new "
-         "connection)</li>\n"
+         "new connection)</li>\n"
       << "<li>By connection (local port): " << esc(at.connection_join) << "</li>\n";
   if (at.companion_threads > 0)
     out << "<li>" << at.companion_threads
